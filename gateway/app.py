@@ -1,0 +1,78 @@
+"""Wiring: every part of the gateway is built here, from the config, and nowhere else."""
+
+import contextlib
+import time
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.auth import TenantResolver
+from gateway.config import GatewayConfig, check_exposure
+from gateway.errors import OpenAIError
+from gateway.proxy import Proxy
+from gateway.upstream import UpstreamPool
+
+
+def build_app(config: GatewayConfig) -> Starlette:
+    check_exposure(config)
+    client = httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=2048, max_keepalive_connections=512, keepalive_expiry=30),
+        timeout=httpx.Timeout(120, connect=2),
+    )
+    pool = UpstreamPool(config.upstreams, client)
+    resolver = TenantResolver(config)
+    proxy = Proxy(resolver, pool, config.limits)
+    started = time.time()
+
+    async def models(request: Request) -> Response:
+        try:
+            resolver.resolve(request.headers.get("authorization"))
+        except OpenAIError as exc:
+            return exc.response()
+        data = [{"id": m, "object": "model", "created": int(started), "owned_by": "semgate"} for m in pool.models()]
+        return _json({"object": "list", "data": data})
+
+    async def healthz(request: Request) -> Response:
+        upstreams = {u.name: {"models": sorted(u.models), "in_flight": u.stats.in_flight} for u in pool.upstreams}
+        return _json({"status": "ok", "uptime_s": round(time.time() - started, 1), "upstreams": upstreams})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        await pool.discover_models()
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", proxy.chat_completions, methods=["POST"]),
+            Route("/v1/completions", proxy.completions, methods=["POST"]),
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.config = config
+    app.state.pool = pool
+    return app
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404:
+        message = f"Unknown request URL: {request.method} {request.url.path}."
+    elif exc.status_code == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}."
+    else:
+        message = str(exc.detail)
+    return OpenAIError(exc.status_code, message, code="unknown_url" if exc.status_code == 404 else None).response()
+
+
+def _json(obj: dict, status: int = 200) -> Response:
+    return Response(orjson.dumps(obj), status_code=status, media_type="application/json")

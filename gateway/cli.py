@@ -1,0 +1,149 @@
+"""The `semgate` command.
+
+`gateway` and `up` run here. `backend`, `bench` and `loadtest` belong to other packages and
+run as `python -m gpu_backend` / `python -m loadtest` in a fresh interpreter: the gateway
+talks to the backend only over HTTP and never imports it.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from gateway.config import ConfigError, GatewayConfig, load_config
+
+DELEGATED = {
+    "backend": (["gpu_backend"], "run the bundled LLM backend (OpenAI-compatible server)"),
+    "bench": (["loadtest", "bench"], "run a benchmark that prints its figures (semgate bench --help lists them)"),
+    "loadtest": (["loadtest", "loadtest"], "send a workload to a target and report latency, hit rate, goodput"),
+}
+DEFAULT_CONFIG = Path("config/gateway.yaml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DELEGATED:
+        module_args, _ = DELEGATED[argv[0]]
+        command = [sys.executable, "-m", *module_args, *argv[1:]]
+        os.execv(sys.executable, command)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"semgate: config error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="semgate", description="Semantic caching gateway for LLM traffic.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="start the bundled backend and the gateway on the embedded defaults",
+                             description="Start the bundled backend and the gateway; Ctrl-C stops both.")
+    _add_gateway_args(up)
+    up.set_defaults(run=run_up)
+
+    gw = commands.add_parser("gateway", help="run the gateway alone", description="Run the gateway alone.")
+    _add_gateway_args(gw)
+    gw.set_defaults(run=run_gateway)
+
+    for name, (_, help_text) in DELEGATED.items():
+        # Parsed by the delegated module; listed here so `semgate --help` shows them.
+        commands.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _add_gateway_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=None,
+                        help=f"gateway.yaml (default: $SEMGATE_CONFIG, else {DEFAULT_CONFIG} if present, else built-in defaults)")
+    parser.add_argument("--listen", default=None, help="HOST:PORT, overrides the config (default 127.0.0.1:8080)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def resolve_config(args: argparse.Namespace) -> GatewayConfig:
+    path = args.config or (Path(os.environ["SEMGATE_CONFIG"]) if os.environ.get("SEMGATE_CONFIG") else None)
+    if path is None and DEFAULT_CONFIG.exists():
+        path = DEFAULT_CONFIG
+    config = load_config(path) if path else GatewayConfig().with_bundled_backend()
+    if args.listen:
+        host, _, port = args.listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError("--listen", "listen", f"expected HOST:PORT, got {args.listen!r}")
+        config = config.with_listen(host.strip("[]"), int(port))
+    return config
+
+
+def run_gateway(args: argparse.Namespace) -> int:
+    config = resolve_config(args)
+    server = _gateway_server(config, args.log_level)
+    print(f"semgate gateway on http://{config.host}:{config.port}  (OpenAI base_url: http://{config.host}:{config.port}/v1)", flush=True)
+    server.run()
+    return 0
+
+
+def run_up(args: argparse.Namespace) -> int:
+    config = resolve_config(args)
+    backend = None
+    if config.backend.enabled:
+        backend = _start_backend(config)
+    else:
+        print("semgate: bundled backend disabled in the config; starting the gateway alone", flush=True)
+    try:
+        server = _gateway_server(config, args.log_level)
+        print(f"semgate is up. Point an OpenAI SDK at base_url=http://{config.host}:{config.port}/v1 (Ctrl-C stops)", flush=True)
+        server.run()
+    finally:
+        if backend is not None:
+            _stop(backend)
+    return 0
+
+
+def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
+    from gateway.app import build_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(config)
+    return uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level=log_level,
+                                         access_log=False, timeout_graceful_shutdown=5))
+
+
+def _start_backend(config: GatewayConfig) -> subprocess.Popen:
+    b = config.backend
+    command = [sys.executable, "-m", "gpu_backend", "--model", b.model, "--host", b.host, "--port", str(b.port), *b.extra_args]
+    print(f"semgate: starting the bundled backend ({b.model}) on http://{b.host}:{b.port}/v1 ...", flush=True)
+    # Own process group: a Ctrl-C reaches us once, and we stop the backend in order.
+    process = subprocess.Popen(command, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"semgate: the backend exited with code {process.returncode} while starting")
+        try:
+            if httpx.get(f"http://{b.host}:{b.port}/healthz", timeout=1).status_code == 200:
+                print("semgate: backend ready", flush=True)
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    _stop(process)
+    raise SystemExit("semgate: the backend did not become ready within 600 s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

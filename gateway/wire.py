@@ -1,0 +1,124 @@
+"""Parsing and validating OpenAI requests before anything else looks at them.
+
+Validation is deliberately strict on the fields the gateway itself relies on (model,
+messages/prompt, stream, n, the semgate extension) and lenient on everything else, which
+is passed through to the upstream unchanged so new OpenAI parameters keep working.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from gateway.errors import OpenAIError, invalid
+
+CHAT = "chat"
+COMPLETION = "completion"
+_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
+_NUMBER_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
+_INT_FIELDS = ("max_tokens", "max_completion_tokens", "n", "seed", "top_k")
+
+
+@dataclass
+class ParsedRequest:
+    kind: str  # CHAT or COMPLETION
+    body: dict[str, Any]  # what goes upstream (the semgate extension removed)
+    model: str
+    stream: bool
+    include_usage: bool
+    semgate: dict[str, Any]  # the per-request extension: {"no_cache", "no_store", "ttl"}
+
+
+def parse_request(raw: bytes, kind: str, max_messages: int) -> ParsedRequest:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise invalid(f"We could not parse the JSON body of your request: {exc}", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object.", code="invalid_json")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise invalid("you must provide a model parameter" if model is None else "'model' must be a non-empty string",
+                      param="model", code="missing_required_parameter" if model is None else "invalid_type")
+    if kind == CHAT:
+        _check_messages(body.get("messages"), max_messages)
+    else:
+        _check_prompt(body.get("prompt"))
+    stream = body.get("stream", False)
+    if stream is None:
+        stream = False
+    if not isinstance(stream, bool):
+        raise invalid("'stream' must be a boolean", param="stream", code="invalid_type")
+    for name in _NUMBER_FIELDS:
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise invalid(f"'{name}' must be a number", param=name, code="invalid_type")
+    for name in _INT_FIELDS:
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise invalid(f"'{name}' must be an integer", param=name, code="invalid_type")
+    n = body.get("n")
+    if n is not None and not 1 <= n <= 128:
+        raise invalid("'n' must be between 1 and 128", param="n", code="invalid_value")
+    stream_options = body.get("stream_options")
+    if stream_options is not None and not isinstance(stream_options, dict):
+        raise invalid("'stream_options' must be an object", param="stream_options", code="invalid_type")
+    semgate = _pop_extension(body)
+    return ParsedRequest(
+        kind=kind,
+        body=body,
+        model=model,
+        stream=stream,
+        include_usage=bool((stream_options or {}).get("include_usage")),
+        semgate=semgate,
+    )
+
+
+def _check_messages(messages: Any, max_messages: int) -> None:
+    if messages is None:
+        raise invalid("Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter")
+    if not isinstance(messages, list) or not messages:
+        raise invalid("'messages' must be a non-empty array", param="messages", code="invalid_type")
+    if len(messages) > max_messages:
+        raise OpenAIError(413, f"'messages' has {len(messages)} items; the limit is {max_messages}", param="messages", code="too_many_messages")
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        if not isinstance(message, dict):
+            raise invalid(f"'{where}' must be an object", param=where, code="invalid_type")
+        role = message.get("role")
+        if role not in _ROLES:
+            raise invalid(f"'{where}.role' must be one of {sorted(_ROLES)}, got {role!r}", param=f"{where}.role", code="invalid_value")
+        content = message.get("content")
+        if content is None and role in ("assistant", "function") or content is None and message.get("tool_calls"):
+            continue
+        if not isinstance(content, (str, list)):
+            raise invalid(f"'{where}.content' must be a string or an array of content parts", param=f"{where}.content", code="invalid_type")
+        if isinstance(content, list) and not all(isinstance(p, dict) and isinstance(p.get("type"), str) for p in content):
+            raise invalid(f"'{where}.content' parts must be objects with a 'type'", param=f"{where}.content", code="invalid_type")
+
+
+def _check_prompt(prompt: Any) -> None:
+    if prompt is None:
+        raise invalid("Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
+    if isinstance(prompt, str):
+        return
+    if isinstance(prompt, list) and prompt and (all(isinstance(p, str) for p in prompt) or all(isinstance(p, int) and not isinstance(p, bool) for p in prompt)):
+        return
+    raise invalid("'prompt' must be a string, an array of strings, or an array of token ids", param="prompt", code="invalid_type")
+
+
+def _pop_extension(body: dict) -> dict[str, Any]:
+    ext = body.pop("semgate", None)
+    if ext is None:
+        return {}
+    if not isinstance(ext, dict):
+        raise invalid("'semgate' must be an object", param="semgate", code="invalid_type")
+    allowed = {"no_cache": bool, "no_store": bool, "ttl": (int, float)}
+    for key, value in ext.items():
+        if key not in allowed:
+            raise invalid(f"unknown field 'semgate.{key}'; allowed: {', '.join(allowed)}", param=f"semgate.{key}", code="invalid_value")
+        if isinstance(value, bool) and allowed[key] is not bool or not isinstance(value, allowed[key]):
+            raise invalid(f"'semgate.{key}' has the wrong type", param=f"semgate.{key}", code="invalid_type")
+    if "ttl" in ext and ext["ttl"] < 0:
+        raise invalid("'semgate.ttl' must be >= 0 seconds", param="semgate.ttl", code="invalid_value")
+    return ext

@@ -1,0 +1,1 @@
+"""semgate policies."""

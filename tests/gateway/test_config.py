@@ -1,0 +1,43 @@
+import pytest
+
+from gateway.app import build_app
+from gateway.config import ConfigError, load_config, parse_config
+
+
+def test_shipped_config_is_valid_and_includes_the_bundled_backend():
+    config = load_config("config/gateway.yaml")
+    assert (config.host, config.port) == ("127.0.0.1", 8080)
+    assert [u.name for u in config.upstreams] == ["bundled"]
+    assert config.upstreams[0].models == ("smollm2-135m",)
+
+
+@pytest.mark.parametrize("text, field, problem", [
+    ("listen: 8080", "listen", "HOST:PORT"),
+    ("listen: 127.0.0.1:99999", "listen", "1..65535"),
+    ("lisen: 127.0.0.1:80", "lisen", "unknown field"),
+    ("upstreams: [{name: a}]", "upstreams[0].base_url", "required"),
+    ("upstreams: [{name: a, base_url: ftp://x}]", "upstreams[0].base_url", "http://"),
+    ("upstreams: [{name: a, base_url: 'http://x', timeouts: {read_s: -1}}]", "upstreams[0].timeouts.read_s", "> 0"),
+    ("upstreams: [{name: a, base_url: 'http://x'}, {name: a, base_url: 'http://y'}]", "upstreams[1].name", "duplicate"),
+    ("tenants: [{name: t}]", "tenants[0]", "exactly one"),
+    ("tenants: [{name: t, api_key_sha256: abc}]", "tenants[0].api_key_sha256", "64 hex"),
+    ("limits: {max_body_bytes: 0}", "limits.max_body_bytes", "> 0"),
+    ("backend: {enabled: maybe}", "backend.enabled", "true or false"),
+])
+def test_config_errors_name_file_field_and_problem(text, field, problem):
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "my.yaml")
+    assert err.value.source == "my.yaml"
+    assert err.value.field_path == field
+    assert problem in err.value.problem
+    assert str(err.value).startswith(f"my.yaml: {field}: ")
+
+
+def test_non_loopback_without_keys_refuses_to_start():
+    with pytest.raises(ConfigError, match="not loopback"):
+        build_app(parse_config("listen: 0.0.0.0:8080", "x.yaml"))
+
+
+def test_non_loopback_with_keys_starts(monkeypatch):
+    monkeypatch.setenv("K", "secret")
+    build_app(parse_config("listen: 0.0.0.0:8080\ntenants: [{name: a, api_key_env: K}]", "x.yaml"))
