@@ -5,6 +5,7 @@ import time
 
 import httpx
 import orjson
+from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,10 +21,12 @@ from gateway.upstream import UpstreamPool
 
 def build_app(config: GatewayConfig) -> Starlette:
     check_exposure(config)
-    client = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=2048, max_keepalive_connections=512, keepalive_expiry=30),
-        timeout=httpx.Timeout(120, connect=2),
-    )
+    # One pooled httpx client. Its transport is aiohttp's connection pool: httpcore's pool
+    # scans every connection per request (a syscall each), which made the proxy's CPU per
+    # request grow with concurrency (loadtest/benches/proxy.py shows the figures).
+    limits = httpx.Limits(max_connections=2048, max_keepalive_connections=512, keepalive_expiry=30)
+    client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits), limits=limits,
+                               timeout=httpx.Timeout(120, connect=2))
     pool = UpstreamPool(config.upstreams, client)
     resolver = TenantResolver(config)
     proxy = Proxy(resolver, pool, config.limits)

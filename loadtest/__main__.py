@@ -6,12 +6,14 @@ import sys
 from loadtest.benches import bench_names, load_bench
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """`only`: the bench being run; only its module is imported, so one broken bench
+    cannot take the others down. Without it (help), every bench is listed."""
     parser = argparse.ArgumentParser(prog="semgate", description="semgate benchmarks and load tests")
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser("bench", help="run a benchmark that prints its figures")
     benches = bench.add_subparsers(dest="bench", required=True, metavar="NAME")
-    for name in bench_names():
+    for name in [only] if only else bench_names():
         module = load_bench(name)
         sub = benches.add_parser(name.replace("_", "-"), help=module.DESCRIPTION, description=module.DESCRIPTION)
         module.add_arguments(sub)
@@ -27,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = argv[1].replace("-", "_") if len(argv) > 1 and argv[0] == "bench" else None
+    args = build_parser(chosen if chosen in bench_names() else None).parse_args(argv)
     return args.run(args)
 
 

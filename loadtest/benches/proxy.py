@@ -1,0 +1,205 @@
+"""The gateway's cost as a proxy: the same request mix sent straight to an upstream and through the gateway."""
+
+import argparse
+import asyncio
+import itertools
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import orjson
+import psutil
+
+from loadtest.rawhttp import RawConnection
+
+DESCRIPTION = "proxy overhead: direct to a loopback upstream vs through the gateway (latency, req/s, ratio)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--concurrency", type=int, default=64, help="connections for the throughput run")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per measured run")
+    parser.add_argument("--upstream-delay-ms", type=float, default=20.0,
+                        help="echo upstream time to first token; a real LLM answer is never faster than tens of "
+                             "ms (0: an instant upstream, the hardest case for the proxy)")
+    parser.add_argument("--stream-share", type=float, default=0.25, help="share of streamed requests in the mix")
+    parser.add_argument("--gateway-workers", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    with _Processes() as procs:
+        upstream = procs.start_upstream(args.upstream_delay_ms)
+        gateway = procs.start_gateway(upstream)
+        bodies = _request_mix(args.stream_share)
+        result = {"setup": {"concurrency": args.concurrency, "duration_s": args.duration,
+                            "upstream_delay_ms": args.upstream_delay_ms, "stream_share": args.stream_share}}
+        for label, concurrency, duration in (("single", 1, min(args.duration, 4.0)), ("loaded", args.concurrency, args.duration)):
+            # Warm both paths (connections, pools), then measure one after the other.
+            asyncio.run(_load(upstream, bodies, concurrency, 1.0))
+            asyncio.run(_load(gateway, bodies, concurrency, 1.0))
+            with procs.cpu_meter("upstream") as up_cpu:
+                direct = asyncio.run(_load(upstream, bodies, concurrency, duration))
+            with procs.cpu_meter("gateway") as gw_cpu, procs.cpu_meter("upstream") as up_cpu2:
+                proxied = asyncio.run(_load(gateway, bodies, concurrency, duration))
+            direct["upstream_cpu_ms_per_req"] = _per_request(up_cpu.seconds, direct)
+            proxied["upstream_cpu_ms_per_req"] = _per_request(up_cpu2.seconds, proxied)
+            proxied["gateway_cpu_ms_per_req"] = _per_request(gw_cpu.seconds, proxied)
+            result[label] = {"direct": direct, "gateway": proxied, **_ratios(direct, proxied)}
+    _print(result, args.json)
+    return 0
+
+
+def _request_mix(stream_share: float) -> list[tuple[str, bytes]]:
+    rng = random.Random(7)
+    words = "cache paged radix tensor prefix decode latency batch token kernel query tenant".split()
+    mix = []
+    for i in range(200):
+        text = " ".join(rng.choices(words, k=rng.randint(4, 24)))
+        body = {"model": "echo-1", "messages": [{"role": "user", "content": text}], "stream": rng.random() < stream_share}
+        mix.append(("/v1/chat/completions", orjson.dumps(body)))
+    return mix
+
+
+async def _load(base_url: str, bodies: list[tuple[str, bytes]], concurrency: int, duration: float) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + duration
+    cycle = itertools.cycle(bodies)
+
+    async def worker() -> None:
+        nonlocal errors
+        conn = RawConnection(base_url)
+        try:
+            while time.perf_counter() < deadline:
+                path, body = next(cycle)
+                result = await conn.post(path, body)
+                if result.status == 200:
+                    latencies.append(result.seconds)
+                else:
+                    errors += 1
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    lat = np.array(latencies) * 1000
+    return {"requests": len(latencies), "errors": errors, "rps": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(float(np.percentile(lat, 50)), 3), "p99_ms": round(float(np.percentile(lat, 99)), 3)}
+
+
+def _per_request(cpu_seconds: float, run: dict) -> float:
+    return round(cpu_seconds * 1000 / max(run["requests"] + run["errors"], 1), 3)
+
+
+def _ratios(direct: dict, proxied: dict) -> dict:
+    return {"added_p50_ms": round(proxied["p50_ms"] - direct["p50_ms"], 3),
+            "added_p99_ms": round(proxied["p99_ms"] - direct["p99_ms"], 3),
+            "throughput_ratio": round(proxied["rps"] / direct["rps"], 3)}
+
+
+def _print(result: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"proxy overhead  (upstream delay {result['setup']['upstream_delay_ms']} ms, "
+          f"{int(result['setup']['stream_share'] * 100)}% streamed)")
+    print(f"{'run':<8}{'path':<9}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for label in ("single", "loaded"):
+        for path in ("direct", "gateway"):
+            r = result[label][path]
+            print(f"{label:<8}{path:<9}{r['rps']:>10}{r['p50_ms']:>10}{r['p99_ms']:>10}")
+        r = result[label]
+        print(f"{'':<8}{'ratio':<9}{r['throughput_ratio']:>10}  added p50 {r['added_p50_ms']} ms, p99 {r['added_p99_ms']} ms")
+        print(f"{'':<8}{'cpu':<9}  gateway {r['gateway']['gateway_cpu_ms_per_req']} ms/req, "
+              f"upstream {r['gateway']['upstream_cpu_ms_per_req']} ms/req")
+
+
+class _Processes:
+    """The upstream and the gateway in their own processes, as in production."""
+
+    def __init__(self) -> None:
+        self.children: list[subprocess.Popen] = []
+        self.by_role: dict[str, psutil.Process] = {}
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def __enter__(self) -> "_Processes":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for child in self.children:
+            child.terminate()
+        for child in self.children:
+            child.wait(timeout=10)
+        self.tmp.cleanup()
+
+    def start_upstream(self, delay_ms: float) -> str:
+        port = _free_port()
+        self._spawn("upstream", [sys.executable, "-m", "loadtest.echo_upstream", "--port", str(port), "--model", "echo-1"])
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url)
+        httpx.post(f"{url}/_echo/control", json={"first_token_delay_s": delay_ms / 1000}).raise_for_status()
+        return url
+
+    def start_gateway(self, upstream: str) -> str:
+        port = _free_port()
+        config = Path(self.tmp.name) / "gateway.yaml"
+        config.write_text(f"listen: 127.0.0.1:{port}\nbackend: {{enabled: false}}\n"
+                          f"upstreams: [{{name: echo, base_url: '{upstream}/v1', models: [echo-1]}}]\n")
+        self._spawn("gateway", [sys.executable, "-m", "gateway", "gateway", "--config", str(config), "--log-level", "warning"])
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url)
+        return url
+
+    def _spawn(self, role: str, command: list[str]) -> None:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        self.children.append(child)
+        self.by_role[role] = psutil.Process(child.pid)
+
+    def cpu_meter(self, role: str) -> "_CpuMeter":
+        return _CpuMeter(self.by_role[role])
+
+
+class _CpuMeter:
+    """CPU seconds a process spent during a block: robust to other load on the machine."""
+
+    def __init__(self, process: psutil.Process) -> None:
+        self.process = process
+        self.seconds = 0.0
+
+    def _now(self) -> float:
+        times = self.process.cpu_times()
+        return times.user + times.system
+
+    def __enter__(self) -> "_CpuMeter":
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = self._now() - self._start
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy")
