@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from loadtest import cli as loadtest_cli
 from loadtest.benches import bench_names, load_bench
 
 
@@ -18,10 +19,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         sub = benches.add_parser(name.replace("_", "-"), help=module.DESCRIPTION, description=module.DESCRIPTION)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
-    try:
-        from loadtest import cli as loadtest_cli
-    except ImportError:
-        return parser
     load = commands.add_parser("loadtest", help=loadtest_cli.DESCRIPTION, description=loadtest_cli.DESCRIPTION)
     loadtest_cli.add_arguments(load)
     load.set_defaults(run=loadtest_cli.run)

@@ -5,8 +5,6 @@ import asyncio
 import itertools
 import json
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,6 +15,7 @@ import orjson
 import psutil
 
 from loadtest.rawhttp import RawConnection
+from loadtest.services import Services, free_port
 
 DESCRIPTION = "proxy overhead: direct to a loopback upstream vs through the gateway (latency, req/s, ratio)"
 
@@ -121,49 +120,33 @@ def _print(result: dict, as_json: bool) -> None:
               f"upstream {r['gateway']['upstream_cpu_ms_per_req']} ms/req")
 
 
-class _Processes:
+class _Processes(Services):
     """The upstream and the gateway in their own processes, as in production."""
 
     def __init__(self) -> None:
-        self.children: list[subprocess.Popen] = []
-        self.by_role: dict[str, psutil.Process] = {}
         self.tmp = tempfile.TemporaryDirectory()
-
-    def __enter__(self) -> "_Processes":
-        return self
+        super().__init__(Path(self.tmp.name))
 
     def __exit__(self, *exc) -> None:
-        for child in self.children:
-            child.terminate()
-        for child in self.children:
-            child.wait(timeout=10)
+        super().__exit__(*exc)
         self.tmp.cleanup()
 
     def start_upstream(self, delay_ms: float) -> str:
-        port = _free_port()
-        self._spawn("upstream", [sys.executable, "-m", "loadtest.echo_upstream", "--port", str(port), "--model", "echo-1"])
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url)
+        port = free_port()
+        url = self.start("upstream", ["loadtest.echo_upstream", "--port", str(port), "--model", "echo-1"], port, 60)
         httpx.post(f"{url}/_echo/control", json={"first_token_delay_s": delay_ms / 1000}).raise_for_status()
         return url
 
     def start_gateway(self, upstream: str) -> str:
-        port = _free_port()
+        port = free_port()
         config = Path(self.tmp.name) / "gateway.yaml"
         config.write_text(f"listen: 127.0.0.1:{port}\nbackend: {{enabled: false}}\n"
                           f"upstreams: [{{name: echo, base_url: '{upstream}/v1', models: [echo-1]}}]\n")
-        self._spawn("gateway", [sys.executable, "-m", "gateway", "gateway", "--config", str(config), "--log-level", "warning"])
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url)
-        return url
-
-    def _spawn(self, role: str, command: list[str]) -> None:
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        self.children.append(child)
-        self.by_role[role] = psutil.Process(child.pid)
+        return self.start("gateway", ["gateway", "gateway", "--config", str(config), "--log-level", "warning"], port, 60)
 
     def cpu_meter(self, role: str) -> "_CpuMeter":
-        return _CpuMeter(self.by_role[role])
+        index = {"upstream": 0, "gateway": 1}[role]
+        return _CpuMeter(psutil.Process(self.processes[index].pid))
 
 
 class _CpuMeter:
@@ -183,23 +166,3 @@ class _CpuMeter:
 
     def __exit__(self, *exc) -> None:
         self.seconds = self._now() - self._start
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not become healthy")

@@ -1,0 +1,206 @@
+"""End to end: one workload sent straight to the backend and through the gateway, in one run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import yaml
+
+from loadtest.cli import add_workload_arguments, run_config, workload_options
+from loadtest.machine import describe_machine
+from loadtest.metrics import Summary, summarize
+from loadtest.plots import plot_hit_rate_over_time, plot_latency_cdf
+from loadtest.records import write_records
+from loadtest.report import format_summary
+from loadtest.runner import RunResult, run_load_sync
+from loadtest.services import Services, free_port
+from loadtest.target import require_loopback, served_model
+from loadtest.workloads import build_workload
+
+DESCRIPTION = "gateway vs direct-to-backend on one workload: latency and throughput ratios, hit and false-hit rates, tokens saved"
+_REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_workload_arguments(parser, default_workload="clinc")
+    parser.add_argument("--rate", default="auto",
+                        help="open-loop req/s for both runs, or 'auto': --overload × the backend's probed capacity")
+    parser.add_argument("--overload", type=float, default=1.5, help="auto rate = this × probed direct throughput")
+    parser.add_argument("--probe-duration", type=float, default=20.0, help="seconds of the closed-loop capacity probe")
+    parser.add_argument("--probe-concurrency", type=int, default=8)
+    parser.add_argument("--backend-url", help="use this running backend instead of starting one")
+    parser.add_argument("--gateway-url", help="use this running gateway (in front of the backend) instead of starting one")
+    parser.add_argument("--backend-model", default="smollm2-135m", help="--model of the started backend")
+    parser.add_argument("--backend-args", default="", help="extra flags for `python -m gpu_backend` (one string)")
+    parser.add_argument("--gateway-config", type=Path, help="base gateway.yaml; listen, backend and upstreams are replaced")
+    parser.add_argument("--ready-timeout", type=float, default=600.0, help="seconds to wait for a started server")
+    parser.add_argument("--out", type=Path, default=Path("artifacts/e2e"))
+    parser.add_argument("--json", action="store_true")
+
+
+def gateway_config_text(base: dict, port: int, backend_url: str, model: str) -> str:
+    """The user's gateway config with one upstream: the backend under test (cold cache: fresh working dir)."""
+    config = dict(base)
+    config["listen"] = f"127.0.0.1:{port}"
+    config["backend"] = {"enabled": False}
+    config["upstreams"] = [{"name": "bundled", "base_url": f"{backend_url.rstrip('/')}/v1", "models": [model],
+                            "timeouts": {"connect_s": 2, "read_s": 600}}]
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+class _Stack:
+    """Starts (or adopts) the backend and the gateway; a fresh backend per phase keeps its KV cache cold."""
+
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args, self.work = args, work
+
+    def backend(self, services: Services) -> str:
+        if self.args.backend_url:
+            return self.args.backend_url
+        port = free_port()
+        command = ["gpu_backend", "--model", self.args.backend_model, "--host", "127.0.0.1", "--port", str(port),
+                   *self.args.backend_args.split()]
+        return services.start("backend", command, port, self.args.ready_timeout)
+
+    def gateway(self, services: Services, backend_url: str, model: str) -> str:
+        if self.args.gateway_url:
+            return self.args.gateway_url
+        # A new working directory per gateway: relative store paths start empty, so the cache starts cold.
+        home = Path(tempfile.mkdtemp(dir=self.work, prefix="gateway-"))
+        if _REPO_CONFIG.is_dir():
+            shutil.copytree(_REPO_CONFIG, home / "config")
+        base = yaml.safe_load(self.args.gateway_config.read_text()) if self.args.gateway_config else {}
+        port = free_port()
+        (home / "gateway.yaml").write_text(gateway_config_text(base or {}, port, backend_url, model))
+        command = ["gateway", "gateway", "--config", str(home / "gateway.yaml"), "--log-level", "warning"]
+        return services.start("gateway", command, port, self.args.ready_timeout, cwd=home)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return numerator / denominator if numerator is not None and denominator else None
+
+
+def compare(direct: Summary, gateway: Summary) -> dict:
+    """Speed-ups are direct/gateway for latencies and gateway/direct for rates: above 1, the gateway wins."""
+    saved = gateway.saved_completion_tokens + gateway.saved_prompt_tokens
+    return {
+        "mean_latency_speedup": _ratio(direct.e2e_s.mean, gateway.e2e_s.mean),
+        "p99_latency_speedup": _ratio(direct.e2e_s.p99, gateway.e2e_s.p99),
+        "mean_ttft_speedup": _ratio(direct.ttft_s.mean, gateway.ttft_s.mean),
+        "throughput_ratio": _ratio(gateway.throughput_rps, direct.throughput_rps),
+        "goodput_ratio": _ratio(gateway.goodput_rps, direct.goodput_rps),
+        "hit_rate": gateway.hit_rate,
+        "false_hit_rate": gateway.false_hits.rate,
+        "false_hits": gateway.false_hits.false,
+        "hits_judged": gateway.false_hits.judged,
+        "upstream_tokens_saved": saved,
+        "upstream_completion_tokens_saved": gateway.saved_completion_tokens,
+        "upstream_tokens_saved_fraction": _ratio(saved, gateway.prompt_tokens + gateway.completion_tokens),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        for url in (args.backend_url, args.gateway_url):
+            if url:
+                require_loopback(url, args.allow_remote)
+        fixed_rate = None if args.rate == "auto" else float(args.rate)
+        if fixed_rate is not None and fixed_rate <= 0:
+            raise ValueError("--rate must be positive or 'auto'")
+    except ValueError as error:  # RemoteTargetError included
+        print(f"semgate bench e2e: {error}", file=sys.stderr)
+        return 2
+    try:
+        direct, through, measured = measure(args, fixed_rate)
+    except (RuntimeError, httpx.HTTPError) as error:
+        print(f"semgate bench e2e: {error}", file=sys.stderr)
+        return 1
+    direct_summary, gateway_summary = summarize(direct.records), summarize(through.records)
+    capacity = measured["direct_capacity_rps"]
+    result = {
+        "setup": {"workload": args.workload, **measured,
+                  "rate_source": "given" if capacity is None else f"{args.overload:g} x probed direct capacity",
+                  "duration_s": args.duration, "max_tokens": args.max_tokens, "stream": args.stream,
+                  "seed": args.seed, "machine": describe_machine()},
+        "direct": direct_summary.to_dict(),
+        "gateway": gateway_summary.to_dict(),
+        "comparison": compare(direct_summary, gateway_summary),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_records(args.out / "records-direct.jsonl", direct.records)
+    write_records(args.out / "records-gateway.jsonl", through.records)
+    result["plots"] = [str(plot_latency_cdf({"direct": direct.records, "gateway": through.records}, args.out / "latency_cdf.png")),
+                       str(plot_hit_rate_over_time(through.records, args.out / "hit_rate_over_time.png"))]
+    (args.out / "summary.json").write_text(json.dumps(result, indent=2))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_summary(direct_summary, "direct to backend"))
+        print(format_summary(gateway_summary, "through the gateway"))
+        print(format_comparison(result))
+    return 0 if direct_summary.ok and gateway_summary.ok else 1
+
+
+def measure(args: argparse.Namespace, fixed_rate: float | None) -> tuple[RunResult, RunResult, dict]:
+    """The direct run, then the gateway run, at the same rate with the same seed."""
+    with tempfile.TemporaryDirectory(prefix="semgate-e2e-") as work:
+        stack = _Stack(args, Path(work))
+        # Phase 1: the backend alone (after the capacity probe, whose warmth can only favour direct).
+        with Services(args.out / "logs") as services:
+            backend = stack.backend(services)
+            model = args.model or served_model(backend, args.api_key)
+            options = workload_options(args, model)
+            rate, capacity = fixed_rate, None
+            if rate is None:
+                probe = replace(run_config(args, backend, "probe backend capacity", concurrency=args.probe_concurrency),
+                                duration_s=args.probe_duration)
+                probe_requests = build_workload(args.workload, replace(options, seed=options.seed + 1)).requests()
+                capacity = summarize(run_load_sync(probe, probe_requests).records).throughput_rps
+                if not capacity:
+                    raise RuntimeError("the backend completed no request during the capacity probe")
+                rate = args.overload * capacity
+            workload = build_workload(args.workload, options)
+            direct = run_load_sync(run_config(args, backend, "direct to backend", rate=rate), workload.requests())
+        # Phase 2: the same requests at the same instants, through the gateway, in front of a fresh backend.
+        with Services(args.out / "logs") as services:
+            gateway_url = stack.gateway(services, stack.backend(services), model)
+            through = run_load_sync(run_config(args, gateway_url, "through gateway", rate=rate), workload.requests())
+    return direct, through, {"model": model, "rate_rps": rate, "direct_capacity_rps": capacity}
+
+
+def format_comparison(result: dict) -> str:
+    setup, d, g, c = result["setup"], result["direct"], result["gateway"], result["comparison"]
+
+    def num(value: float | None, scale: float = 1.0, digits: int = 2, suffix: str = "") -> str:
+        return "-" if value is None else f"{value * scale:.{digits}f}{suffix}"
+
+    def faster(ratio: float | None) -> str:
+        if ratio is None:
+            return "-"
+        return f"{ratio:.2f}x ({'gateway faster' if ratio > 1 else 'gateway slower'})"
+
+    rows = [
+        ("throughput (req/s)", num(d["throughput_rps"]), num(g["throughput_rps"]), num(c["throughput_ratio"], suffix="x")),
+        ("goodput (req/s)", num(d["goodput_rps"]), num(g["goodput_rps"]), num(c["goodput_ratio"], suffix="x")),
+        ("mean latency (ms)", num(d["e2e_s"]["mean"], 1000, 1), num(g["e2e_s"]["mean"], 1000, 1), faster(c["mean_latency_speedup"])),
+        ("p99 latency (ms)", num(d["e2e_s"]["p99"], 1000, 1), num(g["e2e_s"]["p99"], 1000, 1), faster(c["p99_latency_speedup"])),
+        ("mean TTFT (ms)", num(d["ttft_s"]["mean"], 1000, 1), num(g["ttft_s"]["mean"], 1000, 1), faster(c["mean_ttft_speedup"])),
+        ("errors", str(sum(d["errors"].values())), str(sum(g["errors"].values())), ""),
+        ("hit rate", "-", num(c["hit_rate"], 100, 1, "%"), ""),
+        ("false-hit rate", "-", num(c["false_hit_rate"], 100, 2, "%"), f"{c['false_hits']}/{c['hits_judged']} hits judged"),
+        ("upstream tokens saved", "-", str(c["upstream_tokens_saved"]),
+         num(c["upstream_tokens_saved_fraction"], 100, 1, "% of the run's tokens")),
+    ]
+    rate = f"{setup['rate_rps']:.2f} req/s ({setup['rate_source']})"
+    lines = [f"== e2e: {setup['workload']} at {rate}, {setup['duration_s']:g} s, model {setup['model']} ==",
+             f"  {'':<24}{'direct':>12}{'gateway':>12}  gateway vs direct"]
+    lines += [f"  {name:<24}{a:>12}{b:>12}  {r}".rstrip() for name, a, b, r in rows]
+    lines.append(f"  machine: {setup['machine']}")
+    return "\n".join(lines)

@@ -1,0 +1,59 @@
+"""`semgate bench e2e`: its gateway config, its ratios, and a short whole run with the echo upstream as backend."""
+
+import json
+
+import pytest
+import yaml
+
+from gateway.config import parse_config
+from loadtest.__main__ import main
+from loadtest.benches.e2e import compare, format_comparison, gateway_config_text
+from loadtest.metrics import summarize
+from loadtest.records import RequestRecord
+
+
+def test_gateway_config_points_at_the_backend_and_keeps_the_users_settings():
+    text = gateway_config_text({"listen": "0.0.0.0:1", "limits": {"max_messages": 7}}, 4321, "http://127.0.0.1:8001/", "smol")
+    config = parse_config(text, "e2e.yaml")
+    assert (config.host, config.port, config.limits.max_messages) == ("127.0.0.1", 4321, 7)
+    assert [(u.base_url, u.models) for u in config.upstreams] == [("http://127.0.0.1:8001/v1", ("smol",))]
+    assert yaml.safe_load(text)["backend"] == {"enabled": False}
+
+
+def records(latencies, cache=None, start_step=0.5):
+    return [RequestRecord(index=i, scheduled_s=i * start_step, start_s=i * start_step, endpoint="/v1/chat/completions",
+                          stream=True, question="q", e2e_s=e, ttft_s=e / 2, cache=cache if i % 2 else "miss" if cache else None,
+                          group="g", answer_digest="a", completion_tokens=10, prompt_tokens=4, slo_met=True)
+            for i, e in enumerate(latencies)]
+
+
+def test_ratios_say_how_much_the_gateway_wins():
+    direct = summarize(records([2.0, 4.0, 6.0, 8.0]))
+    gateway = summarize(records([1.0, 1.0, 1.0, 1.0], cache="hit"))
+    c = compare(direct, gateway)
+    assert c["mean_latency_speedup"] == 5.0
+    assert c["throughput_ratio"] == pytest.approx(direct.span_s / gateway.span_s)  # 9.5 s vs 2.5 s for 4 requests
+    assert (c["hit_rate"], c["false_hit_rate"], c["upstream_tokens_saved"]) == (0.5, 0.0, 28)
+    assert c["upstream_tokens_saved_fraction"] == 28 / 56
+    text = format_comparison({"setup": {"workload": "clinc", "rate_rps": 3.0, "rate_source": "given", "duration_s": 10,
+                                        "model": "m", "machine": "here"},
+                              "direct": direct.to_dict(), "gateway": gateway.to_dict(), "comparison": c})
+    assert "5.00x (gateway faster)" in text and "50.0%" in text and "0/2 hits judged" in text
+
+
+def test_whole_bench_against_the_echo_upstream_as_backend(echo, tmp_path, capsys):
+    code = main(["bench", "e2e", "--backend-url", echo.url, "--probe-duration", "0.5", "--probe-concurrency", "2",
+                 "--overload", "0.25", "--duration", "1", "--max-tokens", "8", "--out", str(tmp_path), "--json",
+                 "--no-progress", "--ready-timeout", "60"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    setup = result["setup"]
+    assert setup["model"] == "echo-1" and setup["rate_source"] == "0.25 x probed direct capacity"
+    assert setup["rate_rps"] == pytest.approx(0.25 * setup["direct_capacity_rps"])
+    direct, gateway = result["direct"], result["gateway"]
+    # Same seed, same arrivals: both paths got the same requests.
+    assert direct["requests"] == gateway["requests"] > 0
+    assert direct["hit_rate"] is None and gateway["hit_rate"] is not None
+    assert result["comparison"]["throughput_ratio"] > 0
+    for name in ("records-direct.jsonl", "records-gateway.jsonl", "latency_cdf.png", "hit_rate_over_time.png", "summary.json"):
+        assert (tmp_path / name).exists()
