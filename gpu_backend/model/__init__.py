@@ -1,0 +1,20 @@
+"""Llama-family models for the bundled backend: loading (GGUF, safetensors), tokenizer, chat template."""
+
+from gpu_backend.model.chat_template import ChatTemplate
+from gpu_backend.model.config import LlamaConfig, RopeScaling
+from gpu_backend.model.llama import LlamaModel
+from gpu_backend.model.loader import PACKAGED_MODELS, LoadedModel, load_model, resolve_model_path
+from gpu_backend.model.tokenizer import IncrementalDetokenizer, Tokenizer
+
+__all__ = [
+    "PACKAGED_MODELS",
+    "ChatTemplate",
+    "IncrementalDetokenizer",
+    "LlamaConfig",
+    "LlamaModel",
+    "LoadedModel",
+    "RopeScaling",
+    "Tokenizer",
+    "load_model",
+    "resolve_model_path",
+]

@@ -1,0 +1,110 @@
+"""Llama-family decoder over the paged KV pool, written against the kernel API only.
+
+Weights are fused at load time (q/k/v into one matrix, gate/up into another) so a layer
+runs four matmuls; a step's tokens of all sequences go through as one flat batch.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gpu_backend.batch import StepBatch
+from gpu_backend.kernels import (
+    apply_rope,
+    fused_add_rms_norm,
+    paged_decode_attention,
+    paged_prefill_attention,
+    rms_norm,
+    store_kv,
+)
+from gpu_backend.model.config import LlamaConfig
+from gpu_backend.model.rope import rope_table
+
+
+def _frozen(tensor: torch.Tensor, like: torch.Tensor) -> nn.Parameter:
+    """An inference-only parameter with the device and dtype of `like`."""
+    return nn.Parameter(tensor.to(device=like.device, dtype=like.dtype).contiguous(), requires_grad=False)
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, config: LlamaConfig, weights: dict[str, torch.Tensor], prefix: str, like: torch.Tensor):
+        super().__init__()
+        self.config = config
+
+        def w(name: str) -> torch.Tensor:
+            return weights[f"{prefix}.{name}.weight"]
+
+        self.input_norm = _frozen(w("input_layernorm"), like)
+        self.qkv_proj = _frozen(torch.cat([w("self_attn.q_proj"), w("self_attn.k_proj"), w("self_attn.v_proj")]), like)
+        self.o_proj = _frozen(w("self_attn.o_proj"), like)
+        self.post_attention_norm = _frozen(w("post_attention_layernorm"), like)
+        self.gate_up_proj = _frozen(torch.cat([w("mlp.gate_proj"), w("mlp.up_proj")]), like)
+        self.down_proj = _frozen(w("mlp.down_proj"), like)
+
+    def forward(self, hidden: torch.Tensor, residual: torch.Tensor | None, positions: torch.Tensor,
+                batch: StepBatch, k_cache: torch.Tensor, v_cache: torch.Tensor,
+                cos_sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg = self.config
+        tokens = hidden.shape[0]
+        if residual is None:
+            residual, x = hidden, rms_norm(hidden, self.input_norm, cfg.rms_norm_eps)
+        else:
+            x, residual = fused_add_rms_norm(hidden, residual, self.input_norm, cfg.rms_norm_eps)
+
+        q, k, v = F.linear(x, self.qkv_proj).split([cfg.q_size, cfg.kv_size, cfg.kv_size], dim=-1)
+        q = q.view(tokens, cfg.num_heads, cfg.head_dim)
+        k = k.view(tokens, cfg.num_kv_heads, cfg.head_dim)
+        v = v.view(tokens, cfg.num_kv_heads, cfg.head_dim)
+        q, k = apply_rope(q, k, positions, cos_sin)
+        store_kv(k, v, k_cache, v_cache, batch.slot_mapping)
+        scale = cfg.head_dim ** -0.5
+        if batch.is_prefill:
+            attn = paged_prefill_attention(q, k_cache, v_cache, batch.block_tables, batch.cu_seqlens_q,
+                                           batch.context_lens, scale, batch.max_seqlen_q)
+        else:
+            attn = paged_decode_attention(q, k_cache, v_cache, batch.block_tables, batch.context_lens, scale)
+        hidden = F.linear(attn.reshape(tokens, cfg.q_size), self.o_proj)
+
+        x, residual = fused_add_rms_norm(hidden, residual, self.post_attention_norm, cfg.rms_norm_eps)
+        gate, up = F.linear(x, self.gate_up_proj).chunk(2, dim=-1)
+        return F.linear(F.silu(gate).mul_(up), self.down_proj), residual
+
+
+class LlamaModel(nn.Module):
+    def __init__(self, config: LlamaConfig, weights: dict[str, torch.Tensor],
+                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
+        """`weights`: HF parameter names (model.layers.N.self_attn.q_proj.weight, ...) in HF layout;
+        lm_head.weight may be absent when the config ties it to the embedding."""
+        super().__init__()
+        self.config = config
+        like = torch.empty(0, device=device, dtype=dtype)
+        self.embed_tokens = _frozen(weights["model.embed_tokens.weight"], like)
+        self.layers = nn.ModuleList(
+            DecoderLayer(config, weights, f"model.layers.{i}", like) for i in range(config.num_layers)
+        )
+        self.norm = _frozen(weights["model.norm.weight"], like)
+        if config.tie_word_embeddings:
+            self.lm_head = self.embed_tokens
+        elif "lm_head.weight" in weights:
+            self.lm_head = _frozen(weights["lm_head.weight"], like)
+        else:
+            raise ValueError("lm_head.weight is missing and the config does not tie it to the embedding")
+        # float32 whatever the weights' dtype: positions far into the context need the precision.
+        self.cos_sin = rope_table(config, device, torch.float32, weights.get("rope_freqs"))
+
+    @torch.inference_mode()
+    def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, batch: StepBatch,
+                k_cache: torch.Tensor, v_cache: torch.Tensor) -> torch.Tensor:
+        """input_ids, positions [T] int64; k_cache, v_cache [layers, blocks, block_size, Hkv, D].
+        Writes this step's K/V into the pool and returns float32 logits
+        [len(batch.logits_indices), vocab] for the rows in batch.logits_indices."""
+        hidden = F.embedding(input_ids, self.embed_tokens)
+        residual = None
+        for index, layer in enumerate(self.layers):
+            hidden, residual = layer(hidden, residual, positions, batch, k_cache[index], v_cache[index], self.cos_sin)
+        # Only the sampled rows need the final norm and the (vocab-sized) head.
+        rows = batch.logits_indices
+        x, _ = fused_add_rms_norm(hidden[rows], residual[rows], self.norm, self.config.rms_norm_eps)
+        return F.linear(x, self.lm_head).float()
