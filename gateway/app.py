@@ -12,14 +12,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.admin.auth import AdminAuth
+from gateway.admin.context import AdminContext
+from gateway.admin.dashboard import dashboard_routes
+from gateway.admin.routes import admin_routes
 from gateway.auth import TenantResolver
+from gateway.cache.embedder import EmbeddingModel
+from gateway.cache_service import CacheService
 from gateway.config import GatewayConfig, check_exposure
 from gateway.errors import OpenAIError
+from gateway.metrics import Metrics, metrics_endpoint
 from gateway.proxy import Proxy
+from gateway.stats import RequestStats
 from gateway.upstream import UpstreamPool
 
 
-def build_app(config: GatewayConfig) -> Starlette:
+def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = None) -> Starlette:
+    """`embedding_model`: an already loaded model to share (tests); loaded at start otherwise."""
     check_exposure(config)
     # One pooled httpx client. Its transport is aiohttp's connection pool: httpcore's pool
     # scans every connection per request (a syscall each), which made the proxy's CPU per
@@ -29,7 +38,11 @@ def build_app(config: GatewayConfig) -> Starlette:
                                timeout=httpx.Timeout(120, connect=2))
     pool = UpstreamPool(config.upstreams, client)
     resolver = TenantResolver(config)
-    proxy = Proxy(resolver, pool, config.limits)
+    cache = CacheService(config.cache, pool, embedding_model) if config.cache.enabled else None
+    request_stats = RequestStats()
+    admin = AdminContext(config, pool, cache, request_stats)
+    metrics = Metrics(admin.embedder_stats)
+    proxy = Proxy(resolver, pool, config.limits, cache=None, recorders=(request_stats, metrics))
     started = time.time()
 
     async def models(request: Request) -> Response:
@@ -41,15 +54,27 @@ def build_app(config: GatewayConfig) -> Starlette:
         return _json({"object": "list", "data": data})
 
     async def healthz(request: Request) -> Response:
-        upstreams = {u.name: {"models": sorted(u.models), "in_flight": u.stats.in_flight} for u in pool.upstreams}
-        return _json({"status": "ok", "uptime_s": round(time.time() - started, 1), "upstreams": upstreams})
+        upstreams = {u.name: {"models": sorted(u.models), "in_flight": u.stats.in_flight,
+                              "backends": [{"url": b.url, "healthy": b.healthy, "in_flight": b.in_flight}
+                                           for b in u.backends.backends]} for u in pool.upstreams}
+        # A replica whose shared store is away still answers (hits from its mirror, misses
+        # upstream): it stays 200 and says "degraded", so a load balancer keeps it in rotation.
+        store = cache.store_health if cache is not None else "off"
+        return _json({"status": "ok" if store in ("ok", "off") else "degraded", "store": store,
+                      "uptime_s": round(time.time() - started, 1), "upstreams": upstreams})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await pool.discover_models()
+        pool.start_health_checks()
+        if cache is not None:
+            proxy.cache = await cache.start()
         try:
             yield
         finally:
+            if cache is not None:
+                await cache.close()
+            await pool.stop_health_checks()
             await client.aclose()
 
     app = Starlette(
@@ -58,12 +83,18 @@ def build_app(config: GatewayConfig) -> Starlette:
             Route("/v1/completions", proxy.completions, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint(metrics, admin), methods=["GET"]),
+            *admin_routes(admin, AdminAuth(config)),
+            *dashboard_routes(),
         ],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.config = config
     app.state.pool = pool
+    app.state.cache = cache
+    app.state.stats = request_stats
+    app.state.metrics = metrics
     return app
 
 

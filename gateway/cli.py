@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from gateway.admin_cli import add_admin_parser
 from gateway.config import ConfigError, GatewayConfig, load_config
 
 DELEGATED = {
@@ -53,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     gw = commands.add_parser("gateway", help="run the gateway alone", description="Run the gateway alone.")
     _add_gateway_args(gw)
     gw.set_defaults(run=run_gateway)
+
+    add_admin_parser(commands)
 
     for name, (_, help_text) in DELEGATED.items():
         # Parsed by the delegated module; listed here so `semgate --help` shows them.

@@ -39,9 +39,22 @@ class UpstreamConfig:
     timeouts: Timeouts = Timeouts()
     # Retries happen only before the first byte of the answer reached the client.
     retries: int = 1
+    # Concurrent requests it serves before queueing: the scale of its load signal.
+    capacity: int = 32
+    # Several servers of the same models (base_urls): each has `capacity`, is health-checked with
+    # GET base_url + health_path every health_interval_s, and requests sharing their first
+    # affinity_prefix_chars characters of prompt go to the same one (0: no affinity).
+    base_urls: tuple[str, ...] = ()
+    health_path: str = "/models"
+    health_interval_s: float = 5.0
+    affinity_prefix_chars: int = 512
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return self.base_urls or (self.base_url,)
 
 
 @dataclass(frozen=True)
@@ -69,11 +82,57 @@ class BackendConfig:
     extra_args: tuple[str, ...] = ()
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+@dataclass(frozen=True)
+class RedisStoreConfig:
+    """The Redis store's settings (gateway/cache/redis_store.py); used when `store` is a redis:// URL."""
+
+    prefix: str = "semgate"  # key prefix: several caches can share one Redis
+    # Changes kept in the stream: how far a disconnected replica may fall behind before it rebuilds.
+    stream_maxlen: int = 10_000
+    # Recent entries each replica keeps in memory to answer hits while Redis is unreachable.
+    local_entries: int = 10_000
+    timeout_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """The semantic cache. Relative paths are relative to the directory semgate runs in."""
+
+    enabled: bool = True
+    store_path: str = "var/semgate.db"
+    policies_path: str = "config/policies.yaml"
+    # Embedding requests arriving within this window share one model call.
+    embed_window_ms: float = 2.0
+    embed_max_batch: int = 32
+    # Past this, the request bypasses the cache instead of waiting on the embedder.
+    embed_timeout_s: float = 2.0
+    top_k: int = 8
+    redis: RedisStoreConfig = RedisStoreConfig()
+
+    @property
+    def store_kind(self) -> str:
+        """`store` is a file path (SQLite, embedded) or a redis:// URL (shared by several replicas)."""
+        return "redis" if self.store_path.startswith(REDIS_SCHEMES) else "sqlite"
+
+
 @dataclass(frozen=True)
 class Limits:
     max_body_bytes: int = 1 << 20
     max_messages: int = 1024
     max_header_bytes: int = 16 << 10
+
+
+@dataclass(frozen=True)
+class AdminConfig:
+    """The admin API's token lives in this environment variable; unset, the admin API is off."""
+
+    token_env: str = "SEMGATE_ADMIN_TOKEN"
+
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) or None
 
 
 @dataclass(frozen=True)
@@ -83,7 +142,9 @@ class GatewayConfig:
     upstreams: tuple[UpstreamConfig, ...] = ()
     tenants: tuple[TenantConfig, ...] = ()
     backend: BackendConfig = BackendConfig()
+    cache: CacheConfig = CacheConfig()
     limits: Limits = Limits()
+    admin: AdminConfig = AdminConfig()
     source: str = "<defaults>"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -93,7 +154,7 @@ class GatewayConfig:
             return self
         b = self.backend
         bundled = UpstreamConfig(name=BUNDLED_UPSTREAM, base_url=f"http://{b.host}:{b.port}/v1", models=(b.model,),
-                                 timeouts=Timeouts(connect_s=2.0, read_s=300.0))
+                                 timeouts=Timeouts(connect_s=2.0, read_s=300.0), capacity=8)
         return replace(self, upstreams=(*self.upstreams, bundled))
 
     def with_listen(self, host: str, port: int) -> "GatewayConfig":
@@ -124,7 +185,7 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(source, "<file>", f"invalid YAML: {exc}") from exc
     reader = _Reader(source)
-    top = reader.mapping(raw, "", {"listen", "upstreams", "tenants", "backend", "limits"})
+    top = reader.mapping(raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin"})
     host, port = reader.listen(top.get("listen", "127.0.0.1:8080"), "listen")
     upstreams = tuple(reader.upstream(u, f"upstreams[{i}]") for i, u in enumerate(reader.seq(top.get("upstreams", []), "upstreams")))
     names = [u.name for u in upstreams]
@@ -138,7 +199,9 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
         upstreams=upstreams,
         tenants=tenants,
         backend=reader.backend(top.get("backend", {}), "backend"),
+        cache=reader.cache(top.get("cache", {}), "cache"),
         limits=reader.limits(top.get("limits", {}), "limits"),
+        admin=reader.admin(top.get("admin", {}), "admin"),
         source=source,
         raw=raw,
     )
@@ -196,29 +259,50 @@ class _Reader:
         return host.strip("[]"), int(port)
 
     def upstream(self, value: Any, path: str) -> UpstreamConfig:
-        u = self.mapping(value, path, {"name", "base_url", "models", "api_key_env", "timeouts", "retries"})
-        for required in ("name", "base_url"):
-            if required not in u:
-                raise self.fail(f"{path}.{required}", "required")
-        base_url = self.typed(u["base_url"], f"{path}.base_url", str, "a URL")
-        if not base_url.startswith(("http://", "https://")):
-            raise self.fail(f"{path}.base_url", f"must start with http:// or https://, got {base_url!r}")
+        u = self.mapping(value, path, {"name", "base_url", "base_urls", "models", "api_key_env", "timeouts", "retries",
+                                       "capacity", "health", "affinity_prefix_chars"})
+        if "name" not in u:
+            raise self.fail(f"{path}.name", "required")
+        if ("base_url" in u) == ("base_urls" in u):
+            raise self.fail(f"{path}.base_url", "required: set exactly one of base_url or base_urls")
+        urls = [u["base_url"]] if "base_url" in u else self.seq(u["base_urls"], f"{path}.base_urls")
+        if not urls:
+            raise self.fail(f"{path}.base_urls", "must list at least one URL")
+        for i, url in enumerate(urls):
+            where = f"{path}.base_url" if "base_url" in u else f"{path}.base_urls[{i}]"
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise self.fail(where, f"must start with http:// or https://, got {url!r}")
+        urls = [url.rstrip("/") for url in urls]
+        health = self.mapping(u.get("health", {}), f"{path}.health", {"path", "interval_s"})
+        health_path = self.typed(health.get("path", "/models"), f"{path}.health.path", str, "a path like /models")
+        affinity = self.typed(u.get("affinity_prefix_chars", UpstreamConfig.affinity_prefix_chars),
+                              f"{path}.affinity_prefix_chars", int, "an integer")
+        if affinity < 0:
+            raise self.fail(f"{path}.affinity_prefix_chars", f"must be >= 0, got {affinity}")
         models = [self.typed(m, f"{path}.models[{i}]", str, "a model name") for i, m in enumerate(self.seq(u.get("models", []), f"{path}.models"))]
         t = self.mapping(u.get("timeouts", {}), f"{path}.timeouts", {"connect_s", "read_s"})
         timeouts = Timeouts(**{k: self.positive(v, f"{path}.timeouts.{k}") for k, v in t.items()})
         retries = self.typed(u.get("retries", 1), f"{path}.retries", int, "an integer")
         if retries < 0:
             raise self.fail(f"{path}.retries", f"must be >= 0, got {retries}")
+        capacity = self.typed(u.get("capacity", 32), f"{path}.capacity", int, "an integer")
+        if capacity < 1:
+            raise self.fail(f"{path}.capacity", f"must be >= 1, got {capacity}")
         key_env = u.get("api_key_env")
         if key_env is not None:
             self.typed(key_env, f"{path}.api_key_env", str, "an environment variable name")
         return UpstreamConfig(
             name=self.typed(u["name"], f"{path}.name", str, "a name"),
-            base_url=base_url.rstrip("/"),
+            base_url=urls[0],
+            base_urls=tuple(urls) if "base_urls" in u else (),
+            health_path="/" + health_path.lstrip("/"),
+            health_interval_s=self.positive(health.get("interval_s", 5.0), f"{path}.health.interval_s"),
+            affinity_prefix_chars=affinity,
             models=tuple(models),
             api_key_env=key_env,
             timeouts=timeouts,
             retries=retries,
+            capacity=capacity,
         )
 
     def tenant(self, value: Any, path: str) -> TenantConfig:
@@ -247,6 +331,43 @@ class _Reader:
             port=port,
             extra_args=tuple(extra),
         )
+
+    def cache(self, value: Any, path: str) -> CacheConfig:
+        c = self.mapping(value, path, {"enabled", "store", "policies", "embed_window_ms", "embed_max_batch",
+                                       "embed_timeout_s", "top_k", "redis"})
+        defaults = CacheConfig()
+        top_k = self.typed(c.get("top_k", defaults.top_k), f"{path}.top_k", int, "an integer")
+        batch = self.typed(c.get("embed_max_batch", defaults.embed_max_batch), f"{path}.embed_max_batch", int, "an integer")
+        for name, number in (("top_k", top_k), ("embed_max_batch", batch)):
+            if number < 1:
+                raise self.fail(f"{path}.{name}", f"must be >= 1, got {number}")
+        return CacheConfig(
+            enabled=self.typed(c.get("enabled", True), f"{path}.enabled", bool, "true or false"),
+            store_path=self.typed(c.get("store", defaults.store_path), f"{path}.store", str, "a file path or redis:// URL"),
+            policies_path=self.typed(c.get("policies", defaults.policies_path), f"{path}.policies", str, "a file path"),
+            embed_window_ms=self.positive(c.get("embed_window_ms", defaults.embed_window_ms), f"{path}.embed_window_ms"),
+            embed_max_batch=batch,
+            embed_timeout_s=self.positive(c.get("embed_timeout_s", defaults.embed_timeout_s), f"{path}.embed_timeout_s"),
+            top_k=top_k,
+            redis=self.redis_store(c.get("redis", {}), f"{path}.redis"),
+        )
+
+    def redis_store(self, value: Any, path: str) -> RedisStoreConfig:
+        r = self.mapping(value, path, {"prefix", "stream_maxlen", "local_entries", "timeout_s"})
+        d = RedisStoreConfig()
+        counts = {}
+        for name in ("stream_maxlen", "local_entries"):
+            counts[name] = self.typed(r.get(name, getattr(d, name)), f"{path}.{name}", int, "an integer")
+            if counts[name] < (1 if name == "stream_maxlen" else 0):
+                raise self.fail(f"{path}.{name}", f"must be >= {1 if name == 'stream_maxlen' else 0}, got {counts[name]}")
+        return RedisStoreConfig(prefix=self.typed(r.get("prefix", d.prefix), f"{path}.prefix", str, "a key prefix"),
+                                timeout_s=self.positive(r.get("timeout_s", d.timeout_s), f"{path}.timeout_s"), **counts)
+
+    def admin(self, value: Any, path: str) -> AdminConfig:
+        a = self.mapping(value, path, {"token_env"})
+        token_env = self.typed(a.get("token_env", AdminConfig.token_env), f"{path}.token_env", str,
+                               "an environment variable name")
+        return AdminConfig(token_env=token_env)
 
     def limits(self, value: Any, path: str) -> Limits:
         lim = self.mapping(value, path, {"max_body_bytes", "max_messages", "max_header_bytes"})

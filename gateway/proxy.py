@@ -1,20 +1,28 @@
-"""The OpenAI routes: authenticate, validate, forward, relay.
+"""The OpenAI routes: authenticate, validate, consult the cache, forward, relay, store.
 
-Streams are relayed chunk by chunk as they arrive; a client that goes away cancels the
-relay, which closes the upstream response and so cancels the upstream request.
+Streams are relayed chunk by chunk as they arrive while a recorder rebuilds the answer;
+a client that goes away cancels the relay, which closes the upstream response and so
+cancels the upstream request. Only an answer that completed is stored.
 """
 
 import logging
+import time
+from collections.abc import Mapping, Sequence
 
 import anyio
 import httpx
+import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.auth import TenantResolver
+from gateway.caching import CacheDecision, CacheLayer
 from gateway.config import Limits
 from gateway.errors import OpenAIError
+from gateway.replay import fresh_completion, sse_chunks
 from gateway.sse import encode
+from gateway.stats import RequestTrace, TraceRecorder
+from gateway.stream_recorder import StreamRecorder
 from gateway.upstream import Upstream, UpstreamPool
 from gateway.wire import CHAT, COMPLETION, ParsedRequest, parse_request
 
@@ -24,10 +32,13 @@ _BYPASS = {"x-semgate-cache": "bypass"}
 
 
 class Proxy:
-    def __init__(self, resolver: TenantResolver, pool: UpstreamPool, limits: Limits) -> None:
+    def __init__(self, resolver: TenantResolver, pool: UpstreamPool, limits: Limits, cache: CacheLayer | None,
+                 recorders: Sequence[TraceRecorder] = ()) -> None:
         self.resolver = resolver
         self.pool = pool
         self.limits = limits
+        self.cache = cache
+        self.recorders = recorders  # each finished request's trace goes to every one (stats, metrics)
 
     async def chat_completions(self, request: Request) -> Response:
         return await self._handle(request, CHAT)
@@ -36,32 +47,65 @@ class Proxy:
         return await self._handle(request, COMPLETION)
 
     async def _handle(self, request: Request, kind: str) -> Response:
+        trace = RequestTrace()
         try:
-            self.resolver.resolve(request.headers.get("authorization"))
+            tenant = trace.tenant = self.resolver.resolve(request.headers.get("authorization"))
             parsed = parse_request(await read_body(request, self.limits.max_body_bytes), kind, self.limits.max_messages)
             upstream = await self.pool.resolve(parsed.model)
+            trace.model, trace.upstream = parsed.model, upstream.name  # only served models: labels stay bounded
+            started = time.perf_counter()
+            decision = await self.cache.consult(tenant, parsed, upstream.name, request.headers) if self.cache else None
+            trace.lookup_s = time.perf_counter() - started if decision is not None else None
+        except OpenAIError as exc:
+            return self._finish(trace, exc.response(_BYPASS))
+        if decision is not None and decision.hit:
+            trace.served_from(decision.lookup.entry.response, decision.lookup.entry.id)
+            return self._finish(trace, _answer_from_cache(decision, parsed))
+        headers = decision.headers() if decision is not None else _BYPASS
+        try:
             response = await self.pool.open(upstream, _PATHS[kind], parsed.body)
         except OpenAIError as exc:
-            return exc.response(_BYPASS)
+            return self._finish(trace, exc.response(headers))
         if parsed.stream:
-            return StreamingResponse(self._relay(upstream, response), media_type="text/event-stream",
-                                     headers={**_BYPASS, "cache-control": "no-cache"})
-        return await self._forward_whole(upstream, response, parsed)
+            store = _StreamStore(self.cache, decision, tenant, parsed, upstream.name)
+            return StreamingResponse(self._relay(upstream, response, store, trace), media_type="text/event-stream",
+                                     headers={**headers, "cache-control": "no-cache"})
+        answer = await self._forward_whole(upstream, response, parsed, decision, tenant)
+        trace.upstream_s = _elapsed(response)
+        return self._finish(trace, answer)
 
-    async def _forward_whole(self, upstream: Upstream, response: httpx.Response, parsed: ParsedRequest) -> Response:
+    def _finish(self, trace: RequestTrace, response: Response) -> Response:
+        self._record(trace, response.status_code, response.headers)
+        return response
+
+    def _record(self, trace: RequestTrace, status: int, headers: Mapping[str, str]) -> None:
+        trace.finish(status, headers)
+        for recorder in self.recorders:
+            recorder.record(trace)
+
+    async def _forward_whole(self, upstream: Upstream, response: httpx.Response, parsed: ParsedRequest,
+                             decision: CacheDecision | None, tenant: str) -> Response:
         try:
             body = await response.aread()
         except httpx.HTTPError as exc:
             await self.pool.close(upstream, response, ok=False)
-            return OpenAIError(502, f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
-                               code="upstream_interrupted").response(_BYPASS)
+            error = OpenAIError(502, f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
+                                code="upstream_interrupted")
+            return error.response(decision.headers(stored=False) if decision else _BYPASS)
         await self.pool.close(upstream, response, ok=True)
-        return Response(body, status_code=response.status_code, media_type="application/json", headers=_BYPASS)
+        headers = _BYPASS
+        if decision is not None:
+            stored = False
+            if decision.may_store and response.status_code == 200:
+                stored = await self.cache.remember(decision, tenant, parsed, _json_or_none(body), upstream.name)
+            headers = decision.headers(stored=stored)
+        return Response(body, status_code=response.status_code, media_type="application/json", headers=headers)
 
-    async def _relay(self, upstream: Upstream, response: httpx.Response):
-        ok = False
+    async def _relay(self, upstream: Upstream, response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
+        ok = stored = False
         try:
             async for chunk in response.aiter_raw():
+                store.feed(chunk)
                 yield chunk
             ok = True
         except httpx.HTTPError as exc:
@@ -73,6 +117,59 @@ class Proxy:
             # Runs on client disconnect too, inside a cancelled scope: shield the cleanup.
             with anyio.CancelScope(shield=True):
                 await self.pool.close(upstream, response, ok=ok)
+                if ok:
+                    stored = await store.commit()
+            trace.upstream_s = _elapsed(response)
+            decision = store.decision
+            self._record(trace, 200 if ok else 502, decision.headers(stored=stored) if decision else _BYPASS)
+
+
+class _StreamStore:
+    """Records a relayed stream and stores it once it completed (never a cut or failed one)."""
+
+    def __init__(self, cache: CacheLayer | None, decision: CacheDecision | None, tenant: str,
+                 parsed: ParsedRequest, producer: str) -> None:
+        self.recorder = StreamRecorder(parsed.kind) if cache and decision and decision.may_store else None
+        self.cache, self.decision, self.tenant, self.parsed, self.producer = cache, decision, tenant, parsed, producer
+
+    def feed(self, chunk: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.feed(chunk)
+
+    async def commit(self) -> bool:
+        """Store the answer if it completed; whether it was stored."""
+        if self.recorder is not None and self.recorder.complete:
+            return await self.cache.remember(self.decision, self.tenant, self.parsed, self.recorder.completion(),
+                                             self.producer)
+        return False
+
+
+def _elapsed(response: httpx.Response) -> float | None:
+    """Upstream time from sending the request to closing its answer."""
+    try:
+        return response.elapsed.total_seconds()
+    except RuntimeError:  # never closed: it failed before its answer was read
+        return None
+
+
+def _answer_from_cache(decision: CacheDecision, parsed: ParsedRequest) -> Response:
+    cached = decision.lookup.entry.response
+    headers = decision.headers()
+    if parsed.stream:
+        # The whole answer is known: one write, in the chunk format the SDK iterates over.
+        chunks = sse_chunks(cached, parsed.kind, parsed.model, parsed.include_usage,
+                            decision.policy.stream_replay.chunk_tokens)
+        return Response(b"".join(chunks), media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"})
+    return Response(orjson.dumps(fresh_completion(cached, parsed.kind, parsed.model)), media_type="application/json",
+                    headers=headers)
+
+
+def _json_or_none(body: bytes) -> dict | None:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 async def read_body(request: Request, limit: int) -> bytes:

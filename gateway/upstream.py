@@ -1,5 +1,8 @@
 """Upstreams: which base URL serves a model, one pooled HTTP client, and error mapping.
 
+An upstream may list several servers (base_urls); gateway/upstream_routing.py picks one per
+request (prefix affinity, load, health) and gives the order in which the others take over.
+
 Retries happen only while nothing has reached the client yet: on a connection failure or
 a 502/503/504 answer before the response starts. Once bytes flow, a failure is reported
 to the client in the stream instead of being retried behind its back.
@@ -16,6 +19,7 @@ import orjson
 
 from gateway.config import UpstreamConfig
 from gateway.errors import OpenAIError
+from gateway.upstream_routing import Backend, BackendSet
 
 log = logging.getLogger("semgate.upstream")
 _RETRY_STATUS = {502, 503, 504}
@@ -27,12 +31,12 @@ class UpstreamStats:
     requests: int = 0
     errors: int = 0
     throttled: int = 0
-    # (finished_at, seconds, ok) of recent requests, for load signals and the admin view.
+    # (finished_at, seconds, ok, status) of recent requests, for load signals and the admin view.
     recent: deque = field(default_factory=lambda: deque(maxlen=512))
 
     def record(self, started: float, ok: bool, status: int | None) -> None:
         now = time.monotonic()
-        self.recent.append((now, now - started, ok))
+        self.recent.append((now, now - started, ok, status))
         if not ok:
             self.errors += 1
         if status in (429, 503):
@@ -44,10 +48,19 @@ class Upstream:
     config: UpstreamConfig
     models: set[str]
     stats: UpstreamStats = field(default_factory=UpstreamStats)
+    backends: BackendSet = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.backends = BackendSet(self.config.urls, self.config.capacity, self.config.affinity_prefix_chars)
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def capacity(self) -> int:
+        """Requests it serves at once: `capacity` per healthy server (at least one, while all are down)."""
+        return self.config.capacity * max(1, sum(b.healthy for b in self.backends.backends))
 
     def headers(self) -> dict[str, str]:
         key = self.config.api_key()
@@ -59,6 +72,23 @@ class UpstreamPool:
         self.client = client
         self.upstreams = [Upstream(c, set(c.models)) for c in configs]
         self._discovered_at = float("-inf")
+        self._health_checks: list[asyncio.Task] = []
+
+    def start_health_checks(self) -> None:
+        """Probe the servers of every upstream that has several, so failed ones leave the choice."""
+        self._health_checks = [asyncio.create_task(self._check_health(u)) for u in self.upstreams if len(u.backends) > 1]
+
+    async def stop_health_checks(self) -> None:
+        for task in self._health_checks:
+            task.cancel()
+        await asyncio.gather(*self._health_checks, return_exceptions=True)
+        self._health_checks = []
+
+    async def _check_health(self, upstream: Upstream) -> None:
+        cfg = upstream.config
+        while True:
+            await upstream.backends.check(self.client, cfg.health_path, upstream.headers(), cfg.timeouts.connect_s + 1)
+            await asyncio.sleep(cfg.health_interval_s)
 
     async def discover_models(self) -> None:
         """Ask upstreams configured without a model list which models they serve."""
@@ -66,13 +96,16 @@ class UpstreamPool:
         await asyncio.gather(*(self._discover(u) for u in self.upstreams if not u.config.models))
 
     async def _discover(self, upstream: Upstream) -> None:
-        try:
-            response = await self.client.get(f"{upstream.config.base_url}/models", headers=upstream.headers(),
-                                              timeout=upstream.config.timeouts.connect_s + 3)
-            response.raise_for_status()
-            upstream.models = {m["id"] for m in response.json().get("data", []) if isinstance(m, dict) and "id" in m}
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
-            log.warning("upstream %s: could not list models (%s)", upstream.name, type(exc).__name__)
+        for backend in upstream.backends.order():  # the first server that answers speaks for all
+            try:
+                response = await self.client.get(f"{backend.url}/models", headers=upstream.headers(),
+                                                  timeout=upstream.config.timeouts.connect_s + 3)
+                response.raise_for_status()
+                upstream.models = {m["id"] for m in response.json().get("data", []) if isinstance(m, dict) and "id" in m}
+                return
+            except (httpx.HTTPError, ValueError, KeyError) as exc:
+                log.warning("upstream %s: %s could not list models (%s)", upstream.name, backend.url,
+                            type(exc).__name__)
 
     def models(self) -> list[str]:
         return sorted({m for u in self.upstreams for m in u.models})
@@ -103,31 +136,44 @@ class UpstreamPool:
         """
         cfg = upstream.config
         timeout = httpx.Timeout(cfg.timeouts.read_s, connect=cfg.timeouts.connect_s)
-        request = self.client.build_request("POST", f"{cfg.base_url}{path}", content=orjson.dumps(body),
-                                            headers={"content-type": "application/json", **upstream.headers()},
-                                            timeout=timeout)
-        attempts = cfg.retries + 1
+        content = orjson.dumps(body)
+        headers = {"content-type": "application/json", **upstream.headers()}
+        order = upstream.backends.order(body)
+        # Every server is tried once before one is tried again (failover), then the retries.
+        attempts = cfg.retries + len(order)
         for attempt in range(attempts):
             last = attempt == attempts - 1
+            backend = order[attempt % len(order)]
+            request = self.client.build_request("POST", f"{backend.url}{path}", content=content, headers=headers,
+                                                timeout=timeout)
             started = time.monotonic()
             upstream.stats.in_flight += 1
             upstream.stats.requests += 1
+            backend.in_flight += 1
+            backend.requests += 1
             try:
                 response = await self.client.send(request, stream=True)
             except httpx.TransportError as exc:
                 upstream.stats.in_flight -= 1
+                backend.in_flight -= 1
+                backend.failures += 1
                 upstream.stats.record(started, False, None)
                 # A read timeout means the upstream accepted the work: retrying would double it.
                 if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
                     raise OpenAIError(504, f"Upstream {upstream.name} timed out ({type(exc).__name__}).",
                                       code="upstream_timeout") from exc
+                if len(order) > 1:
+                    backend.mark_down(type(exc).__name__)  # until a health check finds it again
                 if last:
                     raise OpenAIError(502, f"Upstream {upstream.name} is unreachable ({type(exc).__name__}).",
                                       code="upstream_unreachable") from exc
                 continue
+            response.extensions["semgate_backend"] = backend
             if response.status_code < 400:
+                backend.observe(time.monotonic() - started)
                 response.extensions["semgate_started"] = started
                 return response
+            backend.failures += 1
             await self._close(upstream, response, started, ok=False)
             if response.status_code in _RETRY_STATUS and not last:
                 continue
@@ -143,6 +189,9 @@ class UpstreamPool:
                 await _read_quietly(response)
             await response.aclose()
         upstream.stats.in_flight -= 1
+        backend: Backend | None = response.extensions.get("semgate_backend")
+        if backend is not None:
+            backend.in_flight -= 1
         upstream.stats.record(started, ok, response.status_code)
 
 

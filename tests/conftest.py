@@ -1,12 +1,22 @@
 """Fixtures shared by every test package."""
 
-import pytest
-from gateway_setup import gateway_yaml
-from loopback import ServerThread
+import os
 
-from gateway.app import build_app
-from gateway.config import parse_config
-from loadtest.echo_upstream import EchoSettings, EchoUpstream
+import torch
+
+# Without CUDA, Triton kernels can only run in its interpreter. Triton reads this once, at
+# its first import, and transformers imports it as a side effect, so it must be set before
+# any test module loads, not by the kernel tests themselves.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
+import pytest  # noqa: E402
+from gateway_setup import gateway_yaml  # noqa: E402
+from loopback import ServerThread  # noqa: E402
+
+from gateway.app import build_app  # noqa: E402
+from gateway.config import parse_config  # noqa: E402
+from loadtest.echo_upstream import EchoSettings, EchoUpstream  # noqa: E402
 
 
 @pytest.fixture
@@ -34,5 +44,25 @@ def echo(serve):
 
 @pytest.fixture
 def gateway(serve, echo):
-    """A gateway on loopback in front of the echo upstream; returns its base URL."""
+    """A gateway (cache off) on loopback in front of the echo upstream; returns its base URL."""
     return serve(build_app(parse_config(gateway_yaml(echo.url), "test.yaml"))).url
+
+
+@pytest.fixture(scope="session")
+def embedding_model():
+    """all-MiniLM-L6-v2 from its PyPI package, loaded once for the whole run."""
+    from gateway.cache.embedder import EmbeddingModel
+
+    return EmbeddingModel()
+
+
+@pytest.fixture
+def cached_gateway(serve, echo, embedding_model, tmp_path):
+    """start(extra_yaml="") -> base URL of a gateway with the cache on, its store in tmp_path.
+    Starting it again on the same tmp_path is a restart over the same store."""
+
+    def start(extra: str = "") -> str:
+        config = parse_config(gateway_yaml(echo.url, extra, store=str(tmp_path / "cache.db")), "test.yaml")
+        return serve(build_app(config, embedding_model)).url
+
+    return start

@@ -1,0 +1,1 @@
+"""The semantic cache: embedder, exact and semantic tiers, document store, guards, verifier."""

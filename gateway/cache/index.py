@@ -1,0 +1,173 @@
+"""The in-memory vector index: one hnswlib graph per (namespace, category).
+
+The index only knows ids, fingerprints and vectors; it is derived from the document store
+and rebuilt from it at start. A candidate must carry the query's fingerprint, and a
+fingerprint can be rare (one conversation's earlier turns) or cover the whole namespace
+(no system prompt), so search picks its method by how many entries share it: exact dot
+products over a few hundred vectors, or an HNSW walk that skips other fingerprints.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import hnswlib
+import numpy as np
+
+# Below this many entries with the query's fingerprint, a brute-force scan is exact and
+# faster than a filtered graph walk (which wanders when few nodes pass the filter).
+_BRUTE_FORCE_MAX = 512
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    entry_id: str
+    similarity: float  # cosine
+
+
+@dataclass(frozen=True)
+class HnswParams:
+    dim: int = 384
+    m: int = 16
+    ef_construction: int = 100
+    ef_search: int = 64
+    initial_capacity: int = 1024
+
+
+class NamespaceIndex:
+    def __init__(self, params: HnswParams) -> None:
+        self._params = params
+        self._graph = hnswlib.Index(space="cosine", dim=params.dim)
+        self._graph.init_index(max_elements=params.initial_capacity, M=params.m,
+                               ef_construction=params.ef_construction, allow_replace_deleted=True)
+        self._graph.set_ef(params.ef_search)
+        self._next_label = 0
+        self._label_of: dict[str, int] = {}
+        self._id_of: dict[int, str] = {}
+        self._fingerprint_of: dict[int, str] = {}
+        self._labels_by_fingerprint: dict[str, set[int]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return len(self._label_of)
+
+    def __contains__(self, entry_id: str) -> bool:
+        return entry_id in self._label_of
+
+    def add(self, items: list[tuple[str, str, np.ndarray]], num_threads: int = 1) -> None:
+        """Add (entry_id, fingerprint, vector) items; an id already present is replaced."""
+        for entry_id, _, _ in items:
+            self.remove(entry_id)
+        labels = np.arange(self._next_label, self._next_label + len(items))
+        self._next_label += len(items)
+        self._reserve(len(items))
+        vectors = np.stack([np.asarray(v, dtype=np.float32) for _, _, v in items])
+        self._graph.add_items(vectors, labels, num_threads=num_threads, replace_deleted=True)
+        for label, (entry_id, fingerprint, _) in zip(labels.tolist(), items):
+            self._label_of[entry_id] = label
+            self._id_of[label] = entry_id
+            self._fingerprint_of[label] = fingerprint
+            self._labels_by_fingerprint[fingerprint].add(label)
+
+    def remove(self, entry_id: str) -> bool:
+        label = self._label_of.pop(entry_id, None)
+        if label is None:
+            return False
+        self._graph.mark_deleted(label)
+        del self._id_of[label]
+        fingerprint = self._fingerprint_of.pop(label)
+        same = self._labels_by_fingerprint[fingerprint]
+        same.discard(label)
+        if not same:
+            del self._labels_by_fingerprint[fingerprint]
+        return True
+
+    def search(self, vector: np.ndarray, fingerprint: str | None, k: int) -> list[Neighbour]:
+        """The k nearest live entries, restricted to `fingerprint` unless it is None."""
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if fingerprint is None:
+            return self._walk(query, min(k, len(self)), None)
+        allowed = self._labels_by_fingerprint.get(fingerprint)
+        if not allowed:
+            return []
+        if len(allowed) <= _BRUTE_FORCE_MAX:
+            return self._scan(query, allowed, k)
+        if len(allowed) == len(self):
+            return self._walk(query, min(k, len(self)), None)
+        try:
+            return self._walk(query, min(k, len(allowed)), allowed.__contains__)
+        except RuntimeError:  # the filtered walk found fewer than k: fall back to the exact scan
+            return self._scan(query, allowed, k)
+
+    def memory_bytes(self) -> int:
+        """Graph memory: vectors plus links (hnswlib's own layout), without Python bookkeeping."""
+        level0 = self._params.dim * 4 + self._params.m * 2 * 4 + 8 + 4
+        return self._graph.get_max_elements() * level0
+
+    def _walk(self, query: np.ndarray, k: int, accept) -> list[Neighbour]:
+        if k <= 0:
+            return []
+        self._graph.set_ef(max(self._params.ef_search, k))
+        labels, distances = self._graph.knn_query(query, k=k, num_threads=1, filter=accept)
+        return [Neighbour(self._id_of[int(label)], 1.0 - float(d)) for label, d in zip(labels[0], distances[0])]
+
+    def _scan(self, query: np.ndarray, allowed: set[int], k: int) -> list[Neighbour]:
+        labels = list(allowed)
+        vectors = self._graph.get_items(labels, return_type="numpy")
+        sims = vectors @ query[0] / np.maximum(np.linalg.norm(query[0]), 1e-12)
+        best = np.argsort(-sims)[:k]
+        return [Neighbour(self._id_of[labels[i]], float(sims[i])) for i in best]
+
+    def _reserve(self, extra: int) -> None:
+        needed = len(self._label_of) + extra
+        capacity = self._graph.get_max_elements()
+        # Deleted slots are reused, so live entries (not labels ever issued) decide the size.
+        if needed > capacity:
+            self._graph.resize_index(max(needed, capacity * 2))
+
+
+class VectorIndex:
+    """All namespaces of one gateway replica."""
+
+    def __init__(self, params: HnswParams = HnswParams()) -> None:
+        self.params = params
+        self._spaces: dict[tuple[str, str], NamespaceIndex] = {}
+        self._space_of: dict[str, tuple[str, str]] = {}
+
+    def add(self, namespace: str, category: str, items: list[tuple[str, str, np.ndarray]], num_threads: int = 1) -> None:
+        key = (namespace, category)
+        for entry_id, _, _ in items:
+            if self._space_of.get(entry_id, key) != key:
+                self.remove(entry_id)
+        space = self._spaces.get(key)
+        if space is None:
+            space = self._spaces[key] = NamespaceIndex(self.params)
+        space.add(items, num_threads=num_threads)
+        for entry_id, _, _ in items:
+            self._space_of[entry_id] = key
+
+    def remove(self, entry_id: str) -> bool:
+        key = self._space_of.pop(entry_id, None)
+        return key is not None and self._spaces[key].remove(entry_id)
+
+    def search(self, namespace: str, category: str, vector: np.ndarray, fingerprint: str | None, k: int) -> list[Neighbour]:
+        space = self._spaces.get((namespace, category))
+        return space.search(vector, fingerprint, k) if space is not None else []
+
+    def size(self, namespace: str, category: str) -> int:
+        space = self._spaces.get((namespace, category))
+        return len(space) if space is not None else 0
+
+    def sizes(self) -> dict[tuple[str, str], int]:
+        return {key: len(space) for key, space in self._spaces.items()}
+
+    def __len__(self) -> int:
+        return len(self._space_of)
+
+    def __contains__(self, entry_id: str) -> bool:
+        return entry_id in self._space_of
+
+    def memory_bytes(self) -> int:
+        return sum(space.memory_bytes() for space in self._spaces.values())
+
+    def clear(self) -> None:
+        self._spaces.clear()
+        self._space_of.clear()

@@ -1,0 +1,279 @@
+"""The semantic cache: what the gateway calls on every request.
+
+lookup: exact tier (hash of the normalised request) first, then the semantic tier (HNSW
+neighbours of the last user message with the same context fingerprint, filtered by TTL,
+the category's guards and the calibrated duplicate verifier). insert: only complete
+answers, committed to the document store before the index can return them.
+"""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gateway.cache.embedder import Embedder
+from gateway.cache.entry import CacheEntry, namespace_for
+from gateway.cache.fingerprint import RequestKey, request_key
+from gateway.cache.guards import rejection
+from gateway.cache.index import VectorIndex
+from gateway.cache.policy import CachePolicy
+from gateway.cache.rebuild import rebuild
+from gateway.cache.store import DocumentStore, HitUpdate
+from gateway.cache.verifier import Verifier
+from gateway.cache.verifier_features import view
+
+EXACT, SEMANTIC = "exact", "semantic"
+MISS, BYPASS, NOT_CACHEABLE = "miss", "bypass", "not_cacheable"
+BELOW_THRESHOLD, GUARD_REJECTED, VERIFIER_REJECTED = "below_threshold", "guard_rejected", "verifier_rejected"
+
+
+@dataclass(frozen=True)
+class CacheControls:
+    """Per-request controls: `Cache-Control: no-cache / no-store`, `x-semgate-ttl`, `semgate: {...}`."""
+
+    no_cache: bool = False  # do not answer from the cache
+    no_store: bool = False  # do not keep this answer
+    ttl_seconds: float | None = None  # shorter life for this answer (never longer than the policy's)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: CacheEntry
+    similarity: float
+    probability: float | None  # the verifier's; None when the category does not verify
+    rejected_by: str | None  # the guard that vetoed it
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    reason: str  # exact | semantic | miss | bypass | not_cacheable | below_threshold | guard_rejected | verifier_rejected
+    entry: CacheEntry | None  # the cached answer on a hit
+    similarity: float | None
+    probability: float | None
+    namespace: str
+    best: Candidate | None  # the strongest candidate, hit or not (metrics, threshold sweeps)
+    stale: bool = False  # served past its TTL (allow_stale)
+
+    @property
+    def hit(self) -> bool:
+        return self.entry is not None
+
+
+class SemanticCache:
+    def __init__(self, store: DocumentStore, embedder: Embedder, verifier: Verifier, index: VectorIndex | None = None,
+                 top_k: int = 8, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.verifier = verifier
+        self.index = index or VectorIndex()
+        self.top_k = top_k
+        self.stale_grace_s = stale_grace_s  # expired entries are kept this long for allow_stale lookups
+        self._maintenance_interval_s = maintenance_interval_s
+        self._pending_hits: dict[str, HitUpdate] = {}
+        self._counts: dict[tuple[str, str], int] = {}
+        self._maintenance: asyncio.Task | None = None
+        self._closed = False
+
+    async def start(self, progress: bool = True) -> int:
+        """Rebuild the index from the store and start the TTL sweeper; returns the entries indexed."""
+        indexed = await self.rebuild_index(progress=progress)
+        if self._maintenance_interval_s > 0:
+            self._maintenance = asyncio.create_task(self._maintain())
+        return indexed
+
+    async def close(self) -> None:
+        """Flush hit counters and close the store (the embedder belongs to the caller). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._maintenance
+        await self.flush_hits()
+        await self.store.close()
+
+    async def lookup(self, tenant: str, policy: CachePolicy, request: dict[str, Any],
+                     query_embedding: np.ndarray | None = None, controls: CacheControls | None = None,
+                     allow_stale: bool = False) -> LookupResult:
+        namespace = namespace_for(tenant, policy.scope, policy.personal)
+        if controls is not None and controls.no_cache:
+            return LookupResult(BYPASS, None, None, None, namespace, None)
+        if not policy.cacheable:
+            return LookupResult(NOT_CACHEABLE, None, None, None, namespace, None)
+        key = request_key(request)
+        now = time.time()
+        exact = await self.store.find_exact(namespace, policy.name, key.exact_key)
+        if exact is not None and _visible(exact, tenant, namespace) and (allow_stale or not exact.expired(now)):
+            self._record_hit(exact.id, now)
+            return LookupResult(EXACT, exact, 1.0, None, namespace, Candidate(exact, 1.0, None, None),
+                                stale=exact.expired(now))
+        if key.query_text is None:
+            return LookupResult(MISS, None, None, None, namespace, None)
+        vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text)
+        candidates = await self._candidates(tenant, namespace, policy, key, vector, now, allow_stale)
+        return self._decide(namespace, policy, candidates, now)
+
+    async def insert(self, tenant: str, policy: CachePolicy, request: dict[str, Any], response: dict[str, Any],
+                     model: str, ttl_override: float | None = None, *, controls: CacheControls | None = None,
+                     query_embedding: np.ndarray | None = None, producer_model: str | None = None,
+                     example_ids: tuple[str, ...] = ()) -> str | None:
+        """Store a complete answer; returns its id, or None when it must not be cached."""
+        controls = controls or CacheControls()
+        ttl = policy.ttl_seconds
+        for requested in (ttl_override, controls.ttl_seconds):
+            if requested is not None:
+                ttl = min(ttl, requested)
+        if controls.no_store or not policy.cacheable or ttl <= 0 or not storable(response, policy.cache_tool_calls):
+            return None
+        key = request_key(request)
+        vector = None
+        if key.query_text is not None:
+            vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text)
+        namespace = namespace_for(tenant, policy.scope, policy.personal)
+        entry = CacheEntry(
+            tenant=tenant, namespace=namespace, category=policy.name, model=model, fingerprint=key.fingerprint,
+            exact_key=key.exact_key, query_text=key.query_text or "", embedding=vector, request=request,
+            response=response, expires_at=time.time() + ttl, producer_model=producer_model or model,
+            example_ids=tuple(example_ids),
+        )
+        replaced = await self.store.put(entry)  # committed before the index can return it
+        for old in replaced:
+            self.index.remove(old)
+        if vector is not None:
+            self.index.add(namespace, policy.name, [(entry.id, entry.fingerprint, vector)])
+        space = (namespace, policy.name)
+        self._counts[space] = self._counts.get(space, 0) + 1 - len(replaced)
+        if self._counts[space] > policy.max_entries:
+            await self._evict(namespace, policy, entry.id)
+        return entry.id
+
+    async def delete(self, entry_id: str) -> bool:
+        self.index.remove(entry_id)  # invisible first, then gone from the source of truth
+        self._pending_hits.pop(entry_id, None)
+        return await self.store.delete([entry_id]) > 0
+
+    def apply_remote_change(self, removed: Sequence[str], added: Sequence[CacheEntry] = ()) -> None:
+        """Mirror a change committed to a shared store (gateway/cache/replica_sync.py). Idempotent:
+        a change seen twice, or one this replica made itself, leaves the index as it is."""
+        for entry_id in removed:
+            self.index.remove(entry_id)
+            self._pending_hits.pop(entry_id, None)
+        for entry in added:
+            if entry.embedding is not None and entry.id not in self.index:
+                self.index.add(entry.namespace, entry.category, [(entry.id, entry.fingerprint, entry.embedding)])
+
+    async def refresh_counts(self) -> None:
+        """Re-read the per-namespace counts the quotas use (other replicas insert into a shared store)."""
+        self._counts = await self.store.count_by_namespace()
+
+    async def rebuild_index(self, progress: bool = True) -> int:
+        self.index.clear()
+        self._counts = await self.store.count_by_namespace()
+        return await rebuild(self.store, self.index, total=sum(self._counts.values()), progress=progress)
+
+    async def purge_expired(self) -> int:
+        """Delete entries past their TTL (and the stale grace) from the store and the index."""
+        expired = await self.store.expire(time.time() - self.stale_grace_s)
+        for entry_id in expired:
+            self.index.remove(entry_id)
+            self._pending_hits.pop(entry_id, None)
+        if expired:
+            self._counts = await self.store.count_by_namespace()
+        return len(expired)
+
+    async def flush_hits(self) -> None:
+        updates, self._pending_hits = list(self._pending_hits.values()), {}
+        await self.store.record_hits(updates)
+
+    async def _candidates(self, tenant: str, namespace: str, policy: CachePolicy, key: RequestKey,
+                          vector: np.ndarray, now: float, allow_stale: bool) -> list[Candidate]:
+        neighbours = self.index.search(namespace, policy.name, vector, key.fingerprint, self.top_k)
+        if not neighbours:
+            return []
+        entries = await self.store.get_many([n.entry_id for n in neighbours])
+        live = [(entries[n.entry_id], n.similarity) for n in neighbours
+                if n.entry_id in entries and _visible(entries[n.entry_id], tenant, namespace)
+                and entries[n.entry_id].fingerprint == key.fingerprint
+                and (allow_stale or not entries[n.entry_id].expired(now))]
+        query = view(key.query_text or "")
+        found, to_verify = [], []
+        for entry, similarity in live:
+            guard = None
+            if similarity >= policy.similarity_threshold:
+                cached = view(entry.query_text)
+                guard = rejection(query.facts, cached.facts, policy.guards)
+                if guard is None and policy.verify:
+                    to_verify.append((len(found), cached, similarity))
+            found.append(Candidate(entry, similarity, None, guard))
+        if to_verify:
+            probabilities = self.verifier.probabilities(query, [(v, s) for _, v, s in to_verify],
+                                                        [s for _, s in live])
+            for (i, _, _), p in zip(to_verify, probabilities):
+                found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
+        return found
+
+    def _decide(self, namespace: str, policy: CachePolicy, candidates: list[Candidate], now: float) -> LookupResult:
+        if not candidates:
+            return LookupResult(MISS, None, None, None, namespace, None)
+        eligible = [c for c in candidates if c.similarity >= policy.similarity_threshold]
+        if not eligible:
+            best = max(candidates, key=lambda c: c.similarity)
+            return LookupResult(BELOW_THRESHOLD, None, best.similarity, None, namespace, best)
+        passed = [c for c in eligible if c.rejected_by is None]
+        if not passed:
+            best = max(eligible, key=lambda c: c.similarity)
+            return LookupResult(GUARD_REJECTED, None, best.similarity, None, namespace, best)
+        if policy.verify:
+            best = max(passed, key=lambda c: (c.probability or 0.0, c.similarity))
+            if (best.probability or 0.0) < policy.verifier_threshold:
+                return LookupResult(VERIFIER_REJECTED, None, best.similarity, best.probability, namespace, best)
+        else:
+            best = max(passed, key=lambda c: c.similarity)
+        self._record_hit(best.entry.id, now)
+        return LookupResult(SEMANTIC, best.entry, best.similarity, best.probability, namespace, best,
+                            stale=best.entry.expired(now))
+
+    def _record_hit(self, entry_id: str, now: float) -> None:
+        # Hit counters are batched: a hit must not wait for a write transaction.
+        previous = self._pending_hits.get(entry_id)
+        self._pending_hits[entry_id] = HitUpdate(entry_id, (previous.hits if previous else 0) + 1, now)
+
+    async def _evict(self, namespace: str, policy: CachePolicy, newest: str) -> None:
+        await self.flush_hits()  # LRU/LFU order must see the latest hits
+        # The entry just stored has no hits yet; LFU would otherwise always pick it.
+        for entry_id in await self.store.evict(namespace, policy.name, policy.max_entries, policy.eviction,
+                                               protect=[newest]):
+            self.index.remove(entry_id)
+        self._counts[(namespace, policy.name)] = min(self._counts[(namespace, policy.name)], policy.max_entries)
+
+    async def _maintain(self) -> None:
+        while True:
+            await asyncio.sleep(self._maintenance_interval_s)
+            await self.flush_hits()
+            await self.purge_expired()
+
+
+def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
+    """Defence in depth: an entry answers only its own namespace, and a private one only its tenant."""
+    return entry.namespace == namespace and (entry.namespace != tenant or entry.tenant == tenant)
+
+
+def storable(response: dict[str, Any], allow_tool_calls: bool) -> bool:
+    """Only answers that finished normally: every choice with finish_reason "stop" (or a tool
+    call where the category allows caching those)."""
+    choices = response.get("choices")
+    if not isinstance(choices, list) or not choices or "error" in response:
+        return False
+    finished = {"stop", "tool_calls", "function_call"} if allow_tool_calls else {"stop"}
+    for choice in choices:
+        if not isinstance(choice, dict) or choice.get("finish_reason") not in finished:
+            return False
+        message = choice.get("message") or {}
+        if not allow_tool_calls and (message.get("tool_calls") or message.get("function_call")):
+            return False
+    return True

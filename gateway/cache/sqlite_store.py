@@ -1,0 +1,204 @@
+"""The embedded document store: SQLite in WAL mode through aiosqlite.
+
+WAL lets the index rebuild and admin listings read while the gateway writes. Every write
+is its own short transaction, committed before the caller makes the entry visible anywhere
+else, so a crash never leaves an entry that the index knows and the store does not.
+One connection serves all calls; a lock keeps one coroutine's transaction from
+interleaving with another's statements (and reads from seeing uncommitted rows).
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import numpy as np
+import orjson
+
+from gateway.cache.entry import CacheEntry
+from gateway.cache.migrations import migrate
+from gateway.cache.store import EntryPage, EntryQuery, HitUpdate
+
+_COLUMNS = ("id, tenant, namespace, category, model, fingerprint, exact_key, query_text, embedding, request, "
+            "response, created_at, expires_at, hit_count, last_hit_at, utility, producer_model, example_ids")
+_EVICTION_ORDER = {
+    "lru": "COALESCE(last_hit_at, created_at) ASC",
+    "lfu": "hit_count ASC, COALESCE(last_hit_at, created_at) ASC",
+}
+
+
+class SqliteStore:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, synchronous: str = "NORMAL") -> "SqliteStore":
+        """Open (creating and migrating as needed) the database at `path` (":memory:" for tests).
+
+        synchronous=NORMAL in WAL mode survives a crash of the gateway process; FULL also
+        survives a power cut, at the cost of an fsync per write.
+        """
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(str(path), isolation_level=None)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute(f"PRAGMA synchronous={synchronous}")
+        await db.execute("PRAGMA busy_timeout=5000")
+        await migrate(db)
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def put(self, entry: CacheEntry) -> list[str]:
+        key = (entry.namespace, entry.category, entry.exact_key)
+        async with self._transaction():
+            replaced = await self._ids("SELECT id FROM entries WHERE namespace=? AND category=? AND exact_key=?", key)
+            await self._delete(replaced)
+            await self._db.execute(f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 18)})", _row(entry))
+        return replaced
+
+    async def get(self, entry_id: str) -> CacheEntry | None:
+        return (await self.get_many([entry_id])).get(entry_id)
+
+    async def get_many(self, entry_ids: Sequence[str]) -> dict[str, CacheEntry]:
+        if not entry_ids:
+            return {}
+        marks = ", ".join("?" * len(entry_ids))
+        async with self._lock:
+            rows = await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM entries WHERE id IN ({marks})", list(entry_ids))
+        return {row[0]: _entry(row) for row in rows}
+
+    async def find_exact(self, namespace: str, category: str, exact_key: str) -> CacheEntry | None:
+        async with self._lock:
+            rows = await self._db.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM entries WHERE namespace=? AND category=? AND exact_key=? "
+                "ORDER BY created_at DESC LIMIT 1", (namespace, category, exact_key))
+        return _entry(rows[0]) if rows else None
+
+    async def delete(self, entry_ids: Sequence[str]) -> int:
+        async with self._lock:
+            return await self._delete(entry_ids)
+
+    async def record_hits(self, updates: Sequence[HitUpdate]) -> None:
+        if not updates:
+            return
+        async with self._transaction():
+            await self._db.executemany(
+                "UPDATE entries SET hit_count = hit_count + ?, last_hit_at = MAX(COALESCE(last_hit_at, 0), ?) WHERE id=?",
+                [(u.hits, u.last_hit_at, u.entry_id) for u in updates])
+
+    async def set_utility(self, entry_id: str, utility: float) -> None:
+        async with self._lock:
+            await self._db.execute("UPDATE entries SET utility=? WHERE id=?", (utility, entry_id))
+
+    async def iter_all(self, batch_size: int = 2000) -> AsyncIterator[CacheEntry]:
+        after = 0
+        while True:
+            async with self._lock:
+                rows = await self._db.execute_fetchall(
+                    f"SELECT rowid, {_COLUMNS} FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch_size))
+            if not rows:
+                return
+            for row in rows:
+                yield _entry(row[1:])
+            after = rows[-1][0]
+
+    async def count(self, namespace: str | None = None, category: str | None = None) -> int:
+        async with self._lock:
+            return await self._count(namespace, category)
+
+    async def count_by_namespace(self) -> dict[tuple[str, str], int]:
+        async with self._lock:
+            rows = await self._db.execute_fetchall("SELECT namespace, category, COUNT(*) FROM entries GROUP BY 1, 2")
+        return {(ns, cat): n for ns, cat, n in rows}
+
+    async def evict(self, namespace: str, category: str, keep: int, policy: str, protect: Sequence[str] = ()) -> list[str]:
+        if policy not in _EVICTION_ORDER:
+            raise ValueError(f"eviction must be one of {sorted(_EVICTION_ORDER)}, got {policy!r}")
+        spared = f" AND id NOT IN ({', '.join('?' * len(protect))})" if protect else ""
+        async with self._transaction():
+            excess = await self._count(namespace, category) - keep
+            victims = await self._ids(
+                f"SELECT id FROM entries WHERE namespace=? AND category=?{spared} "
+                f"ORDER BY {_EVICTION_ORDER[policy]} LIMIT ?", (namespace, category, *protect, max(excess, 0)))
+            await self._delete(victims)
+        return victims
+
+    async def expire(self, before: float) -> list[str]:
+        async with self._transaction():
+            victims = await self._ids("SELECT id FROM entries WHERE expires_at < ?", (before,))
+            await self._delete(victims)
+        return victims
+
+    async def list_entries(self, query: EntryQuery) -> EntryPage:
+        where, params = _where(tenant=query.tenant, namespace=query.namespace, category=query.category,
+                               model=query.model)
+        if query.text_contains:
+            where += (" AND" if where else " WHERE") + " instr(lower(query_text), lower(?)) > 0"
+            params.append(query.text_contains)
+        if not query.include_expired:
+            where += (" AND" if where else " WHERE") + " expires_at > strftime('%s', 'now')"
+        async with self._lock:
+            total = (await self._db.execute_fetchall(f"SELECT COUNT(*) FROM entries{where}", params))[0][0]
+            rows = await self._db.execute_fetchall(
+                f"SELECT {_COLUMNS.replace('embedding', 'NULL')} FROM entries{where} "
+                "ORDER BY created_at DESC LIMIT ? OFFSET ?", [*params, query.limit, query.offset])
+        end = query.offset + len(rows)
+        return EntryPage([_entry(r) for r in rows], total, end if end < total else None)
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _ids(self, sql: str, params: Sequence[Any]) -> list[str]:
+        return [row[0] for row in await self._db.execute_fetchall(sql, params)]
+
+    async def _count(self, namespace: str | None, category: str | None) -> int:
+        where, params = _where(namespace=namespace, category=category)
+        return (await self._db.execute_fetchall(f"SELECT COUNT(*) FROM entries{where}", params))[0][0]
+
+    async def _delete(self, entry_ids: Sequence[str]) -> int:
+        deleted = 0
+        for start in range(0, len(entry_ids), 500):  # SQLite caps the number of bound parameters
+            chunk = list(entry_ids[start : start + 500])
+            cursor = await self._db.execute(f"DELETE FROM entries WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+            deleted += cursor.rowcount
+        return deleted
+
+
+def _where(**filters: str | None) -> tuple[str, list[Any]]:
+    used = {k: v for k, v in filters.items() if v is not None}
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(f"{k}=?" for k in used), list(used.values())
+
+
+def _row(e: CacheEntry) -> tuple[Any, ...]:
+    blob = None if e.embedding is None else np.asarray(e.embedding, dtype=np.float32).tobytes()
+    return (e.id, e.tenant, e.namespace, e.category, e.model, e.fingerprint, e.exact_key, e.query_text, blob,
+            orjson.dumps(e.request).decode(), orjson.dumps(e.response).decode(), e.created_at, e.expires_at,
+            e.hit_count, e.last_hit_at, e.utility, e.producer_model, orjson.dumps(list(e.example_ids)).decode())
+
+
+def _entry(row: Sequence[Any]) -> CacheEntry:
+    (id_, tenant, namespace, category, model, fingerprint, exact_key, query_text, blob, request, response,
+     created_at, expires_at, hit_count, last_hit_at, utility, producer_model, example_ids) = row
+    return CacheEntry(
+        id=id_, tenant=tenant, namespace=namespace, category=category, model=model, fingerprint=fingerprint,
+        exact_key=exact_key, query_text=query_text,
+        embedding=None if blob is None else np.frombuffer(blob, dtype=np.float32).copy(),
+        request=orjson.loads(request), response=orjson.loads(response), created_at=created_at,
+        expires_at=expires_at, hit_count=hit_count, last_hit_at=last_hit_at, utility=utility,
+        producer_model=producer_model or model, example_ids=tuple(orjson.loads(example_ids)),
+    )

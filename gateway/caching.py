@@ -1,0 +1,133 @@
+"""The cache step of a request: controls, category, effective policy, lookup, and storing.
+
+The last user message is embedded once; that one vector classifies the request into a
+category and searches the cache. A cache that cannot answer (the embedder failing or too
+slow) never fails the request: it is bypassed, and a header says why.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gateway.cache.fingerprint import request_key
+from gateway.cache.semantic_cache import CacheControls, LookupResult, SemanticCache
+from gateway.errors import invalid
+from gateway.wire import ParsedRequest
+from policies.adaptive import LoadAdaptivePolicy
+from policies.classifier import CategoryClassifier
+from policies.reload import PolicyHolder
+from policies.schema import CategoryPolicy
+
+log = logging.getLogger("semgate.cache")
+HIT, MISS, BYPASS, STORE_SKIPPED = "hit", "miss", "bypass", "store-skipped"
+
+
+@dataclass
+class CacheDecision:
+    policy: CategoryPolicy  # the category's effective (load-adjusted) policy
+    controls: CacheControls
+    embedding: np.ndarray | None
+    lookup: LookupResult | None
+    bypass_reason: str | None = None
+
+    @property
+    def hit(self) -> bool:
+        return self.lookup is not None and self.lookup.hit
+
+    @property
+    def may_store(self) -> bool:
+        return self.bypass_reason is None and self.policy.cacheable and not self.controls.no_store
+
+    def headers(self, stored: bool | None = None) -> dict[str, str]:
+        """`stored`: whether the answer was kept, once known (non-streamed answers)."""
+        if self.hit:
+            outcome = HIT
+        elif self.bypass_reason is not None or not self.policy.cacheable or self.controls.no_cache:
+            outcome = BYPASS
+        elif not self.may_store or stored is False:
+            outcome = STORE_SKIPPED
+        else:
+            outcome = MISS
+        headers = {"x-semgate-cache": outcome, "x-semgate-category": self.policy.name,
+                   "x-semgate-threshold": f"{self.policy.similarity_threshold:.3f}",
+                   "x-semgate-ttl": f"{self.policy.ttl_seconds:.0f}"}
+        if self.hit:
+            headers["x-semgate-similarity"] = f"{self.lookup.similarity:.4f}"
+            headers["x-semgate-entry"] = self.lookup.entry.id
+            if self.lookup.stale:
+                headers["x-semgate-stale"] = "1"
+        if self.bypass_reason:
+            headers["x-semgate-bypass-reason"] = self.bypass_reason
+        return headers
+
+
+class CacheLayer:
+    def __init__(self, cache: SemanticCache, policies: PolicyHolder[CategoryClassifier],
+                 adaptive: LoadAdaptivePolicy, embed_timeout_s: float = 2.0) -> None:
+        self.cache = cache
+        self.policies = policies
+        self.adaptive = adaptive
+        self.embed_timeout_s = embed_timeout_s
+
+    async def consult(self, tenant: str, parsed: ParsedRequest, upstream: str, headers: Any) -> CacheDecision:
+        controls = controls_from(headers, parsed.semgate)
+        active = self.policies.current
+        text = request_key(parsed.body).query_text
+        embedding, reason = None, None
+        if text:
+            try:
+                embedding = await asyncio.wait_for(self.cache.embedder.embed(text), self.embed_timeout_s)
+            except asyncio.TimeoutError:
+                reason = "embedder_timeout"
+            except Exception:  # noqa: BLE001 - any embedder failure means "no cache", never a failed request
+                log.exception("embedder failed; bypassing the cache for this request")
+                reason = "embedder_error"
+        if embedding is not None:
+            category = active.derived.classify(text, embedding).category
+        else:
+            category = active.policies.default.name
+        policy = self.adaptive.effective_category(category, upstream)
+        decision = CacheDecision(policy, controls, embedding, None, reason)
+        if reason is None:
+            try:
+                decision.lookup = await self.cache.lookup(tenant, policy, parsed.body, embedding, controls)
+            except Exception:  # noqa: BLE001 - a broken store must not fail the request either
+                log.exception("cache lookup failed; bypassing the cache for this request")
+                decision.bypass_reason = "store_error"
+        return decision
+
+    async def remember(self, decision: CacheDecision, tenant: str, parsed: ParsedRequest,
+                       completion: dict[str, Any] | None, producer: str) -> bool:
+        """Store a complete answer; False when it was not stored (and why is logged)."""
+        if completion is None or not decision.may_store:
+            return False
+        try:
+            stored = await self.cache.insert(tenant, decision.policy, parsed.body, completion, parsed.model,
+                                             controls=decision.controls, query_embedding=decision.embedding,
+                                             producer_model=producer)
+        except Exception:  # noqa: BLE001 - the answer was served; losing its cache entry is the lesser harm
+            log.exception("storing a cache entry failed")
+            return False
+        return stored is not None
+
+
+def controls_from(headers: Any, extension: dict[str, Any]) -> CacheControls:
+    """`Cache-Control: no-cache / no-store`, `x-semgate-ttl: SECONDS`, or `semgate: {...}` in the body."""
+    directives = {d.strip().lower() for d in headers.get("cache-control", "").split(",")}
+    ttl = extension.get("ttl")
+    raw_ttl = headers.get("x-semgate-ttl")
+    if raw_ttl is not None:
+        try:
+            ttl = float(raw_ttl)
+        except ValueError:
+            raise invalid(f"x-semgate-ttl must be a number of seconds, got {raw_ttl[:40]!r}", param="x-semgate-ttl") from None
+        if ttl < 0:
+            raise invalid("x-semgate-ttl must be >= 0", param="x-semgate-ttl")
+    return CacheControls(
+        no_cache="no-cache" in directives or bool(extension.get("no_cache")),
+        no_store="no-store" in directives or bool(extension.get("no_store")),
+        ttl_seconds=ttl,
+    )

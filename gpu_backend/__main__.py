@@ -1,0 +1,75 @@
+"""`python -m gpu_backend` (`semgate backend`): load a model and serve it over the OpenAI API."""
+
+import argparse
+import logging
+import sys
+import time
+
+import torch
+import uvicorn
+
+from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
+from gpu_backend.model import load_model
+from gpu_backend.server import BackendService, build_app
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="smollm2-135m",
+                        help="packaged model name, a .gguf file or a HF safetensors folder (default: %(default)s)")
+    parser.add_argument("--served-model-name", action="append", default=None,
+                        help="name clients use in 'model' (repeatable; default: the --model value)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    parser.add_argument("--kv-budget-mb", type=int, default=1024, help="KV pool size (default: %(default)s MiB)")
+    parser.add_argument("--block-size", type=int, default=16, help="tokens per KV block (default: %(default)s)")
+    parser.add_argument("--max-batch", type=int, default=64,
+                        help="most sequences running at once (default: %(default)s)")
+    parser.add_argument("--max-prefill-tokens", type=int, default=512,
+                        help="prompt tokens per prefill step; longer prompts are chunked (default: %(default)s)")
+    parser.add_argument("--no-prefix-cache", action="store_true", help="do not share KV between requests")
+    parser.add_argument("--tenant-salt-header", default="x-semgate-kv-salt",
+                        help="request header whose value isolates the prefix cache per tenant; '' turns it off "
+                             "(default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: one per core)")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print(f"semgate backend: loading {args.model} ({args.dtype}, {args.device}) ...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    loaded = load_model(args.model, device=args.device, dtype=DTYPES[args.dtype], progress=True)
+    config = EngineConfig(
+        kv_budget_bytes=args.kv_budget_mb << 20,
+        block_size=args.block_size,
+        max_running=args.max_batch,
+        max_prefill_tokens=args.max_prefill_tokens,
+        enable_prefix_cache=not args.no_prefix_cache,
+        num_threads=args.threads,
+    )
+    engine = LLMEngine.from_loaded(loaded, config)
+    print(f"semgate backend: model loaded in {time.monotonic() - started:.1f} s; KV pool of "
+          f"{engine.pool.num_blocks} blocks x {engine.pool.block_size} tokens", file=sys.stderr, flush=True)
+    service = BackendService(
+        engine=AsyncEngine(engine),
+        tokenizer=loaded.tokenizer,
+        chat_template=loaded.chat_template,
+        model_names=tuple(args.served_model_name or [args.model]),
+        salt_header=args.tenant_salt_header.lower() or None,
+    )
+    uvicorn.run(build_app(service), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="semgate backend", description=__doc__)
+    add_arguments(parser)
+    return serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""LLMEngine on a background thread, with an async token stream per request.
+
+The engine thread owns the engine: callers never touch it directly but post commands
+(add, abort) to an inbox it drains between steps. Outputs go back to each caller's
+asyncio queue through `loop.call_soon_threadsafe`. While nothing is pending the thread
+sleeps on the inbox. The model's matmuls release the GIL, so the event loop keeps
+serving HTTP while a step runs.
+"""
+
+import asyncio
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+
+from gpu_backend.engine.engine import LLMEngine, RequestOutput
+from gpu_backend.engine.sampling_params import SamplingParams
+
+log = logging.getLogger(__name__)
+
+
+class RequestStream:
+    """The outputs of one request, as an async iterator; leaving `async with` early aborts it."""
+
+    def __init__(self, seq_id: int, engine: "AsyncEngine", loop: asyncio.AbstractEventLoop) -> None:
+        self.seq_id = seq_id
+        self.loop = loop
+        self._engine = engine
+        self._queue: asyncio.Queue[RequestOutput | BaseException] = asyncio.Queue()
+        self.finished = False
+
+    def put(self, item: RequestOutput | BaseException) -> None:
+        """Called from the engine thread."""
+        self.loop.call_soon_threadsafe(self._queue.put_nowait, item)
+
+    def __aiter__(self) -> "RequestStream":
+        return self
+
+    async def __anext__(self) -> RequestOutput:
+        if self.finished:
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if isinstance(item, BaseException):
+            self.finished = True
+            raise item
+        self.finished = item.finished
+        return item
+
+    def abort(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self._engine.abort(self.seq_id)
+
+    async def __aenter__(self) -> "RequestStream":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.abort()
+
+
+@dataclass
+class _Add:
+    seq_id: int
+    prompt_token_ids: list[int]
+    params: SamplingParams
+    stream: RequestStream
+
+
+@dataclass
+class _Abort:
+    seq_id: int
+
+
+class _Stop:
+    pass
+
+
+class AsyncEngine:
+    def __init__(self, engine: LLMEngine) -> None:
+        self.engine = engine
+        self._inbox: queue.SimpleQueue[_Add | _Abort | _Stop] = queue.SimpleQueue()
+        self._streams: dict[int, RequestStream] = {}  # engine thread only
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="semgate-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._post(_Stop())
+            self._thread.join()
+            self._thread = None
+
+    def submit(self, prompt_token_ids: list[int], params: SamplingParams) -> RequestStream:
+        """Queue a request; raises ValueError at once if it can never run. Call on the event loop."""
+        self.engine.check_request(prompt_token_ids, params)
+        stream = RequestStream(self.engine.new_seq_id(), self, asyncio.get_running_loop())
+        self._post(_Add(stream.seq_id, list(prompt_token_ids), params, stream))
+        return stream
+
+    def abort(self, seq_id: int) -> None:
+        """Cancel a request (from any thread); the engine frees its blocks before its next step."""
+        self._post(_Abort(seq_id))
+
+    def _post(self, command: "_Add | _Abort | _Stop") -> None:
+        self._inbox.put(command)
+
+    @property
+    def num_queued(self) -> int:
+        """Requests not yet running: still in the inbox or waiting in the scheduler."""
+        return self._inbox.qsize() + len(self.engine.scheduler.waiting)
+
+    def _run(self) -> None:
+        while self._drain_inbox(block=not self.engine.has_unfinished()):
+            try:
+                outputs = self.engine.step()
+            except Exception as error:  # noqa: BLE001 - a failed step must not leave clients hanging
+                log.exception("engine step failed; failing its requests")
+                self._fail_all(error)
+                continue
+            for output in outputs:
+                stream = self._streams.get(output.seq_id)
+                if stream is None:
+                    continue
+                if output.finished:
+                    del self._streams[output.seq_id]
+                stream.put(output)
+        self._fail_all(RuntimeError("the engine stopped"))
+
+    def _drain_inbox(self, block: bool) -> bool:
+        """Apply pending commands (waiting for one if `block`); False once told to stop."""
+        try:
+            command = self._inbox.get(block=block)
+        except queue.Empty:
+            return True
+        while True:
+            if isinstance(command, _Stop):
+                return False
+            if isinstance(command, _Add):
+                self._add(command)
+            elif self._streams.pop(command.seq_id, None) is not None:
+                self.engine.abort(command.seq_id)
+            try:
+                command = self._inbox.get_nowait()
+            except queue.Empty:
+                return True
+
+    def _add(self, command: _Add) -> None:
+        try:
+            self.engine.add_request(command.prompt_token_ids, command.params, command.seq_id)
+        except ValueError as error:
+            command.stream.put(error)
+            return
+        self._streams[command.seq_id] = command.stream
+
+    def _fail_all(self, error: Exception) -> None:
+        for seq_id, stream in list(self._streams.items()):
+            self.engine.abort(seq_id)
+            stream.put(error)
+        self._streams.clear()

@@ -1,0 +1,225 @@
+"""The engine: requests in, token and text deltas out, one step at a time.
+
+A step is schedule -> run -> postprocess: the scheduler picks sequences and token
+counts, the model runner computes their logits, and postprocess samples, appends,
+detokenizes, checks stop conditions and lets finished sequences go.
+
+Not thread-safe: one thread drives it (AsyncEngine runs it on its own thread).
+"""
+
+import itertools
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+
+from gpu_backend.engine.block_manager import BlockManager
+from gpu_backend.engine.config import EngineConfig
+from gpu_backend.engine.model_runner import ModelRunner
+from gpu_backend.engine.output_text import OutputText
+from gpu_backend.engine.sampler import Sampler
+from gpu_backend.engine.sampling_params import SamplingParams
+from gpu_backend.engine.scheduler import ScheduledBatch, Scheduler
+from gpu_backend.engine.sequence import FinishReason, Sequence
+from gpu_backend.engine.stats import EngineStats
+from gpu_backend.kv import KVPool
+from gpu_backend.model import LlamaModel, LoadedModel, Tokenizer
+
+
+@dataclass
+class RequestOutput:
+    """What one step produced for one request (deltas since its previous output)."""
+
+    seq_id: int
+    new_token_ids: list[int]
+    new_text: str
+    finished: bool
+    finish_reason: FinishReason | None
+    num_prompt_tokens: int
+    num_output_tokens: int
+    num_cached_tokens: int
+
+
+@dataclass
+class Completion:
+    """A finished request, as `LLMEngine.generate` returns it."""
+
+    seq_id: int
+    token_ids: list[int]
+    text: str
+    finish_reason: FinishReason
+    num_prompt_tokens: int
+    num_cached_tokens: int
+    num_preemptions: int
+    ttft: float | None
+    tpot: float | None
+
+
+@dataclass
+class _Request:
+    seq: Sequence
+    text: OutputText
+    generator: torch.Generator | None
+    max_tokens: int
+
+
+class LLMEngine:
+    def __init__(self, model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig()) -> None:
+        torch.set_num_threads(config.num_threads or len(os.sched_getaffinity(0)))
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        model_config = model.config
+        weights = model.embed_tokens
+        self.pool = KVPool.from_budget(
+            config.kv_budget_bytes, model_config.num_layers, model_config.num_kv_heads,
+            model_config.head_dim, config.block_size, weights.dtype, weights.device,
+        )
+        self.block_manager = BlockManager(self.pool, config.enable_prefix_cache)
+        self.scheduler = Scheduler(self.block_manager, config.max_running, config.max_prefill_tokens)
+        self.runner = ModelRunner(model, self.pool)
+        self.sampler = Sampler()
+        self.stats = EngineStats()
+        # A sequence must fit in the model's positions and, alone, in the pool.
+        self.max_model_len = min(model_config.max_position, self.pool.num_blocks * self.pool.block_size)
+        self._eos_ids = frozenset(tokenizer.stop_ids) | (
+            frozenset() if tokenizer.eos_id is None else frozenset([tokenizer.eos_id])
+        )
+        self._requests: dict[int, _Request] = {}
+        self._ids = itertools.count()
+
+    @classmethod
+    def from_loaded(cls, loaded: LoadedModel, config: EngineConfig = EngineConfig()) -> "LLMEngine":
+        return cls(loaded.model, loaded.tokenizer, config)
+
+    def check_request(self, prompt_token_ids: list[int], params: SamplingParams) -> None:
+        """Raise ValueError if the request can never run (safe to call from any thread)."""
+        if not prompt_token_ids:
+            raise ValueError("the prompt is empty")
+        if len(prompt_token_ids) >= self.max_model_len:
+            raise ValueError(
+                f"the prompt has {len(prompt_token_ids)} tokens; this backend holds at most "
+                f"{self.max_model_len} tokens per sequence (prompt and output together)"
+            )
+        vocab = self.model.config.vocab_size
+        if min(prompt_token_ids) < 0 or max(prompt_token_ids) >= vocab:
+            raise ValueError(f"prompt token ids must lie in [0, {vocab})")
+        if any(not 0 <= t < vocab for t in params.stop_token_ids):
+            raise ValueError(f"stop token ids must lie in [0, {vocab})")
+
+    def new_seq_id(self) -> int:
+        """A fresh request id (safe to call from any thread: the counter's step is atomic)."""
+        return next(self._ids)
+
+    def add_request(
+        self, prompt_token_ids: list[int], params: SamplingParams, seq_id: int | None = None
+    ) -> Sequence:
+        self.check_request(prompt_token_ids, params)
+        seq_id = self.new_seq_id() if seq_id is None else seq_id
+        seq = Sequence(seq_id, list(prompt_token_ids), params)
+        room = self.max_model_len - len(prompt_token_ids)
+        max_tokens = room if params.max_tokens is None else min(params.max_tokens, room)
+        generator = None if params.seed is None else torch.Generator(self.pool.k_cache.device).manual_seed(params.seed)
+        text = OutputText(self.tokenizer.detokenizer(), params.stop)
+        self._requests[seq_id] = _Request(seq, text, generator, max_tokens)
+        self.stats.prompt_tokens += seq.num_prompt_tokens
+        self.scheduler.add(seq)
+        return seq
+
+    def abort(self, seq_id: int) -> RequestOutput | None:
+        """Cancel a request; its blocks go back to the pool. None if it is not active."""
+        request = self._requests.pop(seq_id, None)
+        if request is None:
+            return None
+        self.scheduler.finish(request.seq, FinishReason.ABORT)
+        self.stats.aborted_requests += 1
+        return self._output(request, [], finished=True)
+
+    def has_unfinished(self) -> bool:
+        return self.scheduler.has_work()
+
+    def step(self) -> list[RequestOutput]:
+        batch = self.scheduler.schedule()
+        if batch is None:
+            return []
+        logits = self.runner.run(batch)
+        return self._postprocess(batch, logits)
+
+    def _postprocess(self, batch: ScheduledBatch, logits: torch.Tensor) -> list[RequestOutput]:
+        sampled_seqs = []
+        for seq, count in zip(batch.seqs, batch.num_new_tokens):
+            seq.num_computed_tokens += count
+            if count > 1:
+                # Cache each prefill chunk as soon as it is computed: a request sharing
+                # the prefix can use it before this one has finished its prompt.
+                self.block_manager.cache_computed_blocks(seq)
+            if seq.num_pending_tokens == 0:
+                sampled_seqs.append(seq)
+        requests = [self._requests[seq.seq_id] for seq in sampled_seqs]
+        tokens = self.sampler(logits, [r.seq.params for r in requests], [r.generator for r in requests])
+        now = time.monotonic()
+        outputs = []
+        for request, token in zip(requests, tokens):
+            seq = request.seq
+            seq.append_token(token, now)
+            reason = self._stop_reason(request, token)
+            if reason is not None:
+                self._finish(request, reason)
+            outputs.append(self._output(request, [token], finished=reason is not None))
+        self.stats.record_step(batch.is_prefill, len(tokens), now)
+        return outputs
+
+    def _stop_reason(self, request: _Request, token: int) -> FinishReason | None:
+        seq, params = request.seq, request.seq.params
+        if token in params.stop_token_ids or (token in self._eos_ids and not params.ignore_eos):
+            request.text.finish()  # the stop token adds no text; release what was held back
+            return FinishReason.STOP
+        if request.text.append(token):
+            return FinishReason.STOP
+        if seq.num_output_tokens >= request.max_tokens:
+            request.text.finish()
+            return FinishReason.LENGTH
+        return None
+
+    def _finish(self, request: _Request, reason: FinishReason) -> None:
+        self.scheduler.finish(request.seq, reason)
+        del self._requests[request.seq.seq_id]
+        self.stats.finished_requests += 1
+
+    def _output(self, request: _Request, new_tokens: list[int], finished: bool) -> RequestOutput:
+        seq = request.seq
+        return RequestOutput(
+            seq_id=seq.seq_id,
+            new_token_ids=new_tokens,
+            new_text=request.text.take_delta(finished),
+            finished=finished,
+            finish_reason=seq.finish_reason,
+            num_prompt_tokens=seq.num_prompt_tokens,
+            num_output_tokens=seq.num_output_tokens,
+            num_cached_tokens=seq.num_cached_tokens,
+        )
+
+    def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[Completion]:
+        """Run `prompts` to completion together (continuous batching); results in prompt order."""
+        params_list = params if isinstance(params, list) else [params] * len(prompts)
+        seqs = [self.add_request(prompt, p) for prompt, p in zip(prompts, params_list)]
+        texts: dict[int, list[str]] = {seq.seq_id: [] for seq in seqs}
+        while any(not seq.is_finished for seq in seqs):
+            for output in self.step():
+                if output.seq_id in texts:
+                    texts[output.seq_id].append(output.new_text)
+        return [
+            Completion(
+                seq_id=seq.seq_id,
+                token_ids=seq.output_token_ids,
+                text="".join(texts[seq.seq_id]),
+                finish_reason=seq.finish_reason,
+                num_prompt_tokens=seq.num_prompt_tokens,
+                num_cached_tokens=seq.num_cached_tokens,
+                num_preemptions=seq.num_preemptions,
+                ttft=seq.ttft,
+                tpot=seq.tpot,
+            )
+            for seq in seqs
+        ]

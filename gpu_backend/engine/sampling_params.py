@@ -1,0 +1,41 @@
+"""How one request wants its tokens chosen and when it wants them to stop."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    # None: until the model's context is full. Counts output tokens only.
+    max_tokens: int | None = 16
+    # 0 means greedy (argmax); the OpenAI default is 1.
+    temperature: float = 1.0
+    top_p: float = 1.0
+    # 0 disables top-k.
+    top_k: int = 0
+    # Same seed, same prompt, same params -> same tokens, whatever else shares the batch.
+    seed: int | None = None
+    # Generation stops before any of these strings; the string itself is not returned.
+    stop: tuple[str, ...] = ()
+    # Token ids that end generation besides EOS; they are not part of the text.
+    stop_token_ids: tuple[int, ...] = ()
+    # Benchmarks want a fixed number of tokens whatever the model says.
+    ignore_eos: bool = False
+    # Caller-supplied prefix-cache namespace (e.g. a tenant): requests only share KV
+    # with requests carrying the same salt.
+    cache_salt: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be non-negative, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be non-negative (0 disables it), got {self.top_k}")
+        if any(not s for s in self.stop):
+            raise ValueError("stop strings must not be empty")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0 or self.top_k == 1

@@ -1,0 +1,39 @@
+"""Counters the engine keeps for /metrics and benchmarks.
+
+Written by the engine thread only; other threads read them (plain ints and a deque,
+safe to read under the GIL).
+"""
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+# Tokens per second is averaged over this many recent seconds.
+THROUGHPUT_WINDOW_S = 10.0
+
+
+@dataclass
+class EngineStats:
+    prompt_tokens: int = 0  # prompt tokens of accepted requests
+    generated_tokens: int = 0
+    finished_requests: int = 0
+    aborted_requests: int = 0
+    steps: int = 0
+    prefill_steps: int = 0
+    started: float = field(default_factory=time.monotonic)
+    _recent: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
+
+    def record_step(self, is_prefill: bool, generated: int, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self.steps += 1
+        self.prefill_steps += is_prefill
+        self.generated_tokens += generated
+        self._recent.append((now, generated))
+        while self._recent and self._recent[0][0] < now - THROUGHPUT_WINDOW_S:
+            self._recent.popleft()
+
+    def tokens_per_second(self, now: float | None = None) -> float:
+        """Output tokens per second over the last THROUGHPUT_WINDOW_S seconds (or since start)."""
+        now = time.monotonic() if now is None else now
+        recent = [n for t, n in list(self._recent) if t >= now - THROUGHPUT_WINDOW_S]
+        return sum(recent) / max(min(THROUGHPUT_WINDOW_S, now - self.started), 1e-3)

@@ -1,0 +1,193 @@
+"""The OpenAI-compatible HTTP server over the async engine (Starlette)."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from gpu_backend.engine import AsyncEngine, RequestOutput
+from gpu_backend.engine.async_engine import RequestStream
+from gpu_backend.model import ChatTemplate, Tokenizer
+from gpu_backend.server.metrics import metrics_registry, render
+from gpu_backend.server.protocol import (
+    GenerationRequest,
+    OpenAIError,
+    parse_chat_request,
+    parse_completion_request,
+)
+from gpu_backend.server.responses import ResponseBuilder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BackendService:
+    engine: AsyncEngine
+    tokenizer: Tokenizer
+    chat_template: ChatTemplate
+    # Names clients may ask for; the first is the one responses carry.
+    model_names: tuple[str, ...]
+    # Request header whose value namespaces the prefix cache (per-tenant isolation); None: off.
+    salt_header: str | None = "x-semgate-kv-salt"
+
+
+def build_app(service: BackendService) -> Starlette:
+    registry = metrics_registry(service.engine, service.model_names[0])
+    started = int(time.time())
+
+    async def chat_completions(request: Request) -> Response:
+        return await _generate(service, request, chat=True)
+
+    async def completions(request: Request) -> Response:
+        return await _generate(service, request, chat=False)
+
+    async def models(request: Request) -> Response:
+        data = [{"id": name, "object": "model", "created": started, "owned_by": "semgate"}
+                for name in service.model_names]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "model": service.model_names[0]})
+
+    async def metrics(request: Request) -> Response:
+        return Response(render(registry), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service.engine.start()
+        log.info("semgate backend ready: serving %s", ", ".join(service.model_names))
+        try:
+            yield
+        finally:
+            service.engine.stop()
+
+    return Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/completions", completions, methods=["POST"]),
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ],
+        exception_handlers={OpenAIError: _openai_error, HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+
+
+async def _generate(service: BackendService, request: Request, chat: bool) -> Response:
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as error:
+        raise OpenAIError(400, f"the request body is not valid JSON: {error}") from None
+    salt = request.headers.get(service.salt_header, "") if service.salt_header else ""
+    parsed = parse_chat_request(body, salt) if chat else parse_completion_request(body, salt)
+    if parsed.model not in service.model_names:
+        raise OpenAIError(404, f"the model '{parsed.model}' does not exist; this backend serves "
+                          f"{', '.join(service.model_names)}", "model", code="model_not_found")
+    try:
+        stream = service.engine.submit(_prompt_ids(service, parsed), parsed.params)
+    except ValueError as error:
+        raise OpenAIError(400, str(error), "messages" if chat else "prompt", code="context_length_exceeded") from None
+    builder = ResponseBuilder(service.model_names[0], chat)
+    if parsed.stream:
+        return StreamingResponse(_sse(stream, builder, parsed.include_usage), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache"})
+    return await _complete(request, stream, builder)
+
+
+def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> list[int]:
+    if parsed.messages is not None:
+        try:
+            text = service.chat_template.render(parsed.messages, add_generation_prompt=True)
+        except jinja2.TemplateError as error:
+            raise OpenAIError(400, f"the chat template rejected these messages: {error}", "messages") from None
+        return service.tokenizer.encode(text)
+    if isinstance(parsed.prompt, list):
+        return parsed.prompt
+    return service.tokenizer.encode(parsed.prompt, add_special=True)
+
+
+async def _complete(request: Request, stream: RequestStream, builder: ResponseBuilder) -> Response:
+    async def collect() -> tuple[str, RequestOutput]:
+        parts, last = [], None
+        async with stream:
+            async for output in stream:
+                parts.append(output.new_text)
+                last = output
+        return "".join(parts), last
+
+    generation = asyncio.ensure_future(collect())
+    disconnect = asyncio.ensure_future(_client_gone(request))
+    try:
+        await asyncio.wait({generation, disconnect}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        disconnect.cancel()
+        if not generation.done():
+            # The client went away: cancelling leaves `async with stream`, which aborts it.
+            generation.cancel()
+    if generation.cancelled():
+        return Response(status_code=499)
+    try:
+        text, last = generation.result()
+    except ValueError as error:
+        raise OpenAIError(400, str(error)) from None
+    except RuntimeError as error:
+        raise OpenAIError(503, f"generation failed: {error}", type_="server_error") from None
+    return _json(builder.response(text, last))
+
+
+async def _client_gone(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _sse(stream: RequestStream, builder: ResponseBuilder, include_usage: bool) -> AsyncIterator[bytes]:
+    # Leaving this generator early (client gone: Starlette cancels it) exits `async with`,
+    # which aborts the request and frees its KV blocks.
+    async with stream:
+        first = builder.first_chunk()
+        if first is not None:
+            yield _event(first)
+        last = None
+        try:
+            async for output in stream:
+                chunk = builder.chunk(output)
+                if chunk is not None:
+                    yield _event(chunk)
+                last = output
+        except (ValueError, RuntimeError) as error:
+            yield _event(OpenAIError(503, f"generation failed: {error}", type_="server_error").body())
+            return
+        if include_usage and last is not None:
+            yield _event(builder.usage_chunk(last))
+        yield b"data: [DONE]\n\n"
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+def _json(payload: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+
+
+async def _openai_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, OpenAIError)
+    return _json(error.body(), error.status)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    kind = "not_found_error" if error.status_code == 404 else "invalid_request_error"
+    return _json({"error": {"message": error.detail, "type": kind, "param": None, "code": None}}, error.status_code)

@@ -1,0 +1,60 @@
+"""Prometheus metrics of the backend, read from the engine at scrape time."""
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from gpu_backend.engine import AsyncEngine
+
+PREFIX = "semgate_backend"
+
+
+class EngineCollector(Collector):
+    def __init__(self, engine: AsyncEngine, model: str) -> None:
+        self._engine = engine
+        self._model = model
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self._engine.engine
+        stats = engine.stats
+        radix = engine.block_manager.radix
+        hit_rate = radix.stats.token_hit_rate if radix is not None else 0.0
+        cached_blocks = radix.cached_blocks if radix is not None else 0
+        gauges = [
+            ("queue_depth", "Requests waiting to be admitted", self._engine.num_queued),
+            ("running_sequences", "Sequences in the running batch", len(engine.scheduler.running)),
+            ("kv_usage_ratio", "Fraction of KV pool blocks in use (cached prefixes included)", engine.pool.usage),
+            ("kv_blocks_total", "KV pool blocks", engine.pool.num_blocks),
+            ("kv_cached_blocks", "KV blocks held by the prefix cache", cached_blocks),
+            ("prefix_cache_hit_rate", "Fraction of looked-up prompt tokens found in the prefix cache", hit_rate),
+            ("generation_tokens_per_second", "Output tokens per second over the last 10 s",
+             stats.tokens_per_second()),
+        ]
+        for name, documentation, value in gauges:
+            family = GaugeMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
+            family.add_metric([self._model], float(value))
+            yield family
+        counters = [
+            ("prompt_tokens", "Prompt tokens of accepted requests", stats.prompt_tokens),
+            ("generation_tokens", "Output tokens generated", stats.generated_tokens),
+            ("requests_finished", "Requests finished (stop or length)", stats.finished_requests),
+            ("requests_aborted", "Requests cancelled before they finished", stats.aborted_requests),
+            ("preemptions", "Sequences preempted for lack of KV blocks", engine.scheduler.num_preemptions),
+            ("steps", "Engine steps run", stats.steps),
+        ]
+        for name, documentation, value in counters:
+            family = CounterMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
+            family.add_metric([self._model], float(value))
+            yield family
+
+
+def metrics_registry(engine: AsyncEngine, model: str) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(EngineCollector(engine, model))
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)

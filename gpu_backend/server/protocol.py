@@ -1,0 +1,164 @@
+"""OpenAI request bodies -> what the engine needs, with OpenAI-style errors for bad input."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from gpu_backend.engine import SamplingParams
+
+# Fields this backend cannot honour; they change the answer, so they are refused rather
+# than ignored (zero / false / 1 are accepted as the defaults they are).
+_UNSUPPORTED_UNLESS_DEFAULT = {
+    "n": 1,
+    "best_of": 1,
+    "logprobs": None,
+    "top_logprobs": None,
+    "echo": False,
+    "presence_penalty": 0,
+    "frequency_penalty": 0,
+    "logit_bias": None,
+    "suffix": None,
+    "tools": None,
+    "functions": None,
+}
+
+
+class OpenAIError(Exception):
+    def __init__(self, status: int, message: str, param: str | None = None,
+                 type_: str = "invalid_request_error", code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.param = param
+        self.type = type_
+        self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
+@dataclass
+class GenerationRequest:
+    model: str
+    # Chat requests: messages to render with the chat template. Completions: the prompt
+    # as text or as token ids.
+    messages: list[dict[str, str]] | None
+    prompt: str | list[int] | None
+    params: SamplingParams
+    stream: bool
+    include_usage: bool
+
+
+def parse_chat_request(body: Any, cache_salt: str = "") -> GenerationRequest:
+    body = _require_object(body)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise OpenAIError(400, "'messages' must be a non-empty array", "messages")
+    parsed = [_parse_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    return _generation_request(body, parsed, None, max_tokens, cache_salt)
+
+
+def parse_completion_request(body: Any, cache_salt: str = "") -> GenerationRequest:
+    body = _require_object(body)
+    prompt = body.get("prompt")
+    # One prompt per request, as text or token ids (also wrapped in a one-element array).
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], (str, list)):
+        prompt = prompt[0]
+    if isinstance(prompt, list):
+        if not prompt or not all(isinstance(t, int) and not isinstance(t, bool) for t in prompt):
+            raise OpenAIError(400, "'prompt' must be a string or an array of token ids (one prompt per request)",
+                              "prompt")
+    elif not isinstance(prompt, str) or not prompt:
+        raise OpenAIError(400, "'prompt' must be a non-empty string", "prompt")
+    return _generation_request(body, None, prompt, body.get("max_tokens", 16), cache_salt)
+
+
+def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | None,
+                        prompt: str | list[int] | None, max_tokens: Any, cache_salt: str) -> GenerationRequest:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise OpenAIError(400, "'model' must be a non-empty string", "model")
+    for field, default in _UNSUPPORTED_UNLESS_DEFAULT.items():
+        value = body.get(field)
+        if value is not None and value != default and not (default is None and value is False):
+            raise OpenAIError(400, f"'{field}' is not supported by this backend", field, code="unsupported_parameter")
+    stream = _typed(body, "stream", bool, False)
+    stream_options = body.get("stream_options") or {}
+    if not isinstance(stream_options, dict):
+        raise OpenAIError(400, "'stream_options' must be an object", "stream_options")
+    stop = body.get("stop")
+    stops = [stop] if isinstance(stop, str) else stop or []
+    if not isinstance(stops, list) or not all(isinstance(s, str) and s for s in stops):
+        raise OpenAIError(400, "'stop' must be a non-empty string or an array of them", "stop")
+    stop_token_ids = body.get("stop_token_ids") or []
+    if not isinstance(stop_token_ids, list) or not all(isinstance(t, int) for t in stop_token_ids):
+        raise OpenAIError(400, "'stop_token_ids' must be an array of integers", "stop_token_ids")
+    if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
+        raise OpenAIError(400, "'max_tokens' must be a positive integer", "max_tokens")
+    temperature = _number(body, "temperature", 1.0, 0.0, 2.0)
+    top_p = _number(body, "top_p", 1.0, 0.0, 1.0)
+    if top_p == 0:
+        raise OpenAIError(400, "'top_p' must be greater than 0", "top_p")
+    top_k = _typed(body, "top_k", int, 0)
+    if top_k < -1:
+        raise OpenAIError(400, "'top_k' must be -1 or 0 (disabled) or a positive integer", "top_k")
+    seed = body.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise OpenAIError(400, "'seed' must be an integer", "seed")
+    params = SamplingParams(
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        top_k=max(top_k, 0),
+        seed=seed,
+        stop=tuple(stops),
+        stop_token_ids=tuple(stop_token_ids),
+        ignore_eos=_typed(body, "ignore_eos", bool, False),
+        cache_salt=cache_salt,
+    )
+    return GenerationRequest(model, messages, prompt, params, stream,
+                             include_usage=bool(stream_options.get("include_usage", False)))
+
+
+def _parse_message(message: Any, where: str) -> dict[str, str]:
+    if not isinstance(message, dict):
+        raise OpenAIError(400, f"'{where}' must be an object", where)
+    role = message.get("role")
+    if role not in ("system", "developer", "user", "assistant", "tool"):
+        raise OpenAIError(400, f"'{where}.role' must be one of system, developer, user, assistant, tool",
+                          f"{where}.role")
+    content = message.get("content")
+    if content is None and role == "assistant":
+        content = ""
+    if isinstance(content, list):
+        # Content parts: only text parts carry anything this text-only model can read.
+        if not all(isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content):
+            raise OpenAIError(400, f"'{where}.content' parts must all be text parts", f"{where}.content")
+        content = "".join(p["text"] for p in content)
+    if not isinstance(content, str):
+        raise OpenAIError(400, f"'{where}.content' must be a string or an array of text parts", f"{where}.content")
+    return {"role": "system" if role == "developer" else role, "content": content}
+
+
+def _require_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise OpenAIError(400, "the request body must be a JSON object")
+    return body
+
+
+def _typed(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise OpenAIError(400, f"'{name}' must be of type {kind.__name__}", name)
+    return value
+
+
+def _number(body: dict[str, Any], name: str, default: float, low: float, high: float) -> float:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+        raise OpenAIError(400, f"'{name}' must be a number between {low:g} and {high:g}", name)
+    return float(value)

@@ -1,0 +1,215 @@
+"""`semgate bench cache-latency`: how fast a hit is, and what the index costs at scale.
+
+1. Hit latency through the real cache code path (embedding of the query included) with
+   `--entries` stored: QQP duplicate pairs give the questions (each `a` stored, its `b`
+   looked up); the rest of the store is filler built from real MiniLM embeddings of other
+   QQP questions, mixed pairwise with a little noise so that every filler vector is distinct
+   but lies where real questions lie. With `--url`, the same lookups go as HTTP requests
+   to a running gateway instead (its cache is seeded by asking each `a` first).
+2. HNSW search alone (no fingerprint filter, no store) at `--hnsw-entries`, with recall@1
+   against an exact scan, and the memory the index takes per million entries.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from gateway.cache.embedder import Embedder, EmbeddingModel
+from gateway.cache.entry import CacheEntry
+from gateway.cache.evaluation import read_pairs
+from gateway.cache.fingerprint import request_key
+from gateway.cache.index import HnswParams, NamespaceIndex
+from gateway.cache.semantic_cache import SemanticCache
+from gateway.cache.sqlite_store import SqliteStore
+from gateway.cache.verifier import Verifier
+from loadtest.machine import describe_machine
+from policies.schema import CategoryPolicy
+
+DESCRIPTION = "cache hit latency (embedding included) at 100k entries, HNSW search at 1M, memory per 1M entries"
+QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
+MODEL = "bench-model"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--entries", type=int, default=100_000, help="entries stored for the hit-latency test")
+    parser.add_argument("--hnsw-entries", type=int, default=1_000_000, help="entries in the HNSW-only test")
+    parser.add_argument("--queries", type=int, default=1000, help="lookups (and HNSW searches) to time")
+    parser.add_argument("--real-texts", type=int, default=6000, help="QQP questions embedded to seed the filler")
+    parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file (questions and duplicate pairs)")
+    parser.add_argument("--url", help="time HTTP requests to a running gateway at this base URL instead")
+    parser.add_argument("--api-key", default="", help="API key for --url")
+    parser.add_argument("--out", default="artifacts/cache-latency", help="where summary.json goes")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = not args.no_progress
+    pairs = [p for p in read_pairs(args.qqp, split="test") if p.duplicate]
+    model = EmbeddingModel()
+    others = sorted({t for p in read_pairs(args.qqp, split="dev", limit=args.real_texts) for t in (p.a, p.b)})
+    seeds = model.encode(others, progress=progress)
+    result = {"machine": describe_machine()}
+    if args.url:
+        result["http_hits"] = http_hits(args.url, args.api_key, pairs[: args.queries], progress)
+    else:
+        result["cache_hits"] = asyncio.run(cache_hits(model, pairs, seeds, args.entries, args.queries, progress))
+    result["hnsw"] = hnsw_only(seeds, args.hnsw_entries, args.queries, progress)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    return 0
+
+
+def filler_vectors(seeds: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
+    """Distinct unit vectors near real question embeddings: a mix of two real ones plus noise."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((count, seeds.shape[1]), np.float32)
+    for start in range(0, count, 65536):
+        n = min(65536, count - start)
+        a, b = seeds[rng.integers(len(seeds), size=n)], seeds[rng.integers(len(seeds), size=n)]
+        mix = rng.uniform(0.55, 0.9, size=(n, 1)).astype(np.float32)
+        v = mix * a + (1 - mix) * b + 0.03 * rng.standard_normal((n, seeds.shape[1]), dtype=np.float32)
+        out[start : start + n] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
+
+
+async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: int, queries: int, progress: bool) -> dict:
+    policy = CategoryPolicy(name="general", similarity_threshold=0.7, ttl_seconds=86400.0, max_entries=entries * 2)
+    chosen = pairs[: min(queries, entries)]
+    embedder = Embedder(model)
+    stored_vectors = model.encode([p.a for p in chosen], progress=progress)
+    with tempfile.TemporaryDirectory(prefix="semgate-latency-") as tmp:
+        store = await SqliteStore.open(Path(tmp) / "cache.db")
+        filler = filler_vectors(seeds, entries - len(chosen))
+        started = time.perf_counter()
+        bar = tqdm(total=entries, desc="filling the store", unit="entry", file=sys.stderr, disable=not progress)
+        for i, (text, vector) in enumerate([(p.a, v) for p, v in zip(chosen, stored_vectors)]
+                                            + [(f"filler question {i}", v) for i, v in enumerate(filler)]):
+            await store.put(_entry(policy, text, vector))
+            bar.update(1)
+        bar.close()
+        fill_s = time.perf_counter() - started
+        cache = SemanticCache(store, embedder, Verifier.load(), maintenance_interval_s=0)
+        started = time.perf_counter()
+        await cache.start(progress=progress)
+        rebuild_s = time.perf_counter() - started
+        hits, misses, reasons = [], [], {}
+        for p in tqdm(chosen, desc="timing lookups", file=sys.stderr, disable=not progress):
+            request = {"model": MODEL, "messages": [{"role": "user", "content": p.b}]}
+            t0 = time.perf_counter()
+            result = await cache.lookup("bench", policy, request)
+            (hits if result.hit else misses).append(time.perf_counter() - t0)
+            reasons[result.reason] = reasons.get(result.reason, 0) + 1
+        store_bytes = sum(f.stat().st_size for f in Path(tmp).glob("cache.db*"))
+        await cache.close()
+    await embedder.close()
+    return {"entries": entries, "lookups": len(chosen), "reasons": reasons, "hit": _percentiles(hits),
+            "miss": _percentiles(misses), "embedder_mean_batch": embedder.stats.mean_batch_size,
+            "fill_s": fill_s, "index_rebuild_s": rebuild_s, "store_bytes_per_entry": store_bytes / entries,
+            "how_built": "QQP test duplicate pairs (a stored, b looked up, b embedded per lookup) + filler entries "
+                         "from mixed real MiniLM embeddings of QQP dev questions"}
+
+
+def hnsw_only(seeds: np.ndarray, entries: int, queries: int, progress: bool) -> dict:
+    params = HnswParams()
+    before = _rss_bytes()
+    index = NamespaceIndex(params)
+    vectors = filler_vectors(seeds, entries, seed=1)
+    started = time.perf_counter()
+    with tqdm(total=entries, desc="building HNSW", unit="entry", file=sys.stderr, disable=not progress) as bar:
+        for start in range(0, entries, 20000):
+            chunk = vectors[start : start + 20000]
+            index.add([(f"e{start + i}", "fp", v) for i, v in enumerate(chunk)], num_threads=-1)
+            bar.update(len(chunk))
+    build_s = time.perf_counter() - started
+    index_bytes = _rss_bytes() - before - vectors.nbytes  # the source matrix is not part of the index
+    rng = np.random.default_rng(2)
+    targets = rng.integers(entries, size=queries)
+    probes = vectors[targets] + 0.05 * rng.standard_normal((queries, vectors.shape[1]), dtype=np.float32)
+    probes /= np.linalg.norm(probes, axis=1, keepdims=True)
+    times, found = [], []
+    for probe in probes:
+        t0 = time.perf_counter()
+        neighbours = index.search(probe, None, k=8)
+        times.append(time.perf_counter() - t0)
+        found.append(neighbours[0].entry_id)
+    checked = min(queries, 200)
+    exact = [f"e{int(np.argmax(vectors @ probe))}" for probe in probes[:checked]]
+    recall = float(np.mean([f == e for f, e in zip(found[:checked], exact)]))
+    return {"entries": entries, "params": params.__dict__, "build_s": build_s, "search": _percentiles(times),
+            "recall_at_1": recall, "rss_bytes": index_bytes, "rss_bytes_per_1m": index_bytes * 1_000_000 / entries,
+            "graph_bytes_per_1m": index.memory_bytes() * 1_000_000 / max(entries, 1)}
+
+
+def http_hits(url: str, api_key: str, pairs, progress: bool) -> dict:
+    import httpx
+
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    hits, others, reasons = [], [], {}
+    with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=120) as client:
+        for p in tqdm(pairs, desc="seeding over HTTP", file=sys.stderr, disable=not progress):
+            client.post("/v1/chat/completions", json=_chat(p.a)).raise_for_status()
+        for p in tqdm(pairs, desc="timing over HTTP", file=sys.stderr, disable=not progress):
+            t0 = time.perf_counter()
+            response = client.post("/v1/chat/completions", json=_chat(p.b))
+            elapsed = time.perf_counter() - t0
+            status = response.headers.get("x-semgate-cache", "none")
+            reasons[status] = reasons.get(status, 0) + 1
+            (hits if status == "hit" else others).append(elapsed)
+    return {"url": url, "lookups": len(pairs), "x_semgate_cache": reasons, "hit": _percentiles(hits),
+            "other": _percentiles(others)}
+
+
+def _chat(question: str) -> dict:
+    return {"model": MODEL, "messages": [{"role": "user", "content": question}], "max_tokens": 32}
+
+
+def _entry(policy: CategoryPolicy, text: str, vector: np.ndarray) -> CacheEntry:
+    request = {"model": MODEL, "messages": [{"role": "user", "content": text}]}
+    key = request_key(request)
+    response = {"id": "chatcmpl-x", "object": "chat.completion", "created": 0, "model": MODEL,
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}]}
+    return CacheEntry(tenant="bench", namespace="bench", category=policy.name, model=MODEL, fingerprint=key.fingerprint,
+                      exact_key=key.exact_key, query_text=text, embedding=vector, request=request, response=response,
+                      expires_at=time.time() + policy.ttl_seconds, producer_model=MODEL)
+
+
+def _percentiles(seconds: list[float]) -> dict:
+    if not seconds:
+        return {"count": 0}
+    ms = np.asarray(seconds) * 1000
+    return {"count": len(ms), "p50_ms": float(np.percentile(ms, 50)), "p90_ms": float(np.percentile(ms, 90)),
+            "p99_ms": float(np.percentile(ms, 99)), "mean_ms": float(ms.mean())}
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def format_report(result: dict) -> str:
+    lines = [f"machine: {result['machine']}"]
+    for name in ("cache_hits", "http_hits"):
+        if name in result:
+            r = result[name]
+            hit = r["hit"]
+            lines.append(f"{name}: {r.get('entries', '-')} entries, {r['lookups']} lookups, outcomes {r.get('reasons') or r.get('x_semgate_cache')}")
+            if hit["count"]:
+                lines.append(f"  hit latency p50 {hit['p50_ms']:.2f} ms  p99 {hit['p99_ms']:.2f} ms  (target p50 < 10 ms)")
+    h = result["hnsw"]
+    lines.append(f"hnsw: {h['entries']} entries built in {h['build_s']:.0f} s; search p50 {h['search']['p50_ms']:.3f} ms"
+                 f"  p99 {h['search']['p99_ms']:.3f} ms (target p50 < 1 ms); recall@1 {h['recall_at_1']:.3f}")
+    lines.append(f"  memory per 1M entries: {h['rss_bytes_per_1m'] / 2**30:.2f} GiB RSS "
+                 f"({h['graph_bytes_per_1m'] / 2**30:.2f} GiB of it the HNSW graph)")
+    return "\n".join(lines)

@@ -1,0 +1,233 @@
+"""`semgate bench cache-quality`: does the cache answer paraphrases, and only paraphrases?
+
+Through the real cache code path (embedder, exact tier, HNSW index, fingerprint, guards,
+verifier, per-category policies): store each pair's `a` with its own answer, then look up
+each `b`. A hit is correct when the cached question is the query's own text or linked to it
+by duplicate labels (transitively, across pairs). The same pairs are judged the same way for
+the raw baseline (MiniLM top-1 cosine, nothing else) and GPTCache (same embedding model).
+"""
+
+import argparse
+import asyncio
+import dataclasses
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from gateway.cache.embedder import Embedder, EmbeddingModel
+from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, summarise
+from gateway.cache.semantic_cache import SemanticCache
+from gateway.cache.sqlite_store import SqliteStore
+from gateway.cache.text import normalise
+from gateway.cache.verifier import Verifier
+from loadtest.benches import _cache_baselines as baselines
+from policies.classifier import CategoryClassifier
+from policies.loader import load_policy_file
+from policies.schema import CategoryPolicy, PolicySet
+
+DESCRIPTION = "semantic cache quality on question pairs: semgate vs raw MiniLM top-1 vs GPTCache"
+SHIPPED_POLICIES = Path("config/policies.yaml")
+TENANT = "bench"
+VERIFIER_SWEEP = [round(x, 2) for x in np.arange(0.05, 1.0, 0.05)]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--pairs", help='JSONL lines {"a", "b", "duplicate"} (+ "category", "context_a", "context_b")')
+    source.add_argument("--qqp", help="the QQP pairs file (jsonl.gz with a split field); see --split")
+    parser.add_argument("--split", default="test", help="split of --qqp to use (default: test)")
+    parser.add_argument("--limit", type=int, help="use only the first N pairs")
+    parser.add_argument("--policies", help=f"policy YAML (default: {SHIPPED_POLICIES} if present, else built-in)")
+    parser.add_argument("--no-gptcache", action="store_true", help="skip the GPTCache baseline")
+    parser.add_argument("--embedding-cache", help="reuse the question embeddings a previous run saved here "
+                                                  "(same texts, same model); saved there when absent")
+    parser.add_argument("--out", default="artifacts/cache-quality", help="where the plot and summary go")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    pairs = read_pairs(args.qqp, split=args.split, limit=args.limit) if args.qqp else read_pairs(args.pairs, limit=args.limit)
+    if not pairs:
+        print("no pairs to evaluate", file=sys.stderr)
+        return 2
+    result = asyncio.run(evaluate(pairs, args))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result["plot"] = str(baselines.plot_precision_recall(result, out / "precision_recall.png"))
+    (out / "summary.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    return 0
+
+
+async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
+    progress = not args.no_progress
+    policies = _policies(args.policies)
+    model = EmbeddingModel()
+    embedder = Embedder(model, max_batch=64)
+    texts = sorted({p.a for p in pairs} | {p.b for p in pairs})
+    vectors = dict(zip(texts, await _embeddings(embedder, texts, args.embedding_cache, progress)))
+    classifier = CategoryClassifier.build(policies, lambda batch: model.encode(list(batch)))
+
+    def category(text: str, given: str | None) -> str:
+        return given or classifier.classify(text, vectors[text]).category
+
+    links = DuplicateLinks(pairs)
+    stored = _unique_stored(pairs)
+    answerable_keys = {(links.group(p.a), _context_key(p.context_a)) for p in stored}
+    with tempfile.TemporaryDirectory(prefix="semgate-quality-") as tmp:
+        cache = SemanticCache(await SqliteStore.open(Path(tmp) / "cache.db"), embedder, Verifier.load(),
+                              maintenance_interval_s=0)
+        await cache.start(progress=False)
+        # The quota is raised to hold every question: eviction would measure the quota, not the matching.
+        quota = len(stored)
+        started = time.perf_counter()
+        for p in tqdm(stored, desc="storing a", file=sys.stderr, disable=not progress):
+            policy = _bench_policy(policies.get(category(p.a, p.category)), quota)
+            await cache.insert(TENANT, policy, _chat(p.a, p.context_a), _answer(p.a), "bench-model",
+                               query_embedding=vectors[p.a])
+        insert_s = time.perf_counter() - started
+        outcomes, sweep_points = [], []
+        started = time.perf_counter()
+        for p in tqdm(pairs, desc="looking up b", file=sys.stderr, disable=not progress):
+            name = category(p.b, p.category)
+            policy = _bench_policy(policies.get(name), quota)
+            result = await cache.lookup(TENANT, policy, _chat(p.b, p.context_b), query_embedding=vectors[p.b])
+            answerable = (links.group(p.b), _context_key(p.context_b)) in answerable_keys
+            best = result.best
+            best_correct = best is not None and _correct(links, p, best.entry.query_text, best.entry.request)
+            outcomes.append(Outcome(name, answerable, result.hit, result.hit and best_correct))
+            eligible = best is not None and best.rejected_by is None and best.similarity >= policy.similarity_threshold
+            score = 1.0 if result.reason == "exact" else (best.probability if eligible and best.probability is not None
+                                                           else (best.similarity if eligible and not policy.verify else -1.0))
+            sweep_points.append((name, answerable, score, best_correct))
+        lookup_s = time.perf_counter() - started
+        await cache.close()
+    await embedder.close()
+    categories = [o.category for o in outcomes]
+    semgate = {"overall": summarise(outcomes), "by_category": baselines.by_category(outcomes),
+               "sweep": _verifier_sweep(sweep_points),
+               "setup": {"policies": policies.source, "stored_questions": len(stored), "quota_raised_to": quota,
+                         "insert_ms_mean": 1000 * insert_s / max(len(stored), 1),
+                         "lookup_ms_mean": 1000 * lookup_s / max(len(pairs), 1)}}
+    raw = baselines.raw_minilm(pairs, stored, vectors, links, answerable_keys, categories)
+    raw_outcomes = raw.pop("_outcomes")
+    same = baselines.at_same_false_hit_rate(raw["sweep"], semgate["overall"]["false_hit_rate"])
+    if same is not None:  # the raw baseline at the strictest false-hit rate semgate reached
+        raw["overall"] = same
+        raw["by_category"] = baselines.by_category(raw_outcomes(same["threshold"]))
+    result = {"pairs": len(pairs), "semgate": semgate, "baselines": {"raw_minilm": raw},
+              "recall_ratio_vs_raw_at_same_false_hit_rate":
+                  semgate["overall"]["recall"] / same["recall"] if same and same["recall"] else None}
+    if not args.no_gptcache:
+        result["baselines"]["gptcache"] = baselines.gptcache(pairs, stored, vectors, links, answerable_keys,
+                                                             categories, progress)
+    return result
+
+
+def _policies(path: str | None) -> PolicySet:
+    if path or SHIPPED_POLICIES.exists():
+        return load_policy_file(path or SHIPPED_POLICIES)
+    default = CategoryPolicy(name="default")
+    return PolicySet(categories=(default,), defaults=default)
+
+
+def _bench_policy(policy: CategoryPolicy, quota: int) -> CategoryPolicy:
+    return dataclasses.replace(policy, max_entries=max(policy.max_entries, quota), ttl_seconds=max(policy.ttl_seconds, 86400.0))
+
+
+async def _embeddings(embedder: Embedder, texts: list[str], cache: str | None, progress: bool) -> np.ndarray:
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
+    if cache and Path(cache).exists():
+        with np.load(cache) as saved:
+            if str(saved["digest"]) == digest:
+                return saved["vectors"]
+    vectors = await _embed_all(embedder, texts, progress)
+    if cache:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, digest=np.asarray(digest), vectors=vectors)
+    return vectors
+
+
+async def _embed_all(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+    chunks = []
+    with tqdm(total=len(texts), desc="embedding", unit="text", file=sys.stderr, disable=not progress) as bar:
+        for start in range(0, len(texts), 256):
+            chunks.append(await embedder.embed_many(texts[start : start + 256]))
+            bar.update(len(chunks[-1]))
+    return np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), np.float32)
+
+
+def _unique_stored(pairs: list[Pair]) -> list[Pair]:
+    seen, stored = set(), []
+    for p in pairs:
+        key = (normalise(p.a), _context_key(p.context_a), p.category)
+        if key not in seen:
+            seen.add(key)
+            stored.append(p)
+    return stored
+
+
+def _context_key(context: tuple[dict, ...]) -> str:
+    return json.dumps(list(context), sort_keys=True)
+
+
+def _correct(links: DuplicateLinks, query: Pair, cached_question: str, cached_request: dict) -> bool:
+    same_context = _context_key(tuple(cached_request["messages"][:-1])) == _context_key(query.context_b)
+    return same_context and links.linked(query.b, cached_question)
+
+
+def _verifier_sweep(points: list[tuple[str, bool, float, bool]]) -> list[dict]:
+    """Overall metrics at each verifier threshold (the similarity floor and guards as shipped)."""
+    rows = []
+    for threshold in VERIFIER_SWEEP:
+        outcomes = [Outcome(c, answerable, score >= threshold, score >= threshold and correct)
+                    for c, answerable, score, correct in points]
+        rows.append({"threshold": threshold, **summarise(outcomes)})
+    return rows
+
+
+def _chat(question: str, context: tuple[dict, ...]) -> dict:
+    return {"model": "bench-model", "messages": [*context, {"role": "user", "content": question}]}
+
+
+def _answer(question: str) -> dict:
+    return {"id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "bench-model",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": f"The answer to: {question}"}}]}
+
+
+def format_report(result: dict) -> str:
+    header = f"{'system':<28}{'queries':>9}{'hit_rate':>10}{'precision':>11}{'recall':>9}{'false_hit':>11}"
+    lines = [f"cache quality on {result['pairs']} pairs", header]
+
+    def row(name: str, m: dict) -> None:
+        lines.append(f"{name:<28}{m['queries']:>9}{m['hit_rate']:>10.3f}{m['precision']:>11.3f}"
+                     f"{m['recall']:>9.3f}{m['false_hit_rate']:>11.4f}")
+
+    row("semgate (shipped policy)", result["semgate"]["overall"])
+    raw = result["baselines"]["raw_minilm"]
+    if "overall" in raw:
+        row(f"raw MiniLM @cos {raw['overall']['threshold']:.4f}", raw["overall"])
+    if "gptcache" in result["baselines"]:
+        g = result["baselines"]["gptcache"]
+        row("gptcache (defaults)" if "overall" in g else "gptcache: " + g.get("skipped", "?"), g.get("overall", {
+            "queries": 0, "hit_rate": 0, "precision": 0, "recall": 0, "false_hit_rate": 0}))
+    ratio = result.get("recall_ratio_vs_raw_at_same_false_hit_rate")
+    lines.append(f"recall ratio semgate / raw MiniLM at the same false-hit rate: "
+                 f"{ratio:.2f}x" if ratio else "recall ratio: n/a (raw baseline has no hits at that false-hit rate)")
+    lines.append("per category (semgate):")
+    for name, m in result["semgate"]["by_category"].items():
+        row(f"  {name}", m)
+    lines.append("verifier threshold sweep (semgate):")
+    for s in result["semgate"]["sweep"]:
+        lines.append(f"  p>={s['threshold']:.2f}  hit_rate {s['hit_rate']:.3f}  precision {s['precision']:.3f}  "
+                     f"recall {s['recall']:.3f}  false_hit_rate {s['false_hit_rate']:.4f}")
+    lines.append(f"plot: {result['plot']}")
+    return "\n".join(lines)

@@ -1,0 +1,121 @@
+"""Which category a query belongs to: keyword/regex rules first, then its embedding's nearest examples.
+
+The gateway embeds the last user message once for the cache lookup and passes that embedding in,
+so classifying costs a regex scan and one small matrix product, never a second model call.
+"""
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from policies.prototypes import condense, normalize_rows
+from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings, PolicySet
+from policies.validation import PATTERN_FLAGS
+
+EmbedMany = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: str
+    confidence: float  # 1.0 for a rule; else the category's score (mean cosine of its nearest prototypes)
+    source: str  # "rule" | "embedding" | "default"
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    category: str
+    matchers: tuple[re.Pattern[str], ...]
+
+    def matches(self, text: str) -> bool:
+        return any(m.search(text) for m in self.matchers)
+
+
+class CategoryClassifier:
+    def __init__(
+        self,
+        rules: Sequence[CategoryRule],
+        names: Sequence[str],
+        prototypes: np.ndarray,
+        counts: Sequence[int],
+        settings: ClassifierSettings,
+    ):
+        """`prototypes` is (len(names), slots, dim): each category's unit prototypes, padded to `slots`."""
+        self.rules = tuple(rules)
+        self.names = tuple(names)
+        self.counts = tuple(int(c) for c in counts)
+        self.settings = settings
+        categories, slots, dim = prototypes.shape
+        self._matrix = np.ascontiguousarray(prototypes.reshape(categories * slots, dim), dtype=np.float32)
+        self._slots = slots
+        self._k = min(settings.top_k, slots) if slots else 0
+        counts_array = np.asarray(counts)
+        # Padding slots score -inf so they never enter a category's top k.
+        self._padding = np.where(np.arange(slots)[None, :] < counts_array[:, None], 0.0, -np.inf).astype(np.float32)
+        self._k_per_category = np.minimum(counts_array, self._k).astype(np.float32)
+
+    @property
+    def prototype_count(self) -> int:
+        return sum(self.counts)
+
+    @classmethod
+    def build(cls, policies: PolicySet, embed_many: EmbedMany) -> "CategoryClassifier":
+        settings = policies.classifier
+        with_examples = [c for c in policies.categories if c.examples]
+        texts = [text for c in with_examples for text in c.examples]
+        vectors = normalize_rows(embed_many(texts)) if texts else np.zeros((0, 0), np.float32)
+        groups, start = [], 0
+        for category in with_examples:
+            end = start + len(category.examples)
+            groups.append(condense(vectors[start:end], settings.max_prototypes))
+            start = end
+        slots = max((len(g) for g in groups), default=0)
+        dim = vectors.shape[1] if len(vectors) else 0
+        prototypes = np.zeros((len(groups), slots, dim), np.float32)
+        for i, group in enumerate(groups):
+            prototypes[i, : len(group)] = group
+        return cls(
+            rules=rules_in_priority_order(policies.categories),
+            names=[c.name for c in with_examples],
+            prototypes=prototypes,
+            counts=[len(g) for g in groups],
+            settings=settings,
+        )
+
+    def classify(self, text: str, embedding: np.ndarray) -> Classification:
+        for rule in self.rules:
+            if rule.matches(text):
+                return Classification(rule.category, 1.0, "rule")
+        if not self.names:
+            return Classification(DEFAULT_CATEGORY, 0.0, "default")
+        scores = self.scores(embedding)
+        best = int(scores.argmax())
+        confidence = float(scores[best])
+        if confidence < self.settings.confidence_floor:
+            return Classification(DEFAULT_CATEGORY, confidence, "default")
+        return Classification(self.names[best], confidence, "embedding")
+
+    def scores(self, embedding: np.ndarray) -> np.ndarray:
+        """Per category (in `names` order): the mean cosine of the query to its k nearest prototypes."""
+        query = np.asarray(embedding, dtype=np.float32).reshape(-1)
+        query = query / max(float(np.linalg.norm(query)), 1e-12)
+        similarities = (self._matrix @ query).reshape(len(self.names), self._slots) + self._padding
+        top = np.partition(similarities, self._slots - self._k, axis=1)[:, self._slots - self._k :]
+        return np.where(np.isfinite(top), top, 0.0).sum(axis=1) / self._k_per_category
+
+
+def rules_in_priority_order(categories: Sequence[CategoryPolicy]) -> list[CategoryRule]:
+    """Personal categories first (a query that mentions the user's account must never land in a shared,
+    long-lived category), then file order."""
+    ordered = [c for c in categories if c.personal] + [c for c in categories if not c.personal]
+    rules = []
+    for category in ordered:
+        matchers = [re.compile(p, PATTERN_FLAGS) for p in category.patterns]
+        if category.keywords:
+            words = "|".join(re.escape(k) for k in category.keywords)
+            matchers.append(re.compile(rf"(?<!\w)(?:{words})(?!\w)", PATTERN_FLAGS))
+        if matchers:
+            rules.append(CategoryRule(category.name, tuple(matchers)))
+    return rules

@@ -1,0 +1,86 @@
+"""`semgate policies check FILE`: validate a policy file, print its problems or what it defines.
+
+Exit status 0 when valid, 1 when not, so it can gate a deploy or a CI step.
+"""
+
+import argparse
+import json
+import sys
+
+from policies.errors import PolicyError
+from policies.loader import load_policy_file
+from policies.schema import PolicySet
+
+DESCRIPTION = "validate a policy file: print every problem (file:line:column) or a summary of its categories"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="the policy YAML, e.g. config/policies.yaml")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        policies = load_policy_file(args.file)
+    except PolicyError as error:
+        if args.json:
+            print(json.dumps({"valid": False, "errors": [e.as_dict() for e in error.errors]}, indent=2))
+        else:
+            for issue in error.errors:
+                print(issue)
+            print(f"{args.file}: {len(error.errors)} error{'s' if len(error.errors) != 1 else ''}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"valid": True, "categories": [_row(c) for c in policies.categories]}, indent=2))
+    else:
+        _print_summary(args.file, policies)
+    return 0
+
+
+def _row(category) -> dict[str, object]:
+    return {
+        "name": category.name,
+        "cacheable": category.cacheable,
+        "similarity_threshold": category.similarity_threshold,
+        "verifier_threshold": category.verifier_threshold if category.verify else None,
+        "ttl_seconds": category.ttl_seconds,
+        "max_entries": category.max_entries,
+        "eviction": category.eviction,
+        "scope": "private (personal)" if category.personal else category.scope,
+        "examples": len(category.examples),
+        "rules": len(category.keywords) + len(category.patterns),
+    }
+
+
+def _print_summary(path: str, policies: PolicySet) -> None:
+    c = policies.classifier
+    print(f"{path}: valid, {len(policies.categories)} categories "
+          f"(classifier: top_k={c.top_k}, confidence_floor={c.confidence_floor:g})")
+    header = ("category", "cache", "sim", "verifier", "ttl", "max_entries", "evict", "scope", "examples", "rules")
+    rows = [header]
+    for category in policies.categories:
+        r = _row(category)
+        rows.append((
+            r["name"], "yes" if r["cacheable"] else "no", f"{r['similarity_threshold']:.2f}",
+            "off" if r["verifier_threshold"] is None else f"{r['verifier_threshold']:.2f}", _duration(r["ttl_seconds"]),
+            str(r["max_entries"]), r["eviction"], r["scope"], str(r["examples"]), str(r["rules"]),
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="semgate policies", description="policy tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help=DESCRIPTION, description=DESCRIPTION)
+    add_arguments(check)
+    args = parser.parse_args(argv)
+    return run(args)

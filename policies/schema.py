@@ -1,0 +1,169 @@
+"""The policy objects: what one category of traffic gets from the cache, the classifier and the router.
+
+Every field carries its default (the built-in default under the YAML `defaults:` section) and, in its
+metadata, the constraint that validation enforces, so the schema and its checks cannot drift apart.
+"""
+
+from dataclasses import dataclass, field
+
+SCOPES = ("private", "shared")
+EVICTIONS = ("lru", "lfu")
+CATEGORY_NAME_PATTERN = r"[a-z][a-z0-9_-]*"
+DEFAULT_CATEGORY = "default"
+SHARED_NAMESPACE = "*shared*"
+
+
+@dataclass(frozen=True)
+class Range:
+    """A number constraint: low <= x <= high (or low < x when low_open)."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+
+    def admits(self, value: float) -> bool:
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+    def describe(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"a number from {self.low:g} to {self.high:g}"
+        if self.low is not None:
+            return f"a number {'>' if self.low_open else '>='} {self.low:g}"
+        return f"a number <= {self.high:g}"
+
+
+@dataclass(frozen=True)
+class OneOf:
+    values: tuple[str, ...]
+
+    def describe(self) -> str:
+        return ", ".join(self.values)
+
+
+def _checked(default, check: Range | OneOf | None = None, doc: str = ""):
+    return field(default=default, metadata={"check": check, "doc": doc})
+
+
+UNIT = Range(0.0, 1.0)
+POSITIVE = Range(0.0, None, low_open=True)
+NON_NEGATIVE = Range(0.0, None)
+AT_LEAST_ONE = Range(1, None)
+
+
+@dataclass(frozen=True)
+class GuardPolicy:
+    """Checks that veto a semantic hit when the two questions differ in a detail that changes the answer."""
+
+    numbers: bool = True
+    dates: bool = True
+    negation: bool = True
+    entities: bool = True
+
+
+@dataclass(frozen=True)
+class StreamReplayPolicy:
+    chunk_tokens: int = _checked(8, AT_LEAST_ONE, "tokens per SSE chunk when a hit is replayed as a stream")
+
+
+@dataclass(frozen=True)
+class AdaptivePolicy:
+    """How far an overloaded upstream may loosen this category (bounds, not targets)."""
+
+    min_similarity: float = _checked(0.85, UNIT, "lowest similarity threshold under load")
+    min_verifier: float = _checked(0.4, UNIT, "lowest verifier threshold under load")
+    max_ttl_factor: float = _checked(2.0, Range(1.0, None), "TTL multiplier at full load")
+
+
+@dataclass(frozen=True)
+class InContextPolicy:
+    enabled: bool = False
+    k: int = _checked(2, AT_LEAST_ONE, "examples prepended to a miss")
+    token_budget: int = _checked(1024, AT_LEAST_ONE, "tokens the examples may take")
+    categories: tuple[str, ...] = _checked((), None, "categories whose entries may serve as examples (empty: its own)")
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    models: tuple[str, ...] = _checked((), None, "models this category may be routed to, preferred first")
+
+
+@dataclass(frozen=True)
+class CategoryPolicy:
+    name: str
+    description: str = ""
+    examples: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    cacheable: bool = True
+    similarity_threshold: float = _checked(0.9, UNIT, "cosine floor for a semantic candidate")
+    verify: bool = True
+    verifier_threshold: float = _checked(0.5, UNIT, "minimum duplicate probability for a hit")
+    ttl_seconds: float = _checked(3600.0, POSITIVE, "lifetime of an entry")
+    max_entries: int = _checked(10_000, AT_LEAST_ONE, "entries per (tenant, category)")
+    eviction: str = _checked("lru", OneOf(EVICTIONS))
+    scope: str = _checked("private", OneOf(SCOPES))
+    personal: bool = False
+    cache_tool_calls: bool = False
+    guards: GuardPolicy = GuardPolicy()
+    stream_replay: StreamReplayPolicy = StreamReplayPolicy()
+    adaptive: AdaptivePolicy = AdaptivePolicy()
+    incontext: InContextPolicy = InContextPolicy()
+    routing: RoutingPolicy = RoutingPolicy()
+    slo_class: str | None = None
+
+    @property
+    def is_shared(self) -> bool:
+        """Entries pooled across tenants: only when opted in, and never for personal data."""
+        return self.scope == "shared" and not self.personal
+
+    def namespace_tenant(self, tenant: str) -> str:
+        return SHARED_NAMESPACE if self.is_shared else tenant
+
+
+# Fields a category names itself; everything else may also appear under `defaults:`.
+CATEGORY_ONLY_FIELDS = ("name", "description", "examples", "keywords", "patterns")
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    top_k: int = _checked(2, AT_LEAST_ONE, "a category scores the mean cosine of its k nearest prototypes")
+    max_prototypes: int = _checked(64, AT_LEAST_ONE, "examples per category beyond this are condensed by k-means")
+    confidence_floor: float = _checked(0.4, UNIT, "below this score the query goes to the default category")
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """Turns upstream load samples into a smoothed load index (1.0 = saturated) with hysteresis."""
+
+    high_mark: float = _checked(1.0, POSITIVE, "load index that enters overload")
+    low_mark: float = _checked(0.6, NON_NEGATIVE, "load index under which overload ends")
+    half_life_seconds: float = _checked(5.0, POSITIVE, "smoothing of the load index")
+    latency_ratio_saturated: float = _checked(3.0, Range(1.0, None, low_open=True), "latency / baseline read as load 1")
+    throttle_rate_saturated: float = _checked(0.05, Range(0.0, 1.0, low_open=True), "429/503 share read as load 1")
+    baseline_half_life_seconds: float = _checked(300.0, POSITIVE, "how slowly the latency baseline is learned")
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    categories: tuple[CategoryPolicy, ...]
+    defaults: CategoryPolicy
+    classifier: ClassifierSettings = ClassifierSettings()
+    load: LoadSettings = LoadSettings()
+    source: str = "<builtin>"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.categories})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.categories)
+
+    @property
+    def default(self) -> CategoryPolicy:
+        return self._by_name[DEFAULT_CATEGORY]
+
+    def get(self, name: str) -> CategoryPolicy:
+        """The category's policy; an unknown name (say, from an older policy) falls back to the default."""
+        return self._by_name.get(name, self.default)

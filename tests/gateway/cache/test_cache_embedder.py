@@ -1,0 +1,43 @@
+"""The async embedder: concurrent requests share model calls, repeats come from the LRU."""
+
+import asyncio
+
+import numpy as np
+
+from gateway.cache.embedder import Embedder
+
+
+async def test_concurrent_requests_are_batched_and_match_single_encodes(embedding_model):
+    embedder = Embedder(embedding_model, window_s=0.05, max_batch=64)
+    texts = [f"How do I cook rice number {i}?" for i in range(12)]
+    try:
+        vectors = await asyncio.gather(*(embedder.embed(t) for t in texts))
+        assert embedder.stats.batches < len(texts)
+        assert embedder.stats.texts_encoded == len(texts)
+        expected = embedding_model.encode(texts)
+        assert np.allclose(np.stack(vectors), expected, atol=1e-4)
+        assert all(v.shape == (384,) and v.dtype == np.float32 for v in vectors)
+        assert np.allclose(np.linalg.norm(expected, axis=1), 1.0, atol=1e-4)
+    finally:
+        await embedder.close()
+
+
+async def test_a_repeated_text_comes_from_the_lru_without_a_model_call(embedding_model):
+    embedder = Embedder(embedding_model, lru_size=2)
+    try:
+        first = await embedder.embed("What is a vector database?")
+        again = await embedder.embed("What is a vector database?")
+        assert np.array_equal(first, again) and embedder.stats.lru_hits == 1 and embedder.stats.texts_encoded == 1
+        many = await embedder.embed_many(["a", "b", "What is a vector database?"])
+        assert many.shape == (3, 384)
+    finally:
+        await embedder.close()
+
+
+async def test_the_batch_size_cap_splits_a_burst(embedding_model):
+    embedder = Embedder(embedding_model, window_s=0.05, max_batch=4)
+    try:
+        await embedder.embed_many([f"question {i}" for i in range(10)])
+        assert max(embedder.stats.batch_sizes) <= 4 and embedder.stats.texts_encoded == 10
+    finally:
+        await embedder.close()

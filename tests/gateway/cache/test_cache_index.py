@@ -1,0 +1,49 @@
+"""The HNSW index: fingerprint filtering on both search paths, deletes, growth."""
+
+import numpy as np
+
+from gateway.cache.index import HnswParams, VectorIndex
+
+
+def unit(rng, n, dim=384):
+    v = rng.standard_normal((n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_search_returns_only_the_query_fingerprint_whether_rare_or_common():
+    rng = np.random.default_rng(0)
+    index = VectorIndex(HnswParams(initial_capacity=16))
+    vectors = unit(rng, 1200)
+    # 1100 entries share one fingerprint (the graph walk), 100 carry a rare one (the exact scan).
+    items = [(f"e{i}", "common" if i < 1100 else "rare", vectors[i]) for i in range(1200)]
+    index.add("t", "c", items)
+    query = vectors[1150] + 0.01 * unit(rng, 1)[0]
+    rare = index.search("t", "c", query, "rare", k=3)
+    assert rare[0].entry_id == "e1150" and all(int(n.entry_id[1:]) >= 1100 for n in rare)
+    common = index.search("t", "c", vectors[7], "common", k=3)
+    assert common[0].entry_id == "e7" and common[0].similarity > 0.999
+    assert all(int(n.entry_id[1:]) < 1100 for n in common)
+    assert index.search("t", "c", query, "unknown", k=3) == []
+    assert index.search("other-tenant", "c", query, "rare", k=3) == []
+
+
+def test_removed_entries_are_never_returned_and_their_slots_are_reused():
+    rng = np.random.default_rng(1)
+    index = VectorIndex(HnswParams(initial_capacity=8))
+    vectors = unit(rng, 40)
+    index.add("t", "c", [(f"e{i}", "fp", vectors[i]) for i in range(40)])
+    assert index.remove("e3") and not index.remove("e3")
+    assert all(n.entry_id != "e3" for n in index.search("t", "c", vectors[3], "fp", k=10))
+    index.add("t", "c", [("new", "fp", vectors[3])])
+    assert index.search("t", "c", vectors[3], "fp", k=1)[0].entry_id == "new"
+    assert index.size("t", "c") == 40 and len(index) == 40
+
+
+def test_the_index_grows_past_its_initial_capacity():
+    rng = np.random.default_rng(2)
+    index = VectorIndex(HnswParams(initial_capacity=4))
+    vectors = unit(rng, 600)
+    for i in range(600):
+        index.add("t", "c", [(f"e{i}", "fp", vectors[i])])
+    assert index.size("t", "c") == 600
+    assert index.search("t", "c", vectors[599], "fp", k=1)[0].entry_id == "e599"

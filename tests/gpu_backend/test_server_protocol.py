@@ -1,0 +1,59 @@
+"""OpenAI request parsing: what is accepted, what becomes of it, and the errors for the rest."""
+
+import pytest
+
+from gpu_backend.server.protocol import OpenAIError, parse_chat_request, parse_completion_request
+
+CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_chat_defaults_and_sampling_fields():
+    request = parse_chat_request({**CHAT, "temperature": 0, "top_p": 0.5, "top_k": 20, "seed": 3, "stop": "END",
+                                  "max_completion_tokens": 7, "stream": True,
+                                  "stream_options": {"include_usage": True}}, cache_salt="acme")
+    params = request.params
+    assert (params.temperature, params.top_p, params.top_k, params.seed) == (0, 0.5, 20, 3)
+    assert params.stop == ("END",) and params.max_tokens == 7 and params.cache_salt == "acme"
+    assert request.stream and request.include_usage
+    assert parse_chat_request(CHAT).params.max_tokens is None  # chat: until EOS or the context is full
+
+
+def test_text_parts_and_developer_role_are_read():
+    request = parse_chat_request({"model": "m", "messages": [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Hello "}, {"type": "text", "text": "there"}]},
+    ]})
+    assert request.messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]
+
+
+def test_completion_prompts_as_text_or_token_ids():
+    assert parse_completion_request({"model": "m", "prompt": "Hi"}).params.max_tokens == 16
+    assert parse_completion_request({"model": "m", "prompt": [1, 2, 3]}).prompt == [1, 2, 3]
+    assert parse_completion_request({"model": "m", "prompt": ["Hi"]}).prompt == "Hi"
+
+
+@pytest.mark.parametrize("body, param", [
+    ({**CHAT, "n": 2}, "n"),
+    ({**CHAT, "logprobs": True}, "logprobs"),
+    ({**CHAT, "presence_penalty": 0.5}, "presence_penalty"),
+    ({**CHAT, "temperature": -1}, "temperature"),
+    ({**CHAT, "top_p": 0}, "top_p"),
+    ({**CHAT, "max_tokens": 0}, "max_tokens"),
+    ({**CHAT, "stop": [""]}, "stop"),
+    ({**CHAT, "seed": "x"}, "seed"),
+    ({"model": "m", "messages": [{"role": "wizard", "content": "x"}]}, "messages[0].role"),
+    ({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content"),
+    ({"messages": [{"role": "user", "content": "x"}]}, "model"),
+])
+def test_bad_chat_requests_name_the_offending_parameter(body, param):
+    with pytest.raises(OpenAIError) as error:
+        parse_chat_request(body)
+    assert error.value.status == 400 and error.value.param == param
+    assert set(error.value.body()["error"]) == {"message", "type", "param", "code"}
+
+
+def test_bad_completion_prompts():
+    for prompt in (None, "", [], [1, "2"], ["a", "b"]):
+        with pytest.raises(OpenAIError) as error:
+            parse_completion_request({"model": "m", "prompt": prompt})
+        assert error.value.param == "prompt"

@@ -1,0 +1,29 @@
+"""`semgate bench cache-latency` at toy sizes: it times real hits and reports the HNSW figures."""
+
+import json
+
+from loadtest.__main__ import main
+
+QUESTIONS = [
+    ("How can I improve my English speaking skills?", "How do I improve my spoken English?"),
+    ("What is the best way to learn guitar?", "How should I learn to play the guitar?"),
+    ("How do I make a good cup of coffee?", "What is the way to make good coffee?"),
+]
+
+
+def test_latency_bench_times_hits_and_hnsw_search(tmp_path, capsys):
+    qqp = tmp_path / "qqp.jsonl"
+    rows = [{"a": a, "b": b, "duplicate": True, "split": "test"} for a, b in QUESTIONS]
+    rows += [{"a": f"What is fact number {i} about rivers?", "b": f"Tell me thing {i} about lakes", "duplicate": False,
+              "split": "dev"} for i in range(20)]
+    qqp.write_text("\n".join(json.dumps(r) for r in rows))
+    code = main(["bench", "cache-latency", "--qqp", str(qqp), "--entries", "200", "--hnsw-entries", "2000",
+                 "--queries", "50", "--real-texts", "20", "--json", "--out", str(tmp_path), "--no-progress"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    hits = result["cache_hits"]
+    assert hits["entries"] == 200 and hits["lookups"] == 3 and hits["hit"]["count"] >= 1
+    assert hits["hit"]["p50_ms"] > 0 and hits["index_rebuild_s"] >= 0
+    hnsw = result["hnsw"]
+    assert hnsw["entries"] == 2000 and hnsw["search"]["count"] == 50 and hnsw["recall_at_1"] > 0.8
+    assert hnsw["graph_bytes_per_1m"] > 1e9  # 384 float32 dims plus links: well over a GB per million
