@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,8 +87,9 @@ def resolve_config(args: argparse.Namespace) -> GatewayConfig:
 def run_gateway(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     server = _gateway_server(config, args.log_level)
-    print(f"semgate gateway on http://{config.host}:{config.port}  (OpenAI base_url: http://{config.host}:{config.port}/v1)", flush=True)
-    server.run()
+    _announce_when_ready(server, f"semgate gateway on http://{config.host}:{config.port}  "
+                                 f"(OpenAI base_url: http://{config.host}:{config.port}/v1)")
+    _run_until_interrupted(server)
     return 0
 
 
@@ -100,8 +102,9 @@ def run_up(args: argparse.Namespace) -> int:
         print("semgate: bundled backend disabled in the config; starting the gateway alone", flush=True)
     try:
         server = _gateway_server(config, args.log_level)
-        print(f"semgate is up. Point an OpenAI SDK at base_url=http://{config.host}:{config.port}/v1 (Ctrl-C stops)", flush=True)
-        server.run()
+        _announce_when_ready(server, f"semgate is up. Point an OpenAI SDK at base_url=http://{config.host}:{config.port}/v1 "
+                                     "(Ctrl-C stops)")
+        _run_until_interrupted(server)
     finally:
         if backend is not None:
             _stop(backend)
@@ -112,9 +115,31 @@ def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
     from gateway.app import build_app
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per upstream request is noise; failures are logged by the gateway itself.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(log_level.upper())))
     app = build_app(config)
     return uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level=log_level,
                                          access_log=False, timeout_graceful_shutdown=5))
+
+
+def _announce_when_ready(server: uvicorn.Server, message: str) -> None:
+    """Print once the gateway accepts requests (after the cache has loaded), not before."""
+
+    def wait() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.1)
+        if server.started:
+            print(message, flush=True)
+
+    threading.Thread(target=wait, daemon=True).start()
+
+
+def _run_until_interrupted(server: uvicorn.Server) -> None:
+    # uvicorn shuts down gracefully on Ctrl-C, then re-raises the interrupt: that is the normal way out.
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
 
 
 def _start_backend(config: GatewayConfig) -> subprocess.Popen:
