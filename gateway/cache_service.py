@@ -2,7 +2,8 @@
 
 Two loops run beside the requests: one watches the policy file and swaps in a new policy
 only when it validates (the old one stays in force otherwise); one samples every
-upstream's load once a second, which moves the adaptive thresholds and TTLs.
+upstream's load once a second, which moves the adaptive thresholds and TTLs. With the Redis
+store a third follows the other replicas' changes (gateway/cache/replica_sync.py).
 """
 
 import asyncio

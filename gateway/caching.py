@@ -14,6 +14,7 @@ import numpy as np
 
 from gateway.cache.fingerprint import request_key
 from gateway.cache.semantic_cache import CacheControls, LookupResult, SemanticCache
+from gateway.cache.store import StoreUnavailable
 from gateway.errors import invalid
 from gateway.wire import ParsedRequest
 from policies.adaptive import LoadAdaptivePolicy
@@ -108,6 +109,10 @@ class CacheLayer:
             stored = await self.cache.insert(tenant, decision.policy, parsed.body, completion, parsed.model,
                                              controls=decision.controls, query_embedding=decision.embedding,
                                              producer_model=producer)
+        except StoreUnavailable as exc:
+            # Expected while a shared store is down (health says degraded): one line, not a traceback each time.
+            log.warning("not stored: %s", exc)
+            return False
         except Exception:  # noqa: BLE001 - the answer was served; losing its cache entry is the lesser harm
             log.exception("storing a cache entry failed")
             return False

@@ -25,6 +25,7 @@ DELEGATED = {
     "backend": (["gpu_backend"], "run the bundled LLM backend (OpenAI-compatible server)"),
     "bench": (["loadtest", "bench"], "run a benchmark that prints its figures (semgate bench --help lists them)"),
     "loadtest": (["loadtest", "loadtest"], "send a workload to a target and report latency, hit rate, goodput"),
+    "policies": (["policies"], "check a category policy file: semgate policies check FILE"),
 }
 DEFAULT_CONFIG = Path("config/gateway.yaml")
 

@@ -133,6 +133,11 @@ class _StateCollector:
                                    ("ttl_seconds", "Effective (load-adjusted) TTL of new entries")):
                 yield _gauge(f"semgate_cache_{key}", help_text, ["category"],
                              [([c.name], c.effective[key]) for c in s.categories])
+            evictions = CounterMetricFamily("semgate_cache_evictions", "Entries the cache removed itself: quota "
+                                            "eviction, or TTL expiry (category '*')", labels=["category", "reason"])
+            for category, reason, count in s.removals:
+                evictions.add_metric([category, reason], count)
+            yield evictions
             yield _gauge("semgate_cache_load_pressure", "How far the category's thresholds moved toward their "
                          "adaptive bounds (0..1)", ["category"], [([c.name], c.pressure) for c in s.categories])
         ups = s.upstreams

@@ -76,7 +76,8 @@ class UpstreamPool:
 
     def start_health_checks(self) -> None:
         """Probe the servers of every upstream that has several, so failed ones leave the choice."""
-        self._health_checks = [asyncio.create_task(self._check_health(u)) for u in self.upstreams if len(u.backends) > 1]
+        several = [u for u in self.upstreams if len(u.backends) > 1]
+        self._health_checks = [asyncio.create_task(self._check_health(u)) for u in several]
 
     async def stop_health_checks(self) -> None:
         for task in self._health_checks:
@@ -101,7 +102,8 @@ class UpstreamPool:
                 response = await self.client.get(f"{backend.url}/models", headers=upstream.headers(),
                                                   timeout=upstream.config.timeouts.connect_s + 3)
                 response.raise_for_status()
-                upstream.models = {m["id"] for m in response.json().get("data", []) if isinstance(m, dict) and "id" in m}
+                listed = response.json().get("data", [])
+                upstream.models = {m["id"] for m in listed if isinstance(m, dict) and "id" in m}
                 return
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 log.warning("upstream %s: %s could not list models (%s)", upstream.name, backend.url,

@@ -25,9 +25,13 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.binary = binary
         self.workdir = workdir
+        self._may_move = port is None  # a free port we picked may be taken before we bind it: pick another
         self.port = port or _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
 
     def __enter__(self) -> RedisServer:
         return self.start()
@@ -36,6 +40,17 @@ class RedisServer:
         self.stop()
 
     def start(self) -> RedisServer:
+        """Start (or restart, on the same port) and wait until it answers."""
+        for _ in range(3):
+            if self._launch():
+                self._may_move = False  # from now on, restarts keep this port
+                return self
+            if not self._may_move:
+                break
+            self.port = _free_port()
+        raise RuntimeError(f"redis-server on port {self.port} did not start; see {self.workdir}")
+
+    def _launch(self) -> bool:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = (self.workdir / f"redis-{self.port}.log").open("ab")
         self.process = subprocess.Popen(
@@ -44,11 +59,13 @@ class RedisServer:
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + 10
-        while not self._answers_ping():
+        # Another process may have taken the port meanwhile: only our own server's answer counts.
+        while self._answering_pid() != self.process.pid:
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server on port {self.port} did not start; see {self.workdir}")
+                self.kill()
+                return False
             time.sleep(0.02)
-        return self
+        return True
 
     def kill(self) -> None:
         """SIGKILL: the abrupt loss of Redis that replicas must survive."""
@@ -68,13 +85,20 @@ class RedisServer:
         self.kill()
         return self.start()
 
-    def _answers_ping(self) -> bool:
+    def _answering_pid(self) -> int | None:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"INFO server\r\n")
+                reply = b""
+                while b"process_id:" not in reply or not reply.endswith(b"\r\n"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return None
+                    reply += chunk
         except OSError:
-            return False
+            return None
+        line = reply.split(b"process_id:", 1)[1].split(b"\r\n", 1)[0]
+        return int(line)
 
 
 def _free_port() -> int:

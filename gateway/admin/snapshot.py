@@ -64,6 +64,8 @@ class Snapshot:
     rss_bytes: int = 0
     embedder: dict[str, Any] = field(default_factory=dict)
     upstreams: list[UpstreamView] = field(default_factory=list)
+    # (category, reason, count): entries the cache removed itself (quota eviction, TTL expiry).
+    removals: list[tuple[str, str, int]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +106,7 @@ async def take_snapshot(ctx: AdminContext) -> Snapshot:
         embedder={"requests": embedder.requests, "lru_hits": embedder.lru_hits, "batches": embedder.batches,
                   "texts_encoded": embedder.texts_encoded, "mean_batch_size": round(embedder.mean_batch_size, 2)},
         upstreams=upstreams,
+        removals=[(category, reason, n) for (category, reason), n in sorted(cache.removals.items())],
     )
 
 

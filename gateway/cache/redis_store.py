@@ -7,15 +7,14 @@ its own HNSW mirror (gateway/cache/replica_sync.py). Layout: gateway/cache/redis
 When Redis is unreachable the store turns read-only instead of failing the request: reads
 come from LocalDocuments (recent entries held in memory), writes raise StoreUnavailable
 (the gateway then serves the miss without storing it), hit counters wait in memory, and
-`health` says so. The replica sync probes Redis and turns the store writable again once
-it has caught up.
+`health` says so. The replica sync (gateway/cache/replica_sync.py) probes Redis and turns
+the store writable again as soon as it answers, then catches the mirror up.
 """
 
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 
 import orjson
 from redis.asyncio import Redis
@@ -27,36 +26,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from gateway.cache import redis_layout as layout
 from gateway.cache.entry import CacheEntry
 from gateway.cache.local_documents import LocalDocuments
-from gateway.cache.store import EntryPage, EntryQuery, HitUpdate
+from gateway.cache.redis_changes import Change, ChangeStream, StreamPosition
+from gateway.cache.store import EntryPage, EntryQuery, HitUpdate, StoreUnavailable
 
 log = logging.getLogger("semgate.cache.redis")
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 OK, DEGRADED = "ok", "degraded (read-only, redis unreachable)"
 _EVICTION_ORDERS = ("lru", "lfu")
 _SCAN_BATCH = 500
-
-
-class StoreUnavailable(RuntimeError):
-    """The shared store cannot be reached; the cache is read-only until it returns."""
-
-
-@dataclass(frozen=True)
-class StreamPosition:
-    """Where a follower stands in the change stream: the last change it applied, and its number."""
-
-    stream_id: str = "0-0"
-    n: int = 0
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry of the change stream."""
-
-    position: StreamPosition
-    op: str  # put | delete | expire | evict
-    origin: str  # the replica that made it
-    entry: CacheEntry | None  # the stored entry, for a put
-    removed: tuple[str, ...]  # ids that left the store (for a put: the entry it replaced)
 
 
 class RedisStore:
@@ -72,8 +49,9 @@ class RedisStore:
         self._redis = Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
                                      retry=Retry(NoBackoff(), 1))
         # The follower blocks in XREAD: its own connection, with a timeout longer than the block.
-        self._follower = Redis.from_url(url, socket_timeout=timeout_s + follow_block_ms / 1000,
-                                        socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0))
+        follower = Redis.from_url(url, socket_timeout=timeout_s + follow_block_ms / 1000,
+                                  socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0))
+        self.changes = ChangeStream(self._redis, follower, self.prefix)
         self._epoch: bytes | None = None
         self._unsent_hits: dict[str, HitUpdate] = {}
         self._put = self._redis.register_script(layout.PUT)
@@ -104,7 +82,7 @@ class RedisStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
-        await self._follower.aclose()
+        await self.changes.close()
 
     # -- the DocumentStore protocol ------------------------------------------------------------
 
@@ -237,7 +215,8 @@ class RedisStore:
         expired: list[str] = []
         while self.available:
             try:
-                batch = await self._expire(args=[self.prefix, self.origin, self.stream_maxlen, repr(before), _SCAN_BATCH])
+                batch = await self._expire(args=[self.prefix, self.origin, self.stream_maxlen, repr(before),
+                                                 _SCAN_BATCH])
             except UNREACHABLE as exc:
                 self._lost(exc)
                 break
@@ -277,16 +256,11 @@ class RedisStore:
 
     async def change_position(self) -> StreamPosition:
         """The newest change: follow from here after reading the store."""
-        newest = await self._guarded(self._redis.xrevrange(self.key("changes"), count=1))
-        return _position(*newest[0]) if newest else StreamPosition()
+        return await self._guarded(self.changes.newest())
 
     async def read_changes(self, after: StreamPosition, block_ms: int, count: int) -> list[Change]:
         """Changes after `after`, waiting up to `block_ms` for the first one."""
-        try:
-            reply = await self._follower.xread({self.key("changes"): after.stream_id}, count=count, block=block_ms)
-        except UNREACHABLE as exc:
-            raise self._lost(exc) from exc
-        changes = [_change(stream_id, fields) for _, messages in reply for stream_id, fields in messages]
+        changes = await self._guarded(self.changes.read(after, block_ms, count))
         for change in changes:
             self.local.forget(change.removed)
             if change.entry is not None:
@@ -294,13 +268,8 @@ class RedisStore:
         return changes
 
     async def changes_lost_since(self, position: StreamPosition) -> bool:
-        """Whether the capped stream dropped changes after `position` that this replica never read:
-        changes are numbered 1, 2, 3...; the oldest one kept must follow `position` directly."""
-        oldest = await self._guarded(self._redis.xrange(self.key("changes"), count=1))
-        if oldest:
-            return _position(*oldest[0]).n > position.n + 1
-        written = await self._guarded(self._redis.get(self.key("changes:n")))
-        return int(written or 0) > position.n
+        """Whether the capped stream dropped changes after `position` that this replica never read."""
+        return await self._guarded(self.changes.lost_since(position))
 
     async def probe(self) -> bool:
         """Reach Redis; True when its data set is not the one this replica last saw (lost or replaced)."""
@@ -354,13 +323,3 @@ def _matches(entry: CacheEntry, query: EntryQuery, now: float) -> bool:
             and (not query.text_contains or query.text_contains.lower() in entry.query_text.lower())
             and (query.include_expired or entry.expires_at > now))
 
-
-def _change(stream_id: bytes, fields: dict[bytes, bytes]) -> Change:
-    op = fields[b"op"].decode()
-    removed = tuple(i for i in fields.get(b"removed", b"").decode().split(",") if i)
-    entry = layout.decode(fields) if op == "put" else None
-    return Change(_position(stream_id, fields), op, fields[b"origin"].decode(), entry, removed)
-
-
-def _position(stream_id: bytes, fields: dict[bytes, bytes]) -> StreamPosition:
-    return StreamPosition(stream_id.decode(), int(fields[b"n"]))

@@ -17,7 +17,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-from gateway.cache.redis_store import Change, RedisStore, StoreUnavailable, StreamPosition
+from gateway.cache.redis_changes import Change, StreamPosition
+from gateway.cache.redis_store import RedisStore
+from gateway.cache.store import StoreUnavailable
 from gateway.cache.semantic_cache import SemanticCache
 
 log = logging.getLogger("semgate.cache.sync")

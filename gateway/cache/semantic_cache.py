@@ -9,6 +9,7 @@ answers, committed to the document store before the index can return them.
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,9 @@ class SemanticCache:
         self._maintenance_interval_s = maintenance_interval_s
         self._pending_hits: dict[str, HitUpdate] = {}
         self._counts: dict[tuple[str, str], int] = {}
+        # Entries removed by the cache itself, by (category, reason): "evicted" (quota) or
+        # "expired" (TTL; the category is not known to the sweep, so "*").
+        self.removals: Counter[tuple[str, str]] = Counter()
         self._maintenance: asyncio.Task | None = None
         self._closed = False
 
@@ -184,6 +188,7 @@ class SemanticCache:
             self._pending_hits.pop(entry_id, None)
         if expired:
             self._counts = await self.store.count_by_namespace()
+            self.removals[("*", "expired")] += len(expired)
         return len(expired)
 
     async def flush_hits(self) -> None:
@@ -249,6 +254,7 @@ class SemanticCache:
         for entry_id in await self.store.evict(namespace, policy.name, policy.max_entries, policy.eviction,
                                                protect=[newest]):
             self.index.remove(entry_id)
+            self.removals[(policy.name, "evicted")] += 1
         self._counts[(namespace, policy.name)] = min(self._counts[(namespace, policy.name)], policy.max_entries)
 
     async def _maintain(self) -> None:

@@ -74,3 +74,7 @@ class DocumentStore(Protocol):
     async def list_entries(self, query: EntryQuery) -> EntryPage: ...
 
     async def close(self) -> None: ...
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be reached (a shared store that is down); the cache is read-only until it returns."""

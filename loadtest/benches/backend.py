@@ -9,6 +9,8 @@ it, for the engine) to its first token.
 Shared prefix: 16 requests sharing a ~1,000-token system prompt with different questions,
 served by the engine with the prefix cache on and off. "warm": one earlier request used
 the prefix (a gateway's shared system prompt); "cold": all 16 arrive on an empty cache.
+The questions are ShareGPT first turns of at most 300 characters; other first turns make
+up the shared document.
 """
 
 import argparse
@@ -29,6 +31,7 @@ from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine, SamplingPar
 from gpu_backend.model import LoadedModel, load_model, resolve_model_path
 
 DESCRIPTION = "bundled backend vs HF transformers generate: tokens/s and TTFT by concurrency, prefix-cache TTFT"
+SHORT_QUESTION_CHARS = 300  # questions of the shared-prefix workload
 FALLBACK_QUESTIONS = [
     "Explain how a hash map works.", "Write a haiku about autumn.", "What causes the seasons on Earth?",
     "Give me three tips for a job interview.", "How do vaccines train the immune system?",
@@ -238,7 +241,8 @@ def plot(results: dict, out: Path) -> Path:
     if results.get("llama_cpp"):
         ax.axhline(results["llama_cpp"]["decode_tokens_per_s"], color="grey", ls=":", label="llama.cpp, one stream")
     ax.set(xscale="log", xticks=levels, xticklabels=[str(c) for c in levels], xlabel="concurrent requests",
-           ylabel="output tokens/s", title=f"Output throughput ({results['workload']['max_tokens']} tokens/request)")
+           ylabel="output tokens/s", title=f"Output throughput ({'' if results['workload'].get('ignore_eos') else 'up to '}"
+           f"{results['workload']['max_tokens']} tokens/request)")
     ax.legend()
     ax.grid(alpha=0.3)
     out.mkdir(parents=True, exist_ok=True)
@@ -300,11 +304,13 @@ def run_throughput(args: argparse.Namespace, loaded: LoadedModel, prompts: list[
     return rows
 
 
-def run_shared_prefix(args: argparse.Namespace, loaded: LoadedModel, questions: list[str],
+def run_shared_prefix(args: argparse.Namespace, loaded: LoadedModel, texts: list[str],
                       config: EngineConfig) -> dict:
-    document = shared_prefix_document(loaded, questions[args.prefix_requests + 1 :], args.prefix_tokens)
-    shared = [chat_prompt(loaded, q, system=document) for q in questions[: args.prefix_requests]]
-    warmup = chat_prompt(loaded, questions[args.prefix_requests], system=document)
+    # Short first turns are the questions; the rest of the texts make up the shared document.
+    questions = [t for t in texts if len(t) <= SHORT_QUESTION_CHARS][: args.prefix_requests + 1]
+    document = shared_prefix_document(loaded, [t for t in texts if t not in questions], args.prefix_tokens)
+    shared = [chat_prompt(loaded, q, system=document) for q in questions[:-1]]
+    warmup = chat_prompt(loaded, questions[-1], system=document)
     short = SamplingParams(max_tokens=8, temperature=0, ignore_eos=True)
     n = len(shared)
     off = run_engine(loaded, replace(config, enable_prefix_cache=False), shared, n, short, "prefix cache off")
@@ -324,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
     sizes = {c: max(4, c * waves) for c in levels}
     num_prompts = max(sizes.values())
     loaded = load_model(args.model, progress=True)
-    questions, source = sharegpt_questions(num_prompts + 2 * args.prefix_requests + 64, args.max_prompt_chars)
+    questions, source = sharegpt_questions(num_prompts + 4 * args.prefix_requests + 64, args.max_prompt_chars)
     prompts = [chat_prompt(loaded, q) for q in questions[:num_prompts]]
     config = EngineConfig(max_running=max(64, *levels), num_threads=threads)
 

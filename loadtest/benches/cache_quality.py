@@ -156,12 +156,15 @@ async def _embeddings(embedder: Embedder, texts: list[str], cache: str | None, p
 
 
 async def _embed_all(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
-    chunks = []
+    # Similar lengths in one model batch waste less padding: go through the texts shortest first.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(texts), embedder.dim), np.float32)
     with tqdm(total=len(texts), desc="embedding", unit="text", file=sys.stderr, disable=not progress) as bar:
-        for start in range(0, len(texts), 256):
-            chunks.append(await embedder.embed_many(texts[start : start + 256]))
-            bar.update(len(chunks[-1]))
-    return np.concatenate(chunks) if chunks else np.zeros((0, embedder.dim), np.float32)
+        for start in range(0, len(order), 256):
+            chunk = order[start : start + 256]
+            vectors[chunk] = await embedder.embed_many([texts[i] for i in chunk])
+            bar.update(len(chunk))
+    return vectors
 
 
 def _unique_stored(pairs: list[Pair]) -> list[Pair]:

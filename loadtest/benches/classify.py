@@ -78,10 +78,12 @@ def run(args: argparse.Namespace) -> int:
     test_vectors = embed_texts(model, test_texts, "embed test")
     oos_vectors = embed_texts(model, oos_texts, "embed oos")
 
-    predictions, nearest, latencies_us = [], [], []
+    predictions, nearest, latencies_us, cpu_us = [], [], [], []
     for text, vector in zip(test_texts, test_vectors):
-        t0 = time.perf_counter_ns()
+        t0, c0 = time.perf_counter_ns(), time.process_time_ns()
         result = classifier.classify(text, vector)
+        # CPU time beside wall time: on a busy machine the wall-clock tail is mostly waiting for a core.
+        cpu_us.append((time.process_time_ns() - c0) / 1e3)
         latencies_us.append((time.perf_counter_ns() - t0) / 1e3)
         predictions.append(result.category)
         nearest.append(classifier.names[int(classifier.scores(vector).argmax())])
@@ -103,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
                            "single_centroid_baseline": float(np.mean(base[truth == d] == d))} for d in domains},
         "latency": {"classify_p50_ms": float(np.percentile(latencies_us, 50)) / 1e3,
                     "classify_p99_ms": float(np.percentile(latencies_us, 99)) / 1e3,
+                    "classify_cpu_p50_ms": float(np.percentile(cpu_us, 50)) / 1e3,
+                    "classify_cpu_p99_ms": float(np.percentile(cpu_us, 99)) / 1e3,
                     "embedding_p50_ms": float(np.percentile(embed_ms, 50)),
                     "embedding_p99_ms": float(np.percentile(embed_ms, 99))},
     }
@@ -190,7 +194,7 @@ def _print(result: dict, as_json: bool) -> None:
     print(f"without the confidence floor: {acc['without_floor']:.3f}; in-domain sent to default: {acc['sent_to_default']:.3f}; "
           f"out-of-scope (oos_test) sent to default: {acc['oos_sent_to_default']:.3f}")
     print(f"added latency, classify given the embedding: p50 {lat['classify_p50_ms']:.3f} ms, p99 {lat['classify_p99_ms']:.3f} ms "
-          f"(target < 1 ms)")
+          f"(target < 1 ms); CPU time p50 {lat['classify_cpu_p50_ms']:.3f} ms, p99 {lat['classify_cpu_p99_ms']:.3f} ms")
     print(f"embedding one query (reused, not repeated):   p50 {lat['embedding_p50_ms']:.2f} ms, p99 {lat['embedding_p99_ms']:.2f} ms "
-          f"-> classify/embedding = {lat['classify_vs_embedding_p50']:.3f}")
+          f"-> classify/embedding = {lat['classify_vs_embedding_p50']:.3%}")
     print(f"plot: {result['plot']}")

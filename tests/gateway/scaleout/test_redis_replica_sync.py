@@ -110,3 +110,23 @@ async def test_a_replica_that_missed_trimmed_changes_rebuilds_its_mirror(replica
     await link.restore()
     await until(lambda: sync.stats.rebuilds == 2 and len(cache.index) == 302)
     assert stored[0].id not in cache.index and stored[1].id in cache.index
+
+
+async def test_a_replica_started_while_redis_is_away_indexes_the_store_once_it_returns(redis_server, embedding_model):
+    link = CuttableLink(redis_server.port)  # not listening yet: Redis is unreachable for this replica
+    writer = await RedisStore.open(redis_server.url)
+    await writer.put(entry(1))
+    store = await RedisStore.open(f"redis://127.0.0.1:{link.port}/0")
+    cache = SemanticCache(store, Embedder(embedding_model), Verifier.load(), maintenance_interval_s=0)
+    sync = ReplicaSync(cache, store, block_ms=200, retry_s=0.05)
+    try:
+        assert await sync.start(progress=False) == 0 and store.health != "ok"
+        await link.restore()
+        await until(lambda: store.available and len(cache.index) == 1)
+        await writer.put(entry(2))
+        await until(lambda: len(cache.index) == 2)
+    finally:
+        await sync.close()
+        await cache.close()
+        await cache.embedder.close()
+        await writer.close()

@@ -9,7 +9,8 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.cache.entry import CacheEntry
-from gateway.cache.redis_store import DEGRADED, RedisStore, StoreUnavailable
+from gateway.cache.redis_store import DEGRADED, RedisStore
+from gateway.cache.store import StoreUnavailable
 from gateway.cache.store import EntryQuery, HitUpdate
 
 
@@ -118,7 +119,8 @@ async def test_a_trimmed_stream_is_detected_so_the_replica_rebuilds(open_store):
 async def test_listing_filters_and_pages_newest_first(open_store):
     store = await open_store()
     for i in range(5):
-        await store.put(entry(f"question {i}", tenant="acme" if i % 2 else "zeta", namespace="acme" if i % 2 else "zeta"))
+        owner = "acme" if i % 2 else "zeta"
+        await store.put(entry(f"question {i}", tenant=owner, namespace=owner))
     page = await store.list_entries(EntryQuery(limit=2))
     assert [e.query_text for e in page.entries] == ["question 4", "question 3"] and page.total == 5
     assert page.next_offset == 2 and page.entries[0].embedding is None
