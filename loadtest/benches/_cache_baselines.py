@@ -56,15 +56,17 @@ def gptcache(pairs: list[Pair], stored: list[Pair], vectors: dict, links: Duplic
              categories: list[str], progress: bool) -> dict:
     """GPTCache as its README configures a similar-search cache, with the same MiniLM vectors.
 
-    Configured as users do: sqlite + hnswlib data manager, SearchDistanceEvaluation, the default
-    similarity_threshold 0.8 (cosine 0.6 for unit vectors), pre_embedding_func=get_prompt. Two
-    changes, both in its favour: max_size is raised from its default 1,000 to hold every stored
-    question (else it evicts most of them), and embeddings come precomputed from the same
-    all-MiniLM-L6-v2 weights instead of one model call per put/get.
+    Configured as its README does: the "sqlite,faiss" data manager (exact L2 search, top-1),
+    SearchDistanceEvaluation, the default similarity_threshold 0.8 (cosine 0.6 for unit
+    vectors), pre_embedding_func=get_prompt. Two changes, both in its favour: max_size is
+    raised from its default 1,000 to hold every stored question (else it evicts most of them),
+    and embeddings come precomputed from the same all-MiniLM-L6-v2 weights instead of one
+    model call per put/get. (Its hnswlib vector store is not used: it returns numpy ids that
+    its SQL store never finds, so every lookup misses.)
     """
-    missing = [m for m in ("gptcache", "sqlalchemy") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("gptcache", "sqlalchemy", "faiss") if importlib.util.find_spec(m) is None]
     if missing:  # never let GPTCache pip-install its optional dependencies at run time
-        return {"skipped": f"not installed: {', '.join(missing)} (pip install gptcache sqlalchemy)"}
+        return {"skipped": f"not installed: {', '.join(missing)} (pip install gptcache sqlalchemy faiss-cpu)"}
     from gptcache import Cache, Config
     from gptcache.adapter.api import get, put
     from gptcache.manager import CacheBase, VectorBase, get_data_manager
@@ -74,8 +76,7 @@ def gptcache(pairs: list[Pair], stored: list[Pair], vectors: dict, links: Duplic
     with tempfile.TemporaryDirectory(prefix="semgate-gptcache-") as tmp:
         size = len(stored) + 16
         manager = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{tmp}/gptcache.db"),
-                                   VectorBase("hnswlib", dimension=384, index_path=f"{tmp}/hnswlib.bin",
-                                              max_elements=size), max_size=size)
+                                   VectorBase("faiss", dimension=384, index_path=f"{tmp}/faiss.index"), max_size=size)
         cache = Cache()
         cache.init(pre_embedding_func=get_prompt, embedding_func=lambda text, **_: vectors[text],
                    data_manager=manager, similarity_evaluation=SearchDistanceEvaluation(),
@@ -93,7 +94,7 @@ def gptcache(pairs: list[Pair], stored: list[Pair], vectors: dict, links: Duplic
             outcomes.append(Outcome(name, answerable, cached is not None, correct))
         manager.close()
     return {"description": gptcache.__doc__.split("\n\n")[0].strip(), "configuration": (
-                "sqlite+hnswlib data manager, SearchDistanceEvaluation, similarity_threshold 0.8 (= cosine 0.6), "
+                "sqlite+faiss data manager, SearchDistanceEvaluation, similarity_threshold 0.8 (= cosine 0.6), "
                 "get_prompt; max_size raised from 1,000 to hold all stored questions; same MiniLM vectors"),
             "overall": summarise(outcomes), "by_category": by_category(outcomes)}
 
