@@ -66,12 +66,13 @@ class LookupResult:
 
 class SemanticCache:
     def __init__(self, store: DocumentStore, embedder: Embedder, verifier: Verifier, index: VectorIndex | None = None,
-                 top_k: int = 8, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0) -> None:
+                 top_k: int | None = None, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0) -> None:
         self.store = store
         self.embedder = embedder
         self.verifier = verifier
         self.index = index or VectorIndex()
-        self.top_k = top_k
+        # The verifier's context features were learned on this many neighbours per lookup.
+        self.top_k = top_k or int(verifier.info.training.get("top_k", 8))
         self.stale_grace_s = stale_grace_s  # expired entries are kept this long for allow_stale lookups
         self._maintenance_interval_s = maintenance_interval_s
         self._pending_hits: dict[str, HitUpdate] = {}

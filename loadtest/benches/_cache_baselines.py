@@ -1,9 +1,12 @@
 """Baselines for `semgate bench cache-quality`: raw MiniLM top-1 and GPTCache, judged like semgate."""
 
+import atexit
 import importlib.util
 import json
+import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import matplotlib
@@ -73,30 +76,36 @@ def gptcache(pairs: list[Pair], stored: list[Pair], vectors: dict, links: Duplic
     from gptcache.processor.pre import get_prompt
     from gptcache.similarity_evaluation.distance import SearchDistanceEvaluation
 
-    with tempfile.TemporaryDirectory(prefix="semgate-gptcache-") as tmp:
-        size = len(stored) + 16
-        manager = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{tmp}/gptcache.db"),
-                                   VectorBase("faiss", dimension=384, index_path=f"{tmp}/faiss.index"), max_size=size)
-        cache = Cache()
-        cache.init(pre_embedding_func=get_prompt, embedding_func=lambda text, **_: vectors[text],
-                   data_manager=manager, similarity_evaluation=SearchDistanceEvaluation(),
-                   config=Config(similarity_threshold=GPTCACHE_THRESHOLD))
-        for p in tqdm(stored, desc="gptcache put", file=sys.stderr, disable=not progress):
-            put(p.a, json.dumps([p.a, list(p.context_a)]), cache_obj=cache)
-        outcomes = []
-        for p, name in tqdm(list(zip(pairs, categories)), desc="gptcache get", file=sys.stderr, disable=not progress):
-            cached = get(p.b, cache_obj=cache)
-            answerable = (links.group(p.b), _context(p.context_b)) in answerable_keys
-            correct = False
-            if cached is not None:
-                question, context = json.loads(cached)
-                correct = _context(tuple(context)) == _context(p.context_b) and links.linked(p.b, question)
-            outcomes.append(Outcome(name, answerable, cached is not None, correct))
-        manager.close()
+    # GPTCache closes (and writes) its stores at interpreter exit; remove their folder after that.
+    tmp = tempfile.mkdtemp(prefix="semgate-gptcache-")
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    size = len(stored) + 16
+    manager = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{tmp}/gptcache.db"),
+                               VectorBase("faiss", dimension=384, index_path=f"{tmp}/faiss.index"), max_size=size)
+    cache = Cache()
+    cache.init(pre_embedding_func=get_prompt, embedding_func=lambda text, **_: vectors[text],
+               data_manager=manager, similarity_evaluation=SearchDistanceEvaluation(),
+               config=Config(similarity_threshold=GPTCACHE_THRESHOLD))
+    started = time.perf_counter()
+    for p in tqdm(stored, desc="gptcache put", file=sys.stderr, disable=not progress):
+        put(p.a, json.dumps([p.a, list(p.context_a)]), cache_obj=cache)
+    put_s, started = time.perf_counter() - started, time.perf_counter()
+    outcomes = []
+    for p, name in tqdm(list(zip(pairs, categories)), desc="gptcache get", file=sys.stderr, disable=not progress):
+        cached = get(p.b, cache_obj=cache)
+        answerable = (links.group(p.b), _context(p.context_b)) in answerable_keys
+        correct = False
+        if cached is not None:
+            question, context = json.loads(cached)
+            correct = _context(tuple(context)) == _context(p.context_b) and links.linked(p.b, question)
+        outcomes.append(Outcome(name, answerable, cached is not None, correct))
+    get_s = time.perf_counter() - started
+    manager.close()
     return {"description": gptcache.__doc__.split("\n\n")[0].strip(), "configuration": (
                 "sqlite+faiss data manager, SearchDistanceEvaluation, similarity_threshold 0.8 (= cosine 0.6), "
                 "get_prompt; max_size raised from 1,000 to hold all stored questions; same MiniLM vectors"),
-            "overall": summarise(outcomes), "by_category": by_category(outcomes)}
+            "overall": summarise(outcomes), "by_category": by_category(outcomes),
+            "put_ms_mean": 1000 * put_s / max(len(stored), 1), "get_ms_mean": 1000 * get_s / max(len(pairs), 1)}
 
 
 def plot_precision_recall(result: dict, path: Path) -> Path:

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--entries", type=int, default=100_000, help="entries stored for the hit-latency test")
     parser.add_argument("--hnsw-entries", type=int, default=1_000_000, help="entries in the HNSW-only test")
     parser.add_argument("--queries", type=int, default=1000, help="lookups (and HNSW searches) to time")
-    parser.add_argument("--real-texts", type=int, default=6000, help="QQP questions embedded to seed the filler")
+    parser.add_argument("--real-texts", type=int, default=1500, help="QQP dev pairs whose questions seed the filler")
     parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file (questions and duplicate pairs)")
     parser.add_argument("--url", help="time HTTP requests to a running gateway at this base URL instead")
     parser.add_argument("--api-key", default="", help="API key for --url")

@@ -1,6 +1,6 @@
 """The context fingerprint decides which cached answers a request may get at all."""
 
-from conftest import chat
+from cache_requests import chat
 
 from gateway.cache.fingerprint import query_text, request_key
 

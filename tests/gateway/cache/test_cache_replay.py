@@ -1,6 +1,6 @@
 """A cached answer goes out as a new response with the same content."""
 
-from conftest import answer
+from cache_requests import answer
 
 from gateway.cache.replay import fresh_response
 

@@ -4,7 +4,7 @@ import asyncio
 
 import numpy as np
 import pytest
-from conftest import answer, chat
+from cache_requests import answer, chat
 
 from gateway.cache.semantic_cache import CacheControls, SemanticCache
 
