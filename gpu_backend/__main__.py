@@ -35,11 +35,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="request header whose value isolates the prefix cache per tenant; '' turns it off "
                              "(default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: one per core)")
+    parser.add_argument("--scheduler", choices=["fcfs", "goodput"], default="fcfs",
+                        help="goodput: SLO-aware (x-semgate-slo-ttft-ms/-tpot-ms/-deadline-ms headers)")
+    parser.add_argument("--preemption", choices=["recompute", "swap"], default="recompute",
+                        help="swap: preempted KV waits in a host pool instead of being recomputed")
+    parser.add_argument("--host-kv-budget-mb", type=int, default=1024, help="host KV pool for --preemption swap")
+    parser.add_argument("--fair-share", action="store_true",
+                        help="per-tenant fair share (tenant = the --tenant-salt-header value)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
 def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.device == "cpu" and args.dtype != "float32":
+        print(f"semgate backend: --dtype {args.dtype} is not supported on the CPU (its answers drift from "
+              "float32's); use --dtype float32", file=sys.stderr)
+        return 2
     print(f"semgate backend: loading {args.model} ({args.dtype}, {args.device}) ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     loaded = load_model(args.model, device=args.device, dtype=DTYPES[args.dtype], progress=True)
@@ -50,6 +61,10 @@ def serve(args: argparse.Namespace) -> int:
         max_prefill_tokens=args.max_prefill_tokens,
         enable_prefix_cache=not args.no_prefix_cache,
         num_threads=args.threads,
+        scheduler=args.scheduler,
+        preemption=args.preemption,
+        host_kv_budget_bytes=args.host_kv_budget_mb << 20,
+        fair_share=args.fair_share,
     )
     engine = LLMEngine.from_loaded(loaded, config)
     print(f"semgate backend: model loaded in {time.monotonic() - started:.1f} s; KV pool of "

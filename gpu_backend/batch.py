@@ -32,3 +32,7 @@ class StepBatch:
     logits_indices: torch.Tensor
     max_seqlen_q: int
     max_context_len: int
+    # In a prefill step, the leading sequences that bring exactly one new token (decodes,
+    # sorted by context length): they take the decode attention path, the rest the
+    # prefill path. 0: every sequence takes the prefill path.
+    num_decode_seqs: int = 0

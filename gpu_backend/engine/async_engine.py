@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from gpu_backend.engine.engine import LLMEngine, RequestOutput
 from gpu_backend.engine.sampling_params import SamplingParams
+from gpu_backend.engine.slo import RequestSLO
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class _Add:
     prompt_token_ids: list[int]
     params: SamplingParams
     stream: RequestStream
+    slo: RequestSLO | None = None
+    tenant: str = ""
 
 
 @dataclass
@@ -92,11 +95,12 @@ class AsyncEngine:
             self._thread.join()
             self._thread = None
 
-    def submit(self, prompt_token_ids: list[int], params: SamplingParams) -> RequestStream:
+    def submit(self, prompt_token_ids: list[int], params: SamplingParams, slo: RequestSLO | None = None,
+               tenant: str = "") -> RequestStream:
         """Queue a request; raises ValueError at once if it can never run. Call on the event loop."""
         self.engine.check_request(prompt_token_ids, params)
         stream = RequestStream(self.engine.new_seq_id(), self, asyncio.get_running_loop())
-        self._post(_Add(stream.seq_id, list(prompt_token_ids), params, stream))
+        self._post(_Add(stream.seq_id, list(prompt_token_ids), params, stream, slo, tenant))
         return stream
 
     def abort(self, seq_id: int) -> None:
@@ -148,7 +152,8 @@ class AsyncEngine:
 
     def _add(self, command: _Add) -> None:
         try:
-            self.engine.add_request(command.prompt_token_ids, command.params, command.seq_id)
+            self.engine.add_request(command.prompt_token_ids, command.params, command.seq_id,
+                                        command.slo, command.tenant)
         except ValueError as error:
             command.stream.put(error)
             return

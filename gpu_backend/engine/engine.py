@@ -16,14 +16,18 @@ import torch
 
 from gpu_backend.engine.block_manager import BlockManager
 from gpu_backend.engine.config import EngineConfig
+from gpu_backend.engine.fairness import TenantAccounting
+from gpu_backend.engine.goodput_scheduler import GoodputScheduler
 from gpu_backend.engine.model_runner import ModelRunner
 from gpu_backend.engine.output_text import OutputText
 from gpu_backend.engine.sampler import Sampler
 from gpu_backend.engine.sampling_params import SamplingParams
 from gpu_backend.engine.scheduler import ScheduledBatch, Scheduler
 from gpu_backend.engine.sequence import FinishReason, Sequence
+from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.engine.stats import EngineStats
-from gpu_backend.kv import KVPool
+from gpu_backend.engine.swapper import Swapper
+from gpu_backend.kv import HostKVPool, KVPool
 from gpu_backend.model import LlamaModel, LoadedModel, Tokenizer
 
 
@@ -72,12 +76,24 @@ class LLMEngine:
         self.config = config
         model_config = model.config
         weights = model.embed_tokens
+        if weights.device.type == "cpu" and weights.dtype != torch.float32:
+            # The CPU path computes in the weights' dtype; in bfloat16 SmolLM2's greedy answers
+            # drift from float32 and HF (e.g. a wrong answer to "What is the capital of France?").
+            raise ValueError(f"the CPU engine runs in float32 only, got {weights.dtype}; "
+                             "load the model with dtype=torch.float32 (--dtype float32)")
         self.pool = KVPool.from_budget(
             config.kv_budget_bytes, model_config.num_layers, model_config.num_kv_heads,
             model_config.head_dim, config.block_size, weights.dtype, weights.device,
         )
         self.block_manager = BlockManager(self.pool, config.enable_prefix_cache)
-        self.scheduler = Scheduler(self.block_manager, config.max_running, config.max_prefill_tokens)
+        self.host_pool = (
+            HostKVPool.from_budget(self.pool, config.host_kv_budget_bytes) if config.preemption == "swap" else None
+        )
+        swapper = None if self.host_pool is None else Swapper(self.block_manager, self.host_pool)
+        scheduler_class = GoodputScheduler if config.scheduler == "goodput" else Scheduler
+        self.scheduler = scheduler_class(self.block_manager, config.max_running, config.max_prefill_tokens, swapper)
+        self.fairness = TenantAccounting() if config.fair_share else None
+        self.scheduler.fairness = self.fairness
         self.runner = ModelRunner(model, self.pool)
         self.sampler = Sampler()
         self.stats = EngineStats()
@@ -113,11 +129,12 @@ class LLMEngine:
         return next(self._ids)
 
     def add_request(
-        self, prompt_token_ids: list[int], params: SamplingParams, seq_id: int | None = None
+        self, prompt_token_ids: list[int], params: SamplingParams, seq_id: int | None = None,
+        slo: RequestSLO | None = None, tenant: str = "",
     ) -> Sequence:
         self.check_request(prompt_token_ids, params)
         seq_id = self.new_seq_id() if seq_id is None else seq_id
-        seq = Sequence(seq_id, list(prompt_token_ids), params)
+        seq = Sequence(seq_id, list(prompt_token_ids), params, slo=slo or RequestSLO(), tenant=tenant)
         room = self.max_model_len - len(prompt_token_ids)
         max_tokens = room if params.max_tokens is None else min(params.max_tokens, room)
         generator = None if params.seed is None else torch.Generator(self.pool.k_cache.device).manual_seed(params.seed)
@@ -143,8 +160,14 @@ class LLMEngine:
         batch = self.scheduler.schedule()
         if batch is None:
             return []
+        started = time.perf_counter()
         logits = self.runner.run(batch)
-        return self._postprocess(batch, logits)
+        outputs = self._postprocess(batch, logits)
+        self.scheduler.observe_step(batch.num_tokens, time.perf_counter() - started)
+        if self.fairness is not None:
+            for seq, count in zip(batch.seqs, batch.num_new_tokens):
+                self.fairness.charge(seq.tenant, count)
+        return outputs
 
     def _postprocess(self, batch: ScheduledBatch, logits: torch.Tensor) -> list[RequestOutput]:
         sampled_seqs = []
@@ -199,6 +222,11 @@ class LLMEngine:
             num_output_tokens=seq.num_output_tokens,
             num_cached_tokens=seq.num_cached_tokens,
         )
+
+    def close(self) -> None:
+        """Stop the swap worker thread (if any)."""
+        if self.host_pool is not None:
+            self.host_pool.close()
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[Completion]:
         """Run `prompts` to completion together (continuous batching); results in prompt order."""

@@ -71,6 +71,7 @@ class ModelRunner:
             logits_indices=self._tensor(logits_indices),
             max_seqlen_q=int(counts.max()),
             max_context_len=max_context,
+            num_decode_seqs=int(np.argmax(counts != 1)) if total > len(seqs) else len(seqs),
         )
         return self._tensor(input_ids), self._tensor(positions), batch
 

@@ -1,11 +1,10 @@
 """Which sequences run in the next step, and how many of their tokens.
 
 Continuous batching: sequences join (admission) and leave (finish, abort, preemption)
-between any two steps. A step is either a prefill step, packing up to
-`max_prefill_tokens` prompt tokens (chunked: a long prompt takes several steps,
-another prompt fills what is left of the budget), or a decode step, one token for
-every running sequence. Prefill steps go first, so new requests get their first token
-soon and then decode together with the others.
+between any two steps. Every step carries one token for each decoding sequence plus up
+to `max_prefill_tokens` prompt tokens (chunked prefill: a long prompt takes several
+steps, another prompt fills what is left of the budget). Mixing them keeps decodes
+going while new requests prefill, and reads the weights once for both.
 
 When the pool runs out of blocks, unused cached prefixes are evicted first; then the
 newest running sequence is preempted by recompute: its blocks go back (its computed full
@@ -18,7 +17,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from gpu_backend.engine.block_manager import BlockManager
+from gpu_backend.engine.fairness import TenantAccounting
 from gpu_backend.engine.sequence import FinishReason, Sequence, SequenceStatus
+from gpu_backend.engine.swapper import Swapper
 
 
 @dataclass
@@ -36,10 +37,15 @@ class ScheduledBatch:
 
 
 class Scheduler:
-    def __init__(self, block_manager: BlockManager, max_running: int, max_prefill_tokens: int) -> None:
+    def __init__(self, block_manager: BlockManager, max_running: int, max_prefill_tokens: int,
+                 swapper: Swapper | None = None) -> None:
         if max_running < 1 or max_prefill_tokens < 1:
             raise ValueError("max_running and max_prefill_tokens must be positive")
         self.block_manager = block_manager
+        # None: preemption by recompute; otherwise by swapping KV to the host pool.
+        self.swapper = swapper
+        # Set by the engine for per-tenant fair share (engine/fairness.py).
+        self.fairness: TenantAccounting | None = None
         self.max_running = max_running
         self.max_prefill_tokens = max_prefill_tokens
         self.waiting: deque[Sequence] = deque()
@@ -47,38 +53,86 @@ class Scheduler:
         self.num_preemptions = 0
 
     def add(self, seq: Sequence) -> None:
+        if self.fairness is not None:
+            self.fairness.arrive(seq.tenant, [s.tenant for s in (*self.waiting, *self.running)])
         self.waiting.append(seq)
 
     def has_work(self) -> bool:
         return bool(self.waiting or self.running)
 
     def schedule(self) -> ScheduledBatch | None:
-        return self._schedule_prefill() or self._schedule_decode()
-
-    def _schedule_prefill(self) -> ScheduledBatch | None:
-        budget = self.max_prefill_tokens
+        """One step: every running sequence either decodes one token or continues its
+        chunked prefill, and waiting requests are admitted into what is left of the
+        prefill budget. Decoding rows come first, shortest context first (the CPU
+        attention pads groups of similar length only to their own longest)."""
         batch = ScheduledBatch([], [])
-        # Sequences part-way through a chunked prefill continue first, oldest first.
-        for seq in list(self.running):
-            if budget == 0:
-                break
-            if seq.status is not SequenceStatus.RUNNING or seq.num_pending_tokens <= 1:
+        budget = self.max_prefill_tokens
+        if self.swapper is not None:
+            self.swapper.poll()
+        for seq in self.ordered_running():
+            if seq.status is not SequenceStatus.RUNNING:
+                continue  # preempted by an older sequence in this loop
+            if not self.wants_step(seq) or (self.swapper is not None and not self.swapper.ready(seq)):
                 continue
-            count = min(seq.num_pending_tokens, budget)
-            if self._reserve_or_preempt(seq, seq.num_computed_tokens + count):
+            count = 1 if seq.num_pending_tokens <= 1 else min(seq.num_pending_tokens, budget)
+            if count == 0:
+                continue
+            if self._reserve_or_preempt(seq, seq.num_computed_tokens + count, batch):
                 batch.seqs.append(seq)
                 batch.num_new_tokens.append(count)
-                budget -= count
-        while self.waiting and budget > 0 and len(self.running) < self.max_running:
+                budget -= count if count > 1 else 0
+        self.order_waiting()
+        if self.fairness is not None:  # least-served tenant first; the order above within a tenant
+            self.waiting = deque(sorted(self.waiting, key=lambda seq: self.fairness.share(seq.tenant)))
+        while self.waiting and budget > 0:
             seq = self.waiting[0]
-            if not self._admit(seq, budget):
+            swapped = seq.swapped is not None
+            if len(self.running) >= self.max_running or not self._admit(seq, budget):
+                self._preempt_for_fairness(seq, batch)
                 break
             self.waiting.popleft()
+            if swapped:
+                continue  # its KV is on the way back from the host; it runs once there (running loop)
             count = min(seq.num_pending_tokens, budget)
             batch.seqs.append(seq)
             batch.num_new_tokens.append(count)
             budget -= count
-        return batch if batch.seqs else None
+        if not batch.seqs:
+            return None
+        rows = sorted(zip(batch.seqs, batch.num_new_tokens), key=lambda row: (row[1] > 1, row[1] == 1 and row[0].num_tokens))
+        return ScheduledBatch([seq for seq, _ in rows], [count for _, count in rows])
+
+    def _preempt_for_fairness(self, blocked: Sequence, batch: ScheduledBatch) -> None:
+        """`blocked` could not be admitted: if a tenant far over its share runs, swap out its
+        newest request (the copy overlaps the next step; its blocks free after it)."""
+        if self.fairness is None or not self.running:
+            return
+        victim_tenant = max({seq.tenant for seq in self.running}, key=self.fairness.share)
+        if not self.fairness.should_preempt(blocked.tenant, victim_tenant):
+            return
+        victim = next(seq for seq in reversed(self.running) if seq.tenant == victim_tenant)
+        if victim in batch.seqs:
+            index = batch.seqs.index(victim)
+            del batch.seqs[index], batch.num_new_tokens[index]
+        self.preempt(victim, wait=False)
+        self.fairness.preemptions += 1
+
+    def ordered_running(self) -> list[Sequence]:
+        """Running sequences in the order they get this step's blocks and prefill budget."""
+        return list(self.running)  # oldest first
+
+    def wants_step(self, seq: Sequence) -> bool:
+        """Whether a running sequence gets computed this step (FCFS: always)."""
+        return True
+
+    def order_waiting(self) -> None:
+        """Reorder the waiting queue before admission (FCFS: arrival order, preempted first)."""
+
+    def observe_step(self, num_tokens: int, seconds: float) -> None:
+        """The engine reports each step's size and duration (FCFS ignores it)."""
+
+    def on_finish(self, seq: Sequence) -> None:
+        """Called once a sequence has finished (for schedulers that learn from outcomes)."""
 
     def _admit(self, seq: Sequence, budget: int) -> bool:
         """Give a waiting sequence its cached prefix and the blocks for its first chunk.
@@ -89,6 +143,8 @@ class Scheduler:
         """
         manager = self.block_manager
         manager.match_cached_prefix(seq)
+        if seq.swapped is not None:
+            return self._admit_swapped(seq)
         blocks_for_prompt = manager.blocks_for(seq.num_tokens) - len(seq.block_table)
         count = min(seq.num_pending_tokens, budget)
         if blocks_for_prompt > manager.num_reclaimable_blocks or not manager.reserve(
@@ -102,19 +158,9 @@ class Scheduler:
         self.running.append(seq)
         return True
 
-    def _schedule_decode(self) -> ScheduledBatch | None:
-        batch = ScheduledBatch([], [])
-        index = 0
-        while index < len(self.running):
-            seq = self.running[index]
-            if self._reserve_or_preempt(seq, seq.num_tokens):
-                batch.seqs.append(seq)
-                batch.num_new_tokens.append(1)
-                index += 1
-        return batch if batch.seqs else None
-
-    def _reserve_or_preempt(self, seq: Sequence, num_tokens: int) -> bool:
-        """Blocks for `num_tokens` tokens of `seq`, preempting newer sequences if needed.
+    def _reserve_or_preempt(self, seq: Sequence, num_tokens: int, batch: ScheduledBatch) -> bool:
+        """Blocks for `num_tokens` tokens of `seq`, preempting newer sequences (and taking
+        them out of `batch`) if needed.
 
         False if `seq` itself had to go (it was the newest). A sequence alone always
         fits: the engine caps sequence length at the pool's size.
@@ -124,13 +170,31 @@ class Scheduler:
             if victim is seq and len(self.running) == 1:
                 raise RuntimeError(f"{num_tokens} tokens do not fit in the whole KV pool")
             self.preempt(victim)
+            if victim in batch.seqs:
+                index = batch.seqs.index(victim)
+                del batch.seqs[index], batch.num_new_tokens[index]
             if victim is seq:
                 return False
         return True
 
-    def preempt(self, seq: Sequence) -> None:
+    def _admit_swapped(self, seq: Sequence) -> bool:
+        if not self.swapper.begin_swap_in(seq):
+            self.block_manager.release(seq)
+            seq.num_computed_tokens = seq.num_cached_tokens = 0
+            return False
+        self.block_manager.record_admission(seq)
+        seq.status = SequenceStatus.RUNNING
+        self.running.append(seq)
+        return True
+
+    def preempt(self, seq: Sequence, wait: bool = True) -> None:
+        """Stop a running sequence and queue it again: its KV is swapped to the host when
+        there is a swapper with room (`wait`: free its blocks now), else recomputed later."""
         self.running.remove(seq)
-        self.block_manager.release(seq)
+        if self.swapper is not None:
+            self.swapper.settle(seq)
+        if self.swapper is None or not self.swapper.swap_out(seq, wait):
+            self.block_manager.release(seq)
         seq.num_computed_tokens = 0
         seq.status = SequenceStatus.WAITING
         seq.num_preemptions += 1
@@ -139,9 +203,12 @@ class Scheduler:
 
     def finish(self, seq: Sequence, reason: FinishReason) -> None:
         """Finish a waiting or running sequence and give back its blocks."""
+        if self.swapper is not None:
+            self.swapper.cancel(seq)
         if seq.status is SequenceStatus.RUNNING:
             self.running.remove(seq)
             self.block_manager.release(seq)
         elif seq.status is SequenceStatus.WAITING:
             self.waiting.remove(seq)
         seq.finish(reason, time.monotonic())
+        self.on_finish(seq)

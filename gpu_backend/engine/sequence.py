@@ -3,8 +3,10 @@
 import enum
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from gpu_backend.engine.sampling_params import SamplingParams
+from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.kv import RadixNode
 
 
@@ -26,6 +28,9 @@ class Sequence:
     prompt_token_ids: list[int]
     params: SamplingParams
     arrival_time: float = field(default_factory=time.monotonic)
+    slo: RequestSLO = field(default_factory=RequestSLO)
+    # Who is served (fair-share accounting); "" for all untagged requests together.
+    tenant: str = ""
     status: SequenceStatus = SequenceStatus.WAITING
     # Prompt followed by every token generated so far.
     token_ids: list[int] = field(init=False)
@@ -41,6 +46,8 @@ class Sequence:
     first_token_time: float | None = None
     finish_time: float | None = None
     num_preemptions: int = 0
+    # Set while preempted by swapping: where its KV waits on the host (engine.swapper.SwappedKV).
+    swapped: Any = None
 
     def __post_init__(self) -> None:
         if not self.prompt_token_ids:

@@ -31,9 +31,48 @@ def store_kv(
 def _gather_context(cache_layer: torch.Tensor, block_tables: torch.Tensor) -> torch.Tensor:
     """[B, M] block ids -> [B, Hkv, M * block_size, D] keys or values in sequence order."""
     batch, num_blocks = block_tables.shape
-    _, block_size, num_kv_heads, head_dim = cache_layer.shape
-    gathered = cache_layer.index_select(0, block_tables.reshape(-1).long())
-    return gathered.view(batch, num_blocks * block_size, num_kv_heads, head_dim).transpose(1, 2)
+    total_blocks, block_size, num_kv_heads, head_dim = cache_layer.shape
+    # A 2-D view makes index_select one row copy per block.
+    rows = cache_layer.view(total_blocks, -1).index_select(0, block_tables.reshape(-1).long())
+    return rows.view(batch, num_blocks * block_size, num_kv_heads, head_dim).transpose(1, 2)
+
+
+# Decode batches are split into at most this many groups of similar context length.
+DECODE_LENGTH_GROUPS = 4
+
+
+def length_groups(sorted_lens: list[int], block_size: int, max_groups: int = DECODE_LENGTH_GROUPS) -> list[tuple[int, int, int]]:
+    """(start, end, blocks) row ranges of an ascending list of context lengths: equal-count
+    groups, each padded to its own longest context; neighbours needing the same number of
+    blocks are merged."""
+    count = len(sorted_lens)
+    groups: list[tuple[int, int, int]] = []
+    num_groups = max(1, min(max_groups, count))
+    for index in range(num_groups):
+        start, end = index * count // num_groups, (index + 1) * count // num_groups
+        if start == end:
+            continue
+        blocks = max(1, -(-sorted_lens[end - 1] // block_size))
+        if groups and groups[-1][2] == blocks:
+            groups[-1] = (groups[-1][0], end, blocks)
+        else:
+            groups.append((start, end, blocks))
+    return groups
+
+
+def _decode_group(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Tensor,
+                  block_tables: torch.Tensor, lens: torch.Tensor, used_blocks: int, scale: float) -> torch.Tensor:
+    batch, num_heads, head_dim = q.shape
+    block_size, num_kv_heads = k_cache_layer.shape[1], k_cache_layer.shape[2]
+    tables = block_tables[:, :used_blocks]
+    keys = _gather_context(k_cache_layer, tables).to(q.dtype)
+    values = _gather_context(v_cache_layer, tables).to(q.dtype)
+    positions = torch.arange(used_blocks * block_size, device=q.device)
+    visible = positions[None, :] < lens[:, None]  # [b, L]
+    visible[:, 0] |= lens == 0
+    queries = q.reshape(batch, num_kv_heads, num_heads // num_kv_heads, head_dim)
+    out = F.scaled_dot_product_attention(queries, keys, values, attn_mask=visible[:, None, None, :], scale=scale)
+    return out.reshape(batch, num_heads, head_dim)
 
 
 def paged_decode_attention(
@@ -45,27 +84,33 @@ def paged_decode_attention(
     scale: float,
 ) -> torch.Tensor:
     """One query token per sequence, q [B, H, D], attending to its first context_lens[b]
-    pool positions. A sequence with an empty context gets a zero output."""
-    batch, num_heads, head_dim = q.shape
-    block_size, num_kv_heads = k_cache_layer.shape[1], k_cache_layer.shape[2]
-    group = num_heads // num_kv_heads
-    max_len = int(context_lens.max()) if batch else 0
-    used_blocks = max(1, -(-max_len // block_size))
-    tables = block_tables[:, :used_blocks]
-    keys = _gather_context(k_cache_layer, tables)
-    values = _gather_context(v_cache_layer, tables)
-    positions = torch.arange(used_blocks * block_size, device=q.device)
+    pool positions. A sequence with an empty context gets a zero output.
+
+    Sequences are grouped by context length and each group is padded only to its own
+    longest context (padding a whole batch to its longest costs several times the
+    gather and attention work). The engine hands decode batches over sorted by length,
+    so the groups are plain slices; any other order is sorted here first."""
+    batch = q.shape[0]
     lens = context_lens.to(q.device).long()
-    visible = positions[None, :] < lens[:, None]  # [B, L]
+    if batch == 0:
+        return torch.empty_like(q)
+    lens_list = lens.tolist()
+    ordered = all(a <= b for a, b in zip(lens_list, lens_list[1:]))
+    order = None if ordered else torch.argsort(lens, stable=True)
+    if order is not None:
+        q, block_tables, lens = q.index_select(0, order), block_tables.index_select(0, order), lens.index_select(0, order)
+        lens_list = lens.tolist()
+    groups = length_groups(lens_list, k_cache_layer.shape[1])
+    parts = [
+        _decode_group(q[start:end], k_cache_layer, v_cache_layer, block_tables[start:end], lens[start:end], blocks, scale)
+        for start, end, blocks in groups
+    ]
+    out = parts[0] if len(parts) == 1 else torch.cat(parts)
     empty = lens == 0
-    visible[:, 0] |= empty
-    queries = q.reshape(batch, num_kv_heads, group, head_dim)
-    out = F.scaled_dot_product_attention(
-        queries, keys.to(q.dtype), values.to(q.dtype), attn_mask=visible[:, None, None, :], scale=scale
-    )
-    out = out.reshape(batch, num_heads, head_dim)
     if bool(empty.any()):
         out = out.masked_fill(empty[:, None, None], 0.0)
+    if order is not None:
+        out = torch.empty_like(out).index_copy_(0, order, out)
     return out
 
 

@@ -1,17 +1,21 @@
 """Paged KV storage: block allocator, KV pool tensors and the radix prefix cache."""
 
 from gpu_backend.kv.block_allocator import BlockAllocator, OutOfBlocksError
+from gpu_backend.kv.host_swap import HostKVPool, HostRange, SwapStats
 from gpu_backend.kv.kv_pool import KVPool, bytes_per_block
 from gpu_backend.kv.radix_cache import CacheStats, InsertResult, PrefixMatch, RadixCache, RadixNode
 
 __all__ = [
     "BlockAllocator",
     "CacheStats",
+    "HostKVPool",
+    "HostRange",
     "InsertResult",
     "KVPool",
     "OutOfBlocksError",
     "PrefixMatch",
     "RadixCache",
     "RadixNode",
+    "SwapStats",
     "bytes_per_block",
 ]

@@ -60,11 +60,19 @@ class DecoderLayer(nn.Module):
         q, k = apply_rope(q, k, positions, cos_sin)
         store_kv(k, v, k_cache, v_cache, batch.slot_mapping)
         scale = cfg.head_dim ** -0.5
-        if batch.is_prefill:
+        if not batch.is_prefill:
+            attn = paged_decode_attention(q, k_cache, v_cache, batch.block_tables, batch.context_lens, scale)
+        elif batch.num_decode_seqs == 0:
             attn = paged_prefill_attention(q, k_cache, v_cache, batch.block_tables, batch.cu_seqlens_q,
                                            batch.context_lens, scale, batch.max_seqlen_q)
-        else:
-            attn = paged_decode_attention(q, k_cache, v_cache, batch.block_tables, batch.context_lens, scale)
+        else:  # decodes first (one token each), then prefill chunks
+            n = batch.num_decode_seqs
+            decoded = paged_decode_attention(q[:n], k_cache, v_cache, batch.block_tables[:n],
+                                             batch.context_lens[:n], scale)
+            prefilled = paged_prefill_attention(q[n:], k_cache, v_cache, batch.block_tables[n:],
+                                                batch.cu_seqlens_q[n:] - n, batch.context_lens[n:], scale,
+                                                batch.max_seqlen_q)
+            attn = torch.cat([decoded, prefilled])
         hidden = F.linear(attn.reshape(tokens, cfg.q_size), self.o_proj)
 
         x, residual = fused_add_rms_norm(hidden, residual, self.post_attention_norm, cfg.rms_norm_eps)

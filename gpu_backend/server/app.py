@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from gpu_backend.engine import AsyncEngine, RequestOutput
 from gpu_backend.engine.async_engine import RequestStream
+from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import ChatTemplate, Tokenizer
 from gpu_backend.server.metrics import metrics_registry, render
 from gpu_backend.server.protocol import (
@@ -96,7 +97,11 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
         raise OpenAIError(404, f"the model '{parsed.model}' does not exist; this backend serves "
                           f"{', '.join(service.model_names)}", "model", code="model_not_found")
     try:
-        stream = service.engine.submit(_prompt_ids(service, parsed), parsed.params)
+        slo = RequestSLO.from_headers(request.headers)
+    except ValueError as error:
+        raise OpenAIError(400, str(error)) from None
+    try:
+        stream = service.engine.submit(_prompt_ids(service, parsed), parsed.params, slo, salt)
     except ValueError as error:
         raise OpenAIError(400, str(error), "messages" if chat else "prompt", code="context_length_exceeded") from None
     builder = ResponseBuilder(service.model_names[0], chat)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from gpu_backend import kernels
+from gpu_backend.kernels import reference_attention as ref_attn
 
 BLOCK = 4
 
@@ -60,6 +61,31 @@ def test_decode_matches_dense_attention(seed, num_heads, num_kv_heads):
     for b, (k, v) in enumerate(dense):
         expected = dense_causal_attention(q[b : b + 1], k, v, scale, offset=len(k) - 1)
         torch.testing.assert_close(out[b : b + 1], expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_decode_of_a_large_batch_in_any_order_matches_dense_attention(seed):
+    """Many lengths spanning many blocks, unsorted: several length groups, each padded to its own longest."""
+    gen = torch.Generator().manual_seed(seed)
+    head_dim, num_heads, num_kv_heads = 8, 6, 2
+    seq_lens = torch.randint(1, 60, (13,), generator=gen).tolist()
+    k_cache, v_cache, tables, dense = fill_pool(seq_lens, num_kv_heads, head_dim, gen)
+    q = torch.randn(len(seq_lens), num_heads, head_dim, generator=gen)
+    lens = torch.tensor(seq_lens, dtype=torch.int32)
+    out = kernels.paged_decode_attention(q, k_cache, v_cache, tables, lens, 0.3)
+    for b, (k, v) in enumerate(dense):
+        expected = dense_causal_attention(q[b : b + 1], k, v, 0.3, offset=len(k) - 1)
+        torch.testing.assert_close(out[b : b + 1], expected, atol=1e-5, rtol=1e-5)
+    order = torch.argsort(lens)
+    in_order = kernels.paged_decode_attention(q[order], k_cache, v_cache, tables[order], lens[order], 0.3)
+    assert torch.equal(in_order, out[order])
+
+
+def test_length_groups_pad_each_group_to_its_own_longest():
+    assert ref_attn.length_groups([3, 4, 20, 21, 40, 41, 90, 99], block_size=4, max_groups=4) == [
+        (0, 2, 1), (2, 4, 6), (4, 6, 11), (6, 8, 25)]
+    assert ref_attn.length_groups([5, 6, 7, 8], block_size=16, max_groups=4) == [(0, 4, 1)]
+    assert ref_attn.length_groups([0], block_size=16) == [(0, 1, 1)]
 
 
 def test_decode_of_empty_context_is_zero_not_nan():

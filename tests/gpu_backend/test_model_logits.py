@@ -43,6 +43,8 @@ def make_step(seqs: list[SeqStep]) -> tuple[torch.Tensor, torch.Tensor, StepBatc
         logits_indices=torch.tensor([end - 1 for end in cu[1:]]),
         max_seqlen_q=max(len(seq.new_ids) for seq in seqs),
         max_context_len=max(lens),
+        # leading one-token rows take the decode attention path, as the engine's mixed steps do
+        num_decode_seqs=next((i for i, seq in enumerate(seqs) if len(seq.new_ids) != 1), len(seqs)),
     )
     return torch.tensor(ids), torch.tensor(positions), batch
 
@@ -117,6 +119,21 @@ def test_cached_prefix_then_rest_matches_hf(smollm2, prompts, hf_last_logits, sp
     ])
     assert max_diff(logits[0], hf_last_logits[1]) < LOGIT_TOLERANCE
     assert max_diff(logits[1], hf_last_logits[0]) < LOGIT_TOLERANCE
+
+
+def test_a_mixed_step_of_decodes_and_a_prefill_matches_hf(smollm2, prompts, hf_last_logits):
+    """One-token rows (a decode after a cached prefix) first, then a whole prompt: one step, both paths."""
+    pool = Pool(smollm2.config, seed=3)
+    first, second, third = prompts
+    first_blocks, third_blocks = pool.blocks_for(len(first)), pool.blocks_for(len(third))
+    pool.run(smollm2.model, [SeqStep(first_blocks, 0, first[:-1]), SeqStep(third_blocks, 0, third[:-1])])
+    logits = pool.run(smollm2.model, [
+        SeqStep(third_blocks, len(third) - 1, third[-1:]),
+        SeqStep(first_blocks, len(first) - 1, first[-1:]),
+        SeqStep(pool.blocks_for(len(second)), 0, second),
+    ])
+    for row, reference in zip(logits, [hf_last_logits[2], hf_last_logits[0], hf_last_logits[1]]):
+        assert max_diff(row, reference) < LOGIT_TOLERANCE
 
 
 def test_greedy_decode_over_paged_pool_matches_hf_generate(smollm2, hf_model, prompts):

@@ -1,0 +1,127 @@
+"""SLO-aware scheduling for goodput (JITServe): requests served within their SLOs per second.
+
+Two decisions differ from FCFS, both driven by a per-request SLO (engine/slo.py), an
+output-length estimate (engine/length_estimator.py) and a fitted step-time model
+(engine/step_cost.py):
+
+- Admission order: the waiting request whose SLO leaves the least slack goes first
+  (latest start time that still meets its TTFT or deadline). A request that can no longer
+  meet its SLO goes after every one that still can, in arrival order; requests without
+  an SLO go after those with one.
+- Just enough service: a decoding request is stepped only when its next token is due,
+  i.e. when skipping one more step would risk its TPOT (token k is due at
+  first_token + (k - 1) * tpot, times a headroom) or its deadline (the estimated remaining tokens, one per
+  step, must still fit). The steps it skips go to prefills and to requests that are due.
+  Requests without an SLO, or already past it, are stepped every step (no starvation).
+"""
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from gpu_backend.engine.block_manager import BlockManager
+from gpu_backend.engine.length_estimator import OutputLengthEstimator
+from gpu_backend.engine.scheduler import ScheduledBatch, Scheduler
+from gpu_backend.engine.sequence import FinishReason, Sequence
+from gpu_backend.engine.step_cost import StepCostModel
+from gpu_backend.engine.swapper import Swapper
+
+
+class GoodputScheduler(Scheduler):
+    def __init__(self, block_manager: BlockManager, max_running: int, max_prefill_tokens: int,
+                 swapper: Swapper | None = None, estimator: OutputLengthEstimator | None = None,
+                 cost: StepCostModel | None = None, margin: float = 2.0, headroom: float = 0.6,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(block_manager, max_running, max_prefill_tokens, swapper)
+        self.estimator = estimator or OutputLengthEstimator()
+        self.cost = cost or StepCostModel()
+        # A token is scheduled when it is due within `margin` step times.
+        self.margin = margin
+        # Pace to `headroom` of each TPOT and deadline: step times jitter (other load,
+        # prefills joining), and a request paced to exactly its SLO misses it on any slip.
+        self.headroom = headroom
+        self.clock = clock
+        self._last_step_tokens = 1
+        self._pacing = True
+        self.skipped_decodes = 0
+
+    # -- inputs -------------------------------------------------------------------------
+
+    def observe_step(self, num_tokens: int, seconds: float) -> None:
+        self.cost.observe(num_tokens, seconds)
+        self._last_step_tokens = num_tokens
+
+    def on_finish(self, seq: Sequence) -> None:
+        if seq.finish_reason in (FinishReason.STOP, FinishReason.LENGTH):
+            self.estimator.record(seq.slo.category, seq.num_output_tokens)
+
+    # -- decisions ----------------------------------------------------------------------
+
+    def step_time(self) -> float:
+        return self.cost.predict(max(1, self._last_step_tokens))
+
+    def remaining_tokens(self, seq: Sequence) -> int:
+        return self.estimator.remaining(seq.slo.category, seq.num_output_tokens, seq.params.max_tokens)
+
+    def latest_start(self, seq: Sequence, now: float) -> float | None:
+        """Latest time `seq` can be admitted and still meet its SLO; None without an SLO."""
+        slo, step = seq.slo, self.step_time()
+        prefill_steps = -(-seq.num_pending_tokens // self.max_prefill_tokens)
+        prefill = prefill_steps * self.cost.predict(min(seq.num_pending_tokens, self.max_prefill_tokens))
+        starts = []
+        if slo.ttft_s is not None and seq.first_token_time is None:
+            starts.append(seq.arrival_time + slo.ttft_s - prefill)
+        if slo.deadline_s is not None:
+            starts.append(seq.arrival_time + slo.deadline_s - prefill - self.remaining_tokens(seq) * step)
+        if slo.tpot_s is not None and seq.first_token_time is not None:
+            starts.append(self._next_token_due(seq) - prefill)
+        return min(starts) if starts else None
+
+    def order_waiting(self) -> None:
+        now = self.clock()
+
+        def urgency(seq: Sequence) -> tuple[int, float]:
+            start = self.latest_start(seq, now)
+            if start is None:
+                return 1, seq.arrival_time  # no SLO
+            if start < now:
+                return 2, seq.arrival_time  # can no longer meet it
+            return 0, start
+
+        self.waiting = deque(sorted(self.waiting, key=urgency))
+
+    def _next_token_due(self, seq: Sequence) -> float:
+        slo = seq.slo
+        dues = []
+        if slo.tpot_s is not None:
+            dues.append(seq.first_token_time + seq.num_output_tokens * slo.tpot_s * self.headroom)
+        if slo.deadline_s is not None:
+            dues.append(seq.arrival_time + slo.deadline_s * self.headroom - self.remaining_tokens(seq) * self.step_time())
+        return min(dues)
+
+    def wants_step(self, seq: Sequence) -> bool:
+        slo = seq.slo
+        if seq.num_pending_tokens > 1 or seq.first_token_time is None:
+            return True  # prefill, or the first token: TTFT is running
+        if not self._pacing or (slo.tpot_s is None and slo.deadline_s is None):
+            return True  # best effort, or nothing else to do
+        now = self.clock()
+        due = self._next_token_due(seq)
+        if due < now:
+            # Behind schedule: if it can still make it, it is due; if not, best effort.
+            return True
+        if due - now <= self.margin * self.step_time():
+            return True
+        self.skipped_decodes += 1
+        return False
+
+    def schedule(self) -> ScheduledBatch | None:
+        batch = super().schedule()
+        if batch is None and self.running:
+            # Nothing is due and nothing waits: step everyone rather than idle (work-conserving).
+            self._pacing = False
+            try:
+                batch = super().schedule()
+            finally:
+                self._pacing = True
+        return batch

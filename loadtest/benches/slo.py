@@ -1,0 +1,213 @@
+"""SLO attainment and goodput of the bundled engine's schedulers under open-loop load.
+
+Requests arrive by a Poisson process at each rate, in two SLO classes: interactive chat
+(TTFT and TPOT objectives, short answers) and deadline jobs (the whole answer within a
+deadline, longer answers). The same arrivals (same seed) are served by each mode:
+
+- fcfs:     unified engine, first come first served (the baseline);
+- goodput:  unified engine with the SLO-aware goodput scheduler (engine/goodput_scheduler.py).
+
+The phase split (semi-PD prefill/decode workers with an SLO-aware controller) is not
+implemented yet, so it is not among the modes.
+
+A fairness run follows: tenant "flood" sends at a high rate, tenant "steady" at a low one
+with a TTFT objective; FCFS against fair share with swap preemption, reporting the
+steady tenant's TTFT p99 and the swap path's bytes and time per switch.
+
+The engine is driven in-process (one thread steps it, arrivals are injected between
+steps at their scheduled instants), so the figures are the engine's, not HTTP's.
+"""
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from gpu_backend.engine import EngineConfig, LLMEngine, SamplingParams
+from gpu_backend.engine.slo import RequestSLO
+from gpu_backend.model import load_model
+from loadtest.benches.backend import chat_prompt, percentile, sharegpt_questions
+
+DESCRIPTION = "engine schedulers under open-loop load with mixed SLOs: attainment, goodput, fairness"
+MODES = ("fcfs", "goodput")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--rates", default="0.5,1,2", help="arrival rates, requests/s (comma-separated)")
+    parser.add_argument("--requests", type=int, default=24, help="requests per rate")
+    parser.add_argument("--chat-fraction", type=float, default=0.7, help="share of interactive chat requests")
+    parser.add_argument("--chat-tokens", type=int, default=24)
+    parser.add_argument("--job-tokens", type=int, default=64)
+    parser.add_argument("--ttft-s", type=float, default=3.0, help="chat TTFT objective")
+    parser.add_argument("--tpot-s", type=float, default=0.5, help="chat TPOT objective")
+    parser.add_argument("--deadline-s", type=float, default=40.0, help="deadline jobs: whole answer within")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-fairness", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("artifacts/slo"))
+    parser.add_argument("--json", action="store_true")
+
+
+def make_workload(args: argparse.Namespace, prompts: list[list[int]], rate: float, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    at, items = 0.0, []
+    for index in range(args.requests):
+        at += rng.expovariate(rate)
+        chat = rng.random() < args.chat_fraction
+        slo = (RequestSLO(ttft_s=args.ttft_s, tpot_s=args.tpot_s, category="chat") if chat
+               else RequestSLO(deadline_s=args.deadline_s, category="job"))
+        items.append({"at": at, "prompt": prompts[index % len(prompts)], "slo": slo, "tenant": "",
+                      "max_tokens": args.chat_tokens if chat else args.job_tokens})
+    return items
+
+
+def serve(engine: LLMEngine, items: list[dict], desc: str) -> list[dict]:
+    """Inject each request at its arrival instant, step until all are done; per-request records."""
+    pending = sorted(items, key=lambda item: item["at"])
+    seqs, started = [], time.monotonic()
+    bar = tqdm(total=len(items), desc=desc, unit="req", file=sys.stderr)
+    done = 0
+    while pending or engine.has_unfinished():
+        now = time.monotonic()
+        while pending and started + pending[0]["at"] <= now:
+            item = pending.pop(0)
+            params = SamplingParams(max_tokens=item["max_tokens"], temperature=0, ignore_eos=True)
+            seq = engine.add_request(item["prompt"], params, slo=item["slo"], tenant=item["tenant"])
+            seq.arrival_time = started + item["at"]
+            seqs.append((item, seq))
+        if not engine.has_unfinished():
+            time.sleep(min(0.05, max(0.0, started + pending[0]["at"] - now)))
+            continue
+        engine.step()
+        finished = sum(seq.is_finished for _, seq in seqs)
+        bar.update(finished - done)
+        done = finished
+    bar.close()
+    records = []
+    for item, seq in seqs:
+        slo = item["slo"]
+        records.append({
+            "class": slo.category, "tenant": item["tenant"], "ttft_s": seq.ttft, "tpot_s": seq.tpot,
+            "e2e_s": seq.finish_time - seq.arrival_time, "output_tokens": seq.num_output_tokens,
+            "met": slo.met(seq.arrival_time, seq.first_token_time, seq.finish_time, seq.num_output_tokens)})
+    return records
+
+
+def summarize(records: list[dict], wall: float) -> dict:
+    ttfts = [r["ttft_s"] for r in records]
+    tpots = [r["tpot_s"] for r in records if r["tpot_s"] is not None]
+    met = sum(r["met"] for r in records)
+    by_class = {c: sum(r["met"] for r in records if r["class"] == c) / max(1, sum(r["class"] == c for r in records))
+                for c in sorted({r["class"] for r in records})}
+    return {"requests": len(records), "within_slo": met, "attainment": met / len(records),
+            "goodput_rps": met / wall, "wall_s": wall, "ttft_p50_s": percentile(ttfts, 50),
+            "ttft_p99_s": percentile(ttfts, 99), "tpot_p99_s": percentile(tpots, 99) if tpots else None,
+            "attainment_by_class": by_class}
+
+
+def run_rates(args, loaded, prompts, rates) -> list[dict]:
+    rows = []
+    for rate in rates:
+        items = make_workload(args, prompts, rate, args.seed)
+        row: dict = {"rate_rps": rate}
+        for mode in MODES:
+            engine = LLMEngine.from_loaded(loaded, EngineConfig(num_threads=args.threads, scheduler=mode))
+            started = time.monotonic()
+            records = serve(engine, items, f"{mode} @ {rate:g} req/s")
+            row[mode] = summarize(records, time.monotonic() - started)
+            engine.close()
+        row["within_slo_ratio"] = row["goodput"]["within_slo"] / max(1, row["fcfs"]["within_slo"])
+        rows.append(row)
+    return rows
+
+
+def run_fairness(args, loaded, prompts) -> dict:
+    rng = random.Random(args.seed + 1)
+    items, at = [], 0.0
+    for index in range(args.requests):  # the flood: everything at once, long answers
+        items.append({"at": 0.0, "prompt": prompts[index % len(prompts)], "slo": RequestSLO(category="flood"),
+                      "tenant": "flood", "max_tokens": args.job_tokens})
+    for index in range(max(4, args.requests // 4)):  # steady: a short chat request every few seconds
+        at += rng.expovariate(0.5)
+        items.append({"at": at, "prompt": prompts[-1 - index % len(prompts)],
+                      "slo": RequestSLO(ttft_s=args.ttft_s, category="steady"), "tenant": "steady",
+                      "max_tokens": args.chat_tokens})
+    result = {}
+    for name, extra in (("fcfs", {}), ("fair_share_swap", {"fair_share": True, "preemption": "swap"})):
+        config = EngineConfig(num_threads=args.threads, max_running=8, **extra)
+        engine = LLMEngine.from_loaded(loaded, config)
+        records = serve(engine, items, f"fairness: {name}")
+        steady = [r for r in records if r["tenant"] == "steady"]
+        result[name] = {
+            "steady_ttft_p99_s": percentile([r["ttft_s"] for r in steady], 99),
+            "steady_within_slo": sum(r["met"] for r in steady) / len(steady),
+            "flood_e2e_p50_s": percentile([r["e2e_s"] for r in records if r["tenant"] == "flood"], 50),
+            "fairness_preemptions": engine.fairness.preemptions if engine.fairness else 0,
+            "swap": engine.host_pool.stats.per_switch() if engine.host_pool else None,
+        }
+        engine.close()
+    return result
+
+
+def plot(rows: list[dict], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    rates = [r["rate_rps"] for r in rows]
+    for mode in MODES:
+        ax.plot(rates, [r[mode]["attainment"] for r in rows], "o-", label=mode)
+    ax.set(xlabel="arrival rate (requests/s)", ylabel="fraction within SLO", ylim=(0, 1.05),
+           title="SLO attainment by scheduler")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "slo_attainment.png"
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    loaded = load_model(args.model, progress=True)
+    questions, source = sharegpt_questions(64, 600)
+    prompts = [chat_prompt(loaded, q) for q in questions]
+    rates = [float(r) for r in args.rates.split(",")]
+    results: dict = {"workload": {"prompt_source": source, "requests_per_rate": args.requests,
+                                  "chat_fraction": args.chat_fraction, "chat_slo": {"ttft_s": args.ttft_s, "tpot_s": args.tpot_s},
+                                  "job_slo": {"deadline_s": args.deadline_s}, "threads": args.threads,
+                                  "modes": list(MODES), "phase_split": "not implemented"}}
+    results["rates"] = run_rates(args, loaded, prompts, rates)
+    holding = [r for r in results["rates"] if r["fcfs"]["attainment"] >= 0.9]
+    top = results["rates"][-1]
+    results["headline"] = {
+        "highest_rate_fcfs_meets_90pct": holding[-1]["rate_rps"] if holding else None,
+        "within_slo_ratio_at_highest_rate": top["within_slo_ratio"], "goal": 1.5}
+    if not args.skip_fairness:
+        results["fairness"] = run_fairness(args, loaded, prompts)
+    results["plot"] = str(plot(results["rates"], args.out))
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"{'rate':>5} | {'mode':<8} {'in SLO':>7} {'attain':>7} {'goodput':>8} {'TTFT p99':>9} {'TPOT p99':>9}")
+    for row in results["rates"]:
+        for mode in MODES:
+            m = row[mode]
+            tpot = f"{m['tpot_p99_s']:9.3f}" if m["tpot_p99_s"] is not None else f"{'-':>9}"
+            print(f"{row['rate_rps']:5g} | {mode:<8} {m['within_slo']:7d} {m['attainment']:7.2f} "
+                  f"{m['goodput_rps']:8.3f} {m['ttft_p99_s']:9.2f} {tpot}")
+        print(f"{'':5} | goodput/fcfs requests within SLO: {row['within_slo_ratio']:.2f}x")
+    for name, f in results.get("fairness", {}).items():
+        print(f"fairness {name}: steady TTFT p99 {f['steady_ttft_p99_s']:.2f} s, within SLO "
+              f"{f['steady_within_slo']:.0%}, preemptions {f['fairness_preemptions']}, swap {f['swap']}")
+    print(f"plot: {results['plot']}")
+    return 0
