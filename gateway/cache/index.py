@@ -131,6 +131,7 @@ class VectorIndex:
         self.params = params
         self._spaces: dict[tuple[str, str], NamespaceIndex] = {}
         self._space_of: dict[str, tuple[str, str]] = {}
+        self._categories: dict[str, set[str]] = defaultdict(set)  # namespace -> categories with an index
 
     def add(self, namespace: str, category: str, items: list[tuple[str, str, np.ndarray]], num_threads: int = 1) -> None:
         key = (namespace, category)
@@ -140,6 +141,7 @@ class VectorIndex:
         space = self._spaces.get(key)
         if space is None:
             space = self._spaces[key] = NamespaceIndex(self.params)
+            self._categories[namespace].add(category)
         space.add(items, num_threads=num_threads)
         for entry_id, _, _ in items:
             self._space_of[entry_id] = key
@@ -151,6 +153,13 @@ class VectorIndex:
     def search(self, namespace: str, category: str, vector: np.ndarray, fingerprint: str | None, k: int) -> list[Neighbour]:
         space = self._spaces.get((namespace, category))
         return space.search(vector, fingerprint, k) if space is not None else []
+
+    def search_namespace(self, namespace: str, vector: np.ndarray, fingerprint: str | None, k: int) -> list[Neighbour]:
+        """The k nearest over every category of `namespace`, best first: paraphrases of one question
+        are not always classified alike, and a lookup must still find the other wording."""
+        found = [n for category in self._categories.get(namespace, ())
+                 for n in self._spaces[(namespace, category)].search(vector, fingerprint, k)]
+        return sorted(found, key=lambda n: -n.similarity)[:k]
 
     def size(self, namespace: str, category: str) -> int:
         space = self._spaces.get((namespace, category))
@@ -171,3 +180,4 @@ class VectorIndex:
     def clear(self) -> None:
         self._spaces.clear()
         self._space_of.clear()
+        self._categories.clear()

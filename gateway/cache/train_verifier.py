@@ -116,7 +116,7 @@ def hashed_idf(texts: list[str]) -> np.ndarray:
 def retrieve(pairs: list[Pair], texts: list[str], vectors: np.ndarray, k: int, world_size: int) -> Candidates:
     """Simulate the cache on consecutive worlds of `world_size` pairs; the last world is held out."""
     position = {t: i for i, t in enumerate(texts)}
-    worlds = np.array_split(np.arange(len(pairs)), max(1, round(len(pairs) / world_size)))
+    worlds = world_slices(len(pairs), world_size)
     columns: dict[str, list] = {name: [] for name in ("query", "cand", "similarity", "context", "label", "lookup")}
     held_out, answerable, exact = [], [], []
     for number, world in enumerate(worlds):
@@ -153,6 +153,16 @@ def retrieve(pairs: list[Pair], texts: list[str], vectors: np.ndarray, k: int, w
                     columns["lookup"].append(lookup)
     return Candidates(**{k: np.asarray(v) for k, v in columns.items()}, held_out=np.asarray(held_out),
                       answerable=np.asarray(answerable), exact=np.asarray(exact))
+
+
+def world_slices(pairs: int, world_size: int) -> list[np.ndarray]:
+    """Consecutive worlds of about `world_size` pairs (in file order); the last one is held out."""
+    return np.array_split(np.arange(pairs), max(1, round(pairs / world_size)))
+
+
+def held_out_world(pairs: list[Pair], world_size: int) -> list[Pair]:
+    """The dev pairs the verifier never trained on: they calibrated it, and they choose the thresholds."""
+    return [pairs[i] for i in world_slices(len(pairs), world_size)[-1]]
 
 
 def featurise(rows: Candidates, texts: list[str], idf: np.ndarray) -> np.ndarray:

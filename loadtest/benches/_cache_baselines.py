@@ -56,16 +56,15 @@ def by_category(outcomes: list[Outcome]) -> dict:
 
 
 def gptcache(pairs: list[Pair], stored: list[Pair], vectors: dict, links: DuplicateLinks, answerable_keys: set,
-             categories: list[str], progress: bool) -> dict:
+             categories: list[str], progress: bool, max_size: int | None = None) -> dict:
     """GPTCache as its README configures a similar-search cache, with the same MiniLM vectors.
 
     Configured as its README does: the "sqlite,faiss" data manager (exact L2 search, top-1),
     SearchDistanceEvaluation, the default similarity_threshold 0.8 (cosine 0.6 for unit
-    vectors), pre_embedding_func=get_prompt. Two changes, both in its favour: max_size is
-    raised from its default 1,000 to hold every stored question (else it evicts most of them),
-    and embeddings come precomputed from the same all-MiniLM-L6-v2 weights instead of one
-    model call per put/get. (Its hnswlib vector store is not used: it returns numpy ids that
-    its SQL store never finds, so every lookup misses.)
+    vectors), pre_embedding_func=get_prompt, and its default max_size of 1,000 entries (LRU)
+    unless `max_size` is given. Embeddings come precomputed from the same all-MiniLM-L6-v2
+    weights instead of one model call per put/get. (Its hnswlib vector store is not used: it
+    returns numpy ids that its SQL store never finds, so every lookup misses.)
     """
     missing = [m for m in ("gptcache", "sqlalchemy", "faiss") if importlib.util.find_spec(m) is None]
     if missing:  # never let GPTCache pip-install its optional dependencies at run time
@@ -79,9 +78,9 @@ def gptcache(pairs: list[Pair], stored: list[Pair], vectors: dict, links: Duplic
     # GPTCache closes (and writes) its stores at interpreter exit; remove their folder after that.
     tmp = tempfile.mkdtemp(prefix="semgate-gptcache-")
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-    size = len(stored) + 16
+    sizing = {} if max_size is None else {"max_size": max_size}
     manager = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{tmp}/gptcache.db"),
-                               VectorBase("faiss", dimension=384, index_path=f"{tmp}/faiss.index"), max_size=size)
+                               VectorBase("faiss", dimension=384, index_path=f"{tmp}/faiss.index"), **sizing)
     cache = Cache()
     cache.init(pre_embedding_func=get_prompt, embedding_func=lambda text, **_: vectors[text],
                data_manager=manager, similarity_evaluation=SearchDistanceEvaluation(),
@@ -103,7 +102,8 @@ def gptcache(pairs: list[Pair], stored: list[Pair], vectors: dict, links: Duplic
     manager.close()
     return {"description": gptcache.__doc__.split("\n\n")[0].strip(), "configuration": (
                 "sqlite+faiss data manager, SearchDistanceEvaluation, similarity_threshold 0.8 (= cosine 0.6), "
-                "get_prompt; max_size raised from 1,000 to hold all stored questions; same MiniLM vectors"),
+                "get_prompt, same MiniLM vectors; " + ("its default max_size (1,000 entries, LRU)" if max_size is None
+                                                        else f"max_size raised from 1,000 to {max_size}")),
             "overall": summarise(outcomes), "by_category": by_category(outcomes),
             "put_ms_mean": 1000 * put_s / max(len(stored), 1), "get_ms_mean": 1000 * get_s / max(len(pairs), 1)}
 
@@ -119,7 +119,10 @@ def plot_precision_recall(result: dict, path: Path) -> Path:
     ax.plot([r["recall"] for r in raw], [r["precision"] for r in raw], "s-", ms=2, label="raw MiniLM top-1 (cosine sweep)")
     g = result["baselines"].get("gptcache", {}).get("overall")
     if g:
-        ax.plot([g["recall"]], [g["precision"]], "kD", ms=8, label="GPTCache defaults")
+        ax.plot([g["recall"]], [g["precision"]], "kD", ms=8, label="GPTCache defaults (1,000 entries)")
+    g = result["baselines"].get("gptcache_max_size_raised", {}).get("overall")
+    if g:
+        ax.plot([g["recall"]], [g["precision"]], "kx", ms=9, label="GPTCache, max_size raised")
     ax.set_xlabel("recall (correct hits / answerable queries)")
     ax.set_ylabel("precision (correct hits / hits)")
     ax.set_title(f"cache quality, {result['pairs']} pairs")

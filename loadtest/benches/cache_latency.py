@@ -1,11 +1,14 @@
 """`semgate bench cache-latency`: how fast a hit is, and what the index costs at scale.
 
-1. Hit latency through the real cache code path (embedding of the query included) with
-   `--entries` stored: QQP duplicate pairs give the questions (each `a` stored, its `b`
-   looked up); the rest of the store is filler built from real MiniLM embeddings of other
-   QQP questions, mixed pairwise with a little noise so that every filler vector is distinct
-   but lies where real questions lie. With `--url`, the same lookups go as HTTP requests
-   to a running gateway instead (its cache is seeded by asking each `a` first).
+1. Hit latency with `--entries` stored: QQP duplicate pairs give the questions (each `a`
+   stored, its `b` looked up); the rest of the store is filler built from real MiniLM
+   embeddings of other QQP questions, mixed pairwise with a little noise so that every filler
+   vector is distinct but lies where real questions lie. Measured twice: through the cache
+   code path in this process (embedding included), and end to end over HTTP through a
+   gateway this bench starts (with the shipped policies and an echo upstream): the `a`s are
+   asked over HTTP, the gateway is stopped, the filler is added to its store beside them, and
+   the restarted gateway (index rebuilt) is timed on the `b`s. With `--url`, the HTTP lookups
+   go to a running gateway instead (its cache is seeded by asking each `a` first).
 2. HNSW search alone (no fingerprint filter, no store) at `--hnsw-entries`, with recall@1
    against an exact scan, and the memory the index takes per million entries.
 """
@@ -30,11 +33,13 @@ from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.verifier import Verifier
 from loadtest.machine import describe_machine
+from loadtest.services import Services, free_port, stop
 from policies.schema import CategoryPolicy
 
 DESCRIPTION = "cache hit latency (embedding included) at 100k entries, HNSW search at 1M, memory per 1M entries"
 QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 MODEL = "bench-model"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file (questions and duplicate pairs)")
     parser.add_argument("--url", help="time HTTP requests to a running gateway at this base URL instead")
     parser.add_argument("--api-key", default="", help="API key for --url")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement through a gateway of its own")
     parser.add_argument("--out", default="artifacts/cache-latency", help="where summary.json goes")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--no-progress", action="store_true")
@@ -61,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         result["http_hits"] = http_hits(args.url, args.api_key, pairs[: args.queries], progress)
     else:
         result["cache_hits"] = asyncio.run(cache_hits(model, pairs, seeds, args.entries, args.queries, progress))
+        if not args.no_http:
+            result["http_hits"] = http_hits_at_scale(pairs[: min(args.queries, args.entries)], seeds, args.entries,
+                                                     progress)
     result["hnsw"] = hnsw_only(seeds, args.hnsw_entries, args.queries, progress)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -150,13 +159,13 @@ def hnsw_only(seeds: np.ndarray, entries: int, queries: int, progress: bool) -> 
             "graph_bytes_per_1m": index.memory_bytes() * 1_000_000 / max(entries, 1)}
 
 
-def http_hits(url: str, api_key: str, pairs, progress: bool) -> dict:
+def http_hits(url: str, api_key: str, pairs, progress: bool, seed: bool = True) -> dict:
     import httpx
 
     headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
     hits, others, reasons = [], [], {}
     with httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=120) as client:
-        for p in tqdm(pairs, desc="seeding over HTTP", file=sys.stderr, disable=not progress):
+        for p in tqdm(pairs if seed else [], desc="seeding over HTTP", file=sys.stderr, disable=not progress):
             client.post("/v1/chat/completions", json=_chat(p.a)).raise_for_status()
         for p in tqdm(pairs, desc="timing over HTTP", file=sys.stderr, disable=not progress):
             t0 = time.perf_counter()
@@ -167,6 +176,57 @@ def http_hits(url: str, api_key: str, pairs, progress: bool) -> dict:
             (hits if status == "hit" else others).append(elapsed)
     return {"url": url, "lookups": len(pairs), "x_semgate_cache": reasons, "hit": _percentiles(hits),
             "other": _percentiles(others)}
+
+
+def http_hits_at_scale(pairs, seeds: np.ndarray, entries: int, progress: bool) -> dict:
+    """Hits over HTTP through a gateway of this bench's own, with `entries` in its store (see the module doc)."""
+    import httpx
+
+    with tempfile.TemporaryDirectory(prefix="semgate-latency-http-") as tmp, Services(Path(tmp) / "logs") as services:
+        store_path = Path(tmp) / "cache.db"
+        port = free_port()
+        upstream = services.start("upstream", ["loadtest.echo_upstream", "--port", str(port), "--model", MODEL], port, 60)
+        gateway_port = free_port()
+        config = Path(tmp) / "gateway.yaml"
+        config.write_text(f"listen: 127.0.0.1:{gateway_port}\nbackend: {{enabled: false}}\n"
+                          f"cache: {{enabled: true, store: '{store_path}', policies: '{ROOT / 'config/policies.yaml'}'}}\n"
+                          f"upstreams: [{{name: echo, base_url: '{upstream}/v1', models: [{MODEL}]}}]\n")
+        command = ["gateway", "gateway", "--config", str(config), "--log-level", "warning"]
+        url = services.start("gateway", command, gateway_port, 300, cwd=ROOT)
+        with httpx.Client(base_url=url, timeout=120) as client:
+            for p in tqdm(pairs, desc="asking each a over HTTP", file=sys.stderr, disable=not progress):
+                client.post("/v1/chat/completions", json=_chat(p.a)).raise_for_status()
+        stop(services.processes.pop())
+        fill_s = asyncio.run(_add_filler(store_path, filler_vectors(seeds, max(entries - len(pairs), 0)), progress))
+        started = time.perf_counter()
+        url = services.start("gateway", command, gateway_port, 1800, cwd=ROOT)
+        restart_s = time.perf_counter() - started
+        result = http_hits(url, "", pairs, progress, seed=False)
+    return {**result, "entries": entries, "filler_s": fill_s, "restart_with_rebuild_s": restart_s,
+            "how_built": "gateway with the shipped policies and an echo upstream; the a's asked over HTTP, then filler "
+                         "entries (copies of their tenant, category and fingerprint, mixed real MiniLM vectors) added "
+                         "to its SQLite store, gateway restarted (index rebuilt), each b timed over HTTP"}
+
+
+async def _add_filler(store_path: Path, vectors: np.ndarray, progress: bool) -> float:
+    """Entries beside the ones the gateway stored, like them in all but question and vector."""
+    store = await SqliteStore.open(store_path)
+    try:
+        models = [e async for e in store.iter_all()]
+        started, rng = time.perf_counter(), np.random.default_rng(3)
+        for i, vector in enumerate(tqdm(vectors, desc="adding filler entries", unit="entry", file=sys.stderr,
+                                        disable=not progress)):
+            like = models[int(rng.integers(len(models)))]
+            text = f"filler question {i}"
+            request = {**like.request, "messages": [{"role": "user", "content": text}]}
+            await store.put(CacheEntry(tenant=like.tenant, namespace=like.namespace, category=like.category,
+                                       model=like.model, fingerprint=like.fingerprint,
+                                       exact_key=request_key(request).exact_key, query_text=text, embedding=vector,
+                                       request=request, response=like.response, expires_at=like.expires_at,
+                                       producer_model=like.producer_model))
+        return time.perf_counter() - started
+    finally:
+        await store.close()
 
 
 def _chat(question: str) -> dict:

@@ -1,4 +1,4 @@
-"""`semgate bench cache-latency` at toy sizes: it times real hits and reports the HNSW figures."""
+"""`semgate bench cache-latency` at toy sizes: it times real hits (in process and over HTTP) and the HNSW figures."""
 
 import json
 
@@ -24,6 +24,10 @@ def test_latency_bench_times_hits_and_hnsw_search(tmp_path, capsys):
     hits = result["cache_hits"]
     assert hits["entries"] == 200 and hits["lookups"] == 3 and hits["hit"]["count"] >= 1
     assert hits["hit"]["p50_ms"] > 0 and hits["index_rebuild_s"] >= 0
+    # Over HTTP through a gateway the bench started, restarted on a store that the filler grew to 200 entries.
+    http = result["http_hits"]
+    assert http["entries"] == 200 and http["lookups"] == 3 and sum(http["x_semgate_cache"].values()) == 3
+    assert http["restart_with_rebuild_s"] > 0
     hnsw = result["hnsw"]
     assert hnsw["entries"] == 2000 and hnsw["search"]["count"] == 50 and hnsw["recall_at_1"] > 0.8
     assert hnsw["graph_bytes_per_1m"] > 1e9  # 384 float32 dims plus links: well over a GB per million

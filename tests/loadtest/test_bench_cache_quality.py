@@ -26,6 +26,10 @@ def test_quality_bench_judges_hits_and_reports_semgate_next_to_the_baselines(tmp
     assert overall["queries"] == 6 and result["semgate"]["by_category"]
     assert overall["false_hits"] == 0  # no hit on "20 kg", "acne scars" or the other conversation
     assert overall["correct_hits"] >= 1  # at least the exact repeat
+    # Issue #4's comparison replays the lookups' candidates: at the shipped thresholds it must agree with the real path.
+    versus = result["semgate"]["per_category_vs_global"]
+    assert (versus["per_category"]["hits"], versus["per_category"]["correct_hits"]) == (overall["hits"], overall["correct_hits"])
+    assert versus["best_global"]["false_hit_rate"] <= overall["false_hit_rate"]
     # The raw baseline's top-1 cosine at a loose threshold takes the look-alikes.
     loose = result["baselines"]["raw_minilm"]["sweep"][0]
     assert loose["threshold"] == 0.8 and loose["false_hits"] >= 2

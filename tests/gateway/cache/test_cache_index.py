@@ -47,3 +47,16 @@ def test_the_index_grows_past_its_initial_capacity():
         index.add("t", "c", [(f"e{i}", "fp", vectors[i])])
     assert index.size("t", "c") == 600
     assert index.search("t", "c", vectors[599], "fp", k=1)[0].entry_id == "e599"
+
+
+def test_a_namespace_search_ranks_every_category_together_and_stays_in_its_namespace():
+    rng = np.random.default_rng(3)
+    index = VectorIndex(HnswParams(initial_capacity=16))
+    vectors = unit(rng, 30)
+    index.add("t", "code", [(f"code{i}", "fp", vectors[i]) for i in range(10)])
+    index.add("t", "general", [(f"general{i}", "fp", vectors[i]) for i in range(10, 20)])
+    index.add("other-tenant", "code", [(f"other{i}", "fp", vectors[i]) for i in range(20, 30)])
+    query = vectors[12] + 0.3 * vectors[3]
+    found = index.search_namespace("t", query / np.linalg.norm(query), "fp", k=2)
+    assert [n.entry_id for n in found] == ["general12", "code3"]
+    assert not any(n.entry_id.startswith("other") for n in index.search_namespace("t", vectors[25], "fp", k=20))
