@@ -22,7 +22,7 @@ up: install
 	$(BIN)/semgate up
 
 test: install
-	$(BIN)/pytest -m "not slow" -p no:cacheprovider
+	$(BIN)/pytest -m "not slow and not soak" -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) artifacts var

@@ -21,7 +21,10 @@ from gateway.cache.embedder import EmbeddingModel
 from gateway.cache_service import CacheService
 from gateway.config import GatewayConfig, check_exposure
 from gateway.errors import OpenAIError
+from gateway.incontext.feedback_api import feedback_endpoint
+from gateway.incontext.service import InContextService
 from gateway.metrics import Metrics, metrics_endpoint
+from gateway.openai_schema import openapi_endpoint
 from gateway.proxy import Proxy
 from gateway.stats import RequestStats
 from gateway.upstream import UpstreamPool
@@ -42,7 +45,10 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     request_stats = RequestStats()
     admin = AdminContext(config, pool, cache, request_stats)
     metrics = Metrics(admin.embedder_stats)
-    proxy = Proxy(resolver, pool, config.limits, cache=None, recorders=(request_stats, metrics))
+    # IC-Cache (examples, routing, feedback) needs the cache and the models it may route to.
+    incontext = InContextService(config, pool) if cache is not None and config.models else None
+    proxy = Proxy(resolver, pool, config.limits, cache=None,
+                  recorders=(request_stats, metrics, *((incontext,) if incontext else ())))
     started = time.time()
 
     async def models(request: Request) -> Response:
@@ -50,11 +56,12 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             resolver.resolve(request.headers.get("authorization"))
         except OpenAIError as exc:
             return exc.response()
-        data = [{"id": m, "object": "model", "created": int(started), "owned_by": "semgate"} for m in pool.models()]
+        names = sorted({*pool.models(), *(incontext.models if incontext else ())})  # routable names too
+        data = [{"id": m, "object": "model", "created": int(started), "owned_by": "semgate"} for m in names]
         return _json({"object": "list", "data": data})
 
     async def healthz(request: Request) -> Response:
-        upstreams = {u.name: {"models": sorted(u.models), "in_flight": u.stats.in_flight,
+        upstreams = {u.name: {"models": sorted(u.models), "in_flight": u.stats.in_flight, "circuit": u.breaker.state,
                               "backends": [{"url": b.url, "healthy": b.healthy, "in_flight": b.in_flight}
                                            for b in u.backends.backends]} for u in pool.upstreams}
         # A replica whose shared store is away still answers (hits from its mirror, misses
@@ -69,6 +76,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         pool.start_health_checks()
         if cache is not None:
             proxy.cache = await cache.start()
+            proxy.incontext = incontext.bind(proxy.cache) if incontext is not None else None
         try:
             yield
         finally:
@@ -82,6 +90,8 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             Route("/v1/chat/completions", proxy.chat_completions, methods=["POST"]),
             Route("/v1/completions", proxy.completions, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
+            Route("/v1/openapi.json", openapi_endpoint(config.limits), methods=["GET"]),
+            Route("/v1/feedback", feedback_endpoint(resolver, lambda: proxy.incontext), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint(metrics, admin), methods=["GET"]),
             *admin_routes(admin, AdminAuth(config)),
@@ -93,6 +103,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     app.state.config = config
     app.state.pool = pool
     app.state.cache = cache
+    app.state.incontext = incontext
     app.state.stats = request_stats
     app.state.metrics = metrics
     return app

@@ -27,6 +27,7 @@ from policies.classifier import CategoryClassifier
 from policies.load import LoadSample
 from policies.loader import load_policy_file
 from policies.reload import PolicyHolder, ReloadResult
+from policies.schema import PolicySet
 
 log = logging.getLogger("semgate.cache")
 LOAD_WINDOW_S = 10.0
@@ -56,6 +57,7 @@ class CacheService:
         default_upstream = self.pool.upstreams[0].name if self.pool.upstreams else "none"
         adaptive = LoadAdaptivePolicy(policies, upstream_of_model, default_upstream)
         self.layer = CacheLayer(cache, holder, adaptive, embed_timeout_s=cfg.embed_timeout_s)
+        cache.stale_grace_s = stale_grace(policies)
         self._policy_mtime = _mtime(cfg.policies_path)
         self._tasks = [asyncio.create_task(self._watch_policies()), asyncio.create_task(self._sample_load())]
         return self.layer
@@ -71,7 +73,8 @@ class CacheService:
             self.sync = ReplicaSync(cache, store)
             return cache, await self.sync.start(progress=True)
         Path(cfg.store_path).parent.mkdir(parents=True, exist_ok=True)
-        cache = SemanticCache(await SqliteStore.open(cfg.store_path), embedder, Verifier.load(), top_k=cfg.top_k)
+        store = await SqliteStore.open(cfg.store_path, max_bytes=cfg.store_max_bytes)
+        cache = SemanticCache(store, embedder, Verifier.load(), top_k=cfg.top_k)
         return cache, await cache.start(progress=True)
 
     @property
@@ -100,6 +103,7 @@ class CacheService:
             result = await asyncio.to_thread(holder.offer_text, text, source)
         if result.accepted:
             self.layer.adaptive.replace_policies(holder.current.policies)
+            self.layer.cache.stale_grace_s = stale_grace(holder.current.policies)
             log.info("policies reloaded: version %d", result.version)
         else:
             log.error("policy rejected, version %d stays in force:\n%s", result.version,
@@ -129,6 +133,11 @@ class CacheService:
                                     latency_s=statistics.median(latencies) if latencies else None,
                                     throttle_rate=throttled / len(recent) if recent else 0.0)
                 self.layer.adaptive.observe(upstream.name, sample, now)
+
+
+def stale_grace(policies: PolicySet) -> float:
+    """Expired entries are kept as long as the most lenient category may serve them stale-if-error."""
+    return max(c.stale_if_error_s for c in (*policies.categories, policies.defaults))
 
 
 def _mtime(path: str) -> float:

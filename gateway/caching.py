@@ -7,6 +7,7 @@ slow) never fails the request: it is bypassed, and a header says why.
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from policies.reload import PolicyHolder
 from policies.schema import CategoryPolicy
 
 log = logging.getLogger("semgate.cache")
-HIT, MISS, BYPASS, STORE_SKIPPED = "hit", "miss", "bypass", "store-skipped"
+HIT, MISS, BYPASS, STORE_SKIPPED, STALE = "hit", "miss", "bypass", "store-skipped", "stale"
 
 
 @dataclass
@@ -33,6 +34,8 @@ class CacheDecision:
     embedding: np.ndarray | None
     lookup: LookupResult | None
     bypass_reason: str | None = None
+    stale_reason: str | None = None  # the upstream error a stale entry answers for (gateway/stale_if_error.py)
+    route: Any = None  # a miss's IC-Cache route (gateway/incontext/service.py): model, examples, headers
 
     @property
     def hit(self) -> bool:
@@ -45,7 +48,7 @@ class CacheDecision:
     def headers(self, stored: bool | None = None) -> dict[str, str]:
         """`stored`: whether the answer was kept, once known (non-streamed answers)."""
         if self.hit:
-            outcome = HIT
+            outcome = STALE if self.lookup.stale else HIT
         elif self.bypass_reason is not None or not self.policy.cacheable or self.controls.no_cache:
             outcome = BYPASS
         elif not self.may_store or stored is False:
@@ -59,9 +62,13 @@ class CacheDecision:
             headers["x-semgate-similarity"] = f"{self.lookup.similarity:.4f}"
             headers["x-semgate-entry"] = self.lookup.entry.id
             if self.lookup.stale:
-                headers["x-semgate-stale"] = "1"
+                age = max(time.time() - self.lookup.entry.expires_at, 0.0)
+                headers["x-semgate-stale-age"] = f"{age:.0f}"
+                headers["x-semgate-stale-reason"] = self.stale_reason or "allow_stale"
         if self.bypass_reason:
             headers["x-semgate-bypass-reason"] = self.bypass_reason
+        if self.route is not None:
+            headers.update(self.route.headers())
         return headers
 
 
@@ -105,17 +112,21 @@ class CacheLayer:
         """Store a complete answer; False when it was not stored (and why is logged)."""
         if completion is None or not decision.may_store:
             return False
+        route = decision.route
         try:
             stored = await self.cache.insert(tenant, decision.policy, parsed.body, completion, parsed.model,
                                              controls=decision.controls, query_embedding=decision.embedding,
-                                             producer_model=producer)
+                                             producer_model=route.model.name if route else producer,
+                                             example_ids=route.example_ids if route else ())
         except StoreUnavailable as exc:
             # Expected while a shared store is down (health says degraded): one line, not a traceback each time.
-            log.warning("not stored: %s", exc)
+            log.warning("answer served but not cached: %s", exc)
             return False
         except Exception:  # noqa: BLE001 - the answer was served; losing its cache entry is the lesser harm
             log.exception("storing a cache entry failed")
             return False
+        if route is not None:
+            route.settle(completion, stored)
         return stored is not None
 
 

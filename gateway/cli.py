@@ -20,6 +20,7 @@ import uvicorn
 
 from gateway.admin_cli import add_admin_parser
 from gateway.config import ConfigError, GatewayConfig, load_config
+from gateway.incontext.replay import add_replay_arguments
 
 DELEGATED = {
     "backend": (["gpu_backend"], "run the bundled LLM backend (OpenAI-compatible server)"),
@@ -58,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     gw.set_defaults(run=run_gateway)
 
     add_admin_parser(commands)
+
+    replay = commands.add_parser("replay", help="re-score IC-Cache examples offline with the small model",
+                                 description="Re-score stored in-context examples with the small model and prune "
+                                             "harmful ones (gateway/incontext/replay.py); safe while the gateway "
+                                             "serves.")
+    replay.add_argument("--config", type=Path, default=None, help="gateway.yaml (as for `semgate gateway`)")
+    replay.add_argument("--listen", default=None, help=argparse.SUPPRESS)
+    add_replay_arguments(replay)
+    replay.set_defaults(run=run_replay)
 
     for name, (_, help_text) in DELEGATED.items():
         # Parsed by the delegated module; listed here so `semgate --help` shows them.
@@ -112,15 +122,25 @@ def run_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_replay(args: argparse.Namespace) -> int:
+    from gateway.incontext.replay import run_replay as replay
+
+    return replay(resolve_config(args), args)
+
+
 def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
     from gateway.app import build_app
+    from gateway.http_limits import server_options
+    from gateway.log_safety import configure_logging, known_secrets
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # uvicorn's own loggers propagate to this one handler (log_config=None below): every line is escaped and redacted.
+    configure_logging(log_level, known_secrets(config))
     # One line per upstream request is noise; failures are logged by the gateway itself.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(log_level.upper())))
     app = build_app(config)
     return uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level=log_level,
-                                         access_log=False, timeout_graceful_shutdown=5))
+                                         access_log=False, timeout_graceful_shutdown=5, log_config=None,
+                                         **server_options(config.limits)))
 
 
 def _announce_when_ready(server: uvicorn.Server, message: str) -> None:

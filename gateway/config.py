@@ -13,6 +13,9 @@ from typing import Any
 
 import yaml
 
+from gateway.circuit_breaker import BreakerSettings
+from gateway.incontext.settings import TIERS, InContextConfig, ModelConfig, RouterWeights
+
 DEFAULT_TENANT = "default"
 BUNDLED_UPSTREAM = "bundled"
 
@@ -48,6 +51,7 @@ class UpstreamConfig:
     health_path: str = "/models"
     health_interval_s: float = 5.0
     affinity_prefix_chars: int = 512
+    circuit_breaker: BreakerSettings = BreakerSettings()
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
@@ -103,6 +107,8 @@ class CacheConfig:
 
     enabled: bool = True
     store_path: str = "var/semgate.db"
+    # SQLite only: the database file stops growing here; past it answers are served, not stored.
+    store_max_bytes: int | None = None
     policies_path: str = "config/policies.yaml"
     # Embedding requests arriving within this window share one model call.
     embed_window_ms: float = 2.0
@@ -120,9 +126,13 @@ class CacheConfig:
 
 @dataclass(frozen=True)
 class Limits:
+    """What one request may be; past each, an OpenAI-shaped 413 (431 for headers) before any work."""
+
     max_body_bytes: int = 1 << 20
     max_messages: int = 1024
-    max_header_bytes: int = 16 << 10
+    max_message_chars: int = 256_000  # one message's text (or one prompt) in characters
+    max_header_bytes: int = 16 << 10  # request line and headers together
+    max_header_count: int = 100
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,8 @@ class GatewayConfig:
     cache: CacheConfig = CacheConfig()
     limits: Limits = Limits()
     admin: AdminConfig = AdminConfig()
+    models: tuple[ModelConfig, ...] = ()  # IC-Cache routing: strong and small models (gateway/incontext/)
+    incontext: InContextConfig = InContextConfig()
     source: str = "<defaults>"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -185,7 +197,8 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(source, "<file>", f"invalid YAML: {exc}") from exc
     reader = _Reader(source)
-    top = reader.mapping(raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin"})
+    top = reader.mapping(raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin",
+                                         "models", "incontext"})
     host, port = reader.listen(top.get("listen", "127.0.0.1:8080"), "listen")
     upstreams = tuple(reader.upstream(u, f"upstreams[{i}]") for i, u in enumerate(reader.seq(top.get("upstreams", []), "upstreams")))
     names = [u.name for u in upstreams]
@@ -202,6 +215,8 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
         cache=reader.cache(top.get("cache", {}), "cache"),
         limits=reader.limits(top.get("limits", {}), "limits"),
         admin=reader.admin(top.get("admin", {}), "admin"),
+        models=reader.models(top.get("models", []), "models"),
+        incontext=reader.incontext(top.get("incontext", {}), "incontext"),
         source=source,
         raw=raw,
     )
@@ -260,7 +275,7 @@ class _Reader:
 
     def upstream(self, value: Any, path: str) -> UpstreamConfig:
         u = self.mapping(value, path, {"name", "base_url", "base_urls", "models", "api_key_env", "timeouts", "retries",
-                                       "capacity", "health", "affinity_prefix_chars"})
+                                       "capacity", "health", "affinity_prefix_chars", "circuit_breaker"})
         if "name" not in u:
             raise self.fail(f"{path}.name", "required")
         if ("base_url" in u) == ("base_urls" in u):
@@ -303,6 +318,21 @@ class _Reader:
             timeouts=timeouts,
             retries=retries,
             capacity=capacity,
+            circuit_breaker=self.breaker(u.get("circuit_breaker", {}), f"{path}.circuit_breaker"),
+        )
+
+    def breaker(self, value: Any, path: str) -> BreakerSettings:
+        b = self.mapping(value, path, {"enabled", "failures", "cooldown_s", "max_retry_after_s"})
+        d = BreakerSettings()
+        failures = self.typed(b.get("failures", d.failures), f"{path}.failures", int, "an integer")
+        if failures < 1:
+            raise self.fail(f"{path}.failures", f"must be >= 1, got {failures}")
+        return BreakerSettings(
+            enabled=self.typed(b.get("enabled", d.enabled), f"{path}.enabled", bool, "true or false"),
+            failures=failures,
+            cooldown_s=self.positive(b.get("cooldown_s", d.cooldown_s), f"{path}.cooldown_s"),
+            max_retry_after_s=self.positive(b.get("max_retry_after_s", d.max_retry_after_s),
+                                            f"{path}.max_retry_after_s"),
         )
 
     def tenant(self, value: Any, path: str) -> TenantConfig:
@@ -334,16 +364,22 @@ class _Reader:
 
     def cache(self, value: Any, path: str) -> CacheConfig:
         c = self.mapping(value, path, {"enabled", "store", "policies", "embed_window_ms", "embed_max_batch",
-                                       "embed_timeout_s", "top_k", "redis"})
+                                       "embed_timeout_s", "top_k", "redis", "store_max_bytes"})
         defaults = CacheConfig()
         top_k = self.typed(c.get("top_k", defaults.top_k), f"{path}.top_k", int, "an integer")
         batch = self.typed(c.get("embed_max_batch", defaults.embed_max_batch), f"{path}.embed_max_batch", int, "an integer")
+        max_bytes = c.get("store_max_bytes")
+        if max_bytes is not None:
+            max_bytes = self.typed(max_bytes, f"{path}.store_max_bytes", int, "a number of bytes")
+            if max_bytes < 65536:
+                raise self.fail(f"{path}.store_max_bytes", f"must be >= 65536 (64 KiB), got {max_bytes}")
         for name, number in (("top_k", top_k), ("embed_max_batch", batch)):
             if number < 1:
                 raise self.fail(f"{path}.{name}", f"must be >= 1, got {number}")
         return CacheConfig(
             enabled=self.typed(c.get("enabled", True), f"{path}.enabled", bool, "true or false"),
             store_path=self.typed(c.get("store", defaults.store_path), f"{path}.store", str, "a file path or redis:// URL"),
+            store_max_bytes=max_bytes,
             policies_path=self.typed(c.get("policies", defaults.policies_path), f"{path}.policies", str, "a file path"),
             embed_window_ms=self.positive(c.get("embed_window_ms", defaults.embed_window_ms), f"{path}.embed_window_ms"),
             embed_max_batch=batch,
@@ -369,8 +405,66 @@ class _Reader:
                                "an environment variable name")
         return AdminConfig(token_env=token_env)
 
+    def models(self, value: Any, path: str) -> tuple[ModelConfig, ...]:
+        models = []
+        for i, item in enumerate(self.seq(value, path)):
+            where = f"{path}[{i}]"
+            m = self.mapping(item, where, {"name", "tier", "cost_per_1k_tokens", "serves", "params", "capacity",
+                                           "tokenizer"})
+            for required in ("name", "tier"):
+                if required not in m:
+                    raise self.fail(f"{where}.{required}", "required")
+            name = self.typed(m["name"], f"{where}.name", str, "a model name")
+            if name in (other.name for other in models):
+                raise self.fail(f"{where}.name", f"duplicate model name {name!r}")
+            tier = self.typed(m["tier"], f"{where}.tier", str, "a tier")
+            if tier not in TIERS:
+                raise self.fail(f"{where}.tier", f"must be one of {', '.join(TIERS)}, got {tier!r}")
+            cost = self.typed(m.get("cost_per_1k_tokens", 1.0), f"{where}.cost_per_1k_tokens", (int, float), "a number")
+            if cost < 0:
+                raise self.fail(f"{where}.cost_per_1k_tokens", f"must be >= 0, got {cost}")
+            capacity = self.typed(m.get("capacity", 8), f"{where}.capacity", int, "an integer")
+            if capacity < 1:
+                raise self.fail(f"{where}.capacity", f"must be >= 1, got {capacity}")
+            serves, tokenizer = m.get("serves"), m.get("tokenizer")
+            models.append(ModelConfig(
+                name=name, tier=tier, cost_per_1k_tokens=float(cost), capacity=capacity,
+                serves=None if serves is None else self.typed(serves, f"{where}.serves", str, "a model name"),
+                params=dict(self.mapping(m.get("params", {}), f"{where}.params", set(m.get("params") or {}))),
+                tokenizer=None if tokenizer is None else self.typed(tokenizer, f"{where}.tokenizer", str, "a file path"),
+            ))
+        return tuple(models)
+
+    def incontext(self, value: Any, path: str) -> InContextConfig:
+        c = self.mapping(value, path, {"enabled", "min_similarity", "duplicate_similarity", "min_utility",
+                                       "reask_window_s", "reask_similarity", "mark_examples", "router"})
+        d = InContextConfig()
+        unit = {}
+        for name in ("min_similarity", "duplicate_similarity", "reask_similarity"):
+            unit[name] = float(self.typed(c.get(name, getattr(d, name)), f"{path}.{name}", (int, float), "a number"))
+            if not 0 <= unit[name] <= 1:
+                raise self.fail(f"{path}.{name}", f"must be from 0 to 1, got {unit[name]}")
+        r = self.mapping(c.get("router", {}), f"{path}.router", {"cost_weight", "load_weight", "exploration"})
+        weights = {}
+        for name in ("cost_weight", "load_weight", "exploration"):
+            weights[name] = float(self.typed(r.get(name, getattr(d.router, name)), f"{path}.router.{name}",
+                                             (int, float), "a number"))
+            if weights[name] < 0:
+                raise self.fail(f"{path}.router.{name}", f"must be >= 0, got {weights[name]}")
+        return InContextConfig(
+            enabled=self.typed(c.get("enabled", d.enabled), f"{path}.enabled", bool, "true or false"),
+            min_utility=float(self.typed(c.get("min_utility", d.min_utility), f"{path}.min_utility", (int, float),
+                                         "a number")),
+            reask_window_s=self.positive(c.get("reask_window_s", d.reask_window_s), f"{path}.reask_window_s"),
+            mark_examples=self.typed(c.get("mark_examples", d.mark_examples), f"{path}.mark_examples", bool,
+                                     "true or false"),
+            router=RouterWeights(**weights),
+            **unit,
+        )
+
     def limits(self, value: Any, path: str) -> Limits:
-        lim = self.mapping(value, path, {"max_body_bytes", "max_messages", "max_header_bytes"})
+        lim = self.mapping(value, path, {"max_body_bytes", "max_messages", "max_message_chars", "max_header_bytes",
+                                         "max_header_count"})
         out = {}
         for key, number in lim.items():
             number = self.typed(number, f"{path}.{key}", int, "an integer")

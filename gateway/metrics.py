@@ -24,6 +24,7 @@ from starlette.responses import Response
 from gateway.admin.context import AdminContext
 from gateway.admin.snapshot import IDLE, OK, Snapshot, take_snapshot
 from gateway.cache.embedder import EmbedderStats
+from gateway.circuit_breaker import STATE_CODES
 from gateway.stats import RequestTrace
 
 LOOKUP_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -153,6 +154,14 @@ class _StateCollector:
             family = CounterMetricFamily(f"semgate_upstream_{key}", help_text, labels=["upstream"])
             for u in ups:
                 family.add_metric([u.name], getattr(u, key))
+            yield family
+        yield _gauge("semgate_upstream_circuit_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", ["upstream"],
+                     [([u.name], STATE_CODES[u.circuit["state"]]) for u in ups])
+        for key, help_text in (("opened", "Times the circuit breaker opened"),
+                               ("rejected", "Requests failed fast by the circuit breaker (open, or upstream Retry-After)")):
+            family = CounterMetricFamily(f"semgate_upstream_circuit_{key}", help_text, labels=["upstream"])
+            for u in ups:
+                family.add_metric([u.name], u.circuit[key])
             yield family
         pressured = [u for u in ups if u.pressure is not None]
         if pressured:

@@ -21,6 +21,7 @@ from gateway.config import Limits
 from gateway.errors import OpenAIError
 from gateway.replay import fresh_completion, sse_chunks
 from gateway.sse import encode
+from gateway.stale_if_error import stale_decision
 from gateway.stats import RequestTrace, TraceRecorder
 from gateway.stream_recorder import StreamRecorder
 from gateway.upstream import Upstream, UpstreamPool
@@ -39,6 +40,7 @@ class Proxy:
         self.limits = limits
         self.cache = cache
         self.recorders = recorders  # each finished request's trace goes to every one (stats, metrics)
+        self.incontext = None  # IC-Cache (gateway/incontext/service.py), bound once the cache has started
 
     async def chat_completions(self, request: Request) -> Response:
         return await self._handle(request, CHAT)
@@ -50,27 +52,39 @@ class Proxy:
         trace = RequestTrace()
         try:
             tenant = trace.tenant = self.resolver.resolve(request.headers.get("authorization"))
-            parsed = parse_request(await read_body(request, self.limits.max_body_bytes), kind, self.limits.max_messages)
-            upstream = await self.pool.resolve(parsed.model)
+            parsed = parse_request(await read_body(request, self.limits.max_body_bytes), kind, self.limits)
+            served = self.incontext.served_model(parsed.model) if self.incontext else parsed.model
+            upstream = await self.pool.resolve(served)
             trace.model, trace.upstream = parsed.model, upstream.name  # only served models: labels stay bounded
             started = time.perf_counter()
             decision = await self.cache.consult(tenant, parsed, upstream.name, request.headers) if self.cache else None
             trace.lookup_s = time.perf_counter() - started if decision is not None else None
+            if self.incontext and decision is not None:
+                await self.incontext.observe(tenant, parsed, decision)
         except OpenAIError as exc:
             return self._finish(trace, exc.response(_BYPASS))
         if decision is not None and decision.hit:
             trace.served_from(decision.lookup.entry.response, decision.lookup.entry.id)
             return self._finish(trace, _answer_from_cache(decision, parsed))
+        try:  # IC-Cache: the model to route to and the examples to give it (gateway/incontext/)
+            route = None
+            if self.incontext and decision is not None:
+                route = await self.incontext.plan(tenant, parsed, decision, request.headers)
+        except OpenAIError as exc:
+            return self._finish(trace, exc.response(decision.headers()))
+        if route is not None:
+            decision.route, upstream, trace.routed_model = route, route.upstream, route.model.name
+            trace.upstream = upstream.name
         headers = decision.headers() if decision is not None else _BYPASS
         try:
-            response = await self.pool.open(upstream, _PATHS[kind], parsed.body)
+            response = await self.pool.open(upstream, _PATHS[kind], route.body if route else parsed.body)
         except OpenAIError as exc:
-            return self._finish(trace, exc.response(headers))
+            return self._finish(trace, await self._upstream_failed(exc, headers, decision, tenant, parsed, trace))
         if parsed.stream:
             store = _StreamStore(self.cache, decision, tenant, parsed, upstream.name)
             return StreamingResponse(self._relay(upstream, response, store, trace), media_type="text/event-stream",
                                      headers={**headers, "cache-control": "no-cache"})
-        answer = await self._forward_whole(upstream, response, parsed, decision, tenant)
+        answer = await self._forward_whole(upstream, response, parsed, decision, tenant, trace)
         trace.upstream_s = _elapsed(response)
         return self._finish(trace, answer)
 
@@ -83,15 +97,25 @@ class Proxy:
         for recorder in self.recorders:
             recorder.record(trace)
 
+    async def _upstream_failed(self, error: OpenAIError, headers: dict[str, str], decision: CacheDecision | None,
+                               tenant: str, parsed: ParsedRequest, trace: RequestTrace) -> Response:
+        """The upstream's error, or an expired entry where the category allows stale-if-error."""
+        stale = await stale_decision(self.cache, decision, tenant, parsed, error)
+        if stale is None:
+            return error.response(headers)
+        trace.served_from(stale.lookup.entry.response, stale.lookup.entry.id)
+        return _answer_from_cache(stale, parsed)
+
     async def _forward_whole(self, upstream: Upstream, response: httpx.Response, parsed: ParsedRequest,
-                             decision: CacheDecision | None, tenant: str) -> Response:
+                             decision: CacheDecision | None, tenant: str, trace: RequestTrace) -> Response:
         try:
             body = await response.aread()
         except httpx.HTTPError as exc:
             await self.pool.close(upstream, response, ok=False)
             error = OpenAIError(502, f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
                                 code="upstream_interrupted")
-            return error.response(decision.headers(stored=False) if decision else _BYPASS)
+            headers = decision.headers(stored=False) if decision else _BYPASS
+            return await self._upstream_failed(error, headers, decision, tenant, parsed, trace)
         await self.pool.close(upstream, response, ok=True)
         headers = _BYPASS
         if decision is not None:
@@ -102,13 +126,14 @@ class Proxy:
         return Response(body, status_code=response.status_code, media_type="application/json", headers=headers)
 
     async def _relay(self, upstream: Upstream, response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
-        ok = stored = False
+        ok = stored = broke = False
         try:
             async for chunk in response.aiter_raw():
                 store.feed(chunk)
                 yield chunk
             ok = True
         except httpx.HTTPError as exc:
+            broke = True
             # Headers are gone already: tell the client in the stream, as OpenAI does.
             error = OpenAIError(502, f"Upstream {upstream.name} stream broke off ({type(exc).__name__}).",
                                 code="upstream_interrupted")
@@ -116,7 +141,7 @@ class Proxy:
         finally:
             # Runs on client disconnect too, inside a cancelled scope: shield the cleanup.
             with anyio.CancelScope(shield=True):
-                await self.pool.close(upstream, response, ok=ok)
+                await self.pool.close(upstream, response, ok=ok, upstream_fault=broke)
                 if ok:
                     stored = await store.commit()
             trace.upstream_s = _elapsed(response)

@@ -35,6 +35,7 @@ class RequestTrace:
     prompt_tokens_saved: int = 0
     completion_tokens_saved: int = 0
     entry_id: str | None = None  # the entry that answered a hit
+    routed_model: str | None = None  # the model IC-Cache routed a miss to (gateway/incontext/)
 
     def served_from(self, response: dict[str, Any], entry_id: str) -> None:
         """A hit saves the upstream the tokens the cached answer once cost."""

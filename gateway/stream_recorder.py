@@ -44,21 +44,21 @@ class StreamRecorder:
         if not self._meta:
             self._meta = {k: chunk[k] for k in ("id", "created", "model", "system_fingerprint") if k in chunk}
         if chunk.get("usage"):
-            self._usage = chunk["usage"]
+            self._usage = _typed(chunk["usage"], dict)
         for piece in chunk.get("choices") or ():
-            index = int(piece.get("index", 0))
+            index = _index(piece.get("index", 0))
             choice = self._choices.setdefault(index, {"text": [], "role": None, "tool_calls": {}, "finish_reason": None})
             if self.kind == CHAT:
                 delta = piece.get("delta") or {}
-                choice["role"] = choice["role"] or delta.get("role")
+                choice["role"] = choice["role"] or _typed(delta.get("role"), str)
                 if delta.get("content"):
-                    choice["text"].append(delta["content"])
+                    choice["text"].append(_typed(delta["content"], str))
                 for call in delta.get("tool_calls") or ():
                     _merge_tool_call(choice["tool_calls"], call)
             elif piece.get("text"):
-                choice["text"].append(piece["text"])
+                choice["text"].append(_typed(piece["text"], str))
             if piece.get("finish_reason"):
-                choice["finish_reason"] = piece["finish_reason"]
+                choice["finish_reason"] = _typed(piece["finish_reason"], str)
 
     @property
     def complete(self) -> bool:
@@ -87,12 +87,29 @@ class StreamRecorder:
 
 
 def _merge_tool_call(calls: dict[int, dict[str, Any]], delta: dict[str, Any]) -> None:
-    index = int(delta.get("index", 0))
+    index = _index(delta.get("index", 0))
     call = calls.setdefault(index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
     if delta.get("id"):
-        call["id"] = delta["id"]
+        call["id"] = _typed(delta["id"], str)
     function = delta.get("function") or {}
     if function.get("name"):
-        call["function"]["name"] += function["name"]
+        call["function"]["name"] += _typed(function["name"], str)
     if function.get("arguments"):
-        call["function"]["arguments"] += function["arguments"]
+        call["function"]["arguments"] += _typed(function["arguments"], str)
+
+
+# A chunk of the wrong shape makes the answer malformed (ValueError: never stored), rather than
+# failing later while the completion is rebuilt.
+_MAX_CHOICES = 128  # the most `n` a request may ask for (gateway/wire.py)
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if value is not None and not isinstance(value, kind):
+        raise ValueError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _index(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_CHOICES:
+        raise ValueError(f"choice index {value!r} is not an integer in 0..{_MAX_CHOICES - 1}")
+    return value

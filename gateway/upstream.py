@@ -6,6 +6,9 @@ request (prefix affinity, load, health) and gives the order in which the others 
 Retries happen only while nothing has reached the client yet: on a connection failure or
 a 502/503/504 answer before the response starts. Once bytes flow, a failure is reported
 to the client in the stream instead of being retried behind its back.
+
+Each upstream has a circuit breaker (gateway/circuit_breaker.py): every attempt's outcome
+is reported to it, and while it is open requests fail fast here without being sent.
 """
 
 import asyncio
@@ -17,8 +20,10 @@ from dataclasses import dataclass, field
 import httpx
 import orjson
 
+from gateway.circuit_breaker import CLOSED, CircuitBreaker
 from gateway.config import UpstreamConfig
 from gateway.errors import OpenAIError
+from gateway.log_safety import redact
 from gateway.upstream_routing import Backend, BackendSet
 
 log = logging.getLogger("semgate.upstream")
@@ -49,9 +54,11 @@ class Upstream:
     models: set[str]
     stats: UpstreamStats = field(default_factory=UpstreamStats)
     backends: BackendSet = field(init=False)
+    breaker: CircuitBreaker = field(init=False)
 
     def __post_init__(self) -> None:
         self.backends = BackendSet(self.config.urls, self.config.capacity, self.config.affinity_prefix_chars)
+        self.breaker = CircuitBreaker(self.config.circuit_breaker)
 
     @property
     def name(self) -> str:
@@ -134,8 +141,12 @@ class UpstreamPool:
         """Send the request and return the response with its body not yet read.
 
         Raises OpenAIError for a connection failure (502), a timeout (504), or an upstream
-        error status (passed through with its body), after the allowed retries.
+        error status (passed through with its body), after the allowed retries; fails fast
+        (503, or 429 after the upstream asked to back off) while its circuit breaker refuses.
         """
+        refusal = upstream.breaker.refusal()
+        if refusal is not None:
+            raise _refused(upstream, refusal.status, refusal.retry_after_header)
         cfg = upstream.config
         timeout = httpx.Timeout(cfg.timeouts.read_s, connect=cfg.timeouts.connect_s)
         content = orjson.dumps(body)
@@ -160,13 +171,14 @@ class UpstreamPool:
                 backend.in_flight -= 1
                 backend.failures += 1
                 upstream.stats.record(started, False, None)
+                upstream.breaker.failed()
                 # A read timeout means the upstream accepted the work: retrying would double it.
                 if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
                     raise OpenAIError(504, f"Upstream {upstream.name} timed out ({type(exc).__name__}).",
                                       code="upstream_timeout") from exc
                 if len(order) > 1:
                     backend.mark_down(type(exc).__name__)  # until a health check finds it again
-                if last:
+                if last or upstream.breaker.state != CLOSED:
                     raise OpenAIError(502, f"Upstream {upstream.name} is unreachable ({type(exc).__name__}).",
                                       code="upstream_unreachable") from exc
                 continue
@@ -177,12 +189,26 @@ class UpstreamPool:
                 return response
             backend.failures += 1
             await self._close(upstream, response, started, ok=False)
-            if response.status_code in _RETRY_STATUS and not last:
+            if response.status_code == 429:
+                upstream.breaker.throttle(response.headers.get("retry-after"))
+            elif response.status_code >= 500:
+                upstream.breaker.failed()
+            else:
+                upstream.breaker.succeeded()  # alive: a 4xx is about the request, not the upstream
+            if response.status_code in _RETRY_STATUS and not last and upstream.breaker.state == CLOSED:
                 continue
-            raise await _passthrough_error(response)
+            raise await _passthrough_error(response, upstream.config.api_key())
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
-    async def close(self, upstream: Upstream, response: httpx.Response, ok: bool) -> None:
+    async def close(self, upstream: Upstream, response: httpx.Response, ok: bool, upstream_fault: bool = True) -> None:
+        """`ok`: the answer was read whole. Not ok and not `upstream_fault`: the client went away,
+        which says nothing about the upstream's health."""
+        if ok:
+            upstream.breaker.succeeded()
+        elif upstream_fault:
+            upstream.breaker.failed()
+        else:
+            upstream.breaker.abandoned()
         await self._close(upstream, response, response.extensions.get("semgate_started", time.monotonic()), ok)
 
     async def _close(self, upstream: Upstream, response: httpx.Response, started: float, ok: bool) -> None:
@@ -197,6 +223,16 @@ class UpstreamPool:
         upstream.stats.record(started, ok, response.status_code)
 
 
+def _refused(upstream: Upstream, status: int, retry_after: str) -> OpenAIError:
+    if status == 429:
+        return OpenAIError(429, f"Upstream {upstream.name} asked to slow down; try again in {retry_after} s.",
+                           code="upstream_rate_limited", headers={"retry-after": retry_after})
+    breaker = upstream.breaker
+    return OpenAIError(503, f"Upstream {upstream.name} is unavailable: its circuit breaker opened after "
+                            f"{breaker.settings.failures} consecutive failures; try again in {retry_after} s.",
+                       code="upstream_circuit_open", headers={"retry-after": retry_after})
+
+
 async def _read_quietly(response: httpx.Response) -> None:
     try:
         await response.aread()
@@ -204,16 +240,19 @@ async def _read_quietly(response: httpx.Response) -> None:
         pass
 
 
-async def _passthrough_error(response: httpx.Response) -> OpenAIError:
-    """An upstream 4xx/5xx reaches the client with its status and its own message."""
+async def _passthrough_error(response: httpx.Response, api_key: str | None) -> OpenAIError:
+    """An upstream 4xx/5xx reaches the client with its status and its own message, less any
+    credential in it (an upstream that quotes back the key it was sent)."""
     status = response.status_code
+    secrets = [api_key] if api_key else []
     try:
         error = orjson.loads(response.content).get("error")
     except (orjson.JSONDecodeError, AttributeError, httpx.ResponseNotRead):
         error = None
     headers = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
     if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return OpenAIError(status, error["message"], param=error.get("param"), code=error.get("code"),
+        return OpenAIError(status, redact(error["message"], secrets), param=error.get("param"), code=error.get("code"),
                            type_=error.get("type"), headers=headers)
     text = response.content[:500].decode("utf-8", errors="replace") if response.is_stream_consumed else ""
-    return OpenAIError(status, f"Upstream returned HTTP {status}: {text}".rstrip(": "), code="upstream_error", headers=headers)
+    return OpenAIError(status, redact(f"Upstream returned HTTP {status}: {text}".rstrip(": "), secrets),
+                       code="upstream_error", headers=headers)

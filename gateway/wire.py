@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from gateway.config import Limits
 from gateway.errors import OpenAIError, invalid
 
 CHAT = "chat"
@@ -29,7 +30,7 @@ class ParsedRequest:
     semgate: dict[str, Any]  # the per-request extension: {"no_cache", "no_store", "ttl"}
 
 
-def parse_request(raw: bytes, kind: str, max_messages: int) -> ParsedRequest:
+def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -41,9 +42,9 @@ def parse_request(raw: bytes, kind: str, max_messages: int) -> ParsedRequest:
         raise invalid("you must provide a model parameter" if model is None else "'model' must be a non-empty string",
                       param="model", code="missing_required_parameter" if model is None else "invalid_type")
     if kind == CHAT:
-        _check_messages(body.get("messages"), max_messages)
+        _check_messages(body.get("messages"), limits)
     else:
-        _check_prompt(body.get("prompt"))
+        _check_prompt(body.get("prompt"), limits.max_message_chars)
     stream = body.get("stream", False)
     if stream is None:
         stream = False
@@ -74,19 +75,19 @@ def parse_request(raw: bytes, kind: str, max_messages: int) -> ParsedRequest:
     )
 
 
-def _check_messages(messages: Any, max_messages: int) -> None:
+def _check_messages(messages: Any, limits: Limits) -> None:
     if messages is None:
         raise invalid("Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter")
     if not isinstance(messages, list) or not messages:
         raise invalid("'messages' must be a non-empty array", param="messages", code="invalid_type")
-    if len(messages) > max_messages:
-        raise OpenAIError(413, f"'messages' has {len(messages)} items; the limit is {max_messages}", param="messages", code="too_many_messages")
+    if len(messages) > limits.max_messages:
+        raise OpenAIError(413, f"'messages' has {len(messages)} items; the limit is {limits.max_messages}", param="messages", code="too_many_messages")
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
             raise invalid(f"'{where}' must be an object", param=where, code="invalid_type")
         role = message.get("role")
-        if role not in _ROLES:
+        if not isinstance(role, str) or role not in _ROLES:  # a list or object is unhashable: test the type first
             raise invalid(f"'{where}.role' must be one of {sorted(_ROLES)}, got {role!r}", param=f"{where}.role", code="invalid_value")
         content = message.get("content")
         if content is None and role in ("assistant", "function") or content is None and message.get("tool_calls"):
@@ -95,16 +96,37 @@ def _check_messages(messages: Any, max_messages: int) -> None:
             raise invalid(f"'{where}.content' must be a string or an array of content parts", param=f"{where}.content", code="invalid_type")
         if isinstance(content, list) and not all(isinstance(p, dict) and isinstance(p.get("type"), str) for p in content):
             raise invalid(f"'{where}.content' parts must be objects with a 'type'", param=f"{where}.content", code="invalid_type")
+        if isinstance(content, list) and any(p["type"] == "text" and not isinstance(p.get("text"), str) for p in content):
+            raise invalid(f"'{where}.content' text parts need a string 'text'", param=f"{where}.content", code="invalid_type")
+        _check_length(_text_length(content), limits.max_message_chars, f"{where}.content")
 
 
-def _check_prompt(prompt: Any) -> None:
+def _check_prompt(prompt: Any, max_chars: int) -> None:
     if prompt is None:
         raise invalid("Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
     if isinstance(prompt, str):
+        _check_length(len(prompt), max_chars, "prompt")
         return
-    if isinstance(prompt, list) and prompt and (all(isinstance(p, str) for p in prompt) or all(isinstance(p, int) and not isinstance(p, bool) for p in prompt)):
+    if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
+        for i, p in enumerate(prompt):
+            _check_length(len(p), max_chars, f"prompt[{i}]")
+        return
+    if isinstance(prompt, list) and prompt and all(isinstance(p, int) and not isinstance(p, bool) for p in prompt):
         return
     raise invalid("'prompt' must be a string, an array of strings, or an array of token ids", param="prompt", code="invalid_type")
+
+
+def _text_length(content: str | list) -> int:
+    """Characters of text in a message: the string, or the text parts of a multi-part message."""
+    if isinstance(content, str):
+        return len(content)
+    return sum(len(p["text"]) for p in content if p["type"] == "text")
+
+
+def _check_length(chars: int, limit: int, where: str) -> None:
+    if chars > limit:
+        raise OpenAIError(413, f"'{where}' has {chars} characters; the limit is {limit}", param=where,
+                          code="message_too_long")
 
 
 def _pop_extension(body: dict) -> dict[str, Any]:

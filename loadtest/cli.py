@@ -41,6 +41,7 @@ def add_workload_arguments(parser: argparse.ArgumentParser, default_workload: st
     parser.add_argument("--no-stream", dest="stream", action="store_false", help="non-streaming requests")
     parser.add_argument("--seed", type=int, default=0, help="seeds the workload and the arrivals")
     parser.add_argument("--zipf", type=float, default=1.1, help="power-law exponent of repeated items")
+    parser.add_argument("--system-prompt", help="system message put first in chat requests that have none")
     parser.add_argument("--slo-ttft-ms", type=float, help="per-request TTFT objective (goodput)")
     parser.add_argument("--slo-tpot-ms", type=float, help="per-request time-per-output-token objective")
     parser.add_argument("--slo-e2e-ms", type=float, help="per-request end-to-end objective")
@@ -73,7 +74,8 @@ def slo_from_args(args: argparse.Namespace) -> SLO | None:
 
 def workload_options(args: argparse.Namespace, model: str) -> WorkloadOptions:
     return WorkloadOptions(model=model, seed=args.seed, max_tokens=args.max_tokens, stream=args.stream,
-                           slo=slo_from_args(args), path=args.workload_file, zipf_s=args.zipf)
+                           slo=slo_from_args(args), path=args.workload_file, zipf_s=args.zipf,
+                           system_prompt=args.system_prompt)
 
 
 def run_config(args: argparse.Namespace, target: str, label: str, rate: float | None = None,

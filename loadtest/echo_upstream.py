@@ -32,6 +32,8 @@ class EchoSettings:
     # Applied to the next `fault_count` requests (-1: until changed).
     fault: str = "none"
     fault_count: int = -1
+    # Sent as Retry-After with the 429 and 503 faults when > 0.
+    retry_after_s: float = 0.0
 
 
 @dataclass
@@ -58,6 +60,7 @@ class EchoUpstream:
     def __init__(self, settings: EchoSettings | None = None) -> None:
         self.settings = settings or EchoSettings()
         self.stats = EchoStats()
+        self.last_body: dict | None = None
         self._ids = itertools.count(1)
         self.app = Starlette(
             routes=[
@@ -102,9 +105,13 @@ class EchoUpstream:
         self.stats.requests += 1
         self.stats.by_path[request.url.path] = self.stats.by_path.get(request.url.path, 0) + 1
         body = orjson.loads(await request.body())
+        self.last_body = body  # what the gateway sent (tests look at injected examples)
         fault = self._take_fault()
         if fault in ("500", "429", "503"):
-            return _error(int(fault), f"injected upstream fault {fault}")
+            error = _error(int(fault), f"injected upstream fault {fault}")
+            if fault != "500" and self.settings.retry_after_s > 0:
+                error.headers["retry-after"] = f"{self.settings.retry_after_s:g}"
+            return error
         if fault == "drop":
             raise ConnectionResetError("injected connection drop")
         if body.get("model") not in self.settings.models:

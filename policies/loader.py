@@ -17,6 +17,7 @@ from policies.schema import CATEGORY_ONLY_FIELDS, CategoryPolicy, ClassifierSett
 from policies.validation import FieldReader, Overrides
 
 TOP_LEVEL = ("classifier", "load", "defaults", "categories")
+MAX_DEPTH = 64  # a policy needs about 4 levels
 _CATEGORY_ONLY = {name: f"'{name}' belongs to a category, not to defaults" for name in CATEGORY_ONLY_FIELDS}
 
 
@@ -32,19 +33,40 @@ def load_policy_file(path: str | os.PathLike[str]) -> PolicySet:
 
 def parse_policy_text(text: str, source: str = "<admin>") -> PolicySet:
     reader = FieldReader(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        raise PolicyError([PolicyIssue(source, line, column, "", f"invalid YAML: {error.problem or error}")])
+    root = _compose(text, source)
     if root is None:
         raise PolicyError([PolicyIssue(source, 1, 1, "", "the policy is empty; it needs at least a 'categories' list")])
     policy_set = _read_document(reader, root, source)
     if reader.issues or policy_set is None:
         raise PolicyError(sorted(reader.issues, key=lambda issue: (issue.line or 0, issue.column or 0)))
     return policy_set
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    """The YAML node tree, or PolicyError at the line of the problem: bad syntax, a character YAML
+    refuses, or nesting deeper than MAX_DEPTH (checked on the event stream first, because the
+    composer recurses once per level and would otherwise die of RecursionError)."""
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise PolicyError([PolicyIssue(source, mark.line + 1, mark.column + 1, "",
+                                                   f"nested deeper than {MAX_DEPTH} levels")])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise PolicyError([PolicyIssue(source, line, column, "", f"invalid YAML: {error.problem or error}")]) from None
+    except yaml.reader.ReaderError as error:  # a control character; text is str, so .character is its code point
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        raise PolicyError([PolicyIssue(source, line, column, "",
+                                       f"invalid YAML: character U+{error.character:04X} is not allowed")]) from None
 
 
 def _read_document(reader: FieldReader, root: yaml.Node, source: str) -> PolicySet | None:

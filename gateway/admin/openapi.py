@@ -10,6 +10,7 @@ _COMMON_ERRORS = {
     400: "Invalid input (the message names the field)",
     401: "No admin token, or a wrong one",
     403: "A tenant API key instead of the admin token, or the admin API is disabled (no token configured)",
+    431: "Request headers over the gateway's limits",
 }
 
 
@@ -48,7 +49,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.body is not None:
         out["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": op.answer}}}}
-    for status, description in sorted({**_COMMON_ERRORS, **op.errors}.items()):
+    errors = {**_COMMON_ERRORS, **({413: "The body is larger than the admin API's limit"} if op.body else {}), **op.errors}
+    for status, description in sorted(errors.items()):
         responses[str(status)] = {"description": description, **_ERROR_REF}
     out["responses"] = responses
     return out

@@ -46,7 +46,13 @@ UPSTREAMS = {"type": "object", "properties": {"data": {"type": "array", "items":
     "name": {"type": "string"}, "health": {"type": "string", "enum": ["idle", "ok", "degraded", "down"]},
     "in_flight": {"type": "integer"}, "recent": {"type": "object", "description": "window_s, count, p50_ms, "
                                                  "p99_ms, error_rate, throttle_rate over the last minute"},
-    "models": {"type": "array", "items": {"type": "string"}}}}}}}
+    "models": {"type": "array", "items": {"type": "string"}},
+    "circuit": {"type": "object", "description": "The circuit breaker: state (closed, open, half_open), "
+                "consecutive_failures, opened (times), rejected (requests failed fast), throttled (429s), "
+                "retry_in_s (until an open circuit lets a probe through)", "properties": {
+        "state": {"type": "string", "enum": ["closed", "open", "half_open"]},
+        **{k: {"type": "integer"} for k in ("consecutive_failures", "opened", "rejected", "throttled")},
+        "retry_in_s": {"type": "number"}}}}}}}}
 CONFIG = {"type": "object", "description": "The configuration in force; secrets are never shown, only the names "
           "of the environment variables that hold them and whether each is set."}
 

@@ -18,7 +18,8 @@ CATEGORY = _s({"type": "string", "minLength": 1, "maxLength": 200, "description"
 MODEL = _s({"type": "string", "minLength": 1, "maxLength": 200, "description": "Model the client asked for"})
 ENTRY_ID = _s({"type": "string", "minLength": 1, "maxLength": 64, "description": "Cache entry id"})
 LIMIT = _s({"type": "integer", "minimum": 1, "maximum": 500, "default": 50, "description": "Page size"})
-OFFSET = _s({"type": "integer", "minimum": 0, "default": 0,
+# Bounded: the store takes 64-bit integers, and no page lies past a billion entries.
+OFFSET = _s({"type": "integer", "minimum": 0, "maximum": 1_000_000_000, "default": 0,
              "description": "Entries to skip; pass the previous page's next_offset"})
 QUERY_TEXT = _s({"type": "string", "minLength": 1, "maxLength": 8000})
 SIMILARITY = _s({"type": "number", "minimum": -1, "maximum": 1})

@@ -15,6 +15,7 @@ import numpy as np
 
 from gateway.admin.config_view import without_credentials
 from gateway.admin.context import AdminContext
+from gateway.circuit_breaker import CircuitBreaker
 from gateway.upstream import Upstream
 from policies.adaptive import LoadAdaptivePolicy
 from policies.load import NORMAL
@@ -51,6 +52,7 @@ class UpstreamView:
     backends: list[dict[str, Any]]  # each server behind it: url, healthy, in_flight, capacity, last_error
     load_level: str | None  # from the adaptive policy's load tracker; None without a cache
     pressure: float | None
+    circuit: dict[str, Any]  # the circuit breaker: state, consecutive_failures, opened, rejected, throttled
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,13 @@ def upstream_view(upstream: Upstream, adaptive: LoadAdaptivePolicy | None) -> Up
                    "capacity": b.capacity, "last_error": b.last_error} for b in servers],
         load_level=(state.level if state is not None else NORMAL) if adaptive is not None else None,
         pressure=round(state.pressure, 4) if state is not None else (0.0 if adaptive is not None else None),
+        circuit=circuit_view(upstream.breaker),
     )
+
+
+def circuit_view(breaker: CircuitBreaker) -> dict[str, Any]:
+    return {"state": breaker.state, "consecutive_failures": breaker.consecutive_failures, "opened": breaker.opened,
+            "rejected": breaker.rejected, "throttled": breaker.throttled, "retry_in_s": round(breaker.retry_in_s, 3)}
 
 
 def rss_bytes() -> int:

@@ -16,6 +16,7 @@ class CachePolicy(Protocol):
     verify: bool  # run the duplicate verifier on candidates
     verifier_threshold: float  # minimum verifier probability for a semantic hit
     ttl_seconds: float
+    stale_if_error_s: float  # an expired entry may answer this long past its TTL while the upstream fails
     max_entries: int  # quota per (namespace, category)
     eviction: str  # "lru" | "lfu"
     scope: str  # "private" | "shared"

@@ -156,6 +156,16 @@ if redis.call("EXISTS", ekey) == 1 then redis.call("HSET", ekey, "utility", ARGV
 return 0
 """
 
+# ARGV: prefix, id, delta, low, high. Atomic read-add-clamp; a deleted entry stays deleted.
+ADD_UTILITY = """
+local ekey = ARGV[1] .. ":e:" .. ARGV[2]
+if redis.call("EXISTS", ekey) == 0 then return 0 end
+local value = (tonumber(redis.call("HGET", ekey, "utility")) or 0) + tonumber(ARGV[3])
+value = math.max(tonumber(ARGV[4]), math.min(tonumber(ARGV[5]), value))
+redis.call("HSET", ekey, "utility", string.format("%.17g", value))
+return 0
+"""
+
 
 def space_of(namespace: str, category: str) -> str:
     return hashlib.sha1(f"{namespace}\x00{category}".encode()).hexdigest()[:16]

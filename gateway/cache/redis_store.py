@@ -61,6 +61,7 @@ class RedisStore:
         self._find_exact = self._redis.register_script(layout.FIND_EXACT)
         self._record_hits = self._redis.register_script(layout.RECORD_HITS)
         self._set_utility = self._redis.register_script(layout.SET_UTILITY)
+        self._add_utility = self._redis.register_script(layout.ADD_UTILITY)
 
     @classmethod
     async def open(cls, url: str, **options) -> "RedisStore":
@@ -169,6 +170,13 @@ class RedisStore:
         self._require_writable()
         try:
             await self._set_utility(args=[self.prefix, entry_id, repr(utility)])
+        except UNREACHABLE as exc:
+            raise self._lost(exc) from exc
+
+    async def add_utility(self, entry_id: str, delta: float, low: float, high: float) -> None:
+        self._require_writable()
+        try:
+            await self._add_utility(args=[self.prefix, entry_id, repr(delta), repr(low), repr(high)])
         except UNREACHABLE as exc:
             raise self._lost(exc) from exc
 

@@ -2,12 +2,17 @@
 
 lookup: exact tier (hash of the normalised request) first, then the semantic tier (HNSW
 neighbours of the last user message with the same context fingerprint, filtered by TTL,
-the category's guards and the calibrated duplicate verifier). insert: only complete
+the category's guards and the calibrated duplicate verifier). The neighbours come from every
+category of the request's namespace: two wordings of one question are not always classified
+alike, and splitting them would make a sure miss. The query's category still decides: its
+thresholds, its guards, and its TTL (an entry of another category must be young enough for it). insert: only complete
 answers, committed to the document store before the index can return them.
 """
 
 import asyncio
 import contextlib
+import dataclasses
+import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -23,10 +28,11 @@ from gateway.cache.guards import rejection
 from gateway.cache.index import VectorIndex
 from gateway.cache.policy import CachePolicy
 from gateway.cache.rebuild import rebuild
-from gateway.cache.store import DocumentStore, HitUpdate
+from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.verifier import Verifier
 from gateway.cache.verifier_features import view
 
+log = logging.getLogger("semgate.cache")
 EXACT, SEMANTIC = "exact", "semantic"
 MISS, BYPASS, NOT_CACHEABLE = "miss", "bypass", "not_cacheable"
 BELOW_THRESHOLD, GUARD_REJECTED, VERIFIER_REJECTED = "below_threshold", "guard_rejected", "verifier_rejected"
@@ -58,6 +64,7 @@ class LookupResult:
     namespace: str
     best: Candidate | None  # the strongest candidate, hit or not (metrics, threshold sweeps)
     stale: bool = False  # served past its TTL (allow_stale)
+    candidates: tuple[Candidate, ...] = ()  # every live neighbour of a semantic lookup (threshold sweeps)
 
     @property
     def hit(self) -> bool:
@@ -104,7 +111,9 @@ class SemanticCache:
 
     async def lookup(self, tenant: str, policy: CachePolicy, request: dict[str, Any],
                      query_embedding: np.ndarray | None = None, controls: CacheControls | None = None,
-                     allow_stale: bool = False) -> LookupResult:
+                     allow_stale: bool = False, max_stale_s: float | None = None) -> LookupResult:
+        """`allow_stale`: expired entries may answer too (stale-if-error), those expired at most
+        `max_stale_s` ago when it is given."""
         namespace = namespace_for(tenant, policy.scope, policy.personal)
         if controls is not None and controls.no_cache:
             return LookupResult(BYPASS, None, None, None, namespace, None)
@@ -113,15 +122,16 @@ class SemanticCache:
         key = request_key(request)
         now = time.time()
         exact = await self.store.find_exact(namespace, policy.name, key.exact_key)
-        if exact is not None and _visible(exact, tenant, namespace) and (allow_stale or not exact.expired(now)):
+        fresh_enough = _freshness(now, allow_stale, max_stale_s)
+        if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact):
             self._record_hit(exact.id, now)
             return LookupResult(EXACT, exact, 1.0, None, namespace, Candidate(exact, 1.0, None, None),
                                 stale=exact.expired(now))
         if key.query_text is None:
             return LookupResult(MISS, None, None, None, namespace, None)
         vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text)
-        candidates = await self._candidates(tenant, namespace, policy, key, vector, now, allow_stale)
-        return self._decide(namespace, policy, candidates, now)
+        candidates = await self._candidates(tenant, namespace, policy, key, vector, now, fresh_enough)
+        return dataclasses.replace(self._decide(namespace, policy, candidates, now), candidates=tuple(candidates))
 
     async def insert(self, tenant: str, policy: CachePolicy, request: dict[str, Any], response: dict[str, Any],
                      model: str, ttl_override: float | None = None, *, controls: CacheControls | None = None,
@@ -197,15 +207,15 @@ class SemanticCache:
         await self.store.record_hits(updates)
 
     async def _candidates(self, tenant: str, namespace: str, policy: CachePolicy, key: RequestKey,
-                          vector: np.ndarray, now: float, allow_stale: bool) -> list[Candidate]:
-        neighbours = self.index.search(namespace, policy.name, vector, key.fingerprint, self.top_k)
+                          vector: np.ndarray, now: float, fresh_enough) -> list[Candidate]:
+        neighbours = self.index.search_namespace(namespace, vector, key.fingerprint, self.top_k)
         if not neighbours:
             return []
         entries = await self.store.get_many([n.entry_id for n in neighbours])
         live = [(entries[n.entry_id], n.similarity) for n in neighbours
                 if n.entry_id in entries and _visible(entries[n.entry_id], tenant, namespace)
                 and entries[n.entry_id].fingerprint == key.fingerprint
-                and (allow_stale or not entries[n.entry_id].expired(now))]
+                and fresh_enough(entries[n.entry_id]) and _young_enough(entries[n.entry_id], policy, now)]
         query = view(key.query_text or "")
         found, to_verify = [], []
         for entry, similarity in live:
@@ -261,13 +271,31 @@ class SemanticCache:
     async def _maintain(self) -> None:
         while True:
             await asyncio.sleep(self._maintenance_interval_s)
-            await self.flush_hits()
-            await self.purge_expired()
+            try:
+                await self.flush_hits()
+                await self.purge_expired()
+            except StoreUnavailable as exc:  # locked, full, read-only, unreachable: try again next round
+                log.warning("cache maintenance skipped: %s", exc)
+
+
+def _young_enough(entry: CacheEntry, policy: CachePolicy, now: float) -> bool:
+    """An entry stored under another category answers only while the query's category would still
+    keep it (a weather question is not answered from a week-old general-knowledge entry)."""
+    return entry.category == policy.name or now - entry.created_at < policy.ttl_seconds
 
 
 def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
     """Defence in depth: an entry answers only its own namespace, and a private one only its tenant."""
     return entry.namespace == namespace and (entry.namespace != tenant or entry.tenant == tenant)
+
+
+def _freshness(now: float, allow_stale: bool, max_stale_s: float | None):
+    """Which entries may answer: unexpired ones, or with allow_stale those expired at most max_stale_s ago."""
+    if not allow_stale:
+        return lambda entry: not entry.expired(now)
+    if max_stale_s is None:
+        return lambda entry: True
+    return lambda entry: now - entry.expires_at <= max_stale_s
 
 
 def storable(response: dict[str, Any], allow_tool_calls: bool) -> bool:

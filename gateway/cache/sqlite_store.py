@@ -5,9 +5,14 @@ is its own short transaction, committed before the caller makes the entry visibl
 else, so a crash never leaves an entry that the index knows and the store does not.
 One connection serves all calls; a lock keeps one coroutine's transaction from
 interleaving with another's statements (and reads from seeing uncommitted rows).
+
+A write the store cannot take (locked by another process past the busy timeout, full at
+`max_bytes` or on disk, read-only) raises StoreUnavailable naming the cause; the transaction
+is rolled back whole, so no partial entry remains.
 """
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,10 +24,19 @@ import orjson
 
 from gateway.cache.entry import CacheEntry
 from gateway.cache.migrations import migrate
-from gateway.cache.store import EntryPage, EntryQuery, HitUpdate
+from gateway.cache.store import EntryPage, EntryQuery, HitUpdate, StoreUnavailable
 
 _COLUMNS = ("id, tenant, namespace, category, model, fingerprint, exact_key, query_text, embedding, request, "
             "response, created_at, expires_at, hit_count, last_hit_at, utility, producer_model, example_ids")
+# SQLite result codes (extended ones start with these) and what they mean to an operator.
+_UNAVAILABLE = {
+    "SQLITE_BUSY": "locked by another writer",
+    "SQLITE_LOCKED": "locked by another writer",
+    "SQLITE_FULL": "full",
+    "SQLITE_READONLY": "read-only",
+    "SQLITE_IOERR": "failing to write to disk",
+    "SQLITE_CANTOPEN": "not writable",
+}
 _EVICTION_ORDER = {
     "lru": "COALESCE(last_hit_at, created_at) ASC",
     "lfu": "hit_count ASC, COALESCE(last_hit_at, created_at) ASC",
@@ -30,16 +44,18 @@ _EVICTION_ORDER = {
 
 
 class SqliteStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: str = ":memory:") -> None:
         self._db = db
+        self._path = path
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, synchronous: str = "NORMAL") -> "SqliteStore":
+    async def open(cls, path: str | Path, synchronous: str = "NORMAL", max_bytes: int | None = None) -> "SqliteStore":
         """Open (creating and migrating as needed) the database at `path` (":memory:" for tests).
 
         synchronous=NORMAL in WAL mode survives a crash of the gateway process; FULL also
-        survives a power cut, at the cost of an fsync per write.
+        survives a power cut, at the cost of an fsync per write. `max_bytes` caps the
+        database file: past it, writes fail as "full" (and the cache stops storing).
         """
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +64,10 @@ class SqliteStore:
         await db.execute(f"PRAGMA synchronous={synchronous}")
         await db.execute("PRAGMA busy_timeout=5000")
         await migrate(db)
-        return cls(db)
+        if max_bytes is not None:
+            page_size = (await db.execute_fetchall("PRAGMA page_size"))[0][0]
+            await db.execute(f"PRAGMA max_page_count={max(int(max_bytes) // page_size, 1)}")
+        return cls(db, str(path))
 
     async def close(self) -> None:
         await self._db.close()
@@ -80,7 +99,7 @@ class SqliteStore:
         return _entry(rows[0]) if rows else None
 
     async def delete(self, entry_ids: Sequence[str]) -> int:
-        async with self._lock:
+        async with self._transaction():
             return await self._delete(entry_ids)
 
     async def record_hits(self, updates: Sequence[HitUpdate]) -> None:
@@ -92,8 +111,13 @@ class SqliteStore:
                 [(u.hits, u.last_hit_at, u.entry_id) for u in updates])
 
     async def set_utility(self, entry_id: str, utility: float) -> None:
-        async with self._lock:
+        async with self._transaction():
             await self._db.execute("UPDATE entries SET utility=? WHERE id=?", (utility, entry_id))
+
+    async def add_utility(self, entry_id: str, delta: float, low: float, high: float) -> None:
+        async with self._lock:
+            await self._db.execute("UPDATE entries SET utility = MAX(?, MIN(?, utility + ?)) WHERE id=?",
+                                   (low, high, delta, entry_id))
 
     async def iter_all(self, batch_size: int = 2000) -> AsyncIterator[CacheEntry]:
         after = 0
@@ -153,13 +177,25 @@ class SqliteStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite already rolled back on some errors (SQLITE_FULL)
+                        await self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: sqlite3.OperationalError) -> Exception:
+        """StoreUnavailable for a store that cannot take writes now; other errors as they are."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        cause = next((why for code, why in _UNAVAILABLE.items() if name.startswith(code)), None)
+        if cause is None:
+            return exc
+        return StoreUnavailable(f"sqlite store {self._path} is {cause} ({exc})")
 
     async def _ids(self, sql: str, params: Sequence[Any]) -> list[str]:
         return [row[0] for row in await self._db.execute_fetchall(sql, params)]

@@ -57,6 +57,10 @@ class DocumentStore(Protocol):
 
     async def set_utility(self, entry_id: str, utility: float) -> None: ...
 
+    async def add_utility(self, entry_id: str, delta: float, low: float, high: float) -> None:
+        """Add `delta` to an entry's utility, clamped to [low, high], in one atomic step (feedback
+        from several requests or replicas must not lose updates); a missing entry is left alone."""
+
     def iter_all(self, batch_size: int = 2000) -> AsyncIterator[CacheEntry]:
         """Every entry with its embedding, in insertion order (to rebuild the index)."""
 

@@ -85,6 +85,9 @@ class WorkloadOptions:
     path: Path | None = None
     # Exponent of the power law over repeated items (0 = uniform); workloads with repetition use it.
     zipf_s: float = 1.1
+    # Prepended to every chat request that has no system message of its own (e.g. "answer briefly",
+    # so a small model finishes within max_tokens and its answers are complete, hence cacheable).
+    system_prompt: str | None = None
 
 
 class Workload(Protocol):

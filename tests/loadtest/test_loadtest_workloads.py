@@ -143,3 +143,12 @@ def test_jsonl_file_errors_name_the_line(tmp_path, line, problem):
     path.write_text('{"prompt": "fine"}\n' + line + "\n")
     with pytest.raises(ValueError, match=f"bad.jsonl:2: .*{problem}"):
         JsonlFileReplay(WorkloadOptions(model="m", path=path))
+
+
+def test_system_prompt_goes_first_in_chat_requests_without_one():
+    options = WorkloadOptions(model="m", seed=7, max_tokens=32, system_prompt="Answer in one sentence.")
+    plain = take(build_workload("clinc", OPTIONS), 5)
+    briefed = take(build_workload("clinc", options), 5)
+    for before, after in zip(plain, briefed):
+        assert after.messages == ({"role": "system", "content": "Answer in one sentence."}, *before.messages)
+        assert (after.question, after.group) == (before.question, before.group)

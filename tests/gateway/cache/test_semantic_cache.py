@@ -35,6 +35,18 @@ async def test_the_same_question_after_a_different_conversation_misses(cache, po
     assert not (await cache.lookup("t1", p, chat("And how about in Python?", system="Be brief.", history=java))).hit
 
 
+async def test_a_paraphrase_classified_into_another_category_still_hits_while_young_enough_for_its_own(cache, policy):
+    stored_as, asked_as = policy(name="general", ttl_seconds=86400), policy(name="time_sensitive", ttl_seconds=0.2)
+    await cache.insert("t1", stored_as, chat("How can I improve my English speaking skills?"), answer("Practice."), "m")
+    paraphrase = chat("How can I improve my spoken English skills?")
+    result = await cache.lookup("t1", asked_as, paraphrase)
+    assert result.reason == "semantic" and result.entry.category == "general"
+    await asyncio.sleep(0.3)  # older than the asking category keeps answers, though alive in its own
+    assert not (await cache.lookup("t1", asked_as, paraphrase)).hit
+    assert (await cache.lookup("t1", stored_as, paraphrase)).hit
+    assert not (await cache.lookup("t2", stored_as, paraphrase)).hit  # still never another tenant's
+
+
 async def test_a_question_with_another_number_is_rejected_by_the_guards(cache, policy):
     p = policy()
     await cache.insert("t1", p, chat("How do I lose 10 kg in a month?"), answer("..."), "m")

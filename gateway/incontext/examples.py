@@ -1,0 +1,77 @@
+"""Finding example candidates for a miss: past answers of a strong model, of the same tenant.
+
+Searched in the index of each category the policy allows (its own when it names none), in
+the namespace the tenant's entries of that category live in. A shared category pools entries
+of several tenants in one namespace, so every candidate is also checked to be the tenant's
+own: an example is never another tenant's question or answer.
+"""
+
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gateway.cache.entry import CacheEntry, namespace_for
+from gateway.cache.semantic_cache import SemanticCache
+from policies.schema import CategoryPolicy, PolicySet
+
+# Neighbours fetched per source category for each example wanted: room for the filters below.
+OVERFETCH = 4
+
+
+@dataclass(frozen=True)
+class Example:
+    entry_id: str
+    question: str
+    answer: str
+    similarity: float  # cosine between its question and the new one
+    utility: float
+    embedding: np.ndarray
+
+
+async def find_candidates(cache: SemanticCache, policies: PolicySet, policy: CategoryPolicy, tenant: str,
+                          embedding: np.ndarray, strong_models: Collection[str], min_similarity: float,
+                          min_utility: float) -> list[Example]:
+    """Up to OVERFETCH * k usable candidates, most similar first."""
+    settings = policy.incontext
+    wanted = OVERFETCH * settings.k
+    neighbours: dict[str, float] = {}
+    for source_name in settings.categories or (policy.name,):
+        source = policies.get(source_name)
+        namespace = namespace_for(tenant, source.scope, source.personal)
+        try:
+            found_here = cache.index.search(namespace, source.name, embedding, None, wanted)
+        except RuntimeError:  # hnswlib: fewer live neighbours than asked for after deletions
+            found_here = []
+        for n in found_here:
+            if n.similarity >= min_similarity:
+                neighbours[n.entry_id] = max(n.similarity, neighbours.get(n.entry_id, -1.0))
+    entries = await cache.store.get_many(list(neighbours))
+    now = time.time()
+    found = []
+    for entry_id, similarity in neighbours.items():
+        entry = entries.get(entry_id)
+        if entry is None or not usable(entry, tenant, strong_models, min_utility, now):
+            continue
+        found.append(Example(entry.id, entry.query_text, answer_text(entry.response), similarity, entry.utility,
+                             entry.embedding))
+    found.sort(key=lambda e: -e.similarity)
+    return found[:wanted]
+
+
+def usable(entry: CacheEntry, tenant: str, strong_models: Collection[str], min_utility: float,
+           now: float | None = None) -> bool:
+    return (entry.tenant == tenant and entry.producer_model in strong_models and not entry.expired(now)
+            and entry.utility >= min_utility and entry.embedding is not None and bool(entry.query_text)
+            and bool(answer_text(entry.response)))
+
+
+def answer_text(response: dict[str, Any]) -> str:
+    """The text of a stored answer's first choice (chat or completion); "" when it has none."""
+    choices = response.get("choices") or [{}]
+    choice = choices[0] if isinstance(choices[0], dict) else {}
+    message = choice.get("message")
+    text = message.get("content") if isinstance(message, dict) else choice.get("text")
+    return text.strip() if isinstance(text, str) else ""

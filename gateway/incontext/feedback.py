@@ -1,0 +1,74 @@
+"""What feedback needs to remember: recent answers (by response id) and recent questions.
+
+A response id is the `id` of a completion the gateway relayed (chatcmpl-...) or the cache entry
+id in `x-semgate-entry`. Both are looked up per tenant, so one tenant's id never finds
+another's answer. An answer is remembered with the model that produced it, the evidence level
+the router saw, its cache entry (when stored) and the examples it was given.
+
+Implicit feedback: the same tenant asking a near-identical question within the re-ask window
+reads as "that answer did not help", once per answer. Near-identical means close embeddings and
+the same facts (the cache's guards: numbers, dates, negation, entities), so "ticket code for
+order 1050?" after "... order 1642?" is a new question, not a re-ask.
+"""
+
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from gateway.cache.guards import Facts, extract_facts, rejection
+from policies.schema import GuardPolicy
+
+RECENT_ANSWERS = 20_000
+RECENT_QUESTIONS_PER_TENANT = 64
+
+
+@dataclass
+class Answer:
+    tenant: str
+    category: str
+    entry_id: str | None  # its cache entry (stored misses) or the entry that served it (hits)
+    example_ids: tuple[str, ...] = ()
+    model: str | None = None  # the routed model (None: not routed, e.g. a cache hit)
+    tier: str | None = None
+    level: str | None = None  # the evidence level the router scored it under
+    reasked: bool = False
+
+
+class FeedbackBook:
+    def __init__(self, reask_window_s: float, reask_similarity: float) -> None:
+        self.reask_window_s = reask_window_s
+        self.reask_similarity = reask_similarity
+        self._answers: OrderedDict[tuple[str, str], Answer] = OrderedDict()
+        self._questions: dict[str, deque[tuple[float, np.ndarray, Facts, Answer]]] = {}
+
+    def remember(self, response_ids: list[str], answer: Answer, question: np.ndarray | None, text: str | None,
+                 now: float | None = None) -> None:
+        for response_id in response_ids:
+            self._answers[(answer.tenant, response_id)] = answer
+            self._answers.move_to_end((answer.tenant, response_id))
+        while len(self._answers) > RECENT_ANSWERS:
+            self._answers.popitem(last=False)
+        if question is not None and text:
+            recent = self._questions.setdefault(answer.tenant, deque(maxlen=RECENT_QUESTIONS_PER_TENANT))
+            recent.append((time.monotonic() if now is None else now, question, extract_facts(text), answer))
+
+    def find(self, tenant: str, response_id: str) -> Answer | None:
+        return self._answers.get((tenant, response_id))
+
+    def reasked(self, tenant: str, question: np.ndarray, text: str, now: float | None = None) -> Answer | None:
+        """The tenant's recent answer this question repeats, if any (each answer is returned once)."""
+        now = time.monotonic() if now is None else now
+        facts = extract_facts(text)
+        for asked_at, earlier, earlier_facts, answer in reversed(self._questions.get(tenant, ())):
+            if now - asked_at > self.reask_window_s:
+                break
+            if not answer.reasked and float(np.dot(earlier, question)) >= self.reask_similarity \
+                    and rejection(facts, earlier_facts, _ALL_GUARDS) is None:
+                answer.reasked = True
+                return answer
+        return None
+
+
+_ALL_GUARDS = GuardPolicy()

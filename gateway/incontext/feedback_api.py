@@ -1,0 +1,56 @@
+"""POST /v1/feedback {"response_id": "...", "score": -1..1}: a client's verdict on an answer.
+
+The response id is the `id` of a completion the gateway returned, or the `x-semgate-entry`
+header of a cache hit. The score moves the utility of the answer's cache entry and of the
+examples that produced it, and teaches the router (gateway/incontext/service.py). A response
+id the tenant does not own is 404, exactly like one that does not exist.
+"""
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.auth import TenantResolver
+from gateway.errors import OpenAIError, invalid
+from gateway.incontext.service import InContextService
+
+MAX_BODY_BYTES = 16 << 10
+
+
+def feedback_endpoint(resolver: TenantResolver, service_of):
+    """`service_of()`: the running InContextService, or None while IC-Cache is off."""
+
+    async def feedback(request: Request) -> Response:
+        try:
+            tenant = resolver.resolve(request.headers.get("authorization"))
+            service: InContextService | None = service_of()
+            if service is None:
+                raise OpenAIError(404, "Feedback needs IC-Cache: `models:` in gateway.yaml and the cache on.",
+                                  code="feedback_disabled")
+            response_id, score = _parse(await request.body())
+            if not await service.feedback(tenant, response_id, score):
+                raise OpenAIError(404, f"No response with id {response_id[:80]!r}.", param="response_id",
+                                  code="response_not_found")
+        except OpenAIError as exc:
+            return exc.response()
+        return Response(orjson.dumps({"object": "feedback", "response_id": response_id, "score": score}),
+                        media_type="application/json")
+
+    return feedback
+
+
+def _parse(raw: bytes) -> tuple[str, float]:
+    if len(raw) > MAX_BODY_BYTES:
+        raise OpenAIError(413, f"Feedback body is larger than {MAX_BODY_BYTES} bytes.", code="request_too_large")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise invalid(f"We could not parse the JSON body of your request: {exc}", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object.", code="invalid_json")
+    response_id, score = body.get("response_id"), body.get("score")
+    if not isinstance(response_id, str) or not response_id:
+        raise invalid("'response_id' must be a non-empty string", param="response_id", code="invalid_type")
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not -1 <= score <= 1:
+        raise invalid("'score' must be a number from -1 (bad) to 1 (good)", param="score", code="invalid_value")
+    return response_id, float(score)

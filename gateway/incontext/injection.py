@@ -1,0 +1,45 @@
+"""Putting the chosen examples into the request that goes upstream.
+
+Chat: each example becomes a user turn (its question) and an assistant turn (the strong
+model's answer), placed after the request's leading system messages and before everything
+else, so the prompt reads [system] [examples] [conversation]. Completions: the examples are
+written before the prompt as "Q: ...\\nA: ...\\n\\n" blocks.
+
+The body also carries `semgate_examples` (when marking is on), an extension field that says
+where the examples are: {"ids": [...], "messages": [start, end]} for chat (end exclusive) or
+{"ids": [...], "prompt_chars": [start, end]} for completions. Servers that do not know it
+ignore it; a KV-aware backend can use it to treat the examples as a shareable segment.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.incontext.examples import Example
+
+MARK_FIELD = "semgate_examples"
+
+
+def inject(body: dict[str, Any], examples: Sequence[Example], mark: bool) -> dict[str, Any]:
+    """A copy of `body` with the examples in front of the question."""
+    if not examples:
+        return body
+    ids = [e.entry_id for e in examples]
+    out = dict(body)
+    if isinstance(body.get("messages"), list):
+        messages = body["messages"]
+        start = 0
+        while start < len(messages) and isinstance(messages[start], dict) and \
+                messages[start].get("role") in ("system", "developer"):
+            start += 1
+        turns = [t for e in examples for t in ({"role": "user", "content": e.question},
+                                                {"role": "assistant", "content": e.answer})]
+        out["messages"] = [*messages[:start], *turns, *messages[start:]]
+        span = {"ids": ids, "messages": [start, start + len(turns)]}
+    else:
+        block = "".join(f"Q: {e.question}\nA: {e.answer}\n\n" for e in examples)
+        prompt = body.get("prompt")
+        out["prompt"] = block + (prompt[0] if isinstance(prompt, list) else prompt)  # one text prompt: see fingerprint
+        span = {"ids": ids, "prompt_chars": [0, len(block)]}
+    if mark:
+        out[MARK_FIELD] = span
+    return out

@@ -1,0 +1,194 @@
+"""IC-Cache in the request flow: what the proxy calls on a miss, after an answer, and on feedback.
+
+plan(): pick the model (router) and, for a small one, the examples (retrieval, selection,
+injection); the returned Route says where the request goes and with which body. Route.settle():
+the answer is known (and stored or not): remember it for feedback. observe(): every request
+with an embedding; a re-ask is negative feedback on the answer it repeats. feedback(): explicit
+scores from POST /v1/feedback.
+
+Only requests for a model listed under `models:` in gateway.yaml are routed (or pinned with
+`x-semgate-model`); any other model passes through untouched.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gateway.cache.fingerprint import query_text
+from gateway.cache.store import StoreUnavailable
+from gateway.caching import CacheDecision, CacheLayer
+from gateway.config import GatewayConfig
+from gateway.errors import OpenAIError, invalid
+from gateway.incontext import utility
+from gateway.incontext.bandit import NONE, evidence
+from gateway.incontext.examples import Example, find_candidates
+from gateway.incontext.feedback import Answer, FeedbackBook
+from gateway.incontext.injection import inject
+from gateway.incontext.router import Router
+from gateway.incontext.selection import score, select
+from gateway.incontext.settings import SMALL, STRONG, ModelConfig
+from gateway.incontext.tokens import counter_for
+from gateway.stats import RequestTrace
+from gateway.upstream import Upstream, UpstreamPool
+from gateway.wire import ParsedRequest
+
+log = logging.getLogger("semgate.incontext")
+PIN_HEADER = "x-semgate-model"
+
+
+@dataclass
+class Route:
+    model: ModelConfig
+    upstream: Upstream
+    body: dict[str, Any]
+    examples: list[Example]
+    level: str
+    tenant: str
+    category: str
+    embedding: np.ndarray | None
+    question: str | None
+    service: "InContextService" = field(repr=False)
+
+    @property
+    def example_ids(self) -> tuple[str, ...]:
+        return tuple(e.entry_id for e in self.examples)
+
+    def headers(self) -> dict[str, str]:
+        headers = {"x-semgate-model": self.model.name}
+        if self.examples:
+            headers["x-semgate-examples"] = ",".join(self.example_ids)
+        return headers
+
+    def settle(self, completion: dict[str, Any] | None, entry_id: str | None) -> None:
+        """The answer is complete (`completion`, None when it failed) and stored as `entry_id` (or not)."""
+        if completion is None:
+            return
+        answer = Answer(self.tenant, self.category, entry_id, self.example_ids, self.model.name, self.model.tier,
+                        self.level)
+        ids = [i for i in (completion.get("id"), entry_id) if isinstance(i, str) and i]
+        self.service.book.remember(ids, answer, self.embedding, self.question)
+
+
+class InContextService:
+    def __init__(self, config: GatewayConfig, pool: UpstreamPool) -> None:
+        self.models = {m.name: m for m in config.models}
+        self.settings = config.incontext
+        self.pool = pool
+        self.layer: CacheLayer | None = None
+        self.book = FeedbackBook(self.settings.reask_window_s, self.settings.reask_similarity)
+        self.router = Router(config.models, self.settings.router, self._upstream_load)
+        self.strong = {m.name for m in config.models if m.tier == STRONG}
+
+    def bind(self, layer: CacheLayer) -> "InContextService":
+        self.layer = layer
+        return self
+
+    def served_model(self, requested: str) -> str:
+        """The upstream model name behind a requested model (an entry under `models:` may alias one)."""
+        model = self.models.get(requested)
+        return model.upstream_model if model is not None else requested
+
+    # -- the request flow ------------------------------------------------------------------------
+
+    async def observe(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision) -> None:
+        """Every consulted request: a re-ask is negative feedback; a hit is remembered for re-asks."""
+        text = query_text(parsed.body)
+        if decision.embedding is None or not text:
+            return
+        repeated = self.book.reasked(tenant, decision.embedding, text)
+        if repeated is not None:
+            try:
+                await self._apply(repeated, utility.REASK_SCORE)
+            except Exception:  # noqa: BLE001 - a lost implicit signal must never fail the request
+                log.exception("applying re-ask feedback failed")
+        if decision.hit:  # remembered for re-asks only: feedback on its entry id reads the store
+            entry = decision.lookup.entry
+            self.book.remember([], Answer(tenant, entry.category, entry.id, entry.example_ids), decision.embedding,
+                               text)
+
+    async def plan(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision,
+                   headers: Mapping[str, str]) -> Route | None:
+        pinned = headers.get(PIN_HEADER)
+        if pinned is not None and pinned not in self.models:
+            raise invalid(f"{PIN_HEADER} names an unknown model {pinned[:60]!r}; routable: {', '.join(self.models)}",
+                          param=PIN_HEADER, code="model_not_found")
+        if pinned is None and parsed.model not in self.models:
+            return None
+        policy = decision.policy
+        candidates = [self.models[pinned]] if pinned else self._candidates(policy.routing.models)
+        examples: list[Example] = []
+        small = [m for m in candidates if m.tier == SMALL]
+        if small and self.settings.enabled and policy.incontext.enabled and decision.embedding is not None:
+            examples = await self._examples(tenant, decision, small[0])
+        best = max((score(e) for e in examples), default=None)
+        level_of = lambda m: evidence(best) if m.tier == SMALL else NONE  # noqa: E731
+        chosen = self.router.choose(policy.name, candidates, level_of).model
+        used = examples if chosen.tier == SMALL else []
+        body = inject(parsed.body, used, self.settings.mark_examples)
+        body = {**body, **chosen.params, "model": chosen.upstream_model}
+        upstream = await self.pool.resolve(chosen.upstream_model)
+        self.router.started(chosen.name)
+        return Route(chosen, upstream, body, used, level_of(chosen), tenant, policy.name, decision.embedding,
+                     query_text(parsed.body), self)
+
+    def record(self, trace: RequestTrace) -> None:
+        """A finished request (TraceRecorder): its routed model has one request less in flight."""
+        if trace.routed_model is not None:
+            self.router.finished(trace.routed_model)
+
+    # -- feedback ---------------------------------------------------------------------------------
+
+    async def feedback(self, tenant: str, response_id: str, score_: float) -> bool:
+        """Apply a score in [-1, 1] to a response of this tenant; False when no such response is known."""
+        answer = self.book.find(tenant, response_id)
+        if answer is None:
+            entry = await self.layer.cache.store.get(response_id)
+            if entry is None or entry.tenant != tenant:
+                return False
+            answer = Answer(tenant, entry.category, entry.id, entry.example_ids)
+        await self._apply(answer, score_)
+        return True
+
+    async def _apply(self, answer: Answer, score_: float) -> None:
+        if answer.model is not None:
+            self.router.bandit.reward(answer.category, answer.model, answer.tier, answer.level, (score_ + 1) / 2)
+        changes = []
+        if answer.entry_id is not None:
+            changes.append((answer.entry_id, utility.FEEDBACK_STEP * score_))
+        for example_id in answer.example_ids:  # the examples share the credit (or the blame)
+            changes.append((example_id, utility.FEEDBACK_STEP * score_ / len(answer.example_ids)))
+        store = self.layer.cache.store
+        try:
+            for entry_id, delta in changes:
+                await store.add_utility(entry_id, delta, utility.LOW, utility.HIGH)
+        except StoreUnavailable as exc:
+            log.warning("feedback not applied to the store: %s", exc)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _candidates(self, allowed: tuple[str, ...]) -> list[ModelConfig]:
+        listed = [self.models[name] for name in allowed if name in self.models]
+        return listed or list(self.models.values())
+
+    async def _examples(self, tenant: str, decision: CacheDecision, small: ModelConfig) -> list[Example]:
+        policy = decision.policy
+        try:
+            found = await find_candidates(self.layer.cache, self.layer.policies.current.policies, policy, tenant,
+                                          decision.embedding, self.strong, self.settings.min_similarity,
+                                          self.settings.min_utility)
+        except Exception:  # noqa: BLE001 - no examples is a worse answer, never a failed request
+            log.exception("finding in-context examples failed; answering without")
+            return []
+        return select(found, policy.incontext.k, policy.incontext.token_budget, counter_for(small.tokenizer),
+                      self.settings.duplicate_similarity)
+
+    def _upstream_load(self, model: ModelConfig) -> float:
+        try:
+            upstream = self.pool.for_model(model.upstream_model)
+        except OpenAIError:  # not served (yet): no load known
+            return 0.0
+        state = self.layer.adaptive.load_states().get(upstream.name) if self.layer is not None else None
+        return max(upstream.stats.in_flight / upstream.capacity, state.index if state is not None else 0.0)

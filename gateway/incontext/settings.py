@@ -1,0 +1,57 @@
+"""What gateway.yaml says about IC-Cache: the routable models and the in-context settings.
+
+Read and validated by gateway/config.py (`models:` and `incontext:`); kept here so the
+in-context package owns its own knobs.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STRONG, SMALL = "strong", "small"
+TIERS = (STRONG, SMALL)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A model the router may send a request to."""
+
+    name: str  # what clients ask for and what `x-semgate-model` pins
+    tier: str  # "strong": its answers become examples; "small": it gets examples
+    # Relative price per 1000 tokens (prompt + completion); only ratios between models matter.
+    cost_per_1k_tokens: float = 1.0
+    # The model name sent upstream (default: `name`); two entries may serve one upstream model
+    # with different generation settings.
+    serves: str | None = None
+    # Generation settings forced on every request routed to it (e.g. {temperature: 0}).
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Requests in flight at which its load reads as saturated (with its upstream's own load).
+    capacity: int = 8
+    # A Hugging Face tokenizer.json for exact token counts; without it a conservative estimate.
+    tokenizer: str | None = None
+
+    @property
+    def upstream_model(self) -> str:
+        return self.serves or self.name
+
+
+@dataclass(frozen=True)
+class RouterWeights:
+    """score(model) = expected quality - cost_weight * relative cost - load_weight * load."""
+
+    cost_weight: float = 0.2
+    load_weight: float = 0.5
+    exploration: float = 0.05  # UCB bonus scale: how much an untried (model, context) is worth trying
+
+
+@dataclass(frozen=True)
+class InContextConfig:
+    enabled: bool = True
+    min_similarity: float = 0.5  # candidates less similar to the question are not examples
+    duplicate_similarity: float = 0.95  # an example this close to an already chosen one adds nothing
+    min_utility: float = -1.0  # examples whose utility fell below this are not used (replay prunes to it)
+    reask_window_s: float = 30.0  # a near-identical question from the same tenant this soon: negative feedback
+    reask_similarity: float = 0.92
+    # Example boundaries go upstream in the body field `semgate_examples` (servers that do not know
+    # it ignore it: vLLM, SGLang, llama.cpp, the bundled backend). Turn off for strict APIs.
+    mark_examples: bool = True
+    router: RouterWeights = RouterWeights()
