@@ -30,13 +30,19 @@ class ParsedRequest:
     semgate: dict[str, Any]  # the per-request extension: {"no_cache", "no_store", "ttl"}
 
 
-def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body that must be one JSON object, or the OpenAI-shaped 400 saying why not."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise invalid(f"We could not parse the JSON body of your request: {exc}", code="invalid_json") from exc
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.", code="invalid_json")
+    return body
+
+
+def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
+    body = json_object(raw)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise invalid("you must provide a model parameter" if model is None else "'model' must be a non-empty string",

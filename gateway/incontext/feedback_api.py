@@ -13,6 +13,8 @@ from starlette.responses import Response
 from gateway.auth import TenantResolver
 from gateway.errors import OpenAIError, invalid
 from gateway.incontext.service import InContextService
+from gateway.proxy import read_body
+from gateway.wire import json_object
 
 MAX_BODY_BYTES = 16 << 10
 
@@ -27,7 +29,7 @@ def feedback_endpoint(resolver: TenantResolver, service_of):
             if service is None:
                 raise OpenAIError(404, "Feedback needs IC-Cache: `models:` in gateway.yaml and the cache on.",
                                   code="feedback_disabled")
-            response_id, score = _parse(await request.body())
+            response_id, score = _parse(await read_body(request, MAX_BODY_BYTES))
             if not await service.feedback(tenant, response_id, score):
                 raise OpenAIError(404, f"No response with id {response_id[:80]!r}.", param="response_id",
                                   code="response_not_found")
@@ -40,14 +42,7 @@ def feedback_endpoint(resolver: TenantResolver, service_of):
 
 
 def _parse(raw: bytes) -> tuple[str, float]:
-    if len(raw) > MAX_BODY_BYTES:
-        raise OpenAIError(413, f"Feedback body is larger than {MAX_BODY_BYTES} bytes.", code="request_too_large")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise invalid(f"We could not parse the JSON body of your request: {exc}", code="invalid_json") from exc
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object.", code="invalid_json")
+    body = json_object(raw)
     response_id, score = body.get("response_id"), body.get("score")
     if not isinstance(response_id, str) or not response_id:
         raise invalid("'response_id' must be a non-empty string", param="response_id", code="invalid_type")
