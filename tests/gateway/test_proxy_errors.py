@@ -1,7 +1,6 @@
 """Bad input and upstream failures reach the client as OpenAI-shaped errors."""
 
 import asyncio
-import time
 
 import httpx
 import openai
@@ -86,11 +85,9 @@ def test_upstream_down_is_502(serve):
 
 def test_upstream_stall_is_504(gateway, echo):
     control(echo, fault="stall")
-    started = time.monotonic()
     response = httpx.post(f"{gateway}/v1/chat/completions", json=CHAT, timeout=30)
     assert_openai_error(response, 504, code="upstream_timeout")
     assert echo.stats.requests == 1  # a read timeout is not retried: the upstream has the work
-    assert time.monotonic() - started < 15
 
 
 @pytest.mark.parametrize("status", [500, 429])
