@@ -41,7 +41,8 @@ class FeedbackBook:
         self.reask_window_s = reask_window_s
         self.reask_similarity = reask_similarity
         self._answers: OrderedDict[tuple[str, str], Answer] = OrderedDict()
-        self._questions: dict[str, deque[tuple[float, np.ndarray, Facts, Answer]]] = {}
+        # (asked at, embedding, text, answer); the text's facts are extracted only for a similar pair
+        self._questions: dict[str, deque[tuple[float, np.ndarray, str, Answer]]] = {}
 
     def remember(self, response_ids: list[str], answer: Answer, question: np.ndarray | None, text: str | None,
                  now: float | None = None) -> None:
@@ -52,7 +53,7 @@ class FeedbackBook:
             self._answers.popitem(last=False)
         if question is not None and text:
             recent = self._questions.setdefault(answer.tenant, deque(maxlen=RECENT_QUESTIONS_PER_TENANT))
-            recent.append((time.monotonic() if now is None else now, question, extract_facts(text), answer))
+            recent.append((time.monotonic() if now is None else now, question, text, answer))
 
     def find(self, tenant: str, response_id: str) -> Answer | None:
         return self._answers.get((tenant, response_id))
@@ -60,12 +61,14 @@ class FeedbackBook:
     def reasked(self, tenant: str, question: np.ndarray, text: str, now: float | None = None) -> Answer | None:
         """The tenant's recent answer this question repeats, if any (each answer is returned once)."""
         now = time.monotonic() if now is None else now
-        facts = extract_facts(text)
-        for asked_at, earlier, earlier_facts, answer in reversed(self._questions.get(tenant, ())):
+        facts: Facts | None = None  # the regex work is done only once a similar question turns up
+        for asked_at, earlier, earlier_text, answer in reversed(self._questions.get(tenant, ())):
             if now - asked_at > self.reask_window_s:
                 break
-            if not answer.reasked and float(np.dot(earlier, question)) >= self.reask_similarity \
-                    and rejection(facts, earlier_facts, _ALL_GUARDS) is None:
+            if answer.reasked or float(np.dot(earlier, question)) < self.reask_similarity:
+                continue
+            facts = facts or extract_facts(text)
+            if rejection(facts, extract_facts(earlier_text), _ALL_GUARDS) is None:
                 answer.reasked = True
                 return answer
         return None
