@@ -23,6 +23,7 @@ from gateway.config import GatewayConfig, check_exposure
 from gateway.errors import OpenAIError
 from gateway.incontext.feedback_api import feedback_endpoint
 from gateway.incontext.service import InContextService
+from gateway.log_safety import redact
 from gateway.metrics import Metrics, metrics_endpoint
 from gateway.openai_schema import openapi_endpoint
 from gateway.proxy import Proxy
@@ -49,6 +50,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     incontext = InContextService(config, pool) if cache is not None and config.models else None
     proxy = Proxy(resolver, pool, config.limits, cache=None,
                   recorders=(request_stats, metrics, *((incontext,) if incontext else ())))
+    admin_auth = AdminAuth(config)
     started = time.time()
 
     async def models(request: Request) -> Response:
@@ -62,7 +64,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
 
     async def healthz(request: Request) -> Response:
         upstreams = {u.name: {"models": sorted(u.models), "in_flight": u.stats.in_flight, "circuit": u.breaker.state,
-                              "backends": [{"url": b.url, "healthy": b.healthy, "in_flight": b.in_flight}
+                              "backends": [{"url": redact(b.url), "healthy": b.healthy, "in_flight": b.in_flight}
                                            for b in u.backends.backends]} for u in pool.upstreams}
         # A replica whose shared store is away still answers (hits from its mirror, misses
         # upstream): it stays 200 and says "degraded", so a load balancer keeps it in rotation.
@@ -93,8 +95,8 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             Route("/v1/openapi.json", openapi_endpoint(config.limits), methods=["GET"]),
             Route("/v1/feedback", feedback_endpoint(resolver, lambda: proxy.incontext), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint(metrics, admin), methods=["GET"]),
-            *admin_routes(admin, AdminAuth(config)),
+            Route("/metrics", metrics_endpoint(metrics, admin, admin_auth, config.admin.public_metrics), methods=["GET"]),
+            *admin_routes(admin, admin_auth),
             *dashboard_routes(),
         ],
         exception_handlers={HTTPException: _http_error},

@@ -137,9 +137,12 @@ class Limits:
 
 @dataclass(frozen=True)
 class AdminConfig:
-    """The admin API's token lives in this environment variable; unset, the admin API is off."""
+    """The admin API's token lives in this environment variable; unset, the admin API is off.
+    While a token is set, /metrics (request counts by tenant name) asks for it too, unless
+    `public_metrics` opens it to anyone who reaches the port."""
 
     token_env: str = "SEMGATE_ADMIN_TOKEN"
+    public_metrics: bool = False
 
     def token(self) -> str | None:
         return os.environ.get(self.token_env) or None
@@ -400,10 +403,11 @@ class _Reader:
                                 timeout_s=self.positive(r.get("timeout_s", d.timeout_s), f"{path}.timeout_s"), **counts)
 
     def admin(self, value: Any, path: str) -> AdminConfig:
-        a = self.mapping(value, path, {"token_env"})
+        a = self.mapping(value, path, {"token_env", "public_metrics"})
         token_env = self.typed(a.get("token_env", AdminConfig.token_env), f"{path}.token_env", str,
                                "an environment variable name")
-        return AdminConfig(token_env=token_env)
+        public = self.typed(a.get("public_metrics", False), f"{path}.public_metrics", bool, "true or false")
+        return AdminConfig(token_env=token_env, public_metrics=public)
 
     def models(self, value: Any, path: str) -> tuple[ModelConfig, ...]:
         models = []

@@ -21,10 +21,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.admin.auth import AdminAuth
 from gateway.admin.context import AdminContext
 from gateway.admin.snapshot import IDLE, OK, Snapshot, take_snapshot
 from gateway.cache.embedder import EmbedderStats
 from gateway.circuit_breaker import STATE_CODES
+from gateway.errors import OpenAIError
 from gateway.stats import RequestTrace
 
 LOOKUP_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -176,8 +178,16 @@ def _gauge(name: str, help_text: str, labels: list[str], samples: list[tuple[lis
     return family
 
 
-def metrics_endpoint(metrics: Metrics, ctx: AdminContext):
+def metrics_endpoint(metrics: Metrics, ctx: AdminContext, auth: AdminAuth, public: bool):
+    """/metrics labels counts by tenant name: with an admin token set it takes that token
+    (Prometheus: `authorization: {credentials: ...}` in the scrape config) unless `public`."""
+
     async def endpoint(request: Request) -> Response:
+        if auth.enabled and not public:
+            try:
+                auth.check(request.headers.get("authorization"))
+            except OpenAIError as exc:
+                return exc.response()
         return Response(metrics.render(await take_snapshot(ctx)), media_type=CONTENT_TYPE_LATEST)
 
     return endpoint

@@ -24,6 +24,7 @@ from gateway.sse import encode
 from gateway.stale_if_error import stale_decision
 from gateway.stats import RequestTrace, TraceRecorder
 from gateway.stream_recorder import StreamRecorder
+from gateway.stream_scrub import StreamScrubber
 from gateway.upstream import Upstream, UpstreamPool
 from gateway.wire import CHAT, COMPLETION, ParsedRequest, parse_request
 
@@ -127,10 +128,17 @@ class Proxy:
 
     async def _relay(self, upstream: Upstream, response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
         ok = stored = broke = False
+        scrubber = StreamScrubber([upstream.config.api_key() or ""])
         try:
             async for chunk in response.aiter_raw():
-                store.feed(chunk)
-                yield chunk
+                chunk = scrubber.feed(chunk)
+                if chunk:
+                    store.feed(chunk)
+                    yield chunk
+            rest = scrubber.flush()
+            if rest:
+                store.feed(rest)
+                yield rest
             ok = True
         except httpx.HTTPError as exc:
             broke = True

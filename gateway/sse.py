@@ -19,15 +19,37 @@ class Event:
     event: str = "message"
 
 
+class EventTooLarge(ValueError):
+    """An event (or one line of it) is longer than the parser keeps."""
+
+
+# An OpenAI stream chunk is a few hundred bytes; a whole answer replayed as one chunk can be
+# large, but nothing legitimate comes near this. Beyond it the stream is not parsed (not cached).
+MAX_EVENT_BYTES = 8 << 20
+
+
 class SSEParser:
-    def __init__(self) -> None:
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
         self._buffer = b""
+        self._long_line: list[bytes] = []  # pieces of a line still arriving, joined when it ends
+        self._long_bytes = 0
         self._data: list[str] = []
+        self._data_bytes = 0
         self._event = ""
         self._skip_lf = False
+        self._max = max_event_bytes
 
     def feed(self, chunk: bytes) -> Iterator[Event]:
-        buffer = self._buffer + chunk
+        """The events `chunk` completes. Raises EventTooLarge once a line or an event grows past
+        the limit; the parser holds at most that many bytes."""
+        if b"\n" not in chunk and b"\r" not in chunk:
+            # No line ends here: keep the piece without copying (or re-scanning) what came before.
+            self._long_line.append(chunk)
+            self._long_bytes += len(chunk)
+            self._check(len(self._buffer) + self._long_bytes)
+            return
+        buffer = b"".join([self._buffer, *self._long_line, chunk])
+        self._long_line, self._long_bytes = [], 0
         start = 0
         size = len(buffer)
         while start < size:
@@ -54,6 +76,12 @@ class SSEParser:
             if event is not None:
                 yield event
         self._buffer = buffer[start:]
+        self._check(len(self._buffer))
+
+    def _check(self, pending: int) -> None:
+        if pending + self._data_bytes > self._max:
+            self._buffer, self._long_line, self._long_bytes, self._data, self._data_bytes = b"", [], 0, [], 0
+            raise EventTooLarge(f"an event is longer than {self._max} bytes")
 
     def _line(self, line: str) -> Event | None:
         if not line:
@@ -61,7 +89,7 @@ class SSEParser:
                 self._event = ""
                 return None
             event = Event("\n".join(self._data), self._event or "message")
-            self._data, self._event = [], ""
+            self._data, self._data_bytes, self._event = [], 0, ""
             return event
         if line.startswith(":"):
             return None
@@ -70,6 +98,8 @@ class SSEParser:
             value = value[1:]
         if name == "data":
             self._data.append(value)
+            self._data_bytes += len(value) + 1
+            self._check(0)
         elif name == "event":
             self._event = value
         return None

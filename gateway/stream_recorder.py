@@ -2,8 +2,8 @@
 
 The recorder sees the same bytes the client sees. It yields a completion only when the
 stream ended properly: every choice has a finish_reason and `[DONE]` arrived. Anything
-else (an error event, a cut, a malformed chunk) leaves it incomplete, and an incomplete
-answer is never stored.
+else (an error event, a cut, a malformed chunk, an event past the parser's size limit) leaves
+it incomplete, and an incomplete answer is never stored.
 """
 
 from typing import Any
@@ -27,15 +27,17 @@ class StreamRecorder:
     def feed(self, chunk: bytes) -> None:
         if self.broken:
             return
-        for event in self._parser.feed(chunk):
-            if event.data == DONE:
-                self.done = True
-                continue
-            try:
+        try:
+            for event in self._parser.feed(chunk):
+                if event.data == DONE:
+                    self.done = True
+                    continue
                 self._apply(orjson.loads(event.data))
-            except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError, ValueError):
-                self.broken = True
-                return
+        except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError, ValueError):
+            # ValueError covers EventTooLarge: the parser let its buffer go; so do we.
+            self.broken = True
+            self._parser = None
+            self._choices.clear()
 
     def _apply(self, chunk: dict[str, Any]) -> None:
         if "error" in chunk:

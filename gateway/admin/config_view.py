@@ -34,7 +34,8 @@ def redacted_config(cfg: GatewayConfig) -> dict[str, Any]:
         "backend": {**asdict(cfg.backend), "extra_args": _redacted_args(cfg.backend.extra_args)},
         "cache": asdict(cfg.cache),
         "limits": asdict(cfg.limits),
-        "admin": {"token_env": cfg.admin.token_env, "token_set": _is_set(cfg.admin.token_env)},
+        "admin": {"token_env": cfg.admin.token_env, "token_set": _is_set(cfg.admin.token_env),
+                  "public_metrics": cfg.admin.public_metrics},
     })
 
 

@@ -78,3 +78,23 @@ def test_each_gateway_has_its_own_registry(serve, echo, gateway):
     assert total(scrape(gateway)["semgate_requests"], "semgate_requests_total", outcome="bypass") == 2
     assert total(scrape(other).get("semgate_requests", []), "semgate_requests_total") == 0
     assert total(scrape(other)["semgate_cache_enabled"], "semgate_cache_enabled") == 0
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_with_an_admin_token_metrics_take_it_unless_public(serve, monkeypatch, public):
+    monkeypatch.setenv("SEMGATE_ADMIN_TOKEN", "admin-token-for-metrics")
+    config = parse_config(f"""
+backend: {{enabled: false}}
+cache: {{enabled: false}}
+admin: {{public_metrics: {str(public).lower()}}}
+upstreams: [{{name: none, base_url: "http://127.0.0.1:9/v1", models: [m]}}]
+""", "metrics.yaml")
+    url = serve(build_app(config)).url
+    anonymous = httpx.get(f"{url}/metrics")
+    with_token = httpx.get(f"{url}/metrics", headers={"authorization": "Bearer admin-token-for-metrics"})
+    assert with_token.status_code == 200 and "semgate_requests_total" in with_token.text
+    if public:
+        assert anonymous.status_code == 200
+    else:
+        assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "missing_admin_token"
+        assert "semgate_" not in anonymous.text

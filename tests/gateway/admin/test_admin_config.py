@@ -15,7 +15,7 @@ def test_config_names_the_variables_and_hides_their_values(gateway_cached):
     assert (upstream["api_key_env"], upstream["api_key_set"]) == ("SEMGATE_TEST_UPSTREAM_KEY", True)
     assert [(t["name"], t["api_key_env"], t["api_key_set"]) for t in config["tenants"]] == [
         ("acme", "SEMGATE_TEST_ACME_KEY", True), ("globex", "SEMGATE_TEST_GLOBEX_KEY", True)]
-    assert config["admin"] == {"token_env": "SEMGATE_TEST_ADMIN_TOKEN", "token_set": True}
+    assert config["admin"] == {"token_env": "SEMGATE_TEST_ADMIN_TOKEN", "token_set": True, "public_metrics": False}
     assert config["cache"]["enabled"] is True and config["listen"] == "127.0.0.1:8080"
     for method in ("PUT", "POST", "DELETE"):
         assert gateway_cached.admin(method, "/config").status_code == 405  # read-only
@@ -34,9 +34,10 @@ def test_no_admin_answer_contains_a_secret(gateway_cached):
         g.admin("PUT", "/policies", json={"yaml": policy}), g.admin("PUT", "/policies", json={"yaml": "x: ["}),
         g.admin("POST", "/invalidate", json={"tenant": "acme", "dry_run": True}),
         g.admin("GET", "/stats", token="wrong"), g.admin("GET", "/stats", token=SECRETS[1]),
-        httpx.get(f"{g.url}/admin/v1/openapi.json"), httpx.get(f"{g.url}/metrics"), httpx.get(f"{g.url}/dashboard"),
+        httpx.get(f"{g.url}/admin/v1/openapi.json"), httpx.get(f"{g.url}/dashboard"),
+        httpx.get(f"{g.url}/metrics", headers={"authorization": f"Bearer {SECRETS[0]}"}), httpx.get(f"{g.url}/metrics"),
     ]
-    assert [a.status_code for a in answers] == [200] * 9 + [422, 200, 401, 403, 200, 200, 200]
+    assert [a.status_code for a in answers] == [200] * 9 + [422, 200, 401, 403, 200, 200, 200, 401]
     for answer in answers:
         seen = answer.text + "".join(f"{k}: {v}\n" for k, v in answer.headers.items())
         for secret in SECRETS:

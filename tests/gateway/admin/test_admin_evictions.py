@@ -1,11 +1,12 @@
 """Quota evictions are visible to operators: counted in /metrics, and the quota holds in stats."""
 
 import httpx
+from conftest import ADMIN_TOKEN
 from prometheus_client.parser import text_string_to_metric_families
 
 
 def evictions(url: str) -> dict[tuple[str, str], float]:
-    text = httpx.get(f"{url}/metrics", timeout=30).text
+    text = httpx.get(f"{url}/metrics", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30).text
     return {(s.labels["category"], s.labels["reason"]): s.value
             for family in text_string_to_metric_families(text) if family.name == "semgate_cache_evictions"
             for s in family.samples}

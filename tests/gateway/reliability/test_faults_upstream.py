@@ -23,8 +23,11 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict:
     return error
 
 
+ADMIN = {"authorization": "Bearer admin-t"}
+
+
 def circuit(url: str) -> dict:
-    upstreams = httpx.get(f"{url}/admin/v1/upstreams", headers={"authorization": "Bearer admin-t"}).json()
+    upstreams = httpx.get(f"{url}/admin/v1/upstreams", headers=ADMIN).json()
     return upstreams["data"][0]["circuit"]
 
 
@@ -59,7 +62,7 @@ def test_breaker_opens_fails_fast_serves_hits_and_probes_back(start_gateway, ups
     assert ask(url, QUESTION).headers["x-semgate-cache"] == "hit"
     view = circuit(url)
     assert view["state"] == "open" and view["opened"] == 1 and view["rejected"] == 1
-    assert 'semgate_upstream_circuit_state{upstream="echo"} 2.0' in httpx.get(f"{url}/metrics").text
+    assert 'semgate_upstream_circuit_state{upstream="echo"} 2.0' in httpx.get(f"{url}/metrics", headers=ADMIN).text
     assert httpx.get(f"{url}/healthz").json()["upstreams"]["echo"]["circuit"] == "open"
 
     upstream.control(fault="none")
@@ -67,7 +70,7 @@ def test_breaker_opens_fails_fast_serves_hits_and_probes_back(start_gateway, ups
     probe = ask(url, "What is an applicative?")
     assert probe.headers["x-semgate-cache"] == "miss" and upstream.requests == sent + 1
     assert circuit(url)["state"] == "closed"
-    assert 'semgate_upstream_circuit_state{upstream="echo"} 0.0' in httpx.get(f"{url}/metrics").text
+    assert 'semgate_upstream_circuit_state{upstream="echo"} 0.0' in httpx.get(f"{url}/metrics", headers=ADMIN).text
     assert stored_questions(app) == sorted([QUESTION, "What is an applicative?"])
 
 

@@ -6,17 +6,19 @@ The formatter is checked on records carrying hostile arguments and tracebacks; t
 secrets of every kind, and its log and answers are searched for them.
 """
 
+import asyncio
 import io
 import logging
 import re
 import socket
 
 import httpx
+import orjson
 import pytest
 from gateway_process import gateway_process  # noqa: F401 (fixture)
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from gateway.app import build_app
@@ -122,7 +124,10 @@ def test_a_gateway_under_hostile_input_logs_nothing_raw_and_no_secret(hostile_ga
         answers.append(client.get("/admin/v1/config", headers={"authorization": "Bearer " + HOSTILE.replace("\n", "")[:40]}))
         answers.append(client.get("/admin/v1/entries", headers=tenant))
         config_view = client.get("/admin/v1/config", headers={"authorization": f"Bearer {SECRETS['SEMGATE_ADMIN_TOKEN']}"})
+        health = client.get("/healthz")
     assert config_view.status_code == 200
+    assert health.status_code == 200 and "@127.0.0.1:9" in health.text  # the server is named, its credentials are not
+    assert URL_PASSWORD not in health.text and "operator" not in health.text
     assert [a.status_code for a in answers] == [404, 400, 401, 401, 403]
     for raw in (b"GET /v1/%0A" + FORGED.replace(" ", "%20").encode() + b"%1b[31m HTTP/1.1\r\nHost: x\r\n"
                 b"Authorization: Bearer " + SECRETS["ACME_KEY"].encode() + b"\r\nConnection: close\r\n\r\n",
@@ -159,3 +164,41 @@ upstreams: [{{name: leaky, base_url: "{leaky.url}/v1", models: [leaky-1], api_ke
                           json={"model": "leaky-1", "messages": [{"role": "user", "content": "hi"}]})
     assert response.status_code == 401 and response.json()["error"]["code"] == "bad_key"
     assert SECRETS["UPSTREAM_KEY"] not in response.text and REDACTED in response.text
+
+
+def test_an_upstream_stream_that_quotes_our_key_back_does_not_leak_it(serve, monkeypatch):
+    key = SECRETS["UPSTREAM_KEY"]
+
+    async def stream(request: Request) -> StreamingResponse:
+        sent = request.headers.get("authorization", "")
+        quoted = orjson.dumps({"error": {"message": f"Key {sent} ran out of quota", "type": "quota"}})
+        chunk = b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"leaky-1",' \
+                b'"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}\n\n'
+        event = b"data: " + quoted + b"\n\n"
+        cut = event.index(key.encode()) + 5  # the key split across two writes
+
+        async def body():
+            yield chunk
+            yield event[:cut]
+            await asyncio.sleep(0.05)
+            yield event[cut:]
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    async def models(request: Request) -> JSONResponse:
+        return JSONResponse({"object": "list", "data": [{"id": "leaky-1", "object": "model"}]})
+
+    leaky = serve(Starlette(routes=[Route("/v1/chat/completions", stream, methods=["POST"]),
+                                    Route("/v1/models", models)]))
+    monkeypatch.setenv("UPSTREAM_KEY", key)
+    config = parse_config(f"""
+backend: {{enabled: false}}
+cache: {{enabled: false}}
+upstreams: [{{name: leaky, base_url: "{leaky.url}/v1", models: [leaky-1], api_key_env: UPSTREAM_KEY, retries: 0}}]
+""", "leaky.yaml")
+    url = serve(build_app(config)).url
+    with httpx.stream("POST", f"{url}/v1/chat/completions",
+                      json={"model": "leaky-1", "stream": True, "messages": [{"role": "user", "content": "hi"}]}) as response:
+        text = b"".join(response.iter_raw()).decode()
+    assert response.status_code == 200 and '"content":"Hel"' in text
+    assert key not in text and f"Key Bearer {REDACTED} ran out of quota" in text
