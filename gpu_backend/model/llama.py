@@ -20,6 +20,7 @@ from gpu_backend.kernels import (
     store_kv,
 )
 from gpu_backend.model.config import LlamaConfig
+from gpu_backend.model.linear import linear
 from gpu_backend.model.rope import rope_table
 
 
@@ -53,7 +54,7 @@ class DecoderLayer(nn.Module):
         else:
             x, residual = fused_add_rms_norm(hidden, residual, self.input_norm, cfg.rms_norm_eps)
 
-        q, k, v = F.linear(x, self.qkv_proj).split([cfg.q_size, cfg.kv_size, cfg.kv_size], dim=-1)
+        q, k, v = linear(x, self.qkv_proj).split([cfg.q_size, cfg.kv_size, cfg.kv_size], dim=-1)
         q = q.view(tokens, cfg.num_heads, cfg.head_dim)
         k = k.view(tokens, cfg.num_kv_heads, cfg.head_dim)
         v = v.view(tokens, cfg.num_kv_heads, cfg.head_dim)
@@ -73,11 +74,11 @@ class DecoderLayer(nn.Module):
                                                 batch.cu_seqlens_q[n:] - n, batch.context_lens[n:], scale,
                                                 batch.max_seqlen_q)
             attn = torch.cat([decoded, prefilled])
-        hidden = F.linear(attn.reshape(tokens, cfg.q_size), self.o_proj)
+        hidden = linear(attn.reshape(tokens, cfg.q_size), self.o_proj)
 
         x, residual = fused_add_rms_norm(hidden, residual, self.post_attention_norm, cfg.rms_norm_eps)
-        gate, up = F.linear(x, self.gate_up_proj).chunk(2, dim=-1)
-        return F.linear(F.silu(gate).mul_(up), self.down_proj), residual
+        gate, up = linear(x, self.gate_up_proj).chunk(2, dim=-1)
+        return linear(F.silu(gate).mul_(up), self.down_proj), residual
 
 
 class LlamaModel(nn.Module):
@@ -115,4 +116,4 @@ class LlamaModel(nn.Module):
         # Only the sampled rows need the final norm and the (vocab-sized) head.
         rows = batch.logits_indices
         x, _ = fused_add_rms_norm(hidden[rows], residual[rows], self.norm, self.config.rms_norm_eps)
-        return F.linear(x, self.lm_head).float()
+        return linear(x, self.lm_head).float()
