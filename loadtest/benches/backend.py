@@ -97,9 +97,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def summary(tokens: int, wall: float, ttfts: list[float]) -> dict:
+def summary(tokens: int, wall: float, ttfts: list[float], cpu: float) -> dict:
+    """`cpu`: CPU seconds the process used (all its threads): tokens per CPU second stays
+    comparable between runs when other jobs take cores away, where tokens/s does not."""
     return {"tokens_per_s": tokens / wall, "wall_s": wall, "ttft_p50_s": percentile(ttfts, 50),
-            "ttft_p99_s": percentile(ttfts, 99), "ttft_mean_s": statistics.fmean(ttfts)}
+            "ttft_p99_s": percentile(ttfts, 99), "ttft_mean_s": statistics.fmean(ttfts),
+            "cpu_s": cpu, "tokens_per_cpu_s": tokens / cpu}
 
 
 # ---- Hugging Face transformers ----
@@ -130,7 +133,7 @@ def run_hf(hf_model, prompts: list[list[int]], concurrency: int, max_tokens: int
             self.first = self.first or time.perf_counter()
             return torch.zeros(input_ids.shape[0], dtype=torch.bool)
 
-    ttfts, tokens, started = [], 0, time.perf_counter()
+    ttfts, tokens, started, cpu_started = [], 0, time.perf_counter(), time.process_time()
     pad_id = stop_ids[0]
     with tqdm(total=len(prompts), desc=f"HF generate x{concurrency}", unit="req", file=sys.stderr) as bar:
         for start in range(0, len(prompts), concurrency):
@@ -149,13 +152,14 @@ def run_hf(hf_model, prompts: list[list[int]], concurrency: int, max_tokens: int
                 tokens += len(row) if ignore_eos or not ends else ends[0] + 1
             ttfts += [clock.first - batch_start] * len(batch)
             bar.update(len(batch))
-    return summary(tokens, time.perf_counter() - started, ttfts) | {"output_tokens": tokens}
+    return summary(tokens, time.perf_counter() - started, ttfts, time.process_time() - cpu_started) | {
+        "output_tokens": tokens}
 
 
 # ---- the engine ----
 
 async def serve_clients(engine: AsyncEngine, prompts: list[list[int]], concurrency: int, params: SamplingParams,
-                        desc: str) -> tuple[int, float, list[float]]:
+                        desc: str) -> tuple[int, float, list[float], float]:
     """Closed loop: `concurrency` clients, each sending its next prompt when the last one is done."""
     queue = list(reversed(prompts))
     ttfts, tokens = [], 0
@@ -172,10 +176,10 @@ async def serve_clients(engine: AsyncEngine, prompts: list[list[int]], concurren
             ttfts.append(first - sent)
             bar.update(1)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     bar.close()
-    return tokens, time.perf_counter() - started, ttfts
+    return tokens, time.perf_counter() - started, ttfts, time.process_time() - cpu_started
 
 
 def run_engine(loaded: LoadedModel, config: EngineConfig, prompts: list[list[int]], concurrency: int,
@@ -186,10 +190,10 @@ def run_engine(loaded: LoadedModel, config: EngineConfig, prompts: list[list[int
     try:
         if warmup is not None:
             asyncio.run(serve_clients(engine, [warmup], 1, params, "warm-up"))
-        tokens, wall, ttfts = asyncio.run(serve_clients(engine, prompts, concurrency, params, desc))
+        tokens, wall, ttfts, cpu = asyncio.run(serve_clients(engine, prompts, concurrency, params, desc))
     finally:
         engine.stop()
-    return summary(tokens, wall, ttfts) | {"output_tokens": tokens, "preemptions": engine.engine.scheduler.num_preemptions}
+    return summary(tokens, wall, ttfts, cpu) | {"output_tokens": tokens, "preemptions": engine.engine.scheduler.num_preemptions}
 
 
 def shared_prefix_document(loaded: LoadedModel, texts: list[str], num_tokens: int) -> str:
@@ -258,15 +262,18 @@ def print_report(results: dict) -> None:
     print(f"workload: {w['prompt_source']}; prompt tokens mean {w['prompt_tokens_mean']:.0f} "
           f"(max {w['prompt_tokens_max']}); {stopping} {w['max_tokens']} output tokens/request; {w['threads']} threads")
     print(f"{'conc':>4} {'reqs':>4} | {'HF tok/s':>9} {'engine tok/s':>12} {'ratio':>6} | "
-          f"{'HF TTFT p50/p99 s':>18} {'engine TTFT p50/p99 s':>22} | {'out tokens HF/engine':>20}")
+          f"{'HF TTFT p50/p99 s':>18} {'engine TTFT p50/p99 s':>22} | {'out tokens HF/engine':>20} | "
+          f"{'tok/CPU-s HF/engine':>19} {'ratio':>6}")
     for r in results["throughput"]:
         hf, en = r.get("hf"), r["engine"]
         hf_rate = f"{hf['tokens_per_s']:9.1f}" if hf else f"{'-':>9}"
         hf_ttft = f"{hf['ttft_p50_s']:8.2f} / {hf['ttft_p99_s']:<7.2f}" if hf else f"{'-':>18}"
         ratio = f"{r['throughput_ratio']:5.2f}x" if hf else f"{'-':>6}"
         counts = f"{hf['output_tokens'] if hf else '-'} / {en['output_tokens']}"
+        cpu_rates = (f"{hf['tokens_per_cpu_s']:8.1f} / {en['tokens_per_cpu_s']:<8.1f} {r['cpu_efficiency_ratio']:5.2f}x"
+                     if hf else f"{'-':>8} / {en['tokens_per_cpu_s']:<8.1f} {'-':>6}")
         print(f"{r['concurrency']:>4} {r['requests']:>4} | {hf_rate} {en['tokens_per_s']:12.1f} {ratio} | "
-              f"{hf_ttft} {en['ttft_p50_s']:10.2f} / {en['ttft_p99_s']:<9.2f} | {counts:>20}")
+              f"{hf_ttft} {en['ttft_p50_s']:10.2f} / {en['ttft_p99_s']:<9.2f} | {counts:>20} | {cpu_rates}")
     sp = results.get("shared_prefix")
     if sp:
         print(f"shared prefix: {sp['requests']} requests, {sp['prefix_tokens']}-token shared prefix; TTFT p50 / p99:")
@@ -299,6 +306,7 @@ def run_throughput(args: argparse.Namespace, loaded: LoadedModel, prompts: list[
         row["engine"] = run_engine(loaded, config, subset, c, params, f"engine x{c}")
         if hf_model is not None:
             row["throughput_ratio"] = row["engine"]["tokens_per_s"] / row["hf"]["tokens_per_s"]
+            row["cpu_efficiency_ratio"] = row["engine"]["tokens_per_cpu_s"] / row["hf"]["tokens_per_cpu_s"]
             row["ttft_p50_ratio"] = row["hf"]["ttft_p50_s"] / row["engine"]["ttft_p50_s"]
         rows.append(row)
     return rows

@@ -15,8 +15,9 @@ def test_sharegpt_prompts_are_real_first_questions():
 
 def test_percentiles_and_summary():
     ttfts = [0.1 * i for i in range(1, 101)]
-    figures = backend.summary(tokens=640, wall=2.0, ttfts=ttfts)
+    figures = backend.summary(tokens=640, wall=2.0, ttfts=ttfts, cpu=1.6)
     assert figures["tokens_per_s"] == 320
+    assert figures["tokens_per_cpu_s"] == 400
     assert abs(figures["ttft_p50_s"] - 5.0) < 0.11
     assert abs(figures["ttft_p99_s"] - 9.9) < 0.11
 
