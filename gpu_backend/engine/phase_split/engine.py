@@ -58,6 +58,7 @@ class PhaseSplitEngine(LLMEngine):
                 self.workers[phase] = PhaseWorkerProcess(phase, model, self.pool.k_cache, self.pool.v_cache,
                                                          config.max_running, self.split.threads(phase))
             self.worker_pids = {phase: worker.wait_ready() for phase, worker in self.workers.items()}
+            self.worker_threads = {phase: self.split.threads(phase) for phase in PHASES}  # as last reported
         except BaseException:
             self.close()
             raise
@@ -106,6 +107,7 @@ class PhaseSplitEngine(LLMEngine):
         self.scheduler.complete(flight.batch)
         result = worker.receive()  # raises if the worker failed; the batch is no longer in flight
         logits = worker.logits[: result.rows].clone()
+        self.worker_threads[worker.phase] = result.threads
         outputs = self._postprocess(flight.batch, logits)
         if self.controller is not None:
             self.controller.observe_step(worker.phase, flight.batch.num_tokens, result.seconds, result.threads,
