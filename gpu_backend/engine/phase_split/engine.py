@@ -24,7 +24,7 @@ from gpu_backend.engine.config import EngineConfig
 from gpu_backend.engine.engine import LLMEngine, RequestOutput
 from gpu_backend.engine.phase_split.controller import RequestObservation, SplitChange, SplitController
 from gpu_backend.engine.phase_split.phase_scheduler import PHASES, PhaseScheduler
-from gpu_backend.engine.phase_split.process import PhaseWorkerProcess, share_model_and_pool, wait_any
+from gpu_backend.engine.phase_split.process import PhaseWorkerProcess, memory_mb, share_model_and_pool, wait_any
 from gpu_backend.engine.phase_split.split import PhaseSplit, candidate_splits, default_split
 from gpu_backend.engine.scheduler import ScheduledBatch
 from gpu_backend.engine.sequence import FinishReason
@@ -90,8 +90,11 @@ class PhaseSplitEngine(LLMEngine):
             if phase not in self._in_flight:
                 batch = self.scheduler.schedule_phase(phase)
                 if batch is not None:
-                    input_ids, positions, step_batch = self.runner.prepare(batch)
-                    self.workers[phase].submit(input_ids, positions, step_batch)
+                    try:
+                        self.workers[phase].submit(*self.runner.prepare(batch))
+                    except Exception:  # e.g. the worker died: its sequences are not in flight
+                        self.scheduler.complete(batch)
+                        raise
                     for other in self._in_flight.values():
                         other.contended = True
                     self._in_flight[phase] = _InFlight(batch, contended=bool(self._in_flight))
@@ -139,6 +142,12 @@ class PhaseSplitEngine(LLMEngine):
                          "predicted_to": c.predicted_new, "window_requests": c.window_requests}
                         for c in self.split_log],
         }
+
+    def memory_report(self) -> dict:
+        """MiB: the shared weights and pool, and each process's resident memory (shared/private)."""
+        weights = sum(p.numel() * p.element_size() for p in self.model.parameters())
+        return {"weights_mb": weights / 2**20, "kv_pool_mb": self.pool.total_bytes / 2**20,
+                "engine": memory_mb(), **{phase: memory_mb(pid) for phase, pid in self.worker_pids.items()}}
 
     def close(self) -> None:
         super().close()

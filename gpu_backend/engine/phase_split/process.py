@@ -48,14 +48,20 @@ class PhaseWorkerProcess:
         return pid
 
     def submit(self, input_ids: torch.Tensor, positions: torch.Tensor, batch) -> None:
+        if not self.process.is_alive():
+            raise RuntimeError(f"the {self.phase} worker exited (code {self.process.exitcode})")
         arrays, meta = pack_step(input_ids, positions, batch)
         self.conn.send(("step", arrays, meta))
         self.busy = True
 
     def receive(self) -> StepResult:
         """The result of the step in flight (blocks until it is there)."""
-        message = self.conn.recv()
-        self.busy = False
+        try:
+            message = self.conn.recv()
+        except EOFError:
+            raise RuntimeError(f"the {self.phase} worker exited mid-step (code {self.process.exitcode})") from None
+        finally:
+            self.busy = False
         if message[0] == "error":
             raise RuntimeError(f"the {self.phase} worker failed a step: {message[1]}")
         _, rows, seconds, threads = message
@@ -120,3 +126,18 @@ def mapping_inode(address: int, pid: int | str = "self") -> int:
             if start <= address < end:
                 return int(parts[4])
     raise ValueError(f"address {address:#x} is not mapped in process {pid}")
+
+
+def memory_mb(pid: int | str = "self") -> dict[str, float]:
+    """Resident memory of a process split into shared and private pages (MiB), from
+    /proc/PID/smaps_rollup: a worker that maps the shared weights and pool has them in
+    `shared`, not `private`."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
+    return {"rss": fields.get("Rss", 0.0), "pss": fields.get("Pss", 0.0),
+            "shared": fields.get("Shared_Clean", 0.0) + fields.get("Shared_Dirty", 0.0),
+            "private": fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0)}
