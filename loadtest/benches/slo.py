@@ -133,7 +133,9 @@ def run_rates(args, loaded, prompts, rates) -> list[dict]:
                 row[mode]["memory_mb"] = engine.memory_report()
             engine.close()
         for mode in row.keys() - {"rate_rps", "fcfs"}:
-            row[f"within_slo_ratio_{mode}"] = row[mode]["within_slo"] / max(1, row["fcfs"]["within_slo"])
+            # None when FCFS met none (no finite ratio; compare the counts)
+            fcfs_met = row["fcfs"]["within_slo"]
+            row[f"within_slo_ratio_{mode}"] = row[mode]["within_slo"] / fcfs_met if fcfs_met else None
         rows.append(row)
     return rows
 
@@ -218,7 +220,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{row['rate_rps']:5g} | {mode:<11} {m['within_slo']:7d} {m['attainment']:7.2f} "
                   f"{m['goodput_rps']:8.3f} {m['ttft_p99_s']:9.2f} {tpot}")
         for key in sorted(k for k in row if k.startswith("within_slo_ratio_")):
-            print(f"{'':5} | {key.removeprefix('within_slo_ratio_')}/fcfs requests within SLO: {row[key]:.2f}x")
+            ratio = "n/a (FCFS met none)" if row[key] is None else f"{row[key]:.2f}x"
+            print(f"{'':5} | {key.removeprefix('within_slo_ratio_')}/fcfs requests within SLO: {ratio}")
         if "phase_split" in row:
             print(f"{'':5} | phase split: {len(row['phase_split']['split']['changes'])} split changes, final "
                   f"prefill {row['phase_split']['split']['prefill_threads']} / decode "
