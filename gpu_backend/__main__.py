@@ -8,11 +8,23 @@ import time
 import torch
 import uvicorn
 
-from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
+from gpu_backend.engine import AsyncEngine, EngineConfig
+from gpu_backend.engine.phase_split import build_engine
 from gpu_backend.model import load_model
 from gpu_backend.server import BackendService, build_app
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def thread_pair(text: str) -> tuple[int, int]:
+    """'PREFILL,DECODE' thread counts, both positive."""
+    try:
+        prefill, decode = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected PREFILL,DECODE thread counts, got {text!r}") from None
+    if prefill < 1 or decode < 1:
+        raise argparse.ArgumentTypeError(f"thread counts must be positive, got {text!r}")
+    return prefill, decode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host-kv-budget-mb", type=int, default=1024, help="host KV pool for --preemption swap")
     parser.add_argument("--fair-share", action="store_true",
                         help="per-tenant fair share (tenant = the --tenant-salt-header value)")
+    parser.add_argument("--phase-split", action="store_true",
+                        help="prefill and decode in two worker processes over one shared KV pool (CPU), "
+                             "the split of threads between them moved by an SLO-aware controller")
+    parser.add_argument("--phase-split-threads", type=thread_pair, default=None, metavar="PREFILL,DECODE",
+                        help="initial threads per worker (default: half the cores each)")
+    parser.add_argument("--no-split-controller", action="store_true",
+                        help="keep --phase-split-threads fixed (no SLO-aware controller)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -65,8 +84,11 @@ def serve(args: argparse.Namespace) -> int:
         preemption=args.preemption,
         host_kv_budget_bytes=args.host_kv_budget_mb << 20,
         fair_share=args.fair_share,
+        phase_split=args.phase_split,
+        phase_split_threads=args.phase_split_threads,
+        phase_split_controller=not args.no_split_controller,
     )
-    engine = LLMEngine.from_loaded(loaded, config)
+    engine = build_engine(loaded.model, loaded.tokenizer, config)
     print(f"semgate backend: model loaded in {time.monotonic() - started:.1f} s; KV pool of "
           f"{engine.pool.num_blocks} blocks x {engine.pool.block_size} tokens", file=sys.stderr, flush=True)
     service = BackendService(

@@ -24,9 +24,20 @@ class EngineConfig:
     # Per-tenant fair share (engine/fairness.py): admission by least weighted service, and
     # a tenant far over its share is preempted (swapped) for one waiting under it.
     fair_share: bool = False
+    # Semi-PD phase split (engine/phase_split/): a prefill worker and a decode worker (processes)
+    # compute concurrently over one shared copy of the weights and of the KV pool. The threads
+    # of each: phase_split_threads (prefill, decode), None: half the cores each (at least 1).
+    # phase_split_controller: an SLO-aware controller moves the split at run time.
+    phase_split: bool = False
+    phase_split_threads: tuple[int, int] | None = None
+    phase_split_controller: bool = True
 
     def __post_init__(self) -> None:
         if self.scheduler not in ("fcfs", "goodput"):
             raise ValueError(f"scheduler must be 'fcfs' or 'goodput', got {self.scheduler!r}")
         if self.preemption not in ("recompute", "swap"):
             raise ValueError(f"preemption must be 'recompute' or 'swap', got {self.preemption!r}")
+        if self.phase_split and (self.scheduler != "fcfs" or self.preemption != "recompute" or self.fair_share):
+            raise ValueError("phase_split runs with the fcfs scheduler and recompute preemption, without fair_share")
+        if self.phase_split_threads is not None and min(self.phase_split_threads) < 1:
+            raise ValueError(f"phase_split_threads must be positive, got {self.phase_split_threads}")

@@ -66,7 +66,7 @@ class Scheduler:
         prefill budget. Decoding rows come first, shortest context first (the CPU
         attention pads groups of similar length only to their own longest)."""
         batch = ScheduledBatch([], [])
-        budget = self.max_prefill_tokens
+        budget = self.prefill_budget()
         if self.swapper is not None:
             self.swapper.poll()
         for seq in self.ordered_running():
@@ -116,6 +116,10 @@ class Scheduler:
             del batch.seqs[index], batch.num_new_tokens[index]
         self.preempt(victim, wait=False)
         self.fairness.preemptions += 1
+
+    def prefill_budget(self) -> int:
+        """Prompt tokens this step may compute (0: a decode-only step, no admission)."""
+        return self.max_prefill_tokens
 
     def ordered_running(self) -> list[Sequence]:
         """Running sequences in the order they get this step's blocks and prefill budget."""

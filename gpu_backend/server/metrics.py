@@ -32,6 +32,12 @@ class EngineCollector(Collector):
             ("generation_tokens_per_second", "Output tokens per second over the last 10 s",
              stats.tokens_per_second()),
         ]
+        split = engine.phase_split_stats() if hasattr(engine, "phase_split_stats") else None
+        if split is not None:
+            gauges += [("phase_split_prefill_threads", "Threads of the prefill worker (phase split)",
+                        split["prefill_threads"]),
+                       ("phase_split_decode_threads", "Threads of the decode worker (phase split)",
+                        split["decode_threads"])]
         for name, documentation, value in gauges:
             family = GaugeMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
             family.add_metric([self._model], float(value))
@@ -44,6 +50,8 @@ class EngineCollector(Collector):
             ("preemptions", "Sequences preempted for lack of KV blocks", engine.scheduler.num_preemptions),
             ("steps", "Engine steps run", stats.steps),
         ]
+        if split is not None:
+            counters.append(("phase_split_changes", "Changes of the prefill/decode split", len(split["changes"])))
         for name, documentation, value in counters:
             family = CounterMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
             family.add_metric([self._model], float(value))

@@ -5,10 +5,13 @@ Requests arrive by a Poisson process at each rate, in two SLO classes: interacti
 deadline, longer answers). The same arrivals (same seed) are served by each mode:
 
 - fcfs:     unified engine, first come first served (the baseline);
-- goodput:  unified engine with the SLO-aware goodput scheduler (engine/goodput_scheduler.py).
+- goodput:  unified engine with the SLO-aware goodput scheduler (engine/goodput_scheduler.py);
+- phase_split: semi-PD prefill and decode worker processes over one shared KV pool, the
+  threads split between them moved by the SLO-aware controller (engine/phase_split/).
 
-The phase split (semi-PD prefill/decode workers with an SLO-aware controller) is not
-implemented yet, so it is not among the modes.
+All modes get the same cores (--threads): the unified engine that many torch threads, the
+phase split that many in all between its two workers (the controller may oversubscribe by
+one thread: a time-share).
 
 A fairness run follows: tenant "flood" sends at a high rate, tenant "steady" at a low one
 with a TTFT objective; FCFS against fair share with swap preemption, reporting the
@@ -29,12 +32,13 @@ import torch
 from tqdm import tqdm
 
 from gpu_backend.engine import EngineConfig, LLMEngine, SamplingParams
+from gpu_backend.engine.phase_split import build_engine
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import load_model
 from loadtest.benches.backend import chat_prompt, percentile, sharegpt_questions
 
 DESCRIPTION = "engine schedulers under open-loop load with mixed SLOs: attainment, goodput, fairness"
-MODES = ("fcfs", "goodput")
+MODES = ("fcfs", "goodput", "phase_split")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ttft-s", type=float, default=3.0, help="chat TTFT objective")
     parser.add_argument("--tpot-s", type=float, default=0.5, help="chat TPOT objective")
     parser.add_argument("--deadline-s", type=float, default=40.0, help="deadline jobs: whole answer within")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2, help="cores per mode (phase split: both workers)")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ",".join(MODES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-fairness", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("artifacts/slo"))
@@ -116,13 +121,21 @@ def run_rates(args, loaded, prompts, rates) -> list[dict]:
     for rate in rates:
         items = make_workload(args, prompts, rate, args.seed)
         row: dict = {"rate_rps": rate}
-        for mode in MODES:
-            engine = LLMEngine.from_loaded(loaded, EngineConfig(num_threads=args.threads, scheduler=mode))
+        for mode in args.modes.split(","):
+            split = mode == "phase_split"
+            config = EngineConfig(num_threads=args.threads, scheduler="fcfs" if split else mode, phase_split=split)
+            engine = build_engine(loaded.model, loaded.tokenizer, config)
             started = time.monotonic()
             records = serve(engine, items, f"{mode} @ {rate:g} req/s")
             row[mode] = summarize(records, time.monotonic() - started)
+            if split:
+                row[mode]["split"] = engine.phase_split_stats()
+                row[mode]["memory_mb"] = engine.memory_report()
             engine.close()
-        row["within_slo_ratio"] = row["goodput"]["within_slo"] / max(1, row["fcfs"]["within_slo"])
+        for mode in row.keys() - {"rate_rps", "fcfs"}:
+            # None when FCFS met none (no finite ratio; compare the counts)
+            fcfs_met = row["fcfs"]["within_slo"]
+            row[f"within_slo_ratio_{mode}"] = row[mode]["within_slo"] / fcfs_met if fcfs_met else None
         rows.append(row)
     return rows
 
@@ -163,7 +176,7 @@ def plot(rows: list[dict], out: Path) -> Path:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     rates = [r["rate_rps"] for r in rows]
-    for mode in MODES:
+    for mode in [m for m in MODES if m in rows[0]]:
         ax.plot(rates, [r[mode]["attainment"] for r in rows], "o-", label=mode)
     ax.set(xlabel="arrival rate (requests/s)", ylabel="fraction within SLO", ylim=(0, 1.05),
            title="SLO attainment by scheduler")
@@ -185,27 +198,34 @@ def run(args: argparse.Namespace) -> int:
     results: dict = {"workload": {"prompt_source": source, "requests_per_rate": args.requests,
                                   "chat_fraction": args.chat_fraction, "chat_slo": {"ttft_s": args.ttft_s, "tpot_s": args.tpot_s},
                                   "job_slo": {"deadline_s": args.deadline_s}, "threads": args.threads,
-                                  "modes": list(MODES), "phase_split": "not implemented"}}
+                                  "modes": args.modes.split(",")}}
     results["rates"] = run_rates(args, loaded, prompts, rates)
     holding = [r for r in results["rates"] if r["fcfs"]["attainment"] >= 0.9]
     top = results["rates"][-1]
     results["headline"] = {
         "highest_rate_fcfs_meets_90pct": holding[-1]["rate_rps"] if holding else None,
-        "within_slo_ratio_at_highest_rate": top["within_slo_ratio"], "goal": 1.5}
+        "within_slo_ratio_at_highest_rate": {k.removeprefix("within_slo_ratio_"): v for k, v in top.items()
+                                             if k.startswith("within_slo_ratio_")}, "goal": 1.5}
     if not args.skip_fairness:
         results["fairness"] = run_fairness(args, loaded, prompts)
     results["plot"] = str(plot(results["rates"], args.out))
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"{'rate':>5} | {'mode':<8} {'in SLO':>7} {'attain':>7} {'goodput':>8} {'TTFT p99':>9} {'TPOT p99':>9}")
+    print(f"{'rate':>5} | {'mode':<11} {'in SLO':>7} {'attain':>7} {'goodput':>8} {'TTFT p99':>9} {'TPOT p99':>9}")
     for row in results["rates"]:
-        for mode in MODES:
+        for mode in [m for m in MODES if m in row]:
             m = row[mode]
             tpot = f"{m['tpot_p99_s']:9.3f}" if m["tpot_p99_s"] is not None else f"{'-':>9}"
-            print(f"{row['rate_rps']:5g} | {mode:<8} {m['within_slo']:7d} {m['attainment']:7.2f} "
+            print(f"{row['rate_rps']:5g} | {mode:<11} {m['within_slo']:7d} {m['attainment']:7.2f} "
                   f"{m['goodput_rps']:8.3f} {m['ttft_p99_s']:9.2f} {tpot}")
-        print(f"{'':5} | goodput/fcfs requests within SLO: {row['within_slo_ratio']:.2f}x")
+        for key in sorted(k for k in row if k.startswith("within_slo_ratio_")):
+            ratio = "n/a (FCFS met none)" if row[key] is None else f"{row[key]:.2f}x"
+            print(f"{'':5} | {key.removeprefix('within_slo_ratio_')}/fcfs requests within SLO: {ratio}")
+        if "phase_split" in row:
+            print(f"{'':5} | phase split: {len(row['phase_split']['split']['changes'])} split changes, final "
+                  f"prefill {row['phase_split']['split']['prefill_threads']} / decode "
+                  f"{row['phase_split']['split']['decode_threads']} threads")
     for name, f in results.get("fairness", {}).items():
         print(f"fairness {name}: steady TTFT p99 {f['steady_ttft_p99_s']:.2f} s, within SLO "
               f"{f['steady_within_slo']:.0%}, preemptions {f['fairness_preemptions']}, swap {f['swap']}")

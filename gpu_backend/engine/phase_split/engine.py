@@ -1,0 +1,156 @@
+"""The phase-split engine (semi-PD on a CPU): prefill and decode run concurrently in two
+worker processes over one shared copy of the weights and one shared paged KV pool.
+
+This process keeps everything that allocates or decides (scheduler, block manager, radix
+cache, sampler, controller); a worker only computes a step it is sent. Each loop turn
+hands a decode batch to the decode worker and a prefill batch to the prefill worker when
+either is idle, then waits for whichever finishes first and post-processes its batch
+exactly as the unified engine does (sampling, stop checks, freeing finished sequences).
+So decodes keep going while a long prefill chunk runs, and a request whose prefill ends
+joins the decode batches with the very blocks its prefill wrote.
+
+The split (threads per worker) changes by a message to the workers, from the SLO-aware
+controller or `set_split`; nothing moves but the thread counts.
+"""
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+
+from gpu_backend.engine.config import EngineConfig
+from gpu_backend.engine.engine import LLMEngine, RequestOutput
+from gpu_backend.engine.phase_split.controller import RequestObservation, SplitChange, SplitController
+from gpu_backend.engine.phase_split.phase_scheduler import PHASES, PhaseScheduler
+from gpu_backend.engine.phase_split.process import PhaseWorkerProcess, memory_mb, share_model_and_pool, wait_any
+from gpu_backend.engine.phase_split.split import PhaseSplit, candidate_splits, default_split
+from gpu_backend.engine.scheduler import ScheduledBatch
+from gpu_backend.engine.sequence import FinishReason
+from gpu_backend.model import LlamaModel, Tokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _InFlight:
+    batch: ScheduledBatch
+    contended: bool  # the other worker computed at some point during this step
+
+
+class PhaseSplitEngine(LLMEngine):
+    def __init__(self, model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig(phase_split=True)) -> None:
+        super().__init__(model, tokenizer, config)
+        if model.embed_tokens.device.type != "cpu":
+            raise ValueError("the phase split is built for the CPU (worker processes); GPU SM partitions are not")
+        torch.set_num_threads(1)  # this process only schedules and samples; the workers compute
+        self.scheduler = PhaseScheduler(self.block_manager, config.max_running, config.max_prefill_tokens)
+        self.cores = config.num_threads or len(os.sched_getaffinity(0))
+        self.split = PhaseSplit(*config.phase_split_threads) if config.phase_split_threads else default_split(self.cores)
+        self.controller = (SplitController(candidate_splits(self.cores), self.cores)
+                           if config.phase_split_controller else None)
+        self.split_log: list[SplitChange] = []
+        share_model_and_pool(model, self.pool.k_cache, self.pool.v_cache)
+        self.workers: dict[str, PhaseWorkerProcess] = {}
+        try:
+            for phase in PHASES:
+                self.workers[phase] = PhaseWorkerProcess(phase, model, self.pool.k_cache, self.pool.v_cache,
+                                                         config.max_running, self.split.threads(phase))
+            self.worker_pids = {phase: worker.wait_ready() for phase, worker in self.workers.items()}
+            self.worker_threads = {phase: self.split.threads(phase) for phase in PHASES}  # as last reported
+        except BaseException:
+            self.close()
+            raise
+        self._in_flight: dict[str, _InFlight] = {}
+        self._abort_after_step: set[int] = set()
+
+    def set_split(self, split: PhaseSplit, source: str = "manual") -> None:
+        """Give each worker its new thread count (applied from its next step)."""
+        if split == self.split:
+            return
+        for phase, worker in self.workers.items():
+            if worker.threads != split.threads(phase):
+                worker.set_threads(split.threads(phase))
+        log.info("phase split (%s): %s -> %s", source, self.split, split)
+        if source != "controller":
+            self.split_log.append(SplitChange(time.monotonic(), self.split, split, float("nan"), float("nan"), 0))
+        self.split = split
+
+    def abort(self, seq_id: int) -> RequestOutput | None:
+        """As LLMEngine.abort; a request whose step is in flight is aborted once that step is
+        back (its blocks must not be freed under a worker), and None is returned."""
+        if seq_id in self.scheduler.in_flight:
+            self._abort_after_step.add(seq_id)
+            return None
+        return super().abort(seq_id)
+
+    def step(self) -> list[RequestOutput]:
+        for phase in ("decode", "prefill"):
+            if phase not in self._in_flight:
+                batch = self.scheduler.schedule_phase(phase)
+                if batch is not None:
+                    try:
+                        self.workers[phase].submit(*self.runner.prepare(batch))
+                    except Exception:  # e.g. the worker died: its sequences are not in flight
+                        self.scheduler.complete(batch)
+                        raise
+                    for other in self._in_flight.values():
+                        other.contended = True
+                    self._in_flight[phase] = _InFlight(batch, contended=bool(self._in_flight))
+        if not self._in_flight:
+            return []
+        outputs = []
+        for worker in wait_any(list(self.workers.values())):
+            outputs += self._complete(worker)
+        return outputs
+
+    def _complete(self, worker: PhaseWorkerProcess) -> list[RequestOutput]:
+        flight = self._in_flight.pop(worker.phase)
+        self.scheduler.complete(flight.batch)
+        result = worker.receive()  # raises if the worker failed; the batch is no longer in flight
+        logits = worker.logits[: result.rows].clone()
+        self.worker_threads[worker.phase] = result.threads
+        outputs = self._postprocess(flight.batch, logits)
+        if self.controller is not None:
+            self.controller.observe_step(worker.phase, flight.batch.num_tokens, result.seconds, result.threads,
+                                         self.split.other(worker.phase), flight.contended)
+        aborted = self._abort_after_step & {seq.seq_id for seq in flight.batch.seqs}
+        for seq_id in aborted:
+            self._abort_after_step.discard(seq_id)
+            super().abort(seq_id)
+        for seq in flight.batch.seqs:
+            if seq.is_finished and seq.finish_reason is not FinishReason.ABORT and self.controller is not None:
+                self.controller.observe_request(RequestObservation(
+                    seq.finish_time, seq.slo, seq.ttft, seq.tpot, seq.num_output_tokens, self.split))
+        self._control()
+        return [output for output in outputs if output.seq_id not in aborted]
+
+    def _control(self) -> None:
+        if self.controller is None:
+            return
+        new = self.controller.decide(self.split)
+        if new is not None:
+            self.split_log.append(self.controller.changes[-1])
+            self.set_split(new, source="controller")
+
+    def phase_split_stats(self) -> dict:
+        """The current split and every change so far (for /metrics, benches and logs)."""
+        return {
+            "prefill_threads": self.split.prefill_threads, "decode_threads": self.split.decode_threads,
+            "changes": [{"at": c.at, "from": str(c.old), "to": str(c.new), "predicted_from": c.predicted_old,
+                         "predicted_to": c.predicted_new, "window_requests": c.window_requests}
+                        for c in self.split_log],
+        }
+
+    def memory_report(self) -> dict:
+        """MiB: the shared weights and pool, and each process's resident memory (shared/private)."""
+        weights = sum(p.numel() * p.element_size() for p in self.model.parameters())
+        return {"weights_mb": weights / 2**20, "kv_pool_mb": self.pool.total_bytes / 2**20,
+                "engine": memory_mb(), **{phase: memory_mb(pid) for phase, pid in self.worker_pids.items()}}
+
+    def close(self) -> None:
+        super().close()
+        for worker in self.workers.values():
+            worker.stop()
+        self.workers = {}
