@@ -98,6 +98,17 @@ class SqliteStore:
                 "ORDER BY created_at DESC LIMIT 1", (namespace, category, exact_key))
         return _entry(rows[0]) if rows else None
 
+    async def find_exact_in(self, spaces: Sequence[tuple[str, str]], exact_key: str) -> list[CacheEntry]:
+        """Entries with `exact_key` in any of the (namespace, category) spaces, in one indexed query."""
+        namespaces, categories = sorted({n for n, _ in spaces}), sorted({c for _, c in spaces})
+        async with self._lock:
+            rows = await self._db.execute_fetchall(
+                f"SELECT {_COLUMNS} FROM entries WHERE namespace IN ({', '.join('?' * len(namespaces))}) "
+                f"AND category IN ({', '.join('?' * len(categories))}) AND exact_key=?",
+                (*namespaces, *categories, exact_key))
+        wanted = set(spaces)
+        return [entry for entry in map(_entry, rows) if (entry.namespace, entry.category) in wanted]
+
     async def delete(self, entry_ids: Sequence[str]) -> int:
         async with self._transaction():
             return await self._delete(entry_ids)
