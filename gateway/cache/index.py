@@ -7,7 +7,7 @@ fingerprint can be rare (one conversation's earlier turns) or cover the whole na
 products over a few hundred vectors, or an HNSW walk that skips other fingerprints.
 """
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
 import hnswlib
@@ -16,6 +16,9 @@ import numpy as np
 # Below this many entries with the query's fingerprint, a brute-force scan is exact and
 # faster than a filtered graph walk (which wanders when few nodes pass the filter).
 _BRUTE_FORCE_MAX = 512
+# Scanned groups keep their vectors as one matrix until the group changes: copying them out of
+# hnswlib item by item cost more than the whole rest of a lookup. At most this many rows are kept.
+_SCAN_CACHE_ROWS = 65536
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class NamespaceIndex:
         self._id_of: dict[int, str] = {}
         self._fingerprint_of: dict[int, str] = {}
         self._labels_by_fingerprint: dict[str, set[int]] = defaultdict(set)
+        self._scan_cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # fingerprint -> labels, vectors
+        self._scan_cache_rows = 0
 
     def __len__(self) -> int:
         return len(self._label_of)
@@ -66,6 +71,7 @@ class NamespaceIndex:
             self._id_of[label] = entry_id
             self._fingerprint_of[label] = fingerprint
             self._labels_by_fingerprint[fingerprint].add(label)
+            self._forget_scan(fingerprint)
 
     def remove(self, entry_id: str) -> bool:
         label = self._label_of.pop(entry_id, None)
@@ -76,6 +82,7 @@ class NamespaceIndex:
         fingerprint = self._fingerprint_of.pop(label)
         same = self._labels_by_fingerprint[fingerprint]
         same.discard(label)
+        self._forget_scan(fingerprint)
         if not same:
             del self._labels_by_fingerprint[fingerprint]
         return True
@@ -89,13 +96,13 @@ class NamespaceIndex:
         if not allowed:
             return []
         if len(allowed) <= _BRUTE_FORCE_MAX:
-            return self._scan(query, allowed, k)
+            return self._scan(query, fingerprint, k)
         if len(allowed) == len(self):
             return self._walk(query, min(k, len(self)), None)
         try:
             return self._walk(query, min(k, len(allowed)), allowed.__contains__)
         except RuntimeError:  # the filtered walk found fewer than k: fall back to the exact scan
-            return self._scan(query, allowed, k)
+            return self._scan(query, fingerprint, k)
 
     def memory_bytes(self) -> int:
         """Graph memory: vectors plus links (hnswlib's own layout), without Python bookkeeping."""
@@ -109,12 +116,31 @@ class NamespaceIndex:
         labels, distances = self._graph.knn_query(query, k=k, num_threads=1, filter=accept)
         return [Neighbour(self._id_of[int(label)], 1.0 - float(d)) for label, d in zip(labels[0], distances[0])]
 
-    def _scan(self, query: np.ndarray, allowed: set[int], k: int) -> list[Neighbour]:
-        labels = list(allowed)
-        vectors = self._graph.get_items(labels, return_type="numpy")
+    def _scan(self, query: np.ndarray, fingerprint: str, k: int) -> list[Neighbour]:
+        labels, vectors = self._scan_group(fingerprint)
         sims = vectors @ query[0] / np.maximum(np.linalg.norm(query[0]), 1e-12)
-        best = np.argsort(-sims)[:k]
-        return [Neighbour(self._id_of[labels[i]], float(sims[i])) for i in best]
+        best = np.argsort(-sims)[:k] if len(sims) > k else np.argsort(-sims)
+        return [Neighbour(self._id_of[int(labels[i])], float(sims[i])) for i in best]
+
+    def _scan_group(self, fingerprint: str) -> tuple[np.ndarray, np.ndarray]:
+        cached = self._scan_cache.get(fingerprint)
+        if cached is not None:
+            self._scan_cache.move_to_end(fingerprint)
+            return cached
+        labels = np.fromiter(self._labels_by_fingerprint[fingerprint], dtype=np.int64)
+        vectors = np.asarray(self._graph.get_items(labels, return_type="numpy"), dtype=np.float32)
+        if len(labels) <= _SCAN_CACHE_ROWS:
+            self._scan_cache[fingerprint] = (labels, vectors)
+            self._scan_cache_rows += len(labels)
+            while self._scan_cache_rows > _SCAN_CACHE_ROWS:
+                _, (dropped, _) = self._scan_cache.popitem(last=False)
+                self._scan_cache_rows -= len(dropped)
+        return labels, vectors
+
+    def _forget_scan(self, fingerprint: str) -> None:
+        cached = self._scan_cache.pop(fingerprint, None)
+        if cached is not None:
+            self._scan_cache_rows -= len(cached[0])
 
     def _reserve(self, extra: int) -> None:
         needed = len(self._label_of) + extra
