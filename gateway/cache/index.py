@@ -16,8 +16,8 @@ import numpy as np
 # Below this many entries with the query's fingerprint, a brute-force scan is exact and
 # faster than a filtered graph walk (which wanders when few nodes pass the filter).
 _BRUTE_FORCE_MAX = 512
-# Scanned groups keep their vectors as one matrix until the group changes: copying them out of
-# hnswlib item by item cost more than the whole rest of a lookup. At most this many rows are kept.
+# Scanned groups keep their vectors as one matrix, updated on add and delete: copying them out of
+# hnswlib on every lookup cost more than the whole rest of it. At most this many rows are kept.
 _SCAN_CACHE_ROWS = 65536
 
 
@@ -71,7 +71,7 @@ class NamespaceIndex:
             self._id_of[label] = entry_id
             self._fingerprint_of[label] = fingerprint
             self._labels_by_fingerprint[fingerprint].add(label)
-            self._forget_scan(fingerprint)
+        self._extend_scans(labels, items)
 
     def remove(self, entry_id: str) -> bool:
         label = self._label_of.pop(entry_id, None)
@@ -82,7 +82,11 @@ class NamespaceIndex:
         fingerprint = self._fingerprint_of.pop(label)
         same = self._labels_by_fingerprint[fingerprint]
         same.discard(label)
-        self._forget_scan(fingerprint)
+        cached = self._scan_cache.get(fingerprint)
+        if cached is not None:
+            keep = cached[0] != label
+            self._scan_cache[fingerprint] = (cached[0][keep], cached[1][keep])
+            self._scan_cache_rows -= 1
         if not same:
             del self._labels_by_fingerprint[fingerprint]
         return True
@@ -137,10 +141,19 @@ class NamespaceIndex:
                 self._scan_cache_rows -= len(dropped)
         return labels, vectors
 
-    def _forget_scan(self, fingerprint: str) -> None:
-        cached = self._scan_cache.pop(fingerprint, None)
-        if cached is not None:
-            self._scan_cache_rows -= len(cached[0])
+    def _extend_scans(self, labels: np.ndarray, items: list[tuple[str, str, np.ndarray]]) -> None:
+        """New entries join the kept matrices of their groups (hnswlib stores cosine vectors normalised)."""
+        for label, (_, fingerprint, vector) in zip(labels.tolist(), items):
+            cached = self._scan_cache.get(fingerprint)
+            if cached is None:
+                continue
+            if len(self._labels_by_fingerprint[fingerprint]) > _BRUTE_FORCE_MAX:  # walked from now on
+                self._scan_cache_rows -= len(self._scan_cache.pop(fingerprint)[0])
+                continue
+            row = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+            row = row / max(float(np.linalg.norm(row)), 1e-30)
+            self._scan_cache[fingerprint] = (np.append(cached[0], label), np.vstack([cached[1], row]))
+            self._scan_cache_rows += 1
 
     def _reserve(self, extra: int) -> None:
         needed = len(self._label_of) + extra
