@@ -28,7 +28,7 @@ from gateway.cache.embedder import Embedder, EmbeddingModel
 from gateway.cache.entry import CacheEntry
 from gateway.cache.evaluation import read_pairs
 from gateway.cache.fingerprint import request_key
-from gateway.cache.index import HnswParams, NamespaceIndex
+from gateway.cache.index import HnswParams, NamespaceIndex, ef_for
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.verifier import Verifier
@@ -185,7 +185,8 @@ def hnsw_only(seeds: np.ndarray, entries: int, queries: int, progress: bool) -> 
     checked = min(queries, 200)
     exact = [f"e{int(np.argmax(vectors @ probe))}" for probe in probes[:checked]]
     recall = float(np.mean([f == e for f, e in zip(found[:checked], exact)]))
-    return {"entries": entries, "params": params.__dict__, "build_s": build_s, "search": _percentiles(times),
+    return {"entries": entries, "params": params.__dict__, "ef": ef_for(params, entries, 8), "build_s": build_s,
+            "search": _percentiles(times),
             "recall_at_1": recall, "rss_bytes": index_bytes, "rss_bytes_per_1m": index_bytes * 1_000_000 / entries,
             "graph_bytes_per_1m": index.memory_bytes() * 1_000_000 / max(entries, 1)}
 
@@ -309,7 +310,7 @@ def format_report(result: dict) -> str:
                              f"CPU {x['cpu_p50']:.2f}x, embedding {x['embed_p50']:.2f}x lower")
     h = result["hnsw"]
     lines.append(f"hnsw: {h['entries']} entries built in {h['build_s']:.0f} s; search p50 {h['search']['p50_ms']:.3f} ms"
-                 f"  p99 {h['search']['p99_ms']:.3f} ms (target p50 < 1 ms); recall@1 {h['recall_at_1']:.3f}")
+                 f"  p99 {h['search']['p99_ms']:.3f} ms (target p50 < 1 ms); recall@1 {h['recall_at_1']:.3f} at ef {h.get('ef')}")
     lines.append(f"  memory per 1M entries: {h['rss_bytes_per_1m'] / 2**30:.2f} GiB RSS "
                  f"({h['graph_bytes_per_1m'] / 2**30:.2f} GiB of it the HNSW graph)")
     return "\n".join(lines)

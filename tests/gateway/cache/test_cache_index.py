@@ -76,3 +76,13 @@ def test_the_exact_scan_sees_every_add_and_delete_after_a_search():
     found = index.search("t", "c", vectors[31], "fp", k=1)[0]
     assert found.entry_id == "e6" and found.similarity > 0.999
     assert len(index.search("t", "c", vectors[0], "fp", k=100)) == 20
+
+
+def test_the_search_breadth_grows_with_the_graph_and_covers_k():
+    from gateway.cache.index import REFERENCE_SIZE, ef_for
+
+    params = HnswParams(ef_search=64, ef_max=512)
+    assert ef_for(params, 1000, 8) == ef_for(params, REFERENCE_SIZE, 8) == 64
+    assert ef_for(params, 4 * REFERENCE_SIZE, 8) == 128 and ef_for(params, 10 * REFERENCE_SIZE, 8) == 202
+    assert ef_for(params, 10_000 * REFERENCE_SIZE, 8) == 512
+    assert ef_for(params, 10, 100) == 100
