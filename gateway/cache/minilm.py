@@ -10,14 +10,12 @@ against sentence-transformers on real queries.
 """
 
 import json
-import logging
 import os
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-log = logging.getLogger("semgate.cache")
 DIM = 384
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 

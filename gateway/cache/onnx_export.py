@@ -10,12 +10,10 @@ carries the weights' size, torch's version and the opset, so a changed model is 
 
 import hashlib
 import logging
-from importlib import metadata
 import os
 import tempfile
+from importlib import metadata
 from pathlib import Path
-
-import numpy as np
 
 from gateway.cache.minilm import INPUTS, MiniLM, OnnxTransformer, TorchTransformer
 
