@@ -1,6 +1,7 @@
 """The cache step of a request: controls, category, effective policy, lookup, and storing.
 
-The last user message is embedded once; that one vector classifies the request into a
+An exact repeat of a stored request is answered first, without embedding anything. Otherwise
+the last user message is embedded once; that one vector classifies the request into a
 category and searches the cache. A cache that cannot answer (the embedder failing or too
 slow) never fails the request: it is bypassed, and a header says why.
 """
@@ -83,6 +84,17 @@ class CacheLayer:
     async def consult(self, tenant: str, parsed: ParsedRequest, upstream: str, headers: Any) -> CacheDecision:
         controls = controls_from(headers, parsed.semgate)
         active = self.policies.current
+        # An exact repeat is answered before anything is embedded (the embedding is most of a lookup).
+        try:
+            exact = await self.cache.find_exact_hit(tenant, active.policies.categories, parsed.body, controls)
+        except Exception:  # noqa: BLE001 - a broken store must not fail the request
+            log.exception("cache lookup failed; bypassing the cache for this request")
+            return CacheDecision(active.policies.default, controls, None, None, "store_error")
+        if exact is not None:
+            stored_under, lookup = exact
+            policy = self.adaptive.effective_category(stored_under.name, upstream)
+            # The entry's vector is this very question's (same exact key), for the IC-Cache re-ask book.
+            return CacheDecision(policy, controls, lookup.entry.embedding, lookup)
         text = request_key(parsed.body).query_text
         embedding, reason = None, None
         if text:
@@ -101,7 +113,8 @@ class CacheLayer:
         decision = CacheDecision(policy, controls, embedding, None, reason)
         if reason is None:
             try:
-                decision.lookup = await self.cache.lookup(tenant, policy, parsed.body, embedding, controls)
+                decision.lookup = await self.cache.lookup(tenant, policy, parsed.body, embedding, controls,
+                                                          exact_checked=not controls.no_cache)
             except Exception:  # noqa: BLE001 - a broken store must not fail the request either
                 log.exception("cache lookup failed; bypassing the cache for this request")
                 decision.bypass_reason = "store_error"

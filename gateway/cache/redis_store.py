@@ -11,6 +11,7 @@ come from LocalDocuments (recent entries held in memory), writes raise StoreUnav
 the store writable again as soon as it answers, then catches the mirror up.
 """
 
+import asyncio
 import logging
 import time
 import uuid
@@ -133,6 +134,10 @@ class RedisStore:
                     self.local.remember([entry])
                 return entry
         return self.local.find_exact(namespace, category, exact_key)
+
+    async def find_exact_in(self, spaces: Sequence[tuple[str, str]], exact_key: str) -> list[CacheEntry]:
+        found = await asyncio.gather(*(self.find_exact(namespace, category, exact_key) for namespace, category in spaces))
+        return [entry for entry in found if entry is not None]
 
     async def delete(self, entry_ids: Sequence[str]) -> int:
         self._require_writable()

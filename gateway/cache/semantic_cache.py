@@ -111,9 +111,11 @@ class SemanticCache:
 
     async def lookup(self, tenant: str, policy: CachePolicy, request: dict[str, Any],
                      query_embedding: np.ndarray | None = None, controls: CacheControls | None = None,
-                     allow_stale: bool = False, max_stale_s: float | None = None) -> LookupResult:
+                     allow_stale: bool = False, max_stale_s: float | None = None,
+                     exact_checked: bool = False) -> LookupResult:
         """`allow_stale`: expired entries may answer too (stale-if-error), those expired at most
-        `max_stale_s` ago when it is given."""
+        `max_stale_s` ago when it is given. `exact_checked`: `find_exact_hit` found no fresh exact
+        entry for this request already, so the exact tier is not asked again."""
         namespace = namespace_for(tenant, policy.scope, policy.personal)
         if controls is not None and controls.no_cache:
             return LookupResult(BYPASS, None, None, None, namespace, None)
@@ -121,7 +123,7 @@ class SemanticCache:
             return LookupResult(NOT_CACHEABLE, None, None, None, namespace, None)
         key = request_key(request)
         now = time.time()
-        exact = await self.store.find_exact(namespace, policy.name, key.exact_key)
+        exact = None if exact_checked else await self.store.find_exact(namespace, policy.name, key.exact_key)
         fresh_enough = _freshness(now, allow_stale, max_stale_s)
         if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact):
             self._record_hit(exact.id, now)
@@ -132,6 +134,27 @@ class SemanticCache:
         vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text)
         candidates = await self._candidates(tenant, namespace, policy, key, vector, now, fresh_enough)
         return dataclasses.replace(self._decide(namespace, policy, candidates, now), candidates=tuple(candidates))
+
+    async def find_exact_hit(self, tenant: str, policies: Sequence[CachePolicy], request: dict[str, Any],
+                             controls: CacheControls | None = None) -> tuple[CachePolicy, LookupResult] | None:
+        """The exact tier before anything is embedded: the newest fresh entry with this request's exact
+        key in any cacheable category of `policies` (one store read), with the policy it was stored
+        under. An identical request classifies as its entry did, so the category needs no embedding."""
+        if controls is not None and controls.no_cache:
+            return None
+        spaces = {(namespace_for(tenant, p.scope, p.personal), p.name): p for p in policies if p.cacheable}
+        if not spaces:
+            return None
+        now = time.time()
+        found = await self.store.find_exact_in(list(spaces), request_key(request).exact_key)
+        fresh = [e for e in found if (e.namespace, e.category) in spaces and _visible(e, tenant, e.namespace)
+                 and not e.expired(now)]
+        if not fresh:
+            return None
+        exact = max(fresh, key=lambda e: e.created_at)
+        self._record_hit(exact.id, now)
+        return spaces[(exact.namespace, exact.category)], LookupResult(
+            EXACT, exact, 1.0, None, exact.namespace, Candidate(exact, 1.0, None, None))
 
     async def insert(self, tenant: str, policy: CachePolicy, request: dict[str, Any], response: dict[str, Any],
                      model: str, ttl_override: float | None = None, *, controls: CacheControls | None = None,

@@ -51,6 +51,9 @@ class DocumentStore(Protocol):
     async def find_exact(self, namespace: str, category: str, exact_key: str) -> CacheEntry | None:
         """The newest entry with this exact key, expired or not (the caller decides)."""
 
+    async def find_exact_in(self, spaces: Sequence[tuple[str, str]], exact_key: str) -> list[CacheEntry]:
+        """Every entry with `exact_key` in one of the (namespace, category) spaces."""
+
     async def delete(self, entry_ids: Sequence[str]) -> int: ...
 
     async def record_hits(self, updates: Sequence[HitUpdate]) -> None: ...

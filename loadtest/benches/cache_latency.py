@@ -28,10 +28,11 @@ from gateway.cache.embedder import Embedder, EmbeddingModel
 from gateway.cache.entry import CacheEntry
 from gateway.cache.evaluation import read_pairs
 from gateway.cache.fingerprint import request_key
-from gateway.cache.index import HnswParams, NamespaceIndex
+from gateway.cache.index import HnswParams, NamespaceIndex, ef_for
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.verifier import Verifier
+from loadtest.benches._latency_baseline import SentenceTransformersModel
 from loadtest.machine import describe_machine
 from loadtest.services import Services, free_port, stop
 from policies.schema import CategoryPolicy
@@ -50,6 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file (questions and duplicate pairs)")
     parser.add_argument("--url", help="time HTTP requests to a running gateway at this base URL instead")
     parser.add_argument("--api-key", default="", help="API key for --url")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the interleaved sentence-transformers lookups (the embedding path before ONNX)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement through a gateway of its own")
     parser.add_argument("--out", default="artifacts/cache-latency", help="where summary.json goes")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -66,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if args.url:
         result["http_hits"] = http_hits(args.url, args.api_key, pairs[: args.queries], progress)
     else:
-        result["cache_hits"] = asyncio.run(cache_hits(model, pairs, seeds, args.entries, args.queries, progress))
+        result["cache_hits"] = asyncio.run(cache_hits(model, pairs, seeds, args.entries, args.queries, progress,
+                                                      baseline=not args.no_baseline))
         if not args.no_http:
             result["http_hits"] = http_hits_at_scale(pairs[: min(args.queries, args.entries)], seeds, args.entries,
                                                      progress)
@@ -91,10 +95,15 @@ def filler_vectors(seeds: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     return out
 
 
-async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: int, queries: int, progress: bool) -> dict:
+async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: int, queries: int, progress: bool,
+                     baseline: bool = True) -> dict:
+    """In-process lookups (embed the query, then search); with `baseline`, each query is also looked up
+    with the sentence-transformers embedder, interleaved, so both see the same machine load."""
     policy = CategoryPolicy(name="general", similarity_threshold=0.7, ttl_seconds=86400.0, max_entries=entries * 2)
     chosen = pairs[: min(queries, entries)]
-    embedder = Embedder(model)
+    paths = {model.backend: Embedder(model)}
+    if baseline:
+        paths["sentence-transformers"] = Embedder(SentenceTransformersModel())
     stored_vectors = model.encode([p.a for p in chosen], progress=progress)
     with tempfile.TemporaryDirectory(prefix="semgate-latency-") as tmp:
         store = await SqliteStore.open(Path(tmp) / "cache.db")
@@ -107,25 +116,47 @@ async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: i
             bar.update(1)
         bar.close()
         fill_s = time.perf_counter() - started
-        cache = SemanticCache(store, embedder, Verifier.load(), maintenance_interval_s=0)
+        cache = SemanticCache(store, paths[model.backend], Verifier.load(), maintenance_interval_s=0)
         started = time.perf_counter()
         await cache.start(progress=progress)
         rebuild_s = time.perf_counter() - started
-        hits, misses, reasons = [], [], {}
+        timings = {name: {"hit": [], "miss": [], "cpu": [], "embed": [], "search": []} for name in paths}
+        reasons = {}
         for p in tqdm(chosen, desc="timing lookups", file=sys.stderr, disable=not progress):
             request = {"model": MODEL, "messages": [{"role": "user", "content": p.b}]}
-            t0 = time.perf_counter()
-            result = await cache.lookup("bench", policy, request)
-            (hits if result.hit else misses).append(time.perf_counter() - t0)
-            reasons[result.reason] = reasons.get(result.reason, 0) + 1
+            for name, embedder in paths.items():
+                t = timings[name]
+                t0, c0 = time.perf_counter(), time.process_time()
+                vector = await embedder.embed(p.b)
+                t1 = time.perf_counter()
+                result = await cache.lookup("bench", policy, request, vector)
+                t2 = time.perf_counter()
+                t["cpu"].append(time.process_time() - c0)
+                t["embed"].append(t1 - t0)
+                t["search"].append(t2 - t1)
+                t["hit" if result.hit else "miss"].append(t2 - t0)
+                if name == model.backend:
+                    reasons[result.reason] = reasons.get(result.reason, 0) + 1
         store_bytes = sum(f.stat().st_size for f in Path(tmp).glob("cache.db*"))
         await cache.close()
-    await embedder.close()
-    return {"entries": entries, "lookups": len(chosen), "reasons": reasons, "hit": _percentiles(hits),
-            "miss": _percentiles(misses), "embedder_mean_batch": embedder.stats.mean_batch_size,
-            "fill_s": fill_s, "index_rebuild_s": rebuild_s, "store_bytes_per_entry": store_bytes / entries,
-            "how_built": "QQP test duplicate pairs (a stored, b looked up, b embedded per lookup) + filler entries "
-                         "from mixed real MiniLM embeddings of QQP dev questions"}
+    for embedder in paths.values():
+        await embedder.close()
+    by_path = {name: {"hit": _percentiles(t["hit"]), "miss": _percentiles(t["miss"]), "cpu": _percentiles(t["cpu"]),
+                      "embed": _percentiles(t["embed"]), "search_after_embedding": _percentiles(t["search"])}
+               for name, t in timings.items()}
+    ours = by_path[model.backend]
+    result = {"entries": entries, "lookups": len(chosen), "reasons": reasons, "embedding_backend": model.backend,
+              "hit": ours["hit"], "miss": ours["miss"], "cpu_per_lookup": ours["cpu"], "by_embedding_path": by_path,
+              "fill_s": fill_s, "index_rebuild_s": rebuild_s, "store_bytes_per_entry": store_bytes / entries,
+              "how_built": "QQP test duplicate pairs (a stored, b looked up, b embedded per lookup) + filler entries "
+                           "from mixed real MiniLM embeddings of QQP dev questions"}
+    if "sentence-transformers" in by_path and model.backend != "sentence-transformers":
+        before = by_path["sentence-transformers"]
+        result["speedup_vs_sentence_transformers"] = {
+            "hit_p50": before["hit"]["p50_ms"] / ours["hit"]["p50_ms"] if ours["hit"]["count"] else None,
+            "cpu_p50": before["cpu"]["p50_ms"] / ours["cpu"]["p50_ms"],
+            "embed_p50": before["embed"]["p50_ms"] / ours["embed"]["p50_ms"]}
+    return result
 
 
 def hnsw_only(seeds: np.ndarray, entries: int, queries: int, progress: bool) -> dict:
@@ -154,7 +185,8 @@ def hnsw_only(seeds: np.ndarray, entries: int, queries: int, progress: bool) -> 
     checked = min(queries, 200)
     exact = [f"e{int(np.argmax(vectors @ probe))}" for probe in probes[:checked]]
     recall = float(np.mean([f == e for f, e in zip(found[:checked], exact)]))
-    return {"entries": entries, "params": params.__dict__, "build_s": build_s, "search": _percentiles(times),
+    return {"entries": entries, "params": params.__dict__, "ef": ef_for(params, entries, 8), "build_s": build_s,
+            "search": _percentiles(times),
             "recall_at_1": recall, "rss_bytes": index_bytes, "rss_bytes_per_1m": index_bytes * 1_000_000 / entries,
             "graph_bytes_per_1m": index.memory_bytes() * 1_000_000 / max(entries, 1)}
 
@@ -266,10 +298,19 @@ def format_report(result: dict) -> str:
             hit = r["hit"]
             lines.append(f"{name}: {r.get('entries', '-')} entries, {r['lookups']} lookups, outcomes {r.get('reasons') or r.get('x_semgate_cache')}")
             if hit["count"]:
-                lines.append(f"  hit latency p50 {hit['p50_ms']:.2f} ms  p99 {hit['p99_ms']:.2f} ms  (target p50 < 10 ms)")
+                lines.append(f"  hit latency p50 {hit['p50_ms']:.2f} ms  p90 {hit['p90_ms']:.2f} ms  "
+                             f"p99 {hit['p99_ms']:.2f} ms  (target p50 < 10 ms)")
+            for path, t in r.get("by_embedding_path", {}).items():
+                lines.append(f"  {path}: hit p50 {t['hit'].get('p50_ms', float('nan')):.2f} ms, CPU per lookup p50 "
+                             f"{t['cpu']['p50_ms']:.2f} ms, embedding p50 {t['embed']['p50_ms']:.2f} ms, "
+                             f"search after it p50 {t['search_after_embedding']['p50_ms']:.2f} ms")
+            if r.get("speedup_vs_sentence_transformers"):
+                x = r["speedup_vs_sentence_transformers"]
+                lines.append(f"  vs sentence-transformers, same run: hit p50 {x['hit_p50'] or float('nan'):.2f}x, "
+                             f"CPU {x['cpu_p50']:.2f}x, embedding {x['embed_p50']:.2f}x lower")
     h = result["hnsw"]
     lines.append(f"hnsw: {h['entries']} entries built in {h['build_s']:.0f} s; search p50 {h['search']['p50_ms']:.3f} ms"
-                 f"  p99 {h['search']['p99_ms']:.3f} ms (target p50 < 1 ms); recall@1 {h['recall_at_1']:.3f}")
+                 f"  p99 {h['search']['p99_ms']:.3f} ms (target p50 < 1 ms); recall@1 {h['recall_at_1']:.3f} at ef {h.get('ef')}")
     lines.append(f"  memory per 1M entries: {h['rss_bytes_per_1m'] / 2**30:.2f} GiB RSS "
                  f"({h['graph_bytes_per_1m'] / 2**30:.2f} GiB of it the HNSW graph)")
     return "\n".join(lines)

@@ -41,3 +41,22 @@ async def test_the_batch_size_cap_splits_a_burst(embedding_model):
         assert max(embedder.stats.batch_sizes) <= 4 and embedder.stats.texts_encoded == 10
     finally:
         await embedder.close()
+
+
+async def test_a_lone_request_does_not_wait_for_the_batching_window(embedding_model):
+    # A 60 s window: were the lone text held for company, the 20 s bound would fail.
+    embedder = Embedder(embedding_model, window_s=60.0, max_batch=8)
+    try:
+        vector = await asyncio.wait_for(embedder.embed("Is there anybody out there?"), 20.0)
+        assert vector.shape == (384,) and embedder.stats.batch_sizes == {1: 1}
+    finally:
+        await embedder.close()
+
+
+async def test_texts_submitted_together_share_one_batch_without_a_window(embedding_model):
+    embedder = Embedder(embedding_model, window_s=0.0, max_batch=8)
+    try:
+        await asyncio.gather(*(embedder.embed(f"question number {i}") for i in range(5)))
+        assert embedder.stats.batch_sizes == {5: 1}
+    finally:
+        await embedder.close()

@@ -60,3 +60,29 @@ def test_a_namespace_search_ranks_every_category_together_and_stays_in_its_names
     found = index.search_namespace("t", query / np.linalg.norm(query), "fp", k=2)
     assert [n.entry_id for n in found] == ["general12", "code3"]
     assert not any(n.entry_id.startswith("other") for n in index.search_namespace("t", vectors[25], "fp", k=20))
+
+
+def test_the_exact_scan_sees_every_add_and_delete_after_a_search():
+    rng = np.random.default_rng(3)
+    index = VectorIndex(HnswParams(initial_capacity=16))
+    vectors = unit(rng, 40)
+    index.add("t", "c", [(f"e{i}", "fp", vectors[i]) for i in range(20)])
+    assert index.search("t", "c", vectors[5], "fp", k=1)[0].entry_id == "e5"  # the group's matrix is kept now
+    index.add("t", "c", [("late", "fp", vectors[30])])
+    assert index.search("t", "c", vectors[30], "fp", k=1)[0].entry_id == "late"
+    index.remove("e5")
+    assert all(n.entry_id != "e5" for n in index.search("t", "c", vectors[5], "fp", k=25))
+    index.add("t", "c", [("e6", "fp", vectors[31])])  # replaced: the old vector no longer answers
+    found = index.search("t", "c", vectors[31], "fp", k=1)[0]
+    assert found.entry_id == "e6" and found.similarity > 0.999
+    assert len(index.search("t", "c", vectors[0], "fp", k=100)) == 20
+
+
+def test_the_search_breadth_grows_with_the_graph_and_covers_k():
+    from gateway.cache.index import REFERENCE_SIZE, ef_for
+
+    params = HnswParams(ef_search=64, ef_max=512)
+    assert ef_for(params, 1000, 8) == ef_for(params, REFERENCE_SIZE, 8) == 64
+    assert ef_for(params, 4 * REFERENCE_SIZE, 8) == 128 and ef_for(params, 10 * REFERENCE_SIZE, 8) == 202
+    assert ef_for(params, 10_000 * REFERENCE_SIZE, 8) == 512
+    assert ef_for(params, 10, 100) == 100

