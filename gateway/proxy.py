@@ -127,13 +127,17 @@ class Proxy:
         return Response(body, status_code=response.status_code, media_type="application/json", headers=headers)
 
     async def _relay(self, upstream: Upstream, response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
-        ok = stored = broke = False
+        ok = stored = broke = committed = False
         scrubber = StreamScrubber([upstream.config.api_key() or ""])
         try:
             async for chunk in response.aiter_raw():
                 chunk = scrubber.feed(chunk)
                 if chunk:
                     store.feed(chunk)
+                    if not committed and store.complete:
+                        # Stored before the client reads the end: a repeat sent right after it hits.
+                        with anyio.CancelScope(shield=True):
+                            stored, committed = await store.commit(), True
                     yield chunk
             rest = scrubber.flush()
             if rest:
@@ -150,7 +154,7 @@ class Proxy:
             # Runs on client disconnect too, inside a cancelled scope: shield the cleanup.
             with anyio.CancelScope(shield=True):
                 await self.pool.close(upstream, response, ok=ok, upstream_fault=broke)
-                if ok:
+                if ok and not committed:
                     stored = await store.commit()
             trace.upstream_s = _elapsed(response)
             decision = store.decision
@@ -168,6 +172,10 @@ class _StreamStore:
     def feed(self, chunk: bytes) -> None:
         if self.recorder is not None:
             self.recorder.feed(chunk)
+
+    @property
+    def complete(self) -> bool:
+        return self.recorder is not None and self.recorder.complete
 
     async def commit(self) -> bool:
         """Store the answer if it completed; whether it was stored."""

@@ -101,7 +101,9 @@ def share_model_and_pool(model: LlamaModel, k_cache: torch.Tensor, v_cache: torc
     """Move the weights and the KV pool into shared memory, in place (once, before spawning):
     from then on parent and workers map the same pages."""
     model.share_memory()
-    model.cos_sin.share_memory_()  # a plain tensor attribute, not a registered buffer
+    model.cos_sin.share_memory_()  # plain tensor attributes, not registered buffers
+    if model.lm_head_by_column is not None:
+        model.lm_head_by_column.share_memory_()
     k_cache.share_memory_()
     v_cache.share_memory_()
 
