@@ -81,6 +81,7 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
     positions = torch.arange(num_cached, total, device=device)
     slots = table[positions // block_size] * block_size + positions % block_size
     is_reused = torch.zeros(total - num_cached, dtype=torch.bool, device=device)
+    old_positions = []
     for chunk in reused:
         n = chunk.k.shape[1]
         if chunk.start < num_cached or chunk.start + n >= total:
@@ -89,11 +90,20 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
         if bool(is_reused[rows].any()):
             raise ValueError("reused chunks overlap")
         is_reused[rows] = True
-        old = torch.arange(chunk.old_start, chunk.old_start + n, device=device)
-        for layer in range(num_layers):
-            moved = rerotate_keys(chunk.k[layer], old, positions[rows], model.cos_sin)
-            store_kv(moved, chunk.v[layer], k_cache[layer], v_cache[layer], slots[rows])
+        old_positions.append(torch.arange(chunk.old_start, chunk.old_start + n, device=device))
     num_reused = int(is_reused.sum())
+    if reused:  # all chunks and layers in one rotation and one copy (layers ride on the head axis)
+        new_positions = torch.cat([positions[c.start - num_cached : c.start - num_cached + c.k.shape[1]]
+                                   for c in reused])
+        keys = torch.cat([c.k for c in reused], dim=1)  # [L, R, Hkv, D]
+        values = torch.cat([c.v for c in reused], dim=1)
+        reused_count, heads = keys.shape[1], keys.shape[2]
+        moved = rerotate_keys(keys.transpose(0, 1).reshape(reused_count, num_layers * heads, -1),
+                              torch.cat(old_positions), new_positions, model.cos_sin)
+        moved = moved.view(reused_count, num_layers, heads, -1).transpose(0, 1)
+        target = (table[new_positions // block_size] * block_size + new_positions % block_size)
+        k_cache.view(num_layers, -1, *k_cache.shape[3:])[:, target] = moved.to(k_cache.dtype)
+        v_cache.view(num_layers, -1, *v_cache.shape[3:])[:, target] = values.to(v_cache.dtype)
 
     active = torch.arange(total - num_cached, device=device)  # rows of `positions` still computed
     hidden = F.embedding(torch.as_tensor(token_ids[num_cached:], device=device), model.embed_tokens)
