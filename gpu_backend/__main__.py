@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host-kv-budget-mb", type=int, default=1024, help="host KV pool for --preemption swap")
     parser.add_argument("--fair-share", action="store_true",
                         help="per-tenant fair share (tenant = the --tenant-salt-header value)")
+    parser.add_argument("--kvshare-recompute-ratio", type=float, default=None, metavar="RATIO",
+                        help="KVShare: reuse the KV of chunks marked by semgate_examples.chunks anywhere in later "
+                             "prompts, recomputing this fraction (0..1) of their most deviating tokens (default: off)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -65,6 +68,7 @@ def serve(args: argparse.Namespace) -> int:
         preemption=args.preemption,
         host_kv_budget_bytes=args.host_kv_budget_mb << 20,
         fair_share=args.fair_share,
+        kvshare_recompute_ratio=args.kvshare_recompute_ratio,
     )
     engine = LLMEngine.from_loaded(loaded, config)
     print(f"semgate backend: model loaded in {time.monotonic() - started:.1f} s; KV pool of "

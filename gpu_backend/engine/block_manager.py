@@ -86,7 +86,9 @@ class BlockManager:
         """
         if self.radix is None:
             return
-        num_full = seq.num_computed_tokens // self.block_size
+        computed = seq.num_computed_tokens if seq.num_exact_tokens is None else min(
+            seq.num_computed_tokens, seq.num_exact_tokens)
+        num_full = computed // self.block_size
         if num_full == 0:
             return
         result = self.radix.insert(

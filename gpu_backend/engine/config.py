@@ -24,9 +24,14 @@ class EngineConfig:
     # Per-tenant fair share (engine/fairness.py): admission by least weighted service, and
     # a tenant far over its share is preempted (swapped) for one waiting under it.
     fair_share: bool = False
+    # KVShare (gpu_backend/kvshare): None: off. Otherwise marked chunks are stored and reused
+    # anywhere in later prompts, recomputing this fraction of their most deviating tokens.
+    kvshare_recompute_ratio: float | None = None
 
     def __post_init__(self) -> None:
         if self.scheduler not in ("fcfs", "goodput"):
             raise ValueError(f"scheduler must be 'fcfs' or 'goodput', got {self.scheduler!r}")
+        if self.kvshare_recompute_ratio is not None and not 0.0 <= self.kvshare_recompute_ratio <= 1.0:
+            raise ValueError(f"kvshare_recompute_ratio must lie in [0, 1], got {self.kvshare_recompute_ratio}")
         if self.preemption not in ("recompute", "swap"):
             raise ValueError(f"preemption must be 'recompute' or 'swap', got {self.preemption!r}")

@@ -3,7 +3,8 @@
 The request-level glue between BlockManager (blocks, exact prefixes), ChunkStore (chunks
 anywhere) and blend_prefill. Prompts without a chunk hit run the model's own forward.
 A blended sequence's KV past its first reused token is approximate, so only the exact
-part before it goes into the radix cache (an exact-prefix hit must stay exact).
+part before it goes into the radix cache (seq.num_exact_tokens; an exact-prefix hit must
+stay exact).
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ class ChunkReusePrefill:
         self.store = store
         self.recompute_ratio = recompute_ratio
         self.check_layer = check_layer
-        self._exact: dict[int, int] = {}
 
     def prefill(self, seq: Sequence, spans: list[tuple[int, int]]) -> PrefillReport:
         """Compute `seq`'s whole prompt (it must hold no blocks yet); `spans`: its chunks' token spans."""
@@ -96,10 +96,9 @@ class ChunkReusePrefill:
             for start, end in spans:
                 if start not in reused_starts and end <= total:
                     self.store.save(tokens[start:end], salt, seq.block_table, start)
-        seq.num_computed_tokens = exact
-        bm.cache_computed_blocks(seq)
         seq.num_computed_tokens = total
-        self._exact[seq.seq_id] = exact
+        seq.num_exact_tokens = exact if exact < total else None
+        bm.cache_computed_blocks(seq)
         return PrefillReport(logits, cached, reused_n, recomputed, computed, exact)
 
     def decode(self, seq: Sequence, token: int) -> torch.Tensor:
@@ -127,7 +126,4 @@ class ChunkReusePrefill:
 
     def release(self, seq: Sequence) -> None:
         """Give `seq`'s blocks back; only its exact KV goes into the prefix cache."""
-        exact = self._exact.pop(seq.seq_id, seq.num_computed_tokens)
-        if exact < seq.num_prompt_tokens:
-            seq.num_computed_tokens = exact
         self.block_manager.release(seq)

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     prefillers = _prefillers(loaded, args.ratio)
     rows = []
     requests = list(_requests(args))
-    for index, (item, messages, chunks) in enumerate(tqdm(requests, desc="kvshare", disable=args.json)):
+    for index, (item, messages, chunks) in enumerate(tqdm(requests, desc="kvshare requests (3 modes each)")):
         ids, spans = chat_chunk_spans(loaded.chat_template, tok, messages, chunks)
         row = {"prompt_tokens": len(ids), "reference": item.reference, "measured": index >= args.warmup}
         for mode in MODES:
