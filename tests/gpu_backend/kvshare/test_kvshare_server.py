@@ -39,11 +39,11 @@ def _ask(base_url, order, question, chunks=None):
 def test_marked_chunks_are_reused_in_another_order_and_reported(base_url):
     assert _metric(base_url, "kvshare_recompute_ratio") == 0.15
     assert _ask(base_url, [0, 1], "wake me at six").status_code == 200
-    assert _metric(base_url, "kvshare_chunks_saved") == 2
+    assert _metric(base_url, "kvshare_chunks_saved_total") == 2
     answer = _ask(base_url, [1, 0], "play jazz")
     assert answer.status_code == 200 and answer.json()["choices"][0]["message"]["content"]
-    assert _metric(base_url, "kvshare_prompts_blended") == 1
-    assert _metric(base_url, "kvshare_tokens_reused") > 20
+    assert _metric(base_url, "kvshare_prompts_blended_total") == 1
+    assert _metric(base_url, "kvshare_tokens_reused_total") > 20
     assert _metric(base_url, "kvshare_chunk_blocks") >= 2
 
 
