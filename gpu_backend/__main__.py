@@ -61,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="initial threads per worker (default: half the cores each)")
     parser.add_argument("--no-split-controller", action="store_true",
                         help="keep --phase-split-threads fixed (no SLO-aware controller)")
+    parser.add_argument("--kvshare-recompute-ratio", type=float, default=None, metavar="RATIO",
+                        help="KVShare: reuse the KV of chunks marked by semgate_examples.chunks anywhere in later "
+                             "prompts, recomputing this fraction (0..1) of their most deviating tokens (default: off)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -87,6 +90,7 @@ def serve(args: argparse.Namespace) -> int:
         phase_split=args.phase_split,
         phase_split_threads=args.phase_split_threads,
         phase_split_controller=not args.no_split_controller,
+        kvshare_recompute_ratio=args.kvshare_recompute_ratio,
     )
     engine = build_engine(loaded.model, loaded.tokenizer, config)
     print(f"semgate backend: model loaded in {time.monotonic() - started:.1f} s; KV pool of "

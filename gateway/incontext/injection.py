@@ -6,9 +6,12 @@ else, so the prompt reads [system] [examples] [conversation]. Completions: the e
 written before the prompt as "Q: ...\\nA: ...\\n\\n" blocks.
 
 The body also carries `semgate_examples` (when marking is on), an extension field that says
-where the examples are: {"ids": [...], "messages": [start, end]} for chat (end exclusive) or
-{"ids": [...], "prompt_chars": [start, end]} for completions. Servers that do not know it
-ignore it; a KV-aware backend can use it to treat the examples as a shareable segment.
+where the examples are: {"ids": [...], "messages": [start, end], "chunks": [[s, e], ...]} for
+chat, or {"ids": [...], "prompt_chars": [start, end], "chunks": [[s, e], ...]} for completions
+(all ends exclusive). `messages` / `prompt_chars` span all the examples; `chunks` gives each
+example's own span (message indices for chat, character offsets for completions), in the order
+of `ids`. Servers that do not know the field ignore it; a KV-aware backend (gpu_backend/kvshare)
+reuses each chunk's KV wherever the same example appears again, in any position.
 """
 
 from collections.abc import Sequence
@@ -34,12 +37,16 @@ def inject(body: dict[str, Any], examples: Sequence[Example], mark: bool) -> dic
         turns = [t for e in examples for t in ({"role": "user", "content": e.question},
                                                 {"role": "assistant", "content": e.answer})]
         out["messages"] = [*messages[:start], *turns, *messages[start:]]
-        span = {"ids": ids, "messages": [start, start + len(turns)]}
+        chunks = [[start + 2 * i, start + 2 * i + 2] for i in range(len(examples))]
+        span = {"ids": ids, "messages": [start, start + len(turns)], "chunks": chunks}
     else:
-        block = "".join(f"Q: {e.question}\nA: {e.answer}\n\n" for e in examples)
+        parts = [f"Q: {e.question}\nA: {e.answer}\n\n" for e in examples]
+        block = "".join(parts)
         prompt = body.get("prompt")
         out["prompt"] = block + (prompt[0] if isinstance(prompt, list) else prompt)  # one text prompt: see fingerprint
-        span = {"ids": ids, "prompt_chars": [0, len(block)]}
+        ends = [sum(len(p) for p in parts[: i + 1]) for i in range(len(parts))]
+        chunks = [[end - len(part), end] for part, end in zip(parts, ends)]
+        span = {"ids": ids, "prompt_chars": [0, len(block)], "chunks": chunks}
     if mark:
         out[MARK_FIELD] = span
     return out

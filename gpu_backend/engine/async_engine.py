@@ -67,6 +67,7 @@ class _Add:
     stream: RequestStream
     slo: RequestSLO | None = None
     tenant: str = ""
+    chunk_spans: list[tuple[int, int]] | None = None
 
 
 @dataclass
@@ -96,11 +97,11 @@ class AsyncEngine:
             self._thread = None
 
     def submit(self, prompt_token_ids: list[int], params: SamplingParams, slo: RequestSLO | None = None,
-               tenant: str = "") -> RequestStream:
+               tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None) -> RequestStream:
         """Queue a request; raises ValueError at once if it can never run. Call on the event loop."""
         self.engine.check_request(prompt_token_ids, params)
         stream = RequestStream(self.engine.new_seq_id(), self, asyncio.get_running_loop())
-        self._post(_Add(stream.seq_id, list(prompt_token_ids), params, stream, slo, tenant))
+        self._post(_Add(stream.seq_id, list(prompt_token_ids), params, stream, slo, tenant, chunk_spans))
         return stream
 
     def abort(self, seq_id: int) -> None:
@@ -153,7 +154,7 @@ class AsyncEngine:
     def _add(self, command: _Add) -> None:
         try:
             self.engine.add_request(command.prompt_token_ids, command.params, command.seq_id,
-                                        command.slo, command.tenant)
+                                    command.slo, command.tenant, command.chunk_spans)
         except ValueError as error:
             command.stream.put(error)
             return

@@ -16,6 +16,8 @@ class BlockManager:
         self.allocator = pool.allocator
         self.block_size = pool.block_size
         self.radix = RadixCache(self.allocator, self.block_size) if enable_prefix_cache else None
+        # KVShare's chunk store (gpu_backend/kvshare), when on: evicted after the radix cache.
+        self.chunk_store = None
 
     @property
     def num_free_blocks(self) -> int:
@@ -24,7 +26,8 @@ class BlockManager:
     @property
     def num_reclaimable_blocks(self) -> int:
         """Blocks free now or after evicting unused cached prefixes."""
-        return self.allocator.num_free + (self.radix.evictable_blocks if self.radix else 0)
+        return (self.allocator.num_free + (self.radix.evictable_blocks if self.radix else 0)
+                + (self.chunk_store.evictable_blocks if self.chunk_store is not None else 0))
 
     def blocks_for(self, num_tokens: int) -> int:
         return -(-num_tokens // self.block_size)
@@ -66,6 +69,9 @@ class BlockManager:
         shortfall = missing - self.allocator.num_free
         if shortfall > 0 and self.radix is not None:
             self.radix.evict(shortfall)
+        shortfall = missing - self.allocator.num_free
+        if shortfall > 0 and self.chunk_store is not None:
+            self.chunk_store.evict(shortfall)
         blocks = self.allocator.try_allocate(missing)
         if blocks is None:
             return False
@@ -80,7 +86,9 @@ class BlockManager:
         """
         if self.radix is None:
             return
-        num_full = seq.num_computed_tokens // self.block_size
+        computed = seq.num_computed_tokens if seq.num_exact_tokens is None else min(
+            seq.num_computed_tokens, seq.num_exact_tokens)
+        num_full = computed // self.block_size
         if num_full == 0:
             return
         result = self.radix.insert(

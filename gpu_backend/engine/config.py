@@ -31,13 +31,20 @@ class EngineConfig:
     phase_split: bool = False
     phase_split_threads: tuple[int, int] | None = None
     phase_split_controller: bool = True
+    # KVShare (gpu_backend/kvshare): None: off. Otherwise marked chunks are stored and reused
+    # anywhere in later prompts, recomputing this fraction of their most deviating tokens.
+    kvshare_recompute_ratio: float | None = None
 
     def __post_init__(self) -> None:
         if self.scheduler not in ("fcfs", "goodput"):
             raise ValueError(f"scheduler must be 'fcfs' or 'goodput', got {self.scheduler!r}")
+        if self.kvshare_recompute_ratio is not None and not 0.0 <= self.kvshare_recompute_ratio <= 1.0:
+            raise ValueError(f"kvshare_recompute_ratio must lie in [0, 1], got {self.kvshare_recompute_ratio}")
         if self.preemption not in ("recompute", "swap"):
             raise ValueError(f"preemption must be 'recompute' or 'swap', got {self.preemption!r}")
         if self.phase_split and (self.scheduler != "fcfs" or self.preemption != "recompute" or self.fair_share):
             raise ValueError("phase_split runs with the fcfs scheduler and recompute preemption, without fair_share")
+        if self.phase_split and self.kvshare_recompute_ratio is not None:
+            raise ValueError("phase_split and kvshare_recompute_ratio do not combine yet: choose one")
         if self.phase_split_threads is not None and min(self.phase_split_threads) < 1:
             raise ValueError(f"phase_split_threads must be positive, got {self.phase_split_threads}")

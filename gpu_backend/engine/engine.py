@@ -95,6 +95,14 @@ class LLMEngine:
         self.fairness = TenantAccounting() if config.fair_share else None
         self.scheduler.fairness = self.fairness
         self.runner = ModelRunner(model, self.pool)
+        self.kvshare = None
+        if config.kvshare_recompute_ratio is not None:
+            from gpu_backend.kvshare.engine_hook import EngineKVShare
+
+            from gpu_backend.kvshare.reuse_order import ReuseOrder
+
+            self.kvshare = EngineKVShare(model, self.block_manager, config.kvshare_recompute_ratio)
+            self.scheduler.admission_order = ReuseOrder(self.block_manager, self.kvshare.store)
         self.sampler = Sampler()
         self.stats = EngineStats()
         # A sequence must fit in the model's positions and, alone, in the pool.
@@ -130,11 +138,14 @@ class LLMEngine:
 
     def add_request(
         self, prompt_token_ids: list[int], params: SamplingParams, seq_id: int | None = None,
-        slo: RequestSLO | None = None, tenant: str = "",
+        slo: RequestSLO | None = None, tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None,
     ) -> Sequence:
+        """`chunk_spans`: token spans of reusable chunks (KVShare; ignored when it is off)."""
         self.check_request(prompt_token_ids, params)
         seq_id = self.new_seq_id() if seq_id is None else seq_id
         seq = Sequence(seq_id, list(prompt_token_ids), params, slo=slo or RequestSLO(), tenant=tenant)
+        if self.kvshare is not None and chunk_spans:
+            seq.chunk_spans = [(s, e) for s, e in chunk_spans if 0 <= s < e <= len(prompt_token_ids)]
         room = self.max_model_len - len(prompt_token_ids)
         max_tokens = room if params.max_tokens is None else min(params.max_tokens, room)
         generator = None if params.seed is None else torch.Generator(self.pool.k_cache.device).manual_seed(params.seed)
@@ -161,7 +172,7 @@ class LLMEngine:
         if batch is None:
             return []
         started = time.perf_counter()
-        logits = self.runner.run(batch)
+        logits = self.runner.run(batch) if self.kvshare is None else self.kvshare.run(batch, self.runner)
         outputs = self._postprocess(batch, logits)
         self.scheduler.observe_step(batch.num_tokens, time.perf_counter() - started)
         if self.fairness is not None:

@@ -51,6 +51,9 @@ class Scheduler:
         self.waiting: deque[Sequence] = deque()
         self.running: list[Sequence] = []  # in admission order: the newest is preempted first
         self.num_preemptions = 0
+        # Optional cache-aware admission order (gpu_backend/kvshare/reuse_order.py), applied
+        # after order_waiting: anything with `order(waiting) -> deque`.
+        self.admission_order = None
 
     def add(self, seq: Sequence) -> None:
         if self.fairness is not None:
@@ -82,6 +85,8 @@ class Scheduler:
                 batch.num_new_tokens.append(count)
                 budget -= count if count > 1 else 0
         self.order_waiting()
+        if self.admission_order is not None:
+            self.waiting = self.admission_order.order(self.waiting)
         if self.fairness is not None:  # least-served tenant first; the order above within a tenant
             self.waiting = deque(sorted(self.waiting, key=lambda seq: self.fairness.share(seq.tenant)))
         while self.waiting and budget > 0:

@@ -48,6 +48,10 @@ class Sequence:
     num_preemptions: int = 0
     # Set while preempted by swapping: where its KV waits on the host (engine.swapper.SwappedKV).
     swapped: Any = None
+    # KVShare (gpu_backend/kvshare): token spans of the prompt's reusable chunks, and after a
+    # blended prefill the leading tokens whose KV is exact (only those go into the prefix cache).
+    chunk_spans: list[tuple[int, int]] = field(default_factory=list)
+    num_exact_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if not self.prompt_token_ids:

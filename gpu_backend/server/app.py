@@ -20,6 +20,7 @@ from gpu_backend.engine import AsyncEngine, RequestOutput
 from gpu_backend.engine.async_engine import RequestStream
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import ChatTemplate, Tokenizer
+from gpu_backend.kvshare.chunk_spans import chat_chunk_spans, prompt_chunk_spans
 from gpu_backend.server.metrics import metrics_registry, render
 from gpu_backend.server.protocol import (
     GenerationRequest,
@@ -101,7 +102,8 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
     except ValueError as error:
         raise OpenAIError(400, str(error)) from None
     try:
-        stream = service.engine.submit(_prompt_ids(service, parsed), parsed.params, slo, salt)
+        prompt_ids, chunk_spans = _prompt_ids(service, parsed)
+        stream = service.engine.submit(prompt_ids, parsed.params, slo, salt, chunk_spans)
     except ValueError as error:
         raise OpenAIError(400, str(error), "messages" if chat else "prompt", code="context_length_exceeded") from None
     builder = ResponseBuilder(service.model_names[0], chat)
@@ -111,16 +113,22 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
     return await _complete(request, stream, builder)
 
 
-def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> list[int]:
+def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[list[int], list[tuple[int, int]]]:
+    """The prompt's token ids and, when KVShare is on and the request marks chunks, their token spans."""
+    chunked = bool(parsed.chunks) and service.engine.engine.kvshare is not None
     if parsed.messages is not None:
         try:
+            if chunked:
+                return chat_chunk_spans(service.chat_template, service.tokenizer, parsed.messages, parsed.chunks)
             text = service.chat_template.render(parsed.messages, add_generation_prompt=True)
         except jinja2.TemplateError as error:
             raise OpenAIError(400, f"the chat template rejected these messages: {error}", "messages") from None
-        return service.tokenizer.encode(text)
+        return service.tokenizer.encode(text), []
     if isinstance(parsed.prompt, list):
-        return parsed.prompt
-    return service.tokenizer.encode(parsed.prompt, add_special=True)
+        return parsed.prompt, []
+    if chunked:
+        return prompt_chunk_spans(service.tokenizer, parsed.prompt, parsed.chunks)
+    return service.tokenizer.encode(parsed.prompt, add_special=True), []
 
 
 async def _complete(request: Request, stream: RequestStream, builder: ResponseBuilder) -> Response:

@@ -52,6 +52,26 @@ class EngineCollector(Collector):
         ]
         if split is not None:
             counters.append(("phase_split_changes", "Changes of the prefill/decode split", len(split["changes"])))
+        kvshare = engine.kvshare
+        if kvshare is not None:
+            gauges_kv = [
+                ("kvshare_recompute_ratio", "KVShare: fraction of reused chunk tokens recomputed (configured)",
+                 kvshare.recompute_ratio),
+                ("kvshare_chunk_blocks", "KVShare: KV blocks held by the chunk store", kvshare.store.stored_blocks),
+            ]
+            for name, documentation, value in gauges_kv:
+                family = GaugeMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
+                family.add_metric([self._model], float(value))
+                yield family
+            shared = kvshare.stats
+            counters += [
+                ("kvshare_prompts_blended", "KVShare: prompts prefilled with reused chunks", shared.prompts_blended),
+                ("kvshare_tokens_reused", "KVShare: prompt tokens whose KV came from the chunk store",
+                 shared.tokens_reused),
+                ("kvshare_tokens_recomputed", "KVShare: reused tokens recomputed (high deviation)",
+                 shared.tokens_recomputed),
+                ("kvshare_chunks_saved", "KVShare: chunks stored", shared.chunks_saved),
+            ]
         for name, documentation, value in counters:
             family = CounterMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
             family.add_metric([self._model], float(value))

@@ -1,6 +1,12 @@
-"""OpenAI request bodies -> what the engine needs, with OpenAI-style errors for bad input."""
+"""OpenAI request bodies -> what the engine needs, with OpenAI-style errors for bad input.
 
-from dataclasses import dataclass
+One extension: `semgate_examples.chunks` (written by the gateway's IC-Cache, see
+gateway/incontext/injection.py): spans of reusable chunks, message indices for chat and
+character offsets of a text prompt for completions, each [start, end) with end exclusive,
+ordered and non-overlapping. gpu_backend/kvshare/chunk_spans.py maps them to token spans.
+"""
+
+from dataclasses import dataclass, field
 from typing import Any
 
 from gpu_backend.engine import SamplingParams
@@ -46,6 +52,11 @@ class GenerationRequest:
     params: SamplingParams
     stream: bool
     include_usage: bool
+    # Reusable chunk spans from `semgate_examples.chunks` (message indices or prompt characters).
+    chunks: list[tuple[int, int]] = field(default_factory=list)
+
+MARK_FIELD = "semgate_examples"
+MAX_CHUNKS = 256
 
 
 def parse_chat_request(body: Any, cache_salt: str = "") -> GenerationRequest:
@@ -55,7 +66,9 @@ def parse_chat_request(body: Any, cache_salt: str = "") -> GenerationRequest:
         raise OpenAIError(400, "'messages' must be a non-empty array", "messages")
     parsed = [_parse_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    return _generation_request(body, parsed, None, max_tokens, cache_salt)
+    request = _generation_request(body, parsed, None, max_tokens, cache_salt)
+    request.chunks = parse_chunk_marks(body, len(parsed))
+    return request
 
 
 def parse_completion_request(body: Any, cache_salt: str = "") -> GenerationRequest:
@@ -70,7 +83,40 @@ def parse_completion_request(body: Any, cache_salt: str = "") -> GenerationReque
                               "prompt")
     elif not isinstance(prompt, str) or not prompt:
         raise OpenAIError(400, "'prompt' must be a non-empty string", "prompt")
-    return _generation_request(body, None, prompt, body.get("max_tokens", 16), cache_salt)
+    request = _generation_request(body, None, prompt, body.get("max_tokens", 16), cache_salt)
+    chunks = parse_chunk_marks(body, len(prompt))
+    if chunks and not isinstance(prompt, str):
+        raise OpenAIError(400, f"'{MARK_FIELD}.chunks' needs a text prompt", f"{MARK_FIELD}.chunks")
+    request.chunks = chunks
+    return request
+
+
+def parse_chunk_marks(body: dict[str, Any], limit: int) -> list[tuple[int, int]]:
+    """The validated `semgate_examples.chunks` of `body` ([] when absent); spans must lie in
+    [0, limit] (messages or prompt characters), ordered and non-overlapping."""
+    mark = body.get(MARK_FIELD)
+    if mark is None:
+        return []
+    if not isinstance(mark, dict):
+        raise OpenAIError(400, f"'{MARK_FIELD}' must be an object", MARK_FIELD)
+    chunks = mark.get("chunks")
+    if chunks is None:
+        return []
+    where = f"{MARK_FIELD}.chunks"
+    if not isinstance(chunks, list) or len(chunks) > MAX_CHUNKS:
+        raise OpenAIError(400, f"'{where}' must be an array of at most {MAX_CHUNKS} [start, end] pairs", where)
+    spans: list[tuple[int, int]] = []
+    for index, chunk in enumerate(chunks):
+        if not (isinstance(chunk, list) and len(chunk) == 2
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in chunk)):
+            raise OpenAIError(400, f"'{where}[{index}]' must be a [start, end] pair of integers", where)
+        start, end = chunk
+        floor = spans[-1][1] if spans else 0
+        if not floor <= start < end <= limit:
+            raise OpenAIError(400, f"'{where}[{index}]' = [{start}, {end}] must be a non-empty span in "
+                              f"[{floor}, {limit}], after the previous chunk", where)
+        spans.append((start, end))
+    return spans
 
 
 def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | None,

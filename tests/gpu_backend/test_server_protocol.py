@@ -57,3 +57,23 @@ def test_bad_completion_prompts():
         with pytest.raises(OpenAIError) as error:
             parse_completion_request({"model": "m", "prompt": prompt})
         assert error.value.param == "prompt"
+
+
+def test_chunk_marks_are_read_and_bad_shapes_are_400():
+    turns = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}] * 2
+    body = {"model": "m", "messages": [*turns, {"role": "user", "content": "hi"}],
+            "semgate_examples": {"ids": ["x", "y"], "messages": [0, 4], "chunks": [[0, 2], [2, 4]]}}
+    assert parse_chat_request(body).chunks == [(0, 2), (2, 4)]
+    assert parse_chat_request({**body, "semgate_examples": {"ids": []}}).chunks == []
+    assert parse_chat_request(CHAT).chunks == []
+    for bad in ["x", {"chunks": "x"}, {"chunks": [[0]]}, {"chunks": [[2, 1]]}, {"chunks": [[0, 6]]},
+                {"chunks": [[0, 2], [1, 3]]}, {"chunks": [[0, True]]}, {"chunks": [[0, 1]] * 300}]:
+        with pytest.raises(OpenAIError) as error:
+            parse_chat_request({**body, "semgate_examples": bad})
+        assert error.value.status == 400 and error.value.param.startswith("semgate_examples")
+    completion = {"model": "m", "prompt": "Alpha beta. Q", "semgate_examples": {"chunks": [[0, 11]]}}
+    assert parse_completion_request(completion).chunks == [(0, 11)]
+    with pytest.raises(OpenAIError):
+        parse_completion_request({**completion, "semgate_examples": {"chunks": [[0, 40]]}})
+    with pytest.raises(OpenAIError):
+        parse_completion_request({**completion, "prompt": [1, 2, 3], "semgate_examples": {"chunks": [[0, 2]]}})

@@ -29,7 +29,7 @@ def test_a_small_model_gets_strong_answers_as_earlier_turns_in_canonical_order(c
     assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user", "assistant", "user"]
     assert sent["messages"][1]["content"] == f"Echo: {by_id[ids[0]]}"  # the strong model's stored answer
     assert sent["messages"][-1]["content"] == DICT
-    assert sent["semgate_examples"] == {"ids": ids, "messages": [0, 4]}
+    assert sent["semgate_examples"] == {"ids": ids, "messages": [0, 4], "chunks": [[0, 2], [2, 4]]}
     assert sent["model"] == "echo-1"  # the small model's upstream name
     entry = stored(tmp_path / "cache.db", DICT)
     assert json.loads(entry["example_ids"]) == ids and entry["producer_model"] == "echo-small"

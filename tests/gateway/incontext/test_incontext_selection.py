@@ -70,12 +70,25 @@ def test_injection_keeps_the_system_prompt_first_and_marks_the_examples():
     body = {"model": "m", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Q?"}]}
     out = inject(body, [example("a", 0.9)], mark=True)
     assert [m["role"] for m in out["messages"]] == ["system", "user", "assistant", "user"]
-    assert out["semgate_examples"] == {"ids": ["a"], "messages": [1, 3]}
+    assert out["semgate_examples"] == {"ids": ["a"], "messages": [1, 3], "chunks": [[1, 3]]}
     assert body["messages"][1] == {"role": "user", "content": "Q?"} and len(body["messages"]) == 2  # not mutated
     assert "semgate_examples" not in inject(body, [example("a", 0.9)], mark=False)
     completion = inject({"model": "m", "prompt": "Q3?"}, [example("a", 0.9)], mark=True)
     assert completion["prompt"] == "Q: question a\nA: short answer\n\nQ3?"
-    assert completion["semgate_examples"] == {"ids": ["a"], "prompt_chars": [0, len(completion["prompt"]) - 3]}
+    block = len(completion["prompt"]) - 3
+    assert completion["semgate_examples"] == {"ids": ["a"], "prompt_chars": [0, block], "chunks": [[0, block]]}
+
+
+def test_each_example_gets_its_own_chunk_span_in_the_mark():
+    body = {"model": "m", "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "Q?"}]}
+    out = inject(body, [example("a", 0.9), example("b", 0.8)], mark=True)
+    chunks = out["semgate_examples"]["chunks"]
+    assert chunks == [[1, 3], [3, 5]]
+    assert [out["messages"][s]["content"] for s, _ in chunks] == ["question a", "question b"]
+    completion = inject({"model": "m", "prompt": "Q3?"}, [example("a", 0.9), example("b", 0.8)], mark=True)
+    spans = completion["semgate_examples"]["chunks"]
+    assert [completion["prompt"][s:e] for s, e in spans] == [
+        "Q: question a\nA: short answer\n\n", "Q: question b\nA: short answer\n\n"]
 
 
 async def test_a_shared_category_still_gives_each_tenant_only_its_own_examples(cache):

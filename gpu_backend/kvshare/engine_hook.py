@@ -1,0 +1,109 @@
+"""KVShare inside the engine: blend prompts with stored chunks, save new chunks, report.
+
+LLMEngine.step hands each scheduled batch to `EngineKVShare.run` instead of the model
+runner. A sequence that starts its prompt (after the radix prefix match) with at least one
+marked chunk found in the store is prefilled whole here by blend_prefill (its row leaves
+the runner's batch; its token count becomes the rest of its prompt, so postprocess
+samples it this step); every other row runs through the runner as before. After the step,
+the chunks of prompts that finished their prefill are saved to the store. A blended
+sequence's KV after its first reused token is approximate: `num_exact_tokens` keeps that
+part out of the radix cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gpu_backend.engine.block_manager import BlockManager
+from gpu_backend.engine.scheduler import ScheduledBatch
+from gpu_backend.engine.sequence import Sequence
+from gpu_backend.kvshare.blend import ReusedKV, blend_prefill
+from gpu_backend.kvshare.chunk_store import ChunkStore
+from gpu_backend.model.llama import LlamaModel
+
+
+@dataclass
+class KVShareStats:
+    prompts_blended: int = 0
+    tokens_reused: int = 0  # prompt tokens whose KV came from the chunk store
+    tokens_recomputed: int = 0  # of those, recomputed by the selective recompute
+    chunks_saved: int = 0
+
+
+class EngineKVShare:
+    def __init__(self, model: LlamaModel, block_manager: BlockManager, recompute_ratio: float,
+                 model_name: str = "model", check_layer: int = 1) -> None:
+        if not 0.0 <= recompute_ratio <= 1.0:
+            raise ValueError(f"recompute_ratio must lie in [0, 1], got {recompute_ratio}")
+        self.model = model
+        self.block_manager = block_manager
+        self.store = ChunkStore(block_manager.pool, model_name)
+        block_manager.chunk_store = self.store
+        self.recompute_ratio = recompute_ratio
+        self.check_layer = check_layer
+        self.stats = KVShareStats()
+
+    def run(self, batch: ScheduledBatch, runner) -> torch.Tensor:
+        """Logits of the rows that sample this step, in batch order (as ModelRunner.run)."""
+        blended: dict[int, torch.Tensor] = {}
+        reused_starts: dict[int, set[int]] = {}
+        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens)):
+            if count > 1 and seq.num_computed_tokens == seq.num_cached_tokens and seq.num_output_tokens == 0:
+                seq.num_exact_tokens = None  # a fresh prefill (also after a preemption)
+                outcome = self._try_blend(seq)
+                if outcome is not None:
+                    blended[index], reused_starts[index] = outcome
+                    batch.num_new_tokens[index] = seq.num_prompt_tokens - seq.num_computed_tokens
+        rest = ScheduledBatch([s for i, s in enumerate(batch.seqs) if i not in blended],
+                              [c for i, c in enumerate(batch.num_new_tokens) if i not in blended])
+        rest_logits = runner.run(rest) if rest.seqs else None
+        self._save_finished_prompts(batch, reused_starts)
+        if not blended:
+            return rest_logits
+        rows, taken = [], 0
+        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens)):
+            if index in blended:
+                rows.append(blended[index][None])
+            elif seq.num_computed_tokens + count == seq.num_tokens:
+                rows.append(rest_logits[taken : taken + 1])
+                taken += 1
+        return torch.cat(rows)
+
+    def _try_blend(self, seq: Sequence) -> tuple[torch.Tensor, set[int]] | None:
+        start_at, total, salt = seq.num_computed_tokens, seq.num_prompt_tokens, seq.params.cache_salt
+        hits = [(s, chunk) for s, e in seq.chunk_spans if s >= start_at and e < total
+                for chunk in [self.store.lookup(seq.token_ids[s:e], salt)] if chunk is not None]
+        if not hits:
+            return None
+        for _, chunk in hits:
+            self.store.lock(chunk)
+        try:
+            if not self.block_manager.reserve(seq, total):
+                return None  # no room for the whole prompt now: the ordinary chunked path
+            reused = [ReusedKV(s, *self.store.read(chunk), chunk.start_position) for s, chunk in hits]
+            result = blend_prefill(self.model, self.block_manager.pool.k_cache, self.block_manager.pool.v_cache,
+                                   seq.token_ids[:total], seq.block_table, start_at, reused,
+                                   self.recompute_ratio, self.check_layer)
+        finally:
+            for _, chunk in hits:
+                self.store.unlock(chunk)
+        if self.recompute_ratio < 1.0:
+            seq.num_exact_tokens = min(s for s, _ in hits)
+        self.stats.prompts_blended += 1
+        self.stats.tokens_reused += result.num_reused
+        self.stats.tokens_recomputed += result.num_recomputed
+        return result.logits, {s for s, _ in hits}
+
+    def _save_finished_prompts(self, batch: ScheduledBatch, reused_starts: dict[int, set[int]]) -> None:
+        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens)):
+            done = seq.num_computed_tokens < seq.num_prompt_tokens <= seq.num_computed_tokens + count
+            if not (seq.chunk_spans and done):
+                continue
+            reused = reused_starts.get(index, set())
+            for s, e in seq.chunk_spans:
+                if s not in reused and e <= seq.num_prompt_tokens and \
+                        not self.store.contains(seq.token_ids[s:e], seq.params.cache_salt):
+                    if self.store.save(seq.token_ids[s:e], seq.params.cache_salt, seq.block_table, s) is not None:
+                        self.stats.chunks_saved += 1

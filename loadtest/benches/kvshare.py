@@ -1,0 +1,188 @@
+"""KVShare: in-context examples in varying order, with no reuse / exact-prefix reuse / chunk reuse.
+
+Each request is [shared system prompt] [k examples drawn from a pool, in a random order]
+[question], built from the in-context task (_incontext_task.py: made-up house formats with
+exact answers; two examples of the question's own family are always among the k). Every
+request is prefilled three times in the same process, interleaved, on three caches:
+
+  none    no reuse: the prefix cache off, every prompt token computed
+  prefix  exact-prefix reuse: the radix cache (only the system prompt repeats as a prefix)
+  chunks  the radix cache plus the chunk store: examples seen before are reused at their new
+          positions and blended, recomputing the `--ratio` fraction of most deviating tokens
+
+TTFT here is the prefill (single request, in process, no HTTP), the time to the first
+token's logits; tokens computed counts token x layer passes / layers. Accuracy: each mode
+continues greedily; `chunks` is compared with `none` (the full recompute) token by token,
+and both are scored with the task's exact-answer check. The first --warmup requests fill the
+caches and are not measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from gpu_backend.engine import SamplingParams, Sequence
+from gpu_backend.engine.block_manager import BlockManager
+from gpu_backend.kv import KVPool
+from gpu_backend.kvshare import ChunkReusePrefill, ChunkStore
+from gpu_backend.kvshare.chunk_spans import chat_chunk_spans
+from gpu_backend.model import load_model
+from loadtest.benches._incontext_task import build, correct
+from loadtest.machine import describe_machine
+
+DESCRIPTION = "KVShare: TTFT and tokens computed with no reuse / exact-prefix / chunk reuse + selective recompute; accuracy vs full recompute"
+MODES = ("none", "prefix", "chunks")
+SYSTEM = ("You are the assistant of a company with its own house formats for codes, dates and numbers. "
+          "Answer with the code only, exactly in the house format shown in the earlier answers.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--requests", type=int, default=12, help="measured requests")
+    parser.add_argument("--warmup", type=int, default=4, help="unmeasured requests that fill the caches first")
+    parser.add_argument("--k", type=int, default=8, help="in-context examples per request")
+    parser.add_argument("--pool-per-family", type=int, default=4, help="examples in the pool per task family (5)")
+    parser.add_argument("--ratio", type=float, default=0.15, help="recompute ratio of the chunk mode")
+    parser.add_argument("--max-tokens", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("artifacts/kvshare"))
+    parser.add_argument("--json", action="store_true")
+
+
+def _prefillers(loaded, ratio: float) -> dict[str, ChunkReusePrefill]:
+    cfg, out = loaded.config, {}
+    for mode in MODES:
+        pool = KVPool.create(1024, cfg.num_layers, cfg.num_kv_heads, cfg.head_dim, 16)
+        manager = BlockManager(pool, enable_prefix_cache=mode != "none")
+        store = ChunkStore(pool, "smollm2") if mode == "chunks" else None
+        manager.chunk_store = store
+        out[mode] = ChunkReusePrefill(loaded.model, manager, store, ratio if mode == "chunks" else 1.0)
+    return out
+
+
+def _requests(args: argparse.Namespace):
+    pool, _, tests = build(args.pool_per_family, 0, (args.requests + args.warmup + 4) // 5 + 1, args.seed)
+    rng = random.Random(args.seed)
+    for item in tests[: args.warmup + args.requests]:
+        own = [p for p in pool if p.family == item.family]
+        others = [p for p in pool if p.family != item.family]
+        chosen = [*rng.sample(own, 2), *rng.sample(others, args.k - 2)]
+        rng.shuffle(chosen)
+        turns = [t for p in chosen for t in ({"role": "user", "content": p.question},
+                                             {"role": "assistant", "content": p.reference})]
+        messages = [{"role": "system", "content": SYSTEM}, *turns, {"role": "user", "content": item.question}]
+        chunks = [(1 + 2 * i, 3 + 2 * i) for i in range(len(chosen))]
+        yield item, messages, chunks
+
+
+def _run_one(prefiller: ChunkReusePrefill, ids: list[int], spans, max_tokens: int, stop: set[int]):
+    seq = Sequence(0, list(ids), SamplingParams(max_tokens=max_tokens, temperature=0))
+    started, cpu_started = time.perf_counter(), time.process_time()
+    report = prefiller.prefill(seq, spans)
+    ttft, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    logits, tokens = report.logits, []
+    while len(tokens) < max_tokens:
+        tokens.append(int(logits.argmax()))
+        if tokens[-1] in stop or len(tokens) == max_tokens:
+            break
+        logits = prefiller.decode(seq, tokens[-1])
+    prefiller.release(seq)
+    return ttft, cpu, report, [t for t in tokens if t not in stop]
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_model(args.model, progress=not args.json)
+    tok = loaded.tokenizer
+    stop = set(tok.stop_ids) | ({tok.eos_id} if tok.eos_id is not None else set())
+    prefillers = _prefillers(loaded, args.ratio)
+    rows = []
+    requests = list(_requests(args))
+    for index, (item, messages, chunks) in enumerate(tqdm(requests, desc="kvshare requests (3 modes each)")):
+        ids, spans = chat_chunk_spans(loaded.chat_template, tok, messages, chunks)
+        row = {"prompt_tokens": len(ids), "reference": item.reference, "measured": index >= args.warmup}
+        for mode in MODES:
+            ttft, cpu, report, tokens = _run_one(prefillers[mode], ids, spans, args.max_tokens, stop)
+            row[mode] = {"ttft_s": ttft, "ttft_cpu_s": cpu, "tokens_computed": report.tokens_computed, "tokens": tokens,
+                         "reused": report.num_reused, "cached": report.num_cached,
+                         "correct": correct(tok.decode(tokens), item.reference)}
+        rows.append(row)
+    result = _summary(args, rows)
+    result["machine"] = describe_machine()
+    result["load_average"] = os.getloadavg()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "kvshare.json").write_text(json.dumps({**result, "rows": rows}, indent=2))
+    result["plot"] = str(_plot(result, args.out / "kvshare.png"))
+    print(json.dumps(result, indent=2) if args.json else _table(result))
+    return 0
+
+
+def _agreement(a: list[int], b: list[int]) -> float:
+    """Fraction of the reference's positions (a) where b has the same token."""
+    if not a:
+        return float(not b)
+    return sum(x == y for x, y in zip(a, b)) / max(len(a), len(b))
+
+
+def _summary(args: argparse.Namespace, rows: list[dict]) -> dict:
+    measured = [r for r in rows if r["measured"]]
+    out: dict = {"requests": len(measured), "k": args.k, "ratio": args.ratio,
+                 "mean_prompt_tokens": statistics.mean(r["prompt_tokens"] for r in measured)}
+    for mode in MODES:
+        ttfts = [r[mode]["ttft_s"] for r in measured]
+        out[mode] = {
+            "ttft_mean_ms": 1000 * statistics.mean(ttfts),
+            "ttft_p50_ms": 1000 * statistics.median(ttfts),
+            # CPU seconds of the process during the prefill: steadier than wall time on a shared machine.
+            "ttft_cpu_mean_ms": 1000 * statistics.mean(r[mode]["ttft_cpu_s"] for r in measured),
+            "tokens_computed_mean": statistics.mean(r[mode]["tokens_computed"] for r in measured),
+            "reused_tokens_mean": statistics.mean(r[mode]["reused"] + r[mode]["cached"] for r in measured),
+            "task_accuracy": statistics.mean(r[mode]["correct"] for r in measured),
+        }
+    out["ttft_ratio_prefix_over_chunks"] = out["prefix"]["ttft_mean_ms"] / out["chunks"]["ttft_mean_ms"]
+    out["ttft_cpu_ratio_prefix_over_chunks"] = out["prefix"]["ttft_cpu_mean_ms"] / out["chunks"]["ttft_cpu_mean_ms"]
+    out["ttft_ratio_none_over_chunks"] = out["none"]["ttft_mean_ms"] / out["chunks"]["ttft_mean_ms"]
+    out["tokens_ratio_prefix_over_chunks"] = out["prefix"]["tokens_computed_mean"] / out["chunks"]["tokens_computed_mean"]
+    out["greedy_identical_chunks_vs_full"] = statistics.mean(r["chunks"]["tokens"] == r["none"]["tokens"] for r in measured)
+    out["token_agreement_chunks_vs_full"] = statistics.mean(_agreement(r["none"]["tokens"], r["chunks"]["tokens"])
+                                                            for r in measured)
+    out["accuracy_delta_points"] = 100 * (out["chunks"]["task_accuracy"] - out["none"]["task_accuracy"])
+    return out
+
+
+def _table(result: dict) -> str:
+    lines = [f"{result['requests']} requests, k={result['k']}, ~{result['mean_prompt_tokens']:.0f} prompt tokens, "
+             f"ratio {result['ratio']}",
+             f"{'mode':8} {'TTFT mean ms':>13} {'p50 ms':>8} {'CPU ms':>8} {'computed':>9} {'reused':>7} {'accuracy':>9}"]
+    for mode in MODES:
+        m = result[mode]
+        lines.append(f"{mode:8} {m['ttft_mean_ms']:13.1f} {m['ttft_p50_ms']:8.1f} {m['ttft_cpu_mean_ms']:8.1f} {m['tokens_computed_mean']:9.1f} "
+                     f"{m['reused_tokens_mean']:7.1f} {m['task_accuracy']:9.2%}")
+    lines.append(f"TTFT prefix/chunks {result['ttft_ratio_prefix_over_chunks']:.2f}x (CPU time "
+                 f"{result['ttft_cpu_ratio_prefix_over_chunks']:.2f}x), none/chunks "
+                 f"{result['ttft_ratio_none_over_chunks']:.2f}x; tokens computed prefix/chunks "
+                 f"{result['tokens_ratio_prefix_over_chunks']:.2f}x")
+    lines.append(f"greedy identical to full recompute {result['greedy_identical_chunks_vs_full']:.0%}, token agreement "
+                 f"{result['token_agreement_chunks_vs_full']:.1%}, accuracy delta {result['accuracy_delta_points']:+.1f} points")
+    lines.append(f"load average {result['load_average'][0]:.2f}; {result['machine']}")
+    return "\n".join(lines)
+
+
+def _plot(result: dict, path: Path) -> Path:
+    from loadtest.plots import _save, plt
+
+    fig, (ttft_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    ttft_ax.bar(MODES, [result[m]["ttft_mean_ms"] for m in MODES], color=["grey", "tab:blue", "tab:green"])
+    ttft_ax.set_ylabel("mean TTFT (ms)")
+    ttft_ax.set_title(f"prefill, k={result['k']} examples in varying order")
+    acc_ax.bar(MODES, [100 * result[m]["task_accuracy"] for m in MODES], color=["grey", "tab:blue", "tab:green"])
+    acc_ax.set_ylabel("task accuracy (%)")
+    acc_ax.set_title(f"recompute ratio {result['ratio']}")
+    return _save(fig, path)
