@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -51,9 +52,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="goodput: SLO-aware (x-semgate-slo-ttft-ms/-tpot-ms/-deadline-ms headers)")
     parser.add_argument("--preemption", choices=["recompute", "swap"], default="recompute",
                         help="swap: preempted KV waits in a host pool instead of being recomputed")
-    parser.add_argument("--host-kv-budget-mb", type=int, default=1024, help="host KV pool for --preemption swap")
+    parser.add_argument("--host-kv-budget-mb", type=int, default=1024,
+                        help="host KV pool for --preemption swap and the prefix cache's host tier")
+    parser.add_argument("--host-prefix-cache", choices=["auto", "on", "off"], default="auto",
+                        help="keep prefixes evicted from the device in the host KV pool for later turns of a "
+                             "conversation; auto: on whenever there is a host pool (--preemption swap)")
     parser.add_argument("--fair-share", action="store_true",
-                        help="per-tenant fair share (tenant = the --tenant-salt-header value)")
+                        help="per-tenant fair share (tenant = the --tenant-salt-header value); weights change at "
+                             "run time through POST /admin/tenants/TENANT/priority")
+    parser.add_argument("--admin-token", default=os.environ.get("SEMGATE_BACKEND_ADMIN_TOKEN"),
+                        help="bearer token the admin API (/admin/tenants) asks for (default: "
+                             "$SEMGATE_BACKEND_ADMIN_TOKEN; unset: the admin API is open)")
     parser.add_argument("--phase-split", action="store_true",
                         help="prefill and decode in two worker processes over one shared KV pool (CPU), "
                              "the split of threads between them moved by an SLO-aware controller")
@@ -86,6 +95,7 @@ def serve(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         preemption=args.preemption,
         host_kv_budget_bytes=args.host_kv_budget_mb << 20,
+        host_prefix_cache={"auto": None, "on": True, "off": False}[args.host_prefix_cache],
         fair_share=args.fair_share,
         phase_split=args.phase_split,
         phase_split_threads=args.phase_split_threads,
@@ -101,6 +111,7 @@ def serve(args: argparse.Namespace) -> int:
         chat_template=loaded.chat_template,
         model_names=tuple(args.served_model_name or [args.model]),
         salt_header=args.tenant_salt_header.lower() or None,
+        admin_token=args.admin_token or None,
     )
     uvicorn.run(build_app(service), host=args.host, port=args.port, log_level=args.log_level)
     return 0

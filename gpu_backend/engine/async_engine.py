@@ -1,7 +1,7 @@
 """LLMEngine on a background thread, with an async token stream per request.
 
 The engine thread owns the engine: callers never touch it directly but post commands
-(add, abort) to an inbox it drains between steps. Outputs go back to each caller's
+(add, abort, a function to run on the engine: `call`) to an inbox it drains between steps. Outputs go back to each caller's
 asyncio queue through `loop.call_soon_threadsafe`. While nothing is pending the thread
 sleeps on the inbox. The model's matmuls release the GIL, so the event loop keeps
 serving HTTP while a step runs.
@@ -11,7 +11,10 @@ import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from gpu_backend.engine.engine import LLMEngine, RequestOutput
 from gpu_backend.engine.sampling_params import SamplingParams
@@ -75,6 +78,12 @@ class _Abort:
     seq_id: int
 
 
+@dataclass
+class _Call:
+    fn: Callable[[LLMEngine], Any]
+    result: Future
+
+
 class _Stop:
     pass
 
@@ -82,7 +91,7 @@ class _Stop:
 class AsyncEngine:
     def __init__(self, engine: LLMEngine) -> None:
         self.engine = engine
-        self._inbox: queue.SimpleQueue[_Add | _Abort | _Stop] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[_Add | _Abort | _Call | _Stop] = queue.SimpleQueue()
         self._streams: dict[int, RequestStream] = {}  # engine thread only
         self._thread: threading.Thread | None = None
 
@@ -108,7 +117,16 @@ class AsyncEngine:
         """Cancel a request (from any thread); the engine frees its blocks before its next step."""
         self._post(_Abort(seq_id))
 
-    def _post(self, command: "_Add | _Abort | _Stop") -> None:
+    async def call(self, fn: Callable[[LLMEngine], Any]) -> Any:
+        """Run `fn(engine)` on the engine thread between two steps and return its result (or
+        raise its exception). Call on the event loop, while the engine runs."""
+        if self._thread is None:
+            raise RuntimeError("the engine is not running")
+        result: Future = Future()
+        self._post(_Call(fn, result))
+        return await asyncio.wrap_future(result)
+
+    def _post(self, command: "_Add | _Abort | _Call | _Stop") -> None:
         self._inbox.put(command)
 
     @property
@@ -132,6 +150,10 @@ class AsyncEngine:
                     del self._streams[output.seq_id]
                 stream.put(output)
         self._fail_all(RuntimeError("the engine stopped"))
+        while not self._inbox.empty():  # posted after the stop: nobody will run them
+            command = self._inbox.get_nowait()
+            if isinstance(command, _Call):
+                command.result.set_exception(RuntimeError("the engine stopped"))
 
     def _drain_inbox(self, block: bool) -> bool:
         """Apply pending commands (waiting for one if `block`); False once told to stop."""
@@ -144,6 +166,8 @@ class AsyncEngine:
                 return False
             if isinstance(command, _Add):
                 self._add(command)
+            elif isinstance(command, _Call):
+                self._call(command)
             elif self._streams.pop(command.seq_id, None) is not None:
                 self.engine.abort(command.seq_id)
             try:
@@ -159,6 +183,12 @@ class AsyncEngine:
             command.stream.put(error)
             return
         self._streams[command.seq_id] = command.stream
+
+    def _call(self, command: _Call) -> None:
+        try:
+            command.result.set_result(command.fn(self.engine))
+        except Exception as error:  # noqa: BLE001 - it goes back to the caller
+            command.result.set_exception(error)
 
     def _fail_all(self, error: Exception) -> None:
         for seq_id, stream in list(self._streams.items()):

@@ -4,18 +4,45 @@ A sequence's block table lists, in order, the blocks holding its tokens' K/V. It
 blocks may be shared with other sequences (a cached prefix); it writes only into blocks
 past its computed full blocks, which nobody else holds. Reference counts (one per
 holder: each sequence, and the radix cache) decide when a block is free again.
+
+With a host pool the prefix cache has a host tier (kv/host_prefix.py): a prompt whose
+cached prefix runs on into prefixes evicted to the host gets blocks for them on admission
+and waits (`host_fetch_ready`) while they are copied back, then computes only the rest.
+Evicting to the host copies first; to keep that copy off the critical path, `poll` (each
+step) starts evicting while fewer than `spill_ahead_blocks` blocks are free, so the copies
+overlap the step and the next one finds its blocks free.
 """
 
+from concurrent.futures import Future
+from dataclasses import dataclass
+
 from gpu_backend.engine.sequence import Sequence
-from gpu_backend.kv import KVPool, RadixCache
+from gpu_backend.kv import HostKVPool, HostMatch, KVPool, RadixCache, TieredRadixCache
+
+
+@dataclass
+class HostFetch:
+    """A sequence's cached prefix that continues on the host (`seq.host_fetch`)."""
+
+    found: HostMatch
+    num_tokens: int  # the sequence's computed tokens once the copies are in
+    copies: list[Future] | None = None  # None: planned at the match, not started
 
 
 class BlockManager:
-    def __init__(self, pool: KVPool, enable_prefix_cache: bool = True) -> None:
+    def __init__(self, pool: KVPool, enable_prefix_cache: bool = True, host_pool: HostKVPool | None = None) -> None:
+        """`host_pool`: keep prefixes evicted from the device there (needs the prefix cache)."""
         self.pool = pool
         self.allocator = pool.allocator
         self.block_size = pool.block_size
-        self.radix = RadixCache(self.allocator, self.block_size) if enable_prefix_cache else None
+        self.radix: RadixCache | None = None
+        self.host_tier: TieredRadixCache | None = None
+        if enable_prefix_cache and host_pool is not None:
+            self.radix = self.host_tier = TieredRadixCache(self.allocator, self.block_size, host_pool)
+        elif enable_prefix_cache:
+            self.radix = RadixCache(self.allocator, self.block_size)
+        # Free blocks `poll` keeps in hand by evicting to the host tier ahead of need (0: off).
+        self.spill_ahead_blocks = 0
         # KVShare's chunk store (gpu_backend/kvshare), when on: evicted after the radix cache.
         self.chunk_store = None
 
@@ -27,6 +54,7 @@ class BlockManager:
     def num_reclaimable_blocks(self) -> int:
         """Blocks free now or after evicting unused cached prefixes."""
         return (self.allocator.num_free + (self.radix.evictable_blocks if self.radix else 0)
+                + (self.host_tier.saving_blocks if self.host_tier is not None else 0)
                 + (self.chunk_store.evictable_blocks if self.chunk_store is not None else 0))
 
     def blocks_for(self, num_tokens: int) -> int:
@@ -36,20 +64,64 @@ class BlockManager:
         """On admission: start `seq` from the longest cached prefix of its tokens.
 
         The last token is always left to compute, since its logits pick the next token.
+        Where the prefix continues on the host tier, `seq.host_fetch` plans to fetch it
+        (locked against dropping; `begin_host_fetch` starts it once blocks are reserved).
         """
         seq.num_cached_tokens = 0
         if self.radix is None:
             return
         # Unrecorded: a request that waits for room is matched again every step;
         # `record_admission` counts it once, when it is admitted.
-        match = self.radix.match_prefix(seq.token_ids[:-1], seq.params.cache_salt, record=False)
-        if match.num_tokens == 0:
+        tokens = seq.token_ids[:-1]
+        match = self.radix.match_prefix(tokens, seq.params.cache_salt, record=False)
+        handle = match.handle
+        if self.host_tier is not None and seq.swapped is None:  # a swapped sequence brings its own KV
+            found = self.host_tier.match_host(tokens, match)
+            if found.num_tokens:
+                seq.host_fetch = HostFetch(found, match.num_tokens + found.num_tokens)
+                handle = found.handle
+        if handle.is_root:
             return
         self.allocator.incref(match.blocks)
-        self.radix.lock(match.handle)
+        self.radix.lock(handle)
         seq.block_table = list(match.blocks)
-        seq.cache_handle = match.handle
+        seq.cache_handle = handle
         seq.num_computed_tokens = seq.num_cached_tokens = match.num_tokens
+
+    def begin_host_fetch(self, seq: Sequence) -> None:
+        """After `reserve` gave `seq` blocks for `seq.host_fetch.num_tokens` tokens: copy the
+        host part of its prefix into them."""
+        fetch = seq.host_fetch
+        first, end = seq.num_computed_tokens // self.block_size, fetch.num_tokens // self.block_size
+        fetch.copies = self.host_tier.fetch(fetch.found, seq.block_table[first:end])
+
+    def host_fetch_ready(self, seq: Sequence, wait: bool = False) -> bool:
+        """Whether `seq`'s KV is all on the device: no fetch, or its copies are done (or, with
+        `wait`, once they are), which counts the fetched tokens as computed and cached."""
+        fetch = seq.host_fetch
+        if fetch is None:
+            return True
+        if fetch.copies is None:  # planned but not started: nothing to wait for
+            seq.host_fetch = None
+            return True
+        if not wait and not all(copy.done() for copy in fetch.copies):
+            return False
+        for copy in fetch.copies:
+            copy.result()
+        seq.host_fetch = None
+        seq.num_computed_tokens = seq.num_cached_tokens = fetch.num_tokens
+        self.cache_computed_blocks(seq)  # the fetched nodes are on the device again
+        return True
+
+    def poll(self) -> None:
+        """Free device blocks whose copy to the host tier has finished, and start evicting to
+        it while fewer than `spill_ahead_blocks` blocks are free or on their way."""
+        if self.host_tier is None:
+            return
+        self.host_tier.poll()
+        short = self.spill_ahead_blocks - self.allocator.num_free - self.host_tier.saving_blocks
+        if short > 0:
+            self.host_tier.evict(short)
 
     def record_admission(self, seq: Sequence) -> None:
         """Count an admitted sequence's lookup in the prefix cache's hit statistics."""
@@ -69,6 +141,8 @@ class BlockManager:
         shortfall = missing - self.allocator.num_free
         if shortfall > 0 and self.radix is not None:
             self.radix.evict(shortfall)
+            if self.host_tier is not None and self.allocator.num_free < missing:
+                self.host_tier.settle()  # the evicted blocks are free once their copies to the host are
         shortfall = missing - self.allocator.num_free
         if shortfall > 0 and self.chunk_store is not None:
             self.chunk_store.evict(shortfall)
@@ -105,7 +179,9 @@ class BlockManager:
         seq.cache_handle = result.handle
 
     def release(self, seq: Sequence) -> None:
-        """Give back every block of `seq`, after caching its computed full blocks."""
+        """Give back every block of `seq`, after caching its computed full blocks (a fetch
+        from the host in flight is waited for: its copies write into these blocks)."""
+        self.host_fetch_ready(seq, wait=True)
         self.cache_computed_blocks(seq)
         if seq.cache_handle is not None:
             self.radix.unlock(seq.cache_handle)

@@ -21,6 +21,11 @@ class EngineConfig:
     # of host_kv_budget_bytes (kv/host_swap.py) and comes back instead of being recomputed.
     preemption: str = "recompute"
     host_kv_budget_bytes: int = 1 << 30
+    # Host tier of the prefix cache (kv/host_prefix.py): prefixes evicted from the device wait
+    # in the host pool and come back for the next turn of a conversation instead of being
+    # recomputed. None: on whenever there is a host pool (preemption="swap"); True also
+    # makes the host pool (host_kv_budget_bytes) with recompute preemption.
+    host_prefix_cache: bool | None = None
     # Per-tenant fair share (engine/fairness.py): admission by least weighted service, and
     # a tenant far over its share is preempted (swapped) for one waiting under it.
     fair_share: bool = False
@@ -44,7 +49,14 @@ class EngineConfig:
             raise ValueError(f"preemption must be 'recompute' or 'swap', got {self.preemption!r}")
         if self.phase_split and (self.scheduler != "fcfs" or self.preemption != "recompute" or self.fair_share):
             raise ValueError("phase_split runs with the fcfs scheduler and recompute preemption, without fair_share")
+        if self.host_prefix_cache and (self.phase_split or not self.enable_prefix_cache):
+            raise ValueError("host_prefix_cache needs enable_prefix_cache and does not run with phase_split")
         if self.phase_split and self.kvshare_recompute_ratio is not None:
             raise ValueError("phase_split and kvshare_recompute_ratio do not combine yet: choose one")
         if self.phase_split_threads is not None and min(self.phase_split_threads) < 1:
             raise ValueError(f"phase_split_threads must be positive, got {self.phase_split_threads}")
+
+    @property
+    def uses_host_prefix_cache(self) -> bool:
+        wanted = self.preemption == "swap" if self.host_prefix_cache is None else self.host_prefix_cache
+        return wanted and self.enable_prefix_cache and not self.phase_split

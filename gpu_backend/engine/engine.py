@@ -85,11 +85,16 @@ class LLMEngine:
             config.kv_budget_bytes, model_config.num_layers, model_config.num_kv_heads,
             model_config.head_dim, config.block_size, weights.dtype, weights.device,
         )
-        self.block_manager = BlockManager(self.pool, config.enable_prefix_cache)
-        self.host_pool = (
-            HostKVPool.from_budget(self.pool, config.host_kv_budget_bytes) if config.preemption == "swap" else None
-        )
-        swapper = None if self.host_pool is None else Swapper(self.block_manager, self.host_pool)
+        self.host_pool = (HostKVPool.from_budget(self.pool, config.host_kv_budget_bytes)
+                          if config.preemption == "swap" or config.uses_host_prefix_cache else None)
+        self.block_manager = BlockManager(self.pool, config.enable_prefix_cache,
+                                          self.host_pool if config.uses_host_prefix_cache else None)
+        # The prefix cache's host tier, or None (its stats: host_tier.host_stats).
+        self.host_tier = self.block_manager.host_tier
+        if self.host_tier is not None:  # room for about one step's prefill, at most an eighth of the pool
+            self.block_manager.spill_ahead_blocks = min(self.block_manager.blocks_for(config.max_prefill_tokens),
+                                                        self.pool.num_blocks // 8)
+        swapper = Swapper(self.block_manager, self.host_pool) if config.preemption == "swap" else None
         scheduler_class = GoodputScheduler if config.scheduler == "goodput" else Scheduler
         self.scheduler = scheduler_class(self.block_manager, config.max_running, config.max_prefill_tokens, swapper)
         self.fairness = TenantAccounting() if config.fair_share else None
@@ -182,6 +187,9 @@ class LLMEngine:
 
     def _postprocess(self, batch: ScheduledBatch, logits: torch.Tensor) -> list[RequestOutput]:
         sampled_seqs = []
+        # A row is a decode when it computes the one token its sequence sampled last.
+        prefill_tokens = sum(count for seq, count in zip(batch.seqs, batch.num_new_tokens)
+                             if count > 1 or seq.num_output_tokens == 0)
         for seq, count in zip(batch.seqs, batch.num_new_tokens):
             seq.num_computed_tokens += count
             if count > 1:
@@ -201,7 +209,7 @@ class LLMEngine:
             if reason is not None:
                 self._finish(request, reason)
             outputs.append(self._output(request, [token], finished=reason is not None))
-        self.stats.record_step(batch.is_prefill, len(tokens), now)
+        self.stats.record_step(batch.is_prefill, len(tokens), now, prefill_tokens)
         return outputs
 
     def _stop_reason(self, request: _Request, token: int) -> FinishReason | None:

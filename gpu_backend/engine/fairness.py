@@ -6,6 +6,9 @@ may change at run time. The waiting tenant with the least weighted service is ad
 first; a tenant that arrives after being idle starts from the least service of the
 tenants already active, so idling banks no credit. When a tenant waits while one far
 over its share runs, the scheduler preempts (swaps out) the latter's newest request.
+
+The engine thread owns an instance; other threads change priorities through the engine's
+inbox (AsyncEngine.call), never directly.
 """
 
 from collections.abc import Iterable
@@ -19,13 +22,23 @@ class TenantAccounting:
         self.preempt_gap = preempt_gap
         self.service: dict[str, float] = {}
         self.priorities: dict[str, float] = {}
-        self.preemptions = 0
+        self.preemptions = 0  # fairness preemptions (one tenant's request for another's)
+        self.preempted: dict[str, int] = {}  # per tenant: its requests preempted, for any reason
 
     def set_priority(self, tenant: str, weight: float) -> None:
         """Share weight of `tenant` from now on (default 1; 2 means twice the service)."""
         if weight <= 0:
             raise ValueError("a tenant's priority weight must be positive")
         self.priorities[tenant] = weight
+
+    def record_preemption(self, tenant: str) -> None:
+        self.preempted[tenant] = self.preempted.get(tenant, 0) + 1
+
+    def tenants(self) -> list[dict]:
+        """Each tenant served or given a priority: its service, weight, share and preemptions."""
+        names = sorted(self.service.keys() | self.priorities.keys() | self.preempted.keys())
+        return [{"tenant": name, "service": self.service.get(name, 0.0), "weight": self.priorities.get(name, 1.0),
+                 "share": self.share(name), "preemptions": self.preempted.get(name, 0)} for name in names]
 
     def charge(self, tenant: str, num_new_tokens: int) -> None:
         cost = self.decode_cost if num_new_tokens == 1 else self.prefill_cost * num_new_tokens

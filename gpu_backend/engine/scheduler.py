@@ -10,6 +10,9 @@ When the pool runs out of blocks, unused cached prefixes are evicted first; then
 newest running sequence is preempted by recompute: its blocks go back (its computed full
 blocks stay in the prefix cache, so recomputing is often a cache hit) and it waits at
 the head of the queue.
+
+A sequence admitted with KV on its way from the host (swapped out, or a cached prefix in
+the prefix cache's host tier) holds its blocks but is stepped only once the copies are in.
 """
 
 import time
@@ -72,10 +75,11 @@ class Scheduler:
         budget = self.prefill_budget()
         if self.swapper is not None:
             self.swapper.poll()
+        self.block_manager.poll()
         for seq in self.ordered_running():
             if seq.status is not SequenceStatus.RUNNING:
                 continue  # preempted by an older sequence in this loop
-            if not self.wants_step(seq) or (self.swapper is not None and not self.swapper.ready(seq)):
+            if not self.wants_step(seq) or not self._kv_ready(seq):
                 continue
             count = 1 if seq.num_pending_tokens <= 1 else min(seq.num_pending_tokens, budget)
             if count == 0:
@@ -96,7 +100,7 @@ class Scheduler:
                 self._preempt_for_fairness(seq, batch)
                 break
             self.waiting.popleft()
-            if swapped:
+            if swapped or seq.host_fetch is not None:
                 continue  # its KV is on the way back from the host; it runs once there (running loop)
             count = min(seq.num_pending_tokens, budget)
             batch.seqs.append(seq)
@@ -155,13 +159,15 @@ class Scheduler:
         if seq.swapped is not None:
             return self._admit_swapped(seq)
         blocks_for_prompt = manager.blocks_for(seq.num_tokens) - len(seq.block_table)
-        count = min(seq.num_pending_tokens, budget)
-        if blocks_for_prompt > manager.num_reclaimable_blocks or not manager.reserve(
-            seq, seq.num_computed_tokens + count
-        ):
+        # With a prefix to fetch from the host, this step only starts the copies.
+        first = (seq.host_fetch.num_tokens if seq.host_fetch is not None
+                 else seq.num_computed_tokens + min(seq.num_pending_tokens, budget))
+        if blocks_for_prompt > manager.num_reclaimable_blocks or not manager.reserve(seq, first):
             manager.release(seq)
             seq.num_computed_tokens = seq.num_cached_tokens = 0
             return False
+        if seq.host_fetch is not None:
+            manager.begin_host_fetch(seq)
         manager.record_admission(seq)
         seq.status = SequenceStatus.RUNNING
         self.running.append(seq)
@@ -186,6 +192,9 @@ class Scheduler:
                 return False
         return True
 
+    def _kv_ready(self, seq: Sequence) -> bool:
+        return self.block_manager.host_fetch_ready(seq) and (self.swapper is None or self.swapper.ready(seq))
+
     def _admit_swapped(self, seq: Sequence) -> bool:
         if not self.swapper.begin_swap_in(seq):
             self.block_manager.release(seq)
@@ -200,6 +209,7 @@ class Scheduler:
         """Stop a running sequence and queue it again: its KV is swapped to the host when
         there is a swapper with room (`wait`: free its blocks now), else recomputed later."""
         self.running.remove(seq)
+        self.block_manager.host_fetch_ready(seq, wait=True)
         if self.swapper is not None:
             self.swapper.settle(seq)
         if self.swapper is None or not self.swapper.swap_out(seq, wait):
@@ -208,6 +218,8 @@ class Scheduler:
         seq.status = SequenceStatus.WAITING
         seq.num_preemptions += 1
         self.num_preemptions += 1
+        if self.fairness is not None:
+            self.fairness.record_preemption(seq.tenant)
         self.waiting.appendleft(seq)
 
     def finish(self, seq: Sequence, reason: FinishReason) -> None:

@@ -48,6 +48,9 @@ class Sequence:
     num_preemptions: int = 0
     # Set while preempted by swapping: where its KV waits on the host (engine.swapper.SwappedKV).
     swapped: Any = None
+    # Set while its cached prefix is fetched from the prefix cache's host tier
+    # (engine.block_manager.HostFetch).
+    host_fetch: Any = None
     # KVShare (gpu_backend/kvshare): token spans of the prompt's reusable chunks, and after a
     # blended prefill the leading tokens whose KV is exact (only those go into the prefix cache).
     chunk_spans: list[tuple[int, int]] = field(default_factory=list)

@@ -20,13 +20,17 @@ class EngineStats:
     aborted_requests: int = 0
     steps: int = 0
     prefill_steps: int = 0
+    # Tokens run through the model other than decodes: prompts past their cached prefix, and
+    # a preempted sequence's history when it is recomputed.
+    prefill_tokens: int = 0
     started: float = field(default_factory=time.monotonic)
     _recent: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
 
-    def record_step(self, is_prefill: bool, generated: int, now: float | None = None) -> None:
+    def record_step(self, is_prefill: bool, generated: int, now: float | None = None, prefill_tokens: int = 0) -> None:
         now = time.monotonic() if now is None else now
         self.steps += 1
         self.prefill_steps += is_prefill
+        self.prefill_tokens += prefill_tokens
         self.generated_tokens += generated
         self._recent.append((now, generated))
         while self._recent and self._recent[0][0] < now - THROUGHPUT_WINDOW_S:

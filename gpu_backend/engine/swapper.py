@@ -37,7 +37,8 @@ class Swapper:
         num_blocks = self.block_manager.blocks_for(seq.num_computed_tokens)
         if num_blocks == 0:
             return False
-        host = self.host_pool.reserve(num_blocks)
+        tier = self.block_manager.host_tier  # shares the host pool: its least recent copies make room
+        host = tier.reserve_host(num_blocks) if tier is not None else self.host_pool.reserve(num_blocks)
         if host is None:
             return False
         future = self.host_pool.swap_out(seq.block_table[:num_blocks], host)

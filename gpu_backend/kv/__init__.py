@@ -1,6 +1,7 @@
-"""Paged KV storage: block allocator, KV pool tensors and the radix prefix cache."""
+"""Paged KV storage: block allocator, KV pool tensors, the radix prefix cache and its host tier."""
 
 from gpu_backend.kv.block_allocator import BlockAllocator, OutOfBlocksError
+from gpu_backend.kv.host_prefix import HostMatch, HostTierStats, TieredRadixCache
 from gpu_backend.kv.host_swap import HostKVPool, HostRange, SwapStats
 from gpu_backend.kv.kv_pool import KVPool, bytes_per_block
 from gpu_backend.kv.radix_cache import CacheStats, InsertResult, PrefixMatch, RadixCache, RadixNode
@@ -9,7 +10,9 @@ __all__ = [
     "BlockAllocator",
     "CacheStats",
     "HostKVPool",
+    "HostMatch",
     "HostRange",
+    "HostTierStats",
     "InsertResult",
     "KVPool",
     "OutOfBlocksError",
@@ -17,5 +20,6 @@ __all__ = [
     "RadixCache",
     "RadixNode",
     "SwapStats",
+    "TieredRadixCache",
     "bytes_per_block",
 ]

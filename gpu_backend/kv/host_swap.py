@@ -132,20 +132,23 @@ class HostKVPool:
         with self._lock:
             self._ranges.give_back(taken)
 
-    def swap_out(self, device_blocks: list[int], taken: HostRange) -> Future:
+    def swap_out(self, device_blocks: list[int], taken: HostRange, stats: SwapStats | None = None) -> Future:
         """Copy `device_blocks` (in order) to `taken`; the future resolves once the copy is done
-        and the device blocks may be reused."""
+        and the device blocks may be reused. `stats`: where the copy is counted (default: `self.stats`)."""
         if len(device_blocks) != taken.length:
             raise ValueError("the host range must hold exactly the swapped blocks")
-        return self._worker.submit(self._copy, device_blocks, taken, True)
+        return self._worker.submit(self._copy, device_blocks, taken, True, self.stats if stats is None else stats)
 
-    def swap_in(self, taken: HostRange, device_blocks: list[int]) -> Future:
-        """Copy `taken` back to `device_blocks` (in order); the future resolves once they hold the KV."""
+    def swap_in(self, taken: HostRange, device_blocks: list[int], stats: SwapStats | None = None) -> Future:
+        """Copy `taken` back to `device_blocks` (in order); the future resolves once they hold the KV.
+
+        Copies run one after another in the order they were asked for, so a range released
+        and handed out again is only overwritten after every copy already queued from it."""
         if len(device_blocks) != taken.length:
             raise ValueError("the host range must hold exactly the swapped blocks")
-        return self._worker.submit(self._copy, device_blocks, taken, False)
+        return self._worker.submit(self._copy, device_blocks, taken, False, self.stats if stats is None else stats)
 
-    def _copy(self, device_blocks: list[int], taken: HostRange, to_host: bool) -> None:
+    def _copy(self, device_blocks: list[int], taken: HostRange, to_host: bool, stats: SwapStats) -> None:
         started = time.perf_counter()
         device_k, device_v = self.device_pool.k_cache, self.device_pool.v_cache
         runs = contiguous_runs(device_blocks)
@@ -163,7 +166,6 @@ class HostKVPool:
         elapsed = time.perf_counter() - started
         moved = taken.length * self.device_pool.bytes_per_block
         with self._lock:
-            stats = self.stats
             stats.copies += 2 * len(runs)
             if to_host:
                 stats.swaps_out += 1

@@ -11,6 +11,12 @@ takes its own reference (`allocator.incref(match.blocks)`) and drops all of its 
 with `allocator.decref` when it finishes, cached or not. While it uses them it also
 `lock`s the match handle so `evict` never picks those nodes (evicting them would free
 no memory); it `unlock`s the same handle when done.
+
+Tiers: a subclass may keep an evicted node's KV elsewhere (kv/host_prefix.py keeps it in
+host memory). Such a node stays in the tree with no device `blocks` and its `host` range;
+its descendants are then off the device too, so a device match never passes it. This
+class never creates one; it only stops matching at one and gives it the caller's blocks
+when `insert` brings the same tokens back.
 """
 
 import heapq
@@ -18,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gpu_backend.kv.block_allocator import BlockAllocator
+from gpu_backend.kv.host_swap import HostRange
 
 
 @dataclass(eq=False)
@@ -28,6 +35,9 @@ class RadixNode:
     children: dict[tuple[int, ...], "RadixNode"] = field(default_factory=dict)
     lock_ref: int = 0
     last_access: int = 0
+    # A copy of this node's KV in host memory (the host tier), or None. With no `blocks`
+    # the node lives there only.
+    host: HostRange | None = None
 
     @property
     def is_root(self) -> bool:
@@ -97,7 +107,7 @@ class RadixCache:
         pos = 0
         while pos + self.block_size <= len(key):
             child = node.children.get(key[pos : pos + self.block_size])
-            if child is None:
+            if child is None or not child.blocks:
                 break
             shared = self._shared_blocks(child, key, pos)
             if shared < len(child.blocks):
@@ -120,7 +130,8 @@ class RadixCache:
         tree already holds the same tokens it keeps its own blocks; the caller's blocks at
         those places that differ from the tree's are returned as `duplicate_blocks` (the
         tree takes no reference on them: the caller frees them with its own decref, or
-        swaps them for the tree's blocks). New blocks are adopted with one reference each.
+        swaps them for the tree's blocks). New blocks are adopted with one reference each,
+        also where the tree knew the tokens but held their KV off the device only.
         """
         num_blocks = min(len(tokens) // self.block_size, len(blocks))
         key = tuple(tokens[: num_blocks * self.block_size])
@@ -142,9 +153,11 @@ class RadixCache:
                 node = child
                 break
             shared = self._shared_blocks(child, key, pos)
-            if shared < len(child.blocks):
+            if shared < self._num_blocks(child):
                 child = self._split(child, shared)
             mine = blocks[index : index + shared]
+            if not child.blocks:
+                self._adopt(child, mine)
             duplicates.extend(b for b, theirs in zip(mine, child.blocks) if b != theirs)
             tree_blocks.extend(child.blocks)
             index += shared
@@ -172,24 +185,50 @@ class RadixCache:
             node = node.parent
 
     def evict(self, num_blocks: int) -> int:
-        """Free least-recently-used unlocked leaves until `num_blocks` blocks went back to the
-        allocator or nothing is evictable; returns how many blocks went back (whole leaves
-        go, so it may exceed the request)."""
-        heap = [(n.last_access, id(n), n) for n in self._nodes() if not n.children and n.lock_ref == 0]
+        """Give up the device blocks of least-recently-used unlocked leaves (nodes with no
+        child on the device) until `num_blocks` blocks went back to the allocator (or will,
+        once a tier's copy is done) or nothing is evictable; returns that count (whole
+        leaves go, so it may exceed the request)."""
+        heap = [(n.last_access, id(n), n) for n in self._nodes() if self._evictable_leaf(n)]
         heapq.heapify(heap)
         freed = 0
         while freed < num_blocks and heap:
             _, _, leaf = heapq.heappop(heap)
-            freed += len(self.allocator.decref(leaf.blocks))
             self._cached_blocks -= len(leaf.blocks)
             self._evictable_blocks -= len(leaf.blocks)
+            freed += self._give_up_blocks(leaf)
             parent = leaf.parent
-            del parent.children[leaf.tokens[: self.block_size]]
-            if not parent.children and not parent.is_root and parent.lock_ref == 0:
+            if self._evictable_leaf(parent):
                 heapq.heappush(heap, (parent.last_access, id(parent), parent))
+        self._prune_roots()
+        return freed
+
+    def _evictable_leaf(self, node: RadixNode) -> bool:
+        return (not node.is_root and bool(node.blocks) and node.lock_ref == 0
+                and not any(child.blocks for child in node.children.values()))
+
+    def _give_up_blocks(self, node: RadixNode) -> int:
+        """Drop an evicted node's device blocks; returns how many went back to the allocator.
+        Here the node goes with them; a tier below may keep it (kv/host_prefix.py)."""
+        freed = len(self.allocator.decref(node.blocks))
+        self._remove(node)
+        return freed
+
+    def _remove(self, node: RadixNode) -> None:
+        """Take `node` (with no device blocks left, or just given up) and its subtree out of the tree."""
+        del node.parent.children[node.tokens[: self.block_size]]
+
+    def _adopt(self, node: RadixNode, blocks: list[int]) -> None:
+        """`node` had its KV off the device: the caller's `blocks` now hold it on the device."""
+        node.blocks = list(blocks)
+        self.allocator.incref(node.blocks)
+        self._cached_blocks += len(node.blocks)
+        if node.lock_ref == 0:
+            self._evictable_blocks += len(node.blocks)
+
+    def _prune_roots(self) -> None:
         for salt in [s for s, root in self._roots.items() if not root.children]:
             del self._roots[salt]
-        return freed
 
     def reset_stats(self) -> None:
         self.stats = CacheStats()
@@ -200,12 +239,16 @@ class RadixCache:
             root = self._roots[salt] = RadixNode((), [], parent=None)
         return root
 
+    def _num_blocks(self, node: RadixNode) -> int:
+        """Blocks' worth of tokens on `node`'s edge (also when its KV is off the device)."""
+        return len(node.tokens) // self.block_size
+
     def _shared_blocks(self, node: RadixNode, key: tuple[int, ...], pos: int) -> int:
         """Leading blocks of `node` whose tokens equal key[pos:] block by block (>= 1: the
         caller found `node` by its first block)."""
         size = self.block_size
         shared = 1
-        while shared < len(node.blocks):
+        while shared < self._num_blocks(node):
             start = shared * size
             wanted = key[pos + start : pos + start + size]
             if len(wanted) < size or node.tokens[start : start + size] != wanted:
@@ -214,12 +257,16 @@ class RadixCache:
         return shared
 
     def _split(self, node: RadixNode, num_blocks: int) -> RadixNode:
-        """Cut `node` after `num_blocks` blocks; returns the new upper half (same locks, age)."""
+        """Cut `node` after `num_blocks` blocks; returns the new upper half (same locks, age;
+        a host copy is cut at the same place)."""
         cut = num_blocks * self.block_size
         upper = RadixNode(
             node.tokens[:cut], node.blocks[:num_blocks], node.parent,
             lock_ref=node.lock_ref, last_access=node.last_access,
         )
+        if node.host is not None:
+            upper.host = HostRange(node.host.start, num_blocks)
+            node.host = HostRange(node.host.start + num_blocks, node.host.length - num_blocks)
         node.parent.children[node.tokens[: self.block_size]] = upper
         node.tokens, node.blocks, node.parent = node.tokens[cut:], node.blocks[num_blocks:], upper
         upper.children[node.tokens[: self.block_size]] = node

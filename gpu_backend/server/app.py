@@ -21,6 +21,7 @@ from gpu_backend.engine.async_engine import RequestStream
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import ChatTemplate, Tokenizer
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans, prompt_chunk_spans
+from gpu_backend.server.admin import admin_routes
 from gpu_backend.server.metrics import metrics_registry, render
 from gpu_backend.server.protocol import (
     GenerationRequest,
@@ -42,6 +43,8 @@ class BackendService:
     model_names: tuple[str, ...]
     # Request header whose value namespaces the prefix cache (per-tenant isolation); None: off.
     salt_header: str | None = "x-semgate-kv-salt"
+    # Bearer token the admin API (server/admin.py) asks for; None: the admin API is open.
+    admin_token: str | None = None
 
 
 def build_app(service: BackendService) -> Starlette:
@@ -81,6 +84,7 @@ def build_app(service: BackendService) -> Starlette:
             Route("/v1/models", models, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            *admin_routes(service.engine, service.admin_token),
         ],
         exception_handlers={OpenAIError: _openai_error, HTTPException: _http_error},
         lifespan=lifespan,

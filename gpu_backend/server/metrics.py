@@ -44,6 +44,8 @@ class EngineCollector(Collector):
             yield family
         counters = [
             ("prompt_tokens", "Prompt tokens of accepted requests", stats.prompt_tokens),
+            ("prefill_tokens", "Tokens computed other than decodes (prompts past their cached prefix, "
+             "recomputed history)", stats.prefill_tokens),
             ("generation_tokens", "Output tokens generated", stats.generated_tokens),
             ("requests_finished", "Requests finished (stop or length)", stats.finished_requests),
             ("requests_aborted", "Requests cancelled before they finished", stats.aborted_requests),
@@ -52,6 +54,23 @@ class EngineCollector(Collector):
         ]
         if split is not None:
             counters.append(("phase_split_changes", "Changes of the prefill/decode split", len(split["changes"])))
+        tier = getattr(engine, "host_tier", None)
+        if tier is not None:
+            host = tier.host_stats
+            family = GaugeMetricFamily(f"{PREFIX}_host_tier_blocks",
+                                       "Host KV blocks holding prefixes evicted from the device", labels=["model"])
+            family.add_metric([self._model], float(tier.host_blocks))
+            yield family
+            counters += [
+                ("host_tier_hits", "Prompts whose cached prefix was fetched back from the host tier", host.hits),
+                ("host_tier_tokens_reused", "Prompt tokens whose KV came back from the host tier", host.tokens_reused),
+                ("host_tier_blocks_saved", "KV blocks copied to the host tier on eviction", host.blocks_saved),
+                ("host_tier_blocks_dropped", "Host tier blocks given up for room", host.blocks_dropped),
+                ("host_tier_bytes_out", "Bytes copied from the device to the host tier", host.copies.bytes_out),
+                ("host_tier_bytes_in", "Bytes copied from the host tier back to the device", host.copies.bytes_in),
+                ("host_tier_copy_seconds_out", "Seconds spent copying to the host tier", host.copies.seconds_out),
+                ("host_tier_copy_seconds_in", "Seconds spent copying back from the host tier", host.copies.seconds_in),
+            ]
         kvshare = engine.kvshare
         if kvshare is not None:
             gauges_kv = [

@@ -1,8 +1,13 @@
 """Per-tenant service accounting: weighted shares, priorities changed at run time, no banked
-credit for idle tenants, and when a running tenant is far enough ahead to be preempted."""
+credit for idle tenants, when a running tenant is far enough ahead to be preempted, and a
+weight raised while the engine runs reordering its admissions."""
+
+import functools
 
 import pytest
+from engine_support import tiny_engine
 
+from gpu_backend.engine import SamplingParams
 from gpu_backend.engine.fairness import TenantAccounting
 
 
@@ -38,3 +43,31 @@ def test_preemption_needs_a_lead_beyond_the_gap_and_another_tenant():
     assert not accounting.should_preempt("flood", "flood")
     accounting.set_priority("flood", 4.0)  # a higher priority shrinks its share: no longer preempted
     assert not accounting.should_preempt("steady", "flood")
+
+
+def finish_order(engine, weight_after_first: float | None) -> list[str]:
+    """Three requests each of tenants a and b queued together, one running at a time; the
+    tenants' order of finishing, with a's weight changed once its first request is done."""
+    params = SamplingParams(max_tokens=4, temperature=0, ignore_eos=True)
+    for index in range(3):
+        for tenant in "ab":
+            engine.add_request([100 + index, 200, 300, 400, 500], params, tenant=tenant)
+    order: list[str] = []
+    tenant_of = {seq.seq_id: seq.tenant for seq in engine.scheduler.waiting}
+    while engine.has_unfinished():
+        order += [tenant_of[out.seq_id] for out in engine.step() if out.finished]
+        if order == ["a"] and weight_after_first is not None:
+            engine.fairness.set_priority("a", weight_after_first)
+            weight_after_first = None
+    return order
+
+
+def test_raising_a_tenants_weight_at_run_time_changes_the_admission_order(smollm2):
+    make = functools.partial(tiny_engine, smollm2.tokenizer, fair_share=True, max_running=1, enable_prefix_cache=False)
+    assert finish_order(make(), None)[:4].count("a") == 2  # equal weights: two each of the first four
+    assert finish_order(make(), 3.0)[:4] == ["a", "b", "a", "a"]  # a now gets three times b's service
+    engine = make()
+    finish_order(engine, 3.0)
+    rows = {row["tenant"]: row for row in engine.fairness.tenants()}
+    assert rows["a"]["weight"] == 3.0 and rows["b"]["weight"] == 1.0
+    assert rows["a"]["service"] == rows["b"]["service"] and rows["a"]["share"] == rows["a"]["service"] / 3
