@@ -9,6 +9,7 @@ request is prefilled three times in the same process, interleaved, on three cach
   prefix  exact-prefix reuse: the radix cache (only the system prompt repeats as a prefix)
   chunks  the radix cache plus the chunk store: examples seen before are reused at their new
           positions and blended, recomputing the `--ratio` fraction of most deviating tokens
+          (a comma-separated list runs one chunk cache per ratio, `chunks@R`, side by side)
 
 TTFT here is the prefill (single request, in process, no HTTP), the time to the first
 token's logits; tokens computed counts token x layer passes / layers. Accuracy: each mode
@@ -39,7 +40,7 @@ from loadtest.benches._incontext_task import build, correct
 from loadtest.machine import describe_machine
 
 DESCRIPTION = "KVShare: TTFT and tokens computed with no reuse / exact-prefix / chunk reuse + selective recompute; accuracy vs full recompute"
-MODES = ("none", "prefix", "chunks")
+BASE_MODES = ("none", "prefix")
 SYSTEM = ("You are the assistant of a company with its own house formats for codes, dates and numbers. "
           "Answer with the code only, exactly in the house format shown in the earlier answers.")
 
@@ -50,21 +51,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=4, help="unmeasured requests that fill the caches first")
     parser.add_argument("--k", type=int, default=8, help="in-context examples per request")
     parser.add_argument("--pool-per-family", type=int, default=4, help="examples in the pool per task family (5)")
-    parser.add_argument("--ratio", type=float, default=0.15, help="recompute ratio of the chunk mode")
+    parser.add_argument("--ratio", default="0.15",
+                        help="recompute ratio of the chunk mode; a comma-separated list compares several")
     parser.add_argument("--max-tokens", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("artifacts/kvshare"))
     parser.add_argument("--json", action="store_true")
 
 
-def _prefillers(loaded, ratio: float) -> dict[str, ChunkReusePrefill]:
+def chunk_mode(ratio: float) -> str:
+    return f"chunks@{ratio:g}"
+
+
+def _prefillers(loaded, ratios: list[float]) -> dict[str, ChunkReusePrefill]:
     cfg, out = loaded.config, {}
-    for mode in MODES:
+    for mode, ratio in [("none", 1.0), ("prefix", 1.0), *((chunk_mode(r), r) for r in ratios)]:
         pool = KVPool.create(1024, cfg.num_layers, cfg.num_kv_heads, cfg.head_dim, 16)
         manager = BlockManager(pool, enable_prefix_cache=mode != "none")
-        store = ChunkStore(pool, "smollm2") if mode == "chunks" else None
+        store = ChunkStore(pool, "smollm2") if mode.startswith("chunks") else None
         manager.chunk_store = store
-        out[mode] = ChunkReusePrefill(loaded.model, manager, store, ratio if mode == "chunks" else 1.0)
+        out[mode] = ChunkReusePrefill(loaded.model, manager, store, ratio)
     return out
 
 
@@ -102,19 +108,20 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_model(args.model, progress=not args.json)
     tok = loaded.tokenizer
     stop = set(tok.stop_ids) | ({tok.eos_id} if tok.eos_id is not None else set())
-    prefillers = _prefillers(loaded, args.ratio)
+    ratios = [float(r) for r in str(args.ratio).split(",")]
+    prefillers = _prefillers(loaded, ratios)
     rows = []
     requests = list(_requests(args))
     for index, (item, messages, chunks) in enumerate(tqdm(requests, desc="kvshare requests (3 modes each)")):
         ids, spans = chat_chunk_spans(loaded.chat_template, tok, messages, chunks)
         row = {"prompt_tokens": len(ids), "reference": item.reference, "measured": index >= args.warmup}
-        for mode in MODES:
+        for mode in prefillers:
             ttft, cpu, report, tokens = _run_one(prefillers[mode], ids, spans, args.max_tokens, stop)
             row[mode] = {"ttft_s": ttft, "ttft_cpu_s": cpu, "tokens_computed": report.tokens_computed, "tokens": tokens,
                          "reused": report.num_reused, "cached": report.num_cached,
                          "correct": correct(tok.decode(tokens), item.reference)}
         rows.append(row)
-    result = _summary(args, rows)
+    result = _summary(args, ratios, rows)
     result["machine"] = describe_machine()
     result["load_average"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -131,11 +138,12 @@ def _agreement(a: list[int], b: list[int]) -> float:
     return sum(x == y for x, y in zip(a, b)) / max(len(a), len(b))
 
 
-def _summary(args: argparse.Namespace, rows: list[dict]) -> dict:
+def _summary(args: argparse.Namespace, ratios: list[float], rows: list[dict]) -> dict:
+    """Per mode; the headline keys compare the first ratio's chunk mode (`chunks`); `by_ratio` has every ratio."""
     measured = [r for r in rows if r["measured"]]
-    out: dict = {"requests": len(measured), "k": args.k, "ratio": args.ratio,
+    out: dict = {"requests": len(measured), "k": args.k, "ratio": ratios[0],
                  "mean_prompt_tokens": statistics.mean(r["prompt_tokens"] for r in measured)}
-    for mode in MODES:
+    for mode in [*BASE_MODES, *map(chunk_mode, ratios)]:
         ttfts = [r[mode]["ttft_s"] for r in measured]
         out[mode] = {
             "ttft_mean_ms": 1000 * statistics.mean(ttfts),
@@ -146,31 +154,45 @@ def _summary(args: argparse.Namespace, rows: list[dict]) -> dict:
             "reused_tokens_mean": statistics.mean(r[mode]["reused"] + r[mode]["cached"] for r in measured),
             "task_accuracy": statistics.mean(r[mode]["correct"] for r in measured),
         }
-    out["ttft_ratio_prefix_over_chunks"] = out["prefix"]["ttft_mean_ms"] / out["chunks"]["ttft_mean_ms"]
-    out["ttft_cpu_ratio_prefix_over_chunks"] = out["prefix"]["ttft_cpu_mean_ms"] / out["chunks"]["ttft_cpu_mean_ms"]
-    out["ttft_ratio_none_over_chunks"] = out["none"]["ttft_mean_ms"] / out["chunks"]["ttft_mean_ms"]
-    out["tokens_ratio_prefix_over_chunks"] = out["prefix"]["tokens_computed_mean"] / out["chunks"]["tokens_computed_mean"]
-    out["greedy_identical_chunks_vs_full"] = statistics.mean(r["chunks"]["tokens"] == r["none"]["tokens"] for r in measured)
-    out["token_agreement_chunks_vs_full"] = statistics.mean(_agreement(r["none"]["tokens"], r["chunks"]["tokens"])
-                                                            for r in measured)
-    out["accuracy_delta_points"] = 100 * (out["chunks"]["task_accuracy"] - out["none"]["task_accuracy"])
+    out["by_ratio"] = {f"{r:g}": _against_baselines(out, measured, chunk_mode(r)) for r in ratios}
+    out["chunks"] = out[chunk_mode(ratios[0])]
+    out.update(out["by_ratio"][f"{ratios[0]:g}"])
     return out
 
 
+def _against_baselines(out: dict, measured: list[dict], mode: str) -> dict:
+    chunks = out[mode]
+    return {
+        "ttft_ratio_prefix_over_chunks": out["prefix"]["ttft_mean_ms"] / chunks["ttft_mean_ms"],
+        "ttft_p50_ratio_prefix_over_chunks": out["prefix"]["ttft_p50_ms"] / chunks["ttft_p50_ms"],
+        "ttft_cpu_ratio_prefix_over_chunks": out["prefix"]["ttft_cpu_mean_ms"] / chunks["ttft_cpu_mean_ms"],
+        "ttft_ratio_none_over_chunks": out["none"]["ttft_mean_ms"] / chunks["ttft_mean_ms"],
+        "tokens_ratio_prefix_over_chunks": out["prefix"]["tokens_computed_mean"] / chunks["tokens_computed_mean"],
+        "greedy_identical_chunks_vs_full": statistics.mean(r[mode]["tokens"] == r["none"]["tokens"] for r in measured),
+        "token_agreement_chunks_vs_full": statistics.mean(_agreement(r["none"]["tokens"], r[mode]["tokens"])
+                                                          for r in measured),
+        "accuracy_delta_points": 100 * (chunks["task_accuracy"] - out["none"]["task_accuracy"]),
+    }
+
+
+def _modes(result: dict) -> list[str]:
+    return [*BASE_MODES, *(chunk_mode(float(r)) for r in result["by_ratio"])]
+
+
 def _table(result: dict) -> str:
-    lines = [f"{result['requests']} requests, k={result['k']}, ~{result['mean_prompt_tokens']:.0f} prompt tokens, "
-             f"ratio {result['ratio']}",
-             f"{'mode':8} {'TTFT mean ms':>13} {'p50 ms':>8} {'CPU ms':>8} {'computed':>9} {'reused':>7} {'accuracy':>9}"]
-    for mode in MODES:
+    lines = [f"{result['requests']} requests, k={result['k']}, ~{result['mean_prompt_tokens']:.0f} prompt tokens",
+             f"{'mode':12} {'TTFT mean ms':>13} {'p50 ms':>8} {'CPU ms':>8} {'computed':>9} {'reused':>7} {'accuracy':>9}"]
+    for mode in _modes(result):
         m = result[mode]
-        lines.append(f"{mode:8} {m['ttft_mean_ms']:13.1f} {m['ttft_p50_ms']:8.1f} {m['ttft_cpu_mean_ms']:8.1f} {m['tokens_computed_mean']:9.1f} "
-                     f"{m['reused_tokens_mean']:7.1f} {m['task_accuracy']:9.2%}")
-    lines.append(f"TTFT prefix/chunks {result['ttft_ratio_prefix_over_chunks']:.2f}x (CPU time "
-                 f"{result['ttft_cpu_ratio_prefix_over_chunks']:.2f}x), none/chunks "
-                 f"{result['ttft_ratio_none_over_chunks']:.2f}x; tokens computed prefix/chunks "
-                 f"{result['tokens_ratio_prefix_over_chunks']:.2f}x")
-    lines.append(f"greedy identical to full recompute {result['greedy_identical_chunks_vs_full']:.0%}, token agreement "
-                 f"{result['token_agreement_chunks_vs_full']:.1%}, accuracy delta {result['accuracy_delta_points']:+.1f} points")
+        lines.append(f"{mode:12} {m['ttft_mean_ms']:13.1f} {m['ttft_p50_ms']:8.1f} {m['ttft_cpu_mean_ms']:8.1f} "
+                     f"{m['tokens_computed_mean']:9.1f} {m['reused_tokens_mean']:7.1f} {m['task_accuracy']:9.2%}")
+    for ratio, r in result["by_ratio"].items():
+        lines.append(f"ratio {ratio}: TTFT prefix/chunks {r['ttft_ratio_prefix_over_chunks']:.2f}x mean, "
+                     f"{r['ttft_p50_ratio_prefix_over_chunks']:.2f}x p50 (CPU time {r['ttft_cpu_ratio_prefix_over_chunks']:.2f}x), "
+                     f"none/chunks {r['ttft_ratio_none_over_chunks']:.2f}x; tokens computed prefix/chunks "
+                     f"{r['tokens_ratio_prefix_over_chunks']:.2f}x; greedy identical to full recompute "
+                     f"{r['greedy_identical_chunks_vs_full']:.0%}, token agreement {r['token_agreement_chunks_vs_full']:.1%}, "
+                     f"accuracy delta {r['accuracy_delta_points']:+.1f} points")
     lines.append(f"load average {result['load_average'][0]:.2f}; {result['machine']}")
     return "\n".join(lines)
 
@@ -178,11 +200,13 @@ def _table(result: dict) -> str:
 def _plot(result: dict, path: Path) -> Path:
     from loadtest.plots import _save, plt
 
-    fig, (ttft_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
-    ttft_ax.bar(MODES, [result[m]["ttft_mean_ms"] for m in MODES], color=["grey", "tab:blue", "tab:green"])
+    modes = _modes(result)
+    colors = ["grey", "tab:blue", *["tab:green"] * (len(modes) - 2)]
+    fig, (ttft_ax, acc_ax) = plt.subplots(1, 2, figsize=(4 + 2 * len(modes), 4))
+    ttft_ax.bar(modes, [result[m]["ttft_mean_ms"] for m in modes], color=colors)
     ttft_ax.set_ylabel("mean TTFT (ms)")
     ttft_ax.set_title(f"prefill, k={result['k']} examples in varying order")
-    acc_ax.bar(MODES, [100 * result[m]["task_accuracy"] for m in MODES], color=["grey", "tab:blue", "tab:green"])
+    acc_ax.bar(modes, [100 * result[m]["task_accuracy"] for m in modes], color=colors)
     acc_ax.set_ylabel("task accuracy (%)")
-    acc_ax.set_title(f"recompute ratio {result['ratio']}")
+    acc_ax.set_title(f"{result['requests']} requests; chunks@R: recompute ratio R")
     return _save(fig, path)
