@@ -53,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pool-per-family", type=int, default=4, help="examples in the pool per task family (5)")
     parser.add_argument("--ratio", default="0.15",
                         help="recompute ratio of the chunk mode; a comma-separated list compares several")
+    parser.add_argument("--check-layer", type=int, default=1,
+                        help="layer at which reused tokens' KV deviation picks those recomputed")
     parser.add_argument("--max-tokens", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("artifacts/kvshare"))
@@ -63,14 +65,14 @@ def chunk_mode(ratio: float) -> str:
     return f"chunks@{ratio:g}"
 
 
-def _prefillers(loaded, ratios: list[float]) -> dict[str, ChunkReusePrefill]:
+def _prefillers(loaded, ratios: list[float], check_layer: int) -> dict[str, ChunkReusePrefill]:
     cfg, out = loaded.config, {}
     for mode, ratio in [("none", 1.0), ("prefix", 1.0), *((chunk_mode(r), r) for r in ratios)]:
         pool = KVPool.create(1024, cfg.num_layers, cfg.num_kv_heads, cfg.head_dim, 16)
         manager = BlockManager(pool, enable_prefix_cache=mode != "none")
         store = ChunkStore(pool, "smollm2") if mode.startswith("chunks") else None
         manager.chunk_store = store
-        out[mode] = ChunkReusePrefill(loaded.model, manager, store, ratio)
+        out[mode] = ChunkReusePrefill(loaded.model, manager, store, ratio, check_layer)
     return out
 
 
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     tok = loaded.tokenizer
     stop = set(tok.stop_ids) | ({tok.eos_id} if tok.eos_id is not None else set())
     ratios = [float(r) for r in str(args.ratio).split(",")]
-    prefillers = _prefillers(loaded, ratios)
+    prefillers = _prefillers(loaded, ratios, args.check_layer)
     rows = []
     requests = list(_requests(args))
     for index, (item, messages, chunks) in enumerate(tqdm(requests, desc="kvshare requests (3 modes each)")):
@@ -141,7 +143,7 @@ def _agreement(a: list[int], b: list[int]) -> float:
 def _summary(args: argparse.Namespace, ratios: list[float], rows: list[dict]) -> dict:
     """Per mode; the headline keys compare the first ratio's chunk mode (`chunks`); `by_ratio` has every ratio."""
     measured = [r for r in rows if r["measured"]]
-    out: dict = {"requests": len(measured), "k": args.k, "ratio": ratios[0],
+    out: dict = {"requests": len(measured), "k": args.k, "ratio": ratios[0], "check_layer": args.check_layer,
                  "mean_prompt_tokens": statistics.mean(r["prompt_tokens"] for r in measured)}
     for mode in [*BASE_MODES, *map(chunk_mode, ratios)]:
         ttfts = [r[mode]["ttft_s"] for r in measured]

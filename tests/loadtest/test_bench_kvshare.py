@@ -17,7 +17,7 @@ def row(measured: bool, modes: dict[str, tuple[float, float, list[int], bool]]) 
 
 
 def test_every_ratio_is_compared_with_the_full_recompute_and_the_prefix_cache():
-    args = argparse.Namespace(k=8)
+    args = argparse.Namespace(k=8, check_layer=1)
     rows = [
         row(False, {"none": (9.0, 300, [1], False), "prefix": (9.0, 300, [1], False),
                     "chunks@0.15": (9.0, 300, [1], False), "chunks@0.5": (9.0, 300, [1], False)}),  # warm-up
