@@ -69,7 +69,8 @@ def _print_summary(path: str, policies: PolicySet) -> None:
         rows.append((
             r["name"], "yes" if r["cacheable"] else "no", f"{r['similarity_threshold']:.2f}",
             "off" if r["verifier_threshold"] is None else f"{r['verifier_threshold']:.2f}", _duration(r["ttl_seconds"]),
-            str(r["max_entries"]), r["eviction"], r["scope"], r["slo_class"] or "-", str(r["examples"]), str(r["rules"]),
+            str(r["max_entries"]), r["eviction"], r["scope"], r["slo_class"] or "-", str(r["examples"]),
+            str(r["rules"]),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:

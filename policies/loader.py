@@ -127,7 +127,8 @@ def _read_slo_classes(reader: FieldReader, node: yaml.Node) -> tuple[SLOClass, .
             reader.issue(key_node, path, f"{name!r} is not a valid SLO class name",
                          allowed=f"names matching {CATEGORY_NAME_PATTERN}")
             continue
-        classes.append(_merge(SLOClass(name=name), reader.read(SLOClass, value_node, path, excluded=_SLO_CLASS_NAMED_BY_KEY)))
+        objectives = reader.read(SLOClass, value_node, path, excluded=_SLO_CLASS_NAMED_BY_KEY)
+        classes.append(_merge(SLOClass(name=name), objectives))
     return tuple(classes)
 
 
