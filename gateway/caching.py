@@ -21,8 +21,8 @@ from gateway.errors import invalid
 from gateway.wire import ParsedRequest
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
-from policies.reload import PolicyHolder
-from policies.schema import CategoryPolicy
+from policies.reload import ActivePolicy, PolicyHolder
+from policies.schema import CategoryPolicy, SLOClass
 
 log = logging.getLogger("semgate.cache")
 HIT, MISS, BYPASS, STORE_SKIPPED, STALE = "hit", "miss", "bypass", "store-skipped", "stale"
@@ -37,6 +37,7 @@ class CacheDecision:
     bypass_reason: str | None = None
     stale_reason: str | None = None  # the upstream error a stale entry answers for (gateway/stale_if_error.py)
     route: Any = None  # a miss's IC-Cache route (gateway/incontext/service.py): model, examples, headers
+    slo: SLOClass | None = None  # the category's slo_class, from the policy the category came from
 
     @property
     def hit(self) -> bool:
@@ -83,7 +84,13 @@ class CacheLayer:
 
     async def consult(self, tenant: str, parsed: ParsedRequest, upstream: str, headers: Any) -> CacheDecision:
         controls = controls_from(headers, parsed.semgate)
-        active = self.policies.current
+        active = self.policies.current  # one policy for the whole decision, whatever reloads meanwhile
+        decision = await self._decide(active, tenant, parsed, upstream, controls)
+        decision.slo = active.policies.slo_class(decision.policy.slo_class)
+        return decision
+
+    async def _decide(self, active: ActivePolicy[CategoryClassifier], tenant: str, parsed: ParsedRequest,
+                      upstream: str, controls: CacheControls) -> CacheDecision:
         # An exact repeat is answered before anything is embedded (the embedding is most of a lookup).
         try:
             exact = await self.cache.find_exact_hit(tenant, active.policies.categories, parsed.body, controls)

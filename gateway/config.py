@@ -52,6 +52,9 @@ class UpstreamConfig:
     health_interval_s: float = 5.0
     affinity_prefix_chars: int = 512
     circuit_breaker: BreakerSettings = BreakerSettings()
+    # Send it each request's category, SLO (x-semgate-slo-*) and tenant (gateway/upstream_hints.py):
+    # for semgate's own backend only, since tenant names must not reach a hosted API.
+    semgate_headers: bool = False
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
@@ -169,7 +172,7 @@ class GatewayConfig:
             return self
         b = self.backend
         bundled = UpstreamConfig(name=BUNDLED_UPSTREAM, base_url=f"http://{b.host}:{b.port}/v1", models=(b.model,),
-                                 timeouts=Timeouts(connect_s=2.0, read_s=300.0), capacity=8)
+                                 timeouts=Timeouts(connect_s=2.0, read_s=300.0), capacity=8, semgate_headers=True)
         return replace(self, upstreams=(*self.upstreams, bundled))
 
     def with_listen(self, host: str, port: int) -> "GatewayConfig":
@@ -278,7 +281,8 @@ class _Reader:
 
     def upstream(self, value: Any, path: str) -> UpstreamConfig:
         u = self.mapping(value, path, {"name", "base_url", "base_urls", "models", "api_key_env", "timeouts", "retries",
-                                       "capacity", "health", "affinity_prefix_chars", "circuit_breaker"})
+                                       "capacity", "health", "affinity_prefix_chars", "circuit_breaker",
+                                       "semgate_headers"})
         if "name" not in u:
             raise self.fail(f"{path}.name", "required")
         if ("base_url" in u) == ("base_urls" in u):
@@ -322,6 +326,8 @@ class _Reader:
             retries=retries,
             capacity=capacity,
             circuit_breaker=self.breaker(u.get("circuit_breaker", {}), f"{path}.circuit_breaker"),
+            semgate_headers=self.typed(u.get("semgate_headers", False), f"{path}.semgate_headers", bool,
+                                       "true or false"),
         )
 
     def breaker(self, value: Any, path: str) -> BreakerSettings:

@@ -26,6 +26,7 @@ from gateway.stats import RequestTrace, TraceRecorder
 from gateway.stream_recorder import StreamRecorder
 from gateway.stream_scrub import StreamScrubber
 from gateway.upstream import Upstream, UpstreamPool
+from gateway.upstream_hints import client_slo, upstream_hints
 from gateway.wire import CHAT, COMPLETION, ParsedRequest, parse_request
 
 log = logging.getLogger("semgate.proxy")
@@ -53,6 +54,7 @@ class Proxy:
         trace = RequestTrace()
         try:
             tenant = trace.tenant = self.resolver.resolve(request.headers.get("authorization"))
+            client_objectives = client_slo(request.headers)
             parsed = parse_request(await read_body(request, self.limits.max_body_bytes), kind, self.limits)
             served = self.incontext.served_model(parsed.model) if self.incontext else parsed.model
             upstream = await self.pool.resolve(served)
@@ -77,8 +79,10 @@ class Proxy:
             decision.route, upstream, trace.routed_model = route, route.upstream, route.model.name
             trace.upstream = upstream.name
         headers = decision.headers() if decision is not None else _BYPASS
+        hints = upstream_hints(decision.policy.name if decision else None, decision.slo if decision else None,
+                               client_objectives, tenant)
         try:
-            response = await self.pool.open(upstream, _PATHS[kind], route.body if route else parsed.body)
+            response = await self.pool.open(upstream, _PATHS[kind], route.body if route else parsed.body, hints)
         except OpenAIError as exc:
             return self._finish(trace, await self._upstream_failed(exc, headers, decision, tenant, parsed, trace))
         if parsed.stream:

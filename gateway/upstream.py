@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -137,8 +138,11 @@ class UpstreamPool:
         raise OpenAIError(404, f"The model `{model}` does not exist or you do not have access to it.",
                           param="model", code="model_not_found")
 
-    async def open(self, upstream: Upstream, path: str, body: dict) -> httpx.Response:
-        """Send the request and return the response with its body not yet read.
+    async def open(self, upstream: Upstream, path: str, body: dict,
+                   hints: Mapping[str, str] | None = None) -> httpx.Response:
+        """Send the request and return the response with its body not yet read. `hints`
+        (gateway/upstream_hints.py: category, SLO, tenant) go only to an upstream marked
+        `semgate_headers`; any other never sees them.
 
         Raises OpenAIError for a connection failure (502), a timeout (504), or an upstream
         error status (passed through with its body), after the allowed retries; fails fast
@@ -150,7 +154,8 @@ class UpstreamPool:
         cfg = upstream.config
         timeout = httpx.Timeout(cfg.timeouts.read_s, connect=cfg.timeouts.connect_s)
         content = orjson.dumps(body)
-        headers = {"content-type": "application/json", **upstream.headers()}
+        headers = {"content-type": "application/json", **(hints if hints and cfg.semgate_headers else {}),
+                   **upstream.headers()}
         order = upstream.backends.order(body)
         # Every server is tried once before one is tried again (failover), then the retries.
         attempts = cfg.retries + len(order)

@@ -44,9 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-prefill-tokens", type=int, default=512,
                         help="prompt tokens per prefill step; longer prompts are chunked (default: %(default)s)")
     parser.add_argument("--no-prefix-cache", action="store_true", help="do not share KV between requests")
-    parser.add_argument("--tenant-salt-header", default="x-semgate-kv-salt",
-                        help="request header whose value isolates the prefix cache per tenant; '' turns it off "
-                             "(default: %(default)s)")
+    parser.add_argument("--kv-salt-header", "--tenant-salt-header", dest="kv_salt_header", default="x-semgate-kv-salt",
+                        help="request header whose value isolates the prefix cache: only requests with the same "
+                             "value share KV (without it all do, KV depending only on the tokens); '' turns it "
+                             "off (default: %(default)s)")
+    parser.add_argument("--tenant-header", default="x-semgate-tenant",
+                        help="request header naming the tenant --fair-share accounts to (the gateway sends it to "
+                             "semgate_headers upstreams); '' turns it off (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: one per core)")
     parser.add_argument("--scheduler", choices=["fcfs", "goodput"], default="fcfs",
                         help="goodput: SLO-aware (x-semgate-slo-ttft-ms/-tpot-ms/-deadline-ms headers)")
@@ -58,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep prefixes evicted from the device in the host KV pool for later turns of a "
                              "conversation; auto: on whenever there is a host pool (--preemption swap)")
     parser.add_argument("--fair-share", action="store_true",
-                        help="per-tenant fair share (tenant = the --tenant-salt-header value); weights change at "
+                        help="per-tenant fair share (tenant = the --tenant-header value); weights change at "
                              "run time through POST /admin/tenants/TENANT/priority")
     parser.add_argument("--admin-token", default=os.environ.get("SEMGATE_BACKEND_ADMIN_TOKEN"),
                         help="bearer token the admin API (/admin/tenants) asks for (default: "
@@ -110,7 +114,8 @@ def serve(args: argparse.Namespace) -> int:
         tokenizer=loaded.tokenizer,
         chat_template=loaded.chat_template,
         model_names=tuple(args.served_model_name or [args.model]),
-        salt_header=args.tenant_salt_header.lower() or None,
+        salt_header=args.kv_salt_header.lower() or None,
+        tenant_header=args.tenant_header.lower() or None,
         admin_token=args.admin_token or None,
     )
     uvicorn.run(build_app(service), host=args.host, port=args.port, log_level=args.log_level)

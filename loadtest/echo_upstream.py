@@ -61,6 +61,7 @@ class EchoUpstream:
         self.settings = settings or EchoSettings()
         self.stats = EchoStats()
         self.last_body: dict | None = None
+        self.last_headers: dict[str, str] | None = None
         self._ids = itertools.count(1)
         self.app = Starlette(
             routes=[
@@ -106,6 +107,7 @@ class EchoUpstream:
         self.stats.by_path[request.url.path] = self.stats.by_path.get(request.url.path, 0) + 1
         body = orjson.loads(await request.body())
         self.last_body = body  # what the gateway sent (tests look at injected examples)
+        self.last_headers = dict(request.headers)  # ... and which headers (SLO and tenant hints)
         fault = self._take_fault()
         if fault in ("500", "429", "503"):
             error = _error(int(fault), f"injected upstream fault {fault}")

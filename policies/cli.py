@@ -49,6 +49,7 @@ def _row(category) -> dict[str, object]:
         "scope": "private (personal)" if category.personal else category.scope,
         "examples": len(category.examples),
         "rules": len(category.keywords) + len(category.patterns),
+        "slo_class": category.slo_class,
     }
 
 
@@ -56,14 +57,20 @@ def _print_summary(path: str, policies: PolicySet) -> None:
     c = policies.classifier
     print(f"{path}: valid, {len(policies.categories)} categories "
           f"(classifier: top_k={c.top_k}, confidence_floor={c.confidence_floor:g})")
-    header = ("category", "cache", "sim", "verifier", "ttl", "max_entries", "evict", "scope", "examples", "rules")
+    for slo in policies.slo_classes:
+        objectives = [f"{field} {getattr(slo, field + '_ms'):g} ms" for field in ("ttft", "tpot", "deadline")
+                      if getattr(slo, field + "_ms") is not None]
+        print(f"  slo class {slo.name}: {', '.join(objectives) or 'no objectives'}")
+    header = ("category", "cache", "sim", "verifier", "ttl", "max_entries", "evict", "scope", "slo", "examples",
+              "rules")
     rows = [header]
     for category in policies.categories:
         r = _row(category)
         rows.append((
             r["name"], "yes" if r["cacheable"] else "no", f"{r['similarity_threshold']:.2f}",
             "off" if r["verifier_threshold"] is None else f"{r['verifier_threshold']:.2f}", _duration(r["ttl_seconds"]),
-            str(r["max_entries"]), r["eviction"], r["scope"], str(r["examples"]), str(r["rules"]),
+            str(r["max_entries"]), r["eviction"], r["scope"], r["slo_class"] or "-", str(r["examples"]),
+            str(r["rules"]),
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:

@@ -7,18 +7,28 @@ keeps the other guards from `defaults:`.
 
 import dataclasses
 import os
+import re
 from typing import Any
 
 import yaml
 
 from policies.errors import PolicyError, PolicyIssue
 from policies.rules import check_policy_set
-from policies.schema import CATEGORY_ONLY_FIELDS, CategoryPolicy, ClassifierSettings, LoadSettings, PolicySet
+from policies.schema import (
+    CATEGORY_NAME_PATTERN,
+    CATEGORY_ONLY_FIELDS,
+    CategoryPolicy,
+    ClassifierSettings,
+    LoadSettings,
+    PolicySet,
+    SLOClass,
+)
 from policies.validation import FieldReader, Overrides
 
-TOP_LEVEL = ("classifier", "load", "defaults", "categories")
+TOP_LEVEL = ("classifier", "load", "slo_classes", "defaults", "categories")
 MAX_DEPTH = 64  # a policy needs about 4 levels
 _CATEGORY_ONLY = {name: f"'{name}' belongs to a category, not to defaults" for name in CATEGORY_ONLY_FIELDS}
+_SLO_CLASS_NAMED_BY_KEY = {"name": "an SLO class is named by its key under slo_classes"}
 
 
 def load_policy_file(path: str | os.PathLike[str]) -> PolicySet:
@@ -81,6 +91,7 @@ def _read_document(reader: FieldReader, root: yaml.Node, source: str) -> PolicyS
             sections[key], section_keys[key] = value_node, key_node
     classifier = reader.read(ClassifierSettings, sections["classifier"], "classifier") if "classifier" in sections else Overrides()
     load = reader.read(LoadSettings, sections["load"], "load") if "load" in sections else Overrides()
+    slo_classes = _read_slo_classes(reader, sections["slo_classes"]) if "slo_classes" in sections else ()
     defaults = (
         reader.read(CategoryPolicy, sections["defaults"], "defaults", excluded=_CATEGORY_ONLY)
         if "defaults" in sections
@@ -100,10 +111,25 @@ def _read_document(reader: FieldReader, root: yaml.Node, source: str) -> PolicyS
         defaults=defaults_policy,
         classifier=_merge(ClassifierSettings(), classifier),
         load=_merge(LoadSettings(), load),
+        slo_classes=slo_classes,
         source=source,
     )
     check_policy_set(reader, policy_set, defaults, categories, load, section_keys["categories"])
     return policy_set
+
+
+def _read_slo_classes(reader: FieldReader, node: yaml.Node) -> tuple[SLOClass, ...]:
+    """`slo_classes: {NAME: {ttft_ms, tpot_ms, deadline_ms}}`, each objective optional."""
+    classes = []
+    for name, key_node, value_node in reader.mapping_items(node, "slo_classes") or ():
+        path = f"slo_classes.{name}"
+        if not re.fullmatch(CATEGORY_NAME_PATTERN, name):
+            reader.issue(key_node, path, f"{name!r} is not a valid SLO class name",
+                         allowed=f"names matching {CATEGORY_NAME_PATTERN}")
+            continue
+        objectives = reader.read(SLOClass, value_node, path, excluded=_SLO_CLASS_NAMED_BY_KEY)
+        classes.append(_merge(SLOClass(name=name), objectives))
+    return tuple(classes)
 
 
 def _read_categories(reader: FieldReader, node: yaml.Node) -> list[Overrides] | None:

@@ -24,12 +24,15 @@ def check_policy_set(
     _check_personal_scope(reader, defaults, "defaults")
     _check_bounds(reader, policy_set.defaults, defaults, None, "defaults")
     known = set(policy_set.names)
+    slo_classes = {c.name for c in policy_set.slo_classes}
     _check_incontext(reader, policy_set.defaults.incontext.categories, defaults, known, "defaults")
+    _check_slo_class(reader, defaults, slo_classes, "defaults")
     for category, overrides in zip(policy_set.categories, categories):
         path = f"categories.{category.name}"
         _check_personal_scope(reader, overrides, path)
         _check_bounds(reader, category, overrides, defaults, path)
         _check_incontext(reader, category.incontext.categories, overrides, known, path)
+        _check_slo_class(reader, overrides, slo_classes, path)
         rejected = any(overrides.rejects(f) for f in ("examples", "keywords", "patterns"))
         if category.name != DEFAULT_CATEGORY and not rejected and not (category.examples or category.keywords or category.patterns):
             reader.issue(
@@ -106,6 +109,18 @@ def _check_incontext(reader: FieldReader, names: tuple[str, ...], own: Overrides
                 f"unknown category '{name}'",
                 allowed=", ".join(sorted(known)),
             )
+
+
+def _check_slo_class(reader: FieldReader, own: Overrides, known: set[str], path: str) -> None:
+    name = own.values.get("slo_class")
+    if name is None or name in known:
+        return  # not set here (an inherited name is checked where it is set), null (no SLO), or defined
+    reader.issue(
+        own.node_of("slo_class"),
+        f"{path}.slo_class",
+        f"unknown slo_class '{name}'",
+        allowed=", ".join(sorted(known)) if known else "null, or a class defined under slo_classes (none are)",
+    )
 
 
 def _get(policy: CategoryPolicy, dotted: str) -> float:

@@ -90,6 +90,17 @@ class RoutingPolicy:
 
 
 @dataclass(frozen=True)
+class SLOClass:
+    """Objectives a category's requests carry to a backend that schedules by SLO (JITServe's goodput);
+    each optional, in milliseconds. The gateway sends them as x-semgate-slo-* headers."""
+
+    name: str
+    ttft_ms: float | None = _checked(None, POSITIVE, "time to the first token")
+    tpot_ms: float | None = _checked(None, POSITIVE, "time per output token after the first")
+    deadline_ms: float | None = _checked(None, POSITIVE, "the whole answer within this long of arrival")
+
+
+@dataclass(frozen=True)
 class CategoryPolicy:
     name: str
     description: str = ""
@@ -113,7 +124,7 @@ class CategoryPolicy:
     adaptive: AdaptivePolicy = AdaptivePolicy()
     incontext: InContextPolicy = InContextPolicy()
     routing: RoutingPolicy = RoutingPolicy()
-    slo_class: str | None = None
+    slo_class: str | None = None  # a name under the policy's slo_classes (null: its requests carry no SLO)
 
     @property
     def is_shared(self) -> bool:
@@ -153,6 +164,7 @@ class PolicySet:
     defaults: CategoryPolicy
     classifier: ClassifierSettings = ClassifierSettings()
     load: LoadSettings = LoadSettings()
+    slo_classes: tuple[SLOClass, ...] = ()
     source: str = "<builtin>"
 
     def __post_init__(self) -> None:
@@ -165,6 +177,10 @@ class PolicySet:
     @property
     def default(self) -> CategoryPolicy:
         return self._by_name[DEFAULT_CATEGORY]
+
+    def slo_class(self, name: str | None) -> SLOClass | None:
+        """The named SLO class; None for no name, or a name this policy does not define."""
+        return next((c for c in self.slo_classes if c.name == name), None)
 
     def get(self, name: str) -> CategoryPolicy:
         """The category's policy; an unknown name (say, from an older policy) falls back to the default."""

@@ -7,6 +7,7 @@ from the dataclass fields themselves.
 
 import dataclasses
 import difflib
+import math
 import re
 import typing
 from dataclasses import dataclass, field
@@ -138,8 +139,10 @@ class FieldReader:
         if kind is int:
             ok, value = self._scalar(node, path, (_INT,), "an integer")
             return (self._in_range(value, check, node, path), value) if ok else (False, None)
-        if kind is float:
-            ok, value = self._scalar(node, path, (_INT, _FLOAT), "a number")
+        if kind == (float | None) and isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+            return True, None
+        if kind in (float, float | None):
+            ok, value = self._scalar(node, path, (_INT, _FLOAT), "a number" + (" or null" if kind != float else ""))
             return (self._in_range(float(value), check, node, path), float(value)) if ok else (False, None)
         if kind is str or kind == (str | None):
             tags = (_STR, _NULL) if kind != str else (_STR,)
@@ -162,6 +165,9 @@ class FieldReader:
         return True, self._constructor.construct_object(node)
 
     def _in_range(self, value: float, check: Range | None, node: yaml.Node, path: str) -> bool:
+        if not math.isfinite(value):  # .nan would pass every comparison-based check unnoticed
+            self.issue(node, path, f"{value:g} is not a finite number", allowed=check.describe() if check else None)
+            return False
         if check is not None and not check.admits(value):
             self.issue(node, path, f"{value:g} is out of range", allowed=check.describe())
             return False

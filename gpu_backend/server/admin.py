@@ -3,9 +3,11 @@
     GET  /admin/tenants                   each tenant's service, weight, share and preemptions
     POST /admin/tenants/{tenant}/priority {"weight": W}: W > 0 times the default share from now on
 
-A tenant is the value of the request header that salts the prefix cache (`semgate backend
---tenant-salt-header`); fair share must be on (`--fair-share`). A change goes through the
-engine's inbox and holds from the engine's next step: the answer comes once it is applied.
+A tenant is the value of the x-semgate-tenant request header (`semgate backend --tenant-header`),
+which the gateway sets to its own tenant for the request; fair share must be on (`--fair-share`).
+The prefix-cache salt (`--kv-salt-header`) plays no part: it only says who may share KV. A change
+goes through the engine's inbox and holds from the engine's next step: the answer comes once it
+is applied.
 With an admin token set (`--admin-token`, or SEMGATE_BACKEND_ADMIN_TOKEN), every call
 needs `Authorization: Bearer TOKEN`; without one the API is open to whoever reaches the port.
 Errors are OpenAI-shaped, as on the generation routes.

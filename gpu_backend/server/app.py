@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import jinja2
 import orjson
@@ -32,6 +33,7 @@ from gpu_backend.server.protocol import (
 from gpu_backend.server.responses import ResponseBuilder
 
 log = logging.getLogger(__name__)
+TENANT_HEADER = "x-semgate-tenant"  # what the gateway sends to semgate_headers upstreams
 
 
 @dataclass
@@ -41,8 +43,12 @@ class BackendService:
     chat_template: ChatTemplate
     # Names clients may ask for; the first is the one responses carry.
     model_names: tuple[str, ...]
-    # Request header whose value namespaces the prefix cache (per-tenant isolation); None: off.
+    # Request header whose value namespaces the prefix cache (isolation: only equal values share
+    # KV); None: off. Fairness does not depend on it: sharing KV across tenants is the default.
     salt_header: str | None = "x-semgate-kv-salt"
+    # Request header naming the tenant fair share accounts to (percent-decoded: the gateway
+    # encodes names a header cannot carry); None: off, every request is tenant "".
+    tenant_header: str | None = TENANT_HEADER
     # Bearer token the admin API (server/admin.py) asks for; None: the admin API is open.
     admin_token: str | None = None
 
@@ -105,9 +111,10 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
         slo = RequestSLO.from_headers(request.headers)
     except ValueError as error:
         raise OpenAIError(400, str(error)) from None
+    tenant = unquote(request.headers.get(service.tenant_header, "")) if service.tenant_header else ""
     try:
         prompt_ids, chunk_spans = _prompt_ids(service, parsed)
-        stream = service.engine.submit(prompt_ids, parsed.params, slo, salt, chunk_spans)
+        stream = service.engine.submit(prompt_ids, parsed.params, slo, tenant, chunk_spans)
     except ValueError as error:
         raise OpenAIError(400, str(error), "messages" if chat else "prompt", code="context_length_exceeded") from None
     builder = ResponseBuilder(service.model_names[0], chat)

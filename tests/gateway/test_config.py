@@ -9,6 +9,13 @@ def test_shipped_config_is_valid_and_includes_the_bundled_backend():
     assert (config.host, config.port) == ("127.0.0.1", 8080)
     assert [u.name for u in config.upstreams] == ["bundled"]
     assert config.upstreams[0].models == ("smollm2-135m",)
+    assert config.upstreams[0].semgate_headers  # semgate's own backend hears each request's SLO and tenant
+
+
+def test_only_the_bundled_upstream_or_an_opted_in_one_gets_semgate_headers():
+    config = parse_config("upstreams:\n  - {name: hosted, base_url: 'https://api.example.com/v1'}\n"
+                          "  - {name: ours, base_url: 'http://10.0.0.2:8001/v1', semgate_headers: true}", "x.yaml")
+    assert {u.name: u.semgate_headers for u in config.upstreams} == {"hosted": False, "ours": True, "bundled": True}
 
 
 @pytest.mark.parametrize("text, field, problem", [
@@ -19,6 +26,8 @@ def test_shipped_config_is_valid_and_includes_the_bundled_backend():
     ("upstreams: [{name: a, base_url: ftp://x}]", "upstreams[0].base_url", "http://"),
     ("upstreams: [{name: a, base_url: 'http://x', timeouts: {read_s: -1}}]", "upstreams[0].timeouts.read_s", "> 0"),
     ("upstreams: [{name: a, base_url: 'http://x'}, {name: a, base_url: 'http://y'}]", "upstreams[1].name", "duplicate"),
+    ("upstreams: [{name: a, base_url: 'http://x', semgate_headers: 'yes'}]", "upstreams[0].semgate_headers",
+     "true or false"),
     ("tenants: [{name: t}]", "tenants[0]", "exactly one"),
     ("tenants: [{name: t, api_key_sha256: abc}]", "tenants[0].api_key_sha256", "64 hex"),
     ("limits: {max_body_bytes: 0}", "limits.max_body_bytes", "> 0"),

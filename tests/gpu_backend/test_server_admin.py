@@ -1,5 +1,6 @@
-"""The backend's admin API over real HTTP: tenants' accounting, priorities changed while the
-engine runs, bearer-token guard, OpenAI-shaped errors that change nothing."""
+"""The backend's admin API over real HTTP: tenants' accounting (by the x-semgate-tenant header, never
+the prefix-cache salt), priorities changed while the engine runs, bearer-token guard, OpenAI-shaped
+errors that change nothing."""
 
 import httpx
 import pytest
@@ -13,9 +14,10 @@ TOKEN = "admin-secret"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
 
 
-def serve(smollm2, token: str | None, **config):
+def serve(smollm2, token: str | None, tenant_header: str | None = "x-semgate-tenant", **config):
     engine = AsyncEngine(tiny_engine(smollm2.tokenizer, **config))
-    service = BackendService(engine, smollm2.tokenizer, smollm2.chat_template, ("tiny",), admin_token=token)
+    service = BackendService(engine, smollm2.tokenizer, smollm2.chat_template, ("tiny",), admin_token=token,
+                             tenant_header=tenant_header)
     return ServerThread(build_app(service))
 
 
@@ -33,7 +35,7 @@ def tenants(base_url: str) -> dict[str, dict]:
 
 def test_a_priority_set_over_http_applies_to_the_running_engine(base_url):
     body = {"model": "tiny", "prompt": "Hello there", "max_tokens": 3, "temperature": 0}
-    assert httpx.post(f"{base_url}/v1/completions", json=body, headers={"x-semgate-kv-salt": "acme"}).status_code == 200
+    assert httpx.post(f"{base_url}/v1/completions", json=body, headers={"x-semgate-tenant": "acme"}).status_code == 200
     served = tenants(base_url)["acme"]
     assert served["service"] > 0 and served["weight"] == 1.0 and served["preemptions"] == 0
     response = httpx.post(f"{base_url}/admin/tenants/acme/priority", json={"weight": 4}, headers=AUTH)
@@ -42,6 +44,32 @@ def test_a_priority_set_over_http_applies_to_the_running_engine(base_url):
     assert tenants(base_url)["acme"]["weight"] == 4.0
     assert httpx.post(f"{base_url}/admin/tenants/newcomer/priority", json={"weight": 0.5},
                       headers=AUTH).json()["service"] == 0.0  # a tenant not seen yet may be weighted ahead
+
+
+def test_service_goes_to_the_tenant_header_never_to_the_salt_and_tenants_still_share_kv(base_url):
+    body = {"model": "tiny", "prompt": "A prompt both tenants send, long enough to fill more than one block of "
+            "sixteen tokens so that its prefix is cached.", "max_tokens": 2, "temperature": 0}
+    salted = {"x-semgate-tenant": "Caf%C3%A9%20100%25", "x-semgate-kv-salt": "salt-only"}
+    assert httpx.post(f"{base_url}/v1/completions", json=body, headers=salted).status_code == 200
+    before = tenants(base_url)
+    assert before["Café 100%"]["service"] > 0 and "salt-only" not in before  # the name the gateway encoded
+    first = httpx.post(f"{base_url}/v1/completions", json=body, headers={"x-semgate-tenant": "globex"}).json()
+    second = httpx.post(f"{base_url}/v1/completions", json=body, headers={"x-semgate-tenant": "initech"}).json()
+    # No salt: the second tenant reuses the first one's KV, and each is charged for its own request.
+    assert second["usage"]["prompt_tokens_details"]["cached_tokens"] > 0
+    after = tenants(base_url)
+    assert after["globex"]["service"] > 0 and after["initech"]["service"] > 0
+    assert after["Café 100%"]["service"] == before["Café 100%"]["service"] and "salt-only" not in after
+    assert first["usage"]["prompt_tokens"] == second["usage"]["prompt_tokens"]
+
+
+def test_with_the_tenant_header_off_every_request_is_the_one_tenant(smollm2):
+    with serve(smollm2, None, tenant_header=None, fair_share=True) as server:
+        body = {"model": "tiny", "prompt": "Hello there", "max_tokens": 2, "temperature": 0}
+        headers = {"x-semgate-tenant": "acme", "x-semgate-kv-salt": "acme"}
+        assert httpx.post(f"{server.url}/v1/completions", json=body, headers=headers).status_code == 200
+        rows = httpx.get(f"{server.url}/admin/tenants").json()["data"]
+        assert [row["tenant"] for row in rows] == [""] and rows[0]["service"] > 0
 
 
 @pytest.mark.parametrize("body", [{"weight": 0}, {"weight": -2}, {"weight": "3"}, {"weight": True}, {}, [2],
