@@ -51,6 +51,7 @@ def gateway_config_text(base: dict, port: int, backend_url: str, model: str) -> 
     config["listen"] = f"127.0.0.1:{port}"
     config["backend"] = {"enabled": False}
     config["upstreams"] = [{"name": "bundled", "base_url": f"{backend_url.rstrip('/')}/v1", "models": [model],
+                            "semgate_headers": True,
                             "timeouts": {"connect_s": 2, "read_s": 600}}]
     return yaml.safe_dump(config, sort_keys=False)
 

@@ -144,6 +144,7 @@ def _start_gateway(services: Services, work: Path, args: argparse.Namespace, bac
         "listen": f"127.0.0.1:{port}", "backend": {"enabled": False},
         "cache": {"enabled": True, "store": str(work / "cache.db"), "policies": str(work / "policies.yaml")},
         "upstreams": [{"name": "bundled", "base_url": f"{backend.rstrip('/')}/v1", "models": [args.backend_model],
+                       "semgate_headers": True,
                        "timeouts": {"connect_s": 2, "read_s": 600}},
                       {"name": "strong", "base_url": f"{strong_url}/v1", "models": [strong_model]}],
         "models": [{"name": STRONG, "tier": "strong", "serves": strong_model, "cost_per_1k_tokens": args.strong_cost},
