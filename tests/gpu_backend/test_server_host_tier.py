@@ -5,6 +5,7 @@ counts the reuse and the copies."""
 import httpx
 import torch
 from engine_support import TINY_CONFIG, tiny_engine
+from backend_metrics import metric
 from loopback import ServerThread
 
 from gpu_backend.engine import AsyncEngine
@@ -13,13 +14,6 @@ from gpu_backend.server import BackendService, build_app
 
 BLOCK_BYTES = bytes_per_block(TINY_CONFIG.num_layers, TINY_CONFIG.num_kv_heads, TINY_CONFIG.head_dim, 16,
                               torch.float32)
-
-
-def metric(base_url: str, name: str) -> float:
-    for line in httpx.get(f"{base_url}/metrics").text.splitlines():
-        if line.startswith(f"semgate_backend_{name}{{"):
-            return float(line.rsplit(" ", 1)[1])
-    raise KeyError(name)
 
 
 def test_the_next_turn_of_a_conversation_comes_back_from_the_host_over_http(smollm2):

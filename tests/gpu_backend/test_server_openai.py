@@ -6,6 +6,7 @@ import time
 import httpx
 import openai
 import pytest
+from backend_metrics import metric
 from loopback import ServerThread
 
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
@@ -26,13 +27,6 @@ def base_url(smollm2):
 @pytest.fixture(scope="module")
 def client(base_url):
     return openai.OpenAI(base_url=f"{base_url}/v1", api_key="unused")
-
-
-def metric(base_url: str, name: str) -> float:
-    for line in httpx.get(f"{base_url}/metrics").text.splitlines():
-        if line.startswith(f"semgate_backend_{name}{{"):
-            return float(line.rsplit(" ", 1)[1])
-    raise KeyError(name)
 
 
 def test_chat_answers_the_capital_of_france(client):
