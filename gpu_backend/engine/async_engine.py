@@ -2,9 +2,9 @@
 
 The engine thread owns the engine: callers never touch it directly but post commands
 (add, abort, a function to run on the engine: `call`) to an inbox it drains between
-steps. Outputs go back to each caller's asyncio queue through `loop.call_soon_threadsafe`. While nothing is pending the thread
-sleeps on the inbox. The model's matmuls release the GIL, so the event loop keeps
-serving HTTP while a step runs.
+steps. Outputs go back to each caller's asyncio queue through `loop.call_soon_threadsafe`.
+While nothing is pending the thread sleeps on the inbox. The model's matmuls release the
+GIL, so the event loop keeps serving HTTP while a step runs.
 """
 
 import asyncio
