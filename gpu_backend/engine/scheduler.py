@@ -181,9 +181,9 @@ class Scheduler:
         fits: the engine caps sequence length at the pool's size.
         """
         while not self.block_manager.reserve(seq, num_tokens):
-            victim = self.running[-1]
-            if victim is seq and len(self.running) == 1:
-                raise RuntimeError(f"{num_tokens} tokens do not fit in the whole KV pool")
+            victim = self._victim(seq, num_tokens)
+            if victim is None:
+                return False
             self.preempt(victim)
             if victim in batch.seqs:
                 index = batch.seqs.index(victim)
@@ -191,6 +191,14 @@ class Scheduler:
             if victim is seq:
                 return False
         return True
+
+    def _victim(self, seq: Sequence, num_tokens: int) -> Sequence | None:
+        """The sequence that gives up its blocks so `seq` can have `num_tokens` tokens: the
+        newest running one (`seq` itself when it is the newest); None: `seq` waits instead."""
+        victim = self.running[-1]
+        if victim is seq and len(self.running) == 1:
+            raise RuntimeError(f"{num_tokens} tokens do not fit in the whole KV pool")
+        return victim
 
     def _kv_ready(self, seq: Sequence) -> bool:
         return self.block_manager.host_fetch_ready(seq) and (self.swapper is None or self.swapper.ready(seq))

@@ -50,24 +50,16 @@ class PhaseScheduler(Scheduler):
         decoding = seq.num_pending_tokens <= 1
         return decoding == (self._phase == "decode")
 
-    def _reserve_or_preempt(self, seq: Sequence, num_tokens: int, batch: ScheduledBatch) -> bool:
+    def _victim(self, seq: Sequence, num_tokens: int) -> Sequence | None:
         """As the FCFS rule, but the victim is the newest sequence not in flight; when only
-        `seq` is left to give up, it waits (False) for the in-flight steps to finish instead."""
-        while not self.block_manager.reserve(seq, num_tokens):
-            idle = [s for s in self.running if s.seq_id not in self.in_flight]
-            victim = idle[-1]  # `seq` itself is idle, so this is never empty
-            if victim is seq:
-                if len(self.running) == 1:
-                    raise RuntimeError(f"{num_tokens} tokens do not fit in the whole KV pool")
-                if self.in_flight:
-                    return False
-            self.preempt(victim)
-            if victim in batch.seqs:
-                index = batch.seqs.index(victim)
-                del batch.seqs[index], batch.num_new_tokens[index]
-            if victim is seq:
-                return False
-        return True
+        `seq` is left to give up, it waits (None) for the in-flight steps to finish instead."""
+        victim = [s for s in self.running if s.seq_id not in self.in_flight][-1]  # `seq` is idle: never empty
+        if victim is seq:
+            if len(self.running) == 1:
+                raise RuntimeError(f"{num_tokens} tokens do not fit in the whole KV pool")
+            if self.in_flight:
+                return None
+        return victim
 
     def finish(self, seq, reason) -> None:
         if seq.seq_id in self.in_flight:
