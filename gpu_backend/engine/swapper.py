@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from gpu_backend.engine.block_manager import BlockManager
 from gpu_backend.engine.sequence import Sequence
 from gpu_backend.kv import HostKVPool, HostRange
+from gpu_backend.kv.host_swap import FreeAfterCopy
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Swapper:
     def __init__(self, block_manager: BlockManager, host_pool: HostKVPool) -> None:
         self.block_manager = block_manager
         self.host_pool = host_pool
-        self._pending_frees: list[tuple[Future, Sequence]] = []
+        self._pending_frees = FreeAfterCopy()  # swapped-out blocks, until their copy is done
 
     def swap_out(self, seq: Sequence, wait: bool) -> bool:
         """Move `seq`'s computed KV to the host and give its blocks back (now, or once the copy
@@ -50,19 +51,12 @@ class Swapper:
             future.result()
             self.block_manager.release(holder)
         else:
-            self._pending_frees.append((future, holder))
+            self._pending_frees.add(future, num_blocks, lambda: self.block_manager.release(holder))
         return True
 
     def poll(self) -> None:
         """Free the blocks of swap-outs whose copy has finished."""
-        still = []
-        for future, holder in self._pending_frees:
-            if future.done():
-                future.result()
-                self.block_manager.release(holder)
-            else:
-                still.append((future, holder))
-        self._pending_frees = still
+        self._pending_frees.poll()
 
     def begin_swap_in(self, seq: Sequence) -> bool:
         """On admission of a swapped sequence (after `match_cached_prefix`): allocate the blocks
@@ -111,6 +105,4 @@ class Swapper:
 
     def drain(self) -> None:
         """Wait for every swap-out copy and free its blocks."""
-        for future, _ in self._pending_frees:
-            future.result()
-        self.poll()
+        self._pending_frees.settle()

@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from gpu_backend.kv.block_allocator import BlockAllocator
-from gpu_backend.kv.host_swap import HostKVPool, HostRange, SwapStats
+from gpu_backend.kv.host_swap import FreeAfterCopy, HostKVPool, HostRange, SwapStats
 from gpu_backend.kv.radix_cache import PrefixMatch, RadixCache, RadixNode
 
 
@@ -55,7 +55,7 @@ class TieredRadixCache(RadixCache):
         self.host_pool = host_pool
         self.host_stats = HostTierStats()
         self._host_blocks = 0
-        self._saving: list[tuple[Future, list[int]]] = []  # copies to the host and the blocks they read
+        self._saving = FreeAfterCopy()  # evicted blocks read by their copy to the host
 
     @property
     def host_blocks(self) -> int:
@@ -65,7 +65,7 @@ class TieredRadixCache(RadixCache):
     @property
     def saving_blocks(self) -> int:
         """Device blocks given up by eviction but still read by a copy to the host."""
-        return sum(len(blocks) for _, blocks in self._saving)
+        return self._saving.num_blocks
 
     def match_host(self, tokens: Sequence[int], after: PrefixMatch) -> HostMatch:
         """The host-only nodes continuing the device match `after` of the same `tokens`
@@ -122,20 +122,11 @@ class TieredRadixCache(RadixCache):
 
     def poll(self) -> None:
         """Free the device blocks of copies to the host that have finished."""
-        still = []
-        for future, blocks in self._saving:
-            if future.done():
-                future.result()
-                self.allocator.decref(blocks)
-            else:
-                still.append((future, blocks))
-        self._saving = still
+        self._saving.poll()
 
     def settle(self) -> None:
         """Wait for every copy to the host and free its device blocks."""
-        for future, _ in self._saving:
-            future.result()
-        self.poll()
+        self._saving.settle()
 
     def _give_up_blocks(self, node: RadixNode) -> int:
         """Keep the evicted node on the host: copy its blocks there first (unless a copy is
@@ -146,7 +137,8 @@ class TieredRadixCache(RadixCache):
             if node.host is None:
                 return super()._give_up_blocks(node)
             self._host_blocks += len(blocks)
-            self._saving.append((self.host_pool.swap_out(blocks, node.host, self.host_stats.copies), blocks))
+            copy = self.host_pool.swap_out(blocks, node.host, self.host_stats.copies)
+            self._saving.add(copy, len(blocks), lambda: self.allocator.decref(blocks))
             self.host_stats.nodes_saved += 1
             self.host_stats.blocks_saved += len(blocks)
             freed = sum(self.allocator.ref_count(b) == 1 for b in blocks)  # once the copy is done

@@ -9,6 +9,7 @@ need the data (before freeing the source blocks, or before running the sequence)
 """
 
 import contextlib
+from collections.abc import Callable
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -93,6 +94,36 @@ class _FreeRanges:
             else:
                 merged.append((start, size))
         self.free = merged
+
+
+class FreeAfterCopy:
+    """Device blocks still read by copies to the host: each copy's `free` runs once it is done
+    (`poll`, every step; `settle` waits for all), so no block is reused while being read."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Future, int, Callable[[], None]]] = []
+
+    def add(self, copy: Future, num_blocks: int, free: Callable[[], None]) -> None:
+        self._pending.append((copy, num_blocks, free))
+
+    @property
+    def num_blocks(self) -> int:
+        return sum(num_blocks for _, num_blocks, _ in self._pending)
+
+    def poll(self) -> None:
+        still = []
+        for copy, num_blocks, free in self._pending:
+            if copy.done():
+                copy.result()
+                free()
+            else:
+                still.append((copy, num_blocks, free))
+        self._pending = still
+
+    def settle(self) -> None:
+        for copy, _, _ in self._pending:
+            copy.result()
+        self.poll()
 
 
 class HostKVPool:
