@@ -120,7 +120,7 @@ class BlockManager:
             return
         self.host_tier.poll()
         short = self.spill_ahead_blocks - self.allocator.num_free - self.host_tier.saving_blocks
-        if short > 0:
+        if short > 0 and self.host_tier.evictable_blocks:  # else `evict` would walk the tree for nothing
             self.host_tier.evict(short)
 
     def record_admission(self, seq: Sequence) -> None:
