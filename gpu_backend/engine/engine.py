@@ -103,7 +103,6 @@ class LLMEngine:
         self.kvshare = None
         if config.kvshare_recompute_ratio is not None:
             from gpu_backend.kvshare.engine_hook import EngineKVShare
-
             from gpu_backend.kvshare.reuse_order import ReuseOrder
 
             self.kvshare = EngineKVShare(model, self.block_manager, config.kvshare_recompute_ratio)

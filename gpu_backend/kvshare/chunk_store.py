@@ -15,8 +15,9 @@ of the pool (`max_blocks`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -75,13 +76,46 @@ class ChunkStore:
             chunk.last_access = next(self._clock)
         return chunk
 
+    def find(self, tokens: Sequence[int], spans: Sequence[tuple[int, int]], start: int,
+             salt: str = "") -> list[tuple[int, StoredChunk]]:
+        """(position, chunk) of each of a prompt's chunk `spans` that lies at or after `start`,
+        ends before the prompt's last token (whose logits must be computed), and is stored."""
+        found = []
+        for begin, end in spans:
+            if begin >= start and end < len(tokens):
+                chunk = self.lookup(tokens[begin:end], salt)
+                if chunk is not None:
+                    found.append((begin, chunk))
+        return found
+
+    @contextlib.contextmanager
+    def locked(self, chunks: Sequence[StoredChunk]) -> Iterator[None]:
+        """Keep `chunks` from eviction while their KV is read."""
+        for chunk in chunks:
+            self.lock(chunk)
+        try:
+            yield
+        finally:
+            for chunk in chunks:
+                self.unlock(chunk)
+
+    def save_spans(self, tokens: Sequence[int], spans: Sequence[tuple[int, int]], salt: str,
+                   block_table: Sequence[int], skip: set[int]) -> int:
+        """Save each of a computed prompt's chunk `spans` (but those starting at a position in
+        `skip`) not stored yet; returns how many were newly stored."""
+        saved = 0
+        for begin, end in spans:
+            if begin not in skip and end <= len(tokens) and not self.contains(tokens[begin:end], salt):
+                saved += self.save(tokens[begin:end], salt, block_table, begin) is not None
+        return saved
+
     def contains(self, tokens: Sequence[int], salt: str = "") -> bool:
         """A probe that leaves statistics and recency alone (e.g. for a scheduler)."""
         return self.key(tokens, salt) in self._chunks
 
     def save(self, tokens: Sequence[int], salt: str, block_table: Sequence[int], start: int) -> StoredChunk | None:
         """Copy the KV of `tokens`, which sit at positions [start, start + len) of a sequence
-        with `block_table`, into new store blocks. None if already stored or no room."""
+        with `block_table`, into new store blocks. The stored chunk if already there; None if no room."""
         key = self.key(tokens, salt)
         if key in self._chunks or not tokens:
             return self._chunks.get(key)

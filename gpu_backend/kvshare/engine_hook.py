@@ -72,23 +72,17 @@ class EngineKVShare:
         return torch.cat(rows)
 
     def _try_blend(self, seq: Sequence) -> tuple[torch.Tensor, set[int]] | None:
-        start_at, total, salt = seq.num_computed_tokens, seq.num_prompt_tokens, seq.params.cache_salt
-        hits = [(s, chunk) for s, e in seq.chunk_spans if s >= start_at and e < total
-                for chunk in [self.store.lookup(seq.token_ids[s:e], salt)] if chunk is not None]
+        start_at, total = seq.num_computed_tokens, seq.num_prompt_tokens
+        hits = self.store.find(seq.token_ids[:total], seq.chunk_spans, start_at, seq.params.cache_salt)
         if not hits:
             return None
-        for _, chunk in hits:
-            self.store.lock(chunk)
-        try:
+        with self.store.locked([chunk for _, chunk in hits]):
             if not self.block_manager.reserve(seq, total):
                 return None  # no room for the whole prompt now: the ordinary chunked path
             reused = [ReusedKV(s, *self.store.read(chunk), chunk.start_position) for s, chunk in hits]
             result = blend_prefill(self.model, self.block_manager.pool.k_cache, self.block_manager.pool.v_cache,
                                    seq.token_ids[:total], seq.block_table, start_at, reused,
                                    self.recompute_ratio, self.check_layer)
-        finally:
-            for _, chunk in hits:
-                self.store.unlock(chunk)
         if self.recompute_ratio < 1.0:
             seq.num_exact_tokens = min(s for s, _ in hits)
         self.stats.prompts_blended += 1
@@ -101,9 +95,6 @@ class EngineKVShare:
             done = seq.num_computed_tokens < seq.num_prompt_tokens <= seq.num_computed_tokens + count
             if not (seq.chunk_spans and done):
                 continue
-            reused = reused_starts.get(index, set())
-            for s, e in seq.chunk_spans:
-                if s not in reused and e <= seq.num_prompt_tokens and \
-                        not self.store.contains(seq.token_ids[s:e], seq.params.cache_salt):
-                    if self.store.save(seq.token_ids[s:e], seq.params.cache_salt, seq.block_table, s) is not None:
-                        self.stats.chunks_saved += 1
+            self.stats.chunks_saved += self.store.save_spans(seq.token_ids[:seq.num_prompt_tokens], seq.chunk_spans,
+                                                             seq.params.cache_salt, seq.block_table,
+                                                             reused_starts.get(index, set()))

@@ -65,37 +65,24 @@ class ChunkReusePrefill:
             bm.release(seq)
             raise OutOfBlocksError(f"no room in the KV pool for a {total}-token prompt")
         cached = seq.num_cached_tokens
-        hits = []
-        if self.store is not None:
-            for start, end in spans:
-                if start >= cached and end < total:
-                    chunk = self.store.lookup(tokens[start:end], salt)
-                    if chunk is not None:
-                        self.store.lock(chunk)
-                        hits.append((start, chunk))
-        try:
-            if hits:
+        hits = self.store.find(tokens, spans, cached, salt) if self.store is not None else []
+        if hits:
+            with self.store.locked([chunk for _, chunk in hits]):
                 reused = [ReusedKV(start, *self.store.read(chunk), chunk.start_position) for start, chunk in hits]
                 result = blend_prefill(self.model, self.pool.k_cache, self.pool.v_cache, tokens, seq.block_table,
                                        cached, reused, self.recompute_ratio, self.check_layer)
-                logits, reused_n, recomputed = result.logits, result.num_reused, result.num_recomputed
-                computed = result.token_layers / self.model.config.num_layers
-                exact = total if self.recompute_ratio >= 1.0 else min(start for start, _ in hits)
-            else:
-                batch = single_sequence_batch(seq.block_table, cached, total, self.pool.block_size,
-                                              self.pool.k_cache.device)
-                ids = torch.as_tensor(tokens[cached:], device=self.pool.k_cache.device)
-                positions = torch.arange(cached, total, device=ids.device)
-                logits = self.model(ids, positions, batch, self.pool.k_cache, self.pool.v_cache)[0]
-                reused_n, recomputed, computed, exact = 0, 0, float(total - cached), total
-        finally:
-            for _, chunk in hits:
-                self.store.unlock(chunk)
+            logits, reused_n, recomputed = result.logits, result.num_reused, result.num_recomputed
+            computed = result.token_layers / self.model.config.num_layers
+            exact = total if self.recompute_ratio >= 1.0 else min(start for start, _ in hits)
+        else:
+            batch = single_sequence_batch(seq.block_table, cached, total, self.pool.block_size,
+                                          self.pool.k_cache.device)
+            ids = torch.as_tensor(tokens[cached:], device=self.pool.k_cache.device)
+            positions = torch.arange(cached, total, device=ids.device)
+            logits = self.model(ids, positions, batch, self.pool.k_cache, self.pool.v_cache)[0]
+            reused_n, recomputed, computed, exact = 0, 0, float(total - cached), total
         if self.store is not None:
-            reused_starts = {start for start, _ in hits}
-            for start, end in spans:
-                if start not in reused_starts and end <= total:
-                    self.store.save(tokens[start:end], salt, seq.block_table, start)
+            self.store.save_spans(tokens, spans, salt, seq.block_table, {start for start, _ in hits})
         seq.num_computed_tokens = total
         seq.num_exact_tokens = exact if exact < total else None
         bm.cache_computed_blocks(seq)
