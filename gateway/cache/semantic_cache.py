@@ -147,8 +147,7 @@ class SemanticCache:
             return None
         now = time.time()
         found = await self.store.find_exact_in(list(spaces), request_key(request).exact_key)
-        fresh = [e for e in found if (e.namespace, e.category) in spaces and _visible(e, tenant, e.namespace)
-                 and not e.expired(now)]
+        fresh = [e for e in found if _visible(e, tenant, e.namespace) and not e.expired(now)]  # all in `spaces`
         if not fresh:
             return None
         exact = max(fresh, key=lambda e: e.created_at)
