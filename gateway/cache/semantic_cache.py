@@ -98,7 +98,8 @@ class SemanticCache:
         return indexed
 
     async def close(self) -> None:
-        """Flush hit counters and close the store (the embedder belongs to the caller). Idempotent."""
+        """Flush hit counters, close the store and stop the index's search thread (the embedder belongs to
+        the caller). Idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -108,6 +109,7 @@ class SemanticCache:
                 await self._maintenance
         await self.flush_hits()
         await self.store.close()
+        self.index.close()
 
     async def lookup(self, tenant: str, policy: CachePolicy, request: dict[str, Any],
                      query_embedding: np.ndarray | None = None, controls: CacheControls | None = None,

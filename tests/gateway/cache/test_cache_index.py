@@ -78,11 +78,31 @@ def test_the_exact_scan_sees_every_add_and_delete_after_a_search():
     assert len(index.search("t", "c", vectors[0], "fp", k=100)) == 20
 
 
-def test_the_search_breadth_grows_with_the_graph_and_covers_k():
+def test_the_search_breadth_follows_the_graph_size_and_covers_k():
     from gateway.cache.index import REFERENCE_SIZE, ef_for
 
-    params = HnswParams(ef_search=64, ef_max=512)
-    assert ef_for(params, 1000, 8) == ef_for(params, REFERENCE_SIZE, 8) == 64
+    params = HnswParams(ef_search=64, ef_min=16, ef_max=512)
+    assert ef_for(params, REFERENCE_SIZE, 8) == 64
+    assert ef_for(params, REFERENCE_SIZE // 4, 8) == 32 and ef_for(params, 1000, 8) == ef_for(params, 0, 8) == 16
+    assert ef_for(params, 1000, 20) == 20
     assert ef_for(params, 4 * REFERENCE_SIZE, 8) == 128 and ef_for(params, 10 * REFERENCE_SIZE, 8) == 202
     assert ef_for(params, 10_000 * REFERENCE_SIZE, 8) == 512
     assert ef_for(params, 10, 100) == 100
+
+
+def test_a_namespace_search_on_two_threads_finds_what_one_thread_finds(monkeypatch):
+    import gateway.cache.index as index_module
+
+    rng = np.random.default_rng(5)
+    vectors = unit(rng, 3000)
+    index = VectorIndex()
+    for c, category in enumerate(["a", "b", "c", "d", "e"]):  # 600 each: graph walks, not exact scans
+        index.add("t", category, [(f"{category}{i}", "fp", vectors[c * 600 + i]) for i in range(600)])
+    queries = vectors[::30] + 0.05 * unit(rng, 100)
+    alone = [index.search_namespace("t", q, "fp", k=8) for q in queries]
+    monkeypatch.setattr(index_module, "_PARALLEL_MIN_ENTRIES", 0)
+    helped = [index.search_namespace("t", q, "fp", k=8) for q in queries]
+    assert index._helper is not None  # the second thread did take part
+    assert helped == alone
+    index.close()
+    assert index._helper is None and index.search_namespace("t", queries[0], "fp", k=8) == alone[0]
