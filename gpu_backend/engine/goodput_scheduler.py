@@ -58,16 +58,24 @@ class GoodputScheduler(Scheduler):
     # -- decisions ----------------------------------------------------------------------
 
     def step_time(self) -> float:
+        """The next step's time, for pacing: about the size of the last one."""
         return self.cost.predict(max(1, self._last_step_tokens))
+
+    def decode_step_time(self) -> float:
+        """A step of the remaining answer: one token for each running sequence. (The last
+        step may have been a 512-token prefill, which says nothing about decode steps.)"""
+        return self.cost.predict(max(1, len(self.running)))
 
     def remaining_tokens(self, seq: Sequence) -> int:
         return self.estimator.remaining(seq.slo.category, seq.num_output_tokens, seq.params.max_tokens)
 
-    def latest_start(self, seq: Sequence, now: float) -> float | None:
-        """Latest time `seq` can be admitted and still meet its SLO; None without an SLO."""
-        slo, step = seq.slo, self.step_time()
-        prefill_steps = -(-seq.num_pending_tokens // self.max_prefill_tokens)
-        prefill = prefill_steps * self.cost.predict(min(seq.num_pending_tokens, self.max_prefill_tokens))
+    def latest_start(self, seq: Sequence, now: float, pending: int | None = None) -> float | None:
+        """Latest time `seq` can be admitted and still meet its SLO; None without an SLO.
+        `pending`: prompt tokens to compute from then (default: those pending now)."""
+        slo, step = seq.slo, self.decode_step_time()
+        pending = seq.num_pending_tokens if pending is None else pending
+        prefill_steps = -(-pending // self.max_prefill_tokens)
+        prefill = prefill_steps * self.cost.predict(min(pending, self.max_prefill_tokens))
         starts = []
         if slo.ttft_s is not None and seq.first_token_time is None:
             starts.append(seq.arrival_time + slo.ttft_s - prefill)
@@ -96,7 +104,7 @@ class GoodputScheduler(Scheduler):
         if slo.tpot_s is not None:
             dues.append(seq.first_token_time + seq.num_output_tokens * slo.tpot_s * self.headroom)
         if slo.deadline_s is not None:
-            dues.append(seq.arrival_time + slo.deadline_s * self.headroom - self.remaining_tokens(seq) * self.step_time())
+            dues.append(seq.arrival_time + slo.deadline_s * self.headroom - self.remaining_tokens(seq) * self.decode_step_time())
         return min(dues)
 
     def wants_step(self, seq: Sequence) -> bool:
