@@ -1,18 +1,26 @@
 """SLO-aware scheduling for goodput (JITServe): requests served within their SLOs per second.
 
-Two decisions differ from FCFS, both driven by a per-request SLO (engine/slo.py), an
+Three decisions differ from FCFS, all driven by a per-request SLO (engine/slo.py), an
 output-length estimate (engine/length_estimator.py) and a fitted step-time model
 (engine/step_cost.py):
 
 - Admission order: the waiting request whose SLO leaves the least slack goes first
-  (latest start time that still meets its TTFT or deadline). A request that can no longer
-  meet its SLO goes after every one that still can, in arrival order; requests without
-  an SLO go after those with one.
+  (latest start time that still meets its TTFT or deadline; the remaining answer costs one
+  decode step per token, a step of one token per running sequence). A request that can no
+  longer meet its SLO goes after every one that still can, in arrival order; requests
+  without an SLO go after those with one.
+- Slots go to those that cannot wait: when feasible requests that cannot wait (their slack
+  is less than the time serving them takes) are blocked only by the running cap, running
+  requests that can (a deadline job paced far from its deadline) are preempted to make room,
+  most slack first, and come back when their turn in the order above comes. Under overload
+  the paced requests otherwise hold the slots for most of their deadline while chat
+  requests that arrive meanwhile miss their TTFT in the queue.
 - Just enough service: a decoding request is stepped only when its next token is due,
   i.e. when skipping one more step would risk its TPOT (token k is due at
-  first_token + (k - 1) * tpot, times a headroom) or its deadline (the estimated remaining tokens, one per
-  step, must still fit). The steps it skips go to prefills and to requests that are due.
-  Requests without an SLO, or already past it, are stepped every step (no starvation).
+  first_token + (k - 1) * tpot, times a headroom) or its deadline (the estimated remaining
+  tokens, one per step, must still fit). The steps it skips go to prefills and to requests
+  that are due. Requests without an SLO, or already past it, are stepped every step (no
+  starvation); so is everyone while a feasible request waits for a slot, not for time.
 """
 
 import time
@@ -44,6 +52,7 @@ class GoodputScheduler(Scheduler):
         self._last_step_tokens = 1
         self._pacing = True
         self.skipped_decodes = 0
+        self.yielded_slots = 0  # running requests preempted for ones that could not wait
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -85,18 +94,49 @@ class GoodputScheduler(Scheduler):
             starts.append(self._next_token_due(seq) - prefill)
         return min(starts) if starts else None
 
+    def urgency(self, seq: Sequence, now: float) -> tuple[int, float]:
+        """Admission order key: (0, latest start) for a request that can still meet its
+        SLO, (1, arrival) without an SLO, (2, arrival) for one that can no longer meet it."""
+        start = self.latest_start(seq, now)
+        if start is None:
+            return 1, seq.arrival_time
+        if start < now:
+            return 2, seq.arrival_time
+        return 0, start
+
     def order_waiting(self) -> None:
         now = self.clock()
+        self.waiting = deque(sorted(self.waiting, key=lambda seq: self.urgency(seq, now)))
 
-        def urgency(seq: Sequence) -> tuple[int, float]:
-            start = self.latest_start(seq, now)
-            if start is None:
-                return 1, seq.arrival_time  # no SLO
-            if start < now:
-                return 2, seq.arrival_time  # can no longer meet it
-            return 0, start
+    def can_wait(self, seq: Sequence, now: float, requeued: bool = False) -> bool:
+        """Whether `seq` could wait as long as serving it takes and still meet its SLO
+        (`requeued`: a running one, preempted now and recomputed from its first token)."""
+        pending = seq.num_tokens if requeued else seq.num_pending_tokens
+        start = self.latest_start(seq, now, pending)
+        if start is None:
+            return False  # no SLO: nothing to trade against
+        prefill = -(-pending // self.max_prefill_tokens) * self.cost.predict(min(pending, self.max_prefill_tokens))
+        return start - now >= prefill + self.remaining_tokens(seq) * self.decode_step_time()
 
-        self.waiting = deque(sorted(self.waiting, key=urgency))
+    def _yield_slots(self, now: float) -> None:
+        """Feasible requests that cannot wait, blocked only by the running cap, take the slots
+        of running ones that can (least laxity first, preemptive). A victim stays feasible and,
+        as its slack shrinks, stops being one: every request still finishes."""
+        budget, needy = self.max_prefill_tokens, 0
+        for seq in self.waiting:  # ordered: feasible ones first, least slack first
+            if budget <= 0 or self.urgency(seq, now)[0] != 0:
+                break
+            if not self.can_wait(seq, now):
+                needy += 1
+                budget -= seq.num_pending_tokens
+        needed = needy - (self.max_running - len(self.running))
+        if needed <= 0:
+            return
+        victims = [seq for seq in self.running if self.can_wait(seq, now, requeued=True)]
+        victims.sort(key=lambda seq: self.latest_start(seq, now, seq.num_tokens), reverse=True)
+        for victim in victims[:needed]:
+            self.preempt(victim)
+            self.yielded_slots += 1
 
     def _next_token_due(self, seq: Sequence) -> float:
         slo = seq.slo
@@ -124,12 +164,20 @@ class GoodputScheduler(Scheduler):
         return False
 
     def schedule(self) -> ScheduledBatch | None:
-        batch = super().schedule()
-        if batch is None and self.running:
-            # Nothing is due and nothing waits: step everyone rather than idle (work-conserving).
-            self._pacing = False
-            try:
+        now = self.clock()
+        self.order_waiting()
+        self._yield_slots(now)
+        # Pacing saves step time for prefills. When a feasible request waits for a slot
+        # rather than for time, it only holds the slots longer: step everyone.
+        slot_bound = len(self.running) >= self.max_running and any(
+            self.urgency(seq, now)[0] == 0 for seq in self.waiting)
+        self._pacing = not slot_bound
+        try:
+            batch = super().schedule()
+            if batch is None and self.running:
+                # Nothing is due and nothing waits: step everyone rather than idle (work-conserving).
+                self._pacing = False
                 batch = super().schedule()
-            finally:
-                self._pacing = True
+        finally:
+            self._pacing = True
         return batch
