@@ -27,11 +27,11 @@ class Clock:
         return self.now
 
 
-def make_scheduler(clock: Clock) -> GoodputScheduler:
+def make_scheduler(clock: Clock, max_running: int = 8) -> GoodputScheduler:
     pool = KVPool.create(64, num_layers=1, num_kv_heads=1, head_dim=4, block_size=4)
     # 10 ms per step plus 1 ms per token, known exactly
     cost = StepCostModel(fixed_s=0.010, per_token_s=0.001)
-    return GoodputScheduler(BlockManager(pool), max_running=8, max_prefill_tokens=64, cost=cost, clock=clock)
+    return GoodputScheduler(BlockManager(pool), max_running=max_running, max_prefill_tokens=64, cost=cost, clock=clock)
 
 
 def request(seq_id: int, arrival: float, slo: RequestSLO, prompt_len: int = 8) -> Sequence:
@@ -85,6 +85,71 @@ def test_a_decode_ahead_of_its_tpot_skips_steps_until_its_next_token_is_due():
     no_slo.num_computed_tokens = no_slo.num_tokens - 1
     clock.now = 100.0
     assert scheduler.wants_step(no_slo)
+
+
+def running(scheduler: GoodputScheduler, *seqs: Sequence) -> None:
+    """Admit `seqs` and make each a decode that has produced its first token at 100.0."""
+    for seq in seqs:
+        scheduler.add(seq)
+    batch = scheduler.schedule()
+    assert sorted(s.seq_id for s in batch.seqs) == sorted(s.seq_id for s in seqs)
+    for seq in seqs:
+        seq.first_token_time, seq.token_ids = 100.0, seq.token_ids + [5]
+        seq.num_computed_tokens = seq.num_tokens - 1
+
+
+def test_a_request_that_cannot_wait_takes_the_slot_of_the_running_one_that_can_wait_longest():
+    clock = Clock()
+    scheduler = make_scheduler(clock, max_running=2)
+    # 99 more tokens at ~12 ms a decode step: ~1.2 s of service; both jobs can wait that long
+    soon, late = request(0, 100.0, RequestSLO(deadline_s=20.0)), request(1, 100.0, RequestSLO(deadline_s=60.0))
+    running(scheduler, soon, late)
+    chat = request(2, arrival=100.0, slo=RequestSLO(ttft_s=0.5, tpot_s=0.5))
+    scheduler.add(chat)
+    clock.now = 100.1
+    batch = scheduler.schedule()
+    assert chat in batch.seqs and late in scheduler.waiting and scheduler.running == [soon, chat]
+    assert scheduler.yielded_slots == 1 and late.num_computed_tokens == 0  # recomputed when its turn comes
+
+
+def test_no_slot_is_taken_for_a_request_that_can_wait_or_from_one_that_cannot():
+    clock = Clock()
+    scheduler = make_scheduler(clock, max_running=2)
+    # 1.5 s to the deadline, ~1.2 s of service left: these jobs cannot wait a turn
+    tight = [request(i, 100.0, RequestSLO(deadline_s=1.5)) for i in range(2)]
+    running(scheduler, *tight)
+    waiting_job = request(2, 100.0, RequestSLO(deadline_s=60.0))  # can wait: no reason to preempt for it
+    chat = request(3, 100.0, RequestSLO(ttft_s=0.5))
+    for seq in (waiting_job, chat):
+        scheduler.add(seq)
+    clock.now = 100.1
+    batch = scheduler.schedule()
+    assert scheduler.yielded_slots == 0 and scheduler.running == tight
+    assert set(batch.seqs) == set(tight) and list(scheduler.waiting) == [chat, waiting_job]
+
+
+def test_nobody_is_paced_while_a_feasible_request_waits_for_a_slot():
+    clock = Clock()
+    scheduler = make_scheduler(clock, max_running=2)
+    # chats far ahead of a 2 s TPOT (next token due at 101.2), whose own TPOT forbids a requeue
+    chats = [request(i, 99.9, RequestSLO(ttft_s=1.0, tpot_s=2.0)) for i in range(2)]
+    running(scheduler, *chats)
+    clock.now = 100.1
+    scheduler.schedule()  # nothing waits: both skip (then the idle step runs them anyway)
+    assert scheduler.skipped_decodes == 2
+    scheduler.add(request(2, arrival=100.0, slo=RequestSLO(ttft_s=1.0)))
+    batch = scheduler.schedule()
+    assert scheduler.skipped_decodes == 2 and set(batch.seqs) == set(chats)  # stepped to free a slot sooner
+    assert scheduler.yielded_slots == 0
+
+
+def test_remaining_tokens_are_costed_as_decode_steps_not_as_the_last_step():
+    clock = Clock()
+    scheduler = make_scheduler(clock)
+    scheduler.observe_step(512, 0.010 + 0.512)  # a full prefill step, exactly on the model
+    job = request(0, arrival=100.0, slo=RequestSLO(deadline_s=3.0))
+    # 8 prompt tokens (18 ms) and 100 tokens of ~11 ms decode steps (one running row), not 522 ms each
+    assert scheduler.latest_start(job, clock.now) == pytest.approx(103.0 - 0.018 - 100 * 0.011)
 
 
 def test_output_length_estimate_is_an_upper_quantile_refined_by_tokens_so_far():
