@@ -53,6 +53,7 @@ class GoodputScheduler(Scheduler):
         self._pacing = True
         self.skipped_decodes = 0
         self.yielded_slots = 0  # running requests preempted for ones that could not wait
+        self._feasible: set[int] = set()  # waiting requests that can still meet their SLO (order_waiting)
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -106,7 +107,39 @@ class GoodputScheduler(Scheduler):
 
     def order_waiting(self) -> None:
         now = self.clock()
-        self.waiting = deque(sorted(self.waiting, key=lambda seq: self.urgency(seq, now)))
+        keys = {seq.seq_id: self.urgency(seq, now) for seq in self.waiting}
+        for seq in self._late_in_queue(sorted(self.waiting, key=lambda seq: keys[seq.seq_id]), keys, now):
+            keys[seq.seq_id] = 2, seq.arrival_time
+        self.waiting = deque(sorted(self.waiting, key=lambda seq: keys[seq.seq_id]))
+        self._feasible = {seq_id for seq_id, key in keys.items() if key[0] == 0}
+
+    def _late_in_queue(self, ordered: list[Sequence], keys: dict, now: float) -> list[Sequence]:
+        """Feasible requests that would still miss their TTFT behind the ones ahead of them.
+
+        Walks the feasible ones in order, each prefilled after those ahead (max_prefill_tokens
+        a step, beside one decode token per running sequence); when one would miss its TTFT,
+        the longest prompt so far still waiting for its first token is given up (Moore-Hodgson:
+        the most requests on time, the cheapest kept). Given up: it waits with the hopeless
+        rather than take prefill time from requests that can still make it.
+        """
+        rows, chunk = len(self.running), self.max_prefill_tokens
+        full_step = self.cost.predict(chunk + rows)
+        kept, tokens, late = [], 0, []
+        for seq in ordered:
+            if keys[seq.seq_id][0] != 0:
+                break
+            tokens += seq.num_pending_tokens
+            if seq.slo.ttft_s is None or seq.first_token_time is not None:
+                continue
+            kept.append(seq)
+            steps = -(-tokens // chunk)
+            first_token = now + (steps - 1) * full_step + self.cost.predict(tokens - (steps - 1) * chunk + rows)
+            if first_token > seq.arrival_time + seq.slo.ttft_s:
+                longest = max(kept, key=lambda s: s.num_pending_tokens)
+                kept.remove(longest)
+                late.append(longest)
+                tokens -= longest.num_pending_tokens
+        return late
 
     def can_wait(self, seq: Sequence, now: float, requeued: bool = False) -> bool:
         """Whether `seq` could wait as long as serving it takes and still meet its SLO
@@ -124,7 +157,7 @@ class GoodputScheduler(Scheduler):
         as its slack shrinks, stops being one: every request still finishes."""
         budget, needy = self.max_prefill_tokens, 0
         for seq in self.waiting:  # ordered: feasible ones first, least slack first
-            if budget <= 0 or self.urgency(seq, now)[0] != 0:
+            if budget <= 0 or seq.seq_id not in self._feasible:
                 break
             if not self.can_wait(seq, now):
                 needy += 1
@@ -170,7 +203,7 @@ class GoodputScheduler(Scheduler):
         # Pacing saves step time for prefills. When a feasible request waits for a slot
         # rather than for time, it only holds the slots longer: step everyone.
         slot_bound = len(self.running) >= self.max_running and any(
-            self.urgency(seq, now)[0] == 0 for seq in self.waiting)
+            seq.seq_id in self._feasible for seq in self.waiting)
         self._pacing = not slot_bound
         try:
             batch = super().schedule()

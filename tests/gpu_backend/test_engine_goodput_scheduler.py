@@ -87,6 +87,21 @@ def test_a_decode_ahead_of_its_tpot_skips_steps_until_its_next_token_is_due():
     assert scheduler.wants_step(no_slo)
 
 
+def test_under_overload_the_longest_prompt_gives_way_to_short_ones_that_still_make_their_ttft():
+    clock = Clock()
+    scheduler = make_scheduler(clock)  # 64 prompt tokens a step: ~74 ms a full step
+    ttft = RequestSLO(ttft_s=0.2)
+    long = request(0, arrival=100.0, slo=ttft, prompt_len=100)  # least slack: two steps of prefill
+    shorts = [request(i, arrival=100.0, slo=ttft, prompt_len=20) for i in range(1, 5)]
+    for seq in (long, *shorts):
+        scheduler.add(seq)
+    scheduler.order_waiting()
+    # Behind the long prompt the fourth short one gets its first token at ~100.21: one would
+    # miss whatever the order; the long one goes, and the four short ones are all on time.
+    assert list(scheduler.waiting) == [*shorts, long]
+    assert scheduler.urgency(long, clock.now)[0] == 0  # still feasible alone; late only in this queue
+
+
 def running(scheduler: GoodputScheduler, *seqs: Sequence) -> None:
     """Admit `seqs` and make each a decode that has produced its first token at 100.0."""
     for seq in seqs:
