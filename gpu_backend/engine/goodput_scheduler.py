@@ -8,7 +8,10 @@ output-length estimate (engine/length_estimator.py) and a fitted step-time model
   (latest start time that still meets its TTFT or deadline; the remaining answer costs one
   decode step per token, a step of one token per running sequence). A request that can no
   longer meet its SLO goes after every one that still can, in arrival order; requests
-  without an SLO go after those with one.
+  without an SLO go after those with one. Under overload the order is also checked as a
+  queue: each request is prefilled after those ahead of it, and when one would miss its
+  TTFT there, the longest prompt still waiting for its first token gives way (Moore-Hodgson:
+  most requests on time) and waits with those that can no longer make it.
 - Slots go to those that cannot wait: when feasible requests that cannot wait (their slack
   is less than the time serving them takes) are blocked only by the running cap, running
   requests that can (a deadline job paced far from its deadline) are preempted to make room,
@@ -79,13 +82,15 @@ class GoodputScheduler(Scheduler):
     def remaining_tokens(self, seq: Sequence) -> int:
         return self.estimator.remaining(seq.slo.category, seq.num_output_tokens, seq.params.max_tokens)
 
+    def prefill_time(self, pending: int) -> float:
+        """`pending` prompt tokens, alone, in chunks of max_prefill_tokens."""
+        return -(-pending // self.max_prefill_tokens) * self.cost.predict(min(pending, self.max_prefill_tokens))
+
     def latest_start(self, seq: Sequence, now: float, pending: int | None = None) -> float | None:
         """Latest time `seq` can be admitted and still meet its SLO; None without an SLO.
         `pending`: prompt tokens to compute from then (default: those pending now)."""
         slo, step = seq.slo, self.decode_step_time()
-        pending = seq.num_pending_tokens if pending is None else pending
-        prefill_steps = -(-pending // self.max_prefill_tokens)
-        prefill = prefill_steps * self.cost.predict(min(pending, self.max_prefill_tokens))
+        prefill = self.prefill_time(seq.num_pending_tokens if pending is None else pending)
         starts = []
         if slo.ttft_s is not None and seq.first_token_time is None:
             starts.append(seq.arrival_time + slo.ttft_s - prefill)
@@ -148,8 +153,7 @@ class GoodputScheduler(Scheduler):
         start = self.latest_start(seq, now, pending)
         if start is None:
             return False  # no SLO: nothing to trade against
-        prefill = -(-pending // self.max_prefill_tokens) * self.cost.predict(min(pending, self.max_prefill_tokens))
-        return start - now >= prefill + self.remaining_tokens(seq) * self.decode_step_time()
+        return start - now >= self.prefill_time(pending) + self.remaining_tokens(seq) * self.decode_step_time()
 
     def _yield_slots(self, now: float) -> None:
         """Feasible requests that cannot wait, blocked only by the running cap, take the slots
