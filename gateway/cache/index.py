@@ -43,7 +43,7 @@ class Neighbour:
 # case at ef 16 in graphs of 5k-25k entries and in 99.8% at ef 32 / 100% at ef 48 in one of 43k
 # (>= 0.6: 99.7-100% at ef 16 up to 9k entries, 99.9% at ef 32 at 25k). Over all queries, most with
 # no close entry, recall@1 was 0.94-0.96 at ef 16. A lookup walks every category graph of its
-# namespace, each walk waiting on memory, so their breadth is most of its cost.
+# namespace, each walk waiting on memory, so their breadth decides most of the search's cost.
 REFERENCE_SIZE = 100_000
 
 
