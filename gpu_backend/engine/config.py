@@ -15,7 +15,8 @@ class EngineConfig:
     # Torch intra-op threads; None: one per core this process may use.
     num_threads: int | None = None
     # "fcfs": arrival order, every running sequence every step. "goodput": SLO-aware
-    # (engine/goodput_scheduler.py): most urgent first, each request just enough service.
+    # (engine/goodput_scheduler.py): most urgent first, each request just enough service,
+    # running requests with slack give their slots to ones that cannot wait.
     scheduler: str = "fcfs"
     # "recompute": a preempted sequence gives its KV up; "swap": its KV waits in a host pool
     # of host_kv_budget_bytes (kv/host_swap.py) and comes back instead of being recomputed.
