@@ -57,6 +57,9 @@ class GoodputScheduler(Scheduler):
         self.skipped_decodes = 0
         self.yielded_slots = 0  # running requests preempted for ones that could not wait
         self._feasible: set[int] = set()  # waiting requests that can still meet their SLO (order_waiting)
+        # Within one schedule() call: the queue as last sorted, so that the base pass does not
+        # sort the same queue again (None outside a call: every order_waiting() sorts).
+        self._sorted: list[int] | None = None
 
     # -- inputs -------------------------------------------------------------------------
 
@@ -111,12 +114,16 @@ class GoodputScheduler(Scheduler):
         return 0, start
 
     def order_waiting(self) -> None:
+        if self._sorted is not None and self._sorted == [seq.seq_id for seq in self.waiting]:
+            return
         now = self.clock()
         keys = {seq.seq_id: self.urgency(seq, now) for seq in self.waiting}
         for seq in self._late_in_queue(sorted(self.waiting, key=lambda seq: keys[seq.seq_id]), keys, now):
             keys[seq.seq_id] = 2, seq.arrival_time
         self.waiting = deque(sorted(self.waiting, key=lambda seq: keys[seq.seq_id]))
         self._feasible = {seq_id for seq_id, key in keys.items() if key[0] == 0}
+        if self._sorted is not None:
+            self._sorted = [seq.seq_id for seq in self.waiting]
 
     def _late_in_queue(self, ordered: list[Sequence], keys: dict, now: float) -> list[Sequence]:
         """Feasible requests that would still miss their TTFT behind the ones ahead of them.
@@ -203,7 +210,8 @@ class GoodputScheduler(Scheduler):
     def schedule(self) -> ScheduledBatch | None:
         now = self.clock()
         self.order_waiting()
-        self._yield_slots(now)
+        self._sorted = [seq.seq_id for seq in self.waiting]
+        self._yield_slots(now)  # its victims join the queue, which the base pass then sorts again
         # Pacing saves step time for prefills. When a feasible request waits for a slot
         # rather than for time, it only holds the slots longer: step everyone.
         slot_bound = len(self.running) >= self.max_running and any(
@@ -217,4 +225,5 @@ class GoodputScheduler(Scheduler):
                 batch = super().schedule()
         finally:
             self._pacing = True
+            self._sorted = None
         return batch
