@@ -8,6 +8,7 @@ import pytest
 from gateway.app import build_app
 from gateway.config import parse_config
 from loadtest.echo_upstream import EchoSettings, EchoUpstream
+from gateway_setup import gateway_head
 
 WEATHER = "what's the weather like in Chicago today"  # time_sensitive by rule: slo_class interactive
 CODE = "how do I fix this TypeError in my python script"  # code by rule: slo_class standard
@@ -15,12 +16,7 @@ CLIENT_TRIES = {"x-semgate-tenant": "someone-else", "x-semgate-category": "finan
 
 
 def gateway_config(own_url: str, hosted_url: str, store: str | None) -> str:
-    cache = f"{{enabled: true, store: '{store}', policies: config/policies.yaml}}" if store else "{enabled: false}"
-    return f"""
-listen: 127.0.0.1:8080
-backend: {{enabled: false}}
-cache: {cache}
-tenants:
+    return gateway_head(store) + f"""tenants:
   - {{name: acme, api_key_env: HINTS_KEY_ACME}}
   - {{name: "Café Ünïcode 100%", api_key_env: HINTS_KEY_CAFE}}
 upstreams:
