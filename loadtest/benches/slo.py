@@ -205,6 +205,8 @@ def plot(rows: list[dict], out: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if "fcfs" not in args.modes.split(","):
+        raise SystemExit("--modes must include fcfs: every ratio and the 90% row are measured against it")
     torch.set_num_threads(args.threads)
     loaded = load_model(args.model, progress=True)
     questions, source = sharegpt_questions(64, 600)
