@@ -1,7 +1,9 @@
-"""Kernels of the bundled backend: Triton on CUDA tensors, the torch reference otherwise.
+"""Kernels of the bundled backend: Triton on CUDA tensors, the torch reference otherwise,
+except decode attention on a CPU, which runs a native kernel when it builds (cpu_decode_attention).
 
 SEMGATE_KERNELS=torch|triton forces one implementation (read at every call, so tests can
-switch it); with TRITON_INTERPRET=1 the Triton kernels also run on CPU tensors.
+switch it; torch means the reference everywhere, the native kernel included); with
+TRITON_INTERPRET=1 the Triton kernels also run on CPU tensors.
 Layouts and semantics: see reference_attention.py and reference_norm_rope.py.
 """
 
@@ -9,6 +11,7 @@ import os
 
 import torch
 
+from gpu_backend.kernels import cpu_decode_attention as _cpu_decode
 from gpu_backend.kernels import reference_attention as _ref_attn
 from gpu_backend.kernels import reference_norm_rope as _ref_norm
 from gpu_backend.kernels.reference_norm_rope import build_rope_cache
@@ -61,6 +64,8 @@ def paged_decode_attention(
 ) -> torch.Tensor:
     if use_triton(q):
         from gpu_backend.kernels.triton_decode_attention import paged_decode_attention as impl
+    elif os.environ.get("SEMGATE_KERNELS") != "torch" and _cpu_decode.supports(q, k_cache_layer, v_cache_layer):
+        impl = _cpu_decode.paged_decode_attention
     else:
         impl = _ref_attn.paged_decode_attention
     return impl(q, k_cache_layer, v_cache_layer, block_tables, context_lens, scale)

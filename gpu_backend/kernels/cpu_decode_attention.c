@@ -1,0 +1,113 @@
+/* Paged decode attention for float32 on a CPU: the engine's CPU path, beside the torch
+   reference (reference_attention.paged_decode_attention) it must match.
+
+   One query token per sequence attends to the first lens[b] positions of its blocks,
+   read in place from the pool: no gather into a padded copy, which costs the torch
+   reference a write and a second read of every key and value per layer and step.
+   A sequence is one work item (its KV heads share its blocks, so a token's keys of all
+   heads are one contiguous read), and the next block is prefetched while one is read.
+
+   q, out [B, H, D]; k, v one layer of the pool [N, block_size, Hkv, D], contiguous;
+   tables [B, table_stride] int32 block ids; lens [B] int32. D must be a multiple of 8.
+   Returns 0; -1 (and computes nothing) when a length or a block id it would read lies
+   outside the tables or the pool; -2 when memory for the attention weights is short. */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef float v8 __attribute__((vector_size(32)));
+
+static inline v8 load8(const float *p) { v8 r; memcpy(&r, p, sizeof r); return r; }
+static inline void store8(float *p, v8 x) { memcpy(p, &x, sizeof x); }
+static inline float hsum8(v8 x) { return ((x[0] + x[4]) + (x[1] + x[5])) + ((x[2] + x[6]) + (x[3] + x[7])); }
+
+/* Ask for the same token offset of the sequence's next block, one line per 16 floats. */
+static inline void prefetch_next(const float *cache, const int32_t *table, int64_t block, int64_t offset,
+                                 int64_t block_size, int64_t token_stride) {
+    const float *next = cache + ((int64_t)table[block] * block_size + offset) * token_stride;
+    for (int64_t c = 0; c < token_stride; c += 16) __builtin_prefetch(next + c);
+}
+
+static void attend_one(const float *qb, const float *k, const float *v, const int32_t *table, int64_t len,
+                       float *ob, float *scores, int64_t scores_row, int64_t heads, int64_t group,
+                       int64_t head_dim, int64_t block_size, float scale) {
+    const int64_t lanes = head_dim / 8;
+    const int64_t token_stride = heads / group * head_dim;
+    memset(ob, 0, sizeof(float) * heads * head_dim);
+    if (len <= 0) return;
+    for (int64_t t0 = 0; t0 < len; t0 += block_size) {
+        const int64_t n = len - t0 < block_size ? len - t0 : block_size;
+        const int64_t block = t0 / block_size;
+        const float *kb = k + (int64_t)table[block] * block_size * token_stride;
+        for (int64_t i = 0; i < n; i++) {
+            if (t0 + block_size < len) prefetch_next(k, table, block + 1, i, block_size, token_stride);
+            const float *kt = kb + i * token_stride;
+            for (int64_t h = 0; h < heads; h++) {
+                const float *kh = kt + (h / group) * head_dim, *qh = qb + h * head_dim;
+                v8 acc = load8(qh) * load8(kh);
+                for (int64_t l = 1; l < lanes; l++) acc += load8(qh + 8 * l) * load8(kh + 8 * l);
+                scores[h * scores_row + t0 + i] = hsum8(acc) * scale;
+            }
+        }
+    }
+    for (int64_t h = 0; h < heads; h++) {
+        float *s = scores + h * scores_row;
+        float top = s[0], total = 0.f;
+        for (int64_t t = 1; t < len; t++) top = s[t] > top ? s[t] : top;
+        for (int64_t t = 0; t < len; t++) { s[t] = expf(s[t] - top); total += s[t]; }
+        const float inv = 1.f / total;
+        for (int64_t t = 0; t < len; t++) s[t] *= inv;
+    }
+    for (int64_t t0 = 0; t0 < len; t0 += block_size) {
+        const int64_t n = len - t0 < block_size ? len - t0 : block_size;
+        const int64_t block = t0 / block_size;
+        const float *vb = v + (int64_t)table[block] * block_size * token_stride;
+        for (int64_t i = 0; i < n; i++) {
+            if (t0 + block_size < len) prefetch_next(v, table, block + 1, i, block_size, token_stride);
+            const float *vt = vb + i * token_stride;
+            for (int64_t h = 0; h < heads; h++) {
+                const float *vh = vt + (h / group) * head_dim;
+                const float p = scores[h * scores_row + t0 + i];
+                float *oh = ob + h * head_dim;
+                for (int64_t l = 0; l < lanes; l++) store8(oh + 8 * l, load8(oh + 8 * l) + p * load8(vh + 8 * l));
+            }
+        }
+    }
+}
+
+static int valid_indices(const int32_t *tables, int64_t table_stride, const int32_t *lens, int64_t batch,
+                         int64_t num_blocks, int64_t block_size) {
+    for (int64_t b = 0; b < batch; b++) {
+        if (lens[b] < 0 || lens[b] > table_stride * block_size) return 0;
+        for (int64_t block = 0; block * block_size < lens[b]; block++) {
+            const int32_t id = tables[b * table_stride + block];
+            if (id < 0 || id >= num_blocks) return 0;
+        }
+    }
+    return 1;
+}
+
+int semgate_paged_decode_f32(const float *q, const float *k, const float *v, const int32_t *tables,
+                             int64_t table_stride, const int32_t *lens, float *out, int64_t batch,
+                             int64_t heads, int64_t kv_heads, int64_t head_dim, int64_t num_blocks,
+                             int64_t block_size, float scale, int64_t threads) {
+    if (!valid_indices(tables, table_stride, lens, batch, num_blocks, block_size)) return -1;
+    const int64_t group = heads / kv_heads;
+    int status = 0;
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int64_t b = 0; b < batch; b++) {
+        const int64_t len = lens[b] > 0 ? lens[b] : 1;
+        float *scores = malloc(sizeof(float) * heads * len);
+        if (scores == NULL) {
+            #pragma omp atomic write
+            status = -2;
+            continue;
+        }
+        attend_one(q + b * heads * head_dim, k, v, tables + b * table_stride, lens[b],
+                   out + b * heads * head_dim, scores, len, heads, group, head_dim, block_size, scale);
+        free(scores);
+    }
+    return status;
+}
