@@ -5,7 +5,8 @@
    read in place from the pool: no gather into a padded copy, which costs the torch
    reference a write and a second read of every key and value per layer and step.
    A sequence is one work item (its KV heads share its blocks, so a token's keys of all
-   heads are one contiguous read), and the next block is prefetched while one is read.
+   heads are one contiguous read; with fewer sequences than threads, a KV head's group is),
+   and the next block is prefetched while one is read.
 
    q, out [B, H, D]; k, v one layer of the pool [N, block_size, Hkv, D], contiguous;
    tables [B, table_stride] int32 block ids; lens [B] int32. D must be a multiple of 8.
@@ -23,37 +24,43 @@ static inline v8 load8(const float *p) { v8 r; memcpy(&r, p, sizeof r); return r
 static inline void store8(float *p, v8 x) { memcpy(p, &x, sizeof x); }
 static inline float hsum8(v8 x) { return ((x[0] + x[4]) + (x[1] + x[5])) + ((x[2] + x[6]) + (x[3] + x[7])); }
 
-/* Ask for the same token offset of the sequence's next block, one line per 16 floats. */
+/* The shape of one step's attention, the same for every work item. */
+typedef struct {
+    int64_t heads, group, head_dim, block_size, token_stride;
+    float scale;
+} Shape;
+
+/* Ask for the same token offset of the sequence's next block: `width` floats from `first`. */
 static inline void prefetch_next(const float *cache, const int32_t *table, int64_t block, int64_t offset,
-                                 int64_t block_size, int64_t token_stride) {
-    const float *next = cache + ((int64_t)table[block] * block_size + offset) * token_stride;
-    for (int64_t c = 0; c < token_stride; c += 16) __builtin_prefetch(next + c);
+                                 const Shape *shape, int64_t first, int64_t width) {
+    const float *next = cache + ((int64_t)table[block] * shape->block_size + offset) * shape->token_stride + first;
+    for (int64_t c = 0; c < width; c += 16) __builtin_prefetch(next + c);
 }
 
-static void attend_one(const float *qb, const float *k, const float *v, const int32_t *table, int64_t len,
-                       float *ob, float *scores, int64_t scores_row, int64_t heads, int64_t group,
-                       int64_t head_dim, int64_t block_size, float scale) {
-    const int64_t lanes = head_dim / 8;
-    const int64_t token_stride = heads / group * head_dim;
-    memset(ob, 0, sizeof(float) * heads * head_dim);
+/* Query heads [h0, h1) of one sequence (whole KV groups): scores, softmax, weighted values. */
+static void attend(const float *qb, const float *k, const float *v, const int32_t *table, int64_t len,
+                   float *ob, float *scores, int64_t h0, int64_t h1, const Shape *shape) {
+    const int64_t head_dim = shape->head_dim, block_size = shape->block_size, group = shape->group;
+    const int64_t lanes = head_dim / 8, row = len > 0 ? len : 1;
+    const int64_t first = h0 / group * head_dim, width = (h1 - h0) / group * head_dim;
+    memset(ob + h0 * head_dim, 0, sizeof(float) * (h1 - h0) * head_dim);
     if (len <= 0) return;
     for (int64_t t0 = 0; t0 < len; t0 += block_size) {
-        const int64_t n = len - t0 < block_size ? len - t0 : block_size;
-        const int64_t block = t0 / block_size;
-        const float *kb = k + (int64_t)table[block] * block_size * token_stride;
+        const int64_t n = len - t0 < block_size ? len - t0 : block_size, block = t0 / block_size;
+        const float *kb = k + (int64_t)table[block] * block_size * shape->token_stride;
         for (int64_t i = 0; i < n; i++) {
-            if (t0 + block_size < len) prefetch_next(k, table, block + 1, i, block_size, token_stride);
-            const float *kt = kb + i * token_stride;
-            for (int64_t h = 0; h < heads; h++) {
+            if (t0 + block_size < len) prefetch_next(k, table, block + 1, i, shape, first, width);
+            const float *kt = kb + i * shape->token_stride;
+            for (int64_t h = h0; h < h1; h++) {
                 const float *kh = kt + (h / group) * head_dim, *qh = qb + h * head_dim;
                 v8 acc = load8(qh) * load8(kh);
                 for (int64_t l = 1; l < lanes; l++) acc += load8(qh + 8 * l) * load8(kh + 8 * l);
-                scores[h * scores_row + t0 + i] = hsum8(acc) * scale;
+                scores[(h - h0) * row + t0 + i] = hsum8(acc) * shape->scale;
             }
         }
     }
-    for (int64_t h = 0; h < heads; h++) {
-        float *s = scores + h * scores_row;
+    for (int64_t h = h0; h < h1; h++) {
+        float *s = scores + (h - h0) * row;
         float top = s[0], total = 0.f;
         for (int64_t t = 1; t < len; t++) top = s[t] > top ? s[t] : top;
         for (int64_t t = 0; t < len; t++) { s[t] = expf(s[t] - top); total += s[t]; }
@@ -61,15 +68,14 @@ static void attend_one(const float *qb, const float *k, const float *v, const in
         for (int64_t t = 0; t < len; t++) s[t] *= inv;
     }
     for (int64_t t0 = 0; t0 < len; t0 += block_size) {
-        const int64_t n = len - t0 < block_size ? len - t0 : block_size;
-        const int64_t block = t0 / block_size;
-        const float *vb = v + (int64_t)table[block] * block_size * token_stride;
+        const int64_t n = len - t0 < block_size ? len - t0 : block_size, block = t0 / block_size;
+        const float *vb = v + (int64_t)table[block] * block_size * shape->token_stride;
         for (int64_t i = 0; i < n; i++) {
-            if (t0 + block_size < len) prefetch_next(v, table, block + 1, i, block_size, token_stride);
-            const float *vt = vb + i * token_stride;
-            for (int64_t h = 0; h < heads; h++) {
+            if (t0 + block_size < len) prefetch_next(v, table, block + 1, i, shape, first, width);
+            const float *vt = vb + i * shape->token_stride;
+            for (int64_t h = h0; h < h1; h++) {
                 const float *vh = vt + (h / group) * head_dim;
-                const float p = scores[h * scores_row + t0 + i];
+                const float p = scores[(h - h0) * row + t0 + i];
                 float *oh = ob + h * head_dim;
                 for (int64_t l = 0; l < lanes; l++) store8(oh + 8 * l, load8(oh + 8 * l) + p * load8(vh + 8 * l));
             }
@@ -94,19 +100,22 @@ int semgate_paged_decode_f32(const float *q, const float *k, const float *v, con
                              int64_t heads, int64_t kv_heads, int64_t head_dim, int64_t num_blocks,
                              int64_t block_size, float scale, int64_t threads) {
     if (!valid_indices(tables, table_stride, lens, batch, num_blocks, block_size)) return -1;
-    const int64_t group = heads / kv_heads;
+    const Shape shape = {heads, heads / kv_heads, head_dim, block_size, kv_heads * head_dim, scale};
+    /* A work item is a sequence (all its heads read each token's keys in one go), or, with
+       fewer sequences than threads, one KV head's group of a sequence, so no thread idles. */
+    const int64_t splits = batch < threads ? kv_heads : 1, heads_per_item = heads / splits;
     int status = 0;
     #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int64_t b = 0; b < batch; b++) {
-        const int64_t len = lens[b] > 0 ? lens[b] : 1;
-        float *scores = malloc(sizeof(float) * heads * len);
+    for (int64_t item = 0; item < batch * splits; item++) {
+        const int64_t b = item / splits, h0 = item % splits * heads_per_item;
+        float *scores = malloc(sizeof(float) * heads_per_item * (lens[b] > 0 ? lens[b] : 1));
         if (scores == NULL) {
             #pragma omp atomic write
             status = -2;
             continue;
         }
-        attend_one(q + b * heads * head_dim, k, v, tables + b * table_stride, lens[b],
-                   out + b * heads * head_dim, scores, len, heads, group, head_dim, block_size, scale);
+        attend(q + b * heads * head_dim, k, v, tables + b * table_stride, lens[b], out + b * heads * head_dim,
+               scores, h0, h0 + heads_per_item, &shape);
         free(scores);
     }
     return status;

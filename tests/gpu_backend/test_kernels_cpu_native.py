@@ -46,6 +46,18 @@ def test_matches_the_reference(seed, num_heads, num_kv_heads, head_dim, threads)
     torch.testing.assert_close(out, reference_decode(q, k_cache, v_cache, tables, lens, scale), atol=2e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("num_heads,num_kv_heads", [(9, 3), (8, 1), (4, 4)])
+def test_fewer_sequences_than_threads_split_by_kv_head(num_heads, num_kv_heads):
+    q, k_cache, v_cache, tables, lens = paged_batch([29], num_heads, num_kv_heads, 16, seed=5)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        out = cpu_decode_attention.paged_decode_attention(q, k_cache, v_cache, tables, lens, 0.25)
+    finally:
+        torch.set_num_threads(before)
+    torch.testing.assert_close(out, reference_decode(q, k_cache, v_cache, tables, lens, 0.25), atol=2e-6, rtol=1e-5)
+
+
 def test_empty_context_gives_zeros_and_empty_batch_gives_empty():
     q, k_cache, v_cache, tables, lens = paged_batch([0, 6, 0], 6, 2, 16, seed=0)
     out = cpu_decode_attention.paged_decode_attention(q, k_cache, v_cache, tables, lens, 0.25)
