@@ -2,10 +2,10 @@
 
 Same contract as reference_attention.paged_decode_attention, for float32 tensors on a CPU with
 a head size that is a multiple of 8. It reads keys and values in place from the pool instead of
-gathering them into a padded copy first: 3.8-4.8x less time per decode step's attention than the
-torch reference (32 sequences of 60-200 tokens, 30 layers, 2 threads: 19.5-22 ms against
-94 ms), measured by loadtest/benches/decode_attention.py. Before the kernel is used, it must
-match the reference on a probe batch (`available`); otherwise the torch path stays.
+gathering them into a padded copy first: at 32 sequences of ~128 tokens, 30 layers, 2 threads,
+a decode step's attention takes 20-22 ms against the reference's 64-82 ms (`semgate bench
+decode-attention`). Before the kernel is used, it must match the reference on a probe batch
+(`available`); otherwise the torch path stays.
 """
 
 from __future__ import annotations

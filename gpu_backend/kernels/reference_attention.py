@@ -1,4 +1,5 @@
-"""Torch reference for the paged-KV kernels; also the path the engine runs on a CPU.
+"""Torch reference for the paged-KV kernels; also the path the engine runs on a CPU, except
+decode attention, which runs the native kernel there when it builds (cpu_decode_attention).
 
 Layouts: a layer's cache is [num_blocks, block_size, Hkv, D]; slot = block * block_size + offset.
 K/V are gathered block-wise with index_select (several times faster on a CPU than
