@@ -48,7 +48,9 @@ def answer_words(body: dict) -> list[str]:
         users = [m for m in body["messages"] if m.get("role") == "user"]
         content = users[-1].get("content", "") if users else ""
         if isinstance(content, list):
-            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            # Only text parts carry text; other part types may hold anything (the gateway passes them on).
+            content = " ".join(p["text"] for p in content
+                               if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str))
         text = str(content)
     else:
         prompt = body.get("prompt", "")
