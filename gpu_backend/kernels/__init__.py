@@ -2,7 +2,7 @@
 except decode attention on a CPU, which runs a native kernel when it builds (cpu_decode_attention).
 
 SEMGATE_KERNELS=torch|triton forces one implementation (read at every call, so tests can
-switch it; torch means the reference everywhere, the native kernel included); with
+switch it; torch runs the reference in place of the native kernel too); with
 TRITON_INTERPRET=1 the Triton kernels also run on CPU tensors.
 Layouts and semantics: see reference_attention.py and reference_norm_rope.py.
 """

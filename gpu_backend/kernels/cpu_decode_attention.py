@@ -25,10 +25,7 @@ PROBE_TOLERANCE = 1e-5
 
 def supports(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Tensor) -> bool:
     """Whether the native kernel takes these tensors (and was built and checked)."""
-    return (q.device.type == "cpu" and q.dtype == torch.float32 and k_cache_layer.dtype == torch.float32
-            and v_cache_layer.dtype == torch.float32 and k_cache_layer.is_contiguous()
-            and v_cache_layer.is_contiguous() and q.shape[-1] % 8 == 0
-            and q.shape[1] % k_cache_layer.shape[2] == 0 and available())
+    return _fits(q, k_cache_layer, v_cache_layer) and available()
 
 
 @cache
@@ -56,17 +53,22 @@ def paged_decode_attention(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache
     _check_shapes(q, k_cache_layer, v_cache_layer)
     if q.shape[0] == 0:
         return torch.empty_like(q)
-    return _run(q, k_cache_layer, v_cache_layer, block_tables.to(torch.int32).contiguous(),
-                context_lens.to(torch.int32).contiguous(), scale)
+    return _run(q, k_cache_layer, v_cache_layer, block_tables.to("cpu", torch.int32).contiguous(),
+                context_lens.to("cpu", torch.int32).contiguous(), scale)
+
+
+def _fits(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Tensor) -> bool:
+    return (q.dim() == 3 and k_cache_layer.dim() == 4 and k_cache_layer.shape == v_cache_layer.shape
+            and k_cache_layer.shape[3] == q.shape[2] and q.shape[1] % k_cache_layer.shape[2] == 0
+            and q.shape[2] % 8 == 0 and k_cache_layer.is_contiguous() and v_cache_layer.is_contiguous()
+            and {q.dtype, k_cache_layer.dtype, v_cache_layer.dtype} == {torch.float32}
+            and {q.device.type, k_cache_layer.device.type, v_cache_layer.device.type} == {"cpu"})
 
 
 def _check_shapes(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Tensor) -> None:
     """The kernel takes its shapes on trust: a wrong one is an error here, not a stray read."""
-    if (q.dim() != 3 or k_cache_layer.dim() != 4 or k_cache_layer.shape != v_cache_layer.shape
-            or k_cache_layer.shape[3] != q.shape[2] or q.shape[1] % k_cache_layer.shape[2] != 0
-            or q.shape[2] % 8 != 0 or not (k_cache_layer.is_contiguous() and v_cache_layer.is_contiguous())
-            or {q.dtype, k_cache_layer.dtype, v_cache_layer.dtype} != {torch.float32}):
-        raise ValueError(f"decode attention needs float32 q [B, H, D] with D a multiple of 8 and contiguous "
+    if not _fits(q, k_cache_layer, v_cache_layer):
+        raise ValueError(f"decode attention needs float32 CPU tensors: q [B, H, D] with D a multiple of 8, contiguous "
                          f"pool layers [blocks, block_size, Hkv, D] with Hkv dividing H; got q "
                          f"{tuple(q.shape)}, k {tuple(k_cache_layer.shape)}, v {tuple(v_cache_layer.shape)}")
 
