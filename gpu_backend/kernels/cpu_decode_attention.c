@@ -6,12 +6,13 @@
    reference a write and a second read of every key and value per layer and step.
    A sequence is one work item (its KV heads share its blocks, so a token's keys of all
    heads are one contiguous read; with fewer sequences than threads, a KV head's group is),
-   and the next block is prefetched while one is read.
+   the next block is prefetched while one is read, and one pass over the blocks keeps a running
+   softmax (flash-decoding), so nothing of the length of the context is allocated.
 
    q, out [B, H, D]; k, v one layer of the pool [N, block_size, Hkv, D], contiguous;
    tables [B, table_stride] int32 block ids; lens [B] int32. D must be a multiple of 8.
    Returns 0; -1 (and computes nothing) when a length or a block id it would read lies
-   outside the tables or the pool; -2 when memory for the attention weights is short. */
+   outside the tables or the pool; -2 when memory for a block's scores is short. */
 
 #include <math.h>
 #include <stdint.h>
@@ -31,55 +32,63 @@ typedef struct {
 } Shape;
 
 /* Ask for the same token offset of the sequence's next block: `width` floats from `first`. */
-static inline void prefetch_next(const float *cache, const int32_t *table, int64_t block, int64_t offset,
-                                 const Shape *shape, int64_t first, int64_t width) {
-    const float *next = cache + ((int64_t)table[block] * shape->block_size + offset) * shape->token_stride + first;
+static inline void prefetch_next(const float *cache, int32_t block, int64_t offset, const Shape *shape,
+                                 int64_t first, int64_t width) {
+    const float *next = cache + ((int64_t)block * shape->block_size + offset) * shape->token_stride + first;
     for (int64_t c = 0; c < width; c += 16) __builtin_prefetch(next + c);
 }
 
-/* Query heads [h0, h1) of one sequence (whole KV groups): scores, softmax, weighted values. */
+/* Query heads [h0, h1) of one sequence (whole KV groups) in one pass over its blocks with a
+   running softmax: per block, its tokens' scores, then each head's running maximum and sum
+   move on (rescaling what was summed so far) and the block's weighted values are added.
+   scratch: (h1 - h0) * (block_size + 2) floats. */
 static void attend(const float *qb, const float *k, const float *v, const int32_t *table, int64_t len,
-                   float *ob, float *scores, int64_t h0, int64_t h1, const Shape *shape) {
+                   float *ob, float *scratch, int64_t h0, int64_t h1, const Shape *shape) {
     const int64_t head_dim = shape->head_dim, block_size = shape->block_size, group = shape->group;
-    const int64_t lanes = head_dim / 8, row = len > 0 ? len : 1;
-    const int64_t first = h0 / group * head_dim, width = (h1 - h0) / group * head_dim;
-    memset(ob + h0 * head_dim, 0, sizeof(float) * (h1 - h0) * head_dim);
-    if (len <= 0) return;
+    const int64_t lanes = head_dim / 8, heads = h1 - h0, stride = shape->token_stride;
+    const int64_t first = h0 / group * head_dim, width = heads / group * head_dim;
+    float *scores = scratch, *top = scratch + heads * block_size, *total = top + heads;
+    float *out = ob + h0 * head_dim;
+    memset(out, 0, sizeof(float) * heads * head_dim);
+    for (int64_t h = 0; h < heads; h++) { top[h] = -INFINITY; total[h] = 0.f; }
     for (int64_t t0 = 0; t0 < len; t0 += block_size) {
         const int64_t n = len - t0 < block_size ? len - t0 : block_size, block = t0 / block_size;
-        const float *kb = k + (int64_t)table[block] * block_size * shape->token_stride;
+        const float *kb = k + (int64_t)table[block] * block_size * stride;
+        const float *vb = v + (int64_t)table[block] * block_size * stride;
         for (int64_t i = 0; i < n; i++) {
-            if (t0 + block_size < len) prefetch_next(k, table, block + 1, i, shape, first, width);
-            const float *kt = kb + i * shape->token_stride;
-            for (int64_t h = h0; h < h1; h++) {
-                const float *kh = kt + (h / group) * head_dim, *qh = qb + h * head_dim;
+            if (t0 + block_size < len) prefetch_next(k, table[block + 1], i, shape, first, width);
+            const float *kt = kb + i * stride;
+            for (int64_t h = 0; h < heads; h++) {
+                const float *kh = kt + (h0 + h) / group * head_dim, *qh = qb + (h0 + h) * head_dim;
                 v8 acc = load8(qh) * load8(kh);
                 for (int64_t l = 1; l < lanes; l++) acc += load8(qh + 8 * l) * load8(kh + 8 * l);
-                scores[(h - h0) * row + t0 + i] = hsum8(acc) * shape->scale;
+                scores[h * block_size + i] = hsum8(acc) * shape->scale;
             }
         }
-    }
-    for (int64_t h = h0; h < h1; h++) {
-        float *s = scores + (h - h0) * row;
-        float top = s[0], total = 0.f;
-        for (int64_t t = 1; t < len; t++) top = s[t] > top ? s[t] : top;
-        for (int64_t t = 0; t < len; t++) { s[t] = expf(s[t] - top); total += s[t]; }
-        const float inv = 1.f / total;
-        for (int64_t t = 0; t < len; t++) s[t] *= inv;
-    }
-    for (int64_t t0 = 0; t0 < len; t0 += block_size) {
-        const int64_t n = len - t0 < block_size ? len - t0 : block_size, block = t0 / block_size;
-        const float *vb = v + (int64_t)table[block] * block_size * shape->token_stride;
+        for (int64_t h = 0; h < heads; h++) {
+            float *s = scores + h * block_size, *oh = out + h * head_dim, peak = top[h];
+            for (int64_t i = 0; i < n; i++) peak = s[i] > peak ? s[i] : peak;
+            const float rescale = expf(top[h] - peak);  /* 0 for the first block */
+            if (rescale != 1.f)
+                for (int64_t l = 0; l < lanes; l++) store8(oh + 8 * l, load8(oh + 8 * l) * rescale);
+            total[h] *= rescale;
+            for (int64_t i = 0; i < n; i++) { s[i] = expf(s[i] - peak); total[h] += s[i]; }
+            top[h] = peak;
+        }
         for (int64_t i = 0; i < n; i++) {
-            if (t0 + block_size < len) prefetch_next(v, table, block + 1, i, shape, first, width);
-            const float *vt = vb + i * shape->token_stride;
-            for (int64_t h = h0; h < h1; h++) {
-                const float *vh = vt + (h / group) * head_dim;
-                const float p = scores[(h - h0) * row + t0 + i];
-                float *oh = ob + h * head_dim;
+            if (t0 + block_size < len) prefetch_next(v, table[block + 1], i, shape, first, width);
+            const float *vt = vb + i * stride;
+            for (int64_t h = 0; h < heads; h++) {
+                const float *vh = vt + (h0 + h) / group * head_dim, p = scores[h * block_size + i];
+                float *oh = out + h * head_dim;
                 for (int64_t l = 0; l < lanes; l++) store8(oh + 8 * l, load8(oh + 8 * l) + p * load8(vh + 8 * l));
             }
         }
+    }
+    for (int64_t h = 0; h < heads && len > 0; h++) {
+        const float inv = 1.f / total[h];
+        float *oh = out + h * head_dim;
+        for (int64_t l = 0; l < lanes; l++) store8(oh + 8 * l, load8(oh + 8 * l) * inv);
     }
 }
 
@@ -108,15 +117,15 @@ int semgate_paged_decode_f32(const float *q, const float *k, const float *v, con
     #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int64_t item = 0; item < batch * splits; item++) {
         const int64_t b = item / splits, h0 = item % splits * heads_per_item;
-        float *scores = malloc(sizeof(float) * heads_per_item * (lens[b] > 0 ? lens[b] : 1));
-        if (scores == NULL) {
+        float *scratch = malloc(sizeof(float) * heads_per_item * (block_size + 2));
+        if (scratch == NULL) {
             #pragma omp atomic write
             status = -2;
             continue;
         }
         attend(q + b * heads * head_dim, k, v, tables + b * table_stride, lens[b], out + b * heads * head_dim,
-               scores, h0, h0 + heads_per_item, &shape);
-        free(scores);
+               scratch, h0, h0 + heads_per_item, &shape);
+        free(scratch);
     }
     return status;
 }

@@ -85,7 +85,7 @@ def _run(q, k_cache_layer, v_cache_layer, tables, lens, scale) -> torch.Tensor:
         raise ValueError(f"decode attention: context lengths {lens.tolist()} or block ids outside "
                          f"{tables.shape[1]}-block tables over a {num_blocks}-block pool")
     if status != 0:
-        raise MemoryError("decode attention: no memory for the attention weights")
+        raise MemoryError("decode attention: no memory for a block's scores")
     return out
 
 

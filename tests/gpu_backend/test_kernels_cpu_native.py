@@ -140,3 +140,13 @@ def test_shapes_the_kernel_cannot_take_are_an_error():
                  (q.double(), k_cache.double(), v_cache.double())]:
         with pytest.raises(ValueError, match="decode attention needs"):
             cpu_decode_attention.paged_decode_attention(*args, tables, lens, 0.5)
+
+
+def test_running_softmax_holds_with_widely_spread_scores():
+    """Keys scaled by their pool slot (up to ~30x) and a 20x query spread the scores over
+    hundreds, so the running maximum jumps between blocks: a wrong rescale shows at once."""
+    q, k_cache, v_cache, tables, lens = paged_batch([61, 40, 3], 6, 2, 16, seed=6)
+    ramp = torch.arange(k_cache.shape[0] * BLOCK, dtype=torch.float32).view(k_cache.shape[0], BLOCK, 1, 1)
+    k_cache = k_cache * (1 + ramp / 8)
+    out = cpu_decode_attention.paged_decode_attention(q * 20, k_cache, v_cache, tables, lens, 0.25)
+    torch.testing.assert_close(out, reference_decode(q * 20, k_cache, v_cache, tables, lens, 0.25), atol=1e-5, rtol=1e-5)
