@@ -77,6 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kvshare-recompute-ratio", type=float, default=None, metavar="RATIO",
                         help="KVShare: reuse the KV of chunks marked by semgate_examples.chunks anywhere in later "
                              "prompts, recomputing this fraction (0..1) of their most deviating tokens (default: off)")
+    parser.add_argument("--default-temperature", type=float, default=None, metavar="T",
+                        help="temperature for requests that leave it out (default: the model file's recommendation; "
+                             "greedy for the packaged smollm2-135m; else 1.0 as in the OpenAI API)")
+    parser.add_argument("--default-top-p", type=float, default=None, metavar="P",
+                        help="top_p for requests that leave it out (default: as --default-temperature)")
+    parser.add_argument("--default-top-k", type=int, default=None, metavar="K",
+                        help="top_k for requests that leave it out, 0 off (default: as --default-temperature)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -89,6 +96,12 @@ def serve(args: argparse.Namespace) -> int:
     print(f"semgate backend: loading {args.model} ({args.dtype}, {args.device}) ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     loaded = load_model(args.model, device=args.device, dtype=DTYPES[args.dtype], progress=True)
+    try:
+        sampling = loaded.sampling_defaults.overridden("command line", args.default_temperature, args.default_top_p,
+                                                       args.default_top_k)
+    except ValueError as error:
+        print(f"semgate backend: {error}", file=sys.stderr)
+        return 2
     config = EngineConfig(
         kv_budget_bytes=args.kv_budget_mb << 20,
         block_size=args.block_size,
@@ -108,7 +121,8 @@ def serve(args: argparse.Namespace) -> int:
     )
     engine = build_engine(loaded.model, loaded.tokenizer, config)
     print(f"semgate backend: model loaded in {time.monotonic() - started:.1f} s; KV pool of "
-          f"{engine.pool.num_blocks} blocks x {engine.pool.block_size} tokens", file=sys.stderr, flush=True)
+          f"{engine.pool.num_blocks} blocks x {engine.pool.block_size} tokens; requests without sampling "
+          f"settings: {sampling.describe()}", file=sys.stderr, flush=True)
     service = BackendService(
         engine=AsyncEngine(engine),
         tokenizer=loaded.tokenizer,
@@ -117,6 +131,7 @@ def serve(args: argparse.Namespace) -> int:
         salt_header=args.kv_salt_header.lower() or None,
         tenant_header=args.tenant_header.lower() or None,
         admin_token=args.admin_token or None,
+        sampling_defaults=sampling,
     )
     uvicorn.run(build_app(service), host=args.host, port=args.port, log_level=args.log_level)
     return 0

@@ -3,6 +3,7 @@
 from gpu_backend.model.chat_template import ChatTemplate
 from gpu_backend.model.config import LlamaConfig, RopeScaling
 from gpu_backend.model.llama import LlamaModel
+from gpu_backend.model.sampling_defaults import SamplingDefaults
 from gpu_backend.model.loader import PACKAGED_MODELS, LoadedModel, load_model, resolve_model_path
 from gpu_backend.model.tokenizer import IncrementalDetokenizer, Tokenizer
 
@@ -14,6 +15,7 @@ __all__ = [
     "LlamaModel",
     "LoadedModel",
     "RopeScaling",
+    "SamplingDefaults",
     "Tokenizer",
     "load_model",
     "resolve_model_path",

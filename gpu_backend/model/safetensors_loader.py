@@ -24,6 +24,7 @@ class HFFolderContents:
     weights: dict[str, torch.Tensor]  # HF parameter names -> float32 CPU tensors
     tokenizer: Tokenizer
     chat_template: str | None
+    generation_config: dict[str, Any]  # generation_config.json ({} when absent)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -75,4 +76,5 @@ def load_safetensors_folder(folder: str | Path, progress: bool = True) -> HFFold
     eos_ids = _as_ids(hf_config.get("eos_token_id")) + _as_ids(generation_config.get("eos_token_id"))
     tokenizer = Tokenizer.from_hf_folder(folder, eos_ids)
     template = _chat_template(folder, _read_json(folder / "tokenizer_config.json"))
-    return HFFolderContents(config=config, weights=weights, tokenizer=tokenizer, chat_template=template)
+    return HFFolderContents(config=config, weights=weights, tokenizer=tokenizer, chat_template=template,
+                            generation_config=generation_config)

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from gpu_backend.engine import AsyncEngine, RequestOutput
 from gpu_backend.engine.async_engine import RequestStream
 from gpu_backend.engine.slo import RequestSLO
-from gpu_backend.model import ChatTemplate, Tokenizer
+from gpu_backend.model import ChatTemplate, SamplingDefaults, Tokenizer
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans, prompt_chunk_spans
 from gpu_backend.server.admin import admin_routes
 from gpu_backend.server.metrics import metrics_registry, render
@@ -51,6 +51,8 @@ class BackendService:
     tenant_header: str | None = TENANT_HEADER
     # Bearer token the admin API (server/admin.py) asks for; None: the admin API is open.
     admin_token: str | None = None
+    # Temperature / top_p / top_k for requests that leave them out (the model's, not OpenAI's).
+    sampling_defaults: SamplingDefaults = SamplingDefaults()
 
 
 def build_app(service: BackendService) -> Starlette:
@@ -103,7 +105,8 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
     except orjson.JSONDecodeError as error:
         raise OpenAIError(400, f"the request body is not valid JSON: {error}") from None
     salt = request.headers.get(service.salt_header, "") if service.salt_header else ""
-    parsed = parse_chat_request(body, salt) if chat else parse_completion_request(body, salt)
+    parse = parse_chat_request if chat else parse_completion_request
+    parsed = parse(body, salt, service.sampling_defaults)
     if parsed.model not in service.model_names:
         raise OpenAIError(404, f"the model '{parsed.model}' does not exist; this backend serves "
                           f"{', '.join(service.model_names)}", "model", code="model_not_found")

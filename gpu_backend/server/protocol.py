@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gpu_backend.engine import SamplingParams
+from gpu_backend.model.sampling_defaults import SamplingDefaults
+
+OPENAI_DEFAULTS = SamplingDefaults()
 
 # Fields this backend cannot honour; they change the answer, so they are refused rather
 # than ignored (zero / false / 1 are accepted as the defaults they are).
@@ -59,19 +62,22 @@ MARK_FIELD = "semgate_examples"
 MAX_CHUNKS = 256
 
 
-def parse_chat_request(body: Any, cache_salt: str = "") -> GenerationRequest:
+def parse_chat_request(body: Any, cache_salt: str = "",
+                       defaults: SamplingDefaults = OPENAI_DEFAULTS) -> GenerationRequest:
+    """`defaults`: the temperature, top_p and top_k a request gets when it leaves them out."""
     body = _require_object(body)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise OpenAIError(400, "'messages' must be a non-empty array", "messages")
     parsed = [_parse_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    request = _generation_request(body, parsed, None, max_tokens, cache_salt)
+    request = _generation_request(body, parsed, None, max_tokens, cache_salt, defaults)
     request.chunks = parse_chunk_marks(body, len(parsed))
     return request
 
 
-def parse_completion_request(body: Any, cache_salt: str = "") -> GenerationRequest:
+def parse_completion_request(body: Any, cache_salt: str = "",
+                             defaults: SamplingDefaults = OPENAI_DEFAULTS) -> GenerationRequest:
     body = _require_object(body)
     prompt = body.get("prompt")
     # One prompt per request, as text or token ids (also wrapped in a one-element array).
@@ -83,7 +89,7 @@ def parse_completion_request(body: Any, cache_salt: str = "") -> GenerationReque
                               "prompt")
     elif not isinstance(prompt, str) or not prompt:
         raise OpenAIError(400, "'prompt' must be a non-empty string", "prompt")
-    request = _generation_request(body, None, prompt, body.get("max_tokens", 16), cache_salt)
+    request = _generation_request(body, None, prompt, body.get("max_tokens", 16), cache_salt, defaults)
     chunks = parse_chunk_marks(body, len(prompt))
     if chunks and not isinstance(prompt, str):
         raise OpenAIError(400, f"'{MARK_FIELD}.chunks' needs a text prompt", f"{MARK_FIELD}.chunks")
@@ -120,7 +126,8 @@ def parse_chunk_marks(body: dict[str, Any], limit: int) -> list[tuple[int, int]]
 
 
 def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | None,
-                        prompt: str | list[int] | None, max_tokens: Any, cache_salt: str) -> GenerationRequest:
+                        prompt: str | list[int] | None, max_tokens: Any, cache_salt: str,
+                        defaults: SamplingDefaults) -> GenerationRequest:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise OpenAIError(400, "'model' must be a non-empty string", "model")
@@ -141,11 +148,11 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
         raise OpenAIError(400, "'stop_token_ids' must be an array of integers", "stop_token_ids")
     if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
         raise OpenAIError(400, "'max_tokens' must be a positive integer", "max_tokens")
-    temperature = _number(body, "temperature", 1.0, 0.0, 2.0)
-    top_p = _number(body, "top_p", 1.0, 0.0, 1.0)
+    temperature = _number(body, "temperature", defaults.temperature, 0.0, 2.0)
+    top_p = _number(body, "top_p", defaults.top_p, 0.0, 1.0)
     if top_p == 0:
         raise OpenAIError(400, "'top_p' must be greater than 0", "top_p")
-    top_k = _typed(body, "top_k", int, 0)
+    top_k = _typed(body, "top_k", int, defaults.top_k)
     if top_k < -1:
         raise OpenAIError(400, "'top_k' must be -1 or 0 (disabled) or a positive integer", "top_k")
     seed = body.get("seed")

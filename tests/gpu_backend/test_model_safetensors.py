@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gpu_backend.batch import StepBatch
-from gpu_backend.model import load_model
+from gpu_backend.model import SamplingDefaults, load_model
 
 ROPE_VARIANTS = {
     "default": None,
@@ -72,3 +72,13 @@ def test_folder_tokenizer_and_template_match_gguf(tmp_path, hf_tokenizer, smollm
     messages = [{"role": "user", "content": "hi"}]
     assert loaded.chat_template.render(messages) == smollm2.chat_template.render(messages)
     assert json.loads((tmp_path / "config.json").read_text())["model_type"] == "llama"
+    assert loaded.sampling_defaults == SamplingDefaults()  # no sampling in its generation_config.json
+
+
+def test_folder_sampling_defaults_come_from_generation_config(tmp_path, hf_tokenizer):
+    save_tiny_llama(tmp_path, hf_tokenizer, "default", tied=True)
+    path = tmp_path / "generation_config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "temperature": 0.6, "top_p": 0.95, "top_k": 20}))
+    defaults = load_model(tmp_path, progress=False).sampling_defaults
+    assert (defaults.temperature, defaults.top_p, defaults.top_k, defaults.source) == (0.6, 0.95, 20,
+                                                                                        "generation_config.json")

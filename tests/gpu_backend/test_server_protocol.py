@@ -2,6 +2,7 @@
 
 import pytest
 
+from gpu_backend.model import SamplingDefaults
 from gpu_backend.server.protocol import OpenAIError, parse_chat_request, parse_completion_request
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
@@ -16,6 +17,17 @@ def test_chat_defaults_and_sampling_fields():
     assert params.stop == ("END",) and params.max_tokens == 7 and params.cache_salt == "acme"
     assert request.stream and request.include_usage
     assert parse_chat_request(CHAT).params.max_tokens is None  # chat: until EOS or the context is full
+
+
+def test_the_model_defaults_fill_in_only_the_sampling_fields_a_request_leaves_out():
+    model = SamplingDefaults(temperature=0.0, top_p=0.9, top_k=40, source="model")
+    assert parse_chat_request(CHAT).params.temperature == 1.0  # OpenAI's default without model defaults
+    params = parse_chat_request(CHAT, defaults=model).params
+    assert (params.temperature, params.top_p, params.top_k) == (0.0, 0.9, 40) and params.greedy
+    params = parse_chat_request({**CHAT, "temperature": 1, "top_p": 1, "top_k": 0}, defaults=model).params
+    assert (params.temperature, params.top_p, params.top_k) == (1.0, 1.0, 0) and not params.greedy
+    params = parse_completion_request({"model": "m", "prompt": "Hi", "temperature": 0.5}, defaults=model).params
+    assert (params.temperature, params.top_p, params.top_k) == (0.5, 0.9, 40)
 
 
 def test_text_parts_and_developer_role_are_read():
