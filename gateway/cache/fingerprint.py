@@ -23,9 +23,11 @@ _ANSWER_NEUTRAL = frozenset({
     "stream", "stream_options", "user", "metadata", "store", "service_tier", "safety_identifier",
     "prompt_cache_key", "semgate", "messages", "prompt", "model",
 })
-# Explicit OpenAI defaults are the same request as leaving the field out.
+# Explicit OpenAI defaults are the same request as leaving the field out. Not temperature and
+# top_p: servers fill those in per model when a request leaves them out (vLLM from the model's
+# generation_config, our backend greedy for SmolLM2), so an explicit 1 can be another answer.
 _DEFAULTS: dict[str, Any] = {
-    "n": 1, "temperature": 1, "top_p": 1, "presence_penalty": 0, "frequency_penalty": 0,
+    "n": 1, "presence_penalty": 0, "frequency_penalty": 0,
     "stop": None, "logit_bias": {}, "logprobs": False, "echo": False, "best_of": 1,
     "tools": [], "parallel_tool_calls": True,
 }

@@ -29,8 +29,16 @@ def test_the_system_prompt_model_tools_and_sampling_settings_change_the_fingerpr
 def test_transport_fields_and_explicit_defaults_do_not_change_it():
     base = request_key(chat("What is HNSW?"))
     same = request_key(chat("What is HNSW?", stream=True, stream_options={"include_usage": True}, user="u-1",
-                            temperature=1.0, n=1))
+                            presence_penalty=0, n=1))
     assert same == base
+
+
+def test_an_explicit_temperature_or_top_p_of_one_is_not_leaving_it_out():
+    # The upstream may default them per model (our backend decodes SmolLM2 greedily), so
+    # temperature 1 asked for is not the answer a request without it gets.
+    base = request_key(chat("What is HNSW?")).fingerprint
+    assert request_key(chat("What is HNSW?", temperature=1.0)).fingerprint != base
+    assert request_key(chat("What is HNSW?", top_p=1)).fingerprint != base
 
 
 def test_the_exact_key_ignores_case_and_surrounding_punctuation_but_not_the_words():

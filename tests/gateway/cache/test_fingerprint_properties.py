@@ -18,7 +18,7 @@ NEUTRAL = {"stream": st.booleans(), "stream_options": st.just({"include_usage": 
            "metadata": st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2),
            "store": st.booleans(), "service_tier": st.sampled_from(["auto", "default"]),
            "semgate": st.just({"no_store": True})}
-DEFAULTS = {"n": 1, "temperature": 1, "top_p": 1.0, "presence_penalty": 0, "frequency_penalty": 0.0, "stop": None,
+DEFAULTS = {"n": 1, "presence_penalty": 0, "frequency_penalty": 0.0, "stop": None,
             "logit_bias": {}, "logprobs": False, "tools": [], "parallel_tool_calls": True}
 
 json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
