@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.config import Limits
+from gateway.wire import NUMBER_RANGES
 
 Schema = dict[str, Any]
 
@@ -26,8 +27,9 @@ _ROLES = ["system", "developer", "user", "assistant", "tool", "function"]
 _USAGE: Schema = {"type": "object", "properties": {
     k: {"type": "integer"} for k in ("prompt_tokens", "completion_tokens", "total_tokens")}}
 _SAMPLING: dict[str, Schema] = {
-    **{k: {"type": "number"} for k in ("temperature", "top_p", "presence_penalty", "frequency_penalty")},
-    **{k: {"type": "integer"} for k in ("max_tokens", "max_completion_tokens", "seed")},
+    **{k: {"type": "number", "minimum": low, "maximum": high} for k, (low, high) in NUMBER_RANGES.items()},
+    **{k: {"type": "integer", "minimum": 1} for k in ("max_tokens", "max_completion_tokens")},
+    "seed": {"type": "integer"},
     "n": {"type": "integer", "minimum": 1, "maximum": 128},
     "stream": {"type": ["boolean", "null"]},
     "stream_options": {"type": ["object", "null"], "properties": {"include_usage": {"type": "boolean"}}},

@@ -16,8 +16,11 @@ from gateway.errors import OpenAIError, invalid
 CHAT = "chat"
 COMPLETION = "completion"
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
-_NUMBER_FIELDS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
+# The OpenAI API's ranges: a value outside them is a 400 there, so it is one here too, before the
+# cache or a routed model's forced settings (IC-Cache) could answer it anyway.
+NUMBER_RANGES = {"temperature": (0, 2), "top_p": (0, 1), "presence_penalty": (-2, 2), "frequency_penalty": (-2, 2)}
 _INT_FIELDS = ("max_tokens", "max_completion_tokens", "n", "seed", "top_k")
+_POSITIVE_FIELDS = ("max_tokens", "max_completion_tokens")
 
 
 @dataclass
@@ -56,14 +59,18 @@ def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
         stream = False
     if not isinstance(stream, bool):
         raise invalid("'stream' must be a boolean", param="stream", code="invalid_type")
-    for name in _NUMBER_FIELDS:
+    for name, (low, high) in NUMBER_RANGES.items():
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise invalid(f"'{name}' must be a number", param=name, code="invalid_type")
+        if value is not None and not low <= value <= high:
+            raise invalid(f"'{name}' must be between {low} and {high}, got {value}", param=name, code="invalid_value")
     for name in _INT_FIELDS:
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise invalid(f"'{name}' must be an integer", param=name, code="invalid_type")
+        if value is not None and name in _POSITIVE_FIELDS and value < 1:
+            raise invalid(f"'{name}' must be at least 1, got {value}", param=name, code="invalid_value")
     n = body.get("n")
     if n is not None and not 1 <= n <= 128:
         raise invalid("'n' must be between 1 and 128", param="n", code="invalid_value")

@@ -37,6 +37,15 @@ def assert_openai_error(response: httpx.Response, status: int, code: str | None 
     (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}', "temperature"),
     (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}', "stream"),
     (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "max_tokens": 1.5}', "max_tokens"),
+    # Outside the OpenAI API's ranges: refused here as there, never answered from the cache or a
+    # routed model's forced settings.
+    (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "temperature": 3}', "temperature"),
+    (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "top_p": 1.5}', "top_p"),
+    (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "presence_penalty": -2.5}',
+     "presence_penalty"),
+    (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "max_tokens": 0}', "max_tokens"),
+    (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "max_completion_tokens": -1}',
+     "max_completion_tokens"),
     (b'{"model": "echo-1", "messages": [{"role": "user", "content": "x"}], "semgate": {"ttl": "long"}}', "semgate.ttl"),
 ])
 def test_bad_chat_input_is_400_and_never_reaches_upstream(gateway, echo, body, param):
