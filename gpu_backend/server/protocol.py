@@ -135,6 +135,12 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
         value = body.get(field)
         if value is not None and value != default and not (default is None and value is False):
             raise OpenAIError(400, f"'{field}' is not supported by this backend", field, code="unsupported_parameter")
+    response_format = body.get("response_format")
+    if response_format is not None and response_format != {"type": "text"}:
+        # JSON mode and schemas need constrained decoding, which this backend does not do: a
+        # refusal, not prose where the client expects JSON.
+        raise OpenAIError(400, "'response_format' other than {\"type\": \"text\"} is not supported by this backend",
+                          "response_format", code="unsupported_parameter")
     stream = _typed(body, "stream", bool, False)
     stream_options = body.get("stream_options") or {}
     if not isinstance(stream_options, dict):

@@ -17,6 +17,7 @@ def test_chat_defaults_and_sampling_fields():
     assert params.stop == ("END",) and params.max_tokens == 7 and params.cache_salt == "acme"
     assert request.stream and request.include_usage
     assert parse_chat_request(CHAT).params.max_tokens is None  # chat: until EOS or the context is full
+    assert parse_chat_request({**CHAT, "response_format": {"type": "text"}}).messages  # plain text is what it does
 
 
 def test_the_model_defaults_fill_in_only_the_sampling_fields_a_request_leaves_out():
@@ -53,6 +54,9 @@ def test_completion_prompts_as_text_or_token_ids():
     ({**CHAT, "max_tokens": 0}, "max_tokens"),
     ({**CHAT, "stop": [""]}, "stop"),
     ({**CHAT, "seed": "x"}, "seed"),
+    ({**CHAT, "response_format": {"type": "json_object"}}, "response_format"),
+    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": {}}}},
+     "response_format"),
     ({"model": "m", "messages": [{"role": "wizard", "content": "x"}]}, "messages[0].role"),
     ({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content"),
     ({"messages": [{"role": "user", "content": "x"}]}, "model"),
