@@ -106,6 +106,9 @@ def run_gateway(args: argparse.Namespace) -> int:
 
 def run_up(args: argparse.Namespace) -> int:
     config = resolve_config(args)
+    # A SIGTERM (systemd, docker stop, kill) must stop the backend too. uvicorn re-raises it after its
+    # graceful shutdown, which by default ends the process before the `finally` below could run.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     backend = None
     if config.backend.enabled:
         backend = _start_backend(config)
@@ -163,25 +166,32 @@ def _run_until_interrupted(server: uvicorn.Server) -> None:
         pass
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _start_backend(config: GatewayConfig) -> subprocess.Popen:
     b = config.backend
     command = [sys.executable, "-m", "gpu_backend", "--model", b.model, "--host", b.host, "--port", str(b.port), *b.extra_args]
     print(f"semgate: starting the bundled backend ({b.model}) on http://{b.host}:{b.port}/v1 ...", flush=True)
     # Own process group: a Ctrl-C reaches us once, and we stop the backend in order.
     process = subprocess.Popen(command, start_new_session=True)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"semgate: the backend exited with code {process.returncode} while starting")
-        try:
-            if httpx.get(f"http://{b.host}:{b.port}/healthz", timeout=1).status_code == 200:
-                print("semgate: backend ready", flush=True)
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    _stop(process)
-    raise SystemExit("semgate: the backend did not become ready within 600 s")
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"semgate: the backend exited with code {process.returncode} while starting")
+            try:
+                if httpx.get(f"http://{b.host}:{b.port}/healthz", timeout=1).status_code == 200:
+                    print("semgate: backend ready", flush=True)
+                    return process
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise SystemExit("semgate: the backend did not become ready within 600 s")
+    except BaseException:  # not ready in time, Ctrl-C or SIGTERM while it loads: it goes too
+        _stop(process)
+        raise
 
 
 def _stop(process: subprocess.Popen) -> None:

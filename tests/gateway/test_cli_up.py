@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 
-from loadtest.services import Services, free_port
+from loadtest.services import Services, free_port, stop
 
 REPO = Path(__file__).resolve().parents[2]
 README_URL = "http://127.0.0.1:8080/v1"
@@ -23,21 +24,27 @@ def readme_snippet() -> str:
     return snippet
 
 
-@pytest.fixture(scope="module")
-def up(tmp_path_factory):
-    """The shipped config/gateway.yaml on free ports with its store in a temporary folder."""
-    tmp = tmp_path_factory.mktemp("up")
+def start_up(services: Services, folder: Path) -> tuple[str, str]:
+    """`semgate up` on the shipped config/gateway.yaml, on free ports with its store in `folder`;
+    returns the gateway's and the backend's base URLs."""
     gateway_port, backend_port = free_port(), free_port()
     config = (REPO / "config" / "gateway.yaml").read_text()
     for shipped, ours in [("listen: 127.0.0.1:8080", f"listen: 127.0.0.1:{gateway_port}"),
                           ("port: 8001", f"port: {backend_port}"),
-                          ("store: var/semgate.db", f"store: {tmp / 'semgate.db'}")]:
+                          ("store: var/semgate.db", f"store: {folder / 'semgate.db'}")]:
         assert shipped in config
         config = config.replace(shipped, ours)
-    (tmp / "gateway.yaml").write_text(config)
+    (folder / "gateway.yaml").write_text(config)
+    url = services.start("up", ["gateway", "up", "--config", str(folder / "gateway.yaml")], gateway_port,
+                         ready_timeout_s=600, cwd=REPO)
+    return url, f"http://127.0.0.1:{backend_port}"
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("up")
     with Services(tmp / "logs") as services:
-        url = services.start("up", ["gateway", "up", "--config", str(tmp / "gateway.yaml")], gateway_port,
-                             ready_timeout_s=600, cwd=REPO)
+        url, _ = start_up(services, tmp)
         yield f"{url}/v1"
 
 
@@ -60,3 +67,14 @@ def test_streaming_through_the_gateway_to_the_backend_gets_paris(up):
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "Paris" in text
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+
+
+def test_sigterm_stops_the_backend_with_the_gateway(tmp_path):
+    with Services(tmp_path / "logs") as services:
+        _, backend = start_up(services, tmp_path)
+        assert httpx.get(f"{backend}/healthz").status_code == 200
+        process = services.processes[-1]
+        stop(process)  # SIGTERM, as systemd or `docker stop` send it
+        assert process.returncode == 128 + 15
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{backend}/healthz")
