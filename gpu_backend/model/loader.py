@@ -24,7 +24,7 @@ PACKAGED_MODELS = {
 # (Q4_1) rambles when sampled: "What is the capital of France?" is answered "...Paris." by greedy
 # decoding, by 8 of 12 seeds at its card's temperature 0.2 / top_p 0.9, and 3 of 12 at 1.0.
 PACKAGED_SAMPLING = {
-    "smollm2-135m": SamplingDefaults(temperature=0.0, source="greedy for the packaged SmolLM2-135M"),
+    "smollm2-135m": SamplingDefaults(temperature=0.0, source="semgate's choice for the packaged SmolLM2-135M"),
 }
 
 
