@@ -48,22 +48,18 @@ class SamplingDefaults:
 
 def from_gguf_metadata(metadata: dict[str, Any], base: SamplingDefaults) -> SamplingDefaults:
     """`base` with the GGUF file's recommended sampling (`general.sampling.temp/top_p/top_k`) applied."""
-    return base.overridden(
-        "the GGUF file's general.sampling",
-        temperature=_finite(metadata.get("general.sampling.temp")),
-        top_p=_finite(metadata.get("general.sampling.top_p")),
-        top_k=_whole(metadata.get("general.sampling.top_k")),
-    )
+    keys = ("general.sampling.temp", "general.sampling.top_p", "general.sampling.top_k")
+    return _recommended(base, "the GGUF file's general.sampling", *(metadata.get(k) for k in keys))
 
 
 def from_generation_config(config: dict[str, Any], base: SamplingDefaults) -> SamplingDefaults:
     """`base` with generation_config.json's temperature / top_p / top_k applied (what vLLM reads)."""
-    return base.overridden(
-        "generation_config.json",
-        temperature=_finite(config.get("temperature")),
-        top_p=_finite(config.get("top_p")),
-        top_k=_whole(config.get("top_k")),
-    )
+    return _recommended(base, "generation_config.json", *(config.get(k) for k in ("temperature", "top_p", "top_k")))
+
+
+def _recommended(base: SamplingDefaults, source: str, temperature: Any, top_p: Any, top_k: Any) -> SamplingDefaults:
+    """`base` with a model file's values applied; values of the wrong type are ignored."""
+    return base.overridden(source, temperature=_finite(temperature), top_p=_finite(top_p), top_k=_whole(top_k))
 
 
 def _finite(value: Any) -> float | None:
