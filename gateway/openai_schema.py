@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.config import Limits
-from gateway.wire import NUMBER_RANGES
+from gateway.wire import NUMBER_RANGES, POSITIVE_FIELDS
 
 Schema = dict[str, Any]
 
@@ -28,7 +28,7 @@ _USAGE: Schema = {"type": "object", "properties": {
     k: {"type": "integer"} for k in ("prompt_tokens", "completion_tokens", "total_tokens")}}
 _SAMPLING: dict[str, Schema] = {
     **{k: {"type": "number", "minimum": low, "maximum": high} for k, (low, high) in NUMBER_RANGES.items()},
-    **{k: {"type": "integer", "minimum": 1} for k in ("max_tokens", "max_completion_tokens")},
+    **{k: {"type": "integer", "minimum": 1} for k in POSITIVE_FIELDS},
     "seed": {"type": "integer"},
     "n": {"type": "integer", "minimum": 1, "maximum": 128},
     "stream": {"type": ["boolean", "null"]},

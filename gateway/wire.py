@@ -20,7 +20,7 @@ _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 # cache or a routed model's forced settings (IC-Cache) could answer it anyway.
 NUMBER_RANGES = {"temperature": (0, 2), "top_p": (0, 1), "presence_penalty": (-2, 2), "frequency_penalty": (-2, 2)}
 _INT_FIELDS = ("max_tokens", "max_completion_tokens", "n", "seed", "top_k")
-_POSITIVE_FIELDS = ("max_tokens", "max_completion_tokens")
+POSITIVE_FIELDS = ("max_tokens", "max_completion_tokens")
 
 
 @dataclass
@@ -69,7 +69,7 @@ def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
         value = body.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise invalid(f"'{name}' must be an integer", param=name, code="invalid_type")
-        if value is not None and name in _POSITIVE_FIELDS and value < 1:
+        if value is not None and name in POSITIVE_FIELDS and value < 1:
             raise invalid(f"'{name}' must be at least 1, got {value}", param=name, code="invalid_value")
     n = body.get("n")
     if n is not None and not 1 <= n <= 128:
