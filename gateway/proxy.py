@@ -74,7 +74,7 @@ class Proxy:
             if self.incontext and decision is not None:
                 route = await self.incontext.plan(tenant, parsed, decision, request.headers)
         except OpenAIError as exc:
-            return self._finish(trace, exc.response(decision.headers()))
+            return self._finish(trace, exc.response(decision.headers(stored=False)))
         if route is not None:
             decision.route, upstream, trace.routed_model = route, route.upstream, route.model.name
             trace.upstream = upstream.name
@@ -84,7 +84,8 @@ class Proxy:
         try:
             response = await self.pool.open(upstream, _PATHS[kind], route.body if route else parsed.body, hints)
         except OpenAIError as exc:
-            return self._finish(trace, await self._upstream_failed(exc, headers, decision, tenant, parsed, trace))
+            failed = decision.headers(stored=False) if decision is not None else _BYPASS  # an error is never kept
+            return self._finish(trace, await self._upstream_failed(exc, failed, decision, tenant, parsed, trace))
         if parsed.stream:
             store = _StreamStore(self.cache, decision, tenant, parsed, upstream.name)
             return StreamingResponse(self._relay(upstream, response, store, trace), media_type="text/event-stream",

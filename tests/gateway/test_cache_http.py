@@ -111,7 +111,9 @@ def test_truncated_and_failed_answers_are_never_stored(cached_gateway, echo):
     url = cached_gateway()
     assert ask(url, QUESTION, max_tokens=2).headers["x-semgate-cache"] == "store-skipped"  # finish_reason length
     control(echo, fault="500", fault_count=1)
-    assert ask(url, QUESTION).status_code == 500
+    failed = ask(url, QUESTION)
+    # Not "miss", which says the answer was kept: an error is never stored.
+    assert failed.status_code == 500 and failed.headers["x-semgate-cache"] == "store-skipped"
     control(echo, fault="cut", fault_count=1)
     client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
     with pytest.raises(openai.APIError):
