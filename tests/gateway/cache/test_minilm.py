@@ -4,6 +4,7 @@ Both backends, on real QQP questions, one at a time and batched with padding, ag
 `SentenceTransformer.encode(normalize_embeddings=True)`: cosine >= 0.9999 for every text.
 """
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -50,3 +51,17 @@ def test_an_unknown_backend_is_refused():
 
 def test_no_texts_give_an_empty_matrix(embedding_model):
     assert embedding_model.encode([]).shape == (0, 384)
+
+
+def test_the_onnx_export_fuses_every_layer(tmp_path_factory, monkeypatch):
+    """One Attention and two SkipLayerNormalization nodes per layer: the fused graph the embedder runs
+    (gateway/cache/onnx_export.fuse), checked against sentence-transformers above."""
+    import onnx
+
+    cache = tmp_path_factory.getbasetemp() / "models"
+    monkeypatch.setenv("SEMGATE_MODEL_CACHE", str(cache))
+    EmbeddingModel(backend="onnx")
+    (path,) = [p for p in cache.glob("*.onnx") if not p.name.startswith(".")]
+    ops = Counter(node.op_type for node in onnx.load(str(path)).graph.node)
+    assert ops["Attention"] == 6 and ops["SkipLayerNormalization"] == 12 and ops["EmbedLayerNormalization"] == 1
+    assert ops["Softmax"] == 0  # nothing of the unfused attention is left
