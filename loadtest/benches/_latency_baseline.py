@@ -1,13 +1,16 @@
-"""The embedding path semgate had before ONNX Runtime, for `semgate bench cache-latency` to compare against.
+"""Earlier embedding paths, for `semgate bench cache-latency` to compare against.
 
 sentence-transformers on PyTorch, one intra-op thread, exactly as gateway/cache/embedder.py
-called it: the same vectors as the current embedder (tests/gateway/cache/test_minilm.py), so
-the two paths find the same entries and differ only in cost.
+called it before ONNX Runtime; and the ONNX export before its layers were fused. Both compute
+the same vectors as the current embedder (tests/gateway/cache/test_minilm.py), so the paths find
+the same entries and differ only in cost.
 """
 
 import numpy as np
 
-from gateway.cache.embedder import bundled_model_dir
+from gateway.cache.embedder import DEFAULT_THREADS, bundled_model_dir
+from gateway.cache.minilm import MiniLM
+from gateway.cache.onnx_export import onnx_transformer
 
 
 class SentenceTransformersModel:
@@ -27,3 +30,20 @@ class SentenceTransformersModel:
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         with self._torch.inference_mode():
             return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+
+
+class UnfusedOnnxModel:
+    """The plain ONNX export, one node per PyTorch operation, on the embedder's threads."""
+
+    backend = "onnx-unfused"
+
+    def __init__(self) -> None:
+        model_dir = bundled_model_dir()
+        transformer = onnx_transformer(model_dir, DEFAULT_THREADS, fused=False)
+        if transformer is None:
+            raise RuntimeError("the plain ONNX export could not be made (see the log)")
+        self._minilm = MiniLM(model_dir, transformer)
+        self.dim = self._minilm.dim
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        return self._minilm.encode(texts, batch_size=batch_size, progress=progress)
