@@ -4,6 +4,11 @@ Searched in the index of each category the policy allows (its own when it names 
 the namespace the tenant's entries of that category live in. A shared category pools entries
 of several tenants in one namespace, so every candidate is also checked to be the tenant's
 own: an example is never another tenant's question or answer.
+
+An example is shown as a bare (question, answer) pair after the request's system messages, so
+its answer must be one to that question under those same system messages: an entry asked after
+earlier turns, or under another system prompt or response_format, is never an example (an answer
+given under "Answer in French." taught the small model to answer an English question in French).
 """
 
 import time
@@ -12,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+import orjson
 
 from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.semantic_cache import SemanticCache
@@ -32,9 +39,9 @@ class Example:
 
 
 async def find_candidates(cache: SemanticCache, policies: PolicySet, policy: CategoryPolicy, tenant: str,
-                          embedding: np.ndarray, strong_models: Collection[str], min_similarity: float,
+                          embedding: np.ndarray, context: bytes, strong_models: Collection[str], min_similarity: float,
                           min_utility: float) -> list[Example]:
-    """Up to OVERFETCH * k usable candidates, most similar first."""
+    """Up to OVERFETCH * k usable candidates, most similar first; `context`: request_context() of the request."""
     settings = policy.incontext
     wanted = OVERFETCH * settings.k
     neighbours: dict[str, float] = {}
@@ -53,7 +60,7 @@ async def find_candidates(cache: SemanticCache, policies: PolicySet, policy: Cat
     found = []
     for entry_id, similarity in neighbours.items():
         entry = entries.get(entry_id)
-        if entry is None or not usable(entry, tenant, strong_models, min_utility, now):
+        if entry is None or not usable(entry, tenant, context, strong_models, min_utility, now):
             continue
         found.append(Example(entry.id, entry.query_text, answer_text(entry.response), similarity, entry.utility,
                              entry.embedding))
@@ -61,11 +68,43 @@ async def find_candidates(cache: SemanticCache, policies: PolicySet, policy: Cat
     return found[:wanted]
 
 
-def usable(entry: CacheEntry, tenant: str, strong_models: Collection[str], min_utility: float,
+def usable(entry: CacheEntry, tenant: str, context: bytes, strong_models: Collection[str], min_utility: float,
            now: float | None = None) -> bool:
     return (entry.tenant == tenant and entry.producer_model in strong_models and not entry.expired(now)
             and entry.utility >= min_utility and entry.embedding is not None and bool(entry.query_text)
-            and bool(answer_text(entry.response)))
+            and bool(answer_text(entry.response)) and asked_under(entry.request) == context)
+
+
+def request_context(body: dict[str, Any]) -> bytes:
+    """What examples injected into `body` are read under: its leading system/developer messages (the
+    examples go right after them) and its response_format."""
+    messages = body.get("messages")
+    leading = messages[: leading_system_count(messages)] if isinstance(messages, list) else []
+    return _context_key(leading, body.get("response_format"))
+
+
+def asked_under(request: dict[str, Any]) -> bytes | None:
+    """request_context() of a stored entry's request, or None when anything besides its system messages
+    came before its question: that answer may rest on the conversation."""
+    messages = request.get("messages")
+    if isinstance(messages, list) and len(messages) - leading_system_count(messages) != 1:
+        return None
+    return request_context(request)
+
+
+def leading_system_count(messages: list[Any]) -> int:
+    """How many system/developer messages open the conversation."""
+    start = 0
+    while start < len(messages) and isinstance(messages[start], dict) and \
+            messages[start].get("role") in ("system", "developer"):
+        start += 1
+    return start
+
+
+def _context_key(leading: list[Any], response_format: Any) -> bytes:
+    if response_format == {"type": "text"}:
+        response_format = None  # the default, spelt out
+    return orjson.dumps([leading, response_format], option=orjson.OPT_SORT_KEYS)
 
 
 def answer_text(response: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ reuses each chunk's KV wherever the same example appears again, in any position.
 from collections.abc import Sequence
 from typing import Any
 
-from gateway.incontext.examples import Example
+from gateway.incontext.examples import Example, leading_system_count
 
 MARK_FIELD = "semgate_examples"
 
@@ -30,10 +30,7 @@ def inject(body: dict[str, Any], examples: Sequence[Example], mark: bool) -> dic
     out = dict(body)
     if isinstance(body.get("messages"), list):
         messages = body["messages"]
-        start = 0
-        while start < len(messages) and isinstance(messages[start], dict) and \
-                messages[start].get("role") in ("system", "developer"):
-            start += 1
+        start = leading_system_count(messages)
         turns = [t for e in examples for t in ({"role": "user", "content": e.question},
                                                 {"role": "assistant", "content": e.answer})]
         out["messages"] = [*messages[:start], *turns, *messages[start:]]

@@ -31,12 +31,13 @@ from gateway.cache.redis_store import RedisStore
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.config import GatewayConfig
 from gateway.incontext import utility
-from gateway.incontext.examples import Example, answer_text, usable
+from gateway.incontext.examples import Example, answer_text, request_context, usable
 from gateway.incontext.injection import inject
 from gateway.incontext.settings import SMALL, STRONG
 
 GAIN_TO_UTILITY = 4.0
 DUPLICATE = 0.98  # a probe this close to the example is the same question: not held out
+STANDALONE = request_context({})  # a question with no system prompt and nothing before it
 
 
 @dataclass
@@ -160,7 +161,8 @@ async def _strong_entries(store, config: GatewayConfig, tenant: str | None) -> d
     strong = {m.name for m in config.models if m.tier == STRONG}
     groups: dict[tuple[str, str], list[CacheEntry]] = defaultdict(list)
     async for entry in store.iter_all():
-        if (tenant is None or entry.tenant == tenant) and usable(entry, entry.tenant, strong, utility.LOW):
+        # Questions asked alone, as the probes below are asked: their answers are the references.
+        if (tenant is None or entry.tenant == tenant) and usable(entry, entry.tenant, STANDALONE, strong, utility.LOW):
             groups[(entry.tenant, entry.category)].append(entry)
     return groups
 

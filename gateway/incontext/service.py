@@ -24,7 +24,7 @@ from gateway.config import GatewayConfig
 from gateway.errors import OpenAIError, invalid
 from gateway.incontext import utility
 from gateway.incontext.bandit import NONE, evidence
-from gateway.incontext.examples import Example, find_candidates
+from gateway.incontext.examples import Example, find_candidates, request_context
 from gateway.incontext.feedback import Answer, FeedbackBook
 from gateway.incontext.injection import inject
 from gateway.incontext.router import Router
@@ -122,7 +122,7 @@ class InContextService:
         examples: list[Example] = []
         small = [m for m in candidates if m.tier == SMALL]
         if small and self.settings.enabled and policy.incontext.enabled and decision.embedding is not None:
-            examples = await self._examples(tenant, decision, small[0])
+            examples = await self._examples(tenant, parsed, decision, small[0])
         best = max((score(e) for e in examples), default=None)
         level_of = lambda m: evidence(best) if m.tier == SMALL else NONE  # noqa: E731
         chosen = self.router.choose(policy.name, candidates, level_of).model
@@ -173,12 +173,13 @@ class InContextService:
         listed = [self.models[name] for name in allowed if name in self.models]
         return listed or list(self.models.values())
 
-    async def _examples(self, tenant: str, decision: CacheDecision, small: ModelConfig) -> list[Example]:
+    async def _examples(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision,
+                        small: ModelConfig) -> list[Example]:
         policy = decision.policy
         try:
             found = await find_candidates(self.layer.cache, self.layer.policies.current.policies, policy, tenant,
-                                          decision.embedding, self.strong, self.settings.min_similarity,
-                                          self.settings.min_utility)
+                                          decision.embedding, request_context(parsed.body), self.strong,
+                                          self.settings.min_similarity, self.settings.min_utility)
         except Exception:  # noqa: BLE001 - no examples is a worse answer, never a failed request
             log.exception("finding in-context examples failed; answering without")
             return []

@@ -14,15 +14,16 @@ models:
 
 
 def ask(url: str, question: str, *, model: str = "echo-strong", pin: str | None = None, key: str | None = None,
-        fresh: bool = True) -> httpx.Response:
-    """`fresh`: Cache-Control: no-cache, so the question misses even next to a similar stored one."""
+        fresh: bool = True, before: list[dict] | None = None) -> httpx.Response:
+    """`fresh`: Cache-Control: no-cache, so the question misses even next to a similar stored one.
+    `before`: messages ahead of the question (a system prompt, earlier turns)."""
     headers = {"cache-control": "no-cache"} if fresh else {}
     if pin:
         headers["x-semgate-model"] = pin
     if key:
         headers["authorization"] = f"Bearer {key}"
     response = httpx.post(f"{url}/v1/chat/completions", headers=headers, timeout=30,
-                          json={"model": model, "messages": [{"role": "user", "content": question}]})
+                          json={"model": model, "messages": [*(before or []), {"role": "user", "content": question}]})
     assert response.status_code == 200, response.text
     return response
 

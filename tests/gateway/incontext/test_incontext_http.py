@@ -50,6 +50,21 @@ def test_examples_never_come_from_another_tenant(cached_gateway, echo, tmp_path,
     assert own.headers["x-semgate-examples"] == stored(tmp_path / "cache.db", LIST, "a")["id"]
 
 
+def test_examples_are_answers_given_under_the_same_system_prompt_and_nothing_else(cached_gateway, echo, tmp_path):
+    """Shown bare after the request's system messages, an answer given under another system prompt, or
+    after earlier turns, would be taken for the answer to its question alone."""
+    url = cached_gateway(MODELS)
+    french = [{"role": "system", "content": "Answer in French."}]
+    ask(url, LIST, pin="echo-strong", before=french)
+    ask(url, STRING, pin="echo-strong", before=[{"role": "user", "content": "I am on Python 2."},
+                                                 {"role": "assistant", "content": "Noted."}])
+    plain = ask(url, DICT, pin="echo-small")
+    assert "x-semgate-examples" not in plain.headers and len(echo.last_body["messages"]) == 1
+    also_french = ask(url, DICT, pin="echo-small", before=french)
+    assert also_french.headers["x-semgate-examples"] == stored(tmp_path / "cache.db", LIST)["id"]
+    assert [m["role"] for m in echo.last_body["messages"]] == ["system", "user", "assistant", "user"]
+
+
 def test_feedback_moves_the_utility_of_the_answer_and_of_its_examples(cached_gateway, echo, tmp_path, monkeypatch):
     monkeypatch.setenv("KEY_A", "sk-a")
     monkeypatch.setenv("KEY_B", "sk-b")

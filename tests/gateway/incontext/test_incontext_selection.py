@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gateway.incontext.examples import Example, find_candidates
+from gateway.incontext.examples import Example, asked_under, find_candidates, request_context
 from gateway.incontext.injection import inject
 from gateway.incontext.selection import select
 from gateway.incontext.tokens import EstimatedTokens, TokenizerTokens, turn_tokens
@@ -100,7 +100,27 @@ async def test_a_shared_category_still_gives_each_tenant_only_its_own_examples(c
         await cache.insert(tenant, shared, chat(f"How do I bake bread ({tenant}, {producer})?"),
                            answer(f"Knead it, says {producer}."), "m", producer_model=producer)
     query = await cache.embedder.embed("How do I bake a loaf of bread?")
-    found = await find_candidates(cache, policies, shared, "t2", query, {"big"}, min_similarity=0.3, min_utility=-1)
+    alone = request_context(chat("any"))
+    found = await find_candidates(cache, policies, shared, "t2", query, alone, {"big"}, min_similarity=0.3,
+                                  min_utility=-1)
     assert [e.question for e in found] == ["How do I bake bread (t2, big)?"]  # not t1's, not the small model's
-    none = await find_candidates(cache, policies, shared, "t3", query, {"big"}, min_similarity=0.3, min_utility=-1)
+    none = await find_candidates(cache, policies, shared, "t3", query, alone, {"big"}, min_similarity=0.3,
+                                 min_utility=-1)
     assert none == []
+
+
+def test_an_example_must_have_been_asked_alone_under_the_same_system_messages():
+    from cache_answers import chat
+
+    system = {"role": "system", "content": "Answer in French."}
+    alone, under_french = chat("Q?"), {**chat("Q?"), "messages": [system, *chat("Q?")["messages"]]}
+    after_turns = {**chat("Q?"), "messages": [{"role": "user", "content": "I use Python 2."},
+                                              {"role": "assistant", "content": "Noted."}, *chat("Q?")["messages"]]}
+    assert asked_under(alone) == request_context(chat("other question")) != asked_under(under_french)
+    assert asked_under(under_french) == request_context({**chat("x"), "messages": [system, *chat("x")["messages"]]})
+    assert asked_under(after_turns) is None  # its answer may rest on the conversation
+    # A request's own earlier turns do not matter: the examples go before them, after its system messages.
+    assert request_context(after_turns) == asked_under(alone)
+    assert asked_under({**alone, "response_format": {"type": "json_object"}}) != asked_under(alone)
+    assert asked_under({**alone, "response_format": {"type": "text"}}) == asked_under(alone)
+    assert asked_under({"model": "m", "prompt": "Q: 2+2?"}) == asked_under(alone)  # a completion prompt: nothing before it
