@@ -73,6 +73,6 @@ def _keep_top_p(probs: torch.Tensor, top_ps: torch.Tensor) -> torch.Tensor:
     """Keep the smallest set of most likely tokens whose mass reaches top_p (at least one)."""
     sorted_probs = probs.sort(dim=-1, descending=True).values
     mass_before = sorted_probs.cumsum(dim=-1) - sorted_probs
-    kept = (mass_before < top_ps[:, None]).sum(dim=-1, keepdim=True)
+    kept = (mass_before < top_ps[:, None]).sum(dim=-1, keepdim=True).clamp(min=1)  # top_p 0: the top token
     smallest_kept = sorted_probs.gather(1, kept - 1)
     return probs.masked_fill(probs < smallest_kept, 0.0)

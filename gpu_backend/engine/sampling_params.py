@@ -9,6 +9,7 @@ class SamplingParams:
     max_tokens: int | None = 16
     # 0 means greedy (argmax); the OpenAI default is 1.
     temperature: float = 1.0
+    # 0 keeps only the most likely token, as the OpenAI API treats it.
     top_p: float = 1.0
     # 0 disables top-k.
     top_k: int = 0
@@ -29,8 +30,8 @@ class SamplingParams:
             raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be non-negative, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if not 0 <= self.top_p <= 1:
+            raise ValueError(f"top_p must be in [0, 1], got {self.top_p}")
         if self.top_k < 0:
             raise ValueError(f"top_k must be non-negative (0 disables it), got {self.top_k}")
         if any(not s for s in self.stop):
@@ -38,4 +39,4 @@ class SamplingParams:
 
     @property
     def greedy(self) -> bool:
-        return self.temperature == 0 or self.top_k == 1
+        return self.temperature == 0 or self.top_k == 1 or self.top_p == 0

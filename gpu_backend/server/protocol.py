@@ -155,9 +155,8 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
     if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
         raise OpenAIError(400, "'max_tokens' must be a positive integer", "max_tokens")
     temperature = _number(body, "temperature", defaults.temperature, 0.0, 2.0)
+    # 0 is accepted as the OpenAI API accepts it (clients send it for determinism): the most likely token only.
     top_p = _number(body, "top_p", defaults.top_p, 0.0, 1.0)
-    if top_p == 0:
-        raise OpenAIError(400, "'top_p' must be greater than 0", "top_p")
     top_k = _typed(body, "top_k", int, defaults.top_k)
     if top_k < -1:
         raise OpenAIError(400, "'top_k' must be -1 or 0 (disabled) or a positive integer", "top_k")

@@ -46,6 +46,7 @@ def test_top_k_and_top_p_cut_the_tail():
     assert set(draw(SamplingParams(temperature=1.0, top_k=2), row, 400)) == {0, 1}
     assert set(draw(SamplingParams(temperature=1.0, top_p=0.65), row, 400)) == {0, 1}
     assert set(draw(SamplingParams(temperature=1.0, top_p=0.35), row, 100)) == {0}
+    assert set(draw(SamplingParams(temperature=1.0, top_p=0.0), row, 100)) == {0}  # as OpenAI: the top token only
 
 
 def test_a_seed_fixes_the_tokens_whatever_shares_the_batch():

@@ -45,12 +45,17 @@ def test_completion_prompts_as_text_or_token_ids():
     assert parse_completion_request({"model": "m", "prompt": ["Hi"]}).prompt == "Hi"
 
 
+def test_top_p_zero_is_accepted_as_openai_accepts_it():
+    params = parse_chat_request({**CHAT, "temperature": 0.7, "top_p": 0}).params
+    assert params.top_p == 0 and params.greedy  # only the most likely token can be drawn
+
+
 @pytest.mark.parametrize("body, param", [
     ({**CHAT, "n": 2}, "n"),
     ({**CHAT, "logprobs": True}, "logprobs"),
     ({**CHAT, "presence_penalty": 0.5}, "presence_penalty"),
     ({**CHAT, "temperature": -1}, "temperature"),
-    ({**CHAT, "top_p": 0}, "top_p"),
+    ({**CHAT, "top_p": 1.5}, "top_p"),
     ({**CHAT, "max_tokens": 0}, "max_tokens"),
     ({**CHAT, "stop": [""]}, "stop"),
     ({**CHAT, "seed": "x"}, "seed"),
