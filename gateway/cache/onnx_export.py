@@ -136,6 +136,6 @@ def _last_hidden_state(module):
 def _version_key(model_dir: Path, fused: bool) -> str:
     # The installed torch's version without importing torch (seconds, and memory the gateway never uses).
     weights = model_dir / "model.safetensors"
-    versions = f"{metadata.version('torch')}|{metadata.version('onnxruntime')}"
-    source = f"{weights.stat().st_size if weights.exists() else 0}|{versions}|opset{OPSET}|{'fused' if fused else 'plain'}"
+    versions = f"{metadata.version('torch')}|{metadata.version('onnxruntime')}|opset{OPSET}"
+    source = f"{weights.stat().st_size if weights.exists() else 0}|{versions}|{'fused' if fused else 'plain'}"
     return hashlib.sha256(source.encode()).hexdigest()[:12]

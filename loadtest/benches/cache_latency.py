@@ -346,7 +346,8 @@ def format_report(result: dict) -> str:
                              + (f", client {r['client']}" if "client" in r else ""))
             for client, t in r.get("hit_by_client", {}).items():
                 if t["count"]:
-                    lines.append(f"  client {client}: {t['count']} hits, p50 {t['p50_ms']:.2f} ms  p99 {t['p99_ms']:.2f} ms")
+                    lines.append(f"  client {client}: {t['count']} hits, p50 {t['p50_ms']:.2f} ms  "
+                                 f"p99 {t['p99_ms']:.2f} ms")
             for path, t in r.get("by_embedding_path", {}).items():
                 lines.append(f"  {path}: hit p50 {t['hit'].get('p50_ms', float('nan')):.2f} ms, CPU per lookup p50 "
                              f"{t['cpu']['p50_ms']:.2f} ms, embedding p50 {t['embed']['p50_ms']:.2f} ms, "

@@ -123,4 +123,5 @@ def test_an_example_must_have_been_asked_alone_under_the_same_system_messages():
     assert request_context(after_turns) == asked_under(alone)
     assert asked_under({**alone, "response_format": {"type": "json_object"}}) != asked_under(alone)
     assert asked_under({**alone, "response_format": {"type": "text"}}) == asked_under(alone)
-    assert asked_under({"model": "m", "prompt": "Q: 2+2?"}) == asked_under(alone)  # a completion prompt: nothing before it
+    # A completion's prompt is the question, with nothing before it.
+    assert asked_under({"model": "m", "prompt": "Q: 2+2?"}) == asked_under(alone)
