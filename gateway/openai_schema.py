@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.config import Limits
-from gateway.wire import NUMBER_RANGES, POSITIVE_FIELDS
+from gateway.wire import INT_RANGES, NUMBER_RANGES
 
 Schema = dict[str, Any]
 
@@ -28,9 +28,9 @@ _USAGE: Schema = {"type": "object", "properties": {
     k: {"type": "integer"} for k in ("prompt_tokens", "completion_tokens", "total_tokens")}}
 _SAMPLING: dict[str, Schema] = {
     **{k: {"type": "number", "minimum": low, "maximum": high} for k, (low, high) in NUMBER_RANGES.items()},
-    **{k: {"type": "integer", "minimum": 1} for k in POSITIVE_FIELDS},
+    **{k: {"type": "integer", "minimum": low, **({} if high is None else {"maximum": high})}
+       for k, (low, high) in INT_RANGES.items()},
     "seed": {"type": "integer"},
-    "n": {"type": "integer", "minimum": 1, "maximum": 128},
     "stream": {"type": ["boolean", "null"]},
     "stream_options": {"type": ["object", "null"], "properties": {"include_usage": {"type": "boolean"}}},
     "semgate": {"type": "object", "additionalProperties": False, "description": "Per-request cache controls",

@@ -20,7 +20,9 @@ _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 # cache or a routed model's forced settings (IC-Cache) could answer it anyway.
 NUMBER_RANGES = {"temperature": (0, 2), "top_p": (0, 1), "presence_penalty": (-2, 2), "frequency_penalty": (-2, 2)}
 _INT_FIELDS = ("max_tokens", "max_completion_tokens", "n", "seed", "top_k")
-POSITIVE_FIELDS = ("max_tokens", "max_completion_tokens")
+# Integer fields with bounds (None: no upper bound), checked like NUMBER_RANGES.
+INT_RANGES: dict[str, tuple[int, int | None]] = {"max_tokens": (1, None), "max_completion_tokens": (1, None),
+                                                  "n": (1, 128)}
 
 
 @dataclass
@@ -67,13 +69,15 @@ def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
             raise invalid(f"'{name}' must be between {low} and {high}, got {value}", param=name, code="invalid_value")
     for name in _INT_FIELDS:
         value = body.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
             raise invalid(f"'{name}' must be an integer", param=name, code="invalid_type")
-        if value is not None and name in POSITIVE_FIELDS and value < 1:
-            raise invalid(f"'{name}' must be at least 1, got {value}", param=name, code="invalid_value")
-    n = body.get("n")
-    if n is not None and not 1 <= n <= 128:
-        raise invalid("'n' must be between 1 and 128", param="n", code="invalid_value")
+        low, high = INT_RANGES.get(name, (None, None))
+        if low is not None and value < low:
+            raise invalid(f"'{name}' must be at least {low}, got {value}", param=name, code="invalid_value")
+        if high is not None and value > high:
+            raise invalid(f"'{name}' must be at most {high}, got {value}", param=name, code="invalid_value")
     stream_options = body.get("stream_options")
     if stream_options is not None and not isinstance(stream_options, dict):
         raise invalid("'stream_options' must be an object", param="stream_options", code="invalid_type")
