@@ -10,7 +10,6 @@ reaches each target false-hit rate; both are saved with the weights.
 """
 
 import argparse
-import hashlib
 import sys
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gateway.cache.embedder import EmbeddingModel, encode_cached
 from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, summarise
 from gateway.cache.guards import rejection
 from gateway.cache.text import content_words, normalise, stem
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     pairs = read_pairs(args.qqp, split="dev")
     texts = sorted({t for p in pairs for t in (p.a, p.b)})
-    vectors = dev_embeddings(texts, Path(args.embeddings_cache))
+    vectors = encode_cached(EmbeddingModel(), texts, Path(args.embeddings_cache))
     idf = hashed_idf(texts)
     rows = retrieve(pairs, texts, vectors, args.top_k, args.world_size)
     features = featurise(rows, texts, idf)
@@ -87,21 +87,6 @@ def main(argv: list[str] | None = None) -> int:
               f"false_hit_rate {row['false_hit_rate']:.4f}  precision {row['precision']:.3f}", file=sys.stderr)
     print(f"saved {args.out}", file=sys.stderr)
     return 0
-
-
-def dev_embeddings(texts: list[str], cache: Path) -> np.ndarray:
-    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
-    if cache.exists():
-        with np.load(cache) as data:
-            if str(data["digest"]) == digest:
-                return data["vectors"]
-    from gateway.cache.embedder import EmbeddingModel
-
-    print(f"embedding {len(texts)} dev questions (cached in {cache} for the next run)", file=sys.stderr)
-    vectors = EmbeddingModel().encode(texts, batch_size=128, progress=True)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, digest=np.asarray(digest), vectors=vectors)
-    return vectors
 
 
 def hashed_idf(texts: list[str]) -> np.ndarray:

@@ -35,7 +35,7 @@ from gateway.cache.index import HnswParams, NamespaceIndex, ef_for
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.verifier import Verifier
-from loadtest.benches._latency_baseline import SentenceTransformersModel, UnfusedOnnxModel
+from loadtest.benches._latency_baseline import Fp32OnnxModel, SentenceTransformersModel
 from loadtest.machine import describe_machine
 from loadtest.services import Services, free_port, stop
 from policies.schema import CategoryPolicy
@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default="", help="API key for --url")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the interleaved lookups through the earlier embedding paths "
-                             "(sentence-transformers, the unfused ONNX graph)")
+                             "(sentence-transformers, the fp32 ONNX graph)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurement through a gateway of its own")
     parser.add_argument("--out", default="artifacts/cache-latency", help="where summary.json goes")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -102,15 +102,15 @@ def filler_vectors(seeds: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
 async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: int, queries: int, progress: bool,
                      baseline: bool = True) -> dict:
     """In-process lookups (embed the query, then search); with `baseline`, each query is also looked up
-    through the earlier embedding paths (sentence-transformers, and the unfused ONNX graph when ours is the
-    fused one), interleaved, so all see the same machine load."""
+    through the earlier embedding paths (sentence-transformers, and the fp32 ONNX graph when ours is the
+    int8 one), interleaved, so all see the same machine load."""
     policy = CategoryPolicy(name="general", similarity_threshold=0.7, ttl_seconds=86400.0, max_entries=entries * 2)
     chosen = pairs[: min(queries, entries)]
     paths = {model.backend: Embedder(model)}
     if baseline:
         paths["sentence-transformers"] = Embedder(SentenceTransformersModel())
         if model.backend == "onnx":
-            paths["onnx-unfused"] = Embedder(UnfusedOnnxModel())
+            paths["onnx-fp32"] = Embedder(Fp32OnnxModel())
     stored_vectors = model.encode([p.a for p in chosen], progress=progress)
     with tempfile.TemporaryDirectory(prefix="semgate-latency-") as tmp:
         store = await SqliteStore.open(Path(tmp) / "cache.db")

