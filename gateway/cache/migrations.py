@@ -43,8 +43,13 @@ async def _v2_incontext(db: aiosqlite.Connection) -> None:
     await db.execute("CREATE INDEX entries_tenant ON entries (tenant, category)")
 
 
+async def _v3_meta(db: aiosqlite.Connection) -> None:
+    """Facts about the store as a whole: which embedding model its vectors come from (gateway/cache/reembed.py)."""
+    await db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1_entries, _v2_incontext]
+MIGRATIONS: list[Migration] = [_v1_entries, _v2_incontext, _v3_meta]
 LATEST_VERSION = len(MIGRATIONS)
 
 

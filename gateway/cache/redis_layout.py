@@ -13,6 +13,7 @@ scripts below, which touch several keys, stay valid on a cluster too.
     {p}:changes         stream: put / delete / expire / evict, capped with MAXLEN ~; each change
                         carries n, its number (from {p}:changes:n), so a gap shows what trimming lost
     {p}:epoch           string: changes when the data set is lost or replaced (a restart without persistence)
+    {p}:meta            hash: facts about the store as a whole ("embedding": whose vectors it holds)
 
 A member is "SPACE:ID", so a script can find an entry's sorted sets even after Redis expired
 its hash. Each script writes the data and appends its change to the stream in one atomic

@@ -265,6 +265,14 @@ class RedisStore:
         end = query.offset + len(page)
         return EntryPage(page, len(matching), end if end < len(matching) else None)
 
+    async def get_meta(self, key: str) -> str | None:
+        value = await self._guarded(self._redis.hget(self.key("meta"), key))
+        return value.decode() if value is not None else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        self._require_writable()
+        await self._guarded(self._redis.hset(self.key("meta"), key, value))
+
     # -- the change stream and availability (used by ReplicaSync) ------------------------------
 
     async def change_position(self) -> StreamPosition:

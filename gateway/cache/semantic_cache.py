@@ -28,6 +28,7 @@ from gateway.cache.guards import rejection
 from gateway.cache.index import VectorIndex
 from gateway.cache.policy import CachePolicy
 from gateway.cache.rebuild import rebuild
+from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.verifier import Verifier
 from gateway.cache.verifier_features import view
@@ -211,6 +212,8 @@ class SemanticCache:
         self._counts = await self.store.count_by_namespace()
 
     async def rebuild_index(self, progress: bool = True) -> int:
+        """Re-embed the store first if another embedding model wrote its vectors (gateway/cache/reembed.py)."""
+        await ensure_embedded_by(self.store, self.embedder.model, progress=progress)
         self.index.clear()
         self._counts = await self.store.count_by_namespace()
         return await rebuild(self.store, self.index, total=sum(self._counts.values()), progress=progress)

@@ -191,6 +191,14 @@ class SqliteStore:
         end = query.offset + len(rows)
         return EntryPage([_entry(r) for r in rows], total, end if end < total else None)
 
+    async def get_meta(self, key: str) -> str | None:
+        rows = await self._point_read("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self._transaction():
+            await self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     async def _point_read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         if self._reader is not None:
             try:

@@ -80,6 +80,11 @@ class DocumentStore(Protocol):
 
     async def list_entries(self, query: EntryQuery) -> EntryPage: ...
 
+    async def get_meta(self, key: str) -> str | None:
+        """A value the cache records about the store as a whole (which vectors it holds); None if unset."""
+
+    async def set_meta(self, key: str, value: str) -> None: ...
+
     async def close(self) -> None: ...
 
 

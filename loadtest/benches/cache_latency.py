@@ -32,6 +32,7 @@ from gateway.cache.entry import CacheEntry
 from gateway.cache.evaluation import read_pairs
 from gateway.cache.fingerprint import request_key
 from gateway.cache.index import HnswParams, NamespaceIndex, ef_for
+from gateway.cache.reembed import EMBEDDING_META
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.verifier import Verifier
@@ -114,6 +115,7 @@ async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: i
     stored_vectors = model.encode([p.a for p in chosen], progress=progress)
     with tempfile.TemporaryDirectory(prefix="semgate-latency-") as tmp:
         store = await SqliteStore.open(Path(tmp) / "cache.db")
+        await store.set_meta(EMBEDDING_META, model.identity)  # the filler is this model's vectors: keep them
         filler = filler_vectors(seeds, entries - len(chosen))
         started = time.perf_counter()
         bar = tqdm(total=entries, desc="filling the store", unit="entry", file=sys.stderr, disable=not progress)
