@@ -142,11 +142,11 @@ def _centroid_predictions(domains: list[str], examples, vector_of, test_vectors:
 
 def _single_query_embedding_ms(model, texts: Sequence[str]) -> list[float]:
     """What the gateway pays per request to embed one message: the cost a second model call would repeat."""
-    model.encode(texts[:4], convert_to_numpy=True)
+    model.encode(list(texts[:4]))
     times = []
     for text in tqdm(texts, desc="embed one by one", unit="query", file=sys.stderr):
         t0 = time.perf_counter_ns()
-        model.encode([text], convert_to_numpy=True, normalize_embeddings=True)
+        model.encode([text])
         times.append((time.perf_counter_ns() - t0) / 1e6)
     return times
 

@@ -1,0 +1,32 @@
+"""`semgate bench classify` on a toy CLINC150-shaped data set: it embeds with the gateway's model,
+classifies, and reports accuracy and the latency classification adds."""
+
+import json
+
+from loadtest.__main__ import main
+
+TRAIN = {
+    "play_music": ["play some jazz", "put on my workout playlist", "play the new album", "start the radio"],
+    "weather": ["will it rain tomorrow", "how hot is it outside", "what's the forecast", "is it snowing"],
+    "balance": ["how much money is in my account", "what is my checking balance", "show my savings",
+                "do I have enough money"],
+    "transfer": ["send 20 dollars to mom", "move money to savings", "transfer funds to my friend",
+                 "wire money abroad"],
+}
+TEST = [("play something relaxing", "play_music"), ("is it going to be sunny", "weather"),
+        ("what's my balance", "balance"), ("send money to john", "transfer")]
+
+
+def test_classify_bench_reports_accuracy_and_latency(tmp_path, capsys):
+    clinc = {"train": [[t, intent] for intent, texts in TRAIN.items() for t in texts],
+             "test": [list(row) for row in TEST], "oos_test": [["how do I fix a flat tire", "oos"]]}
+    (tmp_path / "clinc150.json").write_text(json.dumps(clinc))
+    (tmp_path / "clinc150_domains.json").write_text(json.dumps({"home": ["play_music", "weather"],
+                                                                "banking": ["balance", "transfer"]}))
+    code = main(["bench", "classify", "--data", str(tmp_path), "--latency-queries", "4", "--out", str(tmp_path),
+                 "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["setup"]["test_utterances"] == 4 and set(result["per_domain"]) == {"home", "banking"}
+    assert result["accuracy"]["overall"] >= 0.75  # two far-apart domains: the embedding separates them
+    assert result["latency"]["embedding_p50_ms"] > 0 and result["latency"]["classify_p50_ms"] > 0
