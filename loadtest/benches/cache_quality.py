@@ -28,7 +28,9 @@ from gateway.cache.text import normalise
 from gateway.cache.verifier import Verifier
 from gateway.cache.verifier_features import CONTEXT_FLOOR
 from loadtest.benches import _cache_baselines as baselines
-from loadtest.benches.policy_thresholds import SIMILARITY_GRID, VERIFIER_GRID, Lookups
+from loadtest.benches.classify import EVALDATA
+from loadtest.benches.policy_thresholds import (CLINC_PER_INTENT, CLINC_TARGET, SIMILARITY_GRID, TOP_K, VERIFIER_GRID,
+                                                Lookups, best_safe_pair, clinc_lookups, clinc_safe_pairs)
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file
 from policies.schema import CategoryPolicy, PolicySet
@@ -49,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-gptcache", action="store_true", help="skip the GPTCache baseline")
     parser.add_argument("--embedding-cache", help="reuse the question embeddings a previous run saved here "
                                                   "(same texts, same model); saved there when absent")
+    parser.add_argument("--clinc-data", type=Path, default=EVALDATA,
+                        help="folder with clinc150.json: the CLINC150 check a single global pair must pass too, "
+                             "as the shipped per-category pairs did (skipped when absent)")
     parser.add_argument("--out", default="artifacts/cache-quality", help="where the plot and summary go")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--no-progress", action="store_true")
@@ -76,6 +81,8 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     texts = sorted({p.a for p in pairs} | {p.b for p in pairs})
     vectors = dict(zip(texts, await _embeddings(embedder, texts, args.embedding_cache, progress)))
     classifier = CategoryClassifier.build(policies, lambda batch: model.encode(list(batch)))
+    verifier = Verifier.load()
+    clinc_safe = _clinc_safe_pairs(args, model, classifier, policies, verifier)
 
     def category(text: str, given: str | None) -> str:
         return given or classifier.classify(text, vectors[text]).category
@@ -84,7 +91,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     stored = _unique_stored(pairs)
     answerable_keys = {(links.group(p.a), _context_key(p.context_a)) for p in stored}
     with tempfile.TemporaryDirectory(prefix="semgate-quality-") as tmp:
-        cache = SemanticCache(await SqliteStore.open(Path(tmp) / "cache.db"), embedder, Verifier.load(),
+        cache = SemanticCache(await SqliteStore.open(Path(tmp) / "cache.db"), embedder, verifier,
                               maintenance_interval_s=0)
         await cache.start(progress=False)
         # The quota is raised to hold every question: eviction would measure the quota, not the matching.
@@ -125,7 +132,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     if same is not None:  # the raw baseline at the strictest false-hit rate semgate reached
         raw["overall"] = same
         raw["by_category"] = baselines.by_category(raw_outcomes(same["threshold"]))
-    semgate["per_category_vs_global"] = _per_category_vs_global(probes, policies, semgate["overall"])
+    semgate["per_category_vs_global"] = _per_category_vs_global(probes, policies, semgate["overall"], clinc_safe)
     result = {"pairs": len(pairs), "semgate": semgate, "baselines": {"raw_minilm": raw},
               "recall_ratio_vs_raw_at_same_false_hit_rate":
                   semgate["overall"]["recall"] / same["recall"] if same and same["recall"] else None}
@@ -158,9 +165,20 @@ async def _probe(cache: SemanticCache, policy: CategoryPolicy, pair: Pair, vecto
                     _correct(links, pair, c.entry.query_text, c.entry.request)) for c in result.candidates]
 
 
-def _per_category_vs_global(probes: list, policies: PolicySet, shipped: dict) -> dict:
+def _clinc_safe_pairs(args, model, classifier, policies, verifier) -> np.ndarray | None:
+    """The single (similarity, verifier) pairs that pass the CLINC150 check policy-thresholds puts the
+    per-category pairs through, with this policy's classifier and verifier; None without the data."""
+    if not (Path(args.clinc_data) / "clinc150.json").exists():
+        return None
+    settings = argparse.Namespace(data=Path(args.clinc_data), clinc_per_intent=CLINC_PER_INTENT, clinc_queries=None,
+                                  top_k=TOP_K, out=Path(args.out))
+    return clinc_safe_pairs(clinc_lookups(settings, model, classifier, policies, verifier), CLINC_TARGET, True)
+
+
+def _per_category_vs_global(probes: list, policies: PolicySet, shipped: dict, clinc_safe: np.ndarray | None) -> dict:
     """Issue #4: the shipped per-category thresholds beside the best single global (similarity, verifier)
-    pair chosen on this same data, at no higher false-hit rate than the shipped policy's."""
+    pair chosen on this same data, at no higher false-hit rate than the shipped policy's; and beside the
+    best such pair among those that also pass the CLINC150 check the per-category pairs passed."""
     names = sorted({name for name, _, _ in probes})
     tables, support = {}, {}
     for name in names:
@@ -198,10 +216,17 @@ def _per_category_vs_global(probes: list, policies: PolicySet, shipped: dict) ->
     i, j = np.unravel_index(np.argmax(allowed), allowed.shape)
     best_global = ({"similarity_threshold": float(SIMILARITY_GRID[i]), "verifier_threshold": float(VERIFIER_GRID[j]),
                     **pooled(lambda name: (SIMILARITY_GRID[i], VERIFIER_GRID[j]))} if allowed[i, j] >= 0 else None)
+    safe = None if clinc_safe is None else best_safe_pair(total, should_miss, shipped["false_hit_rate"], clinc_safe)
+    safe_global = None if safe is None else {"similarity_threshold": safe[0], "verifier_threshold": safe[1],
+                                             **pooled(lambda name: safe)}
     return {"description": "shipped per-category thresholds vs the best single (similarity floor, verifier threshold) "
                            "pair for every category, chosen on this same data at a false-hit rate no higher than the "
                            "shipped policy's (replayed from the candidates of each lookup; guards as shipped)",
             "per_category": per_category, "best_global": best_global,
+            # The same, among the single pairs that pass the CLINC150 check the shipped pairs had to pass.
+            "best_clinc_safe_global": safe_global,
+            "recall_ratio_vs_clinc_safe": per_category["recall"] / safe_global["recall"]
+            if safe_global and safe_global["recall"] else None,
             # The policy's `defaults` pair for every category: one global pair measured on dev like the per-category ones.
             "defaults_for_all": dev_global,
             "recall_ratio": per_category["recall"] / best_global["recall"] if best_global and best_global["recall"]
@@ -316,6 +341,11 @@ def format_report(result: dict) -> str:
                      f"sim {g['similarity_threshold']:.2f} verifier {g['verifier_threshold']:.2f} recall {g['recall']:.3f} "
                      f"at {g['false_hit_rate']:.4f}; ratio {versus['recall_ratio']:.2f}x" if g and versus["recall_ratio"]
                      else "none reaches that false-hit rate"))
+    safe = versus["best_clinc_safe_global"]
+    if safe is not None:
+        lines.append(f"best single pair that also passes the CLINC150 check (sim {safe['similarity_threshold']:.2f}, "
+                     f"verifier {safe['verifier_threshold']:.2f}): recall {safe['recall']:.3f} at "
+                     f"{safe['false_hit_rate']:.4f}; ratio {versus['recall_ratio_vs_clinc_safe']:.2f}x")
     d = versus["defaults_for_all"]
     lines.append(f"the policy's defaults pair (sim {d['similarity_threshold']:.2f}, verifier {d['verifier_threshold']:.2f}, "
                  f"measured on dev) for every category: recall {d['recall']:.3f} at {d['false_hit_rate']:.4f}")

@@ -45,6 +45,9 @@ DESCRIPTION = "per-category similarity + verifier thresholds from QQP dev (check
 SIMILARITY_GRID = np.round(np.arange(CONTEXT_FLOOR, 0.995, 0.01), 2)
 VERIFIER_GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)
 LAMBDAS = np.geomspace(0.05, 500, 160)
+TOP_K = 8  # neighbours a lookup considers (the cache's default)
+CLINC_TARGET = 0.05  # the share of a category's CLINC150 hits that may be on another intent
+CLINC_PER_INTENT = 20  # CLINC150 train utterances stored per intent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,14 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embeddings-cache", type=Path, default=Path("artifacts/verifier/dev_embeddings.npz"),
                         help="dev embeddings saved by `python -m gateway.cache.train_verifier` (used when it matches)")
     parser.add_argument("--verifier", type=Path, default=WEIGHTS_PATH, help="verifier weights (absent: cosine only)")
-    parser.add_argument("--top-k", type=int, default=8, help="neighbours a lookup considers (the cache's default)")
+    parser.add_argument("--top-k", type=int, default=TOP_K, help="neighbours a lookup considers (the cache's default)")
     parser.add_argument("--target", type=float, default=0.015,
                         help="pooled false-hit rate for the thresholds (false hits / lookups that should miss)")
     parser.add_argument("--adaptive-target", type=float, default=0.04, help="pooled false-hit rate for the adaptive floors")
-    parser.add_argument("--clinc-target", type=float, default=0.05,
+    parser.add_argument("--clinc-target", type=float, default=CLINC_TARGET,
                         help="share of CLINC150 hits on another intent a category may have")
     parser.add_argument("--min-answerable", type=int, default=40, help="fewer answerable lookups: the category takes the global pair")
-    parser.add_argument("--clinc-per-intent", type=int, default=20, help="CLINC150 train utterances stored per intent")
+    parser.add_argument("--clinc-per-intent", type=int, default=CLINC_PER_INTENT,
+                        help="CLINC150 train utterances stored per intent")
     parser.add_argument("--clinc-queries", type=int, default=None, help="look up only the first N CLINC150 test utterances")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("artifacts/policy_thresholds"))
@@ -106,9 +110,10 @@ def run(args: argparse.Namespace) -> int:
     classifier = CategoryClassifier.build(policies, lambda texts: embed_texts(model, texts, "embed examples"))
     verifier = Verifier.load(args.verifier) if args.verifier.exists() else None
     qqp = _qqp_lookups(args, model, classifier, policies, verifier)
-    clinc = _clinc_lookups(args, model, classifier, policies, verifier)
+    clinc = clinc_lookups(args, model, classifier, policies, verifier)
     tables = {name: group.table() for name, group in qqp.items()}
     support = {name: (int(group.answerable.sum()), group.should_miss) for name, group in qqp.items()}
+    safe = clinc_safe_pairs(clinc, args.clinc_target, verifier is not None)
     chosen = _choose(tables, support, args.target, args.min_answerable)
     loose = _choose(tables, support, args.adaptive_target, args.min_answerable)
     rows = {}
@@ -139,8 +144,9 @@ def run(args: argparse.Namespace) -> int:
                   "clinc_target_wrong_share": args.clinc_target},
         "categories": rows,
         "qqp_dev_measured": _compare(tables, support,
-                                     {n: (r["similarity_threshold"], r["verifier_threshold"]) for n, r in rows.items()}),
-        "qqp_dev_shipped": _compare(tables, support, {n: tuple(r["shipped"]) for n, r in rows.items()}),
+                                     {n: (r["similarity_threshold"], r["verifier_threshold"]) for n, r in rows.items()},
+                                     safe),
+        "qqp_dev_shipped": _compare(tables, support, {n: tuple(r["shipped"]) for n, r in rows.items()}, safe),
     }
     result["plot"] = str(_plot(tables, support, rows, result["qqp_dev_measured"], args.out))
     _print(result, args.json)
@@ -173,7 +179,9 @@ def _qqp_lookups(args, model, classifier, policies, verifier) -> dict[str, Looku
                     args.top_k, "qqp dev")
 
 
-def _clinc_lookups(args, model, classifier, policies, verifier) -> dict[str, Lookups]:
+def clinc_lookups(args, model, classifier, policies, verifier) -> dict[str, Lookups]:
+    """CLINC150 `test` utterances looked up among `args.clinc_per_intent` `train` utterances per intent
+    (args: data, clinc_per_intent, clinc_queries, top_k, out), grouped by the query's category."""
     clinc = json.loads((args.data / "clinc150.json").read_text())
     taken: Counter = Counter()
     stored_rows = []
@@ -305,6 +313,22 @@ def _wrong_share(group: Lookups | None, pair: tuple[float, float]) -> float | No
     return (hits - right) / hits if hits else 0.0
 
 
+def clinc_safe_pairs(clinc: dict[str, Lookups], target: float, verifier: bool) -> np.ndarray:
+    """(similarity, verifier) grid: True where one pair for every category passes the CLINC150 check
+    the per-category pairs must pass (other-intent hits within `target` of each category's hits, for
+    the categories with enough CLINC150 lookups). Without a verifier only its 0 column counts."""
+    safe = np.ones((len(SIMILARITY_GRID), len(VERIFIER_GRID)), dtype=bool)
+    for group in clinc.values():
+        if len(group.answerable) < 100:
+            continue
+        table = group.table()
+        right, hits = table[..., 0], table[..., 1]
+        safe &= (hits == 0) | (hits - right <= target * hits)
+    if not verifier:
+        safe[:, 1:] = False
+    return safe
+
+
 def _raise_until_clinc_agrees(group: Lookups | None, pair: tuple[float, float], target: float,
                               verifier: bool) -> tuple[float, float]:
     """Raise the verifier threshold (without a verifier: the similarity threshold) until other-intent hits
@@ -322,8 +346,9 @@ def _raise_until_clinc_agrees(group: Lookups | None, pair: tuple[float, float], 
 
 
 def _compare(tables: dict[str, np.ndarray], support: dict[str, tuple[int, int]],
-             pairs: dict[str, tuple[float, float]]) -> dict:
-    """These per-category pairs pooled, beside the single global pair with the most recall at no higher false-hit rate."""
+             pairs: dict[str, tuple[float, float]], clinc_safe: np.ndarray) -> dict:
+    """These per-category pairs pooled, beside the single global pair with the most recall at no higher false-hit
+    rate, and beside the best single pair that also passes the CLINC150 check the per-category pairs passed."""
     answerable = max(sum(a for a, _ in support.values()), 1)
     should_miss = max(sum(s for _, s in support.values()), 1)
 
@@ -338,7 +363,24 @@ def _compare(tables: dict[str, np.ndarray], support: dict[str, tuple[int, int]],
     single = _best_pair(sum(tables.values()), should_miss, per_category["false_hit_rate"])
     best_global = {"similarity_threshold": single[0], "verifier_threshold": single[1], **pooled(lambda name: single)}
     ratio = per_category["recall"] / best_global["recall"] if best_global["recall"] else None
-    return {"per_category": per_category, "best_global": best_global, "recall_ratio": ratio}
+    safe = best_safe_pair(sum(tables.values()), should_miss, per_category["false_hit_rate"], clinc_safe)
+    safe_global = None if safe is None else {"similarity_threshold": safe[0], "verifier_threshold": safe[1],
+                                             **pooled(lambda name: safe)}
+    return {"per_category": per_category, "best_global": best_global, "recall_ratio": ratio,
+            "best_clinc_safe_global": safe_global,
+            "recall_ratio_vs_clinc_safe": per_category["recall"] / safe_global["recall"]
+            if safe_global and safe_global["recall"] else None}
+
+
+def best_safe_pair(total: np.ndarray, should_miss: int, max_rate: float,
+                   safe: np.ndarray) -> tuple[float, float] | None:
+    """The single pair with the most right hits at a false-hit rate <= max_rate among the `safe` ones."""
+    right, hits = total[..., 0], total[..., 1]
+    allowed = safe & ((hits - right) <= max_rate * max(should_miss, 1) + 1e-9)
+    if not allowed.any():
+        return None
+    i, j = _first_best(np.where(allowed, right, -1))
+    return float(SIMILARITY_GRID[i]), float(VERIFIER_GRID[j])
 
 
 def _plot(tables: dict[str, np.ndarray], support: dict[str, tuple[int, int]], rows: dict, comparison: dict,
@@ -399,4 +441,9 @@ def _print(result: dict, as_json: bool) -> None:
         print(f"{label}: per-category recall {pc['recall']:.3f} at false-hit rate {pc['false_hit_rate']:.4f} | best single "
               f"pair (sim {g['similarity_threshold']:.2f}, verifier {g['verifier_threshold']:.2f}) recall {g['recall']:.3f} at "
               f"{g['false_hit_rate']:.4f} | recall ratio {fmt(c['recall_ratio'])}")
+        safe = c["best_clinc_safe_global"]
+        if safe is not None:
+            print(f"  best single pair that passes the CLINC150 check too (sim {safe['similarity_threshold']:.2f}, "
+                  f"verifier {safe['verifier_threshold']:.2f}): recall {safe['recall']:.3f} at "
+                  f"{safe['false_hit_rate']:.4f} | recall ratio {fmt(c['recall_ratio_vs_clinc_safe'])}")
     print(f"plot: {result['plot']}")

@@ -16,10 +16,21 @@ PAIRS = [
 ]
 
 
+def _tiny_clinc(folder):
+    """A CLINC150-shaped file: two intents, their train utterances stored, a test utterance each looked up."""
+    folder.mkdir()
+    clinc = {"train": [["play some jazz", "play_music"], ["put on my playlist", "play_music"],
+                       ["will it rain tomorrow", "weather"], ["what's the forecast", "weather"]],
+             "test": [["play something relaxing", "play_music"], ["is it going to rain", "weather"]]}
+    (folder / "clinc150.json").write_text(json.dumps(clinc))
+    return folder
+
+
 def test_quality_bench_judges_hits_and_reports_semgate_next_to_the_baselines(tmp_path, capsys):
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("\n".join(json.dumps(p) for p in PAIRS))
-    code = main(["bench", "cache-quality", "--pairs", str(pairs), "--json", "--out", str(tmp_path), "--no-progress"])
+    code = main(["bench", "cache-quality", "--pairs", str(pairs), "--json", "--out", str(tmp_path), "--no-progress",
+                 "--clinc-data", str(_tiny_clinc(tmp_path / "clinc"))])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     overall = result["semgate"]["overall"]
@@ -30,6 +41,9 @@ def test_quality_bench_judges_hits_and_reports_semgate_next_to_the_baselines(tmp
     versus = result["semgate"]["per_category_vs_global"]
     assert (versus["per_category"]["hits"], versus["per_category"]["correct_hits"]) == (overall["hits"], overall["correct_hits"])
     assert versus["best_global"]["false_hit_rate"] <= overall["false_hit_rate"]
+    # With CLINC150 beside it, the best single pair that passes the same CLINC check (here too few lookups
+    # to rule any pair out, so the same pair).
+    assert versus["best_clinc_safe_global"]["recall"] == versus["best_global"]["recall"]
     # The raw baseline's top-1 cosine at a loose threshold takes the look-alikes.
     loose = result["baselines"]["raw_minilm"]["sweep"][0]
     assert loose["threshold"] == 0.8 and loose["false_hits"] >= 2
@@ -43,6 +57,7 @@ def test_quality_bench_reads_a_qqp_style_file_by_split(tmp_path, capsys):
     qqp = tmp_path / "qqp.jsonl"
     qqp.write_text("\n".join(json.dumps(r) for r in rows))
     assert main(["bench", "cache-quality", "--qqp", str(qqp), "--split", "test", "--limit", "2", "--json",
-                 "--no-gptcache", "--out", str(tmp_path), "--no-progress"]) == 0
+                 "--no-gptcache", "--out", str(tmp_path), "--no-progress", "--clinc-data", str(tmp_path / "none")]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["pairs"] == 2 and "gptcache" not in result["baselines"]
+    assert result["semgate"]["per_category_vs_global"]["best_clinc_safe_global"] is None  # no CLINC150 data there
