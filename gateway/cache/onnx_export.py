@@ -61,16 +61,16 @@ def onnx_transformer(model_dir: Path, threads: int | None, cache_dir: Path | Non
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
-        log.warning("onnxruntime is not installed: embedding with PyTorch (about 3x the CPU per query)")
+        log.warning("onnxruntime is not installed: embedding with PyTorch (about 5x the time per query)")
         return None
     path = (cache_dir or model_cache_dir()) / f"{model_dir.name}-{_version_key(model_dir, graph)}.onnx"
     if not path.exists():
         try:
             export(model_dir, path, graph)
-        except Exception as exc:  # noqa: BLE001 - PyTorch still computes the same embeddings
+        except Exception as exc:  # noqa: BLE001 - PyTorch computes the fp32 vectors (gateway/cache/reembed.py)
             log.warning("could not export the embedding model to ONNX (%s): embedding with PyTorch", exc)
             return None
-    return OnnxTransformer(path, threads, precision="int8" if graph == "int8" else "fp32")
+    return OnnxTransformer(path, threads, precision=_precision(graph))
 
 
 def export(model_dir: Path, path: Path, graph: str = DEFAULT_GRAPH) -> None:
@@ -96,7 +96,7 @@ def export(model_dir: Path, path: Path, graph: str = DEFAULT_GRAPH) -> None:
             fuse(staged, model_dir)
         if graph == "int8":
             quantize(staged)
-        candidate = MiniLM(model_dir, OnnxTransformer(staged, threads=None))
+        candidate = MiniLM(model_dir, OnnxTransformer(staged, threads=None, precision=_precision(graph)))
         cosine = agreement(reference, candidate, list(PROBES))
         if cosine < GRAPHS[graph]:
             raise ValueError(f"the {graph} graph disagrees with PyTorch (min cosine {cosine:.6f} < {GRAPHS[graph]})")
@@ -173,6 +173,10 @@ def _last_hidden_state(module):
                              token_type_ids=token_type_ids).last_hidden_state
 
     return LastHiddenState()
+
+
+def _precision(graph: str) -> str:
+    return "int8" if graph == "int8" else "fp32"
 
 
 def _version_key(model_dir: Path, graph: str) -> str:
