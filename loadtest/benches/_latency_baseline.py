@@ -17,6 +17,7 @@ class SentenceTransformersModel:
     """The embedding path before ONNX Runtime (sentence-transformers on PyTorch), kept as this bench's baseline."""
 
     backend = "sentence-transformers"
+    identity = "all-MiniLM-L6-v2/fp32"
 
     def __init__(self) -> None:
         import torch
@@ -36,6 +37,7 @@ class Fp32OnnxModel:
     """The fp32 ONNX graph with fused layers (the embedder's before int8), on the embedder's threads."""
 
     backend = "onnx-fp32"
+    identity = "all-MiniLM-L6-v2/fp32"
 
     def __init__(self) -> None:
         model_dir = bundled_model_dir()

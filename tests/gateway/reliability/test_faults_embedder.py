@@ -13,6 +13,7 @@ class FaultyModel:
     def __init__(self, model) -> None:
         self.model = model
         self.dim = model.dim
+        self.identity = model.identity  # the store records whose vectors it holds (gateway/cache/reembed.py)
         self.fault: str | None = None  # "error" | "slow"
 
     def encode(self, texts, *args, **kwargs):
