@@ -4,7 +4,9 @@
 asyncio front that the gateway awaits. One worker thread runs the model, because two
 forward passes at once on a small CPU only slow each other down. A lone request is encoded
 at once; requests that arrive together (or queue while the worker is busy) wait a short
-window for more and go through in one batch, which costs little more than a single text.
+window for more and go through in one call to the worker: one hand-off to its thread instead
+of one each. The int8 model inside runs each text of a batch alone (its vectors must not depend
+on their companions), so a batch costs about the sum of its texts (gateway/cache/minilm.py).
 """
 
 import asyncio
@@ -59,19 +61,22 @@ class EmbeddingModel:
         return self._minilm.encode(texts, batch_size=batch_size, progress=progress)
 
 
-def encode_cached(model: EmbeddingModel, texts: list[str], cache: Path) -> np.ndarray:
+def encode_cached(model: EmbeddingModel, texts: list[str], cache: Path | None, progress: bool = True) -> np.ndarray:
     """`model`'s vectors for `texts`, read from the file `cache` when it holds these texts embedded the
-    same way (model.identity), else computed (with progress) and saved there: for tools that embed
-    the same evaluation data run after run."""
+    same way (model.identity), else computed and saved there (None: computed, not saved): for tools
+    that embed the same evaluation data run after run."""
     digest = hashlib.sha256("\n".join([model.identity, *texts]).encode()).hexdigest()
-    if cache.exists():
+    if cache is not None and cache.exists():
         with np.load(cache) as data:
             if str(data["digest"]) == digest:
                 return data["vectors"]
-    print(f"embedding {len(texts)} texts with {model.identity} (kept in {cache} for the next run)", file=sys.stderr)
-    vectors = model.encode(texts, batch_size=128, progress=True)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, digest=np.asarray(digest), vectors=vectors)
+    if progress:
+        print(f"embedding {len(texts)} texts with {model.identity}" + (f" (kept in {cache} for the next run)"
+              if cache is not None else ""), file=sys.stderr)
+    vectors = model.encode(texts, batch_size=128, progress=progress)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, digest=np.asarray(digest), vectors=vectors)
     return vectors
 
 

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 DIM = 384
+MODEL_NAME = "all-MiniLM-L6-v2"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -120,7 +121,7 @@ class MiniLM:
     def identity(self) -> str:
         """Which vectors these are: PyTorch and the fp32 graphs give the same ones (cosine >= 0.9999), the
         int8 graph others. Saved vectors are reused only under the same identity."""
-        return f"all-MiniLM-L6-v2/{self.transformer.precision}"
+        return f"{MODEL_NAME}/{self.transformer.precision}"
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:

@@ -9,7 +9,7 @@ tests/gateway/cache/test_minilm.py), so the paths find nearly all the same entri
 import numpy as np
 
 from gateway.cache.embedder import DEFAULT_THREADS, bundled_model_dir
-from gateway.cache.minilm import MiniLM
+from gateway.cache.minilm import MODEL_NAME, MiniLM
 from gateway.cache.onnx_export import onnx_transformer
 
 
@@ -17,7 +17,7 @@ class SentenceTransformersModel:
     """The embedding path before ONNX Runtime (sentence-transformers on PyTorch), kept as this bench's baseline."""
 
     backend = "sentence-transformers"
-    identity = "all-MiniLM-L6-v2/fp32"
+    identity = f"{MODEL_NAME}/fp32"
 
     def __init__(self) -> None:
         import torch
@@ -37,7 +37,7 @@ class Fp32OnnxModel:
     """The fp32 ONNX graph with fused layers (the embedder's before int8), on the embedder's threads."""
 
     backend = "onnx-fp32"
-    identity = "all-MiniLM-L6-v2/fp32"
+    identity = f"{MODEL_NAME}/fp32"
 
     def __init__(self) -> None:
         model_dir = bundled_model_dir()

@@ -10,7 +10,6 @@ the raw baseline (MiniLM top-1 cosine, nothing else) and GPTCache (same embeddin
 import argparse
 import asyncio
 import dataclasses
-import hashlib
 import json
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gateway.cache.embedder import Embedder, EmbeddingModel
+from gateway.cache.embedder import Embedder, EmbeddingModel, encode_cached
 from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, summarise
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
@@ -79,7 +78,8 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     model = EmbeddingModel()
     embedder = Embedder(model, max_batch=64)
     texts = sorted({p.a for p in pairs} | {p.b for p in pairs})
-    vectors = dict(zip(texts, await _embeddings(embedder, texts, args.embedding_cache, progress)))
+    cache = Path(args.embedding_cache) if args.embedding_cache else None
+    vectors = dict(zip(texts, encode_cached(model, texts, cache, progress)))
     classifier = CategoryClassifier.build(policies, lambda batch: model.encode(list(batch)))
     verifier = Verifier.load()
     clinc_safe = _clinc_safe_pairs(args, model, classifier, policies, verifier)
@@ -211,14 +211,15 @@ def _per_category_vs_global(probes: list, policies: PolicySet, shipped: dict, cl
     dev_global = {"similarity_threshold": defaults.similarity_threshold, "verifier_threshold": defaults.verifier_threshold,
                   **pooled(lambda name: (defaults.similarity_threshold, defaults.verifier_threshold))}
     total = sum(tables.values())
-    rate = (total[..., 1] - total[..., 0]) / should_miss
-    allowed = np.where(rate <= shipped["false_hit_rate"] + 1e-12, total[..., 0], -1)
-    i, j = np.unravel_index(np.argmax(allowed), allowed.shape)
-    best_global = ({"similarity_threshold": float(SIMILARITY_GRID[i]), "verifier_threshold": float(VERIFIER_GRID[j]),
-                    **pooled(lambda name: (SIMILARITY_GRID[i], VERIFIER_GRID[j]))} if allowed[i, j] >= 0 else None)
-    safe = None if clinc_safe is None else best_safe_pair(total, should_miss, shipped["false_hit_rate"], clinc_safe)
-    safe_global = None if safe is None else {"similarity_threshold": safe[0], "verifier_threshold": safe[1],
-                                             **pooled(lambda name: safe)}
+
+    def best_single(allowed: np.ndarray) -> dict | None:
+        """The single pair among `allowed` with the most right hits at no higher false-hit rate than shipped."""
+        pair = best_safe_pair(total, should_miss, shipped["false_hit_rate"], allowed)
+        return None if pair is None else {"similarity_threshold": pair[0], "verifier_threshold": pair[1],
+                                          **pooled(lambda name: pair)}
+
+    best_global = best_single(np.ones(total.shape[:2], dtype=bool))
+    safe_global = None if clinc_safe is None else best_single(clinc_safe)
     return {"description": "shipped per-category thresholds vs the best single (similarity floor, verifier threshold) "
                            "pair for every category, chosen on this same data at a false-hit rate no higher than the "
                            "shipped policy's (replayed from the candidates of each lookup; guards as shipped)",
@@ -242,32 +243,6 @@ def _policies(path: str | None) -> PolicySet:
 
 def _bench_policy(policy: CategoryPolicy, quota: int) -> CategoryPolicy:
     return dataclasses.replace(policy, max_entries=max(policy.max_entries, quota), ttl_seconds=max(policy.ttl_seconds, 86400.0))
-
-
-async def _embeddings(embedder: Embedder, texts: list[str], cache: str | None, progress: bool) -> np.ndarray:
-    # Saved vectors are reused only for the same texts embedded the same way (int8 and fp32 differ).
-    digest = hashlib.sha256("\n".join([embedder.model.identity, *texts]).encode()).hexdigest()
-    if cache and Path(cache).exists():
-        with np.load(cache) as saved:
-            if str(saved["digest"]) == digest:
-                return saved["vectors"]
-    vectors = await _embed_all(embedder, texts, progress)
-    if cache:
-        Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, digest=np.asarray(digest), vectors=vectors)
-    return vectors
-
-
-async def _embed_all(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
-    # Similar lengths in one model batch waste less padding: go through the texts shortest first.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    vectors = np.zeros((len(texts), embedder.dim), np.float32)
-    with tqdm(total=len(texts), desc="embedding", unit="text", file=sys.stderr, disable=not progress) as bar:
-        for start in range(0, len(order), 256):
-            chunk = order[start : start + 256]
-            vectors[chunk] = await embedder.embed_many([texts[i] for i in chunk])
-            bar.update(len(chunk))
-    return vectors
 
 
 def _unique_stored(pairs: list[Pair]) -> list[Pair]:
