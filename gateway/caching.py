@@ -106,7 +106,7 @@ class CacheLayer:
         embedding, reason = None, None
         if text:
             try:
-                embedding = await asyncio.wait_for(self.cache.embedder.embed(text), self.embed_timeout_s)
+                embedding = await asyncio.wait_for(self.cache.embedder.embed(text, tenant), self.embed_timeout_s)
             except asyncio.TimeoutError:
                 reason = "embedder_timeout"
             except Exception:  # noqa: BLE001 - any embedder failure means "no cache", never a failed request

@@ -134,7 +134,7 @@ class SemanticCache:
                                 stale=exact.expired(now))
         if key.query_text is None:
             return LookupResult(MISS, None, None, None, namespace, None)
-        vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text)
+        vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text, tenant)
         candidates = await self._candidates(tenant, namespace, policy, key, vector, now, fresh_enough)
         return dataclasses.replace(self._decide(namespace, policy, candidates, now), candidates=tuple(candidates))
 
@@ -173,7 +173,7 @@ class SemanticCache:
         key = request_key(request)
         vector = None
         if key.query_text is not None:
-            vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text)
+            vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text, tenant)
         namespace = namespace_for(tenant, policy.scope, policy.personal)
         entry = CacheEntry(
             tenant=tenant, namespace=namespace, category=policy.name, model=model, fingerprint=key.fingerprint,

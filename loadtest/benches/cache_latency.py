@@ -136,7 +136,7 @@ async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: i
             for name, embedder in paths.items():
                 t = timings[name]
                 t0, c0 = time.perf_counter(), time.process_time()
-                vector = await embedder.embed(p.b)
+                vector = await embedder.embed(p.b, "bench")
                 t1 = time.perf_counter()
                 result = await cache.lookup("bench", policy, request, vector)
                 t2 = time.perf_counter()

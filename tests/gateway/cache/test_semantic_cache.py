@@ -165,7 +165,7 @@ async def test_a_restart_rebuilds_the_index_from_the_store_and_loses_nothing(ope
 async def test_a_precomputed_query_embedding_is_used_as_is(cache, policy):
     p = policy()
     await cache.insert("t1", p, chat("How can I improve my English speaking skills?"), answer("..."), "m")
-    vector = await cache.embedder.embed("How can I improve my spoken English skills?")
+    vector = await cache.embedder.embed("How can I improve my spoken English skills?", "t")
     encoded_before = cache.embedder.stats.texts_encoded
     result = await cache.lookup("t1", p, chat("How can I improve my spoken English skills?"), query_embedding=vector)
     assert result.hit and cache.embedder.stats.texts_encoded == encoded_before

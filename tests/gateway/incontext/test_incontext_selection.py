@@ -99,7 +99,7 @@ async def test_a_shared_category_still_gives_each_tenant_only_its_own_examples(c
     for tenant, producer in (("t1", "big"), ("t2", "big"), ("t2", "tiny")):
         await cache.insert(tenant, shared, chat(f"How do I bake bread ({tenant}, {producer})?"),
                            answer(f"Knead it, says {producer}."), "m", producer_model=producer)
-    query = await cache.embedder.embed("How do I bake a loaf of bread?")
+    query = await cache.embedder.embed("How do I bake a loaf of bread?", "t2")
     alone = request_context(chat("any"))
     found = await find_candidates(cache, policies, shared, "t2", query, alone, {"big"}, min_similarity=0.3,
                                   min_utility=-1)
