@@ -123,6 +123,9 @@ class Proxy:
             headers = decision.headers(stored=False) if decision else _BYPASS
             return await self._upstream_failed(error, headers, decision, tenant, parsed, trace)
         await self.pool.close(upstream, response, ok=True)
+        label = decision.route.label() if decision is not None and decision.route is not None else None
+        if label is not None:
+            body = label.whole(body)
         headers = _BYPASS
         if decision is not None:
             stored = False
@@ -134,9 +137,13 @@ class Proxy:
     async def _relay(self, upstream: Upstream, response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
         ok = stored = broke = committed = False
         scrubber = StreamScrubber([upstream.config.api_key() or ""])
+        route = store.decision.route if store.decision is not None else None
+        label = route.label() if route is not None else None
         try:
             async for chunk in response.aiter_raw():
                 chunk = scrubber.feed(chunk)
+                if label is not None:
+                    chunk = label.feed(chunk)
                 if chunk:
                     store.feed(chunk)
                     if not committed and store.complete:
@@ -145,6 +152,8 @@ class Proxy:
                             stored, committed = await store.commit(), True
                     yield chunk
             rest = scrubber.flush()
+            if label is not None:
+                rest = label.feed(rest) + label.flush()
             if rest:
                 store.feed(rest)
                 yield rest

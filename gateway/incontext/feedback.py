@@ -8,7 +8,9 @@ the router saw, its cache entry (when stored) and the examples it was given.
 Implicit feedback: the same tenant asking a near-identical question within the re-ask window
 reads as "that answer did not help", once per answer. Near-identical means close embeddings and
 the same facts (the cache's guards: numbers, dates, negation, entities), so "ticket code for
-order 1050?" after "... order 1642?" is a new question, not a re-ask.
+order 1050?" after "... order 1642?" is a new question, not a re-ask. The same text sent again and
+answered from the cache is no re-ask either: that is someone watching the cache work (or a client
+retrying), not a verdict on the answer, which the cache then served unchanged.
 """
 
 import time
@@ -57,6 +59,16 @@ class FeedbackBook:
 
     def find(self, tenant: str, response_id: str) -> Answer | None:
         return self._answers.get((tenant, response_id))
+
+    def repeats(self, tenant: str, text: str, now: float | None = None) -> bool:
+        """Whether the tenant sent this very text within the re-ask window."""
+        now = time.monotonic() if now is None else now
+        for asked_at, _, earlier_text, _ in reversed(self._questions.get(tenant, ())):
+            if now - asked_at > self.reask_window_s:
+                return False
+            if earlier_text == text:
+                return True
+        return False
 
     def reasked(self, tenant: str, question: np.ndarray, text: str, now: float | None = None) -> Answer | None:
         """The tenant's recent answer this question repeats, if any (each answer is returned once)."""
