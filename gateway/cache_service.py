@@ -2,14 +2,13 @@
 
 Two loops run beside the requests: one watches the policy file and swaps in a new policy
 only when it validates (the old one stays in force otherwise); one samples every
-upstream's load once a second, which moves the adaptive thresholds and TTLs. With the Redis
+upstream's load once a second (gateway/upstream_load.py), which moves the adaptive thresholds and TTLs. With the Redis
 store a third follows the other replicas' changes (gateway/cache/replica_sync.py).
 """
 
 import asyncio
 import contextlib
 import logging
-import statistics
 import time
 from pathlib import Path
 
@@ -22,15 +21,14 @@ from gateway.cache.verifier import Verifier
 from gateway.caching import CacheLayer
 from gateway.config import CacheConfig
 from gateway.upstream import UpstreamPool
+from gateway.upstream_load import load_sample
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
-from policies.load import LoadSample
 from policies.loader import load_policy_file
 from policies.reload import PolicyHolder, ReloadResult
 from policies.schema import PolicySet
 
 log = logging.getLogger("semgate.cache")
-LOAD_WINDOW_S = 10.0
 
 
 class CacheService:
@@ -126,13 +124,7 @@ class CacheService:
             await asyncio.sleep(1.0)
             now = time.monotonic()
             for upstream in self.pool.upstreams:
-                recent = [r for r in upstream.stats.recent if now - r[0] <= LOAD_WINDOW_S]
-                latencies = [seconds for _, seconds, ok, _ in recent if ok]
-                throttled = sum(1 for *_, status in recent if status in (429, 503))
-                sample = LoadSample(in_flight=upstream.stats.in_flight, capacity=upstream.capacity,
-                                    latency_s=statistics.median(latencies) if latencies else None,
-                                    throttle_rate=throttled / len(recent) if recent else 0.0)
-                self.layer.adaptive.observe(upstream.name, sample, now)
+                self.layer.adaptive.observe(upstream.name, load_sample(upstream, now), now)
 
 
 def stale_grace(policies: PolicySet) -> float:

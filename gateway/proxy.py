@@ -27,6 +27,7 @@ from gateway.stream_recorder import StreamRecorder
 from gateway.stream_scrub import StreamScrubber
 from gateway.upstream import Upstream, UpstreamPool
 from gateway.upstream_hints import client_slo, upstream_hints
+from gateway.upstream_load import FirstTokenWatch
 from gateway.wire import CHAT, COMPLETION, ParsedRequest, parse_request
 
 log = logging.getLogger("semgate.proxy")
@@ -139,8 +140,10 @@ class Proxy:
         scrubber = StreamScrubber([upstream.config.api_key() or ""])
         route = store.decision.route if store.decision is not None else None
         label = route.label() if route is not None else None
+        first_token = FirstTokenWatch(upstream, response)  # a load signal (gateway/upstream_load.py)
         try:
             async for chunk in response.aiter_raw():
+                first_token.feed(chunk)
                 chunk = scrubber.feed(chunk)
                 if label is not None:
                     chunk = label.feed(chunk)

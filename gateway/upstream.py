@@ -39,6 +39,8 @@ class UpstreamStats:
     throttled: int = 0
     # (finished_at, seconds, ok, status) of recent requests, for load signals and the admin view.
     recent: deque = field(default_factory=lambda: deque(maxlen=512))
+    # (at, seconds from sending) of the first token of recent streams (gateway/upstream_load.py).
+    first_tokens: deque = field(default_factory=lambda: deque(maxlen=512))
 
     def record(self, started: float, ok: bool, status: int | None) -> None:
         now = time.monotonic()

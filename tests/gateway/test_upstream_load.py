@@ -1,0 +1,69 @@
+"""The load the gateway reads off an upstream (through the real gateway and the echo upstream): long
+answers from one user are not load; requests queueing past the upstream's capacity are."""
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from gateway_setup import control, gateway_head
+
+from gateway.app import build_app
+from gateway.config import parse_config
+from policies.load import NORMAL, OVERLOADED
+
+LONG_PROMPT = " ".join(f"word{i}" for i in range(60))  # the echo answers with as many words
+
+
+def start(serve, echo, embedding_model, tmp_path) -> tuple[str, object]:
+    # A quicker half-life than the shipped 5 s, so a few seconds of traffic settle the index.
+    policy = re.sub(r"half_life_seconds: 5", "half_life_seconds: 1", Path("config/policies.yaml").read_text())
+    (tmp_path / "policies.yaml").write_text(policy)
+    text = gateway_head(str(tmp_path / "cache.db")).replace("config/policies.yaml", str(tmp_path / "policies.yaml"))
+    text += f"""upstreams:
+  - {{name: echo, base_url: {echo.url}/v1, models: [echo-1], capacity: 4, timeouts: {{connect_s: 1, read_s: 30}}}}
+"""
+    app = build_app(parse_config(text, "test.yaml"), embedding_model)
+    return serve(app).url, app
+
+
+def ask(url: str, content: str, stream: bool) -> None:
+    body = {"model": "echo-1", "stream": stream, "max_tokens": 100, "messages": [{"role": "user", "content": content}]}
+    with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=30,
+                      headers={"cache-control": "no-cache, no-store"}) as response:
+        assert response.status_code == 200
+        response.read()
+
+
+def level(app) -> str:
+    state = app.state.cache.layer.adaptive.load_states().get("echo")  # none until the first sample
+    return state.level if state is not None else NORMAL
+
+
+def test_long_generations_at_concurrency_one_read_as_not_loaded(serve, echo, embedding_model, tmp_path):
+    url, app = start(serve, echo, embedding_model, tmp_path)
+    ask(url, "hi", stream=True)  # a short answer first: the old whole-request baseline came from it
+    time.sleep(1.2)  # sampled once a second
+    control(echo, token_delay_s=0.02)  # about 1.2 s per answer, one at a time
+    for i in range(2):
+        ask(url, f"{i} {LONG_PROMPT}", stream=True)
+        ask(url, f"{i} {LONG_PROMPT}", stream=False)
+    time.sleep(1.2)
+    state = app.state.cache.layer.adaptive.load_states()["echo"]
+    assert state.level == NORMAL and state.index < 0.5 and state.baseline_first_token_s is not None
+
+
+def test_many_queued_requests_read_as_loaded(serve, echo, embedding_model, tmp_path):
+    url, app = start(serve, echo, embedding_model, tmp_path)
+    ask(url, "hi", stream=True)
+    control(echo, first_token_delay_s=3.0)
+    crowd = [threading.Thread(target=ask, args=(url, f"question {i}", i % 2 == 0)) for i in range(12)]
+    for thread in crowd:  # 12 in flight for 4 slots
+        thread.start()
+    deadline = time.monotonic() + 10
+    while level(app) != OVERLOADED and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert level(app) == OVERLOADED
+    for thread in crowd:
+        thread.join()
