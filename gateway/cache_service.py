@@ -21,7 +21,7 @@ from gateway.cache.verifier import Verifier
 from gateway.caching import CacheLayer
 from gateway.config import CacheConfig
 from gateway.upstream import UpstreamPool
-from gateway.upstream_load import load_sample
+from gateway.upstream_load import QueueProbe, load_sample
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file
@@ -40,6 +40,7 @@ class CacheService:
         self.sync: ReplicaSync | None = None  # with the Redis store: follows the other replicas' changes
         self._tasks: list[asyncio.Task] = []
         self._policy_mtime = 0.0
+        self._queue_probe = QueueProbe(pool.client)
 
     async def start(self) -> CacheLayer:
         cfg = self.config
@@ -122,9 +123,11 @@ class CacheService:
     async def _sample_load(self) -> None:
         while True:
             await asyncio.sleep(1.0)
+            upstreams = self.pool.upstreams
+            queued = await asyncio.gather(*(self._queue_probe.queued(u) for u in upstreams))
             now = time.monotonic()
-            for upstream in self.pool.upstreams:
-                self.layer.adaptive.observe(upstream.name, load_sample(upstream, now), now)
+            for upstream, waiting in zip(upstreams, queued):
+                self.layer.adaptive.observe(upstream.name, load_sample(upstream, now, waiting), now)
 
 
 def stale_grace(policies: PolicySet) -> float:

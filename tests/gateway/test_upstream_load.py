@@ -1,6 +1,8 @@
 """The load the gateway reads off an upstream (through the real gateway and the echo upstream): long
-answers from one user are not load; requests queueing past the upstream's capacity are."""
+answers from one user are not load; requests queueing past the upstream's capacity are, and so is
+the queue a backend reports itself."""
 
+import asyncio
 import re
 import threading
 import time
@@ -8,10 +10,17 @@ from pathlib import Path
 
 import httpx
 from gateway_setup import control, gateway_head
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
 
 from gateway.app import build_app
 from gateway.config import parse_config
-from policies.load import NORMAL, OVERLOADED
+from gateway.upstream import Upstream
+from gateway.upstream_load import QueueProbe, load_sample
+from policies.load import NORMAL, OVERLOADED, UpstreamLoad
+from policies.schema import LoadSettings
 
 LONG_PROMPT = " ".join(f"word{i}" for i in range(60))  # the echo answers with as many words
 
@@ -67,3 +76,29 @@ def test_many_queued_requests_read_as_loaded(serve, echo, embedding_model, tmp_p
     assert level(app) == OVERLOADED
     for thread in crowd:
         thread.join()
+
+
+def test_the_queue_a_backend_reports_counts_where_it_reports_one(serve, echo):
+    """Other clients of a shared backend queue there without passing through this gateway."""
+    registry = CollectorRegistry()
+    waiting = Gauge("semgate_backend_queue_depth", "Requests waiting to be admitted", ["model"], registry=registry)
+    waiting.labels("smollm2-135m").set(12)
+    backend = Starlette(routes=[Route("/metrics", lambda request: Response(generate_latest(registry)))])
+    shared = serve(backend).url
+    config = parse_config(gateway_head() + f"""upstreams:
+  - {{name: shared, base_url: {shared}/v1, models: [m], capacity: 4}}
+  - {{name: hosted, base_url: {echo.url}/v1, models: [echo-1]}}
+""", "test.yaml")
+    upstreams = [Upstream(u, set(u.models)) for u in config.upstreams]
+
+    async def probe_twice() -> list[int | None]:
+        async with httpx.AsyncClient() as client:
+            probe = QueueProbe(client)
+            first = [await probe.queued(u) for u in upstreams]
+            return first + [await probe.queued(u) for u in upstreams]
+
+    assert asyncio.run(probe_twice()) == [12, None, 12, None]  # the echo upstream reports no queue
+    tracker = UpstreamLoad(LoadSettings(half_life_seconds=1.0))
+    for t in range(5):  # nothing in flight from this gateway, but 12 waiting for 4 slots
+        tracker.observe(load_sample(upstreams[0], now=time.monotonic(), queued=12), now=float(t))
+    assert tracker.state.level == OVERLOADED
