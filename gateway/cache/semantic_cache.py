@@ -173,7 +173,9 @@ class SemanticCache:
         key = request_key(request)
         vector = None
         if key.query_text is not None:
-            vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text, tenant)
+            vector = query_embedding
+            if vector is None:
+                vector = await self.embedder.embed(key.query_text, tenant)
         namespace = namespace_for(tenant, policy.scope, policy.personal)
         entry = CacheEntry(
             tenant=tenant, namespace=namespace, category=policy.name, model=model, fingerprint=key.fingerprint,

@@ -168,7 +168,8 @@ class InContextService:
 
     async def _apply(self, answer: Answer, score_: float) -> None:
         if answer.model is not None:
-            self.router.bandit_for(answer.tenant).reward(answer.category, answer.model, answer.tier, answer.level, (score_ + 1) / 2)
+            bandit = self.router.bandit_for(answer.tenant)
+            bandit.reward(answer.category, answer.model, answer.tier, answer.level, (score_ + 1) / 2)
         changes = []
         if answer.entry_id is not None:
             changes.append((answer.entry_id, utility.FEEDBACK_STEP * score_))

@@ -74,8 +74,8 @@ async def test_another_tenants_text_is_never_served_from_the_lru_or_an_encode_in
         assert np.allclose(mine, theirs, atol=1e-5)  # the same vector, computed for bob himself
         assert np.array_equal(await embedder.embed(secret, "alice"), mine) and embedder.stats.lru_hits == 1
         # Asked at the same moment, the text is encoded once per tenant, not shared between them.
-        await asyncio.gather(embedder.embed("What is Bob's salary?", "alice"), embedder.embed("What is Bob's salary?", "bob"),
-                             embedder.embed("What is Bob's salary?", "bob"))
+        salary = "What is Bob's salary?"
+        await asyncio.gather(*(embedder.embed(salary, tenant) for tenant in ("alice", "bob", "bob")))
         assert embedder.stats.texts_encoded == 4
     finally:
         await embedder.close()

@@ -66,9 +66,8 @@ def test_completions_get_examples_recorded_from_completions_only(cached_gateway,
                  pin="echo-small")
     assert again.headers["x-semgate-examples"] == tuple_id
     assert echo.last_body["prompt"].startswith("Q: How do I reverse a tuple in Python?\nA: Echo: ")
-    chat = post(url, "chat/completions", {"model": "echo-strong",
-                                          "messages": [{"role": "user", "content": "How do I reverse a str in Python?"}]},
-                pin="echo-small")
+    question = {"role": "user", "content": "How do I reverse a str in Python?"}
+    chat = post(url, "chat/completions", {"model": "echo-strong", "messages": [question]}, pin="echo-small")
     assert chat.headers["x-semgate-examples"] == stored(tmp_path / "cache.db", LIST)["id"]  # chat from chat only
 
 
