@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from pathlib import Path
 
 from loadtest import cli as loadtest_cli
 from loadtest.benches import bench_names, load_bench
@@ -29,7 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     chosen = argv[1].replace("-", "_") if len(argv) > 1 and argv[0] == "bench" else None
     args = build_parser(chosen if chosen in bench_names() else None).parse_args(argv)
-    return args.run(args)
+    return args.run(_absolute_paths(args))
+
+
+def _absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
+    """Every path option resolved against the directory the user ran the command from: benches hand
+    paths to servers they start in other working directories (a run folder, a temporary home)."""
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, value.absolute())
+    return args
 
 
 if __name__ == "__main__":

@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     strong_note = _strong_note(args)
     print(f"semgate bench incontext: {strong_note}", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=args.out, prefix="run-"))  # its gateway.yaml, cache.db and server logs
+    # Its gateway.yaml, cache.db and server logs; absolute, since the gateway is started inside it.
+    work = Path(tempfile.mkdtemp(dir=args.out.absolute(), prefix="run-"))
     oracle = ReferenceOracle({i.question: i.reference for i in (*stored, *tests)}, args.strong_first_token_ms / 1000,
                              args.strong_ms_per_token / 1000)
     with Services(work / "logs") as services, oracle:
