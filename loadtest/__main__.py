@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from loadtest import cli as loadtest_cli
+from loadtest import smoke
 from loadtest.benches import bench_names, load_bench
 
 
@@ -19,10 +20,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         module = load_bench(name)
         sub = benches.add_parser(name.replace("_", "-"), help=module.DESCRIPTION, description=module.DESCRIPTION)
         module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(run=module.run, smoke_sizes=module.SMOKE)
     load = commands.add_parser("loadtest", help=loadtest_cli.DESCRIPTION, description=loadtest_cli.DESCRIPTION)
     loadtest_cli.add_arguments(load)
-    load.set_defaults(run=loadtest_cli.run)
+    load.set_defaults(run=loadtest_cli.run, smoke_sizes=loadtest_cli.SMOKE)
     return parser
 
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     chosen = argv[1].replace("-", "_") if len(argv) > 1 and argv[0] == "bench" else None
     args = build_parser(chosen if chosen in bench_names() else None).parse_args(argv)
+    smoke.apply(args, args.smoke_sizes, f"semgate bench {argv[1]}" if chosen else "semgate loadtest")
     return args.run(_absolute_paths(args))
 
 

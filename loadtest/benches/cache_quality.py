@@ -35,6 +35,8 @@ from policies.loader import load_policy_file
 from policies.schema import CategoryPolicy, PolicySet
 
 DESCRIPTION = "semantic cache quality on question pairs: semgate vs raw MiniLM top-1 vs GPTCache"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"limit": 100}
 SHIPPED_POLICIES = Path("config/policies.yaml")
 TENANT = "bench"
 VERIFIER_SWEEP = [round(x, 2) for x in np.arange(0.05, 1.0, 0.05)]

@@ -24,6 +24,8 @@ from policies.prototypes import normalize_rows
 from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings, PolicySet
 
 DESCRIPTION = "category classifier on CLINC150 (10 domains): accuracy per domain, added latency vs embedding time"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"train_per_intent": 2, "latency_queries": 5}
 EVALDATA = Path(os.environ.get("SEMGATE_EVALDATA", Path(__file__).resolve().parents[2].parent / "shared" / "evaldata"))
 
 

@@ -48,6 +48,8 @@ from loadtest.machine import describe_machine
 from loadtest.services import Services, free_port
 
 DESCRIPTION = "IC-Cache: small-model accuracy with no / random / semgate examples; routed mix vs all-strong (accuracy, cost, latency)"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"stored_per_family": 1, "feedback_per_family": 1, "tests_per_family": 1, "max_tokens": 4}
 CONDITIONS = ("none", "random", "semgate", "routed", "routed_fb", "routed_rp", "strong")
 SMALL, STRONG = "small", "strong"
 _NO_STORE = {"cache-control": "no-cache, no-store"}

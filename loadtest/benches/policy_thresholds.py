@@ -41,6 +41,8 @@ from policies.loader import load_policy_file
 from policies.schema import PolicySet
 
 DESCRIPTION = "per-category similarity + verifier thresholds from QQP dev (checked on CLINC150) vs one global pair"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"world_size": 300, "clinc_per_intent": 2, "clinc_queries": 50}
 # The verifier only ever saw candidates at or above its context floor: no threshold goes below it.
 SIMILARITY_GRID = np.round(np.arange(CONTEXT_FLOOR, 0.995, 0.01), 2)
 VERIFIER_GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)

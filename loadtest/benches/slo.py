@@ -35,9 +35,12 @@ from gpu_backend.engine import EngineConfig, LLMEngine, SamplingParams
 from gpu_backend.engine.phase_split import build_engine
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import load_model
+from loadtest import smoke
 from loadtest.benches.backend import chat_prompt, percentile, sharegpt_questions
 
 DESCRIPTION = "engine schedulers under open-loop load with mixed SLOs: attainment, goodput, fairness"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"rates": smoke.FIRST, "requests": 2, "chat_tokens": 4, "job_tokens": 4}
 MODES = ("fcfs", "goodput", "phase_split")
 
 
