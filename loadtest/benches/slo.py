@@ -143,7 +143,7 @@ def run_rates(args, loaded, prompts, rates) -> list[dict]:
             split = mode == "phase_split"
             config = EngineConfig(num_threads=args.threads, scheduler="fcfs" if split else mode, phase_split=split)
             engine = build_engine(loaded.model, loaded.tokenizer, config)
-            warm_up(engine, prompts)
+            warm_up(engine, prompts, min(4, args.requests), min(8, args.chat_tokens))  # no longer than the run
             started = time.monotonic()
             records = serve(engine, items, f"{mode} @ {rate:g} req/s")
             row[mode] = summarize(records, time.monotonic() - started)
@@ -174,7 +174,7 @@ def run_fairness(args, loaded, prompts) -> dict:
     for name, extra in (("fcfs", {}), ("fair_share_swap", {"fair_share": True, "preemption": "swap"})):
         config = EngineConfig(num_threads=args.threads, max_running=8, **extra)
         engine = LLMEngine.from_loaded(loaded, config)
-        warm_up(engine, prompts)
+        warm_up(engine, prompts, min(4, args.requests), min(8, args.chat_tokens))
         records = serve(engine, items, f"fairness: {name}")
         steady = [r for r in records if r["tenant"] == "steady"]
         result[name] = {
