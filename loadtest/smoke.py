@@ -23,6 +23,11 @@ def enabled() -> bool:
     return os.environ.get(ENV, "") not in ("", "0")
 
 
+def size(full: int, small: int) -> int:
+    """`small` in a smoke run (when it is smaller), else `full`: for a bench's own counts that are not options."""
+    return min(full, small) if enabled() else full
+
+
 def shrink(args: argparse.Namespace, sizes: Mapping[str, float]) -> list[str]:
     """Cap each option named in `sizes`; returns what changed, as "name: old -> new".
 
