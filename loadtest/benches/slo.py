@@ -165,7 +165,7 @@ def run_fairness(args, loaded, prompts) -> dict:
     for index in range(args.requests):  # the flood: everything at once, long answers
         items.append({"at": 0.0, "prompt": prompts[index % len(prompts)], "slo": RequestSLO(category="flood"),
                       "tenant": "flood", "max_tokens": args.job_tokens})
-    for index in range(max(4, args.requests // 4)):  # steady: a short chat request every few seconds
+    for index in range(max(smoke.size(4, 1), args.requests // 4)):  # steady: a short chat request every few seconds
         at += rng.expovariate(0.5)
         items.append({"at": at, "prompt": prompts[-1 - index % len(prompts)],
                       "slo": RequestSLO(ttft_s=args.ttft_s, category="steady"), "tenant": "steady",
