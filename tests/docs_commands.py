@@ -65,12 +65,16 @@ def blocks(text: str) -> list[tuple[int, list[str], list[tuple[str, str]]]]:
             continue
         after_blank = not line.strip()
         i += 1
+    if markers:  # after the last block: they cover nothing, and collect() reports them as stale
+        found.append((len(lines), [], markers))
     return found
 
 
 def commands_in(lines: list[str]) -> list[str]:
-    joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
-    return [line.strip() for line in joined.splitlines() if COMMAND.match(line.strip())]
+    """The block's commands, continuation lines joined and a `$ ` prompt dropped."""
+    joined = re.sub(r"\s*\\\n\s*", " ", "\n".join(lines))
+    commands = [line.strip().removeprefix("$ ") for line in joined.splitlines()]
+    return [c for c in commands if COMMAND.match(c)]
 
 
 def collect() -> tuple[list[DocCommand], list[Marker]]:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from docs_commands import RESULTS, ROOT, collect
+from docs_commands import RESULTS, ROOT, blocks, collect, commands_in
 
 COMMANDS, STALE_MARKERS = collect()
 TIMEOUT_S = 300
@@ -65,3 +65,26 @@ def test_the_docs_show_commands_at_all():
     # The extraction itself: a change to the docs' code-block style must not silently leave nothing to run.
     assert any(c.command.startswith("semgate bench ") and not c.skip for c in COMMANDS)
     assert any(c.command == "make test" for c in COMMANDS)
+
+
+def test_commands_are_found_in_fenced_and_indented_blocks_with_their_markers():
+    doc = """Intro.
+
+    semgate bench a --json   # a comment stays
+    make test
+
+<!-- docs-test: skip `semgate gateway` (serves) -->
+
+```sh
+$ semgate gateway --config x.yaml \\
+    --listen 127.0.0.1:1
+semgate bench b
+```
+
+- a list item
+    not code, and no command
+"""
+    found = [(commands_in(body), markers) for _, body, markers in blocks(doc)]
+    assert found == [(["semgate bench a --json   # a comment stays", "make test"], []),
+                     (["semgate gateway --config x.yaml --listen 127.0.0.1:1", "semgate bench b"],
+                      [("semgate gateway", "serves")])]
