@@ -7,6 +7,7 @@ directory stay as the docs give them. Commands the docs mark as not runnable her
 
 import os
 import resource
+import shlex
 import signal
 import subprocess
 import sys
@@ -21,9 +22,10 @@ TIMEOUT_S = 300
 
 
 def _distinct(commands):
+    """Each command once: the same words in two places (a comment aside) are one run."""
     seen = {}
     for c in commands:
-        seen.setdefault(c.command, c)
+        seen.setdefault(tuple(shlex.split(c.command, comments=True)), c)
     return list(seen.values())
 
 
