@@ -26,6 +26,7 @@ from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.text import normalise
 from gateway.cache.verifier import Verifier
 from gateway.cache.verifier_features import CONTEXT_FLOOR
+from loadtest import smoke
 from loadtest.benches import _cache_baselines as baselines
 from loadtest.benches.classify import EVALDATA
 from loadtest.benches.policy_thresholds import (CLINC_PER_INTENT, CLINC_TARGET, SIMILARITY_GRID, TOP_K, VERIFIER_GRID,
@@ -35,6 +36,8 @@ from policies.loader import load_policy_file
 from policies.schema import CategoryPolicy, PolicySet
 
 DESCRIPTION = "semantic cache quality on question pairs: semgate vs raw MiniLM top-1 vs GPTCache"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"limit": 100}
 SHIPPED_POLICIES = Path("config/policies.yaml")
 TENANT = "bench"
 VERIFIER_SWEEP = [round(x, 2) for x in np.arange(0.05, 1.0, 0.05)]
@@ -170,7 +173,8 @@ def _clinc_safe_pairs(args, model, classifier, policies, verifier) -> np.ndarray
     per-category pairs through, with this policy's classifier and verifier; None without the data."""
     if not (Path(args.clinc_data) / "clinc150.json").exists():
         return None
-    settings = argparse.Namespace(data=Path(args.clinc_data), clinc_per_intent=CLINC_PER_INTENT, clinc_queries=None,
+    settings = argparse.Namespace(data=Path(args.clinc_data), clinc_per_intent=smoke.size(CLINC_PER_INTENT, 2),
+                                  clinc_queries=50 if smoke.enabled() else None,
                                   top_k=TOP_K, out=Path(args.out))
     return clinc_safe_pairs(clinc_lookups(settings, model, classifier, policies, verifier), CLINC_TARGET, True)
 

@@ -19,11 +19,14 @@ import numpy as np
 from tqdm import tqdm
 
 from gateway.cache.embedder import EmbeddingModel
+from loadtest import smoke
 from policies.classifier import CategoryClassifier
 from policies.prototypes import normalize_rows
 from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings, PolicySet
 
 DESCRIPTION = "category classifier on CLINC150 (10 domains): accuracy per domain, added latency vs embedding time"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"train_per_intent": 2, "latency_queries": 5}
 EVALDATA = Path(os.environ.get("SEMGATE_EVALDATA", Path(__file__).resolve().parents[2].parent / "shared" / "evaldata"))
 
 
@@ -60,9 +63,10 @@ def run(args: argparse.Namespace) -> int:
     domain_of = {intent: domain for domain, intents in domains.items() for intent in intents}
     train = _limit_per_intent(clinc["train"], args.train_per_intent)
     examples = {d: [text for text, intent in train if domain_of[intent] == d] for d in domains}
-    test_texts = [text for text, _ in clinc["test"]]
-    test_domains = [domain_of[intent] for _, intent in clinc["test"]]
-    oos_texts = [text for text, _ in clinc["oos_test"]]
+    test = clinc["test"][: smoke.size(len(clinc["test"]), 50)]
+    test_texts = [text for text, _ in test]
+    test_domains = [domain_of[intent] for _, intent in test]
+    oos_texts = [text for text, _ in clinc["oos_test"][: smoke.size(len(clinc["oos_test"]), 20)]]
 
     model = load_minilm()
     train_vectors = embed_texts(model, [t for d in domains for t in examples[d]], "embed train")

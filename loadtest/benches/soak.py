@@ -26,6 +26,8 @@ from loadtest.services import Services, free_port
 from loadtest.soak import MixedQuestions, SoakTally, drive, sample_rss
 
 DESCRIPTION = "soak: high concurrency, mixed hits and misses, upstream faults; errors by cause, p50/p99, memory over time"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"duration": 3, "warmup": 1, "concurrency": 4}
 MODEL = "echo-1"
 SOAK_POLICY = """\
 defaults: {{similarity_threshold: 0.9, verify: false, ttl_seconds: 86400, max_entries: {quota}}}
