@@ -42,6 +42,7 @@ class Services:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir.absolute()
         self.processes: list[subprocess.Popen] = []
+        self.by_name: dict[str, subprocess.Popen] = {}
 
     def __enter__(self) -> Services:
         return self
@@ -50,6 +51,7 @@ class Services:
         for process in reversed(self.processes):
             stop(process)
         self.processes.clear()
+        self.by_name.clear()
 
     def start(self, name: str, args: list[str], port: int, ready_timeout_s: float, cwd: Path | None = None) -> str:
         """Run `python -m ARGS`, wait for its /healthz, return its base URL; output goes to LOG_DIR/NAME.log.
@@ -64,6 +66,7 @@ class Services:
             process = subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT,
                                        cwd=cwd, env=env, start_new_session=True)
         self.processes.append(process)
+        self.by_name[name] = process
         url = f"http://127.0.0.1:{port}"
         try:
             wait_healthy(url, process, ready_timeout_s)
