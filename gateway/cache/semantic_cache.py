@@ -2,7 +2,8 @@
 
 lookup: exact tier (hash of the normalised request) first, then the semantic tier (HNSW
 neighbours of the last user message with the same context fingerprint, filtered by TTL,
-the category's guards and the calibrated duplicate verifier). The neighbours come from every
+the category's guards, the conversation (gateway/cache/context_match.py) and the calibrated
+duplicate verifier). The neighbours come from every
 category of the request's namespace: two wordings of one question are not always classified
 alike, and splitting them would make a sure miss. The query's category still decides: its
 thresholds, its guards, and its TTL (an entry of another category must be young enough for it). insert: only complete
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from gateway.cache.context_match import ContextMatcher, PairScorer
 from gateway.cache.embedder import Embedder
 from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.fingerprint import RequestKey, request_key
@@ -74,10 +76,14 @@ class LookupResult:
 
 class SemanticCache:
     def __init__(self, store: DocumentStore, embedder: Embedder, verifier: Verifier, index: VectorIndex | None = None,
-                 top_k: int | None = None, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0) -> None:
+                 top_k: int | None = None, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0,
+                 context_scorer: PairScorer | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.verifier = verifier
+        # Earlier turns are compared by meaning (gateway/cache/context_match.py); `context_scorer` reads
+        # two contexts together (the verifier's pair scorer), else their embeddings are compared.
+        self.context = ContextMatcher(embedder, context_scorer)
         self.index = index or VectorIndex()
         # The verifier's context features were learned on this many neighbours per lookup.
         self.top_k = top_k or int(verifier.info.training.get("top_k", 8))
@@ -253,11 +259,26 @@ class SemanticCache:
                 if guard is None and policy.verify:
                     to_verify.append((len(found), cached, similarity))
             found.append(Candidate(entry, similarity, None, guard))
+        found = await self._in_context(key, vector, policy, found)
+        to_verify = [v for v in to_verify if found[v[0]].rejected_by is None]
         if to_verify:
             probabilities = self.verifier.probabilities(query, [(v, s) for _, v, s in to_verify],
                                                         [s for _, s in live])
             for (i, _, _), p in zip(to_verify, probabilities):
                 found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
+        return found
+
+    async def _in_context(self, key: RequestKey, vector: np.ndarray, policy: CachePolicy,
+                          found: list[Candidate]) -> list[Candidate]:
+        """Vetoes the candidates whose conversation disagrees with the query's where the question depends on it."""
+        open_ = [i for i, c in enumerate(found) if c.rejected_by is None and c.similarity >= policy.similarity_threshold]
+        if not open_:
+            return found
+        verdicts = await self.context.rejections(key.query_text or "", vector, key.turns, [found[i].entry for i in open_])
+        found = list(found)
+        for i, verdict in zip(open_, verdicts):
+            if verdict is not None:
+                found[i] = dataclasses.replace(found[i], rejected_by=verdict)
         return found
 
     def _decide(self, namespace: str, policy: CachePolicy, candidates: list[Candidate], now: float) -> LookupResult:
