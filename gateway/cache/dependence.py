@@ -81,7 +81,7 @@ _OPERATIONS = {"translate", "summarize", "summarise", "shorten", "rewrite", "rep
                "compare", "retry", "redo", "undo", "shorter", "longer", "simpler"}
 _OPERATION_TAILS = {"to", "into", "in", "for", "more", "further", "again", "please", "that", "this", "it",
                     "above", "briefly", "shorter", "longer", "simpler"}
-_SELECTION = re.compile(r"^(?:the |that |this |i'll take the |i want the |let's go with the |go with the )?"
+_SELECTION = re.compile(r"^(?:i 'll take |i want |i 'd like |let 's go with |go with |i choose |i pick )?(?:the |that |this )?"
                         r"(?:(?:\w+est|\w+er|first|second|third|last|other|latter|former|same|\w+) (?:one|option|plan"
                         r"|choice)|option \w+|number \d+|#\d+|\d+(?:st|nd|rd|th))\b")
 
@@ -158,7 +158,7 @@ def _has_anaphora(tokens: list[str], text: str) -> bool:
 def _dummy_it(tokens: list[str], i: int) -> bool:
     """The 'it' of 'is it safe to swim', 'how long does it take to', 'will it rain', 'what time is it'."""
     before, after = tokens[i - 1] if i else "", tokens[i + 1:i + 6]
-    if after[:1] and after[0] in _WEATHER or (before == "is" and tokens[max(i - 2, 0)] in ("time", "day", "date")):
+    if any(w in _WEATHER for w in after[:2]) or (before == "is" and tokens[max(i - 2, 0)] in ("time", "day", "date")):
         return True
     subject = before in _BE_AUX or (after[:1] and after[0] in _BE_AUX | {"takes", "take", "took", "costs", "cost"})
     return bool(subject) and any(w in ("to", "that", "if", "whether") for w in after[1:]) and "it" not in after
