@@ -109,3 +109,48 @@ def best_floor(classifier: CategoryClassifier, policies: PolicySet, rows: Sequen
         judged = judge(classifier.recalibrated(classifier.settings.calibration, float(floor)), policies, rows, vectors)
         scored.append((judged["accuracy"] - judged["misrouted_changing_policy"], -floor))
     return float(-max(scored)[1])
+
+
+def report(model, policy_path: Path, general_path: Path, fit: bool) -> dict:
+    """The shipped (or `policy_path`) classifier on both halves; with `fit`, the calibration and floor fitted
+    on the tune half replace the file's before the held-out half is judged."""
+    from policies.loader import load_policy_file
+
+    policies = load_policy_file(policy_path)
+    classifier = CategoryClassifier.build(policies, lambda texts: model.encode(list(texts)))
+    rows = read_general(general_path)
+    vectors = model.encode([r.text for r in rows])
+    halves = {split: ([r for r in rows if r.split == split], vectors[[i for i, r in enumerate(rows) if r.split == split]])
+              for split in ("tune", "heldout")}
+    result = {"policies": str(policy_path), "data": str(general_path),
+              "families": {split: len({r.family for r in half[0]}) for split, half in halves.items()},
+              "as_configured": {split: judge(classifier, policies, *half) for split, half in halves.items()}}
+    if fit:
+        calibration = fit_calibration(classifier, *halves["tune"])
+        floor = best_floor(classifier.recalibrated(calibration, 0.5), policies, *halves["tune"])
+        fitted = classifier.recalibrated(calibration, floor)
+        result["fitted_on_tune"] = {
+            "confidence_floor": floor, "calibration": {"score": calibration.score, "margin": calibration.margin,
+                                                       "bias": calibration.bias},
+            **{split: judge(fitted, policies, *half) for split, half in halves.items()}}
+    return result
+
+
+def print_report(result: dict) -> None:
+    print(f"\neveryday questions ({result['data']}; {result['families']['tune']} tune / "
+          f"{result['families']['heldout']} held-out families), policy {result['policies']}")
+    print(f"{'':<28}{'split':<9}{'right':>7}{'default':>9}{'misrouted':>11}{'(policy)':>10}")
+    runs = [("as configured", result["as_configured"])]
+    if "fitted_on_tune" in result:
+        runs.append(("calibration fitted on tune", result["fitted_on_tune"]))
+    for name, run in runs:
+        for split in ("tune", "heldout"):
+            j = run[split]
+            print(f"{name:<28}{split:<9}{j['accuracy']:>7.3f}{j['sent_to_default']:>9.3f}{j['misrouted']:>11.3f}"
+                  f"{j['misrouted_changing_policy']:>10.3f}")
+    if "fitted_on_tune" in result:
+        fitted = result["fitted_on_tune"]
+        print(f"fitted (paste under classifier: in the policy file): confidence_floor: {fitted['confidence_floor']}, "
+              f"calibration: {fitted['calibration']}")
+    for wrong in result["as_configured"]["heldout"]["misrouted_questions"]:
+        print(f"  held-out misrouted: {wrong['text']!r} ({wrong['label']} -> {wrong['got']}, {wrong['source']})")
