@@ -3,11 +3,11 @@
 lookup: exact tier (hash of the normalised request) first, then the semantic tier (HNSW
 neighbours of the last user message with the same context fingerprint, filtered by TTL,
 the category's guards, the conversation (gateway/cache/context_match.py) and the calibrated
-duplicate verifier). The neighbours come from every
-category of the request's namespace: two wordings of one question are not always classified
-alike, and splitting them would make a sure miss. The query's category still decides: its
-thresholds, its guards, and its TTL (an entry of another category must be young enough for it). insert: only complete
-answers, committed to the document store before the index can return them.
+duplicate verifier). The neighbours come from every category of the request's namespace: two
+wordings of one question are not always classified alike, and splitting them would make a sure miss.
+The query's category still decides: its thresholds, its guards, and its TTL (an entry of another
+category answers while it is fresh by its own TTL and by the query's: expires_for). insert: only
+complete answers, committed to the document store before the index can return them.
 """
 
 import asyncio
@@ -134,7 +134,7 @@ class SemanticCache:
         now = time.time()
         exact = None if exact_checked else await self.store.find_exact(namespace, policy.name, key.exact_key)
         fresh_enough = _freshness(now, allow_stale, max_stale_s)
-        if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact):
+        if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact, policy):
             self._record_hit(exact.id, now)
             return LookupResult(EXACT, exact, 1.0, None, namespace, Candidate(exact, 1.0, None, None),
                                 stale=exact.expired(now))
@@ -248,7 +248,7 @@ class SemanticCache:
         live = [(entries[n.entry_id], n.similarity) for n in neighbours
                 if n.entry_id in entries and _visible(entries[n.entry_id], tenant, namespace)
                 and entries[n.entry_id].fingerprint == key.fingerprint
-                and fresh_enough(entries[n.entry_id]) and _young_enough(entries[n.entry_id], policy, now)]
+                and fresh_enough(entries[n.entry_id], policy)]
         query = view(key.query_text or "")
         found, to_verify = [], []
         for entry, similarity in live:
@@ -300,7 +300,7 @@ class SemanticCache:
             best = max(passed, key=lambda c: c.similarity)
         self._record_hit(best.entry.id, now)
         return LookupResult(SEMANTIC, best.entry, best.similarity, best.probability, namespace, best,
-                            stale=best.entry.expired(now))
+                            stale=expires_for(best.entry, policy) <= now)
 
     def _record_hit(self, entry_id: str, now: float) -> None:
         # Hit counters are batched: a hit must not wait for a write transaction.
@@ -326,10 +326,13 @@ class SemanticCache:
                 log.warning("cache maintenance skipped: %s", exc)
 
 
-def _young_enough(entry: CacheEntry, policy: CachePolicy, now: float) -> bool:
-    """An entry stored under another category answers only while the query's category would still
-    keep it (a weather question is not answered from a week-old general-knowledge entry)."""
-    return entry.category == policy.name or now - entry.created_at < policy.ttl_seconds
+def expires_for(entry: CacheEntry, policy: CachePolicy) -> float:
+    """When `entry` stops answering a query of `policy`'s category: at its own expiry, and an entry stored
+    under another category also once it is older than this category keeps answers (a weather question
+    is not answered from a week-old general-knowledge entry). Nothing else refuses it to that category."""
+    if entry.category == policy.name:
+        return entry.expires_at
+    return min(entry.expires_at, entry.created_at + policy.ttl_seconds)
 
 
 def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
@@ -338,12 +341,13 @@ def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
 
 
 def _freshness(now: float, allow_stale: bool, max_stale_s: float | None):
-    """Which entries may answer: unexpired ones, or with allow_stale those expired at most max_stale_s ago."""
+    """Which entries may answer a query of a policy: those unexpired for it (expires_for), or with
+    allow_stale those expired for it at most max_stale_s ago."""
     if not allow_stale:
-        return lambda entry: not entry.expired(now)
+        return lambda entry, policy: expires_for(entry, policy) > now
     if max_stale_s is None:
-        return lambda entry: True
-    return lambda entry: now - entry.expires_at <= max_stale_s
+        return lambda entry, policy: True
+    return lambda entry, policy: now - expires_for(entry, policy) <= max_stale_s
 
 
 def storable(response: dict[str, Any], allow_tool_calls: bool) -> bool:
