@@ -107,6 +107,9 @@ class CategoryPolicy:
     examples: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    # The embedding may choose this category only for a question matching one of these (the shipped
+    # `personal` needs a first-person word: "how does a credit score work" is not about an account).
+    requires_patterns: tuple[str, ...] = ()
     cacheable: bool = True
     similarity_threshold: float = _checked(0.9, UNIT, "cosine floor for a semantic candidate")
     verify: bool = True
@@ -136,14 +139,29 @@ class CategoryPolicy:
 
 
 # Fields a category names itself; everything else may also appear under `defaults:`.
-CATEGORY_ONLY_FIELDS = ("name", "description", "examples", "keywords", "patterns")
+CATEGORY_ONLY_FIELDS = ("name", "description", "examples", "keywords", "patterns", "requires_patterns")
+
+
+@dataclass(frozen=True)
+class ConfidenceCalibration:
+    """P(the best category is the right one) = sigmoid(score * best + margin * (best - runner-up) + bias),
+    fitted by `semgate bench classify --fit-calibration`; all zero: the confidence is the raw best score."""
+
+    score: float = _checked(0.0, None, "weight of the best category's score")
+    margin: float = _checked(0.0, None, "weight of its lead over the runner-up")
+    bias: float = _checked(0.0, None, "intercept")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.score or self.margin or self.bias)
 
 
 @dataclass(frozen=True)
 class ClassifierSettings:
     top_k: int = _checked(2, AT_LEAST_ONE, "a category scores the mean cosine of its k nearest prototypes")
     max_prototypes: int = _checked(64, AT_LEAST_ONE, "examples per category beyond this are condensed by k-means")
-    confidence_floor: float = _checked(0.4, UNIT, "below this score the query goes to the default category")
+    confidence_floor: float = _checked(0.4, UNIT, "below this confidence the query goes to the default category")
+    calibration: ConfidenceCalibration = ConfidenceCalibration()
 
 
 @dataclass(frozen=True)

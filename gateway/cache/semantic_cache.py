@@ -2,11 +2,12 @@
 
 lookup: exact tier (hash of the normalised request) first, then the semantic tier (HNSW
 neighbours of the last user message with the same context fingerprint, filtered by TTL,
-the category's guards and the calibrated duplicate verifier). The neighbours come from every
-category of the request's namespace: two wordings of one question are not always classified
-alike, and splitting them would make a sure miss. The query's category still decides: its
-thresholds, its guards, and its TTL (an entry of another category must be young enough for it). insert: only complete
-answers, committed to the document store before the index can return them.
+the category's guards, the conversation (gateway/cache/context_match.py) and the calibrated
+duplicate verifier). The neighbours come from every category of the request's namespace: two
+wordings of one question are not always classified alike, and splitting them would make a sure miss.
+The query's category still decides: its thresholds, its guards, and its TTL (an entry of another
+category answers while it is fresh by its own TTL and by the query's: expires_for). insert: only
+complete answers, committed to the document store before the index can return them.
 """
 
 import asyncio
@@ -21,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from gateway.cache.context_match import ContextMatcher, PairScorer
 from gateway.cache.embedder import Embedder
 from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.fingerprint import RequestKey, request_key
@@ -74,10 +76,14 @@ class LookupResult:
 
 class SemanticCache:
     def __init__(self, store: DocumentStore, embedder: Embedder, verifier: Verifier, index: VectorIndex | None = None,
-                 top_k: int | None = None, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0) -> None:
+                 top_k: int | None = None, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0,
+                 context_scorer: PairScorer | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.verifier = verifier
+        # Earlier turns are compared by meaning (gateway/cache/context_match.py); `context_scorer` reads
+        # two contexts together (the verifier's pair scorer), else their embeddings are compared.
+        self.context = ContextMatcher(embedder, context_scorer)
         self.index = index or VectorIndex()
         # The verifier's context features were learned on this many neighbours per lookup.
         self.top_k = top_k or int(verifier.info.training.get("top_k", 8))
@@ -128,7 +134,7 @@ class SemanticCache:
         now = time.time()
         exact = None if exact_checked else await self.store.find_exact(namespace, policy.name, key.exact_key)
         fresh_enough = _freshness(now, allow_stale, max_stale_s)
-        if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact):
+        if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact, policy):
             self._record_hit(exact.id, now)
             return LookupResult(EXACT, exact, 1.0, None, namespace, Candidate(exact, 1.0, None, None),
                                 stale=exact.expired(now))
@@ -244,7 +250,7 @@ class SemanticCache:
         live = [(entries[n.entry_id], n.similarity) for n in neighbours
                 if n.entry_id in entries and _visible(entries[n.entry_id], tenant, namespace)
                 and entries[n.entry_id].fingerprint == key.fingerprint
-                and fresh_enough(entries[n.entry_id]) and _young_enough(entries[n.entry_id], policy, now)]
+                and fresh_enough(entries[n.entry_id], policy)]
         query = view(key.query_text or "")
         found, to_verify = [], []
         for entry, similarity in live:
@@ -255,11 +261,26 @@ class SemanticCache:
                 if guard is None and policy.verify:
                     to_verify.append((len(found), cached, similarity))
             found.append(Candidate(entry, similarity, None, guard))
+        found = await self._in_context(key, vector, policy, found)
+        to_verify = [v for v in to_verify if found[v[0]].rejected_by is None]
         if to_verify:
             probabilities = self.verifier.probabilities(query, [(v, s) for _, v, s in to_verify],
                                                         [s for _, s in live])
             for (i, _, _), p in zip(to_verify, probabilities):
                 found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
+        return found
+
+    async def _in_context(self, key: RequestKey, vector: np.ndarray, policy: CachePolicy,
+                          found: list[Candidate]) -> list[Candidate]:
+        """Vetoes the candidates whose conversation disagrees with the query's where the question depends on it."""
+        open_ = [i for i, c in enumerate(found) if c.rejected_by is None and c.similarity >= policy.similarity_threshold]
+        if not open_:
+            return found
+        verdicts = await self.context.rejections(key.query_text or "", vector, key.turns, [found[i].entry for i in open_])
+        found = list(found)
+        for i, verdict in zip(open_, verdicts):
+            if verdict is not None:
+                found[i] = dataclasses.replace(found[i], rejected_by=verdict)
         return found
 
     def _decide(self, namespace: str, policy: CachePolicy, candidates: list[Candidate], now: float) -> LookupResult:
@@ -281,7 +302,7 @@ class SemanticCache:
             best = max(passed, key=lambda c: c.similarity)
         self._record_hit(best.entry.id, now)
         return LookupResult(SEMANTIC, best.entry, best.similarity, best.probability, namespace, best,
-                            stale=best.entry.expired(now))
+                            stale=expires_for(best.entry, policy) <= now)
 
     def _record_hit(self, entry_id: str, now: float) -> None:
         # Hit counters are batched: a hit must not wait for a write transaction.
@@ -307,10 +328,13 @@ class SemanticCache:
                 log.warning("cache maintenance skipped: %s", exc)
 
 
-def _young_enough(entry: CacheEntry, policy: CachePolicy, now: float) -> bool:
-    """An entry stored under another category answers only while the query's category would still
-    keep it (a weather question is not answered from a week-old general-knowledge entry)."""
-    return entry.category == policy.name or now - entry.created_at < policy.ttl_seconds
+def expires_for(entry: CacheEntry, policy: CachePolicy) -> float:
+    """When `entry` stops answering a query of `policy`'s category: at its own expiry, and an entry stored
+    under another category also once it is older than this category keeps answers (a weather question
+    is not answered from a week-old general-knowledge entry). Nothing else refuses it to that category."""
+    if entry.category == policy.name:
+        return entry.expires_at
+    return min(entry.expires_at, entry.created_at + policy.ttl_seconds)
 
 
 def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
@@ -319,12 +343,13 @@ def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
 
 
 def _freshness(now: float, allow_stale: bool, max_stale_s: float | None):
-    """Which entries may answer: unexpired ones, or with allow_stale those expired at most max_stale_s ago."""
+    """Which entries may answer a query of a policy: those unexpired for it (expires_for), or with
+    allow_stale those expired for it at most max_stale_s ago."""
     if not allow_stale:
-        return lambda entry: not entry.expired(now)
+        return lambda entry, policy: expires_for(entry, policy) > now
     if max_stale_s is None:
-        return lambda entry: True
-    return lambda entry: now - entry.expires_at <= max_stale_s
+        return lambda entry, policy: True
+    return lambda entry, policy: now - expires_for(entry, policy) <= max_stale_s
 
 
 def storable(response: dict[str, Any], allow_tool_calls: bool) -> bool:

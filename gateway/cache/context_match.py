@@ -1,0 +1,205 @@
+"""Conversations: when an answer cached in one conversation may answer the same question in another.
+
+The fingerprint keeps only what must match exactly (gateway/cache/fingerprint.py); the earlier
+user and assistant turns are compared here, for candidates that already passed the similarity
+floor and the question's guards:
+
+- both questions asked with no history: nothing to compare;
+- a question that needs its context (gateway/cache/dependence.py: "and in Python?", "yes please"),
+  or one whose context bears on it (the question is close to its own history in meaning or shares
+  a content word with it), or a history that sets the scene (instructions such as "answer in
+  French from now on", a topic such as "let's talk about Rust", the user's situation such as
+  "I'm on the Basic plan"): the two contexts must agree, else the candidate is rejected;
+- otherwise (a self-contained question after unrelated history) the histories do not matter.
+
+Two contexts agree when they state the same facts (numbers, dates, names: the guards of
+gateway/cache/guards.py on the user turns and the assistant's closing offer), when a reply
+("yes please", "the second one") answers the same offer, and when a pair scorer reads the two
+contexts as the same (calibrated P(same) at or above `agree`). The scorer is injected: any
+`score_pairs(list[(text_a, text_b)]) -> np.ndarray` of calibrated probabilities (the verifier's
+cross-encoder); without one, the embedding cosine of the two contexts through a logistic
+calibration fitted on the tuning half of loadtest/data/cache_suite (docs: README, "Conversations").
+"""
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gateway.cache.dependence import Dependence, dependence
+from gateway.cache.embedder import Embedder
+from gateway.cache.entry import CacheEntry
+from gateway.cache.fingerprint import conversation_turns
+from gateway.cache.guards import Facts, extract_facts, rejection
+from gateway.cache.text import STOPWORDS, stem, words
+
+PairScorer = Callable[[list[tuple[str, str]]], np.ndarray]
+Turns = tuple[tuple[str, str], ...]
+RECENT_USER_TURNS = 3  # the context is the last few questions and the assistant's last turn
+TURN_CHARS = 300  # each turn's share of the text the scorer reads (the embedding sees ~1,000 characters)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_INSTRUCTION = re.compile(
+    r"\b(?:from now on|for the rest of|always (?:answer|reply|respond|use|write)|(?:answer|reply|respond|write|talk)"
+    r" (?:in|like|as|only)|pretend|act as|you are (?:a|an|my)|role ?play|keep (?:it|your answers?|them) "
+    r"(?:short|brief)|be (?:brief|concise)|(?:don't|do not|never) (?:use|mention|say)|in the style of|"
+    r"explain like|no more than \d+ words|use (?:bullet|markdown|metric|imperial)|let'?s (?:talk|discuss|focus|stick)"
+    r"|we(?:'re| are) (?:talking|discussing))\b", re.IGNORECASE)
+# A user turn that states the user's situation ("I'm on the Basic plan.", "My flight got cancelled.",
+# "We use Postgres"): later questions may be about it without saying so.
+_SITUATION = re.compile(r"^\W*(?:i|i'm|im|i am|i've|i have|i'd|i was|i use|my|we|we're|we've|our|let's)\b[^?]*$",
+                        re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ContextSettings:
+    agree: float = 0.5  # P(same context) two contexts must reach
+    offer_agree: float = 0.6  # P(same offer) a reply's two offers must reach
+    related: float = 0.45  # question-to-own-history cosine from which the history bears on the question
+    # The default scorer: P(same) = sigmoid(slope * cosine + intercept) of the two contexts' embeddings.
+    cosine_slope: float = 14.0
+    cosine_intercept: float = -11.0
+
+
+@dataclass(frozen=True)
+class _GuardSwitches:
+    """Negation is left out: a history says "no" and "not" for many reasons that do not change the question."""
+
+    numbers: bool = True
+    dates: bool = True
+    negation: bool = False
+    entities: bool = True
+
+
+_CONTEXT_GUARDS = _GuardSwitches()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What of a conversation a question may depend on."""
+
+    turns: Turns
+    text: str  # what the scorer reads: the recent questions and the assistant's last turn
+    offer: str  # the assistant's closing sentence: what a "yes please" accepts
+    facts: Facts  # of the recent questions and the offer
+    content: frozenset[str]  # stemmed content words of the recent questions and the offer
+    # A user turn says how to answer from now on, sets the topic, or states the user's situation.
+    sets_scene: bool
+
+
+def context_of(turns: Turns) -> Context:
+    asked = [text for role, text in turns if role == "user" and not _chatter(text)][-RECENT_USER_TURNS:]
+    answers = [text for role, text in turns if role == "assistant"]
+    last_answer = answers[-1] if answers else ""
+    offer = _closing_sentence(last_answer)
+    parts = [f"user: {q[:TURN_CHARS]}" for q in asked] + ([f"assistant: {last_answer[-TURN_CHARS:]}"] if answers else [])
+    stated = " \n".join([*asked, offer])
+    return Context(turns=turns, text="\n".join(parts), offer=offer, facts=extract_facts(stated),
+                   content=frozenset(stem(w) for w in words(stated) if w not in STOPWORDS),
+                   sets_scene=any(role == "user" and (_INSTRUCTION.search(text) or _SITUATION.match(text.strip()))
+                                  for role, text in turns))
+
+
+class ContextMatcher:
+    def __init__(self, embedder: Embedder, score_pairs: PairScorer | None = None,
+                 settings: ContextSettings = ContextSettings()) -> None:
+        self.embedder = embedder
+        self.settings = settings
+        self._score_pairs = score_pairs
+
+    async def rejections(self, question: str, question_vector: np.ndarray, turns: Turns,
+                         candidates: Sequence[CacheEntry]) -> list[str | None]:
+        """For each candidate: None when its conversation allows it to answer this one, else why not
+        ("context", "context_offer", or "context_" + the guard the two contexts trip)."""
+        mine = context_of(turns)
+        theirs = [context_of(conversation_turns(entry.request)) for entry in candidates]
+        if not mine.turns and not any(c.turns for c in theirs):
+            return [None] * len(candidates)
+        asked = dependence(question)
+        vectors = await self._vectors([mine, *theirs])
+        needs = [self._must_agree(question, asked, question_vector, mine, vectors[0], entry, their, vector)
+                 for entry, their, vector in zip(candidates, theirs, vectors[1:])]
+        verdicts: list[str | None] = [None] * len(candidates)
+        to_score: list[tuple[int, tuple[str, str], bool]] = []  # (candidate, texts, is the offer)
+        for i, (their, need) in enumerate(zip(theirs, needs)):
+            if not need:
+                continue
+            if not mine.turns or not their.turns:
+                verdicts[i] = "context"
+                continue
+            guard = rejection(mine.facts, their.facts, _CONTEXT_GUARDS)
+            if guard is not None:
+                verdicts[i] = f"context_{guard}"
+                continue
+            if asked.cue in ("reply", "selection"):
+                if not (mine.offer and their.offer):
+                    verdicts[i] = "context_offer"
+                    continue
+                to_score.append((i, (mine.offer, their.offer), True))
+            to_score.append((i, (mine.text, their.text), False))
+        if to_score:
+            scores = await self._scores([pair for _, pair, _ in to_score], [vectors[0]] * len(to_score),
+                                        [vectors[1 + i] for i, _, _ in to_score], [offer for _, _, offer in to_score])
+            for (i, _, offer), score in zip(to_score, scores):
+                floor = self.settings.offer_agree if offer else self.settings.agree
+                if verdicts[i] is None and score < floor:
+                    verdicts[i] = "context_offer" if offer else "context"
+        return verdicts
+
+    def _must_agree(self, question: str, asked: Dependence, question_vector: np.ndarray, mine: Context,
+                    my_vector: np.ndarray, entry: CacheEntry, their: Context, their_vector: np.ndarray) -> bool:
+        if not mine.turns and not their.turns:
+            return False
+        if asked.dependent or mine.sets_scene or their.sets_scene or dependence(entry.query_text).dependent:
+            return True
+        return self._bears_on(question, question_vector, mine, my_vector) \
+            or self._bears_on(entry.query_text, entry.embedding, their, their_vector)
+
+    def _bears_on(self, question: str, question_vector: np.ndarray | None, context: Context,
+                  context_vector: np.ndarray) -> bool:
+        """A history bears on a self-contained question about the same thing ("I'm on the Basic plan"
+        before "how much does an upgrade cost?"), not on one about something else."""
+        if not context.turns:
+            return False
+        if question and {stem(w) for w in words(question) if w not in STOPWORDS} & context.content:
+            return True
+        return question_vector is not None and float(np.dot(question_vector, context_vector)) >= self.settings.related
+
+    async def _vectors(self, contexts: Sequence[Context]) -> list[np.ndarray]:
+        texts = [c.text for c in contexts]
+        vectors = await self.embedder.embed_many([t for t in texts if t])
+        found = iter(vectors)
+        return [next(found) if t else np.zeros(self.embedder.dim, dtype=np.float32) for t in texts]
+
+    async def _scores(self, pairs: list[tuple[str, str]], left: list[np.ndarray], right: list[np.ndarray],
+                      offers: list[bool]) -> np.ndarray:
+        if self._score_pairs is not None:
+            return np.asarray(await asyncio.to_thread(self._score_pairs, pairs), dtype=np.float32)
+        # Offers are single sentences; their vectors come from the embedder like the contexts'.
+        offer_texts = [p for pair, offer in zip(pairs, offers) if offer for p in pair]
+        offer_vectors = iter(await self.embedder.embed_many(offer_texts)) if offer_texts else iter(())
+        cosines = []
+        for a, b, offer in zip(left, right, offers):
+            if offer:
+                a, b = next(offer_vectors), next(offer_vectors)
+            cosines.append(float(np.dot(a, b)))
+        s = self.settings
+        return 1.0 / (1.0 + np.exp(-(s.cosine_slope * np.asarray(cosines, dtype=np.float32) + s.cosine_intercept)))
+
+
+def _chatter(text: str) -> bool:
+    """A turn that says nothing about the subject ("thanks!", "ok cool"): left out of the context."""
+    tokens = words(text)
+    return len(tokens) <= 4 and all(w in STOPWORDS or w in _CHATTER for w in tokens)
+
+
+_CHATTER = {"thanks", "thank", "ok", "okay", "cool", "great", "nice", "hi", "hello", "hey", "yes", "yeah", "sure",
+            "please", "good", "awesome", "perfect", "lol", "wow", "hmm", "right", "got", "see"}
+
+
+def _closing_sentence(answer: str) -> str:
+    """The assistant's last question or, failing one, its last sentence: what a short reply answers."""
+    sentences = [s.strip() for s in _SENTENCE.split(answer.strip()) if s.strip()]
+    questions = [s for s in sentences[-2:] if s.endswith("?")]
+    return (questions or sentences or [""])[-1]
