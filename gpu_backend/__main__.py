@@ -28,6 +28,16 @@ def thread_pair(text: str) -> tuple[int, int]:
     return prefill, decode
 
 
+def non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="smollm2-135m",
                         help="packaged model name, a .gguf file or a HF safetensors folder (default: %(default)s)")
@@ -43,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="most sequences running at once (default: %(default)s)")
     parser.add_argument("--max-prefill-tokens", type=int, default=512,
                         help="prompt tokens per prefill step; longer prompts are chunked (default: %(default)s)")
+    parser.add_argument("--default-max-tokens", type=non_negative, default=512, metavar="N",
+                        help="output tokens of a request that sets no max_tokens, fewer if the context fills first; "
+                             "the answer ends with finish_reason 'length'; 0: until the context is full "
+                             "(default: %(default)s)")
     parser.add_argument("--no-prefix-cache", action="store_true", help="do not share KV between requests")
     parser.add_argument("--kv-salt-header", "--tenant-salt-header", dest="kv_salt_header", default="x-semgate-kv-salt",
                         help="request header whose value isolates the prefix cache: only requests with the same "
@@ -107,6 +121,7 @@ def serve(args: argparse.Namespace) -> int:
         block_size=args.block_size,
         max_running=args.max_batch,
         max_prefill_tokens=args.max_prefill_tokens,
+        default_max_tokens=args.default_max_tokens or None,
         enable_prefix_cache=not args.no_prefix_cache,
         num_threads=args.threads,
         scheduler=args.scheduler,
@@ -120,9 +135,10 @@ def serve(args: argparse.Namespace) -> int:
         kvshare_recompute_ratio=args.kvshare_recompute_ratio,
     )
     engine = build_engine(loaded.model, loaded.tokenizer, config)
+    bound = f"at most {args.default_max_tokens} tokens" if args.default_max_tokens else "until the context is full"
     print(f"semgate backend: model loaded in {time.monotonic() - started:.1f} s; KV pool of "
           f"{engine.pool.num_blocks} blocks x {engine.pool.block_size} tokens; requests without sampling "
-          f"settings: {sampling.describe()}", file=sys.stderr, flush=True)
+          f"settings: {sampling.describe()}; without max_tokens: {bound}", file=sys.stderr, flush=True)
     service = BackendService(
         engine=AsyncEngine(engine),
         tokenizer=loaded.tokenizer,
