@@ -13,6 +13,7 @@ from gpu_backend.engine import AsyncEngine, EngineConfig
 from gpu_backend.engine.phase_split import build_engine
 from gpu_backend.model import load_model
 from gpu_backend.server import BackendService, build_app
+from gpu_backend.server.lifecycle import BackendServer, exit_with_parent
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -99,6 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--default-top-k", type=int, default=None, metavar="K",
                         help="top_k for requests that leave it out, 0 off (default: as --default-temperature)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--exit-with-parent", action="store_true",
+                        help="shut down when the parent process dies, whatever kills it (stdin must be a pipe the "
+                             "parent holds open; `semgate up` starts its backend this way)")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -107,6 +111,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"semgate backend: --dtype {args.dtype} is not supported on the CPU (its answers drift from "
               "float32's); use --dtype float32", file=sys.stderr)
         return 2
+    if args.exit_with_parent:
+        exit_with_parent()
     print(f"semgate backend: loading {args.model} ({args.dtype}, {args.device}) ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     loaded = load_model(args.model, device=args.device, dtype=DTYPES[args.dtype], progress=True)
@@ -149,8 +155,11 @@ def serve(args: argparse.Namespace) -> int:
         admin_token=args.admin_token or None,
         sampling_defaults=sampling,
     )
-    uvicorn.run(build_app(service), host=args.host, port=args.port, log_level=args.log_level)
-    return 0
+    server = BackendServer(uvicorn.Config(build_app(service), host=args.host, port=args.port,
+                                          log_level=args.log_level), service.engine)
+    server.run()
+    # Not started: the port is taken or the app failed to start (uvicorn logged why).
+    return 0 if server.started else 1
 
 
 def main(argv: list[str] | None = None) -> int:
