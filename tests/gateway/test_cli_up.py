@@ -1,6 +1,7 @@
 """`semgate up` as a user runs it: the shipped config (bundled SmolLM2 backend behind the
 gateway, cache on), and the README's own snippet run unchanged but for the port."""
 
+import json
 import os
 import re
 import signal
@@ -19,6 +20,7 @@ from loadtest.services import Services, free_port, stop, wait_healthy
 REPO = Path(__file__).resolve().parents[2]
 README_URL = "http://127.0.0.1:8080/v1"
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+DEFAULT_BOUND = 48  # the backend's --default-max-tokens in these tests (512 unless told)
 
 
 def readme_snippet() -> str:
@@ -42,9 +44,14 @@ def write_config(folder: Path) -> tuple[Path, int, int]:
     return folder / "gateway.yaml", gateway_port, backend_port
 
 
-def start_up(services: Services, folder: Path) -> tuple[str, str]:
-    """`semgate up` on the shipped config (write_config); returns the gateway's and the backend's base URLs."""
+def start_up(services: Services, folder: Path, backend_args: list[str] = ()) -> tuple[str, str]:
+    """`semgate up` on the shipped config (write_config) with `backend_args` for the backend (its
+    `extra_args`); returns the gateway's and the backend's base URLs."""
     path, gateway_port, backend_port = write_config(folder)
+    if backend_args:
+        config = path.read_text().replace(f"port: {backend_port}\n",
+                                          f"port: {backend_port}\n  extra_args: {json.dumps(list(backend_args))}\n")
+        path.write_text(config)
     url = services.start("up", ["gateway", "up", "--config", str(path)], gateway_port, ready_timeout_s=600, cwd=REPO)
     return url, f"http://127.0.0.1:{backend_port}"
 
@@ -53,7 +60,7 @@ def start_up(services: Services, folder: Path) -> tuple[str, str]:
 def up(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("up")
     with Services(tmp / "logs") as services:
-        url, _ = start_up(services, tmp)
+        url, _ = start_up(services, tmp, backend_args=["--default-max-tokens", str(DEFAULT_BOUND)])
         yield f"{url}/v1"
 
 
@@ -76,6 +83,16 @@ def test_streaming_through_the_gateway_to_the_backend_gets_paris(up):
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "Paris" in text
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+
+
+def test_a_question_the_model_loops_on_ends_at_the_backend_bound_not_in_a_gateway_timeout(up):
+    # Greedy SmolLM2 talks about zero until its context is full: unbounded, that was minutes of
+    # generation, a 504 after the gateway's 300 s and two SDK retries of it.
+    client = openai.OpenAI(base_url=up, api_key="unused-on-loopback")  # the SDK's own timeout and retries
+    answer = client.chat.completions.create(model="smollm2-135m",
+                                            messages=[{"role": "user", "content": "What is 0 plus 0?"}])
+    assert answer.choices[0].finish_reason == "length"
+    assert answer.usage.completion_tokens == DEFAULT_BOUND
 
 
 def test_sigterm_stops_the_backend_with_the_gateway(tmp_path):
