@@ -107,7 +107,10 @@ class AsyncEngine:
 
     def submit(self, prompt_token_ids: list[int], params: SamplingParams, slo: RequestSLO | None = None,
                tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None) -> RequestStream:
-        """Queue a request; raises ValueError at once if it can never run. Call on the event loop."""
+        """Queue a request; raises ValueError at once if it can never run, RuntimeError once the
+        engine has stopped (nobody would run it). Call on the event loop."""
+        if self._thread is None:
+            raise RuntimeError("the engine is not running")
         self.engine.check_request(prompt_token_ids, params)
         stream = RequestStream(self.engine.new_seq_id(), self, asyncio.get_running_loop())
         self._post(_Add(stream.seq_id, list(prompt_token_ids), params, stream, slo, tenant, chunk_spans))

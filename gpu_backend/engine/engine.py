@@ -7,6 +7,7 @@ detokenizes, checks stop conditions and lets finished sequences go.
 Not thread-safe: one thread drives it (AsyncEngine runs it on its own thread).
 """
 
+import dataclasses
 import itertools
 import os
 import time
@@ -20,6 +21,7 @@ from gpu_backend.engine.fairness import TenantAccounting
 from gpu_backend.engine.goodput_scheduler import GoodputScheduler
 from gpu_backend.engine.model_runner import ModelRunner
 from gpu_backend.engine.output_text import OutputText
+from gpu_backend.engine.repetition import loop_period
 from gpu_backend.engine.sampler import Sampler
 from gpu_backend.engine.sampling_params import SamplingParams
 from gpu_backend.engine.scheduler import ScheduledBatch, Scheduler
@@ -66,6 +68,7 @@ class _Request:
     text: OutputText
     generator: torch.Generator | None
     max_tokens: int
+    bounded_by_default: bool  # the request set no max_tokens
 
 
 class LLMEngine:
@@ -146,15 +149,18 @@ class LLMEngine:
     ) -> Sequence:
         """`chunk_spans`: token spans of reusable chunks (KVShare; ignored when it is off)."""
         self.check_request(prompt_token_ids, params)
+        room = self.max_model_len - len(prompt_token_ids)
+        bounded_by_default = params.max_tokens is None
+        if bounded_by_default:
+            # The scheduler's length estimates read the bound from the params: give them the real one.
+            params = dataclasses.replace(params, max_tokens=min(self.config.default_max_tokens or room, room))
         seq_id = self.new_seq_id() if seq_id is None else seq_id
         seq = Sequence(seq_id, list(prompt_token_ids), params, slo=slo or RequestSLO(), tenant=tenant)
         if self.kvshare is not None and chunk_spans:
             seq.chunk_spans = [(s, e) for s, e in chunk_spans if 0 <= s < e <= len(prompt_token_ids)]
-        room = self.max_model_len - len(prompt_token_ids)
-        max_tokens = room if params.max_tokens is None else min(params.max_tokens, room)
         generator = None if params.seed is None else torch.Generator(self.pool.k_cache.device).manual_seed(params.seed)
         text = OutputText(self.tokenizer.detokenizer(), params.stop)
-        self._requests[seq_id] = _Request(seq, text, generator, max_tokens)
+        self._requests[seq_id] = _Request(seq, text, generator, min(params.max_tokens, room), bounded_by_default)
         self.stats.prompt_tokens += seq.num_prompt_tokens
         self.scheduler.add(seq)
         return seq
@@ -220,6 +226,8 @@ class LLMEngine:
             return FinishReason.STOP
         if seq.num_output_tokens >= request.max_tokens:
             request.text.finish()
+            self.stats.default_bound_cuts += request.bounded_by_default
+            self.stats.looping_cuts += loop_period(seq.output_token_ids) is not None
             return FinishReason.LENGTH
         return None
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class SamplingParams:
-    # None: until the model's context is full. Counts output tokens only.
+    # None: the engine's default bound (EngineConfig.default_max_tokens). Counts output tokens only.
     max_tokens: int | None = 16
     # 0 means greedy (argmax); the OpenAI default is 1.
     temperature: float = 1.0

@@ -120,6 +120,8 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
         stream = service.engine.submit(prompt_ids, parsed.params, slo, tenant, chunk_spans)
     except ValueError as error:
         raise OpenAIError(400, str(error), "messages" if chat else "prompt", code="context_length_exceeded") from None
+    except RuntimeError:  # shutting down: the engine stopped first (server/lifecycle.py)
+        raise OpenAIError(503, "the backend is shutting down", type_="server_error") from None
     builder = ResponseBuilder(service.model_names[0], chat)
     if parsed.stream:
         return StreamingResponse(_sse(stream, builder, parsed.include_usage), media_type="text/event-stream",
@@ -146,25 +148,21 @@ def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[lis
 
 
 async def _complete(request: Request, stream: RequestStream, builder: ResponseBuilder) -> Response:
-    async def collect() -> tuple[str, RequestOutput]:
-        parts, last = [], None
-        async with stream:
-            async for output in stream:
-                parts.append(output.new_text)
-                last = output
-        return "".join(parts), last
-
-    generation = asyncio.ensure_future(collect())
+    generation = asyncio.ensure_future(_collect(stream))
     disconnect = asyncio.ensure_future(_client_gone(request))
     try:
         await asyncio.wait({generation, disconnect}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         disconnect.cancel()
         if not generation.done():
-            # The client went away: cancelling leaves `async with stream`, which aborts it.
+            # The client went away (or this handler was cancelled): cancelling the collector leaves
+            # `async with stream`, which aborts the request and frees its KV blocks. Wait for that,
+            # so the task is settled (cancelled) before anyone asks it for a result.
             generation.cancel()
+            await asyncio.wait({generation})
     if generation.cancelled():
-        return Response(status_code=499)
+        _log_cancelled(stream)
+        return Response(status_code=499)  # nginx's "client closed request": nobody reads it
     try:
         text, last = generation.result()
     except ValueError as error:
@@ -172,6 +170,15 @@ async def _complete(request: Request, stream: RequestStream, builder: ResponseBu
     except RuntimeError as error:
         raise OpenAIError(503, f"generation failed: {error}", type_="server_error") from None
     return _json(builder.response(text, last))
+
+
+async def _collect(stream: RequestStream) -> tuple[str, RequestOutput]:
+    parts, last = [], None
+    async with stream:
+        async for output in stream:
+            parts.append(output.new_text)
+            last = output
+    return "".join(parts), last
 
 
 async def _client_gone(request: Request) -> None:
@@ -183,22 +190,31 @@ async def _sse(stream: RequestStream, builder: ResponseBuilder, include_usage: b
     # Leaving this generator early (client gone: Starlette cancels it) exits `async with`,
     # which aborts the request and frees its KV blocks.
     async with stream:
-        first = builder.first_chunk()
-        if first is not None:
-            yield _event(first)
-        last = None
         try:
-            async for output in stream:
-                chunk = builder.chunk(output)
-                if chunk is not None:
-                    yield _event(chunk)
-                last = output
-        except (ValueError, RuntimeError) as error:
-            yield _event(OpenAIError(503, f"generation failed: {error}", type_="server_error").body())
-            return
-        if include_usage and last is not None:
-            yield _event(builder.usage_chunk(last))
-        yield b"data: [DONE]\n\n"
+            first = builder.first_chunk()
+            if first is not None:
+                yield _event(first)
+            last = None
+            try:
+                async for output in stream:
+                    chunk = builder.chunk(output)
+                    if chunk is not None:
+                        yield _event(chunk)
+                    last = output
+            except (ValueError, RuntimeError) as error:
+                yield _event(OpenAIError(503, f"generation failed: {error}", type_="server_error").body())
+                return
+            if include_usage and last is not None:
+                yield _event(builder.usage_chunk(last))
+            yield b"data: [DONE]\n\n"
+        finally:
+            if not stream.finished:
+                _log_cancelled(stream)
+
+
+def _log_cancelled(stream: RequestStream) -> None:
+    # One line, no traceback: a client that stops waiting is routine, not an error of ours.
+    log.info("request %d: the client went away; its generation is cancelled", stream.seq_id)
 
 
 def _event(payload: dict[str, Any]) -> bytes:

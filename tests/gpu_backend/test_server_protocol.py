@@ -16,7 +16,7 @@ def test_chat_defaults_and_sampling_fields():
     assert (params.temperature, params.top_p, params.top_k, params.seed) == (0, 0.5, 20, 3)
     assert params.stop == ("END",) and params.max_tokens == 7 and params.cache_salt == "acme"
     assert request.stream and request.include_usage
-    assert parse_chat_request(CHAT).params.max_tokens is None  # chat: until EOS or the context is full
+    assert parse_chat_request(CHAT).params.max_tokens is None  # chat: the engine's default bound applies
     assert parse_chat_request({**CHAT, "response_format": {"type": "text"}}).messages  # plain text is what it does
 
 
