@@ -4,12 +4,15 @@ import orjson
 
 from gateway.incontext.answer_label import ModelLabel
 
-CHUNK = b'data: {"id":"c1","model":"smollm2-135m","choices":[{"delta":{"content":"\\"model\\":\\"smollm2-135m\\""}}]}\n\n'
+# An answer whose text quotes the key itself: inside a JSON string its quotes are escaped.
+CHUNK = (b'data: {"id":"c1","model":"smollm2-135m",'
+         b'"choices":[{"delta":{"content":"\\"model\\":\\"smollm2-135m\\""}}]}\n\n')
 
 
 def test_the_key_is_renamed_and_the_answer_text_is_not():
     label = ModelLabel("smollm2-135m", "smollm2-135m-ic")
-    body = orjson.loads(label.whole(b'{"model": "smollm2-135m", "choices": [{"message": {"content": "smollm2-135m"}}]}'))
+    whole = b'{"model": "smollm2-135m", "choices": [{"message": {"content": "smollm2-135m"}}]}'
+    body = orjson.loads(label.whole(whole))
     assert body == {"model": "smollm2-135m-ic", "choices": [{"message": {"content": "smollm2-135m"}}]}
     event = orjson.loads(label.whole(CHUNK)[6:])
     assert event["model"] == "smollm2-135m-ic" and event["choices"][0]["delta"]["content"] == '"model":"smollm2-135m"'
