@@ -28,6 +28,10 @@ class TenantLRU(Generic[K, V]):
     def __len__(self) -> int:
         return self._size
 
+    def clear(self) -> None:
+        self._parts.clear()
+        self._size = 0
+
     def size_of(self, tenant: str) -> int:
         return len(self._parts.get(tenant, ()))
 

@@ -29,6 +29,8 @@ LOAD_WINDOW_S = 10.0
 # Gauges of requests waiting for a slot: the bundled backend's, vLLM's, SGLang's.
 QUEUE_GAUGES = ("semgate_backend_queue_depth", "vllm:num_requests_waiting", "sglang:num_queue_reqs")
 METRICS_TIMEOUT_S = 0.5
+# The events before a stream's first token are a few hundred bytes; the watch keeps no more than this.
+FIRST_EVENTS_MAX_BYTES = 64 << 10
 
 
 def load_sample(upstream: Upstream, now: float, queued: int | None = None) -> LoadSample:
@@ -92,7 +94,7 @@ class FirstTokenWatch:
     def __init__(self, upstream: Upstream, response: httpx.Response) -> None:
         self._upstream = upstream
         self._started = response.extensions.get("semgate_started")
-        self._parser: SSEParser | None = SSEParser() if self._started is not None else None
+        self._parser = SSEParser(FIRST_EVENTS_MAX_BYTES) if self._started is not None else None
 
     def feed(self, chunk: bytes) -> None:
         if self._parser is None:

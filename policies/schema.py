@@ -171,9 +171,9 @@ class LoadSettings:
     high_mark: float = _checked(1.0, POSITIVE, "load index that enters overload")
     low_mark: float = _checked(0.6, NON_NEGATIVE, "load index under which overload ends")
     half_life_seconds: float = _checked(5.0, POSITIVE, "smoothing of the load index")
-    latency_ratio_saturated: float = _checked(3.0, Range(1.0, None, low_open=True), "latency / baseline read as load 1")
+    latency_ratio_saturated: float = _checked(3.0, Range(1.0, None, low_open=True), "first-token time / baseline read as load 1")
     throttle_rate_saturated: float = _checked(0.05, Range(0.0, 1.0, low_open=True), "429/503 share read as load 1")
-    baseline_half_life_seconds: float = _checked(300.0, POSITIVE, "how slowly the latency baseline is learned")
+    baseline_half_life_seconds: float = _checked(300.0, POSITIVE, "how slowly the first-token baseline is learned")
 
 
 @dataclass(frozen=True)

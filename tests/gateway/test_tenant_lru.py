@@ -19,6 +19,8 @@ def test_a_tenant_past_its_bound_loses_its_own_least_recently_used():
     lru.put("alice", "c", 3)
     assert (lru.get("alice", "a"), lru.get("alice", "b"), lru.get("alice", "c")) == (1, None, 3)
     assert len(lru) == 2
+    lru.clear()
+    assert len(lru) == 0 and lru.get("alice", "a") is None
 
 
 def test_a_full_lru_takes_from_the_tenant_holding_most_so_a_quiet_tenant_keeps_its_items():

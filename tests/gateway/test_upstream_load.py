@@ -18,7 +18,7 @@ from starlette.routing import Route
 from gateway.app import build_app
 from gateway.config import parse_config
 from gateway.upstream import Upstream
-from gateway.upstream_load import QueueProbe, load_sample
+from gateway.upstream_load import FirstTokenWatch, QueueProbe, load_sample
 from policies.load import NORMAL, OVERLOADED, UpstreamLoad
 from policies.schema import LoadSettings
 
@@ -102,3 +102,18 @@ def test_the_queue_a_backend_reports_counts_where_it_reports_one(serve, echo):
     for t in range(5):  # nothing in flight from this gateway, but 12 waiting for 4 slots
         tracker.observe(load_sample(upstreams[0], now=time.monotonic(), queued=12), now=float(t))
     assert tracker.state.level == OVERLOADED
+
+
+def test_the_first_token_is_the_first_content_not_the_opening_role_chunk():
+    config = parse_config(gateway_head() + "upstreams: [{name: u, base_url: 'http://127.0.0.1:9/v1', models: [m]}]\n",
+                          "test.yaml")
+    upstream = Upstream(config.upstreams[0], {"m"})
+    watch = FirstTokenWatch(upstream, httpx.Response(200, extensions={"semgate_started": time.monotonic() - 0.2}))
+    watch.feed(b'data: {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}\n\n')
+    assert not upstream.stats.first_tokens
+    watch.feed(b'data: {"choices": [{"index": 0, "delta": {"content": "Hel')  # split mid-event
+    watch.feed(b'lo"}}]}\n\ndata: {"choices": [{"index": 0, "delta": {"content": " there"}}]}\n\n')
+    assert len(upstream.stats.first_tokens) == 1 and upstream.stats.first_tokens[0][1] >= 0.2
+    broken = FirstTokenWatch(upstream, httpx.Response(200, extensions={"semgate_started": time.monotonic()}))
+    broken.feed(b"data: not json\n\ndata: {\"choices\": [{\"text\": \"x\"}]}\n\n")
+    assert len(upstream.stats.first_tokens) == 1  # a stream it cannot read gives no sample

@@ -123,5 +123,7 @@ def test_an_example_must_have_been_asked_alone_under_the_same_system_messages():
     assert request_context(after_turns) == asked_under(alone)
     assert asked_under({**alone, "response_format": {"type": "json_object"}}) != asked_under(alone)
     assert asked_under({**alone, "response_format": {"type": "text"}}) == asked_under(alone)
-    # A completion's prompt is the question, with nothing before it.
-    assert asked_under({"model": "m", "prompt": "Q: 2+2?"}) == asked_under(alone)
+    # A completion's prompt is a question with nothing before it, but text to continue: a chat answer is
+    # no example for it (it was continued with a made-up question), nor a completion's for a chat.
+    completion = {"model": "m", "prompt": "Q: 2+2?"}
+    assert asked_under(completion) == request_context({"model": "m", "prompt": "other"}) != asked_under(alone)
