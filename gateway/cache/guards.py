@@ -128,14 +128,14 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
 
 
 def _missing_entities(source: Facts, other: Facts) -> set[str]:
-    return {e for e in source.entities if not _mentions(other, e)}
+    return {e for e in source.entities if not mentions(other, e)}
 
 
-def _mentions(facts: Facts, entity: str) -> bool:
-    if entity in facts.tokens:
-        return True
-    # Identifiers keep their punctuation ("node.js", "c++"): look for them verbatim.
-    return not entity.isalnum() and entity in facts.lowered
+def mentions(facts: Facts, entity: str) -> bool:
+    """Whether the question names `entity`, in any case or inflection. Identifiers keep their punctuation
+    ("node.js", "c++") and are looked up among the question's own identifiers: a set lookup, where a
+    substring search per entity would be quadratic on a text full of them."""
+    return entity in facts.tokens or entity in facts.entities
 
 
 def _dates(text: str, tokens: list[str]) -> list[str]:
@@ -167,11 +167,9 @@ def _entities(text: str, word_count: int) -> list[str]:
 def _identifiers(text: str) -> list[str]:
     found = []
     for run in _IDENTIFIER_RUN.findall(text):
-        core = run.strip(".")
-        if not core.endswith("()"):
-            core = core.strip("().")
-        elif core.startswith("("):
-            core = core.lstrip("(")
+        call = run.strip(".").lstrip("(")
+        # "print()" is a call; "os.path.join()" and "(node.js)" name the identifier inside.
+        core = call if call.endswith("()") and _IDENTIFIER_SHAPES.fullmatch(call) else run.strip("().")
         # Abbreviations of single letters ("p.m.", "e.g.") are no identifiers.
         if core and _IDENTIFIER_SHAPES.fullmatch(core) and not _ABBREVIATION.fullmatch(core):
             found.append(core)

@@ -8,6 +8,7 @@ single character class repeated): user text up to the message limit passes throu
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 NUMBER_WORDS = {
@@ -31,10 +32,12 @@ _UNITS: dict[str, tuple[tuple[str, str], ...]] = {}
 _ATTACHED_ONLY: set[str] = set()  # read as a unit only right after a number ("5 m", "30 days")
 
 
-def _define(dimension: str, canonical: str, *spellings: str, attached: bool = False) -> None:
+def _define(dimension: str, canonical: str, spellings: tuple[str, ...], attached: bool) -> None:
+    """`attached`: the unit's words are common in other senses ("days", "cups"); they, and every spelling of
+    one or two letters ("m", "c"), count only right after a number. Other unit names count anywhere."""
     for spelling in (canonical, *spellings):
         _UNITS[spelling] = _UNITS.get(spelling, ()) + ((dimension, canonical),)
-        if attached:
+        if attached or len(spelling) <= 2:
             _ATTACHED_ONLY.add(spelling)
 
 
@@ -60,8 +63,8 @@ for _dimension, _canonical, _spellings, _attached in [
     ("volume", "pint", ("pints",), False),
     ("volume", "tablespoon", ("tablespoons", "tbsp"), False),
     ("volume", "teaspoon", ("teaspoons", "tsp"), False),
-    ("temperature", "celsius", ("centigrade", "c"), True),
-    ("temperature", "fahrenheit", ("f",), True),
+    ("temperature", "celsius", ("centigrade", "c"), False),
+    ("temperature", "fahrenheit", ("f",), False),
     ("speed", "mph", (), False),
     ("speed", "kph", ("kmh", "kmph"), False),
     ("data", "gb", ("gigabyte", "gigabytes"), False),
@@ -83,7 +86,7 @@ for _dimension, _canonical, _spellings, _attached in [
     ("duration", "month", ("months",), True),
     ("duration", "year", ("years", "yr", "yrs"), True),
 ]:
-    _define(_dimension, _canonical, *_spellings, attached=_attached)
+    _define(_dimension, _canonical, _spellings, _attached)
 _SYMBOLS = "$€£¥₹"
 
 
@@ -104,12 +107,15 @@ def times_differ(query: tuple[frozenset[int], ...], cached: tuple[frozenset[int]
     """Whether the times of day cannot be the same ones: "7 pm" = "19:00"; "7:00" may be either 7 am or pm."""
     if len(query) != len(cached):
         return True
-    unmatched = list(cached)
-    for readings in query:
-        match = next((i for i, other in enumerate(unmatched) if readings & other), None)
-        if match is None:
+    left = Counter(cached)
+    for readings in sorted(query, key=len):  # the unambiguous ones first
+        # The cached times that can mean one of these readings: a handful of keys, not a scan (linear).
+        meeting = [readings] + [frozenset(pair) for v in readings
+                                for pair in ({v}, {v, (v + 720) % _DAY}, {v, (v - 720) % _DAY})]
+        key = next((k for k in meeting if left[k] > 0), None)
+        if key is None:
             return True
-        unmatched.pop(match)
+        left[key] -= 1
     return False
 
 
@@ -139,9 +145,10 @@ def _times(text: str, tokens: list[str]) -> tuple[tuple[frozenset[int], ...], st
             readings = {(hour % 12) * 60 + minute, (hour % 12) * 60 + 720 + minute}
         found.append(frozenset(readings))
         spans.append(match.span())
+    clock_starts = {start for start, _ in spans}  # "7:30 pm" was read above; both patterns start at its hour
     for match in _TWENTY_FOUR.finditer(text):
         hour, minute = int(match.group(1)), int(match.group(2))
-        if hour > 24 or minute >= 60 or any(s <= match.start() < e for s, e in spans):
+        if hour > 24 or minute >= 60 or match.start() in clock_starts:
             continue
         value = hour * 60 + minute
         # "7:30" without am/pm may be either; "19:30" and "0:30" are unambiguous.
