@@ -36,17 +36,15 @@ EXCLUDED = frozenset({"take", "give", "get", "have", "be", "do", "make", "go", "
 
 def read_pairs(wordnet: Path, tagged: set[str]) -> set[tuple[str, str]]:
     """Every antonym pointer between two senses in `tagged` (sense keys), as (word, antonym)."""
+    synsets = {pos: _synsets(wordnet, pos) for pos in POS_FILES}  # pos -> offset -> line
     pairs = set()
     for pos in POS_FILES:
-        lines = [line for line in (wordnet / f"data.{pos}").read_text(encoding="latin-1").splitlines()
-                 if line and not line.startswith(" ")]
-        synsets = {line.split(" ", 1)[0]: line for line in lines}
-        for line in lines:
+        for line in synsets[pos].values():
             words, pointers = _parse(line)
             for symbol, target, target_pos, source_target in pointers:
                 if symbol != "!":
                     continue
-                target_line = _synset_line(wordnet, synsets, target, target_pos, pos)
+                target_line = synsets[_POS_FILE[target_pos]][target]
                 target_words, _ = _parse(target_line)
                 source = words[int(source_target[:2], 16) - 1]
                 antonym = target_words[int(source_target[2:], 16) - 1]
@@ -93,7 +91,8 @@ def derive(wordnet: Path) -> list[str]:
             antonyms[word].add(antonym)
             antonyms[antonym].add(word)  # WordNet lists most pairs both ways, not all
     lines = [f"{word} {' '.join(sorted(others))}" for word, others in sorted(antonyms.items())]
-    lines += [f"={form} {' '.join(sorted(bases))}" for form, bases in sorted(irregular_forms(wordnet, set(antonyms)).items())]
+    irregular = irregular_forms(wordnet, set(antonyms))
+    lines += [f"={form} {' '.join(sorted(bases))}" for form, bases in sorted(irregular.items())]
     return lines
 
 
@@ -112,18 +111,12 @@ def _parse(line: str) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, 
     return words, pointers
 
 
-_OTHER_POS = {"a": "adj", "s": "adj", "r": "adv", "n": "noun", "v": "verb"}
-_loaded: dict[str, dict[str, str]] = {}
+_POS_FILE = {"a": "adj", "s": "adj", "r": "adv", "n": "noun", "v": "verb"}
 
 
-def _synset_line(wordnet: Path, synsets: dict[str, str], offset: str, target_pos: str, pos: str) -> str:
-    file = _OTHER_POS[target_pos]
-    if file == pos:
-        return synsets[offset]
-    if file not in _loaded:
-        text = (wordnet / f"data.{file}").read_text(encoding="latin-1")
-        _loaded[file] = {line.split(" ", 1)[0]: line for line in text.splitlines() if line and not line.startswith(" ")}
-    return _loaded[file][offset]
+def _synsets(wordnet: Path, pos: str) -> dict[str, str]:
+    text = (wordnet / f"data.{pos}").read_text(encoding="latin-1")
+    return {line.split(" ", 1)[0]: line for line in text.splitlines() if line and not line.startswith(" ")}
 
 
 def main(argv: list[str] | None = None) -> None:

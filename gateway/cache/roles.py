@@ -1,13 +1,14 @@
 """Argument order: "from London to Paris" / "from Paris to London", "convert USD to EUR" / "EUR to USD".
 
-Both questions of such a pair have the same words, so neither a bag of words nor an embedding tells
-them apart. Around each direction or role word we read the words it binds and give them a role: "from X" and
-"X to" make X the source, "to Y" and "Y from" the target (the nearest content word on that side,
-determiners skipped; "X to" only in a clause without "from", and "Y from" only in one without "to");
-"A beat B" makes A the agent, "B was beaten by A" too, and "A is bigger than B" puts A above B (the
-whole run of content words on each side: the subject sits before the comparative). Two questions clash when a word has one role in one and the opposite role in the other.
-Symmetric relations ("A vs B", "A or B", "between A and B") give no roles, and a reordered sentence
-that keeps each word's role ("to Paris from London") passes.
+Both questions of such a pair have the same words, so neither a bag of words nor an embedding
+tells them apart. Around each direction or role word we read the words it binds and give them a
+role: "from X" and "X to" make X the source, "to Y" and "Y from" the target (the nearest content
+word on that side, determiners skipped; "X to" only in a clause without "from", and "Y from" only
+in one without "to"); "A beat B" makes A the agent, "B was beaten by A" too, and "A is bigger than
+B" puts A above B (the whole run of content words on each side: the subject sits before the
+comparative). Two questions clash when a word has one role in one and the opposite role in the
+other. Symmetric relations ("A vs B", "A or B", "between A and B") give no roles, and a reordered
+sentence that keeps each word's role ("to Paris from London") passes.
 """
 
 import re

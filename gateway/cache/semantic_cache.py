@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from gateway.cache.coverage import EmbeddingWindow
 from gateway.cache.embedder import Embedder
 from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.fingerprint import RequestKey, request_key
-from gateway.cache.coverage import EmbeddingWindow
 from gateway.cache.index import VectorIndex
 from gateway.cache.policy import CachePolicy
 from gateway.cache.reading import Reading, read, read_all, veto
