@@ -31,7 +31,8 @@ EXCLUDED = frozenset({"take", "give", "get", "have", "be", "do", "make", "go", "
                       "see", "say", "tell", "ask", "find", "think", "know", "want", "like", "need", "use", "work",
                       "way", "thing", "time", "one", "many", "much", "few", "well", "very", "just", "so", "too",
                       "also", "still", "even", "here", "there", "this", "that", "some", "any", "all", "most",
-                      "other", "same", "different", "such", "only", "own", "sure", "can", "will", "may", "must"})
+                      "other", "same", "different", "such", "only", "own", "sure", "can", "will", "may", "must",
+                      "question", "answer"})  # "my question on Quora" / "my answer on Quora" ask the same
 
 
 def read_pairs(wordnet: Path, tagged: set[str]) -> set[tuple[str, str]]:

@@ -80,7 +80,11 @@ def antonyms_clash(query: frozenset[str], cached: frozenset[str]) -> bool:
 
 
 def scope_words(tokens: list[str]) -> frozenset[str]:
-    words = set(tokens)
+    """The scope words of `tokens`, less two idioms that scope nothing: "of all time" and the "some" of
+    "what are some good ...", which asks for examples."""
+    idiom = {i for i, t in enumerate(tokens)
+             if (t == "all" and tokens[i + 1 : i + 2] == ["time"]) or (t == "some" and i and tokens[i - 1] == "are")}
+    words = {t for i, t in enumerate(tokens) if i not in idiom}
     return frozenset(w for side in SCOPE for group in side for w in group & words)
 
 

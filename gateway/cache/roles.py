@@ -18,6 +18,8 @@ from gateway.cache.text import STOPWORDS, stem
 # A word or a clause boundary; one alternation of single classes, linear on any input.
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?()\"]")
 _BOUNDARY = frozenset(".,;:!?()\"")
+_PRONOUNS = frozenset({"myself", "yourself", "himself", "herself", "itself", "ourselves", "yourselves", "themselves",
+                       "someone", "somebody", "something", "anyone", "anything", "everyone", "everything", "people"})
 _DETERMINERS = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "this", "that",
                           "these", "those", "some", "any"})
 # marker -> (role of the words before it, role of the words after it)
@@ -95,7 +97,8 @@ def _clause_markers(tokens: list[str]) -> list[set[str]]:
 
 
 def _content(token: str) -> bool:
-    return token not in STOPWORDS and token not in _BOUNDARY and token not in _MARKERS and token not in _VERBS
+    return (token not in STOPWORDS and token not in _PRONOUNS and token not in _BOUNDARY and token not in _MARKERS
+            and token not in _VERBS)
 
 
 def _run_before(tokens: list[str], at: int) -> list[str]:
