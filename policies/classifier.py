@@ -17,6 +17,7 @@ from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings
 from policies.validation import PATTERN_FLAGS
 
 EmbedMany = Callable[[Sequence[str]], np.ndarray]
+RULE_PIECE_CHARS, RULE_OVERLAP_CHARS = 8192, 512
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,18 @@ class CategoryRule:
     matchers: tuple[re.Pattern[str], ...]
 
     def matches(self, text: str) -> bool:
-        return any(m.search(text) for m in self.matchers)
+        return any(m.search(text, start, end) for start, end in _pieces(len(text)) for m in self.matchers)
+
+
+def _pieces(length: int) -> list[tuple[int, int]]:
+    """Overlapping (start, end) pieces of a text of `length` characters. One regex scan of a 256,000-character
+    message holds the GIL, and so the gateway's event loop, for a few hundred milliseconds; a piece's for a few.
+    A rule's match spans less than the overlap (rules are phrases; `SELECT ... FROM` is bounded), so none is
+    lost; searched within the whole string, `^` and look-behinds still see the real text before a piece."""
+    if length <= RULE_PIECE_CHARS + RULE_OVERLAP_CHARS:
+        return [(0, length)]
+    return [(i, min(i + RULE_PIECE_CHARS + RULE_OVERLAP_CHARS, length))
+            for i in range(0, length - RULE_OVERLAP_CHARS, RULE_PIECE_CHARS)]
 
 
 class CategoryClassifier:

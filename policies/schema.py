@@ -60,6 +60,11 @@ class GuardPolicy:
     dates: bool = True
     negation: bool = True
     entities: bool = True
+    antonyms: bool = True  # "cheap" / "expensive" (WordNet's antonyms, gateway/cache/antonyms.txt)
+    order: bool = True  # "from A to B" / "from B to A", "A beat B" / "B beat A"
+    times: bool = True  # "7 am" / "7 pm" ("19:00" is "7 pm")
+    units: bool = True  # "10 miles" / "10 km", "$100" / "€100"
+    scope: bool = True  # all/some, before/after, within/after, included/excluded
 
 
 @dataclass(frozen=True)

@@ -64,12 +64,19 @@ class ContextSettings:
 
 @dataclass(frozen=True)
 class _GuardSwitches:
-    """Negation is left out: a history says "no" and "not" for many reasons that do not change the question."""
+    """The facts a history pins down (amounts, dates, times, units, names) must agree. Negation, antonyms,
+    scope words and argument order are left out: a history says "no", "not", "before" or "cheaper" for
+    many reasons that do not change the question."""
 
     numbers: bool = True
     dates: bool = True
     negation: bool = False
     entities: bool = True
+    antonyms: bool = False
+    order: bool = False
+    times: bool = True
+    units: bool = True
+    scope: bool = False
 
 
 _CONTEXT_GUARDS = _GuardSwitches()
@@ -108,7 +115,7 @@ class ContextMatcher:
         self.settings = settings
         self._score_pairs = score_pairs
 
-    async def rejections(self, question: str, question_vector: np.ndarray, turns: Turns,
+    async def rejections(self, tenant: str, question: str, question_vector: np.ndarray, turns: Turns,
                          candidates: Sequence[CacheEntry]) -> list[str | None]:
         """For each candidate: None when its conversation allows it to answer this one, else why not
         ("context", "context_offer", or "context_" + the guard the two contexts trip)."""
@@ -117,7 +124,7 @@ class ContextMatcher:
         if not mine.turns and not any(c.turns for c in theirs):
             return [None] * len(candidates)
         asked = dependence(question)
-        vectors = await self._vectors([mine, *theirs])
+        vectors = await self._vectors(tenant, [mine, *theirs])
         needs = [self._must_agree(question, asked, question_vector, mine, vectors[0], entry, their, vector)
                  for entry, their, vector in zip(candidates, theirs, vectors[1:])]
         verdicts: list[str | None] = [None] * len(candidates)
@@ -139,7 +146,7 @@ class ContextMatcher:
                 to_score.append((i, (mine.offer, their.offer), True))
             to_score.append((i, (mine.text, their.text), False))
         if to_score:
-            scores = await self._scores([pair for _, pair, _ in to_score], [vectors[0]] * len(to_score),
+            scores = await self._scores(tenant, [pair for _, pair, _ in to_score], [vectors[0]] * len(to_score),
                                         [vectors[1 + i] for i, _, _ in to_score], [offer for _, _, offer in to_score])
             for (i, _, offer), score in zip(to_score, scores):
                 floor = self.settings.offer_agree if offer else self.settings.agree
@@ -166,19 +173,19 @@ class ContextMatcher:
             return True
         return question_vector is not None and float(np.dot(question_vector, context_vector)) >= self.settings.related
 
-    async def _vectors(self, contexts: Sequence[Context]) -> list[np.ndarray]:
+    async def _vectors(self, tenant: str, contexts: Sequence[Context]) -> list[np.ndarray]:
         texts = [c.text for c in contexts]
-        vectors = await self.embedder.embed_many([t for t in texts if t])
+        vectors = await self.embedder.embed_many([t for t in texts if t], tenant)
         found = iter(vectors)
         return [next(found) if t else np.zeros(self.embedder.dim, dtype=np.float32) for t in texts]
 
-    async def _scores(self, pairs: list[tuple[str, str]], left: list[np.ndarray], right: list[np.ndarray],
+    async def _scores(self, tenant: str, pairs: list[tuple[str, str]], left: list[np.ndarray], right: list[np.ndarray],
                       offers: list[bool]) -> np.ndarray:
         if self._score_pairs is not None:
             return np.asarray(await asyncio.to_thread(self._score_pairs, pairs), dtype=np.float32)
         # Offers are single sentences; their vectors come from the embedder like the contexts'.
         offer_texts = [p for pair, offer in zip(pairs, offers) if offer for p in pair]
-        offer_vectors = iter(await self.embedder.embed_many(offer_texts)) if offer_texts else iter(())
+        offer_vectors = iter(await self.embedder.embed_many(offer_texts, tenant)) if offer_texts else iter(())
         cosines = []
         for a, b, offer in zip(left, right, offers):
             if offer:
