@@ -28,6 +28,7 @@ from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.fingerprint import RequestKey, request_key
 from gateway.cache.guards import rejection
 from gateway.cache.index import VectorIndex
+from gateway.cache.pair_scorer import VerifierPairScorer
 from gateway.cache.policy import CachePolicy
 from gateway.cache.rebuild import rebuild
 from gateway.cache.reembed import ensure_embedded_by
@@ -82,8 +83,8 @@ class SemanticCache:
         self.embedder = embedder
         self.verifier = verifier
         # Earlier turns are compared by meaning (gateway/cache/context_match.py); `context_scorer` reads
-        # two contexts together (the verifier's pair scorer), else their embeddings are compared.
-        self.context = ContextMatcher(embedder, context_scorer)
+        # two contexts together (the verifier's cross-encoder), else the duplicate verifier does.
+        self.context = ContextMatcher(embedder, context_scorer or VerifierPairScorer(verifier, embedder.model.encode))
         self.index = index or VectorIndex()
         # The verifier's context features were learned on this many neighbours per lookup.
         self.top_k = top_k or int(verifier.info.training.get("top_k", 8))

@@ -11,7 +11,9 @@ from gateway.cache.sqlite_store import SqliteStore
 BREAD = (("How do I bake bread?", "Mix flour, water, yeast and salt, knead, let it rise and bake."),)
 CAT = (("What's a good name for a cat?", "Whiskers is a classic."),)
 IPHONE = (("I'm looking at the iPhone 15.", "The iPhone 15 is a great phone. Want me to check prices?"),)
-IPHONE_REWORDED = (("I am considering buying an iPhone 15.",
+# The shipped pair scorer (the QQP verifier) reads "looking at" / "considering buying" as different
+# (P 0.29); this closer rewording it accepts (P 0.50).
+IPHONE_REWORDED = (("I am looking at buying the iPhone 15.",
                     "Good choice, the iPhone 15 is excellent. Shall I look up the price?"),)
 GALAXY = (("I'm interested in the Galaxy S24.", "The Galaxy S24 is a great phone. Want me to check prices?"),)
 REBOOK = (("My flight got cancelled.", "Sorry to hear that. Would you like me to rebook you on the next flight?"),)
