@@ -5,6 +5,7 @@ from cache_requests import answer, chat
 
 from gateway.cache.context_match import context_of
 from gateway.cache.embedder import Embedder
+from gateway.cache.pair_scorer import VerifierPairScorer
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 
@@ -128,3 +129,21 @@ async def test_a_history_with_a_tool_call_only_matches_word_for_word(cache, poli
 
 def _turns(history):
     return tuple((role, text) for user, assistant in history for role, text in (("user", user), ("assistant", assistant)))
+
+
+async def test_a_detail_swapped_in_an_otherwise_identical_history_misses(cache, policy):
+    p = policy()
+    checking = (("I just opened a checking account at the bank.", "Congratulations on the new checking account!"),)
+    savings = (("I just opened a savings account at the bank.", "Congratulations on the new savings account!"),)
+    await cache.insert("t1", p, chat("What's the minimum balance to avoid the monthly fee?", history=checking),
+                       answer("$1,500."), "m")
+    result = await cache.lookup("t1", p, chat("What's the minimum balance to avoid the monthly fee?", history=savings))
+    assert not result.hit and result.best.rejected_by == "context_detail"
+
+
+def test_the_default_pair_scorer_reads_a_rewording_as_the_same_and_a_swap_as_different(embedding_model, verifier):
+    score = VerifierPairScorer(verifier, embedding_model.encode)
+    same, swapped = score([("How do I sort a list in Java?", "How can I sort a list using Java?"),
+                           ("How do I sort a list in Java?", "How do I sort a list in Rust?")])
+    assert same > 0.5 > swapped
+    assert len(score([])) == 0
