@@ -99,7 +99,7 @@ def context_of(turns: Turns) -> Context:
     stated = " \n".join([*asked, offer])
     return Context(turns=turns, text=text, offer=offer, facts=extract_facts(stated),
                    content=frozenset(stem(w) for w in words(stated) if w not in STOPWORDS),
-                   asked=frozenset(stem(w) for w in words(text if asked else "") if w not in STOPWORDS and "'" not in w),
+                   asked=frozenset(stem(w) for w in words(" ".join(asked)) if w not in STOPWORDS and "'" not in w),
                    instructs=any(role == "user" and _INSTRUCTION.search(text) for role, text in turns))
 
 

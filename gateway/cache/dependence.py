@@ -82,7 +82,8 @@ _OPERATIONS = {"translate", "summarize", "summarise", "shorten", "rewrite", "rep
                "compare", "retry", "redo", "undo", "shorter", "longer", "simpler"}
 _OPERATION_TAILS = {"to", "into", "in", "for", "more", "further", "again", "please", "that", "this", "it",
                     "above", "briefly", "shorter", "longer", "simpler"}
-_SELECTION = re.compile(r"^(?:i 'll take |i want |i 'd like |let 's go with |go with |i choose |i pick )?(?:the |that |this )?"
+_SELECTION = re.compile(r"^(?:i 'll take |i want |i 'd like |let 's go with |go with |i choose |i pick )?"
+                        r"(?:the |that |this )?"
                         r"(?:(?:\w+est|\w+er|first|second|third|last|other|latter|former|same|\w+) (?:one|option|plan"
                         r"|choice)|option \w+|number \d+|#\d+|\d+(?:st|nd|rd|th))\b")
 

@@ -272,10 +272,12 @@ class SemanticCache:
     async def _in_context(self, key: RequestKey, vector: np.ndarray, policy: CachePolicy,
                           found: list[Candidate]) -> list[Candidate]:
         """Vetoes the candidates whose conversation disagrees with the query's where the question depends on it."""
-        open_ = [i for i, c in enumerate(found) if c.rejected_by is None and c.similarity >= policy.similarity_threshold]
+        open_ = [i for i, c in enumerate(found)
+                 if c.rejected_by is None and c.similarity >= policy.similarity_threshold]
         if not open_:
             return found
-        verdicts = await self.context.rejections(key.query_text or "", vector, key.turns, [found[i].entry for i in open_])
+        verdicts = await self.context.rejections(key.query_text or "", vector, key.turns,
+                                                 [found[i].entry for i in open_])
         found = list(found)
         for i, verdict in zip(open_, verdicts):
             if verdict is not None:

@@ -128,7 +128,8 @@ async def test_a_history_with_a_tool_call_only_matches_word_for_word(cache, poli
 
 
 def _turns(history):
-    return tuple((role, text) for user, assistant in history for role, text in (("user", user), ("assistant", assistant)))
+    return tuple((role, text) for user, assistant in history
+                 for role, text in (("user", user), ("assistant", assistant)))
 
 
 async def test_a_detail_swapped_in_an_otherwise_identical_history_misses(cache, policy):

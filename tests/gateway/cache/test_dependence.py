@@ -12,12 +12,14 @@ from gateway.cache.dependence import dependence
 
 DEPENDENT = {
     "reply": ["yes please", "Sure, go ahead", "no thanks", "Yes, do it.", "ok", "please"],
-    "selection": ["the second one", "option 2", "The cheaper one", "I'll take the first one", "the basic plan", "this one",
+    "selection": ["the second one", "option 2", "The cheaper one", "I'll take the first one", "the basic plan",
+                  "this one",
                   "Which one should I buy?"],
     "ellipsis": ["and in Python?", "And how about in Python?", "what about Paris?", "For two people?",
                  "Same for Spain", "anything else?", "Tell me more", "How so?", "in Rust", "but cheaper",
                  "Can I do that in Excel too"],
-    "anaphora": ["how much is it?", "is that safe?", "how do I get there?", "what do they eat?", "rewrite it more formally",
+    "anaphora": ["how much is it?", "is that safe?", "how do I get there?", "what do they eat?",
+                 "rewrite it more formally",
                  "Is it worth it?", "What are its side effects?", "Does that include tax?", "Can I return it?",
                  "How much does it cost?", "Does it work on Mac?", "Why is that?", "Can you explain that?",
                  "How long do those last?", "Where is this?",
