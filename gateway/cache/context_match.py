@@ -14,11 +14,12 @@ floor and the question's guards:
 
 Two contexts agree when they state the same facts (numbers, dates, names: the guards of
 gateway/cache/guards.py on the user turns and the assistant's closing offer), when a reply
-("yes please", "the second one") answers the same offer, and when a pair scorer reads the two
-contexts as the same (calibrated P(same) at or above `agree`). The scorer is injected: any
-`score_pairs(list[(text_a, text_b)]) -> np.ndarray` of calibrated probabilities (the verifier's
-cross-encoder); without one, the embedding cosine of the two contexts through a logistic
-calibration fitted on the tuning half of loadtest/data/cache_suite (docs: README, "Conversations").
+("yes please", "the second one") answers the same offer, and when a pair scorer reads the users'
+turns of the two contexts as saying the same (calibrated P(same) at or above `agree`). The scorer is
+injected: any `score_pairs(list[(text_a, text_b)]) -> np.ndarray` of calibrated probabilities (the
+verifier's cross-encoder); the cache's default is the duplicate verifier on the two texts
+(gateway/cache/pair_scorer.py). The thresholds were chosen on the tune half of
+loadtest/data/cache_suite/multi.jsonl (README, "Conversations").
 """
 
 import asyncio
@@ -37,29 +38,30 @@ from gateway.cache.text import STOPWORDS, stem, words
 
 PairScorer = Callable[[list[tuple[str, str]]], np.ndarray]
 Turns = tuple[tuple[str, str], ...]
-RECENT_USER_TURNS = 3  # the context is the last few questions and the assistant's last turn
-TURN_CHARS = 300  # each turn's share of the text the scorer reads (the embedding sees ~1,000 characters)
+RECENT_USER_TURNS = 3  # the context is the last few user turns and the assistant's closing offer
+TURN_CHARS = 400  # each turn's share of the text compared (the embedding sees ~1,000 characters)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# A user turn that says how to answer from here on, or sets the topic: every later question is
+# asked under it, however unrelated it looks ("from now on answer in French", "let's talk about Rust").
 _INSTRUCTION = re.compile(
     r"\b(?:from now on|for the rest of|always (?:answer|reply|respond|use|write)|(?:answer|reply|respond|write|talk)"
     r" (?:in|like|as|only)|pretend|act as|you are (?:a|an|my)|role ?play|keep (?:it|your answers?|them) "
     r"(?:short|brief)|be (?:brief|concise)|(?:don't|do not|never) (?:use|mention|say)|in the style of|"
     r"explain like|no more than \d+ words|use (?:bullet|markdown|metric|imperial)|let'?s (?:talk|discuss|focus|stick)"
     r"|we(?:'re| are) (?:talking|discussing))\b", re.IGNORECASE)
-# A user turn that states the user's situation ("I'm on the Basic plan.", "My flight got cancelled.",
-# "We use Postgres"): later questions may be about it without saying so.
-_SITUATION = re.compile(r"^\W*(?:i|i'm|im|i am|i've|i have|i'd|i was|i use|my|we|we're|we've|our|let's)\b[^?]*$",
-                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class ContextSettings:
-    agree: float = 0.5  # P(same context) two contexts must reach
-    offer_agree: float = 0.6  # P(same offer) a reply's two offers must reach
-    related: float = 0.45  # question-to-own-history cosine from which the history bears on the question
-    # The default scorer: P(same) = sigmoid(slope * cosine + intercept) of the two contexts' embeddings.
-    cosine_slope: float = 14.0
-    cosine_intercept: float = -11.0
+    agree: float = 0.45  # P(same) the two contexts' user turns must reach
+    offer_agree: float = 0.5  # P(same) a reply's two offers must reach
+    related: float = 0.13  # question-to-own-history cosine from which the history bears on the question
+    # Cosine of the two histories from which they are about the same thing: then they must agree, since
+    # what differs between them (a plan, a bank) is likely what the answer depends on.
+    same_topic: float = 0.5
+    # Two histories that share their words but for at most this many on each side differ in a detail
+    # ("a checking account at Chase" / "a savings account at Chase"), not in wording.
+    swapped_words: int = 1
 
 
 @dataclass(frozen=True)
@@ -87,29 +89,29 @@ class Context:
     """What of a conversation a question may depend on."""
 
     turns: Turns
-    text: str  # what the scorer reads: the recent questions and the assistant's last turn
+    text: str  # what the scorer and the embedding read: the recent user turns (else the last answer)
     offer: str  # the assistant's closing sentence: what a "yes please" accepts
-    facts: Facts  # of the recent questions and the offer
-    content: frozenset[str]  # stemmed content words of the recent questions and the offer
-    # A user turn says how to answer from now on, sets the topic, or states the user's situation.
-    sets_scene: bool
+    facts: Facts  # of the recent user turns and the offer
+    content: frozenset[str]  # stemmed content words of the recent user turns and the offer
+    asked: frozenset[str]  # stemmed content words of the recent user turns alone
+    instructs: bool  # a user turn says how to answer from here on, or sets the topic
 
 
 def context_of(turns: Turns) -> Context:
-    asked = [text for role, text in turns if role == "user" and not _chatter(text)][-RECENT_USER_TURNS:]
+    asked = [text[:TURN_CHARS] for role, text in turns if role == "user" and not _chatter(text)][-RECENT_USER_TURNS:]
     answers = [text for role, text in turns if role == "assistant"]
-    last_answer = answers[-1] if answers else ""
-    offer = _closing_sentence(last_answer)
-    parts = [f"user: {q[:TURN_CHARS]}" for q in asked] + ([f"assistant: {last_answer[-TURN_CHARS:]}"] if answers else [])
+    offer = _closing_sentence(answers[-1]) if answers else ""
+    # The users' own words say what the conversation is about; the assistant's follow from them.
+    text = " ".join(asked) or (answers[-1][-TURN_CHARS:] if answers else "")
     stated = " \n".join([*asked, offer])
-    return Context(turns=turns, text="\n".join(parts), offer=offer, facts=extract_facts(stated),
+    return Context(turns=turns, text=text, offer=offer, facts=extract_facts(stated),
                    content=frozenset(stem(w) for w in words(stated) if w not in STOPWORDS),
-                   sets_scene=any(role == "user" and (_INSTRUCTION.search(text) or _SITUATION.match(text.strip()))
-                                  for role, text in turns))
+                   asked=frozenset(stem(w) for w in words(" ".join(asked)) if w not in STOPWORDS and "'" not in w),
+                   instructs=any(role == "user" and _INSTRUCTION.search(text) for role, text in turns))
 
 
 class ContextMatcher:
-    def __init__(self, embedder: Embedder, score_pairs: PairScorer | None = None,
+    def __init__(self, embedder: Embedder, score_pairs: PairScorer,
                  settings: ContextSettings = ContextSettings()) -> None:
         self.embedder = embedder
         self.settings = settings
@@ -130,14 +132,14 @@ class ContextMatcher:
         verdicts: list[str | None] = [None] * len(candidates)
         to_score: list[tuple[int, tuple[str, str], bool]] = []  # (candidate, texts, is the offer)
         for i, (their, need) in enumerate(zip(theirs, needs)):
-            if not need:
+            if not need or not (mine.text or their.text):  # nothing but greetings on either side
                 continue
-            if not mine.turns or not their.turns:
+            if not mine.text or not their.text:
                 verdicts[i] = "context"
                 continue
             guard = rejection(mine.facts, their.facts, _CONTEXT_GUARDS)
-            if guard is not None:
-                verdicts[i] = f"context_{guard}"
+            if guard is not None or self._swapped_detail(mine, their):
+                verdicts[i] = f"context_{guard or 'detail'}"
                 continue
             if asked.cue in ("reply", "selection"):
                 if not (mine.offer and their.offer):
@@ -146,8 +148,7 @@ class ContextMatcher:
                 to_score.append((i, (mine.offer, their.offer), True))
             to_score.append((i, (mine.text, their.text), False))
         if to_score:
-            scores = await self._scores(tenant, [pair for _, pair, _ in to_score], [vectors[0]] * len(to_score),
-                                        [vectors[1 + i] for i, _, _ in to_score], [offer for _, _, offer in to_score])
+            scores = np.asarray(await asyncio.to_thread(self._score_pairs, [pair for _, pair, _ in to_score]))
             for (i, _, offer), score in zip(to_score, scores):
                 floor = self.settings.offer_agree if offer else self.settings.agree
                 if verdicts[i] is None and score < floor:
@@ -158,10 +159,20 @@ class ContextMatcher:
                     my_vector: np.ndarray, entry: CacheEntry, their: Context, their_vector: np.ndarray) -> bool:
         if not mine.turns and not their.turns:
             return False
-        if asked.dependent or mine.sets_scene or their.sets_scene or dependence(entry.query_text).dependent:
+        if asked.dependent or mine.instructs or their.instructs or dependence(entry.query_text).dependent:
+            return True
+        if mine.text and their.text and float(np.dot(my_vector, their_vector)) >= self.settings.same_topic:
             return True
         return self._bears_on(question, question_vector, mine, my_vector) \
             or self._bears_on(entry.query_text, entry.embedding, their, their_vector)
+
+    def _swapped_detail(self, mine: Context, their: Context) -> bool:
+        """The same sentence with a word or two replaced on both sides: the one thing that changed is a detail
+        the answer may turn on (a plan, an account type, an appliance). Rewordings change more words."""
+        only_mine, only_theirs = mine.asked - their.asked, their.asked - mine.asked
+        limit = self.settings.swapped_words
+        return 0 < len(only_mine) <= limit and 0 < len(only_theirs) <= limit \
+            and len(mine.asked & their.asked) >= len(only_mine | only_theirs)
 
     def _bears_on(self, question: str, question_vector: np.ndarray | None, context: Context,
                   context_vector: np.ndarray) -> bool:
@@ -179,30 +190,16 @@ class ContextMatcher:
         found = iter(vectors)
         return [next(found) if t else np.zeros(self.embedder.dim, dtype=np.float32) for t in texts]
 
-    async def _scores(self, tenant: str, pairs: list[tuple[str, str]], left: list[np.ndarray], right: list[np.ndarray],
-                      offers: list[bool]) -> np.ndarray:
-        if self._score_pairs is not None:
-            return np.asarray(await asyncio.to_thread(self._score_pairs, pairs), dtype=np.float32)
-        # Offers are single sentences; their vectors come from the embedder like the contexts'.
-        offer_texts = [p for pair, offer in zip(pairs, offers) if offer for p in pair]
-        offer_vectors = iter(await self.embedder.embed_many(offer_texts, tenant)) if offer_texts else iter(())
-        cosines = []
-        for a, b, offer in zip(left, right, offers):
-            if offer:
-                a, b = next(offer_vectors), next(offer_vectors)
-            cosines.append(float(np.dot(a, b)))
-        s = self.settings
-        return 1.0 / (1.0 + np.exp(-(s.cosine_slope * np.asarray(cosines, dtype=np.float32) + s.cosine_intercept)))
-
 
 def _chatter(text: str) -> bool:
     """A turn that says nothing about the subject ("thanks!", "ok cool"): left out of the context."""
-    tokens = words(text)
-    return len(tokens) <= 4 and all(w in STOPWORDS or w in _CHATTER for w in tokens)
+    tokens = [part for w in words(text) for part in w.replace("'", " '").split()]
+    return len(words(text)) <= 5 and all(w in STOPWORDS or w in _CHATTER for w in tokens)
 
 
 _CHATTER = {"thanks", "thank", "ok", "okay", "cool", "great", "nice", "hi", "hello", "hey", "yes", "yeah", "sure",
-            "please", "good", "awesome", "perfect", "lol", "wow", "hmm", "right", "got", "see"}
+            "please", "good", "awesome", "perfect", "lol", "wow", "hmm", "right", "got", "see", "useful", "helpful",
+            "appreciate", "cheers", "bye", "morning", "afternoon", "evening", "makes", "sense", "'s", "'m", "'re"}
 
 
 def _closing_sentence(answer: str) -> str:

@@ -40,6 +40,7 @@ _ELLIPSIS_ANYWHERE = re.compile(
 _ALWAYS_ANAPHORIC = {"they", "them", "their", "theirs", "themselves", "he", "him", "his", "she", "her", "hers",
                      "himself", "herself", "its", "itself", "such", "same", "former", "latter", "aforementioned",
                      "above", "previous", "said", "ones", "those"}
+_ONE_POINTERS = {"this", "that", "which", "the", "other", "another", "each"} | _ORDINALS
 _TEMPORAL = {"year", "week", "month", "weekend", "morning", "afternoon", "evening", "night", "summer", "winter",
              "spring", "fall", "autumn", "time", "season", "quarter", "semester", "days", "day", "decade",
              "century", "friday", "monday", "tuesday", "wednesday", "thursday", "saturday", "sunday"}
@@ -81,7 +82,8 @@ _OPERATIONS = {"translate", "summarize", "summarise", "shorten", "rewrite", "rep
                "compare", "retry", "redo", "undo", "shorter", "longer", "simpler"}
 _OPERATION_TAILS = {"to", "into", "in", "for", "more", "further", "again", "please", "that", "this", "it",
                     "above", "briefly", "shorter", "longer", "simpler"}
-_SELECTION = re.compile(r"^(?:i 'll take |i want |i 'd like |let 's go with |go with |i choose |i pick )?(?:the |that |this )?"
+_SELECTION = re.compile(r"^(?:i 'll take |i want |i 'd like |let 's go with |go with |i choose |i pick )?"
+                        r"(?:the |that |this )?"
                         r"(?:(?:\w+est|\w+er|first|second|third|last|other|latter|former|same|\w+) (?:one|option|plan"
                         r"|choice)|option \w+|number \d+|#\d+|\d+(?:st|nd|rd|th))\b")
 
@@ -150,7 +152,7 @@ def _has_anaphora(tokens: list[str], text: str) -> bool:
             return True
         if token == "there" and before not in _EXISTENTIAL_PREV and after not in _EXISTENTIAL_NEXT:
             return True
-        if token == "one" and before in ("this", "that", "which", "the", "other", "another", "each") | _ORDINALS:
+        if token == "one" and before in _ONE_POINTERS:
             return True
     return False
 

@@ -86,7 +86,8 @@ def _split(request: dict[str, Any]) -> tuple[Any, str | None, tuple[tuple[str, s
         # An image or file in the question is part of what is asked: it must match exactly.
         asked = {k: v for k, v in last.items() if k not in ("content", "role")}
         exact_part, turns = _conversation(earlier)
-        return {"kind": "chat", "earlier": exact_part, "question_extras": asked, "question_parts": other_parts}, text, turns
+        exact = {"kind": "chat", "earlier": exact_part, "question_extras": asked, "question_parts": other_parts}
+        return exact, text, turns
     prompt = request.get("prompt")
     if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
         prompt = prompt[0]

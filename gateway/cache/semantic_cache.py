@@ -28,6 +28,7 @@ from gateway.cache.embedder import Embedder
 from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.fingerprint import RequestKey, request_key
 from gateway.cache.index import VectorIndex
+from gateway.cache.pair_scorer import VerifierPairScorer
 from gateway.cache.policy import CachePolicy
 from gateway.cache.reading import Reading, read, read_all, veto
 from gateway.cache.rebuild import rebuild
@@ -86,8 +87,8 @@ class SemanticCache:
         self.window = window or EmbeddingWindow.bundled()  # what the embedding sees of a text
         self.verifier = verifier
         # Earlier turns are compared by meaning (gateway/cache/context_match.py); `context_scorer` reads
-        # two contexts together (the verifier's pair scorer), else their embeddings are compared.
-        self.context = ContextMatcher(embedder, context_scorer)
+        # two contexts together (the verifier's cross-encoder), else the duplicate verifier does.
+        self.context = ContextMatcher(embedder, context_scorer or VerifierPairScorer(verifier, embedder.model.encode))
         self.index = index or VectorIndex()
         # The verifier's context features were learned on this many neighbours per lookup.
         self.top_k = top_k or int(verifier.info.training.get("top_k", 8))
@@ -285,10 +286,12 @@ class SemanticCache:
     async def _in_context(self, tenant: str, key: RequestKey, vector: np.ndarray, policy: CachePolicy,
                           found: list[Candidate]) -> list[Candidate]:
         """Vetoes the candidates whose conversation disagrees with the query's where the question depends on it."""
-        open_ = [i for i, c in enumerate(found) if c.rejected_by is None and c.similarity >= policy.similarity_threshold]
+        open_ = [i for i, c in enumerate(found)
+                 if c.rejected_by is None and c.similarity >= policy.similarity_threshold]
         if not open_:
             return found
-        verdicts = await self.context.rejections(tenant, key.query_text or "", vector, key.turns, [found[i].entry for i in open_])
+        verdicts = await self.context.rejections(tenant, key.query_text or "", vector, key.turns,
+                                                 [found[i].entry for i in open_])
         found = list(found)
         for i, verdict in zip(open_, verdicts):
             if verdict is not None:

@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policies", type=Path, default=Path("config/policies.yaml"),
                         help="the policy whose classifier is judged on --general")
     parser.add_argument("--fit-calibration", action="store_true",
-                        help="fit the confidence calibration and floor on the tune half, judge the held-out half with them")
+                        help="fit the confidence calibration and floor on the tune half, "
+                             "judge the held-out half with them")
     parser.add_argument("--no-clinc", action="store_true", help="only the everyday questions")
     parser.add_argument("--json", action="store_true")
 

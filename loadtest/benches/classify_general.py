@@ -47,7 +47,8 @@ def judge(classifier: CategoryClassifier, policies: PolicySet, rows: Sequence[La
     per_category: dict[str, Counter] = {}
     for row, vector in zip(rows, vectors):
         got = classifier.classify(row.text, vector)
-        kind = "right" if got.category == row.category else "default" if got.category == DEFAULT_CATEGORY else "misrouted"
+        kind = ("right" if got.category == row.category
+                else "default" if got.category == DEFAULT_CATEGORY else "misrouted")
         outcomes[kind] += 1
         per_category.setdefault(row.category, Counter())[kind] += 1
         if kind == "misrouted":
@@ -120,8 +121,10 @@ def report(model, policy_path: Path, general_path: Path, fit: bool) -> dict:
     classifier = CategoryClassifier.build(policies, lambda texts: model.encode(list(texts)))
     rows = read_general(general_path)
     vectors = model.encode([r.text for r in rows])
-    halves = {split: ([r for r in rows if r.split == split], vectors[[i for i, r in enumerate(rows) if r.split == split]])
-              for split in ("tune", "heldout")}
+    halves = {}
+    for split in ("tune", "heldout"):
+        chosen = [i for i, r in enumerate(rows) if r.split == split]
+        halves[split] = ([rows[i] for i in chosen], vectors[chosen])
     result = {"policies": str(policy_path), "data": str(general_path),
               "families": {split: len({r.family for r in half[0]}) for split, half in halves.items()},
               "as_configured": {split: judge(classifier, policies, *half) for split, half in halves.items()}}

@@ -60,7 +60,8 @@ def test_a_changed_plan_or_amount_in_the_conversation_misses(cached_gateway, ech
 
 def test_yes_please_misses_after_a_different_offer(cached_gateway, echo):
     ask = asks(cached_gateway())
-    rebook = turns(("My flight got cancelled.", "Sorry to hear that. Would you like me to rebook you on the next flight?"))
+    rebook = turns(("My flight got cancelled.",
+                    "Sorry to hear that. Would you like me to rebook you on the next flight?"))
     refund = turns(("My flight got cancelled.", "Sorry to hear that. Would you like a refund instead?"))
     assert ask("yes please", rebook)[0] == "miss"
     assert ask("yes please", refund)[0] == "miss"

@@ -134,7 +134,8 @@ def test_condense_is_deterministic_and_keeps_small_sets_as_they_are():
 
 
 def test_a_category_whose_required_words_are_absent_is_never_chosen_by_the_embedding():
-    gated = POLICY.replace("    keywords: [my account]\n", "    keywords: [my account]\n    requires_patterns: ['\\bmy\\b']\n")
+    gated = POLICY.replace("    keywords: [my account]\n",
+                           "    keywords: [my account]\n    requires_patterns: ['\\bmy\\b']\n")
     classifier = build(gated)
     near_account = np.array([0.0, 0.2, 0.95, 0.0])
     assert classifier.classify("what is my balance now", near_account).category == "account"

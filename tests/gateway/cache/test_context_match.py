@@ -5,13 +5,16 @@ from cache_requests import answer, chat
 
 from gateway.cache.context_match import context_of
 from gateway.cache.embedder import Embedder
+from gateway.cache.pair_scorer import VerifierPairScorer
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 
 BREAD = (("How do I bake bread?", "Mix flour, water, yeast and salt, knead, let it rise and bake."),)
 CAT = (("What's a good name for a cat?", "Whiskers is a classic."),)
 IPHONE = (("I'm looking at the iPhone 15.", "The iPhone 15 is a great phone. Want me to check prices?"),)
-IPHONE_REWORDED = (("I am considering buying an iPhone 15.",
+# The shipped pair scorer (the QQP verifier) reads "looking at" / "considering buying" as different
+# (P 0.29); this closer rewording it accepts (P 0.50).
+IPHONE_REWORDED = (("I am looking at buying the iPhone 15.",
                     "Good choice, the iPhone 15 is excellent. Shall I look up the price?"),)
 GALAXY = (("I'm interested in the Galaxy S24.", "The Galaxy S24 is a great phone. Want me to check prices?"),)
 REBOOK = (("My flight got cancelled.", "Sorry to hear that. Would you like me to rebook you on the next flight?"),)
@@ -125,4 +128,23 @@ async def test_a_history_with_a_tool_call_only_matches_word_for_word(cache, poli
 
 
 def _turns(history):
-    return tuple((role, text) for user, assistant in history for role, text in (("user", user), ("assistant", assistant)))
+    return tuple((role, text) for user, assistant in history
+                 for role, text in (("user", user), ("assistant", assistant)))
+
+
+async def test_a_detail_swapped_in_an_otherwise_identical_history_misses(cache, policy):
+    p = policy()
+    checking = (("I just opened a checking account at the bank.", "Congratulations on the new checking account!"),)
+    savings = (("I just opened a savings account at the bank.", "Congratulations on the new savings account!"),)
+    await cache.insert("t1", p, chat("What's the minimum balance to avoid the monthly fee?", history=checking),
+                       answer("$1,500."), "m")
+    result = await cache.lookup("t1", p, chat("What's the minimum balance to avoid the monthly fee?", history=savings))
+    assert not result.hit and result.best.rejected_by == "context_detail"
+
+
+def test_the_default_pair_scorer_reads_a_rewording_as_the_same_and_a_swap_as_different(embedding_model, verifier):
+    score = VerifierPairScorer(verifier, embedding_model.encode)
+    same, swapped = score([("How do I sort a list in Java?", "How can I sort a list using Java?"),
+                           ("How do I sort a list in Java?", "How do I sort a list in Rust?")])
+    assert same > 0.5 > swapped
+    assert len(score([])) == 0

@@ -5,20 +5,25 @@ user writes must be caught; a self-contained one called dependent only costs a h
 """
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.cache.dependence import dependence
 
 DEPENDENT = {
     "reply": ["yes please", "Sure, go ahead", "no thanks", "Yes, do it.", "ok", "please"],
-    "selection": ["the second one", "option 2", "The cheaper one", "I'll take the first one", "the basic plan", "this one",
+    "selection": ["the second one", "option 2", "The cheaper one", "I'll take the first one", "the basic plan",
+                  "this one",
                   "Which one should I buy?"],
     "ellipsis": ["and in Python?", "And how about in Python?", "what about Paris?", "For two people?",
                  "Same for Spain", "anything else?", "Tell me more", "How so?", "in Rust", "but cheaper",
                  "Can I do that in Excel too"],
-    "anaphora": ["how much is it?", "is that safe?", "how do I get there?", "what do they eat?", "rewrite it more formally",
+    "anaphora": ["how much is it?", "is that safe?", "how do I get there?", "what do they eat?",
+                 "rewrite it more formally",
                  "Is it worth it?", "What are its side effects?", "Does that include tax?", "Can I return it?",
                  "How much does it cost?", "Does it work on Mac?", "Why is that?", "Can you explain that?",
-                 "How long do those last?", "Where is this?"],
+                 "How long do those last?", "Where is this?",
+                 "Can I get the other one in blue?"],
     "comparison": ["is there a cheaper option?", "Which is better?", "anything faster?"],
     "generic": ["what's the price?", "why?", "any examples?", "What's the difference?", "How much?", "?"],
     "operation": ["translate to French", "summarize", "Shorter please", "Translate into German please",
@@ -61,3 +66,12 @@ def test_the_dummy_it_and_existential_there_do_not_count_but_a_pointing_it_does(
     assert dependence("Is it possible to return it without a receipt?").cue == "anaphora"
     assert not dependence("Is there a way to undo a git commit?").dependent
     assert dependence("What is the weather like there?").cue == "anaphora"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80) | st.lists(st.sampled_from(
+    ["it", "one", "the", "other", "that", "there", "is", "yes", "and", "'s", "?", "this", "week", "to", "cheaper",
+     "translate", "my", "plan", "I'll", "take"]), max_size=8).map(" ".join))
+def test_any_text_gets_an_answer(question):
+    # Every request's last message goes through the classifier: it must never raise.
+    assert isinstance(dependence(question).dependent, bool)

@@ -78,7 +78,7 @@ def test_any_answer_changing_field_changes_the_fingerprint(request, name, value)
 
 @PROPERTY_SETTINGS
 @given(chats(), st.sampled_from(["m", "gpt-x", "other"]), texts)
-def test_the_model_and_every_system_turn_change_the_fingerprint_and_every_other_turn_the_exact_key(request, model, text):
+def test_the_model_and_system_turns_change_the_fingerprint_and_other_turns_the_exact_key(request, model, text):
     base = request_key(request)
     if model != request["model"]:
         assert request_key({**request, "model": model}).fingerprint != base.fingerprint
