@@ -1,0 +1,77 @@
+"""Telecom: plans, roaming, porting numbers, data."""
+
+from loadtest.workloads.cache_suite.model import Family, Offer, Scenario
+
+FAMILIES = (
+    Family("telecom.roaming", "Does my {carrier} plan include free roaming in {country}?",
+           ({"carrier": "T-Mobile", "carrier2": "AT&T", "country": "Mexico", "country2": "Japan"},
+            {"carrier": "Vodafone", "carrier2": "EE", "country": "Spain", "country2": "the United States"}),
+           hits=(("casual", "is roaming in {country} free on my {carrier} plan?"),
+                 ("formal", "Could you confirm whether my {carrier} plan covers roaming in {country} at no extra "
+                            "cost?"),
+                 ("synonym", "Can I use my {carrier} phone in {country} without roaming charges?")),
+           misses=(("entity", "Does my {carrier2} plan include free roaming in {country}?"),
+                   ("entity", "Does my {carrier} plan include free roaming in {country2}?"),
+                   ("negation", "Which countries does my {carrier} plan not cover for roaming besides {country}?"),
+                   ("scope", "Does my {carrier} plan include free calls to {country}?"))),
+    Family("telecom.port-number", "How do I move my number from {old} to {new}?",
+           ({"old": "Verizon", "new": "Mint Mobile"}, {"old": "O2", "new": "Three"}),
+           hits=(("casual", "how do i keep my number when i switch from {old} to {new}"),
+                 ("formal", "What steps are needed to port my phone number from {old} to {new}?"),
+                 ("synonym", "How can I transfer my phone number from {old} over to {new}?"),
+                 ("reorder", "Switching to {new} from {old}: how do I bring my number along?")),
+           misses=(("direction", "How do I move my number from {new} to {old}?"),
+                   ("antonym", "How do I get a new number when I switch from {old} to {new}?"),
+                   ("scope", "How do I move my number from {old} to {new} if I still owe money on my phone?"),
+                   ("negation", "Why didn't my number move from {old} to {new}?"))),
+    Family("telecom.data-speed", "Why is my mobile data slow after I use {gb} GB in a month?",
+           ({"gb": "50", "gb2": "5"}, {"gb": "100", "gb2": "1"}),
+           hits=(("casual", "my data gets super slow once i go past {gb} GB a month, why?"),
+                 ("formal", "What is the reason my mobile data speed drops after {gb} GB of monthly usage?"),
+                 ("filler", "Ugh, this again - why is my mobile data slow after I use {gb} GB in a month?")),
+           misses=(("number", "Why is my mobile data slow after I use {gb2} GB in a month?"),
+                   ("antonym", "Why is my mobile data fast after I use {gb} GB in a month?"),
+                   ("unit", "Why is my mobile data slow after I use {gb} MB in a month?"),
+                   ("date", "Why is my mobile data slow after I use {gb} GB in a day?"))),
+    Family("telecom.bill-cycle", "When does my billing cycle start if I signed up on the {d} of the month?",
+           ({"d": "3rd", "d2": "30th"}, {"d": "15th", "d2": "1st"}),
+           hits=(("casual", "signed up on the {d}, when does my billing cycle start?"),
+                 ("formal", "If my service began on the {d} of the month, on which day does my billing cycle "
+                            "start?"),
+                 ("reorder", "If I signed up on the {d} of the month, when does the billing cycle begin?")),
+           misses=(("date", "When does my billing cycle start if I signed up on the {d2} of the month?"),
+                   ("antonym", "When does my billing cycle end if I signed up on the {d} of the month?"),
+                   ("scope", "When is my first bill due if I signed up on the {d} of the month?"))),
+)
+
+SCENARIOS = (
+    Scenario("telecom.plan-line",
+             context=(("user", "I'm on the {plan} plan with {carrier}."),
+                      ("assistant", "Thanks, I see you're on {carrier}'s {plan} plan.")),
+             reworded=(("user", "My phone plan is {carrier} {plan}."),
+                       ("assistant", "Okay, so you have the {plan} plan from {carrier}.")),
+             question="How much does it cost to add a line?", entity="carrier", detail="plan",
+             fills=({"carrier": "Verizon", "carrier2": "T-Mobile", "plan": "Unlimited Plus",
+                     "plan2": "Unlimited Welcome"},
+                    {"carrier": "AT&T", "carrier2": "Cricket", "plan": "Unlimited Premium", "plan2": "Value Plus"})),
+    Scenario("telecom.phone-model",
+             context=(("user", "I have an {phone} on {os} {version}."),
+                      ("assistant", "Understood, an {phone} running {os} {version}.")),
+             reworded=(("user", "My phone is the {phone}, updated to {os} {version}."),
+                       ("assistant", "Got it, {phone} with {os} {version}.")),
+             question="How do I turn on wifi calling?", entity="phone", detail="version",
+             fills=({"phone": "iPhone 12", "phone2": "Galaxy S21", "os": "iOS", "version": "17", "version2": "12"},
+                    {"phone": "Pixel 6", "phone2": "iPhone 13", "os": "Android", "version": "14",
+                     "version2": "9"})),
+)
+
+OFFERS = (
+    Offer("telecom.high-bill",
+          ask="My phone bill this month is way higher than usual.",
+          offer="I see a charge for international calls. Would you like me to {offer}?",
+          ask_reworded="This month's phone bill is much bigger than it normally is.",
+          offer_reworded="There's an international calling charge on it. Do you want me to {offer}?",
+          fills=({"offer": "add an international calling pack going forward",
+                  "offer2": "dispute the international charges for you"},
+                 {"offer": "block international calls on your line", "offer2": "set up a monthly spending alert"})),
+)
