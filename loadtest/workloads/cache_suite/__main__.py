@@ -10,7 +10,8 @@ def main() -> None:
     for path in write(suite):
         rows = suite[path.stem]
         counts = Counter((r.split, "should-hit" if r.duplicate else "must-miss") for r in rows)
-        print(f"{path}: {len(rows)} pairs; " + ", ".join(f"{s} {label} {n}" for (s, label), n in sorted(counts.items())))
+        by_label = ", ".join(f"{split} {label} {n}" for (split, label), n in sorted(counts.items()))
+        print(f"{path}: {len(rows)} pairs; {by_label}")
 
 
 if __name__ == "__main__":

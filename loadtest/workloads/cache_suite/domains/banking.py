@@ -53,6 +53,17 @@ FAMILIES = (
                             "five years?"),
                    ("currency", "How much interest will I earn on €{amt} in a savings account at {rate}% APY over "
                                 "one year?"))),
+    Family("banking.currency-exchange", "How many {to} will I get for {amt} {frm} at today's rate?",
+           ({"amt": "500", "amt2": "5,000", "frm": "US dollars", "to": "euros", "to2": "British pounds"},
+            {"amt": "1,000", "amt2": "100", "frm": "Canadian dollars", "to": "Japanese yen", "to2": "Mexican pesos"}),
+           hits=(("casual", "{amt} {frm} to {to} today?"),
+                 ("formal", "At today's exchange rate, what is {amt} {frm} worth in {to}?"),
+                 ("synonym", "What do {amt} {frm} convert to in {to} right now?")),
+           misses=(("direction", "How many {frm} will I get for {amt} {to} at today's rate?"),
+                   ("number", "How many {to} will I get for {amt2} {frm} at today's rate?"),
+                   ("currency", "How many {to2} will I get for {amt} {frm} at today's rate?"),
+                   ("date", "How many {to} would I have got for {amt} {frm} at the rate a year ago?"),
+                   ("scope", "How many {to} will I get for {amt} {frm} at an airport exchange booth?"))),
 )
 
 SCENARIOS = (

@@ -47,6 +47,18 @@ FAMILIES = (
                    ("entity", "What does the {colour} {light} warning light mean on a {make2}?"),
                    ("antonym", "How do I turn off the {colour} {light} warning light on a {make}?"),
                    ("negation", "Why doesn't the {colour} {light} warning light turn on on my {make}?"))),
+    Family("cars.ev-charge", "How long does it take to charge a {car} from {lo}% to {hi}% on a {charger}?",
+           ({"car": "Tesla Model Y", "car2": "Chevy Bolt", "lo": "20", "hi": "80", "charger": "Level 2 home charger",
+             "charger2": "DC fast charger"},
+            {"car": "Hyundai Ioniq 5", "car2": "Nissan Leaf", "lo": "10", "hi": "80", "charger": "350 kW fast charger",
+             "charger2": "standard wall outlet"}),
+           hits=(("casual", "{car} {lo} to {hi} percent on a {charger} - how long?"),
+                 ("formal", "What is the charging time for a {car} from {lo}% to {hi}% using a {charger}?"),
+                 ("reorder", "On a {charger}, how long does a {car} take to go from {lo}% to {hi}%?")),
+           misses=(("entity", "How long does it take to charge a {car2} from {lo}% to {hi}% on a {charger}?"),
+                   ("entity", "How long does it take to charge a {car} from {lo}% to {hi}% on a {charger2}?"),
+                   ("number", "How long does it take to charge a {car} from {lo}% to 100% on a {charger}?"),
+                   ("scope", "How much does it cost to charge a {car} from {lo}% to {hi}% on a {charger}?"))),
 )
 
 SCENARIOS = (
@@ -65,7 +77,8 @@ SCENARIOS = (
                       ("assistant", "A {model} lease, {cap} miles a year.")),
              reworded=(("user", "My lease is on a {model}, and I'm allowed {cap} miles a year."),
                        ("assistant", "Okay, the {model} with a {cap}-mile annual allowance.")),
-             question="If I drive 14,000 miles this year, how much will I owe in overage fees?", entity="model", detail="cap",
+             question="If I drive 14,000 miles this year, how much will I owe in overage fees?",
+             entity="model", detail="cap",
              fills=({"model": "BMW X3", "model2": "Nissan Leaf", "cap": "10,000", "cap2": "15,000"},
                     {"model": "Audi A4", "model2": "Kia Niro", "cap": "12,000", "cap2": "7,500"})),
 )

@@ -43,6 +43,17 @@ FAMILIES = (
                    ("entity", "How long does cooked {food} last in the freezer?"),
                    ("antonym", "How long does raw {food} last in the fridge?"),
                    ("scope", "How long can cooked {food} sit out at room temperature?"))),
+    Family("cooking.cups-grams", "How many grams is {n} cups of {ingredient}?",
+           ({"n": "2", "n2": "3", "ingredient": "all-purpose flour", "ingredient2": "granulated sugar"},
+            {"n": "1.5", "n2": "0.5", "ingredient": "rolled oats", "ingredient2": "honey"}),
+           hits=(("casual", "{n} cups {ingredient} in grams?"),
+                 ("formal", "What is the weight in grams of {n} cups of {ingredient}?"),
+                 ("reorder", "In grams, how much is {n} cups of {ingredient}?")),
+           misses=(("number", "How many grams is {n2} cups of {ingredient}?"),
+                   ("entity", "How many grams is {n} cups of {ingredient2}?"),
+                   ("unit", "How many ounces is {n} cups of {ingredient}?"),
+                   ("direction", "How many cups is {n} grams of {ingredient}?"),
+                   ("unit", "How many grams is {n} tablespoons of {ingredient}?"))),
 )
 
 SCENARIOS = (

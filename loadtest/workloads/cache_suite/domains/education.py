@@ -47,6 +47,22 @@ FAMILIES = (
                    ("scope", "How much is tuition per credit hour at {college} for {res2} students?"),
                    ("quantity", "How much is tuition for a full 15-credit semester at {college} for {res} "
                                 "students?"))),
+    Family("education.final-needed", "What do I need on the final to finish with a {target} if I have an {cur} "
+                                     "and the final is worth {w}%?",
+           ({"target": "90", "target2": "80", "cur": "84", "cur2": "74", "w": "30", "w2": "50"},
+            {"target": "70", "target2": "60", "cur": "81", "cur2": "88", "w": "40", "w2": "20"}),
+           hits=(("casual", "have an {cur} going into a final worth {w}% - what do i need to end with a {target}?"),
+                 ("formal", "If my current grade is {cur} and the final counts for {w}%, what exam score do I need "
+                            "for a final grade of {target}?"),
+                 ("reorder", "The final is worth {w}% and I have an {cur}: what score gets me a {target} overall?")),
+           misses=(("number", "What do I need on the final to finish with a {target2} if I have an {cur} and the "
+                              "final is worth {w}%?"),
+                   ("number", "What do I need on the final to finish with a {target} if I have an {cur2} and the "
+                              "final is worth {w}%?"),
+                   ("number", "What do I need on the final to finish with a {target} if I have an {cur} and the "
+                              "final is worth {w2}%?"),
+                   ("direction", "If I have an {cur} and score {target} on a final worth {w}%, what is my final "
+                                 "grade?"))),
 )
 
 SCENARIOS = (

@@ -49,6 +49,17 @@ FAMILIES = (
                    ("entity", "At what age can I claim {benefit} in {country2}?"),
                    ("scope", "How much will I get if I claim {benefit} early in {country}?"),
                    ("negation", "What happens if I don't claim {benefit} in {country} at that age?"))),
+    Family("government.renewal-fee", "How much does it cost to renew a {doc} in {state}?",
+           ({"doc": "driver's license", "doc2": "state ID card", "state": "California", "state2": "Nevada"},
+            {"doc": "vehicle registration", "doc2": "boat registration", "state": "Texas", "state2": "Oklahoma"}),
+           hits=(("casual", "whats the fee to renew my {doc} in {state}"),
+                 ("formal", "What is the renewal fee for a {doc} in {state}?"),
+                 ("synonym", "How much will renewing my {doc} in {state} cost me?")),
+           misses=(("entity", "How much does it cost to renew a {doc2} in {state}?"),
+                   ("entity", "How much does it cost to renew a {doc} in {state2}?"),
+                   ("antonym", "How much does it cost to replace a lost {doc} in {state}?"),
+                   ("scope", "How much does it cost to renew a {doc} in {state} if it expired two years ago?"),
+                   ("date", "How often do I need to renew a {doc} in {state}?"))),
 )
 
 SCENARIOS = (

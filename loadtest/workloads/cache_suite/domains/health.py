@@ -48,6 +48,15 @@ FAMILIES = (
                    ("entity", "How many hours apart should I take {mg} mg of {drug2}?"),
                    ("unit", "How many hours apart should I take {mg} g of {drug}?"),
                    ("quantity", "What is the maximum number of {mg} mg {drug} tablets I can take in a day?"))),
+    Family("health.vaccine-interval", "How many weeks apart are the two doses of the {vaccine} vaccine for adults?",
+           ({"vaccine": "shingles", "vaccine2": "hepatitis A"}, {"vaccine": "HPV", "vaccine2": "MMR"}),
+           hits=(("casual", "how far apart are the {vaccine} shots for adults"),
+                 ("formal", "What interval, in weeks, separates the two adult doses of the {vaccine} vaccine?"),
+                 ("synonym", "How long do adults wait between the first and second {vaccine} vaccine doses?")),
+           misses=(("entity", "How many weeks apart are the two doses of the {vaccine2} vaccine for adults?"),
+                   ("scope", "How many weeks apart are the doses of the {vaccine} vaccine for children?"),
+                   ("quantity", "How many doses of the {vaccine} vaccine does an adult need in total?"),
+                   ("scope", "How many weeks after the second {vaccine} dose is an adult fully protected?"))),
 )
 
 SCENARIOS = (

@@ -49,6 +49,18 @@ FAMILIES = (
                               "landlord?"),
                    ("scope", "Who pays to fix a broken {thing} in a house I own?"),
                    ("scope", "How quickly must a landlord fix a broken {thing} in a rented apartment?"))),
+    Family("housing.room-area", "How many square {unit} is a {a} by {b} {unitsg} room?",
+           ({"a": "12", "b": "15", "b2": "18", "unit": "feet", "unitsg": "foot", "unit2": "meters",
+             "unitsg2": "meter"},
+            {"a": "4", "b": "5", "b2": "6", "unit": "meters", "unitsg": "meter", "unit2": "feet",
+             "unitsg2": "foot"}),
+           hits=(("casual", "sq {unit} of a {a}x{b} {unitsg} room?"),
+                 ("formal", "What is the area, in square {unit}, of a room measuring {a} by {b} {unit}?"),
+                 ("reorder", "A room is {a} by {b} {unit}: how many square {unit} is that?")),
+           misses=(("unit", "How many square {unit2} is a {a} by {b} {unitsg} room?"),
+                   ("number", "How many square {unit} is a {a} by {b2} {unitsg} room?"),
+                   ("unit", "How many square {unit} is a {a} by {b} {unitsg2} room?"),
+                   ("scope", "How much paint do I need for a {a} by {b} {unitsg} room?"))),
 )
 
 SCENARIOS = (

@@ -46,6 +46,16 @@ FAMILIES = (
                    ("antonym", "Will my premium go down if I remove my {age}-year-old {who} from my car "
                                "insurance?"),
                    ("scope", "Will my premium go up if I add my {age}-year-old {who} to my home insurance?"))),
+    Family("insurance.standard-cover", "Does standard {kind} insurance cover {peril}?",
+           ({"kind": "homeowners", "peril": "flood damage", "peril2": "fire damage"},
+            {"kind": "car", "peril": "theft of items left inside", "peril2": "hail damage"}),
+           hits=(("casual", "is {peril} covered by normal {kind} insurance?"),
+                 ("formal", "Is {peril} covered under a standard {kind} insurance policy?"),
+                 ("synonym", "Will a regular {kind} insurance policy pay for {peril}?")),
+           misses=(("entity", "Does standard {kind} insurance cover {peril2}?"),
+                   ("negation", "What does standard {kind} insurance not cover besides {peril}?"),
+                   ("scope", "How much does it cost to add cover for {peril} to {kind} insurance?"),
+                   ("role", "Does my neighbour's {kind} insurance cover {peril} they cause to my property?"))),
 )
 
 SCENARIOS = (

@@ -43,6 +43,17 @@ FAMILIES = (
            misses=(("number", "Who was the {nth2} president of the {country}?"),
                    ("entity", "Who was the {nth} president of the {country2}?"),
                    ("role", "Who was the {nth} vice president of the {country}?"))),
+    Family("knowledge.superlative", "What is the {adj} {thing} in {region}?",
+           ({"adj": "largest", "adj2": "smallest", "thing": "country", "region": "Africa",
+             "region2": "South America"},
+            {"adj": "longest", "adj2": "shortest", "thing": "river", "region": "Europe", "region2": "Asia"}),
+           hits=(("casual", "{adj} {thing} in {region}?"),
+                 ("formal", "Which {thing} in {region} is the {adj}?"),
+                 ("reorder", "In {region}, what's the {adj} {thing}?")),
+           misses=(("antonym", "What is the {adj2} {thing} in {region}?"),
+                   ("entity", "What is the {adj} {thing} in {region2}?"),
+                   ("scope", "What is the {adj} {thing} in the world?"),
+                   ("quantity", "How many {thing}s are there in {region}?"))),
 )
 
 SCENARIOS = (

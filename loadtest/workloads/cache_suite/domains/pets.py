@@ -43,6 +43,15 @@ FAMILIES = (
            misses=(("entity", "At what age should a {young2} get its first {vaccine} vaccine?"),
                    ("entity", "At what age should a {young} get its first {vaccine2} vaccine?"),
                    ("antonym", "At what age should a {young} get its last {vaccine} booster?"))),
+    Family("pets.walk-heat", "Is it too hot to walk my dog when it's {t}°{u} outside?",
+           ({"t": "30", "t2": "18", "u": "C", "u2": "F", "uname": "Celsius"},
+            {"t": "85", "t2": "65", "u": "F", "u2": "C", "uname": "Fahrenheit"}),
+           hits=(("casual", "{t}°{u} out - too hot for a dog walk?"),
+                 ("formal", "Is a temperature of {t} degrees {uname} too hot to take my dog for a walk?"),
+                 ("synonym", "Is {t}°{u} too warm to take my dog out for a walk?")),
+           misses=(("unit", "Is it too hot to walk my dog when it's {t}°{u2} outside?"),
+                   ("number", "Is it too hot to walk my dog when it's {t2}°{u} outside?"),
+                   ("antonym", "Is it too cold to walk my dog when it's {t}°{u} outside?"))),
 )
 
 SCENARIOS = (

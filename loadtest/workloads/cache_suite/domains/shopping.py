@@ -44,6 +44,18 @@ FAMILIES = (
                    ("scope", "How do I change the delivery address on an order that has already shipped?"),
                    ("entity", "How do I change the payment method on an order I placed {when}?"),
                    ("antonym", "How do I cancel an order I placed {when}?"))),
+    Family("shopping.restock", "When will the {product} in {colour} be back in stock?",
+           ({"product": "Stanley 40 oz tumbler", "product2": "Owala FreeSip bottle", "colour": "sage green",
+             "colour2": "black"},
+            {"product": "Nintendo Switch OLED", "product2": "Steam Deck OLED", "colour": "white",
+             "colour2": "neon red and blue"}),
+           hits=(("casual", "any idea when the {colour} {product} restocks?"),
+                 ("formal", "Could you tell me when the {product} in {colour} is expected to be restocked?"),
+                 ("synonym", "When is the {colour} {product} going to be available again?")),
+           misses=(("entity", "When will the {product} in {colour2} be back in stock?"),
+                   ("entity", "When will the {product2} in {colour} be back in stock?"),
+                   ("antonym", "When will the {product} in {colour} be discontinued?"),
+                   ("quantity", "How many of the {product} in {colour} can I order at once?"))),
 )
 
 SCENARIOS = (

@@ -42,6 +42,19 @@ FAMILIES = (
                    ("entity", "How do I turn on autosave in {app2}?"),
                    ("scope", "How do I change how often {app} autosaves?"),
                    ("negation", "Why doesn't autosave work in {app}?"))),
+    Family("software.shortcut", "What's the keyboard shortcut to {action} in {app} on {os}?",
+           ({"action": "undo", "action2": "redo", "app": "Photoshop", "app2": "GIMP", "os": "Mac",
+             "os2": "Windows"},
+            {"action": "paste without formatting", "action2": "copy formatting", "app": "Google Docs",
+             "app2": "Microsoft Word", "os": "Windows", "os2": "Mac"}),
+           hits=(("casual", "{action} shortcut in {app} on {os}?"),
+                 ("formal", "Which keyboard shortcut performs {action} in {app} on {os}?"),
+                 ("synonym", "What keys do I press in {app} on {os} to {action}?")),
+           misses=(("antonym", "What's the keyboard shortcut to {action2} in {app} on {os}?"),
+                   ("entity", "What's the keyboard shortcut to {action} in {app2} on {os}?"),
+                   ("entity", "What's the keyboard shortcut to {action} in {app} on {os2}?"),
+                   ("scope", "How do I change the keyboard shortcut to {action} in {app} on {os}?"),
+                   ("negation", "Why doesn't the shortcut to {action} work in {app} on {os}?"))),
 )
 
 SCENARIOS = (

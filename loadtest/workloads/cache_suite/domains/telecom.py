@@ -42,6 +42,17 @@ FAMILIES = (
            misses=(("date", "When does my billing cycle start if I signed up on the {d2} of the month?"),
                    ("antonym", "When does my billing cycle end if I signed up on the {d} of the month?"),
                    ("scope", "When is my first bill due if I signed up on the {d} of the month?"))),
+    Family("telecom.data-rollover", "Does unused data roll over to next month on {carrier} {plan}?",
+           ({"carrier": "AT&T", "carrier2": "Straight Talk", "plan": "prepaid", "plan2": "postpaid"},
+            {"carrier": "Visible", "carrier2": "Google Fi", "plan": "Visible+", "plan2": "Basic"}),
+           hits=(("casual", "does leftover data carry over on {carrier} {plan}?"),
+                 ("formal", "On {carrier} {plan}, is unused data carried forward to the following month?"),
+                 ("synonym", "Will my unused data on {carrier} {plan} roll over into next month?")),
+           misses=(("entity", "Does unused data roll over to next month on {carrier2} {plan}?"),
+                   ("entity", "Does unused data roll over to next month on {carrier} {plan2}?"),
+                   ("entity", "Do unused minutes roll over to next month on {carrier} {plan}?"),
+                   ("scope", "Does unused data roll over for more than one month on {carrier} {plan}?"),
+                   ("direction", "Can I borrow data from next month on {carrier} {plan}?"))),
 )
 
 SCENARIOS = (

@@ -47,6 +47,22 @@ FAMILIES = (
                    ("entity", "How early can I check in online for an {airline2} international flight?"),
                    ("scope", "How early can I check in at the airport for an {airline} international flight?"),
                    ("entity", "How early can I check in online for an {airline} domestic flight?"))),
+    Family("travel.landing-time", "If my flight leaves {a} at {t} and takes {h} hours, what local time do I land "
+                                  "in {b}?",
+           ({"a": "New York", "b": "London", "t": "7 pm", "t24": "19:00", "t2": "7 am", "h": "7", "h2": "10"},
+            {"a": "Los Angeles", "b": "Tokyo", "t": "11 am", "t24": "11:00", "t2": "11 pm", "h": "11",
+             "h2": "13"}),
+           hits=(("casual", "leaving {a} at {t}, {h} hour flight - what time do i land in {b} local?"),
+                 ("formal", "If a flight departs {a} at {t24} and lasts {h} hours, what is the local arrival time "
+                            "in {b}?"),
+                 ("reorder", "What local time do I land in {b} if my {h}-hour flight leaves {a} at {t}?")),
+           misses=(("time", "If my flight leaves {a} at {t2} and takes {h} hours, what local time do I land in {b}?"),
+                   ("number", "If my flight leaves {a} at {t} and takes {h2} hours, what local time do I land in "
+                              "{b}?"),
+                   ("direction", "If my flight leaves {b} at {t} and takes {h} hours, what local time do I land in "
+                                 "{a}?"),
+                   ("antonym", "If my flight lands in {b} at {t} after {h} hours, what local time did it leave "
+                               "{a}?"))),
 )
 
 SCENARIOS = (

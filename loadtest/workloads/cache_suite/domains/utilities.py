@@ -47,6 +47,16 @@ FAMILIES = (
                    ("entity", "How do I report a {what2} outage to {company}?"),
                    ("scope", "How do I check if a {what} outage has been reported to {company}?"),
                    ("scope", "How do I claim compensation from {company} after a {what} outage?"))),
+    Family("utilities.late-bill", "What happens if I pay my {utility} bill {d} days late?",
+           ({"utility": "electricity", "utility2": "water", "d": "5", "d2": "60"},
+            {"utility": "gas", "utility2": "internet", "d": "10", "d2": "90"}),
+           hits=(("casual", "paying my {utility} bill {d} days late - what happens?"),
+                 ("formal", "What are the consequences of paying my {utility} bill {d} days after the due date?"),
+                 ("synonym", "What's the penalty if my {utility} bill is paid {d} days late?")),
+           misses=(("number", "What happens if I pay my {utility} bill {d2} days late?"),
+                   ("entity", "What happens if I pay my {utility2} bill {d} days late?"),
+                   ("antonym", "What happens if I pay my {utility} bill {d} days early?"),
+                   ("negation", "What happens if I don't pay my {utility} bill at all?"))),
 )
 
 SCENARIOS = (

@@ -43,6 +43,21 @@ FAMILIES = (
                    ("role", "How much notice does my employer have to give if they let me go {when} my "
                             "probation?"),
                    ("antonym", "How much notice do I have to give if I extend my probation?"))),
+    Family("workplace.overtime-pay", "How much do I get paid for {h} hours of overtime at ${rate} an hour at time "
+                                     "and a half?",
+           ({"h": "6", "h2": "16", "rate": "22", "rate2": "32"}, {"h": "10", "h2": "4", "rate": "18.50",
+                                                                  "rate2": "45"}),
+           hits=(("casual", "{h} hrs overtime at ${rate}/hr, time and a half - how much?"),
+                 ("formal", "What is the pay for {h} overtime hours at time and a half on a base rate of ${rate} "
+                            "per hour?"),
+                 ("reorder", "At ${rate} an hour with time and a half, what do {h} overtime hours pay?")),
+           misses=(("number", "How much do I get paid for {h2} hours of overtime at ${rate} an hour at time and a "
+                              "half?"),
+                   ("number", "How much do I get paid for {h} hours of overtime at ${rate2} an hour at time and a "
+                              "half?"),
+                   ("scope", "How much do I get paid for {h} hours of overtime at ${rate} an hour at double time?"),
+                   ("currency", "How much do I get paid for {h} hours of overtime at £{rate} an hour at time and a "
+                                "half?"))),
 )
 
 SCENARIOS = (
