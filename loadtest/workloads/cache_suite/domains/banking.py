@@ -64,6 +64,16 @@ FAMILIES = (
                    ("currency", "How many {to2} will I get for {amt} {frm} at today's rate?"),
                    ("date", "How many {to} would I have got for {amt} {frm} at the rate a year ago?"),
                    ("scope", "How many {to} will I get for {amt} {frm} at an airport exchange booth?"))),
+    Family("banking.atm-deposit", "If I deposit a check at the ATM at {t}, when will the money be available?",
+           ({"t": "9 pm", "t24": "21:00", "t2": "9 am"}, {"t": "8:30 am", "t24": "08:30", "t2": "8:30 pm"}),
+           hits=(("casual", "deposited a check at the ATM at {t}, when can i use the money?"),
+                 ("formal", "When will funds from a check deposited at an ATM at {t24} become available?"),
+                 ("reorder", "At {t} I deposited a check at the ATM: when will the money be available?")),
+           misses=(("time", "If I deposit a check at the ATM at {t2}, when will the money be available?"),
+                   ("date", "If I deposit a check at the ATM at {t} on a Friday, when will the money be available?"),
+                   ("currency", "If I deposit a check in euros at the ATM at {t}, when will the money be "
+                                "available?"),
+                   ("entity", "If I deposit cash at the ATM at {t}, when will the money be available?"))),
 )
 
 SCENARIOS = (

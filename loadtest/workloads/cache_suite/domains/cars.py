@@ -59,6 +59,16 @@ FAMILIES = (
                    ("entity", "How long does it take to charge a {car} from {lo}% to {hi}% on a {charger2}?"),
                    ("number", "How long does it take to charge a {car} from {lo}% to 100% on a {charger}?"),
                    ("scope", "How much does it cost to charge a {car} from {lo}% to {hi}% on a {charger}?"))),
+    Family("cars.street-parking", "Is street parking free in downtown {city} after {t} on weekdays?",
+           ({"city": "San Francisco", "city2": "Chicago", "t": "6 pm", "t24": "18:00", "t2": "6 am"},
+            {"city": "Boston", "city2": "Seattle", "t": "8 pm", "t24": "20:00", "t2": "8 am"}),
+           hits=(("casual", "is parking on the street free after {t} on weekdays in downtown {city}?"),
+                 ("formal", "In downtown {city}, is on-street parking free of charge after {t24} on weekdays?"),
+                 ("reorder", "On weekdays after {t}, is street parking in downtown {city} free?")),
+           misses=(("time", "Is street parking free in downtown {city} after {t2} on weekdays?"),
+                   ("entity", "Is street parking free in downtown {city2} after {t} on weekdays?"),
+                   ("date", "Is street parking free in downtown {city} after {t} on Saturdays?"),
+                   ("scope", "Is street parking free in downtown {city} before {t} on weekdays?"))),
 )
 
 SCENARIOS = (

@@ -54,6 +54,15 @@ FAMILIES = (
                    ("unit", "How many ounces is {n} cups of {ingredient}?"),
                    ("direction", "How many cups is {n} grams of {ingredient}?"),
                    ("unit", "How many grams is {n} tablespoons of {ingredient}?"))),
+    Family("cooking.slow-cooker", "If I start a {h}-hour slow cooker recipe at {t}, when will it be ready?",
+           ({"h": "8", "h2": "4", "t": "8 am", "t24": "08:00", "t2": "8 pm"},
+            {"h": "6", "h2": "10", "t": "11:30 am", "t24": "11:30", "t2": "11:30 pm"}),
+           hits=(("casual", "{h} hr slow cooker recipe started at {t} - when's it done?"),
+                 ("formal", "If I begin a {h}-hour slow cooker recipe at {t24}, at what time will it be finished?"),
+                 ("reorder", "When will a {h}-hour slow cooker recipe be ready if I start it at {t}?")),
+           misses=(("time", "If I start a {h}-hour slow cooker recipe at {t2}, when will it be ready?"),
+                   ("number", "If I start a {h2}-hour slow cooker recipe at {t}, when will it be ready?"),
+                   ("direction", "If I want a {h}-hour slow cooker recipe ready by {t}, when should I start it?"))),
 )
 
 SCENARIOS = (

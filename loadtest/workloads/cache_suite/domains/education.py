@@ -23,7 +23,7 @@ FAMILIES = (
                             "{school}?")),
            misses=(("entity", "When is the {round} application deadline for {school2}?"),
                    ("scope", "When is the {round2} application deadline for {school}?"),
-                   ("antonym", "When are the {round} decisions released for {school}?"))),
+                   ("antonym", "When are {round} results released for {school}?"))),
     Family("education.loan-repay", "When do I have to start repaying my {loan} loans after I {event}?",
            ({"loan": "federal student", "loan2": "private student", "event": "graduate",
              "event2": "drop below half-time"},),
@@ -63,6 +63,15 @@ FAMILIES = (
                               "final is worth {w2}%?"),
                    ("direction", "If I have an {cur} and score {target} on a final worth {w}%, what is my final "
                                  "grade?"))),
+    Family("education.credit-transfer", "How do I transfer my credits from {a} to {b}?",
+           ({"a": "a community college", "b": "a four-year university"},
+            {"a": "the University of Toronto", "b": "McGill"}),
+           hits=(("casual", "how do credits transfer from {a} to {b}?"),
+                 ("formal", "What is the process for transferring my academic credits from {a} to {b}?"),
+                 ("synonym", "How can I move my course credits from {a} over to {b}?")),
+           misses=(("direction", "How do I transfer my credits from {b} to {a}?"),
+                   ("entity", "How do I transfer my scholarship from {a} to {b}?"),
+                   ("negation", "Why won't {b} accept my credits from {a}?"))),
 )
 
 SCENARIOS = (

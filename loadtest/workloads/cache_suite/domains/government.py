@@ -60,6 +60,16 @@ FAMILIES = (
                    ("antonym", "How much does it cost to replace a lost {doc} in {state}?"),
                    ("scope", "How much does it cost to renew a {doc} in {state} if it expired two years ago?"),
                    ("date", "How often do I need to renew a {doc} in {state}?"))),
+    Family("government.foreign-licence", "Can I use my {a} driver's license to drive in {bplace}?",
+           ({"a": "US", "aplace": "the US", "b": "UK", "bplace": "the UK"},
+            {"a": "Indian", "aplace": "India", "b": "German", "bplace": "Germany"}),
+           hits=(("casual", "is my {a} license valid for driving in {bplace}?"),
+                 ("formal", "Am I permitted to drive in {bplace} with a {a} driver's license?"),
+                 ("synonym", "Can I drive in {bplace} on my {a} driving licence?")),
+           misses=(("direction", "Can I use my {b} driver's license to drive in {aplace}?"),
+                   ("scope", "Can I use my {a} driver's license to drive in {bplace} after living there for two "
+                             "years?"),
+                   ("entity", "Can I use my {a} driver's license to ride a motorcycle in {bplace}?"))),
 )
 
 SCENARIOS = (

@@ -57,6 +57,23 @@ FAMILIES = (
                    ("scope", "How many weeks apart are the doses of the {vaccine} vaccine for children?"),
                    ("quantity", "How many doses of the {vaccine} vaccine does an adult need in total?"),
                    ("scope", "How many weeks after the second {vaccine} dose is an adult fully protected?"))),
+    Family("health.dose-times", "If I take my first antibiotic dose at {t} and it's every {n} hours, when are the "
+                                "next two doses?",
+           ({"t": "7 am", "t24": "07:00", "t2": "7 pm", "n": "8", "n2": "12"},
+            {"t": "10 pm", "t24": "22:00", "t2": "10 am", "n": "6", "n2": "4"}),
+           hits=(("casual", "first antibiotic at {t}, every {n} hrs - when are the next two?"),
+                 ("formal", "With the first dose taken at {t24} and a {n}-hour interval, at what times are the "
+                            "following two doses due?"),
+                 ("reorder", "When are my next two antibiotic doses if it's every {n} hours and I took the first "
+                             "at {t}?")),
+           misses=(("time", "If I take my first antibiotic dose at {t2} and it's every {n} hours, when are the next "
+                            "two doses?"),
+                   ("number", "If I take my first antibiotic dose at {t} and it's every {n2} hours, when are the "
+                              "next two doses?"),
+                   ("direction", "If my last antibiotic dose is at {t} and it's every {n} hours, when were the "
+                                 "previous two doses?"),
+                   ("quantity", "If I take my first antibiotic dose at {t} and it's every {n} hours, when are the "
+                                "next four doses?"))),
 )
 
 SCENARIOS = (

@@ -61,6 +61,20 @@ FAMILIES = (
                    ("number", "How many square {unit} is a {a} by {b2} {unitsg} room?"),
                    ("unit", "How many square {unit} is a {a} by {b} {unitsg2} room?"),
                    ("scope", "How much paint do I need for a {a} by {b} {unitsg} room?"))),
+    Family("housing.move-out-notice", "How much notice do I have to give my landlord before moving out of a "
+                                      "month-to-month rental in {state}?",
+           ({"state": "California", "state2": "New York"}, {"state": "Washington", "state2": "Oregon"}),
+           hits=(("casual", "how much notice do i give my landlord to leave a month to month in {state}"),
+                 ("formal", "What notice period must a tenant give a landlord before vacating a month-to-month "
+                            "rental in {state}?"),
+                 ("synonym", "In {state}, how far ahead must I tell my landlord I'm leaving a month-to-month "
+                             "rental?")),
+           misses=(("role", "How much notice does my landlord have to give me to move out of a month-to-month "
+                            "rental in {state}?"),
+                   ("entity", "How much notice do I have to give my landlord before moving out of a month-to-month "
+                              "rental in {state2}?"),
+                   ("scope", "How much notice do I have to give my landlord before moving out of a fixed-term "
+                             "lease in {state}?"))),
 )
 
 SCENARIOS = (

@@ -56,6 +56,20 @@ FAMILIES = (
                    ("negation", "What does standard {kind} insurance not cover besides {peril}?"),
                    ("scope", "How much does it cost to add cover for {peril} to {kind} insurance?"),
                    ("role", "Does my neighbour's {kind} insurance cover {peril} they cause to my property?"))),
+    Family("insurance.rear-ended", "If another driver rear-ends me at a red light, whose insurance pays for my "
+                                   "repairs?",
+           ({},),
+           hits=(("casual", "someone rear-ended me at a red light, whose insurance covers my repairs?"),
+                 ("formal", "When my vehicle is struck from behind by another driver at a red light, which insurer "
+                            "pays for my repairs?"),
+                 ("synonym", "Whose insurance covers fixing my car if another driver hits me from behind at a red "
+                             "light?"),
+                 ("reorder", "At a red light, another driver rear-ends me: whose insurance pays to fix my car?")),
+           misses=(("role", "If I rear-end another driver at a red light, whose insurance pays for my repairs?"),
+                   ("role", "If another driver rear-ends me at a red light, whose insurance pays for their "
+                            "repairs?"),
+                   ("scope", "If an uninsured driver rear-ends me at a red light, whose insurance pays for my "
+                             "repairs?"))),
 )
 
 SCENARIOS = (

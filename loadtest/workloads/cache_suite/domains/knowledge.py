@@ -54,6 +54,15 @@ FAMILIES = (
                    ("entity", "What is the {adj} {thing} in {region2}?"),
                    ("scope", "What is the {adj} {thing} in the world?"),
                    ("quantity", "How many {thing}s are there in {region}?"))),
+    Family("knowledge.teacher", "Was {a} {b}'s teacher?",
+           ({"a": "Socrates", "b": "Plato", "c": "Euclid"}, {"a": "Aristotle", "b": "Alexander the Great",
+                                                              "c": "Archimedes"}),
+           hits=(("casual", "did {a} teach {b}?"),
+                 ("formal", "Is it true that {a} was the teacher of {b}?"),
+                 ("reorder", "{b}'s teacher: was it {a}?")),
+           misses=(("role", "Was {b} {a}'s teacher?"),
+                   ("entity", "Was {a} {c}'s teacher?"),
+                   ("scope", "For how many years was {a} {b}'s teacher?"))),
 )
 
 SCENARIOS = (

@@ -52,6 +52,13 @@ FAMILIES = (
            misses=(("unit", "Is it too hot to walk my dog when it's {t}°{u2} outside?"),
                    ("number", "Is it too hot to walk my dog when it's {t2}°{u} outside?"),
                    ("antonym", "Is it too cold to walk my dog when it's {t}°{u} outside?"))),
+    Family("pets.chasing", "My {a} keeps chasing my {b}. How do I stop it?",
+           ({"a": "dog", "b": "cat"}, {"a": "puppy", "b": "older dog"}),
+           hits=(("casual", "my {a} won't stop chasing my {b}, how do i make it stop?"),
+                 ("formal", "What can I do to stop my {a} from chasing my {b}?"),
+                 ("synonym", "How can I train my {a} not to chase my {b}?")),
+           misses=(("role", "My {b} keeps chasing my {a}. How do I stop it?"),
+                   ("antonym", "My {a} is scared of my {b}. How do I help it?"))),
 )
 
 SCENARIOS = (

@@ -56,12 +56,25 @@ FAMILIES = (
                    ("entity", "When will the {product2} in {colour} be back in stock?"),
                    ("antonym", "When will the {product} in {colour} be discontinued?"),
                    ("quantity", "How many of the {product} in {colour} can I order at once?"))),
+    Family("shopping.sunday-returns", "Can I return an item at the {store} customer service desk at {t} on a "
+                                      "Sunday?",
+           ({"store": "Walmart", "store2": "Costco", "t": "11 pm", "t24": "23:00", "t2": "11 am"},
+            {"store": "IKEA", "store2": "Macy's", "t": "9 am", "t24": "09:00", "t2": "9 pm"}),
+           hits=(("casual", "is {store} customer service open for returns at {t} on sunday?"),
+                 ("formal", "Is the {store} customer service desk available to process returns at {t24} on "
+                            "Sundays?"),
+                 ("reorder", "On a Sunday at {t}, can I return an item at the {store} customer service desk?")),
+           misses=(("time", "Can I return an item at the {store} customer service desk at {t2} on a Sunday?"),
+                   ("entity", "Can I return an item at the {store2} customer service desk at {t} on a Sunday?"),
+                   ("date", "Can I return an item at the {store} customer service desk at {t} on Christmas Day?"),
+                   ("scope", "Can I return an item without a receipt at the {store} customer service desk at {t} "
+                             "on a Sunday?"))),
 )
 
 SCENARIOS = (
     Scenario("shopping.wrong-size",
              context=(("user", "I bought the {product} in size {size} and it's too small."),
-                      ("assistant", "Sorry to hear the {product} in size {size} doesn't fit.")),
+                      ("assistant", "Sorry to hear the size {size} {product} didn't work out.")),
              reworded=(("user", "The size {size} {product} I ordered turned out too small."),
                        ("assistant", "That's annoying - the {product} runs small in size {size} for some people.")),
              question="Can I exchange it for the next size up for free?", entity="product", detail="size",

@@ -55,6 +55,14 @@ FAMILIES = (
                    ("entity", "What's the keyboard shortcut to {action} in {app} on {os2}?"),
                    ("scope", "How do I change the keyboard shortcut to {action} in {app} on {os}?"),
                    ("negation", "Why doesn't the shortcut to {action} work in {app} on {os}?"))),
+    Family("software.cron-daily", "What cron expression runs a job every day at {t}?",
+           ({"t": "6 pm", "t24": "18:00", "t2": "6 am"}, {"t": "12:30 am", "t24": "00:30", "t2": "12:30 pm"}),
+           hits=(("casual", "cron for every day at {t}?"),
+                 ("formal", "Which cron expression schedules a job to run daily at {t24}?"),
+                 ("reorder", "To run a job at {t} every day, what cron expression do I use?")),
+           misses=(("time", "What cron expression runs a job every day at {t2}?"),
+                   ("date", "What cron expression runs a job every Monday at {t}?"),
+                   ("scope", "What cron expression runs a job every day except Sunday at {t}?"))),
 )
 
 SCENARIOS = (

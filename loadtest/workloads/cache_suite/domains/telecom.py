@@ -53,6 +53,17 @@ FAMILIES = (
                    ("entity", "Do unused minutes roll over to next month on {carrier} {plan}?"),
                    ("scope", "Does unused data roll over for more than one month on {carrier} {plan}?"),
                    ("direction", "Can I borrow data from next month on {carrier} {plan}?"))),
+    Family("telecom.call-abroad", "How much does {carrier} charge me to call a number in {country} from the US?",
+           ({"carrier": "T-Mobile", "carrier2": "Verizon", "country": "India", "country2": "Canada"},
+            {"carrier": "AT&T", "carrier2": "US Mobile", "country": "Brazil", "country2": "Mexico"}),
+           hits=(("casual", "how much is it to call {country} from the US on {carrier}?"),
+                 ("formal", "What rate does {carrier} charge for calls from the US to a number in {country}?"),
+                 ("synonym", "What will {carrier} bill me for phoning {country} from the US?")),
+           misses=(("role", "How much does {carrier} charge me when someone in {country} calls my US number?"),
+                   ("direction", "How much does {carrier} charge me to call a US number while I'm in {country}?"),
+                   ("entity", "How much does {carrier} charge me to call a number in {country2} from the US?"),
+                   ("entity", "How much does {carrier2} charge me to call a number in {country} from the US?"),
+                   ("entity", "How much does {carrier} charge me to text a number in {country} from the US?"))),
 )
 
 SCENARIOS = (

@@ -57,6 +57,18 @@ FAMILIES = (
                    ("entity", "What happens if I pay my {utility2} bill {d} days late?"),
                    ("antonym", "What happens if I pay my {utility} bill {d} days early?"),
                    ("negation", "What happens if I don't pay my {utility} bill at all?"))),
+    Family("utilities.bill-normal", "Is {cur}{amt} a month a normal electricity bill for a two-bedroom apartment?",
+           ({"cur": "$", "cur2": "₹", "amt": "150", "amt2": "40"}, {"cur": "£", "cur2": "¥", "amt": "120",
+                                                                  "amt2": "600"}),
+           hits=(("casual", "is {cur}{amt}/month normal for electric in a 2 bed apartment?"),
+                 ("formal", "Would a monthly electricity bill of {cur}{amt} be considered normal for a two-bedroom "
+                            "apartment?"),
+                 ("synonym", "Is paying {cur}{amt} a month for power typical for a two-bedroom flat?")),
+           misses=(("currency", "Is {cur2}{amt} a month a normal electricity bill for a two-bedroom apartment?"),
+                   ("number", "Is {cur}{amt2} a month a normal electricity bill for a two-bedroom apartment?"),
+                   ("date", "Is {cur}{amt} a week a normal electricity bill for a two-bedroom apartment?"),
+                   ("entity", "Is {cur}{amt} a month a normal water bill for a two-bedroom apartment?"),
+                   ("scope", "Is {cur}{amt} a month a normal electricity bill for a five-bedroom house?"))),
 )
 
 SCENARIOS = (

@@ -58,6 +58,15 @@ FAMILIES = (
                    ("scope", "How much do I get paid for {h} hours of overtime at ${rate} an hour at double time?"),
                    ("currency", "How much do I get paid for {h} hours of overtime at £{rate} an hour at time and a "
                                 "half?"))),
+    Family("workplace.night-premium", "Do I get the night shift premium for a shift from {s} to {e}?",
+           ({"s": "10 pm", "e": "6 am", "s24": "22:00", "e24": "06:00", "sx": "10 am", "ex": "6 pm"},),
+           hits=(("casual", "working {s} to {e} - do i get night shift pay?"),
+                 ("formal", "Does a shift from {s24} to {e24} qualify for the night shift premium?"),
+                 ("reorder", "For a shift running {s} to {e}, do I get the night premium?")),
+           misses=(("time", "Do I get the night shift premium for a shift from {sx} to {ex}?"),
+                   ("direction", "Do I get the night shift premium for a shift from {e} to {s}?"),
+                   ("negation", "Why didn't I get the night shift premium for my shift from {s} to {e}?"),
+                   ("scope", "Do I get the night shift premium for a shift from {s} to {e} on a public holiday?"))),
 )
 
 SCENARIOS = (
