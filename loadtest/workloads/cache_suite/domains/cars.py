@@ -37,8 +37,8 @@ FAMILIES = (
                    ("unit", "How many liters per 100 km does a {model} use on the {road}?"),
                    ("quantity", "How many miles can a {model} go on a full tank on the {road}?"))),
     Family("cars.warning-light", "What does the {colour} {light} warning light mean on a {make}?",
-           ({"colour": "orange", "colour2": "red", "light": "engine", "make": "Ford", "make2": "Subaru"},
-            {"colour": "yellow", "colour2": "flashing red", "light": "tyre pressure", "make": "Hyundai",
+           ({"colour": "yellow", "colour2": "red", "light": "engine", "make": "Ford", "make2": "Subaru"},
+            {"colour": "steady amber", "colour2": "flashing red", "light": "tyre pressure", "make": "Hyundai",
              "make2": "Kia"}),
            hits=(("casual", "{colour} {light} light came on in my {make}, what does it mean"),
                  ("formal", "What is indicated by the {colour} {light} warning light on a {make} dashboard?"),
@@ -90,7 +90,7 @@ SCENARIOS = (
              question="If I drive 14,000 miles this year, how much will I owe in overage fees?",
              entity="model", detail="cap",
              fills=({"model": "BMW X3", "model2": "Nissan Leaf", "cap": "10,000", "cap2": "15,000"},
-                    {"model": "Audi A4", "model2": "Kia Niro", "cap": "12,000", "cap2": "7,500"})),
+                    {"model": "Honda Accord", "model2": "Kia Niro", "cap": "12,000", "cap2": "7,500"})),
 )
 
 OFFERS = (

@@ -3,15 +3,15 @@
 from loadtest.workloads.cache_suite.model import Family, Offer, Scenario
 
 FAMILIES = (
-    Family("education.gpa-convert", "What is a {pct}% average as a GPA on a {scale}-point scale?",
+    Family("education.gpa-convert", "What GPA on a {scale}-point scale equals an average of {pct}%?",
            ({"pct": "85", "pct2": "65", "scale": "4.0", "scale2": "5.0"},
             {"pct": "92", "pct2": "72", "scale": "4.0", "scale2": "10"}),
            hits=(("casual", "{pct}% average = what GPA on a {scale} scale?"),
                  ("formal", "How does an average of {pct} percent convert to a GPA on a {scale} scale?"),
-                 ("reorder", "On a {scale}-point scale, what GPA is a {pct}% average?")),
-           misses=(("number", "What is a {pct2}% average as a GPA on a {scale}-point scale?"),
-                   ("number", "What is a {pct}% average as a GPA on a {scale2}-point scale?"),
-                   ("direction", "What percentage average is a {scale} GPA?"))),
+                 ("reorder", "An average of {pct}%: what GPA is that on a {scale}-point scale?")),
+           misses=(("number", "What GPA on a {scale}-point scale equals an average of {pct2}%?"),
+                   ("number", "What GPA on a {scale2}-point scale equals an average of {pct}%?"),
+                   ("direction", "What percentage average equals a GPA of {scale} on a {scale}-point scale?"))),
     Family("education.application-deadline", "When is the {round} application deadline for {school}?",
            ({"round": "early decision", "round2": "regular decision", "school": "Duke", "school2": "Cornell"},
             {"round": "UCAS", "round2": "clearing", "school": "the University of Edinburgh",
@@ -47,22 +47,24 @@ FAMILIES = (
                    ("scope", "How much is tuition per credit hour at {college} for {res2} students?"),
                    ("quantity", "How much is tuition for a full 15-credit semester at {college} for {res} "
                                 "students?"))),
-    Family("education.final-needed", "What do I need on the final to finish with a {target} if I have an {cur} "
-                                     "and the final is worth {w}%?",
+    Family("education.final-needed", "What do I need on the final to finish with at least {target} if my grade is "
+                                     "{cur} now and the final is worth {w}%?",
            ({"target": "90", "target2": "80", "cur": "84", "cur2": "74", "w": "30", "w2": "50"},
             {"target": "70", "target2": "60", "cur": "81", "cur2": "88", "w": "40", "w2": "20"}),
-           hits=(("casual", "have an {cur} going into a final worth {w}% - what do i need to end with a {target}?"),
+           hits=(("casual", "grade is {cur} going into a final worth {w}% - what do i need to end with at least "
+                            "{target}?"),
                  ("formal", "If my current grade is {cur} and the final counts for {w}%, what exam score do I need "
-                            "for a final grade of {target}?"),
-                 ("reorder", "The final is worth {w}% and I have an {cur}: what score gets me a {target} overall?")),
-           misses=(("number", "What do I need on the final to finish with a {target2} if I have an {cur} and the "
-                              "final is worth {w}%?"),
-                   ("number", "What do I need on the final to finish with a {target} if I have an {cur2} and the "
-                              "final is worth {w}%?"),
-                   ("number", "What do I need on the final to finish with a {target} if I have an {cur} and the "
-                              "final is worth {w2}%?"),
-                   ("direction", "If I have an {cur} and score {target} on a final worth {w}%, what is my final "
-                                 "grade?"))),
+                            "for a final grade of at least {target}?"),
+                 ("reorder", "The final is worth {w}% and my grade is {cur}: what score gets me at least {target} "
+                             "overall?")),
+           misses=(("number", "What do I need on the final to finish with at least {target2} if my grade is {cur} "
+                              "now and the final is worth {w}%?"),
+                   ("number", "What do I need on the final to finish with at least {target} if my grade is {cur2} "
+                              "now and the final is worth {w}%?"),
+                   ("number", "What do I need on the final to finish with at least {target} if my grade is {cur} "
+                              "now and the final is worth {w2}%?"),
+                   ("direction", "If my grade is {cur} now and I score {target} on a final worth {w}%, what is my "
+                                 "final grade?"))),
     Family("education.credit-transfer", "How do I transfer my credits from {a} to {b}?",
            ({"a": "a community college", "b": "a four-year university"},
             {"a": "the University of Toronto", "b": "McGill"}),

@@ -5,7 +5,7 @@ from loadtest.workloads.cache_suite.model import Family, Offer, Scenario
 FAMILIES = (
     Family("government.passport-renew", "How long does it take to renew a {country} passport {how}?",
            ({"country": "US", "country2": "Canadian", "how": "by mail", "how2": "in person at an agency"},
-            {"country": "UK", "country2": "Irish", "how": "online", "how2": "with the fast track service"}),
+            {"country": "UK", "country2": "New Zealand", "how": "online", "how2": "with the fast track service"}),
            hits=(("casual", "how long is {country} passport renewal {how} taking these days?"),
                  ("formal", "What is the current processing time for renewing a {country} passport {how}?"),
                  ("synonym", "How many weeks does a {country} passport renewal {how} take?"),
@@ -64,7 +64,7 @@ FAMILIES = (
            ({"a": "US", "aplace": "the US", "b": "UK", "bplace": "the UK"},
             {"a": "Indian", "aplace": "India", "b": "German", "bplace": "Germany"}),
            hits=(("casual", "is my {a} license valid for driving in {bplace}?"),
-                 ("formal", "Am I permitted to drive in {bplace} with a {a} driver's license?"),
+                 ("formal", "Am I permitted to drive in {bplace} with my {a} driver's license?"),
                  ("synonym", "Can I drive in {bplace} on my {a} driving licence?")),
            misses=(("direction", "Can I use my {b} driver's license to drive in {aplace}?"),
                    ("scope", "Can I use my {a} driver's license to drive in {bplace} after living there for two "
@@ -74,9 +74,9 @@ FAMILIES = (
 
 SCENARIOS = (
     Scenario("government.visa",
-             context=(("user", "I'm a {nationality} citizen planning a {days}-day trip to {dest}."),
-                      ("assistant", "Okay, a {days}-day visit to {dest} on a {nationality} passport.")),
-             reworded=(("user", "I hold a {nationality} passport and want to visit {dest} for {days} days."),
+             context=(("user", "I have {nationality} citizenship and I'm planning a {days}-day trip to {dest}."),
+                      ("assistant", "Okay, a {days}-day visit to {dest} with {nationality} citizenship.")),
+             reworded=(("user", "My passport is {nationality} and I want to visit {dest} for {days} days."),
                        ("assistant", "Got it: {nationality} citizen, {dest}, {days} days.")),
              question="Do I need to apply for a visa before I go?", entity="nationality", detail="days",
              fills=({"nationality": "Indian", "nationality2": "German", "days": "10", "days2": "200",

@@ -26,7 +26,7 @@ FAMILIES = (
                    ("quantity", "How much {food} is toxic to a {animal}?"))),
     Family("pets.flight-cabin", "Can I bring my {animal} in the cabin on a {airline} flight?",
            ({"animal": "cat", "animal2": "rabbit", "airline": "Delta", "airline2": "British Airways"},
-            {"animal": "small dog", "animal2": "parrot", "airline": "Southwest", "airline2": "Emirates"}),
+            {"animal": "small dog", "animal2": "parrot", "airline": "Southwest", "airline2": "Qatar Airways"}),
            hits=(("casual", "can my {animal} fly with me in the cabin on {airline}"),
                  ("formal", "Does {airline} permit passengers to keep a {animal} with them in the cabin?"),
                  ("reorder", "On a {airline} flight, can my {animal} come in the cabin with me?")),

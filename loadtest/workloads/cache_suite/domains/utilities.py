@@ -38,7 +38,7 @@ FAMILIES = (
                    ("antonym", "Why is my water bill lower in {season} than in {other}?"))),
     Family("utilities.outage-report", "How do I report a {what} outage to {company}?",
            ({"what": "power", "what2": "gas", "company": "PG&E", "company2": "Con Edison"},
-            {"what": "water", "what2": "internet", "company": "Thames Water", "company2": "Severn Trent"}),
+            {"what": "water", "what2": "sewage", "company": "Thames Water", "company2": "Severn Trent"}),
            hits=(("casual", "{what} is out, how do i tell {company}?"),
                  ("formal", "What is the procedure for reporting a {what} outage to {company}?"),
                  ("synonym", "How can I let {company} know there's a {what} outage?"),
