@@ -350,7 +350,8 @@ def format_report(result: dict) -> str:
         row("gptcache (max_size raised)", result["baselines"]["gptcache_max_size_raised"]["overall"])
     ratio = result.get("recall_ratio_vs_raw_at_same_false_hit_rate")
     lines.append(f"recall ratio semgate / raw MiniLM at the same false-hit rate: "
-                 f"{ratio:.2f}x" if ratio else "recall ratio: n/a (raw baseline has no hits at that false-hit rate)")
+                 f"{ratio:.2f}x" if ratio is not None
+                 else "recall ratio: n/a (raw baseline has no right hits at that false-hit rate)")
     lines += format_kinds(result)
     if result.get("semantic_lookups_only", {}).get("recall_ratio"):
         sem = result["semantic_lookups_only"]

@@ -66,9 +66,9 @@ def format_headline(rows: dict[str, dict]) -> list[str]:
     lines = ["headline (semgate with shipped defaults; raw MiniLM top-1 at no higher false-hit rate, same run):",
              f"{'set':<24}{'pairs':>7}{'false_hit':>11}{'recall':>8}{'raw_cos':>9}{'raw_recall':>12}{'ratio':>8}"]
     for name, r in rows.items():
-        raw = (f"{r['raw_minilm_threshold']:>9.4f}{r['raw_minilm_recall']:>12.3f}" if r["raw_minilm_threshold"]
-               else f"{'n/a':>9}{'n/a':>12}")
-        ratio = f"{r['recall_ratio']:>7.2f}x" if r["recall_ratio"] else f"{'n/a':>8}"
+        raw = (f"{'n/a':>9}{'n/a':>12}" if r["raw_minilm_threshold"] is None
+               else f"{r['raw_minilm_threshold']:>9.4f}{r['raw_minilm_recall']:>12.3f}")
+        ratio = f"{r['recall_ratio']:>7.2f}x" if r["recall_ratio"] is not None else f"{'n/a':>8}"
         lines.append(f"{name:<24}{r['pairs']:>7}{r['false_hit_rate']:>11.4f}{r['recall']:>8.3f}{raw}{ratio}")
     return lines
 
