@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gateway.cache.embedder import Embedder, EmbeddingModel, encode_cached
-from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, conversation_text, read_pairs, summarise
+from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, conversation_text, summarise
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.text import normalise
@@ -28,10 +28,11 @@ from gateway.cache.verifier import Verifier
 from gateway.cache.verifier_features import CONTEXT_FLOOR
 from loadtest.benches import _cache_baselines as baselines
 from loadtest.benches.classify import EVALDATA
-from loadtest.benches.cache_quality_suite import (SUITE_DIR, SUITE_FILES, by_kind, format_headline, format_kinds,
-                                                 headline, headline_runs, read_source)
+from loadtest.benches.cache_quality_suite import (SUITE_FILES, by_kind, format_headline, format_kinds, headline,
+                                                 headline_runs, read_source)
 from loadtest.benches.policy_thresholds import (CLINC_PER_INTENT, CLINC_TARGET, SIMILARITY_GRID, TOP_K, VERIFIER_GRID,
                                                 Lookups, best_safe_pair, clinc_lookups, clinc_safe_pairs)
+from loadtest.workloads.cache_suite import SUITE_DIR
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file
 from policies.schema import CategoryPolicy, PolicySet
@@ -111,7 +112,8 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     model = EmbeddingModel()
     embedder = Embedder(model, max_batch=64)
     # Labels speak about whole conversations: judge (and run the raw baseline) on the question with its context.
-    flat, flat_stored = _conversations(pairs), _conversations(_unique_stored(pairs))
+    stored = _unique_stored(pairs)
+    flat, flat_stored = _conversations(pairs), _conversations(stored)
     texts = sorted({p.a for p in pairs} | {p.b for p in pairs} | {p.a for p in flat} | {p.b for p in flat})
     cache = Path(args.embedding_cache) if args.embedding_cache else None
     vectors = dict(zip(texts, encode_cached(model, texts, cache, progress)))
@@ -123,7 +125,6 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
         return given or classifier.classify(text, vectors[text]).category
 
     links = DuplicateLinks(flat)
-    stored = _unique_stored(pairs)
     answerable_keys = {(links.group(p.a), _context_key(())) for p in flat_stored}
     with tempfile.TemporaryDirectory(prefix="semgate-quality-") as tmp:
         cache = SemanticCache(await SqliteStore.open(Path(tmp) / "cache.db"), embedder, verifier,

@@ -9,7 +9,6 @@ import argparse
 from pathlib import Path
 
 from gateway.cache.evaluation import Outcome, Pair, read_pairs, summarise
-from loadtest.workloads.cache_suite import SUITE_DIR
 from loadtest.workloads.evaldata import evaldata_file
 
 SUITE_FILES = ("single", "multi")
