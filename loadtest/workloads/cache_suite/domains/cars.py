@@ -46,7 +46,7 @@ FAMILIES = (
            misses=(("entity", "What does the {colour2} {light} warning light mean on a {make}?"),
                    ("entity", "What does the {colour} {light} warning light mean on a {make2}?"),
                    ("antonym", "How do I turn off the {colour} {light} warning light on a {make}?"),
-                   ("negation", "Why doesn't the {colour} {light} warning light turn on on my {make}?"))),
+                   ("negation", "Why doesn't the {colour} {light} warning light come on in my {make}?"))),
     Family("cars.ev-charge", "How long does it take to charge a {car} from {lo}% to {hi}% on a {charger}?",
            ({"car": "Tesla Model Y", "car2": "Chevy Bolt", "lo": "20", "hi": "80", "charger": "Level 2 home charger",
              "charger2": "DC fast charger"},

@@ -31,7 +31,7 @@ FAMILIES = (
                  ("filler", "So I found a TV cheaper online - does {store} price match {rival}?"),
                  ("near_repeat", "Does {store} price-match {rival}?")),
            misses=(("role", "Does {rival} price match {store}?"),
-                   ("negation", "Which stores does {store} not price match besides {rival}?"),
+                   ("negation", "What items does {store} not price match from {rival}?"),
                    ("scope", "Does {store} price match {rival} after the purchase?"),
                    ("date", "Does {store} price match {rival} on Black Friday?"))),
     Family("shopping.order-change", "How do I change the delivery address on an order I placed {when}?",

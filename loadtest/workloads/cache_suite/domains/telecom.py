@@ -12,7 +12,7 @@ FAMILIES = (
                  ("synonym", "Can I use my {carrier} phone in {country} without roaming charges?")),
            misses=(("entity", "Does my {carrier2} plan include free roaming in {country}?"),
                    ("entity", "Does my {carrier} plan include free roaming in {country2}?"),
-                   ("negation", "Which countries does my {carrier} plan not cover for roaming besides {country}?"),
+                   ("negation", "Which countries does my {carrier} plan not include in free roaming?"),
                    ("scope", "Does my {carrier} plan include free calls to {country}?"))),
     Family("telecom.port-number", "How do I move my number from {old} to {new}?",
            ({"old": "Verizon", "new": "Mint Mobile"}, {"old": "O2", "new": "Three"}),
