@@ -60,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policies", help=f"policy YAML (default: {SHIPPED_POLICIES} if present, else built-in)")
     parser.add_argument("--no-gptcache", action="store_true", help="skip the GPTCache baseline")
     parser.add_argument("--embedding-cache", help="reuse the question embeddings a previous run saved here "
-                                                  "(same texts, same model); saved there when absent")
+                                                  "(same texts, same model); saved there when absent (with --all, "
+                                                  "one file per set beside it: NAME-<set>.npz)")
     parser.add_argument("--clinc-data", type=Path, default=EVALDATA,
                         help="folder with clinc150.json: the CLINC150 check a single global pair must pass too, "
                              "as the shipped per-category pairs did (skipped when absent)")
