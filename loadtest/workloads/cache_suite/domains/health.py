@@ -5,14 +5,15 @@ from loadtest.workloads.cache_suite.model import Family, Offer, Scenario
 FAMILIES = (
     Family("health.pharmacy-hours", "Is the {chain} pharmacy on {street} open at {t} on Sundays?",
            ({"chain": "CVS", "chain2": "Walgreens", "street": "Main Street", "t": "8 am", "t24": "08:00",
-             "t2": "8 pm"},
+             "t2": "8 pm", "t2_24": "20:00"},
             {"chain": "Boots", "chain2": "Superdrug", "street": "High Street", "t": "10 pm", "t24": "22:00",
-             "t2": "10 am"}),
+             "t2": "10 am", "t2_24": "10:00"}),
            hits=(("casual", "is {chain} on {street} open {t} on a sunday?"),
                  ("formal", "Could you tell me whether the {chain} pharmacy on {street} is open at {t24} on "
                             "Sundays?"),
                  ("reorder", "On Sundays at {t}, is the {chain} pharmacy on {street} open?")),
            misses=(("time", "Is the {chain} pharmacy on {street} open at {t2} on Sundays?"),
+                   ("time", "Is the {chain} pharmacy on {street} open at {t2_24} on Sundays?"),
                    ("entity", "Is the {chain2} pharmacy on {street} open at {t} on Sundays?"),
                    ("date", "Is the {chain} pharmacy on {street} open at {t} on Saturdays?"),
                    ("antonym", "Does the {chain} pharmacy on {street} close at {t} on Sundays?"))),
@@ -59,15 +60,17 @@ FAMILIES = (
                    ("scope", "How many weeks after the second {vaccine} dose is an adult fully protected?"))),
     Family("health.dose-times", "If I take my first antibiotic dose at {t} and it's every {n} hours, when are the "
                                 "next two doses?",
-           ({"t": "7 am", "t24": "07:00", "t2": "7 pm", "n": "8", "n2": "12"},
-            {"t": "10 pm", "t24": "22:00", "t2": "10 am", "n": "6", "n2": "4"}),
+           ({"t": "7 am", "t24": "07:00", "t2": "7 pm", "t2_24": "19:00", "n": "8", "n2": "12"},
+            {"t": "10 pm", "t24": "22:00", "t2": "10 am", "t2_24": "10:00", "n": "6", "n2": "4"}),
            hits=(("casual", "first antibiotic at {t}, every {n} hrs - when are the next two?"),
-                 ("formal", "With the first dose taken at {t24} and a {n}-hour interval, at what times are the "
+                 ("formal", "With the first dose taken at {t24} and a dose every {n} hours, at what times are the "
                             "following two doses due?"),
                  ("reorder", "When are my next two antibiotic doses if it's every {n} hours and I took the first "
                              "at {t}?")),
            misses=(("time", "If I take my first antibiotic dose at {t2} and it's every {n} hours, when are the next "
                             "two doses?"),
+                   ("time", "With my first antibiotic dose at {t2_24} and one every {n} hours, when are the "
+                            "next two due?"),
                    ("number", "If I take my first antibiotic dose at {t} and it's every {n2} hours, when are the "
                               "next two doses?"),
                    ("direction", "If my last antibiotic dose is at {t} and it's every {n} hours, when were the "

@@ -58,13 +58,14 @@ FAMILIES = (
                    ("quantity", "How many of the {product} in {colour} can I order at once?"))),
     Family("shopping.sunday-returns", "Can I return an item at the {store} customer service desk at {t} on a "
                                       "Sunday?",
-           ({"store": "Walmart", "store2": "Costco", "t": "11 pm", "t24": "23:00", "t2": "11 am"},
-            {"store": "IKEA", "store2": "Macy's", "t": "9 am", "t24": "09:00", "t2": "9 pm"}),
+           ({"store": "Walmart", "store2": "Costco", "t": "11 pm", "t24": "23:00", "t2": "11 am", "t2_24": "11:00"},
+            {"store": "IKEA", "store2": "Macy's", "t": "9 am", "t24": "09:00", "t2": "9 pm", "t2_24": "21:00"}),
            hits=(("casual", "is {store} customer service open for returns at {t} on sunday?"),
                  ("formal", "Is the {store} customer service desk available to process returns at {t24} on "
                             "Sundays?"),
                  ("reorder", "On a Sunday at {t}, can I return an item at the {store} customer service desk?")),
            misses=(("time", "Can I return an item at the {store} customer service desk at {t2} on a Sunday?"),
+                   ("time", "Is the {store} customer service desk open for returns at {t2_24} on Sundays?"),
                    ("entity", "Can I return an item at the {store2} customer service desk at {t} on a Sunday?"),
                    ("date", "Can I return an item at the {store} customer service desk at {t} on Christmas Day?"),
                    ("scope", "Can I return an item without a receipt at the {store} customer service desk at {t} "

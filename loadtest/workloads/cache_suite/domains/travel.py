@@ -64,11 +64,13 @@ FAMILIES = (
                    ("antonym", "If my flight lands in {b} at {t} after {h} hours, what local time did it leave "
                                "{a}?"))),
     Family("travel.airport-arrival", "My international flight leaves at {t}. What time should I get to the airport?",
-           ({"t": "6:45 am", "t24": "06:45", "t2": "6:45 pm"}, {"t": "10 pm", "t24": "22:00", "t2": "10 am"}),
+           ({"t": "6:45 am", "t24": "06:45", "t2": "6:45 pm", "t2_24": "18:45"},
+            {"t": "10 pm", "t24": "22:00", "t2": "10 am", "t2_24": "10:00"}),
            hits=(("casual", "intl flight at {t}, when should i be at the airport?"),
                  ("formal", "For an international departure at {t24}, what time should I arrive at the airport?"),
                  ("reorder", "What time should I get to the airport if my international flight leaves at {t}?")),
            misses=(("time", "My international flight leaves at {t2}. What time should I get to the airport?"),
+                   ("time", "What time should I be at the airport for an international flight at {t2_24}?"),
                    ("entity", "My domestic flight leaves at {t}. What time should I get to the airport?"),
                    ("role", "My friend's international flight lands at {t}. What time should I get to the airport "
                             "to pick them up?"))),
