@@ -1,0 +1,136 @@
+"""An upstream that floods, trickles, answers malformed JSON or quotes our key back, through real HTTP
+(loadtest/hostile_upstream.py): the client gets a clear OpenAI-shaped error (in the stream once it
+started), the gateway holds no more than the answer cap and no longer than the deadline, nothing
+is stored, no secret gets out, and the gateway keeps serving."""
+
+import httpx
+import orjson
+import pytest
+from loopback import ServerThread
+from reliability_setup import stored_questions
+
+from gateway.app import build_app
+from gateway.config import parse_config
+from gateway.sse import DONE, SSEParser
+from loadtest.hostile_upstream import MALFORMED, MALFORMED_STREAM, HostileUpstream
+
+KEY = "sk-hostile-upstream-5e7a1c"
+CAP = 64 << 10
+
+
+@pytest.fixture
+def hostile(serve, embedding_model, tmp_path, monkeypatch):
+    """(gateway URL, app, hostile upstream): cache on, answers capped at 64 KiB, 1.5 s total per answer."""
+    monkeypatch.setenv("HOSTILE_KEY", KEY)
+    upstream = HostileUpstream(trickle_s=0.1, slow_s=5)
+    up = serve(upstream.app)
+    config = parse_config(f"""
+listen: 127.0.0.1:8080
+backend: {{enabled: false}}
+cache: {{enabled: true, store: '{tmp_path / "cache.db"}', policies: config/policies.yaml}}
+limits: {{max_answer_bytes: {CAP}}}
+upstreams:
+  - name: hostile
+    base_url: {up.url}/v1
+    models: [flood-1, trickle-1, malformed-1, slow-1]
+    api_key_env: HOSTILE_KEY
+    timeouts: {{connect_s: 1, read_s: 2, total_s: 1.5}}
+    retries: 0
+    circuit_breaker: {{enabled: false}}
+""", "hostile.yaml")
+    app = build_app(config, embedding_model)
+    return serve(app).url, app, upstream
+
+
+def ask(url: str, model: str, question: str, stream: bool = False) -> httpx.Response:
+    body = {"model": model, "messages": [{"role": "user", "content": question}], "stream": stream}
+    # The client's own timeout is far past the gateway's deadline: if the gateway does not end the answer, this fails.
+    return httpx.post(f"{url}/v1/chat/completions", json=body, timeout=20)
+
+
+def stream_events(response: httpx.Response) -> list:
+    assert response.status_code == 200, response.text
+    parser = SSEParser(max_event_bytes=1 << 30)
+    return [e.data if e.data == DONE else orjson.loads(e.data) for e in parser.feed(response.content + b"\n\n")]
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"} and error["code"] == code
+
+
+def test_a_flooding_stream_is_cut_at_the_answer_cap_with_an_error_event(hostile):
+    url, app, _ = hostile
+    response = ask(url, "flood-1", "Flood me", stream=True)
+    events = stream_events(response)
+    assert events[-1]["error"]["code"] == "upstream_answer_too_large"
+    assert len(response.content) < CAP + 4096  # what was relayed stayed within the cap
+    assert all("choices" in e for e in events[:-1]) and DONE not in events
+    assert stored_questions(app) == []
+
+
+def test_a_flooding_body_is_a_502_not_gigabytes(hostile):
+    url, app, _ = hostile
+    assert_error(ask(url, "flood-1", "Flood me whole"), 502, "upstream_answer_too_large")
+    assert stored_questions(app) == []
+
+
+def test_a_trickling_stream_ends_at_the_deadline_though_every_piece_is_within_read_s(hostile):
+    url, app, _ = hostile
+    events = stream_events(ask(url, "trickle-1", "Trickle", stream=True))
+    assert len(events) > 3 and events[-1]["error"]["code"] == "upstream_timeout"
+    assert "total_s" in events[-1]["error"]["message"]
+    assert stored_questions(app) == []
+
+
+def test_a_trickling_body_is_a_504_at_the_deadline(hostile):
+    url, app, _ = hostile
+    assert_error(ask(url, "trickle-1", "Trickle whole"), 504, "upstream_timeout")
+
+
+def test_malformed_answers_are_502_never_stored_and_the_key_never_leaves(hostile):
+    url, app, _ = hostile
+    seen = []
+    for i, kind in enumerate(MALFORMED):
+        response = ask(url, "malformed-1", f"Malformed question {i}?")
+        assert KEY not in response.text
+        if kind == "quote_key":  # a proper answer, scrubbed
+            assert response.status_code == 200 and "<redacted>" in response.json()["choices"][0]["message"]["content"]
+        else:
+            assert_error(response, 502, "upstream_bad_answer")
+            seen.append(i)
+    assert stored_questions(app) == ["Malformed question 3?"]
+    with_list = f"Malformed question {MALFORMED.index('list_content')}?"
+    # The question whose answer was a list was not stored: asked again streaming, it is no 500 from the cache.
+    assert ask(url, "malformed-1", with_list, stream=True).status_code == 200
+    [stored] = [r[0] for r in _stored_answers(app)]
+    assert KEY not in stored and "<redacted>" in stored
+
+
+def test_malformed_stream_events_end_the_stream_with_an_error_and_are_never_relayed(hostile):
+    url, app, _ = hostile
+    for i, kind in enumerate(MALFORMED_STREAM):
+        response = ask(url, "malformed-1", f"Malformed stream {i}?", stream=True)
+        assert KEY not in response.text
+        events = stream_events(response)
+        if kind == "quote_key":
+            assert events[-1] == DONE
+        else:
+            assert events[-1]["error"]["code"] == "upstream_bad_answer"
+            assert all(isinstance(c["delta"]["content"], str) for e in events[:-1] for c in e["choices"])
+    assert stored_questions(app) == [f"Malformed stream {MALFORMED_STREAM.index('quote_key')}?"]
+
+
+def test_after_all_that_the_gateway_still_answers(hostile):
+    url, _, upstream = hostile
+    ask(url, "flood-1", "Flood", stream=True)
+    ask(url, "malformed-1", "Bad")
+    assert httpx.get(f"{url}/healthz").json()["status"] == "ok"
+
+
+def _stored_answers(app) -> list:
+    import sqlite3
+
+    with sqlite3.connect(app.state.config.cache.store_path) as db:
+        return db.execute("SELECT response FROM entries").fetchall()
