@@ -32,7 +32,8 @@ def chunk_problem(chunk: Any, kind: str) -> str | None:
 
 
 def _choices_problem(answer: dict, kind: str, message_field: str | None, allow_empty: bool) -> str | None:
-    choices = answer.get("choices")
+    # A stream chunk may carry only usage (or metadata) and leave `choices` out.
+    choices = answer.get("choices", [] if allow_empty else None)
     if not isinstance(choices, list) or not (choices or allow_empty) or len(choices) > _MAX_CHOICES:
         return "`choices` is not a list of 1 to 128 choices"
     usage = answer.get("usage")

@@ -18,17 +18,17 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from gateway.auth import TenantResolver
 from gateway.answer_shape import completion_problem
+from gateway.auth import TenantResolver
 from gateway.caching import CacheDecision, CacheLayer
 from gateway.client_io import read_body, until_disconnect
 from gateway.config import Limits
 from gateway.errors import OpenAIError
+from gateway.relay import AnswerBounds, AnswerRefused, StreamChecker, next_piece, read_whole
 from gateway.replay import fresh_completion, sse_chunks
 from gateway.sse import encode
 from gateway.stale_if_error import stale_decision
 from gateway.stats import RequestTrace, TraceRecorder
-from gateway.relay import AnswerBounds, AnswerRefused, StreamChecker, next_piece, read_whole
 from gateway.stream_recorder import StreamRecorder
 from gateway.stream_scrub import scrub
 from gateway.upstream import Upstream, UpstreamPool
@@ -73,6 +73,11 @@ class Proxy:
                 await self.incontext.observe(tenant, parsed, decision)
         except OpenAIError as exc:
             return self._finish(trace, exc.response(_BYPASS))
+        if decision is not None and decision.hit and completion_problem(decision.lookup.entry.response, parsed.kind):
+            # Stored before answers were checked (an upstream's list `content`, say): replaying it would fail, so
+            # the request goes upstream as a miss, and its answer replaces the entry.
+            log.warning("cache entry %s is not an OpenAI answer; answering from upstream", decision.lookup.entry.id)
+            decision.lookup = None
         if decision is not None and decision.hit:
             trace.served_from(decision.lookup.entry.response, decision.lookup.entry.id)
             return self._finish(trace, _answer_from_cache(decision, parsed))
@@ -125,12 +130,7 @@ class Proxy:
             response = await self._open(call)
         except OpenAIError as exc:
             return await self._upstream_failed(exc, decision, tenant, parsed, trace)
-        try:
-            answer = await self._forward_whole(call, response, parsed, decision, tenant, trace)
-        except BaseException:  # cancelled: the client went away while the upstream was answering
-            with anyio.CancelScope(shield=True):
-                await self.pool.close(call.upstream, response, ok=False, upstream_fault=False)
-            raise
+        answer = await self._forward_whole(call, response, parsed, decision, tenant, trace)
         trace.upstream_s = _elapsed(response)
         return answer
 
@@ -167,6 +167,10 @@ class Proxy:
                 502, f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
                 code="upstream_interrupted")
             return await self._upstream_failed(error, decision, tenant, parsed, trace)
+        except BaseException:  # cancelled: the client went away while the upstream was answering
+            with anyio.CancelScope(shield=True):
+                await self.pool.close(upstream, response, ok=False, upstream_fault=False)
+            raise
         await self.pool.close(upstream, response, ok=True)
         headers = _BYPASS
         if decision is not None:

@@ -116,7 +116,10 @@ class UpstreamPool:
                                                   timeout=upstream.config.timeouts.connect_s + 3)
                 response.raise_for_status()
                 listed = response.json().get("data", [])
-                upstream.models = {m["id"] for m in listed if isinstance(m, dict) and "id" in m}
+                key = upstream.config.api_key()
+                # Model names reach clients (/v1/models): none that is not a string or quotes our key.
+                upstream.models = {m["id"] for m in listed if isinstance(m, dict) and isinstance(m.get("id"), str)
+                                   and not (key and key in m["id"])}
                 return
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 log.warning("upstream %s: %s could not list models (%s)", upstream.name, backend.url,

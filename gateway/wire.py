@@ -27,6 +27,7 @@ INT_RANGES: dict[str, tuple[int, int | None]] = {"max_tokens": (1, None), "max_c
 # Deeper bodies parse but cannot be serialised again (orjson stops at 255 levels) and could exhaust
 # Python's recursion anywhere they are walked; no OpenAI request needs more (tool schemas included).
 MAX_JSON_DEPTH = 64
+_EXACT_FLOAT_INT = 2**53  # beyond it a float no longer stands for one integer (and may not fit 64 bits)
 
 
 @dataclass
@@ -77,7 +78,7 @@ def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
         value = body.get(name)
         if value is None:
             continue
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT_INT:
             # JSON Schema's "integer" (the published schema) takes 1.0; the upstream is sent 1.
             value = body[name] = int(value)
         if isinstance(value, bool) or not isinstance(value, int):

@@ -45,6 +45,8 @@ def test_text_completions_need_string_text():
 def test_stream_chunks():
     assert chunk_problem({"choices": [{"index": 0, "delta": {"content": "a"}, "finish_reason": None}]}, CHAT) is None
     assert chunk_problem({"choices": [], "usage": {"total_tokens": 3}}, CHAT) is None  # the usage chunk
+    assert chunk_problem({"usage": {"total_tokens": 3}}, CHAT) is None
+    assert chunk_problem({"choices": {"index": 0}}, CHAT) is not None
     assert chunk_problem({"choices": [{"index": 0, "finish_reason": "stop"}]}, CHAT) is None
     assert "delta.content" in chunk_problem({"choices": [{"index": 0, "delta": {"content": {"a": 1}}}]}, CHAT)
     assert chunk_problem("data", CHAT) is not None

@@ -3,10 +3,11 @@
 started), the gateway holds no more than the answer cap and no longer than the deadline, nothing
 is stored, no secret gets out, and the gateway keeps serving."""
 
+import sqlite3
+
 import httpx
 import orjson
 import pytest
-from loopback import ServerThread
 from reliability_setup import stored_questions
 
 from gateway.app import build_app
@@ -91,7 +92,6 @@ def test_a_trickling_body_is_a_504_at_the_deadline(hostile):
 
 def test_malformed_answers_are_502_never_stored_and_the_key_never_leaves(hostile):
     url, app, _ = hostile
-    seen = []
     for i, kind in enumerate(MALFORMED):
         response = ask(url, "malformed-1", f"Malformed question {i}?")
         assert KEY not in response.text
@@ -99,8 +99,7 @@ def test_malformed_answers_are_502_never_stored_and_the_key_never_leaves(hostile
             assert response.status_code == 200 and "<redacted>" in response.json()["choices"][0]["message"]["content"]
         else:
             assert_error(response, 502, "upstream_bad_answer")
-            seen.append(i)
-    assert stored_questions(app) == ["Malformed question 3?"]
+    assert stored_questions(app) == [f"Malformed question {MALFORMED.index('quote_key')}?"]
     with_list = f"Malformed question {MALFORMED.index('list_content')}?"
     # The question whose answer was a list was not stored: asked again streaming, it is no 500 from the cache.
     assert ask(url, "malformed-1", with_list, stream=True).status_code == 200
@@ -130,7 +129,23 @@ def test_after_all_that_the_gateway_still_answers(hostile):
 
 
 def _stored_answers(app) -> list:
-    import sqlite3
-
     with sqlite3.connect(app.state.config.cache.store_path) as db:
         return db.execute("SELECT response FROM entries").fetchall()
+
+
+def test_an_entry_stored_before_answers_were_checked_is_answered_again_not_replayed_as_a_500(
+        start_gateway, upstream, tmp_path):
+    url, app = start_gateway()
+    question = "What is a poisoned entry?"
+    assert httpx.post(f"{url}/v1/chat/completions", json={"model": "echo-1", "messages": [
+        {"role": "user", "content": question}]}).headers["x-semgate-cache"] == "miss"
+    poisoned = {"choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": [{"type": "text", "text": "a list"}]}}]}
+    with sqlite3.connect(tmp_path / "cache.db") as db:  # what an older gateway stored
+        db.execute("UPDATE entries SET response = ?", (orjson.dumps(poisoned).decode(),))
+    body = {"model": "echo-1", "messages": [{"role": "user", "content": question}], "stream": True}
+    response = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=20)
+    assert response.status_code == 200 and response.headers["x-semgate-cache"] == "miss"
+    assert stream_events(response)[-1] == DONE
+    again = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=20)  # the entry was replaced
+    assert again.headers["x-semgate-cache"] == "hit" and stream_events(again)[-1] == DONE

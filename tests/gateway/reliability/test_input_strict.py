@@ -96,6 +96,9 @@ def test_an_integral_float_max_tokens_is_accepted_as_the_schema_says_and_sent_as
     schema = httpx.get(f"{gateway}/v1/openapi.json").json()
     request = schema["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert request["properties"]["max_tokens"]["type"] == "integer"  # JSON Schema: 1.0 is an integer
+    for value in (1.5, 1e300):  # a fraction, or a float too large to stand for one integer
+        refused = httpx.post(f"{gateway}/v1/chat/completions", json={**CHAT, "seed": value})
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == "seed"
 
 
 def test_healthz_says_degraded_while_the_store_cannot_take_writes(start_gateway, upstream):
