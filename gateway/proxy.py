@@ -185,7 +185,7 @@ class Proxy:
         upstream = call.upstream
         ok = stored = fault = committed = False
         checker = StreamChecker(store.parsed.kind, [upstream.config.api_key() or ""], call.bounds)
-        pieces = response.aiter_raw()
+        pieces = response.aiter_bytes()  # decoded: an upstream may compress its answer
         try:
             while (piece := await next_piece(pieces, call.bounds)) is not None:
                 events = checker.feed(piece)

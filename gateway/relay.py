@@ -65,7 +65,7 @@ async def read_whole(response: httpx.Response, bounds: AnswerBounds) -> bytes:
     chunks, size = [], 0
     try:
         async with asyncio.timeout(bounds.remaining_s()):
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_bytes():  # decoded: the cap bounds what is held, bombs included
                 size += len(chunk)
                 if size > bounds.max_bytes:
                     raise bounds.too_large()

@@ -9,10 +9,12 @@ import httpx
 import orjson
 import pytest
 from reliability_setup import stored_questions
+from starlette.middleware.gzip import GZipMiddleware
 
 from gateway.app import build_app
 from gateway.config import parse_config
 from gateway.sse import DONE, SSEParser
+from loadtest.echo_upstream import EchoSettings, EchoUpstream
 from loadtest.hostile_upstream import MALFORMED, MALFORMED_STREAM, HostileUpstream
 
 KEY = "sk-hostile-upstream-5e7a1c"
@@ -149,3 +151,21 @@ def test_an_entry_stored_before_answers_were_checked_is_answered_again_not_repla
     assert stream_events(response)[-1] == DONE
     again = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=20)  # the entry was replaced
     assert again.headers["x-semgate-cache"] == "hit" and stream_events(again)[-1] == DONE
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_compressed_answer_is_relayed_decoded(serve, stream):
+    echo = EchoUpstream(EchoSettings(models=("echo-1",)))
+    up = serve(GZipMiddleware(echo.app, minimum_size=10))
+    app = build_app(parse_config(f"""
+listen: 127.0.0.1:8080
+backend: {{enabled: false}}
+cache: {{enabled: false}}
+upstreams: [{{name: echo, base_url: '{up.url}/v1', models: [echo-1], retries: 0}}]
+""", "gzip.yaml"))
+    response = ask(serve(app).url, "echo-1", "Is this compressed on the way?", stream=stream)
+    assert response.status_code == 200, response.text
+    if stream:
+        assert stream_events(response)[-1] == DONE
+    else:
+        assert response.json()["choices"][0]["message"]["content"] == "Echo: Is this compressed on the way?"
