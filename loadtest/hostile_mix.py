@@ -1,7 +1,7 @@
 """The hostile share of the soak: clients and upstream answers that try to stall, exhaust or poison
 the gateway, each with the outcome a correct gateway gives it.
 
-    regex_bait   a message of "a" + "." * N + "a" at the size limit   answered (200), however slowly it is parsed
+    regex_bait   a message of "a" + "." * N + "a" at the size limit   answered (200, or the echo upstream's injected fault)
     deep_json    a body nested 300 levels deep                          400 json_too_deep
     slow_client  half a request head, then nothing                      408 and the connection closed
     flood        a request to an upstream that answers without end      upstream_answer_too_large (or _timeout)
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import httpx
 import orjson
+
+from loadtest.soak import classify
 
 KINDS = ("regex_bait", "deep_json", "slow_client", "flood", "trickle", "malformed", "disconnect")
 # A flood ends at the answer cap, or at the deadline where the gateway relays slower than the cap fills.
@@ -111,7 +113,10 @@ async def _upstream_answer(client: httpx.AsyncClient, model: str, rng: random.Ra
 async def _regex_bait(client, url, settings, rng) -> str | None:
     bait = "a" + "." * (settings.bait_chars - 2) + "a"
     response = await client.post("/v1/chat/completions", json=_chat("echo-1", bait))
-    return None if response.status_code == 200 else _error_fault(response.status_code, response.content, set())
+    if response.status_code == 200:
+        return None
+    cause, detail = classify(response.status_code, response.content)  # the echo upstream's injected faults too
+    return None if cause == "upstream" else detail
 
 
 async def _deep_json(client, url, settings, rng) -> str | None:
