@@ -78,8 +78,11 @@ class CacheService:
 
     @property
     def store_health(self) -> str:
-        """"ok", or "degraded (read-only, redis unreachable)" while a shared store is away."""
-        return self.sync.store.health if self.sync is not None else "ok"
+        """"ok", or "degraded (...)" while the store cannot take writes: a shared store that is away
+        ("read-only, redis unreachable"), an SQLite file that is full or read-only."""
+        if self.sync is not None:
+            return self.sync.store.health
+        return getattr(self.layer.cache.store, "health", "ok") if self.layer is not None else "ok"
 
     async def close(self) -> None:
         if self.sync is not None:

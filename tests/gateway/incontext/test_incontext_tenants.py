@@ -32,7 +32,7 @@ def test_one_tenants_pins_and_feedback_do_not_move_another_tenants_routing(cache
     first = ask(url, "What is a closure in JavaScript?", key="sk-a")
     assert first.headers["x-semgate-model"] == "echo-strong"
     for question in ("How do I parse JSON in JavaScript?", "What is a goroutine in Go?", "What is a trait in Rust?",
-                     "What is a macro in Lisp?"):
+                     "What is a macro in Rust?"):
         pinned = ask(url, question, pin="echo-strong", key="sk-b")
         assert pinned.headers["x-semgate-category"] == first.headers["x-semgate-category"]
         feedback(url, pinned.json()["id"], -1, "sk-b")
