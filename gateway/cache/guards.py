@@ -22,6 +22,7 @@ from typing import Protocol
 
 from gateway.cache.oppositions import antonym_lemmas, antonyms_clash, scope_clash, scope_words
 from gateway.cache.quantities import read_quantities, times_differ, units_differ
+from gateway.cache import swaps
 from gateway.cache.roles import Roles, roles, roles_swapped
 from gateway.cache.text import stem, words
 
@@ -84,6 +85,7 @@ class Facts:
     antonym_lemmas: frozenset[str] = frozenset()
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
+    sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
 
 
 def extract_facts(text: str) -> Facts:
@@ -101,6 +103,7 @@ def extract_facts(text: str) -> Facts:
         antonym_lemmas=antonym_lemmas(tokens),
         scope=scope_words(tokens),
         roles=roles(text),
+        sequence=swaps.sequence(text),
     )
 
 
@@ -120,7 +123,8 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         return "antonyms"
     if switches.scope and scope_clash(query.scope, candidate.scope):
         return "scope"
-    if switches.order and roles_swapped(query.roles, candidate.roles):
+    if switches.order and (roles_swapped(query.roles, candidate.roles)
+                           or swaps.swapped(query.sequence, candidate.sequence)):
         return "order"
     if switches.entities and (_missing_entities(query, candidate) or _missing_entities(candidate, query)):
         return "entities"
@@ -140,6 +144,8 @@ def mentions(facts: Facts, entity: str) -> bool:
 
 def _dates(text: str, tokens: list[str]) -> list[str]:
     found = [m.group(0).replace("/", "-").replace(".", "-") for m in _NUMERIC_DATE.finditer(text)]
+    # "today's rate", "Monday's game": the day is named all the same.
+    tokens = [t.removesuffix("'s") for t in tokens]
     for i, token in enumerate(tokens):
         if token in _MONTHS:
             beside = tokens[max(i - 1, 0) : i + 2]

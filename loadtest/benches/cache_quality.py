@@ -43,6 +43,7 @@ DESCRIPTION = "semantic cache quality on question pairs: semgate vs raw MiniLM t
 SMOKE = {"limit": 100}
 SHIPPED_POLICIES = Path("config/policies.yaml")
 TENANT = "bench"
+MAX_FALSE_HITS_SHOWN = 200
 VERIFIER_SWEEP = [round(x, 2) for x in np.arange(0.05, 1.0, 0.05)]
 
 
@@ -142,7 +143,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
             await cache.insert(TENANT, policy, _chat(p.a, p.context_a), _answer(p.a), "bench-model",
                                query_embedding=vectors[p.a])
         insert_s = time.perf_counter() - started
-        outcomes, sweep_points, probes = [], [], []
+        outcomes, sweep_points, probes, wrong = [], [], [], []
         started = time.perf_counter()
         lookups = list(zip(pairs, flat))
         for p, conversation in tqdm(lookups, desc="looking up b", file=sys.stderr, disable=not progress):
@@ -154,6 +155,10 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
             best = result.best
             best_correct = best is not None and _correct(links, p, best.entry.query_text, best.entry.request)
             outcomes.append(Outcome(name, answerable, result.hit, result.hit and best_correct))
+            if result.hit and not best_correct and len(wrong) < MAX_FALSE_HITS_SHOWN:
+                wrong.append({"kind": p.kind, "category": name, "query": p.b, "cached": best.entry.query_text,
+                              "similarity": best.similarity, "probability": best.probability,
+                              "reason": result.reason})
             eligible = best is not None and best.rejected_by is None and best.similarity >= policy.similarity_threshold
             score = 1.0 if result.reason == "exact" else (best.probability if eligible and best.probability is not None
                                                            else (best.similarity if eligible and not policy.verify else -1.0))
@@ -178,6 +183,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     if any(p.kind for p in pairs):
         semgate["by_kind"] = by_kind(pairs, outcomes)
     semgate["per_category_vs_global"] = _per_category_vs_global(probes, policies, semgate["overall"], clinc_safe)
+    semgate["false_hits"] = wrong  # what went wrong, to read (the first MAX_FALSE_HITS_SHOWN)
     result = {"pairs": len(pairs), "semgate": semgate, "baselines": {"raw_minilm": raw},
               "recall_ratio_vs_raw_at_same_false_hit_rate":
                   semgate["overall"]["recall"] / same["recall"] if same and same["recall"] else None}

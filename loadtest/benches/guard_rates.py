@@ -19,6 +19,8 @@ from loadtest.workloads.qqp_paraphrase import read_pairs
 from policies.schema import GuardPolicy
 
 DESCRIPTION = "guards on QQP pairs: share of duplicates (false rejections) and non-duplicates each guard vetoes"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"limit": 200}
 GUARDS = tuple(f.name for f in dataclasses.fields(GuardPolicy))
 
 

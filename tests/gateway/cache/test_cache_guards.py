@@ -150,3 +150,10 @@ def test_reading_hostile_text_at_the_message_limit_is_linear():
     # Each of these took seconds at 8,000 characters with the quadratic regexes (minutes to hours at the
     # limit); a separate process, so that a regression fails by its timeout instead of hanging the run.
     subprocess.run([sys.executable, "-c", HOSTILE_SCRIPT], check=True, timeout=90)
+
+
+def test_a_day_named_in_the_possessive_is_still_a_date():
+    today = extract_facts("How many yen will I get for 100 dollars at today's rate?")
+    year_ago = extract_facts("How many yen would I have got for 100 dollars at the rate a year ago?")
+    assert "today" in today.dates
+    assert rejection(today, year_ago, GuardPolicy()) == "dates"
