@@ -2,9 +2,10 @@
 
 Each bench module declares SMOKE, the smoke size of some of its options; with the variable set,
 `semgate bench` / `semgate loadtest` cap each of those options at its size before the command runs:
-fewer requests, smaller sizes, shorter durations, the first entry of a sweep. Paths, the working
-directory and every other argument stay as the user gave them, so the docs' commands
-(tests/test_docs_commands.py) run as written, only small. The figures of a smoke run measure nothing.
+fewer requests, smaller sizes, shorter durations, the first entry of a sweep (counts a bench keeps
+to itself go through size()). Paths, the working directory and every other argument stay as the user
+gave them, so the docs' commands (tests/test_docs_commands.py) run as written, only small. The
+figures of a smoke run measure nothing.
 """
 
 from __future__ import annotations
