@@ -2,9 +2,10 @@
 
 Each bench module declares SMOKE, the smoke size of some of its options; with the variable set,
 `semgate bench` / `semgate loadtest` cap each of those options at its size before the command runs:
-fewer requests, smaller sizes, shorter durations, the first entry of a sweep. Paths, the working
-directory and every other argument stay as the user gave them, so the docs' commands
-(tests/test_docs_commands.py) run as written, only small. The figures of a smoke run measure nothing.
+fewer requests, smaller sizes, shorter durations, the first entry of a sweep (counts a bench keeps
+to itself go through size()). Paths, the working directory and every other argument stay as the user
+gave them, so the docs' commands (tests/test_docs_commands.py) run as written, only small. The
+figures of a smoke run measure nothing.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ def shrink(args: argparse.Namespace, sizes: Mapping[str, float]) -> list[str]:
     A number becomes at most its size; an option left unset (None: "all of them") becomes its size;
     a sweep (a list, or a comma-separated string of numbers) keeps its first entry, capped."""
     changes = []
-    for name, size in sizes.items():
+    for name, cap in sizes.items():
         old = getattr(args, name)
-        new = _capped(old, size)
+        new = _capped(old, cap)
         if new != old:
             setattr(args, name, new)
             changes.append(f"{name}: {old} -> {new}")
@@ -52,24 +53,24 @@ def apply(args: argparse.Namespace, sizes: Mapping[str, float], command: str) ->
           + (f" ({'; '.join(changes)})" if changes else ""), file=sys.stderr)
 
 
-def _capped(value: object, size: float) -> object:
+def _capped(value: object, cap: float) -> object:
     if value is None:
-        return None if size == FIRST else _number(size)
+        return None if cap == FIRST else _number(cap)
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        return type(value)(min(value, size))
+        return type(value)(min(value, cap))
     if isinstance(value, list):
-        return value[:1] and [_capped(value[0], size)]
+        return value[:1] and [_capped(value[0], cap)]
     if isinstance(value, str):
         head = value.split(",")[0].strip()
         try:
             number = float(head)
         except ValueError:
             return value  # not a numeric sweep ("auto", a model name): left as given
-        return head if number <= size else str(_number(size))
+        return head if number <= cap else str(_number(cap))
     return value
 
 
-def _number(size: float) -> int | float:
-    return int(size) if float(size).is_integer() else size
+def _number(cap: float) -> int | float:
+    return int(cap) if float(cap).is_integer() else cap
