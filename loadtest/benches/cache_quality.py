@@ -14,6 +14,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +145,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
                                query_embedding=vectors[p.a])
         insert_s = time.perf_counter() - started
         outcomes, sweep_points, probes, wrong = [], [], [], []
+        missed: Counter[str] = Counter()  # why answerable lookups missed: below_threshold, guard, verifier...
         started = time.perf_counter()
         lookups = list(zip(pairs, flat))
         for p, conversation in tqdm(lookups, desc="looking up b", file=sys.stderr, disable=not progress):
@@ -155,6 +157,8 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
             best = result.best
             best_correct = best is not None and _correct(links, p, best.entry.query_text, best.entry.request)
             outcomes.append(Outcome(name, answerable, result.hit, result.hit and best_correct))
+            if answerable and not result.hit:
+                missed[best.rejected_by or result.reason if best is not None else result.reason] += 1
             if result.hit and not best_correct and len(wrong) < MAX_FALSE_HITS_SHOWN:
                 wrong.append({"kind": p.kind, "category": name, "query": p.b, "cached": best.entry.query_text,
                               "similarity": best.similarity, "probability": best.probability,
@@ -184,6 +188,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
         semgate["by_kind"] = by_kind(pairs, outcomes)
     semgate["per_category_vs_global"] = _per_category_vs_global(probes, policies, semgate["overall"], clinc_safe)
     semgate["false_hits"] = wrong  # what went wrong, to read (the first MAX_FALSE_HITS_SHOWN)
+    semgate["answerable_missed_by"] = dict(missed.most_common())
     result = {"pairs": len(pairs), "semgate": semgate, "baselines": {"raw_minilm": raw},
               "recall_ratio_vs_raw_at_same_false_hit_rate":
                   semgate["overall"]["recall"] / same["recall"] if same and same["recall"] else None}
