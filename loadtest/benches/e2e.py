@@ -27,7 +27,7 @@ from loadtest.workloads import build_workload
 
 DESCRIPTION = "gateway vs direct-to-backend on one workload: latency and throughput ratios, hit and false-hit rates, tokens saved"
 # SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
-SMOKE = {"duration": 2, "probe_duration": 1, "probe_concurrency": 2, "max_requests": 4, "max_tokens": 4}
+SMOKE = {"duration": 2, "warmup": 1, "probe_duration": 1, "probe_concurrency": 2, "max_requests": 4, "max_tokens": 4}
 _REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
