@@ -8,7 +8,9 @@ Not thread-safe: one thread drives it (AsyncEngine runs it on its own thread).
 """
 
 import dataclasses
+import functools
 import itertools
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from gpu_backend.engine.block_manager import BlockManager
 from gpu_backend.engine.config import EngineConfig
 from gpu_backend.engine.fairness import TenantAccounting
 from gpu_backend.engine.goodput_scheduler import GoodputScheduler
+from gpu_backend.engine.grammar import GrammarCompiler, GrammarMatcher, TokenMasker
 from gpu_backend.engine.model_runner import ModelRunner
 from gpu_backend.engine.output_text import OutputText
 from gpu_backend.engine.repetition import loop_period
@@ -32,6 +35,7 @@ from gpu_backend.engine.swapper import Swapper
 from gpu_backend.kv import HostKVPool, KVPool
 from gpu_backend.model import LlamaModel, LoadedModel, Tokenizer
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class RequestOutput:
@@ -69,6 +73,7 @@ class _Request:
     generator: torch.Generator | None
     max_tokens: int
     bounded_by_default: bool  # the request set no max_tokens
+    matcher: GrammarMatcher | None = None  # constrained decoding (params.grammar)
 
 
 class LLMEngine:
@@ -111,6 +116,7 @@ class LLMEngine:
             self.kvshare = EngineKVShare(model, self.block_manager, config.kvshare_recompute_ratio)
             self.scheduler.admission_order = ReuseOrder(self.block_manager, self.kvshare.store)
         self.sampler = Sampler()
+        self.masker = TokenMasker(model_config.vocab_size)
         self.stats = EngineStats()
         # A sequence must fit in the model's positions and, alone, in the pool.
         self.max_model_len = min(model_config.max_position, self.pool.num_blocks * self.pool.block_size)
@@ -119,6 +125,12 @@ class LLMEngine:
         )
         self._requests: dict[int, _Request] = {}
         self._ids = itertools.count()
+
+    @functools.cached_property
+    def grammars(self) -> GrammarCompiler:
+        """Compiles `response_format` grammars for this tokenizer (built on first use: it reads the
+        whole vocabulary). Thread-safe, so the server compiles off the engine thread."""
+        return GrammarCompiler(self.tokenizer, self.model.config.vocab_size, sorted(self._eos_ids))
 
     @classmethod
     def from_loaded(cls, loaded: LoadedModel, config: EngineConfig = EngineConfig()) -> "LLMEngine":
@@ -160,7 +172,9 @@ class LLMEngine:
             seq.chunk_spans = [(s, e) for s, e in chunk_spans if 0 <= s < e <= len(prompt_token_ids)]
         generator = None if params.seed is None else torch.Generator(self.pool.k_cache.device).manual_seed(params.seed)
         text = OutputText(self.tokenizer.detokenizer(), params.stop)
-        self._requests[seq_id] = _Request(seq, text, generator, min(params.max_tokens, room), bounded_by_default)
+        matcher = None if params.grammar is None else GrammarMatcher(params.grammar)
+        self._requests[seq_id] = _Request(seq, text, generator, min(params.max_tokens, room), bounded_by_default,
+                                          matcher)
         self.stats.prompt_tokens += seq.num_prompt_tokens
         self.scheduler.add(seq)
         return seq
@@ -204,6 +218,7 @@ class LLMEngine:
             if seq.num_pending_tokens == 0:
                 sampled_seqs.append(seq)
         requests = [self._requests[seq.seq_id] for seq in sampled_seqs]
+        self.masker.apply(logits, [r.matcher for r in requests])
         tokens = self.sampler(logits, [r.seq.params for r in requests], [r.generator for r in requests])
         now = time.monotonic()
         outputs = []
@@ -219,6 +234,9 @@ class LLMEngine:
 
     def _stop_reason(self, request: _Request, token: int) -> FinishReason | None:
         seq, params = request.seq, request.seq.params
+        if request.matcher is not None and self._grammar_ends(request, token):
+            request.text.finish()
+            return FinishReason.STOP
         if token in params.stop_token_ids or (token in self._eos_ids and not params.ignore_eos):
             request.text.finish()  # the stop token adds no text; release what was held back
             return FinishReason.STOP
@@ -230,6 +248,15 @@ class LLMEngine:
             self.stats.looping_cuts += loop_period(seq.output_token_ids) is not None
             return FinishReason.LENGTH
         return None
+
+    def _grammar_ends(self, request: _Request, token: int) -> bool:
+        """Advance the request's grammar by `token`; True once the grammar is complete (it took a stop
+        token, whatever ignore_eos says: nothing may follow a complete answer)."""
+        if not request.matcher.accept(token):
+            # The mask allowed only tokens the grammar accepts; reaching this is a bug, not bad input.
+            log.error("request %d: sampled token %d outside its grammar; ending it", request.seq.seq_id, token)
+            return True
+        return request.matcher.is_terminated()
 
     def _finish(self, request: _Request, reason: FinishReason) -> None:
         self.scheduler.finish(request.seq, reason)

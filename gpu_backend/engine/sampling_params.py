@@ -1,6 +1,10 @@
 """How one request wants its tokens chosen and when it wants them to stop."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gpu_backend.engine.grammar import CompiledGrammar
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class SamplingParams:
     # Caller-supplied prefix-cache namespace (e.g. a tenant): requests only share KV
     # with requests carrying the same salt.
     cache_salt: str = field(default="", compare=False)
+    # Constrained decoding: every token must keep the output inside this grammar (engine/grammar.py).
+    grammar: "CompiledGrammar | None" = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_tokens is not None and self.max_tokens < 1:

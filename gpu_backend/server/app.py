@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -115,6 +116,8 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
     except ValueError as error:
         raise OpenAIError(400, str(error)) from None
     tenant = unquote(request.headers.get(service.tenant_header, "")) if service.tenant_header else ""
+    if parsed.grammar is not None:
+        parsed.params = dataclasses.replace(parsed.params, grammar=await _compile(service, parsed))
     try:
         prompt_ids, chunk_spans = _prompt_ids(service, parsed)
         stream = service.engine.submit(prompt_ids, parsed.params, slo, tenant, chunk_spans)
@@ -127,6 +130,15 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
         return StreamingResponse(_sse(stream, builder, parsed.include_usage), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
     return await _complete(request, stream, builder)
+
+
+async def _compile(service: BackendService, parsed: GenerationRequest):
+    """The request's grammar, compiled off the event loop (a new schema takes milliseconds; a
+    repeated one is a cache hit)."""
+    try:
+        return await asyncio.to_thread(service.engine.engine.grammars.compile, parsed.grammar)
+    except ValueError as error:
+        raise OpenAIError(400, str(error), "response_format") from None
 
 
 def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[list[int], list[tuple[int, int]]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gpu_backend.engine import SamplingParams
+from gpu_backend.engine.grammar import GrammarSpec
 from gpu_backend.model.sampling_defaults import SamplingDefaults
 
 OPENAI_DEFAULTS = SamplingDefaults()
@@ -57,6 +58,8 @@ class GenerationRequest:
     include_usage: bool
     # Reusable chunk spans from `semgate_examples.chunks` (message indices or prompt characters).
     chunks: list[tuple[int, int]] = field(default_factory=list)
+    # `response_format` json_object / json_schema: the grammar the answer is decoded under.
+    grammar: GrammarSpec | None = None
 
 MARK_FIELD = "semgate_examples"
 MAX_CHUNKS = 256
@@ -135,12 +138,6 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
         value = body.get(field)
         if value is not None and value != default and not (default is None and value is False):
             raise OpenAIError(400, f"'{field}' is not supported by this backend", field, code="unsupported_parameter")
-    response_format = body.get("response_format")
-    if response_format is not None and response_format != {"type": "text"}:
-        # JSON mode and schemas need constrained decoding, which this backend does not do: a
-        # refusal, not prose where the client expects JSON.
-        raise OpenAIError(400, "'response_format' other than {\"type\": \"text\"} is not supported by this backend",
-                          "response_format", code="unsupported_parameter")
     stream = _typed(body, "stream", bool, False)
     stream_options = body.get("stream_options") or {}
     if not isinstance(stream_options, dict):
@@ -175,7 +172,32 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
         cache_salt=cache_salt,
     )
     return GenerationRequest(model, messages, prompt, params, stream,
-                             include_usage=bool(stream_options.get("include_usage", False)))
+                             include_usage=bool(stream_options.get("include_usage", False)),
+                             grammar=_response_format(body.get("response_format")))
+
+
+def _response_format(value: Any) -> GrammarSpec | None:
+    """The grammar `response_format` asks for; None for plain text."""
+    if value is None:
+        return None
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return GrammarSpec("json_object")
+    if kind != "json_schema":
+        raise OpenAIError(400, "'response_format.type' must be one of text, json_object, json_schema",
+                          "response_format")
+    spec = value.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise OpenAIError(400, "'response_format.json_schema' must be an object with a non-empty 'name'",
+                          "response_format.json_schema")
+    schema = spec.get("schema", {})  # OpenAI's default: any JSON value
+    strict = spec.get("strict") or False
+    if not isinstance(schema, dict) or not isinstance(strict, bool):
+        raise OpenAIError(400, "'response_format.json_schema' needs 'schema' an object and 'strict' a boolean",
+                          "response_format.json_schema")
+    return GrammarSpec.json_schema(schema, strict)
 
 
 def _parse_message(message: Any, where: str) -> dict[str, str]:

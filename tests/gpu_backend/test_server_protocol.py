@@ -1,5 +1,7 @@
 """OpenAI request parsing: what is accepted, what becomes of it, and the errors for the rest."""
 
+import json
+
 import pytest
 
 from gpu_backend.model import SamplingDefaults
@@ -31,6 +33,19 @@ def test_the_model_defaults_fill_in_only_the_sampling_fields_a_request_leaves_ou
     assert (params.temperature, params.top_p, params.top_k) == (0.5, 0.9, 40)
 
 
+def test_response_format_becomes_the_grammar_to_decode_under():
+    assert parse_chat_request({**CHAT, "response_format": {"type": "text"}}).grammar is None
+    assert parse_chat_request({**CHAT, "response_format": {"type": "json_object"}}).grammar.kind == "json_object"
+    schema = {"type": "object", "properties": {"b": {"type": "string"}, "a": {"type": "integer"}}}
+    grammar = parse_chat_request({**CHAT, "response_format": {
+        "type": "json_schema", "json_schema": {"name": "thing", "schema": schema, "strict": True}}}).grammar
+    assert (grammar.kind, grammar.strict) == ("json_schema", True)
+    assert list(json.loads(grammar.schema)["properties"]) == ["b", "a"]  # the order answers follow
+    loose = parse_completion_request({"model": "m", "prompt": "Hi", "response_format": {
+        "type": "json_schema", "json_schema": {"name": "thing", "schema": schema}}}).grammar
+    assert not loose.strict
+
+
 def test_text_parts_and_developer_role_are_read():
     request = parse_chat_request({"model": "m", "messages": [
         {"role": "developer", "content": "Be brief."},
@@ -59,9 +74,13 @@ def test_top_p_zero_is_accepted_as_openai_accepts_it():
     ({**CHAT, "max_tokens": 0}, "max_tokens"),
     ({**CHAT, "stop": [""]}, "stop"),
     ({**CHAT, "seed": "x"}, "seed"),
-    ({**CHAT, "response_format": {"type": "json_object"}}, "response_format"),
-    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": {}}}},
-     "response_format"),
+    ({**CHAT, "response_format": {"type": "yaml"}}, "response_format"),
+    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"schema": {}}}},
+     "response_format.json_schema"),
+    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": []}}},
+     "response_format.json_schema"),
+    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"name": "a", "strict": "yes"}}},
+     "response_format.json_schema"),
     ({"model": "m", "messages": [{"role": "wizard", "content": "x"}]}, "messages[0].role"),
     ({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content"),
     ({"messages": [{"role": "user", "content": "x"}]}, "model"),
