@@ -22,6 +22,7 @@ from gpu_backend.engine.config import EngineConfig
 from gpu_backend.engine.fairness import TenantAccounting
 from gpu_backend.engine.goodput_scheduler import GoodputScheduler
 from gpu_backend.engine.grammar import GrammarCompiler, GrammarMatcher, TokenMasker
+from gpu_backend.engine.logprobs import TokenLogprob, token_logprobs
 from gpu_backend.engine.model_runner import ModelRunner
 from gpu_backend.engine.output_text import OutputText
 from gpu_backend.engine.repetition import loop_period
@@ -49,6 +50,8 @@ class RequestOutput:
     num_prompt_tokens: int
     num_output_tokens: int
     num_cached_tokens: int
+    # One per new token when the request asked for logprobs, else empty.
+    logprobs: list[TokenLogprob] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -220,15 +223,19 @@ class LLMEngine:
         requests = [self._requests[seq.seq_id] for seq in sampled_seqs]
         self.masker.apply(logits, [r.matcher for r in requests])
         tokens = self.sampler(logits, [r.seq.params for r in requests], [r.generator for r in requests])
+        logprobs = token_logprobs(logits, tokens, [r.seq.params.logprobs for r in requests])
         now = time.monotonic()
         outputs = []
-        for request, token in zip(requests, tokens):
+        for request, token, logprob in zip(requests, tokens, logprobs):
             seq = request.seq
             seq.append_token(token, now)
             reason = self._stop_reason(request, token)
             if reason is not None:
                 self._finish(request, reason)
-            outputs.append(self._output(request, [token], finished=reason is not None))
+            # A stop token is no part of the answer's text, so (as OpenAI) none of its logprobs either.
+            listed = logprob is not None and not (reason is FinishReason.STOP and self._is_stop_token(request, token))
+            outputs.append(self._output(request, [token], finished=reason is not None,
+                                        logprobs=[logprob] if listed else []))
         self.stats.record_step(batch.is_prefill, len(tokens), now, prefill_tokens)
         return outputs
 
@@ -249,6 +256,11 @@ class LLMEngine:
             return FinishReason.LENGTH
         return None
 
+    def _is_stop_token(self, request: _Request, token: int) -> bool:
+        params = request.seq.params
+        return token in params.stop_token_ids or (token in self._eos_ids
+                                                  and (not params.ignore_eos or request.matcher is not None))
+
     def _grammar_ends(self, request: _Request, token: int) -> bool:
         """Advance the request's grammar by `token`; True once the grammar is complete (it took a stop
         token, whatever ignore_eos says: nothing may follow a complete answer)."""
@@ -263,7 +275,8 @@ class LLMEngine:
         del self._requests[request.seq.seq_id]
         self.stats.finished_requests += 1
 
-    def _output(self, request: _Request, new_tokens: list[int], finished: bool) -> RequestOutput:
+    def _output(self, request: _Request, new_tokens: list[int], finished: bool,
+                logprobs: list[TokenLogprob] | None = None) -> RequestOutput:
         seq = request.seq
         return RequestOutput(
             seq_id=seq.seq_id,
@@ -274,6 +287,7 @@ class LLMEngine:
             num_prompt_tokens=seq.num_prompt_tokens,
             num_output_tokens=seq.num_output_tokens,
             num_cached_tokens=seq.num_cached_tokens,
+            logprobs=logprobs or [],
         )
 
     def close(self) -> None:

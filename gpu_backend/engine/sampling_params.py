@@ -30,6 +30,8 @@ class SamplingParams:
     cache_salt: str = field(default="", compare=False)
     # Constrained decoding: every token must keep the output inside this grammar (engine/grammar.py).
     grammar: "CompiledGrammar | None" = field(default=None, compare=False)
+    # None: no log probabilities; k >= 0: each sampled token's, with the k most likely alternatives.
+    logprobs: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_tokens is not None and self.max_tokens < 1:
@@ -40,6 +42,8 @@ class SamplingParams:
             raise ValueError(f"top_p must be in [0, 1], got {self.top_p}")
         if self.top_k < 0:
             raise ValueError(f"top_k must be non-negative (0 disables it), got {self.top_k}")
+        if self.logprobs is not None and not 0 <= self.logprobs <= 20:
+            raise ValueError(f"logprobs must be in [0, 20], got {self.logprobs}")
         if any(not s for s in self.stop):
             raise ValueError("stop strings must not be empty")
 

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from gpu_backend.engine import AsyncEngine, RequestOutput
 from gpu_backend.engine.async_engine import RequestStream
+from gpu_backend.engine.logprobs import TokenLogprob
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import ChatTemplate, SamplingDefaults, Tokenizer
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans, prompt_chunk_spans
@@ -125,7 +126,8 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
         raise OpenAIError(400, str(error), "messages" if chat else "prompt", code="context_length_exceeded") from None
     except RuntimeError:  # shutting down: the engine stopped first (server/lifecycle.py)
         raise OpenAIError(503, "the backend is shutting down", type_="server_error") from None
-    builder = ResponseBuilder(service.model_names[0], chat)
+    wants_logprobs = parsed.params.logprobs is not None
+    builder = ResponseBuilder(service.model_names[0], chat, service.tokenizer if wants_logprobs else None)
     if parsed.stream:
         return StreamingResponse(_sse(stream, builder, parsed.include_usage), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
@@ -176,21 +178,22 @@ async def _complete(request: Request, stream: RequestStream, builder: ResponseBu
         _log_cancelled(stream)
         return Response(status_code=499)  # nginx's "client closed request": nobody reads it
     try:
-        text, last = generation.result()
+        text, last, logprobs = generation.result()
     except ValueError as error:
         raise OpenAIError(400, str(error)) from None
     except RuntimeError as error:
         raise OpenAIError(503, f"generation failed: {error}", type_="server_error") from None
-    return _json(builder.response(text, last))
+    return _json(builder.response(text, last, logprobs))
 
 
-async def _collect(stream: RequestStream) -> tuple[str, RequestOutput]:
-    parts, last = [], None
+async def _collect(stream: RequestStream) -> tuple[str, RequestOutput, list[TokenLogprob]]:
+    parts, last, logprobs = [], None, []
     async with stream:
         async for output in stream:
             parts.append(output.new_text)
+            logprobs += output.logprobs
             last = output
-    return "".join(parts), last
+    return "".join(parts), last, logprobs
 
 
 async def _client_gone(request: Request) -> None:

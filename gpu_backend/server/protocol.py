@@ -20,8 +20,6 @@ OPENAI_DEFAULTS = SamplingDefaults()
 _UNSUPPORTED_UNLESS_DEFAULT = {
     "n": 1,
     "best_of": 1,
-    "logprobs": None,
-    "top_logprobs": None,
     "echo": False,
     "presence_penalty": 0,
     "frequency_penalty": 0,
@@ -161,6 +159,7 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise OpenAIError(400, "'seed' must be an integer", "seed")
     params = SamplingParams(
+        logprobs=_logprobs(body, chat=messages is not None),
         max_tokens=max_tokens,
         temperature=temperature,
         top_p=top_p,
@@ -174,6 +173,22 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
     return GenerationRequest(model, messages, prompt, params, stream,
                              include_usage=bool(stream_options.get("include_usage", False)),
                              grammar=_response_format(body.get("response_format")))
+
+
+def _logprobs(body: dict[str, Any], chat: bool) -> int | None:
+    """How many alternatives each token's logprob comes with; None: no logprobs. Chat asks with
+    `logprobs: true` and `top_logprobs: k`; text completions with `logprobs: k`."""
+    if chat:
+        wanted = _typed(body, "logprobs", bool, False)
+        top = _typed(body, "top_logprobs", int, None)
+        if top is not None and not (wanted and 0 <= top <= 20):
+            raise OpenAIError(400, "'top_logprobs' must be an integer in [0, 20] and needs 'logprobs': true",
+                              "top_logprobs")
+        return (top or 0) if wanted else None
+    top = _typed(body, "logprobs", int, None)
+    if top is not None and not 0 <= top <= 20:
+        raise OpenAIError(400, "'logprobs' must be an integer in [0, 20]", "logprobs")
+    return top
 
 
 def _response_format(value: Any) -> GrammarSpec | None:

@@ -46,6 +46,17 @@ def test_response_format_becomes_the_grammar_to_decode_under():
     assert not loose.strict
 
 
+def test_logprobs_as_chat_and_completions_ask_for_them():
+    assert parse_chat_request(CHAT).params.logprobs is None
+    assert parse_chat_request({**CHAT, "logprobs": False, "top_logprobs": None}).params.logprobs is None
+    assert parse_chat_request({**CHAT, "logprobs": True}).params.logprobs == 0
+    assert parse_chat_request({**CHAT, "logprobs": True, "top_logprobs": 5}).params.logprobs == 5
+    assert parse_completion_request({"model": "m", "prompt": "Hi", "logprobs": 3}).params.logprobs == 3
+    with pytest.raises(OpenAIError) as error:
+        parse_completion_request({"model": "m", "prompt": "Hi", "logprobs": 30})
+    assert error.value.param == "logprobs"
+
+
 def test_text_parts_and_developer_role_are_read():
     request = parse_chat_request({"model": "m", "messages": [
         {"role": "developer", "content": "Be brief."},
@@ -67,7 +78,9 @@ def test_top_p_zero_is_accepted_as_openai_accepts_it():
 
 @pytest.mark.parametrize("body, param", [
     ({**CHAT, "n": 2}, "n"),
-    ({**CHAT, "logprobs": True}, "logprobs"),
+    ({**CHAT, "top_logprobs": 3}, "top_logprobs"),  # without logprobs: true
+    ({**CHAT, "logprobs": True, "top_logprobs": 21}, "top_logprobs"),
+    ({**CHAT, "logprobs": 2}, "logprobs"),
     ({**CHAT, "presence_penalty": 0.5}, "presence_penalty"),
     ({**CHAT, "temperature": -1}, "temperature"),
     ({**CHAT, "top_p": 1.5}, "top_p"),
