@@ -18,7 +18,6 @@ OPENAI_DEFAULTS = SamplingDefaults()
 # Fields this backend cannot honour; they change the answer, so they are refused rather
 # than ignored (zero / false / 1 are accepted as the defaults they are).
 _UNSUPPORTED_UNLESS_DEFAULT = {
-    "n": 1,
     "best_of": 1,
     "echo": False,
     "presence_penalty": 0,
@@ -58,9 +57,12 @@ class GenerationRequest:
     chunks: list[tuple[int, int]] = field(default_factory=list)
     # `response_format` json_object / json_schema: the grammar the answer is decoded under.
     grammar: GrammarSpec | None = None
+    # `n`: how many answers (choices) to sample from the one prompt.
+    n: int = 1
 
 MARK_FIELD = "semgate_examples"
 MAX_CHUNKS = 256
+MAX_SAMPLES = 16  # `n`: OpenAI allows 128; one prompt's samples share a batch, so keep it a batch's share
 
 
 def parse_chat_request(body: Any, cache_salt: str = "",
@@ -170,9 +172,15 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
         ignore_eos=_typed(body, "ignore_eos", bool, False),
         cache_salt=cache_salt,
     )
+    n = _typed(body, "n", int, 1)
+    if not 1 <= n <= MAX_SAMPLES:
+        raise OpenAIError(400, f"'n' must be an integer in [1, {MAX_SAMPLES}]", "n")
+    if n > 1 and stream:
+        raise OpenAIError(400, "'n' > 1 is not supported with 'stream' by this backend", "n",
+                          code="unsupported_parameter")
     return GenerationRequest(model, messages, prompt, params, stream,
                              include_usage=bool(stream_options.get("include_usage", False)),
-                             grammar=_response_format(body.get("response_format")))
+                             grammar=_response_format(body.get("response_format")), n=n)
 
 
 def _logprobs(body: dict[str, Any], chat: bool) -> int | None:

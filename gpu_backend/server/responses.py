@@ -31,14 +31,19 @@ class ResponseBuilder:
         kind = ("chat.completion" if self.chat else "text_completion") + (".chunk" if stream and self.chat else "")
         return {"id": self.id, "object": kind, "created": self.created, "model": self.model}
 
-    def response(self, text: str, last: RequestOutput, logprobs: list[TokenLogprob] | None = None) -> dict[str, Any]:
-        rendered = self._logprobs(logprobs or [], 0)
-        if self.chat:
-            choice = {"index": 0, "message": {"role": "assistant", "content": text},
-                      "logprobs": rendered, "finish_reason": _finish_reason(last)}
-        else:
-            choice = {"index": 0, "text": text, "logprobs": rendered, "finish_reason": _finish_reason(last)}
-        return {**self._envelope(stream=False), "choices": [choice], "usage": usage(last)}
+    def response(self, samples: list[tuple[str, RequestOutput, list[TokenLogprob]]]) -> dict[str, Any]:
+        """One choice per sample: (text, its last output, its logprobs)."""
+        choices = []
+        for index, (text, last, logprobs) in enumerate(samples):
+            rendered = self._logprobs(logprobs, 0)
+            if self.chat:
+                choices.append({"index": index, "message": {"role": "assistant", "content": text},
+                                "logprobs": rendered, "finish_reason": _finish_reason(last)})
+            else:
+                choices.append({"index": index, "text": text, "logprobs": rendered,
+                                "finish_reason": _finish_reason(last)})
+        lasts = [last for _, last, _ in samples]
+        return {**self._envelope(stream=False), "choices": choices, "usage": usage(*lasts)}
 
     def first_chunk(self) -> dict[str, Any] | None:
         """Chat streams open with the assistant role (as OpenAI's do); text streams need nothing."""
@@ -77,11 +82,13 @@ class ResponseBuilder:
         return {**self._envelope(stream=True), "choices": [choice]}
 
 
-def usage(last: RequestOutput) -> dict[str, Any]:
+def usage(last: RequestOutput, *samples: RequestOutput) -> dict[str, Any]:
+    """As OpenAI counts it: the prompt once, the completion tokens of every sample."""
+    completion = last.num_output_tokens + sum(s.num_output_tokens for s in samples)
     return {
         "prompt_tokens": last.num_prompt_tokens,
-        "completion_tokens": last.num_output_tokens,
-        "total_tokens": last.num_prompt_tokens + last.num_output_tokens,
+        "completion_tokens": completion,
+        "total_tokens": last.num_prompt_tokens + completion,
         "prompt_tokens_details": {"cached_tokens": last.num_cached_tokens},
     }
 
