@@ -208,6 +208,10 @@ class LLMEngine:
                 other.siblings = [(i, p) for i, p in other.siblings if i != seq_id]
             return None
         self.scheduler.finish(request.seq, FinishReason.ABORT)
+        if request.siblings:  # the samples waiting on this prefill go on without it
+            seq = request.seq
+            (next_id, params), *rest = request.siblings
+            self.add_request(seq.prompt_token_ids, params, next_id, seq.slo, seq.tenant, siblings=rest)
         self.stats.aborted_requests += 1
         return self._output(request, [], finished=True)
 

@@ -47,3 +47,17 @@ def test_an_aborted_sample_that_has_not_started_never_runs(tokenizer):
     while engine.has_unfinished():
         seen |= {output.seq_id for output in engine.step()}
     assert seen == {first}
+
+
+def test_samples_waiting_on_an_aborted_first_sample_still_share_one_prefill(tokenizer):
+    engine = tiny_engine(tokenizer, enable_prefix_cache=False)
+    prompt = tokenizer.encode("Once upon a time")
+    ids = [engine.new_seq_id() for _ in range(3)]
+    params = SamplingParams(max_tokens=4, temperature=0, ignore_eos=True)
+    engine.add_request(prompt, params, ids[0], siblings=[(ids[1], params), (ids[2], params)])
+    engine.abort(ids[0])
+    finished = set()
+    while engine.has_unfinished():
+        finished |= {output.seq_id for output in engine.step() if output.finished}
+    assert finished == {ids[1], ids[2]}
+    assert engine.stats.prefill_tokens == len(prompt)
