@@ -39,6 +39,7 @@ from gpu_backend.model import LlamaModel, LoadedModel, Tokenizer
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class RequestOutput:
     """What one step produced for one request (deltas since its previous output)."""
