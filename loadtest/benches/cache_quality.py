@@ -30,7 +30,7 @@ from gateway.cache.verifier_features import CONTEXT_FLOOR
 from loadtest import smoke
 from loadtest.benches import _cache_baselines as baselines
 from loadtest.benches.classify import EVALDATA
-from loadtest.benches.cache_quality_suite import (SUITE_FILES, by_kind, format_headline, format_kinds, headline,
+from loadtest.benches._cache_quality_suite import (SUITE_FILES, by_kind, format_headline, format_kinds, headline,
                                                  headline_runs, read_source)
 from loadtest.benches.policy_thresholds import (CLINC_PER_INTENT, CLINC_TARGET, SIMILARITY_GRID, TOP_K, VERIFIER_GRID,
                                                 Lookups, best_safe_pair, clinc_lookups, clinc_safe_pairs)

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from gateway.cache.embedder import EmbeddingModel
 from loadtest import smoke
-from loadtest.benches import classify_general
+from loadtest.benches import _classify_general as classify_general
 from policies.classifier import CategoryClassifier
 from policies.prototypes import normalize_rows
 from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings, PolicySet

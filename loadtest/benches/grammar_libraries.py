@@ -1,12 +1,13 @@
 """xgrammar vs llguidance on this CPU, for SmolLM2's vocabulary: JSON-schema compile time, and the
 time to fill the token masks of a 32-sequence decode step (each sequence at its own point in its
-own schema) plus applying them to the logits. Prints one JSON line per library.
+own schema) plus applying them to the logits.
 
-    PYTHONPATH=$PWD nice -n 10 python -m loadtest.benches.grammar_libraries
+    semgate bench grammar-libraries [--schemas 64] [--json]
 
 Indicative only on a shared machine: re-measure on a quiet one before quoting.
 """
 
+import argparse
 import json
 import random
 import statistics
@@ -18,8 +19,16 @@ import torch
 from gpu_backend.model import load_model
 from loadtest.json_schemas import schemas
 
+DESCRIPTION = "xgrammar vs llguidance on SmolLM2's vocabulary: schema compile time, token-mask time at batch 32"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"schemas": 33, "steps": 2}
 BATCH = 32
-STEPS = 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--schemas", type=int, default=64, help="random JSON schemas compiled (at least 32)")
+    parser.add_argument("--steps", type=int, default=20, help="decode steps whose masks are timed")
+    parser.add_argument("--json", action="store_true")
 
 
 def _instance(schema: dict, rng: random.Random):
@@ -91,10 +100,11 @@ def _llguidance(tokenizer, vocab_size: int, stop_ids: list[int]):
     return compile_, matcher, fill, apply
 
 
-def measure(name: str, make: Callable, tokenizer, vocab_size: int, stop_ids: list[int]) -> dict:
+def measure(name: str, make: Callable, tokenizer, vocab_size: int, stop_ids: list[int], count: int = 64,
+            steps: int = 20) -> dict:
     compile_, matcher, fill, apply = make(tokenizer, vocab_size, stop_ids)
     rng = random.Random(1)
-    drawn = schemas(64, seed=7, depth=2)
+    drawn = schemas(max(count, BATCH), seed=7, depth=2)
     compile_ms = []
     for schema in drawn:
         started = time.perf_counter()
@@ -106,7 +116,7 @@ def measure(name: str, make: Callable, tokenizer, vocab_size: int, stop_ids: lis
     bitmask = torch.full((BATCH, (vocab_size + 31) // 32), -1, dtype=torch.int32)
     logits = torch.randn(BATCH, vocab_size)
     fill_ms, apply_ms = [], []
-    for step in range(STEPS):
+    for step in range(steps):
         # every sequence some way into its answer, as in a running batch
         matchers = [matcher(c, toks[: min(step, len(toks) - 1)]) for c, toks in zip(compiled, token_lists)]
         started = time.perf_counter()
@@ -121,14 +131,19 @@ def measure(name: str, make: Callable, tokenizer, vocab_size: int, stop_ids: lis
             "mask_apply_ms_p50": round(statistics.median(apply_ms), 3)}
 
 
-def main() -> None:
+def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     loaded = load_model("smollm2-135m", progress=False)
     tokenizer, vocab_size = loaded.tokenizer, loaded.model.config.vocab_size
     stop_ids = sorted(tokenizer.stop_ids)
-    for name, make in (("xgrammar", _xgrammar), ("llguidance", _llguidance)):
-        print(json.dumps(measure(name, make, tokenizer, vocab_size, stop_ids)), flush=True)
-
-
-if __name__ == "__main__":
-    main()
+    rows = [measure(name, make, tokenizer, vocab_size, stop_ids, args.schemas, args.steps)
+            for name, make in (("xgrammar", _xgrammar), ("llguidance", _llguidance))]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'library':12s} {'compile p50 ms':>15s} {'compile max ms':>15s} {'fill 32 masks ms':>17s} "
+          f"{'apply 32 masks ms':>18s}")
+    for row in rows:
+        print(f"{row['library']:12s} {row['compile_ms_p50']:15.2f} {row['compile_ms_max']:15.2f} "
+              f"{row['mask_fill_ms_p50']:17.3f} {row['mask_apply_ms_p50']:18.3f}")
+    return 0
