@@ -122,7 +122,10 @@ class CategoryClassifier:
         A category whose required words are absent cannot be chosen; its score still counts as a rival."""
         if not self.names:
             return None
-        allowed = np.array([not needs or any(p.search(text) for p in needs) for needs in self.requirements])
+        # In pieces, as the rules: one scan of a long message with a long alternation would hold the GIL.
+        pieces = _pieces(len(text))
+        allowed = np.array([not needs or any(p.search(text, start, end) for p in needs for start, end in pieces)
+                            for needs in self.requirements])
         if not allowed.any():
             return None
         return int(np.where(allowed, self.scores(embedding), -np.inf).argmax())

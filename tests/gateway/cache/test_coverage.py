@@ -58,3 +58,16 @@ def test_the_work_is_bounded_by_the_window_not_the_text(window):
     # A 256,000-character message: only a prefix a little longer than the window is tokenised.
     _, piece = window.encode("word " * 51_200)
     assert len(piece) < 10_000
+
+
+def test_the_guards_read_a_long_text_up_to_its_window_and_as_much_again():
+    from gateway.cache.reading import MIN_GUARDED_CHARS, read
+
+    window = EmbeddingWindow.bundled()
+    head = "How much does the 2 pm ferry to Oslo cost? " * 40
+    reading = read(head + "filler words " * 20_000, window)
+    assert reading.coverage.truncated
+    assert len(reading.view.facts.lowered) <= 2 * max(reading.coverage.window_chars, MIN_GUARDED_CHARS)
+    # A difference in the head, inside what the guards read, still trips them.
+    other = read(head.replace("2 pm", "3 pm", 1) + "filler words " * 20_000, window)
+    assert reading.view.facts.times != other.view.facts.times
