@@ -1,11 +1,11 @@
 """Guards veto candidates that differ in a detail that changes the answer, and only those."""
 
-import subprocess
-import sys
-
+import numpy as np
 import pytest
 
 from gateway.cache.guards import extract_facts, rejection
+from gateway.cache.text import normalise
+from gateway.cache.verifier_features import scalar_features, view
 from policies.schema import GuardPolicy
 
 ALL_ON = GuardPolicy()
@@ -129,27 +129,22 @@ def test_the_new_guards_can_be_switched_off_per_category():
     assert guard("Return all items", "Return some items", GuardPolicy(scope=False)) is None
 
 
-HOSTILE_SCRIPT = """
-import numpy as np
-from gateway.cache.guards import rejection
-from gateway.cache.text import normalise
-from gateway.cache.verifier_features import scalar_features, view
-from policies.schema import GuardPolicy
-limit = 256_000
-for text in ["a" + "." * limit + "a", "A " * (limit // 2), "a" + "1" * limit + "_", "function" + " " * limit,
-             "from a to " * (limit // 10), "7 pm 19:00 $1 km " * (limit // 17), "`" + "a" * limit, "A&" * (limit // 2),
-             " ".join(f"x.y{i}" for i in range(limit // 8))]:
-    normalise(text)
-    query, cached = view(text), view(text[: limit // 2])
+HOSTILE_TEXTS = {
+    "dots": "a" + "." * 16_000 + "a", "capitals": "A " * 8_000, "identifier": "a" + "1" * 16_000 + "_",
+    "code rule": "function" + " " * 16_000, "directions": "from a to " * 1_600, "quantities": "7 pm 19:00 $1 km " * 900,
+    "backtick": "`" + "a" * 16_000, "ampersands": "A&" * 8_000, "dotted names": " ".join(f"x.y{i}" for i in range(2_000)),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_TEXTS))
+def test_hostile_text_is_read_to_the_end(name):
+    # Each of these took seconds at 8,000 characters with the quadratic regexes; how long reading takes
+    # at the message limit is the soak bench's to print (`semgate bench soak`, regex bait).
+    text = HOSTILE_TEXTS[name]
+    query, cached = view(text), view(text[: len(text) // 2])
+    assert normalise(text) and query.facts.lowered == text.casefold()
+    assert len(scalar_features(query, cached, 0.9, np.ones(1 << 16, dtype=np.float32))) > 0
     rejection(query.facts, cached.facts, GuardPolicy())
-    scalar_features(query, cached, 0.9, np.ones(1 << 16, dtype=np.float32))
-"""
-
-
-def test_reading_hostile_text_at_the_message_limit_is_linear():
-    # Each of these took seconds at 8,000 characters with the quadratic regexes (minutes to hours at the
-    # limit); a separate process, so that a regression fails by its timeout instead of hanging the run.
-    subprocess.run([sys.executable, "-c", HOSTILE_SCRIPT], check=True, timeout=90)
 
 
 def test_a_day_named_in_the_possessive_is_still_a_date():
