@@ -12,6 +12,8 @@ import re
 
 import orjson
 
+from gateway.stream_scrub import split_held
+
 _MAX_SPACES = 1  # orjson and json.dumps write `"model":"x"` or `"model": "x"`
 
 
@@ -30,11 +32,8 @@ class ModelLabel:
     def feed(self, chunk: bytes) -> bytes:
         """The relabelled bytes that are safe to send now. A match never spans a line break, so an SSE
         stream, whose events end with a blank line, is passed on without delay."""
-        buffer = self._pattern.sub(self._replacement, self._pending + chunk)
-        last_break = max(buffer.rfind(b"\n"), buffer.rfind(b"\r"))
-        cut = max(last_break + 1, len(buffer) - self._hold)
-        self._pending = buffer[cut:]
-        return buffer[:cut]
+        ready, self._pending = split_held(self._pattern.sub(self._replacement, self._pending + chunk), self._hold)
+        return ready
 
     def flush(self) -> bytes:
         rest, self._pending = self._pending, b""
