@@ -45,7 +45,8 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
                                timeout=httpx.Timeout(120, connect=2))
     pool = UpstreamPool(config.upstreams, client)
     resolver = TenantResolver(config)
-    cache = CacheService(config.cache, pool, embedding_model) if config.cache.enabled else None
+    cache = (CacheService(config.cache, pool, embedding_model, embed_threads=config.cpu_share().embed_threads)
+             if config.cache.enabled else None)
     request_stats = RequestStats()
     admin = AdminContext(config, pool, cache, request_stats)
     metrics = Metrics(admin.embedder_stats)

@@ -20,6 +20,7 @@ from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.verifier import Verifier
 from gateway.caching import CacheLayer
 from gateway.config import CacheConfig
+from gateway.cpu_share import EMBED_THREADS_ALONE
 from gateway.upstream import UpstreamPool
 from gateway.upstream_load import QueueProbe, load_sample
 from policies.adaptive import LoadAdaptivePolicy
@@ -32,8 +33,10 @@ log = logging.getLogger("semgate.cache")
 
 
 class CacheService:
-    def __init__(self, config: CacheConfig, pool: UpstreamPool, model: EmbeddingModel | None = None) -> None:
+    def __init__(self, config: CacheConfig, pool: UpstreamPool, model: EmbeddingModel | None = None,
+                 embed_threads: int = EMBED_THREADS_ALONE) -> None:
         self.config = config
+        self._embed_threads = embed_threads  # gateway/cpu_share.py decides
         self.pool = pool
         self._model = model
         self.layer: CacheLayer | None = None
@@ -47,7 +50,7 @@ class CacheService:
         policies = load_policy_file(cfg.policies_path)  # an invalid policy at start is a config error
         if self._model is None:
             log.info("loading the embedding model (all-MiniLM-L6-v2)")
-            self._model = await asyncio.to_thread(EmbeddingModel)
+            self._model = await asyncio.to_thread(EmbeddingModel, threads=self._embed_threads)
         embedder = Embedder(self._model, window_s=cfg.embed_window_ms / 1000, max_batch=cfg.embed_max_batch)
         cache, indexed = await self._open_cache(embedder)
         log.info("cache ready: %d entries indexed from the %s store", indexed, cfg.store_kind)

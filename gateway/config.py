@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from gateway.circuit_breaker import BreakerSettings
+from gateway.cpu_share import CpuConfig, CpuShare, cpu_share
 from gateway.incontext.settings import TIERS, InContextConfig, ModelConfig, RouterWeights
 
 DEFAULT_TENANT = "default"
@@ -173,6 +174,7 @@ class GatewayConfig:
     admin: AdminConfig = AdminConfig()
     models: tuple[ModelConfig, ...] = ()  # IC-Cache routing: strong and small models (gateway/incontext/)
     incontext: InContextConfig = InContextConfig()
+    cpu: CpuConfig = CpuConfig()
     source: str = "<defaults>"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -184,6 +186,11 @@ class GatewayConfig:
         bundled = UpstreamConfig(name=BUNDLED_UPSTREAM, base_url=f"http://{b.host}:{b.port}/v1", models=(b.model,),
                                  timeouts=Timeouts(connect_s=2.0, read_s=300.0), capacity=8, semgate_headers=True)
         return replace(self, upstreams=(*self.upstreams, bundled))
+
+    def cpu_share(self) -> CpuShare:
+        """The priority and embedding threads this gateway takes (with the bundled backend added)."""
+        urls = [url for u in self.with_bundled_backend().upstreams for url in u.urls]
+        return cpu_share(self.cpu, urls)
 
     def with_listen(self, host: str, port: int) -> "GatewayConfig":
         return replace(self, host=host, port=port)
@@ -214,7 +221,7 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
         raise ConfigError(source, "<file>", f"invalid YAML: {exc}") from exc
     reader = _Reader(source)
     top = reader.mapping(raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin",
-                                         "models", "incontext"})
+                                         "models", "incontext", "cpu"})
     host, port = reader.listen(top.get("listen", "127.0.0.1:8080"), "listen")
     upstreams = tuple(reader.upstream(u, f"upstreams[{i}]") for i, u in enumerate(reader.seq(top.get("upstreams", []), "upstreams")))
     names = [u.name for u in upstreams]
@@ -233,6 +240,7 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
         admin=reader.admin(top.get("admin", {}), "admin"),
         models=reader.models(top.get("models", []), "models"),
         incontext=reader.incontext(top.get("incontext", {}), "incontext"),
+        cpu=reader.cpu(top.get("cpu", {}), "cpu"),
         source=source,
         raw=raw,
     )
@@ -380,6 +388,16 @@ class _Reader:
             port=port,
             extra_args=tuple(extra),
         )
+
+    def cpu(self, value: Any, path: str) -> CpuConfig:
+        c = self.mapping(value, path, {"nice", "embed_threads"})
+        nice = c.get("nice")
+        if nice is not None and not 0 <= self.typed(nice, f"{path}.nice", int, "an integer") <= 19:
+            raise self.fail(f"{path}.nice", f"must be in 0..19, got {nice}")
+        threads = c.get("embed_threads")
+        if threads is not None and self.typed(threads, f"{path}.embed_threads", int, "an integer") < 1:
+            raise self.fail(f"{path}.embed_threads", f"must be >= 1, got {threads}")
+        return CpuConfig(nice=nice, embed_threads=threads)
 
     def cache(self, value: Any, path: str) -> CacheConfig:
         c = self.mapping(value, path, {"enabled", "store", "policies", "embed_window_ms", "embed_max_batch",

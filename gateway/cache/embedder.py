@@ -28,11 +28,11 @@ import numpy as np
 
 from gateway.cache.minilm import DIM, MiniLM, TorchTransformer, bundled_model_dir
 from gateway.cache.onnx_export import onnx_transformer
+from gateway.cpu_share import EMBED_THREADS_ALONE
 from gateway.tenant_lru import TenantLRU
 
 __all__ = ["DIM", "OPERATOR", "Embedder", "EmbeddingModel", "bundled_model_dir", "encode_cached"]
 
-DEFAULT_THREADS = min(2, os.cpu_count() or 1)
 # The admin API's own part of the LRU (no tenant name holds a NUL): an operator's searches warm no tenant's.
 OPERATOR = "\0operator"
 
@@ -52,7 +52,7 @@ class EmbeddingModel:
     15-token query and take cores from the event loop.
     """
 
-    def __init__(self, model_dir: str | Path | None = None, threads: int | None = DEFAULT_THREADS,
+    def __init__(self, model_dir: str | Path | None = None, threads: int | None = EMBED_THREADS_ALONE,
                  backend: str | None = None) -> None:
         model_dir = Path(model_dir or bundled_model_dir())
         backend = backend or os.environ.get("SEMGATE_EMBED_BACKEND", "onnx")

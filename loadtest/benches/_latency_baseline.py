@@ -8,9 +8,10 @@ tests/gateway/cache/test_minilm.py), so the paths find nearly all the same entri
 
 import numpy as np
 
-from gateway.cache.embedder import DEFAULT_THREADS, bundled_model_dir
+from gateway.cache.embedder import bundled_model_dir
 from gateway.cache.minilm import MODEL_NAME, MiniLM
 from gateway.cache.onnx_export import onnx_transformer
+from gateway.cpu_share import EMBED_THREADS_ALONE
 
 
 class SentenceTransformersModel:
@@ -41,7 +42,7 @@ class Fp32OnnxModel:
 
     def __init__(self) -> None:
         model_dir = bundled_model_dir()
-        transformer = onnx_transformer(model_dir, DEFAULT_THREADS, graph="fused")
+        transformer = onnx_transformer(model_dir, EMBED_THREADS_ALONE, graph="fused")
         if transformer is None:
             raise RuntimeError("the fp32 ONNX graph could not be made (see the log)")
         self._minilm = MiniLM(model_dir, transformer)

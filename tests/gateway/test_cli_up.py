@@ -15,6 +15,8 @@ import httpx
 import openai
 import pytest
 
+from gateway.cpu_share import NICE_BESIDE_BACKEND
+from gateway.port_holder import listeners
 from loadtest.services import Services, free_port, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,6 +95,19 @@ def test_a_question_the_model_loops_on_ends_at_the_backend_bound_not_in_a_gatewa
                                             messages=[{"role": "user", "content": "What is 0 plus 0?"}])
     assert answer.choices[0].finish_reason == "length"
     assert answer.usage.completion_tokens == DEFAULT_BOUND
+
+
+def nice_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_the_gateway_yields_the_cpu_to_the_backend_it_started(up):
+    """Beside its backend the gateway runs at a lower priority (gateway/cpu_share.py); the backend
+    keeps the priority semgate up had, or its decode steps would wait on the gateway."""
+    [holder] = listeners(int(up.rsplit(":", 1)[1].split("/")[0]))
+    [backend] = children(holder.pid)
+    assert nice_of(backend) == os.nice(0)
+    assert nice_of(holder.pid) == min(19, os.nice(0) + NICE_BESIDE_BACKEND)
 
 
 def test_sigterm_stops_the_backend_with_the_gateway(tmp_path):
