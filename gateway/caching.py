@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gateway.cache.fingerprint import request_key
+from gateway.cache.reading import ON_LOOP_CHARS
 from gateway.cache.semantic_cache import CacheControls, LookupResult, SemanticCache
 from gateway.cache.store import StoreUnavailable
 from gateway.errors import invalid
@@ -114,8 +115,10 @@ class CacheLayer:
                 log.exception("embedder failed; bypassing the cache for this request")
                 reason = "embedder_error"
         if embedding is not None:
-            # Off the event loop: the category rules are regex scans of the whole message.
-            category = (await asyncio.to_thread(active.derived.classify, text, embedding)).category
+            # A long message off the event loop: the category rules are regex scans of the whole message.
+            classify = active.derived.classify
+            category = (classify(text, embedding) if len(text) <= ON_LOOP_CHARS
+                        else await asyncio.to_thread(classify, text, embedding)).category
         else:
             category = active.policies.default.name
         policy = self.adaptive.effective_category(category, upstream)

@@ -4,6 +4,11 @@ One coroutine asks to be woken every `interval_s` and records how late it was wo
 CPU work run on the loop (a regex over a long message, a big JSON walk) shows up as a wake-up
 that late. /metrics publishes the figures (semgate_event_loop_lag_seconds, a histogram, and
 semgate_event_loop_lag_max_seconds, the longest since start); the soak bench reads them.
+
+Every 100 ms, not more often: each wake-up takes a core for a moment, and beside a CPU backend
+(`semgate up`) a hundred of them a second cost the backend's lockstep matmul threads more than
+the gateway's own work (gateway/cpu_share.py). A stall of S ms is still seen at a wake-up it
+overlaps (always when S >= 100; with probability S/100 otherwise), late by up to S.
 """
 
 import asyncio
@@ -11,7 +16,7 @@ from collections.abc import Callable
 
 
 class LoopLagProbe:
-    def __init__(self, observe: Callable[[float], None], interval_s: float = 0.01) -> None:
+    def __init__(self, observe: Callable[[float], None], interval_s: float = 0.1) -> None:
         self.observe = observe
         self.interval_s = interval_s
         self._task: asyncio.Task | None = None

@@ -30,7 +30,7 @@ from gateway.cache.fingerprint import RequestKey, request_key
 from gateway.cache.index import VectorIndex
 from gateway.cache.pair_scorer import VerifierPairScorer
 from gateway.cache.policy import CachePolicy
-from gateway.cache.reading import Reading, read, read_all, veto
+from gateway.cache.reading import Reading, ReadingMemo, read_soon, veto
 from gateway.cache.rebuild import rebuild
 from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
@@ -85,6 +85,7 @@ class SemanticCache:
         self.store = store
         self.embedder = embedder
         self.window = window or EmbeddingWindow.bundled()  # what the embedding sees of a text
+        self._readings = ReadingMemo(self.window)
         self.verifier = verifier
         # Earlier turns are compared by meaning (gateway/cache/context_match.py); `context_scorer` reads
         # two contexts together (the verifier's cross-encoder), else the duplicate verifier does.
@@ -145,8 +146,8 @@ class SemanticCache:
                                 stale=exact.expired(now), match=EXACT)
         if key.query_text is None:
             return LookupResult(MISS, None, None, None, namespace, None)
-        # Off the event loop: reading a long message is tens of milliseconds of Python (gateway/cache/reading.py).
-        query = await asyncio.to_thread(read, key.query_text, self.window)
+        # A long message is read off the event loop: tens of milliseconds of Python (gateway/cache/reading.py).
+        [query] = await read_soon([key.query_text], self.window)
         if not query.coverage.readable:
             return LookupResult(UNREADABLE, None, None, None, namespace, None)
         vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text, tenant)
@@ -263,8 +264,7 @@ class SemanticCache:
                 and entries[n.entry_id].fingerprint == key.fingerprint
                 and fresh_enough(entries[n.entry_id], policy)]
         close = [entry for entry, similarity in live if similarity >= policy.similarity_threshold]
-        readings = dict(zip((e.id for e in close), await asyncio.to_thread(read_all, [e.query_text for e in close],
-                                                                            self.window)))
+        readings = await self._readings.readings([(e.id, e.query_text) for e in close])
         found, to_verify = [], []
         for entry, similarity in live:
             guard = None
