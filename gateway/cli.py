@@ -136,7 +136,7 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
     from gateway.app import build_app
-    from gateway.cpu_share import lower_priority
+    from gateway.cpu_share import settle
     from gateway.http_limits import server_options
     from gateway.log_safety import configure_logging, known_secrets
 
@@ -145,7 +145,7 @@ def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
     # One line per upstream request is noise; failures are logged by the gateway itself.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(log_level.upper())))
     # After the bundled backend started (run_up), so that it keeps the normal priority.
-    lower_priority(config.cpu_share())
+    settle(config.cpu_share())
     app = build_app(config)
     return uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level=log_level,
                                          access_log=False, timeout_graceful_shutdown=5, log_config=None,

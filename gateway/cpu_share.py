@@ -8,6 +8,10 @@ each output token ~30% slower (docs/benchmarks.md, e2e). Beside a backend the ga
 the backend leaves instead of preempting it, and (2) embeds on one thread, so a lookup never takes
 both cores at once. A backend "on the same machine" is any upstream on a loopback address; set
 `cpu.nice` and `cpu.embed_threads` in gateway.yaml to choose otherwise.
+
+In every case numpy's BLAS runs on one thread in the gateway: its products are a vector against a
+few thousand rows, and OpenBLAS's second thread spins for tens of milliseconds after each one (20
+such products 50 ms apart: 500 ms of CPU on two threads, 20 ms on one).
 """
 
 import ipaddress
@@ -15,6 +19,8 @@ import logging
 import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,12 @@ def cpu_share(config: CpuConfig, upstream_urls: list[str]) -> CpuShare:
     nice = config.nice if config.nice is not None else (NICE_BESIDE_BACKEND if beside else 0)
     threads = config.embed_threads if config.embed_threads is not None else (1 if beside else EMBED_THREADS_ALONE)
     return CpuShare(nice=nice, embed_threads=threads, beside_backend=beside)
+
+
+def settle(share: CpuShare) -> None:
+    """Take the share: call once, in the gateway process, before the server starts."""
+    threadpool_limits(limits=1, user_api="blas")
+    lower_priority(share)
 
 
 def lower_priority(share: CpuShare) -> None:

@@ -64,3 +64,17 @@ def test_lowering_the_priority_holds_for_threads_started_afterwards():
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     base = os.nice(0)
     assert run.stdout.split() == [str(min(19, base + 7))] * 2
+
+
+def test_settling_puts_numpys_blas_on_one_thread():
+    """OpenBLAS's idle threads spin after each product; the gateway's products are small."""
+    script = textwrap.dedent("""
+        import numpy
+        from threadpoolctl import threadpool_info
+        from gateway.cpu_share import CpuShare, settle
+        settle(CpuShare(nice=0, embed_threads=2, beside_backend=False))
+        print(sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert run.stdout.strip() == "[1]"
