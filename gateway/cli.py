@@ -28,6 +28,8 @@ DELEGATED = {
     "bench": (["loadtest", "bench"], "run a benchmark that prints its figures (semgate bench --help lists them)"),
     "loadtest": (["loadtest", "loadtest"], "send a workload to a target and report latency, hit rate, goodput"),
     "policies": (["policies"], "check a category policy file: semgate policies check FILE"),
+    "gpu-check": (["gpu_backend.gpu_check"], "check the backend's kernels, logits and benches on this machine's GPU "
+                                             "(on a CPU: under Triton's interpreter, tiny shapes)"),
 }
 DEFAULT_CONFIG = Path("config/gateway.yaml")
 
