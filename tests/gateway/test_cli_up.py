@@ -113,7 +113,8 @@ def test_sdk_structured_output_and_tool_calls_through_the_gateway(up):
         [call] = raw.parse().choices[0].message.tool_calls
         jsonschema.validate(json.loads(call.function.arguments), WEATHER["function"]["parameters"])
     chunks = list(client.chat.completions.create(**ask, stream=True))
-    arguments = "".join(d.function.arguments or "" for c in chunks if c.choices for d in c.choices[0].delta.tool_calls or ())
+    deltas = [d for c in chunks if c.choices for d in c.choices[0].delta.tool_calls or ()]
+    arguments = "".join(d.function.arguments or "" for d in deltas)
     jsonschema.validate(json.loads(arguments), WEATHER["function"]["parameters"])
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "tool_calls"
 
