@@ -5,7 +5,7 @@ apply_chat_template would pass it (tools, assistant `tool_calls` with their argu
 `tool` messages). A template that ignores `tools` (SmolLM2's: it renders role and content only)
 would silently drop them, so the tools go into the system message in the Hermes format that
 Qwen2.5 and SmolLM3 use: signatures in <tools></tools>, calls as <tool_call> JSON, and earlier
-calls and results written out the same way as text.
+calls written out the same way as text (results stay `tool` turns).
 
 Which syntax the model answers in is read from the template: <tool_call> when the template
 mentions it or renders no tools (then our block asks for it); otherwise unknown, and `auto`
@@ -90,9 +90,8 @@ def _native_message(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def _written_message(message: dict[str, Any]) -> dict[str, Any]:
-    """Calls and results as Hermes-format text, in roles every chat template knows."""
-    if message["role"] == "tool":
-        return {"role": "user", "content": f"<tool_response>\n{message['content']}\n</tool_response>"}
+    """Calls as Hermes-format text; results in their own `tool` turn, as HF renders them with such a
+    template (SmolLM2-135M answers from it; wrapped in <tool_response> as a user turn, it echoes it)."""
     if not message.get("tool_calls"):
         return {"role": message["role"], "content": message["content"]}
     calls = [json.dumps({"name": c["function"]["name"], "arguments": _arguments(c["function"]["arguments"])})

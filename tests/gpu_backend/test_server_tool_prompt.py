@@ -50,7 +50,7 @@ def test_smollm2_ignores_tools_so_they_are_written_into_its_system_message(smoll
     assert prompt.chunks == [(1, 2)]  # the same user message, one further on
     assert prompt.messages[2]["content"] == '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n' \
                                             "</tool_call>"
-    assert prompt.messages[3] == {"role": "user", "content": "<tool_response>\n12 C, rain\n</tool_response>"}
+    assert prompt.messages[3] == {"role": "tool", "content": "12 C, rain"}  # as HF renders it with this template
     assert prompt.text == template.render(prompt.messages)
     with_system = chat_prompt(template, [{"role": "system", "content": "Be brief."}, *CONVERSATION], [WEATHER],
                               chunks=[(1, 2)])
