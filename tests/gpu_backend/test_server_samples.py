@@ -60,3 +60,13 @@ def test_streamed_choices_carry_their_index_and_share_one_prefill(served):
     assert usage.completion_tokens == 3 * 8
     whole = client.chat.completions.create(**ask)  # the same seeds: the same three answers
     assert texts == [c.message.content for c in whole.choices]
+
+
+def test_text_completions_stream_n_choices_too(served):
+    client, _ = served
+    ask = dict(model=MODEL, prompt="My favourite city is", n=2, temperature=1.0, seed=3, max_tokens=5,
+               extra_body={"ignore_eos": True})
+    texts = ["", ""]
+    for chunk in client.completions.create(**ask, stream=True):
+        texts[chunk.choices[0].index] += chunk.choices[0].text
+    assert texts == [c.text for c in client.completions.create(**ask).choices]
