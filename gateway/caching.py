@@ -4,12 +4,16 @@ An exact repeat of a stored request is answered first, without embedding anythin
 the last user message is embedded once; that one vector classifies the request into a
 category and searches the cache. A cache that cannot answer (the embedder failing or too
 slow) never fails the request: it is bypassed, and a header says why.
+
+A request asking for `logprobs` bypasses the cache too: they are the model's probabilities for
+this very prompt, which no other question's answer carries, and a streamed answer is recorded
+without them.
 """
 
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -86,8 +90,13 @@ class CacheLayer:
 
     async def consult(self, tenant: str, parsed: ParsedRequest, upstream: str, headers: Any) -> CacheDecision:
         controls = controls_from(headers, parsed.semgate)
+        logprobs = asks_for_logprobs(parsed.body)
+        if logprobs:
+            controls = replace(controls, no_cache=True, no_store=True)
         active = self.policies.current  # one policy for the whole decision, whatever reloads meanwhile
         decision = await self._decide(active, tenant, parsed, upstream, controls)
+        if logprobs:
+            decision.bypass_reason = decision.bypass_reason or "logprobs"
         decision.slo = active.policies.slo_class(decision.policy.slo_class)
         return decision
 
@@ -153,6 +162,12 @@ class CacheLayer:
         if route is not None:
             route.settle(completion, stored)
         return stored is not None
+
+
+def asks_for_logprobs(body: dict[str, Any]) -> bool:
+    """Chat's `logprobs: true`, or a text completion's `logprobs: k` (0 too: the sampled tokens')."""
+    value = body.get("logprobs")
+    return value is not None and value is not False
 
 
 def controls_from(headers: Any, extension: dict[str, Any]) -> CacheControls:

@@ -33,6 +33,8 @@ from gpu_backend.server.protocol import (
     parse_completion_request,
 )
 from gpu_backend.server.responses import ResponseBuilder
+from gpu_backend.server.sse import log_cancelled, sse
+from gpu_backend.server.tool_prompt import chat_prompt, tool_syntax
 
 log = logging.getLogger(__name__)
 TENANT_HEADER = "x-semgate-tenant"  # what the gateway sends to semgate_headers upstreams
@@ -127,9 +129,10 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
     except RuntimeError:  # shutting down: the engine stopped first (server/lifecycle.py)
         raise OpenAIError(503, "the backend is shutting down", type_="server_error") from None
     wants_logprobs = parsed.params.logprobs is not None
-    builder = ResponseBuilder(service.model_names[0], chat, service.tokenizer if wants_logprobs else None)
+    builder = ResponseBuilder(service.model_names[0], chat, service.tokenizer if wants_logprobs else None,
+                              parsed.tools, tool_syntax(service.chat_template).tagged_calls)
     if parsed.stream:
-        return StreamingResponse(_sse(streams[0], builder, parsed.include_usage), media_type="text/event-stream",
+        return StreamingResponse(sse(streams, builder, parsed.include_usage), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
     return await _complete(request, streams, builder)
 
@@ -147,20 +150,22 @@ async def _compile(service: BackendService, parsed: GenerationRequest):
     try:
         return await asyncio.to_thread(service.engine.engine.grammars.compile, parsed.grammar)
     except ValueError as error:
-        raise OpenAIError(400, str(error), "response_format") from None
+        forced_call = parsed.tools is not None and parsed.tools.forced
+        raise OpenAIError(400, str(error), "tools" if forced_call else "response_format") from None
 
 
 def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[list[int], list[tuple[int, int]]]:
     """The prompt's token ids and, when KVShare is on and the request marks chunks, their token spans."""
     chunked = bool(parsed.chunks) and service.engine.engine.kvshare is not None
     if parsed.messages is not None:
+        tools = list(parsed.tools.tools) if parsed.tools is not None else []
         try:
-            if chunked:
-                return chat_chunk_spans(service.chat_template, service.tokenizer, parsed.messages, parsed.chunks)
-            text = service.chat_template.render(parsed.messages, add_generation_prompt=True)
+            prompt = chat_prompt(service.chat_template, parsed.messages, tools, parsed.chunks)
+            if chunked and prompt.chunks:
+                return chat_chunk_spans(service.chat_template, service.tokenizer, prompt.messages, prompt.chunks)
         except jinja2.TemplateError as error:
             raise OpenAIError(400, f"the chat template rejected these messages: {error}", "messages") from None
-        return service.tokenizer.encode(text), []
+        return service.tokenizer.encode(prompt.text), []
     if isinstance(parsed.prompt, list):
         return parsed.prompt, []
     if chunked:
@@ -182,7 +187,7 @@ async def _complete(request: Request, streams: list[RequestStream], builder: Res
             generation.cancel()
             await asyncio.wait({generation})
     if generation.cancelled():
-        _log_cancelled(streams[0])
+        log_cancelled(streams[0])
         return Response(status_code=499)  # nginx's "client closed request": nobody reads it
     try:
         samples = generation.result()
@@ -211,41 +216,6 @@ async def _collect(stream: RequestStream) -> tuple[str, RequestOutput, list[Toke
 async def _client_gone(request: Request) -> None:
     while (await request.receive())["type"] != "http.disconnect":
         pass
-
-
-async def _sse(stream: RequestStream, builder: ResponseBuilder, include_usage: bool) -> AsyncIterator[bytes]:
-    # Leaving this generator early (client gone: Starlette cancels it) exits `async with`,
-    # which aborts the request and frees its KV blocks.
-    async with stream:
-        try:
-            first = builder.first_chunk()
-            if first is not None:
-                yield _event(first)
-            last = None
-            try:
-                async for output in stream:
-                    chunk = builder.chunk(output)
-                    if chunk is not None:
-                        yield _event(chunk)
-                    last = output
-            except (ValueError, RuntimeError) as error:
-                yield _event(OpenAIError(503, f"generation failed: {error}", type_="server_error").body())
-                return
-            if include_usage and last is not None:
-                yield _event(builder.usage_chunk(last))
-            yield b"data: [DONE]\n\n"
-        finally:
-            if not stream.finished:
-                _log_cancelled(stream)
-
-
-def _log_cancelled(stream: RequestStream) -> None:
-    # One line, no traceback: a client that stops waiting is routine, not an error of ours.
-    log.info("request %d: the client went away; its generation is cancelled", stream.seq_id)
-
-
-def _event(payload: dict[str, Any]) -> bytes:
-    return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:

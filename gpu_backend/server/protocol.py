@@ -11,7 +11,11 @@ from typing import Any
 
 from gpu_backend.engine import SamplingParams
 from gpu_backend.engine.grammar import GrammarSpec
+from gpu_backend.engine.tool_grammar import tool_call_grammar
 from gpu_backend.model.sampling_defaults import SamplingDefaults
+from gpu_backend.server.errors import OpenAIError
+from gpu_backend.server.messages import parse_message
+from gpu_backend.server.tools import ToolRequest, parse_tools
 
 OPENAI_DEFAULTS = SamplingDefaults()
 
@@ -24,31 +28,16 @@ _UNSUPPORTED_UNLESS_DEFAULT = {
     "frequency_penalty": 0,
     "logit_bias": None,
     "suffix": None,
-    "tools": None,
     "functions": None,
 }
-
-
-class OpenAIError(Exception):
-    def __init__(self, status: int, message: str, param: str | None = None,
-                 type_: str = "invalid_request_error", code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.param = param
-        self.type = type_
-        self.code = code
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
 
 @dataclass
 class GenerationRequest:
     model: str
-    # Chat requests: messages to render with the chat template. Completions: the prompt
-    # as text or as token ids.
-    messages: list[dict[str, str]] | None
+    # Chat requests: messages to render with the chat template (role and content; an assistant's
+    # `tool_calls`, a tool result's `tool_call_id`). Completions: the prompt as text or as token ids.
+    messages: list[dict[str, Any]] | None
     prompt: str | list[int] | None
     params: SamplingParams
     stream: bool
@@ -59,6 +48,8 @@ class GenerationRequest:
     grammar: GrammarSpec | None = None
     # `n`: how many answers (choices) to sample from the one prompt.
     n: int = 1
+    # Chat `tools`; a forced call (`tool_choice` required or named) also sets `grammar`.
+    tools: ToolRequest | None = None
 
 MARK_FIELD = "semgate_examples"
 MAX_CHUNKS = 256
@@ -72,16 +63,26 @@ def parse_chat_request(body: Any, cache_salt: str = "",
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise OpenAIError(400, "'messages' must be a non-empty array", "messages")
-    parsed = [_parse_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
+    parsed = [parse_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     request = _generation_request(body, parsed, None, max_tokens, cache_salt, defaults)
     request.chunks = parse_chunk_marks(body, len(parsed))
+    request.tools = parse_tools(body)
+    if request.tools is not None and request.tools.forced:
+        if request.grammar is not None:
+            raise OpenAIError(400, "'response_format' cannot constrain an answer that 'tool_choice' forces to "
+                              "be a tool call", "response_format")
+        functions = [(t.name, t.parameters) for t in request.tools.callable_functions()]
+        request.grammar = tool_call_grammar(functions, request.tools.parallel)
     return request
 
 
 def parse_completion_request(body: Any, cache_salt: str = "",
                              defaults: SamplingDefaults = OPENAI_DEFAULTS) -> GenerationRequest:
     body = _require_object(body)
+    for name in ("tools", "tool_choice"):
+        if body.get(name) is not None:
+            raise OpenAIError(400, f"'{name}' is for chat completions", name)
     prompt = body.get("prompt")
     # One prompt per request, as text or token ids (also wrapped in a one-element array).
     if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], (str, list)):
@@ -175,9 +176,6 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
     n = _typed(body, "n", int, 1)
     if not 1 <= n <= MAX_SAMPLES:
         raise OpenAIError(400, f"'n' must be an integer in [1, {MAX_SAMPLES}]", "n")
-    if n > 1 and stream:
-        raise OpenAIError(400, "'n' > 1 is not supported with 'stream' by this backend", "n",
-                          code="unsupported_parameter")
     return GenerationRequest(model, messages, prompt, params, stream,
                              include_usage=bool(stream_options.get("include_usage", False)),
                              grammar=_response_format(body.get("response_format")), n=n)
@@ -221,26 +219,6 @@ def _response_format(value: Any) -> GrammarSpec | None:
         raise OpenAIError(400, "'response_format.json_schema' needs 'schema' an object and 'strict' a boolean",
                           "response_format.json_schema")
     return GrammarSpec.json_schema(schema, strict)
-
-
-def _parse_message(message: Any, where: str) -> dict[str, str]:
-    if not isinstance(message, dict):
-        raise OpenAIError(400, f"'{where}' must be an object", where)
-    role = message.get("role")
-    if role not in ("system", "developer", "user", "assistant", "tool"):
-        raise OpenAIError(400, f"'{where}.role' must be one of system, developer, user, assistant, tool",
-                          f"{where}.role")
-    content = message.get("content")
-    if content is None and role == "assistant":
-        content = ""
-    if isinstance(content, list):
-        # Content parts: only text parts carry anything this text-only model can read.
-        if not all(isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content):
-            raise OpenAIError(400, f"'{where}.content' parts must all be text parts", f"{where}.content")
-        content = "".join(p["text"] for p in content)
-    if not isinstance(content, str):
-        raise OpenAIError(400, f"'{where}.content' must be a string or an array of text parts", f"{where}.content")
-    return {"role": "system" if role == "developer" else role, "content": content}
 
 
 def _require_object(body: Any) -> dict[str, Any]:

@@ -11,6 +11,9 @@ served by the engine with the prefix cache on and off. "warm": one earlier reque
 the prefix (a gateway's shared system prompt); "cold": all 16 arrive on an empty cache.
 The questions are ShareGPT first turns of at most 300 characters; other first turns make
 up the shared document.
+
+Structured output: the throughput prompts at the lowest and the highest concurrency, every
+request under a JSON schema vs none, and the schema compile time (_structured_output.py).
 """
 
 import argparse
@@ -29,6 +32,7 @@ from tqdm import tqdm
 
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine, SamplingParams
 from gpu_backend.model import LoadedModel, load_model, resolve_model_path
+from loadtest.benches._structured_output import print_structured_output, run_structured_output
 
 DESCRIPTION = "bundled backend vs HF transformers generate: tokens/s and TTFT by concurrency, prefix-cache TTFT"
 # SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
@@ -55,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-prompt-chars", type=int, default=2000,
                         help="skip ShareGPT prompts longer than this (default %(default)s: about 500 tokens)")
     parser.add_argument("--skip-hf", action="store_true", help="engine figures only")
-    parser.add_argument("--skip-shared-prefix", action="store_true", help="throughput figures only")
+    parser.add_argument("--skip-shared-prefix", action="store_true", help="no shared-prefix figures")
+    parser.add_argument("--skip-structured-output", action="store_true", help="no JSON-schema figures")
     parser.add_argument("--quick", action="store_true", help="1 wave, 32 tokens, concurrency 1,8: a smoke run")
     parser.add_argument("--out", type=Path, default=Path("artifacts/backend"), help="folder for the plot")
     parser.add_argument("--json", action="store_true")
@@ -291,6 +296,8 @@ def print_report(results: dict) -> None:
               f"concurrency: {lc['engine_ratio']:.1f}x that")
     for name, target in results["targets"].items():
         print(f"target {name}: {target['value']:.2f}x (goal {target['goal']}x) {'met' if target['met'] else 'NOT met'}")
+    if results.get("structured_output"):
+        print_structured_output(results["structured_output"])
     if results.get("plot"):
         print(f"plot: {results['plot']}")
 
@@ -355,6 +362,14 @@ def run(args: argparse.Namespace) -> int:
     if "throughput_ratio" in top:
         results["targets"][f"throughput vs HF at {top['concurrency']} concurrent"] = {
             "value": top["throughput_ratio"], "goal": 2.5, "met": top["throughput_ratio"] >= 2.5}
+    if not args.skip_structured_output:
+        structured = run_structured_output(loaded, config, prompts, sorted({levels[0], levels[-1]}), sizes,
+                                           SamplingParams(max_tokens=max_tokens, temperature=0,
+                                                          ignore_eos=args.ignore_eos), run_engine)
+        results["structured_output"] = structured
+        last = structured["rows"][-1]
+        results["targets"][f"JSON-schema throughput vs unconstrained at {last['concurrency']} concurrent"] = {
+            "value": last["throughput_ratio"], "goal": 0.9, "met": last["throughput_ratio"] >= 0.9}
     if not args.skip_shared_prefix:
         shared = run_shared_prefix(args, loaded, questions[num_prompts:], config)
         results["shared_prefix"] = shared

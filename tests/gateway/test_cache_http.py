@@ -136,3 +136,15 @@ def test_restart_rebuilds_the_index_from_the_store(cached_gateway, echo):
     response = ask(restarted, "how do I reverse a python list")
     assert response.headers["x-semgate-cache"] == "hit"
     assert echo.stats.requests == 1
+
+
+def test_a_request_for_logprobs_is_never_answered_from_the_cache(cached_gateway, echo):
+    # A streamed answer is recorded without its logprobs: stored, it answered the same request sent
+    # without `stream` with none. And a similar question's logprobs are not this prompt's.
+    url = cached_gateway()
+    streamed = ask(url, QUESTION, logprobs=True, top_logprobs=2, stream=True)
+    assert streamed.headers["x-semgate-cache"] == "bypass"
+    again = ask(url, QUESTION, logprobs=True, top_logprobs=2)
+    assert again.headers["x-semgate-cache"] == "bypass" and again.headers["x-semgate-bypass-reason"] == "logprobs"
+    assert echo.stats.requests == 2
+    assert ask(url, QUESTION).headers["x-semgate-cache"] == "miss"  # nothing was stored for it either

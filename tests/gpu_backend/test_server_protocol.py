@@ -79,7 +79,6 @@ def test_top_p_zero_is_accepted_as_openai_accepts_it():
 @pytest.mark.parametrize("body, param", [
     ({**CHAT, "n": 0}, "n"),
     ({**CHAT, "n": 17}, "n"),
-    ({**CHAT, "n": 2, "stream": True}, "n"),
     ({**CHAT, "top_logprobs": 3}, "top_logprobs"),  # without logprobs: true
     ({**CHAT, "logprobs": True, "top_logprobs": 21}, "top_logprobs"),
     ({**CHAT, "logprobs": 2}, "logprobs"),

@@ -39,3 +39,34 @@ def test_seeded_samples_are_reproducible_and_text_completions_take_n(served):
     first, again = client.completions.create(**ask), client.completions.create(**ask)
     assert [c.text for c in first.choices] == [c.text for c in again.choices]
     assert first.usage.completion_tokens == 12
+
+
+def test_streamed_choices_carry_their_index_and_share_one_prefill(served):
+    client, engine = served
+    ask = dict(model=MODEL, messages=[{"role": "user", "content": "Name a bird."}], n=3, temperature=1.0, seed=11,
+               max_tokens=8, extra_body={"ignore_eos": True})
+    before = engine.stats.prefill_tokens
+    chunks = list(client.chat.completions.create(**ask, stream=True, stream_options={"include_usage": True}))
+    texts, finishes, roles = ["", "", ""], [None, None, None], []
+    for chunk in chunks[:-1]:
+        [choice] = chunk.choices
+        texts[choice.index] += choice.delta.content or ""
+        finishes[choice.index] = choice.finish_reason or finishes[choice.index]
+        roles += [choice.index] if choice.delta.role else []
+    usage = chunks[-1].usage
+    assert sorted(roles) == [0, 1, 2] and finishes == ["length"] * 3
+    computed = usage.prompt_tokens - usage.prompt_tokens_details.cached_tokens
+    assert engine.stats.prefill_tokens - before == computed > 3  # the prompt (past the cached prefix) once
+    assert usage.completion_tokens == 3 * 8
+    whole = client.chat.completions.create(**ask)  # the same seeds: the same three answers
+    assert texts == [c.message.content for c in whole.choices]
+
+
+def test_text_completions_stream_n_choices_too(served):
+    client, _ = served
+    ask = dict(model=MODEL, prompt="My favourite city is", n=2, temperature=1.0, seed=3, max_tokens=5,
+               extra_body={"ignore_eos": True})
+    texts = ["", ""]
+    for chunk in client.completions.create(**ask, stream=True):
+        texts[chunk.choices[0].index] += chunk.choices[0].text
+    assert texts == [c.text for c in client.completions.create(**ask).choices]

@@ -1,8 +1,17 @@
 """The backend benchmark's workload and report pieces (the benchmark itself runs models for minutes)."""
 
 import argparse
+import json
 
-from loadtest.benches import backend
+import pytest
+
+from gpu_backend.model import load_model
+from loadtest.benches import _structured_output, backend
+
+
+@pytest.fixture(scope="module")
+def smollm2_loaded():
+    return load_model("smollm2-135m", progress=False)
 
 
 def test_sharegpt_prompts_are_real_first_questions():
@@ -31,3 +40,20 @@ def test_plot_and_flags(tmp_path):
     backend.add_arguments(parser)
     args = parser.parse_args(["--json", "--quick", "--concurrency", "1,4"])
     assert args.json and args.quick and args.concurrency == "1,4"
+
+
+def test_structured_output_row_compiles_new_schemas_and_compares_in_one_run(smollm2_loaded):
+    variants = [_structured_output.schema_variant(i) for i in range(3)]
+    assert len({json.dumps(v) for v in variants}) == 3  # each one a compile, not a cache hit
+    assert all(len(v["properties"]) == len(_structured_output.SCHEMA["properties"]) for v in variants)
+    calls = []
+
+    def run_engine(loaded, config, prompts, concurrency, params, desc):
+        calls.append((concurrency, params.grammar is not None))
+        return {"tokens_per_s": 90.0 if params.grammar is not None else 100.0, "output_tokens": 10}
+
+    result = _structured_output.run_structured_output(smollm2_loaded, None, [[1, 2]] * 4, [1, 32], {1: 4, 32: 4},
+                                                      backend.SamplingParams(max_tokens=8), run_engine)
+    assert calls == [(1, False), (1, True), (32, False), (32, True)]
+    assert [row["throughput_ratio"] for row in result["rows"]] == [0.9, 0.9]
+    assert result["schemas"] == 20 and result["compile_p50_ms"] > 0  # how long: the bench prints it
