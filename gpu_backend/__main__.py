@@ -11,11 +11,9 @@ import uvicorn
 
 from gpu_backend.engine import AsyncEngine, EngineConfig
 from gpu_backend.engine.phase_split import build_engine
-from gpu_backend.model import load_model
+from gpu_backend.model import DTYPES, load_model
 from gpu_backend.server import BackendService, build_app
 from gpu_backend.server.lifecycle import BackendServer, exit_with_parent
-
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 def thread_pair(text: str) -> tuple[int, int]:

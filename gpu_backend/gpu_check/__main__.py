@@ -13,11 +13,12 @@ if DEVICE == "cpu":
     # Before anything imports triton: Triton decides at import whether its library is interpreted.
     os.environ["TRITON_INTERPRET"] = "1"
 
+from gpu_backend import gpu_check  # noqa: E402
 from gpu_backend.gpu_check import bench_runs, kernel_sweep, logits_check, report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="semgate gpu-check", description=__doc__)
+    parser = argparse.ArgumentParser(prog="semgate gpu-check", description=gpu_check.__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer shapes and dtypes, smaller benches")
     parser.add_argument("--skip-benches", action="store_true", help="kernels and logits only")
     parser.add_argument("--bench-timeout", type=float, default=240.0, help="seconds each bench may take")

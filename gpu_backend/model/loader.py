@@ -37,6 +37,10 @@ class LoadedModel:
     sampling_defaults: SamplingDefaults = SamplingDefaults()
 
 
+# The dtypes the backend serves in, by the names its command line and benches take.
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
 def resolve_model_path(name_or_path: str | Path) -> Path:
     """A packaged model's short name, or a path to a .gguf file or a HF model folder."""
     if str(name_or_path) in PACKAGED_MODELS:

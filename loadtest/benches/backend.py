@@ -31,7 +31,7 @@ import torch
 from tqdm import tqdm
 
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine, SamplingParams
-from gpu_backend.model import LoadedModel, load_model, resolve_model_path
+from gpu_backend.model import DTYPES, LoadedModel, load_model, resolve_model_path
 from loadtest.benches._structured_output import print_structured_output, run_structured_output
 
 DESCRIPTION = "bundled backend vs HF transformers generate: tokens/s and TTFT by concurrency, prefix-cache TTFT"
@@ -48,6 +48,10 @@ FALLBACK_QUESTIONS = [
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="where both engines run (default: %(default)s)")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default=None,
+                        help="weights and KV of both engines (default: float32 on a CPU, bfloat16 on a GPU)")
     parser.add_argument("--max-tokens", type=int, default=128, help="most tokens generated per request")
     parser.add_argument("--ignore-eos", action="store_true",
                         help="generate exactly --max-tokens per request (default: stop at EOS, as clients do)")
@@ -115,15 +119,15 @@ def summary(tokens: int, wall: float, ttfts: list[float], cpu: float) -> dict:
 
 # ---- Hugging Face transformers ----
 
-def load_hf(model: str):
+def load_hf(model: str, device: str = "cpu", dtype: torch.dtype = torch.float32):
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     path = resolve_model_path(model)
     if path.is_dir():
-        return AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32).eval()
-    return AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32).eval()
+        return AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(device).eval()
+    return AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=dtype).to(device).eval()
 
 
 def run_hf(hf_model, prompts: list[list[int]], concurrency: int, max_tokens: int, stop_ids: list[int],
@@ -147,8 +151,8 @@ def run_hf(hf_model, prompts: list[list[int]], concurrency: int, max_tokens: int
         for start in range(0, len(prompts), concurrency):
             batch = prompts[start : start + concurrency]
             width = max(len(p) for p in batch)
-            input_ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in batch])
-            mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch])
+            input_ids = torch.tensor([[pad_id] * (width - len(p)) + p for p in batch], device=hf_model.device)
+            mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in batch], device=hf_model.device)
             clock, batch_start = FirstTokenClock(), time.perf_counter()
             with torch.inference_mode():
                 output = hf_model.generate(
@@ -305,7 +309,7 @@ def print_report(results: dict) -> None:
 def run_throughput(args: argparse.Namespace, loaded: LoadedModel, prompts: list[list[int]], levels: list[int],
                    sizes: dict[int, int], config: EngineConfig, max_tokens: int) -> list[dict]:
     params = SamplingParams(max_tokens=max_tokens, temperature=0, ignore_eos=args.ignore_eos)
-    hf_model = None if args.skip_hf else load_hf(args.model)
+    hf_model = None if args.skip_hf else load_hf(args.model, args.device, _dtype(args))
     stop_ids = sorted(loaded.tokenizer.stop_ids)
     rows = []
     for c in levels:
@@ -340,6 +344,12 @@ def run_shared_prefix(args: argparse.Namespace, loaded: LoadedModel, texts: list
             "ttft_ratio_cold": off["ttft_p50_s"] / cold["ttft_p50_s"]}
 
 
+def _dtype(args: argparse.Namespace) -> torch.dtype:
+    if args.dtype:
+        return DTYPES[args.dtype]
+    return torch.float32 if args.device == "cpu" else torch.bfloat16
+
+
 def run(args: argparse.Namespace) -> int:
     threads = args.threads or len(os.sched_getaffinity(0))
     torch.set_num_threads(threads)
@@ -347,7 +357,7 @@ def run(args: argparse.Namespace) -> int:
     max_tokens, waves = (32, 1) if args.quick else (args.max_tokens, args.waves)
     sizes = {c: max(4, c * waves) for c in levels}
     num_prompts = max(sizes.values())
-    loaded = load_model(args.model, progress=True)
+    loaded = load_model(args.model, device=args.device, dtype=_dtype(args), progress=True)
     questions, source = sharegpt_questions(num_prompts + 4 * args.prefix_requests + 64, args.max_prompt_chars)
     prompts = [chat_prompt(loaded, q) for q in questions[:num_prompts]]
     config = EngineConfig(max_running=max(64, *levels), num_threads=threads)
@@ -355,7 +365,8 @@ def run(args: argparse.Namespace) -> int:
     results: dict = {"workload": {
         "prompt_source": source, "prompt_tokens_mean": statistics.fmean(len(p) for p in prompts),
         "prompt_tokens_max": max(len(p) for p in prompts), "max_tokens": max_tokens,
-        "ignore_eos": args.ignore_eos, "threads": threads, "device": "cpu", "model": args.model}}
+        "ignore_eos": args.ignore_eos, "threads": threads, "device": args.device,
+        "dtype": str(_dtype(args)).removeprefix("torch."), "model": args.model}}
     results["throughput"] = run_throughput(args, loaded, prompts, levels, sizes, config, max_tokens)
     results["targets"] = {}
     top = results["throughput"][-1]
@@ -375,7 +386,7 @@ def run(args: argparse.Namespace) -> int:
         results["shared_prefix"] = shared
         results["targets"]["prefix cache TTFT (warm)"] = {
             "value": shared["ttft_ratio_warm"], "goal": 10, "met": shared["ttft_ratio_warm"] >= 10}
-    lc = run_llama_cpp(args.model, prompts[:4], max_tokens, threads)
+    lc = run_llama_cpp(args.model, prompts[:4], max_tokens, threads) if args.device == "cpu" else None
     if lc is not None:
         lc["engine_ratio"] = top["engine"]["tokens_per_s"] / lc["decode_tokens_per_s"]
     results["llama_cpp"] = lc
