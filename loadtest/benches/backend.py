@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine, SamplingParams
 from gpu_backend.model import DTYPES, LoadedModel, load_model, resolve_model_path
+from loadtest.benches import _llama_server as llama_server
 from loadtest.benches._structured_output import print_structured_output, run_structured_output
 
 DESCRIPTION = "bundled backend vs HF transformers generate: tokens/s and TTFT by concurrency, prefix-cache TTFT"
@@ -65,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-hf", action="store_true", help="engine figures only")
     parser.add_argument("--skip-shared-prefix", action="store_true", help="no shared-prefix figures")
     parser.add_argument("--skip-structured-output", action="store_true", help="no JSON-schema figures")
+    parser.add_argument("--llama-server", type=Path, default=None, metavar="PATH",
+                        help="also run llama.cpp's llama-server binary (loadtest/anchors/llama_server.sh builds it) "
+                             "on the same GGUF, -np = the concurrency, against the engine's own server, same client")
     parser.add_argument("--quick", action="store_true", help="1 wave, 32 tokens, concurrency 1,8: a smoke run")
     parser.add_argument("--out", type=Path, default=Path("artifacts/backend"), help="folder for the plot")
     parser.add_argument("--json", action="store_true")
@@ -254,6 +258,12 @@ def plot(results: dict, out: Path) -> Path:
     ax.plot(levels, [r["engine"]["tokens_per_s"] for r in rows], "o-", label="semgate engine")
     if all(r.get("hf") for r in rows):
         ax.plot(levels, [r["hf"]["tokens_per_s"] for r in rows], "s--", label="HF transformers generate")
+    if results.get("llama_server"):
+        served = results["llama_server"]
+        ax.plot([r["concurrency"] for r in served], [r["llama_server"]["tokens_per_s"] for r in served], "^-.",
+                label="llama-server -np N (HTTP)")
+        ax.plot([r["concurrency"] for r in served], [r["engine"]["tokens_per_s"] for r in served], "o:",
+                label="semgate engine (HTTP)")
     if results.get("llama_cpp"):
         ax.axhline(results["llama_cpp"]["decode_tokens_per_s"], color="grey", ls=":", label="llama.cpp, one stream")
     ax.set(xscale="log", xticks=levels, xticklabels=[str(c) for c in levels], xlabel="concurrent requests",
@@ -292,6 +302,11 @@ def print_report(results: dict) -> None:
         for name in ("cache_off", "cache_on_warm", "cache_on_cold"):
             print(f"  {name:<14} {sp[name]['ttft_p50_s']:7.3f} s / {sp[name]['ttft_p99_s']:7.3f} s")
         print(f"  TTFT p50 ratio off/on: warm {sp['ttft_ratio_warm']:.1f}x, cold {sp['ttft_ratio_cold']:.1f}x")
+    for r in results.get("llama_server", []):
+        ls, en = r["llama_server"], r["engine"]
+        print(f"llama-server -np {r['concurrency']}: {ls['tokens_per_s']:.1f} tok/s (TTFT p50/p99 {ls['ttft_p50_s']:.2f}/"
+              f"{ls['ttft_p99_s']:.2f} s); engine over HTTP {en['tokens_per_s']:.1f} tok/s (TTFT {en['ttft_p50_s']:.2f}/"
+              f"{en['ttft_p99_s']:.2f} s): {r['engine_vs_llama_server']:.2f}x")
     lc = results["llama_cpp"]
     if lc is None:
         print("llama.cpp: not installed (pip install llama-cpp-python to compare)")
@@ -390,6 +405,13 @@ def run(args: argparse.Namespace) -> int:
     if lc is not None:
         lc["engine_ratio"] = top["engine"]["tokens_per_s"] / lc["decode_tokens_per_s"]
     results["llama_cpp"] = lc
+    if args.llama_server:
+        texts = [loaded.tokenizer.decode(p) for p in prompts]
+        rows = llama_server.compare(args.llama_server, resolve_model_path(args.model), args.model, texts, levels, sizes,
+                                    max_tokens, threads, args.out / "logs")
+        results["llama_server"] = rows
+        results["targets"][f"engine vs llama-server at {rows[-1]['concurrency']} concurrent"] = {
+            "value": rows[-1]["engine_vs_llama_server"], "goal": 1.0, "met": rows[-1]["engine_vs_llama_server"] >= 1.0}
     results["plot"] = str(plot(results, args.out))
     if args.json:
         print(json.dumps(results, indent=2))
