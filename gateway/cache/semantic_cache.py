@@ -24,13 +24,14 @@ import numpy as np
 from gateway.cache.embedder import Embedder
 from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.fingerprint import RequestKey, request_key
-from gateway.cache.guards import extract_facts, rejection
+from gateway.cache.guards import rejection
 from gateway.cache.index import VectorIndex
 from gateway.cache.policy import CachePolicy
 from gateway.cache.rebuild import rebuild
 from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.verifier import Verifier
+from gateway.cache.verifier_features import view
 
 log = logging.getLogger("semgate.cache")
 EXACT, SEMANTIC = "exact", "semantic"
@@ -78,7 +79,7 @@ class SemanticCache:
         self.embedder = embedder
         self.verifier = verifier
         self.index = index or VectorIndex()
-        # The verifier's retrieved training pairs came from this many neighbours per lookup.
+        # The verifier's context features were learned on this many neighbours per lookup.
         self.top_k = top_k or int(verifier.info.training.get("top_k", 8))
         self.stale_grace_s = stale_grace_s  # expired entries are kept this long for allow_stale lookups
         self._maintenance_interval_s = maintenance_interval_s
@@ -242,18 +243,21 @@ class SemanticCache:
                 if n.entry_id in entries and _visible(entries[n.entry_id], tenant, namespace)
                 and entries[n.entry_id].fingerprint == key.fingerprint
                 and fresh_enough(entries[n.entry_id]) and _young_enough(entries[n.entry_id], policy, now)]
-        query = extract_facts(key.query_text or "")
-        found = []
+        query = view(key.query_text or "")
+        found, to_verify = [], []
         for entry, similarity in live:
             guard = None
             if similarity >= policy.similarity_threshold:
-                guard = rejection(query, extract_facts(entry.query_text), policy.guards)
+                cached = view(entry.query_text)
+                guard = rejection(query.facts, cached.facts, policy.guards)
+                if guard is None and policy.verify:
+                    to_verify.append((len(found), cached, similarity))
             found.append(Candidate(entry, similarity, None, guard))
-        if policy.verify:
-            passed = [(c.entry.query_text, c.similarity) if c.similarity >= policy.similarity_threshold
-                      and c.rejected_by is None else None for c in found]
-            probabilities = await self.verifier.verify(key.query_text or "", passed)
-            found = [dataclasses.replace(c, probability=p) for c, p in zip(found, probabilities)]
+        if to_verify:
+            probabilities = self.verifier.probabilities(query, [(v, s) for _, v, s in to_verify],
+                                                        [s for _, s in live])
+            for (i, _, _), p in zip(to_verify, probabilities):
+                found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
         return found
 
     def _decide(self, namespace: str, policy: CachePolicy, candidates: list[Candidate], now: float) -> LookupResult:

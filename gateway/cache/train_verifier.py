@@ -1,169 +1,236 @@
 """Train the duplicate verifier: `python -m gateway.cache.train_verifier`.
 
-Fine-tunes the cross-encoder (gateway/cache/cross_encoder.py) on pairs from QQP `dev` only (its own
-labelled pairs, the neighbours a replayed cache retrieves, and generated traps and harmless rewrites;
-gateway/cache/verifier_dataset.py), then builds the int8 ONNX graph the gateway runs and calibrates
-that graph on the held-out families (gateway/cache/verifier_calibration.py). Writes the shipped
-weights with the calibration and the "target false-hit rate -> threshold" table.
+Only the `dev` split of QQP is read. Training examples are what the verifier meets at run
+time: the dev pairs are cut into "worlds" the size of the test split; in each, every `a`
+is stored, each `b` retrieves its top-k neighbours above the context floor, and a neighbour
+is a positive only when duplicate labels link it to the query (transitively). So the
+verifier learns to reject retrieved look-alikes, not just the pair's own `a`. The last
+world is held out: it calibrates the probability (Platt) and measures the threshold that
+reaches each target false-hit rate; both are saved with the weights.
 """
 
 import argparse
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
-from gateway.cache.cross_encoder import MAX_TOKENS, PairTokenizer, Shipped, pair_classifier, trainable_tensors
 from gateway.cache.embedder import EmbeddingModel, encode_cached
-from gateway.cache.evaluation import read_pairs
-from gateway.cache.minilm import INPUTS
-from gateway.cache.verifier import CANDIDATE_FLOOR, VERIFY_TOP, WEIGHTS_PATH, Verifier
-from gateway.cache.verifier_calibration import auc, by_kind, platt, threshold_table, verified_candidates
-from gateway.cache.verifier_dataset import Labelled, build, kind_counts
+from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, summarise
+from gateway.cache.guards import rejection
+from gateway.cache.text import content_words, normalise, stem
+from gateway.cache.verifier import WEIGHTS_PATH, Verifier, VerifierInfo
+from gateway.cache.verifier_features import (CONTEXT_FLOOR, FEATURES, IDF_BUCKETS, context_of, pair_features, view,
+                                             word_bucket)
 
 QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
+TARGET_FALSE_HIT_RATES = ("0.005", "0.01", "0.015", "0.02", "0.03", "0.05")
+
+
+@dataclass
+class Candidates:
+    """Retrieved (query, stored question) rows with their labels, and the lookups they belong to."""
+
+    query: np.ndarray  # text index of the query, per row
+    cand: np.ndarray  # text index of the stored question, per row
+    similarity: np.ndarray
+    context: np.ndarray  # context_of() per row
+    label: np.ndarray  # 1 when duplicate labels link them
+    lookup: np.ndarray  # which lookup (pair) the row belongs to
+    held_out: np.ndarray  # per lookup
+    answerable: np.ndarray  # per lookup: some stored question is linked to it
+    exact: np.ndarray  # per lookup: its own text is stored (the exact tier answers)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.cache.train_verifier",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m gateway.cache.train_verifier", description=__doc__.split("\n\n")[0])
     parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file; only its dev split is read")
     parser.add_argument("--out", default=str(WEIGHTS_PATH), help="where the weights go")
     parser.add_argument("--embeddings-cache", default="artifacts/verifier/dev_embeddings.npz",
                         help="reuse (or save) the dev embeddings here")
-    parser.add_argument("--limit", type=int, help="read only this many dev pairs (a quick trial run)")
-    parser.add_argument("--world-size", type=int, default=20000,
-                        help="pairs per replayed cache (the test split's size)")
-    parser.add_argument("--top-k", type=int, default=8, help="neighbours retrieved per lookup (as the cache does)")
-    parser.add_argument("--retrieve-floor", type=float, default=CANDIDATE_FLOOR,
-                        help="lowest cosine of a retrieved training pair")
-    parser.add_argument("--floor", type=float, default=0.8,
-                        help="similarity floor the thresholds are measured at (a category's floor should not be lower)")
-    parser.add_argument("--layers", type=int, default=2, help="MiniLM layers kept")
-    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
-    parser.add_argument("--qqp-pairs", type=int, default=6500, help="QQP labelled pairs trained on")
-    parser.add_argument("--retrieved", type=int, default=8500, help="retrieved (query, neighbour) pairs trained on")
-    parser.add_argument("--generated", type=int, default=4000,
-                        help="QQP questions rewritten into a trap and a harmless rewording")
-    parser.add_argument("--everyday-rounds", type=int, default=6, help="rewrite rounds over the everyday questions")
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--top-k", type=int, default=8, help="neighbours retrieved per query (as the cache does)")
+    parser.add_argument("--world-size", type=int, default=20000, help="pairs per simulated cache (the test split's size)")
+    parser.add_argument("--hidden", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    import torch
-
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    pairs = read_pairs(args.qqp, split="dev", limit=args.limit)
+    pairs = read_pairs(args.qqp, split="dev")
     texts = sorted({t for p in pairs for t in (p.a, p.b)})
-    vectors = dict(zip(texts, encode_cached(EmbeddingModel(), texts, Path(args.embeddings_cache))))
-    sizes = {"qqp": args.qqp_pairs, "retrieved": args.retrieved, "generated": args.generated,
-             "everyday_rounds": args.everyday_rounds}
-    data = build(pairs, vectors, args.world_size, args.top_k, args.retrieve_floor, sizes, args.seed)
-    _log(f"{len(pairs)} dev pairs -> {len(data.train)} training pairs, {len(data.calibration)} held-out pairs, "
-         f"{len(data.lookups)} held-out lookups; training pairs by (kind, label): {dict(kind_counts(data.train))}")
-    tokenizer = PairTokenizer(args.max_tokens)
-    model = fit(pair_classifier(args.layers), tokenizer, data.train, args)
-    with tempfile.TemporaryDirectory() as tmp:
-        draft = Shipped(args.layers, args.max_tokens, trainable_tensors(model), (1.0, 0.0), {}, {})
-        draft.save(Path(tmp) / "draft.npz")
-        verifier = Verifier.load(Path(tmp) / "draft.npz", cache_dir=Path(tmp))  # the int8 graph the gateway runs
-    if verifier.backend != "onnx":
-        raise SystemExit("the int8 ONNX graph could not be built: nothing calibrated, nothing saved")
-    chosen = verified_candidates(data.lookups, args.floor, VERIFY_TOP)
-    scored = sorted({(lookup.query, text) for lookup, cands in zip(data.lookups, chosen) for text, _ in cands})
-    _log(f"scoring {len(scored)} held-out candidates and {len(data.calibration)} held-out pairs with the int8 graph")
-    logit = dict(zip(scored, verifier.raw_logits(scored).tolist()))
-    labels = {(lookup.query, text): right for lookup, cands in zip(data.lookups, chosen) for text, right in cands}
-    x, y = np.asarray([logit[k] for k in scored]), np.asarray([labels[k] for k in scored], dtype=int)
-    calibration = platt(x, y)
-    slope, intercept = calibration
-    table = threshold_table(data.lookups, chosen, lambda q, c: 1 / (1 + np.exp(-(slope * logit[(q, c)] + intercept))))
-    held_logits = verifier.raw_logits([(p.a, p.b) for p in data.calibration])
-    held_probabilities = 1 / (1 + np.exp(-(slope * held_logits + intercept)))
-    similarity = {(lookup.query, text): s for lookup in data.lookups for text, s, _ in lookup.candidates}
-    training = {
-        "source": "QQP dev only; held out: its last world and one in five everyday questions",
-        "dev_pairs": len(pairs), "train_pairs": len(data.train), "layers": args.layers, "max_tokens": args.max_tokens,
-        "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "seed": args.seed, "world_size": args.world_size,
-        "top_k": args.top_k, "floor": args.floor, "verify_top": VERIFY_TOP,
-        "train_kinds": {f"{k}/{label}": n for (k, label), n in sorted(kind_counts(data.train).items())},
-        "held_out_candidate_auc": auc(x, y), "held_out_candidate_cosine_auc": auc(
-            np.asarray([similarity[k] for k in scored]), y),
-        "held_out_pairs_by_kind_at_0.015": by_kind(data.calibration, held_probabilities, table["0.015"]["threshold"]),
-        "held_out_at_threshold": table, "seconds": round(time.perf_counter() - started, 1),
-    }
+    vectors = encode_cached(EmbeddingModel(), texts, Path(args.embeddings_cache))
+    idf = hashed_idf(texts)
+    rows = retrieve(pairs, texts, vectors, args.top_k, args.world_size)
+    features = featurise(rows, texts, idf)
+    train = ~rows.held_out[rows.lookup]
+    print(f"{len(pairs)} dev pairs, {len(rows.label)} retrieved candidates ({rows.label.mean():.1%} linked), "
+          f"{train.sum()} for training", file=sys.stderr)
+    mean, scale, layers = fit_mlp(features[train], rows.label[train], args.hidden, args.epochs, args.seed)
+    uncalibrated = Verifier(mean, scale, layers, (1.0, 0.0), idf, VerifierInfo(FEATURES, {}, {}))
+    calibration = platt(uncalibrated.raw_logits(features[~train]), rows.label[~train])
+    probabilities = Verifier(mean, scale, layers, calibration, idf, VerifierInfo(FEATURES, {}, {})).predict(features)
+    table = threshold_table(rows, probabilities, texts)
+    training = {"pairs": len(pairs), "candidates": int(len(rows.label)), "top_k": args.top_k,
+                "context_floor": CONTEXT_FLOOR, "world_size": args.world_size, "hidden": args.hidden,
+                "epochs": args.epochs, "seed": args.seed,
+                "held_out_auc": auc(probabilities[~train], rows.label[~train]),
+                "held_out_cosine_auc": auc(rows.similarity[~train], rows.label[~train]),
+                "held_out_at_threshold": table, "seconds": round(time.perf_counter() - started, 1)}
     thresholds = {target: row["threshold"] for target, row in table.items()}
-    Shipped(args.layers, args.max_tokens, trainable_tensors(model), calibration, thresholds, training).save(args.out)
-    _log(f"held-out candidate AUC {training['held_out_candidate_auc']:.4f} (cosine alone "
-         f"{training['held_out_candidate_cosine_auc']:.4f}); thresholds by target false-hit rate (floor {args.floor}):")
+    Verifier(mean, scale, layers, calibration, idf, VerifierInfo(FEATURES, thresholds, training)).save(args.out)
+    print(f"held-out AUC {training['held_out_auc']:.4f} (cosine alone {training['held_out_cosine_auc']:.4f}); "
+          "thresholds by target false-hit rate:", file=sys.stderr)
     for target, row in table.items():
-        _log(f"  <= {target}: p >= {row['threshold']:.3f}  recall {row['recall']:.3f}  "
-             f"false_hit_rate {row['false_hit_rate']:.4f}  precision {row['precision']:.3f}")
-    for kind, row in training["held_out_pairs_by_kind_at_0.015"].items():
-        _log(f"  held-out {kind:<10} {row['pairs']:>6} pairs ({row['should_hit']} should hit): "
-             f"accuracy {row['accuracy']:.3f}")
-    _log(f"saved {args.out} after {training['seconds']:.0f} s")
+        print(f"  <= {target}: p >= {row['threshold']:.3f}  recall {row['recall']:.3f}  "
+              f"false_hit_rate {row['false_hit_rate']:.4f}  precision {row['precision']:.3f}", file=sys.stderr)
+    print(f"saved {args.out}", file=sys.stderr)
     return 0
 
 
-def fit(model, tokenizer: PairTokenizer, pairs: list[Labelled], args):
-    """AdamW on the log loss, linear warm-up then decay; batches of similar length (less padding)."""
+def hashed_idf(texts: list[str]) -> np.ndarray:
+    """Inverse document frequency of stemmed content words, in hashed buckets (small to ship)."""
+    df = np.zeros(IDF_BUCKETS, np.float64)
+    for text in texts:
+        for bucket in {word_bucket(stem(w)) for w in content_words(text)}:
+            df[bucket] += 1
+    return (np.log((len(texts) + 1) / (df + 1)) + 1.0).astype(np.float32)
+
+
+def retrieve(pairs: list[Pair], texts: list[str], vectors: np.ndarray, k: int, world_size: int) -> Candidates:
+    """Simulate the cache on consecutive worlds of `world_size` pairs; the last world is held out."""
+    position = {t: i for i, t in enumerate(texts)}
+    worlds = world_slices(len(pairs), world_size)
+    columns: dict[str, list] = {name: [] for name in ("query", "cand", "similarity", "context", "label", "lookup")}
+    held_out, answerable, exact = [], [], []
+    for number, world in enumerate(worlds):
+        world_pairs = [pairs[i] for i in world]
+        links = DuplicateLinks(world_pairs)
+        stored_by_key: dict[str, int] = {}
+        for p in world_pairs:
+            stored_by_key.setdefault(normalise(p.a), position[p.a])
+        stored = np.fromiter(stored_by_key.values(), dtype=np.int64)
+        stored_groups = [links.group(texts[i]) for i in stored]
+        groups_with_entries = set(stored_groups)
+        matrix = vectors[stored]
+        for start in tqdm(range(0, len(world_pairs), 1024), desc=f"retrieving, world {number + 1}/{len(worlds)}",
+                          file=sys.stderr):
+            chunk = world_pairs[start : start + 1024]
+            sims = vectors[[position[p.b] for p in chunk]] @ matrix.T
+            top = np.argpartition(-sims, k, axis=1)[:, :k]
+            for i, p in enumerate(chunk):
+                lookup = len(held_out)
+                group = links.group(p.b)
+                held_out.append(number == len(worlds) - 1)
+                answerable.append(group in groups_with_entries)
+                exact.append(normalise(p.b) in stored_by_key)
+                # The exact tier answers a stored text before the semantic tier runs; lower
+                # neighbours are neither candidates nor context.
+                kept = [j for j in top[i] if sims[i, j] >= CONTEXT_FLOOR and normalise(texts[stored[j]]) != normalise(p.b)]
+                similarities = [float(sims[i, j]) for j in kept]
+                for j, similarity in zip(kept, similarities):
+                    columns["query"].append(position[p.b])
+                    columns["cand"].append(int(stored[j]))
+                    columns["similarity"].append(similarity)
+                    columns["context"].append(context_of(similarity, similarities))
+                    columns["label"].append(int(stored_groups[j] == group))
+                    columns["lookup"].append(lookup)
+    return Candidates(**{k: np.asarray(v) for k, v in columns.items()}, held_out=np.asarray(held_out),
+                      answerable=np.asarray(answerable), exact=np.asarray(exact))
+
+
+def world_slices(pairs: int, world_size: int) -> list[np.ndarray]:
+    """Consecutive worlds of about `world_size` pairs (in file order); the last one is held out."""
+    return np.array_split(np.arange(pairs), max(1, round(pairs / world_size)))
+
+
+def held_out_world(pairs: list[Pair], world_size: int) -> list[Pair]:
+    """The dev pairs the verifier never trained on: they calibrated it, and they choose the thresholds."""
+    return [pairs[i] for i in world_slices(len(pairs), world_size)[-1]]
+
+
+def featurise(rows: Candidates, texts: list[str], idf: np.ndarray) -> np.ndarray:
+    views: dict[int, object] = {}
+    out = np.empty((len(rows.label), len(FEATURES)), np.float32)
+    for r in tqdm(range(len(rows.label)), desc="features", file=sys.stderr, mininterval=1.0):
+        q, c = int(rows.query[r]), int(rows.cand[r])
+        qv = views.get(q) or views.setdefault(q, view(texts[q]))
+        cv = views.get(c) or views.setdefault(c, view(texts[c]))
+        out[r] = pair_features(qv, cv, float(rows.similarity[r]), list(rows.context[r]), idf)
+    return out
+
+
+def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seed: int):
+    """One hidden ReLU layer trained with AdamW on the log loss; returns (mean, scale, layers)."""
     import torch
 
-    rng = np.random.default_rng(args.seed)
-    encoded = [tokenizer([(p.a, p.b)]) for p in pairs]
-    lengths = np.asarray([e["input_ids"].shape[1] for e in encoded])
-    labels = torch.tensor([float(p.label) for p in pairs])
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    steps = args.epochs * -(-len(pairs) // args.batch)
-    warmup = max(1, steps // 20)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
-    model.train()
-    step, loss_sum, since, started = 0, 0.0, 0, time.perf_counter()
-    for epoch in range(args.epochs):
-        for batch in _length_batches(lengths, args.batch, rng):
-            inputs = _collate([encoded[i] for i in batch])
-            logits = model(*(torch.from_numpy(inputs[k]) for k in INPUTS))
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels[batch])
+    torch.manual_seed(seed)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    xs = torch.from_numpy((x - mean) / scale)
+    ys = torch.from_numpy(y.astype(np.float32))
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+    optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in tqdm(range(epochs), desc="training", file=sys.stderr):
+        for batch in torch.randperm(len(xs), generator=generator).split(256):
             optimiser.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xs[batch])[:, 0], ys[batch])
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
-            schedule.step()
-            step, loss_sum, since = step + 1, loss_sum + float(loss), since + 1
-            if step % 100 == 0 or step == steps:
-                elapsed = time.perf_counter() - started
-                _log(f"epoch {epoch + 1} step {step}/{steps} loss {loss_sum / since:.4f} "
-                     f"{elapsed:.0f} s, about {elapsed / step * (steps - step):.0f} s to go")
-                loss_sum, since = 0.0, 0
-    return model.eval()
+    first, last = net[0], net[2]
+    layers = [(first.weight.detach().numpy().T.copy(), first.bias.detach().numpy().copy()),
+              (last.weight.detach().numpy().T.copy(), last.bias.detach().numpy().copy())]
+    return mean, scale, layers
 
 
-def _length_batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    order = rng.permutation(len(lengths))
-    batches = []
-    for start in range(0, len(order), size * 50):  # sort within windows of 50 batches, then shuffle the batches
-        window = order[start : start + size * 50]
-        window = window[np.argsort(lengths[window], kind="stable")]
-        batches += [window[i : i + size] for i in range(0, len(window), size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+def platt(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1e6).fit(logits.reshape(-1, 1), labels)
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
-def _collate(encoded: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    width = max(e["input_ids"].shape[1] for e in encoded)
-    return {k: np.stack([np.pad(e[k][0], (0, width - e[k].shape[1])) for e in encoded]) for k in INPUTS}
+def threshold_table(rows: Candidates, probabilities: np.ndarray, texts: list[str]) -> dict[str, dict]:
+    """On the held-out world, as the cache decides: guards (all on) veto, the most probable
+    remaining candidate hits when its probability reaches the threshold; exact repeats hit."""
+    from policies.schema import GuardPolicy
+
+    switches, facts = GuardPolicy(), {}
+    best: dict[int, tuple[float, bool]] = {}
+    for q, c, p, label, lookup in zip(rows.query, rows.cand, probabilities, rows.label, rows.lookup):
+        if not rows.held_out[lookup]:
+            continue
+        fq = facts.get(q) or facts.setdefault(q, view(texts[q]).facts)
+        fc = facts.get(c) or facts.setdefault(c, view(texts[c]).facts)
+        if rejection(fq, fc, switches) is None and p > best.get(lookup, (-1.0, False))[0]:
+            best[lookup] = (float(p), bool(label))
+    lookups = np.flatnonzero(rows.held_out)
+
+    def at(threshold: float) -> dict:
+        outcomes = []
+        for lookup in lookups:
+            p, correct = best.get(lookup, (-1.0, False))
+            exact = bool(rows.exact[lookup])
+            hit = exact or p >= threshold
+            outcomes.append(Outcome("all", bool(rows.answerable[lookup]), hit, exact or (hit and correct)))
+        return {"threshold": float(threshold), **summarise(outcomes)}
+
+    sweep = [at(t) for t in np.round(np.arange(0.30, 1.0, 0.005), 3)]
+    table = {}
+    for target in TARGET_FALSE_HIT_RATES:
+        allowed = [r for r in sweep if r["false_hit_rate"] <= float(target)]
+        table[target] = max(allowed, key=lambda r: (r["recall"], -r["threshold"])) if allowed else sweep[-1]
+    return table
 
 
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    order = np.argsort(scores, kind="stable")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    positives = labels.sum()
+    negatives = len(labels) - positives
+    return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / max(positives * negatives, 1))
 
 
 if __name__ == "__main__":

@@ -1,119 +1,80 @@
-"""The calibrated duplicate verifier: P(the cached question asks the same as the query).
+"""The calibrated duplicate verifier: P(cached question asks the same as the query).
 
-A cross-encoder (gateway/cache/cross_encoder.py: the first layers of the bundled MiniLM reading both
-questions at once) fine-tuned offline by `python -m gateway.cache.train_verifier`. Its weights ship as
-`verifier_weights.npz` with the calibration (Platt) and the table "target false-hit rate -> threshold"
-measured on held-out data (gateway/cache/verifier_calibration.py). At start the gateway builds the int8
-ONNX graph from them once (gateway/cache/cross_encoder_onnx.py); a lookup scores only its VERIFY_TOP
-most similar candidates, one pair per run, on the verifier's own thread.
+A small network (standardised features -> ReLU layers -> logit -> Platt calibration)
+trained offline on the `dev` split of QQP by `python -m gateway.cache.train_verifier`.
+Its weights ship with the package as `verifier_weights.npz`, so the gateway never trains
+anything at run time; inference is a few small matrix products in numpy.
 """
 
-import asyncio
-import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from gateway.cache.cross_encoder import PairTokenizer, Shipped, trained_classifier
-from gateway.cache.minilm import INPUTS
+from gateway.cache.verifier_features import QuestionView, context_of, pair_features
 
-log = logging.getLogger("semgate.cache")
 WEIGHTS_PATH = Path(__file__).with_name("verifier_weights.npz")
-# Candidates scored per lookup, the most similar first: each costs ~0.5 ms (two layers, ~30 tokens, int8),
-# and a right answer below the second most similar candidate above the floor is rare.
-VERIFY_TOP = 2
-# The lowest cosine among the retrieved pairs it trained on: a category's similarity floor goes no lower.
-CANDIDATE_FLOOR = 0.7
 
 
 @dataclass(frozen=True)
 class VerifierInfo:
-    """What the shipped weights are and the thresholds measured on held-out data."""
+    """What the shipped weights were trained on and the thresholds measured on held-out dev data."""
 
-    layers: int
-    max_tokens: int
-    calibration: tuple[float, float]  # Platt (slope, intercept) on the raw logit
-    # target false-hit rate -> probability threshold reaching it on the held-out QQP dev world
+    features: tuple[str, ...]
+    # target false-hit rate -> verifier threshold reaching it on held-out dev retrievals
     thresholds: dict[str, float]
     training: dict
 
 
 class Verifier:
-    """`score_pairs` (synchronous) and `score` (awaitable, off the event loop) give calibrated probabilities."""
-
-    def __init__(self, scorer, tokenizer: PairTokenizer, info: VerifierInfo) -> None:
-        self.scorer = scorer  # token batch -> raw logits: OnnxPairScorer, or TorchPairScorer as a fallback
-        self._tokenizer = tokenizer
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]],
+                 calibration: tuple[float, float], idf: np.ndarray, info: VerifierInfo) -> None:
+        self._mean, self._scale = mean.astype(np.float32), scale.astype(np.float32)
+        self._layers = [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers]
+        self._calibration = calibration
+        self.idf = idf.astype(np.float32)
         self.info = info
-        self.backend = "torch" if isinstance(scorer, TorchPairScorer) else "onnx"
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semgate-verify")
 
     @classmethod
-    def load(cls, path: str | Path = WEIGHTS_PATH, backend: str = "onnx", cache_dir: Path | None = None) -> "Verifier":
-        path = Path(path)
-        shipped = Shipped.load(path)
-        info = VerifierInfo(shipped.layers, shipped.max_tokens, shipped.calibration, shipped.thresholds,
-                            shipped.training)
-        scorer = None
-        if backend == "onnx":
-            try:
-                from gateway.cache.cross_encoder_onnx import onnx_pair_scorer
+    def load(cls, path: str | Path = WEIGHTS_PATH) -> "Verifier":
+        with np.load(path, allow_pickle=False) as data:
+            depth = int(data["depth"])
+            layers = [(data[f"w{i}"], data[f"b{i}"]) for i in range(depth)]
+            info = json.loads(str(data["info"]))
+            return cls(data["mean"], data["scale"], layers, tuple(data["calibration"].tolist()), data["idf"],
+                       VerifierInfo(tuple(info["features"]), info["thresholds"], info["training"]))
 
-                scorer = onnx_pair_scorer(path, shipped, cache_dir=cache_dir)
-            except Exception as exc:  # noqa: BLE001 - PyTorch computes the same probabilities, slower
-                log.warning("could not build the verifier's ONNX graph (%s): verifying with PyTorch", exc)
-        return cls(scorer or TorchPairScorer(shipped), PairTokenizer(shipped.max_tokens), info)
+    def save(self, path: str | Path) -> None:
+        arrays = {f"w{i}": w for i, (w, _) in enumerate(self._layers)}
+        arrays |= {f"b{i}": b for i, (_, b) in enumerate(self._layers)}
+        info = {"features": list(self.info.features), "thresholds": self.info.thresholds, "training": self.info.training}
+        np.savez_compressed(path, mean=self._mean, scale=self._scale, calibration=np.asarray(self._calibration),
+                            idf=self.idf, depth=np.asarray(len(self._layers)), info=np.asarray(json.dumps(info)),
+                            **arrays)
 
-    def raw_logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """Uncalibrated logits. Each pair runs alone: the int8 graph quantises a run's activations with one
-        scale, so a pair's score would otherwise depend on its companions."""
-        return np.asarray([float(self.scorer(self._tokenizer([pair]))[0]) for pair in pairs], dtype=np.float32)
-
-    def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """P(same question) for each (query, cached question) pair, calibrated on held-out data."""
-        if not pairs:
+    def probabilities(self, query: QuestionView, candidates: list[tuple[QuestionView, float]],
+                      neighbour_similarities: list[float]) -> np.ndarray:
+        """P(duplicate) for each (cached question, cosine) candidate; `neighbour_similarities`
+        are the cosines of every live neighbour the index returned for this query."""
+        if not candidates:
             return np.zeros(0, dtype=np.float32)
-        slope, intercept = self.info.calibration
-        return _sigmoid(slope * self.raw_logits(pairs) + intercept)
+        rows = np.stack([pair_features(query, view, cosine, context_of(cosine, neighbour_similarities), self.idf)
+                         for view, cosine in candidates])
+        return self.predict(rows)
 
-    async def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """`score_pairs` on the verifier's thread, so the event loop keeps serving meanwhile."""
-        if not pairs:
-            return np.zeros(0, dtype=np.float32)
-        return await asyncio.get_running_loop().run_in_executor(self._worker, self.score_pairs, list(pairs))
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for rows of `pair_features`."""
+        return _sigmoid(self._calibration[0] * self.raw_logits(features) + self._calibration[1])
 
-    async def verify(self, query: str, candidates: Sequence[tuple[str, float] | None]) -> list[float | None]:
-        """The cache's call: probabilities for the VERIFY_TOP most similar of `candidates` ((cached question,
-        cosine), or None for one that is not a candidate: below the floor, vetoed by a guard); None elsewhere."""
-        ranked = sorted((i for i, c in enumerate(candidates) if c is not None), key=lambda i: -candidates[i][1])
-        chosen = ranked[:VERIFY_TOP]
-        out: list[float | None] = [None] * len(candidates)
-        for i, p in zip(chosen, await self.score([(query, candidates[i][0]) for i in chosen])):
-            out[i] = float(p)
-        return out
-
-    def threshold_for(self, false_hit_rate: float) -> float:
-        """The probability threshold measured to keep false hits at `false_hit_rate` (interpolated)."""
-        rates = sorted((float(k), v) for k, v in self.info.thresholds.items())
-        return float(np.interp(false_hit_rate, [r for r, _ in rates], [t for _, t in rates]))
-
-
-class TorchPairScorer:
-    """The shipped network in PyTorch: the reference the int8 graph is checked against, and the fallback."""
-
-    def __init__(self, shipped: Shipped) -> None:
-        import torch
-
-        self._torch = torch
-        self.module = trained_classifier(shipped)
-
-    def __call__(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        with self._torch.inference_mode():
-            return self.module(*(self._torch.from_numpy(inputs[k]) for k in INPUTS)).numpy()
+    def raw_logits(self, features: np.ndarray) -> np.ndarray:
+        x = (features - self._mean) / self._scale
+        for i, (w, b) in enumerate(self._layers):
+            x = x @ w + b
+            if i < len(self._layers) - 1:
+                np.maximum(x, 0.0, out=x)
+        return x[:, 0]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))).astype(np.float32)
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))

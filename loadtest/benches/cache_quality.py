@@ -24,7 +24,8 @@ from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, 
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.text import normalise
-from gateway.cache.verifier import CANDIDATE_FLOOR, Verifier
+from gateway.cache.verifier import Verifier
+from gateway.cache.verifier_features import CONTEXT_FLOOR
 from loadtest.benches import _cache_baselines as baselines
 from loadtest.benches.classify import EVALDATA
 from loadtest.benches.policy_thresholds import (CLINC_PER_INTENT, CLINC_TARGET, SIMILARITY_GRID, TOP_K, VERIFIER_GRID,
@@ -154,9 +155,9 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
 
 async def _probe(cache: SemanticCache, policy: CategoryPolicy, pair: Pair, vector: np.ndarray,
                  links: DuplicateLinks) -> tuple[bool, list[tuple[float, float, bool, bool]]]:
-    """The same lookup with the similarity floor at the verifier's candidate floor: every candidate any
+    """The same lookup with the similarity floor at the verifier's context floor: every candidate any
     threshold pair could accept, as (similarity, probability or -1, guard passed, correct)."""
-    probe = dataclasses.replace(policy, similarity_threshold=CANDIDATE_FLOOR, verifier_threshold=2.0)
+    probe = dataclasses.replace(policy, similarity_threshold=CONTEXT_FLOOR, verifier_threshold=2.0)
     result = await cache.lookup(TENANT, probe, _chat(pair.b, pair.context_b), query_embedding=vector)
     if result.reason == "exact":
         return True, []

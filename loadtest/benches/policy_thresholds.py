@@ -30,18 +30,19 @@ from tqdm import tqdm
 
 from gateway.cache.embedder import encode_cached
 from gateway.cache.evaluation import DuplicateLinks, read_pairs
-from gateway.cache.guards import extract_facts, rejection
+from gateway.cache.guards import rejection
 from gateway.cache.text import normalise
-from gateway.cache.verifier import CANDIDATE_FLOOR, VERIFY_TOP, WEIGHTS_PATH, Verifier
-from gateway.cache.verifier_dataset import held_out_world
+from gateway.cache.train_verifier import held_out_world
+from gateway.cache.verifier import WEIGHTS_PATH, Verifier
+from gateway.cache.verifier_features import CONTEXT_FLOOR, view
 from loadtest.benches.classify import EVALDATA, embed_texts, load_minilm
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file
 from policies.schema import PolicySet
 
 DESCRIPTION = "per-category similarity + verifier thresholds from QQP dev (checked on CLINC150) vs one global pair"
-# The verifier trained on retrieved candidates at or above CANDIDATE_FLOOR: no threshold goes below it.
-SIMILARITY_GRID = np.round(np.arange(CANDIDATE_FLOOR, 0.995, 0.01), 2)
+# The verifier only ever saw candidates at or above its context floor: no threshold goes below it.
+SIMILARITY_GRID = np.round(np.arange(CONTEXT_FLOOR, 0.995, 0.01), 2)
 VERIFIER_GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)
 LAMBDAS = np.geomspace(0.05, 500, 160)
 TOP_K = 8  # neighbours a lookup considers (the cache's default)
@@ -206,14 +207,13 @@ def _lookups(texts, vectors, categories, groups, stored, queries, answerable, ex
              top_k: int, label: str, batch: int = 256) -> dict[str, Lookups]:
     """Each query as the cache decides: the top-k neighbours over every stored text (the cache searches
     all categories of a namespace), its own category's guards, the verifier's probability in the context
-    of the VERIFY_TOP most similar that pass them (the cache scores no others; a higher similarity floor
-    keeps the same ones or fewer). Exact-tier lookups need no candidates."""
-    facts: dict[int, object] = {}
+    of all k. Exact-tier lookups need no candidates."""
+    views: dict[int, object] = {}
 
-    def facts_of(i: int):
-        if i not in facts:
-            facts[i] = extract_facts(texts[i])
-        return facts[i]
+    def view_of(i: int):
+        if i not in views:
+            views[i] = view(texts[i])
+        return views[i]
 
     out: dict[str, Lookups] = {}
     for name in sorted(set(categories[queries])):
@@ -232,11 +232,10 @@ def _lookups(texts, vectors, categories, groups, stored, queries, answerable, ex
                 best = np.argpartition(-sims[row], top_k)[:top_k] if sims.shape[1] > top_k else np.arange(sims.shape[1])
                 best = best[np.argsort(-sims[row, best])]
                 top, top_sims = stored[best], sims[row, best]
-                guard_ok = [rejection(facts_of(q), facts_of(c), guards) is None for c in top]
-                probs = np.ones(len(top)) if verifier is None else np.full(len(top), -1.0)
-                if verifier is not None:
-                    chosen = [i for i, ok in enumerate(guard_ok) if ok][:VERIFY_TOP]
-                    probs[chosen] = verifier.score_pairs([(texts[q], texts[top[i]]) for i in chosen])
+                qv, cviews = view_of(q), [view_of(c) for c in top]
+                probs = (verifier.probabilities(qv, list(zip(cviews, top_sims.tolist())), top_sims.tolist())
+                         if verifier is not None and len(top) else np.ones(len(top)))
+                guard_ok = [rejection(qv.facts, cv.facts, guards) is None for cv in cviews]
                 for column, values, fill in zip(columns, (top_sims, probs, groups[top] == groups[q], guard_ok),
                                                 (-1.0, -1.0, False, False)):
                     column.append(_pad(np.asarray(values), top_k, fill))

@@ -1,9 +1,9 @@
-"""Rewrites of a question that keep or change what it asks: the verifier's generated training pairs.
+"""Rewrites of a question that keep or change what it asks: the cross-encoder's generated training pairs.
 
 QQP has few of the near misses a cache meets (the same words with the roles swapped, 9 am for 9 pm,
 an antonym), and few of the harmless changes (a greeting, a typo, a synonym). Each rewrite here takes
 one question and returns another, or None where it does not apply; `TRAPS` change the answer (label
-0), `SAME` keep it (label 1). The word lists are short and written here, on purpose: what the verifier
+0), `SAME` keep it (label 1). The word lists are short and written here, on purpose: what the model
 must learn is that such a change matters, not a dictionary.
 """
 
@@ -235,7 +235,7 @@ SAME: dict[str, Rewrite] = {"greeting": greeting, "casual": casual, "typo": typo
 def with_detail(text: str, rng: random.Random) -> tuple[str, str] | None:
     """The question with a detail a trap can change (a time, a route, an amount, a day, a quantity) put
     before its question mark, and the trap kind for it; None for a question that does not end in "?".
-    Few questions state such details, and the verifier must see many of them changed."""
+    Few questions state such details, and the model must see many of them changed."""
     if not text.rstrip().endswith("?"):
         return None
     cities = ENTITIES[1]

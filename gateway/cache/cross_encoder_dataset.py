@@ -1,13 +1,13 @@
-"""The verifier's training and calibration pairs, split by family so calibration never saw its data.
+"""The cross-encoder's training and calibration pairs, split by family so calibration never saw its data.
 
 Three sources, each cut the same way: QQP `dev` is cut into worlds of the test split's size
 (`world_slices`), and the last world is the held-out family; the everyday questions
-(gateway/cache/verifier_everyday.py) are held out by question, one in five.
+(gateway/cache/cross_encoder_everyday.py) are held out by question, one in five.
 - labelled: QQP's own pairs;
 - retrieved: what the cache meets. In each world every `a` is stored and every `b` looks up its
   nearest stored questions (cosine of the int8 MiniLM vectors); a neighbour is a positive only when
   duplicate labels link it to the query. These are the look-alikes the verifier must reject;
-- generated: rewrites of a world's questions and of the everyday ones (gateway/cache/verifier_rewrites.py),
+- generated: rewrites of a world's questions and of the everyday ones (gateway/cache/cross_encoder_rewrites.py),
   a trap rewrite a negative and a harmless rewrite a positive, often on top of another harmless one so
   that the wording differs on both sides.
 """
@@ -21,8 +21,9 @@ import numpy as np
 
 from gateway.cache.evaluation import DuplicateLinks, Pair
 from gateway.cache.text import normalise
-from gateway.cache.verifier_everyday import PARAPHRASES, QUESTIONS
-from gateway.cache.verifier_rewrites import SAME, TRAPS, with_detail
+from gateway.cache.cross_encoder_everyday import PARAPHRASES, QUESTIONS
+from gateway.cache.cross_encoder_rewrites import SAME, TRAPS, with_detail
+from gateway.cache.train_verifier import world_slices
 
 
 @dataclass(frozen=True)
@@ -50,19 +51,10 @@ class Dataset:
     lookups: list[Lookup] = field(default_factory=list)  # the held-out world, replayed
 
 
-def world_slices(pairs: int, world_size: int) -> list[np.ndarray]:
-    """Consecutive worlds of about `world_size` pairs (in file order); the last one is held out."""
-    return np.array_split(np.arange(pairs), max(1, round(pairs / world_size)))
-
-
-def held_out_world(pairs: list[Pair], world_size: int) -> list[Pair]:
-    """The dev pairs the verifier never trained on: they calibrate it and choose its thresholds."""
-    return [pairs[i] for i in world_slices(len(pairs), world_size)[-1]]
-
-
 def build(pairs: list[Pair], vectors: dict[str, np.ndarray], world_size: int, top_k: int, floor: float,
           sizes: dict[str, int], seed: int) -> Dataset:
-    """`vectors`: text -> unit vector for every dev text; `sizes`: how many training pairs per source."""
+    """`vectors`: text -> unit vector for every dev text; `sizes`: how many training pairs per source. The
+    worlds are the feature verifier's (train_verifier.world_slices): its held-out world is held out here too."""
     rng = random.Random(seed)
     data = Dataset()
     worlds = world_slices(len(pairs), world_size)
@@ -83,7 +75,7 @@ def build(pairs: list[Pair], vectors: dict[str, np.ndarray], world_size: int, to
     rng.shuffle(data.train)
 
     data.lookups = replay(held, vectors, top_k, floor)
-    # The held-out world's retrieved candidates calibrate (verifier_calibration.py); these pairs report.
+    # The held-out world's retrieved candidates calibrate (cross_encoder_calibration.py); these pairs report.
     data.calibration += rng.sample([Labelled(p.a, p.b, int(p.duplicate), "qqp") for p in held], min(len(held), 4000))
     held_questions = sorted({t for p in held for t in (p.a, p.b)})
     data.calibration += generated(rng.sample(held_questions, min(len(held_questions), sizes["generated"] // 4)), rng)

@@ -1,8 +1,8 @@
-"""Everyday questions written for the verifier's training, beside QQP's.
+"""Everyday questions written for the cross-encoder's training, beside QQP's.
 
 QQP is forum questions; a gateway's traffic is also requests about accounts, orders, trips, opening
 hours and how-tos, full of the times, amounts, places and directions the rewrites
-(gateway/cache/verifier_rewrites.py) change. These were written here for training only; the
+(gateway/cache/cross_encoder_rewrites.py) change. These were written here for training only; the
 evaluation suite (loadtest/data/) is written separately and its held-out half is never read.
 """
 

@@ -1,12 +1,12 @@
 """From the verifier's raw logits to a probability, and from a target false-hit rate to a threshold.
 
-Both are fitted on held-out families only (gateway/cache/verifier_dataset.py): Platt scaling maps a
+Both are fitted on held-out families only (gateway/cache/cross_encoder_dataset.py): Platt scaling maps a
 logit to P(same question) on the retrieved candidates of the held-out QQP world, the cases the cache
 meets; then that world is replayed as the cache decides (candidates at or above the similarity floor,
 guards on, the VERIFY_TOP most similar scored, a hit when the best probability reaches the threshold,
 exact repeats answered by the exact tier) and, for each target false-hit rate (false hits / lookups
 that should miss, as `semgate bench cache-quality` counts them), the lowest threshold that keeps to it
-is kept. A category's verifier threshold then reads as a false-hit rate (config/policies.yaml).
+is kept, so a threshold reads as a false-hit rate.
 """
 
 from collections.abc import Callable
@@ -15,10 +15,11 @@ import numpy as np
 
 from gateway.cache.evaluation import Outcome, summarise
 from gateway.cache.guards import extract_facts, rejection
-from gateway.cache.verifier_dataset import Labelled, Lookup
+from gateway.cache.cross_encoder_dataset import Labelled, Lookup
 
 TARGET_FALSE_HIT_RATES = ("0.0025", "0.005", "0.0075", "0.01", "0.015", "0.02", "0.03", "0.05")
-THRESHOLD_GRID = np.round(np.arange(0.05, 1.0, 0.005), 3)
+# Up to 1.0, which no probability below it reaches: a rate no other threshold keeps to gets "never hit".
+THRESHOLD_GRID = np.round(np.arange(0.05, 1.0001, 0.005), 3)
 
 
 def platt(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
@@ -63,7 +64,7 @@ def threshold_table(lookups: list[Lookup], chosen: list[list[tuple[str, bool]]],
     table = {}
     for target in TARGET_FALSE_HIT_RATES:
         allowed = [r for r in sweep if r["false_hit_rate"] <= float(target)]
-        table[target] = max(allowed, key=lambda r: (r["recall"], r["threshold"])) if allowed else sweep[-1]
+        table[target] = max(allowed, key=lambda r: (r["recall"], r["threshold"]))
     return table
 
 

@@ -1,0 +1,113 @@
+"""Features of a (query, cached question) pair for the duplicate verifier.
+
+Cosine similarity says two questions are about the same thing; these features say whether
+they ask the same thing: how much wording they share (weighted by how rare the words are),
+what each says that the other does not, whether they disagree on facts the guards check,
+and how the candidate stands among the query's other neighbours (a lone close match is a
+better bet than one of many look-alikes).
+"""
+
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gateway.cache.guards import Facts, extract_facts
+from gateway.cache.text import char_ngrams, content_words, question_word, stem, words
+
+IDF_BUCKETS = 1 << 16
+SCALAR_FEATURES = (
+    "cosine", "word_jaccard", "content_jaccard", "idf_jaccard", "char3_jaccard", "length_ratio",
+    "word_count_diff", "unmatched_count", "unmatched_max_idf", "unmatched_idf_sum", "one_sided_unmatched",
+    "numbers_differ", "dates_differ", "negation_differs", "entities_differ", "entities_substituted",
+    "question_word_same", "first_word_same", "cosine_sq",
+)
+CONTEXT_FEATURES = ("rank", "top_similarity", "gap_to_top", "gap_to_next", "neighbours_above_0_9", "neighbours")
+FEATURES = SCALAR_FEATURES + CONTEXT_FEATURES
+# Neighbours below this similarity are not counted as context (and never reach the verifier:
+# policies keep their similarity floor at or above it).
+CONTEXT_FLOOR = 0.6
+
+
+def word_bucket(word: str) -> int:
+    return zlib.crc32(word.encode()) % IDF_BUCKETS
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """Everything the features need from one question, computed once per question."""
+
+    words: frozenset[str]
+    content: frozenset[str]  # stemmed, stopwords removed
+    ngrams: frozenset[str]
+    length: int
+    word_count: int
+    question_word: str
+    first_word: str
+    facts: Facts
+
+
+def view(text: str) -> QuestionView:
+    tokens = words(text)
+    return QuestionView(
+        words=frozenset(tokens),
+        content=frozenset(stem(w) for w in content_words(text)),
+        ngrams=frozenset(char_ngrams(text)),
+        length=len(text.strip()),
+        word_count=len(tokens),
+        question_word=question_word(text),
+        first_word=tokens[0] if tokens else "",
+        facts=extract_facts(text),
+    )
+
+
+def scalar_features(q: QuestionView, c: QuestionView, cosine: float, idf: np.ndarray) -> list[float]:
+    only_q, only_c = q.content - c.content, c.content - q.content
+    unmatched = only_q | only_c
+    weight = {w: float(idf[word_bucket(w)]) for w in q.content | c.content}
+    shared_weight = sum(weight[w] for w in q.content & c.content)
+    total_weight = sum(weight.values())
+    missing_q = {e for e in q.facts.entities if e not in c.facts.tokens and e not in c.facts.lowered}
+    missing_c = {e for e in c.facts.entities if e not in q.facts.tokens and e not in q.facts.lowered}
+    return [
+        cosine,
+        _jaccard(q.words, c.words),
+        _jaccard(q.content, c.content),
+        shared_weight / total_weight if total_weight else 1.0,
+        _jaccard(q.ngrams, c.ngrams),
+        min(q.length, c.length) / max(q.length, c.length, 1),
+        math.log1p(abs(q.word_count - c.word_count)),
+        math.log1p(len(unmatched)),
+        max((weight[w] for w in unmatched), default=0.0),
+        sum(weight[w] for w in unmatched),
+        float(bool(only_q) != bool(only_c)),
+        float(q.facts.numbers != c.facts.numbers),
+        float(q.facts.dates != c.facts.dates),
+        float(q.facts.negated != c.facts.negated),
+        float(bool(missing_q or missing_c)),
+        float(bool(missing_q and missing_c)),
+        float(q.question_word == c.question_word),
+        float(q.first_word == c.first_word),
+        cosine * cosine,
+    ]
+
+
+def context_of(similarity: float, neighbour_similarities: Sequence[float]) -> list[float]:
+    """How a candidate stands among all the query's neighbours (itself included)."""
+    considered = [s for s in neighbour_similarities if s >= CONTEXT_FLOOR]
+    top = max(considered, default=similarity)
+    rank = sum(s > similarity for s in considered)
+    below = max((s for s in considered if s < similarity), default=CONTEXT_FLOOR)
+    above = sum(s >= 0.9 for s in considered)
+    return [float(rank), top, top - similarity, similarity - below, float(above), float(len(considered))]
+
+
+def pair_features(q: QuestionView, c: QuestionView, cosine: float, context: list[float], idf: np.ndarray) -> np.ndarray:
+    return np.asarray(scalar_features(q, c, cosine, idf) + context, dtype=np.float32)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 1.0
