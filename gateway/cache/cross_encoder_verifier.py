@@ -31,8 +31,6 @@ WEIGHTS_PATH = Path("artifacts/cross_encoder/weights.npz")  # where `train_cross
 VERIFY_TOP = 2
 # The lowest cosine among the retrieved pairs it trains on: a similarity floor below it is untested ground.
 CANDIDATE_FLOOR = 0.7
-# The lowest cosine among the retrieved pairs it trained on: a category's similarity floor goes no lower.
-CANDIDATE_FLOOR = 0.7
 
 
 @dataclass(frozen=True)
@@ -62,8 +60,7 @@ class CrossEncoderVerifier:
              cache_dir: Path | None = None) -> "CrossEncoderVerifier":
         path = Path(path)
         saved = SavedWeights.load(path)
-        info = CrossEncoderInfo(saved.layers, saved.max_tokens, saved.calibration, saved.thresholds,
-                            saved.training)
+        info = CrossEncoderInfo(saved.layers, saved.max_tokens, saved.calibration, saved.thresholds, saved.training)
         scorer = None
         if backend == "onnx":
             try:
@@ -71,7 +68,7 @@ class CrossEncoderVerifier:
 
                 scorer = onnx_pair_scorer(path, saved, cache_dir=cache_dir)
             except Exception as exc:  # noqa: BLE001 - PyTorch computes the same probabilities, slower
-                log.warning("could not build the verifier's ONNX graph (%s): verifying with PyTorch", exc)
+                log.warning("could not build the cross-encoder's ONNX graph (%s): scoring with PyTorch", exc)
         return cls(scorer or TorchPairScorer(saved), PairTokenizer(saved.max_tokens), info)
 
     def raw_logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
@@ -91,16 +88,6 @@ class CrossEncoderVerifier:
         if not pairs:
             return np.zeros(0, dtype=np.float32)
         return await asyncio.get_running_loop().run_in_executor(self._worker, self.score_pairs, list(pairs))
-
-    async def verify(self, query: str, candidates: Sequence[tuple[str, float] | None]) -> list[float | None]:
-        """The cache's call: probabilities for the VERIFY_TOP most similar of `candidates` ((cached question,
-        cosine), or None for one that is not a candidate: below the floor, vetoed by a guard); None elsewhere."""
-        ranked = sorted((i for i, c in enumerate(candidates) if c is not None), key=lambda i: -candidates[i][1])
-        chosen = ranked[:VERIFY_TOP]
-        out: list[float | None] = [None] * len(candidates)
-        for i, p in zip(chosen, await self.score([(query, candidates[i][0]) for i in chosen])):
-            out[i] = float(p)
-        return out
 
     async def verify(self, query: str, candidates: Sequence[tuple[str, float] | None]) -> list[float | None]:
         """Probabilities for the VERIFY_TOP most similar of `candidates` ((cached question, cosine), or None

@@ -27,7 +27,7 @@ QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.cache.train_verifier",
+    parser = argparse.ArgumentParser(prog="python -m gateway.cache.train_cross_encoder",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file; only its dev split is read")
     parser.add_argument("--out", default=str(WEIGHTS_PATH), help="where the weights go")
@@ -43,15 +43,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="similarity floor the thresholds are measured at (a category's floor should not be lower)")
     parser.add_argument("--layers", type=int, default=2, help="MiniLM layers kept")
     parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
-    parser.add_argument("--qqp-pairs", type=int, default=6500, help="QQP labelled pairs trained on")
-    parser.add_argument("--retrieved", type=int, default=8500, help="retrieved (query, neighbour) pairs trained on")
-    parser.add_argument("--generated", type=int, default=4000,
+    parser.add_argument("--qqp-pairs", type=int, default=3500, help="QQP labelled pairs trained on")
+    parser.add_argument("--retrieved", type=int, default=4500, help="retrieved (query, neighbour) pairs trained on")
+    parser.add_argument("--generated", type=int, default=2500,
                         help="QQP questions rewritten into a trap and a harmless rewording")
-    parser.add_argument("--everyday-rounds", type=int, default=6, help="rewrite rounds over the everyday questions")
+    parser.add_argument("--everyday-rounds", type=int, default=4, help="rewrite rounds over the everyday questions")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (one wastes least on a busy machine)")
+    parser.add_argument("--budget-minutes", type=float,
+                        help="stop training after this long (a busy machine) and calibrate what was learned")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -137,8 +139,12 @@ def fit(model, tokenizer: PairTokenizer, pairs: list[Labelled], args):
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
     model.train()
     step, loss_sum, since, started = 0, 0.0, 0, time.perf_counter()
+    deadline = started + 60 * args.budget_minutes if args.budget_minutes else float("inf")
     for epoch in range(args.epochs):
         for batch in _length_batches(lengths, args.batch, rng):
+            if time.perf_counter() > deadline:
+                _log(f"time budget spent after {step} of {steps} steps: stopping there")
+                return model.eval(), step
             inputs = _collate([encoded[i] for i in batch])
             logits = model(*(torch.from_numpy(inputs[k]) for k in INPUTS))
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels[batch])
@@ -147,13 +153,13 @@ def fit(model, tokenizer: PairTokenizer, pairs: list[Labelled], args):
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
             schedule.step()
-            step, loss_sum, since = step + 1, loss_sum + float(loss), since + 1
+            step, loss_sum, since = step + 1, loss_sum + loss.item(), since + 1
             if step % 100 == 0 or step == steps:
                 elapsed = time.perf_counter() - started
                 _log(f"epoch {epoch + 1} step {step}/{steps} loss {loss_sum / since:.4f} "
                      f"{elapsed:.0f} s, about {elapsed / step * (steps - step):.0f} s to go")
                 loss_sum, since = 0.0, 0
-    return model.eval()
+    return model.eval(), step
 
 
 def _length_batches(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
