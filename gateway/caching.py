@@ -62,6 +62,7 @@ class CacheDecision:
                    "x-semgate-ttl": f"{self.policy.ttl_seconds:.0f}"}
         if self.hit:
             headers["x-semgate-similarity"] = f"{self.lookup.similarity:.4f}"
+            headers["x-semgate-match"] = self.lookup.match or "semantic"
             headers["x-semgate-entry"] = self.lookup.entry.id
             if self.lookup.stale:
                 age = max(time.time() - self.lookup.entry.expires_at, 0.0)
@@ -106,14 +107,15 @@ class CacheLayer:
         embedding, reason = None, None
         if text:
             try:
-                embedding = await asyncio.wait_for(self.cache.embedder.embed(text), self.embed_timeout_s)
+                embedding = await asyncio.wait_for(self.cache.embedder.embed(text, tenant), self.embed_timeout_s)
             except asyncio.TimeoutError:
                 reason = "embedder_timeout"
             except Exception:  # noqa: BLE001 - any embedder failure means "no cache", never a failed request
                 log.exception("embedder failed; bypassing the cache for this request")
                 reason = "embedder_error"
         if embedding is not None:
-            category = active.derived.classify(text, embedding).category
+            # Off the event loop: the category rules are regex scans of the whole message.
+            category = (await asyncio.to_thread(active.derived.classify, text, embedding)).category
         else:
             category = active.policies.default.name
         policy = self.adaptive.effective_category(category, upstream)

@@ -21,6 +21,7 @@ import uvicorn
 from gateway.admin_cli import add_admin_parser
 from gateway.config import ConfigError, GatewayConfig, load_config
 from gateway.incontext.replay import add_replay_arguments
+from gateway.port_holder import listeners, port_taken
 
 DELEGATED = {
     "backend": (["gpu_backend"], "run the bundled LLM backend (OpenAI-compatible server)"),
@@ -109,6 +110,7 @@ def run_up(args: argparse.Namespace) -> int:
     # A SIGTERM (systemd, docker stop, kill) must stop the backend too. uvicorn re-raises it after its
     # graceful shutdown, which by default ends the process before the `finally` below could run.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    _refuse_taken_ports(config)
     backend = None
     if config.backend.enabled:
         backend = _start_backend(config)
@@ -116,13 +118,14 @@ def run_up(args: argparse.Namespace) -> int:
         print("semgate: bundled backend disabled in the config; starting the gateway alone", flush=True)
     try:
         server = _gateway_server(config, args.log_level)
+        backend_died = _stop_gateway_if_backend_exits(server, backend) if backend is not None else threading.Event()
         _announce_when_ready(server, f"semgate is up. Point an OpenAI SDK at base_url=http://{config.host}:{config.port}/v1 "
-                                     "(Ctrl-C stops)")
+                                     "(Ctrl-C stops)", backend)
         _run_until_interrupted(server)
     finally:
         if backend is not None:
             _stop(backend)
-    return 0
+    return 1 if backend_died.is_set() else 0
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -146,16 +149,33 @@ def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
                                          **server_options(config.limits)))
 
 
-def _announce_when_ready(server: uvicorn.Server, message: str) -> None:
-    """Print once the gateway accepts requests (after the cache has loaded), not before."""
+def _announce_when_ready(server: uvicorn.Server, message: str, backend: subprocess.Popen | None = None) -> None:
+    """Print once the gateway accepts requests (after the cache has loaded) and the backend, if
+    any, still runs; not before."""
 
     def wait() -> None:
         while not server.started and not server.should_exit:
             time.sleep(0.1)
-        if server.started:
+        if server.started and not server.should_exit and (backend is None or backend.poll() is None):
             print(message, flush=True)
 
     threading.Thread(target=wait, daemon=True).start()
+
+
+def _stop_gateway_if_backend_exits(server: uvicorn.Server, backend: subprocess.Popen) -> threading.Event:
+    """A gateway in front of a dead backend looks healthy and answers every miss with a 502: if the
+    backend exits while the gateway runs, say so and stop the gateway (the returned event is set)."""
+    died = threading.Event()
+
+    def watch() -> None:
+        code = backend.wait()
+        if not server.should_exit:
+            print(f"semgate: the backend exited with code {code}; stopping the gateway", file=sys.stderr, flush=True)
+            died.set()
+            server.should_exit = True
+
+    threading.Thread(target=watch, daemon=True).start()
+    return died
 
 
 def _run_until_interrupted(server: uvicorn.Server) -> None:
@@ -170,28 +190,58 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _refuse_taken_ports(config: GatewayConfig) -> None:
+    """Stop before starting anything if a port `semgate up` needs is taken: an old backend on the
+    backend's port would answer the readiness checks in place of the one we start."""
+    ports = [("the gateway's", config.host, config.port)]
+    if config.backend.enabled:
+        ports.insert(0, ("the backend's", config.backend.host, config.backend.port))
+    for role, host, port in ports:
+        if port_taken(host, port):
+            holders = listeners(port)
+            held_by = ", ".join(map(str, holders)) if holders else "another process"
+            raise SystemExit(f"semgate: {role} port {host}:{port} is already taken by {held_by}. Stop it, or choose "
+                             "another port in the config (backend.port, listen); semgate up uses only processes "
+                             "it starts itself.")
+
+
 def _start_backend(config: GatewayConfig) -> subprocess.Popen:
     b = config.backend
-    command = [sys.executable, "-m", "gpu_backend", "--model", b.model, "--host", b.host, "--port", str(b.port), *b.extra_args]
+    command = [sys.executable, "-m", "gpu_backend", "--model", b.model, "--host", b.host, "--port", str(b.port),
+               "--exit-with-parent", *b.extra_args]
     print(f"semgate: starting the bundled backend ({b.model}) on http://{b.host}:{b.port}/v1 ...", flush=True)
-    # Own process group: a Ctrl-C reaches us once, and we stop the backend in order.
-    process = subprocess.Popen(command, start_new_session=True)
+    # Own process group: a Ctrl-C reaches us once, and we stop the backend in order. Its stdin is a
+    # pipe we hold open until we exit: when we die, however we die, it sees EOF and shuts down
+    # (gpu_backend/server/lifecycle.py), instead of living on as an orphan holding the port.
+    process = subprocess.Popen(command, start_new_session=True, stdin=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise SystemExit(f"semgate: the backend exited with code {process.returncode} while starting")
-            try:
-                if httpx.get(f"http://{b.host}:{b.port}/healthz", timeout=1).status_code == 200:
-                    print("semgate: backend ready", flush=True)
-                    return process
-            except httpx.HTTPError:
-                pass
+            if _serving(process, b.host, b.port):
+                print("semgate: backend ready", flush=True)
+                return process
             time.sleep(0.5)
         raise SystemExit("semgate: the backend did not become ready within 600 s")
     except BaseException:  # not ready in time, Ctrl-C or SIGTERM while it loads: it goes too
         _stop(process)
         raise
+
+
+def _serving(process: subprocess.Popen, host: str, port: int) -> bool:
+    """Our backend answers on its port: /healthz says ok and the listener is our process (where
+    /proc can tell), not something that took the port after we looked."""
+    try:
+        if httpx.get(f"http://{host}:{port}/healthz", timeout=1).status_code != 200:
+            return False
+    except httpx.HTTPError:
+        return False
+    holders = listeners(port)
+    if not holders or any(h.pid == process.pid for h in holders):  # none seen: /proc does not tell us
+        return True
+    raise SystemExit(f"semgate: the backend's port {host}:{port} was taken by "
+                     f"{', '.join(map(str, holders))} while our backend started")
 
 
 def _stop(process: subprocess.Popen) -> None:

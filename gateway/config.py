@@ -29,7 +29,10 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Timeouts:
     connect_s: float = 2.0
-    read_s: float = 120.0
+    read_s: float = 120.0  # the longest wait for the answer's next bytes
+    # The longest a whole answer may take, from sending the request to its last byte: a stream that
+    # trickles, each piece within read_s, is ended here (an error event; a non-streamed one is a 504).
+    total_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,13 @@ class Limits:
     max_message_chars: int = 256_000  # one message's text (or one prompt) in characters
     max_header_bytes: int = 16 << 10  # request line and headers together
     max_header_count: int = 100
+    # A client has this long to send its request head (from its first byte, or from connecting), and
+    # then this long for the body: past either, a 408 and the connection is closed (gateway/http_limits.py).
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    # The most bytes of one upstream answer the gateway relays: past it, a stream ends with an error
+    # event and a non-streamed answer is a 502; either way nothing is stored.
+    max_answer_bytes: int = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -302,7 +312,7 @@ class _Reader:
         if affinity < 0:
             raise self.fail(f"{path}.affinity_prefix_chars", f"must be >= 0, got {affinity}")
         models = [self.typed(m, f"{path}.models[{i}]", str, "a model name") for i, m in enumerate(self.seq(u.get("models", []), f"{path}.models"))]
-        t = self.mapping(u.get("timeouts", {}), f"{path}.timeouts", {"connect_s", "read_s"})
+        t = self.mapping(u.get("timeouts", {}), f"{path}.timeouts", {"connect_s", "read_s", "total_s"})
         timeouts = Timeouts(**{k: self.positive(v, f"{path}.timeouts.{k}") for k, v in t.items()})
         retries = self.typed(u.get("retries", 1), f"{path}.retries", int, "an integer")
         if retries < 0:
@@ -474,9 +484,13 @@ class _Reader:
 
     def limits(self, value: Any, path: str) -> Limits:
         lim = self.mapping(value, path, {"max_body_bytes", "max_messages", "max_message_chars", "max_header_bytes",
-                                         "max_header_count"})
+                                         "max_header_count", "header_timeout_s", "body_timeout_s",
+                                         "max_answer_bytes"})
         out = {}
         for key, number in lim.items():
+            if key.endswith("_s"):
+                out[key] = self.positive(number, f"{path}.{key}")
+                continue
             number = self.typed(number, f"{path}.{key}", int, "an integer")
             if number <= 0:
                 raise self.fail(f"{path}.{key}", f"must be > 0, got {number}")

@@ -1,13 +1,21 @@
 """What the HTTP server refuses itself, before the app sees a request: heads over the limits
-while they are still arriving, and requests its parser cannot read; both in the OpenAI error shape.
+while they are still arriving, requests its parser cannot read, and clients too slow to send
+theirs; all in the OpenAI error shape.
 
 uvicorn's httptools parser (the fast one the gateway runs on) takes a request head of any
 size: a client could send megabytes of headers and the server would buffer them all. The
 protocol here counts the head's bytes as they arrive and answers 431 in the OpenAI error
 shape once `limits.max_header_bytes` or `limits.max_header_count` is passed. The h11
 parser, if chosen instead, gets its own incomplete-event limit from the same setting.
+
+uvicorn closes a connection idle between requests (`timeout_keep_alive`) but waits for a
+request head or body that is still arriving for ever: a thousand clients sending half a head
+each would hold a thousand connections. The protocol gives a client `limits.header_timeout_s`
+for its head (from connecting, or from its first byte on a kept-alive connection) and then
+`limits.body_timeout_s` for its body; past either it answers 408 and closes the connection.
 """
 
+from asyncio import TimerHandle
 from typing import Any
 
 import orjson
@@ -33,6 +41,17 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._in_head, self._head_bytes, self._refusal = True, 0, None
+        self._deadline: TimerHandle | None = None
+        self._expect("request headers", self.limits.header_timeout_s)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._expect(None, 0)
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:  # a kept-alive connection's next request: its head starts arriving now
+            self._expect("request headers", self.limits.header_timeout_s)
 
     def data_received(self, data: bytes) -> None:
         if self._refusal is not None:
@@ -61,11 +80,28 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._refusal = self._too_large()
             raise _HeadRefused
         self._in_head, self._head_bytes = False, 0
+        self._expect("request body", self.limits.body_timeout_s)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
+        self._expect(None, 0)
         super().on_message_complete()
         self._in_head = True
+
+    def _expect(self, what: str | None, within_s: float) -> None:
+        """Arm the deadline for `what` is still to arrive (None: nothing is awaited; disarm it)."""
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(within_s, self._too_slow, what, within_s) if what else None
+
+    def _too_slow(self, what: str, within_s: float) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and self.cycle.response_started and not self.cycle.response_complete:
+            self.transport.close()  # the app is answering already; nothing more can be said on this connection
+            return
+        self._answer(OpenAIError(408, f"The {what} did not arrive within {within_s:g} s.", code="request_timeout"))
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn calls this for any parser error, ours included: answer ours as what it is,

@@ -10,6 +10,9 @@ SafeFormatter:
   itself and of a traceback stay, but every line after the first is indented with "  | ",
   and any other control character is escaped too, so nothing inside a record can start a
   line of its own or reach the terminal;
+- debug records come only from semgate's own loggers and uvicorn's: a library's debug output
+  (aiosqlite writes every statement with its parameters, which are prompts and answers) never
+  reaches the log, whatever the level;
 - the secrets the gateway knows (upstream API keys, the admin token, tenant keys read from
   the environment) are replaced by <redacted>, and so are credentials inside URLs and any
   `Bearer ...` value, whichever way they reached the message.
@@ -30,6 +33,8 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s@]+@")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
+# The loggers whose debug records are written; no other's are (see the module's docstring).
+DEBUG_LOGGERS = ("semgate", "uvicorn")
 # Shorter values are too likely to occur in ordinary text to be replaced everywhere.
 _MIN_SECRET_CHARS = 6
 
@@ -81,11 +86,17 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     """One stderr handler on the root logger with the safe formatter; uvicorn's loggers propagate to it."""
     handler = logging.StreamHandler()
     handler.setFormatter(SafeFormatter(secrets=secrets))
+    handler.addFilter(no_foreign_debug)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def no_foreign_debug(record: logging.LogRecord) -> bool:
+    """Keep a record unless it is a debug record of a library outside DEBUG_LOGGERS."""
+    return record.levelno >= logging.INFO or record.name.split(".", 1)[0] in DEBUG_LOGGERS
 
 
 def _env(name: str | None) -> str | None:

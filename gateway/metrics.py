@@ -13,6 +13,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     ProcessCollector,
     generate_latest,
@@ -32,6 +33,7 @@ from gateway.stats import RequestTrace
 LOOKUP_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 UPSTREAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
+LOOP_LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class Metrics:
@@ -54,11 +56,23 @@ class Metrics:
                                            buckets=LOOKUP_BUCKETS, registry=r)
         self.embedding_batch_size = Histogram("semgate_embedding_batch_size", "Texts embedded in one model call",
                                               buckets=BATCH_SIZE_BUCKETS, registry=r)
+        self.loop_lag = Histogram("semgate_event_loop_lag_seconds", "How late the event loop woke a 10 ms sleeper "
+                                  "(gateway/loop_lag.py): every request waits that long", buckets=LOOP_LAG_BUCKETS,
+                                  registry=r)
+        self.loop_lag_max = Gauge("semgate_event_loop_lag_max_seconds", "The longest event loop stall since start",
+                                  registry=r)
+        self._loop_lag_max_s = 0.0
         self._state = _StateCollector()
         r.register(self._state)
         ProcessCollector(registry=r)
         self._embedder_stats = embedder_stats
         self._batches = _BatchWatch()
+
+    def observe_loop_lag(self, lag_s: float) -> None:
+        self.loop_lag.observe(lag_s)
+        if lag_s > self._loop_lag_max_s:
+            self._loop_lag_max_s = lag_s
+            self.loop_lag_max.set(lag_s)
 
     def record(self, trace: RequestTrace) -> None:
         self.requests.labels(trace.category, trace.tenant, trace.model, trace.outcome).inc()
@@ -185,7 +199,7 @@ def metrics_endpoint(metrics: Metrics, ctx: AdminContext, auth: AdminAuth, publi
     async def endpoint(request: Request) -> Response:
         if auth.enabled and not public:
             try:
-                auth.check(request.headers.get("authorization"))
+                auth.check(request.headers)
             except OpenAIError as exc:
                 return exc.response()
         return Response(metrics.render(await take_snapshot(ctx)), media_type=CONTENT_TYPE_LATEST)

@@ -48,12 +48,14 @@ _ERRORS = {
     "400": "Invalid request (the message and `param` name the field)",
     "401": "Missing or wrong API key",
     "404": "Unknown model",
+    "408": "The request head or body did not arrive within the configured timeouts",
     "413": "Body, message count or message text over the configured limits",
     "431": "Request headers over the configured limits",
     "429": "The upstream asked to slow down",
-    "502": "The upstream failed or is unreachable",
+    "500": "The gateway failed (internal_error)",
+    "502": "The upstream failed, is unreachable, or answered something that is not an OpenAI answer",
     "503": "The upstream is unavailable (circuit breaker open)",
-    "504": "The upstream timed out",
+    "504": "The upstream timed out (timeouts.read_s, or the whole answer past timeouts.total_s)",
 }
 
 

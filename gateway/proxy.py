@@ -1,37 +1,45 @@
 """The OpenAI routes: authenticate, validate, consult the cache, forward, relay, store.
 
-Streams are relayed chunk by chunk as they arrive while a recorder rebuilds the answer;
-a client that goes away cancels the relay, which closes the upstream response and so
-cancels the upstream request. Only an answer that completed is stored.
+Streams are relayed event by event as they arrive while a recorder rebuilds the answer; every
+answer is checked, scrubbed and bounded on its way (gateway/relay.py). A client that goes away,
+streaming or not, cancels the upstream request: its connection is closed, so the upstream stops
+working on it. Only an answer that completed is stored.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import anyio
 import httpx
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from gateway.answer_shape import completion_problem
 from gateway.auth import TenantResolver
 from gateway.caching import CacheDecision, CacheLayer
+from gateway.client_io import read_body, until_disconnect
 from gateway.config import Limits
 from gateway.errors import OpenAIError
+from gateway.relay import AnswerBounds, AnswerRefused, StreamChecker, next_piece, read_whole
 from gateway.replay import fresh_completion, sse_chunks
 from gateway.sse import encode
 from gateway.stale_if_error import stale_decision
 from gateway.stats import RequestTrace, TraceRecorder
 from gateway.stream_recorder import StreamRecorder
-from gateway.stream_scrub import StreamScrubber
+from gateway.stream_scrub import scrub
 from gateway.upstream import Upstream, UpstreamPool
 from gateway.upstream_hints import client_slo, upstream_hints
+from gateway.upstream_load import FirstTokenWatch
 from gateway.wire import CHAT, COMPLETION, ParsedRequest, parse_request
 
 log = logging.getLogger("semgate.proxy")
 _PATHS = {CHAT: "/chat/completions", COMPLETION: "/completions"}
 _BYPASS = {"x-semgate-cache": "bypass"}
+CLIENT_GONE = 499  # recorded for a request whose client went away before its answer (nobody reads it)
 
 
 class Proxy:
@@ -53,7 +61,7 @@ class Proxy:
     async def _handle(self, request: Request, kind: str) -> Response:
         trace = RequestTrace()
         try:
-            tenant = trace.tenant = self.resolver.resolve(request.headers.get("authorization"))
+            tenant = trace.tenant = self.resolver.resolve(request.headers)
             client_objectives = client_slo(request.headers)
             parsed = parse_request(await read_body(request, self.limits.max_body_bytes), kind, self.limits)
             served = self.incontext.served_model(parsed.model) if self.incontext else parsed.model
@@ -66,6 +74,11 @@ class Proxy:
                 await self.incontext.observe(tenant, parsed, decision)
         except OpenAIError as exc:
             return self._finish(trace, exc.response(_BYPASS))
+        if decision is not None and decision.hit and completion_problem(decision.lookup.entry.response, parsed.kind):
+            # Stored before answers were checked (an upstream's list `content`, say): replaying it would fail, so
+            # the request goes upstream as a miss, and its answer replaces the entry.
+            log.warning("cache entry %s is not an OpenAI answer; answering from upstream", decision.lookup.entry.id)
+            decision.lookup = None
         if decision is not None and decision.hit:
             trace.served_from(decision.lookup.entry.response, decision.lookup.entry.id)
             return self._finish(trace, _answer_from_cache(decision, parsed))
@@ -81,18 +94,46 @@ class Proxy:
         headers = decision.headers() if decision is not None else _BYPASS
         hints = upstream_hints(decision.policy.name if decision else None, decision.slo if decision else None,
                                client_objectives, tenant)
-        try:
-            response = await self.pool.open(upstream, _PATHS[kind], route.body if route else parsed.body, hints)
-        except OpenAIError as exc:
-            failed = decision.headers(stored=False) if decision is not None else _BYPASS  # an error is never kept
-            return self._finish(trace, await self._upstream_failed(exc, failed, decision, tenant, parsed, trace))
+        call = _UpstreamCall(upstream, _PATHS[kind], route.body if route else parsed.body, hints,
+                             AnswerBounds.starting_now(upstream.name, self.limits.max_answer_bytes,
+                                                       upstream.config.timeouts.total_s))
         if parsed.stream:
-            store = _StreamStore(self.cache, decision, tenant, parsed, upstream.name)
-            return StreamingResponse(self._relay(upstream, response, store, trace), media_type="text/event-stream",
-                                     headers={**headers, "cache-control": "no-cache"})
-        answer = await self._forward_whole(upstream, response, parsed, decision, tenant, trace)
+            return await self._stream(request, call, parsed, decision, tenant, trace, headers)
+        # A client that goes away cancels the upstream request, streamed or not (the backend stops generating).
+        answer = await until_disconnect(request, lambda: self._answer_whole(call, parsed, decision, tenant, trace))
+        return self._finish(trace, answer or Response(status_code=CLIENT_GONE))
+
+    async def _open(self, call: "_UpstreamCall") -> httpx.Response:
+        """The upstream's response, its body not yet read, within the answer's deadline."""
+        try:
+            async with asyncio.timeout(call.bounds.remaining_s()):
+                return await self.pool.open(call.upstream, call.path, call.body, call.hints)
+        except TimeoutError:
+            call.upstream.breaker.failed()
+            raise call.bounds.too_late().error from None
+
+    async def _stream(self, request: Request, call: "_UpstreamCall", parsed: ParsedRequest,
+                      decision: CacheDecision | None, tenant: str, trace: RequestTrace,
+                      headers: dict[str, str]) -> Response:
+        try:
+            response = await until_disconnect(request, lambda: self._open(call))
+        except OpenAIError as exc:
+            return self._finish(trace, await self._upstream_failed(exc, decision, tenant, parsed, trace))
+        if response is None:
+            return self._finish(trace, Response(status_code=CLIENT_GONE))
+        store = _StreamStore(self.cache, decision, tenant, parsed, call.upstream.name)
+        return StreamingResponse(self._relay(call, response, store, trace), media_type="text/event-stream",
+                                 headers={**headers, "cache-control": "no-cache"})
+
+    async def _answer_whole(self, call: "_UpstreamCall", parsed: ParsedRequest, decision: CacheDecision | None,
+                            tenant: str, trace: RequestTrace) -> Response:
+        try:
+            response = await self._open(call)
+        except OpenAIError as exc:
+            return await self._upstream_failed(exc, decision, tenant, parsed, trace)
+        answer = await self._forward_whole(call, response, parsed, decision, tenant, trace)
         trace.upstream_s = _elapsed(response)
-        return self._finish(trace, answer)
+        return answer
 
     def _finish(self, trace: RequestTrace, response: Response) -> Response:
         self._record(trace, response.status_code, response.headers)
@@ -103,67 +144,103 @@ class Proxy:
         for recorder in self.recorders:
             recorder.record(trace)
 
-    async def _upstream_failed(self, error: OpenAIError, headers: dict[str, str], decision: CacheDecision | None,
-                               tenant: str, parsed: ParsedRequest, trace: RequestTrace) -> Response:
+    async def _upstream_failed(self, error: OpenAIError, decision: CacheDecision | None, tenant: str,
+                               parsed: ParsedRequest, trace: RequestTrace) -> Response:
         """The upstream's error, or an expired entry where the category allows stale-if-error."""
         stale = await stale_decision(self.cache, decision, tenant, parsed, error)
         if stale is None:
-            return error.response(headers)
+            return error.response(decision.headers(stored=False) if decision is not None else _BYPASS)  # never kept
         trace.served_from(stale.lookup.entry.response, stale.lookup.entry.id)
         return _answer_from_cache(stale, parsed)
 
-    async def _forward_whole(self, upstream: Upstream, response: httpx.Response, parsed: ParsedRequest,
+    async def _forward_whole(self, call: "_UpstreamCall", response: httpx.Response, parsed: ParsedRequest,
                              decision: CacheDecision | None, tenant: str, trace: RequestTrace) -> Response:
+        upstream = call.upstream
         try:
-            body = await response.aread()
-        except httpx.HTTPError as exc:
+            body = scrub(await read_whole(response, call.bounds), [upstream.config.api_key() or ""])
+            answer = _json_or_none(body)
+            problem = completion_problem(answer, parsed.kind) if answer is not None else "the body is not JSON"
+            if problem is not None:
+                raise call.bounds.malformed(problem)
+        except (httpx.HTTPError, AnswerRefused) as exc:
             await self.pool.close(upstream, response, ok=False)
-            error = OpenAIError(502, f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
-                                code="upstream_interrupted")
-            headers = decision.headers(stored=False) if decision else _BYPASS
-            return await self._upstream_failed(error, headers, decision, tenant, parsed, trace)
+            error = exc.error if isinstance(exc, AnswerRefused) else OpenAIError(
+                502, f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
+                code="upstream_interrupted")
+            return await self._upstream_failed(error, decision, tenant, parsed, trace)
+        except BaseException:  # cancelled: the client went away while the upstream was answering
+            with anyio.CancelScope(shield=True):
+                await self.pool.close(upstream, response, ok=False, upstream_fault=False)
+            raise
         await self.pool.close(upstream, response, ok=True)
+        label = decision.route.label() if decision is not None and decision.route is not None else None
+        if label is not None:
+            body = label.whole(body)
         headers = _BYPASS
         if decision is not None:
             stored = False
             if decision.may_store and response.status_code == 200:
-                stored = await self.cache.remember(decision, tenant, parsed, _json_or_none(body), upstream.name)
+                stored = await self.cache.remember(decision, tenant, parsed, answer, upstream.name)
             headers = decision.headers(stored=stored)
         return Response(body, status_code=response.status_code, media_type="application/json", headers=headers)
 
-    async def _relay(self, upstream: Upstream, response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
-        ok = stored = broke = committed = False
-        scrubber = StreamScrubber([upstream.config.api_key() or ""])
+    async def _relay(self, call: "_UpstreamCall", response: httpx.Response, store: "_StreamStore",
+                     trace: RequestTrace):
+        upstream = call.upstream
+        ok = stored = fault = committed = False
+        checker = StreamChecker(store.parsed.kind, [upstream.config.api_key() or ""], call.bounds)
+        route = store.decision.route if store.decision is not None else None
+        label = route.label() if route is not None else None
+        first_token = FirstTokenWatch(upstream, response)  # a load signal (gateway/upstream_load.py)
+        pieces = response.aiter_bytes()  # decoded: an upstream may compress its answer
         try:
-            async for chunk in response.aiter_raw():
-                chunk = scrubber.feed(chunk)
-                if chunk:
-                    store.feed(chunk)
+            while (piece := await next_piece(pieces, call.bounds)) is not None:
+                first_token.feed(piece)
+                events = checker.feed(piece)
+                if events:
+                    for _, event in events:
+                        store.add(event)
                     if not committed and store.complete:
                         # Stored before the client reads the end: a repeat sent right after it hits.
                         with anyio.CancelScope(shield=True):
                             stored, committed = await store.commit(), True
-                    yield chunk
-            rest = scrubber.flush()
+                    data = b"".join(data for data, _ in events)
+                    yield label.feed(data) if label is not None else data
+            events = checker.finish()
+            for _, event in events:
+                store.add(event)
+            rest = b"".join(data for data, _ in events)
+            if label is not None:
+                rest = label.feed(rest) + label.flush()
             if rest:
-                store.feed(rest)
                 yield rest
             ok = True
-        except httpx.HTTPError as exc:
-            broke = True
+        except (httpx.HTTPError, AnswerRefused) as exc:
+            fault = True
             # Headers are gone already: tell the client in the stream, as OpenAI does.
-            error = OpenAIError(502, f"Upstream {upstream.name} stream broke off ({type(exc).__name__}).",
-                                code="upstream_interrupted")
+            error = exc.error if isinstance(exc, AnswerRefused) else OpenAIError(
+                502, f"Upstream {upstream.name} stream broke off ({type(exc).__name__}).", code="upstream_interrupted")
             yield encode(error.body())
         finally:
             # Runs on client disconnect too, inside a cancelled scope: shield the cleanup.
             with anyio.CancelScope(shield=True):
-                await self.pool.close(upstream, response, ok=ok, upstream_fault=broke)
+                await self.pool.close(upstream, response, ok=ok, upstream_fault=fault)
                 if ok and not committed:
                     stored = await store.commit()
             trace.upstream_s = _elapsed(response)
             decision = store.decision
             self._record(trace, 200 if ok else 502, decision.headers(stored=stored) if decision else _BYPASS)
+
+
+@dataclass(frozen=True)
+class _UpstreamCall:
+    """One request to send upstream, and the bounds its answer must keep."""
+
+    upstream: Upstream
+    path: str
+    body: dict
+    hints: dict[str, str]
+    bounds: AnswerBounds
 
 
 class _StreamStore:
@@ -174,9 +251,9 @@ class _StreamStore:
         self.recorder = StreamRecorder(parsed.kind) if cache and decision and decision.may_store else None
         self.cache, self.decision, self.tenant, self.parsed, self.producer = cache, decision, tenant, parsed, producer
 
-    def feed(self, chunk: bytes) -> None:
+    def add(self, event: dict | str) -> None:
         if self.recorder is not None:
-            self.recorder.feed(chunk)
+            self.recorder.add(event)
 
     @property
     def complete(self) -> bool:
@@ -216,23 +293,3 @@ def _json_or_none(body: bytes) -> dict | None:
     except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks, size = [], 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-    except ClientDisconnect as exc:
-        raise OpenAIError(400, "The client closed the connection before the body was complete.", code="client_disconnected") from exc
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> OpenAIError:
-    return OpenAIError(413, f"Request body is larger than the limit of {limit} bytes.", code="request_too_large")

@@ -112,23 +112,35 @@ class Tally:
 
 
 class Timeline:
-    """Requests and hits per category in fixed buckets of `bucket_s`, the last `buckets` of them."""
+    """Requests and hits per category in fixed buckets of `bucket_s`, over the last `buckets` of them.
+
+    points() lists every bucket from the oldest kept to the current one, quiet ones included with no
+    categories: a chart draws a quiet stretch as a gap (a chart given only the busy buckets drew a
+    straight line across minutes without traffic, as if the hit rate had moved smoothly)."""
 
     def __init__(self, bucket_s: float = 5.0, buckets: int = 120) -> None:
         self.bucket_s = bucket_s
-        self._buckets: deque[tuple[float, dict[str, list[int]]]] = deque(maxlen=buckets)
+        self.buckets = buckets
+        # (bucket number: time // bucket_s, counts); only buckets that saw requests are kept
+        self._buckets: deque[tuple[int, dict[str, list[int]]]] = deque(maxlen=buckets)
 
     def add(self, category: str, hit: bool, now: float) -> None:
-        start = now - now % self.bucket_s
-        if not self._buckets or self._buckets[-1][0] != start:
-            self._buckets.append((start, {}))
+        number = int(now // self.bucket_s)
+        if not self._buckets or self._buckets[-1][0] != number:
+            self._buckets.append((number, {}))
         counts = self._buckets[-1][1].setdefault(category, [0, 0])
         counts[0] += 1
         counts[1] += int(hit)
 
-    def points(self) -> list[dict[str, Any]]:
-        return [{"t": start, "by_category": {c: {"requests": n, "hits": h} for c, (n, h) in counts.items()}}
-                for start, counts in self._buckets]
+    def points(self, now: float | None = None) -> list[dict[str, Any]]:
+        if not self._buckets:
+            return []
+        current = int((time.time() if now is None else now) // self.bucket_s)
+        kept = dict(self._buckets)
+        first = max(self._buckets[0][0], current - self.buckets + 1)
+        return [{"t": number * self.bucket_s,
+                 "by_category": {c: {"requests": n, "hits": h} for c, (n, h) in kept.get(number, {}).items()}}
+                for number in range(first, max(current, self._buckets[-1][0]) + 1)]
 
 
 class RequestStats:

@@ -25,19 +25,32 @@ class StreamRecorder:
         self.broken = False
 
     def feed(self, chunk: bytes) -> None:
+        """Record raw stream bytes (the relay, which parses events itself, calls `add` instead)."""
         if self.broken:
             return
         try:
             for event in self._parser.feed(chunk):
-                if event.data == DONE:
-                    self.done = True
-                    continue
-                self._apply(orjson.loads(event.data))
-        except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError, ValueError):
-            # ValueError covers EventTooLarge: the parser let its buffer go; so do we.
-            self.broken = True
-            self._parser = None
-            self._choices.clear()
+                self.add(DONE if event.data == DONE else orjson.loads(event.data))
+        except (orjson.JSONDecodeError, ValueError):  # ValueError covers EventTooLarge
+            self._break()
+
+    def add(self, chunk: dict[str, Any] | str) -> None:
+        """Record one parsed event: a chunk, or DONE."""
+        if self.broken:
+            return
+        if chunk == DONE:
+            self.done = True
+            return
+        try:
+            self._apply(chunk)
+        except (TypeError, KeyError, AttributeError, ValueError):
+            self._break()
+
+    def _break(self) -> None:
+        # The parser let its buffer go (EventTooLarge); so do we.
+        self.broken = True
+        self._parser = None
+        self._choices.clear()
 
     def _apply(self, chunk: dict[str, Any]) -> None:
         if "error" in chunk:

@@ -1,8 +1,9 @@
-"""Remove known secrets from a relayed stream before the client (or the cache) sees them.
+"""Remove known secrets from an upstream's answer before the client (or the cache) sees them.
 
-Non-streamed upstream errors are redacted when they are turned into our error
-(upstream._passthrough_error); a stream is relayed as raw bytes, so an upstream that quotes
-the API key we sent it inside an SSE error event would hand it to the client. The scrubber
+Every path an upstream body takes goes through here: a non-streamed answer whole (`scrub`),
+a stream as it is relayed (StreamScrubber); upstream errors are redacted when they are turned
+into our error (upstream._passthrough_error). An upstream that quotes the API key we sent it,
+in an answer, an SSE event or an error, never hands it to the client or the cache. The scrubber
 replaces every known secret in the bytes it passes on. A secret may be split across two
 chunks, so the bytes that could begin one are held back until the next chunk (or the end);
 secrets never contain a line break, so nothing before the chunk's last line break is held,
@@ -10,6 +11,21 @@ and an SSE stream, whose chunks end with a blank line, is passed on without dela
 """
 
 REDACTED = b"<redacted>"
+
+
+def split_held(buffer: bytes, hold: int) -> tuple[bytes, bytes]:
+    """(what can be sent now, what is held back) of a rewritten buffer whose matches are at most `hold` + 1
+    bytes long and never span a line break: only the bytes after the last line break that could still
+    begin a match are held. Shared by every rewriter of a relayed stream (also incontext/answer_label.py)."""
+    last_break = max(buffer.rfind(b"\n"), buffer.rfind(b"\r"))
+    cut = max(last_break + 1, len(buffer) - hold)
+    return buffer[:cut], buffer[cut:]
+
+
+def scrub(body: bytes, secrets: list[str]) -> bytes:
+    """`body` with every secret replaced."""
+    scrubber = StreamScrubber(secrets)
+    return scrubber.feed(body) + scrubber.flush()
 
 
 class StreamScrubber:
@@ -27,12 +43,9 @@ class StreamScrubber:
         """The bytes that are safe to send now (possibly empty)."""
         if not self._secrets:
             return chunk
-        buffer = self._scrub(self._pending + chunk)
-        last_break = max(buffer.rfind(b"\n"), buffer.rfind(b"\r"))
-        cut = max(last_break + 1, len(buffer) - self._hold)
-        # Anything before `cut` cannot be the start of a secret that is still arriving.
-        self._pending = buffer[cut:]
-        return buffer[:cut]
+        # What is sent cannot be the start of a secret that is still arriving.
+        ready, self._pending = split_held(self._scrub(self._pending + chunk), self._hold)
+        return ready
 
     def flush(self) -> bytes:
         """What is still held back, at the end of the stream."""

@@ -29,6 +29,7 @@ from gateway.upstream_routing import Backend, BackendSet
 
 log = logging.getLogger("semgate.upstream")
 _RETRY_STATUS = {502, 503, 504}
+CLIENT_CLOSED = 499  # nginx's "client closed request": what a backend answers once a request is cancelled
 
 
 @dataclass
@@ -37,10 +38,16 @@ class UpstreamStats:
     requests: int = 0
     errors: int = 0
     throttled: int = 0
+    cancelled: int = 0  # ended because the client went away (or the upstream said 499): no verdict on it
     # (finished_at, seconds, ok, status) of recent requests, for load signals and the admin view.
     recent: deque = field(default_factory=lambda: deque(maxlen=512))
+    # (at, seconds from sending) of the first token of recent streams (gateway/upstream_load.py).
+    first_tokens: deque = field(default_factory=lambda: deque(maxlen=512))
 
-    def record(self, started: float, ok: bool, status: int | None) -> None:
+    def record(self, started: float, ok: bool, status: int | None, cancelled: bool = False) -> None:
+        if cancelled:
+            self.cancelled += 1  # neither an error nor a latency: it says nothing about the upstream
+            return
         now = time.monotonic()
         self.recent.append((now, now - started, ok, status))
         if not ok:
@@ -111,7 +118,10 @@ class UpstreamPool:
                                                   timeout=upstream.config.timeouts.connect_s + 3)
                 response.raise_for_status()
                 listed = response.json().get("data", [])
-                upstream.models = {m["id"] for m in listed if isinstance(m, dict) and "id" in m}
+                key = upstream.config.api_key()
+                # Model names reach clients (/v1/models): none that is not a string or quotes our key.
+                upstream.models = {m["id"] for m in listed if isinstance(m, dict) and isinstance(m.get("id"), str)
+                                   and not (key and key in m["id"])}
                 return
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 log.warning("upstream %s: %s could not list models (%s)", upstream.name, backend.url,
@@ -187,11 +197,22 @@ class UpstreamPool:
                     raise OpenAIError(502, f"Upstream {upstream.name} is unreachable ({type(exc).__name__}).",
                                       code="upstream_unreachable") from exc
                 continue
+            except BaseException:  # cancelled: the client went away, or the answer's deadline passed
+                upstream.stats.in_flight -= 1
+                backend.in_flight -= 1
+                upstream.stats.record(started, False, None, cancelled=True)
+                upstream.breaker.abandoned()
+                raise
             response.extensions["semgate_backend"] = backend
             if response.status_code < 400:
                 backend.observe(time.monotonic() - started)
                 response.extensions["semgate_started"] = started
                 return response
+            if response.status_code == CLIENT_CLOSED:
+                # The upstream cancelled the work (a request it saw go away, its own shutdown): no fault.
+                upstream.breaker.abandoned()
+                await self._close(upstream, response, started, ok=False, cancelled=True)
+                raise OpenAIError(502, f"Upstream {upstream.name} cancelled the request.", code="upstream_cancelled")
             backend.failures += 1
             await self._close(upstream, response, started, ok=False)
             if response.status_code == 429:
@@ -214,9 +235,11 @@ class UpstreamPool:
             upstream.breaker.failed()
         else:
             upstream.breaker.abandoned()
-        await self._close(upstream, response, response.extensions.get("semgate_started", time.monotonic()), ok)
+        await self._close(upstream, response, response.extensions.get("semgate_started", time.monotonic()), ok,
+                          cancelled=not ok and not upstream_fault)
 
-    async def _close(self, upstream: Upstream, response: httpx.Response, started: float, ok: bool) -> None:
+    async def _close(self, upstream: Upstream, response: httpx.Response, started: float, ok: bool,
+                     cancelled: bool = False) -> None:
         if not response.is_closed:
             if response.status_code >= 400:
                 await _read_quietly(response)
@@ -225,7 +248,7 @@ class UpstreamPool:
         backend: Backend | None = response.extensions.get("semgate_backend")
         if backend is not None:
             backend.in_flight -= 1
-        upstream.stats.record(started, ok, response.status_code)
+        upstream.stats.record(started, ok, response.status_code, cancelled)
 
 
 def _refused(upstream: Upstream, status: int, retry_after: str) -> OpenAIError:
@@ -254,10 +277,16 @@ async def _passthrough_error(response: httpx.Response, api_key: str | None) -> O
         error = orjson.loads(response.content).get("error")
     except (orjson.JSONDecodeError, AttributeError, httpx.ResponseNotRead):
         error = None
-    headers = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+    headers = {k: redact(v, secrets) for k, v in response.headers.items() if k.lower() == "retry-after"}
     if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return OpenAIError(status, redact(error["message"], secrets), param=error.get("param"), code=error.get("code"),
-                           type_=error.get("type"), headers=headers)
+        param, code, type_ = (_redacted_text(error.get(k), secrets) for k in ("param", "code", "type"))
+        return OpenAIError(status, redact(error["message"], secrets), param=param, code=code, type_=type_,
+                           headers=headers)
     text = response.content[:500].decode("utf-8", errors="replace") if response.is_stream_consumed else ""
     return OpenAIError(status, redact(f"Upstream returned HTTP {status}: {text}".rstrip(": "), secrets),
                        code="upstream_error", headers=headers)
+
+
+def _redacted_text(value, secrets: list[str]) -> str | None:
+    """An error field passed on only as a string (the error shape), and never with a secret in it."""
+    return redact(value, secrets) if isinstance(value, str) else None

@@ -2,6 +2,9 @@
 
 The backend's goodput scheduler serves first what can still meet its SLO, learns output lengths
 per category, and shares the engine fairly per tenant; these headers are how it learns each.
+The tenant is also the request's prefix-cache salt: the backend shares KV only between requests
+of one salt, so a tenant's time to first token never tells whether another tenant recently sent
+the same prompt prefix (a system prompt, a document), which a KV cache shared by all would.
 UpstreamPool.open sends them only to upstreams marked `semgate_headers` (the bundled backend):
 a hosted API never learns tenant names. The SLO is the category's slo_class (policies.yaml),
 overridden field by field by the client's own x-semgate-slo-*-ms headers.
@@ -17,6 +20,7 @@ from policies.schema import SLOClass
 SLO_FIELDS = ("ttft", "tpot", "deadline")  # header x-semgate-slo-{field}-ms, SLOClass.{field}_ms
 CATEGORY_HEADER = "x-semgate-category"
 TENANT_HEADER = "x-semgate-tenant"
+KV_SALT_HEADER = "x-semgate-kv-salt"  # the backend's --kv-salt-header default
 # Visible ASCII but '%' stays as it is; anything else in a tenant name is percent-encoded (UTF-8),
 # since a header value cannot carry it. The backend decodes it again.
 _TENANT_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%")
@@ -50,7 +54,8 @@ def upstream_hints(category: str | None, slo_class: SLOClass | None, client: Map
                    tenant: str) -> dict[str, str]:
     """The headers for a semgate backend. `category` and `slo_class` are None when the cache
     (which classifies) is off; the client's objectives still go, and the tenant always."""
-    hints = {TENANT_HEADER: quote(tenant, safe=_TENANT_SAFE)}
+    tenant_value = quote(tenant, safe=_TENANT_SAFE)
+    hints = {TENANT_HEADER: tenant_value, KV_SALT_HEADER: tenant_value}
     if category is not None:
         hints[CATEGORY_HEADER] = category
     for field in SLO_FIELDS:

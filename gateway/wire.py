@@ -12,6 +12,7 @@ import orjson
 
 from gateway.config import Limits
 from gateway.errors import OpenAIError, invalid
+from gateway.json_depth import deeper_than
 
 CHAT = "chat"
 COMPLETION = "completion"
@@ -23,6 +24,10 @@ _INT_FIELDS = ("max_tokens", "max_completion_tokens", "n", "seed", "top_k")
 # Integer fields with bounds (None: no upper bound), checked like NUMBER_RANGES.
 INT_RANGES: dict[str, tuple[int, int | None]] = {"max_tokens": (1, None), "max_completion_tokens": (1, None),
                                                   "n": (1, 128)}
+# Deeper bodies parse but cannot be serialised again (orjson stops at 255 levels) and could exhaust
+# Python's recursion anywhere they are walked; no OpenAI request needs more (tool schemas included).
+MAX_JSON_DEPTH = 64
+_EXACT_FLOAT_INT = 2**53  # beyond it a float no longer stands for one integer (and may not fit 64 bits)
 
 
 @dataclass
@@ -43,6 +48,8 @@ def json_object(raw: bytes) -> dict[str, Any]:
         raise invalid(f"We could not parse the JSON body of your request: {exc}", code="invalid_json") from exc
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.", code="invalid_json")
+    if deeper_than(raw, MAX_JSON_DEPTH):
+        raise invalid(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.", code="json_too_deep")
     return body
 
 
@@ -71,6 +78,9 @@ def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
         value = body.get(name)
         if value is None:
             continue
+        if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT_INT:
+            # JSON Schema's "integer" (the published schema) takes 1.0; the upstream is sent 1.
+            value = body[name] = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise invalid(f"'{name}' must be an integer", param=name, code="invalid_type")
         low, high = INT_RANGES.get(name, (None, None))

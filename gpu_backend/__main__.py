@@ -13,6 +13,7 @@ from gpu_backend.engine import AsyncEngine, EngineConfig
 from gpu_backend.engine.phase_split import build_engine
 from gpu_backend.model import load_model
 from gpu_backend.server import BackendService, build_app
+from gpu_backend.server.lifecycle import BackendServer, exit_with_parent
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -26,6 +27,16 @@ def thread_pair(text: str) -> tuple[int, int]:
     if prefill < 1 or decode < 1:
         raise argparse.ArgumentTypeError(f"thread counts must be positive, got {text!r}")
     return prefill, decode
+
+
+def non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="most sequences running at once (default: %(default)s)")
     parser.add_argument("--max-prefill-tokens", type=int, default=512,
                         help="prompt tokens per prefill step; longer prompts are chunked (default: %(default)s)")
+    parser.add_argument("--default-max-tokens", type=non_negative, default=512, metavar="N",
+                        help="output tokens of a request that sets no max_tokens, fewer if the context fills first; "
+                             "the answer ends with finish_reason 'length'; 0: until the context is full "
+                             "(default: %(default)s)")
     parser.add_argument("--no-prefix-cache", action="store_true", help="do not share KV between requests")
     parser.add_argument("--kv-salt-header", "--tenant-salt-header", dest="kv_salt_header", default="x-semgate-kv-salt",
                         help="request header whose value isolates the prefix cache: only requests with the same "
@@ -85,6 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--default-top-k", type=int, default=None, metavar="K",
                         help="top_k for requests that leave it out, 0 off (default: as --default-temperature)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--exit-with-parent", action="store_true",
+                        help="shut down when the parent process dies, whatever kills it (stdin must be a pipe the "
+                             "parent holds open; `semgate up` starts its backend this way)")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -93,6 +111,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"semgate backend: --dtype {args.dtype} is not supported on the CPU (its answers drift from "
               "float32's); use --dtype float32", file=sys.stderr)
         return 2
+    if args.exit_with_parent:
+        exit_with_parent()
     print(f"semgate backend: loading {args.model} ({args.dtype}, {args.device}) ...", file=sys.stderr, flush=True)
     started = time.monotonic()
     loaded = load_model(args.model, device=args.device, dtype=DTYPES[args.dtype], progress=True)
@@ -107,6 +127,7 @@ def serve(args: argparse.Namespace) -> int:
         block_size=args.block_size,
         max_running=args.max_batch,
         max_prefill_tokens=args.max_prefill_tokens,
+        default_max_tokens=args.default_max_tokens or None,
         enable_prefix_cache=not args.no_prefix_cache,
         num_threads=args.threads,
         scheduler=args.scheduler,
@@ -120,9 +141,10 @@ def serve(args: argparse.Namespace) -> int:
         kvshare_recompute_ratio=args.kvshare_recompute_ratio,
     )
     engine = build_engine(loaded.model, loaded.tokenizer, config)
+    bound = f"at most {args.default_max_tokens} tokens" if args.default_max_tokens else "until the context is full"
     print(f"semgate backend: model loaded in {time.monotonic() - started:.1f} s; KV pool of "
           f"{engine.pool.num_blocks} blocks x {engine.pool.block_size} tokens; requests without sampling "
-          f"settings: {sampling.describe()}", file=sys.stderr, flush=True)
+          f"settings: {sampling.describe()}; without max_tokens: {bound}", file=sys.stderr, flush=True)
     service = BackendService(
         engine=AsyncEngine(engine),
         tokenizer=loaded.tokenizer,
@@ -133,8 +155,11 @@ def serve(args: argparse.Namespace) -> int:
         admin_token=args.admin_token or None,
         sampling_defaults=sampling,
     )
-    uvicorn.run(build_app(service), host=args.host, port=args.port, log_level=args.log_level)
-    return 0
+    server = BackendServer(uvicorn.Config(build_app(service), host=args.host, port=args.port,
+                                          log_level=args.log_level), service.engine)
+    server.run()
+    # Not started: the port is taken or the app failed to start (uvicorn logged why).
+    return 0 if server.started else 1
 
 
 def main(argv: list[str] | None = None) -> int:

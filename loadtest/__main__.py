@@ -2,8 +2,10 @@
 
 import argparse
 import sys
+from pathlib import Path
 
 from loadtest import cli as loadtest_cli
+from loadtest import smoke
 from loadtest.benches import bench_names, load_bench
 
 
@@ -18,10 +20,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         module = load_bench(name)
         sub = benches.add_parser(name.replace("_", "-"), help=module.DESCRIPTION, description=module.DESCRIPTION)
         module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(run=module.run, smoke_sizes=module.SMOKE)
     load = commands.add_parser("loadtest", help=loadtest_cli.DESCRIPTION, description=loadtest_cli.DESCRIPTION)
     loadtest_cli.add_arguments(load)
-    load.set_defaults(run=loadtest_cli.run)
+    load.set_defaults(run=loadtest_cli.run, smoke_sizes=loadtest_cli.SMOKE)
     return parser
 
 
@@ -29,7 +31,17 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     chosen = argv[1].replace("-", "_") if len(argv) > 1 and argv[0] == "bench" else None
     args = build_parser(chosen if chosen in bench_names() else None).parse_args(argv)
-    return args.run(args)
+    smoke.apply(args, args.smoke_sizes, f"semgate bench {argv[1]}" if chosen else "semgate loadtest")
+    return args.run(_absolute_paths(args))
+
+
+def _absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
+    """Every path option resolved against the directory the user ran the command from: benches hand
+    paths to servers they start in other working directories (a run folder, a temporary home)."""
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, value.absolute())
+    return args
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from loadtest import smoke
 from loadtest.metrics import Summary, answer_sources, summarize
 from loadtest.plots import plot_goodput_vs_rate, plot_hit_rate_over_time, plot_latency_cdf
 from loadtest.records import RequestRecord, write_records
@@ -20,6 +21,8 @@ from loadtest.target import require_loopback, served_model
 from loadtest.workloads import SLO, WORKLOADS, WorkloadOptions, build_workload
 
 DESCRIPTION = "drive a workload (open-loop rate or closed-loop concurrency) at an OpenAI-compatible target"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"rate": smoke.FIRST, "concurrency": 2, "duration": 2, "max_requests": 4, "max_tokens": 8}
 
 
 def _rates(text: str) -> list[float]:

@@ -155,6 +155,9 @@ class EchoUpstream:
                 yield _sse({**chunk_meta, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
             for i, word in enumerate(words):
                 if fault == "cut" and i == len(words) // 2:
+                    # A pause first, as when a connection breaks while an answer streams: cut in the same
+                    # instant, the reader's HTTP client may see the break before the bytes sent ahead of it.
+                    await asyncio.sleep(0.2)
                     raise ConnectionResetError("injected stream cut")
                 if fault == "stall" and i == len(words) // 2:
                     await asyncio.sleep(3600)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from gateway.cache.onnx_export import model_cache_dir
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -38,8 +40,9 @@ class Services:
     """A context manager owning the subprocesses it starts; leaving it stops them, newest first."""
 
     def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
+        self.log_dir = log_dir.absolute()
         self.processes: list[subprocess.Popen] = []
+        self.by_name: dict[str, subprocess.Popen] = {}
 
     def __enter__(self) -> Services:
         return self
@@ -48,15 +51,22 @@ class Services:
         for process in reversed(self.processes):
             stop(process)
         self.processes.clear()
+        self.by_name.clear()
 
     def start(self, name: str, args: list[str], port: int, ready_timeout_s: float, cwd: Path | None = None) -> str:
-        """Run `python -m ARGS`, wait for its /healthz, return its base URL; output goes to LOG_DIR/NAME.log."""
+        """Run `python -m ARGS`, wait for its /healthz, return its base URL; output goes to LOG_DIR/NAME.log.
+
+        Paths in ARGS must be absolute when `cwd` is given: the child resolves relative ones there."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        # The ONNX export cache defaults to var/models of the working directory: a child started elsewhere
+        # shares the user's instead of exporting the model again into its own folder.
+        env = {**os.environ, "SEMGATE_MODEL_CACHE": str(model_cache_dir().absolute())}
         with (self.log_dir / f"{name}.log").open("wb") as log:
             # Own session: a Ctrl-C on the benchmark reaches us once and we stop the children in order.
             process = subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT,
-                                       cwd=cwd, start_new_session=True)
+                                       cwd=cwd, env=env, start_new_session=True)
         self.processes.append(process)
+        self.by_name[name] = process
         url = f"http://127.0.0.1:{port}"
         try:
             wait_healthy(url, process, ready_timeout_s)

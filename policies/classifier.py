@@ -4,6 +4,8 @@ The gateway embeds the last user message once for the cache lookup and passes th
 so classifying costs a regex scan and one small matrix product, never a second model call.
 """
 
+import copy
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,16 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from policies.prototypes import condense, normalize_rows
-from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings, PolicySet
+from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings, ConfidenceCalibration, PolicySet
 from policies.validation import PATTERN_FLAGS
 
 EmbedMany = Callable[[Sequence[str]], np.ndarray]
+RULE_PIECE_CHARS, RULE_OVERLAP_CHARS = 8192, 512
 
 
 @dataclass(frozen=True)
 class Classification:
     category: str
-    confidence: float  # 1.0 for a rule; else the category's score (mean cosine of its nearest prototypes)
+    confidence: float  # 1.0 for a rule; else CategoryClassifier.confidence (calibrated P(right) when configured)
     source: str  # "rule" | "embedding" | "default"
 
 
@@ -30,7 +33,18 @@ class CategoryRule:
     matchers: tuple[re.Pattern[str], ...]
 
     def matches(self, text: str) -> bool:
-        return any(m.search(text) for m in self.matchers)
+        return any(m.search(text, start, end) for start, end in _pieces(len(text)) for m in self.matchers)
+
+
+def _pieces(length: int) -> list[tuple[int, int]]:
+    """Overlapping (start, end) pieces of a text of `length` characters. One regex scan of a 256,000-character
+    message holds the GIL, and so the gateway's event loop, for a few hundred milliseconds; a piece's for a few.
+    A rule's match spans less than the overlap (rules are phrases; `SELECT ... FROM` is bounded), so none is
+    lost; searched within the whole string, `^` and look-behinds still see the real text before a piece."""
+    if length <= RULE_PIECE_CHARS + RULE_OVERLAP_CHARS:
+        return [(0, length)]
+    return [(i, min(i + RULE_PIECE_CHARS + RULE_OVERLAP_CHARS, length))
+            for i in range(0, length - RULE_OVERLAP_CHARS, RULE_PIECE_CHARS)]
 
 
 class CategoryClassifier:
@@ -41,10 +55,14 @@ class CategoryClassifier:
         prototypes: np.ndarray,
         counts: Sequence[int],
         settings: ClassifierSettings,
+        requirements: Sequence[tuple[re.Pattern[str], ...]] = (),
     ):
-        """`prototypes` is (len(names), slots, dim): each category's unit prototypes, padded to `slots`."""
+        """`prototypes` is (len(names), slots, dim): each category's unit prototypes, padded to `slots`.
+        `requirements[i]`: patterns one of which a question must match for the embedding to choose names[i]
+        (empty: none)."""
         self.rules = tuple(rules)
         self.names = tuple(names)
+        self.requirements = tuple(requirements) or tuple(() for _ in names)
         self.counts = tuple(int(c) for c in counts)
         self.settings = settings
         categories, slots, dim = prototypes.shape
@@ -82,6 +100,7 @@ class CategoryClassifier:
             prototypes=prototypes,
             counts=[len(g) for g in groups],
             settings=settings,
+            requirements=[tuple(re.compile(p, PATTERN_FLAGS) for p in c.requires_patterns) for c in with_examples],
         )
 
     def classify(self, text: str, embedding: np.ndarray) -> Classification:
@@ -90,12 +109,44 @@ class CategoryClassifier:
                 return Classification(rule.category, 1.0, "rule")
         if not self.names:
             return Classification(DEFAULT_CATEGORY, 0.0, "default")
-        scores = self.scores(embedding)
-        best = int(scores.argmax())
-        confidence = float(scores[best])
+        best = self.embedding_choice(text, embedding)
+        if best is None:
+            return Classification(DEFAULT_CATEGORY, 0.0, "default")
+        confidence = self.confidence(self.scores(embedding), best)
         if confidence < self.settings.confidence_floor:
             return Classification(DEFAULT_CATEGORY, confidence, "default")
         return Classification(self.names[best], confidence, "embedding")
+
+    def embedding_choice(self, text: str, embedding: np.ndarray) -> int | None:
+        """The index in `names` of the best-scoring category `text` has the required words for, if any.
+        A category whose required words are absent cannot be chosen; its score still counts as a rival."""
+        if not self.names:
+            return None
+        # In pieces, as the rules: one scan of a long message with a long alternation would hold the GIL.
+        pieces = _pieces(len(text))
+        allowed = np.array([not needs or any(p.search(text, start, end) for p in needs for start, end in pieces)
+                            for needs in self.requirements])
+        if not allowed.any():
+            return None
+        return int(np.where(allowed, self.scores(embedding), -np.inf).argmax())
+
+    def recalibrated(self, calibration: ConfidenceCalibration, floor: float) -> "CategoryClassifier":
+        """The same rules and prototypes with another confidence calibration and floor (for fitting them)."""
+        other = copy.copy(self)
+        other.settings = dataclasses.replace(self.settings, calibration=calibration, confidence_floor=floor)
+        return other
+
+    def confidence(self, scores: np.ndarray, chosen: int) -> float:
+        """How sure the choice of `chosen` is: the calibrated P(right) from its score and its lead over the
+        best other category (negative when a category it may not take scored higher: a question close to
+        two categories is a guess), or its raw score uncalibrated."""
+        score = float(scores[chosen])
+        calibration = self.settings.calibration
+        if not calibration.enabled:
+            return score
+        others = np.delete(scores, chosen)
+        lead = score - float(others.max()) if len(others) else score
+        return float(1.0 / (1.0 + np.exp(-(calibration.score * score + calibration.margin * lead + calibration.bias))))
 
     def scores(self, embedding: np.ndarray) -> np.ndarray:
         """Per category (in `names` order): the mean cosine of the query to its k nearest prototypes."""

@@ -1,10 +1,16 @@
 """Upstream load as one smoothed number with hysteresis: what the adaptive policy reacts to.
 
-Each signal is scaled so that 1.0 means "saturated": in-flight requests at the upstream's capacity,
-latency at `latency_ratio_saturated` times its learned baseline, 429/503 responses at
-`throttle_rate_saturated`. The load index is the largest of them, smoothed over time. The upstream
-enters overload when the index reaches `high_mark` and leaves only when it falls below `low_mark`,
-so a load hovering near one mark cannot flip the state back and forth.
+Load is queueing and saturation, never the length of answers. Each signal is scaled so that 1.0
+means "saturated": requests in flight at the upstream's capacity; requests the backend itself
+reports waiting, at its capacity (where it reports them); time to the first token at
+`latency_ratio_saturated` times its unloaded baseline (a queued request waits before its first
+token, however long its answer will be); 429/503 responses at `throttle_rate_saturated`. The load
+index is the largest of them, smoothed over time. The upstream enters overload when the index
+reaches `high_mark` and leaves only when it falls below `low_mark`, so a load hovering near one
+mark cannot flip the state back and forth.
+
+Whole-request latency is not a signal: a few long answers on an idle CPU backend with one user
+once read as overload for every category (thresholds loosened, TTLs doubled).
 """
 
 from dataclasses import dataclass
@@ -13,6 +19,9 @@ from policies.schema import LoadSettings
 
 NORMAL = "normal"
 OVERLOADED = "overloaded"
+# A first token sooner than this is no queue, whatever its ratio to a tiny baseline: 4 ms against
+# 1 ms is scheduling noise, not three requests ahead.
+MIN_BASELINE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -21,8 +30,9 @@ class LoadSample:
 
     in_flight: int
     capacity: int  # concurrent requests the upstream serves before it queues
-    latency_s: float | None  # recent typical latency (say, the window's median); None when nothing finished
+    first_token_s: float | None  # recent typical time to the first token (the window's median); None: none seen
     throttle_rate: float  # share of the window's responses that were 429 or 503
+    queued: int | None = None  # requests the backend itself reports waiting; None where it reports none
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,7 @@ class LoadState:
     level: str  # NORMAL | OVERLOADED
     index: float  # smoothed load index, 1.0 = saturated
     pressure: float  # 0..1: how far the thresholds move toward their adaptive bounds
-    baseline_latency_s: float | None
+    baseline_first_token_s: float | None  # learned while the upstream was unloaded
 
 
 class UpstreamLoad:
@@ -53,13 +63,13 @@ class UpstreamLoad:
             self._level = OVERLOADED
         elif self._level == OVERLOADED and self._index < s.low_mark:
             self._level = NORMAL
-        if sample.latency_s is not None and self._level == NORMAL:
-            # Learned only while healthy: a long overload must not become the new normal.
+        if sample.first_token_s is not None and self._level == NORMAL and _unloaded(sample):
+            # Learned only while nothing queues: a long overload must not become the new normal.
             if self._baseline is None:
-                self._baseline = sample.latency_s
+                self._baseline = sample.first_token_s
             else:
                 weight = _smoothing(elapsed, s.baseline_half_life_seconds)
-                self._baseline += weight * (sample.latency_s - self._baseline)
+                self._baseline += weight * (sample.first_token_s - self._baseline)
         return self.state
 
     @property
@@ -68,9 +78,13 @@ class UpstreamLoad:
 
     def _raw_index(self, sample: LoadSample) -> float:
         s = self.settings
-        signals = [sample.in_flight / max(sample.capacity, 1), sample.throttle_rate / s.throttle_rate_saturated]
-        if sample.latency_s is not None and self._baseline:
-            signals.append(max(0.0, sample.latency_s / self._baseline - 1.0) / (s.latency_ratio_saturated - 1.0))
+        capacity = max(sample.capacity, 1)
+        signals = [sample.in_flight / capacity, sample.throttle_rate / s.throttle_rate_saturated]
+        if sample.queued is not None:
+            signals.append(sample.queued / capacity)
+        if sample.first_token_s is not None and self._baseline is not None:
+            baseline = max(self._baseline, MIN_BASELINE_S)
+            signals.append(max(0.0, sample.first_token_s / baseline - 1.0) / (s.latency_ratio_saturated - 1.0))
         return max(signals)
 
     def _pressure(self) -> float:
@@ -80,6 +94,11 @@ class UpstreamLoad:
             return 0.0
         s = self.settings
         return min(1.0, max(0.0, (self._index - s.low_mark) / (s.high_mark - s.low_mark)))
+
+
+def _unloaded(sample: LoadSample) -> bool:
+    """Nothing waits: every request in flight has a slot, and the backend reports no queue."""
+    return sample.in_flight < max(sample.capacity, 1) and not sample.queued
 
 
 def _smoothing(elapsed: float, half_life: float) -> float:

@@ -60,6 +60,11 @@ class GuardPolicy:
     dates: bool = True
     negation: bool = True
     entities: bool = True
+    antonyms: bool = True  # "cheap" / "expensive" (WordNet's antonyms, gateway/cache/antonyms.txt)
+    order: bool = True  # "from A to B" / "from B to A", "A beat B" / "B beat A"
+    times: bool = True  # "7 am" / "7 pm" ("19:00" is "7 pm")
+    units: bool = True  # "10 miles" / "10 km", "$100" / "€100"
+    scope: bool = True  # all/some, before/after, within/after, included/excluded
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,9 @@ class CategoryPolicy:
     examples: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    # The embedding may choose this category only for a question matching one of these (the shipped
+    # `personal` needs a first-person word: "how does a credit score work" is not about an account).
+    requires_patterns: tuple[str, ...] = ()
     cacheable: bool = True
     similarity_threshold: float = _checked(0.9, UNIT, "cosine floor for a semantic candidate")
     verify: bool = True
@@ -136,14 +144,29 @@ class CategoryPolicy:
 
 
 # Fields a category names itself; everything else may also appear under `defaults:`.
-CATEGORY_ONLY_FIELDS = ("name", "description", "examples", "keywords", "patterns")
+CATEGORY_ONLY_FIELDS = ("name", "description", "examples", "keywords", "patterns", "requires_patterns")
+
+
+@dataclass(frozen=True)
+class ConfidenceCalibration:
+    """P(the best category is the right one) = sigmoid(score * best + margin * (best - runner-up) + bias),
+    fitted by `semgate bench classify --fit-calibration`; all zero: the confidence is the raw best score."""
+
+    score: float = _checked(0.0, None, "weight of the best category's score")
+    margin: float = _checked(0.0, None, "weight of its lead over the runner-up")
+    bias: float = _checked(0.0, None, "intercept")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.score or self.margin or self.bias)
 
 
 @dataclass(frozen=True)
 class ClassifierSettings:
     top_k: int = _checked(2, AT_LEAST_ONE, "a category scores the mean cosine of its k nearest prototypes")
     max_prototypes: int = _checked(64, AT_LEAST_ONE, "examples per category beyond this are condensed by k-means")
-    confidence_floor: float = _checked(0.4, UNIT, "below this score the query goes to the default category")
+    confidence_floor: float = _checked(0.4, UNIT, "below this confidence the query goes to the default category")
+    calibration: ConfidenceCalibration = ConfidenceCalibration()
 
 
 @dataclass(frozen=True)
@@ -153,9 +176,9 @@ class LoadSettings:
     high_mark: float = _checked(1.0, POSITIVE, "load index that enters overload")
     low_mark: float = _checked(0.6, NON_NEGATIVE, "load index under which overload ends")
     half_life_seconds: float = _checked(5.0, POSITIVE, "smoothing of the load index")
-    latency_ratio_saturated: float = _checked(3.0, Range(1.0, None, low_open=True), "latency / baseline read as load 1")
+    latency_ratio_saturated: float = _checked(3.0, Range(1.0, None, low_open=True), "first-token time / baseline read as load 1")
     throttle_rate_saturated: float = _checked(0.05, Range(0.0, 1.0, low_open=True), "429/503 share read as load 1")
-    baseline_half_life_seconds: float = _checked(300.0, POSITIVE, "how slowly the latency baseline is learned")
+    baseline_half_life_seconds: float = _checked(300.0, POSITIVE, "how slowly the first-token baseline is learned")
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ class FieldReader:
                 return False, None
             return ok, value
         if typing.get_origin(kind) is tuple:
-            return self._strings(node, path, compile_each=spec.name == "patterns")
+            return self._strings(node, path, compile_each=spec.name in ("patterns", "requires_patterns"))
         raise TypeError(f"no reader for field type {kind!r} ({path})")
 
     def _scalar(self, node: yaml.Node, path: str, tags: tuple[str, ...], expected: str) -> tuple[bool, Any]:

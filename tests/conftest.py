@@ -66,3 +66,13 @@ def cached_gateway(serve, echo, embedding_model, tmp_path):
         return serve(build_app(config, embedding_model)).url
 
     return start
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The docs' commands that tests/test_docs_commands.py ran or skipped, and why: shown without -s or -rs."""
+    from docs_commands import RESULTS
+
+    if RESULTS:
+        terminalreporter.section("commands from README.md and docs/*.md")
+        for command, outcome in RESULTS:
+            terminalreporter.write_line(f"{outcome:<48} {command}")

@@ -23,14 +23,17 @@ class GatewayProcess:
 
 @pytest.fixture
 def gateway_process(tmp_path, echo):
-    """start(extra_yaml="", log_level="debug") -> GatewayProcess in front of the echo upstream.
+    """start(extra_yaml="", log_level="debug", cache=False) -> GatewayProcess in front of the echo upstream.
     Environment variables the config names must be set (monkeypatch.setenv) before start."""
     with Services(tmp_path / "logs") as services:
 
-        def start(extra: str = "", log_level: str = "debug", name: str = "gateway") -> GatewayProcess:
+        def start(extra: str = "", log_level: str = "debug", name: str = "gateway",
+                  cache: bool = False) -> GatewayProcess:
+            """`cache`: the cache on, its store in tmp_path."""
             port = free_port()
             config = tmp_path / f"{name}.yaml"
-            config.write_text(gateway_yaml(echo.url, extra).replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+            store = str(tmp_path / f"{name}.db") if cache else None
+            config.write_text(gateway_yaml(echo.url, extra, store).replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
             url = services.start(name, ["gateway", "gateway", "--config", str(config), "--log-level", log_level],
                                  port, ready_timeout_s=60, cwd=REPO)
             return GatewayProcess(url, tmp_path / "logs" / f"{name}.log")

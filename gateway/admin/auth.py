@@ -8,6 +8,7 @@ so a client that mixed up its keys learns why instead of guessing.
 import hashlib
 import hmac
 
+from gateway.auth import bearer_token
 from gateway.config import GatewayConfig
 from gateway.errors import OpenAIError
 
@@ -23,18 +24,15 @@ class AdminAuth:
     def enabled(self) -> bool:
         return self._digest is not None
 
-    def check(self, authorization: str | None) -> None:
-        """Raises the OpenAI-shaped 401 or 403 unless `authorization` carries the admin token."""
+    def check(self, headers) -> None:
+        """Raises the OpenAI-shaped 401 or 403 unless the request's `headers` carry the admin token."""
         if self._digest is None:
             raise OpenAIError(403, f"admin API disabled: set {self.token_env}", code="admin_disabled")
-        if not authorization:
+        token = bearer_token(headers.getlist("authorization"), "invalid_admin_token")
+        if token is None:
             raise OpenAIError(401, "The admin API needs the admin token: 'Authorization: Bearer TOKEN'.",
                               code="missing_admin_token")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise OpenAIError(401, "Malformed Authorization header; expected 'Bearer TOKEN'.",
-                              code="invalid_admin_token")
-        digest = hashlib.sha256(token.strip().encode()).digest()
+        digest = hashlib.sha256(token.encode()).digest()
         if hmac.compare_digest(digest, self._digest):
             return
         if any(hmac.compare_digest(digest, tenant) for tenant in self._tenant_digests):

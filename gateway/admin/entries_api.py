@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from gateway.admin.call import Call, not_found
+from gateway.cache.embedder import OPERATOR
 from gateway.cache.entry import SHARED_NAMESPACE, CacheEntry
 from gateway.cache.index import Neighbour
 from gateway.cache.semantic_cache import SemanticCache
@@ -33,7 +34,7 @@ async def list_entries(call: Call) -> dict[str, Any]:
 async def search_entries(call: Call) -> dict[str, Any]:
     cache = call.ctx.require_cache()
     q = call.query
-    vector = await cache.embedder.embed(q["q"])
+    vector = await cache.embedder.embed(q["q"], OPERATOR)
     found = await nearest(cache, vector, q.get("k", 10), tenant=q.get("tenant"), category=q.get("category"))
     return {"query": q["q"], "data": [entry_summary(entry, similarity) for entry, similarity in found]}
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from gateway.admin.call import Call
+from gateway.cache.embedder import OPERATOR
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.store import EntryQuery
 from gateway.errors import invalid
@@ -63,7 +64,7 @@ async def _select(cache: SemanticCache, body: dict[str, Any]) -> list[str]:
 
 
 async def _similar(cache: SemanticCache, body: dict[str, Any], created_before: float | None) -> list[str]:
-    target = await cache.embedder.embed(body["similar_to"])
+    target = await cache.embedder.embed(body["similar_to"], OPERATOR)
     floor = body.get("min_similarity", 0.85)
     scored: list[tuple[float, str]] = []
     async for entry in cache.store.iter_all():

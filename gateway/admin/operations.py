@@ -36,7 +36,8 @@ _MISSING = {404: "No entry with this id", **_NO_CACHE}
 
 STATS = {"type": "object", "description": "Totals since start (hits, misses, bypasses, store_skipped, errors, "
          "hit_rate, tokens_saved, lookup/upstream latency percentiles of recent requests) with the same "
-         "figures by_category, by_tenant and by_model; the timeline of requests and hits per category; "
+         "figures by_category, by_tenant and by_model; the timeline of requests and hits per category (every "
+         "bucket of the last ten minutes, quiet ones with no categories); "
          "effective thresholds and TTLs per category; entries; memory; embedder; top_entries.",
          "properties": {**schemas.TALLY["properties"], **{k: {"type": "object"} for k in (
              "by_category", "by_tenant", "by_model", "timeline", "effective", "entries", "memory", "embedder")},

@@ -39,7 +39,7 @@ def admin_routes(ctx: AdminContext, auth: AdminAuth) -> list[Route]:
 def _endpoint(op: Operation, ctx: AdminContext, auth: AdminAuth):
     async def endpoint(request: Request) -> Response:
         try:
-            auth.check(request.headers.get("authorization"))
+            auth.check(request.headers)
             call = Call(ctx, path=dict(request.path_params), query=_query(op, request), body=await _body(op, request))
             for name, schema in op.path_params.items():
                 _check(call.path[name], schema, name)

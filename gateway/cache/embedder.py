@@ -1,4 +1,4 @@
-"""Query embeddings: all-MiniLM-L6-v2 off the event loop, micro-batched, with an LRU.
+"""Query embeddings: all-MiniLM-L6-v2 off the event loop, micro-batched, with a per-tenant LRU.
 
 `EmbeddingModel` is the synchronous model (loaded once per process); `Embedder` is the
 asyncio front that the gateway awaits. One worker thread runs the model, because two
@@ -7,6 +7,11 @@ at once; requests that arrive together (or queue while the worker is busy) wait 
 window for more and go through in one call to the worker: one hand-off to its thread instead
 of one each. The int8 model inside runs each text of a batch alone (its vectors must not depend
 on their companions), so a batch costs about the sum of its texts (gateway/cache/minilm.py).
+
+Every text is embedded for a tenant, and only that tenant's earlier texts can answer it: the LRU
+is split by tenant (gateway/tenant_lru.py), and the same text asked by two tenants at once is
+encoded twice. A shared LRU (or a shared in-flight encode) made a repeat of another tenant's text
+answer measurably faster, which told a tenant what others had recently sent.
 """
 
 import asyncio
@@ -14,7 +19,7 @@ import hashlib
 import os
 import sys
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +28,13 @@ import numpy as np
 
 from gateway.cache.minilm import DIM, MiniLM, TorchTransformer, bundled_model_dir
 from gateway.cache.onnx_export import onnx_transformer
+from gateway.tenant_lru import TenantLRU
 
-__all__ = ["DIM", "Embedder", "EmbeddingModel", "bundled_model_dir", "encode_cached"]
+__all__ = ["DIM", "OPERATOR", "Embedder", "EmbeddingModel", "bundled_model_dir", "encode_cached"]
 
 DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+# The admin API's own part of the LRU (no tenant name holds a NUL): an operator's searches warm no tenant's.
+OPERATOR = "\0operator"
 
 
 class EmbeddingModel:
@@ -97,29 +105,31 @@ class EmbedderStats:
 
 
 class Embedder:
-    """`await embed(text)` from any number of coroutines; one model call per batch."""
+    """`await embed(text, tenant)` from any number of coroutines; one model call per batch.
+
+    The LRU keeps up to `lru_size` vectors in all and `lru_per_tenant` per tenant, keyed by a digest
+    of the text (a 256,000-character message costs its vector, not its text, to remember)."""
 
     def __init__(self, model: EmbeddingModel, window_s: float = 0.002, max_batch: int = 32,
-                 lru_size: int = 4096) -> None:
+                 lru_size: int = 4096, lru_per_tenant: int | None = 1024) -> None:
         self.model = model
         self.dim = model.dim
         self.stats = EmbedderStats()
         self._window_s = window_s
         self._max_batch = max_batch
-        self._lru: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lru_size = lru_size
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._waiting: dict[str, asyncio.Future[np.ndarray]] = {}
+        self._lru: TenantLRU[bytes, np.ndarray] = TenantLRU(lru_size, lru_per_tenant)
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._waiting: dict[tuple[str, bytes], asyncio.Future[np.ndarray]] = {}
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semgate-embed")
         self._dispatcher: asyncio.Task | None = None
 
-    async def embed(self, text: str) -> np.ndarray:
-        return await self._submit(text)
+    async def embed(self, text: str, tenant: str) -> np.ndarray:
+        return await self._submit(text, tenant)
 
-    async def embed_many(self, texts: list[str]) -> np.ndarray:
+    async def embed_many(self, texts: list[str], tenant: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack(await asyncio.gather(*(self._submit(t) for t in texts)))
+        return np.stack(await asyncio.gather(*(self._submit(t, tenant) for t in texts)))
 
     async def close(self) -> None:
         if self._dispatcher is not None:
@@ -129,20 +139,21 @@ class Embedder:
             future.cancel()
         self._worker.shutdown(wait=True)
 
-    def _submit(self, text: str) -> asyncio.Future[np.ndarray]:
+    def _submit(self, text: str, tenant: str) -> asyncio.Future[np.ndarray]:
         self.stats.requests += 1
         loop = asyncio.get_running_loop()
-        cached = self._lru.get(text)
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        cached = self._lru.get(tenant, digest)
         if cached is not None:
-            self._lru.move_to_end(text)
             self.stats.lru_hits += 1
             done = loop.create_future()
             done.set_result(cached)
             return done
-        future = self._waiting.get(text)
-        if future is None:  # the same text asked twice at once is encoded once
-            future = self._waiting[text] = loop.create_future()
-            self._queue.put_nowait(text)
+        key = (tenant, digest)
+        future = self._waiting.get(key)
+        if future is None:  # the same text asked twice at once by one tenant is encoded once
+            future = self._waiting[key] = loop.create_future()
+            self._queue.put_nowait(_Pending(tenant, digest, text))
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = loop.create_task(self._dispatch())
         return asyncio.shield(future)
@@ -168,17 +179,18 @@ class Embedder:
                 self._drain(batch)
             await self._run(batch)
 
-    def _drain(self, batch: list[str]) -> None:
+    def _drain(self, batch: list["_Pending"]) -> None:
         while len(batch) < self._max_batch and not self._queue.empty():
             batch.append(self._queue.get_nowait())
 
-    async def _run(self, batch: list[str]) -> None:
+    async def _run(self, batch: list["_Pending"]) -> None:
         started = time.perf_counter()
         try:
-            vectors = await asyncio.get_running_loop().run_in_executor(self._worker, self.model.encode, batch)
+            vectors = await asyncio.get_running_loop().run_in_executor(self._worker, self.model.encode,
+                                                                       [p.text for p in batch])
         except Exception as exc:  # every waiter learns why; the dispatcher keeps serving
-            for text in batch:
-                future = self._waiting.pop(text)
+            for pending in batch:
+                future = self._waiting.pop(pending.key)
                 if not future.done():
                     future.set_exception(exc)
             return
@@ -186,14 +198,22 @@ class Embedder:
         self.stats.texts_encoded += len(batch)
         self.stats.batch_sizes[len(batch)] += 1
         self.stats.encode_seconds += time.perf_counter() - started
-        for text, vector in zip(batch, vectors):
+        for pending, vector in zip(batch, vectors):
             vector.flags.writeable = False  # shared by the LRU and every waiter
-            self._remember(text, vector)
-            future = self._waiting.pop(text)
+            self._lru.put(pending.tenant, pending.digest, vector)
+            future = self._waiting.pop(pending.key)
             if not future.done():
                 future.set_result(vector)
 
-    def _remember(self, text: str, vector: np.ndarray) -> None:
-        self._lru[text] = vector
-        if len(self._lru) > self._lru_size:
-            self._lru.popitem(last=False)
+
+@dataclass(frozen=True)
+class _Pending:
+    """A text waiting for the model, and whose LRU it goes into."""
+
+    tenant: str
+    digest: bytes
+    text: str
+
+    @property
+    def key(self) -> tuple[str, bytes]:
+        return (self.tenant, self.digest)

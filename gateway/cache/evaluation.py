@@ -23,10 +23,15 @@ class Pair:
     category: str | None = None
     context_a: tuple[dict, ...] = ()
     context_b: tuple[dict, ...] = ()
+    # semgate's own suite (loadtest/data/cache_suite) says what each pair tests; QQP rows have none of these.
+    kind: str | None = None
+    domain: str | None = None
+    family: str | None = None
 
 
 def read_pairs(path: str | Path, split: str | None = None, limit: int | None = None) -> list[Pair]:
-    """Lines {"a", "b", "duplicate"} (+ optional "category", "context_a"/"context_b", "split")."""
+    """Lines {"a", "b", "duplicate"} (+ optional "category", "context_a"/"context_b", "split", "kind",
+    "domain", "family")."""
     opener = gzip.open if str(path).endswith(".gz") else open
     pairs = []
     with opener(path, "rt", encoding="utf-8") as lines:
@@ -37,10 +42,28 @@ def read_pairs(path: str | Path, split: str | None = None, limit: int | None = N
             if split is not None and row.get("split") != split:
                 continue
             pairs.append(Pair(row["a"], row["b"], bool(row["duplicate"]), row.get("category"),
-                              tuple(row.get("context_a") or ()), tuple(row.get("context_b") or ())))
+                              tuple(row.get("context_a") or ()), tuple(row.get("context_b") or ()),
+                              row.get("kind"), row.get("domain"), row.get("family")))
             if limit is not None and len(pairs) >= limit:
                 break
     return pairs
+
+
+def conversation_text(question: str, context: tuple[dict, ...] | list[dict]) -> str:
+    """A question with the turns before it, as one text: the unit a duplicate label speaks about.
+
+    Without earlier turns it is the question itself, so single-turn data is judged as before; with
+    them, "yes please" after one offer and after another are different questions unless a label
+    links the two conversations.
+    """
+    if not context:
+        return question
+    turns = [f"{m.get('role')}: {_content(m.get('content'))}" for m in context]
+    return "\n".join([*turns, f"user: {question}"])
+
+
+def _content(content) -> str:
+    return content if isinstance(content, str) else json.dumps(content, sort_keys=True)
 
 
 class DuplicateLinks:

@@ -1,31 +1,31 @@
 """Guards: hard vetoes against answering a question that is close in meaning but not the same.
 
 Embeddings place "How do I lose 10 kg?" and "How do I lose 20 kg?" side by side; no cosine
-threshold tells them apart. A guard compares the facts two questions pin down (numbers,
-dates, negation, named entities and code identifiers) and rejects the candidate when they
-differ, whatever its similarity. Each guard is switched per category by the policy.
+threshold tells them apart. A guard compares the facts two questions pin down and rejects the
+candidate when they contradict each other, whatever its similarity: numbers, times of day
+(gateway/cache/quantities.py), dates, units and currencies, negation, antonyms and scope words
+(gateway/cache/oppositions.py), argument order (gateway/cache/roles.py), and named entities and
+code identifiers. Each guard is switched per category by the policy.
 
 The guards compare what each question states, never its wording: a fact counts as present
 in the other question when the other question contains the same token in any case or
 inflection, so "python" and "Python" or "Trump" and "Trump's" do not trip them.
+
+Extraction runs in time linear in the text on any input (user text up to the message limit reaches
+it): each regex is a single repeated character class or has bounded repeats, and every scan looks
+at each character a bounded number of times.
 """
 
 import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.cache.oppositions import antonym_lemmas, antonyms_clash, scope_clash, scope_words
+from gateway.cache.quantities import read_quantities, times_differ, units_differ
+from gateway.cache import swaps
+from gateway.cache.roles import Roles, roles, roles_swapped
 from gateway.cache.text import stem, words
 
-_NUMBER_WORDS = {
-    "zero": "0", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
-    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
-    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
-    "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
-    "million": "1000000", "billion": "1000000000", "first": "1", "second": "2", "third": "3",
-    "half": "0.5", "twice": "2", "double": "2", "triple": "3",
-}  # "one" is left out: "which one is better?" states no quantity.
-_DIGITS = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?:st|nd|rd|th|k\b)?", re.IGNORECASE)
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 _MONTHS = {
     "january": "jan", "jan": "jan", "february": "feb", "feb": "feb", "march": "mar", "april": "apr",
@@ -39,18 +39,23 @@ _RELATIVE_DAYS = {"today", "tonight", "tomorrow", "yesterday", "now", "currently
 _PERIODS = {"week", "weekend", "month", "year", "night", "morning", "quarter", "decade", "century"}
 _NEGATIONS = {"not", "no", "never", "without", "none", "nobody", "nothing", "nowhere", "neither",
               "nor", "cannot", "unable", "lack", "lacks", "hardly", "barely"}
-_CAPITALISED = re.compile(r"(?<![\w'])([A-Z][\w'’&-]*)")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"(]\s*)$")
+_CAPITALISED = re.compile(r"(?<![\w'])[A-Z][\w'’&-]*")
+_SENTENCE_END = frozenset(".!?:;\"(")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}s?\b")
-_IDENTIFIER = re.compile(
-    r"`[^`]+`"
-    r"|\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b"       # dotted: os.path, node.js
-    r"|\b[A-Za-z]*_[\w]*\b"                        # snake_case, __init__
-    r"|\b[a-z]+[A-Z]\w*\b"                         # camelCase, iPhone
-    r"|\b[A-Za-z]+\d+[A-Za-z\d]*\b"                # alnum: mp3, gpt4, h1b, win10
-    r"|\b[A-Za-z]\w*\(\)"                          # call: print()
-    r"|(?<![\w+#])[A-Za-z](?:\+\+|#)"              # C++, C#, F#
+_CODE_SPAN = re.compile(r"`[^`]+`")
+# Identifier candidates: runs of the characters identifiers are made of. Each run is then checked by
+# an anchored pattern whose repeats are possessive, so neither step can backtrack.
+_IDENTIFIER_RUN = re.compile(r"[\w.+#()]+")
+_IDENTIFIER_SHAPES = re.compile(
+    r"[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++"      # dotted: os.path, node.js
+    r"|[A-Za-z]*+_\w*+"                          # snake_case, __init__
+    r"|[a-z]++[A-Z]\w*+"                         # camelCase, iPhone
+    r"|[A-Za-z]++\d++[A-Za-z\d]*+"               # alnum: mp3, gpt4, h1b, win10
+    r"|[A-Za-z]\w*+\(\)"                         # call: print()
+    r"|[A-Za-z](?:\+\+|#)"                       # C++, C#, F#
 )
+
+_ABBREVIATION = re.compile(r"[A-Za-z](?:\.[A-Za-z])++")
 
 
 class GuardSwitches(Protocol):
@@ -58,6 +63,11 @@ class GuardSwitches(Protocol):
     dates: bool
     negation: bool
     entities: bool
+    antonyms: bool
+    order: bool
+    times: bool
+    units: bool
+    scope: bool
 
 
 @dataclass(frozen=True)
@@ -70,17 +80,30 @@ class Facts:
     entities: frozenset[str]
     tokens: frozenset[str]  # stemmed words, to look an entity up in the other question
     lowered: str
+    times: tuple[frozenset[int], ...] = ()  # times of day, as the minutes after midnight each may mean
+    units: frozenset[tuple[str, str]] = frozenset()  # (dimension, unit)
+    antonym_lemmas: frozenset[str] = frozenset()
+    scope: frozenset[str] = frozenset()
+    roles: Roles = frozenset()
+    sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
 
 
 def extract_facts(text: str) -> Facts:
     tokens = words(text)
+    quantities = read_quantities(text, tokens)
     return Facts(
-        numbers=frozenset(_numbers(text, tokens)),
+        numbers=quantities.numbers,
         dates=frozenset(_dates(text, tokens)),
         negated=any(t in _NEGATIONS or t.endswith("n't") for t in tokens),
-        entities=frozenset(_entities(text)),
+        entities=frozenset(_entities(text, len(tokens))),
         tokens=frozenset(stem(t) for t in tokens),
         lowered=text.casefold(),
+        times=quantities.times,
+        units=quantities.units,
+        antonym_lemmas=antonym_lemmas(tokens),
+        scope=scope_words(tokens),
+        roles=roles(text),
+        sequence=swaps.sequence(text),
     )
 
 
@@ -88,41 +111,41 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
     """The name of the first guard the pair trips ("numbers", "dates", ...), None if all pass."""
     if switches.numbers and query.numbers != candidate.numbers:
         return "numbers"
+    if switches.times and times_differ(query.times, candidate.times):
+        return "times"
     if switches.dates and query.dates != candidate.dates:
         return "dates"
+    if switches.units and units_differ(query.units, candidate.units):
+        return "units"
     if switches.negation and query.negated != candidate.negated:
         return "negation"
+    if switches.antonyms and antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas):
+        return "antonyms"
+    if switches.scope and scope_clash(query.scope, candidate.scope):
+        return "scope"
+    if switches.order and (roles_swapped(query.roles, candidate.roles)
+                           or swaps.swapped(query.sequence, candidate.sequence)):
+        return "order"
     if switches.entities and (_missing_entities(query, candidate) or _missing_entities(candidate, query)):
         return "entities"
     return None
 
 
 def _missing_entities(source: Facts, other: Facts) -> set[str]:
-    return {e for e in source.entities if not _mentions(other, e)}
+    return {e for e in source.entities if not mentions(other, e)}
 
 
-def _mentions(facts: Facts, entity: str) -> bool:
-    if entity in facts.tokens:
-        return True
-    # Identifiers keep their punctuation ("node.js", "c++"): look for them verbatim.
-    return not entity.isalnum() and entity in facts.lowered
-
-
-def _numbers(text: str, tokens: list[str]) -> list[str]:
-    found = []
-    for match in _DIGITS.finditer(text):
-        value = match.group(1).rstrip(",.").replace(",", "")
-        if "." in value:
-            value = value.rstrip("0").rstrip(".")
-        if match.group(0).lower().endswith("k"):
-            value = str(int(float(value) * 1000))
-        found.append(value)
-    found.extend(_NUMBER_WORDS[t] for t in tokens if t in _NUMBER_WORDS)
-    return found
+def mentions(facts: Facts, entity: str) -> bool:
+    """Whether the question names `entity`, in any case or inflection. Identifiers keep their punctuation
+    ("node.js", "c++") and are looked up among the question's own identifiers: a set lookup, where a
+    substring search per entity would be quadratic on a text full of them."""
+    return entity in facts.tokens or entity in facts.entities
 
 
 def _dates(text: str, tokens: list[str]) -> list[str]:
     found = [m.group(0).replace("/", "-").replace(".", "-") for m in _NUMERIC_DATE.finditer(text)]
+    # "today's rate", "Monday's game": the day is named all the same.
+    tokens = [t.removesuffix("'s") for t in tokens]
     for i, token in enumerate(tokens):
         if token in _MONTHS:
             beside = tokens[max(i - 1, 0) : i + 2]
@@ -135,13 +158,34 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
     return found
 
 
-def _entities(text: str) -> list[str]:
-    found = [stem(m.group(0).strip("`").casefold()) for m in _IDENTIFIER.finditer(text)]
+def _entities(text: str, word_count: int) -> list[str]:
+    found = [stem(m.group(0).strip("`").casefold()) for m in _CODE_SPAN.finditer(text)]
+    found.extend(stem(identifier.casefold()) for identifier in _identifiers(text))
     found.extend(stem(m.group(0).casefold()) for m in _ACRONYM.finditer(text) if m.group(0) != "I")
-    capitalised = [m for m in _CAPITALISED.finditer(text) if not _SENTENCE_START.search(text[: m.start()])]
-    inner_words = len(words(text)) - 1
+    capitalised = [m.group(0) for m in _CAPITALISED.finditer(text) if not _starts_sentence(text, m.start())]
     # Title Case Questions capitalise every word; capitals then say nothing about names.
-    if inner_words > 0 and len(capitalised) / inner_words < 0.6:
-        found.extend(stem(w) for m in capitalised for w in words(m.group(0)) if w != "i")
+    if word_count > 1 and len(capitalised) / (word_count - 1) < 0.6:
+        found.extend(stem(w) for name in capitalised for w in words(name) if w != "i")
     # Month and weekday names are capitalised but belong to the dates guard.
     return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS]
+
+
+def _identifiers(text: str) -> list[str]:
+    found = []
+    for run in _IDENTIFIER_RUN.findall(text):
+        call = run.strip(".").lstrip("(")
+        # "print()" is a call; "os.path.join()" and "(node.js)" name the identifier inside.
+        core = call if call.endswith("()") and _IDENTIFIER_SHAPES.fullmatch(call) else run.strip("().")
+        # Abbreviations of single letters ("p.m.", "e.g.") are no identifiers.
+        if core and _IDENTIFIER_SHAPES.fullmatch(core) and not _ABBREVIATION.fullmatch(core):
+            found.append(core)
+    return found
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether only whitespace separates `at` from the text's start or a sentence-ending mark. The walk
+    back stops at the first other character, after the previous capitalised word: linear overall."""
+    at -= 1
+    while at >= 0 and text[at].isspace():
+        at -= 1
+    return at < 0 or text[at] in _SENTENCE_END

@@ -10,12 +10,13 @@ against sentence-transformers on real queries, and the int8 graph the gateway ru
 pair similarities within a few hundredths of sentence-transformers' own.
 """
 
-import json
 import os
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from gateway.cache.coverage import EmbeddingWindow
 
 DIM = 384
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -103,15 +104,11 @@ class MiniLM:
     """Texts to L2-normalised float32 vectors. Thread-safe for one caller at a time."""
 
     def __init__(self, model_dir: Path, transformer: Transformer) -> None:
-        from tokenizers import Tokenizer
-
-        config = json.loads((model_dir / "sentence_bert_config.json").read_text())
-        self.max_tokens = int(config.get("max_seq_length", 256))
+        # The window's tokenizer reads only as much of a long text as the window needs (gateway/cache/coverage.py).
+        self.window = EmbeddingWindow(model_dir)
+        self.max_tokens = self.window.max_tokens
         self.transformer = transformer
         self.dim = DIM
-        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=self.max_tokens)
-        self._tokenizer.no_padding()
 
     @property
     def backend(self) -> str:
@@ -126,7 +123,7 @@ class MiniLM:
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
+        encodings = [self.window.encode(text)[0] for text in texts]
         # Similar lengths share a batch, so padding (masked out, but computed) stays small.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -142,7 +139,7 @@ class MiniLM:
 
     def inputs(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The transformer's inputs for `texts`, padded to the longest of them."""
-        return _padded(self._tokenizer.encode_batch(list(texts)))
+        return _padded([self.window.encode(text)[0] for text in texts])
 
     def _encode_batch(self, encodings: list) -> np.ndarray:
         inputs = _padded(encodings)

@@ -18,13 +18,19 @@ a time and batched with padding and truncation, to the graph's cosine floor (GRA
 caller falls back to PyTorch. A fusion that cannot be applied leaves the plain layers (logged). The
 file name carries the weights' size, torch's and ONNX Runtime's versions, the opset and the graph,
 so a changed model or runtime is exported anew.
+
+The export is announced in one log line; the tracer's warnings (a screenful of TracerWarnings about
+Python values taken as constants, which the check against PyTorch below makes moot) are silenced
+for its duration.
 """
 
 import hashlib
 import json
+import contextlib
 import logging
 import os
 import tempfile
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -79,15 +85,16 @@ def export(model_dir: Path, path: Path, graph: str = DEFAULT_GRAPH) -> None:
     import torch
     from transformers import AutoModel
 
-    log.info("exporting the embedding model to %s (once)", path)
-    module = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    reference = MiniLM(model_dir, TorchTransformer(model_dir, threads=None))
+    log.info("exporting the embedding model to ONNX, once for this torch and onnxruntime (under a minute): %s", path)
+    with _no_loading_bars():
+        module = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+        reference = MiniLM(model_dir, TorchTransformer(model_dir, threads=None))
     # Two texts of different length, so the traced graph sees real padding.
     example = reference.inputs(["a short one", "a somewhat longer example sentence for the export"])
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staged = Path(tmp) / path.name
-        with torch.inference_mode():
+        with torch.inference_mode(), _quiet_tracer():
             torch.onnx.export(
                 _last_hidden_state(module), tuple(torch.from_numpy(example[k]) for k in INPUTS), str(staged),
                 input_names=list(INPUTS), output_names=["last_hidden_state"], opset_version=OPSET, dynamo=False,
@@ -157,6 +164,33 @@ def agreement(a: MiniLM, b: MiniLM, texts: list[str]) -> float:
     single = [float(a.encode([t])[0] @ b.encode([t])[0]) for t in texts]
     batched = (a.encode(texts, batch_size=len(texts)) * b.encode(texts, batch_size=len(texts))).sum(axis=1)
     return min(min(single), float(batched.min()))
+
+
+@contextlib.contextmanager
+def _quiet_tracer():
+    """No warnings from tracing the model (TracerWarning from transformers' code, deprecation and advice
+    notes from torch.onnx): none of them is the user's to act on, and the graph is checked anyway."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", module=r"torch\.onnx")
+        warnings.filterwarnings("ignore", message=r"You are using the legacy TorchScript-based ONNX export")
+        yield
+
+
+@contextlib.contextmanager
+def _no_loading_bars():
+    """transformers draws a bar per weights file loaded: two bars for one log line's worth of news."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 def _last_hidden_state(module):

@@ -2,11 +2,12 @@
 
 lookup: exact tier (hash of the normalised request) first, then the semantic tier (HNSW
 neighbours of the last user message with the same context fingerprint, filtered by TTL,
-the category's guards and the calibrated duplicate verifier). The neighbours come from every
-category of the request's namespace: two wordings of one question are not always classified
-alike, and splitting them would make a sure miss. The query's category still decides: its
-thresholds, its guards, and its TTL (an entry of another category must be young enough for it). insert: only complete
-answers, committed to the document store before the index can return them.
+the category's guards, the conversation (gateway/cache/context_match.py) and the calibrated
+duplicate verifier). The neighbours come from every category of the request's namespace: two
+wordings of one question are not always classified alike, and splitting them would make a sure miss.
+The query's category still decides: its thresholds, its guards, and its TTL (an entry of another
+category answers while it is fresh by its own TTL and by the query's: expires_for). insert: only
+complete answers, committed to the document store before the index can return them.
 """
 
 import asyncio
@@ -21,22 +22,25 @@ from typing import Any
 
 import numpy as np
 
+from gateway.cache.context_match import ContextMatcher, PairScorer
+from gateway.cache.coverage import EmbeddingWindow
 from gateway.cache.embedder import Embedder
 from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.fingerprint import RequestKey, request_key
-from gateway.cache.guards import rejection
 from gateway.cache.index import VectorIndex
+from gateway.cache.pair_scorer import VerifierPairScorer
 from gateway.cache.policy import CachePolicy
+from gateway.cache.reading import Reading, read, read_all, veto
 from gateway.cache.rebuild import rebuild
 from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.verifier import Verifier
-from gateway.cache.verifier_features import view
 
 log = logging.getLogger("semgate.cache")
 EXACT, SEMANTIC = "exact", "semantic"
 MISS, BYPASS, NOT_CACHEABLE = "miss", "bypass", "not_cacheable"
 BELOW_THRESHOLD, GUARD_REJECTED, VERIFIER_REJECTED = "below_threshold", "guard_rejected", "verifier_rejected"
+UNREADABLE = "unreadable"  # the embedding model cannot read the query: exact repeats only (gateway/cache/coverage.py)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class LookupResult:
-    reason: str  # exact | semantic | miss | bypass | not_cacheable | below_threshold | guard_rejected | verifier_rejected
+    reason: str  # exact | semantic | miss | bypass | not_cacheable | below_threshold | guard_rejected |
+    # verifier_rejected | unreadable
     entry: CacheEntry | None  # the cached answer on a hit
     similarity: float | None
     probability: float | None
@@ -66,6 +71,7 @@ class LookupResult:
     best: Candidate | None  # the strongest candidate, hit or not (metrics, threshold sweeps)
     stale: bool = False  # served past its TTL (allow_stale)
     candidates: tuple[Candidate, ...] = ()  # every live neighbour of a semantic lookup (threshold sweeps)
+    match: str | None = None  # on a hit, what decided it: exact | semantic | semantic+exact-tail
 
     @property
     def hit(self) -> bool:
@@ -74,10 +80,15 @@ class LookupResult:
 
 class SemanticCache:
     def __init__(self, store: DocumentStore, embedder: Embedder, verifier: Verifier, index: VectorIndex | None = None,
-                 top_k: int | None = None, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0) -> None:
+                 top_k: int | None = None, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0,
+                 context_scorer: PairScorer | None = None, window: EmbeddingWindow | None = None) -> None:
         self.store = store
         self.embedder = embedder
+        self.window = window or EmbeddingWindow.bundled()  # what the embedding sees of a text
         self.verifier = verifier
+        # Earlier turns are compared by meaning (gateway/cache/context_match.py); `context_scorer` reads
+        # two contexts together (the verifier's cross-encoder), else the duplicate verifier does.
+        self.context = ContextMatcher(embedder, context_scorer or VerifierPairScorer(verifier, embedder.model.encode))
         self.index = index or VectorIndex()
         # The verifier's context features were learned on this many neighbours per lookup.
         self.top_k = top_k or int(verifier.info.training.get("top_k", 8))
@@ -128,15 +139,21 @@ class SemanticCache:
         now = time.time()
         exact = None if exact_checked else await self.store.find_exact(namespace, policy.name, key.exact_key)
         fresh_enough = _freshness(now, allow_stale, max_stale_s)
-        if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact):
+        if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact, policy):
             self._record_hit(exact.id, now)
             return LookupResult(EXACT, exact, 1.0, None, namespace, Candidate(exact, 1.0, None, None),
-                                stale=exact.expired(now))
+                                stale=exact.expired(now), match=EXACT)
         if key.query_text is None:
             return LookupResult(MISS, None, None, None, namespace, None)
-        vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text)
-        candidates = await self._candidates(tenant, namespace, policy, key, vector, now, fresh_enough)
-        return dataclasses.replace(self._decide(namespace, policy, candidates, now), candidates=tuple(candidates))
+        # Off the event loop: reading a long message is tens of milliseconds of Python (gateway/cache/reading.py).
+        query = await asyncio.to_thread(read, key.query_text, self.window)
+        if not query.coverage.readable:
+            return LookupResult(UNREADABLE, None, None, None, namespace, None)
+        vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text, tenant)
+        candidates = await self._candidates(tenant, namespace, policy, key, vector, now, fresh_enough, query)
+        decided = self._decide(namespace, policy, candidates, now)
+        return dataclasses.replace(decided, candidates=tuple(candidates),
+                                   match=query.match_kind if decided.hit else None)
 
     async def find_exact_hit(self, tenant: str, policies: Sequence[CachePolicy], request: dict[str, Any],
                              controls: CacheControls | None = None) -> tuple[CachePolicy, LookupResult] | None:
@@ -156,7 +173,7 @@ class SemanticCache:
         exact = max(fresh, key=lambda e: e.created_at)
         self._record_hit(exact.id, now)
         return spaces[(exact.namespace, exact.category)], LookupResult(
-            EXACT, exact, 1.0, None, exact.namespace, Candidate(exact, 1.0, None, None))
+            EXACT, exact, 1.0, None, exact.namespace, Candidate(exact, 1.0, None, None), match=EXACT)
 
     async def insert(self, tenant: str, policy: CachePolicy, request: dict[str, Any], response: dict[str, Any],
                      model: str, ttl_override: float | None = None, *, controls: CacheControls | None = None,
@@ -173,7 +190,9 @@ class SemanticCache:
         key = request_key(request)
         vector = None
         if key.query_text is not None:
-            vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text)
+            vector = query_embedding
+            if vector is None:
+                vector = await self.embedder.embed(key.query_text, tenant)
         namespace = namespace_for(tenant, policy.scope, policy.personal)
         entry = CacheEntry(
             tenant=tenant, namespace=namespace, category=policy.name, model=model, fingerprint=key.fingerprint,
@@ -234,7 +253,7 @@ class SemanticCache:
         await self.store.record_hits(updates)
 
     async def _candidates(self, tenant: str, namespace: str, policy: CachePolicy, key: RequestKey,
-                          vector: np.ndarray, now: float, fresh_enough) -> list[Candidate]:
+                          vector: np.ndarray, now: float, fresh_enough, query: Reading) -> list[Candidate]:
         neighbours = self.index.search_namespace(namespace, vector, key.fingerprint, self.top_k)
         if not neighbours:
             return []
@@ -242,22 +261,41 @@ class SemanticCache:
         live = [(entries[n.entry_id], n.similarity) for n in neighbours
                 if n.entry_id in entries and _visible(entries[n.entry_id], tenant, namespace)
                 and entries[n.entry_id].fingerprint == key.fingerprint
-                and fresh_enough(entries[n.entry_id]) and _young_enough(entries[n.entry_id], policy, now)]
-        query = view(key.query_text or "")
+                and fresh_enough(entries[n.entry_id], policy)]
+        close = [entry for entry, similarity in live if similarity >= policy.similarity_threshold]
+        readings = dict(zip((e.id for e in close), await asyncio.to_thread(read_all, [e.query_text for e in close],
+                                                                            self.window)))
         found, to_verify = [], []
         for entry, similarity in live:
             guard = None
             if similarity >= policy.similarity_threshold:
-                cached = view(entry.query_text)
-                guard = rejection(query.facts, cached.facts, policy.guards)
+                cached = readings[entry.id]
+                guard = veto(query, cached, policy.guards)
                 if guard is None and policy.verify:
-                    to_verify.append((len(found), cached, similarity))
+                    to_verify.append((len(found), cached.view, similarity))
             found.append(Candidate(entry, similarity, None, guard))
+        found = await self._in_context(tenant, key, vector, policy, found)
+        to_verify = [v for v in to_verify if found[v[0]].rejected_by is None]
         if to_verify:
-            probabilities = self.verifier.probabilities(query, [(v, s) for _, v, s in to_verify],
+            probabilities = self.verifier.probabilities(query.view, [(v, s) for _, v, s in to_verify],
                                                         [s for _, s in live])
             for (i, _, _), p in zip(to_verify, probabilities):
                 found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
+        return found
+
+    async def _in_context(self, tenant: str, key: RequestKey, vector: np.ndarray, policy: CachePolicy,
+                          found: list[Candidate]) -> list[Candidate]:
+        """Vetoes the candidates whose conversation disagrees with the query's where the question depends on it."""
+        open_ = [i for i, c in enumerate(found)
+                 if c.rejected_by is None and c.similarity >= policy.similarity_threshold]
+        if not open_:
+            return found
+        verdicts = await self.context.rejections(tenant, key.query_text or "", vector, key.turns,
+                                                 [found[i].entry for i in open_])
+        found = list(found)
+        for i, verdict in zip(open_, verdicts):
+            if verdict is not None:
+                found[i] = dataclasses.replace(found[i], rejected_by=verdict)
         return found
 
     def _decide(self, namespace: str, policy: CachePolicy, candidates: list[Candidate], now: float) -> LookupResult:
@@ -279,7 +317,7 @@ class SemanticCache:
             best = max(passed, key=lambda c: c.similarity)
         self._record_hit(best.entry.id, now)
         return LookupResult(SEMANTIC, best.entry, best.similarity, best.probability, namespace, best,
-                            stale=best.entry.expired(now))
+                            stale=expires_for(best.entry, policy) <= now)
 
     def _record_hit(self, entry_id: str, now: float) -> None:
         # Hit counters are batched: a hit must not wait for a write transaction.
@@ -305,10 +343,13 @@ class SemanticCache:
                 log.warning("cache maintenance skipped: %s", exc)
 
 
-def _young_enough(entry: CacheEntry, policy: CachePolicy, now: float) -> bool:
-    """An entry stored under another category answers only while the query's category would still
-    keep it (a weather question is not answered from a week-old general-knowledge entry)."""
-    return entry.category == policy.name or now - entry.created_at < policy.ttl_seconds
+def expires_for(entry: CacheEntry, policy: CachePolicy) -> float:
+    """When `entry` stops answering a query of `policy`'s category: at its own expiry, and an entry stored
+    under another category also once it is older than this category keeps answers (a weather question
+    is not answered from a week-old general-knowledge entry). Nothing else refuses it to that category."""
+    if entry.category == policy.name:
+        return entry.expires_at
+    return min(entry.expires_at, entry.created_at + policy.ttl_seconds)
 
 
 def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
@@ -317,12 +358,13 @@ def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
 
 
 def _freshness(now: float, allow_stale: bool, max_stale_s: float | None):
-    """Which entries may answer: unexpired ones, or with allow_stale those expired at most max_stale_s ago."""
+    """Which entries may answer a query of a policy: those unexpired for it (expires_for), or with
+    allow_stale those expired for it at most max_stale_s ago."""
     if not allow_stale:
-        return lambda entry: not entry.expired(now)
+        return lambda entry, policy: expires_for(entry, policy) > now
     if max_stale_s is None:
-        return lambda entry: True
-    return lambda entry: now - entry.expires_at <= max_stale_s
+        return lambda entry, policy: True
+    return lambda entry, policy: now - expires_for(entry, policy) <= max_stale_s
 
 
 def storable(response: dict[str, Any], allow_tool_calls: bool) -> bool:

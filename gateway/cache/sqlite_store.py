@@ -48,6 +48,9 @@ class SqliteStore:
         self._db = db
         self._path = path
         self._lock = asyncio.Lock()
+        # Why the last write failed ("full", "read-only", ...); None once one succeeds. /healthz reports it:
+        # a store that cannot take writes still serves hits, but the cache no longer learns.
+        self.write_failure: str | None = None
         # The lookups' point reads (a few rows by primary key or exact key, well under a millisecond)
         # run on the event loop through a read-only connection of their own: a hop to aiosqlite's
         # thread and back costs more than the read, and on a busy CPU it waits for the scheduler.
@@ -221,7 +224,16 @@ class SqliteStore:
                         await self._db.execute("ROLLBACK")
                     raise
             except sqlite3.OperationalError as exc:
-                raise self._unavailable(exc) from exc
+                error = self._unavailable(exc)
+                if isinstance(error, StoreUnavailable):
+                    self.write_failure = error.cause
+                raise error from exc
+            self.write_failure = None
+
+    @property
+    def health(self) -> str:
+        """"ok", or "degraded (full)" and the like while writes fail: hits are served, nothing new is stored."""
+        return "ok" if self.write_failure is None else f"degraded ({self.write_failure})"
 
     def _unavailable(self, exc: sqlite3.OperationalError) -> Exception:
         """StoreUnavailable for a store that cannot take writes now; other errors as they are."""
@@ -229,7 +241,7 @@ class SqliteStore:
         cause = next((why for code, why in _UNAVAILABLE.items() if name.startswith(code)), None)
         if cause is None:
             return exc
-        return StoreUnavailable(f"sqlite store {self._path} is {cause} ({exc})")
+        return StoreUnavailable(f"sqlite store {self._path} is {cause} ({exc})", cause)
 
     async def _ids(self, sql: str, params: Sequence[Any]) -> list[str]:
         return [row[0] for row in await self._db.execute_fetchall(sql, params)]

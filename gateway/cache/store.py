@@ -90,3 +90,7 @@ class DocumentStore(Protocol):
 
 class StoreUnavailable(RuntimeError):
     """The store cannot be reached (a shared store that is down); the cache is read-only until it returns."""
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause  # in a few words, for /healthz ("full", "read-only", ...)

@@ -10,8 +10,9 @@ import unicodedata
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
-# Punctuation that never changes what is asked: trailing "?!.", quotes, repeated spaces.
-_EDGE_PUNCT = re.compile(r"^[\s\"'`.,;:!?¿¡]+|[\s\"'`.,;:!?¿¡]+$")
+# Punctuation that never changes what is asked: trailing "?!.", quotes, repeated spaces. Stripped with
+# str.strip, not a regex: an anchored regex retries from every position of a long run (quadratic).
+_EDGE_PUNCT = " \"'`.,;:!?¿¡"
 
 STOPWORDS = frozenset(
     """a an the is are was were be been being am do does did doing have has had having i me my mine
@@ -33,8 +34,7 @@ def normalise(text: str) -> str:
     change a question; everything else (inner punctuation, digits, word order) may.
     """
     text = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
-    text = _SPACE.sub(" ", text).strip()
-    return _EDGE_PUNCT.sub("", text)
+    return _SPACE.sub(" ", text).strip().strip(_EDGE_PUNCT)
 
 
 def words(text: str) -> list[str]:

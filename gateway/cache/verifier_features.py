@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gateway.cache.guards import Facts, extract_facts
+from gateway.cache.guards import Facts, extract_facts, mentions
 from gateway.cache.text import char_ngrams, content_words, question_word, stem, words
 
 IDF_BUCKETS = 1 << 16
@@ -69,8 +69,8 @@ def scalar_features(q: QuestionView, c: QuestionView, cosine: float, idf: np.nda
     weight = {w: float(idf[word_bucket(w)]) for w in q.content | c.content}
     shared_weight = sum(weight[w] for w in q.content & c.content)
     total_weight = sum(weight.values())
-    missing_q = {e for e in q.facts.entities if e not in c.facts.tokens and e not in c.facts.lowered}
-    missing_c = {e for e in c.facts.entities if e not in q.facts.tokens and e not in q.facts.lowered}
+    missing_q = {e for e in q.facts.entities if not mentions(c.facts, e)}
+    missing_c = {e for e in c.facts.entities if not mentions(q.facts, e)}
     return [
         cosine,
         _jaccard(q.words, c.words),

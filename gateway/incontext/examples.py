@@ -9,6 +9,9 @@ An example is shown as a bare (question, answer) pair after the request's system
 its answer must be one to that question under those same system messages: an entry asked after
 earlier turns, or under another system prompt or response_format, is never an example (an answer
 given under "Answer in French." taught the small model to answer an English question in French).
+Nor is an answer recorded from another request shape: a chat answer prepended to a completion
+prompt is continued as text ("The capital of Italy is" went on with a made-up question), so chat
+requests get chat entries and completions get completion entries.
 """
 
 import time
@@ -76,11 +79,12 @@ def usable(entry: CacheEntry, tenant: str, context: bytes, strong_models: Collec
 
 
 def request_context(body: dict[str, Any]) -> bytes:
-    """What examples injected into `body` are read under: its leading system/developer messages (the
-    examples go right after them) and its response_format."""
+    """What examples injected into `body` are read under: its shape (chat or completion), its leading
+    system/developer messages (the examples go right after them) and its response_format."""
     messages = body.get("messages")
-    leading = messages[: leading_system_count(messages)] if isinstance(messages, list) else []
-    return _context_key(leading, body.get("response_format"))
+    if not isinstance(messages, list):
+        return _context_key("completion", [], body.get("response_format"))
+    return _context_key("chat", messages[: leading_system_count(messages)], body.get("response_format"))
 
 
 def asked_under(request: dict[str, Any]) -> bytes | None:
@@ -101,10 +105,10 @@ def leading_system_count(messages: list[Any]) -> int:
     return start
 
 
-def _context_key(leading: list[Any], response_format: Any) -> bytes:
+def _context_key(shape: str, leading: list[Any], response_format: Any) -> bytes:
     if response_format == {"type": "text"}:
         response_format = None  # the default, spelt out
-    return orjson.dumps([leading, response_format], option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps([shape, leading, response_format], option=orjson.OPT_SORT_KEYS)
 
 
 def answer_text(response: dict[str, Any]) -> str:

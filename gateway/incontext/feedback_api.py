@@ -13,7 +13,7 @@ from starlette.responses import Response
 from gateway.auth import TenantResolver
 from gateway.errors import OpenAIError, invalid
 from gateway.incontext.service import InContextService
-from gateway.proxy import read_body
+from gateway.client_io import read_body
 from gateway.wire import json_object
 
 MAX_BODY_BYTES = 16 << 10
@@ -24,7 +24,7 @@ def feedback_endpoint(resolver: TenantResolver, service_of):
 
     async def feedback(request: Request) -> Response:
         try:
-            tenant = resolver.resolve(request.headers.get("authorization"))
+            tenant = resolver.resolve(request.headers)
             service: InContextService | None = service_of()
             if service is None:
                 raise OpenAIError(404, "Feedback needs IC-Cache: `models:` in gateway.yaml and the cache on.",

@@ -37,7 +37,7 @@ from gateway.incontext.settings import SMALL, STRONG
 
 GAIN_TO_UTILITY = 4.0
 DUPLICATE = 0.98  # a probe this close to the example is the same question: not held out
-STANDALONE = request_context({})  # a question with no system prompt and nothing before it
+STANDALONE = request_context({"messages": []})  # a chat question with no system prompt and nothing before it
 
 
 @dataclass

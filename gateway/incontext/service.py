@@ -7,7 +7,10 @@ with an embedding; a re-ask is negative feedback on the answer it repeats. feedb
 scores from POST /v1/feedback.
 
 Only requests for a model listed under `models:` in gateway.yaml are routed (or pinned with
-`x-semgate-model`); any other model passes through untouched.
+`x-semgate-model`); any other model passes through untouched. Routing never changes what a request
+asked for: a model's `params` fill in only the settings the request left unset (a request's own
+`temperature: 0.7` was once overridden by the greedy alias it was routed to), and the answer
+names the model that produced it (gateway/incontext/answer_label.py).
 """
 
 import logging
@@ -23,6 +26,7 @@ from gateway.caching import CacheDecision, CacheLayer
 from gateway.config import GatewayConfig
 from gateway.errors import OpenAIError, invalid
 from gateway.incontext import utility
+from gateway.incontext.answer_label import ModelLabel
 from gateway.incontext.bandit import NONE, evidence
 from gateway.incontext.examples import Example, find_candidates, request_context
 from gateway.incontext.feedback import Answer, FeedbackBook
@@ -62,6 +66,12 @@ class Route:
             headers["x-semgate-examples"] = ",".join(self.example_ids)
         return headers
 
+    def label(self) -> ModelLabel | None:
+        """What renames the upstream's model to the routed one in the answer; None when they are one name."""
+        if self.model.upstream_model == self.model.name:
+            return None
+        return ModelLabel(self.model.upstream_model, self.model.name)
+
     def settle(self, completion: dict[str, Any] | None, entry_id: str | None) -> None:
         """The answer is complete (`completion`, None when it failed) and stored as `entry_id` (or not)."""
         if completion is None:
@@ -94,9 +104,10 @@ class InContextService:
     # -- the request flow ------------------------------------------------------------------------
 
     async def observe(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision) -> None:
-        """Every consulted request: a re-ask is negative feedback; a hit is remembered for re-asks."""
+        """Every consulted request: a re-ask is negative feedback; a hit is remembered for re-asks. An exact
+        repeat answered from the cache is neither (gateway/incontext/feedback.py)."""
         text = query_text(parsed.body)
-        if decision.embedding is None or not text:
+        if decision.embedding is None or not text or (decision.hit and self.book.repeats(tenant, text)):
             return
         repeated = self.book.reasked(tenant, decision.embedding, text)
         if repeated is not None:
@@ -106,8 +117,11 @@ class InContextService:
                 log.exception("applying re-ask feedback failed")
         if decision.hit:  # remembered for re-asks only: feedback on its entry id reads the store
             entry = decision.lookup.entry
-            self.book.remember([], Answer(tenant, entry.category, entry.id, entry.example_ids), decision.embedding,
-                               text)
+            # A shared category's entry may be another tenant's: a re-ask of it judges nothing of ours,
+            # and must not move the utility that steers the owner's examples.
+            own = entry.tenant == tenant
+            answer = Answer(tenant, entry.category, entry.id if own else None, entry.example_ids if own else ())
+            self.book.remember([], answer, decision.embedding, text)
 
     async def plan(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision,
                    headers: Mapping[str, str]) -> Route | None:
@@ -125,10 +139,10 @@ class InContextService:
             examples = await self._examples(tenant, parsed, decision, small[0])
         best = max((score(e) for e in examples), default=None)
         level_of = lambda m: evidence(best) if m.tier == SMALL else NONE  # noqa: E731
-        chosen = self.router.choose(policy.name, candidates, level_of).model
+        chosen = self.router.choose(tenant, policy.name, candidates, level_of).model
         used = examples if chosen.tier == SMALL else []
         body = inject(parsed.body, used, self.settings.mark_examples)
-        body = {**body, **chosen.params, "model": chosen.upstream_model}
+        body = {**chosen.params, **body, "model": chosen.upstream_model}  # the request's own settings win
         upstream = await self.pool.resolve(chosen.upstream_model)
         self.router.started(chosen.name)
         return Route(chosen, upstream, body, used, level_of(chosen), tenant, policy.name, decision.embedding,
@@ -154,7 +168,8 @@ class InContextService:
 
     async def _apply(self, answer: Answer, score_: float) -> None:
         if answer.model is not None:
-            self.router.bandit.reward(answer.category, answer.model, answer.tier, answer.level, (score_ + 1) / 2)
+            bandit = self.router.bandit_for(answer.tenant)
+            bandit.reward(answer.category, answer.model, answer.tier, answer.level, (score_ + 1) / 2)
         changes = []
         if answer.entry_id is not None:
             changes.append((answer.entry_id, utility.FEEDBACK_STEP * score_))

@@ -22,7 +22,8 @@ class ModelConfig:
     # The model name sent upstream (default: `name`); two entries may serve one upstream model
     # with different generation settings.
     serves: str | None = None
-    # Generation settings forced on every request routed to it (e.g. {temperature: 0}).
+    # Generation settings for requests routed to it that do not set them (e.g. {temperature: 0});
+    # a request's own settings are always kept.
     params: dict[str, Any] = field(default_factory=dict, compare=False)
     # Requests in flight at which its load reads as saturated (with its upstream's own load).
     capacity: int = 8

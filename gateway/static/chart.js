@@ -10,6 +10,7 @@ class LineChart {
   }
 
   // series: [{name, color, width, points: [[epochSeconds, share], ...]}]; spanS: seconds on the x axis.
+  // A null share (no requests then) breaks the line: a quiet stretch shows as a gap.
   draw(series, spanS) {
     const dpr = window.devicePixelRatio || 1;
     const width = this.canvas.clientWidth;
@@ -58,9 +59,19 @@ class LineChart {
       c.lineWidth = s.width || 2;
       c.lineJoin = "round";
       c.beginPath();
-      points.forEach(([t, v], i) => (i ? c.lineTo(x(t), y(v)) : c.moveTo(x(t), y(v))));
+      let drawing = false;
+      for (const [t, v] of points) {
+        if (v === null) {
+          drawing = false;
+        } else {
+          if (drawing) c.lineTo(x(t), y(v));
+          else c.moveTo(x(t), y(v));
+          drawing = true;
+        }
+      }
       c.stroke();
       for (const [t, v] of points) {
+        if (v === null) continue;
         c.beginPath();
         c.arc(x(t), y(v), (s.width || 2) + 0.5, 0, Math.PI * 2);
         c.fill();

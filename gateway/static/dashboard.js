@@ -211,19 +211,23 @@ for (const [id, fallback] of [["price-prompt", "0.50"], ["price-completion", "1.
 function renderChart(timeline) {
   state.chart = state.chart || new LineChart($("hitrate-chart"));
   const now = Date.now() / 1000;
-  const series = {};
+  // Every bucket is listed, quiet ones too; a bucket where a category (or all traffic) had no
+  // requests has no hit rate: null, which the chart draws as a gap, not a line across it.
+  const names = new Set(timeline.points.flatMap((point) => Object.keys(point.by_category)));
+  const series = Object.fromEntries([...names].map((name) => [name, []]));
   const all = [];
   for (const point of timeline.points) {
     // Plotted where the bucket ends (or now, for the bucket still filling).
     const t = Math.min(point.t + timeline.bucket_s, now);
     let requests = 0;
     let hits = 0;
-    for (const [name, c] of Object.entries(point.by_category)) {
-      (series[name] = series[name] || []).push([t, c.hits / c.requests]);
-      requests += c.requests;
-      hits += c.hits;
+    for (const name of names) {
+      const c = point.by_category[name];
+      series[name].push([t, c ? c.hits / c.requests : null]);
+      requests += c ? c.requests : 0;
+      hits += c ? c.hits : 0;
     }
-    if (requests) all.push([t, hits / requests]);
+    all.push([t, requests ? hits / requests : null]);
   }
   const first = timeline.points.length ? timeline.points[0].t : now;
   const span = Math.min(600, Math.max(60, now - first + timeline.bucket_s));

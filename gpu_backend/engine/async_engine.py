@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gpu_backend.engine.engine import LLMEngine, RequestOutput
@@ -71,6 +71,8 @@ class _Add:
     slo: RequestSLO | None = None
     tenant: str = ""
     chunk_spans: list[tuple[int, int]] | None = None
+    # Further samples of the prompt (n > 1): they share its prefill (engine/fork.py).
+    siblings: list[tuple[RequestStream, SamplingParams]] = field(default_factory=list)
 
 
 @dataclass
@@ -107,11 +109,23 @@ class AsyncEngine:
 
     def submit(self, prompt_token_ids: list[int], params: SamplingParams, slo: RequestSLO | None = None,
                tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None) -> RequestStream:
-        """Queue a request; raises ValueError at once if it can never run. Call on the event loop."""
-        self.engine.check_request(prompt_token_ids, params)
-        stream = RequestStream(self.engine.new_seq_id(), self, asyncio.get_running_loop())
-        self._post(_Add(stream.seq_id, list(prompt_token_ids), params, stream, slo, tenant, chunk_spans))
-        return stream
+        """Queue a request; raises ValueError at once if it can never run, RuntimeError once the
+        engine has stopped (nobody would run it). Call on the event loop."""
+        return self.submit_samples(prompt_token_ids, [params], slo, tenant, chunk_spans)[0]
+
+    def submit_samples(self, prompt_token_ids: list[int], params: list[SamplingParams],
+                       slo: RequestSLO | None = None, tenant: str = "",
+                       chunk_spans: list[tuple[int, int]] | None = None) -> list[RequestStream]:
+        """Like `submit`, for several samples of one prompt (one params each), prefilled once."""
+        if self._thread is None:
+            raise RuntimeError("the engine is not running")
+        for p in params:
+            self.engine.check_request(prompt_token_ids, p)
+        loop = asyncio.get_running_loop()
+        streams = [RequestStream(self.engine.new_seq_id(), self, loop) for _ in params]
+        self._post(_Add(streams[0].seq_id, list(prompt_token_ids), params[0], streams[0], slo, tenant, chunk_spans,
+                        list(zip(streams[1:], params[1:]))))
+        return streams
 
     def abort(self, seq_id: int) -> None:
         """Cancel a request (from any thread); the engine frees its blocks before its next step."""
@@ -176,13 +190,17 @@ class AsyncEngine:
                 return True
 
     def _add(self, command: _Add) -> None:
+        streams = [command.stream, *(stream for stream, _ in command.siblings)]
         try:
             self.engine.add_request(command.prompt_token_ids, command.params, command.seq_id,
-                                    command.slo, command.tenant, command.chunk_spans)
+                                    command.slo, command.tenant, command.chunk_spans,
+                                    [(stream.seq_id, params) for stream, params in command.siblings])
         except ValueError as error:
-            command.stream.put(error)
+            for stream in streams:
+                stream.put(error)
             return
-        self._streams[command.seq_id] = command.stream
+        for stream in streams:
+            self._streams[stream.seq_id] = stream
 
     def _call(self, command: _Call) -> None:
         try:

@@ -11,6 +11,10 @@ class EngineConfig:
     max_running: int = 64
     # Prompt tokens computed in one prefill step; longer prompts are chunked.
     max_prefill_tokens: int = 512
+    # Output tokens of a request that sets no max_tokens (fewer if the context fills first);
+    # None: until the context is full. Without a bound a greedy small model that falls into a
+    # loop generates for minutes (thousands of tokens) before anyone sees an answer.
+    default_max_tokens: int | None = 512
     enable_prefix_cache: bool = True
     # Torch intra-op threads; None: one per core this process may use.
     num_threads: int | None = None
@@ -42,6 +46,8 @@ class EngineConfig:
     kvshare_recompute_ratio: float | None = None
 
     def __post_init__(self) -> None:
+        if self.default_max_tokens is not None and self.default_max_tokens < 1:
+            raise ValueError(f"default_max_tokens must be at least 1 (None: no bound), got {self.default_max_tokens}")
         if self.scheduler not in ("fcfs", "goodput"):
             raise ValueError(f"scheduler must be 'fcfs' or 'goodput', got {self.scheduler!r}")
         if self.kvshare_recompute_ratio is not None and not 0.0 <= self.kvshare_recompute_ratio <= 1.0:

@@ -7,7 +7,10 @@ detokenizes, checks stop conditions and lets finished sequences go.
 Not thread-safe: one thread drives it (AsyncEngine runs it on its own thread).
 """
 
+import dataclasses
+import functools
 import itertools
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -17,9 +20,13 @@ import torch
 from gpu_backend.engine.block_manager import BlockManager
 from gpu_backend.engine.config import EngineConfig
 from gpu_backend.engine.fairness import TenantAccounting
+from gpu_backend.engine.fork import fork_prefilled
 from gpu_backend.engine.goodput_scheduler import GoodputScheduler
+from gpu_backend.engine.grammar import GrammarCompiler, GrammarMatcher, TokenMasker
+from gpu_backend.engine.logprobs import TokenLogprob, token_logprobs
 from gpu_backend.engine.model_runner import ModelRunner
 from gpu_backend.engine.output_text import OutputText
+from gpu_backend.engine.repetition import loop_period
 from gpu_backend.engine.sampler import Sampler
 from gpu_backend.engine.sampling_params import SamplingParams
 from gpu_backend.engine.scheduler import ScheduledBatch, Scheduler
@@ -29,6 +36,8 @@ from gpu_backend.engine.stats import EngineStats
 from gpu_backend.engine.swapper import Swapper
 from gpu_backend.kv import HostKVPool, KVPool
 from gpu_backend.model import LlamaModel, LoadedModel, Tokenizer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,6 +52,8 @@ class RequestOutput:
     num_prompt_tokens: int
     num_output_tokens: int
     num_cached_tokens: int
+    # One per new token when the request asked for logprobs, else empty.
+    logprobs: list[TokenLogprob] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +77,10 @@ class _Request:
     text: OutputText
     generator: torch.Generator | None
     max_tokens: int
+    bounded_by_default: bool  # the request set no max_tokens
+    matcher: GrammarMatcher | None = None  # constrained decoding (params.grammar)
+    # Further samples of this prompt (seq id, params), forked once its prompt is prefilled.
+    siblings: list[tuple[int, SamplingParams]] = dataclasses.field(default_factory=list)
 
 
 class LLMEngine:
@@ -108,6 +123,7 @@ class LLMEngine:
             self.kvshare = EngineKVShare(model, self.block_manager, config.kvshare_recompute_ratio)
             self.scheduler.admission_order = ReuseOrder(self.block_manager, self.kvshare.store)
         self.sampler = Sampler()
+        self.masker = TokenMasker(model_config.vocab_size)
         self.stats = EngineStats()
         # A sequence must fit in the model's positions and, alone, in the pool.
         self.max_model_len = min(model_config.max_position, self.pool.num_blocks * self.pool.block_size)
@@ -116,6 +132,12 @@ class LLMEngine:
         )
         self._requests: dict[int, _Request] = {}
         self._ids = itertools.count()
+
+    @functools.cached_property
+    def grammars(self) -> GrammarCompiler:
+        """Compiles `response_format` grammars for this tokenizer (built on first use: it reads the
+        whole vocabulary). Thread-safe, so the server compiles off the engine thread."""
+        return GrammarCompiler(self.tokenizer, self.model.config.vocab_size, sorted(self._eos_ids))
 
     @classmethod
     def from_loaded(cls, loaded: LoadedModel, config: EngineConfig = EngineConfig()) -> "LLMEngine":
@@ -143,28 +165,54 @@ class LLMEngine:
     def add_request(
         self, prompt_token_ids: list[int], params: SamplingParams, seq_id: int | None = None,
         slo: RequestSLO | None = None, tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None,
+        siblings: list[tuple[int, SamplingParams]] = (),
     ) -> Sequence:
-        """`chunk_spans`: token spans of reusable chunks (KVShare; ignored when it is off)."""
+        """`chunk_spans`: token spans of reusable chunks (KVShare; ignored when it is off).
+        `siblings`: further samples of the same prompt, (seq id, params) each, which share this
+        request's prefill (engine/fork.py)."""
         self.check_request(prompt_token_ids, params)
+        for _, sibling_params in siblings:
+            self.check_request(prompt_token_ids, sibling_params)
+        bounded = params.max_tokens is None
         seq_id = self.new_seq_id() if seq_id is None else seq_id
-        seq = Sequence(seq_id, list(prompt_token_ids), params, slo=slo or RequestSLO(), tenant=tenant)
+        seq = Sequence(seq_id, list(prompt_token_ids), self._bounded(params, len(prompt_token_ids)),
+                       slo=slo or RequestSLO(), tenant=tenant)
         if self.kvshare is not None and chunk_spans:
             seq.chunk_spans = [(s, e) for s, e in chunk_spans if 0 <= s < e <= len(prompt_token_ids)]
-        room = self.max_model_len - len(prompt_token_ids)
-        max_tokens = room if params.max_tokens is None else min(params.max_tokens, room)
-        generator = None if params.seed is None else torch.Generator(self.pool.k_cache.device).manual_seed(params.seed)
-        text = OutputText(self.tokenizer.detokenizer(), params.stop)
-        self._requests[seq_id] = _Request(seq, text, generator, max_tokens)
-        self.stats.prompt_tokens += seq.num_prompt_tokens
+        self._register(seq, bounded).siblings = list(siblings)
+        self.stats.prompt_tokens += seq.num_prompt_tokens  # once for all samples, as OpenAI counts it
         self.scheduler.add(seq)
         return seq
+
+    def _bounded(self, params: SamplingParams, num_prompt_tokens: int) -> SamplingParams:
+        """`params` with a real max_tokens: the scheduler's length estimates read the bound from them."""
+        if params.max_tokens is not None:
+            return params
+        room = self.max_model_len - num_prompt_tokens
+        return dataclasses.replace(params, max_tokens=min(self.config.default_max_tokens or room, room))
+
+    def _register(self, seq: Sequence, bounded_by_default: bool) -> _Request:
+        params = seq.params
+        generator = None if params.seed is None else torch.Generator(self.pool.k_cache.device).manual_seed(params.seed)
+        matcher = None if params.grammar is None else GrammarMatcher(params.grammar)
+        room = self.max_model_len - seq.num_prompt_tokens
+        request = _Request(seq, OutputText(self.tokenizer.detokenizer(), params.stop), generator,
+                           min(params.max_tokens, room), bounded_by_default, matcher)
+        self._requests[seq.seq_id] = request
+        return request
 
     def abort(self, seq_id: int) -> RequestOutput | None:
         """Cancel a request; its blocks go back to the pool. None if it is not active."""
         request = self._requests.pop(seq_id, None)
         if request is None:
+            for other in self._requests.values():  # a sample not yet forked: it never runs
+                other.siblings = [(i, p) for i, p in other.siblings if i != seq_id]
             return None
         self.scheduler.finish(request.seq, FinishReason.ABORT)
+        if request.siblings:  # the samples waiting on this prefill go on without it
+            seq = request.seq
+            (next_id, params), *rest = request.siblings
+            self.add_request(seq.prompt_token_ids, params, next_id, seq.slo, seq.tenant, siblings=rest)
         self.stats.aborted_requests += 1
         return self._output(request, [], finished=True)
 
@@ -198,21 +246,53 @@ class LLMEngine:
             if seq.num_pending_tokens == 0:
                 sampled_seqs.append(seq)
         requests = [self._requests[seq.seq_id] for seq in sampled_seqs]
+        logits = self._fork_samples(requests, logits)
+        self.masker.apply(logits, [r.matcher for r in requests])
         tokens = self.sampler(logits, [r.seq.params for r in requests], [r.generator for r in requests])
+        logprobs = token_logprobs(logits, tokens, [r.seq.params.logprobs for r in requests])
         now = time.monotonic()
         outputs = []
-        for request, token in zip(requests, tokens):
+        for request, token, logprob in zip(requests, tokens, logprobs):
             seq = request.seq
             seq.append_token(token, now)
             reason = self._stop_reason(request, token)
             if reason is not None:
                 self._finish(request, reason)
-            outputs.append(self._output(request, [token], finished=reason is not None))
+            # A stop token is no part of the answer's text, so (as OpenAI) none of its logprobs either.
+            listed = logprob is not None and not (reason is FinishReason.STOP and self._is_stop_token(request, token))
+            outputs.append(self._output(request, [token], finished=reason is not None,
+                                        logprobs=[logprob] if listed else []))
         self.stats.record_step(batch.is_prefill, len(tokens), now, prefill_tokens)
         return outputs
 
+    def _fork_samples(self, requests: list[_Request], logits: torch.Tensor) -> torch.Tensor:
+        """Start the further samples of requests that just prefilled their prompt (appended to
+        `requests`); returns the logits with one row per request, a forked sample sharing its
+        parent's row. A sample with no block for its copy waits and prefills on its own."""
+        rows = list(range(len(requests)))
+        for row, request in enumerate(list(requests)):
+            if not request.siblings or request.seq.num_output_tokens:
+                continue
+            parent = request.seq
+            for seq_id, params in request.siblings:
+                seq = fork_prefilled(self.block_manager, parent, seq_id,
+                                     self._bounded(params, parent.num_prompt_tokens))
+                if seq is None:
+                    self.add_request(parent.prompt_token_ids, params, seq_id, parent.slo, parent.tenant)
+                    continue
+                self.scheduler.running.append(seq)
+                requests.append(self._register(seq, params.max_tokens is None))
+                rows.append(row)
+            request.siblings = []
+        if len(rows) == logits.shape[0]:
+            return logits
+        return logits.index_select(0, torch.tensor(rows, device=logits.device))
+
     def _stop_reason(self, request: _Request, token: int) -> FinishReason | None:
         seq, params = request.seq, request.seq.params
+        if request.matcher is not None and self._grammar_ends(request, token):
+            request.text.finish()
+            return FinishReason.STOP
         if token in params.stop_token_ids or (token in self._eos_ids and not params.ignore_eos):
             request.text.finish()  # the stop token adds no text; release what was held back
             return FinishReason.STOP
@@ -220,15 +300,32 @@ class LLMEngine:
             return FinishReason.STOP
         if seq.num_output_tokens >= request.max_tokens:
             request.text.finish()
+            self.stats.default_bound_cuts += request.bounded_by_default
+            self.stats.looping_cuts += loop_period(seq.output_token_ids) is not None
             return FinishReason.LENGTH
         return None
+
+    def _is_stop_token(self, request: _Request, token: int) -> bool:
+        params = request.seq.params
+        return token in params.stop_token_ids or (token in self._eos_ids
+                                                  and (not params.ignore_eos or request.matcher is not None))
+
+    def _grammar_ends(self, request: _Request, token: int) -> bool:
+        """Advance the request's grammar by `token`; True once the grammar is complete (it took a stop
+        token, whatever ignore_eos says: nothing may follow a complete answer)."""
+        if not request.matcher.accept(token):
+            # The mask allowed only tokens the grammar accepts; reaching this is a bug, not bad input.
+            log.error("request %d: sampled token %d outside its grammar; ending it", request.seq.seq_id, token)
+            return True
+        return request.matcher.is_terminated()
 
     def _finish(self, request: _Request, reason: FinishReason) -> None:
         self.scheduler.finish(request.seq, reason)
         del self._requests[request.seq.seq_id]
         self.stats.finished_requests += 1
 
-    def _output(self, request: _Request, new_tokens: list[int], finished: bool) -> RequestOutput:
+    def _output(self, request: _Request, new_tokens: list[int], finished: bool,
+                logprobs: list[TokenLogprob] | None = None) -> RequestOutput:
         seq = request.seq
         return RequestOutput(
             seq_id=seq.seq_id,
@@ -239,6 +336,7 @@ class LLMEngine:
             num_prompt_tokens=seq.num_prompt_tokens,
             num_output_tokens=seq.num_output_tokens,
             num_cached_tokens=seq.num_cached_tokens,
+            logprobs=logprobs or [],
         )
 
     def close(self) -> None:

@@ -1,11 +1,15 @@
 """How one request wants its tokens chosen and when it wants them to stop."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gpu_backend.engine.grammar import CompiledGrammar
 
 
 @dataclass(frozen=True)
 class SamplingParams:
-    # None: until the model's context is full. Counts output tokens only.
+    # None: the engine's default bound (EngineConfig.default_max_tokens). Counts output tokens only.
     max_tokens: int | None = 16
     # 0 means greedy (argmax); the OpenAI default is 1.
     temperature: float = 1.0
@@ -24,6 +28,10 @@ class SamplingParams:
     # Caller-supplied prefix-cache namespace (e.g. a tenant): requests only share KV
     # with requests carrying the same salt.
     cache_salt: str = field(default="", compare=False)
+    # Constrained decoding: every token must keep the output inside this grammar (engine/grammar.py).
+    grammar: "CompiledGrammar | None" = field(default=None, compare=False)
+    # None: no log probabilities; k >= 0: each sampled token's, with the k most likely alternatives.
+    logprobs: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_tokens is not None and self.max_tokens < 1:
@@ -34,6 +42,8 @@ class SamplingParams:
             raise ValueError(f"top_p must be in [0, 1], got {self.top_p}")
         if self.top_k < 0:
             raise ValueError(f"top_k must be non-negative (0 disables it), got {self.top_k}")
+        if self.logprobs is not None and not 0 <= self.logprobs <= 20:
+            raise ValueError(f"logprobs must be in [0, 20], got {self.logprobs}")
         if any(not s for s in self.stop):
             raise ValueError("stop strings must not be empty")
 

@@ -18,6 +18,10 @@ class EngineStats:
     generated_tokens: int = 0
     finished_requests: int = 0
     aborted_requests: int = 0
+    # Requests that set no max_tokens and ran to the engine's default bound (or the context's end).
+    default_bound_cuts: int = 0
+    # Requests cut at their bound (any) while repeating a loop (engine/repetition.py).
+    looping_cuts: int = 0
     steps: int = 0
     prefill_steps: int = 0
     # Tokens run through the model other than decodes: prompts past their cached prefix, and

@@ -68,6 +68,11 @@ def _byte_to_char() -> dict[int, str]:
     return chars
 
 
+@lru_cache(maxsize=1)
+def _char_to_byte() -> dict[str, int]:
+    return {char: byte for byte, char in _byte_to_char().items()}
+
+
 class Tokenizer:
     """encode/decode over a `tokenizers` backend, with the ids a generation loop needs."""
 
@@ -93,6 +98,14 @@ class Tokenizer:
 
     def token_text(self, token_id: int) -> str:
         return self.decode([token_id], skip_special=False)
+
+    def token_bytes(self, token_id: int) -> bytes:
+        """The token's own bytes (a byte-level token can hold part of a UTF-8 character)."""
+        piece = self.backend.id_to_token(token_id) or ""
+        char_to_byte = _char_to_byte()
+        if piece and all(c in char_to_byte for c in piece):
+            return bytes(char_to_byte[c] for c in piece)
+        return piece.encode()  # a special token, or a vocabulary that is not byte-level
 
     def detokenizer(self, skip_special: bool = True) -> IncrementalDetokenizer:
         return IncrementalDetokenizer(self, skip_special)

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -17,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from gpu_backend.engine import AsyncEngine, RequestOutput
+from gpu_backend.engine import AsyncEngine, RequestOutput, SamplingParams
 from gpu_backend.engine.async_engine import RequestStream
+from gpu_backend.engine.logprobs import TokenLogprob
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import ChatTemplate, SamplingDefaults, Tokenizer
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans, prompt_chunk_spans
@@ -115,16 +117,37 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
     except ValueError as error:
         raise OpenAIError(400, str(error)) from None
     tenant = unquote(request.headers.get(service.tenant_header, "")) if service.tenant_header else ""
+    if parsed.grammar is not None:
+        parsed.params = dataclasses.replace(parsed.params, grammar=await _compile(service, parsed))
     try:
         prompt_ids, chunk_spans = _prompt_ids(service, parsed)
-        stream = service.engine.submit(prompt_ids, parsed.params, slo, tenant, chunk_spans)
+        streams = service.engine.submit_samples(prompt_ids, _sample_params(parsed), slo, tenant, chunk_spans)
     except ValueError as error:
         raise OpenAIError(400, str(error), "messages" if chat else "prompt", code="context_length_exceeded") from None
-    builder = ResponseBuilder(service.model_names[0], chat)
+    except RuntimeError:  # shutting down: the engine stopped first (server/lifecycle.py)
+        raise OpenAIError(503, "the backend is shutting down", type_="server_error") from None
+    wants_logprobs = parsed.params.logprobs is not None
+    builder = ResponseBuilder(service.model_names[0], chat, service.tokenizer if wants_logprobs else None)
     if parsed.stream:
-        return StreamingResponse(_sse(stream, builder, parsed.include_usage), media_type="text/event-stream",
+        return StreamingResponse(_sse(streams[0], builder, parsed.include_usage), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache"})
-    return await _complete(request, stream, builder)
+    return await _complete(request, streams, builder)
+
+
+def _sample_params(parsed: GenerationRequest) -> list[SamplingParams]:
+    """One params per sample; with a seed, sample i draws from seed + i (its own, reproducible)."""
+    seed = parsed.params.seed
+    return [parsed.params if i == 0 or seed is None else dataclasses.replace(parsed.params, seed=seed + i)
+            for i in range(parsed.n)]
+
+
+async def _compile(service: BackendService, parsed: GenerationRequest):
+    """The request's grammar, compiled off the event loop (a new schema takes milliseconds; a
+    repeated one is a cache hit)."""
+    try:
+        return await asyncio.to_thread(service.engine.engine.grammars.compile, parsed.grammar)
+    except ValueError as error:
+        raise OpenAIError(400, str(error), "response_format") from None
 
 
 def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[list[int], list[tuple[int, int]]]:
@@ -145,33 +168,44 @@ def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[lis
     return service.tokenizer.encode(parsed.prompt, add_special=True), []
 
 
-async def _complete(request: Request, stream: RequestStream, builder: ResponseBuilder) -> Response:
-    async def collect() -> tuple[str, RequestOutput]:
-        parts, last = [], None
-        async with stream:
-            async for output in stream:
-                parts.append(output.new_text)
-                last = output
-        return "".join(parts), last
-
-    generation = asyncio.ensure_future(collect())
+async def _complete(request: Request, streams: list[RequestStream], builder: ResponseBuilder) -> Response:
+    generation = asyncio.ensure_future(_collect_all(streams))
     disconnect = asyncio.ensure_future(_client_gone(request))
     try:
         await asyncio.wait({generation, disconnect}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         disconnect.cancel()
         if not generation.done():
-            # The client went away: cancelling leaves `async with stream`, which aborts it.
+            # The client went away (or this handler was cancelled): cancelling the collector leaves
+            # `async with stream`, which aborts the request and frees its KV blocks. Wait for that,
+            # so the task is settled (cancelled) before anyone asks it for a result.
             generation.cancel()
+            await asyncio.wait({generation})
     if generation.cancelled():
-        return Response(status_code=499)
+        _log_cancelled(streams[0])
+        return Response(status_code=499)  # nginx's "client closed request": nobody reads it
     try:
-        text, last = generation.result()
+        samples = generation.result()
     except ValueError as error:
         raise OpenAIError(400, str(error)) from None
     except RuntimeError as error:
         raise OpenAIError(503, f"generation failed: {error}", type_="server_error") from None
-    return _json(builder.response(text, last))
+    return _json(builder.response(samples))
+
+
+async def _collect_all(streams: list[RequestStream]) -> list[tuple[str, RequestOutput, list[TokenLogprob]]]:
+    # A task, not a bare gather: cancelling it cancels every sample and leaves it `cancelled()`.
+    return await asyncio.gather(*(_collect(stream) for stream in streams))
+
+
+async def _collect(stream: RequestStream) -> tuple[str, RequestOutput, list[TokenLogprob]]:
+    parts, last, logprobs = [], None, []
+    async with stream:
+        async for output in stream:
+            parts.append(output.new_text)
+            logprobs += output.logprobs
+            last = output
+    return "".join(parts), last, logprobs
 
 
 async def _client_gone(request: Request) -> None:
@@ -183,22 +217,31 @@ async def _sse(stream: RequestStream, builder: ResponseBuilder, include_usage: b
     # Leaving this generator early (client gone: Starlette cancels it) exits `async with`,
     # which aborts the request and frees its KV blocks.
     async with stream:
-        first = builder.first_chunk()
-        if first is not None:
-            yield _event(first)
-        last = None
         try:
-            async for output in stream:
-                chunk = builder.chunk(output)
-                if chunk is not None:
-                    yield _event(chunk)
-                last = output
-        except (ValueError, RuntimeError) as error:
-            yield _event(OpenAIError(503, f"generation failed: {error}", type_="server_error").body())
-            return
-        if include_usage and last is not None:
-            yield _event(builder.usage_chunk(last))
-        yield b"data: [DONE]\n\n"
+            first = builder.first_chunk()
+            if first is not None:
+                yield _event(first)
+            last = None
+            try:
+                async for output in stream:
+                    chunk = builder.chunk(output)
+                    if chunk is not None:
+                        yield _event(chunk)
+                    last = output
+            except (ValueError, RuntimeError) as error:
+                yield _event(OpenAIError(503, f"generation failed: {error}", type_="server_error").body())
+                return
+            if include_usage and last is not None:
+                yield _event(builder.usage_chunk(last))
+            yield b"data: [DONE]\n\n"
+        finally:
+            if not stream.finished:
+                _log_cancelled(stream)
+
+
+def _log_cancelled(stream: RequestStream) -> None:
+    # One line, no traceback: a client that stops waiting is routine, not an error of ours.
+    log.info("request %d: the client went away; its generation is cancelled", stream.seq_id)
 
 
 def _event(payload: dict[str, Any]) -> bytes:

@@ -49,6 +49,9 @@ class EngineCollector(Collector):
             ("generation_tokens", "Output tokens generated", stats.generated_tokens),
             ("requests_finished", "Requests finished (stop or length)", stats.finished_requests),
             ("requests_aborted", "Requests cancelled before they finished", stats.aborted_requests),
+            ("requests_cut_at_default_bound", "Requests without max_tokens cut at the default bound "
+             "(--default-max-tokens) or the context's end", stats.default_bound_cuts),
+            ("requests_cut_looping", "Requests cut at their token bound while repeating a loop", stats.looping_cuts),
             ("preemptions", "Sequences preempted for lack of KV blocks", engine.scheduler.num_preemptions),
             ("steps", "Engine steps run", stats.steps),
         ]

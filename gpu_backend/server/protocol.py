@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gpu_backend.engine import SamplingParams
+from gpu_backend.engine.grammar import GrammarSpec
 from gpu_backend.model.sampling_defaults import SamplingDefaults
 
 OPENAI_DEFAULTS = SamplingDefaults()
@@ -17,10 +18,7 @@ OPENAI_DEFAULTS = SamplingDefaults()
 # Fields this backend cannot honour; they change the answer, so they are refused rather
 # than ignored (zero / false / 1 are accepted as the defaults they are).
 _UNSUPPORTED_UNLESS_DEFAULT = {
-    "n": 1,
     "best_of": 1,
-    "logprobs": None,
-    "top_logprobs": None,
     "echo": False,
     "presence_penalty": 0,
     "frequency_penalty": 0,
@@ -57,9 +55,14 @@ class GenerationRequest:
     include_usage: bool
     # Reusable chunk spans from `semgate_examples.chunks` (message indices or prompt characters).
     chunks: list[tuple[int, int]] = field(default_factory=list)
+    # `response_format` json_object / json_schema: the grammar the answer is decoded under.
+    grammar: GrammarSpec | None = None
+    # `n`: how many answers (choices) to sample from the one prompt.
+    n: int = 1
 
 MARK_FIELD = "semgate_examples"
 MAX_CHUNKS = 256
+MAX_SAMPLES = 16  # `n`: OpenAI allows 128; one prompt's samples share a batch, so keep it a batch's share
 
 
 def parse_chat_request(body: Any, cache_salt: str = "",
@@ -135,12 +138,6 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
         value = body.get(field)
         if value is not None and value != default and not (default is None and value is False):
             raise OpenAIError(400, f"'{field}' is not supported by this backend", field, code="unsupported_parameter")
-    response_format = body.get("response_format")
-    if response_format is not None and response_format != {"type": "text"}:
-        # JSON mode and schemas need constrained decoding, which this backend does not do: a
-        # refusal, not prose where the client expects JSON.
-        raise OpenAIError(400, "'response_format' other than {\"type\": \"text\"} is not supported by this backend",
-                          "response_format", code="unsupported_parameter")
     stream = _typed(body, "stream", bool, False)
     stream_options = body.get("stream_options") or {}
     if not isinstance(stream_options, dict):
@@ -164,6 +161,7 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise OpenAIError(400, "'seed' must be an integer", "seed")
     params = SamplingParams(
+        logprobs=_logprobs(body, chat=messages is not None),
         max_tokens=max_tokens,
         temperature=temperature,
         top_p=top_p,
@@ -174,8 +172,55 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
         ignore_eos=_typed(body, "ignore_eos", bool, False),
         cache_salt=cache_salt,
     )
+    n = _typed(body, "n", int, 1)
+    if not 1 <= n <= MAX_SAMPLES:
+        raise OpenAIError(400, f"'n' must be an integer in [1, {MAX_SAMPLES}]", "n")
+    if n > 1 and stream:
+        raise OpenAIError(400, "'n' > 1 is not supported with 'stream' by this backend", "n",
+                          code="unsupported_parameter")
     return GenerationRequest(model, messages, prompt, params, stream,
-                             include_usage=bool(stream_options.get("include_usage", False)))
+                             include_usage=bool(stream_options.get("include_usage", False)),
+                             grammar=_response_format(body.get("response_format")), n=n)
+
+
+def _logprobs(body: dict[str, Any], chat: bool) -> int | None:
+    """How many alternatives each token's logprob comes with; None: no logprobs. Chat asks with
+    `logprobs: true` and `top_logprobs: k`; text completions with `logprobs: k`."""
+    if chat:
+        wanted = _typed(body, "logprobs", bool, False)
+        top = _typed(body, "top_logprobs", int, None)
+        if top is not None and not (wanted and 0 <= top <= 20):
+            raise OpenAIError(400, "'top_logprobs' must be an integer in [0, 20] and needs 'logprobs': true",
+                              "top_logprobs")
+        return (top or 0) if wanted else None
+    top = _typed(body, "logprobs", int, None)
+    if top is not None and not 0 <= top <= 20:
+        raise OpenAIError(400, "'logprobs' must be an integer in [0, 20]", "logprobs")
+    return top
+
+
+def _response_format(value: Any) -> GrammarSpec | None:
+    """The grammar `response_format` asks for; None for plain text."""
+    if value is None:
+        return None
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return GrammarSpec("json_object")
+    if kind != "json_schema":
+        raise OpenAIError(400, "'response_format.type' must be one of text, json_object, json_schema",
+                          "response_format")
+    spec = value.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise OpenAIError(400, "'response_format.json_schema' must be an object with a non-empty 'name'",
+                          "response_format.json_schema")
+    schema = spec.get("schema", {})  # OpenAI's default: any JSON value
+    strict = spec.get("strict") or False
+    if not isinstance(schema, dict) or not isinstance(strict, bool):
+        raise OpenAIError(400, "'response_format.json_schema' needs 'schema' an object and 'strict' a boolean",
+                          "response_format.json_schema")
+    return GrammarSpec.json_schema(schema, strict)
 
 
 def _parse_message(message: Any, where: str) -> dict[str, str]:

@@ -31,6 +31,9 @@ from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine, SamplingPar
 from gpu_backend.model import LoadedModel, load_model, resolve_model_path
 
 DESCRIPTION = "bundled backend vs HF transformers generate: tokens/s and TTFT by concurrency, prefix-cache TTFT"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"concurrency": 2, "waves": 1, "max_tokens": 4, "prefix_tokens": 32, "prefix_requests": 2,
+         "max_prompt_chars": 200}
 SHORT_QUESTION_CHARS = 300  # questions of the shared-prefix workload
 FALLBACK_QUESTIONS = [
     "Explain how a hash map works.", "Write a haiku about autumn.", "What causes the seasons on Earth?",

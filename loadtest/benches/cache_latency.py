@@ -42,6 +42,8 @@ from loadtest.services import Services, free_port, stop
 from policies.schema import CategoryPolicy
 
 DESCRIPTION = "cache hit latency (embedding included) at 100k entries, HNSW search at 1M, memory per 1M entries"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"entries": 200, "hnsw_entries": 500, "queries": 10, "real_texts": 50}
 QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 MODEL = "bench-model"
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,7 +138,7 @@ async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: i
             for name, embedder in paths.items():
                 t = timings[name]
                 t0, c0 = time.perf_counter(), time.process_time()
-                vector = await embedder.embed(p.b)
+                vector = await embedder.embed(p.b, "bench")
                 t1 = time.perf_counter()
                 result = await cache.lookup("bench", policy, request, vector)
                 t2 = time.perf_counter()

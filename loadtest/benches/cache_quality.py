@@ -14,29 +14,37 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from gateway.cache.embedder import Embedder, EmbeddingModel, encode_cached
-from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, summarise
+from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, conversation_text, summarise
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.text import normalise
 from gateway.cache.verifier import Verifier
 from gateway.cache.verifier_features import CONTEXT_FLOOR
+from loadtest import smoke
 from loadtest.benches import _cache_baselines as baselines
 from loadtest.benches.classify import EVALDATA
+from loadtest.benches._cache_quality_suite import (SUITE_FILES, by_kind, format_headline, format_kinds, headline,
+                                                 headline_runs, read_source)
 from loadtest.benches.policy_thresholds import (CLINC_PER_INTENT, CLINC_TARGET, SIMILARITY_GRID, TOP_K, VERIFIER_GRID,
                                                 Lookups, best_safe_pair, clinc_lookups, clinc_safe_pairs)
+from loadtest.workloads.cache_suite import SUITE_DIR
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file
 from policies.schema import CategoryPolicy, PolicySet
 
 DESCRIPTION = "semantic cache quality on question pairs: semgate vs raw MiniLM top-1 vs GPTCache"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"limit": 100}
 SHIPPED_POLICIES = Path("config/policies.yaml")
 TENANT = "bench"
+MAX_FALSE_HITS_SHOWN = 200
 VERIFIER_SWEEP = [round(x, 2) for x in np.arange(0.05, 1.0, 0.05)]
 
 
@@ -44,12 +52,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--pairs", help='JSONL lines {"a", "b", "duplicate"} (+ "category", "context_a", "context_b")')
     source.add_argument("--qqp", help="the QQP pairs file (jsonl.gz with a split field); see --split")
-    parser.add_argument("--split", default="test", help="split of --qqp to use (default: test)")
+    source.add_argument("--suite", choices=SUITE_FILES, help="semgate's own suite (loadtest/data/cache_suite): "
+                                                             "single-turn or multi-turn pairs; see --split")
+    source.add_argument("--all", action="store_true", help="the three headline runs: the suite's held-out single- "
+                                                           "and multi-turn halves and QQP test (see --qqp-file)")
+    parser.add_argument("--split", help="split to use: test|dev for --qqp (default test), tune|heldout for --suite "
+                                        "(default heldout)")
+    parser.add_argument("--suite-dir", type=Path, default=SUITE_DIR, help="folder with the suite's JSONL files")
+    parser.add_argument("--qqp-file", type=Path, help="QQP pairs for --all (default: qqp_pairs.jsonl.gz in "
+                                                      "$SEMGATE_EVALDATA or ../shared/evaldata)")
     parser.add_argument("--limit", type=int, help="use only the first N pairs")
     parser.add_argument("--policies", help=f"policy YAML (default: {SHIPPED_POLICIES} if present, else built-in)")
     parser.add_argument("--no-gptcache", action="store_true", help="skip the GPTCache baseline")
     parser.add_argument("--embedding-cache", help="reuse the question embeddings a previous run saved here "
-                                                  "(same texts, same model); saved there when absent")
+                                                  "(same texts, same model); saved there when absent (with --all, "
+                                                  "one file per set beside it: NAME-<set>.npz)")
     parser.add_argument("--clinc-data", type=Path, default=EVALDATA,
                         help="folder with clinc150.json: the CLINC150 check a single global pair must pass too, "
                              "as the shipped per-category pairs did (skipped when absent)")
@@ -59,17 +76,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    pairs = read_pairs(args.qqp, split=args.split, limit=args.limit) if args.qqp else read_pairs(args.pairs, limit=args.limit)
+    if args.all:
+        return run_all(args)
+    pairs = read_source(args)
     if not pairs:
         print("no pairs to evaluate", file=sys.stderr)
         return 2
+    result = measure(pairs, args)
+    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    return 0
+
+
+def run_all(args: argparse.Namespace) -> int:
+    """The held-out single- and multi-turn halves of the suite and QQP test, one after the other."""
+    results = {}
+    for name, settings in headline_runs(args):
+        print(f"cache-quality: {name}", file=sys.stderr)
+        results[name] = measure(read_source(settings), settings)
+    rows = headline(results)
+    if args.json:
+        print(json.dumps({"headline": rows, "runs": results}, indent=2))
+    else:
+        print("\n\n".join([*(f"== {name}\n" + format_report(r) for name, r in results.items()),
+                            "\n".join(format_headline(rows))]))
+    return 0
+
+
+def measure(pairs: list[Pair], args: argparse.Namespace) -> dict:
+    """Evaluate, then write the plot and summary.json into args.out."""
     result = asyncio.run(evaluate(pairs, args))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     result["plot"] = str(baselines.plot_precision_recall(result, out / "precision_recall.png"))
     (out / "summary.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2) if args.json else format_report(result))
-    return 0
+    return result
 
 
 async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
@@ -77,7 +117,10 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     policies = _policies(args.policies)
     model = EmbeddingModel()
     embedder = Embedder(model, max_batch=64)
-    texts = sorted({p.a for p in pairs} | {p.b for p in pairs})
+    # Labels speak about whole conversations: judge (and run the raw baseline) on the question with its context.
+    stored = _unique_stored(pairs)
+    flat, flat_stored = _conversations(pairs), _conversations(stored)
+    texts = sorted({p.a for p in pairs} | {p.b for p in pairs} | {p.a for p in flat} | {p.b for p in flat})
     cache = Path(args.embedding_cache) if args.embedding_cache else None
     vectors = dict(zip(texts, encode_cached(model, texts, cache, progress)))
     classifier = CategoryClassifier.build(policies, lambda batch: model.encode(list(batch)))
@@ -87,9 +130,8 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     def category(text: str, given: str | None) -> str:
         return given or classifier.classify(text, vectors[text]).category
 
-    links = DuplicateLinks(pairs)
-    stored = _unique_stored(pairs)
-    answerable_keys = {(links.group(p.a), _context_key(p.context_a)) for p in stored}
+    links = DuplicateLinks(flat)
+    answerable_keys = {(links.group(p.a), _context_key(())) for p in flat_stored}
     with tempfile.TemporaryDirectory(prefix="semgate-quality-") as tmp:
         cache = SemanticCache(await SqliteStore.open(Path(tmp) / "cache.db"), embedder, verifier,
                               maintenance_interval_s=0)
@@ -102,17 +144,25 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
             await cache.insert(TENANT, policy, _chat(p.a, p.context_a), _answer(p.a), "bench-model",
                                query_embedding=vectors[p.a])
         insert_s = time.perf_counter() - started
-        outcomes, sweep_points, probes = [], [], []
+        outcomes, sweep_points, probes, wrong = [], [], [], []
+        missed: Counter[str] = Counter()  # why answerable lookups missed: below_threshold, guard, verifier...
         started = time.perf_counter()
-        for p in tqdm(pairs, desc="looking up b", file=sys.stderr, disable=not progress):
+        lookups = list(zip(pairs, flat))
+        for p, conversation in tqdm(lookups, desc="looking up b", file=sys.stderr, disable=not progress):
             name = category(p.b, p.category)
             policy = _bench_policy(policies.get(name), quota)
             result = await cache.lookup(TENANT, policy, _chat(p.b, p.context_b), query_embedding=vectors[p.b])
-            answerable = (links.group(p.b), _context_key(p.context_b)) in answerable_keys
+            answerable = (links.group(conversation.b), _context_key(())) in answerable_keys
             probes.append((name, answerable, await _probe(cache, policy, p, vectors[p.b], links)))
             best = result.best
             best_correct = best is not None and _correct(links, p, best.entry.query_text, best.entry.request)
             outcomes.append(Outcome(name, answerable, result.hit, result.hit and best_correct))
+            if answerable and not result.hit:
+                missed[best.rejected_by or result.reason if best is not None else result.reason] += 1
+            if result.hit and not best_correct and len(wrong) < MAX_FALSE_HITS_SHOWN:
+                wrong.append({"kind": p.kind, "category": name, "query": p.b, "cached": best.entry.query_text,
+                              "similarity": best.similarity, "probability": best.probability,
+                              "reason": result.reason})
             eligible = best is not None and best.rejected_by is None and best.similarity >= policy.similarity_threshold
             score = 1.0 if result.reason == "exact" else (best.probability if eligible and best.probability is not None
                                                            else (best.similarity if eligible and not policy.verify else -1.0))
@@ -126,13 +176,19 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
                "setup": {"policies": policies.source, "stored_questions": len(stored), "quota_raised_to": quota,
                          "insert_ms_mean": 1000 * insert_s / max(len(stored), 1),
                          "lookup_ms_mean": 1000 * lookup_s / max(len(pairs), 1)}}
-    raw = baselines.raw_minilm(pairs, stored, vectors, links, answerable_keys, categories)
+    raw = baselines.raw_minilm(flat, flat_stored, vectors, links, answerable_keys, categories)
     raw_outcomes = raw.pop("_outcomes")
     same = baselines.at_same_false_hit_rate(raw["sweep"], semgate["overall"]["false_hit_rate"])
     if same is not None:  # the raw baseline at the strictest false-hit rate semgate reached
         raw["overall"] = same
         raw["by_category"] = baselines.by_category(raw_outcomes(same["threshold"]))
+        if any(p.kind for p in pairs):
+            raw["by_kind"] = by_kind(pairs, raw_outcomes(same["threshold"]))
+    if any(p.kind for p in pairs):
+        semgate["by_kind"] = by_kind(pairs, outcomes)
     semgate["per_category_vs_global"] = _per_category_vs_global(probes, policies, semgate["overall"], clinc_safe)
+    semgate["false_hits"] = wrong  # what went wrong, to read (the first MAX_FALSE_HITS_SHOWN)
+    semgate["answerable_missed_by"] = dict(missed.most_common())
     result = {"pairs": len(pairs), "semgate": semgate, "baselines": {"raw_minilm": raw},
               "recall_ratio_vs_raw_at_same_false_hit_rate":
                   semgate["overall"]["recall"] / same["recall"] if same and same["recall"] else None}
@@ -145,11 +201,11 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
             "recall_ratio": semantic(semgate["overall"]) / semantic(same) if semantic(same) else None}
     if not args.no_gptcache:
         # As users run it (its 1,000-entry default), and with room for every stored question.
-        result["baselines"]["gptcache"] = baselines.gptcache(pairs, stored, vectors, links, answerable_keys,
+        result["baselines"]["gptcache"] = baselines.gptcache(flat, flat_stored, vectors, links, answerable_keys,
                                                              categories, progress)
         if "skipped" not in result["baselines"]["gptcache"] and len(stored) > 1000:
             result["baselines"]["gptcache_max_size_raised"] = baselines.gptcache(
-                pairs, stored, vectors, links, answerable_keys, categories, progress, max_size=len(stored) + 16)
+                flat, flat_stored, vectors, links, answerable_keys, categories, progress, max_size=len(stored) + 16)
     return result
 
 
@@ -170,7 +226,8 @@ def _clinc_safe_pairs(args, model, classifier, policies, verifier) -> np.ndarray
     per-category pairs through, with this policy's classifier and verifier; None without the data."""
     if not (Path(args.clinc_data) / "clinc150.json").exists():
         return None
-    settings = argparse.Namespace(data=Path(args.clinc_data), clinc_per_intent=CLINC_PER_INTENT, clinc_queries=None,
+    settings = argparse.Namespace(data=Path(args.clinc_data), clinc_per_intent=smoke.size(CLINC_PER_INTENT, 2),
+                                  clinc_queries=50 if smoke.enabled() else None,
                                   top_k=TOP_K, out=Path(args.out))
     return clinc_safe_pairs(clinc_lookups(settings, model, classifier, policies, verifier), CLINC_TARGET, True)
 
@@ -260,8 +317,14 @@ def _context_key(context: tuple[dict, ...]) -> str:
 
 
 def _correct(links: DuplicateLinks, query: Pair, cached_question: str, cached_request: dict) -> bool:
-    same_context = _context_key(tuple(cached_request["messages"][:-1])) == _context_key(query.context_b)
-    return same_context and links.linked(query.b, cached_question)
+    return links.linked(conversation_text(query.b, query.context_b),
+                        conversation_text(cached_question, tuple(cached_request["messages"][:-1])))
+
+
+def _conversations(pairs: list[Pair]) -> list[Pair]:
+    """Each pair with its questions replaced by the whole conversation (the question alone without context)."""
+    return [dataclasses.replace(p, a=conversation_text(p.a, p.context_a), b=conversation_text(p.b, p.context_b),
+                                context_a=(), context_b=()) for p in pairs]
 
 
 def _verifier_sweep(points: list[tuple[str, bool, float, bool]]) -> list[dict]:
@@ -304,7 +367,9 @@ def format_report(result: dict) -> str:
         row("gptcache (max_size raised)", result["baselines"]["gptcache_max_size_raised"]["overall"])
     ratio = result.get("recall_ratio_vs_raw_at_same_false_hit_rate")
     lines.append(f"recall ratio semgate / raw MiniLM at the same false-hit rate: "
-                 f"{ratio:.2f}x" if ratio else "recall ratio: n/a (raw baseline has no hits at that false-hit rate)")
+                 f"{ratio:.2f}x" if ratio is not None
+                 else "recall ratio: n/a (raw baseline has no right hits at that false-hit rate)")
+    lines += format_kinds(result)
     if result.get("semantic_lookups_only", {}).get("recall_ratio"):
         sem = result["semantic_lookups_only"]
         lines.append(f"  without the {sem['exact_lookups']} lookups whose own text is stored: recall "
@@ -320,7 +385,8 @@ def format_report(result: dict) -> str:
     if safe is not None:
         lines.append(f"best single pair that also passes the CLINC150 check (sim {safe['similarity_threshold']:.2f}, "
                      f"verifier {safe['verifier_threshold']:.2f}): recall {safe['recall']:.3f} at "
-                     f"{safe['false_hit_rate']:.4f}; ratio {versus['recall_ratio_vs_clinc_safe']:.2f}x")
+                     f"{safe['false_hit_rate']:.4f}; ratio " + (f"{versus['recall_ratio_vs_clinc_safe']:.2f}x"
+                                                                 if versus["recall_ratio_vs_clinc_safe"] else "n/a"))
     d = versus["defaults_for_all"]
     lines.append(f"the policy's defaults pair (sim {d['similarity_threshold']:.2f}, verifier {d['verifier_threshold']:.2f}, "
                  f"measured on dev) for every category: recall {d['recall']:.3f} at {d['false_hit_rate']:.4f}")

@@ -1,4 +1,5 @@
-"""Category classification on CLINC150: accuracy per domain and the latency it adds to a request.
+"""Category classification on CLINC150: accuracy per domain and the latency it adds to a request;
+then the shipped policy's classifier on our own everyday questions (loadtest/benches/classify_general.py).
 
 One category per CLINC150 domain, its examples the domain's `train` utterances; the queries are the
 `test` utterances (plus `oos_test`, which should fall below the confidence floor into `default`).
@@ -19,11 +20,15 @@ import numpy as np
 from tqdm import tqdm
 
 from gateway.cache.embedder import EmbeddingModel
+from loadtest import smoke
+from loadtest.benches import _classify_general as classify_general
 from policies.classifier import CategoryClassifier
 from policies.prototypes import normalize_rows
 from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, ClassifierSettings, PolicySet
 
 DESCRIPTION = "category classifier on CLINC150 (10 domains): accuracy per domain, added latency vs embedding time"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"train_per_intent": 2, "latency_queries": 5}
 EVALDATA = Path(os.environ.get("SEMGATE_EVALDATA", Path(__file__).resolve().parents[2].parent / "shared" / "evaldata"))
 
 
@@ -36,6 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confidence-floor", type=float, default=defaults.confidence_floor)
     parser.add_argument("--latency-queries", type=int, default=300, help="queries embedded one by one for the embedding time")
     parser.add_argument("--out", type=Path, default=Path("artifacts/classify"), help="folder for the plot")
+    parser.add_argument("--general", type=Path, default=classify_general.GENERAL,
+                        help="our labelled everyday questions (tune and held-out halves); judged with --policies")
+    parser.add_argument("--policies", type=Path, default=Path("config/policies.yaml"),
+                        help="the policy whose classifier is judged on --general")
+    parser.add_argument("--fit-calibration", action="store_true",
+                        help="fit the confidence calibration and floor on the tune half, "
+                             "judge the held-out half with them")
+    parser.add_argument("--no-clinc", action="store_true", help="only the everyday questions")
     parser.add_argument("--json", action="store_true")
 
 
@@ -55,16 +68,31 @@ def embed_texts(model: EmbeddingModel, texts: Sequence[str], desc: str, batch_si
 
 
 def run(args: argparse.Namespace) -> int:
+    model = load_minilm()
+    result = {} if args.no_clinc else _clinc(args, model)
+    if args.general.exists():
+        result["general"] = classify_general.report(model, args.policies, args.general, args.fit_calibration)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    if not args.no_clinc:
+        _print(result)
+    if "general" in result:
+        classify_general.print_report(result["general"])
+    return 0
+
+
+def _clinc(args: argparse.Namespace, model: EmbeddingModel) -> dict:
     clinc = json.loads((args.data / "clinc150.json").read_text())
     domains: dict[str, list[str]] = json.loads((args.data / "clinc150_domains.json").read_text())
     domain_of = {intent: domain for domain, intents in domains.items() for intent in intents}
     train = _limit_per_intent(clinc["train"], args.train_per_intent)
     examples = {d: [text for text, intent in train if domain_of[intent] == d] for d in domains}
-    test_texts = [text for text, _ in clinc["test"]]
-    test_domains = [domain_of[intent] for _, intent in clinc["test"]]
-    oos_texts = [text for text, _ in clinc["oos_test"]]
+    test = clinc["test"][: smoke.size(len(clinc["test"]), 50)]
+    test_texts = [text for text, _ in test]
+    test_domains = [domain_of[intent] for _, intent in test]
+    oos_texts = [text for text, _ in clinc["oos_test"][: smoke.size(len(clinc["oos_test"]), 20)]]
 
-    model = load_minilm()
     train_vectors = embed_texts(model, [t for d in domains for t in examples[d]], "embed train")
     vector_of = dict(zip((t for d in domains for t in examples[d]), train_vectors))
     settings = ClassifierSettings(args.top_k, args.max_prototypes, args.confidence_floor)
@@ -111,8 +139,7 @@ def run(args: argparse.Namespace) -> int:
     result["targets_met"] = {"accuracy_at_least_0.9": result["accuracy"]["overall"] >= 0.9,
                              "classify_p99_under_1ms": result["latency"]["classify_p99_ms"] < 1.0}
     result["plot"] = str(_plot(result, args.out))
-    _print(result, args.json)
-    return 0
+    return result
 
 
 def _limit_per_intent(rows: list[list[str]], limit: int | None) -> list[list[str]]:
@@ -175,10 +202,7 @@ def _plot(result: dict, out: Path) -> Path:
     return path
 
 
-def _print(result: dict, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(result, indent=2))
-        return
+def _print(result: dict) -> None:
     setup, acc, lat = result["setup"], result["accuracy"], result["latency"]
     print(f"CLINC150: {setup['train_utterances']} train utterances -> {setup['prototypes']} prototypes "
           f"(top_k={setup['top_k']}, floor={setup['confidence_floor']}), {setup['test_utterances']} test queries")

@@ -21,6 +21,8 @@ from gpu_backend.kernels.reference_attention import paged_decode_attention as re
 from loadtest.machine import describe_machine
 
 DESCRIPTION = "CPU decode attention per step: the native kernel vs the torch reference (gather + SDPA)"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"batch": 2, "context": 32, "rounds": 1}
 HEADS, KV_HEADS, HEAD_DIM, BLOCK, LAYERS = 9, 3, 64, 16, 30
 
 

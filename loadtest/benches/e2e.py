@@ -16,6 +16,7 @@ import yaml
 from loadtest.cli import add_workload_arguments, run_config, workload_options
 from loadtest.machine import describe_machine
 from loadtest.metrics import Summary, summarize
+from loadtest.process_cpu import cpu_seconds
 from loadtest.plots import plot_hit_rate_over_time, plot_latency_cdf
 from loadtest.records import write_records
 from loadtest.report import format_summary
@@ -25,6 +26,8 @@ from loadtest.target import require_loopback, served_model
 from loadtest.workloads import build_workload
 
 DESCRIPTION = "gateway vs direct-to-backend on one workload: latency and throughput ratios, hit and false-hit rates, tokens saved"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"duration": 2, "warmup": 1, "probe_duration": 1, "probe_concurrency": 2, "max_requests": 4, "max_tokens": 4}
 _REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
@@ -41,15 +44,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend-args", default="", help="extra flags for `python -m gpu_backend` (one string)")
     parser.add_argument("--gateway-config", type=Path, help="base gateway.yaml; listen, backend and upstreams are replaced")
     parser.add_argument("--ready-timeout", type=float, default=600.0, help="seconds to wait for a started server")
+    parser.add_argument("--warmup", type=float, default=60.0,
+                        help="seconds of the same workload (another seed) sent before each measured run and not "
+                             "counted: the backend warms up and the gateway's cache fills, as in a service that "
+                             "has been running (default: %(default)s)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="the gateway with its cache disabled: a pure proxy in front of the backend")
     parser.add_argument("--out", type=Path, default=Path("artifacts/e2e"))
     parser.add_argument("--json", action="store_true")
+    # Long enough for repeats to reach the cache (a 30 s run of the default mix saw no hit).
+    parser.set_defaults(duration=240.0)
 
 
-def gateway_config_text(base: dict, port: int, backend_url: str, model: str) -> str:
+def gateway_config_text(base: dict, port: int, backend_url: str, model: str, cache: bool = True) -> str:
     """The user's gateway config with one upstream: the backend under test (cold cache: fresh working dir)."""
     config = dict(base)
     config["listen"] = f"127.0.0.1:{port}"
     config["backend"] = {"enabled": False}
+    if not cache:
+        config["cache"] = {**(config.get("cache") or {}), "enabled": False}
     config["upstreams"] = [{"name": "bundled", "base_url": f"{backend_url.rstrip('/')}/v1", "models": [model],
                             "semgate_headers": True,
                             "timeouts": {"connect_s": 2, "read_s": 600}}]
@@ -79,7 +92,8 @@ class _Stack:
             shutil.copytree(_REPO_CONFIG, home / "config")
         base = yaml.safe_load(self.args.gateway_config.read_text()) if self.args.gateway_config else {}
         port = free_port()
-        (home / "gateway.yaml").write_text(gateway_config_text(base or {}, port, backend_url, model))
+        (home / "gateway.yaml").write_text(gateway_config_text(base or {}, port, backend_url, model,
+                                                               cache=not self.args.no_cache))
         command = ["gateway", "gateway", "--config", str(home / "gateway.yaml"), "--log-level", "warning"]
         return services.start("gateway", command, port, self.args.ready_timeout, cwd=home)
 
@@ -150,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def measure(args: argparse.Namespace, fixed_rate: float | None) -> tuple[RunResult, RunResult, dict]:
-    """The direct run, then the gateway run, at the same rate with the same seed."""
+    """The direct run, then the gateway run, at the same rate with the same seed, each after the same warm-up."""
     with tempfile.TemporaryDirectory(prefix="semgate-e2e-") as work:
         stack = _Stack(args, Path(work))
         # Phase 1: the backend alone (after the capacity probe, whose warmth can only favour direct).
@@ -167,13 +181,33 @@ def measure(args: argparse.Namespace, fixed_rate: float | None) -> tuple[RunResu
                 if not capacity:
                     raise RuntimeError("the backend completed no request during the capacity probe")
                 rate = args.overload * capacity
-            workload = build_workload(args.workload, options)
-            direct = run_load_sync(run_config(args, backend, "direct to backend", rate=rate), workload.requests())
+            direct, direct_cpu = _measured_run(args, services, backend, "direct to backend", rate, options)
         # Phase 2: the same requests at the same instants, through the gateway, in front of a fresh backend.
         with Services(args.out / "logs") as services:
             gateway_url = stack.gateway(services, stack.backend(services), model)
-            through = run_load_sync(run_config(args, gateway_url, "through gateway", rate=rate), workload.requests())
-    return direct, through, {"model": model, "rate_rps": rate, "direct_capacity_rps": capacity}
+            through, gateway_cpu = _measured_run(args, services, gateway_url, "through gateway", rate, options)
+    cpu = {"direct": direct_cpu, "gateway": gateway_cpu}
+    return direct, through, {"model": model, "rate_rps": rate, "direct_capacity_rps": capacity, "cpu": cpu}
+
+
+def _measured_run(args: argparse.Namespace, services: Services, url: str, label: str, rate: float,
+                  options) -> tuple[RunResult, dict[str, float | None]]:
+    """A warm-up (same mix, another seed; not counted), then the measured run, with the CPU milliseconds per
+    measured request of each process the bench started (None for a server it did not start)."""
+    if args.warmup > 0:
+        warmup = replace(run_config(args, url, f"{label}: warm-up", rate=rate), duration_s=args.warmup)
+        run_load_sync(warmup, build_workload(args.workload, replace(options, seed=options.seed + 2)).requests())
+    before = {name: cpu_seconds(p.pid) for name, p in services.by_name.items()}
+    result = run_load_sync(run_config(args, url, label, rate=rate), build_workload(args.workload, options).requests())
+    requests = max(len(result.records), 1)
+    cpu = {}
+    for name in ("backend", "gateway"):
+        process = services.by_name.get(name)
+        after = cpu_seconds(process.pid) if process is not None else None
+        start = before.get(name)
+        cpu[f"{name}_cpu_ms_per_request"] = (1000 * (after - start) / requests
+                                             if after is not None and start is not None else None)
+    return result, cpu
 
 
 def format_comparison(result: dict) -> str:
@@ -198,7 +232,15 @@ def format_comparison(result: dict) -> str:
         ("false-hit rate", "-", num(c["false_hit_rate"], 100, 2, "%"), f"{c['false_hits']}/{c['hits_judged']} hits judged"),
         ("upstream tokens saved", "-", str(c["upstream_tokens_saved"]),
          num(c["upstream_tokens_saved_fraction"], 100, 1, "% of the run's tokens")),
+        ("time per output token p50 (ms)", num(d["tpot_s"]["p50"], 1000, 1), num(g["tpot_s"]["p50"], 1000, 1),
+         faster(_ratio(d["tpot_s"]["p50"], g["tpot_s"]["p50"]))),
     ]
+    cpu = setup.get("cpu") or {}
+    for process in ("backend", "gateway"):
+        key = f"{process}_cpu_ms_per_request"
+        direct_cpu, gateway_cpu = (cpu.get(side, {}).get(key) for side in ("direct", "gateway"))
+        if direct_cpu is not None or gateway_cpu is not None:
+            rows.append((f"{process} CPU ms / request", num(direct_cpu, digits=1), num(gateway_cpu, digits=1), ""))
     rate = f"{setup['rate_rps']:.2f} req/s ({setup['rate_source']})"
     lines = [f"== e2e: {setup['workload']} at {rate}, {setup['duration_s']:g} s, model {setup['model']} ==",
              f"  {'':<24}{'direct':>12}{'gateway':>12}  gateway vs direct"]

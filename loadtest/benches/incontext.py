@@ -48,6 +48,8 @@ from loadtest.machine import describe_machine
 from loadtest.services import Services, free_port
 
 DESCRIPTION = "IC-Cache: small-model accuracy with no / random / semgate examples; routed mix vs all-strong (accuracy, cost, latency)"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"stored_per_family": 1, "feedback_per_family": 1, "tests_per_family": 1, "max_tokens": 4}
 CONDITIONS = ("none", "random", "semgate", "routed", "routed_fb", "routed_rp", "strong")
 SMALL, STRONG = "small", "strong"
 _NO_STORE = {"cache-control": "no-cache, no-store"}
@@ -95,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     strong_note = _strong_note(args)
     print(f"semgate bench incontext: {strong_note}", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=args.out, prefix="run-"))  # its gateway.yaml, cache.db and server logs
+    # Its gateway.yaml, cache.db and server logs; absolute, since the gateway is started inside it.
+    work = Path(tempfile.mkdtemp(dir=args.out.absolute(), prefix="run-"))
     oracle = ReferenceOracle({i.question: i.reference for i in (*stored, *tests)}, args.strong_first_token_ms / 1000,
                              args.strong_ms_per_token / 1000)
     with Services(work / "logs") as services, oracle:

@@ -36,10 +36,13 @@ from gpu_backend.kv import KVPool
 from gpu_backend.kvshare import ChunkReusePrefill, ChunkStore
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans
 from gpu_backend.model import load_model
+from loadtest import smoke
 from loadtest.benches._incontext_task import build, correct
 from loadtest.machine import describe_machine
 
 DESCRIPTION = "KVShare: TTFT and tokens computed with no reuse / exact-prefix / chunk reuse + selective recompute; accuracy vs full recompute"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"requests": 1, "warmup": 1, "k": 3, "ratio": smoke.FIRST, "max_tokens": 4}
 BASE_MODES = ("none", "prefix")
 SYSTEM = ("You are the assistant of a company with its own house formats for codes, dates and numbers. "
           "Answer with the code only, exactly in the house format shown in the earlier answers.")

@@ -35,6 +35,8 @@ from loadtest.benches.backend import percentile, sharegpt_questions
 from loadtest.machine import describe_machine
 
 DESCRIPTION = "multi-turn conversations under KV pressure: prefill tokens and TTFT with the host KV tier on vs off"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"conversations": 2, "turns": 2, "max_tokens": 4, "max_question_chars": 100}
 FOLLOW_UPS = ("Can you explain that in more detail?", "Give me a concrete example.",
               "What are the main pitfalls to watch out for?", "Summarize that in three sentences.",
               "How would you do it differently?")

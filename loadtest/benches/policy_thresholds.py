@@ -35,12 +35,15 @@ from gateway.cache.text import normalise
 from gateway.cache.train_verifier import held_out_world
 from gateway.cache.verifier import WEIGHTS_PATH, Verifier
 from gateway.cache.verifier_features import CONTEXT_FLOOR, view
+from loadtest import smoke
 from loadtest.benches.classify import EVALDATA, embed_texts, load_minilm
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file
 from policies.schema import PolicySet
 
 DESCRIPTION = "per-category similarity + verifier thresholds from QQP dev (checked on CLINC150) vs one global pair"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"world_size": 300, "clinc_per_intent": 2, "clinc_queries": 50}
 # The verifier only ever saw candidates at or above its context floor: no threshold goes below it.
 SIMILARITY_GRID = np.round(np.arange(CONTEXT_FLOOR, 0.995, 0.01), 2)
 VERIFIER_GRID = np.round(np.arange(0.0, 1.0, 0.01), 2)
@@ -160,9 +163,12 @@ def _qqp_lookups(args, model, classifier, policies, verifier) -> dict[str, Looku
     world = held_out_world(pairs, args.world_size)
     links = DuplicateLinks(world)
     texts = sorted({t for p in world for t in (p.a, p.b)})
-    # The dev embeddings train_verifier keeps (all of dev, so the file serves both tools).
-    dev_texts = sorted({t for p in pairs for t in (p.a, p.b)})
-    vector_of = dict(zip(dev_texts, encode_cached(model, dev_texts, args.embeddings_cache)))
+    # The dev embeddings train_verifier keeps (all of dev, so the file serves both tools). A smoke run without
+    # that file embeds only its own small world and writes none, leaving the file to the real runs.
+    dev_texts, cache = sorted({t for p in pairs for t in (p.a, p.b)}), args.embeddings_cache
+    if smoke.enabled() and not cache.exists():
+        dev_texts, cache = texts, None
+    vector_of = dict(zip(dev_texts, encode_cached(model, dev_texts, cache)))
     vectors = np.stack([vector_of[t] for t in texts]).astype(np.float32)
     categories = _classify(classifier, texts, vectors)
     index = {t: i for i, t in enumerate(texts)}

@@ -18,6 +18,8 @@ from loadtest.rawhttp import RawConnection
 from loadtest.services import Services, free_port
 
 DESCRIPTION = "proxy overhead: direct to a loopback upstream vs through the gateway (latency, req/s, ratio)"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"concurrency": 4, "duration": 0.5}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -36,6 +36,8 @@ from loadtest.redis_server import RedisServer
 from loadtest.services import Services, free_port, stop
 
 DESCRIPTION = "Redis store vs SQLite: hit latency, cross-replica propagation delay, throughput 1 vs 2 replicas"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"questions": 5, "propagation_samples": 5, "duration": 1, "concurrency": 2}
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = ("reverse a list", "sort a dictionary by value", "read a file line by line", "merge two dictionaries",
          "remove duplicates from a list", "convert a string to an integer", "check if a file exists",

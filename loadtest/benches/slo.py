@@ -35,16 +35,21 @@ from gpu_backend.engine import EngineConfig, LLMEngine, SamplingParams
 from gpu_backend.engine.phase_split import build_engine
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import load_model
+from loadtest import smoke
 from loadtest.benches.backend import chat_prompt, percentile, sharegpt_questions
 
 DESCRIPTION = "engine schedulers under open-loop load with mixed SLOs: attainment, goodput, fairness"
+# SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
+SMOKE = {"rates": smoke.FIRST, "requests": 2, "chat_tokens": 4, "job_tokens": 4}
 MODES = ("fcfs", "goodput", "phase_split")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="smollm2-135m")
-    parser.add_argument("--rates", default="0.5,1,2", help="arrival rates, requests/s (comma-separated)")
-    parser.add_argument("--requests", type=int, default=24, help="requests per rate")
+    # The headline regime (docs/benchmarks.md, slo): from the rate FCFS still holds to four times it, each rate
+    # sustained for 6-24 s, so that the schedulers differ; below ~8 req/s every mode meets every SLO.
+    parser.add_argument("--rates", default="8,16,32", help="arrival rates, requests/s (comma-separated)")
+    parser.add_argument("--requests", type=int, default=192, help="requests per rate")
     parser.add_argument("--chat-fraction", type=float, default=0.7, help="share of interactive chat requests")
     parser.add_argument("--chat-tokens", type=int, default=24)
     parser.add_argument("--job-tokens", type=int, default=64)
@@ -138,7 +143,7 @@ def run_rates(args, loaded, prompts, rates) -> list[dict]:
             split = mode == "phase_split"
             config = EngineConfig(num_threads=args.threads, scheduler="fcfs" if split else mode, phase_split=split)
             engine = build_engine(loaded.model, loaded.tokenizer, config)
-            warm_up(engine, prompts)
+            warm_up(engine, prompts, min(4, args.requests), min(8, args.chat_tokens))  # no longer than the run
             started = time.monotonic()
             records = serve(engine, items, f"{mode} @ {rate:g} req/s")
             row[mode] = summarize(records, time.monotonic() - started)
@@ -160,7 +165,7 @@ def run_fairness(args, loaded, prompts) -> dict:
     for index in range(args.requests):  # the flood: everything at once, long answers
         items.append({"at": 0.0, "prompt": prompts[index % len(prompts)], "slo": RequestSLO(category="flood"),
                       "tenant": "flood", "max_tokens": args.job_tokens})
-    for index in range(max(4, args.requests // 4)):  # steady: a short chat request every few seconds
+    for index in range(max(smoke.size(4, 1), args.requests // 4)):  # steady: a short chat request every few seconds
         at += rng.expovariate(0.5)
         items.append({"at": at, "prompt": prompts[-1 - index % len(prompts)],
                       "slo": RequestSLO(ttft_s=args.ttft_s, category="steady"), "tenant": "steady",
@@ -169,7 +174,7 @@ def run_fairness(args, loaded, prompts) -> dict:
     for name, extra in (("fcfs", {}), ("fair_share_swap", {"fair_share": True, "preemption": "swap"})):
         config = EngineConfig(num_threads=args.threads, max_running=8, **extra)
         engine = LLMEngine.from_loaded(loaded, config)
-        warm_up(engine, prompts)
+        warm_up(engine, prompts, min(4, args.requests), min(8, args.chat_tokens))
         records = serve(engine, items, f"fairness: {name}")
         steady = [r for r in records if r["tenant"] == "steady"]
         result[name] = {

@@ -17,6 +17,7 @@ from loopback import free_port
 
 from gateway.app import build_app
 from gateway.config import parse_config
+from gateway.stats import Timeline
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -214,3 +215,38 @@ def test_dashboard_shows_live_figures_and_edits_the_policy(dashboard_gateway, br
     assert admin_get(url, "/stats")["effective"]["code"]["similarity_threshold"] == 0.88
     browser.wait(lambda: "0.880" in browser.text("#category-table"), "the new threshold in the table")
     browser.screenshot(ARTIFACTS / "dashboard-policy-applied.png")
+
+
+def test_the_hit_rate_chart_shows_a_quiet_stretch_as_a_gap(serve, echo, embedding_model, tmp_path, monkeypatch,
+                                                            browser):
+    """The chart once drew a straight line from the last busy bucket to the next, across minutes
+    without traffic. Now the stretch between two bursts is empty: the "all traffic" line's columns
+    come in two runs with no line between them."""
+    monkeypatch.setenv("SEMGATE_DASHBOARD_TEST_TOKEN", TOKEN)
+    text = gateway_yaml(echo.url, "admin: {token_env: SEMGATE_DASHBOARD_TEST_TOKEN}", store=str(tmp_path / "c.db"))
+    app = build_app(parse_config(text, "dash.yaml"), embedding_model)
+    app.state.stats.timeline = Timeline(bucket_s=1.0)  # 1 s buckets: a gap of seconds, not minutes, to wait for
+    url = serve(app).url
+    questions = ("How do I reverse a list in Python?", "What is the capital of France?")
+    assert [ask(url, q) for q in questions] == ["miss", "miss"]
+    time.sleep(6)  # six quiet buckets
+    assert [ask(url, q) for q in questions] == ["hit", "hit"]
+
+    browser.open(f"{url}/dashboard")
+    browser.type("#token-input", TOKEN)
+    browser.click("#token-submit")
+    browser.wait(lambda: browser.text("#stat-requests") == "4", "the stats")
+    # Columns of the canvas holding the "all traffic" line's colour (#1d2430), left to right.
+    columns = browser.wait(lambda: browser.run("""
+        const c = document.getElementById('hitrate-chart');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const found = new Set();
+        for (let i = 0; i < d.length; i += 4) {
+          const near = Math.abs(d[i] - 0x1d) + Math.abs(d[i + 1] - 0x24) + Math.abs(d[i + 2] - 0x30) < 40;
+          if (near && d[i + 3] > 200) found.add((i / 4) % c.width);
+        }
+        return [...found].sort((a, b) => a - b);"""), "the chart")
+    browser.screenshot(ARTIFACTS / "dashboard-chart-gap.png")
+    widest_gap = max(b - a for a, b in zip(columns, columns[1:]))
+    dpr_width = browser.run("return document.getElementById('hitrate-chart').width")
+    assert widest_gap > dpr_width / 60 * 4  # at least 4 of the 6 quiet seconds on a 60 s axis are empty

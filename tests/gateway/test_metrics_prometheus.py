@@ -98,3 +98,12 @@ upstreams: [{{name: none, base_url: "http://127.0.0.1:9/v1", models: [m]}}]
     else:
         assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "missing_admin_token"
         assert "semgate_" not in anonymous.text
+
+
+def test_the_shipped_config_says_what_metrics_ask_for():
+    """Its comment once said /metrics needs no token, while it answers 401 once a token is set (above)."""
+    text = open("config/gateway.yaml").read()
+    comment = " ".join(line.lstrip("# ") for line in text[:text.index("\nadmin:")].splitlines()[-6:])
+    assert "needs no token" not in comment
+    assert "/metrics answers 401 without it" in comment and "`public_metrics: true`" in comment
+    assert parse_config(text, "config/gateway.yaml").admin.public_metrics is False

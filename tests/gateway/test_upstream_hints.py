@@ -1,6 +1,7 @@
 """Category, SLO and tenant hints through real HTTP: an upstream marked `semgate_headers` (the
-bundled backend) receives them, a client's own SLO headers override the category's field by
-field, and any other upstream (a hosted API) sees none of them, whatever the client sent."""
+bundled backend) receives them (the tenant also as the prefix-cache salt, so tenants never share
+KV), a client's own SLO headers override the category's field by field, and any other upstream
+(a hosted API) sees none of them, whatever the client sent."""
 
 import httpx
 import pytest
@@ -68,10 +69,12 @@ def test_the_own_backend_gets_the_category_its_slo_class_and_the_tenant(start, u
     weather = ask(url, WEATHER)
     assert weather.status_code == 200 and weather.headers["x-semgate-category"] == "time_sensitive"
     assert semgate_headers(own) == {"x-semgate-category": "time_sensitive", "x-semgate-tenant": "acme",
+                                    "x-semgate-kv-salt": "acme",
                                     "x-semgate-slo-ttft-ms": "1000", "x-semgate-slo-tpot-ms": "200"}
     code = ask(url, CODE, stream=True)  # a streamed miss goes out the same way
     assert code.status_code == 200 and code.headers["x-semgate-category"] == "code"
     assert semgate_headers(own) == {"x-semgate-category": "code", "x-semgate-tenant": "acme",
+                                    "x-semgate-kv-salt": "acme",
                                     "x-semgate-slo-ttft-ms": "3000", "x-semgate-slo-tpot-ms": "500"}
 
 
@@ -82,6 +85,7 @@ def test_client_slo_headers_override_field_by_field_and_nothing_else_is_theirs_t
                                           "x-semgate-slo-tpot-ms": "", **CLIENT_TRIES})
     assert response.status_code == 200
     assert semgate_headers(own) == {"x-semgate-category": "time_sensitive", "x-semgate-tenant": "acme",
+                                    "x-semgate-kv-salt": "acme",
                                     "x-semgate-slo-ttft-ms": "250", "x-semgate-slo-tpot-ms": "200",
                                     "x-semgate-slo-deadline-ms": "9000.5"}
 
@@ -119,5 +123,5 @@ def test_with_the_cache_off_the_tenant_and_the_clients_slo_still_go(start, upstr
     response = ask(url, WEATHER, key="sk-cafe", headers={"x-semgate-slo-tpot-ms": "120"})
     assert response.status_code == 200 and response.headers["x-semgate-cache"] == "bypass"
     # No category without the classifier; a tenant name a header cannot carry is percent-encoded (UTF-8).
-    assert semgate_headers(own) == {"x-semgate-tenant": "Caf%C3%A9%20%C3%9Cn%C3%AFcode%20100%25",
-                                    "x-semgate-slo-tpot-ms": "120"}
+    cafe = "Caf%C3%A9%20%C3%9Cn%C3%AFcode%20100%25"
+    assert semgate_headers(own) == {"x-semgate-tenant": cafe, "x-semgate-kv-salt": cafe, "x-semgate-slo-tpot-ms": "120"}

@@ -1,11 +1,13 @@
-"""When generation stops: stop strings, stop tokens, max_tokens; and what text is streamed."""
+"""When generation stops: stop strings, stop tokens, max_tokens or the default bound; and what text is streamed."""
 
 import functools
 
 import pytest
-from engine_support import tiny_engine
+import torch
+from engine_support import TINY_CONFIG, tiny_engine
 
 from gpu_backend.engine import FinishReason, SamplingParams
+from gpu_backend.kv import bytes_per_block
 
 PROMPT_TEXT = "Write a short story about a lighthouse keeper and a storm."
 
@@ -69,3 +71,26 @@ def test_streamed_deltas_concatenate_to_the_whole_text(make_engine, prompt, free
     deltas, seq = stream(make_engine(), prompt, SamplingParams(max_tokens=30, temperature=0, ignore_eos=True))
     assert "".join(deltas) == free_run.text
     assert seq.output_token_ids == free_run.token_ids
+
+
+def test_a_request_without_max_tokens_stops_at_the_default_bound(make_engine, prompt, free_run):
+    engine = make_engine(default_max_tokens=7)
+    result = engine.generate([prompt], SamplingParams(max_tokens=None, temperature=0, ignore_eos=True))[0]
+    assert result.finish_reason is FinishReason.LENGTH
+    assert result.token_ids == free_run.token_ids[:7]
+    assert engine.stats.default_bound_cuts == 1
+    # A request's own max_tokens wins, and a cut it asked for is not counted as the default's.
+    asked = engine.generate([prompt], SamplingParams(max_tokens=12, temperature=0, ignore_eos=True))[0]
+    assert asked.token_ids == free_run.token_ids[:12]
+    assert engine.stats.default_bound_cuts == 1
+
+
+def test_the_default_bound_never_exceeds_the_context(make_engine, prompt):
+    # A pool of 4 blocks of 16 tokens: a sequence holds at most 64 tokens, prompt included.
+    block = bytes_per_block(TINY_CONFIG.num_layers, TINY_CONFIG.num_kv_heads, TINY_CONFIG.head_dim, 16, torch.float32)
+    engine = make_engine(kv_budget_bytes=4 * block, default_max_tokens=512)
+    assert engine.max_model_len == 64
+    result = engine.generate([prompt], SamplingParams(max_tokens=None, temperature=0, ignore_eos=True))[0]
+    assert result.finish_reason is FinishReason.LENGTH
+    assert result.num_prompt_tokens + len(result.token_ids) == 64
+    assert engine.stats.default_bound_cuts == 1

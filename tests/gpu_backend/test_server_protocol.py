@@ -1,5 +1,7 @@
 """OpenAI request parsing: what is accepted, what becomes of it, and the errors for the rest."""
 
+import json
+
 import pytest
 
 from gpu_backend.model import SamplingDefaults
@@ -16,7 +18,7 @@ def test_chat_defaults_and_sampling_fields():
     assert (params.temperature, params.top_p, params.top_k, params.seed) == (0, 0.5, 20, 3)
     assert params.stop == ("END",) and params.max_tokens == 7 and params.cache_salt == "acme"
     assert request.stream and request.include_usage
-    assert parse_chat_request(CHAT).params.max_tokens is None  # chat: until EOS or the context is full
+    assert parse_chat_request(CHAT).params.max_tokens is None  # chat: the engine's default bound applies
     assert parse_chat_request({**CHAT, "response_format": {"type": "text"}}).messages  # plain text is what it does
 
 
@@ -29,6 +31,30 @@ def test_the_model_defaults_fill_in_only_the_sampling_fields_a_request_leaves_ou
     assert (params.temperature, params.top_p, params.top_k) == (1.0, 1.0, 0) and not params.greedy
     params = parse_completion_request({"model": "m", "prompt": "Hi", "temperature": 0.5}, defaults=model).params
     assert (params.temperature, params.top_p, params.top_k) == (0.5, 0.9, 40)
+
+
+def test_response_format_becomes_the_grammar_to_decode_under():
+    assert parse_chat_request({**CHAT, "response_format": {"type": "text"}}).grammar is None
+    assert parse_chat_request({**CHAT, "response_format": {"type": "json_object"}}).grammar.kind == "json_object"
+    schema = {"type": "object", "properties": {"b": {"type": "string"}, "a": {"type": "integer"}}}
+    grammar = parse_chat_request({**CHAT, "response_format": {
+        "type": "json_schema", "json_schema": {"name": "thing", "schema": schema, "strict": True}}}).grammar
+    assert (grammar.kind, grammar.strict) == ("json_schema", True)
+    assert list(json.loads(grammar.schema)["properties"]) == ["b", "a"]  # the order answers follow
+    loose = parse_completion_request({"model": "m", "prompt": "Hi", "response_format": {
+        "type": "json_schema", "json_schema": {"name": "thing", "schema": schema}}}).grammar
+    assert not loose.strict
+
+
+def test_logprobs_as_chat_and_completions_ask_for_them():
+    assert parse_chat_request(CHAT).params.logprobs is None
+    assert parse_chat_request({**CHAT, "logprobs": False, "top_logprobs": None}).params.logprobs is None
+    assert parse_chat_request({**CHAT, "logprobs": True}).params.logprobs == 0
+    assert parse_chat_request({**CHAT, "logprobs": True, "top_logprobs": 5}).params.logprobs == 5
+    assert parse_completion_request({"model": "m", "prompt": "Hi", "logprobs": 3}).params.logprobs == 3
+    with pytest.raises(OpenAIError) as error:
+        parse_completion_request({"model": "m", "prompt": "Hi", "logprobs": 30})
+    assert error.value.param == "logprobs"
 
 
 def test_text_parts_and_developer_role_are_read():
@@ -51,17 +77,25 @@ def test_top_p_zero_is_accepted_as_openai_accepts_it():
 
 
 @pytest.mark.parametrize("body, param", [
-    ({**CHAT, "n": 2}, "n"),
-    ({**CHAT, "logprobs": True}, "logprobs"),
+    ({**CHAT, "n": 0}, "n"),
+    ({**CHAT, "n": 17}, "n"),
+    ({**CHAT, "n": 2, "stream": True}, "n"),
+    ({**CHAT, "top_logprobs": 3}, "top_logprobs"),  # without logprobs: true
+    ({**CHAT, "logprobs": True, "top_logprobs": 21}, "top_logprobs"),
+    ({**CHAT, "logprobs": 2}, "logprobs"),
     ({**CHAT, "presence_penalty": 0.5}, "presence_penalty"),
     ({**CHAT, "temperature": -1}, "temperature"),
     ({**CHAT, "top_p": 1.5}, "top_p"),
     ({**CHAT, "max_tokens": 0}, "max_tokens"),
     ({**CHAT, "stop": [""]}, "stop"),
     ({**CHAT, "seed": "x"}, "seed"),
-    ({**CHAT, "response_format": {"type": "json_object"}}, "response_format"),
-    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": {}}}},
-     "response_format"),
+    ({**CHAT, "response_format": {"type": "yaml"}}, "response_format"),
+    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"schema": {}}}},
+     "response_format.json_schema"),
+    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": []}}},
+     "response_format.json_schema"),
+    ({**CHAT, "response_format": {"type": "json_schema", "json_schema": {"name": "a", "strict": "yes"}}},
+     "response_format.json_schema"),
     ({"model": "m", "messages": [{"role": "wizard", "content": "x"}]}, "messages[0].role"),
     ({"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages[0].content"),
     ({"messages": [{"role": "user", "content": "x"}]}, "model"),

@@ -10,7 +10,7 @@ PAIRS = [
     {"a": "What is the capital of France?", "b": "what is the capital of france", "duplicate": True},
     {"a": "How do I get rid of acne?", "b": "How do I get rid of acne scars?", "duplicate": False},
     {"a": "Which is the best laptop for programming?", "b": "What laptop should a programmer buy?", "duplicate": True},
-    {"a": "And in Python?", "b": "And in Python?", "duplicate": True,
+    {"a": "And in Python?", "b": "And in Python?", "duplicate": False,
      "context_a": [{"role": "user", "content": "How do I sort a list in Java?"}, {"role": "assistant", "content": "sort"}],
      "context_b": [{"role": "user", "content": "How do I read a file in Java?"}, {"role": "assistant", "content": "read"}]},
 ]

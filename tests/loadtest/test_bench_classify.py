@@ -24,7 +24,7 @@ def test_classify_bench_reports_accuracy_and_latency(tmp_path, capsys):
     (tmp_path / "clinc150_domains.json").write_text(json.dumps({"home": ["play_music", "weather"],
                                                                 "banking": ["balance", "transfer"]}))
     code = main(["bench", "classify", "--data", str(tmp_path), "--latency-queries", "4", "--out", str(tmp_path),
-                 "--json"])
+                 "--general", str(tmp_path / "absent.jsonl"), "--json"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["setup"]["test_utterances"] == 4 and set(result["per_domain"]) == {"home", "banking"}
@@ -32,3 +32,29 @@ def test_classify_bench_reports_accuracy_and_latency(tmp_path, capsys):
     # The latencies are the bench's to print; the test checks that they were measured and reported.
     reported = {"classify_p50_ms", "classify_p99_ms", "embedding_p50_ms", "classify_vs_embedding_p50"}
     assert reported <= set(result["latency"])
+
+
+GENERAL = [("What is the capital of Peru?", "general_knowledge", "geography", "tune"),
+           ("Who painted the Sistine Chapel ceiling?", "general_knowledge", "art", "tune"),
+           ("What is Tesla's share price right now?", "finance", "stocks", "tune"),
+           ("asdkj qwepo zmxn", "default", "nonsense", "tune"),
+           ("How many moons does Mars have?", "general_knowledge", "space", "heldout"),
+           ("Where is my parcel?", "personal", "orders", "heldout")]
+
+
+def test_classify_bench_judges_our_everyday_questions_and_refits_the_calibration_on_the_tune_half(tmp_path, capsys):
+    general = tmp_path / "general.jsonl"
+    general.write_text("".join(json.dumps({"text": t, "category": c, "family": f, "split": s}) + "\n"
+                               for t, c, f, s in GENERAL))
+    code = main(["bench", "classify", "--no-clinc", "--general", str(general), "--fit-calibration", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)["general"]
+    assert result["families"] == {"tune": 4, "heldout": 2}
+    shipped = result["as_configured"]
+    assert shipped["tune"]["questions"] == 4 and shipped["heldout"]["questions"] == 2
+    for split in ("tune", "heldout"):
+        judged = shipped[split]
+        assert abs(judged["accuracy"] + judged["sent_to_default"] + judged["misrouted"] - 1.0) < 1e-9
+    fitted = result["fitted_on_tune"]
+    assert 0.0 < fitted["confidence_floor"] < 1.0 and set(fitted["calibration"]) == {"score", "margin", "bias"}
+    assert fitted["heldout"]["questions"] == 2

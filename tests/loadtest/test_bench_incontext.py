@@ -35,3 +35,15 @@ def test_a_short_run_reports_every_condition(echo, tmp_path, capsys):
     assert conditions["semgate"]["mean_examples"] > 0 and conditions["semgate"]["small_share"] == 1.0
     assert "no strong model reachable" in result["setup"]["strong_model"]
     assert (tmp_path / "incontext.png").exists()
+
+
+def test_a_relative_out_works_from_the_directory_the_user_is_in(echo, tmp_path, monkeypatch, capsys):
+    # The gateway runs inside the run folder: a config path relative to the user's directory would not be found.
+    monkeypatch.chdir(tmp_path)
+    code = main(["bench", "incontext", "--backend-url", echo.url, "--backend-model", "echo-1", "--json",
+                 "--stored-per-family", "1", "--feedback-per-family", "1", "--tests-per-family", "1",
+                 "--strong-first-token-ms", "1", "--strong-ms-per-token", "0", "--out", "relative/out"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["conditions"]["strong"]["accuracy"] == 1.0
+    assert (tmp_path / "relative/out/incontext.png").exists()
+    assert list((tmp_path / "relative/out").glob("run-*/gateway.yaml"))

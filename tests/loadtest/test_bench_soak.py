@@ -1,8 +1,8 @@
 """`semgate bench soak`: a short run in the suite, the long one behind the `soak` marker.
 
-Both start the real gateway (cache on) and the echo upstream as processes, inject upstream
-faults and send some invalid requests on purpose; every failure must be put down to the
-upstream or the client, none to the gateway.
+Both start the real gateway (cache on), the echo upstream and the hostile one as processes, inject
+upstream faults, send some invalid requests on purpose and, in the second half, a hostile share;
+every failure must be put down to the upstream or the client, none to the gateway.
 """
 
 import json
@@ -20,23 +20,33 @@ def soak(tmp_path: Path, capsys, *flags: str) -> tuple[int, dict]:
 
 
 def assert_every_failure_explained(result: dict) -> None:
-    assert result["errors"]["gateway"] == {}, result["errors"]
-    assert result["requests"] == result["ok"] + sum(sum(c.values()) for c in result["errors"].values())
-    assert result["faults_injected"] >= 1 and sum(result["errors"]["upstream"].values()) >= 1
-    assert sum(result["errors"]["client"].values()) >= 1
-    assert result["cache"].get("hit", 0) >= 1 and result["cache"].get("miss", 0) >= 1
-    lat = result["latency_ms"]
-    assert 0 < lat["p50_all"] <= lat["p99_all"]
-    assert result["rss_mib"]["start"] > 0 and result["rss_mib"]["end"] > 0
+    assert result["gateway_faults"] == 0, (result["phases"], result["hostile"])
+    for phase in result["phases"].values():
+        assert phase["errors"]["gateway"] == {}, phase["errors"]
+        assert phase["requests"] == phase["ok"] + sum(sum(c.values()) for c in phase["errors"].values())
+        lat = phase["latency_ms"]
+        assert 0 < lat["p50_all"] <= lat["p99_all"]  # well-behaved latency, with and without the hostile share
+    both = [sum(p["errors"][cause].values()) for p in result["phases"].values() for cause in ("upstream", "client")]
+    assert result["faults_injected"] >= 1 and sum(both) >= 1
+    cache = result["phases"]["calm"]["cache"]
+    assert cache.get("hit", 0) >= 1 and cache.get("miss", 0) >= 1
+    mem = result["rss_mib"]
+    assert mem["start"] > 0 and mem["after_warmup"] > 0 and mem["end"] > 0
+    assert set(result["event_loop_stall"]) == {"warmup", "calm", "hostile"}
+    assert all(s["wakeups"] > 0 for s in result["event_loop_stall"].values())  # the probe measured every phase
     assert Path(result["plot"]).stat().st_size > 0
 
 
-def test_a_short_soak_has_no_gateway_errors_and_reports_memory(tmp_path, capsys):
-    code, result = soak(tmp_path, capsys, "--duration", "10", "--warmup", "4", "--concurrency", "64",
-                        "--fault-every", "3", "--bad-share", "0.05", "--quota", "200")
-    assert code == 0
+def test_a_short_soak_with_a_hostile_share_has_no_gateway_errors_and_reports_memory(tmp_path, capsys):
+    code, result = soak(tmp_path, capsys, "--duration", "16", "--warmup", "3", "--concurrency", "16",
+                        "--hostile-concurrency", "7", "--bait-chars", "2000", "--fault-every", "3",
+                        "--bad-share", "0.05", "--quota", "200")
+    assert code == 0, (result["hostile"]["gateway_faults"], [p["errors"]["gateway"] for p in result["phases"].values()])
     assert_every_failure_explained(result)
-    assert result["setup"]["concurrency"] == 64
+    hostile = result["hostile"]
+    assert sum(hostile["sent"].values()) >= 7 and hostile["as_expected"] == hostile["sent"]
+    assert hostile["upstream"]["requests"] >= 1 and hostile["upstream"]["answered"] == 0
+    assert result["setup"]["concurrency"] == 16
 
 
 @pytest.mark.soak

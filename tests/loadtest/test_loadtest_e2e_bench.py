@@ -20,6 +20,12 @@ def test_gateway_config_points_at_the_backend_and_keeps_the_users_settings():
     assert yaml.safe_load(text)["backend"] == {"enabled": False}
 
 
+def test_no_cache_turns_the_gateway_into_a_pure_proxy():
+    text = gateway_config_text({"cache": {"top_k": 4}}, 4321, "http://127.0.0.1:8001", "smol", cache=False)
+    config = parse_config(text, "e2e.yaml")
+    assert not config.cache.enabled and config.cache.top_k == 4
+
+
 def records(latencies, cache=None, start_step=0.5):
     return [RequestRecord(index=i, scheduled_s=i * start_step, start_s=i * start_step, endpoint="/v1/chat/completions",
                           stream=True, question="q", e2e_s=e, ttft_s=e / 2, cache=cache if i % 2 else "miss" if cache else None,
@@ -43,8 +49,8 @@ def test_ratios_say_how_much_the_gateway_wins():
 
 def test_whole_bench_against_the_echo_upstream_as_backend(echo, tmp_path, capsys):
     code = main(["bench", "e2e", "--backend-url", echo.url, "--probe-duration", "0.5", "--probe-concurrency", "2",
-                 "--overload", "0.25", "--duration", "1", "--max-tokens", "8", "--out", str(tmp_path), "--json",
-                 "--no-progress", "--ready-timeout", "60"])
+                 "--overload", "0.25", "--duration", "1", "--warmup", "0.5", "--max-tokens", "8", "--out", str(tmp_path),
+                 "--json", "--no-progress", "--ready-timeout", "60"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     setup = result["setup"]
@@ -55,5 +61,9 @@ def test_whole_bench_against_the_echo_upstream_as_backend(echo, tmp_path, capsys
     assert direct["requests"] == gateway["requests"] > 0
     assert direct["hit_rate"] is None and gateway["hit_rate"] is not None
     assert result["comparison"]["throughput_ratio"] > 0
+    # The gateway was started by the bench, the backend was not: only the gateway's CPU is read.
+    cpu = setup["cpu"]
+    assert cpu["direct"] == {"backend_cpu_ms_per_request": None, "gateway_cpu_ms_per_request": None}
+    assert cpu["gateway"]["backend_cpu_ms_per_request"] is None and cpu["gateway"]["gateway_cpu_ms_per_request"] > 0
     for name in ("records-direct.jsonl", "records-gateway.jsonl", "latency_cdf.png", "hit_rate_over_time.png", "summary.json"):
         assert (tmp_path / name).exists()

@@ -30,11 +30,11 @@ categories:
 
 
 def idle(capacity: int = 10) -> LoadSample:
-    return LoadSample(in_flight=1, capacity=capacity, latency_s=0.5, throttle_rate=0.0)
+    return LoadSample(in_flight=1, capacity=capacity, first_token_s=0.5, throttle_rate=0.0)
 
 
 def busy(in_flight: int, capacity: int = 10) -> LoadSample:
-    return LoadSample(in_flight=in_flight, capacity=capacity, latency_s=0.5, throttle_rate=0.0)
+    return LoadSample(in_flight=in_flight, capacity=capacity, first_token_s=0.5, throttle_rate=0.0)
 
 
 @pytest.fixture
@@ -124,20 +124,45 @@ def test_pressure_eases_off_continuously_on_the_way_down():
     assert pressures[-1] == 0.0 and tracker.state.level == NORMAL
 
 
-def test_latency_against_its_learned_baseline_and_throttling_count_as_load():
+def test_time_to_first_token_against_its_unloaded_baseline_and_throttling_count_as_load():
     slow = UpstreamLoad(LoadSettings(half_life_seconds=1.0, latency_ratio_saturated=3.0))
     for t in range(10):
-        slow.observe(LoadSample(1, 100, latency_s=0.2, throttle_rate=0.0), now=float(t))
-    assert slow.state.baseline_latency_s == pytest.approx(0.2)
+        slow.observe(LoadSample(1, 100, first_token_s=0.2, throttle_rate=0.0), now=float(t))
+    assert slow.state.baseline_first_token_s == pytest.approx(0.2)
     for t in range(10, 20):
-        slow.observe(LoadSample(1, 100, latency_s=0.8, throttle_rate=0.0), now=float(t))  # 4x baseline
+        slow.observe(LoadSample(1, 100, first_token_s=0.8, throttle_rate=0.0), now=float(t))  # 4x baseline
     assert slow.state.level == OVERLOADED
-    assert slow.state.baseline_latency_s < 0.3  # an overload is not learned as the new normal
+    assert slow.state.baseline_first_token_s < 0.3  # an overload is not learned as the new normal
 
     throttled = UpstreamLoad(LoadSettings(half_life_seconds=1.0, throttle_rate_saturated=0.05))
     for t in range(10):
-        throttled.observe(LoadSample(1, 100, latency_s=None, throttle_rate=0.10), now=float(t))
+        throttled.observe(LoadSample(1, 100, first_token_s=None, throttle_rate=0.10), now=float(t))
     assert throttled.state.level == OVERLOADED
+
+
+def test_long_answers_at_concurrency_one_are_not_load_but_a_queue_is():
+    """One user, long generations: the first token comes as fast as ever, nothing waits. A few long
+    answers once read as overload because whole-request latency was taken for load."""
+    alone = UpstreamLoad(LoadSettings(half_life_seconds=1.0))
+    for t in range(30):
+        alone.observe(LoadSample(1, 8, first_token_s=0.12, throttle_rate=0.0), now=float(t))
+    assert alone.state.level == NORMAL and alone.state.index < 0.2
+    queued = UpstreamLoad(LoadSettings(half_life_seconds=1.0))
+    for t in range(10):  # the backend reports 12 waiting for its 8 slots: saturated, whatever else we see
+        queued.observe(LoadSample(8, 8, first_token_s=None, throttle_rate=0.0, queued=12), now=float(t))
+    assert queued.state.level == OVERLOADED and queued.state.baseline_first_token_s is None
+
+
+def test_the_baseline_is_learned_only_while_nothing_queues_and_noise_on_a_fast_one_is_not_load():
+    tracker = UpstreamLoad(LoadSettings(half_life_seconds=1.0, baseline_half_life_seconds=1.0))
+    for t in range(10):  # saturated from the start: these first tokens waited in a queue
+        tracker.observe(LoadSample(8, 8, first_token_s=2.0, throttle_rate=0.0), now=float(t))
+    assert tracker.state.baseline_first_token_s is None
+    fast = UpstreamLoad(LoadSettings(half_life_seconds=1.0))
+    fast.observe(LoadSample(1, 8, first_token_s=0.001, throttle_rate=0.0), now=0.0)
+    for t in range(1, 20):  # 4 ms against 1 ms: jitter, not three requests ahead
+        fast.observe(LoadSample(1, 8, first_token_s=0.004, throttle_rate=0.0), now=float(t))
+    assert fast.state.level == NORMAL
 
 
 def test_a_reload_keeps_the_measured_load(adaptive):

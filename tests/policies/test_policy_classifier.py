@@ -3,6 +3,7 @@
 import textwrap
 
 import numpy as np
+import pytest
 
 from policies.classifier import CategoryClassifier
 from policies.loader import parse_policy_text
@@ -130,3 +131,41 @@ def test_condense_is_deterministic_and_keeps_small_sets_as_they_are():
     first, second = condense(vectors, 5), condense(vectors, 5)
     assert first.shape == (5, 8) and np.array_equal(first, second)
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_category_whose_required_words_are_absent_is_never_chosen_by_the_embedding():
+    gated = POLICY.replace("    keywords: [my account]\n",
+                           "    keywords: [my account]\n    requires_patterns: ['\\bmy\\b']\n")
+    classifier = build(gated)
+    near_account = np.array([0.0, 0.2, 0.95, 0.0])
+    assert classifier.classify("what is my balance now", near_account).category == "account"
+    # The same meaning without "my": the next category that may take it (chat), never the account.
+    result = classifier.classify("what is a balance", near_account)
+    assert result.category != "account"
+    assert result.category == "default"  # chat scores far under the floor
+
+
+def test_a_calibrated_confidence_sends_a_question_close_to_two_categories_to_default():
+    calibrated = POLICY.replace("classifier: {top_k: 2, confidence_floor: 0.5}",
+                                "classifier: {top_k: 2, confidence_floor: 0.5, "
+                                "calibration: {score: 4.0, margin: 20.0, bias: -3.0}}")
+    classifier = build(calibrated)
+    clear = classifier.classify("flip an array", np.array([0.95, 0.05, 0.0, 0.1]))
+    assert clear.category == "code" and clear.confidence > 0.9
+    # As close to code as to chat: a good raw score but no lead, so a guess.
+    torn = classifier.classify("sort my greetings", np.array([0.7, 0.7, 0.0, 0.0]))
+    assert torn.category == "default" and torn.confidence < 0.5
+    uncalibrated = build().classify("sort my greetings", np.array([0.7, 0.7, 0.0, 0.0]))
+    assert uncalibrated.category in ("code", "chat")
+
+
+def test_calibration_and_required_patterns_are_validated(write_policy):
+    from policies.errors import PolicyError
+    from policies.loader import load_policy_file
+
+    bad = POLICY.replace("classifier: {top_k: 2, confidence_floor: 0.5}",
+                         "classifier: {top_k: 2, calibration: {score: high}}")
+    bad = bad.replace("    keywords: [python]\n", "    keywords: [python]\n    requires_patterns: ['(unclosed']\n")
+    with pytest.raises(PolicyError) as rejected:
+        load_policy_file(write_policy(bad))
+    assert "classifier.calibration.score" in str(rejected.value) and "requires_patterns" in str(rejected.value)

@@ -16,8 +16,14 @@ OBVIOUS = {
     "code": ["how to remove duplicates from an array in JavaScript", "how do I rename a branch in git",
              "how can I split a string by commas"],
     "general_knowledge": ["who wrote the Odyssey", "how do bees make honey", "what is the longest river in the world"],
-    "default": ["asdf ghjk qwerty", "purple monkey dishwasher"],
+    # Keyboard mashes the embedding reads as about nothing. Real words strung together ("purple monkey
+    # dishwasher") read as about something and sit at the calibrated floor (docs/policies.md).
+    "default": ["qwerty zxcv", "flibber jabber wocky"],
 }
+
+# The questions issue 23 found misrouted: facts kept 60 s as finance or 7 days as code by accident.
+EVERYDAY = ["What is the chemical symbol for gold?", "What is 1 plus 1?", "What is 2 plus 2?",
+            "How does the stock market work?", "How do I reset my router?", "How often should I change my toothbrush?"]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +54,19 @@ def test_shipped_policy_has_the_categories_the_product_promises(shipped):
 def test_obvious_queries_land_in_their_category(classifier, minilm_embed, expected, query):
     result = classifier.classify(query, minilm_embed([query])[0])
     assert result.category == expected, result
+
+
+@pytest.mark.parametrize("query", EVERYDAY)
+def test_everyday_facts_are_general_knowledge_not_finance_code_or_personal(classifier, minilm_embed, query):
+    result = classifier.classify(query, minilm_embed([query])[0])
+    assert result.category in ("general_knowledge", "default"), result
+
+
+def test_a_question_without_a_first_person_account_word_is_never_personal(classifier, minilm_embed):
+    for query in ("How does a credit score work?", "Why does my laptop get hot?", "What is two factor authentication?"):
+        assert classifier.classify(query, minilm_embed([query])[0]).category != "personal", query
+    query = "why is my internet bill so high"
+    assert classifier.classify(query, minilm_embed([query])[0]).category == "personal"
 
 
 def test_a_code_question_that_mentions_the_users_account_stays_private(classifier, minilm_embed):

@@ -38,8 +38,21 @@ def test_timeline_buckets_by_time_and_keeps_the_last_ones():
     timeline = Timeline(bucket_s=5, buckets=2)
     for now, hit in ((100.0, True), (101.0, False), (106.0, True), (112.0, False)):
         timeline.add("code", hit, now)
-    assert timeline.points() == [{"t": 105.0, "by_category": {"code": {"requests": 1, "hits": 1}}},
-                                 {"t": 110.0, "by_category": {"code": {"requests": 1, "hits": 0}}}]
+    assert timeline.points(now=112.0) == [{"t": 105.0, "by_category": {"code": {"requests": 1, "hits": 1}}},
+                                          {"t": 110.0, "by_category": {"code": {"requests": 1, "hits": 0}}}]
+
+
+def test_timeline_lists_quiet_buckets_so_a_chart_shows_them_as_gaps():
+    """A chart given only the busy buckets drew a straight line across minutes with no traffic."""
+    timeline = Timeline(bucket_s=5, buckets=6)
+    timeline.add("code", True, 100.0)
+    timeline.add("code", False, 117.0)
+    assert timeline.points(now=122.0) == [
+        {"t": 100.0, "by_category": {"code": {"requests": 1, "hits": 1}}},
+        {"t": 105.0, "by_category": {}}, {"t": 110.0, "by_category": {}},
+        {"t": 115.0, "by_category": {"code": {"requests": 1, "hits": 0}}},
+        {"t": 120.0, "by_category": {}}]
+    assert [p["t"] for p in timeline.points(now=140.0)] == [115.0, 120.0, 125.0, 130.0, 135.0, 140.0]  # last 6
 
 
 def test_most_hit_tracking_stays_bounded(monkeypatch):

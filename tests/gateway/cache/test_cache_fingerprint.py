@@ -1,17 +1,35 @@
 """The context fingerprint decides which cached answers a request may get at all."""
 
+import hashlib
+
 from cache_requests import chat
 
 from gateway.cache.fingerprint import query_text, request_key
 
 
-def test_same_question_after_a_different_conversation_has_a_different_fingerprint():
+def test_earlier_turns_leave_the_fingerprint_but_stay_in_the_exact_key():
+    # The conversation is compared by meaning (context_match), so both requests reach the same
+    # candidates; only the exact tier still asks for the same conversation word for word.
     about_sorting = chat("and in Python?", history=(("How do I sort a list in Java?", "Collections.sort(list)"),))
     about_regex = chat("and in Python?", history=(("How do I match a regex in Java?", "Pattern.compile"),))
     first, second = request_key(about_sorting), request_key(about_regex)
     assert first.query_text == second.query_text == "and in Python?"
-    assert first.fingerprint != second.fingerprint
+    assert first.fingerprint == second.fingerprint == request_key(chat("and in Python?")).fingerprint
     assert first.exact_key != second.exact_key
+    assert first.turns == (("user", "How do I sort a list in Java?"), ("assistant", "Collections.sort(list)"))
+
+
+def test_a_conversation_repeated_with_other_case_and_spacing_keeps_its_exact_key():
+    history = (("How do I sort a list in Java?", "Collections.sort(list)"),)
+    shouted = (("HOW DO I SORT A LIST IN JAVA", "  collections.sort(list)  "),)
+    assert request_key(chat("and in Python?", history=history)).exact_key == \
+        request_key(chat("And in python", history=shouted)).exact_key
+
+
+def test_the_exact_key_of_a_question_asked_alone_is_unchanged_from_earlier_versions():
+    # Stores written before conversations were compared by meaning keep their exact hits.
+    key = request_key(chat("What is HNSW?"))
+    assert key.exact_key == hashlib.sha256(f"{key.fingerprint}\x00what is hnsw".encode()).hexdigest()[:32]
 
 
 def test_the_system_prompt_model_tools_and_sampling_settings_change_the_fingerprint():

@@ -1,8 +1,11 @@
 """Guards veto candidates that differ in a detail that changes the answer, and only those."""
 
+import numpy as np
 import pytest
 
 from gateway.cache.guards import extract_facts, rejection
+from gateway.cache.text import normalise
+from gateway.cache.verifier_features import scalar_features, view
 from policies.schema import GuardPolicy
 
 ALL_ON = GuardPolicy()
@@ -50,3 +53,102 @@ def test_each_guard_can_be_switched_off_per_category():
     assert guard("Why do cats purr?", "Why don't cats purr?", GuardPolicy(negation=False)) is None
     assert guard("Best IDE for Java?", "Best IDE for Python?", GuardPolicy(entities=False)) is None
     assert guard("Open on Monday?", "Open on Friday?", GuardPolicy(dates=False)) is None
+
+
+@pytest.mark.parametrize(("query", "cached", "tripped"), [
+    # antonyms (WordNet's, shipped in gateway/cache/antonyms.txt), inflections included
+    ("Are cheap flights to Rome worth it?", "Are expensive flights to Rome worth it?", "antonyms"),
+    ("How do I increase my credit limit?", "How do I decrease my credit limit?", "antonyms"),
+    ("Why is my phone charging slowly?", "Why is my phone charging fast?", "antonyms"),
+    ("How do I buy shares?", "How do I sell shares?", "antonyms"),
+    ("What is the minimum balance?", "What is the maximum balance?", "antonyms"),
+    ("Is it legal to record phone calls?", "Is it illegal to record phone calls?", "antonyms"),
+    ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?", "antonyms"),
+    ("Why did my bill get worse?", "Why did my bill get better?", "antonyms"),
+    # argument order
+    ("Are flights from London to Paris cheap?", "Are flights from Paris to London cheap?", "order"),
+    ("How do I convert USD to EUR?", "How do I convert EUR to USD?", "order"),
+    ("How do I convert a PDF to Word?", "How do I convert a Word file to PDF?", "order"),
+    ("Did Argentina beat France in the final?", "Did France beat Argentina in the final?", "order"),
+    ("Is tea better than coffee?", "Is coffee better than tea?", "order"),
+    ("How do I move money from checking to savings?", "How do I move money from savings to checking?", "order"),
+    ("How many miles per gallon?", "How many gallons per mile?", "order"),
+    # times of day
+    ("Set an alarm for 7 am", "Set an alarm for 7 pm", "times"),
+    ("Is the pharmacy open at 9 a.m.?", "Is the pharmacy open at 21:00?", "times"),
+    ("Book a table for 7:30pm", "Book a table for 8:30pm", "times"),
+    # units and currencies
+    ("How long does a 10 mile run take?", "How long does a 10 km run take?", "units"),
+    ("Can I send $100 abroad?", "Can I send €100 abroad?", "units"),
+    ("What is 30 degrees celsius?", "What is 30 degrees fahrenheit?", "units"),
+    ("Can I get a refund within 30 days?", "Can I get a refund within 30 weeks?", "units"),
+    # scope
+    ("Can I return all items?", "Can I return some items?", "scope"),
+    ("Should I eat before a workout?", "Should I eat after a workout?", "scope"),
+    ("Can I cancel within 14 days?", "Can I cancel after 14 days?", "scope"),
+    ("Is tax included in the price?", "Is tax excluded from the price?", "antonyms"),
+    ("Can I bring liquids over 100 ml?", "Can I bring liquids under 100 ml?", "scope"),
+])
+def test_each_trap_kind_is_rejected(query, cached, tripped):
+    assert guard(query, cached) == tripped
+    assert guard(cached, query) == tripped
+
+
+@pytest.mark.parametrize(("query", "cached"), [
+    ("Are flights from London to Paris cheap?", "Are flights to Paris from London cheap?"),
+    ("Is it cheap to fly to Rome?", "Are flights to Rome cheap?"),
+    ("How do I get to the airport from downtown?", "What is the best way to get from downtown to the airport?"),
+    ("Did Argentina beat France?", "Was France beaten by Argentina?"),
+    ("Set an alarm for 7 pm", "Set an alarm for 19:00"),
+    ("Is the store open at 7pm?", "Is the shop open at 7 p.m.?"),
+    ("Wake me at 7:00", "Wake me at 7 am"),
+    ("Can I send 100 dollars abroad?", "Can I send $100 abroad?"),
+    ("How long is a 10 km run?", "How long does a 10 kilometre run take?"),
+    ("Can I withdraw 500 at an ATM?", "Can I withdraw $500 at an ATM?"),
+    ("How do I increase my credit limit?", "How can I get my credit limit increased?"),
+    ("What is the fastest way to learn Spanish?", "How can I learn Spanish quickly?"),
+    ("Can I return an item after 30 days?", "Is it possible to return something after 30 days?"),
+    ("Can I return items?", "Can I return all items?"),
+    ("Is it hot or cold in Lisbon in May?", "Is Lisbon cold or hot in May?"),
+    ("How do I transfer money to my savings account?", "How can I move money into my savings account?"),
+    ("How long does it take to get a new passport?", "How long will it take to receive a new passport?"),
+    ("How do I stop my screen from turning off?", "How can I keep my screen from turning off?"),
+    ("Is it safe to drink tap water in Lisbon?", "Can I safely drink the tap water in Lisbon?"),
+    ("hey, quick q: how do i reset my password?", "How do I reset my password?"),
+])
+def test_paraphrases_pass_the_new_guards(query, cached):
+    assert guard(query, cached) is None
+    assert guard(cached, query) is None
+
+
+def test_the_new_guards_can_be_switched_off_per_category():
+    assert guard("Is it cheap?", "Is it expensive?", GuardPolicy(antonyms=False)) is None
+    assert guard("Convert USD to EUR", "Convert EUR to USD", GuardPolicy(order=False)) is None
+    assert guard("Alarm at 7 am", "Alarm at 7 pm", GuardPolicy(times=False)) is None
+    assert guard("Run 10 miles", "Run 10 km", GuardPolicy(units=False)) is None
+    assert guard("Return all items", "Return some items", GuardPolicy(scope=False)) is None
+
+
+HOSTILE_TEXTS = {
+    "dots": "a" + "." * 16_000 + "a", "capitals": "A " * 8_000, "identifier": "a" + "1" * 16_000 + "_",
+    "code rule": "function" + " " * 16_000, "directions": "from a to " * 1_600, "quantities": "7 pm 19:00 $1 km " * 900,
+    "backtick": "`" + "a" * 16_000, "ampersands": "A&" * 8_000, "dotted names": " ".join(f"x.y{i}" for i in range(2_000)),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_TEXTS))
+def test_hostile_text_is_read_to_the_end(name):
+    # Each of these took seconds at 8,000 characters with the quadratic regexes; how long reading takes
+    # at the message limit is the soak bench's to print (`semgate bench soak`, regex bait).
+    text = HOSTILE_TEXTS[name]
+    query, cached = view(text), view(text[: len(text) // 2])
+    assert normalise(text) and query.facts.lowered == text.casefold()
+    assert len(scalar_features(query, cached, 0.9, np.ones(1 << 16, dtype=np.float32))) > 0
+    rejection(query.facts, cached.facts, GuardPolicy())
+
+
+def test_a_day_named_in_the_possessive_is_still_a_date():
+    today = extract_facts("How many yen will I get for 100 dollars at today's rate?")
+    year_ago = extract_facts("How many yen would I have got for 100 dollars at the rate a year ago?")
+    assert "today" in today.dates
+    assert rejection(today, year_ago, GuardPolicy()) == "dates"

@@ -78,17 +78,35 @@ def test_any_answer_changing_field_changes_the_fingerprint(request, name, value)
 
 @PROPERTY_SETTINGS
 @given(chats(), st.sampled_from(["m", "gpt-x", "other"]), texts)
-def test_the_model_and_every_earlier_turn_change_the_fingerprint(request, model, text):
-    base = request_key(request).fingerprint
+def test_the_model_and_system_turns_change_the_fingerprint_and_other_turns_the_exact_key(request, model, text):
+    base = request_key(request)
     if model != request["model"]:
-        assert request_key({**request, "model": model}).fingerprint != base
+        assert request_key({**request, "model": model}).fingerprint != base.fingerprint
     earlier = request["messages"][:-1]
     for i, turn in enumerate(earlier):
-        if turn["content"] != text:
-            changed = [*earlier[:i], {**turn, "content": text}, *earlier[i + 1:], request["messages"][-1]]
-            assert request_key({**request, "messages": changed}).fingerprint != base
-    added = [*earlier, {"role": "assistant", "content": text}, request["messages"][-1]]
-    assert request_key({**request, "messages": added}).fingerprint != base
+        if normalise(turn["content"]) != normalise(text):
+            changed = request_key({**request, "messages": [*earlier[:i], {**turn, "content": text}, *earlier[i + 1:],
+                                                           request["messages"][-1]]})
+            # Earlier user/assistant turns are compared by meaning (context_match), system turns exactly.
+            assert (changed.fingerprint != base.fingerprint) == (turn["role"] == "system")
+            assert changed.exact_key != base.exact_key
+    added = request_key({**request, "messages": [*earlier, {"role": "assistant", "content": text},
+                                                 request["messages"][-1]]})
+    assert added.fingerprint == base.fingerprint and added.exact_key != base.exact_key
+    assert added.turns == (*base.turns, ("assistant", text))
+
+
+@PROPERTY_SETTINGS
+@given(chats(), texts)
+def test_a_history_with_a_tool_turn_stays_in_the_fingerprint_whole(request, text):
+    earlier = request["messages"][:-1]
+    tool_turn = {"role": "tool", "tool_call_id": "1", "content": "sunny"}
+    with_tool = [*earlier, tool_turn, request["messages"][-1]]
+    key = request_key({**request, "messages": with_tool})
+    assert key.turns == ()
+    edited = [{**m, "content": text} if m["role"] == "user" else m for m in with_tool[:-1]] + [with_tool[-1]]
+    if any(m["role"] == "user" and normalise(m["content"]) != normalise(text) for m in earlier):
+        assert request_key({**request, "messages": edited}).fingerprint != key.fingerprint
 
 
 @PROPERTY_SETTINGS

@@ -6,6 +6,8 @@ On real QQP questions, one at a time and batched with padding, against
 a pair of questions (what the cache thresholds) within a few hundredths of sentence-transformers'.
 """
 
+import logging
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -55,6 +57,18 @@ def _model(kind: str):
     model = EmbeddingModel(backend=kind)
     assert model.backend == kind  # no silent fallback: onnxruntime and onnx are dependencies
     return model
+
+
+def test_the_export_says_one_line_instead_of_a_wall_of_warnings(model_cache, caplog, capfd):
+    """A first `make up` printed a screenful of TracerWarnings while the graph was exported. (First in
+    this file: the fused graph it exports is the one the next test reuses.)"""
+    with warnings.catch_warnings(record=True) as seen, caplog.at_level(logging.INFO, logger="semgate.cache"):
+        warnings.simplefilter("always")
+        assert onnx_transformer(bundled_model_dir(), threads=None, graph="fused") is not None
+    assert [f"{w.category.__name__}: {w.message}" for w in seen] == []
+    assert [r.message for r in caplog.records][0].startswith("exporting the embedding model to ONNX")
+    printed = capfd.readouterr().err
+    assert "Warning" not in printed and "Loading weights" not in printed
 
 
 @pytest.mark.parametrize(("kind", "floor"), [("torch", 0.9999), ("fused", GRAPHS["fused"]), ("onnx", GRAPHS["int8"])])

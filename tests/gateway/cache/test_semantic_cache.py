@@ -47,6 +47,21 @@ async def test_a_paraphrase_classified_into_another_category_still_hits_while_yo
     assert not (await cache.lookup("t2", stored_as, paraphrase)).hit  # still never another tenant's
 
 
+async def test_an_entry_of_another_category_is_refused_only_once_stale_by_the_asking_categorys_ttl(cache, policy):
+    stored_as, asked_as = policy(name="general", ttl_seconds=0.3), policy(name="time_sensitive", ttl_seconds=60)
+    await cache.insert("t1", stored_as, chat("How can I improve my English speaking skills?"), answer("Practice."), "m")
+    paraphrase = chat("How can I improve my spoken English skills?")
+    assert (await cache.lookup("t1", asked_as, paraphrase)).hit
+    await asyncio.sleep(0.4)  # past its own TTL: it answers nobody, whatever category asks
+    assert not (await cache.lookup("t1", asked_as, paraphrase)).hit
+    # Stale by the asking category's TTL: while the upstream fails (allow_stale) it still stands in,
+    # as an entry of the asking category itself would, flagged stale.
+    short = policy(name="time_sensitive", ttl_seconds=0.1)
+    stand_in = await cache.lookup("t1", short, paraphrase, allow_stale=True, max_stale_s=60)
+    assert stand_in.hit and stand_in.stale
+    assert not (await cache.lookup("t1", short, paraphrase, allow_stale=True, max_stale_s=0.05)).hit
+
+
 async def test_a_question_with_another_number_is_rejected_by_the_guards(cache, policy):
     p = policy()
     await cache.insert("t1", p, chat("How do I lose 10 kg in a month?"), answer("..."), "m")
@@ -165,7 +180,7 @@ async def test_a_restart_rebuilds_the_index_from_the_store_and_loses_nothing(ope
 async def test_a_precomputed_query_embedding_is_used_as_is(cache, policy):
     p = policy()
     await cache.insert("t1", p, chat("How can I improve my English speaking skills?"), answer("..."), "m")
-    vector = await cache.embedder.embed("How can I improve my spoken English skills?")
+    vector = await cache.embedder.embed("How can I improve my spoken English skills?", "t")
     encoded_before = cache.embedder.stats.texts_encoded
     result = await cache.lookup("t1", p, chat("How can I improve my spoken English skills?"), query_embedding=vector)
     assert result.hit and cache.embedder.stats.texts_encoded == encoded_before

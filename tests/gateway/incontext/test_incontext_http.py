@@ -142,7 +142,12 @@ def test_streamed_and_completion_requests_get_examples_too(cached_gateway, echo,
         assert streamed.headers["x-semgate-examples"] == example_id
         assert "data: [DONE]" in streamed.read().decode()
     assert json.loads(stored(tmp_path / "cache.db", DICT)["example_ids"]) == [example_id]
+    # Completions take examples recorded from completions (a chat answer is not text to continue).
+    seeded = httpx.post(f"{url}/v1/completions", headers={**headers, "x-semgate-model": "echo-strong"}, timeout=30,
+                        json={"model": "echo-strong", "prompt": STRING})
+    assert seeded.status_code == 200
     completion = httpx.post(f"{url}/v1/completions", headers=headers, timeout=30,
                             json={"model": "echo-strong", "prompt": "How do I reverse a set in Python?"})
-    assert completion.status_code == 200 and completion.headers["x-semgate-examples"] == example_id
-    assert echo.last_body["prompt"] == f"Q: {LIST}\nA: Echo: {LIST}\n\nHow do I reverse a set in Python?"
+    assert completion.status_code == 200
+    assert completion.headers["x-semgate-examples"] == stored(tmp_path / "cache.db", STRING)["id"]
+    assert echo.last_body["prompt"] == f"Q: {STRING}\nA: Echo: {STRING}\n\nHow do I reverse a set in Python?"

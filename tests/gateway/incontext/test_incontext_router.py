@@ -13,7 +13,7 @@ def router(loads: dict[str, float] | None = None) -> Router:
 
 
 def choose(r: Router, level: str) -> str:
-    return r.choose("code", [STRONG, SMALL], lambda m: level if m.tier == "small" else NONE).model.name
+    return r.choose("t", "code", [STRONG, SMALL], lambda m: level if m.tier == "small" else NONE).model.name
 
 
 def test_good_examples_send_a_miss_to_the_small_model():
@@ -26,7 +26,7 @@ def test_good_examples_send_a_miss_to_the_small_model():
 def test_examples_with_a_record_of_helping_keep_the_small_model_after_it_failed_on_merely_similar_ones():
     r = router()
     for _ in range(10):
-        r.bandit.reward("code", "tiny", "small", GOOD, 0.0)
+        r.bandit_for("t").reward("code", "tiny", "small", GOOD, 0.0)
     assert choose(r, GOOD) == "big" and choose(r, PROVEN) == "tiny"
     assert [evidence(s) for s in (None, 0.5, 0.8, 1.3)] == [NONE, WEAK, GOOD, PROVEN]
 
@@ -56,6 +56,14 @@ def test_feedback_teaches_the_bandit():
     r = router()
     assert choose(r, WEAK) == "big"
     for _ in range(10):
-        r.bandit.reward("code", "tiny", "small", WEAK, 1.0)
+        r.bandit_for("t").reward("code", "tiny", "small", WEAK, 1.0)
     assert choose(r, WEAK) == "tiny"  # the small model proved itself with weak examples in this category
-    assert r.choose("chat", [STRONG, SMALL], lambda m: WEAK if m.tier == "small" else NONE).model.name == "big"
+    assert r.choose("t", "chat", [STRONG, SMALL], lambda m: WEAK if m.tier == "small" else NONE).model.name == "big"
+
+
+def test_one_tenants_feedback_never_moves_another_tenants_choice():
+    r = router()
+    for _ in range(10):
+        r.bandit_for("mallory").reward("code", "big", "strong", NONE, 0.0)
+    assert r.choose("mallory", "code", [STRONG, SMALL], lambda m: NONE).model.name == "tiny"
+    assert choose(r, NONE) == "big"  # tenant "t" still sees the priors

@@ -99,7 +99,7 @@ async def test_a_shared_category_still_gives_each_tenant_only_its_own_examples(c
     for tenant, producer in (("t1", "big"), ("t2", "big"), ("t2", "tiny")):
         await cache.insert(tenant, shared, chat(f"How do I bake bread ({tenant}, {producer})?"),
                            answer(f"Knead it, says {producer}."), "m", producer_model=producer)
-    query = await cache.embedder.embed("How do I bake a loaf of bread?")
+    query = await cache.embedder.embed("How do I bake a loaf of bread?", "t2")
     alone = request_context(chat("any"))
     found = await find_candidates(cache, policies, shared, "t2", query, alone, {"big"}, min_similarity=0.3,
                                   min_utility=-1)
@@ -123,5 +123,7 @@ def test_an_example_must_have_been_asked_alone_under_the_same_system_messages():
     assert request_context(after_turns) == asked_under(alone)
     assert asked_under({**alone, "response_format": {"type": "json_object"}}) != asked_under(alone)
     assert asked_under({**alone, "response_format": {"type": "text"}}) == asked_under(alone)
-    # A completion's prompt is the question, with nothing before it.
-    assert asked_under({"model": "m", "prompt": "Q: 2+2?"}) == asked_under(alone)
+    # A completion's prompt is a question with nothing before it, but text to continue: a chat answer is
+    # no example for it (it was continued with a made-up question), nor a completion's for a chat.
+    completion = {"model": "m", "prompt": "Q: 2+2?"}
+    assert asked_under(completion) == request_context({"model": "m", "prompt": "other"}) != asked_under(alone)

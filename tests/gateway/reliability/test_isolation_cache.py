@@ -56,6 +56,21 @@ def test_exact_and_semantic_hits_stay_with_their_tenant(gateway_with, upstream):
     assert ask(url, exact, key=KEYS["alice"]).headers["x-semgate-cache"] == "hit"
 
 
+def test_another_tenants_recent_text_does_not_make_a_lookup_faster(start_gateway, upstream):
+    """A shared embedding LRU answered a repeat of another tenant's text without the model (about twice
+    as fast), so a tenant could tell what others had just asked. Each tenant's lookups now come from
+    vectors of its own requests only: bob's lookup of alice's text runs the model again."""
+    url, app = start_gateway(extra=TENANTS)
+    embedder = app.state.cache.layer.cache.embedder
+    secret, no_store = "Is the Acme merger announced on Friday?", {"cache-control": "no-store"}
+    assert ask(url, secret, key=KEYS["alice"], headers=no_store).status_code == 200
+    encoded, reused = embedder.stats.texts_encoded, embedder.stats.lru_hits
+    assert ask(url, secret, key=KEYS["alice"], headers=no_store).status_code == 200
+    assert (embedder.stats.texts_encoded, embedder.stats.lru_hits) == (encoded, reused + 1)  # alice's own repeat
+    assert ask(url, secret, key=KEYS["bob"], headers=no_store).status_code == 200
+    assert (embedder.stats.texts_encoded, embedder.stats.lru_hits) == (encoded + 1, reused + 1)
+
+
 def test_streams_and_stale_answers_stay_with_their_tenant(gateway_with, upstream):
     policy = SHIPPED.replace("  stale_if_error_s: 0 ", "  stale_if_error_s: 600 ", 1)
     url = gateway_with(policy)

@@ -202,3 +202,17 @@ upstreams: [{{name: leaky, base_url: "{leaky.url}/v1", models: [leaky-1], api_ke
         text = b"".join(response.iter_raw()).decode()
     assert response.status_code == 200 and '"content":"Hel"' in text
     assert key not in text and f"Key Bearer {REDACTED} ran out of quota" in text
+
+
+def test_debug_logging_never_writes_prompts_or_answers(gateway_process):  # noqa: F811
+    """aiosqlite logs every statement with its parameters at debug level: the gateway's handler drops
+    the debug records of libraries, so a cached question and its answer stay out of the log."""
+    gateway = gateway_process(log_level="debug", cache=True)
+    question = "What is the private matter zq7-marker-31 about?"
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        for _ in range(2):  # a miss that is stored, then a hit
+            answer = client.post("/v1/chat/completions", json={"model": "echo-1",
+                                                                "messages": [{"role": "user", "content": question}]})
+            assert answer.status_code == 200
+    assert answer.headers["x-semgate-cache"] == "hit"
+    assert "zq7-marker-31" not in gateway.log()  # neither the prompt nor the answer (which echoes it)

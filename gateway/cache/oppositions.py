@@ -1,0 +1,97 @@
+"""Opposites: antonyms (from WordNet, shipped in antonyms.txt) and scope words (all/some, before/after).
+
+"Is it cheap?" and "Is it expensive?" sit side by side in embedding space. A pair is opposed when one
+question says a word, the other its opposite, and neither says both: a word merely missing from one
+side ("Can I return items?" / "Can I return all items?") is left to the verifier, and a question that
+names both ("hot or cold?") contradicts nothing. Inflections find their lemma ("increased" ->
+"increase", "worse" -> "bad") by WordNet's own suffix rules and the irregular forms the shipped file
+lists, so "increasing" and "increased" never trip anything.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+ANTONYMS_PATH = Path(__file__).with_name("antonyms.txt")
+# WordNet's detachment rules (morphy): suffix -> replacement, tried until a known lemma comes out.
+_SUFFIX_RULES = (("ies", "y"), ("es", "e"), ("es", ""), ("s", ""), ("ed", "e"), ("ed", ""), ("ing", "e"),
+                 ("ing", ""), ("er", ""), ("est", ""), ("er", "e"), ("est", "e"), ("ly", ""))
+# Scope: which part of a set or of a time line is asked about. Each row: (one side, the other side).
+SCOPE = (
+    (frozenset({"all", "every", "everything", "everyone", "everybody", "entire", "whole", "always"}),
+     frozenset({"some", "several", "few", "part", "partial", "partially", "sometimes", "certain"})),
+    (frozenset({"before", "prior", "earlier", "beforehand", "pre"}),
+     frozenset({"after", "afterwards", "later", "following", "post"})),
+    (frozenset({"within", "during", "inside", "under"}), frozenset({"after", "beyond", "outside", "past", "over"})),
+    (frozenset({"include", "includes", "included", "including", "inclusive"}),
+     frozenset({"exclude", "excludes", "excluded", "excluding", "exclusive", "except", "excepting"})),
+    (frozenset({"least", "fewest", "minimum", "min", "lowest"}), frozenset({"most", "maximum", "max", "highest"})),
+    (frozenset({"over", "above", "exceeding", "more"}), frozenset({"under", "below", "beneath", "less"})),
+)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    antonyms: dict[str, frozenset[str]]
+    irregular: dict[str, tuple[str, ...]]  # inflected form -> its lemmas
+
+    def lemmas(self, word: str) -> tuple[str, ...]:
+        """The lexicon's lemmas `word` may be a form of (none for a word without antonyms): the word
+        itself ("slowly"), its irregular lemmas ("worse" -> "bad"), and its base by suffix ("slow")."""
+        found = [word] if word in self.antonyms else []
+        found += self.irregular.get(word, ())
+        for suffix, replacement in _SUFFIX_RULES:
+            if word.endswith(suffix) and len(word) > len(suffix) + 2:
+                base = word[: -len(suffix)] + replacement
+                if suffix in ("ed", "ing", "er", "est") and base not in self.antonyms and base[-1:] == base[-2:-1]:
+                    base = base[:-1]  # "stopped" -> "stop", "bigger" -> "big"
+                if base in self.antonyms:
+                    found.append(base)
+                    break
+        return tuple(found)
+
+
+@cache
+def lexicon(path: Path = ANTONYMS_PATH) -> Lexicon:
+    antonyms: dict[str, frozenset[str]] = {}
+    irregular: dict[str, tuple[str, ...]] = {}
+    for line in path.read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        head, *rest = line.split()
+        if head.startswith("="):
+            irregular[head[1:]] = tuple(rest)
+        else:
+            antonyms[head] = frozenset(rest)
+    return Lexicon(antonyms, irregular)
+
+
+def antonym_lemmas(tokens: list[str]) -> frozenset[str]:
+    """The lemmas of `tokens` that have antonyms."""
+    known = lexicon()
+    return frozenset(lemma for token in set(tokens) for lemma in known.lemmas(token))
+
+
+def antonyms_clash(query: frozenset[str], cached: frozenset[str]) -> bool:
+    """One question has a word, the other its antonym, and neither has both."""
+    antonyms = lexicon().antonyms
+    only_cached = cached - query
+    return any(antonyms[word] & only_cached for word in query - cached if not antonyms[word] & query)
+
+
+def scope_words(tokens: list[str]) -> frozenset[str]:
+    """The scope words of `tokens`, less two idioms that scope nothing: "of all time" and the "some" of
+    "what are some good ...", which asks for examples."""
+    idiom = {i for i, t in enumerate(tokens)
+             if (t == "all" and tokens[i + 1 : i + 2] == ["time"]) or (t == "some" and i and tokens[i - 1] == "are")}
+    words = {t for i, t in enumerate(tokens) if i not in idiom}
+    return frozenset(w for side in SCOPE for group in side for w in group & words)
+
+
+def scope_clash(query: frozenset[str], cached: frozenset[str]) -> bool:
+    """For some scope row, one question uses only one side of it and the other only the other side."""
+    for one, other in SCOPE:
+        q_one, q_other, c_one, c_other = query & one, query & other, cached & one, cached & other
+        if (q_one and not q_other and c_other and not c_one) or (q_other and not q_one and c_one and not c_other):
+            return True
+    return False

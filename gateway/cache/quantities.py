@@ -1,0 +1,195 @@
+"""Numbers, times of day and units: the quantities a question pins down, for the guards.
+
+"7 am" and "7 pm" share their number, "19:00" and "7 pm" share none, and "10 miles" and "10 km"
+differ only in the unit, so times and units are read apart from bare numbers: a time's digits are
+not numbers of their own, and a unit is compared with the other question's units of the same
+dimension (length, currency, ...). Every regex here is linear on any input (bounded repeats, or a
+single character class repeated): user text up to the message limit passes through it.
+"""
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+NUMBER_WORDS = {
+    "zero": "0", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
+    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
+    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+    "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
+    "million": "1000000", "billion": "1000000000", "first": "1", "second": "2", "third": "3",
+    "half": "0.5", "twice": "2", "double": "2", "triple": "3",
+}  # "one" is left out: "which one is better?" states no quantity.
+_DIGITS = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?:st|nd|rd|th|k\b)?", re.IGNORECASE)
+# "7 pm", "7:30 p.m.", "7am", "7 o'clock"; and 24-hour "19:00". Bounded repeats only.
+_CLOCK = re.compile(r"(?<![\d:.])(\d{1,2})(?::(\d{2}))? ?(a\.?m\b\.?|p\.?m\b\.?|o['’]clock)", re.IGNORECASE)
+_TWENTY_FOUR = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})(?![\d:])")
+_NAMED_TIMES = {"noon": 720, "midday": 720, "midnight": 0}
+_DAY = 24 * 60
+
+# unit word -> (dimension, canonical unit). A word in two dimensions ("pound": money or weight) is both.
+_UNITS: dict[str, tuple[tuple[str, str], ...]] = {}
+_ATTACHED_ONLY: set[str] = set()  # read as a unit only right after a number ("5 m", "30 days")
+
+
+def _define(dimension: str, canonical: str, spellings: tuple[str, ...], attached: bool) -> None:
+    """`attached`: the unit's words are common in other senses ("days", "cups"); they, and every spelling of
+    one or two letters ("m", "c"), count only right after a number. Other unit names count anywhere."""
+    for spelling in (canonical, *spellings):
+        _UNITS[spelling] = _UNITS.get(spelling, ()) + ((dimension, canonical),)
+        if attached or len(spelling) <= 2:
+            _ATTACHED_ONLY.add(spelling)
+
+
+for _dimension, _canonical, _spellings, _attached in [
+    ("length", "km", ("kms", "kilometer", "kilometers", "kilometre", "kilometres"), False),
+    ("length", "mile", ("miles", "mi"), False),
+    ("length", "meter", ("meters", "metre", "metres", "m"), True),
+    ("length", "cm", ("centimeter", "centimeters", "centimetre", "centimetres"), False),
+    ("length", "mm", ("millimeter", "millimeters", "millimetre", "millimetres"), False),
+    ("length", "inch", ("inches",), False),
+    ("length", "foot", ("feet", "ft"), False),
+    ("length", "yard", ("yards", "yd", "yds"), False),
+    ("mass", "kg", ("kgs", "kilo", "kilos", "kilogram", "kilograms", "kilogramme", "kilogrammes"), False),
+    ("mass", "gram", ("grams", "gramme", "grammes", "g"), True),
+    ("mass", "pound", ("pounds", "lb", "lbs"), False),
+    ("mass", "ounce", ("ounces", "oz"), False),
+    ("mass", "stone", ("stones",), True),
+    ("mass", "ton", ("tons", "tonne", "tonnes"), False),
+    ("volume", "liter", ("liters", "litre", "litres", "l"), True),
+    ("volume", "ml", ("milliliter", "milliliters", "millilitre", "millilitres"), False),
+    ("volume", "gallon", ("gallons", "gal"), False),
+    ("volume", "cup", ("cups",), True),
+    ("volume", "pint", ("pints",), False),
+    ("volume", "tablespoon", ("tablespoons", "tbsp"), False),
+    ("volume", "teaspoon", ("teaspoons", "tsp"), False),
+    ("temperature", "celsius", ("centigrade", "c"), False),
+    ("temperature", "fahrenheit", ("f",), False),
+    ("speed", "mph", (), False),
+    ("speed", "kph", ("kmh", "kmph"), False),
+    ("data", "gb", ("gigabyte", "gigabytes"), False),
+    ("data", "mb", ("megabyte", "megabytes"), False),
+    ("data", "tb", ("terabyte", "terabytes"), False),
+    ("data", "kb", ("kilobyte", "kilobytes"), False),
+    ("currency", "dollar", ("dollars", "usd", "buck", "bucks", "$"), False),
+    ("currency", "euro", ("euros", "eur", "€"), False),
+    ("currency", "pound", ("pounds", "gbp", "sterling", "£"), False),
+    ("currency", "yen", ("jpy", "¥"), False),
+    ("currency", "rupee", ("rupees", "inr", "rs", "₹"), False),
+    ("currency", "franc", ("francs", "chf"), False),
+    ("currency", "peso", ("pesos",), False),
+    ("duration", "second", ("seconds", "sec", "secs"), True),
+    ("duration", "minute", ("minutes", "min", "mins"), True),
+    ("duration", "hour", ("hours", "hr", "hrs"), True),
+    ("duration", "day", ("days",), True),
+    ("duration", "week", ("weeks",), True),
+    ("duration", "month", ("months",), True),
+    ("duration", "year", ("years", "yr", "yrs"), True),
+]:
+    _define(_dimension, _canonical, _spellings, _attached)
+_SYMBOLS = "$€£¥₹"
+
+
+@dataclass(frozen=True)
+class Quantities:
+    numbers: frozenset[str]
+    times: tuple[frozenset[int], ...]  # each time of day as the minutes after midnight it may mean
+    units: frozenset[tuple[str, str]]  # (dimension, canonical unit)
+
+
+def read_quantities(text: str, tokens: list[str]) -> Quantities:
+    """`tokens`: text.words(text)."""
+    times, rest = _times(text, tokens)
+    return Quantities(numbers=frozenset(_numbers(rest, tokens)), times=times, units=frozenset(_units(text, tokens)))
+
+
+def times_differ(query: tuple[frozenset[int], ...], cached: tuple[frozenset[int], ...]) -> bool:
+    """Whether the times of day cannot be the same ones: "7 pm" = "19:00"; "7:00" may be either 7 am or pm."""
+    if len(query) != len(cached):
+        return True
+    left = Counter(cached)
+    for readings in sorted(query, key=len):  # the unambiguous ones first
+        # The cached times that can mean one of these readings: a handful of keys, not a scan (linear).
+        meeting = [readings] + [frozenset(pair) for v in readings
+                                for pair in ({v}, {v, (v + 720) % _DAY}, {v, (v - 720) % _DAY})]
+        key = next((k for k in meeting if left[k] > 0), None)
+        if key is None:
+            return True
+        left[key] -= 1
+    return False
+
+
+def units_differ(query: frozenset[tuple[str, str]], cached: frozenset[tuple[str, str]]) -> bool:
+    """A dimension both questions name in different units ("miles" / "km"); a unit named by one
+    question only ("$100" / "100") is a missing detail, not a contradiction."""
+    for dimension in {d for d, _ in query} & {d for d, _ in cached}:
+        if {u for d, u in query if d == dimension} != {u for d, u in cached if d == dimension}:
+            return True
+    return False
+
+
+def _times(text: str, tokens: list[str]) -> tuple[tuple[frozenset[int], ...], str]:
+    """The times of day in `text`, and `text` with them blanked out (their digits are no numbers)."""
+    found: list[frozenset[int]] = []
+    spans: list[tuple[int, int]] = []
+    for match in _CLOCK.finditer(text):
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        marker = match.group(3).lower()
+        if hour > 12 and marker != "o'clock" or minute >= 60:
+            continue
+        if marker[0] == "a":
+            readings = {(hour % 12) * 60 + minute}
+        elif marker[0] == "p":
+            readings = {(hour % 12) * 60 + 720 + minute}
+        else:
+            readings = {(hour % 12) * 60 + minute, (hour % 12) * 60 + 720 + minute}
+        found.append(frozenset(readings))
+        spans.append(match.span())
+    clock_starts = {start for start, _ in spans}  # "7:30 pm" was read above; both patterns start at its hour
+    for match in _TWENTY_FOUR.finditer(text):
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour > 24 or minute >= 60 or match.start() in clock_starts:
+            continue
+        value = hour * 60 + minute
+        # "7:30" without am/pm may be either; "19:30" and "0:30" are unambiguous.
+        readings = {value % _DAY} if hour == 0 or hour > 12 else {value, (value + 720) % _DAY}
+        found.append(frozenset(readings))
+        spans.append(match.span())
+    found += [frozenset({_NAMED_TIMES[t]}) for t in tokens if t in _NAMED_TIMES]
+    if not spans:
+        return tuple(found), text
+    pieces, last = [], 0
+    for start, end in sorted(spans):
+        pieces += [text[last:start], " " * (end - start)]
+        last = end
+    pieces.append(text[last:])
+    return tuple(found), "".join(pieces)
+
+
+def _numbers(text: str, tokens: list[str]) -> list[str]:
+    found = []
+    for match in _DIGITS.finditer(text):
+        value = match.group(1).rstrip(",.").replace(",", "")
+        if "." in value:
+            value = value.rstrip("0").rstrip(".")
+        if match.group(0).lower().endswith("k"):
+            value = str(int(float(value) * 1000))
+        found.append(value)
+    found.extend(NUMBER_WORDS[t] for t in tokens if t in NUMBER_WORDS)
+    return found
+
+
+def _units(text: str, tokens: list[str]) -> list[tuple[str, str]]:
+    found = [unit for symbol in _SYMBOLS if symbol in text for unit in _UNITS[symbol]]
+    after_number = False
+    for token in tokens:
+        if token[0].isdigit():
+            glued = token.lstrip("0123456789")  # "100g", "5km"
+            if glued in _UNITS:
+                found.extend(_UNITS[glued])
+            after_number = True
+            continue
+        if token in _UNITS and (after_number or token not in _ATTACHED_ONLY):
+            found.extend(_UNITS[token])
+        after_number = token in NUMBER_WORDS
+    return found

@@ -1,0 +1,120 @@
+"""Argument order: "from London to Paris" / "from Paris to London", "convert USD to EUR" / "EUR to USD".
+
+Both questions of such a pair have the same words, so neither a bag of words nor an embedding
+tells them apart. Around each direction or role word we read the words it binds and give them a
+role: "from X" and "X to" make X the source, "to Y" and "Y from" the target (the nearest content
+word on that side, determiners skipped; "X to" only in a clause without "from", and "Y from" only
+in one without "to"); "A beat B" makes A the agent, "B was beaten by A" too, and "A is bigger than
+B" puts A above B (the whole run of content words on each side: the subject sits before the
+comparative). Two questions clash when a word has one role in one and the opposite role in the
+other. Symmetric relations ("A vs B", "A or B", "between A and B") give no roles, and a reordered
+sentence that keeps each word's role ("to Paris from London") passes.
+"""
+
+import re
+
+from gateway.cache.text import STOPWORDS, stem
+
+# A word or a clause boundary; one alternation of single classes, linear on any input.
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?()\"]")
+_BOUNDARY = frozenset(".,;:!?()\"")
+_PRONOUNS = frozenset({"myself", "yourself", "himself", "herself", "itself", "ourselves", "yourselves", "themselves",
+                       "someone", "somebody", "something", "anyone", "anything", "everyone", "everything", "people"})
+_DETERMINERS = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "this", "that",
+                          "these", "those", "some", "any"})
+# marker -> (role of the words before it, role of the words after it)
+_DIRECTIONS = {"from": ("target", "source"), "to": ("source", "target"), "into": ("source", "target"),
+               "towards": ("source", "target"), "toward": ("source", "target"), "onto": ("source", "target")}
+_NEAREST_ONLY = {"from", "to", "into", "towards", "toward", "onto", "per", "instead"}
+_MARKERS = {
+    **_DIRECTIONS,
+    "than": ("greater", "lesser"),
+    "per": ("numerator", "denominator"),
+    "against": ("agent", "patient"),
+    "instead": ("chosen", "replaced"),
+}
+_VERBS = {  # asymmetric relations: the subject acts on the object
+    "beat", "beats", "beaten", "defeat", "defeats", "defeated", "owe", "owes", "owed", "pay", "pays", "paid",
+    "sue", "sues", "sued", "hire", "hires", "hired", "acquire", "acquires", "acquired", "buy", "buys", "bought",
+    "sell", "sells", "sold", "replace", "replaces", "replaced", "precede", "precedes", "preceded",
+    "cause", "causes", "caused", "kill", "kills", "killed", "eat", "eats", "ate", "eaten", "chase", "chases",
+    "chased", "follow", "follows", "followed", "outrank", "outranks", "send", "sends", "sent",
+}
+_OPPOSITE = {"source": "target", "target": "source", "greater": "lesser", "lesser": "greater",
+             "numerator": "denominator", "denominator": "numerator", "agent": "patient", "patient": "agent",
+             "chosen": "replaced", "replaced": "chosen"}
+Roles = frozenset[tuple[str, str]]  # (role, stemmed word)
+
+
+def roles(text: str) -> Roles:
+    tokens = _TOKEN.findall(text.casefold().replace("’", "'"))
+    found: set[tuple[str, str]] = set()
+    clause_markers = _clause_markers(tokens)
+    for i, token in enumerate(tokens):
+        if token in _MARKERS:
+            before_role, after_role = _MARKERS[token]
+            after = i + 2 if token == "instead" and i + 1 < len(tokens) and tokens[i + 1] == "of" else i + 1
+        elif token in _VERBS:
+            before_role, after_role, after = "agent", "patient", i + 1
+            if after < len(tokens) and tokens[after] == "by":  # passive: "B was beaten by A"
+                before_role, after_role, after = "patient", "agent", after + 1
+        else:
+            continue
+        before, after_run = _run_before(tokens, i), _run_after(tokens, after)
+        if token in _NEAREST_ONLY:
+            before, after_run = before[:1], after_run[:1]
+        if token in _DIRECTIONS and _has_counterpart(token, clause_markers[i]):
+            before = []  # "from X to Y": X is the source already, Y the target
+        found.update((before_role, w) for w in before)
+        found.update((after_role, w) for w in after_run)
+    return frozenset(found)
+
+
+def roles_swapped(query: Roles, cached: Roles) -> bool:
+    """A word with one role in one question and the opposite role (and not its own) in the other."""
+    for role, word in query:
+        opposite = (_OPPOSITE[role], word)
+        if opposite in cached and (role, word) not in cached and opposite not in query:
+            return True
+    return False
+
+
+def _has_counterpart(marker: str, clause: set[str]) -> bool:
+    return "to" in clause or "into" in clause if marker == "from" else "from" in clause
+
+
+def _clause_markers(tokens: list[str]) -> list[set[str]]:
+    """For each token, the direction words of its clause (one pass; a clause's set is shared by its tokens)."""
+    out: list[set[str]] = []
+    clause: set[str] = set()
+    for token in tokens:
+        if token in _BOUNDARY:
+            clause = set()
+        elif token in _DIRECTIONS:
+            clause.add(token)
+        out.append(clause)
+    return out
+
+
+def _content(token: str) -> bool:
+    return (token not in STOPWORDS and token not in _PRONOUNS and token not in _BOUNDARY and token not in _MARKERS
+            and token not in _VERBS)
+
+
+def _run_before(tokens: list[str], at: int) -> list[str]:
+    run = []
+    i = at - 1
+    while i >= 0 and _content(tokens[i]):
+        run.append(stem(tokens[i]))
+        i -= 1
+    return run
+
+
+def _run_after(tokens: list[str], at: int) -> list[str]:
+    while at < len(tokens) and tokens[at] in _DETERMINERS:
+        at += 1
+    run = []
+    while at < len(tokens) and _content(tokens[at]):
+        run.append(stem(tokens[at]))
+        at += 1
+    return run

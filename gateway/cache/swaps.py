@@ -1,0 +1,46 @@
+"""Two phrases that traded places around the same words: "my cat chases my dog" / "my dog chases my cat".
+
+The role guard (gateway/cache/roles.py) knows the words that bind a role (from/to, than, a few
+verbs); most swaps have none: "Does Lowe's price match Home Depot?", "350 degrees Celsius in
+Fahrenheit", "How many cups is 2 grams of flour?", "How many euros will I get for 500 dollars?".
+What they share is their shape: the two questions are the same words in the same order except
+that two short phrases A and B, with the same words M between them, read "A M B" in one and
+"B M A" in the other. Nothing else about them needs to be known.
+
+A swap around a symmetric link ("A and B", "A or B", "A vs B") asks the same question and passes;
+so does a moved clause ("On Monday, when ..." / "When ... on Monday"), which is one phrase moving,
+not two trading places.
+"""
+
+from gateway.cache.text import words
+
+MAX_WORDS = 48  # questions longer than this are left to the other guards (the search below is quadratic in it)
+MAX_PHRASE = 5  # words in each swapped phrase: a longer span moving is a reordered clause, not a swapped argument
+_SYMMETRIC = frozenset({"and", "or", "vs", "versus", "nor", "plus", "with"})
+
+
+def sequence(text: str) -> tuple[str, ...]:
+    """The words a swap is looked for in (empty when the text is too long to look)."""
+    found = words(text)
+    return tuple(found) if len(found) <= MAX_WORDS else ()
+
+
+def swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether `b` is `a` with two phrases traded around the same non-symmetric words."""
+    if not a or len(a) != len(b) or a == b or sorted(a) != sorted(b):
+        return False
+    start = 0
+    while a[start] == b[start]:
+        start += 1
+    end = len(a)
+    while a[end - 1] == b[end - 1]:
+        end -= 1
+    x, y = a[start:end], b[start:end]
+    n = len(x)
+    for first in range(1, min(MAX_PHRASE, n - 2) + 1):
+        for last in range(1, min(MAX_PHRASE, n - first - 1) + 1):
+            middle = x[first : n - last]
+            if (x[:first] == y[n - first :] and x[n - last :] == y[:last] and middle == y[last : n - first]
+                    and not _SYMMETRIC.intersection(middle)):
+                return True
+    return False

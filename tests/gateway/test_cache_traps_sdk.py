@@ -1,0 +1,41 @@
+"""Through the openai SDK: a question that differs in one answer-changing detail never gets the other's answer."""
+
+import openai
+import pytest
+
+TRAPS = {
+    "antonyms": ("Are cheap flights to Rome worth it?", "Are expensive flights to Rome worth it?"),
+    "order": ("How do I convert USD to EUR?", "How do I convert EUR to USD?"),
+    "times": ("Is the pharmacy open at 7 am?", "Is the pharmacy open at 7 pm?"),
+    "units": ("How long does a 10 mile run take?", "How long does a 10 km run take?"),
+    "currencies": ("Can I send $100 abroad for free?", "Can I send €100 abroad for free?"),
+    "scope": ("Can I cancel my order within 14 days?", "Can I cancel my order after 14 days?"),
+}
+
+
+def ask(client: openai.OpenAI, content: str):
+    raw = client.chat.completions.with_raw_response.create(model="echo-1",
+                                                           messages=[{"role": "user", "content": content}])
+    return raw.headers, raw.parse().choices[0].message.content
+
+
+@pytest.fixture
+def client(cached_gateway):
+    return openai.OpenAI(base_url=f"{cached_gateway()}/v1", api_key="unused", max_retries=0)
+
+
+@pytest.mark.parametrize("kind", list(TRAPS))
+def test_each_trap_kind_misses(client, echo, kind):
+    first, second = TRAPS[kind]
+    ask(client, first)
+    headers, answer = ask(client, second)
+    assert headers["x-semgate-cache"] == "miss"
+    assert answer == f"Echo: {second}"
+    assert echo.stats.requests == 2
+
+
+def test_the_same_question_reworded_still_hits(client, echo):
+    ask(client, "Are flights from London to Paris cheap in May?")
+    headers, answer = ask(client, "Are flights to Paris from London cheap in May?")
+    assert headers["x-semgate-cache"] == "hit"
+    assert answer == "Echo: Are flights from London to Paris cheap in May?"
