@@ -65,7 +65,11 @@ class Verifier:
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for rows of `pair_features`."""
-        return _sigmoid(self._calibration[0] * self.raw_logits(features) + self._calibration[1])
+        return self.calibrated(self.raw_logits(features))
+
+    def calibrated(self, logits: np.ndarray) -> np.ndarray:
+        """Raw logits to probabilities (Platt)."""
+        return _sigmoid(self._calibration[0] * logits + self._calibration[1])
 
     def raw_logits(self, features: np.ndarray) -> np.ndarray:
         x = (features - self._mean) / self._scale
