@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway.cache.cross_encoder import MAX_TOKENS, PairTokenizer, SavedWeights, pair_classifier, trainable_tensors
+from gateway.cache.cross_encoder import (MAX_TOKENS, PairTokenizer, SavedWeights, pair_classifier, trainable_tensors,
+                                         trained_classifier)
 from gateway.cache.cross_encoder_calibration import auc, by_kind, platt, threshold_table, verified_candidates
 from gateway.cache.cross_encoder_dataset import Dataset, Labelled, build, kind_counts
 from gateway.cache.cross_encoder_verifier import CANDIDATE_FLOOR, VERIFY_TOP, WEIGHTS_PATH, CrossEncoderVerifier
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (one wastes least on a busy machine)")
     parser.add_argument("--budget-minutes", type=float,
                         help="stop training after this long (a busy machine) and calibrate what was learned")
+    parser.add_argument("--init", type=Path, help="continue from these saved weights (same --layers) instead of "
+                                                   "the bundled MiniLM's")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -70,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"{len(pairs)} dev pairs -> {len(data.train)} training pairs, {len(data.calibration)} held-out pairs, "
          f"{len(data.lookups)} held-out lookups; training pairs by (kind, label): {dict(kind_counts(data.train))}")
     tokenizer = PairTokenizer(args.max_tokens)
-    model, steps = fit(pair_classifier(args.layers), tokenizer, data.train, args)
+    start = trained_classifier(SavedWeights.load(args.init)).train() if args.init else pair_classifier(args.layers)
+    model, steps = fit(start, tokenizer, data.train, args)
     with tempfile.TemporaryDirectory() as tmp:
         draft = SavedWeights(args.layers, args.max_tokens, trainable_tensors(model), (1.0, 0.0), {}, {})
         draft.save(Path(tmp) / "draft.npz")
@@ -81,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     training = {
         "source": "QQP dev only; held out: its last world and one in five everyday questions",
         "dev_pairs": len(pairs), "train_pairs": len(data.train), "layers": args.layers, "max_tokens": args.max_tokens,
-        "epochs": args.epochs, "steps": steps, "batch": args.batch, "lr": args.lr, "seed": args.seed,
+        "init": str(args.init) if args.init else "bundled MiniLM", "epochs": args.epochs, "steps": steps,
+        "batch": args.batch, "lr": args.lr, "seed": args.seed,
         "world_size": args.world_size, "top_k": args.top_k, "floor": args.floor, "verify_top": VERIFY_TOP,
         "train_kinds": {f"{k}/{label}": n for (k, label), n in sorted(kind_counts(data.train).items())},
         **measured, "held_out_at_threshold": table, "seconds": round(time.perf_counter() - started, 1),
