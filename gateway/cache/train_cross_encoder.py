@@ -15,11 +15,28 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway.cache.cross_encoder import (MAX_TOKENS, PairTokenizer, SavedWeights, pair_classifier, trainable_tensors,
-                                         trained_classifier)
-from gateway.cache.cross_encoder_calibration import auc, by_kind, platt, threshold_table, verified_candidates
+from gateway.cache.cross_encoder import (
+    MAX_TOKENS,
+    PairTokenizer,
+    SavedWeights,
+    pair_classifier,
+    trainable_tensors,
+    trained_classifier,
+)
+from gateway.cache.cross_encoder_calibration import (
+    auc,
+    by_kind,
+    platt,
+    threshold_table,
+    verified_candidates,
+)
 from gateway.cache.cross_encoder_dataset import Dataset, Labelled, build, kind_counts
-from gateway.cache.cross_encoder_verifier import CANDIDATE_FLOOR, VERIFY_TOP, WEIGHTS_PATH, CrossEncoderVerifier
+from gateway.cache.cross_encoder_verifier import (
+    CANDIDATE_FLOOR,
+    VERIFY_TOP,
+    WEIGHTS_PATH,
+    CrossEncoderVerifier,
+)
 from gateway.cache.embedder import EmbeddingModel, encode_cached
 from gateway.cache.evaluation import read_pairs
 from gateway.cache.minilm import INPUTS

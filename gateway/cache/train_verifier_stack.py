@@ -28,7 +28,14 @@ from gateway.cache.evaluation import DuplicateLinks, Pair, read_pairs
 from gateway.cache.reading import read, veto
 from gateway.cache.train_verifier import QQP, featurise, held_out_world, retrieve
 from gateway.cache.verifier import Verifier, VerifierInfo
-from gateway.cache.verifier_stack import CROSS_ENCODER_PATH, INPUTS, STACK_PATH, StackHead, save_head, stack_inputs
+from gateway.cache.verifier_stack import (
+    CROSS_ENCODER_PATH,
+    INPUTS,
+    STACK_PATH,
+    StackHead,
+    save_head,
+    stack_inputs,
+)
 
 SUITE = Path("loadtest/data/cache_suite/single.jsonl")
 FOLDS = 4

@@ -8,11 +8,18 @@ import numpy as np
 import pytest
 
 from gateway.cache.cross_encoder_verifier import VERIFY_TOP, CrossEncoderVerifier
-from gateway.cache.train_verifier_stack import Source, operating_points, sweep
+from gateway.cache.train_verifier_stack import GRID, Source, operating_points, sweep
 from gateway.cache.verifier import Verifier, VerifierInfo
 from gateway.cache.verifier_features import context_of, pair_features, view
-from gateway.cache.verifier_stack import (CROSS_ENCODER_PATH, INPUTS, StackedVerifier, StackHead, read_head,
-                                          save_head, stack_inputs)
+from gateway.cache.verifier_stack import (
+    CROSS_ENCODER_PATH,
+    INPUTS,
+    StackedVerifier,
+    StackHead,
+    read_head,
+    save_head,
+    stack_inputs,
+)
 
 QUERY = "Can I get a refund if my flight is cancelled?"
 CANDIDATES = [("if my flight gets cancelled can i get my money back", 0.91),
@@ -61,9 +68,9 @@ def _source(name: str, seed: int, lookups: int = 400) -> tuple[Source, np.ndarra
     rng = np.random.default_rng(seed)
     label = rng.random(lookups) < 0.4
     probability = np.clip(0.5 + 0.3 * (label - 0.5) + 0.25 * rng.normal(size=lookups), 0.0, 1.0)
+    answerable = label | (rng.random(lookups) < 0.1)
     source = Source(name, np.arange(lookups), rng.uniform(0.7, 1.0, lookups).astype(np.float32), label.astype(int),
-                    np.zeros(lookups), np.zeros(lookups), np.zeros(lookups, int), answerable=label | (rng.random(lookups) < 0.1),
-                    exact=np.zeros(lookups, bool))
+                    np.zeros(lookups), np.zeros(lookups), np.zeros(lookups, int), answerable, np.zeros(lookups, bool))
     return source, probability
 
 
@@ -74,14 +81,15 @@ def test_every_operating_point_keeps_its_false_hit_rate_on_every_source_and_a_lo
         assert all(r["false_hit_rate"] <= float(target) for r in row["by_source"].values())
         for source, probability in sources:  # what the table says is what the replay gives
             recall, fhr = sweep(source, probability, row["floor"])
-            i = int(np.argmin(np.abs(np.round(np.arange(0.02, 1.0001, 0.005), 3) - row["threshold"])))
+            i = int(np.argmin(np.abs(GRID - row["threshold"])))
             assert row["by_source"][source.name]["recall"] == pytest.approx(recall[i], abs=1e-4)
+            assert row["by_source"][source.name]["false_hit_rate"] == pytest.approx(fhr[i], abs=1e-4)
     recalls = [table[t]["mean_recall"] for t in sorted(table, key=float)]
     assert recalls == sorted(recalls) and recalls[-1] > recalls[0]
 
 
 def test_an_exact_repeat_always_hits_and_a_candidate_below_the_floor_never_does():
-    source, probability = _source("a", 2, lookups=50)
+    source, _ = _source("a", 2, lookups=50)
     source.exact[:5] = True
     source.answerable[:5] = True
     recall, _ = sweep(source, np.ones(50), floor=1.01)  # nothing reaches the floor: only the exact repeats hit
