@@ -7,9 +7,9 @@ held-out data (gateway/cache/cross_encoder_calibration.py). Loading builds the i
 once (gateway/cache/cross_encoder_onnx.py). `verify` scores only the VERIFY_TOP most similar of a
 lookup's candidates, one pair per run, on the verifier's own thread.
 
-Not yet the cache's verifier: trained within this machine's CPU budget it does not yet separate QQP's
-retrieved look-alikes (docs/benchmarks.md#cross-encoder-verifier), so SemanticCache keeps the feature
-verifier (gateway/cache/verifier.py) until a retrained one does.
+Its trained weights ship as gateway/cache/cross_encoder_weights.npz; it scores hits only inside the
+stacked verifier (gateway/cache/verifier_stack.py), beside the feature verifier. Alone it does not yet
+separate QQP's retrieved look-alikes (docs/benchmarks.md#cross-encoder-verifier).
 """
 
 import asyncio

@@ -1,8 +1,8 @@
 """The cross-encoder verifier's parts: its int8 graph against PyTorch, its calibration, its rewrites, its lookup call.
 
-No trained weights ship (docs/benchmarks.md#cross-encoder-verifier), so the graph is checked on the network
-`train_cross_encoder` starts from: the bundled MiniLM's first two layers and a fresh head. The export does not
-depend on the weights' values, only on the architecture the trained file has too.
+The graph is checked on the network `train_cross_encoder` starts from (the bundled MiniLM's first two layers and
+a fresh head), built here rather than read from the shipped weights: the export does not depend on the weights'
+values, only on the architecture the trained file has too.
 """
 
 import asyncio
