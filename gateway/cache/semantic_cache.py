@@ -13,6 +13,7 @@ complete answers, committed to the document store before the index can return th
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import time
 from collections import Counter
@@ -280,9 +281,11 @@ class SemanticCache:
         found = await self._in_context(tenant, key, vector, policy, found)
         to_verify = [v for v in to_verify if found[v[0]].rejected_by is None]
         if to_verify:
-            # Off the event loop: a stacked verifier runs its cross-encoder on the best candidates (~1 ms each).
-            probabilities = await asyncio.to_thread(self.verifier.probabilities, query.view,
-                                                    [(v, s) for _, v, s in to_verify], [s for _, s in live])
+            score = functools.partial(self.verifier.probabilities, query.view, [(v, s) for _, v, s in to_verify],
+                                      [s for _, s in live])
+            # A verifier that runs a network (the stack's cross-encoder, ~1 ms a pair) does so off the event loop;
+            # the feature verifier's few matrix products cost less than the thread hop.
+            probabilities = await asyncio.to_thread(score) if self.verifier.runs_off_loop else score()
             for (i, _, _), p in zip(to_verify, probabilities):
                 found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
         return found

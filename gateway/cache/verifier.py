@@ -28,6 +28,8 @@ class VerifierInfo:
 
 
 class Verifier:
+    runs_off_loop = False  # a few small matrix products: cheaper on the event loop than a thread hop
+
     def __init__(self, mean: np.ndarray, scale: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]],
                  calibration: tuple[float, float], idf: np.ndarray, info: VerifierInfo) -> None:
         self._mean, self._scale = mean.astype(np.float32), scale.astype(np.float32)

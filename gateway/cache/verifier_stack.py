@@ -64,6 +64,8 @@ class StackHead:
 class StackedVerifier:
     """Same interface as Verifier (`probabilities`, `info`), so SemanticCache takes either."""
 
+    runs_off_loop = True  # the cross-encoder: ~1 ms a pair, too long to hold the event loop
+
     def __init__(self, features: Verifier, cross: CrossEncoderVerifier, head: StackHead, info: VerifierInfo) -> None:
         self.features = features  # also what the conversation check scores contexts with (pair_scorer.py)
         self.cross = cross
