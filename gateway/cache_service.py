@@ -17,7 +17,7 @@ from gateway.cache.redis_store import RedisStore
 from gateway.cache.replica_sync import ReplicaSync
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
-from gateway.cache.verifier import Verifier
+from gateway.cache.verifier_stack import load_verifier
 from gateway.caching import CacheLayer
 from gateway.config import CacheConfig
 from gateway.cpu_share import EMBED_THREADS_ALONE
@@ -71,12 +71,12 @@ class CacheService:
             r = cfg.redis
             store = await RedisStore.open(cfg.store_path, prefix=r.prefix, stream_maxlen=r.stream_maxlen,
                                           local_entries=r.local_entries, timeout_s=r.timeout_s)
-            cache = SemanticCache(store, embedder, Verifier.load(), top_k=cfg.top_k)
+            cache = SemanticCache(store, embedder, load_verifier(), top_k=cfg.top_k)
             self.sync = ReplicaSync(cache, store)
             return cache, await self.sync.start(progress=True)
         Path(cfg.store_path).parent.mkdir(parents=True, exist_ok=True)
         store = await SqliteStore.open(cfg.store_path, max_bytes=cfg.store_max_bytes)
-        cache = SemanticCache(store, embedder, Verifier.load(), top_k=cfg.top_k)
+        cache = SemanticCache(store, embedder, load_verifier(), top_k=cfg.top_k)
         return cache, await cache.start(progress=True)
 
     @property

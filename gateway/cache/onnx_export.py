@@ -111,11 +111,11 @@ def export(model_dir: Path, path: Path, graph: str = DEFAULT_GRAPH) -> None:
     log.info("embedding model exported as the %s graph (min cosine against PyTorch %.7f)", graph, cosine)
 
 
-def fuse(path: Path, model_dir: Path) -> bool:
+def fuse(path: Path, model_dir: Path, layers: int | None = None) -> bool:
     """Rewrite the exported graph in place with ONNX Runtime's BERT fusions; False (file untouched) when
-    they do not cover every layer."""
+    they do not cover every layer (`layers`: how many the graph holds, when fewer than the model's)."""
     config = json.loads((model_dir / "config.json").read_text())
-    layers = int(config["num_hidden_layers"])
+    layers = layers or int(config["num_hidden_layers"])
     try:
         from onnxruntime.transformers.optimizer import optimize_model
 

@@ -13,6 +13,7 @@ complete answers, committed to the document store before the index can return th
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import time
 from collections import Counter
@@ -89,7 +90,10 @@ class SemanticCache:
         self.verifier = verifier
         # Earlier turns are compared by meaning (gateway/cache/context_match.py); `context_scorer` reads
         # two contexts together (the verifier's cross-encoder), else the duplicate verifier does.
-        self.context = ContextMatcher(embedder, context_scorer or VerifierPairScorer(verifier, embedder.model.encode))
+        # A stacked verifier lends its feature part: the conversation check's thresholds were measured on that.
+        context_verifier = getattr(verifier, "features", verifier)
+        self.context = ContextMatcher(embedder, context_scorer or VerifierPairScorer(context_verifier,
+                                                                                     embedder.model.encode))
         self.index = index or VectorIndex()
         # The verifier's context features were learned on this many neighbours per lookup.
         self.top_k = top_k or int(verifier.info.training.get("top_k", 8))
@@ -277,8 +281,11 @@ class SemanticCache:
         found = await self._in_context(tenant, key, vector, policy, found)
         to_verify = [v for v in to_verify if found[v[0]].rejected_by is None]
         if to_verify:
-            probabilities = self.verifier.probabilities(query.view, [(v, s) for _, v, s in to_verify],
-                                                        [s for _, s in live])
+            score = functools.partial(self.verifier.probabilities, query.view, [(v, s) for _, v, s in to_verify],
+                                      [s for _, s in live])
+            # A verifier that runs a network (the stack's cross-encoder, ~1 ms a pair) does so off the event loop;
+            # the feature verifier's few matrix products cost less than the thread hop.
+            probabilities = await asyncio.to_thread(score) if self.verifier.runs_off_loop else score()
             for (i, _, _), p in zip(to_verify, probabilities):
                 found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
         return found

@@ -28,6 +28,8 @@ class VerifierInfo:
 
 
 class Verifier:
+    runs_off_loop = False  # a few small matrix products: cheaper on the event loop than a thread hop
+
     def __init__(self, mean: np.ndarray, scale: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]],
                  calibration: tuple[float, float], idf: np.ndarray, info: VerifierInfo) -> None:
         self._mean, self._scale = mean.astype(np.float32), scale.astype(np.float32)
@@ -65,7 +67,11 @@ class Verifier:
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for rows of `pair_features`."""
-        return _sigmoid(self._calibration[0] * self.raw_logits(features) + self._calibration[1])
+        return self.calibrated(self.raw_logits(features))
+
+    def calibrated(self, logits: np.ndarray) -> np.ndarray:
+        """Raw logits to probabilities (Platt)."""
+        return _sigmoid(self._calibration[0] * logits + self._calibration[1])
 
     def raw_logits(self, features: np.ndarray) -> np.ndarray:
         x = (features - self._mean) / self._scale

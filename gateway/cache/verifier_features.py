@@ -47,6 +47,7 @@ class QuestionView:
     question_word: str
     first_word: str
     facts: Facts
+    text: str = ""  # the question itself, for a verifier that reads both questions together (verifier_stack.py)
 
 
 def view(text: str) -> QuestionView:
@@ -60,6 +61,7 @@ def view(text: str) -> QuestionView:
         question_word=question_word(text),
         first_word=tokens[0] if tokens else "",
         facts=extract_facts(text),
+        text=text,
     )
 
 

@@ -35,7 +35,7 @@ from gateway.cache.index import HnswParams, NamespaceIndex, ef_for
 from gateway.cache.reembed import EMBEDDING_META
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
-from gateway.cache.verifier import Verifier
+from gateway.cache.verifier_stack import load_verifier
 from loadtest.benches._latency_baseline import Fp32OnnxModel, SentenceTransformersModel
 from loadtest.machine import describe_machine
 from loadtest.services import Services, free_port, stop
@@ -127,7 +127,7 @@ async def cache_hits(model: EmbeddingModel, pairs, seeds: np.ndarray, entries: i
             bar.update(1)
         bar.close()
         fill_s = time.perf_counter() - started
-        cache = SemanticCache(store, paths[model.backend], Verifier.load(), maintenance_interval_s=0)
+        cache = SemanticCache(store, paths[model.backend], load_verifier(), maintenance_interval_s=0)
         started = time.perf_counter()
         await cache.start(progress=progress)
         rebuild_s = time.perf_counter() - started

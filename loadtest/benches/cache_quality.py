@@ -25,7 +25,7 @@ from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, conversation
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.text import normalise
-from gateway.cache.verifier import Verifier
+from gateway.cache.verifier_stack import SHIPPED_VERIFIER, VERIFIERS, load_verifier
 from gateway.cache.verifier_features import CONTEXT_FLOOR
 from loadtest import smoke
 from loadtest.benches import _cache_baselines as baselines
@@ -70,6 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clinc-data", type=Path, default=EVALDATA,
                         help="folder with clinc150.json: the CLINC150 check a single global pair must pass too, "
                              "as the shipped per-category pairs did (skipped when absent)")
+    parser.add_argument("--verifier", choices=VERIFIERS, default=SHIPPED_VERIFIER,
+                        help=f"the duplicate verifier (default: the shipped one, {SHIPPED_VERIFIER})")
     parser.add_argument("--out", default="artifacts/cache-quality", help="where the plot and summary go")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--no-progress", action="store_true")
@@ -124,7 +126,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     cache = Path(args.embedding_cache) if args.embedding_cache else None
     vectors = dict(zip(texts, encode_cached(model, texts, cache, progress)))
     classifier = CategoryClassifier.build(policies, lambda batch: model.encode(list(batch)))
-    verifier = Verifier.load()
+    verifier = load_verifier(args.verifier)
     clinc_safe = _clinc_safe_pairs(args, model, classifier, policies, verifier)
 
     def category(text: str, given: str | None) -> str:
