@@ -152,7 +152,7 @@ async def _compile(service: BackendService, parsed: GenerationRequest):
 
 def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[list[int], list[tuple[int, int]]]:
     """The prompt's token ids and, when KVShare is on and the request marks chunks, their token spans."""
-    chunked = bool(parsed.chunks) and service.engine.engine.kvshare is not None
+    chunked = bool(parsed.chunks) and service.engine.engine.reuses_chunks
     if parsed.messages is not None:
         try:
             if chunked:

@@ -43,6 +43,23 @@ class SplitChange:
     window_requests: int
 
 
+class FixedSplit:
+    """No controller: the split stays where it was started (or `set_split` puts it)."""
+
+    def __init__(self) -> None:
+        self.changes: list[SplitChange] = []
+
+    def observe_step(self, phase: str, tokens: int, seconds: float, threads: int, other_threads: int,
+                     other_busy: bool) -> None:
+        pass
+
+    def observe_request(self, observation: RequestObservation) -> None:
+        pass
+
+    def decide(self, current: PhaseSplit, now: float | None = None) -> PhaseSplit | None:
+        return None
+
+
 class SplitController:
     def __init__(self, candidates: list[PhaseSplit], cores: int, window_s: float = 30.0,
                  min_requests: int = 4, hysteresis: float = 0.05, dwell_s: float = 3.0,

@@ -18,8 +18,7 @@ def prefiller(smollm2, ratio: float, num_blocks: int = 64, block_size: int = 16,
               enable_prefix_cache: bool = True, store_blocks: int | None = None) -> ChunkReusePrefill:
     cfg = smollm2.config
     pool = KVPool.create(num_blocks, cfg.num_layers, cfg.num_kv_heads, cfg.head_dim, block_size)
-    manager = BlockManager(pool, enable_prefix_cache)
-    manager.chunk_store = ChunkStore(pool, "smollm2-135m", store_blocks)
+    manager = BlockManager(pool, enable_prefix_cache, chunk_store=ChunkStore(pool, "smollm2-135m", store_blocks))
     return ChunkReusePrefill(smollm2.model, manager, manager.chunk_store, ratio)
 
 
