@@ -89,7 +89,8 @@ def build_core_engine(model: LlamaModel, tokenizer: Tokenizer, config: EngineCon
     swapper = Swapper(block_manager, host_pool) if config.preemption == "swap" else NoSwap()
     runner: StepRunner = ModelRunner(model, pool)
     if store is not None:
-        runner = KVShareRunner(runner, model, block_manager, store, config.kvshare_recompute_ratio)
+        runner = KVShareRunner(runner, model, block_manager, store, config.kvshare_recompute_ratio,
+                               config.kvshare_check_layer)
     scheduler = Scheduler(block_manager, queues, policies, swapper)
     return LLMEngine(model, tokenizer, config, EngineParts(pool, host_pool, block_manager, scheduler, runner, fairness))
 

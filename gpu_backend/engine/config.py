@@ -44,6 +44,8 @@ class EngineConfig:
     # KVShare (gpu_backend/kvshare): None: off. Otherwise marked chunks are stored and reused
     # anywhere in later prompts, recomputing this fraction of their most deviating tokens.
     kvshare_recompute_ratio: float | None = None
+    # The layer at which reused tokens' KV deviation picks those recomputed (kvshare/blend.py).
+    kvshare_check_layer: int = 1
 
     def __post_init__(self) -> None:
         if self.default_max_tokens is not None and self.default_max_tokens < 1:

@@ -32,6 +32,9 @@ class KVShareStats:
     tokens_reused: int = 0  # prompt tokens whose KV came from the chunk store
     tokens_recomputed: int = 0  # of those, recomputed by the selective recompute
     chunks_saved: int = 0
+    # Prompt tokens' worth of compute the blends skipped: the tokens a blended row counts as
+    # prefilled, less its token x layer passes / layers.
+    prefill_tokens_saved: float = 0.0
 
 
 class KVShareRunner:
@@ -54,7 +57,8 @@ class KVShareRunner:
         counters = self.counters
         return {"kvshare_recompute_ratio": self.recompute_ratio, "kvshare_chunk_blocks": self.store.stored_blocks,
                 "kvshare_prompts_blended": counters.prompts_blended, "kvshare_tokens_reused": counters.tokens_reused,
-                "kvshare_tokens_recomputed": counters.tokens_recomputed, "kvshare_chunks_saved": counters.chunks_saved}
+                "kvshare_tokens_recomputed": counters.tokens_recomputed, "kvshare_chunks_saved": counters.chunks_saved,
+                "kvshare_prefill_tokens_saved": counters.prefill_tokens_saved}
 
     def run(self, batch: ScheduledBatch) -> torch.Tensor:
         """Logits of the rows that sample this step, in batch order (as ModelRunner.run)."""
@@ -99,6 +103,7 @@ class KVShareRunner:
         self.counters.prompts_blended += 1
         self.counters.tokens_reused += result.num_reused
         self.counters.tokens_recomputed += result.num_recomputed
+        self.counters.prefill_tokens_saved += total - start_at - result.token_layers / self.model.config.num_layers
         return result.logits, {s for s, _ in hits}
 
     def _save_finished_prompts(self, batch: ScheduledBatch, reused_starts: dict[int, set[int]]) -> None:

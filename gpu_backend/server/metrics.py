@@ -56,6 +56,7 @@ COUNTERS = {
     "kvshare_tokens_reused": "KVShare: prompt tokens whose KV came from the chunk store",
     "kvshare_tokens_recomputed": "KVShare: reused tokens recomputed (high deviation)",
     "kvshare_chunks_saved": "KVShare: chunks stored",
+    "kvshare_prefill_tokens_saved": "KVShare: prompt tokens' worth of prefill compute the blends skipped",
 }
 
 
