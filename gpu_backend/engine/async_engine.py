@@ -20,6 +20,7 @@ from gpu_backend.engine.engine import LLMEngine, RequestOutput
 from gpu_backend.engine.phase_split.engine import PhaseSplitEngine
 from gpu_backend.engine.sampling_params import SamplingParams
 from gpu_backend.engine.slo import RequestSLO
+from gpu_backend.errors import EngineStopped
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class AsyncEngine:
                        chunk_spans: list[tuple[int, int]] | None = None) -> list[RequestStream]:
         """Like `submit`, for several samples of one prompt (one params each), prefilled once."""
         if self._thread is None:
-            raise RuntimeError("the engine is not running")
+            raise EngineStopped("the engine is not running")
         for p in params:
             self.engine.check_request(prompt_token_ids, p)
         loop = asyncio.get_running_loop()
@@ -139,7 +140,7 @@ class AsyncEngine:
         """Run `fn(engine)` on the engine thread between two steps and return its result (or
         raise its exception). Call on the event loop, while the engine runs."""
         if self._thread is None:
-            raise RuntimeError("the engine is not running")
+            raise EngineStopped("the engine is not running")
         result: Future = Future()
         self._post(_Call(fn, result))
         return await asyncio.wrap_future(result)

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from gpu_backend.engine.scheduled_batch import ScheduledBatch
 from gpu_backend.engine.scheduling_policy import RunQueues, SchedulingPolicy
 from gpu_backend.engine.sequence import Sequence
-from gpu_backend.errors import FairShareDisabled
+from gpu_backend.errors import FairShareDisabled, InvalidRequest
 
 
 class TenantAccounting:
@@ -37,7 +37,7 @@ class TenantAccounting:
     def set_priority(self, tenant: str, weight: float) -> None:
         """Share weight of `tenant` from now on (default 1; 2 means twice the service)."""
         if weight <= 0:
-            raise ValueError("a tenant's priority weight must be positive")
+            raise InvalidRequest("a tenant's priority weight must be positive")
         self.priorities[tenant] = weight
 
     def record_preemption(self, tenant: str) -> None:

@@ -35,7 +35,7 @@ from gpu_backend.engine.scheduled_batch import ScheduledBatch
 from gpu_backend.engine.scheduling_policy import RunQueues, SchedulingPolicy
 from gpu_backend.engine.sequence import FinishReason, Sequence, SequenceStatus
 from gpu_backend.engine.swapper import NoSwap, Swapper
-from gpu_backend.errors import KVPoolTooSmall, SchedulingError
+from gpu_backend.errors import InvalidConfig, KVPoolTooSmall, SchedulingError
 
 __all__ = ["PHASES", "ScheduledBatch", "Scheduler"]
 
@@ -46,7 +46,7 @@ class Scheduler:
     def __init__(self, block_manager: BlockManager, queues: RunQueues, policies: Policies[SchedulingPolicy] = (),
                  swapper: Swapper | NoSwap = NoSwap()) -> None:
         if queues.max_running < 1 or queues.max_prefill_tokens < 1:
-            raise ValueError("max_running and max_prefill_tokens must be positive")
+            raise InvalidConfig("max_running and max_prefill_tokens must be positive")
         self.block_manager = block_manager
         self.queues = queues
         self.policies = list(policies)

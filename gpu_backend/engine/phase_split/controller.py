@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from gpu_backend.engine.phase_split.latency_model import PhaseLatencyModel
 from gpu_backend.engine.phase_split.split import PhaseSplit, effective_cores
 from gpu_backend.engine.slo import RequestSLO
+from gpu_backend.errors import InvalidConfig
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class SplitController:
                  min_requests: int = 4, hysteresis: float = 0.05, dwell_s: float = 3.0,
                  max_window_requests: int = 128) -> None:
         if not candidates:
-            raise ValueError("the controller needs at least one candidate split")
+            raise InvalidConfig("the controller needs at least one candidate split")
         self.candidates = list(candidates)
         self.cores = cores
         self.window_s, self.min_requests = window_s, min_requests
