@@ -2,7 +2,8 @@
 passed in.
 
 Each feature is a part or a policy, chosen here and nowhere else; a feature that is off is
-a do-nothing part (NoSwap, FairShareOff, NoChunkStore, the plain ModelRunner), so the
+a do-nothing part (NoSwap, FairShareOff, NoPrefixCache, NoChunkStore, FixedSplit, the plain
+ModelRunner), so the
 engine and the scheduler never ask whether it is on. For a given EngineConfig:
 
 - pool: KVPool from kv_budget_bytes; host_pool: a HostKVPool when preemption="swap" or the

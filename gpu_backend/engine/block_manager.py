@@ -19,6 +19,7 @@ from typing import Protocol
 
 from gpu_backend.engine.sequence import Sequence
 from gpu_backend.kv import HostKVPool, HostMatch, KVPool, RadixCache, TieredRadixCache
+from gpu_backend.kv.no_prefix_cache import NoPrefixCache
 
 
 @dataclass
@@ -57,7 +58,7 @@ class BlockManager:
         self.pool = pool
         self.allocator = pool.allocator
         self.block_size = pool.block_size
-        self.radix: RadixCache | None = None
+        self.radix: RadixCache | NoPrefixCache = NoPrefixCache()
         self.host_tier: TieredRadixCache | None = None
         if enable_prefix_cache and host_pool is not None:
             self.radix = self.host_tier = TieredRadixCache(self.allocator, self.block_size, host_pool)
@@ -73,7 +74,7 @@ class BlockManager:
     @property
     def num_reclaimable_blocks(self) -> int:
         """Blocks free now or after evicting unused cached prefixes."""
-        return (self.allocator.num_free + (self.radix.evictable_blocks if self.radix else 0)
+        return (self.allocator.num_free + self.radix.evictable_blocks
                 + (self.host_tier.saving_blocks if self.host_tier is not None else 0)
                 + self.chunk_store.evictable_blocks)
 
@@ -88,8 +89,6 @@ class BlockManager:
         (locked against dropping; `begin_host_fetch` starts it once blocks are reserved).
         """
         seq.num_cached_tokens = 0
-        if self.radix is None:
-            return
         # Unrecorded: a request that waits for room is matched again every step;
         # `record_admission` counts it once, when it is admitted.
         tokens = seq.token_ids[:-1]
@@ -145,20 +144,17 @@ class BlockManager:
 
     def record_admission(self, seq: Sequence) -> None:
         """Count an admitted sequence's lookup in the prefix cache's hit statistics."""
-        if self.radix is not None:
-            stats = self.radix.stats
-            stats.queries += 1
-            stats.hits += seq.num_cached_tokens > 0
-            stats.tokens_asked += seq.num_tokens - 1
-            stats.tokens_matched += seq.num_cached_tokens
+        stats = self.radix.stats
+        stats.queries += 1
+        stats.hits += seq.num_cached_tokens > 0
+        stats.tokens_asked += seq.num_tokens - 1
+        stats.tokens_matched += seq.num_cached_tokens
 
     def stats(self) -> dict[str, float]:
         """The pool's use, the prefix cache's and, when on, its host tier's counters (for /metrics)."""
-        radix = self.radix
         out: dict[str, float] = {
             "kv_usage_ratio": self.pool.usage, "kv_blocks_total": self.pool.num_blocks,
-            "kv_cached_blocks": radix.cached_blocks if radix is not None else 0,
-            "prefix_cache_hit_rate": radix.stats.token_hit_rate if radix is not None else 0.0,
+            "kv_cached_blocks": self.radix.cached_blocks, "prefix_cache_hit_rate": self.radix.stats.token_hit_rate,
         }
         if self.host_tier is not None:
             host, copies = self.host_tier.host_stats, self.host_tier.host_stats.copies
@@ -176,7 +172,7 @@ class BlockManager:
         if missing <= 0:
             return True
         shortfall = missing - self.allocator.num_free
-        if shortfall > 0 and self.radix is not None:
+        if shortfall > 0:
             self.radix.evict(shortfall)
             if self.host_tier is not None and self.allocator.num_free < missing:
                 self.host_tier.settle()  # the evicted blocks are free once their copies to the host are
@@ -195,8 +191,6 @@ class BlockManager:
         Where the cache already holds the same tokens (another sequence computed them
         first) `seq` switches to the cached copy and drops its own, so the pool keeps one.
         """
-        if self.radix is None:
-            return
         computed = seq.num_computed_tokens if seq.num_exact_tokens is None else min(
             seq.num_computed_tokens, seq.num_exact_tokens)
         num_full = computed // self.block_size

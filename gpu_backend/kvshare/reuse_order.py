@@ -32,7 +32,7 @@ class ReuseOrder(SchedulingPolicy):
         """Prompt tokens found in the prefix cache or the chunk store, over prompt tokens (a probe:
         no statistics recorded)."""
         radix, salt = self.block_manager.radix, seq.params.cache_salt
-        cached = radix.match_prefix(seq.token_ids[:-1], salt, record=False).num_tokens if radix else 0
+        cached = radix.match_prefix(seq.token_ids[:-1], salt, record=False).num_tokens
         chunked = sum(e - s for s, e in seq.chunk_spans
                       if s >= cached and self.store.contains(seq.token_ids[s:e], salt))
         return (cached + chunked) / seq.num_prompt_tokens
