@@ -51,7 +51,8 @@ class EngineConfig:
 
     def __post_init__(self) -> None:
         if self.default_max_tokens is not None and self.default_max_tokens < 1:
-            raise InvalidConfig(f"default_max_tokens must be at least 1 (None: no bound), got {self.default_max_tokens}")
+            raise InvalidConfig(f"default_max_tokens must be at least 1 (None: no bound), "
+                                f"got {self.default_max_tokens}")
         if self.scheduler not in ("fcfs", "goodput"):
             raise InvalidConfig(f"scheduler must be 'fcfs' or 'goodput', got {self.scheduler!r}")
         if self.kvshare_recompute_ratio is not None and not 0.0 <= self.kvshare_recompute_ratio <= 1.0:

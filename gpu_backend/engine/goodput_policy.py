@@ -198,7 +198,8 @@ class GoodputPolicy(SchedulingPolicy):
         if slo.tpot_s is not None:
             dues.append(seq.first_token_time + seq.num_output_tokens * slo.tpot_s * self.headroom)
         if slo.deadline_s is not None:
-            dues.append(seq.arrival_time + slo.deadline_s * self.headroom - self.remaining_tokens(seq) * self.decode_step_time())
+            dues.append(seq.arrival_time + slo.deadline_s * self.headroom
+                        - self.remaining_tokens(seq) * self.decode_step_time())
         return min(dues)
 
     def wants_step(self, seq: Sequence) -> bool:
