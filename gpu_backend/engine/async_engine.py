@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gpu_backend.engine.engine import LLMEngine, RequestOutput
+from gpu_backend.engine.phase_split.engine import PhaseSplitEngine
 from gpu_backend.engine.sampling_params import SamplingParams
 from gpu_backend.engine.slo import RequestSLO
+from gpu_backend.errors import EngineStopped
 
 log = logging.getLogger(__name__)
+
+# What the builder makes (gpu_backend/build.py): the core engine, or the phase split driving one.
+Engine = LLMEngine | PhaseSplitEngine
 
 
 class RequestStream:
@@ -82,7 +87,7 @@ class _Abort:
 
 @dataclass
 class _Call:
-    fn: Callable[[LLMEngine], Any]
+    fn: Callable[[Engine], Any]
     result: Future
 
 
@@ -91,7 +96,7 @@ class _Stop:
 
 
 class AsyncEngine:
-    def __init__(self, engine: LLMEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._inbox: queue.SimpleQueue[_Add | _Abort | _Call | _Stop] = queue.SimpleQueue()
         self._streams: dict[int, RequestStream] = {}  # engine thread only
@@ -118,7 +123,7 @@ class AsyncEngine:
                        chunk_spans: list[tuple[int, int]] | None = None) -> list[RequestStream]:
         """Like `submit`, for several samples of one prompt (one params each), prefilled once."""
         if self._thread is None:
-            raise RuntimeError("the engine is not running")
+            raise EngineStopped("the engine is not running")
         for p in params:
             self.engine.check_request(prompt_token_ids, p)
         loop = asyncio.get_running_loop()
@@ -131,11 +136,11 @@ class AsyncEngine:
         """Cancel a request (from any thread); the engine frees its blocks before its next step."""
         self._post(_Abort(seq_id))
 
-    async def call(self, fn: Callable[[LLMEngine], Any]) -> Any:
+    async def call(self, fn: Callable[[Engine], Any]) -> Any:
         """Run `fn(engine)` on the engine thread between two steps and return its result (or
         raise its exception). Call on the event loop, while the engine runs."""
         if self._thread is None:
-            raise RuntimeError("the engine is not running")
+            raise EngineStopped("the engine is not running")
         result: Future = Future()
         self._post(_Call(fn, result))
         return await asyncio.wrap_future(result)

@@ -15,9 +15,11 @@ overlap the step and the next one finds its blocks free.
 
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Protocol
 
 from gpu_backend.engine.sequence import Sequence
 from gpu_backend.kv import HostKVPool, HostMatch, KVPool, RadixCache, TieredRadixCache
+from gpu_backend.kv.no_prefix_cache import NoPrefixCache
 
 
 @dataclass
@@ -29,22 +31,41 @@ class HostFetch:
     copies: list[Future] | None = None  # None: planned at the match, not started
 
 
+class EvictableStore(Protocol):
+    """Another holder of pool blocks that gives them up when the pool is short (KVShare's chunk store)."""
+
+    @property
+    def evictable_blocks(self) -> int: ...
+
+    def evict(self, num_blocks: int) -> int: ...
+
+
+class NoChunkStore:
+    """KVShare off: no chunk holds blocks."""
+
+    evictable_blocks = 0
+
+    def evict(self, num_blocks: int) -> int:
+        return 0
+
+
 class BlockManager:
-    def __init__(self, pool: KVPool, enable_prefix_cache: bool = True, host_pool: HostKVPool | None = None) -> None:
-        """`host_pool`: keep prefixes evicted from the device there (needs the prefix cache)."""
+    def __init__(self, pool: KVPool, enable_prefix_cache: bool = True, host_pool: HostKVPool | None = None,
+                 spill_ahead_blocks: int = 0, chunk_store: EvictableStore = NoChunkStore()) -> None:
+        """`host_pool`: keep prefixes evicted from the device there (needs the prefix cache).
+        `spill_ahead_blocks`: free blocks `poll` keeps in hand by evicting to the host tier ahead
+        of need (0: off). `chunk_store`: evicted after the radix cache."""
         self.pool = pool
         self.allocator = pool.allocator
         self.block_size = pool.block_size
-        self.radix: RadixCache | None = None
+        self.radix: RadixCache | NoPrefixCache = NoPrefixCache()
         self.host_tier: TieredRadixCache | None = None
         if enable_prefix_cache and host_pool is not None:
             self.radix = self.host_tier = TieredRadixCache(self.allocator, self.block_size, host_pool)
         elif enable_prefix_cache:
             self.radix = RadixCache(self.allocator, self.block_size)
-        # Free blocks `poll` keeps in hand by evicting to the host tier ahead of need (0: off).
-        self.spill_ahead_blocks = 0
-        # KVShare's chunk store (gpu_backend/kvshare), when on: evicted after the radix cache.
-        self.chunk_store = None
+        self.spill_ahead_blocks = spill_ahead_blocks
+        self.chunk_store = chunk_store
 
     @property
     def num_free_blocks(self) -> int:
@@ -53,9 +74,9 @@ class BlockManager:
     @property
     def num_reclaimable_blocks(self) -> int:
         """Blocks free now or after evicting unused cached prefixes."""
-        return (self.allocator.num_free + (self.radix.evictable_blocks if self.radix else 0)
+        return (self.allocator.num_free + self.radix.evictable_blocks
                 + (self.host_tier.saving_blocks if self.host_tier is not None else 0)
-                + (self.chunk_store.evictable_blocks if self.chunk_store is not None else 0))
+                + self.chunk_store.evictable_blocks)
 
     def blocks_for(self, num_tokens: int) -> int:
         return -(-num_tokens // self.block_size)
@@ -68,8 +89,6 @@ class BlockManager:
         (locked against dropping; `begin_host_fetch` starts it once blocks are reserved).
         """
         seq.num_cached_tokens = 0
-        if self.radix is None:
-            return
         # Unrecorded: a request that waits for room is matched again every step;
         # `record_admission` counts it once, when it is admitted.
         tokens = seq.token_ids[:-1]
@@ -125,12 +144,26 @@ class BlockManager:
 
     def record_admission(self, seq: Sequence) -> None:
         """Count an admitted sequence's lookup in the prefix cache's hit statistics."""
-        if self.radix is not None:
-            stats = self.radix.stats
-            stats.queries += 1
-            stats.hits += seq.num_cached_tokens > 0
-            stats.tokens_asked += seq.num_tokens - 1
-            stats.tokens_matched += seq.num_cached_tokens
+        stats = self.radix.stats
+        stats.queries += 1
+        stats.hits += seq.num_cached_tokens > 0
+        stats.tokens_asked += seq.num_tokens - 1
+        stats.tokens_matched += seq.num_cached_tokens
+
+    def stats(self) -> dict[str, float]:
+        """The pool's use, the prefix cache's and, when on, its host tier's counters (for /metrics)."""
+        out: dict[str, float] = {
+            "kv_usage_ratio": self.pool.usage, "kv_blocks_total": self.pool.num_blocks,
+            "kv_cached_blocks": self.radix.cached_blocks, "prefix_cache_hit_rate": self.radix.stats.token_hit_rate,
+        }
+        if self.host_tier is not None:
+            host, copies = self.host_tier.host_stats, self.host_tier.host_stats.copies
+            out |= {"host_tier_blocks": self.host_tier.host_blocks, "host_tier_hits": host.hits,
+                    "host_tier_tokens_reused": host.tokens_reused, "host_tier_blocks_saved": host.blocks_saved,
+                    "host_tier_blocks_dropped": host.blocks_dropped, "host_tier_bytes_out": copies.bytes_out,
+                    "host_tier_bytes_in": copies.bytes_in, "host_tier_copy_seconds_out": copies.seconds_out,
+                    "host_tier_copy_seconds_in": copies.seconds_in}
+        return out
 
     def reserve(self, seq: Sequence, num_tokens: int) -> bool:
         """Grow `seq`'s block table to hold `num_tokens` tokens, evicting unused cached
@@ -139,12 +172,12 @@ class BlockManager:
         if missing <= 0:
             return True
         shortfall = missing - self.allocator.num_free
-        if shortfall > 0 and self.radix is not None:
+        if shortfall > 0:
             self.radix.evict(shortfall)
             if self.host_tier is not None and self.allocator.num_free < missing:
                 self.host_tier.settle()  # the evicted blocks are free once their copies to the host are
         shortfall = missing - self.allocator.num_free
-        if shortfall > 0 and self.chunk_store is not None:
+        if shortfall > 0:
             self.chunk_store.evict(shortfall)
         blocks = self.allocator.try_allocate(missing)
         if blocks is None:
@@ -158,8 +191,6 @@ class BlockManager:
         Where the cache already holds the same tokens (another sequence computed them
         first) `seq` switches to the cached copy and drops its own, so the pool keeps one.
         """
-        if self.radix is None:
-            return
         computed = seq.num_computed_tokens if seq.num_exact_tokens is None else min(
             seq.num_computed_tokens, seq.num_exact_tokens)
         num_full = computed // self.block_size

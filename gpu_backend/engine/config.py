@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from gpu_backend.errors import InvalidConfig
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -44,24 +46,27 @@ class EngineConfig:
     # KVShare (gpu_backend/kvshare): None: off. Otherwise marked chunks are stored and reused
     # anywhere in later prompts, recomputing this fraction of their most deviating tokens.
     kvshare_recompute_ratio: float | None = None
+    # The layer at which reused tokens' KV deviation picks those recomputed (kvshare/blend.py).
+    kvshare_check_layer: int = 1
 
     def __post_init__(self) -> None:
         if self.default_max_tokens is not None and self.default_max_tokens < 1:
-            raise ValueError(f"default_max_tokens must be at least 1 (None: no bound), got {self.default_max_tokens}")
+            raise InvalidConfig(f"default_max_tokens must be at least 1 (None: no bound), "
+                                f"got {self.default_max_tokens}")
         if self.scheduler not in ("fcfs", "goodput"):
-            raise ValueError(f"scheduler must be 'fcfs' or 'goodput', got {self.scheduler!r}")
+            raise InvalidConfig(f"scheduler must be 'fcfs' or 'goodput', got {self.scheduler!r}")
         if self.kvshare_recompute_ratio is not None and not 0.0 <= self.kvshare_recompute_ratio <= 1.0:
-            raise ValueError(f"kvshare_recompute_ratio must lie in [0, 1], got {self.kvshare_recompute_ratio}")
+            raise InvalidConfig(f"kvshare_recompute_ratio must lie in [0, 1], got {self.kvshare_recompute_ratio}")
         if self.preemption not in ("recompute", "swap"):
-            raise ValueError(f"preemption must be 'recompute' or 'swap', got {self.preemption!r}")
+            raise InvalidConfig(f"preemption must be 'recompute' or 'swap', got {self.preemption!r}")
         if self.phase_split and (self.scheduler != "fcfs" or self.preemption != "recompute" or self.fair_share):
-            raise ValueError("phase_split runs with the fcfs scheduler and recompute preemption, without fair_share")
+            raise InvalidConfig("phase_split runs with the fcfs scheduler and recompute preemption, without fair_share")
         if self.host_prefix_cache and (self.phase_split or not self.enable_prefix_cache):
-            raise ValueError("host_prefix_cache needs enable_prefix_cache and does not run with phase_split")
+            raise InvalidConfig("host_prefix_cache needs enable_prefix_cache and does not run with phase_split")
         if self.phase_split and self.kvshare_recompute_ratio is not None:
-            raise ValueError("phase_split and kvshare_recompute_ratio do not combine yet: choose one")
+            raise InvalidConfig("phase_split and kvshare_recompute_ratio do not combine yet: choose one")
         if self.phase_split_threads is not None and min(self.phase_split_threads) < 1:
-            raise ValueError(f"phase_split_threads must be positive, got {self.phase_split_threads}")
+            raise InvalidConfig(f"phase_split_threads must be positive, got {self.phase_split_threads}")
 
     @property
     def uses_host_prefix_cache(self) -> bool:

@@ -11,20 +11,19 @@ import dataclasses
 import functools
 import itertools
 import logging
-import os
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 
 from gpu_backend.engine.block_manager import BlockManager
 from gpu_backend.engine.config import EngineConfig
-from gpu_backend.engine.fairness import TenantAccounting
+from gpu_backend.engine.fairness import FairShareOff, TenantAccounting
 from gpu_backend.engine.fork import fork_prefilled
-from gpu_backend.engine.goodput_scheduler import GoodputScheduler
 from gpu_backend.engine.grammar import GrammarCompiler, GrammarMatcher, TokenMasker
 from gpu_backend.engine.logprobs import TokenLogprob, token_logprobs
-from gpu_backend.engine.model_runner import ModelRunner
+from gpu_backend.engine.model_runner import StepRunner
 from gpu_backend.engine.output_text import OutputText
 from gpu_backend.engine.repetition import loop_period
 from gpu_backend.engine.sampler import Sampler
@@ -33,9 +32,9 @@ from gpu_backend.engine.scheduler import ScheduledBatch, Scheduler
 from gpu_backend.engine.sequence import FinishReason, Sequence
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.engine.stats import EngineStats
-from gpu_backend.engine.swapper import Swapper
+from gpu_backend.errors import InvalidRequest
 from gpu_backend.kv import HostKVPool, KVPool
-from gpu_backend.model import LlamaModel, LoadedModel, Tokenizer
+from gpu_backend.model import LlamaModel, Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -83,50 +82,36 @@ class _Request:
     siblings: list[tuple[int, SamplingParams]] = dataclasses.field(default_factory=list)
 
 
+@dataclass
+class EngineParts:
+    """What an engine is made of; gpu_backend/build.py makes them from an EngineConfig."""
+
+    pool: KVPool
+    host_pool: HostKVPool | None  # swap preemption and the prefix cache's host tier share it
+    block_manager: BlockManager
+    scheduler: Scheduler
+    runner: StepRunner  # ModelRunner, or KVShare's runner around it
+    fairness: TenantAccounting | FairShareOff  # per-tenant accounting, for /admin/tenants
+
+
 class LLMEngine:
-    def __init__(self, model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig()) -> None:
-        torch.set_num_threads(config.num_threads or len(os.sched_getaffinity(0)))
+    def __init__(self, model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig, parts: EngineParts) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.config = config
-        model_config = model.config
-        weights = model.embed_tokens
-        if weights.device.type == "cpu" and weights.dtype != torch.float32:
-            # The CPU path computes in the weights' dtype; in bfloat16 SmolLM2's greedy answers
-            # drift from float32 and HF (e.g. a wrong answer to "What is the capital of France?").
-            raise ValueError(f"the CPU engine runs in float32 only, got {weights.dtype}; "
-                             "load the model with dtype=torch.float32 (--dtype float32)")
-        self.pool = KVPool.from_budget(
-            config.kv_budget_bytes, model_config.num_layers, model_config.num_kv_heads,
-            model_config.head_dim, config.block_size, weights.dtype, weights.device,
-        )
-        self.host_pool = (HostKVPool.from_budget(self.pool, config.host_kv_budget_bytes)
-                          if config.preemption == "swap" or config.uses_host_prefix_cache else None)
-        self.block_manager = BlockManager(self.pool, config.enable_prefix_cache,
-                                          self.host_pool if config.uses_host_prefix_cache else None)
+        self.pool = parts.pool
+        self.host_pool = parts.host_pool
+        self.block_manager = parts.block_manager
         # The prefix cache's host tier, or None (its stats: host_tier.host_stats).
         self.host_tier = self.block_manager.host_tier
-        if self.host_tier is not None:  # room for about one step's prefill, at most an eighth of the pool
-            self.block_manager.spill_ahead_blocks = min(self.block_manager.blocks_for(config.max_prefill_tokens),
-                                                        self.pool.num_blocks // 8)
-        swapper = Swapper(self.block_manager, self.host_pool) if config.preemption == "swap" else None
-        scheduler_class = GoodputScheduler if config.scheduler == "goodput" else Scheduler
-        self.scheduler = scheduler_class(self.block_manager, config.max_running, config.max_prefill_tokens, swapper)
-        self.fairness = TenantAccounting() if config.fair_share else None
-        self.scheduler.fairness = self.fairness
-        self.runner = ModelRunner(model, self.pool)
-        self.kvshare = None
-        if config.kvshare_recompute_ratio is not None:
-            from gpu_backend.kvshare.engine_hook import EngineKVShare
-            from gpu_backend.kvshare.reuse_order import ReuseOrder
-
-            self.kvshare = EngineKVShare(model, self.block_manager, config.kvshare_recompute_ratio)
-            self.scheduler.admission_order = ReuseOrder(self.block_manager, self.kvshare.store)
+        self.scheduler = parts.scheduler
+        self.runner = parts.runner
+        self.fairness = parts.fairness
         self.sampler = Sampler()
-        self.masker = TokenMasker(model_config.vocab_size)
+        self.masker = TokenMasker(model.config.vocab_size)
         self.stats = EngineStats()
         # A sequence must fit in the model's positions and, alone, in the pool.
-        self.max_model_len = min(model_config.max_position, self.pool.num_blocks * self.pool.block_size)
+        self.max_model_len = min(model.config.max_position, self.pool.num_blocks * self.pool.block_size)
         self._eos_ids = frozenset(tokenizer.stop_ids) | (
             frozenset() if tokenizer.eos_id is None else frozenset([tokenizer.eos_id])
         )
@@ -139,24 +124,20 @@ class LLMEngine:
         whole vocabulary). Thread-safe, so the server compiles off the engine thread."""
         return GrammarCompiler(self.tokenizer, self.model.config.vocab_size, sorted(self._eos_ids))
 
-    @classmethod
-    def from_loaded(cls, loaded: LoadedModel, config: EngineConfig = EngineConfig()) -> "LLMEngine":
-        return cls(loaded.model, loaded.tokenizer, config)
-
     def check_request(self, prompt_token_ids: list[int], params: SamplingParams) -> None:
-        """Raise ValueError if the request can never run (safe to call from any thread)."""
+        """Raise InvalidRequest if the request can never run (safe to call from any thread)."""
         if not prompt_token_ids:
-            raise ValueError("the prompt is empty")
+            raise InvalidRequest("the prompt is empty")
         if len(prompt_token_ids) >= self.max_model_len:
-            raise ValueError(
+            raise InvalidRequest(
                 f"the prompt has {len(prompt_token_ids)} tokens; this backend holds at most "
                 f"{self.max_model_len} tokens per sequence (prompt and output together)"
             )
         vocab = self.model.config.vocab_size
         if min(prompt_token_ids) < 0 or max(prompt_token_ids) >= vocab:
-            raise ValueError(f"prompt token ids must lie in [0, {vocab})")
+            raise InvalidRequest(f"prompt token ids must lie in [0, {vocab})")
         if any(not 0 <= t < vocab for t in params.stop_token_ids):
-            raise ValueError(f"stop token ids must lie in [0, {vocab})")
+            raise InvalidRequest(f"stop token ids must lie in [0, {vocab})")
 
     def new_seq_id(self) -> int:
         """A fresh request id (safe to call from any thread: the counter's step is atomic)."""
@@ -167,7 +148,7 @@ class LLMEngine:
         slo: RequestSLO | None = None, tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None,
         siblings: list[tuple[int, SamplingParams]] = (),
     ) -> Sequence:
-        """`chunk_spans`: token spans of reusable chunks (KVShare; ignored when it is off).
+        """`chunk_spans`: token spans of reusable chunks (read by KVShare's runner; unread without it).
         `siblings`: further samples of the same prompt, (seq id, params) each, which share this
         request's prefill (engine/fork.py)."""
         self.check_request(prompt_token_ids, params)
@@ -177,7 +158,7 @@ class LLMEngine:
         seq_id = self.new_seq_id() if seq_id is None else seq_id
         seq = Sequence(seq_id, list(prompt_token_ids), self._bounded(params, len(prompt_token_ids)),
                        slo=slo or RequestSLO(), tenant=tenant)
-        if self.kvshare is not None and chunk_spans:
+        if chunk_spans:
             seq.chunk_spans = [(s, e) for s, e in chunk_spans if 0 <= s < e <= len(prompt_token_ids)]
         self._register(seq, bounded).siblings = list(siblings)
         self.stats.prompt_tokens += seq.num_prompt_tokens  # once for all samples, as OpenAI counts it
@@ -216,6 +197,11 @@ class LLMEngine:
         self.stats.aborted_requests += 1
         return self._output(request, [], finished=True)
 
+    @property
+    def reuses_chunks(self) -> bool:
+        """Whether requests' chunk spans are read (KVShare on): else the server need not compute them."""
+        return self.runner.reuses_chunks
+
     def has_unfinished(self) -> bool:
         return self.scheduler.has_work()
 
@@ -224,15 +210,14 @@ class LLMEngine:
         if batch is None:
             return []
         started = time.perf_counter()
-        logits = self.runner.run(batch) if self.kvshare is None else self.kvshare.run(batch, self.runner)
-        outputs = self._postprocess(batch, logits)
-        self.scheduler.observe_step(batch.num_tokens, time.perf_counter() - started)
-        if self.fairness is not None:
-            for seq, count in zip(batch.seqs, batch.num_new_tokens):
-                self.fairness.charge(seq.tenant, count)
+        logits = self.runner.run(batch)
+        outputs = self.postprocess(batch, logits)
+        self.scheduler.observe_step(batch, time.perf_counter() - started)
         return outputs
 
-    def _postprocess(self, batch: ScheduledBatch, logits: torch.Tensor) -> list[RequestOutput]:
+    def postprocess(self, batch: ScheduledBatch, logits: torch.Tensor) -> list[RequestOutput]:
+        """Sample each row that finished its pending tokens, append, detokenize, stop (also the
+        phase split's, once a worker has computed `batch`)."""
         sampled_seqs = []
         # A row is a decode when it computes the one token its sequence sampled last.
         prefill_tokens = sum(count for seq, count in zip(batch.seqs, batch.num_new_tokens)
@@ -339,31 +324,47 @@ class LLMEngine:
             logprobs=logprobs or [],
         )
 
+    def metrics(self) -> dict[str, float]:
+        """Every figure the engine and its parts report, by /metrics name."""
+        return {"running_sequences": len(self.scheduler.running), **self.stats.report(),
+                **self.block_manager.stats(), **self.scheduler.stats(), **self.runner.stats()}
+
     def close(self) -> None:
         """Stop the swap worker thread (if any)."""
         if self.host_pool is not None:
             self.host_pool.close()
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[Completion]:
-        """Run `prompts` to completion together (continuous batching); results in prompt order."""
-        params_list = params if isinstance(params, list) else [params] * len(prompts)
-        seqs = [self.add_request(prompt, p) for prompt, p in zip(prompts, params_list)]
-        texts: dict[int, list[str]] = {seq.seq_id: [] for seq in seqs}
-        while any(not seq.is_finished for seq in seqs):
-            for output in self.step():
-                if output.seq_id in texts:
-                    texts[output.seq_id].append(output.new_text)
-        return [
-            Completion(
-                seq_id=seq.seq_id,
-                token_ids=seq.output_token_ids,
-                text="".join(texts[seq.seq_id]),
-                finish_reason=seq.finish_reason,
-                num_prompt_tokens=seq.num_prompt_tokens,
-                num_cached_tokens=seq.num_cached_tokens,
-                num_preemptions=seq.num_preemptions,
-                ttft=seq.ttft,
-                tpot=seq.tpot,
-            )
-            for seq in seqs
-        ]
+        return run_to_completion(self, prompts, params)
+
+
+class Steppable(Protocol):
+    def add_request(self, prompt_token_ids: list[int], params: SamplingParams) -> Sequence: ...
+
+    def step(self) -> list[RequestOutput]: ...
+
+
+def run_to_completion(engine: Steppable, prompts: list[list[int]],
+                      params: SamplingParams | list[SamplingParams]) -> list[Completion]:
+    """Run `prompts` to completion together (continuous batching); results in prompt order."""
+    params_list = params if isinstance(params, list) else [params] * len(prompts)
+    seqs = [engine.add_request(prompt, p) for prompt, p in zip(prompts, params_list)]
+    texts: dict[int, list[str]] = {seq.seq_id: [] for seq in seqs}
+    while any(not seq.is_finished for seq in seqs):
+        for output in engine.step():
+            if output.seq_id in texts:
+                texts[output.seq_id].append(output.new_text)
+    return [
+        Completion(
+            seq_id=seq.seq_id,
+            token_ids=seq.output_token_ids,
+            text="".join(texts[seq.seq_id]),
+            finish_reason=seq.finish_reason,
+            num_prompt_tokens=seq.num_prompt_tokens,
+            num_cached_tokens=seq.num_cached_tokens,
+            num_preemptions=seq.num_preemptions,
+            ttft=seq.ttft,
+            tpot=seq.tpot,
+        )
+        for seq in seqs
+    ]

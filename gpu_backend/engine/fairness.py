@@ -8,13 +8,22 @@ tenants already active, so idling banks no credit. When a tenant waits while one
 over its share runs, the scheduler preempts (swaps out) the latter's newest request.
 
 The engine thread owns an instance; other threads change priorities through the engine's
-inbox (AsyncEngine.call), never directly.
+inbox (AsyncEngine.call), never directly. FairSharePolicy plugs the accounting into the
+scheduler; with fair share off the engine holds FairShareOff, which accounts nothing.
 """
 
+from collections import deque
 from collections.abc import Iterable
+
+from gpu_backend.engine.scheduled_batch import ScheduledBatch
+from gpu_backend.engine.scheduling_policy import RunQueues, SchedulingPolicy
+from gpu_backend.engine.sequence import Sequence
+from gpu_backend.errors import FairShareDisabled, InvalidRequest
 
 
 class TenantAccounting:
+    enabled = True
+
     def __init__(self, prefill_cost: float = 1.0, decode_cost: float = 2.0, preempt_gap: float = 512.0) -> None:
         self.prefill_cost = prefill_cost
         self.decode_cost = decode_cost
@@ -28,7 +37,7 @@ class TenantAccounting:
     def set_priority(self, tenant: str, weight: float) -> None:
         """Share weight of `tenant` from now on (default 1; 2 means twice the service)."""
         if weight <= 0:
-            raise ValueError("a tenant's priority weight must be positive")
+            raise InvalidRequest("a tenant's priority weight must be positive")
         self.priorities[tenant] = weight
 
     def record_preemption(self, tenant: str) -> None:
@@ -57,3 +66,49 @@ class TenantAccounting:
     def should_preempt(self, waiting_tenant: str, running_tenant: str) -> bool:
         return (running_tenant != waiting_tenant
                 and self.share(running_tenant) - self.share(waiting_tenant) > self.preempt_gap)
+
+
+class FairShareOff:
+    """Fair share is off: no tenant is accounted, weighted or preempted for another."""
+
+    enabled = False
+    preemptions = 0
+
+    def tenants(self) -> list[dict]:
+        return []
+
+    def set_priority(self, tenant: str, weight: float) -> None:
+        raise FairShareDisabled("fair share is off: start the backend with --fair-share to weight tenants")
+
+
+class FairSharePolicy(SchedulingPolicy):
+    """Least-served tenant first (the other policies' order within a tenant), and a tenant far
+    over its share gives up its newest request for a waiting tenant under it."""
+
+    def __init__(self, accounting: TenantAccounting, queues: RunQueues) -> None:
+        self.accounting = accounting
+        self.queues = queues
+
+    def arrive(self, seq: Sequence, active: list[Sequence]) -> None:
+        self.accounting.arrive(seq.tenant, [other.tenant for other in active])
+
+    def order(self, waiting: deque[Sequence]) -> deque[Sequence]:
+        return deque(sorted(waiting, key=lambda seq: self.accounting.share(seq.tenant)))
+
+    def blocked(self, seq: Sequence) -> Sequence | None:
+        running = self.queues.running
+        victim_tenant = max({other.tenant for other in running}, key=self.accounting.share)
+        if not self.accounting.should_preempt(seq.tenant, victim_tenant):
+            return None
+        self.accounting.preemptions += 1
+        return next(other for other in reversed(running) if other.tenant == victim_tenant)
+
+    def preempted(self, seq: Sequence) -> None:
+        self.accounting.record_preemption(seq.tenant)
+
+    def observe_step(self, batch: ScheduledBatch, seconds: float) -> None:
+        for seq, count in zip(batch.seqs, batch.num_new_tokens):
+            self.accounting.charge(seq.tenant, count)
+
+    def stats(self) -> dict[str, float]:
+        return {"fair_share_preemptions": self.accounting.preemptions}

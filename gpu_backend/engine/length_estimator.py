@@ -10,11 +10,13 @@ the request's own max_tokens.
 import math
 from collections import deque
 
+from gpu_backend.errors import InvalidConfig
+
 
 class OutputLengthEstimator:
     def __init__(self, quantile: float = 0.9, history: int = 256, default: int = 128) -> None:
         if not 0 < quantile <= 1:
-            raise ValueError("quantile must be in (0, 1]")
+            raise InvalidConfig("quantile must be in (0, 1]")
         self.quantile = quantile
         self.default = default
         self._history: dict[str, deque[int]] = {}

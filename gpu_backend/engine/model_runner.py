@@ -5,21 +5,39 @@ over sequences, none over tokens): on a CPU the step's Python overhead competes 
 the model itself for the same two cores.
 """
 
+from typing import Protocol
+
 import numpy as np
 import torch
 
 from gpu_backend.batch import StepBatch
-from gpu_backend.engine.scheduler import ScheduledBatch
+from gpu_backend.engine.scheduled_batch import ScheduledBatch
 from gpu_backend.kv import KVPool
 from gpu_backend.model.llama import LlamaModel
 
 
+class StepRunner(Protocol):
+    """What the engine needs of a runner: logits for a scheduled batch."""
+
+    reuses_chunks: bool
+
+    def run(self, scheduled: ScheduledBatch) -> torch.Tensor: ...
+
+    def stats(self) -> dict[str, float]: ...
+
+
 class ModelRunner:
+    # Chunk spans (KVShare) mean nothing to this runner: kvshare/runner.py wraps it to reuse them.
+    reuses_chunks = False
+
     def __init__(self, model: LlamaModel, pool: KVPool) -> None:
         self.model = model
         self.pool = pool
         self.block_size = pool.block_size
         self.device = pool.k_cache.device
+
+    def stats(self) -> dict[str, float]:
+        return {}
 
     @torch.inference_mode()
     def run(self, scheduled: ScheduledBatch) -> torch.Tensor:

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gpu_backend.errors import InvalidRequest
+
 if TYPE_CHECKING:
     from gpu_backend.engine.grammar import CompiledGrammar
 
@@ -35,17 +37,17 @@ class SamplingParams:
 
     def __post_init__(self) -> None:
         if self.max_tokens is not None and self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be at least 1, got {self.max_tokens}")
+            raise InvalidRequest(f"max_tokens must be at least 1, got {self.max_tokens}")
         if self.temperature < 0:
-            raise ValueError(f"temperature must be non-negative, got {self.temperature}")
+            raise InvalidRequest(f"temperature must be non-negative, got {self.temperature}")
         if not 0 <= self.top_p <= 1:
-            raise ValueError(f"top_p must be in [0, 1], got {self.top_p}")
+            raise InvalidRequest(f"top_p must be in [0, 1], got {self.top_p}")
         if self.top_k < 0:
-            raise ValueError(f"top_k must be non-negative (0 disables it), got {self.top_k}")
+            raise InvalidRequest(f"top_k must be non-negative (0 disables it), got {self.top_k}")
         if self.logprobs is not None and not 0 <= self.logprobs <= 20:
-            raise ValueError(f"logprobs must be in [0, 20], got {self.logprobs}")
+            raise InvalidRequest(f"logprobs must be in [0, 20], got {self.logprobs}")
         if any(not s for s in self.stop):
-            raise ValueError("stop strings must not be empty")
+            raise InvalidRequest("stop strings must not be empty")
 
     @property
     def greedy(self) -> bool:

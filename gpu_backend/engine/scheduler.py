@@ -13,73 +13,137 @@ the head of the queue.
 
 A sequence admitted with KV on its way from the host (swapped out, or a cached prefix in
 the prefix cache's host tier) holds its blocks but is stepped only once the copies are in.
+
+What differs between FCFS, goodput, fair share and cache-aware admission is a policy
+(engine/scheduling_policy.py) plugged in by the builder; this class only carries out their
+choices. Swapping is the swapper's (engine/swapper.py; NoSwap: recompute).
+
+The phase split (engine/phase_split/) asks for one phase's batch at a time
+(`schedule_phase`): a decode batch admits nobody, a prefill batch skips decoding
+sequences, and a batch's sequences stay in flight (a worker computes them) until
+`complete`: meanwhile they are neither scheduled again nor preempted nor finished, so no
+block is ever handed to two live sequences. The unified engine steps synchronously and
+never has a sequence in flight.
 """
 
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Sequence as Policies
 
 from gpu_backend.engine.block_manager import BlockManager
-from gpu_backend.engine.fairness import TenantAccounting
+from gpu_backend.engine.scheduled_batch import ScheduledBatch
+from gpu_backend.engine.scheduling_policy import RunQueues, SchedulingPolicy
 from gpu_backend.engine.sequence import FinishReason, Sequence, SequenceStatus
-from gpu_backend.engine.swapper import Swapper
+from gpu_backend.engine.swapper import NoSwap, Swapper
+from gpu_backend.errors import InvalidConfig, KVPoolTooSmall, SchedulingError
 
+__all__ = ["PHASES", "ScheduledBatch", "Scheduler"]
 
-@dataclass
-class ScheduledBatch:
-    seqs: list[Sequence]
-    num_new_tokens: list[int]  # per sequence, in the same order
-
-    @property
-    def is_prefill(self) -> bool:
-        return any(n > 1 for n in self.num_new_tokens)
-
-    @property
-    def num_tokens(self) -> int:
-        return sum(self.num_new_tokens)
+PHASES = ("prefill", "decode")
 
 
 class Scheduler:
-    def __init__(self, block_manager: BlockManager, max_running: int, max_prefill_tokens: int,
-                 swapper: Swapper | None = None) -> None:
-        if max_running < 1 or max_prefill_tokens < 1:
-            raise ValueError("max_running and max_prefill_tokens must be positive")
+    def __init__(self, block_manager: BlockManager, queues: RunQueues, policies: Policies[SchedulingPolicy] = (),
+                 swapper: Swapper | NoSwap = NoSwap()) -> None:
+        if queues.max_running < 1 or queues.max_prefill_tokens < 1:
+            raise InvalidConfig("max_running and max_prefill_tokens must be positive")
         self.block_manager = block_manager
-        # None: preemption by recompute; otherwise by swapping KV to the host pool.
+        self.queues = queues
+        self.policies = list(policies)
         self.swapper = swapper
-        # Set by the engine for per-tenant fair share (engine/fairness.py).
-        self.fairness: TenantAccounting | None = None
-        self.max_running = max_running
-        self.max_prefill_tokens = max_prefill_tokens
-        self.waiting: deque[Sequence] = deque()
-        self.running: list[Sequence] = []  # in admission order: the newest is preempted first
         self.num_preemptions = 0
-        # Optional cache-aware admission order (gpu_backend/kvshare/reuse_order.py), applied
-        # after order_waiting: anything with `order(waiting) -> deque`.
-        self.admission_order = None
+        self.in_flight: set[int] = set()  # seq ids whose step a phase worker is computing
+
+    @property
+    def waiting(self) -> deque[Sequence]:
+        return self.queues.waiting
+
+    @property
+    def running(self) -> list[Sequence]:
+        return self.queues.running
+
+    @property
+    def max_running(self) -> int:
+        return self.queues.max_running
+
+    @property
+    def max_prefill_tokens(self) -> int:
+        return self.queues.max_prefill_tokens
 
     def add(self, seq: Sequence) -> None:
-        if self.fairness is not None:
-            self.fairness.arrive(seq.tenant, [s.tenant for s in (*self.waiting, *self.running)])
+        active = [*self.waiting, *self.running]
+        for policy in self.policies:
+            policy.arrive(seq, active)
         self.waiting.append(seq)
 
     def has_work(self) -> bool:
         return bool(self.waiting or self.running)
 
-    def schedule(self) -> ScheduledBatch | None:
-        """One step: every running sequence either decodes one token or continues its
-        chunked prefill, and waiting requests are admitted into what is left of the
-        prefill budget. Decoding rows come first, shortest context first (the CPU
-        attention pads groups of similar length only to their own longest)."""
+    def schedule(self, phase: str | None = None) -> ScheduledBatch | None:
+        """One step's batch (None: nothing to run), as the policies want it; `phase`: only
+        that phase's work (None: both, one mixed batch)."""
+        try:
+            for policy in self.policies:
+                for victim in policy.begin_step():
+                    self.preempt(victim)
+            batch = self._schedule_once(phase)
+            if batch is None and self.running and any([policy.relax() for policy in self.policies]):
+                batch = self._schedule_once(phase)
+        finally:
+            for policy in self.policies:
+                policy.end_step()
+        return batch
+
+    def schedule_phase(self, phase: str) -> ScheduledBatch | None:
+        """The next batch of `phase` among sequences not in flight (None: nothing to run);
+        its sequences count as in flight until `complete` is called."""
+        if phase not in PHASES:
+            raise SchedulingError(f"phase must be one of {PHASES}, got {phase!r}")
+        batch = self.schedule(phase)
+        if batch is not None:
+            self.in_flight.update(seq.seq_id for seq in batch.seqs)
+        return batch
+
+    def complete(self, batch: ScheduledBatch) -> None:
+        """A phase worker has computed `batch`."""
+        self.in_flight.difference_update(seq.seq_id for seq in batch.seqs)
+
+    def order_waiting(self) -> None:
+        """Put the waiting queue in admission order: each policy's order in turn."""
+        for policy in self.policies:
+            self.queues.waiting = policy.order(self.waiting)
+
+    def observe_step(self, batch: ScheduledBatch, seconds: float) -> None:
+        """The engine reports each step it ran and how long it took."""
+        for policy in self.policies:
+            policy.observe_step(batch, seconds)
+
+    def stats(self) -> dict[str, float]:
+        stats: dict[str, float] = {"preemptions": self.num_preemptions}
+        for policy in self.policies:
+            stats.update(policy.stats())
+        return stats
+
+    def _wants_step(self, seq: Sequence, phase: str | None) -> bool:
+        if seq.seq_id in self.in_flight:
+            return False
+        if phase is not None and (seq.num_pending_tokens <= 1) != (phase == "decode"):
+            return False
+        return all(policy.wants_step(seq) for policy in self.policies)
+
+    def _schedule_once(self, phase: str | None) -> ScheduledBatch | None:
+        """Every running sequence either decodes one token or continues its chunked prefill,
+        and waiting requests are admitted into what is left of the prefill budget. Decoding
+        rows come first, shortest context first (the CPU attention pads groups of similar
+        length only to their own longest)."""
         batch = ScheduledBatch([], [])
-        budget = self.prefill_budget()
-        if self.swapper is not None:
-            self.swapper.poll()
+        budget = 0 if phase == "decode" else self.max_prefill_tokens  # a decode batch admits nobody
+        self.swapper.poll()
         self.block_manager.poll()
-        for seq in self.ordered_running():
+        for seq in list(self.running):  # oldest first: they get this step's blocks and budget first
             if seq.status is not SequenceStatus.RUNNING:
                 continue  # preempted by an older sequence in this loop
-            if not self.wants_step(seq) or not self._kv_ready(seq):
+            if not self._wants_step(seq, phase) or not self._kv_ready(seq):
                 continue
             count = 1 if seq.num_pending_tokens <= 1 else min(seq.num_pending_tokens, budget)
             if count == 0:
@@ -89,15 +153,11 @@ class Scheduler:
                 batch.num_new_tokens.append(count)
                 budget -= count if count > 1 else 0
         self.order_waiting()
-        if self.admission_order is not None:
-            self.waiting = self.admission_order.order(self.waiting)
-        if self.fairness is not None:  # least-served tenant first; the order above within a tenant
-            self.waiting = deque(sorted(self.waiting, key=lambda seq: self.fairness.share(seq.tenant)))
         while self.waiting and budget > 0:
             seq = self.waiting[0]
             swapped = seq.swapped is not None
             if len(self.running) >= self.max_running or not self._admit(seq, budget):
-                self._preempt_for_fairness(seq, batch)
+                self._preempt_for(seq, batch)
                 break
             self.waiting.popleft()
             if swapped or seq.host_fetch is not None:
@@ -108,44 +168,21 @@ class Scheduler:
             budget -= count
         if not batch.seqs:
             return None
-        rows = sorted(zip(batch.seqs, batch.num_new_tokens), key=lambda row: (row[1] > 1, row[1] == 1 and row[0].num_tokens))
+        rows = sorted(zip(batch.seqs, batch.num_new_tokens),
+                      key=lambda row: (row[1] > 1, row[1] == 1 and row[0].num_tokens))
         return ScheduledBatch([seq for seq, _ in rows], [count for _, count in rows])
 
-    def _preempt_for_fairness(self, blocked: Sequence, batch: ScheduledBatch) -> None:
-        """`blocked` could not be admitted: if a tenant far over its share runs, swap out its
-        newest request (the copy overlaps the next step; its blocks free after it)."""
-        if self.fairness is None or not self.running:
-            return
-        victim_tenant = max({seq.tenant for seq in self.running}, key=self.fairness.share)
-        if not self.fairness.should_preempt(blocked.tenant, victim_tenant):
-            return
-        victim = next(seq for seq in reversed(self.running) if seq.tenant == victim_tenant)
-        if victim in batch.seqs:
-            index = batch.seqs.index(victim)
-            del batch.seqs[index], batch.num_new_tokens[index]
-        self.preempt(victim, wait=False)
-        self.fairness.preemptions += 1
-
-    def prefill_budget(self) -> int:
-        """Prompt tokens this step may compute (0: a decode-only step, no admission)."""
-        return self.max_prefill_tokens
-
-    def ordered_running(self) -> list[Sequence]:
-        """Running sequences in the order they get this step's blocks and prefill budget."""
-        return list(self.running)  # oldest first
-
-    def wants_step(self, seq: Sequence) -> bool:
-        """Whether a running sequence gets computed this step (FCFS: always)."""
-        return True
-
-    def order_waiting(self) -> None:
-        """Reorder the waiting queue before admission (FCFS: arrival order, preempted first)."""
-
-    def observe_step(self, num_tokens: int, seconds: float) -> None:
-        """The engine reports each step's size and duration (FCFS ignores it)."""
-
-    def on_finish(self, seq: Sequence) -> None:
-        """Called once a sequence has finished (for schedulers that learn from outcomes)."""
+    def _preempt_for(self, blocked: Sequence, batch: ScheduledBatch) -> None:
+        """`blocked` could not be admitted: a policy may name a running sequence to swap out
+        for it (the copy overlaps the next step; its blocks free after it)."""
+        for policy in self.policies:
+            victim = policy.blocked(blocked) if self.running else None
+            if victim is not None:
+                if victim in batch.seqs:
+                    index = batch.seqs.index(victim)
+                    del batch.seqs[index], batch.num_new_tokens[index]
+                self.preempt(victim, wait=False)
+                return
 
     def _admit(self, seq: Sequence, budget: int) -> bool:
         """Give a waiting sequence its cached prefix and the blocks for its first chunk.
@@ -194,14 +231,18 @@ class Scheduler:
 
     def _victim(self, seq: Sequence, num_tokens: int) -> Sequence | None:
         """The sequence that gives up its blocks so `seq` can have `num_tokens` tokens: the
-        newest running one (`seq` itself when it is the newest); None: `seq` waits instead."""
-        victim = self.running[-1]
-        if victim is seq and len(self.running) == 1:
-            raise RuntimeError(f"{num_tokens} tokens do not fit in the whole KV pool")
+        newest running one not in flight (`seq` itself when it is the newest); None: `seq`
+        waits instead, for the in-flight steps to finish."""
+        victim = [s for s in self.running if s.seq_id not in self.in_flight][-1]  # `seq` is idle: never empty
+        if victim is seq:
+            if len(self.running) == 1:
+                raise KVPoolTooSmall(f"{num_tokens} tokens do not fit in the whole KV pool")
+            if self.in_flight:
+                return None
         return victim
 
     def _kv_ready(self, seq: Sequence) -> bool:
-        return self.block_manager.host_fetch_ready(seq) and (self.swapper is None or self.swapper.ready(seq))
+        return self.block_manager.host_fetch_ready(seq) and self.swapper.ready(seq)
 
     def _admit_swapped(self, seq: Sequence) -> bool:
         if not self.swapper.begin_swap_in(seq):
@@ -218,26 +259,27 @@ class Scheduler:
         there is a swapper with room (`wait`: free its blocks now), else recomputed later."""
         self.running.remove(seq)
         self.block_manager.host_fetch_ready(seq, wait=True)
-        if self.swapper is not None:
-            self.swapper.settle(seq)
-        if self.swapper is None or not self.swapper.swap_out(seq, wait):
+        self.swapper.settle(seq)
+        if not self.swapper.swap_out(seq, wait):
             self.block_manager.release(seq)
         seq.num_computed_tokens = 0
         seq.status = SequenceStatus.WAITING
         seq.num_preemptions += 1
         self.num_preemptions += 1
-        if self.fairness is not None:
-            self.fairness.record_preemption(seq.tenant)
+        for policy in self.policies:
+            policy.preempted(seq)
         self.waiting.appendleft(seq)
 
     def finish(self, seq: Sequence, reason: FinishReason) -> None:
         """Finish a waiting or running sequence and give back its blocks."""
-        if self.swapper is not None:
-            self.swapper.cancel(seq)
+        if seq.seq_id in self.in_flight:
+            raise SchedulingError(f"sequence {seq.seq_id} is in flight on a worker; finish it after its step")
+        self.swapper.cancel(seq)
         if seq.status is SequenceStatus.RUNNING:
             self.running.remove(seq)
             self.block_manager.release(seq)
         elif seq.status is SequenceStatus.WAITING:
             self.waiting.remove(seq)
         seq.finish(reason, time.monotonic())
-        self.on_finish(seq)
+        for policy in self.policies:
+            policy.finished(seq)

@@ -7,6 +7,7 @@ from typing import Any
 
 from gpu_backend.engine.sampling_params import SamplingParams
 from gpu_backend.engine.slo import RequestSLO
+from gpu_backend.errors import InvalidRequest
 from gpu_backend.kv import RadixNode
 
 
@@ -58,7 +59,7 @@ class Sequence:
 
     def __post_init__(self) -> None:
         if not self.prompt_token_ids:
-            raise ValueError("a prompt needs at least one token")
+            raise InvalidRequest("a prompt needs at least one token")
         self.token_ids = list(self.prompt_token_ids)
 
     @property

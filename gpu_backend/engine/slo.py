@@ -5,6 +5,8 @@ gateway forwards its category policy's SLO there) or the caller of `add_request`
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gpu_backend.errors import InvalidRequest
+
 HEADER_PREFIX = "x-semgate-slo-"
 CATEGORY_HEADER = "x-semgate-category"
 
@@ -22,7 +24,7 @@ class RequestSLO:
         for name in ("ttft_s", "tpot_s", "deadline_s"):
             value = getattr(self, name)
             if value is not None and not value > 0:
-                raise ValueError(f"{name} must be positive, got {value}")
+                raise InvalidRequest(f"{name} must be positive, got {value}")
 
     @property
     def is_set(self) -> bool:
@@ -40,7 +42,7 @@ class RequestSLO:
             try:
                 return float(raw) / 1000
             except ValueError:
-                raise ValueError(f"header {HEADER_PREFIX + name} must be a number of milliseconds, got {raw!r}") from None
+                raise InvalidRequest(f"header {HEADER_PREFIX + name} must be a number of milliseconds, got {raw!r}") from None
 
         return cls(seconds("ttft-ms"), seconds("tpot-ms"), seconds("deadline-ms"), headers.get(CATEGORY_HEADER, ""))
 

@@ -45,3 +45,11 @@ class EngineStats:
         now = time.monotonic() if now is None else now
         recent = [n for t, n in list(self._recent) if t >= now - THROUGHPUT_WINDOW_S]
         return sum(recent) / max(min(THROUGHPUT_WINDOW_S, now - self.started), 1e-3)
+
+    def report(self) -> dict[str, float]:
+        """The counters under their /metrics names."""
+        return {"generation_tokens_per_second": self.tokens_per_second(), "prompt_tokens": self.prompt_tokens,
+                "prefill_tokens": self.prefill_tokens, "generation_tokens": self.generated_tokens,
+                "requests_finished": self.finished_requests, "requests_aborted": self.aborted_requests,
+                "requests_cut_at_default_bound": self.default_bound_cuts, "requests_cut_looping": self.looping_cuts,
+                "steps": self.steps}

@@ -106,3 +106,22 @@ class Swapper:
     def drain(self) -> None:
         """Wait for every swap-out copy and free its blocks."""
         self._pending_frees.settle()
+
+
+class NoSwap:
+    """Preemption by recompute: nothing is ever swapped, so every sequence's KV is ready."""
+
+    def swap_out(self, seq: Sequence, wait: bool) -> bool:
+        return False
+
+    def poll(self) -> None:
+        pass
+
+    def ready(self, seq: Sequence) -> bool:
+        return True
+
+    def settle(self, seq: Sequence) -> None:
+        pass
+
+    def cancel(self, seq: Sequence) -> None:
+        pass

@@ -11,6 +11,7 @@ import os
 
 import torch
 
+from gpu_backend.errors import InvalidConfig
 from gpu_backend.kernels import cpu_decode_attention as _cpu_decode
 from gpu_backend.kernels import reference_attention as _ref_attn
 from gpu_backend.kernels import reference_norm_rope as _ref_norm
@@ -36,7 +37,7 @@ def use_triton(tensor: torch.Tensor) -> bool:
     if choice == "triton":
         return True
     if choice:
-        raise ValueError(f"SEMGATE_KERNELS must be 'torch' or 'triton', got {choice!r}")
+        raise InvalidConfig(f"SEMGATE_KERNELS must be 'torch' or 'triton', got {choice!r}")
     return tensor.is_cuda
 
 

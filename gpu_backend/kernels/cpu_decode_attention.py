@@ -15,6 +15,7 @@ from functools import cache
 
 import torch
 
+from gpu_backend.errors import KernelInputError
 from gpu_backend.kernels import cpu_native
 from gpu_backend.kernels.reference_attention import paged_decode_attention as reference_decode
 
@@ -68,7 +69,7 @@ def _fits(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Ten
 def _check_shapes(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Tensor) -> None:
     """The kernel takes its shapes on trust: a wrong one is an error here, not a stray read."""
     if not _fits(q, k_cache_layer, v_cache_layer):
-        raise ValueError(f"decode attention needs float32 CPU tensors: q [B, H, D] with D a multiple of 8, contiguous "
+        raise KernelInputError(f"decode attention needs float32 CPU tensors: q [B, H, D] with D a multiple of 8, contiguous "
                          f"pool layers [blocks, block_size, Hkv, D] with Hkv dividing H; got q "
                          f"{tuple(q.shape)}, k {tuple(k_cache_layer.shape)}, v {tuple(v_cache_layer.shape)}")
 
@@ -82,7 +83,7 @@ def _run(q, k_cache_layer, v_cache_layer, tables, lens, scale) -> torch.Tensor:
                        tables.stride(0), lens.data_ptr(), out.data_ptr(), batch, heads, kv_heads, head_dim,
                        num_blocks, block_size, scale, torch.get_num_threads())
     if status == -1:  # the kernel checked its indices before reading anything
-        raise ValueError(f"decode attention: context lengths {lens.tolist()} or block ids outside "
+        raise KernelInputError(f"decode attention: context lengths {lens.tolist()} or block ids outside "
                          f"{tables.shape[1]}-block tables over a {num_blocks}-block pool")
     if status != 0:
         raise MemoryError("decode attention: no memory for a block's scores")

@@ -12,6 +12,8 @@ import torch
 import triton
 import triton.language as tl
 
+from gpu_backend.errors import KernelInputError
+
 _LOG2E = 1.4426950408889634
 
 
@@ -117,7 +119,7 @@ def paged_decode_attention(
     batch, num_heads, head_dim = q.shape
     block_size, num_kv_heads = k_cache_layer.shape[1], k_cache_layer.shape[2]
     if q.stride(-1) != 1 or k_cache_layer.stride(-1) != 1 or k_cache_layer.stride() != v_cache_layer.stride():
-        raise ValueError("paged_decode_attention needs contiguous head_dim and one K/V cache layout")
+        raise KernelInputError("paged_decode_attention needs contiguous head_dim and one K/V cache layout")
     group = num_heads // num_kv_heads
     max_tokens = block_tables.shape[1] * block_size
     # 64 positions per step keep enough loads in flight; short tables get smaller tiles

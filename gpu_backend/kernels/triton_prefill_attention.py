@@ -10,6 +10,8 @@ import torch
 import triton
 import triton.language as tl
 
+from gpu_backend.errors import KernelInputError
+
 _LOG2E = 1.4426950408889634
 
 
@@ -90,7 +92,7 @@ def paged_prefill_attention(
     num_tokens, num_heads, head_dim = q.shape
     block_size, num_kv_heads = k_cache_layer.shape[1], k_cache_layer.shape[2]
     if q.stride(-1) != 1 or k_cache_layer.stride(-1) != 1 or k_cache_layer.stride() != v_cache_layer.stride():
-        raise ValueError("paged_prefill_attention needs contiguous head_dim and one K/V cache layout")
+        raise KernelInputError("paged_prefill_attention needs contiguous head_dim and one K/V cache layout")
     out = torch.empty(num_tokens, num_heads, head_dim, device=q.device, dtype=q.dtype)
     num_seqs = context_lens.shape[0]
     if num_tokens == 0 or num_seqs == 0:

@@ -4,6 +4,8 @@ import torch
 import triton
 import triton.language as tl
 
+from gpu_backend.errors import KernelInputError
+
 
 @triton.jit
 def _rms_norm_kernel(
@@ -28,7 +30,7 @@ def _rms_norm_kernel(
 
 def _launch(x, residual, weight, eps):
     if x.stride(-1) != 1 or (residual is not None and residual.stride(-1) != 1):
-        raise ValueError("rms_norm needs rows with contiguous columns")
+        raise KernelInputError("rms_norm needs rows with contiguous columns")
     num_rows, num_cols = x.shape
     out = torch.empty_like(x)
     summed = torch.empty_like(x) if residual is not None else out

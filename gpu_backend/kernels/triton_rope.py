@@ -4,6 +4,8 @@ import torch
 import triton
 import triton.language as tl
 
+from gpu_backend.errors import KernelInputError
+
 
 @triton.jit
 def _rotate_heads(src_ptr, dst_ptr, token, stride_t, stride_h, dst_stride_t, dst_stride_h,
@@ -43,7 +45,7 @@ def apply_rope(
     num_tokens, num_heads, head_dim = q.shape
     num_kv_heads = k.shape[1]
     if q.stride(-1) != 1 or k.stride(-1) != 1 or cos_sin.stride(-1) != 1:
-        raise ValueError("apply_rope needs the head_dim axis of q, k and cos_sin to be contiguous")
+        raise KernelInputError("apply_rope needs the head_dim axis of q, k and cos_sin to be contiguous")
     q_out, k_out = torch.empty_like(q), torch.empty_like(k)
     if num_tokens:
         half = head_dim // 2

@@ -4,6 +4,8 @@ import torch
 import triton
 import triton.language as tl
 
+from gpu_backend.errors import KernelInputError
+
 
 @triton.jit
 def _store_kv_kernel(
@@ -37,9 +39,9 @@ def store_kv(
     if num_tokens == 0:
         return
     if k.stride(-1) != 1 or v.stride(-1) != 1 or k_cache_layer.stride(-1) != 1:
-        raise ValueError("store_kv needs the head_dim axis of k, v and the cache to be contiguous")
+        raise KernelInputError("store_kv needs the head_dim axis of k, v and the cache to be contiguous")
     if k_cache_layer.stride() != v_cache_layer.stride():
-        raise ValueError("k_cache_layer and v_cache_layer must share one layout")
+        raise KernelInputError("k_cache_layer and v_cache_layer must share one layout")
     _store_kv_kernel[(num_tokens,)](
         k, v, k_cache_layer, v_cache_layer, slot_mapping,
         k.stride(0), k.stride(1), v.stride(0), v.stride(1),

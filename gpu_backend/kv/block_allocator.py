@@ -8,15 +8,13 @@ back to the free list when the last reference is dropped.
 from collections import deque
 from collections.abc import Iterable
 
-
-class OutOfBlocksError(RuntimeError):
-    """Raised by `BlockAllocator.allocate` when fewer blocks are free than asked for."""
+from gpu_backend.errors import InvalidConfig, KVStateError, OutOfBlocksError
 
 
 class BlockAllocator:
     def __init__(self, num_blocks: int) -> None:
         if num_blocks <= 0:
-            raise ValueError(f"num_blocks must be positive, got {num_blocks}")
+            raise InvalidConfig(f"num_blocks must be positive, got {num_blocks}")
         self.num_blocks = num_blocks
         self._free: deque[int] = deque(range(num_blocks))
         self._ref_counts = [0] * num_blocks
@@ -35,7 +33,7 @@ class BlockAllocator:
     def try_allocate(self, n: int) -> list[int] | None:
         """`n` fresh blocks, each with reference count 1, or None (nothing taken) if fewer are free."""
         if n < 0:
-            raise ValueError(f"cannot allocate {n} blocks")
+            raise KVStateError(f"cannot allocate {n} blocks")
         if n > len(self._free):
             return None
         blocks = [self._free.popleft() for _ in range(n)]
@@ -59,7 +57,7 @@ class BlockAllocator:
         """Add one reference to each (already allocated) block, e.g. a cached prefix a sequence reuses."""
         for block in blocks:
             if self._ref_counts[block] <= 0:
-                raise ValueError(f"incref of free block {block}")
+                raise KVStateError(f"incref of free block {block}")
             self._ref_counts[block] += 1
 
     def decref(self, blocks: Iterable[int]) -> list[int]:
@@ -68,7 +66,7 @@ class BlockAllocator:
         for block in blocks:
             count = self._ref_counts[block]
             if count <= 0:
-                raise ValueError(f"decref of free block {block}")
+                raise KVStateError(f"decref of free block {block}")
             self._ref_counts[block] = count - 1
             if count == 1:
                 self._free.append(block)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from gpu_backend.errors import KVStateError
 from gpu_backend.kv.block_allocator import BlockAllocator
 from gpu_backend.kv.host_swap import FreeAfterCopy, HostKVPool, HostRange, SwapStats
 from gpu_backend.kv.radix_cache import PrefixMatch, RadixCache, RadixNode
@@ -50,7 +51,7 @@ class HostMatch:
 class TieredRadixCache(RadixCache):
     def __init__(self, allocator: BlockAllocator, block_size: int, host_pool: HostKVPool) -> None:
         if host_pool.device_pool.block_size != block_size:
-            raise ValueError("the host pool's blocks must be the device pool's")
+            raise KVStateError("the host pool's blocks must be the device pool's")
         super().__init__(allocator, block_size)
         self.host_pool = host_pool
         self.host_stats = HostTierStats()
@@ -89,7 +90,7 @@ class TieredRadixCache(RadixCache):
         """Copy `found`'s ranges into `device_blocks` (as many, in order); one future per range.
         The caller holds a lock on `found.handle` until it has inserted the blocks."""
         if sum(r.length for r in found.ranges) != len(device_blocks):
-            raise ValueError("the device blocks must match the host ranges block for block")
+            raise KVStateError("the device blocks must match the host ranges block for block")
         futures, index = [], 0
         for taken in found.ranges:
             futures.append(self.host_pool.swap_in(taken, device_blocks[index : index + taken.length],

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gpu_backend.errors import InvalidConfig, KVStateError
 from gpu_backend.kv.kv_pool import KVPool
 
 
@@ -131,7 +132,7 @@ class HostKVPool:
 
     def __init__(self, device_pool: KVPool, num_blocks: int) -> None:
         if num_blocks < 1:
-            raise ValueError("the host KV pool needs at least one block")
+            raise InvalidConfig("the host KV pool needs at least one block")
         self.device_pool = device_pool
         shape = (device_pool.num_layers, num_blocks, *device_pool.k_cache.shape[2:])
         on_gpu = device_pool.k_cache.is_cuda
@@ -167,7 +168,7 @@ class HostKVPool:
         """Copy `device_blocks` (in order) to `taken`; the future resolves once the copy is done
         and the device blocks may be reused. `stats`: where the copy is counted (default: `self.stats`)."""
         if len(device_blocks) != taken.length:
-            raise ValueError("the host range must hold exactly the swapped blocks")
+            raise KVStateError("the host range must hold exactly the swapped blocks")
         return self._worker.submit(self._copy, device_blocks, taken, True, self.stats if stats is None else stats)
 
     def swap_in(self, taken: HostRange, device_blocks: list[int], stats: SwapStats | None = None) -> Future:
@@ -176,7 +177,7 @@ class HostKVPool:
         Copies run one after another in the order they were asked for, so a range released
         and handed out again is only overwritten after every copy already queued from it."""
         if len(device_blocks) != taken.length:
-            raise ValueError("the host range must hold exactly the swapped blocks")
+            raise KVStateError("the host range must hold exactly the swapped blocks")
         return self._worker.submit(self._copy, device_blocks, taken, False, self.stats if stats is None else stats)
 
     def _copy(self, device_blocks: list[int], taken: HostRange, to_host: bool, stats: SwapStats) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gpu_backend.errors import InvalidConfig
 from gpu_backend.kv.block_allocator import BlockAllocator
 
 
@@ -28,7 +29,7 @@ class KVPool:
 
     def __post_init__(self) -> None:
         if self.k_cache.shape != self.v_cache.shape or self.k_cache.dim() != 5:
-            raise ValueError(
+            raise InvalidConfig(
                 "k_cache and v_cache must both be [num_layers, num_blocks, block_size, Hkv, D], "
                 f"got {tuple(self.k_cache.shape)} and {tuple(self.v_cache.shape)}"
             )
@@ -68,7 +69,7 @@ class KVPool:
         per_block = bytes_per_block(num_layers, num_kv_heads, head_dim, block_size, dtype)
         num_blocks = budget_bytes // per_block
         if num_blocks < 1:
-            raise ValueError(
+            raise InvalidConfig(
                 f"KV budget of {budget_bytes} bytes holds no block ({per_block} bytes per block)"
             )
         return cls.create(num_blocks, num_layers, num_kv_heads, head_dim, block_size, dtype, device)

@@ -23,6 +23,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from gpu_backend.errors import KVStateError
 from gpu_backend.kv.block_allocator import BlockAllocator
 from gpu_backend.kv.host_swap import HostRange
 
@@ -178,7 +179,7 @@ class RadixCache:
         node = handle
         while not node.is_root:
             if node.lock_ref <= 0:
-                raise ValueError("unlock of a radix node that is not locked")
+                raise KVStateError("unlock of a radix node that is not locked")
             node.lock_ref -= 1
             if node.lock_ref == 0:
                 self._evictable_blocks += len(node.blocks)

@@ -2,13 +2,13 @@
 
 chunk_spans.py (marks -> token spans), chunk_store.py (chunk KV in the pool, by content),
 rerotate.py (RoPE to new positions), blend.py (selective recompute of high-deviation tokens),
-prefill.py (one prompt's prefill with the radix cache and the chunk store).
+runner.py (KVShareRunner: the engine's model runner, wrapped to blend prompts with stored
+chunks), reuse_order.py (a scheduling policy: cache-aware admission).
 """
 
 from gpu_backend.kvshare.blend import BlendResult, ReusedKV, blend_prefill
 from gpu_backend.kvshare.chunk_store import ChunkStore, StoredChunk
-from gpu_backend.kvshare.prefill import ChunkReusePrefill, PrefillReport
 from gpu_backend.kvshare.rerotate import rerotate_keys
+from gpu_backend.kvshare.runner import KVShareRunner
 
-__all__ = ["BlendResult", "ChunkReusePrefill", "ChunkStore", "PrefillReport", "ReusedKV", "StoredChunk",
-           "blend_prefill", "rerotate_keys"]
+__all__ = ["BlendResult", "ChunkStore", "KVShareRunner", "ReusedKV", "StoredChunk", "blend_prefill", "rerotate_keys"]

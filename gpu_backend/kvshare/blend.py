@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from gpu_backend.errors import InvalidConfig, KVStateError
 from gpu_backend.kernels import apply_rope, fused_add_rms_norm, rms_norm, store_kv
 from gpu_backend.kvshare.rerotate import rerotate_keys
 from gpu_backend.model.linear import linear
@@ -74,7 +75,7 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
     return the last token's logits. `reused` chunks must not overlap, lie at or after
     num_cached and end before the last token."""
     if not 0.0 <= recompute_ratio <= 1.0:
-        raise ValueError(f"recompute_ratio must lie in [0, 1], got {recompute_ratio}")
+        raise InvalidConfig(f"recompute_ratio must lie in [0, 1], got {recompute_ratio}")
     cfg, device = model.config, k_cache.device
     total, num_layers, block_size = len(token_ids), cfg.num_layers, k_cache.shape[2]
     check_layer = min(check_layer, num_layers - 1)
@@ -86,10 +87,10 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
     for chunk in reused:
         n = chunk.k.shape[1]
         if chunk.start < num_cached or chunk.start + n >= total:
-            raise ValueError("a reused chunk must lie after the cached prefix and before the last token")
+            raise KVStateError("a reused chunk must lie after the cached prefix and before the last token")
         rows = slice(chunk.start - num_cached, chunk.start - num_cached + n)
         if bool(is_reused[rows].any()):
-            raise ValueError("reused chunks overlap")
+            raise KVStateError("reused chunks overlap")
         is_reused[rows] = True
         old_positions.append(torch.arange(chunk.old_start, chunk.old_start + n, device=device))
     num_reused = int(is_reused.sum())

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gpu_backend.errors import KVStateError
 from gpu_backend.kv import KVPool
 
 
@@ -153,7 +154,7 @@ class ChunkStore:
 
     def unlock(self, chunk: StoredChunk) -> None:
         if chunk.lock_ref <= 0:
-            raise ValueError("unlock of a chunk that is not locked")
+            raise KVStateError("unlock of a chunk that is not locked")
         chunk.lock_ref -= 1
 
     def evict(self, num_blocks: int) -> int:

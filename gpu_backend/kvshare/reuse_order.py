@@ -6,7 +6,8 @@ first, by compute). It must not break SLOs or starve anyone: requests that were 
 that have waited `max_wait_s`, or that have used half of their TTFT target keep their
 order at the head of the queue; only the others are reordered. Among equal reuse, requests
 that share a chunk are placed next to each other, so they are admitted in the same step
-(one batch) and, once the first has stored the chunk, the later ones reuse it.
+(one batch) and, once the first has stored the chunk, the later ones reuse it. A scheduling
+policy (engine/scheduling_policy.py): the builder plugs it in when KVShare is on.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from collections import deque
 from collections.abc import Iterable
 
 from gpu_backend.engine.block_manager import BlockManager
+from gpu_backend.engine.scheduling_policy import SchedulingPolicy
 from gpu_backend.engine.sequence import Sequence
 from gpu_backend.kvshare.chunk_store import ChunkStore
 
 
-class ReuseOrder:
+class ReuseOrder(SchedulingPolicy):
     def __init__(self, block_manager: BlockManager, store: ChunkStore, max_wait_s: float = 2.0) -> None:
         self.block_manager = block_manager
         self.store = store
@@ -30,7 +32,7 @@ class ReuseOrder:
         """Prompt tokens found in the prefix cache or the chunk store, over prompt tokens (a probe:
         no statistics recorded)."""
         radix, salt = self.block_manager.radix, seq.params.cache_salt
-        cached = radix.match_prefix(seq.token_ids[:-1], salt, record=False).num_tokens if radix else 0
+        cached = radix.match_prefix(seq.token_ids[:-1], salt, record=False).num_tokens
         chunked = sum(e - s for s, e in seq.chunk_spans
                       if s >= cached and self.store.contains(seq.token_ids[s:e], salt))
         return (cached + chunked) / seq.num_prompt_tokens

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gpu_backend.errors import UnsupportedModel
+
 
 @dataclass(frozen=True)
 class RopeScaling:
@@ -48,7 +50,7 @@ class LlamaConfig:
         def key(name: str, default: Any = None) -> Any:
             value = meta.get(f"{arch}.{name}", default)
             if value is None:
-                raise ValueError(f"GGUF metadata lacks {arch}.{name}")
+                raise UnsupportedModel(f"GGUF metadata lacks {arch}.{name}")
             return value
 
         hidden = int(key("embedding_length"))
@@ -60,7 +62,7 @@ class LlamaConfig:
         if scaling_type == "linear":
             scaling = RopeScaling(kind="linear", factor=float(key("rope.scaling.factor")))
         elif scaling_type not in (None, "none"):
-            raise ValueError(f"unsupported RoPE scaling {scaling_type!r} in GGUF")
+            raise UnsupportedModel(f"unsupported RoPE scaling {scaling_type!r} in GGUF")
         return cls(
             num_layers=int(key("block_count")),
             hidden_size=hidden,
@@ -95,7 +97,7 @@ class LlamaConfig:
                 high_freq_factor=float(rope.get("high_freq_factor", 4.0)),
             )
         elif kind != "default":
-            raise ValueError(f"unsupported RoPE scaling {kind!r} in config.json")
+            raise UnsupportedModel(f"unsupported RoPE scaling {kind!r} in config.json")
         return cls(
             num_layers=int(cfg["num_hidden_layers"]),
             hidden_size=hidden,

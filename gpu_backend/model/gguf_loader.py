@@ -19,6 +19,7 @@ from gguf import GGUFReader
 from gguf.quants import dequantize
 from tqdm import tqdm
 
+from gpu_backend.errors import UnsupportedModel
 from gpu_backend.model.config import LlamaConfig
 
 _BLOCK_NAMES = {
@@ -55,7 +56,7 @@ def hf_name(gguf_name: str) -> str:
         return _GLOBAL_NAMES[gguf_name]
     match = _BLOCK_RE.match(gguf_name)
     if match is None or match.group(2) not in _BLOCK_NAMES:
-        raise ValueError(f"unexpected tensor {gguf_name!r} in a Llama GGUF")
+        raise UnsupportedModel(f"unexpected tensor {gguf_name!r} in a Llama GGUF")
     return f"model.layers.{match.group(1)}.{_BLOCK_NAMES[match.group(2)]}.weight"
 
 
@@ -82,7 +83,7 @@ def load_gguf(path: str | Path, progress: bool = True) -> GGUFContents:
     metadata = read_metadata(reader)
     arch = metadata.get("general.architecture")
     if arch != "llama":
-        raise ValueError(f"{path}: architecture {arch!r} is not supported (only 'llama')")
+        raise UnsupportedModel(f"{path}: architecture {arch!r} is not supported (only 'llama')")
     names = {tensor.name for tensor in reader.tensors}
     config = LlamaConfig.from_gguf_metadata(metadata, has_output_tensor="output.weight" in names)
 

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gpu_backend.batch import StepBatch
+from gpu_backend.errors import UnsupportedModel
 from gpu_backend.kernels import (
     apply_rope,
     fused_add_rms_norm,
@@ -99,7 +100,7 @@ class LlamaModel(nn.Module):
         elif "lm_head.weight" in weights:
             self.lm_head = _frozen(weights["lm_head.weight"], like)
         else:
-            raise ValueError("lm_head.weight is missing and the config does not tie it to the embedding")
+            raise UnsupportedModel("lm_head.weight is missing and the config does not tie it to the embedding")
         # One row (a single decode stream) on a CPU: x @ W.T reads the 113 MB head faster from
         # a [in, out] copy (7.5 ms against 11 ms per step, 1 thread); kept as a plain attribute,
         # so the state dict is unchanged.

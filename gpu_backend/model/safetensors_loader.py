@@ -12,6 +12,7 @@ import torch
 from safetensors import safe_open
 from tqdm import tqdm
 
+from gpu_backend.errors import UnsupportedModel
 from gpu_backend.model.config import LlamaConfig
 from gpu_backend.model.tokenizer import Tokenizer
 
@@ -54,7 +55,7 @@ def load_safetensors_folder(folder: str | Path, progress: bool = True) -> HFFold
     if not hf_config:
         raise FileNotFoundError(f"{folder} has no config.json")
     if hf_config.get("model_type") not in _SUPPORTED_MODEL_TYPES:
-        raise ValueError(f"{folder}: model_type {hf_config.get('model_type')!r} is not supported (only 'llama')")
+        raise UnsupportedModel(f"{folder}: model_type {hf_config.get('model_type')!r} is not supported (only 'llama')")
     if not (folder / "tokenizer.json").exists():
         raise FileNotFoundError(f"{folder} has no tokenizer.json")
     config = LlamaConfig.from_hf_config(hf_config)

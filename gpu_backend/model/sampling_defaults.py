@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gpu_backend.errors import InvalidConfig
+
 
 @dataclass(frozen=True)
 class SamplingDefaults:
@@ -23,11 +25,11 @@ class SamplingDefaults:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.temperature, (int, float)) and 0 <= self.temperature <= 2):
-            raise ValueError(f"default temperature must lie in [0, 2], got {self.temperature!r}")
+            raise InvalidConfig(f"default temperature must lie in [0, 2], got {self.temperature!r}")
         if not (isinstance(self.top_p, (int, float)) and 0 < self.top_p <= 1):
-            raise ValueError(f"default top_p must lie in (0, 1], got {self.top_p!r}")
+            raise InvalidConfig(f"default top_p must lie in (0, 1], got {self.top_p!r}")
         if not (isinstance(self.top_k, int) and self.top_k >= 0):
-            raise ValueError(f"default top_k must be 0 (off) or positive, got {self.top_k!r}")
+            raise InvalidConfig(f"default top_k must be 0 (off) or positive, got {self.top_k!r}")
 
     def overridden(self, source: str, temperature: float | None = None, top_p: float | None = None,
                    top_k: int | None = None) -> SamplingDefaults:
@@ -38,7 +40,7 @@ class SamplingDefaults:
         try:
             return replace(self, **given, source=source)
         except ValueError as error:
-            raise ValueError(f"{source}: {error}") from None
+            raise InvalidConfig(f"{source}: {error}") from None
 
     def describe(self) -> str:
         sampling = "greedy" if self.temperature == 0 else f"temperature {self.temperature:g}, top_p {self.top_p:g}"

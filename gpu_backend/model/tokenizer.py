@@ -13,6 +13,8 @@ from typing import Any
 from tokenizers import AddedToken, Regex, decoders, models, pre_tokenizers
 from tokenizers import Tokenizer as BackendTokenizer
 
+from gpu_backend.errors import UnsupportedModel
+
 log = logging.getLogger(__name__)
 
 # GGUF token types (llama.cpp's llama_token_type).
@@ -116,7 +118,7 @@ class Tokenizer:
     def from_gguf_metadata(cls, meta: dict[str, Any]) -> Tokenizer:
         model = meta.get("tokenizer.ggml.model")
         if model != "gpt2":
-            raise ValueError(f"GGUF tokenizer model {model!r} is not supported (only byte-level BPE 'gpt2')")
+            raise UnsupportedModel(f"GGUF tokenizer model {model!r} is not supported (only byte-level BPE 'gpt2')")
         tokens: list[str] = list(meta["tokenizer.ggml.tokens"])
         token_types: list[int] = list(meta.get("tokenizer.ggml.token_type") or [1] * len(tokens))
         byte_to_char = _byte_to_char()

@@ -23,7 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gpu_backend.engine import AsyncEngine, LLMEngine
+from gpu_backend.engine import AsyncEngine
+from gpu_backend.engine.async_engine import Engine
+from gpu_backend.errors import FairShareDisabled
 from gpu_backend.server.protocol import OpenAIError
 
 MAX_TENANT_CHARS = 256
@@ -78,15 +80,13 @@ def _weight(body: bytes) -> float:
     return float(weight)
 
 
-def _tenants(engine: LLMEngine) -> dict:
-    fairness = engine.fairness
-    return {"object": "list", "fair_share": fairness is not None,
-            "data": fairness.tenants() if fairness is not None else []}
+def _tenants(engine: Engine) -> dict:
+    return {"object": "list", "fair_share": engine.fairness.enabled, "data": engine.fairness.tenants()}
 
 
-def _set_priority(engine: LLMEngine, tenant: str, weight: float) -> dict:
-    if engine.fairness is None:
-        raise OpenAIError(409, "fair share is off: start the backend with --fair-share to weight tenants",
-                          code="fair_share_disabled")
-    engine.fairness.set_priority(tenant, weight)
+def _set_priority(engine: Engine, tenant: str, weight: float) -> dict:
+    try:
+        engine.fairness.set_priority(tenant, weight)
+    except FairShareDisabled as error:
+        raise OpenAIError(409, str(error), code="fair_share_disabled") from None
     return next(row for row in engine.fairness.tenants() if row["tenant"] == tenant)

@@ -22,6 +22,7 @@ from gpu_backend.engine import AsyncEngine, RequestOutput, SamplingParams
 from gpu_backend.engine.async_engine import RequestStream
 from gpu_backend.engine.logprobs import TokenLogprob
 from gpu_backend.engine.slo import RequestSLO
+from gpu_backend.errors import EngineStopped
 from gpu_backend.model import ChatTemplate, SamplingDefaults, Tokenizer
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans, prompt_chunk_spans
 from gpu_backend.server.admin import admin_routes
@@ -126,7 +127,7 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
         streams = service.engine.submit_samples(prompt_ids, _sample_params(parsed), slo, tenant, chunk_spans)
     except ValueError as error:
         raise OpenAIError(400, str(error), "messages" if chat else "prompt", code="context_length_exceeded") from None
-    except RuntimeError:  # shutting down: the engine stopped first (server/lifecycle.py)
+    except EngineStopped:  # shutting down: the engine stopped first (server/lifecycle.py)
         raise OpenAIError(503, "the backend is shutting down", type_="server_error") from None
     wants_logprobs = parsed.params.logprobs is not None
     builder = ResponseBuilder(service.model_names[0], chat, service.tokenizer if wants_logprobs else None,
@@ -156,7 +157,7 @@ async def _compile(service: BackendService, parsed: GenerationRequest):
 
 def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[list[int], list[tuple[int, int]]]:
     """The prompt's token ids and, when KVShare is on and the request marks chunks, their token spans."""
-    chunked = bool(parsed.chunks) and service.engine.engine.kvshare is not None
+    chunked = bool(parsed.chunks) and service.engine.engine.reuses_chunks
     if parsed.messages is not None:
         tools = list(parsed.tools.tools) if parsed.tools is not None else []
         try:

@@ -1,4 +1,9 @@
-"""Prometheus metrics of the backend, read from the engine at scrape time."""
+"""Prometheus metrics of the backend, read from the engine at scrape time.
+
+The engine reports its figures and its parts' (`metrics()`: scheduler and policies, block
+manager, runner, phase split); this module only names and documents them. A figure of a part
+that is off is not reported, so its metric is absent rather than zero.
+"""
 
 from collections.abc import Iterator
 
@@ -10,6 +15,50 @@ from gpu_backend.engine import AsyncEngine
 
 PREFIX = "semgate_backend"
 
+GAUGES = {
+    "queue_depth": "Requests waiting to be admitted",
+    "running_sequences": "Sequences in the running batch",
+    "kv_usage_ratio": "Fraction of KV pool blocks in use (cached prefixes included)",
+    "kv_blocks_total": "KV pool blocks",
+    "kv_cached_blocks": "KV blocks held by the prefix cache",
+    "prefix_cache_hit_rate": "Fraction of looked-up prompt tokens found in the prefix cache",
+    "generation_tokens_per_second": "Output tokens per second over the last 10 s",
+    "phase_split_prefill_threads": "Threads of the prefill worker (phase split)",
+    "phase_split_decode_threads": "Threads of the decode worker (phase split)",
+    "host_tier_blocks": "Host KV blocks holding prefixes evicted from the device",
+    "kvshare_recompute_ratio": "KVShare: fraction of reused chunk tokens recomputed (configured)",
+    "kvshare_chunk_blocks": "KVShare: KV blocks held by the chunk store",
+}
+COUNTERS = {
+    "prompt_tokens": "Prompt tokens of accepted requests",
+    "prefill_tokens": "Tokens computed other than decodes (prompts past their cached prefix, recomputed history)",
+    "generation_tokens": "Output tokens generated",
+    "requests_finished": "Requests finished (stop or length)",
+    "requests_aborted": "Requests cancelled before they finished",
+    "requests_cut_at_default_bound": "Requests without max_tokens cut at the default bound "
+                                     "(--default-max-tokens) or the context's end",
+    "requests_cut_looping": "Requests cut at their token bound while repeating a loop",
+    "preemptions": "Sequences preempted for lack of KV blocks",
+    "steps": "Engine steps run",
+    "phase_split_changes": "Changes of the prefill/decode split",
+    "goodput_skipped_decodes": "Goodput scheduler: decodes not stepped because their next token was not due",
+    "goodput_yielded_slots": "Goodput scheduler: running requests preempted for ones that could not wait",
+    "fair_share_preemptions": "Fair share: requests of a tenant over its share swapped out for another's",
+    "host_tier_hits": "Prompts whose cached prefix was fetched back from the host tier",
+    "host_tier_tokens_reused": "Prompt tokens whose KV came back from the host tier",
+    "host_tier_blocks_saved": "KV blocks copied to the host tier on eviction",
+    "host_tier_blocks_dropped": "Host tier blocks given up for room",
+    "host_tier_bytes_out": "Bytes copied from the device to the host tier",
+    "host_tier_bytes_in": "Bytes copied from the host tier back to the device",
+    "host_tier_copy_seconds_out": "Seconds spent copying to the host tier",
+    "host_tier_copy_seconds_in": "Seconds spent copying back from the host tier",
+    "kvshare_prompts_blended": "KVShare: prompts prefilled with reused chunks",
+    "kvshare_tokens_reused": "KVShare: prompt tokens whose KV came from the chunk store",
+    "kvshare_tokens_recomputed": "KVShare: reused tokens recomputed (high deviation)",
+    "kvshare_chunks_saved": "KVShare: chunks stored",
+    "kvshare_prefill_tokens_saved": "KVShare: prompt tokens' worth of prefill compute the blends skipped",
+}
+
 
 class EngineCollector(Collector):
     def __init__(self, engine: AsyncEngine, model: str) -> None:
@@ -17,85 +66,10 @@ class EngineCollector(Collector):
         self._model = model
 
     def collect(self) -> Iterator[Metric]:
-        engine = self._engine.engine
-        stats = engine.stats
-        radix = engine.block_manager.radix
-        hit_rate = radix.stats.token_hit_rate if radix is not None else 0.0
-        cached_blocks = radix.cached_blocks if radix is not None else 0
-        gauges = [
-            ("queue_depth", "Requests waiting to be admitted", self._engine.num_queued),
-            ("running_sequences", "Sequences in the running batch", len(engine.scheduler.running)),
-            ("kv_usage_ratio", "Fraction of KV pool blocks in use (cached prefixes included)", engine.pool.usage),
-            ("kv_blocks_total", "KV pool blocks", engine.pool.num_blocks),
-            ("kv_cached_blocks", "KV blocks held by the prefix cache", cached_blocks),
-            ("prefix_cache_hit_rate", "Fraction of looked-up prompt tokens found in the prefix cache", hit_rate),
-            ("generation_tokens_per_second", "Output tokens per second over the last 10 s",
-             stats.tokens_per_second()),
-        ]
-        split = engine.phase_split_stats() if hasattr(engine, "phase_split_stats") else None
-        if split is not None:
-            gauges += [("phase_split_prefill_threads", "Threads of the prefill worker (phase split)",
-                        split["prefill_threads"]),
-                       ("phase_split_decode_threads", "Threads of the decode worker (phase split)",
-                        split["decode_threads"])]
-        for name, documentation, value in gauges:
-            family = GaugeMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
-            family.add_metric([self._model], float(value))
-            yield family
-        counters = [
-            ("prompt_tokens", "Prompt tokens of accepted requests", stats.prompt_tokens),
-            ("prefill_tokens", "Tokens computed other than decodes (prompts past their cached prefix, "
-             "recomputed history)", stats.prefill_tokens),
-            ("generation_tokens", "Output tokens generated", stats.generated_tokens),
-            ("requests_finished", "Requests finished (stop or length)", stats.finished_requests),
-            ("requests_aborted", "Requests cancelled before they finished", stats.aborted_requests),
-            ("requests_cut_at_default_bound", "Requests without max_tokens cut at the default bound "
-             "(--default-max-tokens) or the context's end", stats.default_bound_cuts),
-            ("requests_cut_looping", "Requests cut at their token bound while repeating a loop", stats.looping_cuts),
-            ("preemptions", "Sequences preempted for lack of KV blocks", engine.scheduler.num_preemptions),
-            ("steps", "Engine steps run", stats.steps),
-        ]
-        if split is not None:
-            counters.append(("phase_split_changes", "Changes of the prefill/decode split", len(split["changes"])))
-        tier = getattr(engine, "host_tier", None)
-        if tier is not None:
-            host = tier.host_stats
-            family = GaugeMetricFamily(f"{PREFIX}_host_tier_blocks",
-                                       "Host KV blocks holding prefixes evicted from the device", labels=["model"])
-            family.add_metric([self._model], float(tier.host_blocks))
-            yield family
-            counters += [
-                ("host_tier_hits", "Prompts whose cached prefix was fetched back from the host tier", host.hits),
-                ("host_tier_tokens_reused", "Prompt tokens whose KV came back from the host tier", host.tokens_reused),
-                ("host_tier_blocks_saved", "KV blocks copied to the host tier on eviction", host.blocks_saved),
-                ("host_tier_blocks_dropped", "Host tier blocks given up for room", host.blocks_dropped),
-                ("host_tier_bytes_out", "Bytes copied from the device to the host tier", host.copies.bytes_out),
-                ("host_tier_bytes_in", "Bytes copied from the host tier back to the device", host.copies.bytes_in),
-                ("host_tier_copy_seconds_out", "Seconds spent copying to the host tier", host.copies.seconds_out),
-                ("host_tier_copy_seconds_in", "Seconds spent copying back from the host tier", host.copies.seconds_in),
-            ]
-        kvshare = engine.kvshare
-        if kvshare is not None:
-            gauges_kv = [
-                ("kvshare_recompute_ratio", "KVShare: fraction of reused chunk tokens recomputed (configured)",
-                 kvshare.recompute_ratio),
-                ("kvshare_chunk_blocks", "KVShare: KV blocks held by the chunk store", kvshare.store.stored_blocks),
-            ]
-            for name, documentation, value in gauges_kv:
-                family = GaugeMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
-                family.add_metric([self._model], float(value))
-                yield family
-            shared = kvshare.stats
-            counters += [
-                ("kvshare_prompts_blended", "KVShare: prompts prefilled with reused chunks", shared.prompts_blended),
-                ("kvshare_tokens_reused", "KVShare: prompt tokens whose KV came from the chunk store",
-                 shared.tokens_reused),
-                ("kvshare_tokens_recomputed", "KVShare: reused tokens recomputed (high deviation)",
-                 shared.tokens_recomputed),
-                ("kvshare_chunks_saved", "KVShare: chunks stored", shared.chunks_saved),
-            ]
-        for name, documentation, value in counters:
-            family = CounterMetricFamily(f"{PREFIX}_{name}", documentation, labels=["model"])
+        figures = {"queue_depth": self._engine.num_queued, **self._engine.engine.metrics()}
+        for name, value in figures.items():
+            kind = GaugeMetricFamily if name in GAUGES else CounterMetricFamily
+            family = kind(f"{PREFIX}_{name}", GAUGES.get(name) or COUNTERS[name], labels=["model"])
             family.add_metric([self._model], float(value))
             yield family
 

@@ -30,7 +30,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine, SamplingParams
+from gpu_backend.build import build_from_loaded
+from gpu_backend.engine import AsyncEngine, EngineConfig, SamplingParams
 from gpu_backend.model import DTYPES, LoadedModel, load_model, resolve_model_path
 from loadtest.benches import _llama_server as llama_server
 from loadtest.benches._structured_output import print_structured_output, run_structured_output
@@ -201,7 +202,7 @@ async def serve_clients(engine: AsyncEngine, prompts: list[list[int]], concurren
 def run_engine(loaded: LoadedModel, config: EngineConfig, prompts: list[list[int]], concurrency: int,
                params: SamplingParams, desc: str, warmup: list[int] | None = None) -> dict:
     """A fresh engine (empty prefix cache) per run, so no run profits from another's prompts."""
-    engine = AsyncEngine(LLMEngine.from_loaded(loaded, config))
+    engine = AsyncEngine(build_from_loaded(loaded, config))
     engine.start()
     try:
         if warmup is not None:

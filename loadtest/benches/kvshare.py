@@ -3,7 +3,9 @@
 Each request is [shared system prompt] [k examples drawn from a pool, in a random order]
 [question], built from the in-context task (_incontext_task.py: made-up house formats with
 exact answers; two examples of the question's own family are always among the k). Every
-request is prefilled three times in the same process, interleaved, on three caches:
+request is served three times in the same process, interleaved, by three engines made by the
+backend's builder (gpu_backend/build.py), i.e. the engine's own step path with its chunked
+prefill, scheduler and sampler:
 
   none    no reuse: the prefix cache off, every prompt token computed
   prefix  exact-prefix reuse: the radix cache (only the system prompt repeats as a prefix)
@@ -11,8 +13,9 @@ request is prefilled three times in the same process, interleaved, on three cach
           positions and blended, recomputing the `--ratio` fraction of most deviating tokens
           (a comma-separated list runs one chunk cache per ratio, `chunks@R`, side by side)
 
-TTFT here is the prefill (single request, in process, no HTTP), the time to the first
-token's logits; tokens computed counts token x layer passes / layers. Accuracy: each mode
+TTFT here is from add_request to the step that samples the first token (single request, in
+process, no HTTP); tokens computed is the engine's prefill tokens, a blended prompt counted by
+its token x layer passes / layers. Accuracy: each mode
 continues greedily; `chunks` is compared with `none` (the full recompute) token by token,
 and both are scored with the task's exact-answer check. The first --warmup requests fill the
 caches and are not measured.
@@ -30,10 +33,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from gpu_backend.engine import SamplingParams, Sequence
-from gpu_backend.engine.block_manager import BlockManager
-from gpu_backend.kv import KVPool
-from gpu_backend.kvshare import ChunkReusePrefill, ChunkStore
+from gpu_backend.build import build_from_loaded
+from gpu_backend.engine import EngineConfig, SamplingParams
+from gpu_backend.engine.async_engine import Engine
+from gpu_backend.kv import bytes_per_block
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans
 from gpu_backend.model import load_model
 from loadtest import smoke
@@ -68,15 +71,15 @@ def chunk_mode(ratio: float) -> str:
     return f"chunks@{ratio:g}"
 
 
-def _prefillers(loaded, ratios: list[float], check_layer: int) -> dict[str, ChunkReusePrefill]:
-    cfg, out = loaded.config, {}
-    for mode, ratio in [("none", 1.0), ("prefix", 1.0), *((chunk_mode(r), r) for r in ratios)]:
-        pool = KVPool.create(1024, cfg.num_layers, cfg.num_kv_heads, cfg.head_dim, 16)
-        manager = BlockManager(pool, enable_prefix_cache=mode != "none")
-        store = ChunkStore(pool, "smollm2") if mode.startswith("chunks") else None
-        manager.chunk_store = store
-        out[mode] = ChunkReusePrefill(loaded.model, manager, store, ratio, check_layer)
-    return out
+def _engines(loaded, ratios: list[float], check_layer: int) -> dict[str, Engine]:
+    """One engine per mode, each with a pool of 1024 blocks of 16 tokens."""
+    cfg = loaded.config
+    budget = 1024 * bytes_per_block(cfg.num_layers, cfg.num_kv_heads, cfg.head_dim, 16, loaded.model.embed_tokens.dtype)
+    configs = {"none": EngineConfig(kv_budget_bytes=budget, enable_prefix_cache=False),
+               "prefix": EngineConfig(kv_budget_bytes=budget),
+               **{chunk_mode(r): EngineConfig(kv_budget_bytes=budget, kvshare_recompute_ratio=r,
+                                              kvshare_check_layer=check_layer) for r in ratios}}
+    return {mode: build_from_loaded(loaded, config) for mode, config in configs.items()}
 
 
 def _requests(args: argparse.Namespace):
@@ -94,19 +97,24 @@ def _requests(args: argparse.Namespace):
         yield item, messages, chunks
 
 
-def _run_one(prefiller: ChunkReusePrefill, ids: list[int], spans, max_tokens: int, stop: set[int]):
-    seq = Sequence(0, list(ids), SamplingParams(max_tokens=max_tokens, temperature=0))
+def _run_one(engine: Engine, ids: list[int], spans, max_tokens: int, stop: set[int]) -> dict:
+    """One request alone through the engine: its TTFT, prefill compute and greedy tokens."""
+    prefilled, before = engine.stats.prefill_tokens, engine.runner.stats()
     started, cpu_started = time.perf_counter(), time.process_time()
-    report = prefiller.prefill(seq, spans)
+    seq = engine.add_request(ids, SamplingParams(max_tokens=max_tokens, temperature=0), chunk_spans=spans)
+    while seq.num_output_tokens == 0:
+        engine.step()
     ttft, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    logits, tokens = report.logits, []
-    while len(tokens) < max_tokens:
-        tokens.append(int(logits.argmax()))
-        if tokens[-1] in stop or len(tokens) == max_tokens:
-            break
-        logits = prefiller.decode(seq, tokens[-1])
-    prefiller.release(seq)
-    return ttft, cpu, report, [t for t in tokens if t not in stop]
+    while engine.has_unfinished():
+        engine.step()
+    after = engine.runner.stats()
+
+    def grew(name: str) -> float:
+        return after.get(name, 0) - before.get(name, 0)
+
+    computed = engine.stats.prefill_tokens - prefilled - grew("kvshare_prefill_tokens_saved")
+    return {"ttft_s": ttft, "ttft_cpu_s": cpu, "tokens_computed": computed, "reused": grew("kvshare_tokens_reused"),
+            "cached": seq.num_cached_tokens, "tokens": [t for t in seq.output_token_ids if t not in stop]}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,18 +122,18 @@ def run(args: argparse.Namespace) -> int:
     tok = loaded.tokenizer
     stop = set(tok.stop_ids) | ({tok.eos_id} if tok.eos_id is not None else set())
     ratios = [float(r) for r in str(args.ratio).split(",")]
-    prefillers = _prefillers(loaded, ratios, args.check_layer)
+    engines = _engines(loaded, ratios, args.check_layer)
     rows = []
     requests = list(_requests(args))
     for index, (item, messages, chunks) in enumerate(tqdm(requests, desc="kvshare requests (3 modes each)")):
         ids, spans = chat_chunk_spans(loaded.chat_template, tok, messages, chunks)
         row = {"prompt_tokens": len(ids), "reference": item.reference, "measured": index >= args.warmup}
-        for mode in prefillers:
-            ttft, cpu, report, tokens = _run_one(prefillers[mode], ids, spans, args.max_tokens, stop)
-            row[mode] = {"ttft_s": ttft, "ttft_cpu_s": cpu, "tokens_computed": report.tokens_computed, "tokens": tokens,
-                         "reused": report.num_reused, "cached": report.num_cached,
-                         "correct": correct(tok.decode(tokens), item.reference)}
+        for mode, engine in engines.items():
+            row[mode] = _run_one(engine, ids, spans, args.max_tokens, stop)
+            row[mode]["correct"] = correct(tok.decode(row[mode]["tokens"]), item.reference)
         rows.append(row)
+    for engine in engines.values():
+        engine.close()
     result = _summary(args, ratios, rows)
     result["machine"] = describe_machine()
     result["load_average"] = os.getloadavg()

@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import EngineConfig, LLMEngine, SamplingParams
 from gpu_backend.kv import bytes_per_block
 from gpu_backend.model import load_model
@@ -143,12 +144,12 @@ def run(args: argparse.Namespace) -> int:
                                  "threads": args.threads}}
     answers = {}
     # warm up (first calls into torch), so the first mode measured does not pay for it
-    LLMEngine.from_loaded(loaded, EngineConfig(num_threads=args.threads)).generate(
+    build_from_loaded(loaded, EngineConfig(num_threads=args.threads)).generate(
         [render([{"role": "user", "content": questions[0]}])], SamplingParams(max_tokens=2))
     for mode, tier in (("off", False), ("on", True)):
         config = EngineConfig(kv_budget_bytes=blocks * per_block, num_threads=args.threads, host_prefix_cache=tier,
                               host_kv_budget_bytes=args.host_mb << 20)
-        engine = LLMEngine.from_loaded(loaded, config)
+        engine = build_from_loaded(loaded, config)
         started, cpu_started = time.monotonic(), time.process_time()
         records = serve(engine, render, conversations, args.max_tokens, args.concurrency, f"host tier {mode}")
         result[mode] = summarize(engine, records, time.monotonic() - started, time.process_time() - cpu_started)

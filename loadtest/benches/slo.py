@@ -31,8 +31,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from gpu_backend.engine import EngineConfig, LLMEngine, SamplingParams
-from gpu_backend.engine.phase_split import build_engine
+from gpu_backend.build import build_engine, build_from_loaded
+from gpu_backend.engine import EngineConfig, SamplingParams
+from gpu_backend.engine.async_engine import Engine
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.model import load_model
 from loadtest import smoke
@@ -79,7 +80,7 @@ def make_workload(args: argparse.Namespace, prompts: list[list[int]], rate: floa
     return items
 
 
-def warm_up(engine: LLMEngine, prompts: list[list[int]], requests: int = 4, tokens: int = 8) -> None:
+def warm_up(engine: Engine, prompts: list[list[int]], requests: int = 4, tokens: int = 8) -> None:
     """A few untimed requests through a fresh engine, so that no mode is measured cold (the
     first engine of a process otherwise pays one-off kernel and allocator set-up inside its
     first arrivals: FCFS, run first, met 25-74 of 96 at 16 req/s across runs, and 70-74 when
@@ -92,7 +93,7 @@ def warm_up(engine: LLMEngine, prompts: list[list[int]], requests: int = 4, toke
         engine.step()
 
 
-def serve(engine: LLMEngine, items: list[dict], desc: str) -> list[dict]:
+def serve(engine: Engine, items: list[dict], desc: str) -> list[dict]:
     """Inject each request at its arrival instant, step until all are done; per-request records."""
     pending = sorted(items, key=lambda item: item["at"])
     seqs, started = [], time.monotonic()
@@ -175,7 +176,7 @@ def run_fairness(args, loaded, prompts) -> dict:
     result = {}
     for name, extra in (("fcfs", {}), ("fair_share_swap", {"fair_share": True, "preemption": "swap"})):
         config = EngineConfig(num_threads=args.threads, max_running=8, **extra)
-        engine = LLMEngine.from_loaded(loaded, config)
+        engine = build_from_loaded(loaded, config)
         warm_up(engine, prompts, min(4, args.requests), min(8, args.chat_tokens))
         records = serve(engine, items, f"fairness: {name}")
         steady = [r for r in records if r["tenant"] == "steady"]
@@ -183,7 +184,7 @@ def run_fairness(args, loaded, prompts) -> dict:
             "steady_ttft_p99_s": percentile([r["ttft_s"] for r in steady], 99),
             "steady_within_slo": sum(r["met"] for r in steady) / len(steady),
             "flood_e2e_p50_s": percentile([r["e2e_s"] for r in records if r["tenant"] == "flood"], 50),
-            "fairness_preemptions": engine.fairness.preemptions if engine.fairness else 0,
+            "fairness_preemptions": engine.fairness.preemptions,
             "swap": engine.host_pool.stats.per_switch() if engine.host_pool else None,
         }
         engine.close()

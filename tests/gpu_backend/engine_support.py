@@ -5,6 +5,7 @@ import functools
 
 import torch
 
+from gpu_backend.build import build_engine
 from gpu_backend.engine import EngineConfig, LLMEngine
 from gpu_backend.model import LlamaConfig, LlamaModel, Tokenizer
 
@@ -43,4 +44,4 @@ def tiny_engine(tokenizer: Tokenizer, **config: object) -> LLMEngine:
     """A fresh engine (empty pool and prefix cache) over the tiny model; `config` overrides
     EngineConfig fields (kv_budget_bytes defaults to a small pool)."""
     config.setdefault("kv_budget_bytes", 4 << 20)
-    return LLMEngine(tiny_model(), tokenizer, EngineConfig(**config))
+    return build_engine(tiny_model(), tokenizer, EngineConfig(**config))

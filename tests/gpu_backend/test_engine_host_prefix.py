@@ -131,8 +131,7 @@ def test_blocks_are_evicted_to_the_host_ahead_of_need_without_waiting_for_the_co
     from gpu_backend.kv import HostKVPool, KVPool
 
     pool = KVPool.create(8, num_layers=2, num_kv_heads=2, head_dim=8, block_size=4)
-    manager = BlockManager(pool, host_pool=HostKVPool(pool, 16))
-    manager.spill_ahead_blocks = 2
+    manager = BlockManager(pool, host_pool=HostKVPool(pool, 16), spill_ahead_blocks=2)
     tokens = list(range(100, 132))  # a finished request's 8 blocks, all cached: the pool is full
     blocks = pool.allocator.allocate(8)
     manager.radix.insert(tokens, blocks)

@@ -8,17 +8,18 @@ import pytest
 
 from gpu_backend.engine import FinishReason, SamplingParams
 from gpu_backend.engine.block_manager import BlockManager
-from gpu_backend.engine.phase_split.phase_scheduler import PhaseScheduler
+from gpu_backend.engine.scheduler import Scheduler
+from gpu_backend.engine.scheduling_policy import RunQueues
 from gpu_backend.engine.sequence import Sequence
 from gpu_backend.kv import KVPool
 
 
-def make_scheduler(num_blocks: int = 12, max_prefill_tokens: int = 8) -> PhaseScheduler:
+def make_scheduler(num_blocks: int = 12, max_prefill_tokens: int = 8) -> Scheduler:
     pool = KVPool.create(num_blocks, num_layers=1, num_kv_heads=1, head_dim=4, block_size=4)
-    return PhaseScheduler(BlockManager(pool, enable_prefix_cache=True), 8, max_prefill_tokens)
+    return Scheduler(BlockManager(pool, enable_prefix_cache=True), RunQueues(8, max_prefill_tokens))
 
 
-def complete(scheduler: PhaseScheduler, batch, token: int = 7) -> None:
+def complete(scheduler: Scheduler, batch, token: int = 7) -> None:
     """What the engine does when a worker returns `batch` (sampling replaced by `token`)."""
     scheduler.complete(batch)
     for seq, count in zip(batch.seqs, batch.num_new_tokens):

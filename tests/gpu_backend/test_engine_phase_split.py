@@ -6,7 +6,8 @@ import pytest
 from engine_support import tiny_engine, tiny_model
 
 from gpu_backend.engine import EngineConfig, SamplingParams
-from gpu_backend.engine.phase_split import PhaseSplit, PhaseSplitEngine
+from gpu_backend.build import build_engine
+from gpu_backend.engine.phase_split import PhaseSplit
 from gpu_backend.engine.phase_split.process import mapped_files, mapping_inode
 
 GREEDY = SamplingParams(max_tokens=10, temperature=0, ignore_eos=True)
@@ -17,7 +18,7 @@ POOL_BYTES = 24 * 8 * 1024
 
 @pytest.fixture(scope="module")
 def engine(smollm2):
-    engine = PhaseSplitEngine(tiny_model(), smollm2.tokenizer, EngineConfig(
+    engine = build_engine(tiny_model(), smollm2.tokenizer, EngineConfig(
         kv_budget_bytes=POOL_BYTES, phase_split=True, num_threads=2, max_prefill_tokens=32,
         phase_split_controller=False))
     yield engine

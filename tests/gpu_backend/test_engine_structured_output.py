@@ -7,6 +7,7 @@ import jsonschema
 import pytest
 from engine_support import tiny_engine
 
+from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import EngineConfig, LLMEngine, SamplingParams
 from gpu_backend.engine.grammar import GrammarMatcher, GrammarSpec
 from loadtest.json_schemas import schemas
@@ -19,7 +20,7 @@ def tokenizer(smollm2):
 
 @pytest.fixture(scope="module")
 def engine(smollm2):
-    return LLMEngine.from_loaded(smollm2, EngineConfig(kv_budget_bytes=128 << 20))
+    return build_from_loaded(smollm2, EngineConfig(kv_budget_bytes=128 << 20))
 
 
 def _prompt(smollm2, schema: dict) -> list[int]:

@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from loopback import free_port
 
+from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
 from gpu_backend.server import BackendService, build_app
 from gpu_backend.server.lifecycle import BackendServer
@@ -25,7 +26,7 @@ LONG = {"model": MODEL, "prompt": "Count to a thousand:", "max_tokens": 1000, "i
 
 @pytest.fixture
 def service(smollm2):
-    engine = AsyncEngine(LLMEngine.from_loaded(smollm2, EngineConfig(kv_budget_bytes=128 << 20)))
+    engine = AsyncEngine(build_from_loaded(smollm2, EngineConfig(kv_budget_bytes=128 << 20)))
     return BackendService(engine, smollm2.tokenizer, smollm2.chat_template, (MODEL,))
 
 

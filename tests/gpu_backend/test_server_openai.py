@@ -9,6 +9,7 @@ import pytest
 from backend_metrics import metric
 from loopback import ServerThread
 
+from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
 from gpu_backend.server import BackendService, build_app
 
@@ -18,7 +19,7 @@ QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
 @pytest.fixture(scope="module")
 def base_url(smollm2):
-    engine = AsyncEngine(LLMEngine.from_loaded(smollm2, EngineConfig(kv_budget_bytes=128 << 20)))
+    engine = AsyncEngine(build_from_loaded(smollm2, EngineConfig(kv_budget_bytes=128 << 20)))
     service = BackendService(engine, smollm2.tokenizer, smollm2.chat_template, (MODEL, "smollm2"))
     with ServerThread(build_app(service)) as server:
         yield server.url

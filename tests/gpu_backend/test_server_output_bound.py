@@ -9,6 +9,7 @@ import pytest
 from backend_metrics import metric
 from loopback import ServerThread
 
+from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
 from gpu_backend.server import BackendService, build_app
 
@@ -19,7 +20,7 @@ DEFAULT_BOUND = 8  # `semgate backend --default-max-tokens`; small, so that the 
 @pytest.fixture(scope="module")
 def base_url(smollm2):
     config = EngineConfig(kv_budget_bytes=128 << 20, default_max_tokens=DEFAULT_BOUND)
-    service = BackendService(AsyncEngine(LLMEngine.from_loaded(smollm2, config)), smollm2.tokenizer,
+    service = BackendService(AsyncEngine(build_from_loaded(smollm2, config)), smollm2.tokenizer,
                              smollm2.chat_template, (MODEL,))
     with ServerThread(build_app(service)) as server:
         yield server.url

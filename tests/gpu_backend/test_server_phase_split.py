@@ -8,7 +8,7 @@ from loopback import ServerThread
 
 from gpu_backend.__main__ import thread_pair
 from gpu_backend.engine import AsyncEngine, EngineConfig
-from gpu_backend.engine.phase_split import build_engine
+from gpu_backend.build import build_engine
 from gpu_backend.server import BackendService, build_app
 
 MODEL = "smollm2-135m"

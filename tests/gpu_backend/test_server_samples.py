@@ -5,6 +5,7 @@ import openai
 import pytest
 from loopback import ServerThread
 
+from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
 from gpu_backend.server import BackendService, build_app
 
@@ -13,7 +14,7 @@ MODEL = "smollm2-135m"
 
 @pytest.fixture(scope="module")
 def served(smollm2):
-    engine = LLMEngine.from_loaded(smollm2, EngineConfig(kv_budget_bytes=64 << 20))
+    engine = build_from_loaded(smollm2, EngineConfig(kv_budget_bytes=64 << 20))
     service = BackendService(AsyncEngine(engine), smollm2.tokenizer, smollm2.chat_template, (MODEL,))
     with ServerThread(build_app(service)) as server:
         yield openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused"), engine

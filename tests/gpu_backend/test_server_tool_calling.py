@@ -10,7 +10,8 @@ import pytest
 from loopback import ServerThread
 from pydantic import BaseModel
 
-from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
+from gpu_backend.build import build_from_loaded
+from gpu_backend.engine import AsyncEngine, EngineConfig
 from gpu_backend.server import BackendService, build_app
 
 MODEL = "smollm2-135m"
@@ -34,7 +35,7 @@ class GetWeather(BaseModel):
 
 @pytest.fixture(scope="module")
 def served(smollm2):
-    engine = LLMEngine.from_loaded(smollm2, EngineConfig(kv_budget_bytes=64 << 20))
+    engine = build_from_loaded(smollm2, EngineConfig(kv_budget_bytes=64 << 20))
     service = BackendService(AsyncEngine(engine), smollm2.tokenizer, smollm2.chat_template, (MODEL,))
     with ServerThread(build_app(service)) as server:
         yield openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused"), engine

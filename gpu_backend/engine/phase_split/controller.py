@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from gpu_backend.engine.phase_split.latency_model import PhaseLatencyModel
 from gpu_backend.engine.phase_split.split import PhaseSplit, effective_cores
 from gpu_backend.engine.slo import RequestSLO
+from gpu_backend.errors import InvalidConfig
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,29 @@ class SplitChange:
     window_requests: int
 
 
+class FixedSplit:
+    """No controller: the split stays where it was started (or `set_split` puts it)."""
+
+    def __init__(self) -> None:
+        self.changes: list[SplitChange] = []
+
+    def observe_step(self, phase: str, tokens: int, seconds: float, threads: int, other_threads: int,
+                     other_busy: bool) -> None:
+        pass
+
+    def observe_request(self, observation: RequestObservation) -> None:
+        pass
+
+    def decide(self, current: PhaseSplit, now: float | None = None) -> PhaseSplit | None:
+        return None
+
+
 class SplitController:
     def __init__(self, candidates: list[PhaseSplit], cores: int, window_s: float = 30.0,
                  min_requests: int = 4, hysteresis: float = 0.05, dwell_s: float = 3.0,
                  max_window_requests: int = 128) -> None:
         if not candidates:
-            raise ValueError("the controller needs at least one candidate split")
+            raise InvalidConfig("the controller needs at least one candidate split")
         self.candidates = list(candidates)
         self.cores = cores
         self.window_s, self.min_requests = window_s, min_requests

@@ -11,24 +11,27 @@ joins the decode batches with the very blocks its prefill wrote.
 
 The split (threads per worker) changes by a message to the workers, from the SLO-aware
 controller or `set_split`; nothing moves but the thread counts.
+
+It wraps a core LLMEngine (made by gpu_backend/build.py) and drives it: the core's scheduler
+batches one phase at a time, the workers run what the core's runner prepares, and the core
+post-processes. What the server and benches read of an engine is forwarded to the core.
 """
 
 import logging
-import os
 import time
 from dataclasses import dataclass
 
 import torch
 
-from gpu_backend.engine.config import EngineConfig
-from gpu_backend.engine.engine import LLMEngine, RequestOutput
-from gpu_backend.engine.phase_split.controller import RequestObservation, SplitChange, SplitController
-from gpu_backend.engine.phase_split.phase_scheduler import PHASES, PhaseScheduler
+from gpu_backend.engine.engine import Completion, LLMEngine, RequestOutput, run_to_completion
+from gpu_backend.engine.phase_split.controller import FixedSplit, RequestObservation, SplitChange, SplitController
+from gpu_backend.engine.phase_split.core_view import CoreView
 from gpu_backend.engine.phase_split.process import PhaseWorkerProcess, memory_mb, share_model_and_pool, wait_any
-from gpu_backend.engine.phase_split.split import PhaseSplit, candidate_splits, default_split
-from gpu_backend.engine.scheduler import ScheduledBatch
+from gpu_backend.engine.phase_split.split import PhaseSplit
+from gpu_backend.engine.sampling_params import SamplingParams
+from gpu_backend.engine.scheduler import PHASES, ScheduledBatch
 from gpu_backend.engine.sequence import FinishReason
-from gpu_backend.model import LlamaModel, Tokenizer
+from gpu_backend.errors import InvalidConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +42,16 @@ class _InFlight:
     contended: bool  # the other worker computed at some point during this step
 
 
-class PhaseSplitEngine(LLMEngine):
-    def __init__(self, model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig(phase_split=True)) -> None:
-        super().__init__(model, tokenizer, config)
+class PhaseSplitEngine(CoreView):
+    def __init__(self, core: LLMEngine, split: PhaseSplit, controller: SplitController | FixedSplit) -> None:
+        """`split`: the threads each worker starts with; `controller` moves them (FixedSplit: never)."""
+        super().__init__(core)
+        model, config = core.model, core.config
         if model.embed_tokens.device.type != "cpu":
-            raise ValueError("the phase split is built for the CPU (worker processes); GPU SM partitions are not")
+            raise InvalidConfig("the phase split is built for the CPU (worker processes); GPU SM partitions are not")
         torch.set_num_threads(1)  # this process only schedules and samples; the workers compute
-        self.scheduler = PhaseScheduler(self.block_manager, config.max_running, config.max_prefill_tokens)
-        self.cores = config.num_threads or len(os.sched_getaffinity(0))
-        self.split = PhaseSplit(*config.phase_split_threads) if config.phase_split_threads else default_split(self.cores)
-        self.controller = (SplitController(candidate_splits(self.cores), self.cores)
-                           if config.phase_split_controller else None)
+        self.split = split
+        self.controller = controller
         self.split_log: list[SplitChange] = []
         share_model_and_pool(model, self.pool.k_cache, self.pool.v_cache)
         self.workers: dict[str, PhaseWorkerProcess] = {}
@@ -83,7 +85,7 @@ class PhaseSplitEngine(LLMEngine):
         if seq_id in self.scheduler.in_flight:
             self._abort_after_step.add(seq_id)
             return None
-        return super().abort(seq_id)
+        return self.core.abort(seq_id)
 
     def step(self) -> list[RequestOutput]:
         for phase in ("decode", "prefill"):
@@ -91,7 +93,7 @@ class PhaseSplitEngine(LLMEngine):
                 batch = self.scheduler.schedule_phase(phase)
                 if batch is not None:
                     try:
-                        self.workers[phase].submit(*self.runner.prepare(batch))
+                        self.workers[phase].submit(*self.core.runner.prepare(batch))
                     except Exception:  # e.g. the worker died: its sequences are not in flight
                         self.scheduler.complete(batch)
                         raise
@@ -111,24 +113,21 @@ class PhaseSplitEngine(LLMEngine):
         result = worker.receive()  # raises if the worker failed; the batch is no longer in flight
         logits = worker.logits[: result.rows].clone()
         self.worker_threads[worker.phase] = result.threads
-        outputs = self._postprocess(flight.batch, logits)
-        if self.controller is not None:
-            self.controller.observe_step(worker.phase, flight.batch.num_tokens, result.seconds, result.threads,
-                                         self.split.other(worker.phase), flight.contended)
+        outputs = self.core.postprocess(flight.batch, logits)
+        self.controller.observe_step(worker.phase, flight.batch.num_tokens, result.seconds, result.threads,
+                                     self.split.other(worker.phase), flight.contended)
         aborted = self._abort_after_step & {seq.seq_id for seq in flight.batch.seqs}
         for seq_id in aborted:
             self._abort_after_step.discard(seq_id)
-            super().abort(seq_id)
+            self.core.abort(seq_id)
         for seq in flight.batch.seqs:
-            if seq.is_finished and seq.finish_reason is not FinishReason.ABORT and self.controller is not None:
+            if seq.is_finished and seq.finish_reason is not FinishReason.ABORT:
                 self.controller.observe_request(RequestObservation(
                     seq.finish_time, seq.slo, seq.ttft, seq.tpot, seq.num_output_tokens, self.split))
         self._control()
         return [output for output in outputs if output.seq_id not in aborted]
 
     def _control(self) -> None:
-        if self.controller is None:
-            return
         new = self.controller.decide(self.split)
         if new is not None:
             self.split_log.append(self.controller.changes[-1])
@@ -143,14 +142,21 @@ class PhaseSplitEngine(LLMEngine):
                         for c in self.split_log],
         }
 
+    def metrics(self) -> dict[str, float]:
+        return {**self.core.metrics(), "phase_split_prefill_threads": self.split.prefill_threads,
+                "phase_split_decode_threads": self.split.decode_threads, "phase_split_changes": len(self.split_log)}
+
     def memory_report(self) -> dict:
         """MiB: the shared weights and pool, and each process's resident memory (shared/private)."""
         weights = sum(p.numel() * p.element_size() for p in self.model.parameters())
         return {"weights_mb": weights / 2**20, "kv_pool_mb": self.pool.total_bytes / 2**20,
                 "engine": memory_mb(), **{phase: memory_mb(pid) for phase, pid in self.worker_pids.items()}}
 
+    def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[Completion]:
+        return run_to_completion(self, prompts, params)
+
     def close(self) -> None:
-        super().close()
+        self.core.close()
         for worker in self.workers.values():
             worker.stop()
         self.workers = {}

@@ -7,6 +7,7 @@ import torch
 import torch.multiprocessing as mp
 
 from gpu_backend.engine.phase_split.worker import pack_step, worker_main
+from gpu_backend.errors import KVStateError, WorkerFailed
 from gpu_backend.model.llama import LlamaModel
 
 START_TIMEOUT_S = 300.0
@@ -43,13 +44,13 @@ class PhaseWorkerProcess:
     def wait_ready(self) -> int:
         """Block until the worker has started; its pid."""
         if not self.conn.poll(START_TIMEOUT_S):
-            raise RuntimeError(f"the {self.phase} worker did not start within {START_TIMEOUT_S:.0f} s")
+            raise WorkerFailed(f"the {self.phase} worker did not start within {START_TIMEOUT_S:.0f} s")
         kind, pid = self.conn.recv()
         return pid
 
     def submit(self, input_ids: torch.Tensor, positions: torch.Tensor, batch) -> None:
         if not self.process.is_alive():
-            raise RuntimeError(f"the {self.phase} worker exited (code {self.process.exitcode})")
+            raise WorkerFailed(f"the {self.phase} worker exited (code {self.process.exitcode})")
         arrays, meta = pack_step(input_ids, positions, batch)
         self.conn.send(("step", arrays, meta))
         self.busy = True
@@ -59,11 +60,11 @@ class PhaseWorkerProcess:
         try:
             message = self.conn.recv()
         except EOFError:
-            raise RuntimeError(f"the {self.phase} worker exited mid-step (code {self.process.exitcode})") from None
+            raise WorkerFailed(f"the {self.phase} worker exited mid-step (code {self.process.exitcode})") from None
         finally:
             self.busy = False
         if message[0] == "error":
-            raise RuntimeError(f"the {self.phase} worker failed a step: {message[1]}")
+            raise WorkerFailed(f"the {self.phase} worker failed a step: {message[1]}")
         _, rows, seconds, threads = message
         return StepResult(rows, seconds, threads)
 
@@ -127,7 +128,7 @@ def mapping_inode(address: int, pid: int | str = "self") -> int:
             start, end = (int(x, 16) for x in parts[0].split("-"))
             if start <= address < end:
                 return int(parts[4])
-    raise ValueError(f"address {address:#x} is not mapped in process {pid}")
+    raise KVStateError(f"address {address:#x} is not mapped in process {pid}")
 
 
 def memory_mb(pid: int | str = "self") -> dict[str, float]:

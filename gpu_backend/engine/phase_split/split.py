@@ -10,6 +10,8 @@ that maps a share to compute, so a GPU version replaces it with SM fractions.
 
 from dataclasses import dataclass
 
+from gpu_backend.errors import InvalidConfig
+
 
 @dataclass(frozen=True, order=True)
 class PhaseSplit:
@@ -18,7 +20,7 @@ class PhaseSplit:
 
     def __post_init__(self) -> None:
         if self.prefill_threads < 1 or self.decode_threads < 1:
-            raise ValueError(f"each phase needs at least one thread, got {self}")
+            raise InvalidConfig(f"each phase needs at least one thread, got {self}")
 
     def threads(self, phase: str) -> int:
         return self.prefill_threads if phase == "prefill" else self.decode_threads

@@ -11,6 +11,7 @@ buffer. Messages over a pipe, in order (so a thread-count change applies from th
     ("stop",)              -> the process exits
 """
 
+import os
 import time
 from multiprocessing.connection import Connection
 
@@ -46,8 +47,6 @@ def _unpack_step(arrays: dict[str, np.ndarray], meta: dict) -> tuple[torch.Tenso
 def worker_main(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, logits_out: torch.Tensor,
                 conn: Connection, threads: int) -> None:
     """Entry point of the worker process (spawned; every tensor argument is in shared memory)."""
-    import os
-
     torch.set_num_threads(threads)
     conn.send(("ready", os.getpid()))
     with torch.inference_mode():

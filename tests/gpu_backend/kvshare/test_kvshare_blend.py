@@ -14,8 +14,7 @@ def _prompt(smollm2, order, question="wake me up at six"):
 def test_ratio_one_equals_full_recompute_logits_and_greedy_tokens(smollm2):
     seed_ids, seed_spans = _prompt(smollm2, [0, 1, 2])
     ids, spans = _prompt(smollm2, [2, 0, 1])  # the same chunks, other positions
-    full = prefiller(smollm2, 1.0, enable_prefix_cache=False)
-    full.store = None
+    full = prefiller(smollm2, 1.0, enable_prefix_cache=False, chunk_reuse=False)
     expected, full_report = full.generate_greedy(sequence(ids), spans, 6)
 
     reuse = prefiller(smollm2, 1.0)
@@ -44,8 +43,7 @@ def test_low_ratio_recomputes_only_the_chosen_fraction_and_stays_close(smollm2):
     assert report.tokens_computed < len(ids) - report.num_cached - 0.5 * reused
     assert report.exact_tokens == spans[0][0]
 
-    full = prefiller(smollm2, 1.0, enable_prefix_cache=False)
-    full.store = None
+    full = prefiller(smollm2, 1.0, enable_prefix_cache=False, chunk_reuse=False)
     exact = full.prefill(sequence(ids), spans).logits
     assert int(report.logits.argmax()) == int(exact.argmax())
     assert torch.nn.functional.cosine_similarity(report.logits, exact, dim=0) > 0.98

@@ -5,6 +5,7 @@ import httpx
 import pytest
 from loopback import ServerThread
 
+from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import AsyncEngine, EngineConfig, LLMEngine
 from gpu_backend.server import BackendService, build_app
 from kvshare_support import messages
@@ -15,7 +16,7 @@ MODEL = "smollm2-135m"
 @pytest.fixture(scope="module")
 def base_url(smollm2):
     config = EngineConfig(kv_budget_bytes=64 << 20, kvshare_recompute_ratio=0.15)
-    engine = AsyncEngine(LLMEngine.from_loaded(smollm2, config))
+    engine = AsyncEngine(build_from_loaded(smollm2, config))
     service = BackendService(engine, smollm2.tokenizer, smollm2.chat_template, (MODEL,))
     with ServerThread(build_app(service)) as server:
         yield server.url

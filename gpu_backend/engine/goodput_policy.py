@@ -30,20 +30,18 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from gpu_backend.engine.block_manager import BlockManager
 from gpu_backend.engine.length_estimator import OutputLengthEstimator
-from gpu_backend.engine.scheduler import ScheduledBatch, Scheduler
+from gpu_backend.engine.scheduled_batch import ScheduledBatch
+from gpu_backend.engine.scheduling_policy import RunQueues, SchedulingPolicy
 from gpu_backend.engine.sequence import FinishReason, Sequence
 from gpu_backend.engine.step_cost import StepCostModel
-from gpu_backend.engine.swapper import Swapper
 
 
-class GoodputScheduler(Scheduler):
-    def __init__(self, block_manager: BlockManager, max_running: int, max_prefill_tokens: int,
-                 swapper: Swapper | None = None, estimator: OutputLengthEstimator | None = None,
+class GoodputPolicy(SchedulingPolicy):
+    def __init__(self, queues: RunQueues, estimator: OutputLengthEstimator | None = None,
                  cost: StepCostModel | None = None, margin: float = 2.0, headroom: float = 0.6,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(block_manager, max_running, max_prefill_tokens, swapper)
+        self.queues = queues
         self.estimator = estimator or OutputLengthEstimator()
         self.cost = cost or StepCostModel()
         # A token is scheduled when it is due within `margin` step times.
@@ -56,18 +54,30 @@ class GoodputScheduler(Scheduler):
         self._pacing = True
         self.skipped_decodes = 0
         self.yielded_slots = 0  # running requests preempted for ones that could not wait
-        self._feasible: set[int] = set()  # waiting requests that can still meet their SLO (order_waiting)
-        # Within one schedule() call: the queue as last sorted, so that the base pass does not
-        # sort the same queue again (None outside a call: every order_waiting() sorts).
+        self._feasible: set[int] = set()  # waiting requests that can still meet their SLO (order)
+        # Within one step: the queue as last sorted, so that the scheduler's admission pass
+        # does not sort the same queue again (None between steps: every `order` sorts).
         self._sorted: list[int] | None = None
+
+    @property
+    def running(self) -> list[Sequence]:
+        return self.queues.running
+
+    @property
+    def max_running(self) -> int:
+        return self.queues.max_running
+
+    @property
+    def max_prefill_tokens(self) -> int:
+        return self.queues.max_prefill_tokens
 
     # -- inputs -------------------------------------------------------------------------
 
-    def observe_step(self, num_tokens: int, seconds: float) -> None:
-        self.cost.observe(num_tokens, seconds)
-        self._last_step_tokens = num_tokens
+    def observe_step(self, batch: ScheduledBatch, seconds: float) -> None:
+        self.cost.observe(batch.num_tokens, seconds)
+        self._last_step_tokens = batch.num_tokens
 
-    def on_finish(self, seq: Sequence) -> None:
+    def finished(self, seq: Sequence) -> None:
         if seq.finish_reason in (FinishReason.STOP, FinishReason.LENGTH):
             self.estimator.record(seq.slo.category, seq.num_output_tokens)
 
@@ -113,17 +123,18 @@ class GoodputScheduler(Scheduler):
             return 2, seq.arrival_time
         return 0, start
 
-    def order_waiting(self) -> None:
-        if self._sorted is not None and self._sorted == [seq.seq_id for seq in self.waiting]:
-            return
+    def order(self, waiting: deque[Sequence]) -> deque[Sequence]:
+        if self._sorted is not None and self._sorted == [seq.seq_id for seq in waiting]:
+            return waiting
         now = self.clock()
-        keys = {seq.seq_id: self.urgency(seq, now) for seq in self.waiting}
-        for seq in self._late_in_queue(sorted(self.waiting, key=lambda seq: keys[seq.seq_id]), keys, now):
+        keys = {seq.seq_id: self.urgency(seq, now) for seq in waiting}
+        for seq in self._late_in_queue(sorted(waiting, key=lambda seq: keys[seq.seq_id]), keys, now):
             keys[seq.seq_id] = 2, seq.arrival_time
-        self.waiting = deque(sorted(self.waiting, key=lambda seq: keys[seq.seq_id]))
+        ordered = deque(sorted(waiting, key=lambda seq: keys[seq.seq_id]))
         self._feasible = {seq_id for seq_id, key in keys.items() if key[0] == 0}
         if self._sorted is not None:
-            self._sorted = [seq.seq_id for seq in self.waiting]
+            self._sorted = [seq.seq_id for seq in ordered]
+        return ordered
 
     def _late_in_queue(self, ordered: list[Sequence], keys: dict, now: float) -> list[Sequence]:
         """Feasible requests that would still miss their TTFT behind the ones ahead of them.
@@ -162,12 +173,12 @@ class GoodputScheduler(Scheduler):
             return False  # no SLO: nothing to trade against
         return start - now >= self.prefill_time(pending) + self.remaining_tokens(seq) * self.decode_step_time()
 
-    def _yield_slots(self, now: float) -> None:
+    def _yield_slots(self, now: float) -> list[Sequence]:
         """Feasible requests that cannot wait, blocked only by the running cap, take the slots
         of running ones that can (least laxity first, preemptive). A victim stays feasible and,
         as its slack shrinks, stops being one: every request still finishes."""
         budget, needy = self.max_prefill_tokens, 0
-        for seq in self.waiting:  # ordered: feasible ones first, least slack first
+        for seq in self.queues.waiting:  # ordered: feasible ones first, least slack first
             if budget <= 0 or seq.seq_id not in self._feasible:
                 break
             if not self.can_wait(seq, now):
@@ -175,12 +186,11 @@ class GoodputScheduler(Scheduler):
                 budget -= seq.num_pending_tokens
         needed = needy - (self.max_running - len(self.running))
         if needed <= 0:
-            return
+            return []
         victims = [seq for seq in self.running if self.can_wait(seq, now, requeued=True)]
         victims.sort(key=lambda seq: self.latest_start(seq, now, seq.num_tokens), reverse=True)
-        for victim in victims[:needed]:
-            self.preempt(victim)
-            self.yielded_slots += 1
+        self.yielded_slots += len(victims[:needed])
+        return victims[:needed]
 
     def _next_token_due(self, seq: Sequence) -> float:
         slo = seq.slo
@@ -188,7 +198,8 @@ class GoodputScheduler(Scheduler):
         if slo.tpot_s is not None:
             dues.append(seq.first_token_time + seq.num_output_tokens * slo.tpot_s * self.headroom)
         if slo.deadline_s is not None:
-            dues.append(seq.arrival_time + slo.deadline_s * self.headroom - self.remaining_tokens(seq) * self.decode_step_time())
+            dues.append(seq.arrival_time + slo.deadline_s * self.headroom
+                        - self.remaining_tokens(seq) * self.decode_step_time())
         return min(dues)
 
     def wants_step(self, seq: Sequence) -> bool:
@@ -207,23 +218,25 @@ class GoodputScheduler(Scheduler):
         self.skipped_decodes += 1
         return False
 
-    def schedule(self) -> ScheduledBatch | None:
+    def begin_step(self) -> list[Sequence]:
         now = self.clock()
-        self.order_waiting()
-        self._sorted = [seq.seq_id for seq in self.waiting]
-        self._yield_slots(now)  # its victims join the queue, which the base pass then sorts again
+        self._sorted = []  # remember the order from here to the step's end
+        self.queues.waiting = self.order(self.queues.waiting)
+        victims = self._yield_slots(now)  # they join the queue, which the admission pass sorts again
         # Pacing saves step time for prefills. When a feasible request waits for a slot
         # rather than for time, it only holds the slots longer: step everyone.
-        slot_bound = len(self.running) >= self.max_running and any(
-            seq.seq_id in self._feasible for seq in self.waiting)
-        self._pacing = not slot_bound
-        try:
-            batch = super().schedule()
-            if batch is None and self.running:
-                # Nothing is due and nothing waits: step everyone rather than idle (work-conserving).
-                self._pacing = False
-                batch = super().schedule()
-        finally:
-            self._pacing = True
-            self._sorted = None
-        return batch
+        self._pacing = not (len(self.running) - len(victims) >= self.max_running
+                            and any(seq.seq_id in self._feasible for seq in self.queues.waiting))
+        return victims
+
+    def relax(self) -> bool:
+        """Nothing is due and nothing waits: step everyone rather than idle (work-conserving)."""
+        self._pacing = False
+        return True
+
+    def end_step(self) -> None:
+        self._pacing = True
+        self._sorted = None
+
+    def stats(self) -> dict[str, float]:
+        return {"goodput_skipped_decodes": self.skipped_decodes, "goodput_yielded_slots": self.yielded_slots}

@@ -1,7 +1,8 @@
 """KVShare in the engine: blended prompts batch with others, ratio 1.0 matches the plain engine,
 and approximate KV never reaches the prefix cache."""
 
-from gpu_backend.engine import EngineConfig, LLMEngine, SamplingParams
+from gpu_backend.build import build_engine
+from gpu_backend.engine import EngineConfig, SamplingParams
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans
 from kvshare_support import messages
 
@@ -9,8 +10,8 @@ GREEDY = SamplingParams(max_tokens=6, temperature=0, ignore_eos=True)
 
 
 def _engine(smollm2, ratio):
-    return LLMEngine(smollm2.model, smollm2.tokenizer, EngineConfig(kv_budget_bytes=64 << 20,
-                                                                   kvshare_recompute_ratio=ratio))
+    return build_engine(smollm2.model, smollm2.tokenizer, EngineConfig(kv_budget_bytes=64 << 20,
+                                                                      kvshare_recompute_ratio=ratio))
 
 
 def _prompt(smollm2, order, question):
@@ -33,11 +34,11 @@ def test_ratio_one_matches_the_plain_engine_with_a_decode_in_the_same_batch(smol
     moved = _prompt(smollm2, [2, 0, 1], "play the news")
     plain = _engine(smollm2, None)
     expected = _run(plain, [seed, moved], start_second_after=2)
-    assert plain.kvshare is None
+    assert not plain.reuses_chunks
 
     shared = _engine(smollm2, 1.0)
     got = _run(shared, [seed, moved], start_second_after=2)  # the seed decodes while `moved` blends
-    stats = shared.kvshare.stats
+    stats = shared.runner.counters
     assert stats.prompts_blended == 1 and stats.chunks_saved == 3
     assert stats.tokens_reused == sum(e - s for s, e in moved[1]) == stats.tokens_recomputed
     assert got == expected
@@ -49,10 +50,10 @@ def test_a_low_ratio_keeps_approximate_kv_out_of_the_prefix_cache(smollm2):
     engine = _engine(smollm2, 0.15)
     _run(engine, [seed])
     _run(engine, [(moved_ids, moved_spans)])
-    stats = engine.kvshare.stats
+    stats = engine.runner.counters
     assert stats.prompts_blended == 1 and 0 < stats.tokens_recomputed < stats.tokens_reused
     match = engine.block_manager.radix.match_prefix(moved_ids, record=False)
     assert match.num_tokens <= moved_spans[0][0]  # nothing past the first reused chunk is cached
     engine.block_manager.radix.evict(10**6)
-    engine.kvshare.store.clear()
+    engine.runner.store.clear()
     assert engine.pool.allocator.num_free == engine.pool.num_blocks  # no block leaked
