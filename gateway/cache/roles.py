@@ -9,6 +9,11 @@ B" puts A above B (the whole run of content words on each side: the subject sits
 comparative). Two questions clash when a word has one role in one and the opposite role in the
 other. Symmetric relations ("A vs B", "A or B", "between A and B") give no roles, and a reordered
 sentence that keeps each word's role ("to Paris from London") passes.
+
+Whose it is: two questions with the same content words whose pronouns name other people ("who pays for
+my repairs" / "who pays for their repairs", "can I claim it" / "can they claim it") ask about someone
+else. "I" and "we" count as one person, as do he, she and they; the generic "you" ("how do you ...")
+names nobody.
 """
 
 import re
@@ -44,6 +49,10 @@ _OPPOSITE = {"source": "target", "target": "source", "greater": "lesser", "lesse
              "numerator": "denominator", "denominator": "numerator", "agent": "patient", "patient": "agent",
              "chosen": "replaced", "replaced": "chosen"}
 Roles = frozenset[tuple[str, str]]  # (role, stemmed word)
+_PERSON = {**dict.fromkeys(("i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"), "first"),
+           **dict.fromkeys(("your", "yours", "yourself", "yourselves"), "second"),
+           **dict.fromkeys(("he", "him", "his", "himself", "she", "her", "hers", "herself", "they", "them", "their",
+                            "theirs", "themselves"), "third")}
 
 
 def roles(text: str) -> Roles:
@@ -118,3 +127,14 @@ def _run_after(tokens: list[str], at: int) -> list[str]:
         run.append(stem(tokens[at]))
         at += 1
     return run
+
+
+def persons(tokens: list[str]) -> frozenset[str]:
+    """The people a question's pronouns name ("first", "second", "third")."""
+    found = (t.partition("'")[0] for t in tokens)  # "i'm", "they're"
+    return frozenset(_PERSON[t] for t in found if t in _PERSON)
+
+
+def persons_swapped(query: frozenset[str], cached: frozenset[str], same_content: bool) -> bool:
+    """The same content words about other people; a pronoun on one side only ("my dog" / "dogs") is no swap."""
+    return same_content and bool(query) and bool(cached) and query != cached

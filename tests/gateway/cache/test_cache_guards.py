@@ -152,3 +152,41 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     year_ago = extract_facts("How many yen would I have got for 100 dollars at the rate a year ago?")
     assert "today" in today.dates
     assert rejection(today, year_ago, GuardPolicy()) == "dates"
+
+
+@pytest.mark.parametrize(("query", "cached", "tripped"), [
+    # a condition one question adds to the other
+    ("Can I get a refund on a sale item?", "Can I get a refund on a sale item after the return window?", "scope"),
+    ("Is breakfast served at the hotel?", "Is breakfast served at the hotel before check-in?", "scope"),
+    ("Are taxes part of the quoted price?", "Are taxes part of the quoted price excluding delivery?", "scope"),
+    ("Before the wedding, do I need a blood test?", "Do I need a blood test?", "scope"),
+    # an amount where the other asks whether
+    ("Is caffeine bad for cats?", "How much caffeine is bad for cats?", "scope"),
+    ("Are strawberries safe for rabbits?", "How many strawberries are safe for rabbits?", "scope"),
+    # a word with an opposite that the other question leaves unsaid
+    ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover arrive on Sunday?", "antonyms"),
+    ("What time is the museum tour on Saturday?", "What time does the museum tour end on Saturday?", "antonyms"),
+    # the same words about someone else
+    ("Who pays for my hotel if the airline cancels?", "Who pays for their hotel if the airline cancels?", "order"),
+    ("Can I claim the home office deduction?", "Can they claim the home office deduction?", "order"),
+])
+def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tripped):
+    assert guard(query, cached) == tripped
+    assert guard(cached, query) == tripped
+
+
+@pytest.mark.parametrize(("query", "cached"), [
+    ("Is garlic safe for cats?", "um, honestly, is garlic safe for cats?"),  # an opener qualifies nothing
+    ("Is garlic safe for cats?", "Okay, slightly worried here: is garlic safe for cats?"),
+    ("Can I pay my phone bill online?", "Can I pay my phone bill online in the app?"),
+    ("How do I renew my passport?", "How do we renew our passport?"),  # I and we: one person
+    ("How do I renew my passport?", "How do I renew a passport?"),
+    ("How do you renew a passport?", "How do I renew a passport?"),  # the generic "you"
+    ("Can my dog eat rice?", "Can dogs eat rice?"),  # a pronoun on one side only
+    ("For this trip, I'm covered by Allianz: does it pay for lost bags?", "Does Allianz pay for lost bags?"),
+    ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover leave on Sunday?"),  # when it starts
+    ("How many apples are in a pound?", "Apples in a pound?"),  # an amount, and no yes or no to ask
+])
+def test_openers_other_added_words_and_the_same_people_pass(query, cached):
+    assert guard(query, cached) is None
+    assert guard(cached, query) is None

@@ -1,0 +1,82 @@
+"""One question is the other plus a qualifier: "Does Best Buy price match Amazon?" / "... after the purchase?".
+
+The opposition guards (gateway/cache/oppositions.py) need a word on each side ("before" / "after"). A
+qualifier said on one side only narrows the question all the same:
+- a condition: "after the purchase", "before check-in", "excluding delivery", "until Friday";
+- an amount where the other asks whether: "How much chocolate is toxic?" / "Is chocolate toxic?";
+- the end of an event where the other names neither end: "When does the ferry arrive?" / "When is the
+  ferry?". Asked without a verb, when something is means when it starts ("When is the concert?" is
+  when it begins), so adding "leave", "start" or "open" asks the same, and "arrive", "end" or "close"
+  asks something else.
+
+A rewording changes words on both sides. A question that only adds words to the other one (the other
+has no content word of its own) adds either an opener ("hey, quick q:", "Okay, slightly panicking:"),
+said before the question's first question word and qualifying nothing, or words inside or after it.
+Other added words ("really", "in the app", "accept returns of") are left to the verifier.
+"""
+
+from dataclasses import dataclass
+
+from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
+
+# Words that attach a condition: a time relative to something, a period, what is counted in or out. Set
+# words ("all", "every"), degree words ("more", "over") and the verb "include" ("Does my plan include
+# roaming?") are as often emphasis or the question's own verb as a condition.
+CONDITIONS = frozenset({"before", "prior", "beforehand", "after", "afterwards", "later", "within", "during", "beyond",
+                        "until", "till", "including", "exclude", "excludes", "excluded", "excluding", "except",
+                        "excepting"})
+_AMOUNT = frozenset({"much", "many"})
+# The marked end of an event: a verbless "when is X" means its start.
+_ENDINGS = frozenset({"arrive", "arrives", "arriving", "arrival", "land", "lands", "landing", "end", "ends", "ending",
+                      "finish", "finishes", "close", "closes", "closing", "expire", "expires"})
+_STARTS = frozenset({"leave", "leaves", "depart", "departs", "departure", "start", "starts", "begin", "begins",
+                     "open", "opens", "opening"})
+_POLAR = frozenset({"is", "are", "was", "were", "can", "could", "does", "do", "did", "will", "would", "should",
+                    "may", "might", "has", "have", "must"})
+_SIGNIFICANT_STOPWORDS = CONDITIONS | _AMOUNT
+_OPENER_LIMIT = 8  # words before the question's first question word that may be an opener
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A question's words that can qualify it (content words, condition and amount words) in order, where
+    the question proper starts among them (after an opener), and whether it asks yes or no."""
+
+    significant: tuple[str, ...]
+    start: int
+    polar: bool
+
+    @property
+    def stems(self) -> frozenset[str]:
+        return frozenset(stem(w) for w in self.significant)
+
+
+def wording(text: str) -> Wording:
+    tokens = words(text)
+    significant = [w for w in tokens if w not in STOPWORDS or w in _SIGNIFICANT_STOPWORDS]
+    # The question starts at its first question word ("hey quick q, does ...", "um, is ..."), if one comes early.
+    opener = next((i for i, w in enumerate(tokens[:_OPENER_LIMIT + 1]) if w in QUESTION_WORDS), None)
+    start = sum(1 for w in tokens[:opener or 0] if w not in STOPWORDS or w in _SIGNIFICANT_STOPWORDS)
+    return Wording(tuple(significant), start, opener is not None and tokens[opener] in _POLAR)
+
+
+def added_qualifier(query: Wording, cached: Wording) -> str | None:
+    """"scope" or "antonyms" when one question is the other plus such a qualifier, else None."""
+    mine, theirs = query.stems, cached.stems
+    if mine < theirs:
+        return _qualifier(cached, query)
+    if theirs < mine:
+        return _qualifier(query, cached)
+    return None
+
+
+def _qualifier(longer: Wording, shorter: Wording) -> str | None:
+    known = shorter.stems
+    # A condition qualifies wherever it stands ("After the purchase, does ..."); other opener words do not.
+    added = {w for i, w in enumerate(longer.significant)
+             if stem(w) not in known and (i >= longer.start or w in CONDITIONS)}
+    if added & CONDITIONS or (added & _AMOUNT and shorter.polar):
+        return "scope"
+    if added & _ENDINGS and not known & {stem(w) for w in _STARTS | _ENDINGS}:
+        return "antonyms"
+    return None
