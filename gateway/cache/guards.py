@@ -38,7 +38,9 @@ _MONTHS = {
 _AMBIGUOUS_MONTHS = {"may", "march"}  # modal verb / verb unless written next to a number
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _RELATIVE_DAYS = {"today", "tonight", "tomorrow", "yesterday", "now", "currently", "recently"}
-_PERIODS = {"week", "weekend", "month", "year", "night", "morning", "quarter", "decade", "century"}
+_PERIODS = {"week", "weekend", "month", "year", "night", "morning", "afternoon", "evening", "quarter", "decade",
+            "century"}
+_TONIGHT = {"this evening": "tonight", "this night": "tonight"}  # one evening, however it is said
 _NEGATIONS = {"not", "no", "never", "without", "none", "nobody", "nothing", "nowhere", "neither",
               "nor", "cannot", "unable", "lack", "lacks", "hardly", "barely"}
 _CAPITALISED = re.compile(r"(?<![\w'])[A-Z][\w'’&-]*")
@@ -169,7 +171,7 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
         elif token in _WEEKDAYS or token in _RELATIVE_DAYS:
             found.append(token)
         elif token in ("this", "next", "last", "past", "coming") and i + 1 < len(tokens) and tokens[i + 1] in _PERIODS:
-            found.append(f"{token} {tokens[i + 1]}")
+            found.append(_TONIGHT.get(f"{token} {tokens[i + 1]}", f"{token} {tokens[i + 1]}"))
     return found
 
 

@@ -48,7 +48,7 @@ class Wording:
 
     @property
     def stems(self) -> frozenset[str]:
-        return frozenset(stem(w) for w in self.significant)
+        return frozenset(_base(w) for w in self.significant)
 
 
 def wording(text: str) -> Wording:
@@ -74,9 +74,15 @@ def _qualifier(longer: Wording, shorter: Wording) -> str | None:
     known = shorter.stems
     # A condition qualifies wherever it stands ("After the purchase, does ..."); other opener words do not.
     added = {w for i, w in enumerate(longer.significant)
-             if stem(w) not in known and (i >= longer.start or w in CONDITIONS)}
+             if _base(w) not in known and (i >= longer.start or w in CONDITIONS)}
     if added & CONDITIONS or (added & _AMOUNT and shorter.polar):
         return "scope"
-    if added & _ENDINGS and not known & {stem(w) for w in _STARTS | _ENDINGS}:
+    if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:
         return "antonyms"
     return None
+
+
+def _base(word: str) -> str:
+    """The word less its inflection, plurals of short words included ("dogs" / "dog", which stem keeps apart)."""
+    word = stem(word)
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word

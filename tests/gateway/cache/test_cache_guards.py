@@ -163,6 +163,7 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     # an amount where the other asks whether
     ("Is caffeine bad for cats?", "How much caffeine is bad for cats?", "scope"),
     ("Are strawberries safe for rabbits?", "How many strawberries are safe for rabbits?", "scope"),
+    ("Are grapes bad for cats?", "How many grapes are bad for a cat?", "scope"),
     # a word with an opposite that the other question leaves unsaid
     ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover arrive on Sunday?", "antonyms"),
     ("What time is the museum tour on Saturday?", "What time does the museum tour end on Saturday?", "antonyms"),
@@ -183,6 +184,7 @@ def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tr
     ("How do I renew my passport?", "How do I renew a passport?"),
     ("How do you renew a passport?", "How do I renew a passport?"),  # the generic "you"
     ("Can my dog eat rice?", "Can dogs eat rice?"),  # a pronoun on one side only
+    ("Is the pharmacy on Elm Street open tonight?", "Is the pharmacy on Elm Street open this evening?"),
     ("For this trip, I'm covered by Allianz: does it pay for lost bags?", "Does Allianz pay for lost bags?"),
     ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover leave on Sunday?"),  # when it starts
     ("How many apples are in a pound?", "Apples in a pound?"),  # an amount, and no yes or no to ask
