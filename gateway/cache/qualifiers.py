@@ -2,7 +2,8 @@
 
 The opposition guards (gateway/cache/oppositions.py) need a word on each side ("before" / "after"). A
 qualifier said on one side only narrows the question all the same:
-- a condition: "after the purchase", "before check-in", "excluding delivery", "until Friday";
+- a condition: "after the purchase", "before check-in", "excluding delivery", "until Friday", "if it is
+  still frozen", "at another bank";
 - an amount where the other asks whether: "How much chocolate is toxic?" / "Is chocolate toxic?";
 - the end of an event where the other names neither end: "When does the ferry arrive?" / "When is the
   ferry?". Asked without a verb, when something is means when it starts ("When is the concert?" is
@@ -19,12 +20,15 @@ from dataclasses import dataclass
 
 from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
 
-# Words that attach a condition: a time relative to something, a period, what is counted in or out. Set
+# Words that attach a condition: a time relative to something, a period, what is counted in or out, a case
+# ("... if I still owe money on it?"), someone or something else ("... at another bank?"). Set
 # words ("all", "every"), degree words ("more", "over") and the verb "include" ("Does my plan include
 # roaming?") are as often emphasis or the question's own verb as a condition.
 CONDITIONS = frozenset({"before", "prior", "beforehand", "after", "afterwards", "later", "within", "during", "beyond",
                         "until", "till", "including", "exclude", "excludes", "excluded", "excluding", "except",
-                        "excepting"})
+                        "excepting", "if", "unless", "another", "other", "else"})
+# Openers say "Sorry if this is basic, but ..."; the time and inclusion words qualify even there.
+_IN_OPENERS = CONDITIONS - {"if", "unless", "another", "other", "else"}
 _AMOUNT = frozenset({"much", "many"})
 # The marked end of an event: a verbless "when is X" means its start.
 _ENDINGS = frozenset({"arrive", "arrives", "arriving", "arrival", "land", "lands", "landing", "end", "ends", "ending",
@@ -72,10 +76,14 @@ def added_qualifier(query: Wording, cached: Wording) -> str | None:
 
 def _qualifier(longer: Wording, shorter: Wording) -> str | None:
     known = shorter.stems
-    # A condition qualifies wherever it stands ("After the purchase, does ..."); other opener words do not.
+    # An opening phrase with a time or inclusion word qualifies ("After the purchase, does ..."); other openers
+    # ("Sorry if this is basic, but ...") do not.
+    qualifying_opener = any(w in _IN_OPENERS for w in longer.significant[:longer.start])
     added = {w for i, w in enumerate(longer.significant)
-             if _base(w) not in known and (i >= longer.start or w in CONDITIONS)}
-    if added & CONDITIONS or (added & _AMOUNT and shorter.polar):
+             if _base(w) not in known and (i >= longer.start or qualifying_opener)}
+    # A condition says something the other question does not ("if I still owe money"), not only "if" ("My flight
+    # leaves at 7. When ...?" / "When ... if my flight leaves at 7?").
+    if added & CONDITIONS and added - CONDITIONS or (added & _AMOUNT and shorter.polar):
         return "scope"
     if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:
         return "antonyms"

@@ -77,6 +77,7 @@ def test_each_guard_can_be_switched_off_per_category():
     ("Set an alarm for 7 am", "Set an alarm for 7 pm", "times"),
     ("Is the pharmacy open at 9 a.m.?", "Is the pharmacy open at 21:00?", "times"),
     ("Book a table for 7:30pm", "Book a table for 8:30pm", "times"),
+    ("Is the clinic open at 8 pm?", "Is the clinic open at 08:00?", "times"),  # zero-padded: 24-hour writing
     # units and currencies
     ("How long does a 10 mile run take?", "How long does a 10 km run take?", "units"),
     ("Can I send $100 abroad?", "Can I send €100 abroad?", "units"),
@@ -160,6 +161,8 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     ("Is breakfast served at the hotel?", "Is breakfast served at the hotel before check-in?", "scope"),
     ("Are taxes part of the quoted price?", "Are taxes part of the quoted price excluding delivery?", "scope"),
     ("Before the wedding, do I need a blood test?", "Do I need a blood test?", "scope"),
+    ("Can I get my deposit back?", "Can I get my deposit back if I break the lease early?", "scope"),
+    ("Is there a fee to withdraw cash at an ATM?", "Is there a fee to withdraw cash at another bank's ATM?", "scope"),
     # an amount where the other asks whether
     ("Is caffeine bad for cats?", "How much caffeine is bad for cats?", "scope"),
     ("Are strawberries safe for rabbits?", "How many strawberries are safe for rabbits?", "scope"),
@@ -178,6 +181,10 @@ def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tr
 
 @pytest.mark.parametrize(("query", "cached"), [
     ("Is garlic safe for cats?", "um, honestly, is garlic safe for cats?"),  # an opener qualifies nothing
+    ("How do I reset a router?", "Sorry if this is basic, but how do I reset a router?"),
+    # the same condition said as a statement first, then as an if-clause
+    ("My train leaves at 8 am. When should I get to the station?",
+     "When should I get to the station if my train leaves at 8 am?"),
     ("Is garlic safe for cats?", "Okay, slightly worried here: is garlic safe for cats?"),
     ("Can I pay my phone bill online?", "Can I pay my phone bill online in the app?"),
     ("How do I renew my passport?", "How do we renew our passport?"),  # I and we: one person
