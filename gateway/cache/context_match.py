@@ -7,18 +7,21 @@ floor and the question's guards:
 - both questions asked with no history: nothing to compare;
 - a question that needs its context (gateway/cache/dependence.py: "and in Python?", "yes please"),
   or one whose context bears on it (the question is close to its own history in meaning or shares
-  a content word with it), or two histories about the same thing, or a history that sets the scene (instructions such as "answer in
-  French from now on", a topic such as "let's talk about Rust", the user's situation such as
-  "I'm on the Basic plan"): the two contexts must agree, else the candidate is rejected;
+  a content word with it), or two histories about the same thing, or a history that sets the scene
+  (instructions such as "answer in French from now on", a topic such as "let's talk about Rust", the
+  user's situation such as "I'm on the Basic plan"): the two contexts must agree, else the candidate
+  is rejected;
 - otherwise (a self-contained question after unrelated history) the histories do not matter.
 
 Two contexts (gateway/cache/conversation.py) agree when they state the same facts (numbers, dates,
 names: the guards of gateway/cache/guards.py on the user turns, and on the assistant's closing offer
 where the question replies to it), when a reply ("yes please", "the second one") answers the same
-offer, and when a pair scorer reads the users' turns of the two contexts as saying the same (calibrated P(same) at or above `agree`). The scorer is
-injected: any `score_pairs(list[(text_a, text_b)]) -> np.ndarray` of calibrated probabilities (the
-verifier's cross-encoder); the cache's default is the duplicate verifier on the two texts
-(gateway/cache/pair_scorer.py). The thresholds were chosen on the tune half of
+offer, and when a pair scorer reads the users' turns of the two contexts as saying the same
+(calibrated P(same) at or above `agree`). The scorer is injected: any
+`score_pairs(list[(text_a, text_b)]) -> np.ndarray` of calibrated probabilities (the verifier's
+cross-encoder); the cache's default is the duplicate verifier on the two texts
+(gateway/cache/pair_scorer.py), given the cosines of the vectors held (a stored entry's context was
+embedded at insert). The thresholds were chosen on the tune half of
 loadtest/data/cache_suite/multi.jsonl (docs/benchmarks.md, cache-quality).
 """
 

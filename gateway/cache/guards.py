@@ -90,7 +90,8 @@ class Facts:
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
-    wording: Wording = Wording((), 0, False)  # to see one question add a qualifier to the other (gateway/cache/qualifiers.py)
+    # To see one question add a qualifier to the other (gateway/cache/qualifiers.py).
+    wording: Wording = Wording((), 0, False)
     persons: frozenset[str] = frozenset()  # whom its pronouns name (gateway/cache/roles.py)
 
 

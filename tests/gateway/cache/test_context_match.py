@@ -152,13 +152,14 @@ def test_the_default_pair_scorer_reads_a_rewording_as_the_same_and_a_swap_as_dif
 
 async def test_small_talk_around_the_same_context_still_hits(cache, policy):
     p = policy()
-    transfer = (("I want to send $300 to my brother in Peru.", "Sending $300 to Peru is an international transfer."),)
-    await cache.insert("t1", p, chat("How long will it take to arrive?", history=transfer), answer("2 days."), "m")
+    transfer = (("I want to send money to my brother in Peru.", "Sure. A transfer to Peru usually takes 2 days."),)
+    await cache.insert("t1", p, chat("What will they charge me for it?", history=transfer), answer("A $5 fee."), "m")
+    # The assistant's own closing words ("Anything else?") are no fact the two conversations disagree on.
     chatty = (("hi there", "Hello! How can I help?"), *transfer, ("great, thanks", "Glad to help! Anything else?"))
-    assert (await cache.lookup("t1", p, chat("How long will it take to arrive?", history=chatty))).hit
-    more = (("I want to send $3,000 to my brother in Peru.", "Sending $3,000 to Peru is an international transfer."),)
-    changed = await cache.lookup("t1", p, chat("How long will it take to arrive?", history=more))
-    assert not changed.hit and changed.best.rejected_by == "context_numbers"
+    assert (await cache.lookup("t1", p, chat("What will they charge me for it?", history=chatty))).hit
+    chile = (("I want to send money to my brother in Chile.", "Sure. A transfer to Chile usually takes 2 days."),)
+    changed = await cache.lookup("t1", p, chat("What will they charge me for it?", history=chile))
+    assert not changed.hit and changed.best.rejected_by == "context_entities"
 
 
 class _CountingModel:
