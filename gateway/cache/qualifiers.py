@@ -5,6 +5,8 @@ qualifier said on one side only narrows the question all the same:
 - a condition: "after the purchase", "before check-in", "excluding delivery", "until Friday", "if it is
   still frozen", "at another bank";
 - an amount where the other asks whether: "How much chocolate is toxic?" / "Is chocolate toxic?";
+- acting on the thing the other asks about: "How do I change the undo shortcut?" / "What's the undo
+  shortcut?";
 - the end of an event where the other names neither end: "When does the ferry arrive?" / "When is the
   ferry?". Asked without a verb, when something is means when it starts ("When is the concert?" is
   when it begins), so adding "leave", "start" or "open" asks the same, and "arrive", "end" or "close"
@@ -35,6 +37,10 @@ _ENDINGS = frozenset({"arrive", "arrives", "arriving", "arrival", "land", "lands
                       "finish", "finishes", "close", "closes", "closing", "expire", "expires"})
 _STARTS = frozenset({"leave", "leaves", "depart", "departs", "departure", "start", "starts", "begin", "begins",
                      "open", "opens", "opening"})
+# Acting on a thing, where the other question asks about it: "How do I change the undo shortcut?" / "What's the
+# undo shortcut?".
+_OPERATIONS = frozenset({"change", "changing", "set", "reset", "edit", "remove", "delete", "add", "disable", "enable",
+                         "customize", "customise", "modify", "update", "cancel", "replace", "rename", "move"})
 _POLAR = frozenset({"is", "are", "was", "were", "can", "could", "does", "do", "did", "will", "would", "should",
                     "may", "might", "has", "have", "must"})
 _SIGNIFICANT_STOPWORDS = CONDITIONS | _AMOUNT
@@ -57,10 +63,10 @@ class Wording:
 
 def wording(text: str) -> Wording:
     tokens = words(text)
-    significant = [w for w in tokens if w not in STOPWORDS or w in _SIGNIFICANT_STOPWORDS]
+    significant = [w for w in tokens if _significant(w)]
     # The question starts at its first question word ("hey quick q, does ...", "um, is ..."), if one comes early.
     opener = next((i for i, w in enumerate(tokens[:_OPENER_LIMIT + 1]) if w in QUESTION_WORDS), None)
-    start = sum(1 for w in tokens[:opener or 0] if w not in STOPWORDS or w in _SIGNIFICANT_STOPWORDS)
+    start = sum(1 for w in tokens[:opener or 0] if _significant(w))
     return Wording(tuple(significant), start, opener is not None and tokens[opener] in _POLAR)
 
 
@@ -83,11 +89,16 @@ def _qualifier(longer: Wording, shorter: Wording) -> str | None:
              if _base(w) not in known and (i >= longer.start or qualifying_opener)}
     # A condition says something the other question does not ("if I still owe money"), not only "if" ("My flight
     # leaves at 7. When ...?" / "When ... if my flight leaves at 7?").
-    if added & CONDITIONS and added - CONDITIONS or (added & _AMOUNT and shorter.polar):
+    if added & CONDITIONS and added - CONDITIONS or (added & _AMOUNT and shorter.polar) or added & _OPERATIONS:
         return "scope"
     if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:
         return "antonyms"
     return None
+
+
+def _significant(word: str) -> bool:
+    """Content, condition and amount words; "what's", "it's" are their stop words."""
+    return word in _SIGNIFICANT_STOPWORDS or (word not in STOPWORDS and word.partition("'")[0] not in STOPWORDS)
 
 
 def _base(word: str) -> str:
