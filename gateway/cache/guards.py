@@ -92,7 +92,7 @@ class Facts:
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
     # To see one question add a qualifier to the other (gateway/cache/qualifiers.py).
     wording: Wording = Wording((), 0, False)
-    persons: frozenset[str] = frozenset()  # whom its pronouns name (gateway/cache/roles.py)
+    persons: tuple[str, ...] = ()  # whom its pronouns name (gateway/cache/roles.py)
 
 
 def extract_facts(text: str) -> Facts:

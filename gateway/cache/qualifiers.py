@@ -2,8 +2,7 @@
 
 The opposition guards (gateway/cache/oppositions.py) need a word on each side ("before" / "after"). A
 qualifier said on one side only narrows the question all the same:
-- a condition: "after the purchase", "before check-in", "excluding delivery", "until Friday", "if it is
-  still frozen", "at another bank";
+- a condition: "after the purchase", "before check-in", "excluding delivery", "until Friday";
 - an amount where the other asks whether: "How much chocolate is toxic?" / "Is chocolate toxic?";
 - acting on the thing the other asks about: "How do I change the undo shortcut?" / "What's the undo
   shortcut?";
@@ -22,19 +21,18 @@ from dataclasses import dataclass
 
 from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
 
-# Words that attach a condition: a time relative to something, a period, what is counted in or out, a case
-# ("... if I still owe money on it?"), someone or something else ("... at another bank?"). Set
+# Words that attach a condition: a time relative to something, a period, what is counted in or out. An if-clause
+# is as often a follow-up ("Is alcohol addictive? If yes, why?") as a condition, and is left to the verifier. Set
 # words ("all", "every"), degree words ("more", "over") and the verb "include" ("Does my plan include
 # roaming?") are as often emphasis or the question's own verb as a condition.
 CONDITIONS = frozenset({"before", "prior", "beforehand", "after", "afterwards", "later", "within", "during", "beyond",
                         "until", "till", "including", "exclude", "excludes", "excluded", "excluding", "except",
-                        "excepting", "if", "unless", "another", "other", "else"})
-# Openers say "Sorry if this is basic, but ..."; the time and inclusion words qualify even there.
-_IN_OPENERS = CONDITIONS - {"if", "unless", "another", "other", "else"}
+                        "excepting"})
 _AMOUNT = frozenset({"much", "many"})
 # The marked end of an event: a verbless "when is X" means its start.
-_ENDINGS = frozenset({"arrive", "arrives", "arriving", "arrival", "land", "lands", "landing", "end", "ends", "ending",
-                      "finish", "finishes", "close", "closes", "closing", "expire", "expires"})
+# ("end" is left out: "How did India end up so populous?")
+_ENDINGS = frozenset({"arrive", "arrives", "arriving", "arrival", "land", "lands", "landing", "finish", "finishes",
+                      "close", "closes", "closing", "expire", "expires"})
 _STARTS = frozenset({"leave", "leaves", "depart", "departs", "departure", "start", "starts", "begin", "begins",
                      "open", "opens", "opening"})
 # Acting on a thing, where the other question asks about it: "How do I change the undo shortcut?" / "What's the
@@ -44,6 +42,7 @@ _OPERATIONS = frozenset({"change", "changing", "set", "reset", "edit", "remove",
 _POLAR = frozenset({"is", "are", "was", "were", "can", "could", "does", "do", "did", "will", "would", "should",
                     "may", "might", "has", "have", "must"})
 _SIGNIFICANT_STOPWORDS = CONDITIONS | _AMOUNT
+MIN_WORDS = 3  # significant words the shorter question needs before another can be it plus a qualifier
 _OPENER_LIMIT = 8  # words before the question's first question word that may be an opener
 
 
@@ -73,6 +72,8 @@ def wording(text: str) -> Wording:
 def added_qualifier(query: Wording, cached: Wording) -> str | None:
     """"scope" or "antonyms" when one question is the other plus such a qualifier, else None."""
     mine, theirs = query.stems, cached.stems
+    if min(len(mine), len(theirs)) < MIN_WORDS:  # "How do I get my iCloud password?" is in most questions about it
+        return None
     if mine < theirs:
         return _qualifier(cached, query)
     if theirs < mine:
@@ -84,12 +85,10 @@ def _qualifier(longer: Wording, shorter: Wording) -> str | None:
     known = shorter.stems
     # An opening phrase with a time or inclusion word qualifies ("After the purchase, does ..."); other openers
     # ("Sorry if this is basic, but ...") do not.
-    qualifying_opener = any(w in _IN_OPENERS for w in longer.significant[:longer.start])
+    qualifying_opener = any(w in CONDITIONS for w in longer.significant[:longer.start])
     added = {w for i, w in enumerate(longer.significant)
              if _base(w) not in known and (i >= longer.start or qualifying_opener)}
-    # A condition says something the other question does not ("if I still owe money"), not only "if" ("My flight
-    # leaves at 7. When ...?" / "When ... if my flight leaves at 7?").
-    if added & CONDITIONS and added - CONDITIONS or (added & _AMOUNT and shorter.polar) or added & _OPERATIONS:
+    if added & CONDITIONS or (added & _AMOUNT and shorter.polar) or added & _OPERATIONS:
         return "scope"
     if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:
         return "antonyms"

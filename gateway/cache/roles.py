@@ -12,8 +12,8 @@ sentence that keeps each word's role ("to Paris from London") passes.
 
 Whose it is: two questions with the same content words whose pronouns name other people ("who pays for
 my repairs" / "who pays for their repairs", "can I claim it" / "can they claim it") ask about someone
-else. "I" and "we" count as one person, as do he, she and they; the generic "you" ("how do you ...")
-names nobody.
+else. "I" and "we" count as one person, as do he, she and they; "you" and "your" are as often generic
+("how do you sell your art?" / "how do I sell my art?") and name nobody.
 """
 
 import re
@@ -50,7 +50,6 @@ _OPPOSITE = {"source": "target", "target": "source", "greater": "lesser", "lesse
              "chosen": "replaced", "replaced": "chosen"}
 Roles = frozenset[tuple[str, str]]  # (role, stemmed word)
 _PERSON = {**dict.fromkeys(("i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"), "first"),
-           **dict.fromkeys(("your", "yours", "yourself", "yourselves"), "second"),
            **dict.fromkeys(("he", "him", "his", "himself", "she", "her", "hers", "herself", "they", "them", "their",
                             "theirs", "themselves"), "third")}
 
@@ -129,12 +128,14 @@ def _run_after(tokens: list[str], at: int) -> list[str]:
     return run
 
 
-def persons(tokens: list[str]) -> frozenset[str]:
-    """The people a question's pronouns name ("first", "second", "third")."""
+def persons(tokens: list[str]) -> tuple[str, ...]:
+    """The person each of a question's pronouns names ("first" or "third"), sorted: a reordered sentence keeps
+    them."""
     found = (t.partition("'")[0] for t in tokens)  # "i'm", "they're"
-    return frozenset(_PERSON[t] for t in found if t in _PERSON)
+    return tuple(sorted(_PERSON[t] for t in found if t in _PERSON))
 
 
-def persons_swapped(query: frozenset[str], cached: frozenset[str], same_content: bool) -> bool:
-    """The same content words about other people; a pronoun on one side only ("my dog" / "dogs") is no swap."""
-    return same_content and bool(query) and bool(cached) and query != cached
+def persons_swapped(query: tuple[str, ...], cached: tuple[str, ...], same_content: bool) -> bool:
+    """The same content words, as many pronouns, about other people. A pronoun on one side only ("my dog" /
+    "dogs", "text him" / "text") is no swap."""
+    return same_content and bool(query) and len(query) == len(cached) and query != cached
