@@ -34,7 +34,7 @@ _ELLIPSIS_OPENERS = re.compile(r"^(?:and|but|or|so|also|plus|then|what about|how
 _FRAGMENT_OPENERS = re.compile(r"^(?:in|for|with|without|on|at|from|to|by|using|via|into|during|after|before|vs"
                                r"|versus|compared to|than)\b")
 _ELLIPSIS_ANYWHERE = re.compile(
-    r"\b(?:instead|else|anymore|any more|tell me more|more about (?:it|that|this|them)|more details|more info"
+    r"\b(?:instead(?! of)|else|anymore|any more|tell me more|more about (?:it|that|this|them)|more details|more info"
     r"|go on|keep going|the rest|otherwise|in that case|if so|if not|how so|why not|how come)\b|\b(?:too|as well"
     r"|again)$")
 _ALWAYS_ANAPHORIC = {"they", "them", "their", "theirs", "themselves", "he", "him", "his", "she", "her", "hers",
@@ -88,6 +88,9 @@ _SELECTION = re.compile(r"^(?:i 'll take |i want |i 'd like |let 's go with |go 
                         r"|choice)|option \w+|number \d+|#\d+|\d+(?:st|nd|rd|th))\b")
 
 
+_CLAUSE_BREAK = re.compile(r"[,.;:!?]+|\b(?:if|when|once|after|before|because|since|while|until)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Dependence:
     dependent: bool
@@ -106,9 +109,21 @@ def dependence(question: str) -> Dependence:
     for cue, found in (("reply", _is_reply), ("selection", _is_selection), ("ellipsis", _is_ellipsis),
                        ("anaphora", _has_anaphora), ("comparison", _has_open_comparison),
                        ("operation", _is_operation), ("generic", _is_generic)):
-        if found(tokens, text):
+        # A question that names its own subject in an opening clause points back into itself from the later ones
+        # ("If I start a recipe at 8 am, when will it be ready?", "My dog chases my cat. How do I stop it?").
+        if found(_opening_clause(question) if cue == "anaphora" else tokens, text):
             return Dependence(True, cue)
     return SELF_CONTAINED
+
+
+def _opening_clause(question: str) -> list[str]:
+    """The words a pronoun could point back from: the whole question, or only its first clause when that clause
+    names a subject of its own (three words that are neither stop words nor generic)."""
+    tokens = _split_contractions(words(question))
+    first = next((c for c in _CLAUSE_BREAK.split(question) if words(c)), "")
+    opening = _split_contractions(words(first))
+    own = [w for w in opening if w not in STOPWORDS and w not in _GENERIC and not w.startswith("'")]
+    return opening if len(own) >= 3 and len(opening) < len(tokens) else tokens
 
 
 def _split_contractions(tokens: list[str]) -> list[str]:
@@ -178,7 +193,7 @@ def _pointing_that(before: str, after: str) -> bool:
 
 def _has_open_comparison(tokens: list[str], text: str) -> bool:
     return any(t in _COMPARATIVES for t in tokens) and not any(t in _COMPARANDS for t in tokens) \
-        and len(tokens) <= 8
+        and "instead of" not in text and len(tokens) <= 8
 
 
 def _is_operation(tokens: list[str], text: str) -> bool:

@@ -30,6 +30,10 @@ class CacheEntry:
     last_hit_at: float | None = None
     utility: float = 0.0  # IC-Cache: how much this answer helps as an in-context example
     example_ids: tuple[str, ...] = ()  # IC-Cache: the examples given to the model that produced it
+    # The conversation before the question, embedded once at insert (gateway/cache/context_match.py): what
+    # its earlier turns say, and the assistant's closing offer. None when there is no such text.
+    context_embedding: np.ndarray | None = None
+    offer_embedding: np.ndarray | None = None
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires_at <= (time.time() if now is None else now)

@@ -4,8 +4,9 @@ Embeddings place "How do I lose 10 kg?" and "How do I lose 20 kg?" side by side;
 threshold tells them apart. A guard compares the facts two questions pin down and rejects the
 candidate when they contradict each other, whatever its similarity: numbers, times of day
 (gateway/cache/quantities.py), dates, units and currencies, negation, antonyms and scope words
-(gateway/cache/oppositions.py), argument order (gateway/cache/roles.py), and named entities and
-code identifiers. Each guard is switched per category by the policy.
+(gateway/cache/oppositions.py), a qualifier one question adds to the other ("... after the purchase",
+gateway/cache/qualifiers.py), argument order and whose it is (gateway/cache/roles.py), and named entities
+and code identifiers. Each guard is switched per category by the policy.
 
 The guards compare what each question states, never its wording: a fact counts as present
 in the other question when the other question contains the same token in any case or
@@ -23,8 +24,9 @@ from typing import Protocol
 from gateway.cache.oppositions import antonym_lemmas, antonyms_clash, scope_clash, scope_words
 from gateway.cache.quantities import read_quantities, times_differ, units_differ
 from gateway.cache import swaps
-from gateway.cache.roles import Roles, roles, roles_swapped
-from gateway.cache.text import stem, words
+from gateway.cache.qualifiers import Wording, added_qualifier, wording
+from gateway.cache.roles import Roles, persons, persons_swapped, roles, roles_swapped
+from gateway.cache.text import STOPWORDS, stem, words
 
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 _MONTHS = {
@@ -36,7 +38,9 @@ _MONTHS = {
 _AMBIGUOUS_MONTHS = {"may", "march"}  # modal verb / verb unless written next to a number
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _RELATIVE_DAYS = {"today", "tonight", "tomorrow", "yesterday", "now", "currently", "recently"}
-_PERIODS = {"week", "weekend", "month", "year", "night", "morning", "quarter", "decade", "century"}
+_PERIODS = {"week", "weekend", "month", "year", "night", "morning", "afternoon", "evening", "quarter", "decade",
+            "century"}
+_TONIGHT = {"this evening": "tonight", "this night": "tonight"}  # one evening, however it is said
 _NEGATIONS = {"not", "no", "never", "without", "none", "nobody", "nothing", "nowhere", "neither",
               "nor", "cannot", "unable", "lack", "lacks", "hardly", "barely"}
 _CAPITALISED = re.compile(r"(?<![\w'])[A-Z][\w'’&-]*")
@@ -86,6 +90,9 @@ class Facts:
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
+    # To see one question add a qualifier to the other (gateway/cache/qualifiers.py).
+    wording: Wording = Wording((), 0, False)
+    persons: tuple[str, ...] = ()  # whom its pronouns name (gateway/cache/roles.py)
 
 
 def extract_facts(text: str) -> Facts:
@@ -104,6 +111,8 @@ def extract_facts(text: str) -> Facts:
         scope=scope_words(tokens),
         roles=roles(text),
         sequence=swaps.sequence(text),
+        wording=wording(text),
+        persons=persons(tokens),
     )
 
 
@@ -123,12 +132,21 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         return "antonyms"
     if switches.scope and scope_clash(query.scope, candidate.scope):
         return "scope"
+    added = added_qualifier(query.wording, candidate.wording) if switches.scope or switches.antonyms else None
+    if added is not None and getattr(switches, added):
+        return added
     if switches.order and (roles_swapped(query.roles, candidate.roles)
-                           or swaps.swapped(query.sequence, candidate.sequence)):
+                           or swaps.swapped(query.sequence, candidate.sequence)
+                           or persons_swapped(query.persons, candidate.persons,
+                                              _content(query) == _content(candidate))):
         return "order"
     if switches.entities and (_missing_entities(query, candidate) or _missing_entities(candidate, query)):
         return "entities"
     return None
+
+
+def _content(facts: Facts) -> frozenset[str]:
+    return frozenset(t for t in facts.tokens if t not in STOPWORDS)
 
 
 def _missing_entities(source: Facts, other: Facts) -> set[str]:
@@ -154,7 +172,7 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
         elif token in _WEEKDAYS or token in _RELATIVE_DAYS:
             found.append(token)
         elif token in ("this", "next", "last", "past", "coming") and i + 1 < len(tokens) and tokens[i + 1] in _PERIODS:
-            found.append(f"{token} {tokens[i + 1]}")
+            found.append(_TONIGHT.get(f"{token} {tokens[i + 1]}", f"{token} {tokens[i + 1]}"))
     return found
 
 
@@ -165,7 +183,8 @@ def _entities(text: str, word_count: int) -> list[str]:
     capitalised = [m.group(0) for m in _CAPITALISED.finditer(text) if not _starts_sentence(text, m.start())]
     # Title Case Questions capitalise every word; capitals then say nothing about names.
     if word_count > 1 and len(capitalised) / (word_count - 1) < 0.6:
-        found.extend(stem(w) for name in capitalised for w in words(name) if w != "i")
+        # "I", "I'm", "I've" are capitalised everywhere: no name.
+        found.extend(stem(w) for name in capitalised for w in words(name) if w.partition("'")[0] != "i")
     # Month and weekday names are capitalised but belong to the dates guard.
     return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS]
 

@@ -48,8 +48,15 @@ async def _v3_meta(db: aiosqlite.Connection) -> None:
     await db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+async def _v4_context_vectors(db: aiosqlite.Connection) -> None:
+    """Conversations: the earlier turns' and the closing offer's vectors, embedded at insert so that a lookup
+    embeds only its own context (gateway/cache/context_match.py). Older entries keep NULL: embedded when read."""
+    await db.execute("ALTER TABLE entries ADD COLUMN context_embedding BLOB")
+    await db.execute("ALTER TABLE entries ADD COLUMN offer_embedding BLOB")
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [_v1_entries, _v2_incontext, _v3_meta]
+MIGRATIONS: list[Migration] = [_v1_entries, _v2_incontext, _v3_meta, _v4_context_vectors]
 LATEST_VERSION = len(MIGRATIONS)
 
 

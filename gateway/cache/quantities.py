@@ -151,8 +151,9 @@ def _times(text: str, tokens: list[str]) -> tuple[tuple[frozenset[int], ...], st
         if hour > 24 or minute >= 60 or match.start() in clock_starts:
             continue
         value = hour * 60 + minute
-        # "7:30" without am/pm may be either; "19:30" and "0:30" are unambiguous.
-        readings = {value % _DAY} if hour == 0 or hour > 12 else {value, (value + 720) % _DAY}
+        # "7:30" without am/pm may be either; "19:30", "0:30" and a zero-padded "07:30" (24-hour writing) are not.
+        unambiguous = hour == 0 or hour > 12 or match.group(1).startswith("0")
+        readings = {value % _DAY} if unambiguous else {value, (value + 720) % _DAY}
         found.append(frozenset(readings))
         spans.append(match.span())
     found += [frozenset({_NAMED_TIMES[t]}) for t in tokens if t in _NAMED_TIMES]

@@ -187,11 +187,12 @@ def encode(entry: CacheEntry) -> list[Any]:
         "id": entry.id, "tenant": entry.tenant, "namespace": entry.namespace, "category": entry.category,
         "model": entry.model, "fingerprint": entry.fingerprint, "exact_key": entry.exact_key,
         "query_text": entry.query_text,
-        "embedding": b"" if entry.embedding is None else np.asarray(entry.embedding, dtype=np.float32).tobytes(),
+        "embedding": _blob(entry.embedding),
         "request": orjson.dumps(entry.request), "response": orjson.dumps(entry.response),
         "created_at": repr(entry.created_at), "expires_at": repr(entry.expires_at), "hit_count": entry.hit_count,
         "last_hit_at": "" if entry.last_hit_at is None else repr(entry.last_hit_at), "utility": repr(entry.utility),
         "producer_model": entry.producer_model, "example_ids": orjson.dumps(list(entry.example_ids)),
+        "context_embedding": _blob(entry.context_embedding), "offer_embedding": _blob(entry.offer_embedding),
     }
     return [item for pair in fields.items() for item in pair]
 
@@ -199,17 +200,27 @@ def encode(entry: CacheEntry) -> list[Any]:
 def decode(fields: dict[bytes, bytes], with_embedding: bool = True) -> CacheEntry:
     f = {k.decode(): v for k, v in fields.items()}
     text = lambda name: f[name].decode()  # noqa: E731
-    blob = f.get("embedding", b"")
+    # Entries written before the context vectors were stored have no such fields: read as None.
+    vector = lambda name: _vector(f.get(name, b"")) if with_embedding else None  # noqa: E731
     return CacheEntry(
         id=text("id"), tenant=text("tenant"), namespace=text("namespace"), category=text("category"),
         model=text("model"), fingerprint=text("fingerprint"), exact_key=text("exact_key"),
         query_text=text("query_text"),
-        embedding=np.frombuffer(blob, dtype=np.float32).copy() if blob and with_embedding else None,
+        embedding=vector("embedding"),
         request=orjson.loads(f["request"]), response=orjson.loads(f["response"]),
         created_at=float(f["created_at"]), expires_at=float(f["expires_at"]), hit_count=int(f["hit_count"]),
         last_hit_at=float(f["last_hit_at"]) if f["last_hit_at"] else None, utility=float(f["utility"]),
         producer_model=text("producer_model"), example_ids=tuple(orjson.loads(f["example_ids"])),
+        context_embedding=vector("context_embedding"), offer_embedding=vector("offer_embedding"),
     )
+
+
+def _blob(vector: np.ndarray | None) -> bytes:
+    return b"" if vector is None else np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def _vector(blob: bytes) -> np.ndarray | None:
+    return np.frombuffer(blob, dtype=np.float32).copy() if blob else None
 
 
 def pairs_to_dict(flat: list[bytes]) -> dict[bytes, bytes]:

@@ -5,9 +5,9 @@ Vectors of another identity lie close to ours but not on them (int8 against fp32
 for the same text), and the verifier and thresholds were tuned on ours, so a lookup must never
 compare its query with them. When the recorded identity differs from the running model's (or is
 missing from a store that has entries: written before semgate recorded it, in fp32), every entry's
-question is embedded again and the entry put back whole (answer, TTL, hit counts kept; a shared
-store tells the other replicas through its change stream; an expired entry is deleted instead),
-then the new identity is recorded.
+question (and its conversation's context and offer, gateway/cache/context_match.py) is embedded again
+and the entry put back whole (answer, TTL, hit counts kept; a shared store tells the other replicas
+through its change stream; an expired entry is deleted instead), then the new identity is recorded.
 An interrupted pass leaves the old identity recorded, so the next start does it again.
 """
 
@@ -18,6 +18,9 @@ import time
 
 from tqdm import tqdm
 
+from gateway.cache.conversation import context_of
+from gateway.cache.entry import CacheEntry
+from gateway.cache.fingerprint import conversation_turns
 from gateway.cache.store import DocumentStore
 
 log = logging.getLogger("semgate.cache")
@@ -43,10 +46,21 @@ async def ensure_embedded_by(store: DocumentStore, model, progress: bool = True)
             now = time.time()
             await store.delete([e.id for e in found.values() if e.expires_at <= now])  # not worth embedding
             live = [e for e in found.values() if e.expires_at > now]
-            vectors = await loop.run_in_executor(None, model.encode, [e.query_text for e in live])
-            for entry, vector in zip(live, vectors):
-                entry.embedding = vector
+            await loop.run_in_executor(None, _embed_again, model, live)
+            for entry in live:
                 await store.put(entry)
             bar.update(len(found))
     await store.set_meta(EMBEDDING_META, model.identity)
     return len(ids)
+
+
+def _embed_again(model, entries: list[CacheEntry]) -> None:
+    """New vectors for each entry's question and for its conversation's context and offer, in one call."""
+    contexts = [context_of(conversation_turns(e.request)) for e in entries]
+    texts = [e.query_text for e in entries] + [t for c in contexts for t in (c.text, c.offer) if t]
+    vectors = iter(model.encode(texts) if texts else [])
+    for entry in entries:
+        entry.embedding = next(vectors)
+    for entry, context in zip(entries, contexts):
+        entry.context_embedding = next(vectors) if context.text else None
+        entry.offer_embedding = next(vectors) if context.offer else None

@@ -9,6 +9,11 @@ B" puts A above B (the whole run of content words on each side: the subject sits
 comparative). Two questions clash when a word has one role in one and the opposite role in the
 other. Symmetric relations ("A vs B", "A or B", "between A and B") give no roles, and a reordered
 sentence that keeps each word's role ("to Paris from London") passes.
+
+Whose it is: two questions with the same content words whose pronouns name other people ("who pays for
+my repairs" / "who pays for their repairs", "can I claim it" / "can they claim it") ask about someone
+else. "I" and "we" count as one person, as do he, she and they; "you" and "your" are as often generic
+("how do you sell your art?" / "how do I sell my art?") and name nobody.
 """
 
 import re
@@ -44,6 +49,9 @@ _OPPOSITE = {"source": "target", "target": "source", "greater": "lesser", "lesse
              "numerator": "denominator", "denominator": "numerator", "agent": "patient", "patient": "agent",
              "chosen": "replaced", "replaced": "chosen"}
 Roles = frozenset[tuple[str, str]]  # (role, stemmed word)
+_PERSON = {**dict.fromkeys(("i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"), "first"),
+           **dict.fromkeys(("he", "him", "his", "himself", "she", "her", "hers", "herself", "they", "them", "their",
+                            "theirs", "themselves"), "third")}
 
 
 def roles(text: str) -> Roles:
@@ -118,3 +126,16 @@ def _run_after(tokens: list[str], at: int) -> list[str]:
         run.append(stem(tokens[at]))
         at += 1
     return run
+
+
+def persons(tokens: list[str]) -> tuple[str, ...]:
+    """The person each of a question's pronouns names ("first" or "third"), sorted: a reordered sentence keeps
+    them."""
+    found = (t.partition("'")[0] for t in tokens)  # "i'm", "they're"
+    return tuple(sorted(_PERSON[t] for t in found if t in _PERSON))
+
+
+def persons_swapped(query: tuple[str, ...], cached: tuple[str, ...], same_content: bool) -> bool:
+    """The same content words, as many pronouns, about other people. A pronoun on one side only ("my dog" /
+    "dogs", "text him" / "text") is no swap."""
+    return same_content and bool(query) and len(query) == len(cached) and query != cached

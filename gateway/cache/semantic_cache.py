@@ -35,6 +35,7 @@ from gateway.cache.reading import Reading, ReadingMemo, read_soon, veto
 from gateway.cache.rebuild import rebuild
 from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
+from gateway.cache.text import normalise
 from gateway.cache.verifier import Verifier
 
 log = logging.getLogger("semgate.cache")
@@ -199,11 +200,14 @@ class SemanticCache:
             if vector is None:
                 vector = await self.embedder.embed(key.query_text, tenant)
         namespace = namespace_for(tenant, policy.scope, policy.personal)
+        # Embedded once here, so that a lookup embeds only its own conversation (gateway/cache/context_match.py).
+        context_vector, offer_vector = await self.context.vectors(tenant, key.turns) if vector is not None \
+            else (None, None)
         entry = CacheEntry(
             tenant=tenant, namespace=namespace, category=policy.name, model=model, fingerprint=key.fingerprint,
             exact_key=key.exact_key, query_text=key.query_text or "", embedding=vector, request=request,
             response=response, expires_at=time.time() + ttl, producer_model=producer_model or model,
-            example_ids=tuple(example_ids),
+            example_ids=tuple(example_ids), context_embedding=context_vector, offer_embedding=offer_vector,
         )
         replaced = await self.store.put(entry)  # committed before the index can return it
         for old in replaced:
@@ -270,14 +274,19 @@ class SemanticCache:
         close = [entry for entry, similarity in live if similarity >= policy.similarity_threshold]
         readings = await self._readings.readings([(e.id, e.query_text) for e in close])
         found, to_verify = [], []
+        asked = normalise(key.query_text or "")
         for entry, similarity in live:
-            guard = None
+            guard, probability = None, None
             if similarity >= policy.similarity_threshold:
                 cached = readings[entry.id]
                 guard = veto(query, cached, policy.guards)
-                if guard is None and policy.verify:
+                # The same question asked in another conversation: nothing for the verifier to read in the two
+                # questions; whether the conversations agree is the context check's (_in_context).
+                if guard is None and policy.verify and normalise(entry.query_text) == asked:
+                    probability = 1.0
+                elif guard is None and policy.verify:
                     to_verify.append((len(found), cached.view, similarity))
-            found.append(Candidate(entry, similarity, None, guard))
+            found.append(Candidate(entry, similarity, probability, guard))
         found = await self._in_context(tenant, key, vector, policy, found)
         to_verify = [v for v in to_verify if found[v[0]].rejected_by is None]
         if to_verify:

@@ -26,8 +26,14 @@ from gateway.cache.entry import CacheEntry
 from gateway.cache.migrations import migrate
 from gateway.cache.store import EntryPage, EntryQuery, HitUpdate, StoreUnavailable
 
-_COLUMNS = ("id, tenant, namespace, category, model, fingerprint, exact_key, query_text, embedding, request, "
-            "response, created_at, expires_at, hit_count, last_hit_at, utility, producer_model, example_ids")
+_COLUMN_NAMES = ("id", "tenant", "namespace", "category", "model", "fingerprint", "exact_key", "query_text",
+                 "embedding", "request", "response", "created_at", "expires_at", "hit_count", "last_hit_at", "utility",
+                 "producer_model", "example_ids", "context_embedding", "offer_embedding")
+_VECTORS = {"embedding", "context_embedding", "offer_embedding"}
+_COLUMNS = ", ".join(_COLUMN_NAMES)
+_PLACEHOLDERS = ", ".join("?" * len(_COLUMN_NAMES))
+# Listings show entries, not their vectors: NULL in their place keeps the row shape _entry reads.
+_LISTING_COLUMNS = ", ".join("NULL" if name in _VECTORS else name for name in _COLUMN_NAMES)
 # SQLite result codes (extended ones start with these) and what they mean to an operator.
 _UNAVAILABLE = {
     "SQLITE_BUSY": "locked by another writer",
@@ -90,7 +96,7 @@ class SqliteStore:
         async with self._transaction():
             replaced = await self._ids("SELECT id FROM entries WHERE namespace=? AND category=? AND exact_key=?", key)
             await self._delete(replaced)
-            await self._db.execute(f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 18)})", _row(entry))
+            await self._db.execute(f"INSERT INTO entries ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", _row(entry))
         return replaced
 
     async def get(self, entry_id: str) -> CacheEntry | None:
@@ -189,7 +195,7 @@ class SqliteStore:
         async with self._lock:
             total = (await self._db.execute_fetchall(f"SELECT COUNT(*) FROM entries{where}", params))[0][0]
             rows = await self._db.execute_fetchall(
-                f"SELECT {_COLUMNS.replace('embedding', 'NULL')} FROM entries{where} "
+                f"SELECT {_LISTING_COLUMNS} FROM entries{where} "
                 "ORDER BY created_at DESC LIMIT ? OFFSET ?", [*params, query.limit, query.offset])
         end = query.offset + len(rows)
         return EntryPage([_entry(r) for r in rows], total, end if end < total else None)
@@ -267,20 +273,29 @@ def _where(**filters: str | None) -> tuple[str, list[Any]]:
 
 
 def _row(e: CacheEntry) -> tuple[Any, ...]:
-    blob = None if e.embedding is None else np.asarray(e.embedding, dtype=np.float32).tobytes()
-    return (e.id, e.tenant, e.namespace, e.category, e.model, e.fingerprint, e.exact_key, e.query_text, blob,
-            orjson.dumps(e.request).decode(), orjson.dumps(e.response).decode(), e.created_at, e.expires_at,
-            e.hit_count, e.last_hit_at, e.utility, e.producer_model, orjson.dumps(list(e.example_ids)).decode())
+    return (e.id, e.tenant, e.namespace, e.category, e.model, e.fingerprint, e.exact_key, e.query_text,
+            _blob(e.embedding), orjson.dumps(e.request).decode(), orjson.dumps(e.response).decode(), e.created_at,
+            e.expires_at, e.hit_count, e.last_hit_at, e.utility, e.producer_model,
+            orjson.dumps(list(e.example_ids)).decode(), _blob(e.context_embedding), _blob(e.offer_embedding))
 
 
 def _entry(row: Sequence[Any]) -> CacheEntry:
     (id_, tenant, namespace, category, model, fingerprint, exact_key, query_text, blob, request, response,
-     created_at, expires_at, hit_count, last_hit_at, utility, producer_model, example_ids) = row
+     created_at, expires_at, hit_count, last_hit_at, utility, producer_model, example_ids, context_blob,
+     offer_blob) = row
     return CacheEntry(
         id=id_, tenant=tenant, namespace=namespace, category=category, model=model, fingerprint=fingerprint,
-        exact_key=exact_key, query_text=query_text,
-        embedding=None if blob is None else np.frombuffer(blob, dtype=np.float32).copy(),
+        exact_key=exact_key, query_text=query_text, embedding=_vector(blob),
         request=orjson.loads(request), response=orjson.loads(response), created_at=created_at,
         expires_at=expires_at, hit_count=hit_count, last_hit_at=last_hit_at, utility=utility,
         producer_model=producer_model or model, example_ids=tuple(orjson.loads(example_ids)),
+        context_embedding=_vector(context_blob), offer_embedding=_vector(offer_blob),
     )
+
+
+def _blob(vector: np.ndarray | None) -> bytes | None:
+    return None if vector is None else np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def _vector(blob: bytes | None) -> np.ndarray | None:
+    return None if blob is None else np.frombuffer(blob, dtype=np.float32).copy()

@@ -7,7 +7,7 @@ What they share is their shape: the two questions are the same words in the same
 that two short phrases A and B, with the same words M between them, read "A M B" in one and
 "B M A" in the other. Nothing else about them needs to be known.
 
-A swap around a symmetric link ("A and B", "A or B", "A vs B") asks the same question and passes;
+A swap around a short symmetric link ("A and B", "A or B", "A vs B") asks the same question and passes;
 so does a moved clause ("On Monday, when ..." / "When ... on Monday"), which is one phrase moving,
 not two trading places.
 """
@@ -17,6 +17,9 @@ from gateway.cache.text import words
 MAX_WORDS = 48  # questions longer than this are left to the other guards (the search below is quadratic in it)
 MAX_PHRASE = 5  # words in each swapped phrase: a longer span moving is a reordered clause, not a swapped argument
 _SYMMETRIC = frozenset({"and", "or", "vs", "versus", "nor", "plus", "with"})
+# Words between two swapped phrases that a symmetric link may span, with the phrases' own words left at
+# its ends ("a debit card and a credit card" / "a credit card and a debit card": "card and a").
+MAX_LINK = 4
 
 
 def sequence(text: str) -> tuple[str, ...]:
@@ -41,6 +44,12 @@ def swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         for last in range(1, min(MAX_PHRASE, n - first - 1) + 1):
             middle = x[first : n - last]
             if (x[:first] == y[n - first :] and x[n - last :] == y[:last] and middle == y[last : n - first]
-                    and not _SYMMETRIC.intersection(middle)):
+                    and not _symmetric_link(middle)):
                 return True
     return False
+
+
+def _symmetric_link(middle: tuple[str, ...]) -> bool:
+    """"A and B", "A or the B", "A vs B": a short link that reads the same both ways. An "and" inside a
+    longer stretch ("leaves A at 7 pm and takes 7 hours ... lands in B") joins clauses, not A and B."""
+    return len(middle) <= MAX_LINK and bool(_SYMMETRIC.intersection(middle))

@@ -67,3 +67,15 @@ def test_yes_please_misses_after_a_different_offer(cached_gateway, echo):
     assert ask("yes please", refund)[0] == "miss"
     assert echo.stats.requests == 2
     assert ask("yes please", rebook)[0] == "hit"
+
+
+def test_small_talk_around_the_same_context_still_hits_and_another_country_misses(cached_gateway, echo):
+    ask = asks(cached_gateway())
+    transfer = ("I want to send money to my brother in Peru.", "Sure. A transfer to Peru usually takes 2 days.")
+    assert ask("What will they charge me for it?", turns(transfer))[0] == "miss"
+    # The assistant's own closing words ("Anything else?") are no fact the two conversations disagree on.
+    chatty = turns(("hi there", "Hello! How can I help?"), transfer, ("great, thanks", "Glad to help! Anything else?"))
+    assert ask("What will they charge me for it?", chatty) == ("hit", "Echo: What will they charge me for it?")
+    chile = ("I want to send money to my brother in Chile.", "Sure. A transfer to Chile usually takes 2 days.")
+    assert ask("What will they charge me for it?", turns(chile))[0] == "miss"
+    assert echo.stats.requests == 2

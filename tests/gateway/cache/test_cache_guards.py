@@ -77,6 +77,7 @@ def test_each_guard_can_be_switched_off_per_category():
     ("Set an alarm for 7 am", "Set an alarm for 7 pm", "times"),
     ("Is the pharmacy open at 9 a.m.?", "Is the pharmacy open at 21:00?", "times"),
     ("Book a table for 7:30pm", "Book a table for 8:30pm", "times"),
+    ("Is the clinic open at 8 pm?", "Is the clinic open at 08:00?", "times"),  # zero-padded: 24-hour writing
     # units and currencies
     ("How long does a 10 mile run take?", "How long does a 10 km run take?", "units"),
     ("Can I send $100 abroad?", "Can I send €100 abroad?", "units"),
@@ -152,3 +153,55 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     year_ago = extract_facts("How many yen would I have got for 100 dollars at the rate a year ago?")
     assert "today" in today.dates
     assert rejection(today, year_ago, GuardPolicy()) == "dates"
+
+
+@pytest.mark.parametrize(("query", "cached", "tripped"), [
+    # a condition one question adds to the other
+    ("Can I get a refund on a sale item?", "Can I get a refund on a sale item after the return window?", "scope"),
+    ("Is breakfast served at the hotel?", "Is breakfast served at the hotel before check-in?", "scope"),
+    ("Are taxes part of the quoted price?", "Are taxes part of the quoted price excluding delivery?", "scope"),
+    ("Before the wedding, do I need a blood test?", "Do I need a blood test?", "scope"),
+    # an amount where the other asks whether
+    ("Is caffeine bad for cats?", "How much caffeine is bad for cats?", "scope"),
+    ("Are strawberries safe for rabbits?", "How many strawberries are safe for rabbits?", "scope"),
+    ("Are grapes bad for cats?", "How many grapes are bad for a cat?", "scope"),
+    # acting on the thing the other asks about
+    ("What's the shortcut to mute in Zoom?", "How do I change the shortcut to mute in Zoom?", "scope"),
+    # a word with an opposite that the other question leaves unsaid
+    ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover arrive on Sunday?", "antonyms"),
+    ("What time is the museum tour on Saturday?", "What time does the museum tour finish on Saturday?", "antonyms"),
+    # the same words about someone else
+    ("Who pays for my hotel if the airline cancels?", "Who pays for their hotel if the airline cancels?", "order"),
+    ("Can I claim the home office deduction?", "Can they claim the home office deduction?", "order"),
+])
+def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tripped):
+    assert guard(query, cached) == tripped
+    assert guard(cached, query) == tripped
+
+
+@pytest.mark.parametrize(("query", "cached"), [
+    ("Is garlic safe for cats?", "um, honestly, is garlic safe for cats?"),  # an opener qualifies nothing
+    ("How do I reset a router?", "Sorry if this is basic, but how do I reset a router?"),
+    # the same condition said as a statement first, then as an if-clause; a follow-up if-clause
+    ("My train leaves at 8 am. When should I get to the station?",
+     "When should I get to the station if my train leaves at 8 am?"),
+    ("Is coffee bad for your teeth?", "Is coffee bad for your teeth? If so, why?"),
+    ("How did Rome end up so powerful?", "Why did Rome become so powerful?"),
+    ("How do I get my iCloud password?", "What should I do if I forgot my iCloud password?"),
+    ("Is garlic safe for cats?", "Okay, slightly worried here: is garlic safe for cats?"),
+    ("Can I pay my phone bill online?", "Can I pay my phone bill online in the app?"),
+    ("How do I renew my passport?", "How do we renew our passport?"),  # I and we: one person
+    ("How do I renew my passport?", "How do I renew a passport?"),
+    ("How do I cancel my gym membership?", "How do I cancel my gym membership online?"),
+    ("How do you renew a passport?", "How do I renew a passport?"),  # the generic "you"
+    ("How can I sell my paintings online?", "How can I sell your paintings online?"),
+    ("How long should I wait to call him?", "How long should I wait to call?"),
+    ("Can my dog eat rice?", "Can dogs eat rice?"),  # a pronoun on one side only
+    ("Is the pharmacy on Elm Street open tonight?", "Is the pharmacy on Elm Street open this evening?"),
+    ("For this trip, I'm covered by Allianz: does it pay for lost bags?", "Does Allianz pay for lost bags?"),
+    ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover leave on Sunday?"),  # when it starts
+    ("How many apples are in a pound?", "Apples in a pound?"),  # an amount, and no yes or no to ask
+])
+def test_openers_other_added_words_and_the_same_people_pass(query, cached):
+    assert guard(query, cached) is None
+    assert guard(cached, query) is None

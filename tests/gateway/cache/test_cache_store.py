@@ -39,6 +39,20 @@ async def test_an_entry_round_trips_with_its_embedding_and_json(store):
     assert (loaded.producer_model, loaded.example_ids, loaded.hit_count) == ("big", ("e1", "e2"), 0)
 
 
+async def test_the_conversation_vectors_round_trip_and_are_left_out_of_listings(store):
+    with_history = entry("How much is it?")
+    with_history.context_embedding = entry("I'm looking at the iPhone 15.").embedding
+    with_history.offer_embedding = entry("Want me to check prices?").embedding
+    await store.put(with_history)
+    await store.put(entry("What is HNSW?"))
+    loaded = await store.get_many([with_history.id])
+    assert np.array_equal(loaded[with_history.id].context_embedding, with_history.context_embedding)
+    assert np.array_equal(loaded[with_history.id].offer_embedding, with_history.offer_embedding)
+    assert (await store.find_exact("t1", "general", "k-What is HNSW?")).context_embedding is None
+    listed = (await store.list_entries(EntryQuery(tenant="t1"))).entries
+    assert len(listed) == 2 and all(e.context_embedding is None and e.embedding is None for e in listed)
+
+
 async def test_the_same_exact_key_replaces_the_older_answer(store):
     old, new = entry("q", exact_key="same"), entry("q", exact_key="same")
     await store.put(old)
@@ -68,6 +82,7 @@ async def test_an_older_database_is_migrated_and_keeps_its_entries(tmp_path):
         migrated = await store.get("old")
         assert (migrated.query_text, migrated.hit_count, migrated.producer_model) == ("What is HNSW?", 3, "gpt-x")
         assert (migrated.utility, migrated.example_ids) == (0.0, ())
+        assert migrated.context_embedding is None and migrated.offer_embedding is None
         await store.put(entry("new"))  # the new columns are writable
         assert await store.count() == 2
     finally:

@@ -3,7 +3,7 @@
 import numpy as np
 from cache_requests import answer, chat
 
-from gateway.cache.context_match import context_of
+from gateway.cache.conversation import context_of
 from gateway.cache.embedder import Embedder
 from gateway.cache.pair_scorer import VerifierPairScorer
 from gateway.cache.semantic_cache import SemanticCache
@@ -148,3 +148,44 @@ def test_the_default_pair_scorer_reads_a_rewording_as_the_same_and_a_swap_as_dif
                            ("How do I sort a list in Java?", "How do I sort a list in Rust?")])
     assert same > 0.5 > swapped
     assert len(score([])) == 0
+
+
+async def test_small_talk_around_the_same_context_still_hits(cache, policy):
+    p = policy()
+    transfer = (("I want to send money to my brother in Peru.", "Sure. A transfer to Peru usually takes 2 days."),)
+    await cache.insert("t1", p, chat("What will they charge me for it?", history=transfer), answer("A $5 fee."), "m")
+    # The assistant's own closing words ("Anything else?") are no fact the two conversations disagree on.
+    chatty = (("hi there", "Hello! How can I help?"), *transfer, ("great, thanks", "Glad to help! Anything else?"))
+    assert (await cache.lookup("t1", p, chat("What will they charge me for it?", history=chatty))).hit
+    chile = (("I want to send money to my brother in Chile.", "Sure. A transfer to Chile usually takes 2 days."),)
+    changed = await cache.lookup("t1", p, chat("What will they charge me for it?", history=chile))
+    assert not changed.hit and changed.best.rejected_by == "context_entities"
+
+
+class _CountingModel:
+    """The real embedding model, noting every text it is asked to embed."""
+
+    def __init__(self, model) -> None:
+        self.model, self.dim, self.identity, self.encoded = model, model.dim, model.identity, []
+
+    def encode(self, texts, **options):
+        self.encoded.extend(texts)
+        return self.model.encode(texts, **options)
+
+
+async def test_a_lookup_embeds_only_its_own_conversation(tmp_path, embedding_model, verifier, policy):
+    model = _CountingModel(embedding_model)
+    cache = SemanticCache(await SqliteStore.open(tmp_path / "c.db"), Embedder(model), verifier,
+                          maintenance_interval_s=0)
+    await cache.start(progress=False)
+    try:
+        p = policy()
+        await cache.insert("t1", p, chat("How much is it?", history=IPHONE), answer("From $799."), "m")
+        stored = context_of(_turns(IPHONE)).text
+        assert stored in model.encoded  # embedded once, at insert
+        model.encoded.clear()
+        assert (await cache.lookup("t1", p, chat("How much is it?", history=IPHONE_REWORDED))).hit
+        assert context_of(_turns(IPHONE_REWORDED)).text in model.encoded and stored not in model.encoded
+    finally:
+        await cache.close()
+        await cache.embedder.close()

@@ -23,7 +23,8 @@ DEPENDENT = {
                  "Is it worth it?", "What are its side effects?", "Does that include tax?", "Can I return it?",
                  "How much does it cost?", "Does it work on Mac?", "Why is that?", "Can you explain that?",
                  "How long do those last?", "Where is this?",
-                 "Can I get the other one in blue?"],
+                 "Can I get the other one in blue?", "Can I pay my phone bill with it?",
+                 "Is it safe, and when will it arrive?"],
     "comparison": ["is there a cheaper option?", "Which is better?", "anything faster?"],
     "generic": ["what's the price?", "why?", "any examples?", "What's the difference?", "How much?", "?"],
     "operation": ["translate to French", "summarize", "Shorter please", "Translate into German please",
@@ -44,6 +45,11 @@ SELF_CONTAINED = [
     "In what year did World War II end?", "What does the word serendipity mean?",
     "Translate 'good morning' into Spanish", "Summarize the plot of Hamlet",
     "Is Python better than Java for beginners?", "Sure, what is the capital of Peru?",
+    # a pronoun pointing back to the question's own opening clause; "instead of" names what is replaced
+    "If I plant tulip bulbs in March, will they flower this year?",
+    "How soon can I drive my new car if I register it online?",
+    "My cat keeps scratching the sofa. How do I stop her?",
+    "Can I use honey instead of sugar in bread?",
 ]
 
 

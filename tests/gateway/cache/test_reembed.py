@@ -95,3 +95,20 @@ async def test_a_store_of_this_models_vectors_is_left_alone(open_store, embeddin
         assert odd.id in cache.index
     finally:
         await _close(cache)
+
+
+async def test_a_conversations_context_and_offer_are_embedded_again_too(open_store, embedding_model, verifier):
+    store = await open_store()
+    history = [{"role": "user", "content": "I'm looking at the iPhone 15."},
+               {"role": "assistant", "content": "Great phone. Want me to check prices?"}]
+    asked = _entry("How much is it?")
+    asked.request = {"model": "m", "messages": [*history, {"role": "user", "content": "How much is it?"}]}
+    asked.context_embedding = asked.offer_embedding = asked.embedding  # another model's vectors
+    await store.put(asked)
+    cache = await _started(store, embedding_model, verifier)
+    try:
+        again = await store.get(asked.id)
+        context, offer = embedding_model.encode(["I'm looking at the iPhone 15.", "Want me to check prices?"])
+        assert float(again.context_embedding @ context) > 0.9999 and float(again.offer_embedding @ offer) > 0.9999
+    finally:
+        await _close(cache)

@@ -19,6 +19,9 @@ def swap(a: str, b: str) -> bool:
     ("How many pounds do I get for 200 Swiss francs?", "How many Swiss francs do I get for 200 pounds?"),
     ("Can I use honey in place of sugar in tea?", "Can I use sugar in place of honey in tea?"),
     ("If I leave Denver at 9 am, when do I reach Dallas?", "If I leave Dallas at 9 am, when do I reach Denver?"),
+    # an "and" between two clauses is no symmetric link between the places
+    ("If my train leaves Leeds at 8 am and takes 3 hours, when do I get to Bath?",
+     "If my train leaves Bath at 8 am and takes 3 hours, when do I get to Leeds?"),
 ])
 def test_phrases_that_trade_places_are_a_swap(a, b):
     assert swap(a, b) and swap(b, a)

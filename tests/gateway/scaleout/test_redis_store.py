@@ -46,11 +46,23 @@ async def test_entries_round_trip_and_an_exact_key_keeps_only_the_newest(open_st
     loaded = await store.get(old.id)
     assert (loaded.query_text, loaded.response, loaded.example_ids) == ("What is HNSW?", old.response, ("e1",))
     assert np.array_equal(loaded.embedding, old.embedding)
+    assert loaded.context_embedding is None and loaded.offer_embedding is None
     assert await store.put(new) == [old.id]
     assert await store.get(old.id) is None
     assert (await store.find_exact("t1", "general", "same")).id == new.id
     assert await store.find_exact("t2", "general", "same") is None  # another namespace sees nothing
     assert await store.count() == 1 and await store.count_by_namespace() == {("t1", "general"): 1}
+
+
+async def test_the_conversation_vectors_round_trip(open_store):
+    store = await open_store()
+    with_history = entry("How much is it?")
+    with_history.context_embedding = entry("I'm looking at the iPhone 15.").embedding
+    with_history.offer_embedding = entry("Want me to check prices?").embedding
+    await store.put(with_history)
+    loaded = await store.get(with_history.id)
+    assert np.array_equal(loaded.context_embedding, with_history.context_embedding)
+    assert np.array_equal(loaded.offer_embedding, with_history.offer_embedding)
 
 
 async def test_redis_expires_entries_itself_and_the_sweep_tells_the_replicas(open_store, redis_server):

@@ -1,0 +1,106 @@
+"""One question is the other plus a qualifier: "Does Best Buy price match Amazon?" / "... after the purchase?".
+
+The opposition guards (gateway/cache/oppositions.py) need a word on each side ("before" / "after"). A
+qualifier said on one side only narrows the question all the same:
+- a condition: "after the purchase", "before check-in", "excluding delivery", "until Friday";
+- an amount where the other asks whether: "How much chocolate is toxic?" / "Is chocolate toxic?";
+- acting on the thing the other asks about: "How do I change the undo shortcut?" / "What's the undo
+  shortcut?";
+- the end of an event where the other names neither end: "When does the ferry arrive?" / "When is the
+  ferry?". Asked without a verb, when something is means when it starts ("When is the concert?" is
+  when it begins), so adding "leave", "start" or "open" asks the same, and "arrive", "end" or "close"
+  asks something else.
+
+A rewording changes words on both sides. A question that only adds words to the other one (the other
+has no content word of its own) adds either an opener ("hey, quick q:", "Okay, slightly panicking:"),
+said before the question's first question word and qualifying nothing, or words inside or after it.
+Other added words ("really", "in the app", "accept returns of") are left to the verifier.
+"""
+
+from dataclasses import dataclass
+
+from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
+
+# Words that attach a condition: a time relative to something, a period, what is counted in or out. An if-clause
+# is as often a follow-up ("Is alcohol addictive? If yes, why?") as a condition, and is left to the verifier. Set
+# words ("all", "every"), degree words ("more", "over") and the verb "include" ("Does my plan include
+# roaming?") are as often emphasis or the question's own verb as a condition.
+CONDITIONS = frozenset({"before", "prior", "beforehand", "after", "afterwards", "later", "within", "during", "beyond",
+                        "until", "till", "including", "exclude", "excludes", "excluded", "excluding", "except",
+                        "excepting"})
+_AMOUNT = frozenset({"much", "many"})
+# The marked end of an event: a verbless "when is X" means its start.
+# ("end" is left out: "How did India end up so populous?")
+_ENDINGS = frozenset({"arrive", "arrives", "arriving", "arrival", "land", "lands", "landing", "finish", "finishes",
+                      "close", "closes", "closing", "expire", "expires"})
+_STARTS = frozenset({"leave", "leaves", "depart", "departs", "departure", "start", "starts", "begin", "begins",
+                     "open", "opens", "opening"})
+# Acting on a thing, where the other question asks about it: "How do I change the undo shortcut?" / "What's the
+# undo shortcut?".
+_OPERATIONS = frozenset({"change", "changing", "set", "reset", "edit", "remove", "delete", "add", "disable", "enable",
+                         "customize", "customise", "modify", "update", "cancel", "replace", "rename", "move"})
+_POLAR = frozenset({"is", "are", "was", "were", "can", "could", "does", "do", "did", "will", "would", "should",
+                    "may", "might", "has", "have", "must"})
+_SIGNIFICANT_STOPWORDS = CONDITIONS | _AMOUNT
+MIN_WORDS = 3  # significant words the shorter question needs before another can be it plus a qualifier
+_OPENER_LIMIT = 8  # words before the question's first question word that may be an opener
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A question's words that can qualify it (content words, condition and amount words) in order, where
+    the question proper starts among them (after an opener), and whether it asks yes or no."""
+
+    significant: tuple[str, ...]
+    start: int
+    polar: bool
+
+    @property
+    def stems(self) -> frozenset[str]:
+        return frozenset(_base(w) for w in self.significant)
+
+
+def wording(text: str) -> Wording:
+    tokens = words(text)
+    significant = [w for w in tokens if _significant(w)]
+    # The question starts at its first question word ("hey quick q, does ...", "um, is ..."), if one comes early.
+    opener = next((i for i, w in enumerate(tokens[:_OPENER_LIMIT + 1]) if w in QUESTION_WORDS), None)
+    start = sum(1 for w in tokens[:opener or 0] if _significant(w))
+    return Wording(tuple(significant), start, opener is not None and tokens[opener] in _POLAR)
+
+
+def added_qualifier(query: Wording, cached: Wording) -> str | None:
+    """"scope" or "antonyms" when one question is the other plus such a qualifier, else None."""
+    mine, theirs = query.stems, cached.stems
+    if min(len(mine), len(theirs)) < MIN_WORDS:  # "How do I get my iCloud password?" is in most questions about it
+        return None
+    if mine < theirs:
+        return _qualifier(cached, query)
+    if theirs < mine:
+        return _qualifier(query, cached)
+    return None
+
+
+def _qualifier(longer: Wording, shorter: Wording) -> str | None:
+    known = shorter.stems
+    # An opening phrase with a time or inclusion word qualifies ("After the purchase, does ..."); other openers
+    # ("Sorry if this is basic, but ...") do not.
+    qualifying_opener = any(w in CONDITIONS for w in longer.significant[:longer.start])
+    added = {w for i, w in enumerate(longer.significant)
+             if _base(w) not in known and (i >= longer.start or qualifying_opener)}
+    if added & CONDITIONS or (added & _AMOUNT and shorter.polar) or added & _OPERATIONS:
+        return "scope"
+    if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:
+        return "antonyms"
+    return None
+
+
+def _significant(word: str) -> bool:
+    """Content, condition and amount words; "what's", "it's" are their stop words."""
+    return word in _SIGNIFICANT_STOPWORDS or (word not in STOPWORDS and word.partition("'")[0] not in STOPWORDS)
+
+
+def _base(word: str) -> str:
+    """The word less its inflection, plurals of short words included ("dogs" / "dog", which stem keeps apart)."""
+    word = stem(word)
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
