@@ -69,7 +69,9 @@ async def _closed_loop(url: str, model: str, prompts: list[str], concurrency: in
     queue = list(reversed(prompts))
     ttfts: list[float] = []
     bar = tqdm(total=len(prompts), desc=desc, unit="req", file=sys.stderr)
-    limits = httpx.Limits(max_connections=concurrency + 4)
+    # A new connection per request, for both servers: llama-server's HTTP library may close a kept-alive
+    # connection after a streamed answer, and the next request on it then fails.
+    limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
         async def one_client() -> None:
             while queue:
