@@ -43,7 +43,7 @@ def check_all(device: str, quick: bool) -> list[LogitsResult]:
     results = []
     if device == "cpu":
         results.append(_guarded("triton vs torch", "tiny random Llama", "float32", device,
-                                lambda: _triton_vs_torch(_tiny_model(), _tiny_prompts())))
+                                lambda: _triton_vs_torch(tiny_model(), tiny_prompts())))
     else:
         for dtype in ("bfloat16",) if quick else ("bfloat16", "float16", "float32"):
             results.append(_guarded("triton vs torch", "smollm2-135m", dtype, device,
@@ -137,7 +137,7 @@ def _on(values: list[int], device: str | torch.device, dtype: torch.dtype = torc
     return torch.tensor(values, dtype=dtype, device=device)
 
 
-def _tiny_model() -> LlamaModel:
+def tiny_model() -> LlamaModel:
     gen = torch.Generator().manual_seed(0)
     cfg = TINY
 
@@ -160,6 +160,6 @@ def _tiny_model() -> LlamaModel:
     return LlamaModel(cfg, weights).eval()
 
 
-def _tiny_prompts() -> list[list[int]]:
+def tiny_prompts() -> list[list[int]]:
     gen = torch.Generator().manual_seed(1)
     return [torch.randint(0, TINY.vocab_size, (n,), generator=gen).tolist() for n in (11, 6, 20)]

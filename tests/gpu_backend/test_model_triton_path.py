@@ -10,30 +10,10 @@ from pathlib import Path
 import torch
 
 from gpu_backend.batch import StepBatch
-from gpu_backend.model import LlamaConfig, LlamaModel
+from gpu_backend.gpu_check.logits_check import TINY, tiny_model
+from gpu_backend.model import LlamaModel
 
-CONFIG = LlamaConfig(num_layers=2, hidden_size=64, num_heads=4, num_kv_heads=2, head_dim=16, intermediate_size=96,
-                     rms_norm_eps=1e-5, rope_theta=10000.0, vocab_size=300, max_position=128, tie_word_embeddings=False)
-
-
-def random_model() -> LlamaModel:
-    generator = torch.Generator().manual_seed(0)
-    rand = lambda *shape: torch.randn(*shape, generator=generator) * 0.3  # noqa: E731
-    cfg = CONFIG
-    weights = {"model.embed_tokens.weight": rand(cfg.vocab_size, cfg.hidden_size),
-               "lm_head.weight": rand(cfg.vocab_size, cfg.hidden_size), "model.norm.weight": 1 + rand(cfg.hidden_size)}
-    for i in range(cfg.num_layers):
-        p = f"model.layers.{i}"
-        weights |= {f"{p}.input_layernorm.weight": 1 + rand(cfg.hidden_size),
-                    f"{p}.post_attention_layernorm.weight": 1 + rand(cfg.hidden_size),
-                    f"{p}.self_attn.q_proj.weight": rand(cfg.q_size, cfg.hidden_size),
-                    f"{p}.self_attn.k_proj.weight": rand(cfg.kv_size, cfg.hidden_size),
-                    f"{p}.self_attn.v_proj.weight": rand(cfg.kv_size, cfg.hidden_size),
-                    f"{p}.self_attn.o_proj.weight": rand(cfg.hidden_size, cfg.q_size),
-                    f"{p}.mlp.gate_proj.weight": rand(cfg.intermediate_size, cfg.hidden_size),
-                    f"{p}.mlp.up_proj.weight": rand(cfg.intermediate_size, cfg.hidden_size),
-                    f"{p}.mlp.down_proj.weight": rand(cfg.hidden_size, cfg.intermediate_size)}
-    return LlamaModel(cfg, weights).eval()
+CONFIG = TINY  # gpu-check's tiny random Llama: the same model on both paths here
 
 
 def two_steps(model: LlamaModel) -> list[torch.Tensor]:
@@ -64,10 +44,10 @@ def test_triton_kernels_give_reference_logits(tmp_path, monkeypatch):
     out = tmp_path / "triton_logits.pt"
     subprocess.run([sys.executable, __file__, str(out)], env=env, check=True, cwd=Path(__file__).parents[2])
     monkeypatch.setenv("SEMGATE_KERNELS", "torch")
-    expected = two_steps(random_model())
+    expected = two_steps(tiny_model())
     for ours, reference in zip(torch.load(out), expected):
         torch.testing.assert_close(ours, reference, atol=1e-4, rtol=1e-4)
 
 
 if __name__ == "__main__":
-    torch.save(two_steps(random_model()), sys.argv[1])
+    torch.save(two_steps(tiny_model()), sys.argv[1])
