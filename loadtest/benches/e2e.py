@@ -7,6 +7,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,15 +16,16 @@ import yaml
 
 from loadtest.cli import add_workload_arguments, run_config, workload_options
 from loadtest.machine import describe_machine
-from loadtest.metrics import Summary, summarize
-from loadtest.process_cpu import cpu_seconds
+from loadtest.metrics import Summary, active_span_s, summarize
 from loadtest.plots import plot_hit_rate_over_time, plot_latency_cdf
-from loadtest.records import write_records
+from loadtest.process_cpu import cpu_seconds
+from loadtest.records import RequestRecord, write_records
 from loadtest.report import format_summary
-from loadtest.runner import RunResult, run_load_sync
+from loadtest.runner import RunConfig, RunResult, run_load_sync
 from loadtest.services import Services, free_port
 from loadtest.target import require_loopback, served_model
 from loadtest.workloads import build_workload
+from loadtest.workloads.spec import RequestSpec
 
 DESCRIPTION = "gateway vs direct-to-backend on one workload: latency and throughput ratios, hit and false-hit rates, tokens saved"
 # SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
@@ -48,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds of the same workload (another seed) sent before each measured run and not "
                              "counted: the backend warms up and the gateway's cache fills, as in a service that "
                              "has been running (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="the duration is split into this many rounds per side, run in alternating order "
+                             "(direct first, then gateway first, ...), so that drift of the machine falls on both "
+                             "sides alike (default: %(default)s; 1 = one direct run, then one gateway run)")
     parser.add_argument("--no-cache", action="store_true",
                         help="the gateway with its cache disabled: a pure proxy in front of the backend")
     parser.add_argument("--out", type=Path, default=Path("artifacts/e2e"))
@@ -70,7 +76,7 @@ def gateway_config_text(base: dict, port: int, backend_url: str, model: str, cac
 
 
 class _Stack:
-    """Starts (or adopts) the backend and the gateway; a fresh backend per phase keeps its KV cache cold."""
+    """Starts (or adopts) the backend and, in front of it, the gateway: both stay up for every round."""
 
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
         self.args, self.work = args, work
@@ -79,8 +85,9 @@ class _Stack:
         if self.args.backend_url:
             return self.args.backend_url
         port = free_port()
+        # --exit-with-parent: a bench killed without its cleanup leaves no backend eating the cores.
         command = ["gpu_backend", "--model", self.args.backend_model, "--host", "127.0.0.1", "--port", str(port),
-                   *self.args.backend_args.split()]
+                   "--exit-with-parent", *self.args.backend_args.split()]
         return services.start("backend", command, port, self.args.ready_timeout)
 
     def gateway(self, services: Services, backend_url: str, model: str) -> str:
@@ -163,51 +170,97 @@ def run(args: argparse.Namespace) -> int:
     return 0 if direct_summary.ok and gateway_summary.ok else 1
 
 
+def round_order(rounds: int) -> list[tuple[str, ...]]:
+    """Which side goes first in each round: direct, gateway | gateway, direct | ... (ABBA).
+
+    Alternating cancels what the order favours (the backend's prefix cache warmed by the first side, a
+    machine slowly drifting); rounds spread both sides over the same stretch of time."""
+    return [("direct", "gateway") if k % 2 == 0 else ("gateway", "direct") for k in range(rounds)]
+
+
+class _Side:
+    """One side's records and process CPU seconds, summed over its rounds."""
+
+    def __init__(self) -> None:
+        self.records: list[RequestRecord] = []
+        self.cpu_s: dict[str, float | None] = {}
+        self.elapsed_s = 0.0  # where the next round's records start on this side's timeline
+
+    def add(self, result: RunResult, cpu_s: dict[str, float | None]) -> None:
+        # Each round's clock starts at 0: its records are moved behind the previous rounds', so the side's
+        # throughput is spread over the sum of its rounds and not over the other side's rounds in between.
+        offset, first_index = self.elapsed_s, len(self.records)
+        moved = [replace(r, index=first_index + r.index, start_s=r.start_s + offset, scheduled_s=r.scheduled_s + offset)
+                 for r in result.records]
+        self.records += moved
+        self.elapsed_s = offset + active_span_s(result.records)
+        for name, seconds in cpu_s.items():
+            known = self.cpu_s.get(name, 0.0)
+            self.cpu_s[name] = None if seconds is None or known is None else known + seconds
+
+    def cpu_ms_per_request(self) -> dict[str, float | None]:
+        requests = max(len(self.records), 1)
+        return {f"{name}_cpu_ms_per_request": None if self.cpu_s.get(name) is None else 1000 * self.cpu_s[name] / requests
+                for name in ("backend", "gateway")}
+
+
 def measure(args: argparse.Namespace, fixed_rate: float | None) -> tuple[RunResult, RunResult, dict]:
-    """The direct run, then the gateway run, at the same rate with the same seed, each after the same warm-up."""
-    with tempfile.TemporaryDirectory(prefix="semgate-e2e-") as work:
+    """Both sides at the same rate with the same seeds, in interleaved rounds after the same warm-up.
+
+    One backend serves both sides; the gateway stays up (idle) during the direct rounds, so what it costs
+    at rest shows in the direct side's gateway CPU."""
+    rounds = max(1, args.rounds)
+    with tempfile.TemporaryDirectory(prefix="semgate-e2e-") as work, Services(args.out / "logs") as services:
         stack = _Stack(args, Path(work))
-        # Phase 1: the backend alone (after the capacity probe, whose warmth can only favour direct).
-        with Services(args.out / "logs") as services:
-            backend = stack.backend(services)
-            model = args.model or served_model(backend, args.api_key)
-            options = workload_options(args, model)
-            rate, capacity = fixed_rate, None
-            if rate is None:
-                probe = replace(run_config(args, backend, "probe backend capacity", concurrency=args.probe_concurrency),
-                                duration_s=args.probe_duration)
-                probe_requests = build_workload(args.workload, replace(options, seed=options.seed + 1)).requests()
-                capacity = summarize(run_load_sync(probe, probe_requests).records).throughput_rps
-                if not capacity:
-                    raise RuntimeError("the backend completed no request during the capacity probe")
-                rate = args.overload * capacity
-            direct, direct_cpu = _measured_run(args, services, backend, "direct to backend", rate, options)
-        # Phase 2: the same requests at the same instants, through the gateway, in front of a fresh backend.
-        with Services(args.out / "logs") as services:
-            gateway_url = stack.gateway(services, stack.backend(services), model)
-            through, gateway_cpu = _measured_run(args, services, gateway_url, "through gateway", rate, options)
-    cpu = {"direct": direct_cpu, "gateway": gateway_cpu}
-    return direct, through, {"model": model, "rate_rps": rate, "direct_capacity_rps": capacity, "cpu": cpu}
+        backend = stack.backend(services)
+        model = args.model or served_model(backend, args.api_key)
+        options = workload_options(args, model)
+        rate, capacity = fixed_rate, None
+        if rate is None:
+            probe = replace(run_config(args, backend, "probe backend capacity", concurrency=args.probe_concurrency),
+                            duration_s=args.probe_duration)
+            probe_requests = build_workload(args.workload, replace(options, seed=options.seed + 1)).requests()
+            capacity = summarize(run_load_sync(probe, probe_requests).records).throughput_rps
+            if not capacity:
+                raise RuntimeError("the backend completed no request during the capacity probe")
+            rate = args.overload * capacity
+        urls = {"direct": backend, "gateway": stack.gateway(services, backend, model)}
+        labels = {"direct": "direct to backend", "gateway": "through gateway"}
+        # One request stream per side, the same on both: the warm-up and then every round draw from it, so
+        # the warm-up fills the cache with what the measured rounds ask (a stream from another seed ranks
+        # other questions as popular), and both sides get the same requests at the same instants.
+        streams = {side: build_workload(args.workload, options).requests() for side in urls}
+        if args.warmup > 0:  # the backend warms up and the gateway's cache fills, as in a service that has run
+            for side in ("direct", "gateway"):
+                config = replace(run_config(args, urls[side], f"{labels[side]}: warm-up", rate=rate),
+                                 duration_s=args.warmup)
+                run_load_sync(config, streams[side])
+        sides = {"direct": _Side(), "gateway": _Side()}
+        for k, order in enumerate(round_order(rounds)):
+            for side in order:
+                config = replace(run_config(args, urls[side], f"{labels[side]} ({k + 1}/{rounds})", rate=rate),
+                                 duration_s=args.duration / rounds)
+                sides[side].add(*_timed_run(services, config, streams[side]))
+    results = {side: RunResult(config=run_config(args, urls[side], labels[side], rate=rate), records=s.records,
+                               wall_s=s.elapsed_s) for side, s in sides.items()}
+    cpu = {side: s.cpu_ms_per_request() for side, s in sides.items()}
+    return results["direct"], results["gateway"], {"model": model, "rate_rps": rate, "direct_capacity_rps": capacity,
+                                                   "rounds": rounds, "cpu": cpu}
 
 
-def _measured_run(args: argparse.Namespace, services: Services, url: str, label: str, rate: float,
-                  options) -> tuple[RunResult, dict[str, float | None]]:
-    """A warm-up (same mix, another seed; not counted), then the measured run, with the CPU milliseconds per
-    measured request of each process the bench started (None for a server it did not start)."""
-    if args.warmup > 0:
-        warmup = replace(run_config(args, url, f"{label}: warm-up", rate=rate), duration_s=args.warmup)
-        run_load_sync(warmup, build_workload(args.workload, replace(options, seed=options.seed + 2)).requests())
+def _timed_run(services: Services, config: RunConfig, requests: Iterator[RequestSpec]
+               ) -> tuple[RunResult, dict[str, float | None]]:
+    """One measured round, with the CPU seconds each process the bench started spent in it (None for a
+    server it did not start)."""
     before = {name: cpu_seconds(p.pid) for name, p in services.by_name.items()}
-    result = run_load_sync(run_config(args, url, label, rate=rate), build_workload(args.workload, options).requests())
-    requests = max(len(result.records), 1)
-    cpu = {}
+    result = run_load_sync(config, requests)
+    spent: dict[str, float | None] = {}
     for name in ("backend", "gateway"):
         process = services.by_name.get(name)
         after = cpu_seconds(process.pid) if process is not None else None
         start = before.get(name)
-        cpu[f"{name}_cpu_ms_per_request"] = (1000 * (after - start) / requests
-                                             if after is not None and start is not None else None)
-    return result, cpu
+        spent[name] = after - start if after is not None and start is not None else None
+    return result, spent
 
 
 def format_comparison(result: dict) -> str:

@@ -7,9 +7,10 @@ import yaml
 
 from gateway.config import parse_config
 from loadtest.__main__ import main
-from loadtest.benches.e2e import compare, format_comparison, gateway_config_text
+from loadtest.benches.e2e import _Side, compare, format_comparison, gateway_config_text, round_order
 from loadtest.metrics import summarize
 from loadtest.records import RequestRecord
+from loadtest.runner import RunResult
 
 
 def test_gateway_config_points_at_the_backend_and_keeps_the_users_settings():
@@ -47,9 +48,25 @@ def test_ratios_say_how_much_the_gateway_wins():
     assert "5.00x (gateway faster)" in text and "50.0%" in text and "0/2 hits judged" in text
 
 
+def test_rounds_alternate_which_side_goes_first():
+    assert round_order(4) == [("direct", "gateway"), ("gateway", "direct"), ("direct", "gateway"), ("gateway", "direct")]
+    assert round_order(1) == [("direct", "gateway")]
+
+
+def test_a_sides_rounds_join_into_one_timeline_without_the_other_sides_time():
+    side = _Side()
+    # Two rounds of 4 requests, each round's clock from 0: 0.5 s apart, 1 s each, so each round spans 2.5 s.
+    for cpu in (1.0, 3.0):
+        side.add(RunResult(config=None, records=records([1.0] * 4), wall_s=2.5), {"gateway": cpu, "backend": None})
+    assert [r.index for r in side.records] == list(range(8))
+    assert side.records[4].start_s == 2.5 and side.elapsed_s == 5.0
+    assert summarize(side.records).throughput_rps == pytest.approx(8 / 5.0)
+    assert side.cpu_ms_per_request() == {"backend_cpu_ms_per_request": None, "gateway_cpu_ms_per_request": 500.0}
+
+
 def test_whole_bench_against_the_echo_upstream_as_backend(echo, tmp_path, capsys):
     code = main(["bench", "e2e", "--backend-url", echo.url, "--probe-duration", "0.5", "--probe-concurrency", "2",
-                 "--overload", "0.25", "--duration", "1", "--warmup", "0.5", "--max-tokens", "8", "--out", str(tmp_path),
+                 "--overload", "0.25", "--duration", "2", "--rounds", "2", "--warmup", "0.5", "--max-tokens", "8", "--out", str(tmp_path),
                  "--json", "--no-progress", "--ready-timeout", "60"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
@@ -61,9 +78,11 @@ def test_whole_bench_against_the_echo_upstream_as_backend(echo, tmp_path, capsys
     assert direct["requests"] == gateway["requests"] > 0
     assert direct["hit_rate"] is None and gateway["hit_rate"] is not None
     assert result["comparison"]["throughput_ratio"] > 0
-    # The gateway was started by the bench, the backend was not: only the gateway's CPU is read.
+    # The gateway was started by the bench, the backend was not: only the gateway's CPU is read, on both
+    # sides (it stays up, idle, during the direct rounds), and it works only when traffic goes through it.
     cpu = setup["cpu"]
-    assert cpu["direct"] == {"backend_cpu_ms_per_request": None, "gateway_cpu_ms_per_request": None}
-    assert cpu["gateway"]["backend_cpu_ms_per_request"] is None and cpu["gateway"]["gateway_cpu_ms_per_request"] > 0
+    assert cpu["direct"]["backend_cpu_ms_per_request"] is None is cpu["gateway"]["backend_cpu_ms_per_request"]
+    assert 0 <= cpu["direct"]["gateway_cpu_ms_per_request"] < cpu["gateway"]["gateway_cpu_ms_per_request"]
+    assert setup["rounds"] == 2
     for name in ("records-direct.jsonl", "records-gateway.jsonl", "latency_cdf.png", "hit_rate_over_time.png", "summary.json"):
         assert (tmp_path / name).exists()
