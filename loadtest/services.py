@@ -63,8 +63,9 @@ class Services:
         env = {**os.environ, "SEMGATE_MODEL_CACHE": str(model_cache_dir().absolute())}
         with (self.log_dir / f"{name}.log").open("wb") as log:
             # Own session: a Ctrl-C on the benchmark reaches us once and we stop the children in order.
-            process = subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT,
-                                       cwd=cwd, env=env, start_new_session=True)
+            # stdin is a pipe we hold: a child started with --exit-with-parent sees EOF there if we die.
+            process = subprocess.Popen([sys.executable, "-m", *args], stdin=subprocess.PIPE, stdout=log,
+                                       stderr=subprocess.STDOUT, cwd=cwd, env=env, start_new_session=True)
         self.processes.append(process)
         self.by_name[name] = process
         url = f"http://127.0.0.1:{port}"
@@ -77,14 +78,15 @@ class Services:
 
 def stop(process: subprocess.Popen, grace_s: float = 15.0) -> None:
     """SIGTERM the child's whole process group (it leads its own session), SIGKILL after the grace period."""
-    if process.poll() is not None:
-        return
-    _signal_group(process, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        _signal_group(process, signal.SIGKILL)
-        process.wait()
+    if process.poll() is None:
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+    if process.stdin is not None:
+        process.stdin.close()
 
 
 def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
