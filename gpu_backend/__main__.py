@@ -81,10 +81,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="bearer token the admin API (/admin/tenants) asks for (default: "
                              "$SEMGATE_BACKEND_ADMIN_TOKEN; unset: the admin API is open)")
     parser.add_argument("--phase-split", action="store_true",
-                        help="prefill and decode in two worker processes over one shared KV pool (CPU), "
-                             "the split of threads between them moved by an SLO-aware controller")
+                        help="prefill and decode in two workers over one shared KV pool (CPU threads or GPU SM "
+                             "partitions, see --phase-split-partition), the split moved by an SLO-aware controller")
     parser.add_argument("--phase-split-threads", type=thread_pair, default=None, metavar="PREFILL,DECODE",
                         help="initial threads per worker (default: half the cores each)")
+    parser.add_argument("--phase-split-partition", default="auto", choices=["auto", "threads", "green_context", "mps"],
+                        help="where the two phases compute: CPU threads, CUDA green contexts (SM partitions) or "
+                             "MPS percentages; auto: threads on a CPU, green contexts on a GPU whose torch has "
+                             "them, else MPS if its daemon runs (an explicit choice the machine lacks is an error)")
     parser.add_argument("--no-split-controller", action="store_true",
                         help="keep --phase-split-threads fixed (no SLO-aware controller)")
     parser.add_argument("--kvshare-recompute-ratio", type=float, default=None, metavar="RATIO",
@@ -136,6 +140,7 @@ def serve(args: argparse.Namespace) -> int:
         phase_split=args.phase_split,
         phase_split_threads=args.phase_split_threads,
         phase_split_controller=not args.no_split_controller,
+        phase_split_partition=args.phase_split_partition,
         kvshare_recompute_ratio=args.kvshare_recompute_ratio,
     )
     engine = build_engine(loaded.model, loaded.tokenizer, config)

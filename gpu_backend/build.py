@@ -14,8 +14,10 @@ engine and the scheduler never ask whether it is on. For a given EngineConfig:
   (scheduler="goodput"; FCFS is no policy at all), ReuseOrder (KVShare), FairSharePolicy
   (fair_share: least-served tenant first); swapper: Swapper (swap) or NoSwap (recompute);
 - runner: ModelRunner, wrapped by KVShareRunner when kvshare_recompute_ratio is set;
-- phase_split: a PhaseSplitEngine drives the same core engine through two worker processes,
-  starting at phase_split_threads (default: half the cores each), moved by a SplitController
+- phase_split: a PhaseSplitEngine drives the same core engine through two phase workers on the
+  partition the capability check chooses (phase_split_partition; engine/phase_split/setup.py):
+  CPU threads starting at phase_split_threads (default: half the cores each), or on a GPU SM
+  partitions (green contexts, MPS) starting at half each; moved by a SplitController
   (phase_split_controller) or kept (FixedSplit).
 """
 
@@ -29,9 +31,9 @@ from gpu_backend.engine.engine import EngineParts, LLMEngine
 from gpu_backend.engine.fairness import FairShareOff, FairSharePolicy, TenantAccounting
 from gpu_backend.engine.goodput_policy import GoodputPolicy
 from gpu_backend.engine.model_runner import ModelRunner, StepRunner
-from gpu_backend.engine.phase_split.controller import FixedSplit, SplitController
+from gpu_backend.engine.phase_split.cuda_device import CudaCapability
 from gpu_backend.engine.phase_split.engine import PhaseSplitEngine
-from gpu_backend.engine.phase_split.split import PhaseSplit, candidate_splits, default_split
+from gpu_backend.engine.phase_split.setup import phase_split_setup
 from gpu_backend.engine.scheduler import Scheduler
 from gpu_backend.engine.scheduling_policy import RunQueues, SchedulingPolicy
 from gpu_backend.engine.swapper import NoSwap, Swapper
@@ -50,10 +52,12 @@ def build_engine(model: LlamaModel, tokenizer: Tokenizer,
     if not config.phase_split:
         return core
     cores = config.num_threads or len(os.sched_getaffinity(0))
-    split = PhaseSplit(*config.phase_split_threads) if config.phase_split_threads else default_split(cores)
-    controller = SplitController(candidate_splits(cores), cores) if config.phase_split_controller else FixedSplit()
+    device = model.embed_tokens.device
     try:
-        return PhaseSplitEngine(core, split, controller)
+        capability = CudaCapability(device.index or 0) if device.type == "cuda" else None
+        setup = phase_split_setup(config.phase_split_partition, device, cores, config.phase_split_threads,
+                                  config.phase_split_controller, capability)
+        return PhaseSplitEngine(core, setup.split, setup.controller, setup.placement)
     except BaseException:
         core.close()
         raise

@@ -23,6 +23,10 @@ class UnsupportedModel(InvalidConfig):
     """A model file or folder this backend cannot load (architecture, tokenizer, RoPE scaling)."""
 
 
+class PartitionUnavailable(InvalidConfig):
+    """A phase-split partition (GPU green contexts, MPS) asked for on a machine that lacks it."""
+
+
 class KernelInputError(BackendError, ValueError):
     """Tensors handed to a kernel in a layout it does not take (a caller's bug, not bad input)."""
 

@@ -40,9 +40,12 @@ class EngineConfig:
     # compute concurrently over one shared copy of the weights and of the KV pool. The threads
     # of each: phase_split_threads (prefill, decode), None: half the cores each (at least 1).
     # phase_split_controller: an SLO-aware controller moves the split at run time.
+    # phase_split_partition: "auto" (threads on a CPU; on a GPU green contexts, else MPS if its
+    # daemon runs), or one of "threads", "green_context", "mps" (an error where unavailable).
     phase_split: bool = False
     phase_split_threads: tuple[int, int] | None = None
     phase_split_controller: bool = True
+    phase_split_partition: str = "auto"
     # KVShare (gpu_backend/kvshare): None: off. Otherwise marked chunks are stored and reused
     # anywhere in later prompts, recomputing this fraction of their most deviating tokens.
     kvshare_recompute_ratio: float | None = None
@@ -65,6 +68,9 @@ class EngineConfig:
             raise InvalidConfig("host_prefix_cache needs enable_prefix_cache and does not run with phase_split")
         if self.phase_split and self.kvshare_recompute_ratio is not None:
             raise InvalidConfig("phase_split and kvshare_recompute_ratio do not combine yet: choose one")
+        if self.phase_split_partition not in ("auto", "threads", "green_context", "mps"):
+            raise InvalidConfig(f"phase_split_partition must be auto, threads, green_context or mps, "
+                                f"got {self.phase_split_partition!r}")
         if self.phase_split_threads is not None and min(self.phase_split_threads) < 1:
             raise InvalidConfig(f"phase_split_threads must be positive, got {self.phase_split_threads}")
 

@@ -70,3 +70,14 @@ def _json_of(stdout: str) -> dict:
 
 def _text(value: bytes | str | None) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+
+
+def phase_split_partition(runs: list[BenchRun]) -> str:
+    """The partition kind(s) the SLO bench's phase split ran on ("green_context", "mps",
+    "threads"), or why it did not run."""
+    slo = next((run for run in runs if run.name == "slo"), None)
+    if slo is None or not slo.figures:
+        return "not run (no SLO bench figures)"
+    kinds = sorted({row["phase_split"]["split"]["partition"] for row in slo.figures.get("rates", [])
+                    if "phase_split" in row})
+    return ", ".join(kinds) if kinds else "not run (the SLO bench dropped the phase split; see its output)"

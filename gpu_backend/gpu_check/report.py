@@ -5,7 +5,7 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
-from gpu_backend.gpu_check.bench_runs import BenchRun
+from gpu_backend.gpu_check.bench_runs import BenchRun, phase_split_partition
 from gpu_backend.gpu_check.kernel_sweep import KernelResult
 from gpu_backend.gpu_check.logits_check import LogitsResult
 
@@ -13,6 +13,7 @@ from gpu_backend.gpu_check.logits_check import LogitsResult
 def write(out: Path, header: dict, kernels: list[KernelResult], logits: list[LogitsResult],
           benches: list[BenchRun]) -> dict:
     report = {**header, "passed": all(r.passed for r in (*kernels, *logits, *benches)),
+              "phase_split_partition": phase_split_partition(benches),
               "kernels": [{**asdict(r), "passed": r.passed} for r in kernels],
               "logits": [{**asdict(r), "passed": r.passed} for r in logits],
               "benches": [{**asdict(r), "passed": r.passed} for r in benches]}
@@ -25,7 +26,8 @@ def write(out: Path, header: dict, kernels: list[KernelResult], logits: list[Log
 def summary(report: dict) -> str:
     lines = [f"### gpu-check on {report['device']} ({'quick' if report['quick'] else 'full'}), {report['started']}", "",
              f"torch {report['torch']}, triton {report['triton']}, {report['seconds']:.0f} s in all; "
-             f"{'all checks passed' if report['passed'] else 'SOME CHECKS FAILED'}.", "",
+             f"{'all checks passed' if report['passed'] else 'SOME CHECKS FAILED'}; "
+             f"the phase split ran on: {report['phase_split_partition']}.", "",
              "| kernel | dtype | shape | max relative error | bound | |", "|---|---|---|---|---|---|"]
     for r in report["kernels"]:
         lines.append(f"| {r['kernel']} | {r['dtype']} | {r['shape']} | {_number(r['max_error'])} | {r['tolerance']:g} | "

@@ -84,7 +84,9 @@ def build_app(service: BackendService) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.engine.start()
-        log.info("semgate backend ready: serving %s", ", ".join(service.model_names))
+        split = getattr(service.engine.engine, "phase_split_stats", None)  # the capability check's choice
+        where = "" if split is None else "; phase split on {partition} ({partition_reason})".format(**split())
+        log.info("semgate backend ready: serving %s%s", ", ".join(service.model_names), where)
         try:
             yield
         finally:

@@ -6,8 +6,9 @@ deadline, longer answers). The same arrivals (same seed) are served by each mode
 
 - fcfs:     unified engine, first come first served (the baseline);
 - goodput:  unified engine with the SLO-aware goodput scheduler (engine/goodput_scheduler.py);
-- phase_split: semi-PD prefill and decode worker processes over one shared KV pool, the
-  threads split between them moved by the SLO-aware controller (engine/phase_split/).
+- phase_split: semi-PD prefill and decode workers over one shared KV pool, the compute split
+  between them (CPU threads; on a GPU SM partitions: green contexts, else MPS) moved by the
+  SLO-aware controller (engine/phase_split/); dropped, with the reason, on a GPU with neither.
 
 All modes get the same cores (--threads): the unified engine that many torch threads, the
 phase split that many in all between its two workers (the controller may oversubscribe by
@@ -34,7 +35,10 @@ from tqdm import tqdm
 from gpu_backend.build import build_engine, build_from_loaded
 from gpu_backend.engine import EngineConfig, SamplingParams
 from gpu_backend.engine.async_engine import Engine
+from gpu_backend.engine.phase_split.cuda_device import CudaCapability
+from gpu_backend.engine.phase_split.partition import choose_partition
 from gpu_backend.engine.slo import RequestSLO
+from gpu_backend.errors import PartitionUnavailable
 from gpu_backend.model import load_model
 from loadtest import smoke
 from loadtest.benches.backend import chat_prompt, percentile, sharegpt_questions
@@ -212,13 +216,25 @@ def plot(rows: list[dict], out: Path) -> Path:
     return path
 
 
+def gpu_partition_missing(device: str) -> str | None:
+    """Why the phase split cannot run on `device` (a GPU without green contexts or MPS), or None."""
+    where = torch.device(device)
+    if where.type == "cpu":
+        return None
+    try:
+        choose_partition("auto", where.type, CudaCapability(where.index or 0) if where.type == "cuda" else None)
+    except PartitionUnavailable as error:
+        return str(error)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     if "fcfs" not in args.modes.split(","):
         raise SystemExit("--modes must include fcfs: every ratio and the 90% row are measured against it")
-    if args.device != "cpu" and "phase_split" in args.modes.split(","):
-        # Its workers split the CPU's threads; the GPU half (SM partitions) is not written yet.
+    missing = gpu_partition_missing(args.device) if "phase_split" in args.modes.split(",") else None
+    if missing:
         args.modes = ",".join(m for m in args.modes.split(",") if m != "phase_split")
-        print("semgate bench slo: the phase split runs on a CPU only; measuring fcfs and goodput", file=sys.stderr)
+        print(f"semgate bench slo: no phase split here ({missing}); measuring the other modes", file=sys.stderr)
     torch.set_num_threads(args.threads)
     loaded = load_model(args.model, device=args.device, dtype=torch.float32 if args.device == "cpu" else torch.bfloat16,
                         progress=True)
@@ -253,9 +269,9 @@ def run(args: argparse.Namespace) -> int:
             ratio = "n/a (FCFS met none)" if row[key] is None else f"{row[key]:.2f}x"
             print(f"{'':5} | {key.removeprefix('within_slo_ratio_')}/fcfs requests within SLO: {ratio}")
         if "phase_split" in row:
-            print(f"{'':5} | phase split: {len(row['phase_split']['split']['changes'])} split changes, final "
-                  f"prefill {row['phase_split']['split']['prefill_threads']} / decode "
-                  f"{row['phase_split']['split']['decode_threads']} threads")
+            split = row["phase_split"]["split"]
+            print(f"{'':5} | phase split on {split['partition']}: {len(split['changes'])} split changes, final "
+                  f"prefill {split['prefill']} / decode {split['decode']} {split['unit']}")
     for name, f in results.get("fairness", {}).items():
         print(f"fairness {name}: steady TTFT p99 {f['steady_ttft_p99_s']:.2f} s, within SLO "
               f"{f['steady_within_slo']:.0%}, preemptions {f['fairness_preemptions']}, swap {f['swap']}")

@@ -145,3 +145,10 @@ def test_abort_of_an_in_flight_request_frees_after_its_step(engine, prompts, smo
     assert victim.is_finished and victim.finish_reason.value == "abort" and victim.block_table == []
     radix = engine.block_manager.radix
     assert engine.pool.allocator.num_used == radix.cached_blocks
+
+
+def test_stats_say_the_cpu_split_is_on_threads_and_why(engine):
+    stats = engine.phase_split_stats()
+    assert (stats["partition"], stats["unit"]) == ("threads", "threads")
+    assert "the model is on the CPU" in stats["partition_reason"]
+    assert stats["prefill"] + stats["decode"] >= 2

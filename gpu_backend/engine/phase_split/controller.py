@@ -14,14 +14,18 @@ logged and kept in `changes` (exported in /metrics and the engine stats).
 import logging
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gpu_backend.engine.phase_split.latency_model import PhaseLatencyModel
-from gpu_backend.engine.phase_split.split import PhaseSplit, effective_cores
+from gpu_backend.engine.phase_split.partition import GpuSplit
+from gpu_backend.engine.phase_split.split import PhaseSplit, phase_compute
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.errors import InvalidConfig
 
 log = logging.getLogger(__name__)
+
+Split = PhaseSplit | GpuSplit  # threads per worker (CPU), or SMs / MPS percent per phase (GPU)
 
 
 @dataclass(frozen=True)
@@ -31,14 +35,14 @@ class RequestObservation:
     ttft_s: float
     tpot_s: float | None
     num_output_tokens: int
-    split: PhaseSplit
+    split: Split
 
 
 @dataclass(frozen=True)
 class SplitChange:
     at: float
-    old: PhaseSplit
-    new: PhaseSplit
+    old: Split
+    new: Split
     predicted_old: float  # predicted attainment of the window under each split
     predicted_new: float
     window_requests: int
@@ -57,39 +61,43 @@ class FixedSplit:
     def observe_request(self, observation: RequestObservation) -> None:
         pass
 
-    def decide(self, current: PhaseSplit, now: float | None = None) -> PhaseSplit | None:
+    def decide(self, current: Split, now: float | None = None) -> Split | None:
         return None
 
 
 class SplitController:
-    def __init__(self, candidates: list[PhaseSplit], cores: int, window_s: float = 30.0,
+    def __init__(self, candidates: Sequence[Split], cores: int, window_s: float = 30.0,
                  min_requests: int = 4, hysteresis: float = 0.05, dwell_s: float = 3.0,
-                 max_window_requests: int = 128) -> None:
+                 max_window_requests: int = 128, disjoint: bool = False) -> None:
+        """`cores`: the compute split (CPU cores, or the GPU's SMs or 100 percent); `disjoint`:
+        the shares are SM partitions that do not slow each other (GPU), not time-shared threads."""
         if not candidates:
             raise InvalidConfig("the controller needs at least one candidate split")
         self.candidates = list(candidates)
         self.cores = cores
+        self.disjoint = disjoint
         self.window_s, self.min_requests = window_s, min_requests
         self.hysteresis, self.dwell_s = hysteresis, dwell_s
         self.requests: deque[RequestObservation] = deque(maxlen=max_window_requests)
         self.models = {phase: PhaseLatencyModel(phase) for phase in ("prefill", "decode")}
         self.changes: list[SplitChange] = []
         self.last_change_at = float("-inf")
-        self.last_prediction: dict[PhaseSplit, float] = {}
+        self.last_prediction: dict[Split, float] = {}
 
     def observe_step(self, phase: str, tokens: int, seconds: float, threads: int, other_threads: int,
                      other_busy: bool) -> None:
-        self.models[phase].observe(tokens, seconds, effective_cores(threads, other_threads, self.cores, other_busy))
+        self.models[phase].observe(tokens, seconds,
+                                   phase_compute(threads, other_threads, self.cores, other_busy, self.disjoint))
 
     def observe_request(self, observation: RequestObservation) -> None:
         if observation.slo.is_set:
             self.requests.append(observation)
 
-    def _cores(self, phase: str, split: PhaseSplit) -> float:
-        """A phase's cores under `split` with both workers busy (the case the SLOs are at risk in)."""
-        return effective_cores(split.threads(phase), split.other(phase), self.cores, other_busy=True)
+    def _cores(self, phase: str, split: Split) -> float:
+        """A phase's compute under `split` with both workers busy (the case the SLOs are at risk in)."""
+        return phase_compute(split.share(phase), split.other(phase), self.cores, True, self.disjoint)
 
-    def predicted_attainment(self, split: PhaseSplit, requests: list[RequestObservation]) -> float:
+    def predicted_attainment(self, split: Split, requests: list[RequestObservation]) -> float:
         met = 0
         for r in requests:
             prefill = self.models["prefill"].slowdown(self._cores("prefill", r.split), self._cores("prefill", split))
@@ -100,7 +108,7 @@ class SplitController:
             met += r.slo.met(0.0, ttft, finish, r.num_output_tokens)
         return met / len(requests) if requests else 1.0
 
-    def decide(self, current: PhaseSplit, now: float | None = None) -> PhaseSplit | None:
+    def decide(self, current: Split, now: float | None = None) -> Split | None:
         """The split to move to now, or None to stay (the change is recorded when returned)."""
         now = time.monotonic() if now is None else now
         while self.requests and self.requests[0].finished_at < now - self.window_s:

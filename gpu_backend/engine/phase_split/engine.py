@@ -9,8 +9,10 @@ exactly as the unified engine does (sampling, stop checks, freeing finished sequ
 So decodes keep going while a long prefill chunk runs, and a request whose prefill ends
 joins the decode batches with the very blocks its prefill wrote.
 
-The split (threads per worker) changes by a message to the workers, from the SLO-aware
-controller or `set_split`; nothing moves but the thread counts.
+The split changes from the SLO-aware controller or `set_split`; nothing moves but where each
+phase computes: threads per worker process on a CPU, an SM partition per phase on a GPU
+(CUDA green contexts, or MPS percentages), as the placement (placement.py) chosen by the
+capability check (partition.py) does it. The KV pool stays where it is.
 
 It wraps a core LLMEngine (made by gpu_backend/build.py) and drives it: the core's scheduler
 batches one phase at a time, the workers run what the core's runner prepares, and the core
@@ -21,12 +23,13 @@ import logging
 import time
 from dataclasses import dataclass
 
-import torch
-
 from gpu_backend.engine.engine import Completion, LLMEngine, RequestOutput, run_to_completion
-from gpu_backend.engine.phase_split.controller import FixedSplit, RequestObservation, SplitChange, SplitController
+from gpu_backend.engine.phase_split.controller import (FixedSplit, RequestObservation, Split, SplitChange,
+                                                       SplitController)
 from gpu_backend.engine.phase_split.core_view import CoreView
-from gpu_backend.engine.phase_split.process import PhaseWorkerProcess, memory_mb, share_model_and_pool, wait_any
+from gpu_backend.engine.phase_split.partition import GpuSplit, PartitionChoice
+from gpu_backend.engine.phase_split.placement import Placement, ThreadPlacement, Worker
+from gpu_backend.engine.phase_split.process import memory_mb, wait_any
 from gpu_backend.engine.phase_split.split import PhaseSplit
 from gpu_backend.engine.sampling_params import SamplingParams
 from gpu_backend.engine.scheduler import PHASES, ScheduledBatch
@@ -43,41 +46,51 @@ class _InFlight:
 
 
 class PhaseSplitEngine(CoreView):
-    def __init__(self, core: LLMEngine, split: PhaseSplit, controller: SplitController | FixedSplit) -> None:
-        """`split`: the threads each worker starts with; `controller` moves them (FixedSplit: never)."""
+    def __init__(self, core: LLMEngine, split: Split, controller: SplitController | FixedSplit,
+                 placement: Placement | None = None) -> None:
+        """`split`: each phase's share to start with; `controller` moves it (FixedSplit: never);
+        `placement`: where the workers compute (default: CPU worker processes on threads)."""
         super().__init__(core)
         model, config = core.model, core.config
-        if model.embed_tokens.device.type != "cpu":
-            raise InvalidConfig("the phase split is built for the CPU (worker processes); GPU SM partitions are not")
-        torch.set_num_threads(1)  # this process only schedules and samples; the workers compute
+        if placement is None:
+            if model.embed_tokens.device.type != "cpu" or not isinstance(split, PhaseSplit):
+                raise InvalidConfig("a phase split on a GPU needs its placement (build.py chooses it)")
+            placement = ThreadPlacement(PartitionChoice("threads", "the model is on the CPU"), split)
+        self.placement = placement
         self.split = split
         self.controller = controller
         self.split_log: list[SplitChange] = []
-        share_model_and_pool(model, self.pool.k_cache, self.pool.v_cache)
-        self.workers: dict[str, PhaseWorkerProcess] = {}
+        self.workers: dict[str, Worker] = {}
         try:
-            for phase in PHASES:
-                self.workers[phase] = PhaseWorkerProcess(phase, model, self.pool.k_cache, self.pool.v_cache,
-                                                         config.max_running, self.split.threads(phase))
-            self.worker_pids = {phase: worker.wait_ready() for phase, worker in self.workers.items()}
-            self.worker_threads = {phase: self.split.threads(phase) for phase in PHASES}  # as last reported
+            self.workers = placement.start(model, self.pool.k_cache, self.pool.v_cache, config.max_running)
+            for worker in self.workers.values():
+                worker.wait_ready()
+            self.worker_threads = {phase: self.split.share(phase) for phase in PHASES}  # as last reported
         except BaseException:
             self.close()
             raise
+        log.info("phase split on %s: %s (%s)", placement.choice.kind, split, placement.choice.reason)
         self._in_flight: dict[str, _InFlight] = {}
         self._abort_after_step: set[int] = set()
 
-    def set_split(self, split: PhaseSplit, source: str = "manual") -> None:
-        """Give each worker its new thread count (applied from its next step)."""
+    @property
+    def worker_pids(self) -> dict[str, int]:
+        """Each worker's process (MPS workers restart on a move, so read it when needed)."""
+        return {phase: worker.pid for phase, worker in self.workers.items()}
+
+    def set_split(self, split: Split, source: str = "manual") -> bool:
+        """Give each worker its new share (applied from its next step); False if the placement
+        could not make it (e.g. a green context failed: the split stays, the reason is logged)."""
         if split == self.split:
-            return
-        for phase, worker in self.workers.items():
-            if worker.threads != split.threads(phase):
-                worker.set_threads(split.threads(phase))
+            return True
+        if not self.placement.move(self.workers, split):
+            log.warning("phase split (%s): %s -> %s refused; staying at %s", source, self.split, split, self.split)
+            return False
         log.info("phase split (%s): %s -> %s", source, self.split, split)
         if source != "controller":
             self.split_log.append(SplitChange(time.monotonic(), self.split, split, float("nan"), float("nan"), 0))
         self.split = split
+        return True
 
     def abort(self, seq_id: int) -> RequestOutput | None:
         """As LLMEngine.abort; a request whose step is in flight is aborted once that step is
@@ -107,7 +120,7 @@ class PhaseSplitEngine(CoreView):
             outputs += self._complete(worker)
         return outputs
 
-    def _complete(self, worker: PhaseWorkerProcess) -> list[RequestOutput]:
+    def _complete(self, worker: Worker) -> list[RequestOutput]:
         flight = self._in_flight.pop(worker.phase)
         self.scheduler.complete(flight.batch)
         result = worker.receive()  # raises if the worker failed; the batch is no longer in flight
@@ -129,22 +142,30 @@ class PhaseSplitEngine(CoreView):
 
     def _control(self) -> None:
         new = self.controller.decide(self.split)
-        if new is not None:
-            self.split_log.append(self.controller.changes[-1])
-            self.set_split(new, source="controller")
+        if new is None:
+            return
+        change = self.controller.changes[-1]
+        if self.set_split(new, source="controller"):
+            self.split_log.append(change)
+        else:  # it did not happen; the controller's dwell time still spaces out the next try
+            self.controller.changes.remove(change)
 
     def phase_split_stats(self) -> dict:
-        """The current split and every change so far (for /metrics, benches and logs)."""
+        """The partition kind and why it was chosen, the current split and every change so far
+        (for /metrics, benches and logs). Shares are in `unit`: threads, SMs or percent."""
+        unit = self.split.unit if isinstance(self.split, GpuSplit) else "threads"
         return {
-            "prefill_threads": self.split.prefill_threads, "decode_threads": self.split.decode_threads,
+            "partition": self.placement.choice.kind, "partition_reason": self.placement.choice.reason,
+            "unit": unit, "prefill": self.split.share("prefill"), "decode": self.split.share("decode"),
+            **self.placement.stats(),
             "changes": [{"at": c.at, "from": str(c.old), "to": str(c.new), "predicted_from": c.predicted_old,
                          "predicted_to": c.predicted_new, "window_requests": c.window_requests}
                         for c in self.split_log],
         }
 
     def metrics(self) -> dict[str, float]:
-        return {**self.core.metrics(), "phase_split_prefill_threads": self.split.prefill_threads,
-                "phase_split_decode_threads": self.split.decode_threads, "phase_split_changes": len(self.split_log)}
+        return {**self.core.metrics(), "phase_split_prefill_threads": self.split.share("prefill"),
+                "phase_split_decode_threads": self.split.share("decode"), "phase_split_changes": len(self.split_log)}
 
     def memory_report(self) -> dict:
         """MiB: the shared weights and pool, and each process's resident memory (shared/private)."""
@@ -160,3 +181,4 @@ class PhaseSplitEngine(CoreView):
         for worker in self.workers.values():
             worker.stop()
         self.workers = {}
+        self.placement.close()

@@ -1,11 +1,15 @@
 """The engine's handle on one phase worker process: start it, send it steps, collect results."""
 
 import multiprocessing.connection
+import os
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Protocol, TypeVar
 
 import torch
 import torch.multiprocessing as mp
 
+from gpu_backend.batch import StepBatch
 from gpu_backend.engine.phase_split.worker import pack_step, worker_main
 from gpu_backend.errors import KVStateError, WorkerFailed
 from gpu_backend.model.llama import LlamaModel
@@ -28,16 +32,32 @@ class PhaseWorkerProcess:
     """
 
     def __init__(self, phase: str, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor,
-                 max_rows: int, threads: int) -> None:
+                 max_rows: int, threads: int, env: dict[str, str] | None = None) -> None:
+        """`env`: variables the worker starts with (MPS reads its SM share from one)."""
         self.phase = phase
         self.threads = threads
-        self.logits = torch.zeros(max_rows, model.config.vocab_size, dtype=torch.float32).share_memory_()
+        # On a GPU (MPS workers) the buffer is device memory the spawned worker maps by CUDA IPC.
+        self.logits = torch.zeros(max_rows, model.config.vocab_size, dtype=torch.float32,
+                                  device=model.embed_tokens.device).share_memory_()
+        self._args = (model, k_cache, v_cache, self.logits)
+        self.pid = 0  # known once the worker is ready
+        self._start(env or {})
+
+    def _start(self, env: dict[str, str]) -> None:
         context = mp.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=worker_main, args=(model, k_cache, v_cache, self.logits, child, threads),
-            name=f"semgate-{phase}", daemon=True)
-        self.process.start()
+        self.process = context.Process(target=worker_main, args=(*self._args, child, self.threads),
+                                       name=f"semgate-{self.phase}", daemon=True)
+        saved = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)  # a spawned process takes its environment from this one's at start
+        try:
+            self.process.start()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
         child.close()
         self.busy = False
 
@@ -45,10 +65,10 @@ class PhaseWorkerProcess:
         """Block until the worker has started; its pid."""
         if not self.conn.poll(START_TIMEOUT_S):
             raise WorkerFailed(f"the {self.phase} worker did not start within {START_TIMEOUT_S:.0f} s")
-        kind, pid = self.conn.recv()
-        return pid
+        _, self.pid = self.conn.recv()
+        return self.pid
 
-    def submit(self, input_ids: torch.Tensor, positions: torch.Tensor, batch) -> None:
+    def submit(self, input_ids: torch.Tensor, positions: torch.Tensor, batch: StepBatch) -> None:
         if not self.process.is_alive():
             raise WorkerFailed(f"the {self.phase} worker exited (code {self.process.exitcode})")
         arrays, meta = pack_step(input_ids, positions, batch)
@@ -91,8 +111,17 @@ class PhaseWorkerProcess:
         self.conn.close()
 
 
-def wait_any(workers: list[PhaseWorkerProcess]) -> list[PhaseWorkerProcess]:
-    """The busy workers whose step result is ready (blocks until at least one is)."""
+class _Waitable(Protocol):
+    busy: bool
+    conn: Connection
+
+
+W = TypeVar("W", bound=_Waitable)
+
+
+def wait_any(workers: list[W]) -> list[W]:
+    """The busy workers whose step result is ready (blocks until at least one is); any worker
+    that answers over a Pipe (processes, and the GPU's stream workers)."""
     busy = [w for w in workers if w.busy]
     ready = multiprocessing.connection.wait([w.conn for w in busy])
     return [w for w in busy if w.conn in ready]

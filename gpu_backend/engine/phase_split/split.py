@@ -2,10 +2,9 @@
 
 On a CPU a share is a number of torch threads per worker process; the OS time-shares the
 cores when the two together ask for more threads than there are cores (e.g. 2+1 on two
-cores gives the 2-thread worker about 4/3 of a core while both are busy). On a GPU the same
-split would be an SM partition (CUDA green contexts, or MPS active-thread percentages);
-that path is not built here (no GPU on this machine): `effective_cores` is the only place
-that maps a share to compute, so a GPU version replaces it with SM fractions.
+cores gives the 2-thread worker about 4/3 of a core while both are busy). On a GPU the split is an
+SM partition instead (partition.py: GpuSplit, in SMs or MPS percent), whose shares do not
+time-share: `phase_compute` maps either kind of share to the compute a phase gets.
 """
 
 from dataclasses import dataclass
@@ -24,6 +23,10 @@ class PhaseSplit:
 
     def threads(self, phase: str) -> int:
         return self.prefill_threads if phase == "prefill" else self.decode_threads
+
+    def share(self, phase: str) -> int:
+        """The phase's part of the compute, as GpuSplit.share (threads here)."""
+        return self.threads(phase)
 
     def other(self, phase: str) -> int:
         return self.decode_threads if phase == "prefill" else self.prefill_threads
@@ -45,6 +48,12 @@ def candidate_splits(cores: int) -> list[PhaseSplit]:
     cores = max(1, cores)
     found = {PhaseSplit(p, total - p) for total in (cores, cores + 1) for p in range(1, total) if total - p >= 1}
     return sorted(found or {PhaseSplit(1, 1)})
+
+
+def phase_compute(share: int, other_share: int, total: int, other_busy: bool, disjoint: bool) -> float:
+    """The compute a phase gets from its share: all of it on disjoint SM partitions, else
+    (CPU threads) what the OS time-share leaves it (`effective_cores`)."""
+    return float(share) if disjoint else effective_cores(share, other_share, total, other_busy)
 
 
 def effective_cores(threads: int, other_threads: int, cores: int, other_busy: bool) -> float:

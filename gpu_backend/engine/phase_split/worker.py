@@ -32,11 +32,12 @@ def pack_step(input_ids: torch.Tensor, positions: torch.Tensor, batch: StepBatch
                "cu_seqlens_q": batch.cu_seqlens_q, "logits_indices": batch.logits_indices}
     meta = {"is_prefill": batch.is_prefill, "max_seqlen_q": batch.max_seqlen_q,
             "max_context_len": batch.max_context_len, "num_decode_seqs": batch.num_decode_seqs}
-    return {name: tensor.numpy() for name, tensor in tensors.items()}, meta
+    return {name: tensor.cpu().numpy() for name, tensor in tensors.items()}, meta
 
 
-def _unpack_step(arrays: dict[str, np.ndarray], meta: dict) -> tuple[torch.Tensor, torch.Tensor, StepBatch]:
-    t = {name: torch.from_numpy(arrays[name]) for name in _ARRAYS}
+def _unpack_step(arrays: dict[str, np.ndarray], meta: dict,
+                 device: torch.device) -> tuple[torch.Tensor, torch.Tensor, StepBatch]:
+    t = {name: torch.from_numpy(arrays[name]).to(device) for name in _ARRAYS}
     batch = StepBatch(is_prefill=meta["is_prefill"], slot_mapping=t["slot_mapping"], block_tables=t["block_tables"],
                       context_lens=t["context_lens"], cu_seqlens_q=t["cu_seqlens_q"],
                       logits_indices=t["logits_indices"], max_seqlen_q=meta["max_seqlen_q"],
@@ -63,9 +64,11 @@ def worker_main(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor,
             elif kind == "step":
                 started = time.perf_counter()
                 try:
-                    input_ids, positions, batch = _unpack_step(message[1], message[2])
+                    input_ids, positions, batch = _unpack_step(message[1], message[2], k_cache.device)
                     logits = model(input_ids, positions, batch, k_cache, v_cache)
                     logits_out[: logits.shape[0]].copy_(logits)
+                    if logits_out.is_cuda:  # the engine reads the buffer as soon as it hears back
+                        torch.cuda.synchronize()
                 except Exception as error:  # noqa: BLE001 - report it to the engine, keep serving
                     conn.send(("error", f"{type(error).__name__}: {error}"))
                     continue

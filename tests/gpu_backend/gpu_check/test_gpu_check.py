@@ -23,5 +23,6 @@ def test_gpu_check_quick_passes_on_the_cpu_and_writes_its_report(tmp_path):
     assert {r["check"] for r in report["logits"]} == {"triton vs torch", "torch path vs HF transformers"}
     assert {r["name"] for r in report["benches"]} == {"backend", "slo"}
     assert all(r["figures"] for r in report["benches"])
+    assert report["phase_split_partition"] == "threads"  # the CPU's thread split; green contexts on a GPU
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("### gpu-check on CPU") and "all checks passed" in summary
