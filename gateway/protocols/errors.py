@@ -62,3 +62,12 @@ def require_object(body: Any, what: str = "body") -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid(f"The request {what} must be a JSON object.", None if what == "body" else what)
     return body
+
+
+def from_openai_body(status: int, body: Any) -> ProtocolError:
+    """An upstream's OpenAI-shaped error, to re-render in another API's shape with its status and message."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return ProtocolError(status, f"upstream error (HTTP {status})")
+    return ProtocolError(status, str(error.get("message") or f"upstream error (HTTP {status})"),
+                         error.get("param"), error.get("code"))
