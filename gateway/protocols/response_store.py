@@ -21,9 +21,9 @@ import orjson
 from gateway.protocols.errors import ProtocolError
 from gateway.protocols.responses_request import ResponsesRequest
 
-_SCHEMA = ("CREATE TABLE IF NOT EXISTS stored_responses (tenant TEXT NOT NULL, id TEXT NOT NULL, "
-           "created_at REAL NOT NULL, expires_at REAL NOT NULL, conversation BLOB NOT NULL, "
-           "response BLOB NOT NULL, PRIMARY KEY (tenant, id))",
+_SCHEMA = (("CREATE TABLE IF NOT EXISTS stored_responses (tenant TEXT NOT NULL, id TEXT NOT NULL, "
+            "created_at REAL NOT NULL, expires_at REAL NOT NULL, conversation BLOB NOT NULL, "
+            "response BLOB NOT NULL, PRIMARY KEY (tenant, id))"),
            "CREATE INDEX IF NOT EXISTS stored_responses_age ON stored_responses (tenant, created_at)",
            "CREATE INDEX IF NOT EXISTS stored_responses_expiry ON stored_responses (expires_at)")
 

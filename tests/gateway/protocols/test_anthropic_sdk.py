@@ -18,6 +18,7 @@ from gateway.protocols.anthropic_stream import MessagesStream, sse_event
 from gateway.protocols.errors import ProtocolError
 from gateway.protocols.tenant_key import api_key_from_headers
 
+
 class City(BaseModel):
     name: str
     population: int
