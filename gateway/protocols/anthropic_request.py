@@ -32,7 +32,7 @@ class MessagesRequest:
 
 
 def parse_messages_request(body: Any) -> MessagesRequest:
-    body = require_object(body)
+    body = {k: v for k, v in require_object(body).items() if v is not None}  # null reads as not given
     check_fields(body, set(ANSWER_CHANGING_FIELDS) | set(IGNORED_FIELDS))
     chat = _prompt(body)
     limit = body.get("max_tokens")
@@ -74,7 +74,7 @@ def parse_messages_request(body: Any) -> MessagesRequest:
 
 def count_tokens_body(body: Any) -> dict[str, Any]:
     """The chat body whose prompt `POST /v1/messages/count_tokens` counts."""
-    body = require_object(body)
+    body = {k: v for k, v in require_object(body).items() if v is not None}
     check_fields(body, set(COUNT_TOKENS_FIELDS))
     return _prompt(body)
 

@@ -38,9 +38,9 @@ class ResponsesRequest:
 def parse_responses_request(body: Any, earlier: Sequence[dict[str, Any]] | None = None) -> ResponsesRequest:
     """`earlier`: the items of the conversation `previous_response_id` names (resolved by the store),
     None when the request names none."""
-    body = require_object(body)
+    # Some clients send null for "not given"; a null field is an absent one, known or not.
+    body = {k: v for k, v in require_object(body).items() if v is not None}
     check_fields(body, set(ANSWER_CHANGING_FIELDS) | set(IGNORED_FIELDS))
-    body = {k: v for k, v in body.items() if v is not None}  # the SDKs send null for "not given"
     previous = body.get("previous_response_id")
     if (previous is None) != (earlier is None):
         raise ValueError("pass the resolved conversation exactly when previous_response_id is given")

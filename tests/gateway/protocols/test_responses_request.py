@@ -51,6 +51,10 @@ def test_fields_that_leave_the_answer_alone_do_not_change_the_body() -> None:
     assert set(IGNORED_FIELDS) & set(ANSWER_CHANGING_FIELDS) == set()
 
 
+def test_null_fields_read_as_not_given() -> None:
+    assert chat({**BASE, "reasoning": None, "instructions": None, "tools": None}) == chat(BASE)
+
+
 def test_mapping_of_tools_format_and_limits() -> None:
     schema = {"type": "json_schema", "name": "City", "schema": {"type": "object"}, "strict": True}
     body = chat({**BASE, "tools": [TOOL], "tool_choice": {"type": "function", "name": "lookup"},
