@@ -62,6 +62,11 @@ def response_not_found(response_id: str) -> ProtocolError:
     return ProtocolError(404, f"Response with id '{response_id}' not found.", None, "not_found")
 
 
+def deleted_object(response_id: str) -> dict[str, Any]:
+    """The body of a successful `DELETE /v1/responses/{id}`."""
+    return {"id": response_id, "object": "response", "deleted": True}
+
+
 class ResponseStore(Protocol):
     async def put(self, tenant: str, record: StoredResponse) -> None: ...
 
