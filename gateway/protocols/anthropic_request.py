@@ -12,8 +12,19 @@ from typing import Any
 
 from gateway.protocols.errors import check_fields, invalid, require_object, unsupported
 
-ANSWER_CHANGING_FIELDS = ("model", "system", "messages", "max_tokens", "stop_sequences", "temperature", "top_p",
-                          "top_k", "tools", "tool_choice", "output_config")
+ANSWER_CHANGING_FIELDS = (
+    "model",
+    "system",
+    "messages",
+    "max_tokens",
+    "stop_sequences",
+    "temperature",
+    "top_p",
+    "top_k",
+    "tools",
+    "tool_choice",
+    "output_config",
+)
 IGNORED_FIELDS = {
     "stream": "transport only: the streamed and the whole answer are the same answer",
     "cache_control": "Anthropic's prompt-caching marker: where the provider may cache a prefix, not what it answers",
@@ -128,18 +139,29 @@ def _message(message: Any, where: str) -> list[dict[str, Any]]:
         if kind == "text":
             texts.append(_text(block, at))
         elif kind == "tool_use" and role == "assistant":
-            calls.append({"id": _string(block, "id", at), "type": "function", "function": {
-                "name": _string(block, "name", at), "arguments": json.dumps(block.get("input", {}))}})
+            calls.append(
+                {
+                    "id": _string(block, "id", at),
+                    "type": "function",
+                    "function": {"name": _string(block, "name", at), "arguments": json.dumps(block.get("input", {}))},
+                }
+            )
         elif kind == "tool_result" and role == "user":
-            results.append({"role": "tool", "tool_call_id": _string(block, "tool_use_id", at),
-                            "content": _tool_result(block, at)})
+            results.append(
+                {"role": "tool", "tool_call_id": _string(block, "tool_use_id", at), "content": _tool_result(block, at)}
+            )
         elif kind in ("thinking", "redacted_thinking") and role == "assistant":
             continue  # a chat upstream takes no thinking back, so it cannot change the answer
         else:
             raise unsupported(f"{at}.type", f"{kind!r} blocks in {role} messages")
     if role == "assistant":
-        return [{"role": "assistant", "content": "\n".join(texts) if texts else None,
-                 **({"tool_calls": calls} if calls else {})}]
+        return [
+            {
+                "role": "assistant",
+                "content": "\n".join(texts) if texts else None,
+                **({"tool_calls": calls} if calls else {}),
+            }
+        ]
     # Chat completions wants each tool's answer right after the call, before any new user text.
     return [*results, *([{"role": "user", "content": "\n".join(texts)}] if texts or not results else [])]
 
@@ -196,8 +218,12 @@ def _output_config(config: Any) -> dict[str, Any]:
         return {}
     if not isinstance(fmt, dict) or fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict):
         raise invalid("output_config.format: must be {'type': 'json_schema', 'schema': {...}}", "output_config.format")
-    return {"response_format": {"type": "json_schema",
-                                "json_schema": {"name": "output", "schema": fmt["schema"], "strict": True}}}
+    return {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "output", "schema": fmt["schema"], "strict": True},
+        }
+    }
 
 
 def _text(block: dict[str, Any], where: str) -> str:

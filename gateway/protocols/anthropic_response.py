@@ -14,8 +14,12 @@ from typing import Any
 
 from gateway.protocols.anthropic_request import MessagesRequest, count_tokens_body
 
-_STOP_REASONS = {"length": "max_tokens", "tool_calls": "tool_use", "function_call": "tool_use",
-                 "content_filter": "refusal"}
+_STOP_REASONS = {
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
 
 
 def new_message_id() -> str:
@@ -43,12 +47,15 @@ def tool_input(arguments: str) -> Any:
 
 def usage(chat_usage: dict[str, Any] | None) -> dict[str, int]:
     chat_usage = chat_usage or {}
-    return {"input_tokens": int(chat_usage.get("prompt_tokens", 0)),
-            "output_tokens": int(chat_usage.get("completion_tokens", 0))}
+    return {
+        "input_tokens": int(chat_usage.get("prompt_tokens", 0)),
+        "output_tokens": int(chat_usage.get("completion_tokens", 0)),
+    }
 
 
-def message_from_chat(completion: dict[str, Any], request: MessagesRequest,
-                      message_id: str | None = None) -> dict[str, Any]:
+def message_from_chat(
+    completion: dict[str, Any], request: MessagesRequest, message_id: str | None = None
+) -> dict[str, Any]:
     choice = completion["choices"][0]
     message = choice.get("message") or {}
     content: list[dict[str, Any]] = []
@@ -58,12 +65,25 @@ def message_from_chat(completion: dict[str, Any], request: MessagesRequest,
         content.append({"type": "text", "text": message["content"]})
     for call in message.get("tool_calls") or []:
         function = call["function"]
-        content.append({"type": "tool_use", "id": call["id"], "name": function["name"],
-                        "input": tool_input(function.get("arguments", ""))})
+        content.append(
+            {
+                "type": "tool_use",
+                "id": call["id"],
+                "name": function["name"],
+                "input": tool_input(function.get("arguments", "")),
+            }
+        )
     reason, sequence = stop_reason(choice, request)
-    return {"id": message_id or new_message_id(), "type": "message", "role": "assistant",
-            "model": completion.get("model") or request.chat["model"], "content": content,
-            "stop_reason": reason, "stop_sequence": sequence, "usage": usage(completion.get("usage"))}
+    return {
+        "id": message_id or new_message_id(),
+        "type": "message",
+        "role": "assistant",
+        "model": completion.get("model") or request.chat["model"],
+        "content": content,
+        "stop_reason": reason,
+        "stop_sequence": sequence,
+        "usage": usage(completion.get("usage")),
+    }
 
 
 def count_tokens(body: Any, counter: Callable[[dict[str, Any]], int]) -> dict[str, int]:

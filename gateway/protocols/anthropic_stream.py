@@ -52,29 +52,45 @@ class MessagesStream:
         events += [{"type": "content_block_stop", "index": index} for index in sorted(self._calls.values())]
         self._calls = {}
         reason, sequence = stop_reason(self._choice, self.request)
-        return [*events, {"type": "message_delta", "delta": {"stop_reason": reason, "stop_sequence": sequence},
-                          "usage": usage(self._usage)}, {"type": "message_stop"}]
+        return [
+            *events,
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": reason, "stop_sequence": sequence},
+                "usage": usage(self._usage),
+            },
+            {"type": "message_stop"},
+        ]
 
     def _start(self) -> list[Event]:
         if self._started:
             return []
         self._started = True
-        message = {"id": self.message_id, "type": "message", "role": "assistant", "model": self.model,
-                   "content": [], "stop_reason": None, "stop_sequence": None,
-                   "usage": {"input_tokens": 0, "output_tokens": 0}}
+        message = {
+            "id": self.message_id,
+            "type": "message",
+            "role": "assistant",
+            "model": self.model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 0, "output_tokens": 0},
+        }
         return [{"type": "message_start", "message": message}, {"type": "ping"}]
 
     def _text_delta(self, kind: str, text: str) -> list[Event]:
         events: list[Event] = []
         if self._open is None or self._open[0] != kind:
             events += self._close_open()
-            block = {"type": "thinking", "thinking": "", "signature": ""} if kind == "thinking" else \
-                {"type": "text", "text": ""}
+            block = (
+                {"type": "thinking", "thinking": "", "signature": ""}
+                if kind == "thinking"
+                else {"type": "text", "text": ""}
+            )
             self._open = (kind, self._new_block())
             events.append({"type": "content_block_start", "index": self._open[1], "content_block": block})
         delta_type, key = _DELTAS[kind]
-        events.append({"type": "content_block_delta", "index": self._open[1],
-                       "delta": {"type": delta_type, key: text}})
+        events.append({"type": "content_block_delta", "index": self._open[1], "delta": {"type": delta_type, key: text}})
         return events
 
     def _close_open(self) -> list[Event]:
@@ -87,12 +103,21 @@ class MessagesStream:
         function = call.get("function") or {}
         if position not in self._calls:
             self._calls[position] = self._new_block()
-            block = {"type": "tool_use", "id": call.get("id") or f"toolu_{self.message_id}_{position}",
-                     "name": function.get("name", ""), "input": {}}
+            block = {
+                "type": "tool_use",
+                "id": call.get("id") or f"toolu_{self.message_id}_{position}",
+                "name": function.get("name", ""),
+                "input": {},
+            }
             events.append({"type": "content_block_start", "index": self._calls[position], "content_block": block})
         if function.get("arguments"):
-            events.append({"type": "content_block_delta", "index": self._calls[position],
-                           "delta": {"type": "input_json_delta", "partial_json": function["arguments"]}})
+            events.append(
+                {
+                    "type": "content_block_delta",
+                    "index": self._calls[position],
+                    "delta": {"type": "input_json_delta", "partial_json": function["arguments"]},
+                }
+            )
         return events
 
     def _new_block(self) -> int:

@@ -3,22 +3,30 @@
 A vector depends only on its text and the model, so a cached one is always right. A batch is
 split into texts the tenant's cache holds and texts it does not; only the latter (each distinct
 text once) go to the encoder, in one call, and the answer is put back together in input order.
-The cache is split by tenant (gateway/tenant_lru.py): one tenant's hits never tell it what
-another embedded. Usage counts every input's tokens as the model reads them, cached or not.
+The cache is split by tenant (the gateway's TenantLRU fits): one tenant's hits never tell it
+what another embedded. Usage counts every input's tokens as the model reads them, cached or not.
 """
 
 import base64
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from gateway.protocols.embeddings_request import EmbeddingsRequest
-from gateway.tenant_lru import TenantLRU
 
 Encoder = Callable[[list[str]], Awaitable[np.ndarray]]  # texts -> L2-normalised float32 rows
+CacheKey = tuple[str, bytes]  # (model name, SHA-256 of the text)
+
+
+class TenantVectorCache(Protocol):
+    """A bounded map split by tenant, where a tenant's lookups see only its own part."""
+
+    def get(self, tenant: str, key: CacheKey) -> np.ndarray | None: ...
+
+    def put(self, tenant: str, key: CacheKey, value: np.ndarray) -> None: ...
 
 
 @dataclass
@@ -29,8 +37,9 @@ class EmbeddingResult:
 
 
 class EmbeddingService:
-    def __init__(self, encode: Encoder, count_tokens: Callable[[list[str]], list[int]],
-                 cache: TenantLRU[tuple[str, bytes], np.ndarray]) -> None:
+    def __init__(
+        self, encode: Encoder, count_tokens: Callable[[list[str]], list[int]], cache: TenantVectorCache
+    ) -> None:
         self._encode = encode
         self._count_tokens = count_tokens
         self._cache = cache
@@ -38,7 +47,7 @@ class EmbeddingService:
     async def embed(self, tenant: str, request: EmbeddingsRequest) -> EmbeddingResult:
         model = request.model.name
         keys = [(model, hashlib.sha256(text.encode()).digest()) for text in request.texts]
-        found: dict[tuple[str, bytes], np.ndarray] = {}
+        found: dict[CacheKey, np.ndarray] = {}
         missing = []
         for key in dict.fromkeys(keys):
             vector = self._cache.get(tenant, key)
@@ -47,9 +56,9 @@ class EmbeddingService:
             else:
                 found[key] = vector
         if missing:
-            text_of = dict(zip(keys, request.texts))
+            text_of = dict(zip(keys, request.texts, strict=True))
             fresh = await self._encode([text_of[key] for key in missing])
-            for key, row in zip(missing, fresh):
+            for key, row in zip(missing, fresh, strict=True):
                 vector = np.array(row, dtype=np.float32)
                 vector.flags.writeable = False  # shared by later hits: nobody may change it in place
                 self._cache.put(tenant, key, vector)
@@ -71,8 +80,15 @@ def embeddings_response(request: EmbeddingsRequest, result: EmbeddingResult) -> 
     """OpenAI's list object; base64 is the float32 little-endian bytes the SDKs decode."""
     data = []
     for index, vector in enumerate(result.vectors):
-        embedding: Any = (base64.b64encode(vector.astype("<f4").tobytes()).decode()
-                          if request.encoding_format == "base64" else vector.tolist())
+        embedding: Any = (
+            base64.b64encode(vector.astype("<f4").tobytes()).decode()
+            if request.encoding_format == "base64"
+            else vector.tolist()
+        )
         data.append({"object": "embedding", "index": index, "embedding": embedding})
-    return {"object": "list", "data": data, "model": request.model.name,
-            "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens}}
+    return {
+        "object": "list",
+        "data": data,
+        "model": request.model.name,
+        "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens},
+    }

@@ -64,8 +64,10 @@ def _texts(value: Any) -> list[str]:
     if not isinstance(value, list) or not value:
         raise invalid("'input' must be a non-empty string or a non-empty list of strings.", "input")
     if any(isinstance(item, int | list) for item in value):
-        raise unsupported("input", "token arrays are ids of the client's tokenizer, which the served model "
-                                   "does not share; send the text")
+        raise unsupported(
+            "input",
+            "token arrays are ids of the client's tokenizer, which the served model does not share; send the text",
+        )
     if len(value) > MAX_INPUTS:
         raise invalid(f"'input' holds {len(value)} items; at most {MAX_INPUTS} are accepted.", "input")
     for i, text in enumerate(value):

@@ -69,5 +69,6 @@ def from_openai_body(status: int, body: Any) -> ProtocolError:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return ProtocolError(status, f"upstream error (HTTP {status})")
-    return ProtocolError(status, str(error.get("message") or f"upstream error (HTTP {status})"),
-                         error.get("param"), error.get("code"))
+    return ProtocolError(
+        status, str(error.get("message") or f"upstream error (HTTP {status})"), error.get("param"), error.get("code")
+    )

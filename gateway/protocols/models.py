@@ -19,8 +19,9 @@ def model_object(model: ServedModel) -> dict[str, Any]:
 
 
 def model_not_found(model_id: str) -> ProtocolError:
-    return ProtocolError(404, f"The model '{model_id}' does not exist or you do not have access to it.", "model",
-                         "model_not_found")
+    return ProtocolError(
+        404, f"The model '{model_id}' does not exist or you do not have access to it.", "model", "model_not_found"
+    )
 
 
 def retrieve_model(served: Sequence[ServedModel], model_id: str) -> dict[str, Any]:

@@ -21,11 +21,15 @@ import orjson
 from gateway.protocols.errors import ProtocolError
 from gateway.protocols.responses_request import ResponsesRequest
 
-_SCHEMA = (("CREATE TABLE IF NOT EXISTS stored_responses (tenant TEXT NOT NULL, id TEXT NOT NULL, "
-            "created_at REAL NOT NULL, expires_at REAL NOT NULL, conversation BLOB NOT NULL, "
-            "response BLOB NOT NULL, PRIMARY KEY (tenant, id))"),
-           "CREATE INDEX IF NOT EXISTS stored_responses_age ON stored_responses (tenant, created_at)",
-           "CREATE INDEX IF NOT EXISTS stored_responses_expiry ON stored_responses (expires_at)")
+_SCHEMA = (
+    (
+        "CREATE TABLE IF NOT EXISTS stored_responses (tenant TEXT NOT NULL, id TEXT NOT NULL, "
+        "created_at REAL NOT NULL, expires_at REAL NOT NULL, conversation BLOB NOT NULL, "
+        "response BLOB NOT NULL, PRIMARY KEY (tenant, id))"
+    ),
+    "CREATE INDEX IF NOT EXISTS stored_responses_age ON stored_responses (tenant, created_at)",
+    "CREATE INDEX IF NOT EXISTS stored_responses_expiry ON stored_responses (expires_at)",
+)
 
 
 @dataclass
@@ -39,8 +43,9 @@ class StoredResponse:
         return [*self.conversation, *self.response.get("output", [])]
 
 
-def record_for(request: ResponsesRequest, earlier: Sequence[dict[str, Any]] | None,
-               response: dict[str, Any]) -> StoredResponse:
+def record_for(
+    request: ResponsesRequest, earlier: Sequence[dict[str, Any]] | None, response: dict[str, Any]
+) -> StoredResponse:
     return StoredResponse(response["id"], [*(earlier or ()), *request.input_items], response)
 
 
@@ -54,8 +59,12 @@ async def resolve_previous(store: "ResponseStore", tenant: str, response_id: str
 
 
 def previous_not_found(response_id: str) -> ProtocolError:
-    return ProtocolError(400, f"Previous response with id '{response_id}' not found.", "previous_response_id",
-                         "previous_response_not_found")
+    return ProtocolError(
+        400,
+        f"Previous response with id '{response_id}' not found.",
+        "previous_response_id",
+        "previous_response_not_found",
+    )
 
 
 def response_not_found(response_id: str) -> ProtocolError:
@@ -78,8 +87,9 @@ class ResponseStore(Protocol):
 
 
 class SqliteResponseStore:
-    def __init__(self, db: aiosqlite.Connection, max_per_tenant: int, ttl_s: float,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, max_per_tenant: int, ttl_s: float, clock: Callable[[], float] = time.time
+    ) -> None:
         if max_per_tenant < 1 or ttl_s <= 0:
             raise ValueError(f"max_per_tenant must be >= 1 and ttl_s > 0, got {max_per_tenant}, {ttl_s}")
         self._db = db
@@ -89,8 +99,13 @@ class SqliteResponseStore:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, max_per_tenant: int = 1000, ttl_s: float = 30 * 86400,
-                   clock: Callable[[], float] = time.time) -> "SqliteResponseStore":
+    async def open(
+        cls,
+        path: str | Path,
+        max_per_tenant: int = 1000,
+        ttl_s: float = 30 * 86400,
+        clock: Callable[[], float] = time.time,
+    ) -> "SqliteResponseStore":
         """Open (creating as needed) the database at `path` (":memory:" for tests). The default TTL is
         OpenAI's: stored responses are kept 30 days."""
         if str(path) != ":memory:":
@@ -109,19 +124,29 @@ class SqliteResponseStore:
         now = self._clock()
         async with self._transaction():
             await self._db.execute("DELETE FROM stored_responses WHERE expires_at <= ?", (now,))
-            await self._db.execute("INSERT OR REPLACE INTO stored_responses VALUES (?, ?, ?, ?, ?, ?)",
-                                   (tenant, record.id, now, now + self._ttl_s, orjson.dumps(record.conversation),
-                                    orjson.dumps(record.response)))
+            await self._db.execute(
+                "INSERT OR REPLACE INTO stored_responses VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    tenant,
+                    record.id,
+                    now,
+                    now + self._ttl_s,
+                    orjson.dumps(record.conversation),
+                    orjson.dumps(record.response),
+                ),
+            )
             await self._db.execute(
                 "DELETE FROM stored_responses WHERE tenant = ? AND id NOT IN (SELECT id FROM stored_responses "
                 "WHERE tenant = ? ORDER BY created_at DESC, rowid DESC LIMIT ?)",
-                (tenant, tenant, self._max_per_tenant))
+                (tenant, tenant, self._max_per_tenant),
+            )
 
     async def get(self, tenant: str, response_id: str) -> StoredResponse | None:
         async with self._lock:
             rows = await self._db.execute_fetchall(
                 "SELECT conversation, response FROM stored_responses WHERE tenant = ? AND id = ? AND expires_at > ?",
-                (tenant, response_id, self._clock()))
+                (tenant, response_id, self._clock()),
+            )
         rows = list(rows)
         if not rows:
             return None
@@ -131,13 +156,17 @@ class SqliteResponseStore:
         async with self._transaction():
             cursor = await self._db.execute(
                 "DELETE FROM stored_responses WHERE tenant = ? AND id = ? AND expires_at > ?",
-                (tenant, response_id, self._clock()))
+                (tenant, response_id, self._clock()),
+            )
             return cursor.rowcount > 0
 
     async def count(self, tenant: str) -> int:
         async with self._lock:
-            rows = list(await self._db.execute_fetchall(
-                "SELECT COUNT(*) FROM stored_responses WHERE tenant = ? AND expires_at > ?", (tenant, self._clock())))
+            rows = list(
+                await self._db.execute_fetchall(
+                    "SELECT COUNT(*) FROM stored_responses WHERE tenant = ? AND expires_at > ?", (tenant, self._clock())
+                )
+            )
         return int(rows[0][0])
 
     @asynccontextmanager

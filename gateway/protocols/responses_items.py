@@ -9,10 +9,14 @@ from typing import Any
 
 from gateway.protocols.errors import invalid, unsupported
 
-_ROLES = {"user": "user", "assistant": "assistant", "system": "system",
-          # Chat-only upstreams (llama.cpp, the bundled backend's template) know no "developer" role;
-          # OpenAI's own models treat developer and system messages alike.
-          "developer": "system"}
+_ROLES = {
+    "user": "user",
+    "assistant": "assistant",
+    "system": "system",
+    # Chat-only upstreams (llama.cpp, the bundled backend's template) know no "developer" role;
+    # OpenAI's own models treat developer and system messages alike.
+    "developer": "system",
+}
 _TEXT_PARTS = {"input_text": "text", "output_text": "text", "refusal": "refusal"}
 
 
@@ -40,8 +44,13 @@ def items_to_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif kind == "function_call":
             _add_tool_call(messages, item, f"input[{i}]")
         elif kind == "function_call_output":
-            messages.append({"role": "tool", "tool_call_id": _string(item, "call_id", f"input[{i}]"),
-                             "content": _output_text(item.get("output"), f"input[{i}].output")})
+            messages.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": _string(item, "call_id", f"input[{i}]"),
+                    "content": _output_text(item.get("output"), f"input[{i}].output"),
+                }
+            )
         elif kind == "reasoning":
             # A chat upstream takes no reasoning trace back, so earlier reasoning cannot change its answer.
             continue
@@ -71,8 +80,11 @@ def _message(item: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _add_tool_call(messages: list[dict[str, Any]], item: dict[str, Any], where: str) -> None:
-    call = {"id": _string(item, "call_id", where), "type": "function",
-            "function": {"name": _string(item, "name", where), "arguments": _string(item, "arguments", where)}}
+    call = {
+        "id": _string(item, "call_id", where),
+        "type": "function",
+        "function": {"name": _string(item, "name", where), "arguments": _string(item, "arguments", where)},
+    }
     last = messages[-1] if messages else None
     # Calls of one turn (and the text before them) belong to one assistant message in chat completions.
     if last is not None and last["role"] == "assistant":

@@ -13,8 +13,19 @@ from typing import Any
 from gateway.protocols.errors import check_fields, invalid, require_object, unsupported
 from gateway.protocols.responses_items import items_to_messages, normalize_input
 
-ANSWER_CHANGING_FIELDS = ("model", "input", "instructions", "previous_response_id", "tools", "tool_choice",
-                          "parallel_tool_calls", "text", "max_output_tokens", "temperature", "top_p")
+ANSWER_CHANGING_FIELDS = (
+    "model",
+    "input",
+    "instructions",
+    "previous_response_id",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "text",
+    "max_output_tokens",
+    "temperature",
+    "top_p",
+)
 IGNORED_FIELDS = {
     "stream": "transport only: the streamed and the whole answer are the same answer",
     "store": "decides whether the response is kept for GET and previous_response_id, not what it says",
@@ -73,9 +84,15 @@ def parse_responses_request(body: Any, earlier: Sequence[dict[str, Any]] | None 
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise invalid("'metadata' must be an object of string values.", "metadata")
     echo = {name: body.get(name) for name in ("instructions", "max_output_tokens", "temperature", "top_p", "user")}
-    echo.update(tools=body.get("tools", []), tool_choice=body.get("tool_choice", "auto"),
-                parallel_tool_calls=body.get("parallel_tool_calls", True), metadata=metadata,
-                text=body.get("text", {"format": {"type": "text"}}), previous_response_id=previous, store=store)
+    echo.update(
+        tools=body.get("tools", []),
+        tool_choice=body.get("tool_choice", "auto"),
+        parallel_tool_calls=body.get("parallel_tool_calls", True),
+        metadata=metadata,
+        text=body.get("text", {"format": {"type": "text"}}),
+        previous_response_id=previous,
+        store=store,
+    )
     return ResponsesRequest(chat, items, stream, store, previous, echo)
 
 
@@ -126,8 +143,9 @@ def _tool_choice(choice: Any) -> Any:
         return choice
     if isinstance(choice, dict) and choice.get("type") == "function" and isinstance(choice.get("name"), str):
         return {"type": "function", "function": {"name": choice["name"]}}
-    raise invalid("'tool_choice' must be 'auto', 'none', 'required' or {'type': 'function', 'name': ...}.",
-                  "tool_choice")
+    raise invalid(
+        "'tool_choice' must be 'auto', 'none', 'required' or {'type': 'function', 'name': ...}.", "tool_choice"
+    )
 
 
 def _text_format(text: Any) -> dict[str, Any]:

@@ -62,11 +62,18 @@ class ResponsesStream:
         events = self._start() + self._close_open()
         for index in sorted(self._calls):
             item = self._calls[index]
-            events.append(self._event("response.function_call_arguments.done", item_id=item["id"],
-                                      output_index=item["output_index"], name=item["name"],
-                                      arguments=item["arguments"]))
-            events += self._item_done(item["output_index"], function_call_item(
-                item["call_id"], item["name"], item["arguments"], item["id"]))
+            events.append(
+                self._event(
+                    "response.function_call_arguments.done",
+                    item_id=item["id"],
+                    output_index=item["output_index"],
+                    name=item["name"],
+                    arguments=item["arguments"],
+                )
+            )
+            events += self._item_done(
+                item["output_index"], function_call_item(item["call_id"], item["name"], item["arguments"], item["id"])
+            )
         self._calls = {}
         finish = self._finish_reason or "stop"
         response = self._response(finish)
@@ -78,8 +85,10 @@ class ResponsesStream:
             return []
         self._started = True
         response = self._response(None)
-        return [self._event("response.created", response=response),
-                self._event("response.in_progress", response=response)]
+        return [
+            self._event("response.created", response=response),
+            self._event("response.in_progress", response=response),
+        ]
 
     def _text_delta(self, kind: str, text: str) -> list[Event]:
         events: list[Event] = []
@@ -91,8 +100,11 @@ class ResponsesStream:
         item["text"] += text
         name = "response.output_text.delta" if kind == "message" else "response.reasoning_text.delta"
         extra: dict[str, Any] = {"logprobs": []} if kind == "message" else {}
-        events.append(self._event(name, item_id=item["id"], output_index=item["output_index"], content_index=0,
-                                  delta=text, **extra))
+        events.append(
+            self._event(
+                name, item_id=item["id"], output_index=item["output_index"], content_index=0, delta=text, **extra
+            )
+        )
         return events
 
     def _open_item(self, kind: str) -> list[Event]:
@@ -102,9 +114,12 @@ class ResponsesStream:
         else:
             item, part = {**reasoning_item(""), "content": [], "status": "in_progress"}, _reasoning_part("")
         self._open = {"kind": kind, "id": item["id"], "output_index": index, "text": ""}
-        return [self._event("response.output_item.added", output_index=index, item=item),
-                self._event("response.content_part.added", item_id=item["id"], output_index=index,
-                            content_index=0, part=part)]
+        return [
+            self._event("response.output_item.added", output_index=index, item=item),
+            self._event(
+                "response.content_part.added", item_id=item["id"], output_index=index, content_index=0, part=part
+            ),
+        ]
 
     def _close_open(self) -> list[Event]:
         item, self._open = self._open, None
@@ -113,14 +128,22 @@ class ResponsesStream:
         text, index, item_id = item["text"], item["output_index"], item["id"]
         if item["kind"] == "message":
             part, done = output_text_part(text), message_item(text, item_id)
-            text_done = self._event("response.output_text.done", item_id=item_id, output_index=index,
-                                    content_index=0, text=text, logprobs=[])
+            text_done = self._event(
+                "response.output_text.done",
+                item_id=item_id,
+                output_index=index,
+                content_index=0,
+                text=text,
+                logprobs=[],
+            )
         else:
             part, done = _reasoning_part(text), reasoning_item(text, item_id)
-            text_done = self._event("response.reasoning_text.done", item_id=item_id, output_index=index,
-                                    content_index=0, text=text)
-        part_done = self._event("response.content_part.done", item_id=item_id, output_index=index,
-                                content_index=0, part=part)
+            text_done = self._event(
+                "response.reasoning_text.done", item_id=item_id, output_index=index, content_index=0, text=text
+            )
+        part_done = self._event(
+            "response.content_part.done", item_id=item_id, output_index=index, content_index=0, part=part
+        )
         return [text_done, part_done, *self._item_done(index, done)]
 
     def _call_delta(self, call: dict[str, Any]) -> list[Event]:
@@ -130,15 +153,27 @@ class ResponsesStream:
         item = self._calls.get(position)
         if item is None:
             index, self._next_index = self._next_index, self._next_index + 1
-            added = function_call_item(call.get("id") or new_id("call"), function.get("name", ""), "",
-                                       status="in_progress")
-            item = self._calls[position] = {"output_index": index, "id": added["id"], "call_id": added["call_id"],
-                                            "name": added["name"], "arguments": ""}
+            added = function_call_item(
+                call.get("id") or new_id("call"), function.get("name", ""), "", status="in_progress"
+            )
+            item = self._calls[position] = {
+                "output_index": index,
+                "id": added["id"],
+                "call_id": added["call_id"],
+                "name": added["name"],
+                "arguments": "",
+            }
             events.append(self._event("response.output_item.added", output_index=index, item=added))
         if function.get("arguments"):
             item["arguments"] += function["arguments"]
-            events.append(self._event("response.function_call_arguments.delta", item_id=item["id"],
-                                      output_index=item["output_index"], delta=function["arguments"]))
+            events.append(
+                self._event(
+                    "response.function_call_arguments.delta",
+                    item_id=item["id"],
+                    output_index=item["output_index"],
+                    delta=function["arguments"],
+                )
+            )
         return events
 
     def _item_done(self, index: int, item: dict[str, Any]) -> list[Event]:
@@ -148,8 +183,9 @@ class ResponsesStream:
     def _response(self, finish_reason: str | None) -> dict[str, Any]:
         output = [self._output[i] for i in sorted(self._output)] if finish_reason else []
         usage = self._usage if finish_reason else None
-        return response_object(self.request, self.response_id, self.created_at, self.model, output, usage,
-                               finish_reason)
+        return response_object(
+            self.request, self.response_id, self.created_at, self.model, output, usage, finish_reason
+        )
 
     def _event(self, kind: str, **fields: Any) -> Event:
         event = {"type": kind, "sequence_number": self._sequence, **fields}

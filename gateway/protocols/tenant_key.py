@@ -18,6 +18,7 @@ def api_key_from_headers(headers: Mapping[str, str]) -> str | None:
         bearer = token.strip()
     header_key = lowered.get("x-api-key", "").strip() or None
     if bearer and header_key and bearer != header_key:
-        raise ProtocolError(401, "The Authorization and x-api-key headers carry different API keys.", None,
-                            "conflicting_api_keys")
+        raise ProtocolError(
+            401, "The Authorization and x-api-key headers carry different API keys.", None, "conflicting_api_keys"
+        )
     return bearer or header_key

@@ -23,8 +23,10 @@ VARIANTS: dict[str, tuple[Any, Any]] = {
     "top_k": (1, 40),
     "tools": ([TOOL], [{**TOOL, "name": "search"}]),
     "tool_choice": ({"type": "auto"}, {"type": "any"}),
-    "output_config": ({"format": {"type": "json_schema", "schema": {"type": "object"}}},
-                      {"format": {"type": "json_schema", "schema": {"type": "array"}}}),
+    "output_config": (
+        {"format": {"type": "json_schema", "schema": {"type": "object"}}},
+        {"format": {"type": "json_schema", "schema": {"type": "array"}}},
+    ),
 }
 
 
@@ -36,20 +38,25 @@ def test_each_answer_changing_field_changes_the_canonical_body(name: str) -> Non
 
 def test_ignored_fields_leave_the_body_alone() -> None:
     plain = parse_messages_request(BASE).chat
-    assert parse_messages_request({**BASE, "cache_control": {"type": "ephemeral"},
-                                   "thinking": {"type": "disabled"}}).chat == plain
+    assert (
+        parse_messages_request({**BASE, "cache_control": {"type": "ephemeral"}, "thinking": {"type": "disabled"}}).chat
+        == plain
+    )
     assert parse_messages_request({**BASE, "metadata": {"user_id": "u1"}}).chat == {**plain, "user": "u1"}
 
 
-@pytest.mark.parametrize(("choice", "reason", "sequence"), [
-    ({"finish_reason": "stop"}, "end_turn", None),
-    ({"finish_reason": "stop", "stop_reason": "END"}, "stop_sequence", "END"),
-    ({"finish_reason": "stop", "matched_stop": "END"}, "stop_sequence", "END"),
-    ({"finish_reason": "stop", "stop_reason": 2}, "end_turn", None),  # vLLM: a stop token id, not a sequence
-    ({"finish_reason": "length"}, "max_tokens", None),
-    ({"finish_reason": "tool_calls"}, "tool_use", None),
-    ({"finish_reason": "content_filter"}, "refusal", None),
-])
+@pytest.mark.parametrize(
+    ("choice", "reason", "sequence"),
+    [
+        ({"finish_reason": "stop"}, "end_turn", None),
+        ({"finish_reason": "stop", "stop_reason": "END"}, "stop_sequence", "END"),
+        ({"finish_reason": "stop", "matched_stop": "END"}, "stop_sequence", "END"),
+        ({"finish_reason": "stop", "stop_reason": 2}, "end_turn", None),  # vLLM: a stop token id, not a sequence
+        ({"finish_reason": "length"}, "max_tokens", None),
+        ({"finish_reason": "tool_calls"}, "tool_use", None),
+        ({"finish_reason": "content_filter"}, "refusal", None),
+    ],
+)
 def test_stop_reasons(choice: dict[str, Any], reason: str, sequence: str | None) -> None:
     request = parse_messages_request({**BASE, "stop_sequences": ["END"]})
     completion = {"model": "m", "choices": [{"index": 0, "message": {"content": "Paris"}, **choice}]}
@@ -58,27 +65,43 @@ def test_stop_reasons(choice: dict[str, Any], reason: str, sequence: str | None)
 
 
 def test_tool_result_errors_stay_visible_to_the_model() -> None:
-    messages = [*BASE["messages"],
-                {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "lookup", "input": {}}]},
-                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "is_error": True,
-                                              "content": [{"type": "text", "text": "timeout"}]}]}]
+    messages = [
+        *BASE["messages"],
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "lookup", "input": {}}]},
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "t1",
+                    "is_error": True,
+                    "content": [{"type": "text", "text": "timeout"}],
+                }
+            ],
+        },
+    ]
     chat = parse_messages_request({**BASE, "messages": messages}).chat
     assert chat["messages"][-1] == {"role": "tool", "tool_call_id": "t1", "content": "Error: timeout"}
 
 
-@pytest.mark.parametrize(("body", "param"), [
-    ({k: v for k, v in BASE.items() if k != "max_tokens"}, "max_tokens"),
-    ({**BASE, "model": None}, "model"),
-    ({**BASE, "frobnicate": 1}, "frobnicate"),
-    ({**BASE, "thinking": {"type": "enabled", "budget_tokens": 1024}}, "thinking"),
-    ({**BASE, "temperature": 1.5}, "temperature"),
-    ({**BASE, "messages": [{"role": "user", "content": [{"type": "image", "source": {}}]}]},
-     "messages.0.content.0.type"),
-    ({**BASE, "messages": [{"role": "system", "content": "x"}]}, "messages.0.role"),
-    ({**BASE, "tools": [{"type": "web_search_20250305", "name": "web_search"}]}, "tools.0.type"),
-    ({**BASE, "tools": [{"name": "lookup"}]}, "tools.0.input_schema"),
-    ({**BASE, "output_config": {"effort": "high"}}, "output_config.effort"),
-])
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({k: v for k, v in BASE.items() if k != "max_tokens"}, "max_tokens"),
+        ({**BASE, "model": None}, "model"),
+        ({**BASE, "frobnicate": 1}, "frobnicate"),
+        ({**BASE, "thinking": {"type": "enabled", "budget_tokens": 1024}}, "thinking"),
+        ({**BASE, "temperature": 1.5}, "temperature"),
+        (
+            {**BASE, "messages": [{"role": "user", "content": [{"type": "image", "source": {}}]}]},
+            "messages.0.content.0.type",
+        ),
+        ({**BASE, "messages": [{"role": "system", "content": "x"}]}, "messages.0.role"),
+        ({**BASE, "tools": [{"type": "web_search_20250305", "name": "web_search"}]}, "tools.0.type"),
+        ({**BASE, "tools": [{"name": "lookup"}]}, "tools.0.input_schema"),
+        ({**BASE, "output_config": {"effort": "high"}}, "output_config.effort"),
+    ],
+)
 def test_bad_or_unsupported_fields_are_400s_in_anthropics_shape(body: dict[str, Any], param: str) -> None:
     with pytest.raises(ProtocolError) as raised:
         parse_messages_request(body)
@@ -93,13 +116,16 @@ def test_upstream_errors_keep_status_and_message_in_anthropics_shape() -> None:
     assert from_openai_body(503, "<html>").anthropic_body()["error"]["type"] == "api_error"
 
 
-@pytest.mark.parametrize(("headers", "key"), [
-    ({"Authorization": "Bearer sk-a"}, "sk-a"),
-    ({"x-api-key": "sk-a"}, "sk-a"),
-    ({"X-Api-Key": "sk-a", "authorization": "Bearer sk-a"}, "sk-a"),
-    ({"authorization": "Basic abc"}, None),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    ("headers", "key"),
+    [
+        ({"Authorization": "Bearer sk-a"}, "sk-a"),
+        ({"x-api-key": "sk-a"}, "sk-a"),
+        ({"X-Api-Key": "sk-a", "authorization": "Bearer sk-a"}, "sk-a"),
+        ({"authorization": "Basic abc"}, None),
+        ({}, None),
+    ],
+)
 def test_api_key_from_either_header(headers: dict[str, str], key: str | None) -> None:
     assert api_key_from_headers(headers) == key
 

@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-import httpx
+import httpx2  # openai 3.x sends its requests through httpx2
 import numpy as np
 import openai
 import pytest
@@ -95,8 +95,9 @@ async def test_usage_counts_every_input_as_the_model_reads_it(model: EmbeddingMo
 async def test_base64_decodes_to_the_same_floats(model: EmbeddingModel) -> None:
     service, _ = service_for(model)
     as_floats = embeddings_response(request("hello"), await service.embed("a", request("hello")))
-    encoded = embeddings_response(request("hello", encoding_format="base64"),
-                                  await service.embed("a", request("hello", encoding_format="base64")))
+    encoded = embeddings_response(
+        request("hello", encoding_format="base64"), await service.embed("a", request("hello", encoding_format="base64"))
+    )
     decoded = np.frombuffer(base64.b64decode(encoded["data"][0]["embedding"]), dtype="<f4")
     assert decoded.tolist() == as_floats["data"][0]["embedding"] and decoded.shape == (384,)
 
@@ -108,23 +109,27 @@ async def test_dimensions_shorten_and_renormalise_only_a_matryoshka_model(model:
     assert request("hello", dimensions=384).dimensions == 384
     nested = EmbeddingModelSpec("nested-test", 384, matryoshka=True)
     service, _ = service_for(model)
-    short = parse_embeddings_request({"model": "nested-test", "input": "hello", "dimensions": 64},
-                                     {"nested-test": nested})
+    short = parse_embeddings_request(
+        {"model": "nested-test", "input": "hello", "dimensions": 64}, {"nested-test": nested}
+    )
     vector = (await service.embed("a", short)).vectors[0]
     full = model.encode(["hello"])[0][:64]
     assert vector.shape == (64,) and np.allclose(vector, full / np.linalg.norm(full), atol=1e-6)
 
 
-@pytest.mark.parametrize(("body", "status", "param"), [
-    ({"model": MINILM.name, "input": [1, 2, 3]}, 400, "input"),
-    ({"model": MINILM.name, "input": [[1, 2], [3]]}, 400, "input"),
-    ({"model": MINILM.name, "input": ""}, 400, "input[0]"),
-    ({"model": MINILM.name, "input": []}, 400, "input"),
-    ({"model": MINILM.name, "input": "x", "encoding_format": "int8"}, 400, "encoding_format"),
-    ({"model": MINILM.name, "input": "x", "dimensions": 0}, 400, "dimensions"),
-    ({"model": MINILM.name, "input": "x", "frobnicate": 1}, 400, "frobnicate"),
-    ({"model": "text-embedding-3-small", "input": "x"}, 404, "model"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "param"),
+    [
+        ({"model": MINILM.name, "input": [1, 2, 3]}, 400, "input"),
+        ({"model": MINILM.name, "input": [[1, 2], [3]]}, 400, "input"),
+        ({"model": MINILM.name, "input": ""}, 400, "input[0]"),
+        ({"model": MINILM.name, "input": []}, 400, "input"),
+        ({"model": MINILM.name, "input": "x", "encoding_format": "int8"}, 400, "encoding_format"),
+        ({"model": MINILM.name, "input": "x", "dimensions": 0}, 400, "dimensions"),
+        ({"model": MINILM.name, "input": "x", "frobnicate": 1}, 400, "frobnicate"),
+        ({"model": "text-embedding-3-small", "input": "x"}, 404, "model"),
+    ],
+)
 def test_bad_requests(body: dict[str, Any], status: int, param: str) -> None:
     with pytest.raises(ProtocolError) as raised:
         parse_embeddings_request(body, MODELS)
@@ -134,15 +139,19 @@ def test_bad_requests(body: dict[str, Any], status: int, param: str) -> None:
 def test_the_openai_sdk_reads_both_encodings(model: EmbeddingModel) -> None:
     service, _ = service_for(model)
 
-    def handle(http_request: httpx.Request) -> httpx.Response:
+    def handle(http_request: httpx2.Request) -> httpx2.Response:
         try:
             parsed = parse_embeddings_request(json.loads(http_request.content), MODELS)
         except ProtocolError as error:
-            return httpx.Response(error.status, json=error.openai_body())
-        return httpx.Response(200, json=embeddings_response(parsed, asyncio.run(service.embed("a", parsed))))
+            return httpx2.Response(error.status, json=error.openai_body())
+        return httpx2.Response(200, json=embeddings_response(parsed, asyncio.run(service.embed("a", parsed))))
 
-    client = openai.OpenAI(base_url="http://semgate.test/v1", api_key="k", max_retries=0,
-                           http_client=httpx.Client(transport=httpx.MockTransport(handle)))
+    client = openai.OpenAI(
+        base_url="http://semgate.test/v1",
+        api_key="k",
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handle)),
+    )
     texts = ["first text", "second text"]
     expected = model.encode(texts).tolist()
     as_floats = client.embeddings.create(model=MINILM.name, input=texts, encoding_format="float")

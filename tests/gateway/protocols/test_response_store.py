@@ -29,8 +29,9 @@ async def store_and_clock() -> AsyncIterator[tuple[SqliteResponseStore, Clock]]:
     await store.close()
 
 
-async def turn(store: SqliteResponseStore, tenant: str, body: dict[str, Any], reply: str,
-               chat_answer: Any) -> tuple[str, dict[str, Any]]:
+async def turn(
+    store: SqliteResponseStore, tenant: str, body: dict[str, Any], reply: str, chat_answer: Any
+) -> tuple[str, dict[str, Any]]:
     """One stored turn as the route will run it: resolve, adapt, answer, record."""
     previous = body.get("previous_response_id")
     earlier = await resolve_previous(store, tenant, previous) if previous else None
@@ -43,15 +44,24 @@ async def turn(store: SqliteResponseStore, tenant: str, body: dict[str, Any], re
 async def test_chain_resolves_to_every_earlier_turn(store_and_clock: Any, chat_answer: Any) -> None:
     store, _ = store_and_clock
     first, _ = await turn(store, "a", {"model": "m", "input": "My name is Ana."}, "Hi Ana!", chat_answer)
-    second, _ = await turn(store, "a", {"model": "m", "input": "I live in Lyon.", "previous_response_id": first},
-                           "Nice city.", chat_answer)
-    _, chat = await turn(store, "a", {"model": "m", "input": "Who am I?", "instructions": "Be terse.",
-                                      "previous_response_id": second}, "Ana from Lyon.", chat_answer)
+    second, _ = await turn(
+        store, "a", {"model": "m", "input": "I live in Lyon.", "previous_response_id": first}, "Nice city.", chat_answer
+    )
+    _, chat = await turn(
+        store,
+        "a",
+        {"model": "m", "input": "Who am I?", "instructions": "Be terse.", "previous_response_id": second},
+        "Ana from Lyon.",
+        chat_answer,
+    )
     assert chat["messages"] == [
         {"role": "system", "content": "Be terse."},
-        {"role": "user", "content": "My name is Ana."}, {"role": "assistant", "content": "Hi Ana!"},
-        {"role": "user", "content": "I live in Lyon."}, {"role": "assistant", "content": "Nice city."},
-        {"role": "user", "content": "Who am I?"}]
+        {"role": "user", "content": "My name is Ana."},
+        {"role": "assistant", "content": "Hi Ana!"},
+        {"role": "user", "content": "I live in Lyon."},
+        {"role": "assistant", "content": "Nice city."},
+        {"role": "user", "content": "Who am I?"},
+    ]
     record = await store.get("a", second)
     assert record is not None and record.response["output"][0]["content"][0]["text"] == "Nice city."
 

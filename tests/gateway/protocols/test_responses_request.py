@@ -9,9 +9,11 @@ from gateway.protocols.errors import ProtocolError
 from gateway.protocols.responses_request import ANSWER_CHANGING_FIELDS, IGNORED_FIELDS, parse_responses_request
 
 BASE: dict[str, Any] = {"model": "m", "input": "What is the capital of France?"}
-EARLIER = [{"type": "message", "role": "user", "content": "Hi, I'm Ana."},
-           {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hello Ana!"}]}]
-OTHER_EARLIER = [{"type": "message", "role": "user", "content": "Hi, I'm Bo."}]
+EARLIER: list[dict[str, Any]] = [
+    {"type": "message", "role": "user", "content": "Hi, I'm Ana."},
+    {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hello Ana!"}]},
+]
+OTHER_EARLIER: list[dict[str, Any]] = [{"type": "message", "role": "user", "content": "Hi, I'm Bo."}]
 TOOL = {"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {}}}
 # For each answer-changing field: two values that must give different chat bodies.
 VARIANTS: dict[str, tuple[Any, Any]] = {
@@ -41,8 +43,10 @@ def test_each_answer_changing_field_changes_the_canonical_body(name: str) -> Non
 def test_previous_response_id_changes_the_body_through_its_conversation() -> None:
     body = {**BASE, "previous_response_id": "resp_1"}
     assert chat(body, EARLIER) != chat(body, OTHER_EARLIER) != chat(BASE)
-    assert chat(body, EARLIER)["messages"][:2] == [{"role": "user", "content": "Hi, I'm Ana."},
-                                                   {"role": "assistant", "content": "Hello Ana!"}]
+    assert chat(body, EARLIER)["messages"][:2] == [
+        {"role": "user", "content": "Hi, I'm Ana."},
+        {"role": "assistant", "content": "Hello Ana!"},
+    ]
 
 
 def test_fields_that_leave_the_answer_alone_do_not_change_the_body() -> None:
@@ -57,22 +61,34 @@ def test_null_fields_read_as_not_given() -> None:
 
 def test_mapping_of_tools_format_and_limits() -> None:
     schema = {"type": "json_schema", "name": "City", "schema": {"type": "object"}, "strict": True}
-    body = chat({**BASE, "tools": [TOOL], "tool_choice": {"type": "function", "name": "lookup"},
-                 "text": {"format": schema}, "max_output_tokens": 32, "user": "u1"})
+    body = chat(
+        {
+            **BASE,
+            "tools": [TOOL],
+            "tool_choice": {"type": "function", "name": "lookup"},
+            "text": {"format": schema},
+            "max_output_tokens": 32,
+            "user": "u1",
+        }
+    )
     assert body["tools"] == [{"type": "function", "function": {"name": "lookup", "parameters": TOOL["parameters"]}}]
     assert body["tool_choice"] == {"type": "function", "function": {"name": "lookup"}}
-    assert body["response_format"] == {"type": "json_schema", "json_schema": {
-        "name": "City", "schema": {"type": "object"}, "strict": True}}
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "City", "schema": {"type": "object"}, "strict": True},
+    }
     assert body["max_tokens"] == 32 and body["user"] == "u1" and "stream" not in body
 
 
 def test_function_call_items_become_one_assistant_turn_and_tool_messages() -> None:
-    items = [{"role": "user", "content": [{"type": "input_text", "text": "Weather in Paris and Rome?"}]},
-             {"type": "function_call", "call_id": "c1", "name": "weather", "arguments": '{"city":"Paris"}'},
-             {"type": "function_call", "call_id": "c2", "name": "weather", "arguments": '{"city":"Rome"}'},
-             {"type": "function_call_output", "call_id": "c1", "output": "18C"},
-             {"type": "function_call_output", "call_id": "c2", "output": [{"type": "input_text", "text": "21C"}]},
-             {"type": "reasoning", "id": "rs_1", "summary": []}]
+    items = [
+        {"role": "user", "content": [{"type": "input_text", "text": "Weather in Paris and Rome?"}]},
+        {"type": "function_call", "call_id": "c1", "name": "weather", "arguments": '{"city":"Paris"}'},
+        {"type": "function_call", "call_id": "c2", "name": "weather", "arguments": '{"city":"Rome"}'},
+        {"type": "function_call_output", "call_id": "c1", "output": "18C"},
+        {"type": "function_call_output", "call_id": "c2", "output": [{"type": "input_text", "text": "21C"}]},
+        {"type": "reasoning", "id": "rs_1", "summary": []},
+    ]
     messages = chat({**BASE, "input": items, "instructions": "sys"})["messages"]
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "tool", "tool"]
     assert [c["id"] for c in messages[2]["tool_calls"]] == ["c1", "c2"] and messages[2]["content"] is None
@@ -85,22 +101,27 @@ def test_stream_asks_the_upstream_for_usage() -> None:
     assert parsed.stream and parsed.chat["stream_options"] == {"include_usage": True}
 
 
-@pytest.mark.parametrize(("body", "param"), [
-    ({**BASE, "frobnicate": 1}, "frobnicate"),
-    ({**BASE, "reasoning": {"effort": "high"}}, "reasoning"),
-    ({"input": "q"}, "model"),
-    ({**BASE, "input": []}, "input"),
-    ({**BASE, "input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},
-     "input[0].content[0].type"),
-    ({**BASE, "input": [{"type": "item_reference", "id": "x"}]}, "input[0].type"),
-    ({**BASE, "tools": [{"type": "web_search"}]}, "tools[0].type"),
-    ({**BASE, "text": {"format": {"type": "yaml"}}}, "text.format.type"),
-    ({**BASE, "text": {"verbosity": "low"}}, "text.verbosity"),
-    ({**BASE, "temperature": 3}, "temperature"),
-    ({**BASE, "max_output_tokens": 0}, "max_output_tokens"),
-    ({**BASE, "truncation": "auto"}, "truncation"),
-    ({**BASE, "metadata": {"n": 1}}, "metadata"),
-])
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({**BASE, "frobnicate": 1}, "frobnicate"),
+        ({**BASE, "reasoning": {"effort": "high"}}, "reasoning"),
+        ({"input": "q"}, "model"),
+        ({**BASE, "input": []}, "input"),
+        (
+            {**BASE, "input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},
+            "input[0].content[0].type",
+        ),
+        ({**BASE, "input": [{"type": "item_reference", "id": "x"}]}, "input[0].type"),
+        ({**BASE, "tools": [{"type": "web_search"}]}, "tools[0].type"),
+        ({**BASE, "text": {"format": {"type": "yaml"}}}, "text.format.type"),
+        ({**BASE, "text": {"verbosity": "low"}}, "text.verbosity"),
+        ({**BASE, "temperature": 3}, "temperature"),
+        ({**BASE, "max_output_tokens": 0}, "max_output_tokens"),
+        ({**BASE, "truncation": "auto"}, "truncation"),
+        ({**BASE, "metadata": {"n": 1}}, "metadata"),
+    ],
+)
 def test_bad_or_unsupported_fields_are_400s_naming_the_parameter(body: dict[str, Any], param: str) -> None:
     with pytest.raises(ProtocolError) as raised:
         parse_responses_request(body)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2  # openai 3.x sends its requests through httpx2
 import openai
 import pytest
 from pydantic import BaseModel
@@ -25,21 +25,22 @@ class City(BaseModel):
 def sdk_client(answer_for: Callable[[dict[str, Any]], Any], seen: list[dict[str, Any]]) -> openai.OpenAI:
     """An SDK client whose HTTP goes through the adapter to `answer_for(chat_body)`."""
 
-    def handle(request: httpx.Request) -> httpx.Response:
+    def handle(request: httpx2.Request) -> httpx2.Response:
         try:
             parsed = parse_responses_request(json.loads(request.content))
         except ProtocolError as error:
-            return httpx.Response(error.status, json=error.openai_body())
+            return httpx2.Response(error.status, json=error.openai_body())
         seen.append(parsed.chat)
         answer = answer_for(parsed.chat)
         if not parsed.stream:
-            return httpx.Response(200, json=response_from_chat(answer.completion(parsed.chat["model"]), parsed))
+            return httpx2.Response(200, json=response_from_chat(answer.completion(parsed.chat["model"]), parsed))
         stream = ResponsesStream(parsed)
         events = [e for chunk in answer.chunks(parsed.chat["model"]) for e in stream.feed(chunk)] + stream.finish()
-        return httpx.Response(200, content=b"".join(sse_event(e) for e in events),
-                              headers={"content-type": "text/event-stream"})
+        return httpx2.Response(
+            200, content=b"".join(sse_event(e) for e in events), headers={"content-type": "text/event-stream"}
+        )
 
-    http = httpx.Client(transport=httpx.MockTransport(handle))
+    http = httpx2.Client(transport=httpx2.MockTransport(handle))
     return openai.OpenAI(base_url="http://semgate.test/v1", api_key="sk-test", http_client=http, max_retries=0)
 
 
@@ -50,8 +51,10 @@ def test_plain_response_text_and_usage(chat_answer: Any) -> None:
     assert response.output_text == "Paris is the capital."
     assert response.status == "completed" and response.id.startswith("resp_")
     assert response.usage is not None and response.usage.total_tokens == 18
-    assert seen[0]["messages"] == [{"role": "system", "content": "Be brief."},
-                                   {"role": "user", "content": "Capital of France?"}]
+    assert seen[0]["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Capital of France?"},
+    ]
 
 
 def test_streamed_response_through_the_sdk_accumulator(chat_answer: Any) -> None:
@@ -65,7 +68,9 @@ def test_streamed_response_through_the_sdk_accumulator(chat_answer: Any) -> None
         final = stream.get_final_response()
     assert "".join(deltas) == text and final.output_text == text
     assert [item.type for item in final.output] == ["reasoning", "message"]
-    assert final.output[0].content[0].text == "The user asks about France."  # type: ignore[union-attr]
+    reasoning = final.output[0]
+    assert reasoning.type == "reasoning" and reasoning.content is not None
+    assert reasoning.content[0].text == "The user asks about France."
     assert final.usage is not None and final.usage.output_tokens == 7
 
 
@@ -76,7 +81,8 @@ def test_create_stream_true_yields_completed_with_usage(chat_answer: Any) -> Non
     assert types[:2] == ["response.created", "response.in_progress"] and types[-1] == "response.completed"
     assert [e.sequence_number for e in events] == list(range(len(events)))
     completed = events[-1].response  # type: ignore[union-attr]
-    assert completed.output_text == "short answer" and completed.usage.input_tokens == 11
+    assert completed.output_text == "short answer"
+    assert completed.usage is not None and completed.usage.input_tokens == 11
 
 
 def test_parse_with_pydantic_model_plain_and_streamed(chat_answer: Any) -> None:
@@ -98,8 +104,9 @@ def test_function_calls_plain_and_streamed(chat_answer: Any) -> None:
     tools: Any = [{"type": "function", "name": "get_weather", "parameters": {"type": "object"}, "strict": False}]
     plain = client.responses.create(model="m", input="Weather?", tools=tools)
     assert [(o.call_id, o.name, o.arguments) for o in plain.output] == calls  # type: ignore[union-attr]
-    assert seen[0]["tools"] == [{"type": "function", "function": {"name": "get_weather",
-                                                                  "parameters": {"type": "object"}, "strict": False}}]
+    assert seen[0]["tools"] == [
+        {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}, "strict": False}}
+    ]
     with client.responses.stream(model="m", input="Weather?", tools=tools) as stream:
         final = stream.get_final_response()
     assert [(o.call_id, o.name, o.arguments) for o in final.output] == calls  # type: ignore[union-attr]

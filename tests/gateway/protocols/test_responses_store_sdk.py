@@ -5,7 +5,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2  # openai 3.x sends its requests through httpx2
 import openai
 import pytest
 
@@ -30,11 +30,12 @@ async def store() -> AsyncIterator[SqliteResponseStore]:
     await opened.close()
 
 
-def clients(store: SqliteResponseStore, chat_answer: Any,
-            seen: list[dict[str, Any]]) -> tuple[openai.AsyncOpenAI, openai.AsyncOpenAI]:
+def clients(
+    store: SqliteResponseStore, chat_answer: Any, seen: list[dict[str, Any]]
+) -> tuple[openai.AsyncOpenAI, openai.AsyncOpenAI]:
     """Two tenants' SDK clients over one adapter + store; the model answers with the turn count."""
 
-    async def post(tenant: str, body: dict[str, Any]) -> httpx.Response:
+    async def post(tenant: str, body: dict[str, Any]) -> httpx2.Response:
         previous = body.get("previous_response_id")
         earlier = await resolve_previous(store, tenant, previous) if previous else None
         request = parse_responses_request(body, earlier)
@@ -50,9 +51,9 @@ def clients(store: SqliteResponseStore, chat_answer: Any,
         if request.store:
             await store.put(tenant, record_for(request, earlier, response))
         kind = "text/event-stream" if request.stream else "application/json"
-        return httpx.Response(200, content=payload, headers={"content-type": kind})
+        return httpx2.Response(200, content=payload, headers={"content-type": kind})
 
-    async def handle(http_request: httpx.Request) -> httpx.Response:
+    async def handle(http_request: httpx2.Request) -> httpx2.Response:
         tenant = api_key_from_headers(http_request.headers) or ""
         response_id = http_request.url.path.removeprefix("/v1/responses").strip("/")
         try:
@@ -61,20 +62,26 @@ def clients(store: SqliteResponseStore, chat_answer: Any,
             record = await store.get(tenant, response_id)
             if record is None or (http_request.method == "DELETE" and not await store.delete(tenant, response_id)):
                 raise response_not_found(response_id)
-            return httpx.Response(200, json=record.response if http_request.method == "GET"
-                                  else deleted_object(response_id))
+            return httpx2.Response(
+                200, json=record.response if http_request.method == "GET" else deleted_object(response_id)
+            )
         except ProtocolError as error:
-            return httpx.Response(error.status, json=error.openai_body())
+            return httpx2.Response(error.status, json=error.openai_body())
 
     def client(key: str) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(base_url="http://semgate.test/v1", api_key=key, max_retries=0,
-                                  http_client=httpx.AsyncClient(transport=httpx.MockTransport(handle)))
+        return openai.AsyncOpenAI(
+            base_url="http://semgate.test/v1",
+            api_key=key,
+            max_retries=0,
+            http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handle)),
+        )
 
     return client("sk-tenant-a"), client("sk-tenant-b")
 
 
-async def test_conversation_continues_across_plain_and_streamed_turns(store: SqliteResponseStore,
-                                                                      chat_answer: Any) -> None:
+async def test_conversation_continues_across_plain_and_streamed_turns(
+    store: SqliteResponseStore, chat_answer: Any
+) -> None:
     seen: list[dict[str, Any]] = []
     alice, _ = clients(store, chat_answer, seen)
     first = await alice.responses.create(model="m", input="My name is Ana.", instructions="Be kind.")
@@ -83,17 +90,23 @@ async def test_conversation_continues_across_plain_and_streamed_turns(store: Sql
     third = await alice.responses.create(model="m", input="Who am I?", previous_response_id=second.id)
     assert third.output_text == "answer to turn 3"
     assert seen[-1]["messages"] == [
-        {"role": "user", "content": "My name is Ana."}, {"role": "assistant", "content": "answer to turn 1"},
-        {"role": "user", "content": "I live in Lyon."}, {"role": "assistant", "content": "answer to turn 2"},
-        {"role": "user", "content": "Who am I?"}]
+        {"role": "user", "content": "My name is Ana."},
+        {"role": "assistant", "content": "answer to turn 1"},
+        {"role": "user", "content": "I live in Lyon."},
+        {"role": "assistant", "content": "answer to turn 2"},
+        {"role": "user", "content": "Who am I?"},
+    ]
     assert (await alice.responses.retrieve(second.id)).output_text == "answer to turn 2"
 
 
 async def test_another_tenant_cannot_read_continue_or_delete(store: SqliteResponseStore, chat_answer: Any) -> None:
     alice, bob = clients(store, chat_answer, [])
     mine = await alice.responses.create(model="m", input="private")
-    attempts = (lambda i: bob.responses.retrieve(i), lambda i: bob.responses.delete(i),
-                lambda i: bob.responses.create(model="m", input="q", previous_response_id=i))
+    attempts = (
+        lambda i: bob.responses.retrieve(i),
+        lambda i: bob.responses.delete(i),
+        lambda i: bob.responses.create(model="m", input="q", previous_response_id=i),
+    )
     for attempt in attempts:
         errors = []
         for response_id in (mine.id, "resp_unknown"):
