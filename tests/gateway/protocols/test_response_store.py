@@ -121,3 +121,27 @@ async def test_records_survive_a_reopen(tmp_path: Path, chat_answer: Any) -> Non
     record = await store.get("a", response_id)
     await store.close()
     assert record is not None and record.items_after()[-1]["content"][0]["text"] == "kept"
+
+
+async def test_a_tool_result_continues_the_stored_function_call(store_and_clock: Any, chat_answer: Any) -> None:
+    """The agents' loop: the model calls a tool, the client sends only the call's output with
+    previous_response_id, and the upstream sees the call and its result in chat's order."""
+    store, _ = store_and_clock
+    first = parse_responses_request({"model": "m", "input": "Weather in Paris?"})
+    call = chat_answer(tool_calls=[("call_9", "weather", '{"city": "Paris"}')], finish_reason="tool_calls")
+    response = response_from_chat(call.completion("m"), first)
+    await store.put("a", record_for(first, None, response))
+    earlier = await resolve_previous(store, "a", response["id"])
+    output = {"type": "function_call_output", "call_id": "call_9", "output": "18C"}
+    body = {"model": "m", "input": [output], "previous_response_id": response["id"]}
+    assert parse_responses_request(body, earlier).chat["messages"] == [
+        {"role": "user", "content": "Weather in Paris?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_9", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_9", "content": "18C"},
+    ]
