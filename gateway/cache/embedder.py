@@ -15,6 +15,7 @@ answer measurably faster, which told a tenant what others had recently sent.
 """
 
 import asyncio
+import copy
 import hashlib
 import os
 import sys
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gateway.cache import canonical as canonical_form
 from gateway.cache.minilm import DIM, MiniLM, TorchTransformer, bundled_model_dir
 from gateway.cache.onnx_export import onnx_transformer
 from gateway.cpu_share import EMBED_THREADS_ALONE
@@ -53,7 +55,7 @@ class EmbeddingModel:
     """
 
     def __init__(self, model_dir: str | Path | None = None, threads: int | None = EMBED_THREADS_ALONE,
-                 backend: str | None = None) -> None:
+                 backend: str | None = None, canonical: bool = True) -> None:
         model_dir = Path(model_dir or bundled_model_dir())
         backend = backend or os.environ.get("SEMGATE_EMBED_BACKEND", "onnx")
         if backend not in ("onnx", "torch"):
@@ -62,11 +64,31 @@ class EmbeddingModel:
         self._minilm = MiniLM(model_dir, transformer or TorchTransformer(model_dir, threads))
         self.dim = self._minilm.dim
         self.backend = self._minilm.backend
-        self.identity = self._minilm.identity
+        # What is embedded is a text's canonical form (gateway/cache/canonical.py): greetings, politeness
+        # frames and typos do not move the vector. Vectors of the raw text are another identity.
+        self.canonical = canonical
+        self.identity = self._minilm.identity + (f"+{canonical_form.VERSION}" if canonical else "")
+
+    def raw(self) -> "EmbeddingModel":
+        """The same model embedding each text as written (the raw MiniLM baseline of the benches)."""
+        raw = copy.copy(self)
+        raw.canonical, raw.identity = False, self._minilm.identity
+        return raw
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
+        if self.canonical:
+            texts = [self._canonical(text) for text in texts]
         return self._minilm.encode(texts, batch_size=batch_size, progress=progress)
+
+    def _canonical(self, text: str) -> str:
+        """A text's canonical form where the embedding reads all of it, else the text as written: past the
+        window a match needs the rest identical as written (gateway/cache/coverage.py), and a rewritten window
+        would no longer end where that rest begins."""
+        if len(text) > canonical_form.MAX_CHARS or self._minilm.window.coverage(text).truncated:
+            return text
+        form = canonical_form.canonical(text)
+        return text if self._minilm.window.coverage(form).truncated else form
 
 
 def encode_cached(model: EmbeddingModel, texts: list[str], cache: Path | None, progress: bool = True) -> np.ndarray:
