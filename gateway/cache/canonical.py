@@ -11,12 +11,13 @@ English (never read off evaluation rows):
 - contractions expanded ("what's" -> "what is", "don't" -> "do not");
 - typos corrected: a lower-case, letters-only word of four letters or more that is no known word
   (the embedding model's whole-word vocabulary, WordNet's lemmas and irregular forms, or either with
-  a regular suffix) becomes the known word one edit away (a deletion, insertion, substitution or
-  swap of neighbours); of several, the most frequent (the vocabulary's order). Words with capitals
+  a regular suffix) becomes the known word one edit away; of several, the likeliest slip (two neighbours
+  swapped, then a letter left out, a wrong letter, a letter too many), then the most frequent (the
+  vocabulary's order). Words with capitals
   or digits are never touched: a name or a number must never turn into another.
 
 The guards read the original text (gateway/cache/guards.py): a correction can cost a hit, never turn
-one fact into another. Case is folded (the embedding model is uncased) and edge punctuation dropped.
+one fact into another. Case is folded (the embedding model is uncased); a question ends in "?".
 """
 
 import functools
@@ -25,6 +26,7 @@ import unicodedata
 from pathlib import Path
 
 from gateway.cache.minilm import bundled_model_dir
+from gateway.cache.text import QUESTION_WORDS
 
 VERSION = "canonical-v1"  # part of the embedding identity: stored vectors are re-embedded when it changes
 WORDS_PATH = Path(__file__).with_name("english_words.txt")
@@ -35,10 +37,10 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 _SPACE = re.compile(r"\s+")
 _EDGE = " \"'`.,;:!?¿¡-–—…"
 _SEP = r"(?:\s*[,!.:;?\-–—…]+\s*|\s+)"  # what ends an opener: punctuation or a plain space
+_GREETED = r"(?:there|all|everyone|folks|guys|team)\b"  # "hello there": the whole greeting, never "hello" alone
 _OPENERS = re.compile(
     r"^(?:"
-    r"(?:hi|hello|hey|hiya|howdy|greetings|yo)(?:\s+(?:there|all|everyone|folks|guys|team)\b|(?!\s+(?:there|all|everyone"
-    r"|folks|guys|team)\b))" + _SEP + r"|"
+    r"(?:hi|hello|hey|hiya|howdy|greetings|yo)(?:\s+" + _GREETED + r"|(?!\s+" + _GREETED + r"))" + _SEP + r"|"
     r"good\s+(?:morning|afternoon|evening|day)" + _SEP + r"|"
     r"(?:ok|okay|alright|so|well|um+|uh+|hmm+|oh|ah|anyway|basically|btw)\s*[,!.:;\-–—…]+\s*|"
     r"(?:ok|okay|um+|uh+|so|alright)\s+(?=so\b|basically\b)|so\s+basically\s+|"
@@ -66,7 +68,7 @@ _CONTRACTIONS = {
 _IS_AFTER = frozenset("what that it there who where how here he she this when why which".split())
 _SUFFIXES = {"n't": " not", "'re": " are", "'ve": " have", "'ll": " will", "'d": " would"}
 # A lower-case ASCII word standing alone: not part of a name ("Chase"), a code ("abc123"), a contraction.
-_PLAIN_LOWER_WORD = re.compile(r"(?<![\w'])[a-z]{%d,}(?![\w'])" % MIN_CORRECTED_LENGTH)
+_PLAIN_LOWER_WORD = re.compile(rf"(?<![\w'])[a-z]{{{MIN_CORRECTED_LENGTH},}}(?![\w'])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _REGULAR_ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ers", "est", "ly", "ness", "ment", "able")
 
@@ -90,9 +92,17 @@ def canonical(text: str) -> str:
         return text
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     text = _SPACE.sub(" ", text).strip()
-    text = _correct_typos(text).casefold()
-    text = _strip_register(text.strip(_EDGE))
-    return _expand_contractions(text).strip(_EDGE) or text
+    written = _correct_typos(text).casefold()
+    form = _expand_contractions(_strip_register(written.strip(_EDGE))).strip(_EDGE) or written
+    return form + _ending(written, form)
+
+
+def _ending(written: str, form: str) -> str:
+    """A question ends in "?" however it was written (the mark moves the embedding, and a typed question often
+    lacks it); anything else keeps its own full stop or exclamation mark."""
+    if "?" in written or form.split(" ", 1)[0] in QUESTION_WORDS:
+        return "?"
+    return written[-1] if written[-1:] in (".", "!") and form[-1:] not in (".", "!") else ""
 
 
 def _strip_register(text: str) -> str:

@@ -51,10 +51,11 @@ class QuestionView:
     text: str = ""  # the question itself, for a verifier that reads both questions together (verifier_stack.py)
 
 
-def view(text: str) -> QuestionView:
-    """The wording features read the canonical form (no greeting, frame or typo to tell two wordings apart);
-    the facts the guards compare are read off the text as written."""
-    form = canonical(text)
+def view(text: str, as_written: bool = False) -> QuestionView:
+    """The wording features read the canonical form (no greeting, frame or typo to tell two wordings apart),
+    or with `as_written` the text itself (a conversation's turns, as the context check reads them); the facts
+    the guards compare are always read off the text as written."""
+    form = text if as_written else canonical(text)
     tokens = words(form)
     return QuestionView(
         words=frozenset(tokens),

@@ -6,12 +6,12 @@ from gateway.cache.canonical import MAX_CHARS, canonical
 
 
 @pytest.mark.parametrize(("asked", "form"), [
-    ("hey there - how many euros will I get for 500 US dollars?", "how many euros will i get for 500 us dollars"),
-    ("ok so how do I close my account?", "how do i close my account"),
-    ("Quick question: does the gym open on Sundays? Thanks!", "does the gym open on sundays"),
-    ("I was wondering, can I return opened headphones?", "can i return opened headphones"),
-    ("Could you please tell me how to reset my router?", "how to reset my router"),
-    ("Good morning! What's the deadline for the form?", "what is the deadline for the form"),
+    ("hey there - how many euros will I get for 500 US dollars?", "how many euros will i get for 500 us dollars?"),
+    ("ok so how do I close my account?", "how do i close my account?"),
+    ("Quick question: does the gym open on Sundays? Thanks!", "does the gym open on sundays?"),
+    ("I was wondering, can I return opened headphones?", "can i return opened headphones?"),
+    ("Could you please tell me how to reset my router?", "how to reset my router?"),
+    ("Good morning! What's the deadline for the form?", "what is the deadline for the form?"),
 ])
 def test_register_and_contractions_go(asked, form):
     assert canonical(asked) == form
@@ -22,10 +22,10 @@ def test_a_question_and_its_casual_wording_share_a_form():
 
 
 @pytest.mark.parametrize(("typed", "meant"), [
-    ("how do i frezee my debit card", "how do i freeze my debit card"),  # two letters swapped
-    ("is there a fee to transfer from my savings acount", "is there a fee to transfer from my savings account"),
-    ("when will my deibt card arrive", "when will my debit card arrive"),  # a swap beats the commoner "debt"
-    ("how much inetrest do I earn", "how much interest do i earn"),
+    ("how do i frezee my debit card", "how do i freeze my debit card?"),  # two letters swapped
+    ("is there a fee to transfer from my savings acount", "is there a fee to transfer from my savings account?"),
+    ("when will my deibt card arrive", "when will my debit card arrive?"),  # a swap beats the commoner "debt"
+    ("how much inetrest do I earn", "how much interest do i earn?"),
 ])
 def test_a_word_one_slip_from_a_known_word_is_corrected(typed, meant):
     assert canonical(typed) == meant
@@ -44,13 +44,18 @@ def test_names_numbers_and_contractions_are_not_corrected(asked):
 
 
 def test_negation_survives():
-    assert canonical("Why can't I log in?") == "why cannot i log in"
-    assert canonical("hey, don't I need a visa?") == "do not i need a visa"
+    assert canonical("Why can't I log in?") == "why cannot i log in?"
+    assert canonical("hey, don't I need a visa?") == "do not i need a visa?"
 
 
 def test_a_bare_greeting_stays_itself():
     assert canonical("hi") == "hi"
-    assert canonical("Hello there!") == "hello there"
+    assert canonical("Hello there!") == "hello there!"
+
+
+def test_a_question_ends_in_a_question_mark_however_typed():
+    assert canonical("how do i cancel my plan") == canonical("How do I cancel my plan?") == "how do i cancel my plan?"
+    assert canonical("I just opened an account at Chase.") == "i just opened an account at chase."
 
 
 def test_a_long_document_is_left_as_written():
