@@ -32,7 +32,10 @@ VERSION = "canonical-v1"  # part of the embedding identity: stored vectors are r
 WORDS_PATH = Path(__file__).with_name("english_words.txt")
 MIN_CORRECTED_LENGTH = 4
 MAX_CHARS = 2048  # a longer text is a document, not a question: embedded as written (and never windowed twice)
-MAX_CORRECTIONS = 32  # past this many unknown words (a code listing, another language) the rest stays as typed
+# Past this many unknown words (a code listing, another language, noise) the rest stays as typed: each costs
+# a few hundred look-ups, and a short message is read on the event loop (gateway/cache/reading.py).
+MAX_CORRECTIONS = 8
+MAX_CORRECTED_LENGTH = 20  # no everyday word is longer
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 _SPACE = re.compile(r"\s+")
 _EDGE = " \"'`.,;:!?¿¡-–—…"
@@ -68,7 +71,7 @@ _CONTRACTIONS = {
 _IS_AFTER = frozenset("what that it there who where how here he she this when why which".split())
 _SUFFIXES = {"n't": " not", "'re": " are", "'ve": " have", "'ll": " will", "'d": " would"}
 # A lower-case ASCII word standing alone: not part of a name ("Chase"), a code ("abc123"), a contraction.
-_PLAIN_LOWER_WORD = re.compile(rf"(?<![\w'])[a-z]{{{MIN_CORRECTED_LENGTH},}}(?![\w'])")
+_PLAIN_LOWER_WORD = re.compile(rf"(?<![\w'])[a-z]{{{MIN_CORRECTED_LENGTH},{MAX_CORRECTED_LENGTH}}}(?![\w'])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _REGULAR_ENDINGS = ("s", "es", "ed", "d", "ing", "er", "ers", "est", "ly", "ness", "ment", "able")
 
@@ -159,10 +162,10 @@ def _nearest(word: str, known: dict[str, int]) -> str | None:
     """The likeliest intended word: by the kind of slip first (two neighbours swapped keeps every letter
     typed, then a letter left out, a wrong letter, a letter too many), then by frequency."""
     for kind in _edits(word):
-        found = [c for c in kind if len(c) >= 3 and _known(c, known)]
+        # Known as it stands: checking each of ~50 edits a letter for an inflection too costs ten times more.
+        found = [c for c in kind if c in known and len(c) >= 3]
         if found:
-            # An inflected candidate ("freezes") ranks after every word known as it stands.
-            return min(found, key=lambda c: (known.get(c, len(known)), c))
+            return min(found, key=lambda c: (known[c], c))
     return None
 
 

@@ -67,6 +67,8 @@ class EmbeddingModel:
         # What is embedded is a text's canonical form (gateway/cache/canonical.py): greetings, politeness
         # frames and typos do not move the vector. Vectors of the raw text are another identity.
         self.canonical = canonical
+        if canonical:
+            canonical_form.vocabulary()  # read now (~0.1 s), not on the first request
         self.identity = self._minilm.identity + (f"+{canonical_form.VERSION}" if canonical else "")
 
     def raw(self) -> "EmbeddingModel":
