@@ -49,8 +49,10 @@ _OPENERS = re.compile(
     r"(?:ok|okay|um+|uh+|so|alright)\s+(?=so\b|basically\b)|so\s+basically\s+|"
     r"(?:so|ok|okay|and)\s+(?=(?:how|what|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should)\b)|"
     r"(?:(?:just\s+)?(?:a\s+)?(?:quick|random|silly|simple|small)\s+(?:question|q)|one\s+more\s+(?:question|thing)"
-    r"|(?:i\s+)?(?:have|got)\s+a\s+(?:quick\s+)?question|sorry\s+to\s+bother(?:\s+you)?|excuse\s+me|sorry)"
-    + _SEP + r"|"
+    r"|(?:i\s+)?(?:have|got)\s+a\s+(?:quick\s+)?question|sorry\s+to\s+bother(?:\s+you)?|excuse\s+me)" + _SEP + r"|"
+    # An apology opens a clause of its own ("sorry if this is basic, but"): only the whole of it goes.
+    r"sorry\s*[,!.:;\-–—…]+\s*|sorry\s+if\s+this\s+is\s+(?:a\s+)?(?:basic|dumb|stupid|silly|obvious|naive)"
+    r"(?:\s+question)?\s*,?\s*but\s+|"
     r"(?:(?:could|can|would|will)\s+(?:you|someone|anyone)\s+(?:please\s+|kindly\s+)?"
     r"(?:tell|let)\s+me(?:\s+know)?|please\s+(?:tell|let)\s+me(?:\s+know)?|"
     r"(?:could|can|would)\s+you\s+(?:please\s+)?(?:explain|clarify)(?:\s+to\s+me)?|please\s+(?:explain|clarify)"

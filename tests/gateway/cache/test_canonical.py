@@ -12,6 +12,8 @@ from gateway.cache.canonical import MAX_CHARS, canonical
     ("I was wondering, can I return opened headphones?", "can i return opened headphones?"),
     ("Could you please tell me how to reset my router?", "how to reset my router?"),
     ("Good morning! What's the deadline for the form?", "what is the deadline for the form?"),
+    ("Sorry if this is basic, but how do I undo a commit?", "how do i undo a commit?"),
+    ("sorry I missed the call, when is the next one?", "sorry i missed the call, when is the next one?"),
 ])
 def test_register_and_contractions_go(asked, form):
     assert canonical(asked) == form
