@@ -28,7 +28,9 @@ from pathlib import Path
 from gateway.cache.minilm import bundled_model_dir
 from gateway.cache.text import QUESTION_WORDS
 
-VERSION = "canonical-v1"  # part of the embedding identity: stored vectors are re-embedded when it changes
+# Part of the embedding identity, which keys stored vectors (re-embedded at start when it changes) and the
+# benches' embedding caches: change it with any rule below, or old vectors pass for new ones.
+VERSION = "canonical-v1"
 WORDS_PATH = Path(__file__).with_name("english_words.txt")
 MIN_CORRECTED_LENGTH = 4
 MAX_CHARS = 2048  # a longer text is a document, not a question: embedded as written (and never windowed twice)

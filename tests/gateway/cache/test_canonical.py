@@ -1,8 +1,11 @@
 """The canonical form: register, contractions and typos go; names, numbers and content stay."""
 
+from pathlib import Path
+
 import pytest
 
-from gateway.cache.canonical import MAX_CHARS, canonical
+from gateway.cache.canonical import MAX_CHARS, WORDS_PATH, canonical
+from gateway.cache.derive_words import DEFAULT_WORDNET, main
 
 
 @pytest.mark.parametrize(("asked", "form"), [
@@ -63,3 +66,9 @@ def test_a_question_ends_in_a_question_mark_however_typed():
 def test_a_long_document_is_left_as_written():
     document = "plese " * (MAX_CHARS // 6 + 1)
     assert canonical(document) == document
+
+
+@pytest.mark.skipif(not (DEFAULT_WORDNET / "index.noun").exists(), reason="WordNet is not installed (wordnet-base)")
+def test_the_shipped_word_list_is_what_the_script_derives_from_wordnet(tmp_path: Path):
+    main(["--out", str(tmp_path / "words.txt")])
+    assert (tmp_path / "words.txt").read_text() == WORDS_PATH.read_text()
