@@ -9,12 +9,12 @@ English (never read off evaluation rows):
 - register at the start (greetings, discourse markers, politeness frames) and at the end (thanks,
   please), repeatedly, unless nothing would be left (a bare "hi" stays "hi");
 - contractions expanded ("what's" -> "what is", "don't" -> "do not");
-- typos corrected: a lower-case, letters-only word of four letters or more that is no known word
-  (the embedding model's whole-word vocabulary, WordNet's lemmas and irregular forms, or either with
-  a regular suffix) becomes the known word one edit away; of several, the likeliest slip (two neighbours
+- typos corrected: a lower-case, letters-only word of 4 to 20 letters that is no known word (the
+  embedding model's whole-word vocabulary, WordNet's lemmas and irregular forms, or either with a
+  regular suffix) becomes the known word one edit away; of several, the likeliest slip (two neighbours
   swapped, then a letter left out, a wrong letter, a letter too many), then the most frequent (the
-  vocabulary's order). Words with capitals
-  or digits are never touched: a name or a number must never turn into another.
+  vocabulary's order). Words with capitals or digits are never touched: a name or a number must never
+  turn into another.
 
 The guards read the original text (gateway/cache/guards.py): a correction can cost a hit, never turn
 one fact into another. Case is folded (the embedding model is uncased); a question ends in "?".
@@ -95,6 +95,7 @@ def vocabulary() -> dict[str, int]:
 
 
 def canonical(text: str) -> str:
+    """`text` in canonical form (the module's docstring); a text over MAX_CHARS as written."""
     if len(text) > MAX_CHARS:
         return text
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
