@@ -87,7 +87,7 @@ class ContextMatcher:
         the vectors of its context's text and of its closing offer, None where there is no such text."""
         context = context_of(turns)
         texts = [t for t in (context.text, context.offer) if t]
-        found = iter(await self.embedder.embed_many(texts, tenant))
+        found = iter(await self.embedder.embed_many(texts, tenant, as_written=True))
         return (next(found) if context.text else None), (next(found) if context.offer else None)
 
     async def rejections(self, tenant: str, question: str, question_vector: np.ndarray, turns: Turns,
@@ -143,7 +143,7 @@ class ContextMatcher:
         """The query's context vector, and its offer's where the question replies to one: the only texts of
         the conversation check a lookup embeds."""
         texts = [t for t in (mine.text, mine.offer if replies else "") if t]
-        found = iter(await self.embedder.embed_many(texts, tenant))
+        found = iter(await self.embedder.embed_many(texts, tenant, as_written=True))
         zero = np.zeros(self.embedder.dim, dtype=np.float32)
         return (next(found) if mine.text else zero), (next(found) if replies and mine.offer else zero)
 
@@ -156,7 +156,8 @@ class ContextMatcher:
                    for entry, context in zip(candidates, contexts)]
         missing = [i for i, v in enumerate(vectors) if v is None]
         if missing:
-            embedded = await self.embedder.embed_many([getattr(contexts[i], part) for i in missing], tenant)
+            embedded = await self.embedder.embed_many([getattr(contexts[i], part) for i in missing], tenant,
+                                                           as_written=True)
             for i, vector in zip(missing, embedded):
                 vectors[i] = vector
         return vectors

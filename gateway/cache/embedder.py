@@ -15,6 +15,7 @@ answer measurably faster, which told a tenant what others had recently sent.
 """
 
 import asyncio
+import copy
 import hashlib
 import os
 import sys
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gateway.cache import canonical as canonical_form
 from gateway.cache.minilm import DIM, MiniLM, TorchTransformer, bundled_model_dir
 from gateway.cache.onnx_export import onnx_transformer
 from gateway.cpu_share import EMBED_THREADS_ALONE
@@ -53,7 +55,7 @@ class EmbeddingModel:
     """
 
     def __init__(self, model_dir: str | Path | None = None, threads: int | None = EMBED_THREADS_ALONE,
-                 backend: str | None = None) -> None:
+                 backend: str | None = None, canonical: bool = True) -> None:
         model_dir = Path(model_dir or bundled_model_dir())
         backend = backend or os.environ.get("SEMGATE_EMBED_BACKEND", "onnx")
         if backend not in ("onnx", "torch"):
@@ -62,11 +64,35 @@ class EmbeddingModel:
         self._minilm = MiniLM(model_dir, transformer or TorchTransformer(model_dir, threads))
         self.dim = self._minilm.dim
         self.backend = self._minilm.backend
-        self.identity = self._minilm.identity
+        # What is embedded is a text's canonical form (gateway/cache/canonical.py): greetings, politeness
+        # frames and typos do not move the vector. Vectors of the raw text are another identity.
+        self.canonical = canonical
+        if canonical:
+            canonical_form.vocabulary()  # read now (~0.1 s), not on the first request
+        self.identity = self._minilm.identity + (f"+{canonical_form.VERSION}" if canonical else "")
 
-    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text."""
+    def raw(self) -> "EmbeddingModel":
+        """The same model embedding each text as written (the raw MiniLM baseline of the benches)."""
+        raw = copy.copy(self)
+        raw.canonical, raw.identity = False, self._minilm.identity
+        return raw
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False,
+               as_written: bool = False) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text. `as_written`: of the texts themselves, not their
+        canonical forms (a conversation's earlier turns: the context check's cosines were measured on those)."""
+        if self.canonical and not as_written:
+            texts = [self._canonical(text) for text in texts]
         return self._minilm.encode(texts, batch_size=batch_size, progress=progress)
+
+    def _canonical(self, text: str) -> str:
+        """A text's canonical form where the embedding reads all of it, else the text as written: past the
+        window a match needs the rest identical as written (gateway/cache/coverage.py), and a rewritten window
+        would no longer end where that rest begins."""
+        if len(text) > canonical_form.MAX_CHARS or self._minilm.window.coverage(text).truncated:
+            return text
+        form = canonical_form.canonical(text)
+        return text if self._minilm.window.coverage(form).truncated else form
 
 
 def encode_cached(model: EmbeddingModel, texts: list[str], cache: Path | None, progress: bool = True) -> np.ndarray:
@@ -126,10 +152,11 @@ class Embedder:
     async def embed(self, text: str, tenant: str) -> np.ndarray:
         return await self._submit(text, tenant)
 
-    async def embed_many(self, texts: list[str], tenant: str) -> np.ndarray:
+    async def embed_many(self, texts: list[str], tenant: str, as_written: bool = False) -> np.ndarray:
+        """`as_written`: see EmbeddingModel.encode."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack(await asyncio.gather(*(self._submit(t, tenant) for t in texts)))
+        return np.stack(await asyncio.gather(*(self._submit(t, tenant, as_written) for t in texts)))
 
     async def close(self) -> None:
         if self._dispatcher is not None:
@@ -139,10 +166,12 @@ class Embedder:
             future.cancel()
         self._worker.shutdown(wait=True)
 
-    def _submit(self, text: str, tenant: str) -> asyncio.Future[np.ndarray]:
+    def _submit(self, text: str, tenant: str, as_written: bool = False) -> asyncio.Future[np.ndarray]:
         self.stats.requests += 1
         loop = asyncio.get_running_loop()
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        # The two vectors of one text are two entries: the digest says which.
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16,
+                                 person=b"as-written" if as_written else b"").digest()
         cached = self._lru.get(tenant, digest)
         if cached is not None:
             self.stats.lru_hits += 1
@@ -153,7 +182,7 @@ class Embedder:
         future = self._waiting.get(key)
         if future is None:  # the same text asked twice at once by one tenant is encoded once
             future = self._waiting[key] = loop.create_future()
-            self._queue.put_nowait(_Pending(tenant, digest, text))
+            self._queue.put_nowait(_Pending(tenant, digest, text, as_written))
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = loop.create_task(self._dispatch())
         return asyncio.shield(future)
@@ -186,8 +215,7 @@ class Embedder:
     async def _run(self, batch: list["_Pending"]) -> None:
         started = time.perf_counter()
         try:
-            vectors = await asyncio.get_running_loop().run_in_executor(self._worker, self.model.encode,
-                                                                       [p.text for p in batch])
+            vectors = await asyncio.get_running_loop().run_in_executor(self._worker, self._encode, batch)
         except Exception as exc:  # every waiter learns why; the dispatcher keeps serving
             for pending in batch:
                 future = self._waiting.pop(pending.key)
@@ -206,6 +234,16 @@ class Embedder:
                 future.set_result(vector)
 
 
+    def _encode(self, batch: list["_Pending"]) -> np.ndarray:
+        vectors = np.empty((len(batch), self.dim), dtype=np.float32)
+        for as_written in (False, True):
+            rows = [i for i, p in enumerate(batch) if p.as_written == as_written]
+            if rows:
+                texts = [batch[i].text for i in rows]
+                vectors[rows] = self.model.encode(texts, as_written=True) if as_written else self.model.encode(texts)
+        return vectors
+
+
 @dataclass(frozen=True)
 class _Pending:
     """A text waiting for the model, and whose LRU it goes into."""
@@ -213,6 +251,7 @@ class _Pending:
     tenant: str
     digest: bytes
     text: str
+    as_written: bool = False
 
     @property
     def key(self) -> tuple[str, bytes]:

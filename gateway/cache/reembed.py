@@ -55,12 +55,14 @@ async def ensure_embedded_by(store: DocumentStore, model, progress: bool = True)
 
 
 def _embed_again(model, entries: list[CacheEntry]) -> None:
-    """New vectors for each entry's question and for its conversation's context and offer, in one call."""
+    """New vectors for each entry's question and for its conversation's context and offer (as written,
+    as the context check embeds them: gateway/cache/context_match.py)."""
     contexts = [context_of(conversation_turns(e.request)) for e in entries]
-    texts = [e.query_text for e in entries] + [t for c in contexts for t in (c.text, c.offer) if t]
-    vectors = iter(model.encode(texts) if texts else [])
-    for entry in entries:
-        entry.embedding = next(vectors)
+    questions = [e.query_text for e in entries]
+    for entry, vector in zip(entries, model.encode(questions) if questions else []):
+        entry.embedding = vector
+    stated = [t for c in contexts for t in (c.text, c.offer) if t]
+    vectors = iter(model.encode(stated, as_written=True) if stated else [])
     for entry, context in zip(entries, contexts):
         entry.context_embedding = next(vectors) if context.text else None
         entry.offer_embedding = next(vectors) if context.offer else None

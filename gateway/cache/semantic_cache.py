@@ -93,8 +93,8 @@ class SemanticCache:
         # two contexts together (the verifier's cross-encoder), else the duplicate verifier does.
         # A stacked verifier lends its feature part: the conversation check's thresholds were measured on that.
         context_verifier = getattr(verifier, "features", verifier)
-        self.context = ContextMatcher(embedder, context_scorer or VerifierPairScorer(context_verifier,
-                                                                                     embedder.model.encode))
+        written = functools.partial(embedder.model.encode, as_written=True)  # as the context check embeds
+        self.context = ContextMatcher(embedder, context_scorer or VerifierPairScorer(context_verifier, written))
         self.index = index or VectorIndex()
         # The verifier's context features were learned on this many neighbours per lookup.
         self.top_k = top_k or int(verifier.info.training.get("top_k", 8))

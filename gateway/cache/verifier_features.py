@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gateway.cache.canonical import canonical
 from gateway.cache.guards import Facts, extract_facts, mentions
 from gateway.cache.text import char_ngrams, content_words, question_word, stem, words
 
@@ -50,15 +51,19 @@ class QuestionView:
     text: str = ""  # the question itself, for a verifier that reads both questions together (verifier_stack.py)
 
 
-def view(text: str) -> QuestionView:
-    tokens = words(text)
+def view(text: str, as_written: bool = False) -> QuestionView:
+    """The wording features read the canonical form (no greeting, frame or typo to tell two wordings apart),
+    or with `as_written` the text itself (a conversation's turns, as the context check reads them); the facts
+    the guards compare are always read off the text as written."""
+    form = text if as_written else canonical(text)
+    tokens = words(form)
     return QuestionView(
         words=frozenset(tokens),
-        content=frozenset(stem(w) for w in content_words(text)),
-        ngrams=frozenset(char_ngrams(text)),
-        length=len(text.strip()),
+        content=frozenset(stem(w) for w in content_words(form)),
+        ngrams=frozenset(char_ngrams(form)),
+        length=len(form.strip()),
         word_count=len(tokens),
-        question_word=question_word(text),
+        question_word=question_word(form),
         first_word=tokens[0] if tokens else "",
         facts=extract_facts(text),
         text=text,

@@ -29,7 +29,9 @@ class SentenceTransformersModel:
         self._model = SentenceTransformer(str(bundled_model_dir()), device="cpu")
         self.dim = 384
 
-    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False,
+               as_written: bool = True) -> np.ndarray:
+        """Always as written: the baselines predate the canonical form (gateway/cache/canonical.py)."""
         with self._torch.inference_mode():
             return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
 
@@ -48,5 +50,7 @@ class Fp32OnnxModel:
         self._minilm = MiniLM(model_dir, transformer)
         self.dim = self._minilm.dim
 
-    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False,
+               as_written: bool = True) -> np.ndarray:
+        """Always as written, like the model above."""
         return self._minilm.encode(texts, batch_size=batch_size, progress=progress)

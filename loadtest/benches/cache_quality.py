@@ -125,6 +125,9 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     texts = sorted({p.a for p in pairs} | {p.b for p in pairs} | {p.a for p in flat} | {p.b for p in flat})
     cache = Path(args.embedding_cache) if args.embedding_cache else None
     vectors = dict(zip(texts, encode_cached(model, texts, cache, progress)))
+    # The raw baseline embeds each text as written: semgate's canonical form (gateway/cache/canonical.py) is its own.
+    raw_cache = cache.with_name(f"{cache.stem}_raw{cache.suffix}") if cache is not None else None
+    raw_vectors = dict(zip(texts, encode_cached(model.raw(), texts, raw_cache, progress)))
     classifier = CategoryClassifier.build(policies, lambda batch: model.encode(list(batch)))
     verifier = load_verifier(args.verifier)
     clinc_safe = _clinc_safe_pairs(args, model, classifier, policies, verifier)
@@ -178,7 +181,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
                "setup": {"policies": policies.source, "stored_questions": len(stored), "quota_raised_to": quota,
                          "insert_ms_mean": 1000 * insert_s / max(len(stored), 1),
                          "lookup_ms_mean": 1000 * lookup_s / max(len(pairs), 1)}}
-    raw = baselines.raw_minilm(flat, flat_stored, vectors, links, answerable_keys, categories)
+    raw = baselines.raw_minilm(flat, flat_stored, raw_vectors, links, answerable_keys, categories)
     raw_outcomes = raw.pop("_outcomes")
     same = baselines.at_same_false_hit_rate(raw["sweep"], semgate["overall"]["false_hit_rate"])
     if same is not None:  # the raw baseline at the strictest false-hit rate semgate reached
@@ -203,11 +206,11 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
             "recall_ratio": semantic(semgate["overall"]) / semantic(same) if semantic(same) else None}
     if not args.no_gptcache:
         # As users run it (its 1,000-entry default), and with room for every stored question.
-        result["baselines"]["gptcache"] = baselines.gptcache(flat, flat_stored, vectors, links, answerable_keys,
+        result["baselines"]["gptcache"] = baselines.gptcache(flat, flat_stored, raw_vectors, links, answerable_keys,
                                                              categories, progress)
         if "skipped" not in result["baselines"]["gptcache"] and len(stored) > 1000:
             result["baselines"]["gptcache_max_size_raised"] = baselines.gptcache(
-                flat, flat_stored, vectors, links, answerable_keys, categories, progress, max_size=len(stored) + 16)
+                flat, flat_stored, raw_vectors, links, answerable_keys, categories, progress, max_size=len(stored) + 16)
     return result
 
 

@@ -39,3 +39,29 @@ def test_the_same_question_reworded_still_hits(client, echo):
     headers, answer = ask(client, "Are flights to Paris from London cheap in May?")
     assert headers["x-semgate-cache"] == "hit"
     assert answer == "Echo: Are flights from London to Paris cheap in May?"
+
+
+@pytest.mark.parametrize(("cached", "asked"), [
+    ("How do I freeze my debit card in the app?", "how do i frezee my debit card in the app"),  # typos
+    ("Is there a fee to transfer money to my savings account?",
+     "hey there - is there a fee to tarnsfer money to my savings acount?"),  # a greeting and typos
+    ("How do I reset my router password?", "Could you please tell me how I reset my router password? Thanks!"),
+])
+def test_a_typod_or_chatty_wording_of_the_question_hits(client, echo, cached, asked):
+    ask(client, cached)
+    headers, answer = ask(client, asked)
+    assert headers["x-semgate-cache"] == "hit"
+    assert answer == f"Echo: {cached}"
+    assert echo.stats.requests == 1
+
+
+@pytest.mark.parametrize(("cached", "asked"), [
+    ("Is the pharmacy open at 7 am?", "hey there - is the pharmacy open at 7 pm?"),
+    ("How do I convert USD to EUR?", "quick question: how do I convert EUR to USD? thanks"),
+    ("Can I cancel my order within 14 days?", "hi, can I canel my order after 14 days?"),
+])
+def test_a_greeting_or_a_typo_never_carries_a_trap_through(client, echo, cached, asked):
+    ask(client, cached)
+    headers, answer = ask(client, asked)
+    assert headers["x-semgate-cache"] == "miss"
+    assert answer == f"Echo: {asked}"

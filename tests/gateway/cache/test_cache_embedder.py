@@ -34,6 +34,22 @@ async def test_a_repeated_text_comes_from_the_lru_without_a_model_call(embedding
         await embedder.close()
 
 
+async def test_a_question_is_embedded_by_its_canonical_form_and_a_history_as_written(embedding_model):
+    """A greeting and a typo do not move a question's vector; the conversation check's texts keep theirs,
+    and the LRU never hands one kind of vector out for the other."""
+    embedder = Embedder(embedding_model, window_s=0.05)
+    chatty, plain = "hey there - how do I frezee my debit card?", "How do I freeze my debit card?"
+    try:
+        question, reference = await embedder.embed_many([chatty, plain], "t1")
+        written = await embedder.embed_many([chatty], "t1", as_written=True)
+        assert float(question @ reference) > 0.999
+        assert float(written[0] @ reference) < 0.95
+        again = await embedder.embed(chatty, "t1")
+        assert np.array_equal(again, question) and embedder.stats.lru_hits == 1
+    finally:
+        await embedder.close()
+
+
 async def test_the_batch_size_cap_splits_a_burst(embedding_model):
     embedder = Embedder(embedding_model, window_s=0.05, max_batch=4)
     try:
