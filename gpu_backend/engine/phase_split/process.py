@@ -1,11 +1,13 @@
 """The engine's handle on one phase worker process: start it, send it steps, collect results."""
 
+import contextlib
 import multiprocessing.connection
 from dataclasses import dataclass
 
 import torch
 import torch.multiprocessing as mp
 
+from gpu_backend.batch import StepBatch
 from gpu_backend.engine.phase_split.worker import pack_step, worker_main
 from gpu_backend.errors import KVStateError, WorkerFailed
 from gpu_backend.model.llama import LlamaModel
@@ -45,10 +47,10 @@ class PhaseWorkerProcess:
         """Block until the worker has started; its pid."""
         if not self.conn.poll(START_TIMEOUT_S):
             raise WorkerFailed(f"the {self.phase} worker did not start within {START_TIMEOUT_S:.0f} s")
-        kind, pid = self.conn.recv()
-        return pid
+        _, self.pid = self.conn.recv()
+        return self.pid
 
-    def submit(self, input_ids: torch.Tensor, positions: torch.Tensor, batch) -> None:
+    def submit(self, input_ids: torch.Tensor, positions: torch.Tensor, batch: StepBatch) -> None:
         if not self.process.is_alive():
             raise WorkerFailed(f"the {self.phase} worker exited (code {self.process.exitcode})")
         arrays, meta = pack_step(input_ids, positions, batch)
@@ -80,10 +82,8 @@ class PhaseWorkerProcess:
 
     def stop(self) -> None:
         if self.process.is_alive():
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 self.conn.send(("stop",))
-            except (BrokenPipeError, OSError):
-                pass
             self.process.join(timeout=10)
             if self.process.is_alive():
                 self.process.kill()
