@@ -11,7 +11,10 @@ SHELL := /bin/bash
 PIP := $(BIN)/pip --disable-pip-version-check
 NO_LOCATION_NOISE := 2> >(grep --line-buffered -v "^WARNING: Location '.*' is ignored" >&2)
 
-.PHONY: install up test clean
+# The packages under the quality gate (`make lint`); gateway/ joins once its restructuring lands.
+LINT_PATHS := gpu_backend policies
+
+.PHONY: install up test lint clean
 
 install: $(STAMP)
 
@@ -35,6 +38,17 @@ up: install
 
 test: install
 	$(BIN)/pytest -m "not slow and not soak" -p no:cacheprovider
+
+# The quality gate (rules in pyproject.toml): lint, formatting and types, then two conventions of the
+# backend that no linter checks: its own named exception types, and one logger per module.
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy $(LINT_PATHS)
+	@! grep -rnE --include='*.py' 'raise (ValueError|RuntimeError)\b' gpu_backend \
+		|| { echo "lint: gpu_backend raises the named types of gpu_backend/errors.py"; exit 1; }
+	@! grep -rn --include='*.py' 'getLogger(' $(LINT_PATHS) | grep -v 'getLogger(__name__)' \
+		|| { echo "lint: one logger per module, logging.getLogger(__name__)"; exit 1; }
 
 clean:
 	rm -rf $(VENV) artifacts var

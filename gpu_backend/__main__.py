@@ -9,8 +9,8 @@ import time
 import torch
 import uvicorn
 
-from gpu_backend.engine import AsyncEngine, EngineConfig
 from gpu_backend.build import build_engine
+from gpu_backend.engine import AsyncEngine, EngineConfig
 from gpu_backend.model import DTYPES, load_model
 from gpu_backend.server import BackendService, build_app
 from gpu_backend.server.lifecycle import BackendServer, exit_with_parent

@@ -91,9 +91,9 @@ def build_core_engine(model: LlamaModel, tokenizer: Tokenizer, config: EngineCon
         policies.append(ReuseOrder(block_manager, store))
     if isinstance(fairness, TenantAccounting):
         policies.append(FairSharePolicy(fairness, queues))
-    swapper = Swapper(block_manager, host_pool) if config.preemption == "swap" else NoSwap()
+    swapper = Swapper(block_manager, host_pool) if config.preemption == "swap" and host_pool is not None else NoSwap()
     runner: StepRunner = ModelRunner(model, pool)
-    if store is not None:
+    if store is not None and config.kvshare_recompute_ratio is not None:
         runner = KVShareRunner(runner, model, block_manager, store, config.kvshare_recompute_ratio,
                                config.kvshare_check_layer)
     scheduler = Scheduler(block_manager, queues, policies, swapper)

@@ -31,6 +31,14 @@ class KernelInputError(BackendError, ValueError):
     """Tensors handed to a kernel in a layout it does not take (a caller's bug, not bad input)."""
 
 
+class KernelUnavailable(BackendError, RuntimeError):
+    """A native kernel called although it did not build or load (callers check `available()` first)."""
+
+
+class KernelMismatch(BackendError, ValueError):
+    """A kernel's output whose shape differs from its reference's (gpu-check reports it as a finding)."""
+
+
 class KVStateError(BackendError, ValueError):
     """KV bookkeeping that would go wrong: a free block released, an unlocked node unlocked,
     host and device ranges that do not match, reused chunks that overlap."""

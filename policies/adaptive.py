@@ -25,7 +25,8 @@ class EffectivePolicy:
 def adjust(category: CategoryPolicy, load: LoadState) -> EffectivePolicy:
     bounds, p = category.adaptive, load.pressure
     return EffectivePolicy(
-        similarity_threshold=category.similarity_threshold - p * (category.similarity_threshold - bounds.min_similarity),
+        similarity_threshold=category.similarity_threshold
+        - p * (category.similarity_threshold - bounds.min_similarity),
         verifier_threshold=category.verifier_threshold - p * (category.verifier_threshold - bounds.min_verifier),
         ttl_seconds=category.ttl_seconds * (1.0 + p * (bounds.max_ttl_factor - 1.0)),
         load_level=load.level,

@@ -9,7 +9,7 @@ import sys
 
 from policies.errors import PolicyError
 from policies.loader import load_policy_file
-from policies.schema import PolicySet
+from policies.schema import CategoryPolicy, PolicySet
 
 DESCRIPTION = "validate a policy file: print every problem (file:line:column) or a summary of its categories"
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _row(category) -> dict[str, object]:
+def _row(category: CategoryPolicy) -> dict[str, object]:
     return {
         "name": category.name,
         "cacheable": category.cacheable,
@@ -46,11 +46,29 @@ def _row(category) -> dict[str, object]:
         "ttl_seconds": category.ttl_seconds,
         "max_entries": category.max_entries,
         "eviction": category.eviction,
-        "scope": "private (personal)" if category.personal else category.scope,
+        "scope": _scope(category),
         "examples": len(category.examples),
-        "rules": len(category.keywords) + len(category.patterns),
+        "rules": _rule_count(category),
         "slo_class": category.slo_class,
     }
+
+
+def _table_row(category: CategoryPolicy) -> tuple[str, ...]:
+    """The summary table's cells: the fields of _row, formatted for reading."""
+    return (
+        category.name, "yes" if category.cacheable else "no", f"{category.similarity_threshold:.2f}",
+        f"{category.verifier_threshold:.2f}" if category.verify else "off", _duration(category.ttl_seconds),
+        str(category.max_entries), category.eviction, _scope(category), category.slo_class or "-",
+        str(len(category.examples)), str(_rule_count(category)),
+    )
+
+
+def _scope(category: CategoryPolicy) -> str:
+    return "private (personal)" if category.personal else category.scope
+
+
+def _rule_count(category: CategoryPolicy) -> int:
+    return len(category.keywords) + len(category.patterns)
 
 
 def _print_summary(path: str, policies: PolicySet) -> None:
@@ -63,18 +81,10 @@ def _print_summary(path: str, policies: PolicySet) -> None:
         print(f"  slo class {slo.name}: {', '.join(objectives) or 'no objectives'}")
     header = ("category", "cache", "sim", "verifier", "ttl", "max_entries", "evict", "scope", "slo", "examples",
               "rules")
-    rows = [header]
-    for category in policies.categories:
-        r = _row(category)
-        rows.append((
-            r["name"], "yes" if r["cacheable"] else "no", f"{r['similarity_threshold']:.2f}",
-            "off" if r["verifier_threshold"] is None else f"{r['verifier_threshold']:.2f}", _duration(r["ttl_seconds"]),
-            str(r["max_entries"]), r["eviction"], r["scope"], r["slo_class"] or "-", str(r["examples"]),
-            str(r["rules"]),
-        ))
+    rows = [header, *(_table_row(category) for category in policies.categories)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def _duration(seconds: float) -> str:

@@ -37,7 +37,9 @@ def load_policy_file(path: str | os.PathLike[str]) -> PolicySet:
         with open(source, encoding="utf-8") as f:
             text = f.read()
     except OSError as error:
-        raise PolicyError([PolicyIssue(source, None, None, "", f"cannot read the policy file: {error.strerror}")])
+        raise PolicyError(
+            [PolicyIssue(source, None, None, "", f"cannot read the policy file: {error.strerror}")]
+        ) from None
     return parse_policy_text(text, source=source)
 
 
@@ -63,8 +65,8 @@ def _compose(text: str, source: str) -> yaml.Node | None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
-                    raise PolicyError([PolicyIssue(source, mark.line + 1, mark.column + 1, "",
-                                                   f"nested deeper than {MAX_DEPTH} levels")])
+                    line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+                    raise PolicyError([PolicyIssue(source, line, column, "", f"nested deeper than {MAX_DEPTH} levels")])
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
         return yaml.compose(text, Loader=yaml.SafeLoader)
@@ -89,7 +91,11 @@ def _read_document(reader: FieldReader, root: yaml.Node, source: str) -> PolicyS
             reader.issue(key_node, key, f"unknown section '{key}'", allowed=", ".join(TOP_LEVEL))
         else:
             sections[key], section_keys[key] = value_node, key_node
-    classifier = reader.read(ClassifierSettings, sections["classifier"], "classifier") if "classifier" in sections else Overrides()
+    classifier = (
+        reader.read(ClassifierSettings, sections["classifier"], "classifier")
+        if "classifier" in sections
+        else Overrides()
+    )
     load = reader.read(LoadSettings, sections["load"], "load") if "load" in sections else Overrides()
     slo_classes = _read_slo_classes(reader, sections["slo_classes"]) if "slo_classes" in sections else ()
     defaults = (

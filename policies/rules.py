@@ -1,5 +1,7 @@
 """Rules across fields and categories, checked after inheritance has been resolved."""
 
+from typing import Any
+
 import yaml
 
 from policies.schema import DEFAULT_CATEGORY, CategoryPolicy, PolicySet
@@ -27,14 +29,15 @@ def check_policy_set(
     slo_classes = {c.name for c in policy_set.slo_classes}
     _check_incontext(reader, policy_set.defaults.incontext.categories, defaults, known, "defaults")
     _check_slo_class(reader, defaults, slo_classes, "defaults")
-    for category, overrides in zip(policy_set.categories, categories):
+    for category, overrides in zip(policy_set.categories, categories, strict=True):
         path = f"categories.{category.name}"
         _check_personal_scope(reader, overrides, path)
         _check_bounds(reader, category, overrides, defaults, path)
         _check_incontext(reader, category.incontext.categories, overrides, known, path)
         _check_slo_class(reader, overrides, slo_classes, path)
         rejected = any(overrides.rejects(f) for f in ("examples", "keywords", "patterns"))
-        if category.name != DEFAULT_CATEGORY and not rejected and not (category.examples or category.keywords or category.patterns):
+        chosen_by = category.examples or category.keywords or category.patterns
+        if category.name != DEFAULT_CATEGORY and not rejected and not chosen_by:
             reader.issue(
                 overrides.node,
                 path,
@@ -46,7 +49,8 @@ def check_policy_set(
         reader.issue(
             node,
             "load.low_mark",
-            f"low_mark {settings.low_mark:g} must be below high_mark {settings.high_mark:g} (the gap is the hysteresis)",
+            f"low_mark {settings.low_mark:g} must be below high_mark {settings.high_mark:g} "
+            "(the gap is the hysteresis)",
         )
 
 
@@ -55,7 +59,8 @@ def _check_names(reader: FieldReader, categories: list[Overrides], categories_ke
     for overrides in categories:
         name, node = overrides.values["name"], overrides.nodes["name"]
         if name in first_line:
-            reader.issue(node, f"categories.{name}.name", f"duplicate category name (first defined on line {first_line[name]})")
+            message = f"duplicate category name (first defined on line {first_line[name]})"
+            reader.issue(node, f"categories.{name}.name", message)
         else:
             first_line[name] = node.start_mark.line + 1
     if DEFAULT_CATEGORY not in first_line:
@@ -124,15 +129,17 @@ def _check_slo_class(reader: FieldReader, own: Overrides, known: set[str], path:
 
 
 def _get(policy: CategoryPolicy, dotted: str) -> float:
-    value = policy
+    value: Any = policy
     for part in dotted.split("."):
         value = getattr(value, part)
-    return value
+    return float(value)
 
 
 def _origin(own: Overrides, defaults: Overrides | None, dotted: str) -> str:
-    if own.sets(dotted):
-        return f"set on line {own.node_of(dotted).start_mark.line + 1}"
-    if defaults is not None and defaults.sets(dotted):
-        return f"from defaults, line {defaults.node_of(dotted).start_mark.line + 1}"
+    own_node = own.node_of(dotted)
+    if own_node is not None:
+        return f"set on line {own_node.start_mark.line + 1}"
+    defaults_node = defaults.node_of(dotted) if defaults is not None else None
+    if defaults_node is not None:
+        return f"from defaults, line {defaults_node.start_mark.line + 1}"
     return "built-in default"

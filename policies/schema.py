@@ -5,6 +5,7 @@ metadata, the constraint that validation enforces, so the schema and its checks 
 """
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 SCOPES = ("private", "shared")
 EVICTIONS = ("lru", "lfu")
@@ -42,7 +43,10 @@ class OneOf:
         return ", ".join(self.values)
 
 
-def _checked(default, check: Range | OneOf | None = None, doc: str = ""):
+_T = TypeVar("_T")
+
+
+def _checked(default: _T, check: Range | OneOf | None = None, doc: str = "") -> _T:
     return field(default=default, metadata={"check": check, "doc": doc})
 
 
@@ -176,7 +180,9 @@ class LoadSettings:
     high_mark: float = _checked(1.0, POSITIVE, "load index that enters overload")
     low_mark: float = _checked(0.6, NON_NEGATIVE, "load index under which overload ends")
     half_life_seconds: float = _checked(5.0, POSITIVE, "smoothing of the load index")
-    latency_ratio_saturated: float = _checked(3.0, Range(1.0, None, low_open=True), "first-token time / baseline read as load 1")
+    latency_ratio_saturated: float = _checked(
+        3.0, Range(1.0, None, low_open=True), "first-token time / baseline read as load 1"
+    )
     throttle_rate_saturated: float = _checked(0.05, Range(0.0, 1.0, low_open=True), "429/503 share read as load 1")
     baseline_half_life_seconds: float = _checked(300.0, POSITIVE, "how slowly the first-token baseline is learned")
 
@@ -189,6 +195,8 @@ class PolicySet:
     load: LoadSettings = LoadSettings()
     slo_classes: tuple[SLOClass, ...] = ()
     source: str = "<builtin>"
+    # derived from categories in __post_init__: not an argument, and left out of equality and repr
+    _by_name: dict[str, CategoryPolicy] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {c.name: c for c in self.categories})

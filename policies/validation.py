@@ -87,7 +87,8 @@ class FieldReader:
         except ConstructorError as error:
             self.issue(node, path, f"bad merge key: {error.problem}")
             return None
-        items, seen = [], {}
+        items: list[tuple[str, yaml.Node, yaml.Node]] = []
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR):
                 self.issue(key_node, path, f"keys must be field names, got {_describe(key_node)}")
@@ -130,7 +131,7 @@ class FieldReader:
         return out
 
     def _read_value(self, kind: Any, spec: dataclasses.Field, node: yaml.Node, path: str) -> tuple[bool, Any]:
-        if dataclasses.is_dataclass(kind):
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
             sub = self.read(kind, node, path)
             return isinstance(node, yaml.MappingNode), sub
         check = spec.metadata.get("check")
@@ -142,16 +143,17 @@ class FieldReader:
         if kind == (float | None) and isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
             return True, None
         if kind in (float, float | None):
-            ok, value = self._scalar(node, path, (_INT, _FLOAT), "a number" + (" or null" if kind != float else ""))
+            ok, value = self._scalar(node, path, (_INT, _FLOAT), "a number" + (" or null" if kind is not float else ""))
             return (self._in_range(float(value), check, node, path), float(value)) if ok else (False, None)
         if kind is str or kind == (str | None):
-            tags = (_STR, _NULL) if kind != str else (_STR,)
+            tags = (_STR, _NULL) if kind is not str else (_STR,)
             ok, value = self._scalar(node, path, tags, "a string" + (" or null" if _NULL in tags else ""))
             if ok and isinstance(check, OneOf) and value not in check.values:
                 self.issue(node, path, f"{value!r} is not allowed", allowed=check.describe())
                 return False, None
             if ok and spec.name == "name" and not re.fullmatch(CATEGORY_NAME_PATTERN, value):
-                self.issue(node, path, f"{value!r} is not a valid category name", allowed=f"names matching {CATEGORY_NAME_PATTERN}")
+                allowed = f"names matching {CATEGORY_NAME_PATTERN}"
+                self.issue(node, path, f"{value!r} is not a valid category name", allowed=allowed)
                 return False, None
             return ok, value
         if typing.get_origin(kind) is tuple:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from gpu_backend.engine.engine import LLMEngine, RequestOutput
 from gpu_backend.engine.phase_split.engine import PhaseSplitEngine
@@ -60,7 +60,7 @@ class RequestStream:
             self.finished = True
             self._engine.abort(self.seq_id)
 
-    async def __aenter__(self) -> "RequestStream":
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -129,7 +129,7 @@ class AsyncEngine:
         loop = asyncio.get_running_loop()
         streams = [RequestStream(self.engine.new_seq_id(), self, loop) for _ in params]
         self._post(_Add(streams[0].seq_id, list(prompt_token_ids), params[0], streams[0], slo, tenant, chunk_spans,
-                        list(zip(streams[1:], params[1:]))))
+                        list(zip(streams[1:], params[1:], strict=True))))
         return streams
 
     def abort(self, seq_id: int) -> None:
@@ -157,7 +157,7 @@ class AsyncEngine:
         while self._drain_inbox(block=not self.engine.has_unfinished()):
             try:
                 outputs = self.engine.step()
-            except Exception as error:  # noqa: BLE001 - a failed step must not leave clients hanging
+            except Exception as error:  # a failed step must not leave clients hanging
                 log.exception("engine step failed; failing its requests")
                 self._fail_all(error)
                 continue

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gpu_backend.engine.sequence import Sequence
+from gpu_backend.errors import KVStateError
 from gpu_backend.kv import HostKVPool, HostMatch, KVPool, RadixCache, TieredRadixCache
 from gpu_backend.kv.no_prefix_cache import NoPrefixCache
 
@@ -111,6 +112,8 @@ class BlockManager:
         """After `reserve` gave `seq` blocks for `seq.host_fetch.num_tokens` tokens: copy the
         host part of its prefix into them."""
         fetch = seq.host_fetch
+        if fetch is None or self.host_tier is None:
+            raise KVStateError(f"sequence {seq.seq_id} has no host prefix to fetch")
         first, end = seq.num_computed_tokens // self.block_size, fetch.num_tokens // self.block_size
         fetch.copies = self.host_tier.fetch(fetch.found, seq.block_table[first:end])
 
@@ -199,7 +202,7 @@ class BlockManager:
         result = self.radix.insert(
             seq.token_ids[: num_full * self.block_size], seq.block_table[:num_full], seq.params.cache_salt
         )
-        for index, (mine, cached) in enumerate(zip(seq.block_table, result.blocks)):
+        for index, (mine, cached) in enumerate(zip(seq.block_table, result.blocks, strict=False)):
             if mine != cached:
                 self.allocator.incref([cached])
                 self.allocator.decref([mine])

@@ -12,6 +12,7 @@ import functools
 import itertools
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,7 +33,7 @@ from gpu_backend.engine.scheduler import ScheduledBatch, Scheduler
 from gpu_backend.engine.sequence import FinishReason, Sequence
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.engine.stats import EngineStats
-from gpu_backend.errors import InvalidRequest
+from gpu_backend.errors import InvalidRequest, SchedulingError
 from gpu_backend.kv import HostKVPool, KVPool
 from gpu_backend.model import LlamaModel, Tokenizer
 
@@ -146,7 +147,7 @@ class LLMEngine:
     def add_request(
         self, prompt_token_ids: list[int], params: SamplingParams, seq_id: int | None = None,
         slo: RequestSLO | None = None, tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None,
-        siblings: list[tuple[int, SamplingParams]] = (),
+        siblings: Collection[tuple[int, SamplingParams]] = (),
     ) -> Sequence:
         """`chunk_spans`: token spans of reusable chunks (read by KVShare's runner; unread without it).
         `siblings`: further samples of the same prompt, (seq id, params) each, which share this
@@ -177,8 +178,9 @@ class LLMEngine:
         generator = None if params.seed is None else torch.Generator(self.pool.k_cache.device).manual_seed(params.seed)
         matcher = None if params.grammar is None else GrammarMatcher(params.grammar)
         room = self.max_model_len - seq.num_prompt_tokens
+        max_tokens = room if params.max_tokens is None else min(params.max_tokens, room)
         request = _Request(seq, OutputText(self.tokenizer.detokenizer(), params.stop), generator,
-                           min(params.max_tokens, room), bounded_by_default, matcher)
+                           max_tokens, bounded_by_default, matcher)
         self._requests[seq.seq_id] = request
         return request
 
@@ -220,9 +222,9 @@ class LLMEngine:
         phase split's, once a worker has computed `batch`)."""
         sampled_seqs = []
         # A row is a decode when it computes the one token its sequence sampled last.
-        prefill_tokens = sum(count for seq, count in zip(batch.seqs, batch.num_new_tokens)
+        prefill_tokens = sum(count for seq, count in zip(batch.seqs, batch.num_new_tokens, strict=True)
                              if count > 1 or seq.num_output_tokens == 0)
-        for seq, count in zip(batch.seqs, batch.num_new_tokens):
+        for seq, count in zip(batch.seqs, batch.num_new_tokens, strict=True):
             seq.num_computed_tokens += count
             if count > 1:
                 # Cache each prefill chunk as soon as it is computed: a request sharing
@@ -237,16 +239,16 @@ class LLMEngine:
         logprobs = token_logprobs(logits, tokens, [r.seq.params.logprobs for r in requests])
         now = time.monotonic()
         outputs = []
-        for request, token, logprob in zip(requests, tokens, logprobs):
+        for request, token, logprob in zip(requests, tokens, logprobs, strict=True):
             seq = request.seq
             seq.append_token(token, now)
             reason = self._stop_reason(request, token)
             if reason is not None:
                 self._finish(request, reason)
             # A stop token is no part of the answer's text, so (as OpenAI) none of its logprobs either.
-            listed = logprob is not None and not (reason is FinishReason.STOP and self._is_stop_token(request, token))
+            stopped_by_token = reason is FinishReason.STOP and self._is_stop_token(request, token)
             outputs.append(self._output(request, [token], finished=reason is not None,
-                                        logprobs=[logprob] if listed else []))
+                                        logprobs=[logprob] if logprob is not None and not stopped_by_token else []))
         self.stats.record_step(batch.is_prefill, len(tokens), now, prefill_tokens)
         return outputs
 
@@ -275,7 +277,7 @@ class LLMEngine:
 
     def _stop_reason(self, request: _Request, token: int) -> FinishReason | None:
         seq, params = request.seq, request.seq.params
-        if request.matcher is not None and self._grammar_ends(request, token):
+        if request.matcher is not None and self._grammar_ends(request.matcher, seq.seq_id, token):
             request.text.finish()
             return FinishReason.STOP
         if token in params.stop_token_ids or (token in self._eos_ids and not params.ignore_eos):
@@ -295,14 +297,14 @@ class LLMEngine:
         return token in params.stop_token_ids or (token in self._eos_ids
                                                   and (not params.ignore_eos or request.matcher is not None))
 
-    def _grammar_ends(self, request: _Request, token: int) -> bool:
+    def _grammar_ends(self, matcher: GrammarMatcher, seq_id: int, token: int) -> bool:
         """Advance the request's grammar by `token`; True once the grammar is complete (it took a stop
         token, whatever ignore_eos says: nothing may follow a complete answer)."""
-        if not request.matcher.accept(token):
+        if not matcher.accept(token):
             # The mask allowed only tokens the grammar accepts; reaching this is a bug, not bad input.
-            log.error("request %d: sampled token %d outside its grammar; ending it", request.seq.seq_id, token)
+            log.error("request %d: sampled token %d outside its grammar; ending it", seq_id, token)
             return True
-        return request.matcher.is_terminated()
+        return matcher.is_terminated()
 
     def _finish(self, request: _Request, reason: FinishReason) -> None:
         self.scheduler.finish(request.seq, reason)
@@ -348,7 +350,9 @@ def run_to_completion(engine: Steppable, prompts: list[list[int]],
                       params: SamplingParams | list[SamplingParams]) -> list[Completion]:
     """Run `prompts` to completion together (continuous batching); results in prompt order."""
     params_list = params if isinstance(params, list) else [params] * len(prompts)
-    seqs = [engine.add_request(prompt, p) for prompt, p in zip(prompts, params_list)]
+    if len(params_list) != len(prompts):
+        raise InvalidRequest(f"{len(params_list)} sampling params for {len(prompts)} prompts: give one, or one each")
+    seqs = [engine.add_request(prompt, p) for prompt, p in zip(prompts, params_list, strict=True)]
     texts: dict[int, list[str]] = {seq.seq_id: [] for seq in seqs}
     while any(not seq.is_finished for seq in seqs):
         for output in engine.step():
@@ -359,7 +363,7 @@ def run_to_completion(engine: Steppable, prompts: list[list[int]],
             seq_id=seq.seq_id,
             token_ids=seq.output_token_ids,
             text="".join(texts[seq.seq_id]),
-            finish_reason=seq.finish_reason,
+            finish_reason=_finish_reason(seq),
             num_prompt_tokens=seq.num_prompt_tokens,
             num_cached_tokens=seq.num_cached_tokens,
             num_preemptions=seq.num_preemptions,
@@ -368,3 +372,9 @@ def run_to_completion(engine: Steppable, prompts: list[list[int]],
         )
         for seq in seqs
     ]
+
+
+def _finish_reason(seq: Sequence) -> FinishReason:
+    if seq.finish_reason is None:
+        raise SchedulingError(f"sequence {seq.seq_id} has no finish reason: it has not finished")
+    return seq.finish_reason

@@ -107,7 +107,7 @@ class FairSharePolicy(SchedulingPolicy):
         self.accounting.record_preemption(seq.tenant)
 
     def observe_step(self, batch: ScheduledBatch, seconds: float) -> None:
-        for seq, count in zip(batch.seqs, batch.num_new_tokens):
+        for seq, count in zip(batch.seqs, batch.num_new_tokens, strict=True):
             self.accounting.charge(seq.tenant, count)
 
     def stats(self) -> dict[str, float]:

@@ -26,6 +26,7 @@ output-length estimate (engine/length_estimator.py) and a fitted step-time model
   starvation); so is everyone while a feasible request waits for a slot, not for time.
 """
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -188,14 +189,19 @@ class GoodputPolicy(SchedulingPolicy):
         if needed <= 0:
             return []
         victims = [seq for seq in self.running if self.can_wait(seq, now, requeued=True)]
-        victims.sort(key=lambda seq: self.latest_start(seq, now, seq.num_tokens), reverse=True)
+        victims.sort(key=lambda seq: self._latest_restart(seq, now), reverse=True)
         self.yielded_slots += len(victims[:needed])
         return victims[:needed]
+
+    def _latest_restart(self, seq: Sequence, now: float) -> float:
+        """`latest_start` of a running sequence preempted now; -inf without an SLO (never a victim)."""
+        start = self.latest_start(seq, now, seq.num_tokens)
+        return -math.inf if start is None else start
 
     def _next_token_due(self, seq: Sequence) -> float:
         slo = seq.slo
         dues = []
-        if slo.tpot_s is not None:
+        if slo.tpot_s is not None and seq.first_token_time is not None:  # callers pass started sequences
             dues.append(seq.first_token_time + seq.num_output_tokens * slo.tpot_s * self.headroom)
         if slo.deadline_s is not None:
             dues.append(seq.arrival_time + slo.deadline_s * self.headroom

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 import xgrammar as xgr
 
+from gpu_backend.errors import InvalidRequest
 from gpu_backend.model import Tokenizer
 
 # The compact separators a JSON answer is written with: free whitespace lets a small model
@@ -66,14 +67,14 @@ class GrammarCompiler:
         return self._compiler.get_cache_size_bytes()
 
     def compile(self, spec: GrammarSpec) -> CompiledGrammar:
-        """Raises ValueError for a schema xgrammar cannot turn into a grammar."""
+        """Raises InvalidRequest for a schema xgrammar cannot turn into a grammar."""
         schema = spec.schema if spec.kind == "json_schema" else '{"type": "object"}'
         try:
             compiled = self._compiler.compile_json_schema(schema, any_whitespace=False, separators=_SEPARATORS,
                                                           strict_mode=spec.strict)
         except (RuntimeError, ValueError) as error:
             where = re.sub(r"^\[[^\]]*\] \S+:\d+: ", "", str(error).strip())  # drop xgrammar's time and C++ line
-            raise ValueError(f"the JSON schema cannot be used for constrained decoding: {where}") from None
+            raise InvalidRequest(f"the JSON schema cannot be used for constrained decoding: {where}") from None
         return CompiledGrammar(spec, compiled)
 
 
@@ -104,6 +105,7 @@ class TokenMasker:
         if not rows:
             return
         bitmask = torch.full((len(matchers), (self.vocab_size + 31) // 32), -1, dtype=torch.int32)
-        self._batch.batch_fill_next_token_bitmask([matchers[i]._matcher for i in rows], bitmask, rows)
+        active = [m._matcher for m in matchers if m is not None]
+        self._batch.batch_fill_next_token_bitmask(active, bitmask, rows)
         xgr.apply_token_bitmask_inplace(logits, bitmask.to(logits.device), vocab_size=self.vocab_size,
                                         indices=rows)

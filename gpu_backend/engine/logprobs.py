@@ -21,15 +21,16 @@ class TokenLogprob:
 def token_logprobs(logits: torch.Tensor, tokens: list[int], wanted: list[int | None]) -> list[TokenLogprob | None]:
     """`wanted[i]`: None (row i asked for none) or how many alternatives row i wants."""
     result: list[TokenLogprob | None] = [None] * len(tokens)
-    rows = [i for i, k in enumerate(wanted) if k is not None]
+    alternatives = {i: k for i, k in enumerate(wanted) if k is not None}
+    rows = list(alternatives)
     if not rows:
         return result
     index = torch.tensor(rows, device=logits.device)
     logprobs = torch.log_softmax(logits.index_select(0, index).float(), dim=-1)
     chosen = logprobs.gather(1, torch.tensor([tokens[i] for i in rows], device=logits.device)[:, None])
-    k = max(wanted[i] for i in rows)
-    top_values, top_ids = logprobs.topk(max(k, 1), dim=-1)
+    top_values, top_ids = logprobs.topk(max(*alternatives.values(), 1), dim=-1)
     for j, row in enumerate(rows):
-        top = tuple(zip(top_ids[j, :wanted[row]].tolist(), top_values[j, :wanted[row]].tolist()))
+        k = alternatives[row]
+        top = tuple(zip(top_ids[j, :k].tolist(), top_values[j, :k].tolist(), strict=True))
         result[row] = TokenLogprob(tokens[row], float(chosen[j, 0]), top)
     return result

@@ -60,7 +60,7 @@ class ModelRunner:
             positions = starts
         else:
             input_ids = np.fromiter(
-                (t for s, a, b in zip(seqs, starts.tolist(), ends.tolist()) for t in s.token_ids[a:b]),
+                (t for s, a, b in zip(seqs, starts.tolist(), ends.tolist(), strict=True) for t in s.token_ids[a:b]),
                 dtype=np.int64,
                 count=total,
             )

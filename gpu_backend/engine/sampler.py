@@ -26,7 +26,7 @@ class Sampler:
             sampled = self._sample(
                 logits.index_select(0, index), [params[i] for i in rows], [generators[i] for i in rows]
             )
-            for row, token in zip(rows, sampled.tolist()):
+            for row, token in zip(rows, sampled.tolist(), strict=True):
                 tokens[row] = token
         return tokens
 

@@ -87,8 +87,10 @@ class Scheduler:
                 for victim in policy.begin_step():
                     self.preempt(victim)
             batch = self._schedule_once(phase)
-            if batch is None and self.running and any([policy.relax() for policy in self.policies]):
-                batch = self._schedule_once(phase)
+            if batch is None and self.running:
+                relaxed = [policy.relax() for policy in self.policies]  # every policy relaxes: no short circuit
+                if any(relaxed):
+                    batch = self._schedule_once(phase)
         finally:
             for policy in self.policies:
                 policy.end_step()
@@ -168,7 +170,7 @@ class Scheduler:
             budget -= count
         if not batch.seqs:
             return None
-        rows = sorted(zip(batch.seqs, batch.num_new_tokens),
+        rows = sorted(zip(batch.seqs, batch.num_new_tokens, strict=True),
                       key=lambda row: (row[1] > 1, row[1] == 1 and row[0].num_tokens))
         return ScheduledBatch([seq for seq, _ in rows], [count for _, count in rows])
 

@@ -3,12 +3,16 @@
 import enum
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gpu_backend.engine.sampling_params import SamplingParams
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.errors import InvalidRequest
 from gpu_backend.kv import RadixNode
+
+if TYPE_CHECKING:  # both modules import this one
+    from gpu_backend.engine.block_manager import HostFetch
+    from gpu_backend.engine.swapper import SwappedKV
 
 
 class SequenceStatus(enum.Enum):
@@ -17,7 +21,7 @@ class SequenceStatus(enum.Enum):
     FINISHED = "finished"
 
 
-class FinishReason(str, enum.Enum):
+class FinishReason(str, enum.Enum):  # noqa: UP042 - a StrEnum would change str() and format() of members
     STOP = "stop"  # EOS, a stop token or a stop string
     LENGTH = "length"  # max_tokens, or the model's context is full
     ABORT = "abort"  # cancelled by the caller (e.g. the client went away)
@@ -47,11 +51,10 @@ class Sequence:
     first_token_time: float | None = None
     finish_time: float | None = None
     num_preemptions: int = 0
-    # Set while preempted by swapping: where its KV waits on the host (engine.swapper.SwappedKV).
-    swapped: Any = None
-    # Set while its cached prefix is fetched from the prefix cache's host tier
-    # (engine.block_manager.HostFetch).
-    host_fetch: Any = None
+    # Set while preempted by swapping: where its KV waits on the host.
+    swapped: "SwappedKV | None" = None
+    # Set while its cached prefix is fetched from the prefix cache's host tier.
+    host_fetch: "HostFetch | None" = None
     # KVShare (gpu_backend/kvshare): token spans of the prompt's reusable chunks, and after a
     # blended prefill the leading tokens whose KV is exact (only those go into the prefix cache).
     chunk_spans: list[tuple[int, int]] = field(default_factory=list)

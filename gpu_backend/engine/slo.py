@@ -42,7 +42,9 @@ class RequestSLO:
             try:
                 return float(raw) / 1000
             except ValueError:
-                raise InvalidRequest(f"header {HEADER_PREFIX + name} must be a number of milliseconds, got {raw!r}") from None
+                raise InvalidRequest(
+                    f"header {HEADER_PREFIX + name} must be a number of milliseconds, got {raw!r}"
+                ) from None
 
         return cls(seconds("ttft-ms"), seconds("tpot-ms"), seconds("deadline-ms"), headers.get(CATEGORY_HEADER, ""))
 
@@ -52,6 +54,7 @@ class RequestSLO:
             return False
         if self.ttft_s is not None and first_token - arrival > self.ttft_s:
             return False
-        if self.tpot_s is not None and num_output_tokens > 1 and (finish - first_token) / (num_output_tokens - 1) > self.tpot_s:
+        decoding = num_output_tokens > 1
+        if self.tpot_s is not None and decoding and (finish - first_token) / (num_output_tokens - 1) > self.tpot_s:
             return False
         return self.deadline_s is None or finish - arrival <= self.deadline_s

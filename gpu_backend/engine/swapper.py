@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from gpu_backend.engine.block_manager import BlockManager
 from gpu_backend.engine.sequence import Sequence
+from gpu_backend.errors import SchedulingError
 from gpu_backend.kv import HostKVPool, HostRange
 from gpu_backend.kv.host_swap import FreeAfterCopy
 
@@ -63,10 +64,12 @@ class Swapper:
         the prefix cache did not supply and start copying them back. False (nothing taken
         beyond the cached prefix) if the pool is short."""
         swapped = seq.swapped
+        if swapped is None:
+            raise SchedulingError(f"sequence {seq.seq_id} is not swapped out")
         saved_blocks = swapped.host.length
         have = len(seq.block_table)
         if have >= saved_blocks or seq.num_computed_tokens >= swapped.num_computed_tokens:
-            self._drop(seq)
+            self._drop(seq, swapped)
             return True
         if not self.block_manager.reserve(seq, swapped.num_computed_tokens):
             return False
@@ -83,7 +86,7 @@ class Swapper:
             return False
         swapped.swap_in.result()
         seq.num_computed_tokens = swapped.num_computed_tokens
-        self._drop(seq)
+        self._drop(seq, swapped)
         return True
 
     def settle(self, seq: Sequence) -> None:
@@ -97,10 +100,10 @@ class Swapper:
         if seq.swapped is not None:
             if seq.swapped.swap_in is not None:
                 seq.swapped.swap_in.result()
-            self._drop(seq)
+            self._drop(seq, seq.swapped)
 
-    def _drop(self, seq: Sequence) -> None:
-        self.host_pool.release(seq.swapped.host)
+    def _drop(self, seq: Sequence, swapped: SwappedKV) -> None:
+        self.host_pool.release(swapped.host)
         seq.swapped = None
 
     def drain(self) -> None:
@@ -116,6 +119,9 @@ class NoSwap:
 
     def poll(self) -> None:
         pass
+
+    def begin_swap_in(self, seq: Sequence) -> bool:
+        raise SchedulingError(f"sequence {seq.seq_id} is swapped out, but preemption recomputes")
 
     def ready(self, seq: Sequence) -> bool:
         return True

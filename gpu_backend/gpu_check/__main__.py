@@ -4,7 +4,9 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -15,6 +17,8 @@ if DEVICE == "cpu":
 
 from gpu_backend import gpu_check  # noqa: E402
 from gpu_backend.gpu_check import bench_runs, kernel_sweep, logits_check, report  # noqa: E402
+
+_Check = TypeVar("_Check", bound=report.Checked)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if written["passed"] else 1
 
 
-def _step(name: str, run):
+def _step(name: str, run: Callable[[], list[_Check]]) -> list[_Check]:
     clock = time.monotonic()
     results = run()
     failed = sum(not r.passed for r in results)

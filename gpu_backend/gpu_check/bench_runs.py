@@ -47,10 +47,12 @@ def run_benches(device: str, quick: bool, out: Path, timeout_s: float) -> list[B
         command = [sys.executable, "-m", "loadtest", "bench", *args]
         started = time.monotonic()
         try:
-            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout_s)
+            # check=False: a failed bench is a finding, reported with its exit status
+            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout_s, check=False)
             code, stdout, stderr = done.returncode, done.stdout, done.stderr
         except subprocess.TimeoutExpired as timeout:
-            code, stdout, stderr = -1, _text(timeout.stdout), _text(timeout.stderr) + f"\ntimed out after {timeout_s:g} s"
+            stderr = _text(timeout.stderr) + f"\ntimed out after {timeout_s:g} s"
+            code, stdout = -1, _text(timeout.stdout)
         runs.append(BenchRun(name, ["semgate", "bench", *args], round(time.monotonic() - started, 1), code,
                              _json_of(stdout), (stdout + stderr)[-2000:]))
     return runs

@@ -6,12 +6,14 @@ under TRITON_INTERPRET=1, tiny ones (the interpreter runs each program in numpy)
 always computes in float32 from the same inputs, so an error is the kernel's own.
 """
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
 
 from gpu_backend import kernels
+from gpu_backend.errors import KernelMismatch
 from gpu_backend.kernels import reference_attention as ref_attn
 from gpu_backend.kernels import reference_norm_rope as ref_norm
 
@@ -64,7 +66,7 @@ def sweep(device: str, quick: bool, seed: int = 0) -> list[KernelResult]:
         for name, shape, run in _cases(shapes, dtype, device, torch.Generator(device="cpu").manual_seed(seed)):
             try:
                 ours, expected = run()
-                error = max(_relative_error(o, e) for o, e in zip(ours, expected))
+                error = max(_relative_error(o, e) for o, e in zip(ours, expected, strict=True))
                 results.append(KernelResult(name, _name(dtype), shape, error, TOLERANCE[dtype]))
             except Exception as exc:  # noqa: BLE001 - a kernel that fails to compile or run is a finding
                 results.append(KernelResult(name, _name(dtype), shape, float("inf"), TOLERANCE[dtype],
@@ -72,7 +74,8 @@ def sweep(device: str, quick: bool, seed: int = 0) -> list[KernelResult]:
     return results
 
 
-Case = tuple[str, str, Callable[[], tuple[list[torch.Tensor], list[torch.Tensor]]]]
+Outputs = tuple[list[torch.Tensor], list[torch.Tensor]]  # the kernels' outputs, the reference's
+Case = tuple[str, str, Callable[[], Outputs]]
 
 
 def _cases(s: Shapes, dtype: torch.dtype, device: str, gen: torch.Generator) -> Iterator[Case]:
@@ -81,27 +84,39 @@ def _cases(s: Shapes, dtype: torch.dtype, device: str, gen: torch.Generator) -> 
 
     for rows in (1, *s.batches):
         x, residual, weight = rand(rows, s.hidden), rand(rows, s.hidden), rand(s.hidden)
-        yield "rms_norm", f"{rows}x{s.hidden}", lambda x=x, w=weight: (
-            [kernels.rms_norm(x, w, 1e-5)], [ref_norm.rms_norm(x.float(), w.float(), 1e-5)])
-        yield "fused_add_rms_norm", f"{rows}x{s.hidden}", lambda x=x, r=residual, w=weight: (
-            list(kernels.fused_add_rms_norm(x, r, w, 1e-5)),
-            list(ref_norm.fused_add_rms_norm(x.float(), r.float(), w.float(), 1e-5)))
+        yield "rms_norm", f"{rows}x{s.hidden}", functools.partial(_rms_norm, x, weight)
+        yield "fused_add_rms_norm", f"{rows}x{s.hidden}", functools.partial(_fused_add_rms_norm, x, residual, weight)
     cos_sin = kernels.build_rope_cache(s.head_dim, s.max_context, 10000.0, device, torch.float32)
     for rows in s.batches:
         q, k = rand(rows, s.q_heads, s.head_dim), rand(rows, s.kv_heads, s.head_dim)
         positions = torch.randint(0, s.max_context, (rows,), generator=gen).to(device)
-        yield "apply_rope", f"{rows} tokens", lambda q=q, k=k, p=positions: (
-            list(kernels.apply_rope(q, k, p, cos_sin)), list(ref_norm.apply_rope(q.float(), k.float(), p, cos_sin)))
+        yield "apply_rope", f"{rows} tokens", functools.partial(_apply_rope, q, k, positions, cos_sin)
     for rows in s.batches:
-        yield "store_kv", f"{rows} tokens", lambda rows=rows: _store_kv(s, rows, dtype, device, gen)
+        yield "store_kv", f"{rows} tokens", functools.partial(_store_kv, s, rows, dtype, device, gen)
         lens = [int(n) for n in torch.randint(1, s.max_context + 1, (rows,), generator=gen)]
         yield "paged_decode_attention", f"batch {rows}, contexts <= {max(lens)}", \
-            lambda lens=lens: _decode(s, lens, dtype, device, gen)
+            functools.partial(_decode, s, lens, dtype, device, gen)
     yield "paged_prefill_attention", "cached+new " + ", ".join(f"{c}+{n}" for c, n in s.prefill), \
-        lambda: _prefill(s, dtype, device, gen)
+        functools.partial(_prefill, s, dtype, device, gen)
 
 
-def _pool(s: Shapes, lens: list[int], dtype: torch.dtype, device: str, gen: torch.Generator):
+def _rms_norm(x: torch.Tensor, weight: torch.Tensor) -> Outputs:
+    return [kernels.rms_norm(x, weight, 1e-5)], [ref_norm.rms_norm(x.float(), weight.float(), 1e-5)]
+
+
+def _fused_add_rms_norm(x: torch.Tensor, residual: torch.Tensor, weight: torch.Tensor) -> Outputs:
+    return (list(kernels.fused_add_rms_norm(x, residual, weight, 1e-5)),
+            list(ref_norm.fused_add_rms_norm(x.float(), residual.float(), weight.float(), 1e-5)))
+
+
+def _apply_rope(q: torch.Tensor, k: torch.Tensor, positions: torch.Tensor, cos_sin: torch.Tensor) -> Outputs:
+    return (list(kernels.apply_rope(q, k, positions, cos_sin)),
+            list(ref_norm.apply_rope(q.float(), k.float(), positions, cos_sin)))
+
+
+def _pool(
+    s: Shapes, lens: list[int], dtype: torch.dtype, device: str, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """A KV pool of random values with shuffled block tables for sequences of `lens` tokens."""
     per_seq = [-(-n // s.block) for n in lens]
     blocks = sum(per_seq) + 2
@@ -116,7 +131,7 @@ def _pool(s: Shapes, lens: list[int], dtype: torch.dtype, device: str, gen: torc
     return k, v, tables.to(device), torch.tensor(lens, dtype=torch.int32, device=device)
 
 
-def _store_kv(s: Shapes, rows: int, dtype: torch.dtype, device: str, gen: torch.Generator):
+def _store_kv(s: Shapes, rows: int, dtype: torch.dtype, device: str, gen: torch.Generator) -> Outputs:
     k = torch.randn(rows, s.kv_heads, s.head_dim, generator=gen).to(device=device, dtype=dtype)
     v = torch.randn(rows, s.kv_heads, s.head_dim, generator=gen).to(device=device, dtype=dtype)
     blocks = -(-rows // s.block) + 2
@@ -130,7 +145,7 @@ def _store_kv(s: Shapes, rows: int, dtype: torch.dtype, device: str, gen: torch.
     return [ours_k, ours_v], [ref_k.float(), ref_v.float()]
 
 
-def _decode(s: Shapes, lens: list[int], dtype: torch.dtype, device: str, gen: torch.Generator):
+def _decode(s: Shapes, lens: list[int], dtype: torch.dtype, device: str, gen: torch.Generator) -> Outputs:
     k, v, tables, context = _pool(s, lens, dtype, device, gen)
     q = torch.randn(len(lens), s.q_heads, s.head_dim, generator=gen).to(device=device, dtype=dtype)
     scale = s.head_dim ** -0.5
@@ -138,7 +153,7 @@ def _decode(s: Shapes, lens: list[int], dtype: torch.dtype, device: str, gen: to
     return [ours], [ref_attn.paged_decode_attention(q.float(), k.float(), v.float(), tables, context, scale)]
 
 
-def _prefill(s: Shapes, dtype: torch.dtype, device: str, gen: torch.Generator):
+def _prefill(s: Shapes, dtype: torch.dtype, device: str, gen: torch.Generator) -> Outputs:
     lens = [cached + new for cached, new in s.prefill]
     k, v, tables, context = _pool(s, lens, dtype, device, gen)
     new = [n for _, n in s.prefill]
@@ -153,7 +168,7 @@ def _prefill(s: Shapes, dtype: torch.dtype, device: str, gen: torch.Generator):
 def _relative_error(ours: torch.Tensor, expected: torch.Tensor) -> float:
     ours, expected = ours.float().cpu(), expected.float().cpu()
     if ours.shape != expected.shape:
-        raise ValueError(f"shape {tuple(ours.shape)}, reference {tuple(expected.shape)}")
+        raise KernelMismatch(f"shape {tuple(ours.shape)}, reference {tuple(expected.shape)}")
     return float(((ours - expected).abs() / expected.abs().clamp(min=1.0)).max()) if ours.numel() else 0.0
 
 

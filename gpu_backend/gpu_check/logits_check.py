@@ -6,8 +6,11 @@ Triton path runs under the interpreter on a tiny random Llama (the real one woul
 there), and the torch path against HF on the real model in float32.
 """
 
+import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 
@@ -47,12 +50,12 @@ def check_all(device: str, quick: bool) -> list[LogitsResult]:
     else:
         for dtype in ("bfloat16",) if quick else ("bfloat16", "float16", "float32"):
             results.append(_guarded("triton vs torch", "smollm2-135m", dtype, device,
-                                    lambda dtype=dtype: _triton_vs_torch(*_served(device, dtype))))
+                                    functools.partial(_triton_vs_served, device, dtype)))
     results.append(_guarded("torch path vs HF transformers", "smollm2-135m", "float32", device, lambda: _vs_hf(device)))
     return results
 
 
-def _guarded(check: str, model: str, dtype: str, device: str, run) -> LogitsResult:
+def _guarded(check: str, model: str, dtype: str, device: str, run: Callable[[], tuple[float, float]]) -> LogitsResult:
     # float32 on a GPU: other reduction orders than the CPU's, so ten times the CPU's bound.
     tolerance = TOLERANCE[dtype] * (10 if dtype == "float32" and device != "cpu" else 1)
     try:
@@ -68,6 +71,10 @@ def _triton_vs_torch(model: LlamaModel, prompts: list[list[int]]) -> tuple[float
     return _compare(ours, reference)
 
 
+def _triton_vs_served(device: str, dtype: str) -> tuple[float, float]:
+    return _triton_vs_torch(*_served(device, dtype))
+
+
 def _vs_hf(device: str) -> tuple[float, float]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoModelForCausalLM
@@ -75,7 +82,9 @@ def _vs_hf(device: str) -> tuple[float, float]:
     path = resolve_model_path("smollm2-135m")
     loaded = load_model("smollm2-135m", device=device, dtype=torch.float32, progress=False)
     prompts = [loaded.tokenizer.encode(p) for p in PROMPTS]
-    hf = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32).to(device).eval()
+    # transformers' decorator on from_pretrained hides its signature from mypy
+    hf = AutoModelForCausalLM.from_pretrained(
+        path.parent, gguf_file=path.name, dtype=torch.float32).to(device).eval()  # type: ignore[arg-type]
     with torch.inference_mode():
         reference = torch.stack([hf(torch.tensor([ids], device=device)).logits[0, -1].float() for ids in prompts])
     ours = _with_kernels("torch", lambda: _two_steps(loaded.model, prompts)[: len(prompts)])  # the prefill rows
@@ -87,7 +96,10 @@ def _served(device: str, dtype: str) -> tuple[LlamaModel, list[list[int]]]:
     return loaded.model, [loaded.tokenizer.encode(p) for p in PROMPTS]
 
 
-def _with_kernels(choice: str, run):
+_Result = TypeVar("_Result")
+
+
+def _with_kernels(choice: str, run: Callable[[], _Result]) -> _Result:
     previous = os.environ.get("SEMGATE_KERNELS")
     os.environ["SEMGATE_KERNELS"] = choice
     try:
@@ -107,19 +119,20 @@ def _two_steps(model: LlamaModel, prompts: list[list[int]]) -> torch.Tensor:
                          dtype=model.embed_tokens.dtype, device=device)
     starts = [sum(per_seq[:i]) for i in range(len(prompts))]
     tables = torch.zeros(len(prompts), max(per_seq), dtype=torch.int32)
-    for row, (start, count) in enumerate(zip(starts, per_seq)):
+    for row, (start, count) in enumerate(zip(starts, per_seq, strict=True)):
         tables[row, :count] = torch.arange(start, start + count)
     ids = [t for p in prompts for t in p]
     positions = [i for p in prompts for i in range(len(p))]
-    slots = [start * BLOCK + i for start, p in zip(starts, prompts) for i in range(len(p))]
+    slots = [start * BLOCK + i for start, p in zip(starts, prompts, strict=True) for i in range(len(p))]
     cu = [0, *torch.tensor([len(p) for p in prompts]).cumsum(0).tolist()]
     prefill = StepBatch(is_prefill=True, slot_mapping=_on(slots, device), block_tables=tables.to(device),
                         context_lens=_on([len(p) for p in prompts], device, torch.int32),
                         cu_seqlens_q=_on(cu, device, torch.int32), logits_indices=_on([c - 1 for c in cu[1:]], device),
                         max_seqlen_q=max(len(p) for p in prompts), max_context_len=max(len(p) for p in prompts))
     first = model(_on(ids, device), _on(positions, device), prefill, pool.k_cache, pool.v_cache)
-    decode = StepBatch(is_prefill=False, slot_mapping=_on([s * BLOCK + len(p) for s, p in zip(starts, prompts)], device),
-                       block_tables=tables.to(device), context_lens=_on([len(p) + 1 for p in prompts], device, torch.int32),
+    next_slots = [s * BLOCK + len(p) for s, p in zip(starts, prompts, strict=True)]
+    decode = StepBatch(is_prefill=False, slot_mapping=_on(next_slots, device), block_tables=tables.to(device),
+                       context_lens=_on([len(p) + 1 for p in prompts], device, torch.int32),
                        cu_seqlens_q=_on(list(range(len(prompts) + 1)), device, torch.int32),
                        logits_indices=_on(list(range(len(prompts))), device), max_seqlen_q=1,
                        max_context_len=max(len(p) for p in prompts) + 1)

@@ -8,6 +8,7 @@ Layouts and semantics: see reference_attention.py and reference_norm_rope.py.
 """
 
 import os
+from collections.abc import Callable
 
 import torch
 
@@ -27,6 +28,9 @@ __all__ = [
     "store_kv",
     "use_triton",
 ]
+
+# q, the layer's K and V pools, block tables, context lengths, scale -> attention output
+DecodeAttention = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, float], torch.Tensor]
 
 
 def use_triton(tensor: torch.Tensor) -> bool:
@@ -63,6 +67,7 @@ def paged_decode_attention(
     context_lens: torch.Tensor,
     scale: float,
 ) -> torch.Tensor:
+    impl: DecodeAttention
     if use_triton(q):
         from gpu_backend.kernels.triton_decode_attention import paged_decode_attention as impl
     elif os.environ.get("SEMGATE_KERNELS") != "torch" and _cpu_decode.supports(q, k_cache_layer, v_cache_layer):

@@ -11,16 +11,17 @@ decode-attention`). Before the kernel is used, it must match the reference on a 
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from functools import cache
 
 import torch
 
-from gpu_backend.errors import KernelInputError
+from gpu_backend.errors import KernelInputError, KernelUnavailable
 from gpu_backend.kernels import cpu_native
 from gpu_backend.kernels.reference_attention import paged_decode_attention as reference_decode
 
 _P, _I = ctypes.c_void_p, ctypes.c_int64
-_ARGTYPES = [_P, _P, _P, _P, _I, _P, _P, _I, _I, _I, _I, _I, _I, ctypes.c_float, _I]
+_ARGTYPES = (_P, _P, _P, _P, _I, _P, _P, _I, _I, _I, _I, _I, _I, ctypes.c_float, _I)
 PROBE_TOLERANCE = 1e-5
 
 
@@ -69,29 +70,33 @@ def _fits(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Ten
 def _check_shapes(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Tensor) -> None:
     """The kernel takes its shapes on trust: a wrong one is an error here, not a stray read."""
     if not _fits(q, k_cache_layer, v_cache_layer):
-        raise KernelInputError(f"decode attention needs float32 CPU tensors: q [B, H, D] with D a multiple of 8, contiguous "
-                         f"pool layers [blocks, block_size, Hkv, D] with Hkv dividing H; got q "
-                         f"{tuple(q.shape)}, k {tuple(k_cache_layer.shape)}, v {tuple(v_cache_layer.shape)}")
+        raise KernelInputError(f"decode attention needs float32 CPU tensors: q [B, H, D] with D a multiple of 8, "
+                               f"contiguous pool layers [blocks, block_size, Hkv, D] with Hkv dividing H; got q "
+                               f"{tuple(q.shape)}, k {tuple(k_cache_layer.shape)}, v {tuple(v_cache_layer.shape)}")
 
 
-def _run(q, k_cache_layer, v_cache_layer, tables, lens, scale) -> torch.Tensor:
+def _run(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Tensor, tables: torch.Tensor,
+         lens: torch.Tensor, scale: float) -> torch.Tensor:
+    kernel = _kernel()
+    if kernel is None:
+        raise KernelUnavailable("the native decode attention kernel did not build or load (see the log)")
     q = q.contiguous()
     batch, heads, head_dim = q.shape
     num_blocks, block_size, kv_heads = k_cache_layer.shape[:3]
     out = torch.empty_like(q)
-    status = _kernel()(q.data_ptr(), k_cache_layer.data_ptr(), v_cache_layer.data_ptr(), tables.data_ptr(),
-                       tables.stride(0), lens.data_ptr(), out.data_ptr(), batch, heads, kv_heads, head_dim,
-                       num_blocks, block_size, scale, torch.get_num_threads())
+    status = kernel(q.data_ptr(), k_cache_layer.data_ptr(), v_cache_layer.data_ptr(), tables.data_ptr(),
+                    tables.stride(0), lens.data_ptr(), out.data_ptr(), batch, heads, kv_heads, head_dim,
+                    num_blocks, block_size, scale, torch.get_num_threads())
     if status == -1:  # the kernel checked its indices before reading anything
         raise KernelInputError(f"decode attention: context lengths {lens.tolist()} or block ids outside "
-                         f"{tables.shape[1]}-block tables over a {num_blocks}-block pool")
+                               f"{tables.shape[1]}-block tables over a {num_blocks}-block pool")
     if status != 0:
         raise MemoryError("decode attention: no memory for a block's scores")
     return out
 
 
 @cache
-def _kernel():
+def _kernel() -> Callable[..., int] | None:
     library = cpu_native.load("cpu_decode_attention")
     if library is None:
         return None

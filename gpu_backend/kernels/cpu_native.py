@@ -57,17 +57,20 @@ def _build(compiler: str, source: Path, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staged = Path(tmp) / path.name
+        # check=False: the compiler's own message goes into the error below
         result = subprocess.run([compiler, *FLAGS, "-o", str(staged), str(source), "-lm"],
-                                capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+                                capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
         if result.returncode != 0:
             raise OSError(f"{compiler} failed: {result.stderr.strip()[-2000:]}")
         os.replace(staged, path)
 
 
 def _build_key(compiler: str, source: bytes) -> str:
-    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30).stdout
+    # check=False: a compiler without --version is keyed by its name
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True, timeout=30, check=False).stdout
     digest = hashlib.sha256(source)
-    for part in (" ".join(FLAGS), version.splitlines()[0] if version else compiler, platform.machine(), _cpu_identity()):
+    compiler_identity = version.splitlines()[0] if version else compiler
+    for part in (" ".join(FLAGS), compiler_identity, platform.machine(), _cpu_identity()):
         digest.update(b"\0" + part.encode())
     return digest.hexdigest()[:16]
 

@@ -7,6 +7,8 @@ advanced indexing) and never repeated for GQA: decode folds the G = H // Hkv que
 of a KV head into the query-length axis; prefill uses SDPA's enable_gqa.
 """
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 
@@ -42,7 +44,9 @@ def _gather_context(cache_layer: torch.Tensor, block_tables: torch.Tensor) -> to
 DECODE_LENGTH_GROUPS = 4
 
 
-def length_groups(sorted_lens: list[int], block_size: int, max_groups: int = DECODE_LENGTH_GROUPS) -> list[tuple[int, int, int]]:
+def length_groups(
+    sorted_lens: list[int], block_size: int, max_groups: int = DECODE_LENGTH_GROUPS
+) -> list[tuple[int, int, int]]:
     """(start, end, blocks) row ranges of an ascending list of context lengths: equal-count
     groups, each padded to its own longest context; neighbours needing the same number of
     blocks are merged."""
@@ -96,14 +100,17 @@ def paged_decode_attention(
     if batch == 0:
         return torch.empty_like(q)
     lens_list = lens.tolist()
-    ordered = all(a <= b for a, b in zip(lens_list, lens_list[1:]))
+    ordered = all(a <= b for a, b in itertools.pairwise(lens_list))
     order = None if ordered else torch.argsort(lens, stable=True)
     if order is not None:
-        q, block_tables, lens = q.index_select(0, order), block_tables.index_select(0, order), lens.index_select(0, order)
+        q, block_tables = q.index_select(0, order), block_tables.index_select(0, order)
+        lens = lens.index_select(0, order)
         lens_list = lens.tolist()
     groups = length_groups(lens_list, k_cache_layer.shape[1])
     parts = [
-        _decode_group(q[start:end], k_cache_layer, v_cache_layer, block_tables[start:end], lens[start:end], blocks, scale)
+        _decode_group(
+            q[start:end], k_cache_layer, v_cache_layer, block_tables[start:end], lens[start:end], blocks, scale
+        )
         for start, end, blocks in groups
     ]
     out = parts[0] if len(parts) == 1 else torch.cat(parts)
@@ -129,7 +136,7 @@ def paged_prefill_attention(
     sequence's pool positions: new token i of seq b sits at context_lens[b] - n_new + i.
     Their K/V must already be in the pool (store_kv)."""
     del max_seqlen_q  # the per-sequence loop knows each length
-    num_heads, head_dim = q.shape[1], q.shape[2]
+    num_heads = q.shape[1]
     block_size, num_kv_heads = k_cache_layer.shape[1], k_cache_layer.shape[2]
     out = torch.empty_like(q)
     starts = cu_seqlens_q.tolist()

@@ -8,7 +8,7 @@ from gpu_backend.errors import KernelInputError
 
 
 @triton.jit
-def _rms_norm_kernel(
+def _rms_norm_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
     x_ptr, residual_ptr, weight_ptr, out_ptr, sum_ptr,
     stride_x, stride_r, stride_o, stride_s,
     num_cols, eps,
@@ -28,7 +28,9 @@ def _rms_norm_kernel(
     tl.store(out_ptr + row * stride_o + cols, normed.to(out_ptr.dtype.element_ty), mask=mask)
 
 
-def _launch(x, residual, weight, eps):
+def _launch(
+    x: torch.Tensor, residual: torch.Tensor | None, weight: torch.Tensor, eps: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     if x.stride(-1) != 1 or (residual is not None and residual.stride(-1) != 1):
         raise KernelInputError("rms_norm needs rows with contiguous columns")
     num_rows, num_cols = x.shape

@@ -8,8 +8,10 @@ from gpu_backend.errors import KernelInputError
 
 
 @triton.jit
-def _rotate_heads(src_ptr, dst_ptr, token, stride_t, stride_h, dst_stride_t, dst_stride_h,
-                  num_heads, half, cos, sin, BLOCK_H: tl.constexpr, BLOCK_HALF: tl.constexpr):
+def _rotate_heads(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
+    src_ptr, dst_ptr, token, stride_t, stride_h, dst_stride_t, dst_stride_h,
+    num_heads, half, cos, sin, BLOCK_H: tl.constexpr, BLOCK_HALF: tl.constexpr,
+):
     heads = tl.arange(0, BLOCK_H)[:, None]
     dims = tl.arange(0, BLOCK_HALF)[None, :]
     mask = (heads < num_heads) & (dims < half)
@@ -22,7 +24,7 @@ def _rotate_heads(src_ptr, dst_ptr, token, stride_t, stride_h, dst_stride_t, dst
 
 
 @triton.jit
-def _rope_kernel(
+def _rope_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
     q_ptr, k_ptr, q_out_ptr, k_out_ptr, pos_ptr, cos_sin_ptr,
     stride_qt, stride_qh, stride_kt, stride_kh, stride_oqt, stride_oqh, stride_okt, stride_okh,
     stride_cs, num_heads, num_kv_heads, half,

@@ -76,7 +76,7 @@ class TieredRadixCache(RadixCache):
         ranges: list[HostRange] = []
         while pos + self.block_size <= len(key):
             child = node.children.get(key[pos : pos + self.block_size])
-            if child is None or child.blocks:
+            if child is None or child.blocks or child.host is None:  # no host-only node continues it
                 break
             shared = self._shared_blocks(child, key, pos)
             ranges.append(HostRange(child.host.start, shared))
@@ -113,7 +113,7 @@ class TieredRadixCache(RadixCache):
             _, _, node = heapq.heappop(heap)
             self._release_host(node)
             if not node.blocks:
-                parent = node.parent
+                parent = node.up
                 self._remove(node)
                 if self._droppable(parent):
                     heapq.heappush(heap, (parent.last_access, id(parent), parent))

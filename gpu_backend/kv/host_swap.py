@@ -9,9 +9,9 @@ need the data (before freeing the source blocks, or before running the sequence)
 """
 
 import contextlib
-from collections.abc import Callable
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -102,9 +102,9 @@ class FreeAfterCopy:
     (`poll`, every step; `settle` waits for all), so no block is reused while being read."""
 
     def __init__(self) -> None:
-        self._pending: list[tuple[Future, int, Callable[[], None]]] = []
+        self._pending: list[tuple[Future, int, Callable[[], object]]] = []
 
-    def add(self, copy: Future, num_blocks: int, free: Callable[[], None]) -> None:
+    def add(self, copy: Future, num_blocks: int, free: Callable[[], object]) -> None:
         self._pending.append((copy, num_blocks, free))
 
     @property
@@ -184,7 +184,8 @@ class HostKVPool:
         started = time.perf_counter()
         device_k, device_v = self.device_pool.k_cache, self.device_pool.v_cache
         runs = contiguous_runs(device_blocks)
-        with torch.inference_mode(), torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext():
+        on_stream = torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+        with torch.inference_mode(), on_stream:
             for index, first, length in runs:
                 host = slice(taken.start + index, taken.start + index + length)
                 device = slice(first, first + length)

@@ -44,6 +44,13 @@ class RadixNode:
     def is_root(self) -> bool:
         return self.parent is None
 
+    @property
+    def up(self) -> "RadixNode":
+        """The parent of a node that is not a root."""
+        if self.parent is None:
+            raise KVStateError("a radix root has no parent")
+        return self.parent
+
 
 @dataclass
 class PrefixMatch:
@@ -159,7 +166,7 @@ class RadixCache:
             mine = blocks[index : index + shared]
             if not child.blocks:
                 self._adopt(child, mine)
-            duplicates.extend(b for b, theirs in zip(mine, child.blocks) if b != theirs)
+            duplicates.extend(b for b, theirs in zip(mine, child.blocks, strict=False) if b != theirs)
             tree_blocks.extend(child.blocks)
             index += shared
             node = child
@@ -173,7 +180,7 @@ class RadixCache:
             if node.lock_ref == 0:
                 self._evictable_blocks -= len(node.blocks)
             node.lock_ref += 1
-            node = node.parent
+            node = node.up
 
     def unlock(self, handle: RadixNode) -> None:
         node = handle
@@ -183,7 +190,7 @@ class RadixCache:
             node.lock_ref -= 1
             if node.lock_ref == 0:
                 self._evictable_blocks += len(node.blocks)
-            node = node.parent
+            node = node.up
 
     def evict(self, num_blocks: int) -> int:
         """Give up the device blocks of least-recently-used unlocked leaves (nodes with no
@@ -198,7 +205,7 @@ class RadixCache:
             self._cached_blocks -= len(leaf.blocks)
             self._evictable_blocks -= len(leaf.blocks)
             freed += self._give_up_blocks(leaf)
-            parent = leaf.parent
+            parent = leaf.up
             if self._evictable_leaf(parent):
                 heapq.heappush(heap, (parent.last_access, id(parent), parent))
         self._prune_roots()
@@ -217,9 +224,9 @@ class RadixCache:
 
     def _remove(self, node: RadixNode) -> None:
         """Take `node` (with no device blocks left, or just given up) and its subtree out of the tree."""
-        del node.parent.children[node.tokens[: self.block_size]]
+        del node.up.children[node.tokens[: self.block_size]]
 
-    def _adopt(self, node: RadixNode, blocks: list[int]) -> None:
+    def _adopt(self, node: RadixNode, blocks: Sequence[int]) -> None:
         """`node` had its KV off the device: the caller's `blocks` now hold it on the device."""
         node.blocks = list(blocks)
         self.allocator.incref(node.blocks)
@@ -268,16 +275,17 @@ class RadixCache:
         if node.host is not None:
             upper.host = HostRange(node.host.start, num_blocks)
             node.host = HostRange(node.host.start + num_blocks, node.host.length - num_blocks)
-        node.parent.children[node.tokens[: self.block_size]] = upper
+        node.up.children[node.tokens[: self.block_size]] = upper
         node.tokens, node.blocks, node.parent = node.tokens[cut:], node.blocks[num_blocks:], upper
         upper.children[node.tokens[: self.block_size]] = node
         return upper
 
     def _touch(self, node: RadixNode) -> None:
         self._clock += 1
-        while node is not None:
-            node.last_access = self._clock
-            node = node.parent
+        on_path: RadixNode | None = node
+        while on_path is not None:
+            on_path.last_access = self._clock
+            on_path = on_path.parent
 
     def _nodes(self) -> list[RadixNode]:
         stack = [child for root in self._roots.values() for child in root.children.values()]

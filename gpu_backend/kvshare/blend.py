@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
 
-from gpu_backend.errors import InvalidConfig, KVStateError
+from gpu_backend.errors import InvalidConfig, KVStateError, UnsupportedModel
 from gpu_backend.kernels import apply_rope, fused_add_rms_norm, rms_norm, store_kv
 from gpu_backend.kvshare.rerotate import rerotate_keys
 from gpu_backend.model.linear import linear
-from gpu_backend.model.llama import LlamaModel
+from gpu_backend.model.llama import DecoderLayer, LlamaModel
 
 
 @dataclass
@@ -109,9 +110,11 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
 
     active = torch.arange(total - num_cached, device=device)  # rows of `positions` still computed
     hidden = F.embedding(torch.as_tensor(token_ids[num_cached:], device=device), model.embed_tokens)
-    residual, token_layers, num_recomputed = None, 0, num_reused
+    residual: torch.Tensor | None = None
+    token_layers, num_recomputed = 0, num_reused
     scale = cfg.head_dim ** -0.5
-    for index, layer in enumerate(model.layers):
+    layers = cast(list[DecoderLayer], list(model.layers))  # nn.ModuleList is untyped; LlamaModel fills it so
+    for index, layer in enumerate(layers):
         token_layers += active.numel()
         if residual is None:
             residual, x = hidden, rms_norm(hidden, layer.input_norm, cfg.rms_norm_eps)
@@ -124,11 +127,12 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
         v = v.view(n, cfg.num_kv_heads, cfg.head_dim)
         keep = None
         if index == check_layer and num_reused and recompute_ratio < 1.0:
-            rows = is_reused[active].nonzero().squeeze(1)
-            old_k = k_cache[index].view(-1, cfg.num_kv_heads, cfg.head_dim)[slots[active[rows]]]
-            old_v = v_cache[index].view(-1, cfg.num_kv_heads, cfg.head_dim)[slots[active[rows]]]
-            deviation = (k[rows] - old_k).float().pow(2).sum((1, 2)) + (v[rows] - old_v).float().pow(2).sum((1, 2))
-            chosen = rows[_select(deviation, recompute_ratio)]
+            reused_rows = is_reused[active].nonzero().squeeze(1)
+            old_k = k_cache[index].view(-1, cfg.num_kv_heads, cfg.head_dim)[slots[active[reused_rows]]]
+            old_v = v_cache[index].view(-1, cfg.num_kv_heads, cfg.head_dim)[slots[active[reused_rows]]]
+            deviation = ((k[reused_rows] - old_k).float().pow(2).sum((1, 2))
+                         + (v[reused_rows] - old_v).float().pow(2).sum((1, 2)))
+            chosen = reused_rows[_select(deviation, recompute_ratio)]
             keep = ~is_reused[active]
             keep[chosen] = True
             num_recomputed = int(chosen.numel())
@@ -140,6 +144,8 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
         hidden = linear(F.silu(gate).mul_(up), layer.down_proj)
         if keep is not None:
             hidden, residual, active = hidden[keep], residual[keep], active[keep]
+    if residual is None:
+        raise UnsupportedModel("the model has no decoder layers")
     x, _ = fused_add_rms_norm(hidden[-1:], residual[-1:], model.norm, cfg.rms_norm_eps)
     logits = linear(x, model.lm_head).float()[0]
     return BlendResult(logits, num_reused, num_recomputed, token_layers)

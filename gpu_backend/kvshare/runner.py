@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from gpu_backend.engine.block_manager import BlockManager
-from gpu_backend.engine.model_runner import ModelRunner
+from gpu_backend.engine.model_runner import StepRunner
 from gpu_backend.engine.scheduled_batch import ScheduledBatch
 from gpu_backend.engine.sequence import Sequence
 from gpu_backend.errors import InvalidConfig
@@ -41,7 +41,7 @@ class KVShareRunner:
     # Sequences may carry chunk spans: the server computes them only for a runner that reads them.
     reuses_chunks = True
 
-    def __init__(self, runner: ModelRunner, model: LlamaModel, block_manager: BlockManager, store: ChunkStore,
+    def __init__(self, runner: StepRunner, model: LlamaModel, block_manager: BlockManager, store: ChunkStore,
                  recompute_ratio: float, check_layer: int = 1) -> None:
         if not 0.0 <= recompute_ratio <= 1.0:
             raise InvalidConfig(f"recompute_ratio must lie in [0, 1], got {recompute_ratio}")
@@ -64,7 +64,7 @@ class KVShareRunner:
         """Logits of the rows that sample this step, in batch order (as ModelRunner.run)."""
         blended: dict[int, torch.Tensor] = {}
         reused_starts: dict[int, set[int]] = {}
-        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens)):
+        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens, strict=True)):
             if count > 1 and seq.num_computed_tokens == seq.num_cached_tokens and seq.num_output_tokens == 0:
                 seq.num_exact_tokens = None  # a fresh prefill (also after a preemption)
                 outcome = self._try_blend(seq)
@@ -75,10 +75,12 @@ class KVShareRunner:
                               [c for i, c in enumerate(batch.num_new_tokens) if i not in blended])
         rest_logits = self.runner.run(rest) if rest.seqs else None
         self._save_finished_prompts(batch, reused_starts)
+        if rest_logits is None:  # every row blended (a scheduled batch is never empty)
+            return torch.stack([blended[index] for index in sorted(blended)])
         if not blended:
             return rest_logits
         rows, taken = [], 0
-        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens)):
+        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens, strict=True)):
             if index in blended:
                 rows.append(blended[index][None])
             elif seq.num_computed_tokens + count == seq.num_tokens:
@@ -107,7 +109,7 @@ class KVShareRunner:
         return result.logits, {s for s, _ in hits}
 
     def _save_finished_prompts(self, batch: ScheduledBatch, reused_starts: dict[int, set[int]]) -> None:
-        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens)):
+        for index, (seq, count) in enumerate(zip(batch.seqs, batch.num_new_tokens, strict=True)):
             done = seq.num_computed_tokens < seq.num_prompt_tokens <= seq.num_computed_tokens + count
             if not (seq.chunk_spans and done):
                 continue

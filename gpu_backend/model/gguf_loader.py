@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from gguf import GGUFReader
+from gguf import GGUFReader, ReaderTensor
 from gguf.quants import dequantize
 from tqdm import tqdm
 
@@ -71,7 +71,7 @@ def read_metadata(reader: GGUFReader) -> dict[str, Any]:
     return {name: field.contents() for name, field in reader.fields.items() if not name.startswith("GGUF.")}
 
 
-def dequantize_tensor(reader_tensor) -> torch.Tensor:
+def dequantize_tensor(reader_tensor: ReaderTensor) -> torch.Tensor:
     """Any tensor type gguf.quants knows (Q4_0, Q4_1, Q8_0, K-quants, F16, BF16, F32, ...) as float32."""
     array = dequantize(reader_tensor.data, reader_tensor.tensor_type)
     # A copy: F32 tensors come back as views of the read-only memory map.
@@ -88,7 +88,8 @@ def load_gguf(path: str | Path, progress: bool = True) -> GGUFContents:
     config = LlamaConfig.from_gguf_metadata(metadata, has_output_tensor="output.weight" in names)
 
     weights: dict[str, torch.Tensor] = {}
-    tensors = tqdm(reader.tensors, desc=f"loading {Path(path).name}", unit="tensor", file=sys.stderr, disable=not progress)
+    tensors = tqdm(reader.tensors, desc=f"loading {Path(path).name}", unit="tensor", file=sys.stderr,
+                   disable=not progress)
     for tensor in tensors:
         weight = dequantize_tensor(tensor)
         if ".attn_q." in tensor.name:

@@ -119,6 +119,8 @@ class LlamaModel(nn.Module):
         residual = None
         for index, layer in enumerate(self.layers):
             hidden, residual = layer(hidden, residual, positions, batch, k_cache[index], v_cache[index], self.cos_sin)
+        if residual is None:
+            raise UnsupportedModel("the model has no decoder layers")
         # Only the sampled rows need the final norm and the (vocab-sized) head.
         rows = batch.logits_indices
         x, _ = fused_add_rms_norm(hidden[rows], residual[rows], self.norm, self.config.rms_norm_eps)

@@ -62,11 +62,11 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu",
     path = resolve_model_path(name_or_path)
     sampling = PACKAGED_SAMPLING.get(str(name_or_path), SamplingDefaults())
     if path.is_dir():
-        contents = load_safetensors_folder(path, progress=progress)
+        folder = load_safetensors_folder(path, progress=progress)
         config, weights, tokenizer, template_source = (
-            contents.config, contents.weights, contents.tokenizer, contents.chat_template
+            folder.config, folder.weights, folder.tokenizer, folder.chat_template
         )
-        sampling = from_generation_config(contents.generation_config, sampling)
+        sampling = from_generation_config(folder.generation_config, sampling)
     else:
         contents = load_gguf(path, progress=progress)
         config, weights = contents.config, contents.weights

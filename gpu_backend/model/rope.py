@@ -38,9 +38,9 @@ def rope_table(
     inv_freq = 1.0 / (config.rope_theta ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
     if freq_factors is not None:
         inv_freq = inv_freq / freq_factors.to(torch.float64)
-    elif config.rope_scaling.kind == "linear":
+    elif config.rope_scaling is not None and config.rope_scaling.kind == "linear":
         inv_freq = inv_freq / config.rope_scaling.factor
-    else:
+    elif config.rope_scaling is not None:
         inv_freq = _llama3_inv_freq(inv_freq, config.rope_scaling)
     angles = torch.outer(torch.arange(config.max_position, dtype=torch.float64), inv_freq)
     return torch.cat([angles.cos(), angles.sin()], dim=-1).to(device=device, dtype=dtype)

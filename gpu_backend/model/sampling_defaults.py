@@ -34,7 +34,8 @@ class SamplingDefaults:
     def overridden(self, source: str, temperature: float | None = None, top_p: float | None = None,
                    top_k: int | None = None) -> SamplingDefaults:
         """These defaults with the given settings replaced (None: kept); unchanged when none is given."""
-        given = {k: v for k, v in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k)) if v is not None}
+        settings: dict[str, Any] = {"temperature": temperature, "top_p": top_p, "top_k": top_k}
+        given = {k: v for k, v in settings.items() if v is not None}
         if not given:
             return self
         try:

@@ -133,17 +133,20 @@ class Tokenizer:
         # A control token spelled outside the byte alphabet is a llama.cpp mislabel; HF skips it too.
         backend.add_special_tokens([
             AddedToken(t, special=True, normalized=False)
-            for t, original, kind in zip(spelled, tokens, token_types) if kind == _CONTROL and set(original) <= alphabet
+            for t, original, kind in zip(spelled, tokens, token_types, strict=True)
+            if kind == _CONTROL and set(original) <= alphabet
         ])
         backend.add_tokens([
             AddedToken(t, special=False, normalized=False)
-            for t, kind in zip(spelled, token_types) if kind == _USER_DEFINED
+            for t, kind in zip(spelled, token_types, strict=True) if kind == _USER_DEFINED
         ])
 
         bos = meta.get("tokenizer.ggml.bos_token_id")
         eos = meta.get("tokenizer.ggml.eos_token_id")
-        stops = {i for i in (eos, meta.get("tokenizer.ggml.eot_token_id"), meta.get("tokenizer.ggml.eom_token_id")) if i is not None}
-        stops |= {i for i, (t, kind) in enumerate(zip(tokens, token_types)) if kind == _CONTROL and t in _END_OF_GENERATION}
+        ends = (eos, meta.get("tokenizer.ggml.eot_token_id"), meta.get("tokenizer.ggml.eom_token_id"))
+        stops = {i for i in ends if i is not None}
+        stops |= {i for i, (t, kind) in enumerate(zip(tokens, token_types, strict=True))
+                  if kind == _CONTROL and t in _END_OF_GENERATION}
         return cls(backend, bos, eos, stops, add_bos=bool(meta.get("tokenizer.ggml.add_bos_token", False)))
 
     @classmethod
@@ -161,7 +164,8 @@ class Tokenizer:
 
         bos, eos = token_id("bos_token"), token_id("eos_token")
         stops = set(eos_ids) | ({eos} if eos is not None else set())
-        stops |= {backend.token_to_id(t) for t in _END_OF_GENERATION if backend.token_to_id(t) is not None}
+        end_ids = (backend.token_to_id(t) for t in _END_OF_GENERATION)
+        stops |= {i for i in end_ids if i is not None}
         if eos is None and stops:
             eos = min(stops)
         return cls(backend, bos, eos, stops, add_bos=bool(config.get("add_bos_token", False)))

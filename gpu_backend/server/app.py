@@ -20,11 +20,12 @@ from starlette.routing import Route
 
 from gpu_backend.engine import AsyncEngine, RequestOutput, SamplingParams
 from gpu_backend.engine.async_engine import RequestStream
+from gpu_backend.engine.grammar import CompiledGrammar, GrammarSpec
 from gpu_backend.engine.logprobs import TokenLogprob
 from gpu_backend.engine.slo import RequestSLO
 from gpu_backend.errors import EngineStopped
-from gpu_backend.model import ChatTemplate, SamplingDefaults, Tokenizer
 from gpu_backend.kvshare.chunk_spans import chat_chunk_spans, prompt_chunk_spans
+from gpu_backend.model import ChatTemplate, SamplingDefaults, Tokenizer
 from gpu_backend.server.admin import admin_routes
 from gpu_backend.server.metrics import metrics_registry, render
 from gpu_backend.server.protocol import (
@@ -123,7 +124,9 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
         raise OpenAIError(400, str(error)) from None
     tenant = unquote(request.headers.get(service.tenant_header, "")) if service.tenant_header else ""
     if parsed.grammar is not None:
-        parsed.params = dataclasses.replace(parsed.params, grammar=await _compile(service, parsed))
+        forced_call = parsed.tools is not None and parsed.tools.forced
+        grammar = await _compile(service, parsed.grammar, forced_call)
+        parsed.params = dataclasses.replace(parsed.params, grammar=grammar)
     try:
         prompt_ids, chunk_spans = _prompt_ids(service, parsed)
         streams = service.engine.submit_samples(prompt_ids, _sample_params(parsed), slo, tenant, chunk_spans)
@@ -147,13 +150,12 @@ def _sample_params(parsed: GenerationRequest) -> list[SamplingParams]:
             for i in range(parsed.n)]
 
 
-async def _compile(service: BackendService, parsed: GenerationRequest):
+async def _compile(service: BackendService, grammar: GrammarSpec, forced_call: bool) -> CompiledGrammar:
     """The request's grammar, compiled off the event loop (a new schema takes milliseconds; a
     repeated one is a cache hit)."""
     try:
-        return await asyncio.to_thread(service.engine.engine.grammars.compile, parsed.grammar)
+        return await asyncio.to_thread(service.engine.engine.grammars.compile, grammar)
     except ValueError as error:
-        forced_call = parsed.tools is not None and parsed.tools.forced
         raise OpenAIError(400, str(error), "tools" if forced_call else "response_format") from None
 
 
@@ -169,6 +171,8 @@ def _prompt_ids(service: BackendService, parsed: GenerationRequest) -> tuple[lis
         except jinja2.TemplateError as error:
             raise OpenAIError(400, f"the chat template rejected these messages: {error}", "messages") from None
         return service.tokenizer.encode(prompt.text), []
+    if parsed.prompt is None:  # the parser asks for messages or a prompt
+        raise OpenAIError(400, "the request has neither 'messages' nor 'prompt'", "prompt")
     if isinstance(parsed.prompt, list):
         return parsed.prompt, []
     if chunked:
@@ -207,12 +211,16 @@ async def _collect_all(streams: list[RequestStream]) -> list[tuple[str, RequestO
 
 
 async def _collect(stream: RequestStream) -> tuple[str, RequestOutput, list[TokenLogprob]]:
-    parts, last, logprobs = [], None, []
+    parts: list[str] = []
+    last: RequestOutput | None = None
+    logprobs: list[TokenLogprob] = []
     async with stream:
         async for output in stream:
             parts.append(output.new_text)
             logprobs += output.logprobs
             last = output
+    if last is None:
+        raise EngineStopped(f"request {stream.seq_id} ended without an output")
     return "".join(parts), last, logprobs
 
 

@@ -135,10 +135,10 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise OpenAIError(400, "'model' must be a non-empty string", "model")
-    for field, default in _UNSUPPORTED_UNLESS_DEFAULT.items():
-        value = body.get(field)
+    for name, default in _UNSUPPORTED_UNLESS_DEFAULT.items():
+        value = body.get(name)
         if value is not None and value != default and not (default is None and value is False):
-            raise OpenAIError(400, f"'{field}' is not supported by this backend", field, code="unsupported_parameter")
+            raise OpenAIError(400, f"'{name}' is not supported by this backend", name, code="unsupported_parameter")
     stream = _typed(body, "stream", bool, False)
     stream_options = body.get("stream_options") or {}
     if not isinstance(stream_options, dict):

@@ -32,7 +32,8 @@ class Deltas:
 
 
 class CallReader(Protocol):
-    called: bool  # the answer holds a tool call (its finish reason is then "tool_calls")
+    @property
+    def called(self) -> bool: ...  # the answer holds a tool call (its finish reason is then "tool_calls")
 
     def feed(self, text: str) -> Deltas: ...
 

@@ -67,7 +67,7 @@ def chat_prompt(template: ChatTemplate, messages: list[dict[str, Any]], tools: l
         return ChatPrompt(template.render(messages), messages, chunks)
     if native:
         rendered = [_native_message(m) for m in messages]
-        extra = {"tools": [t.as_openai() for t in tools]} if tools else {}
+        extra: dict[str, Any] = {"tools": [t.as_openai() for t in tools]} if tools else {}
         return ChatPrompt(template.render(rendered, **extra), rendered, chunks if not tools else [])
     written = [_written_message(m) for m in messages]
     if tools:

@@ -6,6 +6,7 @@ import pytest
 from engine_support import tiny_engine
 
 from gpu_backend.engine import FinishReason, SamplingParams
+from gpu_backend.errors import InvalidRequest
 
 GREEDY = SamplingParams(max_tokens=12, temperature=0, ignore_eos=True)
 TEXTS = [
@@ -83,3 +84,11 @@ def test_blocks_all_return_to_the_pool_when_requests_finish(make_engine, prompts
     engine = make_engine(enable_prefix_cache=False)
     engine.generate(prompts, GREEDY)
     assert engine.pool.allocator.num_used == 0
+
+
+def test_generate_refuses_a_params_list_of_another_length(make_engine, prompts):
+    """Two params for four prompts used to run the first two prompts and drop the rest silently."""
+    engine = make_engine(enable_prefix_cache=False)
+    with pytest.raises(InvalidRequest, match="2 sampling params for 4 prompts"):
+        engine.generate(prompts, [GREEDY, GREEDY])
+    assert not engine.has_unfinished()

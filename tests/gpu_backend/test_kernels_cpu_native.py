@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from gpu_backend import kernels
+from gpu_backend.errors import KernelUnavailable
 from gpu_backend.kernels import cpu_decode_attention, cpu_native
 from gpu_backend.kernels.reference_attention import paged_decode_attention as reference_decode
 
@@ -115,6 +116,20 @@ def test_a_failed_build_leaves_the_torch_path(monkeypatch, tmp_path):
     finally:
         cpu_native.load.cache_clear()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_calling_the_kernel_after_a_failed_build_is_a_named_error(monkeypatch, tmp_path):
+    """It used to fail with "'NoneType' object is not callable" from inside the module."""
+    monkeypatch.setenv("SEMGATE_KERNEL_CACHE", str(tmp_path))
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    cpu_native.load.cache_clear()
+    cpu_decode_attention._kernel.cache_clear()
+    try:
+        with pytest.raises(KernelUnavailable, match="did not build or load"):
+            cpu_decode_attention.paged_decode_attention(*paged_batch([3, 5], 4, 2, 8, seed=1), 0.5)
+    finally:
+        cpu_native.load.cache_clear()
+        cpu_decode_attention._kernel.cache_clear()
 
 
 def test_the_build_is_cached_per_source_and_machine(monkeypatch, tmp_path):

@@ -106,7 +106,7 @@ class PhaseSplitEngine(CoreView):
                 batch = self.scheduler.schedule_phase(phase)
                 if batch is not None:
                     try:
-                        self.workers[phase].submit(*self.core.runner.prepare(batch))
+                        self.workers[phase].submit(*self.model_runner.prepare(batch))
                     except Exception:  # e.g. the worker died: its sequences are not in flight
                         self.scheduler.complete(batch)
                         raise
@@ -134,9 +134,11 @@ class PhaseSplitEngine(CoreView):
             self._abort_after_step.discard(seq_id)
             self.core.abort(seq_id)
         for seq in flight.batch.seqs:
-            if seq.is_finished and seq.finish_reason is not FinishReason.ABORT:
+            observed = seq.is_finished and seq.finish_reason is not FinishReason.ABORT
+            finish_time, ttft = seq.finish_time, seq.ttft  # both set once a sequence finished with a token
+            if observed and finish_time is not None and ttft is not None:
                 self.controller.observe_request(RequestObservation(
-                    seq.finish_time, seq.slo, seq.ttft, seq.tpot, seq.num_output_tokens, self.split))
+                    finish_time, seq.slo, ttft, seq.tpot, seq.num_output_tokens, self.split))
         self._control()
         return [output for output in outputs if output.seq_id not in aborted]
 

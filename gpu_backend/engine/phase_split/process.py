@@ -1,5 +1,6 @@
 """The engine's handle on one phase worker process: start it, send it steps, collect results."""
 
+import contextlib
 import multiprocessing.connection
 import os
 from dataclasses import dataclass
@@ -100,10 +101,8 @@ class PhaseWorkerProcess:
 
     def stop(self) -> None:
         if self.process.is_alive():
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 self.conn.send(("stop",))
-            except (BrokenPipeError, OSError):
-                pass
             self.process.join(timeout=10)
             if self.process.is_alive():
                 self.process.kill()
