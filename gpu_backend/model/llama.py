@@ -137,6 +137,10 @@ class LlamaModel(nn.Module):
         # Only the sampled rows need the final norm and the (vocab-sized) head.
         rows = batch.logits_indices
         x, _ = fused_add_rms_norm(hidden[rows], residual[rows], self.norm, self.config.rms_norm_eps)
+        return self.head(x)
+
+    def head(self, x: torch.Tensor) -> torch.Tensor:
+        """Final-normed hidden rows [N, hidden] -> float32 logits [N, vocab]."""
         if x.shape[0] == 1 and self.lm_head_by_column is not None and x.device.type == "cpu":
             return torch.mm(x, self.lm_head_by_column)
         return linear(x, self.lm_head).float()

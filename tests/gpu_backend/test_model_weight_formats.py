@@ -3,12 +3,12 @@ SmolLM2: logits within a stated tolerance, and greedy answers that mostly match,
 
 import pytest
 import torch
+from test_model_logits import Pool, SeqStep, make_step
 
 from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import EngineConfig, SamplingParams
 from gpu_backend.errors import UnsupportedModel
 from gpu_backend.model import LlamaModel, load_model
-from test_model_logits import Pool, SeqStep, make_step
 
 # Measured with the head in bfloat16 too: 0.74 at most over 4 prompts and 32 answer tokens, teacher-forced
 # (logits span about -10..30); the head stays float32, which only narrows it.
