@@ -15,6 +15,7 @@ import asyncio
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -27,8 +28,8 @@ CONTEXT_PER_SLOT = 2048  # prompt (the bench keeps them under ~500 tokens) and a
 
 
 def compare(binary: Path, gguf: Path, model: str, prompts: list[str], levels: list[int], sizes: dict[int, int],
-            max_tokens: int, threads: int, logs: Path, quants: list[str] = ("q4_1",),
-            weight_formats: list[str] = ("fp32",)) -> list[dict]:
+            max_tokens: int, threads: int, logs: Path, quants: Sequence[str] = ("q4_1",),
+            weight_formats: Sequence[str] = ("fp32",)) -> list[dict]:
     """Per level: llama-server on each of `quants` ("q4_1": the file as it is) and the engine with each of
     `weight_formats`, alternating. "llama_server" / "engine" are the first of each, as before."""
     files = {q: gguf if q == "q4_1" else requantized_path(gguf, q) for q in quants}
