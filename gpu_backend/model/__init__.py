@@ -3,13 +3,7 @@
 from gpu_backend.model.chat_template import ChatTemplate
 from gpu_backend.model.config import LlamaConfig, RopeScaling
 from gpu_backend.model.llama import WEIGHT_FORMATS, LlamaModel
-from gpu_backend.model.loader import (
-    DTYPES,
-    PACKAGED_MODELS,
-    LoadedModel,
-    load_model,
-    resolve_model_path,
-)
+from gpu_backend.model.loader import DTYPES, PACKAGED_MODELS, LoadedModel, load_model, resolve_model_path
 from gpu_backend.model.sampling_defaults import SamplingDefaults
 from gpu_backend.model.tokenizer import IncrementalDetokenizer, Tokenizer
 
