@@ -11,7 +11,7 @@ import uvicorn
 
 from gpu_backend.build import build_engine
 from gpu_backend.engine import AsyncEngine, EngineConfig
-from gpu_backend.model import DTYPES, load_model
+from gpu_backend.model import DTYPES, WEIGHT_FORMATS, load_model
 from gpu_backend.server import BackendService, build_app
 from gpu_backend.server.lifecycle import BackendServer, exit_with_parent
 
@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    parser.add_argument("--weights", choices=sorted(WEIGHT_FORMATS), default="fp32",
+                        help="format of the layers' projection weights: fp32 (as --dtype), or bf16 on a float32 model "
+                             "(bfloat16 matmuls, the rest float32; docs/backend.md; default: %(default)s)")
     parser.add_argument("--kv-budget-mb", type=int, default=1024, help="KV pool size (default: %(default)s MiB)")
     parser.add_argument("--block-size", type=int, default=16, help="tokens per KV block (default: %(default)s)")
     parser.add_argument("--max-batch", type=int, default=64,
@@ -115,9 +118,11 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if args.exit_with_parent:
         exit_with_parent()
-    print(f"semgate backend: loading {args.model} ({args.dtype}, {args.device}) ...", file=sys.stderr, flush=True)
+    print(f"semgate backend: loading {args.model} ({args.dtype}, {args.weights} weights, {args.device}) ...",
+          file=sys.stderr, flush=True)
     started = time.monotonic()
-    loaded = load_model(args.model, device=args.device, dtype=DTYPES[args.dtype], progress=True)
+    loaded = load_model(args.model, device=args.device, dtype=DTYPES[args.dtype], progress=True,
+                        weight_format=args.weights)
     try:
         sampling = loaded.sampling_defaults.overridden("command line", args.default_temperature, args.default_top_p,
                                                        args.default_top_k)

@@ -2,7 +2,7 @@
 
 from gpu_backend.model.chat_template import ChatTemplate
 from gpu_backend.model.config import LlamaConfig, RopeScaling
-from gpu_backend.model.llama import LlamaModel
+from gpu_backend.model.llama import WEIGHT_FORMATS, LlamaModel
 from gpu_backend.model.loader import DTYPES, PACKAGED_MODELS, LoadedModel, load_model, resolve_model_path
 from gpu_backend.model.sampling_defaults import SamplingDefaults
 from gpu_backend.model.tokenizer import IncrementalDetokenizer, Tokenizer
@@ -10,6 +10,7 @@ from gpu_backend.model.tokenizer import IncrementalDetokenizer, Tokenizer
 __all__ = [
     "DTYPES",
     "PACKAGED_MODELS",
+    "WEIGHT_FORMATS",
     "ChatTemplate",
     "IncrementalDetokenizer",
     "LlamaConfig",

@@ -30,8 +30,15 @@ def _frozen(tensor: torch.Tensor, like: torch.Tensor) -> nn.Parameter:
     return nn.Parameter(tensor.to(device=like.device, dtype=like.dtype).contiguous(), requires_grad=False)
 
 
+# The dtype of the layers' projections, by weight format: "fp32" keeps the model's dtype; "bf16"
+# stores them in bfloat16 on a float32 model (linear.py computes those matmuls in bfloat16).
+WEIGHT_FORMATS = {"fp32": None, "bf16": torch.bfloat16}
+
+
 class DecoderLayer(nn.Module):
-    def __init__(self, config: LlamaConfig, weights: dict[str, torch.Tensor], prefix: str, like: torch.Tensor):
+    def __init__(self, config: LlamaConfig, weights: dict[str, torch.Tensor], prefix: str, like: torch.Tensor,
+                 matmul_like: torch.Tensor):
+        """`like`: device and dtype of the norms; `matmul_like`: of the projections."""
         super().__init__()
         self.config = config
 
@@ -39,11 +46,12 @@ class DecoderLayer(nn.Module):
             return weights[f"{prefix}.{name}.weight"]
 
         self.input_norm = _frozen(w("input_layernorm"), like)
-        self.qkv_proj = _frozen(torch.cat([w("self_attn.q_proj"), w("self_attn.k_proj"), w("self_attn.v_proj")]), like)
-        self.o_proj = _frozen(w("self_attn.o_proj"), like)
+        qkv = torch.cat([w("self_attn.q_proj"), w("self_attn.k_proj"), w("self_attn.v_proj")])
+        self.qkv_proj = _frozen(qkv, matmul_like)
+        self.o_proj = _frozen(w("self_attn.o_proj"), matmul_like)
         self.post_attention_norm = _frozen(w("post_attention_layernorm"), like)
-        self.gate_up_proj = _frozen(torch.cat([w("mlp.gate_proj"), w("mlp.up_proj")]), like)
-        self.down_proj = _frozen(w("mlp.down_proj"), like)
+        self.gate_up_proj = _frozen(torch.cat([w("mlp.gate_proj"), w("mlp.up_proj")]), matmul_like)
+        self.down_proj = _frozen(w("mlp.down_proj"), matmul_like)
 
     def forward(self, hidden: torch.Tensor, residual: torch.Tensor | None, positions: torch.Tensor,
                 batch: StepBatch, k_cache: torch.Tensor, v_cache: torch.Tensor,
@@ -84,17 +92,24 @@ class DecoderLayer(nn.Module):
 
 class LlamaModel(nn.Module):
     def __init__(self, config: LlamaConfig, weights: dict[str, torch.Tensor],
-                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
+                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32, weight_format: str = "fp32"):
         """`weights`: HF parameter names (model.layers.N.self_attn.q_proj.weight, ...) in HF layout;
-        lm_head.weight may be absent when the config ties it to the embedding."""
+        lm_head.weight may be absent when the config ties it to the embedding. `weight_format`:
+        a key of WEIGHT_FORMATS (the embedding, the head and the norms stay in `dtype` whatever it is)."""
         super().__init__()
+        if weight_format not in WEIGHT_FORMATS:
+            raise UnsupportedModel(f"weight format {weight_format!r} is not one of {', '.join(WEIGHT_FORMATS)}")
         self.config = config
+        self.weight_format = weight_format
         like = torch.empty(0, device=device, dtype=dtype)
+        matmul_like = like.to(WEIGHT_FORMATS[weight_format] or dtype)
         self.embed_tokens = _frozen(weights["model.embed_tokens.weight"], like)
         self.layers = nn.ModuleList(
-            DecoderLayer(config, weights, f"model.layers.{i}", like) for i in range(config.num_layers)
+            DecoderLayer(config, weights, f"model.layers.{i}", like, matmul_like) for i in range(config.num_layers)
         )
         self.norm = _frozen(weights["model.norm.weight"], like)
+        # The head stays in `dtype` whatever the format: SmolLM2's logits (around 25) put near-ties
+        # 0.08 apart, and a bfloat16 head flips them ("What is the capital of France?" starts "L'").
         if config.tie_word_embeddings:
             self.lm_head = self.embed_tokens
         elif "lm_head.weight" in weights:
@@ -124,6 +139,10 @@ class LlamaModel(nn.Module):
         # Only the sampled rows need the final norm and the (vocab-sized) head.
         rows = batch.logits_indices
         x, _ = fused_add_rms_norm(hidden[rows], residual[rows], self.norm, self.config.rms_norm_eps)
+        return self.head(x)
+
+    def head(self, x: torch.Tensor) -> torch.Tensor:
+        """Final-normed hidden rows [N, hidden] -> float32 logits [N, vocab]."""
         if x.shape[0] == 1 and self.lm_head_by_column is not None and x.device.type == "cpu":
             return torch.mm(x, self.lm_head_by_column)
         return linear(x, self.lm_head).float()

@@ -58,7 +58,8 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
 
 
 def load_model(name_or_path: str | Path, device: str | torch.device = "cpu",
-               dtype: torch.dtype = torch.float32, progress: bool = True) -> LoadedModel:
+               dtype: torch.dtype = torch.float32, progress: bool = True, weight_format: str = "fp32") -> LoadedModel:
+    """`weight_format`: "fp32" (the model's dtype throughout) or "bf16" (llama.WEIGHT_FORMATS)."""
     path = resolve_model_path(name_or_path)
     sampling = PACKAGED_SAMPLING.get(str(name_or_path), SamplingDefaults())
     if path.is_dir():
@@ -73,7 +74,7 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu",
         tokenizer = Tokenizer.from_gguf_metadata(contents.metadata)
         template_source = contents.metadata.get("tokenizer.chat_template")
         sampling = from_gguf_metadata(contents.metadata, sampling)
-    model = LlamaModel(config, weights, device=device, dtype=dtype).eval()
+    model = LlamaModel(config, weights, device=device, dtype=dtype, weight_format=weight_format).eval()
     bos = "" if tokenizer.bos_id is None else tokenizer.token_text(tokenizer.bos_id)
     eos = "" if tokenizer.eos_id is None else tokenizer.token_text(tokenizer.eos_id)
     chat_template = ChatTemplate(template_source, bos_token=bos, eos_token=eos)

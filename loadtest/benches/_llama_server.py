@@ -6,40 +6,64 @@ closed-loop client: `concurrency` clients, each sending its next prompt when its
 llama-server runs with `-np` = the concurrency (one slot per client) and continuous batching, as a
 user serving on a CPU would run it; the engine with its defaults. Each level gets fresh servers,
 so no run profits from another's prompt cache. llama.cpp computes on the file's quantised weights;
-the engine dequantises them to float32 at load.
+the engine dequantises them to float32 at load and computes in float32 (`--weights bf16`: its
+projections in bfloat16). `quants` runs llama-server on Q8_0 / F16 copies too
+(loadtest/anchors/requantize_gguf.py): requantised from the packaged Q4_1, not better quality.
 """
 
 import asyncio
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 from tqdm import tqdm
 
+from loadtest.anchors.requantize_gguf import requantized_path
 from loadtest.services import Services, free_port
 
 CONTEXT_PER_SLOT = 2048  # prompt (the bench keeps them under ~500 tokens) and answer, with room to spare
 
 
 def compare(binary: Path, gguf: Path, model: str, prompts: list[str], levels: list[int], sizes: dict[int, int],
-            max_tokens: int, threads: int, logs: Path) -> list[dict]:
+            max_tokens: int, threads: int, logs: Path, quants: Sequence[str] = ("q4_1",),
+            weight_formats: Sequence[str] = ("fp32",)) -> list[dict]:
+    """Per level: llama-server on each of `quants` ("q4_1": the file as it is) and the engine with each of
+    `weight_formats`, alternating. "llama_server" / "engine" are the first of each, as before."""
+    files = {q: gguf if q == "q4_1" else requantized_path(gguf, q) for q in quants}
     rows = []
     for c in levels:
         subset = prompts[: sizes[c]]
-        row: dict = {"concurrency": c, "requests": len(subset)}
-        with Services(logs) as services:
-            url = _start_llama_server(services, binary, gguf, c, threads, logs)
-            row["llama_server"] = asyncio.run(_closed_loop(url, "llama", subset, c, max_tokens, f"llama-server x{c}"))
-        with Services(logs) as services:
-            port = free_port()
-            url = services.start("engine", ["gpu_backend", "--model", model, "--port", str(port),
-                                            "--threads", str(threads), "--max-batch", str(max(64, c))], port, 600)
-            row["engine"] = asyncio.run(_closed_loop(url, model, subset, c, max_tokens, f"engine (HTTP) x{c}"))
+        row: dict = {"concurrency": c, "requests": len(subset), "llama_server_by_quant": {}, "engine_by_weights": {}}
+        for quant, weights in _alternating(list(quants), list(weight_formats)):
+            if quant is not None:
+                with Services(logs) as services:
+                    url = _start_llama_server(services, binary, files[quant], c, threads, logs)
+                    row["llama_server_by_quant"][quant] = asyncio.run(
+                        _closed_loop(url, "llama", subset, c, max_tokens, f"llama-server {quant} x{c}"))
+            if weights is not None:
+                with Services(logs) as services:
+                    port = free_port()
+                    url = services.start("engine", ["gpu_backend", "--model", model, "--port", str(port),
+                                                    "--threads", str(threads), "--max-batch", str(max(64, c)),
+                                                    "--weights", weights], port, 600)
+                    row["engine_by_weights"][weights] = asyncio.run(
+                        _closed_loop(url, model, subset, c, max_tokens, f"engine {weights} (HTTP) x{c}"))
+        row["llama_server"] = row["llama_server_by_quant"][quants[0]]
+        row["engine"] = row["engine_by_weights"][weight_formats[0]]
         row["engine_vs_llama_server"] = row["engine"]["tokens_per_s"] / row["llama_server"]["tokens_per_s"]
+        row["ratios"] = {f"engine {w} / llama-server {q}": e["tokens_per_s"] / ls["tokens_per_s"]
+                         for w, e in row["engine_by_weights"].items() for q, ls in row["llama_server_by_quant"].items()}
         rows.append(row)
     return rows
+
+
+def _alternating(quants: list[str], weights: list[str]) -> list[tuple[str | None, str | None]]:
+    """llama-server and engine runs interleaved, so a burst of load from other jobs hits both alike."""
+    count = max(len(quants), len(weights))
+    return [(quants[i] if i < len(quants) else None, weights[i] if i < len(weights) else None) for i in range(count)]
 
 
 def _start_llama_server(services: Services, binary: Path, gguf: Path, slots: int, threads: int, logs: Path) -> str:

@@ -32,9 +32,18 @@ from tqdm import tqdm
 
 from gpu_backend.build import build_from_loaded
 from gpu_backend.engine import AsyncEngine, EngineConfig, SamplingParams
-from gpu_backend.model import DTYPES, LoadedModel, load_model, resolve_model_path
+from gpu_backend.model import (
+    DTYPES,
+    WEIGHT_FORMATS,
+    LoadedModel,
+    load_model,
+    resolve_model_path,
+)
 from loadtest.benches import _llama_server as llama_server
-from loadtest.benches._structured_output import print_structured_output, run_structured_output
+from loadtest.benches._structured_output import (
+    print_structured_output,
+    run_structured_output,
+)
 
 DESCRIPTION = "bundled backend vs HF transformers generate: tokens/s and TTFT by concurrency, prefix-cache TTFT"
 # SEMGATE_SMOKE=1 caps these options (loadtest/smoke.py)
@@ -70,6 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llama-server", type=Path, default=None, metavar="PATH",
                         help="also run llama.cpp's llama-server binary (loadtest/anchors/llama_server.sh builds it) "
                              "on the same GGUF, -np = the concurrency, against the engine's own server, same client")
+    parser.add_argument("--llama-server-quant", default="q4_1", metavar="TYPES",
+                        help="comma-separated GGUF types llama-server runs: q4_1 (the packaged file), q8_0, f16 "
+                             "(requantised from it under artifacts/, no better quality; default: %(default)s)")
+    parser.add_argument("--weights", default="fp32", metavar="FORMATS",
+                        help="comma-separated engine weight formats (fp32, bf16; gpu_backend --weights), run "
+                             "alternately at each concurrency; the first is the one compared with HF "
+                             "(default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="1 wave, 32 tokens, concurrency 1,8: a smoke run")
     parser.add_argument("--out", type=Path, default=Path("artifacts/backend"), help="folder for the plot")
     parser.add_argument("--json", action="store_true")
@@ -284,6 +300,8 @@ def print_report(results: dict) -> None:
     stopping = "exactly" if w["ignore_eos"] else "up to (greedy, stop at EOS)"
     print(f"workload: {w['prompt_source']}; prompt tokens mean {w['prompt_tokens_mean']:.0f} "
           f"(max {w['prompt_tokens_max']}); {stopping} {w['max_tokens']} output tokens/request; {w['threads']} threads")
+    print(f"engine weights: {', '.join(w['weights'])} (fp32: dequantised from the GGUF, float32 matmuls; bf16: "
+          "bfloat16 projections, float32 head and the rest)")
     print(f"{'conc':>4} {'reqs':>4} | {'HF tok/s':>9} {'engine tok/s':>12} {'ratio':>6} | "
           f"{'HF TTFT p50/p99 s':>18} {'engine TTFT p50/p99 s':>22} | {'out tokens HF/engine':>20} | "
           f"{'tok/CPU-s HF/engine':>19} {'ratio':>6}")
@@ -297,6 +315,11 @@ def print_report(results: dict) -> None:
                      if hf else f"{'-':>8} / {en['tokens_per_cpu_s']:<8.1f} {'-':>6}")
         print(f"{r['concurrency']:>4} {r['requests']:>4} | {hf_rate} {en['tokens_per_s']:12.1f} {ratio} | "
               f"{hf_ttft} {en['ttft_p50_s']:10.2f} / {en['ttft_p99_s']:<9.2f} | {counts:>20} | {cpu_rates}")
+    for r in results["throughput"]:
+        if len(r["engine_by_weights"]) > 1:
+            rates = [f"{w} {e['tokens_per_s']:.1f} tok/s ({r['weights_speedup'][w]:.2f}x)"
+                     for w, e in r["engine_by_weights"].items()]
+            print(f"engine weights x{r['concurrency']}: " + ", ".join(rates))
     sp = results.get("shared_prefix")
     if sp:
         print(f"shared prefix: {sp['requests']} requests, {sp['prefix_tokens']}-token shared prefix; TTFT p50 / p99:")
@@ -308,6 +331,11 @@ def print_report(results: dict) -> None:
         print(f"llama-server -np {r['concurrency']}: {ls['tokens_per_s']:.1f} tok/s (TTFT p50/p99 {ls['ttft_p50_s']:.2f}/"
               f"{ls['ttft_p99_s']:.2f} s); engine over HTTP {en['tokens_per_s']:.1f} tok/s (TTFT {en['ttft_p50_s']:.2f}/"
               f"{en['ttft_p99_s']:.2f} s): {r['engine_vs_llama_server']:.2f}x")
+        for quant, other in list(r["llama_server_by_quant"].items())[1:]:
+            print(f"  llama-server {quant} (requantised from the file): {other['tokens_per_s']:.1f} tok/s "
+                  f"(TTFT p50/p99 {other['ttft_p50_s']:.2f}/{other['ttft_p99_s']:.2f} s)")
+        if len(r["ratios"]) > 1:
+            print("  " + ", ".join(f"{name} {ratio:.2f}x" for name, ratio in r["ratios"].items()))
     lc = results["llama_cpp"]
     if lc is None:
         print("llama.cpp: not installed (pip install llama-cpp-python to compare)")
@@ -324,7 +352,11 @@ def print_report(results: dict) -> None:
 
 def run_throughput(args: argparse.Namespace, loaded: LoadedModel, prompts: list[list[int]], levels: list[int],
                    sizes: dict[int, int], config: EngineConfig, max_tokens: int) -> list[dict]:
+    """`loaded` has the first of args.weights; the others are loaded here and run right after it."""
     params = SamplingParams(max_tokens=max_tokens, temperature=0, ignore_eos=args.ignore_eos)
+    formats = weight_formats(args.weights)
+    models = {formats[0]: loaded} | {w: load_model(args.model, device=args.device, dtype=_dtype(args), progress=True,
+                                                   weight_format=w) for w in formats[1:]}
     hf_model = None if args.skip_hf else load_hf(args.model, args.device, _dtype(args))
     stop_ids = sorted(loaded.tokenizer.stop_ids)
     rows = []
@@ -333,7 +365,11 @@ def run_throughput(args: argparse.Namespace, loaded: LoadedModel, prompts: list[
         row: dict = {"concurrency": c, "requests": len(subset)}
         if hf_model is not None:
             row["hf"] = run_hf(hf_model, subset, c, max_tokens, stop_ids, args.ignore_eos)
-        row["engine"] = run_engine(loaded, config, subset, c, params, f"engine x{c}")
+        row["engine_by_weights"] = {w: run_engine(m, config, subset, c, params, f"engine {w} x{c}")
+                                    for w, m in models.items()}
+        row["engine"] = row["engine_by_weights"][formats[0]]
+        row["weights_speedup"] = {w: e["tokens_per_s"] / row["engine"]["tokens_per_s"]
+                                  for w, e in row["engine_by_weights"].items()}
         if hf_model is not None:
             row["throughput_ratio"] = row["engine"]["tokens_per_s"] / row["hf"]["tokens_per_s"]
             row["cpu_efficiency_ratio"] = row["engine"]["tokens_per_cpu_s"] / row["hf"]["tokens_per_cpu_s"]
@@ -360,6 +396,15 @@ def run_shared_prefix(args: argparse.Namespace, loaded: LoadedModel, texts: list
             "ttft_ratio_cold": off["ttft_p50_s"] / cold["ttft_p50_s"]}
 
 
+def weight_formats(text: str) -> list[str]:
+    """A --weights value ("fp32,bf16") as a list, or exit with the unknown names."""
+    formats = text.split(",")
+    unknown = [w for w in formats if w not in WEIGHT_FORMATS]
+    if unknown:
+        raise SystemExit(f"--weights: unknown format(s) {', '.join(unknown)} (known: {', '.join(WEIGHT_FORMATS)})")
+    return formats
+
+
 def _dtype(args: argparse.Namespace) -> torch.dtype:
     if args.dtype:
         return DTYPES[args.dtype]
@@ -373,7 +418,8 @@ def run(args: argparse.Namespace) -> int:
     max_tokens, waves = (32, 1) if args.quick else (args.max_tokens, args.waves)
     sizes = {c: max(4, c * waves) for c in levels}
     num_prompts = max(sizes.values())
-    loaded = load_model(args.model, device=args.device, dtype=_dtype(args), progress=True)
+    loaded = load_model(args.model, device=args.device, dtype=_dtype(args), progress=True,
+                        weight_format=weight_formats(args.weights)[0])
     questions, source = sharegpt_questions(num_prompts + 4 * args.prefix_requests + 64, args.max_prompt_chars)
     prompts = [chat_prompt(loaded, q) for q in questions[:num_prompts]]
     config = EngineConfig(max_running=max(64, *levels), num_threads=threads)
@@ -382,7 +428,8 @@ def run(args: argparse.Namespace) -> int:
         "prompt_source": source, "prompt_tokens_mean": statistics.fmean(len(p) for p in prompts),
         "prompt_tokens_max": max(len(p) for p in prompts), "max_tokens": max_tokens,
         "ignore_eos": args.ignore_eos, "threads": threads, "device": args.device,
-        "dtype": str(_dtype(args)).removeprefix("torch."), "model": args.model}}
+        "dtype": str(_dtype(args)).removeprefix("torch."), "model": args.model, "weights": weight_formats(args.weights),
+        "llama_server_quants": args.llama_server_quant.split(",") if args.llama_server else []}}
     results["throughput"] = run_throughput(args, loaded, prompts, levels, sizes, config, max_tokens)
     results["targets"] = {}
     top = results["throughput"][-1]
@@ -409,7 +456,8 @@ def run(args: argparse.Namespace) -> int:
     if args.llama_server:
         texts = [loaded.tokenizer.decode(p) for p in prompts]
         rows = llama_server.compare(args.llama_server, resolve_model_path(args.model), args.model, texts, levels, sizes,
-                                    max_tokens, threads, args.out / "logs")
+                                    max_tokens, threads, args.out / "logs", args.llama_server_quant.split(","),
+                                    weight_formats(args.weights))
         results["llama_server"] = rows
         results["targets"][f"engine vs llama-server at {rows[-1]['concurrency']} concurrent"] = {
             "value": rows[-1]["engine_vs_llama_server"], "goal": 1.0, "met": rows[-1]["engine_vs_llama_server"] >= 1.0}

@@ -57,3 +57,16 @@ def test_structured_output_row_compiles_new_schemas_and_compares_in_one_run(smol
     assert calls == [(1, False), (1, True), (32, False), (32, True)]
     assert [row["throughput_ratio"] for row in result["rows"]] == [0.9, 0.9]
     assert result["schemas"] == 20 and result["compile_p50_ms"] > 0  # how long: the bench prints it
+
+
+def test_llama_server_and_engine_runs_alternate():
+    from loadtest.benches import _llama_server
+
+    assert _llama_server._alternating(["q4_1", "q8_0", "f16"], ["fp32", "bf16"]) == [
+        ("q4_1", "fp32"), ("q8_0", "bf16"), ("f16", None)]
+
+
+def test_weight_formats_flag_refuses_unknown_names():
+    assert backend.weight_formats("fp32,bf16") == ["fp32", "bf16"]
+    with pytest.raises(SystemExit, match="int4"):
+        backend.weight_formats("fp32,int4")
