@@ -45,8 +45,9 @@ from gpu_backend.kvshare.runner import KVShareRunner
 from gpu_backend.model import LlamaModel, LoadedModel, Tokenizer
 
 
-def build_engine(model: LlamaModel, tokenizer: Tokenizer,
-                 config: EngineConfig = EngineConfig()) -> LLMEngine | PhaseSplitEngine:
+def build_engine(
+    model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig()
+) -> LLMEngine | PhaseSplitEngine:
     """The engine `config` asks for: the core engine, or the phase split driving one."""
     core = build_core_engine(model, tokenizer, config)
     if not config.phase_split:
@@ -55,8 +56,14 @@ def build_engine(model: LlamaModel, tokenizer: Tokenizer,
     device = model.embed_tokens.device
     try:
         capability = CudaCapability(device.index or 0) if device.type == "cuda" else None
-        setup = phase_split_setup(config.phase_split_partition, device, cores, config.phase_split_threads,
-                                  config.phase_split_controller, capability)
+        setup = phase_split_setup(
+            config.phase_split_partition,
+            device,
+            cores,
+            config.phase_split_threads,
+            config.phase_split_controller,
+            capability,
+        )
         return PhaseSplitEngine(core, setup.split, setup.controller, setup.placement)
     except BaseException:
         core.close()
@@ -73,13 +80,25 @@ def build_core_engine(model: LlamaModel, tokenizer: Tokenizer, config: EngineCon
     if weights.device.type == "cpu" and weights.dtype != torch.float32:
         # The CPU path computes in the weights' dtype; in bfloat16 SmolLM2's greedy answers
         # drift from float32 and HF (e.g. a wrong answer to "What is the capital of France?").
-        raise InvalidConfig(f"the CPU engine runs in float32 only, got {weights.dtype}; "
-                            "load the model with dtype=torch.float32 (--dtype float32)")
+        raise InvalidConfig(
+            f"the CPU engine runs in float32 only, got {weights.dtype}; "
+            "load the model with dtype=torch.float32 (--dtype float32)"
+        )
     shape = model.config
-    pool = KVPool.from_budget(config.kv_budget_bytes, shape.num_layers, shape.num_kv_heads, shape.head_dim,
-                              config.block_size, weights.dtype, weights.device)
-    host_pool = (HostKVPool.from_budget(pool, config.host_kv_budget_bytes)
-                 if config.preemption == "swap" or config.uses_host_prefix_cache else None)
+    pool = KVPool.from_budget(
+        config.kv_budget_bytes,
+        shape.num_layers,
+        shape.num_kv_heads,
+        shape.head_dim,
+        config.block_size,
+        weights.dtype,
+        weights.device,
+    )
+    host_pool = (
+        HostKVPool.from_budget(pool, config.host_kv_budget_bytes)
+        if config.preemption == "swap" or config.uses_host_prefix_cache
+        else None
+    )
     store = ChunkStore(pool, "model") if config.kvshare_recompute_ratio is not None else None
     block_manager = _block_manager(config, pool, host_pool, store or NoChunkStore())
     queues = RunQueues(config.max_running, config.max_prefill_tokens)
@@ -94,16 +113,21 @@ def build_core_engine(model: LlamaModel, tokenizer: Tokenizer, config: EngineCon
     swapper = Swapper(block_manager, host_pool) if config.preemption == "swap" and host_pool is not None else NoSwap()
     runner: StepRunner = ModelRunner(model, pool)
     if store is not None and config.kvshare_recompute_ratio is not None:
-        runner = KVShareRunner(runner, model, block_manager, store, config.kvshare_recompute_ratio,
-                               config.kvshare_check_layer)
+        runner = KVShareRunner(
+            runner, model, block_manager, store, config.kvshare_recompute_ratio, config.kvshare_check_layer
+        )
     scheduler = Scheduler(block_manager, queues, policies, swapper)
     return LLMEngine(model, tokenizer, config, EngineParts(pool, host_pool, block_manager, scheduler, runner, fairness))
 
 
-def _block_manager(config: EngineConfig, pool: KVPool, host_pool: HostKVPool | None,
-                   chunk_store: EvictableStore) -> BlockManager:
+def _block_manager(
+    config: EngineConfig, pool: KVPool, host_pool: HostKVPool | None, chunk_store: EvictableStore
+) -> BlockManager:
     tier_pool = host_pool if config.uses_host_prefix_cache else None
     # With a host tier: room for about one step's prefill, at most an eighth of the pool.
-    spill_ahead = (min(-(-config.max_prefill_tokens // pool.block_size), pool.num_blocks // 8)
-                   if tier_pool is not None and config.enable_prefix_cache else 0)
+    spill_ahead = (
+        min(-(-config.max_prefill_tokens // pool.block_size), pool.num_blocks // 8)
+        if tier_pool is not None and config.enable_prefix_cache
+        else 0
+    )
     return BlockManager(pool, config.enable_prefix_cache, tier_pool, spill_ahead, chunk_store)

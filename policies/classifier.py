@@ -43,8 +43,10 @@ def _pieces(length: int) -> list[tuple[int, int]]:
     lost; searched within the whole string, `^` and look-behinds still see the real text before a piece."""
     if length <= RULE_PIECE_CHARS + RULE_OVERLAP_CHARS:
         return [(0, length)]
-    return [(i, min(i + RULE_PIECE_CHARS + RULE_OVERLAP_CHARS, length))
-            for i in range(0, length - RULE_OVERLAP_CHARS, RULE_PIECE_CHARS)]
+    return [
+        (i, min(i + RULE_PIECE_CHARS + RULE_OVERLAP_CHARS, length))
+        for i in range(0, length - RULE_OVERLAP_CHARS, RULE_PIECE_CHARS)
+    ]
 
 
 class CategoryClassifier:
@@ -124,8 +126,12 @@ class CategoryClassifier:
             return None
         # In pieces, as the rules: one scan of a long message with a long alternation would hold the GIL.
         pieces = _pieces(len(text))
-        allowed = np.array([not needs or any(p.search(text, start, end) for p in needs for start, end in pieces)
-                            for needs in self.requirements])
+        allowed = np.array(
+            [
+                not needs or any(p.search(text, start, end) for p in needs for start, end in pieces)
+                for needs in self.requirements
+            ]
+        )
         if not allowed.any():
             return None
         return int(np.where(allowed, self.scores(embedding), -np.inf).argmax())

@@ -56,10 +56,17 @@ def _row(category: CategoryPolicy) -> dict[str, object]:
 def _table_row(category: CategoryPolicy) -> tuple[str, ...]:
     """The summary table's cells: the fields of _row, formatted for reading."""
     return (
-        category.name, "yes" if category.cacheable else "no", f"{category.similarity_threshold:.2f}",
-        f"{category.verifier_threshold:.2f}" if category.verify else "off", _duration(category.ttl_seconds),
-        str(category.max_entries), category.eviction, _scope(category), category.slo_class or "-",
-        str(len(category.examples)), str(_rule_count(category)),
+        category.name,
+        "yes" if category.cacheable else "no",
+        f"{category.similarity_threshold:.2f}",
+        f"{category.verifier_threshold:.2f}" if category.verify else "off",
+        _duration(category.ttl_seconds),
+        str(category.max_entries),
+        category.eviction,
+        _scope(category),
+        category.slo_class or "-",
+        str(len(category.examples)),
+        str(_rule_count(category)),
     )
 
 
@@ -73,14 +80,30 @@ def _rule_count(category: CategoryPolicy) -> int:
 
 def _print_summary(path: str, policies: PolicySet) -> None:
     c = policies.classifier
-    print(f"{path}: valid, {len(policies.categories)} categories "
-          f"(classifier: top_k={c.top_k}, confidence_floor={c.confidence_floor:g})")
+    print(
+        f"{path}: valid, {len(policies.categories)} categories "
+        f"(classifier: top_k={c.top_k}, confidence_floor={c.confidence_floor:g})"
+    )
     for slo in policies.slo_classes:
-        objectives = [f"{field} {getattr(slo, field + '_ms'):g} ms" for field in ("ttft", "tpot", "deadline")
-                      if getattr(slo, field + "_ms") is not None]
+        objectives = [
+            f"{field} {getattr(slo, field + '_ms'):g} ms"
+            for field in ("ttft", "tpot", "deadline")
+            if getattr(slo, field + "_ms") is not None
+        ]
         print(f"  slo class {slo.name}: {', '.join(objectives) or 'no objectives'}")
-    header = ("category", "cache", "sim", "verifier", "ttl", "max_entries", "evict", "scope", "slo", "examples",
-              "rules")
+    header = (
+        "category",
+        "cache",
+        "sim",
+        "verifier",
+        "ttl",
+        "max_entries",
+        "evict",
+        "scope",
+        "slo",
+        "examples",
+        "rules",
+    )
     rows = [header, *(_table_row(category) for category in policies.categories)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:

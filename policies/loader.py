@@ -77,8 +77,9 @@ def _compose(text: str, source: str) -> yaml.Node | None:
     except yaml.reader.ReaderError as error:  # a control character; text is str, so .character is its code point
         line = text.count("\n", 0, error.position) + 1
         column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
-        raise PolicyError([PolicyIssue(source, line, column, "",
-                                       f"invalid YAML: character U+{error.character:04X} is not allowed")]) from None
+        raise PolicyError(
+            [PolicyIssue(source, line, column, "", f"invalid YAML: character U+{error.character:04X} is not allowed")]
+        ) from None
 
 
 def _read_document(reader: FieldReader, root: yaml.Node, source: str) -> PolicySet | None:
@@ -130,8 +131,12 @@ def _read_slo_classes(reader: FieldReader, node: yaml.Node) -> tuple[SLOClass, .
     for name, key_node, value_node in reader.mapping_items(node, "slo_classes") or ():
         path = f"slo_classes.{name}"
         if not re.fullmatch(CATEGORY_NAME_PATTERN, name):
-            reader.issue(key_node, path, f"{name!r} is not a valid SLO class name",
-                         allowed=f"names matching {CATEGORY_NAME_PATTERN}")
+            reader.issue(
+                key_node,
+                path,
+                f"{name!r} is not a valid SLO class name",
+                allowed=f"names matching {CATEGORY_NAME_PATTERN}",
+            )
             continue
         objectives = reader.read(SLOClass, value_node, path, excluded=_SLO_CLASS_NAMED_BY_KEY)
         classes.append(_merge(SLOClass(name=name), objectives))

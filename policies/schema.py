@@ -124,8 +124,9 @@ class CategoryPolicy:
     verify: bool = True
     verifier_threshold: float = _checked(0.5, UNIT, "minimum duplicate probability for a hit")
     ttl_seconds: float = _checked(3600.0, POSITIVE, "lifetime of an entry")
-    stale_if_error_s: float = _checked(0.0, NON_NEGATIVE, "how long past its TTL an entry may still answer "
-                                       "while the upstream fails (0: never)")
+    stale_if_error_s: float = _checked(
+        0.0, NON_NEGATIVE, "how long past its TTL an entry may still answer while the upstream fails (0: never)"
+    )
     max_entries: int = _checked(10_000, AT_LEAST_ONE, "entries per (tenant, category)")
     eviction: str = _checked("lru", OneOf(EVICTIONS))
     scope: str = _checked("private", OneOf(SCOPES))

@@ -208,4 +208,3 @@ def _describe(node: yaml.Node) -> str:
         return "a list"
     kind = {_STR: "string", _INT: "integer", _FLOAT: "number", _BOOL: "boolean", _NULL: "null"}.get(node.tag, node.tag)
     return "null" if kind == "null" else f"{kind} {node.value!r}"
-

@@ -112,15 +112,26 @@ class AsyncEngine:
             self._thread.join()
             self._thread = None
 
-    def submit(self, prompt_token_ids: list[int], params: SamplingParams, slo: RequestSLO | None = None,
-               tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None) -> RequestStream:
+    def submit(
+        self,
+        prompt_token_ids: list[int],
+        params: SamplingParams,
+        slo: RequestSLO | None = None,
+        tenant: str = "",
+        chunk_spans: list[tuple[int, int]] | None = None,
+    ) -> RequestStream:
         """Queue a request; raises ValueError at once if it can never run, RuntimeError once the
         engine has stopped (nobody would run it). Call on the event loop."""
         return self.submit_samples(prompt_token_ids, [params], slo, tenant, chunk_spans)[0]
 
-    def submit_samples(self, prompt_token_ids: list[int], params: list[SamplingParams],
-                       slo: RequestSLO | None = None, tenant: str = "",
-                       chunk_spans: list[tuple[int, int]] | None = None) -> list[RequestStream]:
+    def submit_samples(
+        self,
+        prompt_token_ids: list[int],
+        params: list[SamplingParams],
+        slo: RequestSLO | None = None,
+        tenant: str = "",
+        chunk_spans: list[tuple[int, int]] | None = None,
+    ) -> list[RequestStream]:
         """Like `submit`, for several samples of one prompt (one params each), prefilled once."""
         if self._thread is None:
             raise EngineStopped("the engine is not running")
@@ -128,8 +139,18 @@ class AsyncEngine:
             self.engine.check_request(prompt_token_ids, p)
         loop = asyncio.get_running_loop()
         streams = [RequestStream(self.engine.new_seq_id(), self, loop) for _ in params]
-        self._post(_Add(streams[0].seq_id, list(prompt_token_ids), params[0], streams[0], slo, tenant, chunk_spans,
-                        list(zip(streams[1:], params[1:], strict=True))))
+        self._post(
+            _Add(
+                streams[0].seq_id,
+                list(prompt_token_ids),
+                params[0],
+                streams[0],
+                slo,
+                tenant,
+                chunk_spans,
+                list(zip(streams[1:], params[1:], strict=True)),
+            )
+        )
         return streams
 
     def abort(self, seq_id: int) -> None:
@@ -197,9 +218,15 @@ class AsyncEngine:
     def _add(self, command: _Add) -> None:
         streams = [command.stream, *(stream for stream, _ in command.siblings)]
         try:
-            self.engine.add_request(command.prompt_token_ids, command.params, command.seq_id,
-                                    command.slo, command.tenant, command.chunk_spans,
-                                    [(stream.seq_id, params) for stream, params in command.siblings])
+            self.engine.add_request(
+                command.prompt_token_ids,
+                command.params,
+                command.seq_id,
+                command.slo,
+                command.tenant,
+                command.chunk_spans,
+                [(stream.seq_id, params) for stream, params in command.siblings],
+            )
         except ValueError as error:
             for stream in streams:
                 stream.put(error)

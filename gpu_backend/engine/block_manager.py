@@ -51,8 +51,14 @@ class NoChunkStore:
 
 
 class BlockManager:
-    def __init__(self, pool: KVPool, enable_prefix_cache: bool = True, host_pool: HostKVPool | None = None,
-                 spill_ahead_blocks: int = 0, chunk_store: EvictableStore = NoChunkStore()) -> None:
+    def __init__(
+        self,
+        pool: KVPool,
+        enable_prefix_cache: bool = True,
+        host_pool: HostKVPool | None = None,
+        spill_ahead_blocks: int = 0,
+        chunk_store: EvictableStore = NoChunkStore(),
+    ) -> None:
         """`host_pool`: keep prefixes evicted from the device there (needs the prefix cache).
         `spill_ahead_blocks`: free blocks `poll` keeps in hand by evicting to the host tier ahead
         of need (0: off). `chunk_store`: evicted after the radix cache."""
@@ -75,9 +81,12 @@ class BlockManager:
     @property
     def num_reclaimable_blocks(self) -> int:
         """Blocks free now or after evicting unused cached prefixes."""
-        return (self.allocator.num_free + self.radix.evictable_blocks
-                + (self.host_tier.saving_blocks if self.host_tier is not None else 0)
-                + self.chunk_store.evictable_blocks)
+        return (
+            self.allocator.num_free
+            + self.radix.evictable_blocks
+            + (self.host_tier.saving_blocks if self.host_tier is not None else 0)
+            + self.chunk_store.evictable_blocks
+        )
 
     def blocks_for(self, num_tokens: int) -> int:
         return -(-num_tokens // self.block_size)
@@ -156,16 +165,24 @@ class BlockManager:
     def stats(self) -> dict[str, float]:
         """The pool's use, the prefix cache's and, when on, its host tier's counters (for /metrics)."""
         out: dict[str, float] = {
-            "kv_usage_ratio": self.pool.usage, "kv_blocks_total": self.pool.num_blocks,
-            "kv_cached_blocks": self.radix.cached_blocks, "prefix_cache_hit_rate": self.radix.stats.token_hit_rate,
+            "kv_usage_ratio": self.pool.usage,
+            "kv_blocks_total": self.pool.num_blocks,
+            "kv_cached_blocks": self.radix.cached_blocks,
+            "prefix_cache_hit_rate": self.radix.stats.token_hit_rate,
         }
         if self.host_tier is not None:
             host, copies = self.host_tier.host_stats, self.host_tier.host_stats.copies
-            out |= {"host_tier_blocks": self.host_tier.host_blocks, "host_tier_hits": host.hits,
-                    "host_tier_tokens_reused": host.tokens_reused, "host_tier_blocks_saved": host.blocks_saved,
-                    "host_tier_blocks_dropped": host.blocks_dropped, "host_tier_bytes_out": copies.bytes_out,
-                    "host_tier_bytes_in": copies.bytes_in, "host_tier_copy_seconds_out": copies.seconds_out,
-                    "host_tier_copy_seconds_in": copies.seconds_in}
+            out |= {
+                "host_tier_blocks": self.host_tier.host_blocks,
+                "host_tier_hits": host.hits,
+                "host_tier_tokens_reused": host.tokens_reused,
+                "host_tier_blocks_saved": host.blocks_saved,
+                "host_tier_blocks_dropped": host.blocks_dropped,
+                "host_tier_bytes_out": copies.bytes_out,
+                "host_tier_bytes_in": copies.bytes_in,
+                "host_tier_copy_seconds_out": copies.seconds_out,
+                "host_tier_copy_seconds_in": copies.seconds_in,
+            }
         return out
 
     def reserve(self, seq: Sequence, num_tokens: int) -> bool:
@@ -194,8 +211,11 @@ class BlockManager:
         Where the cache already holds the same tokens (another sequence computed them
         first) `seq` switches to the cached copy and drops its own, so the pool keeps one.
         """
-        computed = seq.num_computed_tokens if seq.num_exact_tokens is None else min(
-            seq.num_computed_tokens, seq.num_exact_tokens)
+        computed = (
+            seq.num_computed_tokens
+            if seq.num_exact_tokens is None
+            else min(seq.num_computed_tokens, seq.num_exact_tokens)
+        )
         num_full = computed // self.block_size
         if num_full == 0:
             return

@@ -54,8 +54,9 @@ class EngineConfig:
 
     def __post_init__(self) -> None:
         if self.default_max_tokens is not None and self.default_max_tokens < 1:
-            raise InvalidConfig(f"default_max_tokens must be at least 1 (None: no bound), "
-                                f"got {self.default_max_tokens}")
+            raise InvalidConfig(
+                f"default_max_tokens must be at least 1 (None: no bound), got {self.default_max_tokens}"
+            )
         if self.scheduler not in ("fcfs", "goodput"):
             raise InvalidConfig(f"scheduler must be 'fcfs' or 'goodput', got {self.scheduler!r}")
         if self.kvshare_recompute_ratio is not None and not 0.0 <= self.kvshare_recompute_ratio <= 1.0:
@@ -69,8 +70,9 @@ class EngineConfig:
         if self.phase_split and self.kvshare_recompute_ratio is not None:
             raise InvalidConfig("phase_split and kvshare_recompute_ratio do not combine yet: choose one")
         if self.phase_split_partition not in ("auto", "threads", "green_context", "mps"):
-            raise InvalidConfig(f"phase_split_partition must be auto, threads, green_context or mps, "
-                                f"got {self.phase_split_partition!r}")
+            raise InvalidConfig(
+                f"phase_split_partition must be auto, threads, green_context or mps, got {self.phase_split_partition!r}"
+            )
         if self.phase_split_threads is not None and min(self.phase_split_threads) < 1:
             raise InvalidConfig(f"phase_split_threads must be positive, got {self.phase_split_threads}")
 

@@ -145,8 +145,13 @@ class LLMEngine:
         return next(self._ids)
 
     def add_request(
-        self, prompt_token_ids: list[int], params: SamplingParams, seq_id: int | None = None,
-        slo: RequestSLO | None = None, tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None,
+        self,
+        prompt_token_ids: list[int],
+        params: SamplingParams,
+        seq_id: int | None = None,
+        slo: RequestSLO | None = None,
+        tenant: str = "",
+        chunk_spans: list[tuple[int, int]] | None = None,
         siblings: Collection[tuple[int, SamplingParams]] = (),
     ) -> Sequence:
         """`chunk_spans`: token spans of reusable chunks (read by KVShare's runner; unread without it).
@@ -157,8 +162,13 @@ class LLMEngine:
             self.check_request(prompt_token_ids, sibling_params)
         bounded = params.max_tokens is None
         seq_id = self.new_seq_id() if seq_id is None else seq_id
-        seq = Sequence(seq_id, list(prompt_token_ids), self._bounded(params, len(prompt_token_ids)),
-                       slo=slo or RequestSLO(), tenant=tenant)
+        seq = Sequence(
+            seq_id,
+            list(prompt_token_ids),
+            self._bounded(params, len(prompt_token_ids)),
+            slo=slo or RequestSLO(),
+            tenant=tenant,
+        )
         if chunk_spans:
             seq.chunk_spans = [(s, e) for s, e in chunk_spans if 0 <= s < e <= len(prompt_token_ids)]
         self._register(seq, bounded).siblings = list(siblings)
@@ -179,8 +189,14 @@ class LLMEngine:
         matcher = None if params.grammar is None else GrammarMatcher(params.grammar)
         room = self.max_model_len - seq.num_prompt_tokens
         max_tokens = room if params.max_tokens is None else min(params.max_tokens, room)
-        request = _Request(seq, OutputText(self.tokenizer.detokenizer(), params.stop), generator,
-                           max_tokens, bounded_by_default, matcher)
+        request = _Request(
+            seq,
+            OutputText(self.tokenizer.detokenizer(), params.stop),
+            generator,
+            max_tokens,
+            bounded_by_default,
+            matcher,
+        )
         self._requests[seq.seq_id] = request
         return request
 
@@ -222,8 +238,11 @@ class LLMEngine:
         phase split's, once a worker has computed `batch`)."""
         sampled_seqs = []
         # A row is a decode when it computes the one token its sequence sampled last.
-        prefill_tokens = sum(count for seq, count in zip(batch.seqs, batch.num_new_tokens, strict=True)
-                             if count > 1 or seq.num_output_tokens == 0)
+        prefill_tokens = sum(
+            count
+            for seq, count in zip(batch.seqs, batch.num_new_tokens, strict=True)
+            if count > 1 or seq.num_output_tokens == 0
+        )
         for seq, count in zip(batch.seqs, batch.num_new_tokens, strict=True):
             seq.num_computed_tokens += count
             if count > 1:
@@ -247,8 +266,14 @@ class LLMEngine:
                 self._finish(request, reason)
             # A stop token is no part of the answer's text, so (as OpenAI) none of its logprobs either.
             stopped_by_token = reason is FinishReason.STOP and self._is_stop_token(request, token)
-            outputs.append(self._output(request, [token], finished=reason is not None,
-                                        logprobs=[logprob] if logprob is not None and not stopped_by_token else []))
+            outputs.append(
+                self._output(
+                    request,
+                    [token],
+                    finished=reason is not None,
+                    logprobs=[logprob] if logprob is not None and not stopped_by_token else [],
+                )
+            )
         self.stats.record_step(batch.is_prefill, len(tokens), now, prefill_tokens)
         return outputs
 
@@ -262,8 +287,9 @@ class LLMEngine:
                 continue
             parent = request.seq
             for seq_id, params in request.siblings:
-                seq = fork_prefilled(self.block_manager, parent, seq_id,
-                                     self._bounded(params, parent.num_prompt_tokens))
+                seq = fork_prefilled(
+                    self.block_manager, parent, seq_id, self._bounded(params, parent.num_prompt_tokens)
+                )
                 if seq is None:
                     self.add_request(parent.prompt_token_ids, params, seq_id, parent.slo, parent.tenant)
                     continue
@@ -294,8 +320,9 @@ class LLMEngine:
 
     def _is_stop_token(self, request: _Request, token: int) -> bool:
         params = request.seq.params
-        return token in params.stop_token_ids or (token in self._eos_ids
-                                                  and (not params.ignore_eos or request.matcher is not None))
+        return token in params.stop_token_ids or (
+            token in self._eos_ids and (not params.ignore_eos or request.matcher is not None)
+        )
 
     def _grammar_ends(self, matcher: GrammarMatcher, seq_id: int, token: int) -> bool:
         """Advance the request's grammar by `token`; True once the grammar is complete (it took a stop
@@ -311,8 +338,9 @@ class LLMEngine:
         del self._requests[request.seq.seq_id]
         self.stats.finished_requests += 1
 
-    def _output(self, request: _Request, new_tokens: list[int], finished: bool,
-                logprobs: list[TokenLogprob] | None = None) -> RequestOutput:
+    def _output(
+        self, request: _Request, new_tokens: list[int], finished: bool, logprobs: list[TokenLogprob] | None = None
+    ) -> RequestOutput:
         seq = request.seq
         return RequestOutput(
             seq_id=seq.seq_id,
@@ -328,8 +356,13 @@ class LLMEngine:
 
     def metrics(self) -> dict[str, float]:
         """Every figure the engine and its parts report, by /metrics name."""
-        return {"running_sequences": len(self.scheduler.running), **self.stats.report(),
-                **self.block_manager.stats(), **self.scheduler.stats(), **self.runner.stats()}
+        return {
+            "running_sequences": len(self.scheduler.running),
+            **self.stats.report(),
+            **self.block_manager.stats(),
+            **self.scheduler.stats(),
+            **self.runner.stats(),
+        }
 
     def close(self) -> None:
         """Stop the swap worker thread (if any)."""
@@ -346,8 +379,9 @@ class Steppable(Protocol):
     def step(self) -> list[RequestOutput]: ...
 
 
-def run_to_completion(engine: Steppable, prompts: list[list[int]],
-                      params: SamplingParams | list[SamplingParams]) -> list[Completion]:
+def run_to_completion(
+    engine: Steppable, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]
+) -> list[Completion]:
     """Run `prompts` to completion together (continuous batching); results in prompt order."""
     params_list = params if isinstance(params, list) else [params] * len(prompts)
     if len(params_list) != len(prompts):

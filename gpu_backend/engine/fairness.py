@@ -46,8 +46,16 @@ class TenantAccounting:
     def tenants(self) -> list[dict]:
         """Each tenant served or given a priority: its service, weight, share and preemptions."""
         names = sorted(self.service.keys() | self.priorities.keys() | self.preempted.keys())
-        return [{"tenant": name, "service": self.service.get(name, 0.0), "weight": self.priorities.get(name, 1.0),
-                 "share": self.share(name), "preemptions": self.preempted.get(name, 0)} for name in names]
+        return [
+            {
+                "tenant": name,
+                "service": self.service.get(name, 0.0),
+                "weight": self.priorities.get(name, 1.0),
+                "share": self.share(name),
+                "preemptions": self.preempted.get(name, 0),
+            }
+            for name in names
+        ]
 
     def charge(self, tenant: str, num_new_tokens: int) -> None:
         cost = self.decode_cost if num_new_tokens == 1 else self.prefill_cost * num_new_tokens
@@ -64,8 +72,10 @@ class TenantAccounting:
             self.service[tenant] = max(self.service.get(tenant, 0.0), floor)
 
     def should_preempt(self, waiting_tenant: str, running_tenant: str) -> bool:
-        return (running_tenant != waiting_tenant
-                and self.share(running_tenant) - self.share(waiting_tenant) > self.preempt_gap)
+        return (
+            running_tenant != waiting_tenant
+            and self.share(running_tenant) - self.share(waiting_tenant) > self.preempt_gap
+        )
 
 
 class FairShareOff:

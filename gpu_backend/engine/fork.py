@@ -17,7 +17,7 @@ def fork_prefilled(manager: BlockManager, parent: Sequence, seq_id: int, params:
     size = manager.block_size
     num_prompt = parent.num_prompt_tokens
     full = num_prompt // size
-    partial = parent.block_table[full:manager.blocks_for(num_prompt)]
+    partial = parent.block_table[full : manager.blocks_for(num_prompt)]
     copies = manager.allocator.try_allocate(len(partial))
     if copies is None:
         return None
@@ -27,8 +27,14 @@ def fork_prefilled(manager: BlockManager, parent: Sequence, seq_id: int, params:
         pool.v_cache[:, copies] = pool.v_cache[:, partial]
     shared = parent.block_table[:full]
     manager.allocator.incref(shared)
-    child = Sequence(seq_id, list(parent.prompt_token_ids), params, arrival_time=parent.arrival_time,
-                     slo=parent.slo, tenant=parent.tenant)
+    child = Sequence(
+        seq_id,
+        list(parent.prompt_token_ids),
+        params,
+        arrival_time=parent.arrival_time,
+        slo=parent.slo,
+        tenant=parent.tenant,
+    )
     child.block_table = shared + copies
     if parent.cache_handle is not None:  # the cached prefix stays locked while any sample holds it
         manager.radix.lock(parent.cache_handle)

@@ -39,9 +39,15 @@ from gpu_backend.engine.step_cost import StepCostModel
 
 
 class GoodputPolicy(SchedulingPolicy):
-    def __init__(self, queues: RunQueues, estimator: OutputLengthEstimator | None = None,
-                 cost: StepCostModel | None = None, margin: float = 2.0, headroom: float = 0.6,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        queues: RunQueues,
+        estimator: OutputLengthEstimator | None = None,
+        cost: StepCostModel | None = None,
+        margin: float = 2.0,
+        headroom: float = 0.6,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.queues = queues
         self.estimator = estimator or OutputLengthEstimator()
         self.cost = cost or StepCostModel()
@@ -204,8 +210,9 @@ class GoodputPolicy(SchedulingPolicy):
         if slo.tpot_s is not None and seq.first_token_time is not None:  # callers pass started sequences
             dues.append(seq.first_token_time + seq.num_output_tokens * slo.tpot_s * self.headroom)
         if slo.deadline_s is not None:
-            dues.append(seq.arrival_time + slo.deadline_s * self.headroom
-                        - self.remaining_tokens(seq) * self.decode_step_time())
+            dues.append(
+                seq.arrival_time + slo.deadline_s * self.headroom - self.remaining_tokens(seq) * self.decode_step_time()
+            )
         return min(dues)
 
     def wants_step(self, seq: Sequence) -> bool:
@@ -231,8 +238,10 @@ class GoodputPolicy(SchedulingPolicy):
         victims = self._yield_slots(now)  # they join the queue, which the admission pass sorts again
         # Pacing saves step time for prefills. When a feasible request waits for a slot
         # rather than for time, it only holds the slots longer: step everyone.
-        self._pacing = not (len(self.running) - len(victims) >= self.max_running
-                            and any(seq.seq_id in self._feasible for seq in self.queues.waiting))
+        self._pacing = not (
+            len(self.running) - len(victims) >= self.max_running
+            and any(seq.seq_id in self._feasible for seq in self.queues.waiting)
+        )
         return victims
 
     def relax(self) -> bool:

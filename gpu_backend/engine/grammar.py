@@ -59,8 +59,12 @@ class GrammarCompiler:
 
     def __init__(self, tokenizer: Tokenizer, vocab_size: int, stop_ids: list[int]) -> None:
         self.vocab_size = vocab_size
-        info = xgr.TokenizerInfo(encoded_vocab(tokenizer, vocab_size), xgr.VocabType.BYTE_LEVEL,
-                                 vocab_size=vocab_size, stop_token_ids=stop_ids)
+        info = xgr.TokenizerInfo(
+            encoded_vocab(tokenizer, vocab_size),
+            xgr.VocabType.BYTE_LEVEL,
+            vocab_size=vocab_size,
+            stop_token_ids=stop_ids,
+        )
         self._compiler = xgr.GrammarCompiler(info, max_threads=1, cache_enabled=True)
 
     def cache_size_bytes(self) -> int:
@@ -70,8 +74,9 @@ class GrammarCompiler:
         """Raises InvalidRequest for a schema xgrammar cannot turn into a grammar."""
         schema = spec.schema if spec.kind == "json_schema" else '{"type": "object"}'
         try:
-            compiled = self._compiler.compile_json_schema(schema, any_whitespace=False, separators=_SEPARATORS,
-                                                          strict_mode=spec.strict)
+            compiled = self._compiler.compile_json_schema(
+                schema, any_whitespace=False, separators=_SEPARATORS, strict_mode=spec.strict
+            )
         except (RuntimeError, ValueError) as error:
             where = re.sub(r"^\[[^\]]*\] \S+:\d+: ", "", str(error).strip())  # drop xgrammar's time and C++ line
             raise InvalidRequest(f"the JSON schema cannot be used for constrained decoding: {where}") from None
@@ -107,5 +112,4 @@ class TokenMasker:
         bitmask = torch.full((len(matchers), (self.vocab_size + 31) // 32), -1, dtype=torch.int32)
         active = [m._matcher for m in matchers if m is not None]
         self._batch.batch_fill_next_token_bitmask(active, bitmask, rows)
-        xgr.apply_token_bitmask_inplace(logits, bitmask.to(logits.device), vocab_size=self.vocab_size,
-                                        indices=rows)
+        xgr.apply_token_bitmask_inplace(logits, bitmask.to(logits.device), vocab_size=self.vocab_size, indices=rows)

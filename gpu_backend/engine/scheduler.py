@@ -43,8 +43,13 @@ PHASES = ("prefill", "decode")
 
 
 class Scheduler:
-    def __init__(self, block_manager: BlockManager, queues: RunQueues, policies: Policies[SchedulingPolicy] = (),
-                 swapper: Swapper | NoSwap = NoSwap()) -> None:
+    def __init__(
+        self,
+        block_manager: BlockManager,
+        queues: RunQueues,
+        policies: Policies[SchedulingPolicy] = (),
+        swapper: Swapper | NoSwap = NoSwap(),
+    ) -> None:
         if queues.max_running < 1 or queues.max_prefill_tokens < 1:
             raise InvalidConfig("max_running and max_prefill_tokens must be positive")
         self.block_manager = block_manager
@@ -170,8 +175,10 @@ class Scheduler:
             budget -= count
         if not batch.seqs:
             return None
-        rows = sorted(zip(batch.seqs, batch.num_new_tokens, strict=True),
-                      key=lambda row: (row[1] > 1, row[1] == 1 and row[0].num_tokens))
+        rows = sorted(
+            zip(batch.seqs, batch.num_new_tokens, strict=True),
+            key=lambda row: (row[1] > 1, row[1] == 1 and row[0].num_tokens),
+        )
         return ScheduledBatch([seq for seq, _ in rows], [count for _, count in rows])
 
     def _preempt_for(self, blocked: Sequence, batch: ScheduledBatch) -> None:
@@ -199,8 +206,11 @@ class Scheduler:
             return self._admit_swapped(seq)
         blocks_for_prompt = manager.blocks_for(seq.num_tokens) - len(seq.block_table)
         # With a prefix to fetch from the host, this step only starts the copies.
-        first = (seq.host_fetch.num_tokens if seq.host_fetch is not None
-                 else seq.num_computed_tokens + min(seq.num_pending_tokens, budget))
+        first = (
+            seq.host_fetch.num_tokens
+            if seq.host_fetch is not None
+            else seq.num_computed_tokens + min(seq.num_pending_tokens, budget)
+        )
         if blocks_for_prompt > manager.num_reclaimable_blocks or not manager.reserve(seq, first):
             manager.release(seq)
             seq.num_computed_tokens = seq.num_cached_tokens = 0

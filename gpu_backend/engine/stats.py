@@ -48,8 +48,14 @@ class EngineStats:
 
     def report(self) -> dict[str, float]:
         """The counters under their /metrics names."""
-        return {"generation_tokens_per_second": self.tokens_per_second(), "prompt_tokens": self.prompt_tokens,
-                "prefill_tokens": self.prefill_tokens, "generation_tokens": self.generated_tokens,
-                "requests_finished": self.finished_requests, "requests_aborted": self.aborted_requests,
-                "requests_cut_at_default_bound": self.default_bound_cuts, "requests_cut_looping": self.looping_cuts,
-                "steps": self.steps}
+        return {
+            "generation_tokens_per_second": self.tokens_per_second(),
+            "prompt_tokens": self.prompt_tokens,
+            "prefill_tokens": self.prefill_tokens,
+            "generation_tokens": self.generated_tokens,
+            "requests_finished": self.finished_requests,
+            "requests_aborted": self.aborted_requests,
+            "requests_cut_at_default_bound": self.default_bound_cuts,
+            "requests_cut_looping": self.looping_cuts,
+            "steps": self.steps,
+        }

@@ -28,7 +28,7 @@ class StepCostModel:
     @property
     def coefficients(self) -> tuple[float, float]:
         """(fixed seconds per step, seconds per token), both non-negative."""
-        denominator = self._s0 * self._snn - self._sn ** 2
+        denominator = self._s0 * self._snn - self._sn**2
         if denominator <= 1e-12:
             return self._prior
         per_token = max(0.0, (self._s0 * self._snt - self._sn * self._st) / denominator)

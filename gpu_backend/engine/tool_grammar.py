@@ -42,8 +42,12 @@ def _call_schema(name: str, parameters: dict[str, Any], defs: dict[str, Any]) ->
         _rewrite_refs(parameters, renamed)
         for def_name in [d for d in defs if d.startswith(f"{name}.")]:
             _rewrite_refs(defs[def_name], renamed)
-    return {"type": "object", "properties": {"name": {"const": name}, "arguments": parameters},
-            "required": ["name", "arguments"], "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {"name": {"const": name}, "arguments": parameters},
+        "required": ["name", "arguments"],
+        "additionalProperties": False,
+    }
 
 
 def _rewrite_refs(node: Any, renamed: dict[str, str]) -> None:

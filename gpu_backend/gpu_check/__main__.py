@@ -37,10 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     kernels = _step("kernels", lambda: kernel_sweep.sweep(DEVICE, args.quick))
     os.environ.pop("SEMGATE_KERNELS")
     logits = _step("logits", lambda: logits_check.check_all(DEVICE, args.quick))
-    benches = [] if args.skip_benches else _step("benches", lambda: bench_runs.run_benches(
-        DEVICE, args.quick, args.out, args.bench_timeout))
-    header = {"device": device_name, "device_kind": DEVICE, "quick": args.quick, "started": started,
-              "torch": torch.__version__, "triton": triton.__version__, "seconds": time.monotonic() - clock}
+    benches = (
+        []
+        if args.skip_benches
+        else _step("benches", lambda: bench_runs.run_benches(DEVICE, args.quick, args.out, args.bench_timeout))
+    )
+    header = {
+        "device": device_name,
+        "device_kind": DEVICE,
+        "quick": args.quick,
+        "started": started,
+        "torch": torch.__version__,
+        "triton": triton.__version__,
+        "seconds": time.monotonic() - clock,
+    }
     written = report.write(args.out, header, kernels, logits, benches)
     print(report.summary(written))
     print(f"report: {args.out / 'report.json'}, summary: {args.out / 'summary.md'}", file=sys.stderr)
@@ -51,8 +61,11 @@ def _step(name: str, run: Callable[[], list[_Check]]) -> list[_Check]:
     clock = time.monotonic()
     results = run()
     failed = sum(not r.passed for r in results)
-    print(f"  {name}: {len(results) - failed} of {len(results)} passed ({time.monotonic() - clock:.0f} s)",
-          file=sys.stderr, flush=True)
+    print(
+        f"  {name}: {len(results) - failed} of {len(results)} passed ({time.monotonic() - clock:.0f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
     return results
 
 

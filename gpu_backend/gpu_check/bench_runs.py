@@ -53,8 +53,16 @@ def run_benches(device: str, quick: bool, out: Path, timeout_s: float) -> list[B
         except subprocess.TimeoutExpired as timeout:
             stderr = _text(timeout.stderr) + f"\ntimed out after {timeout_s:g} s"
             code, stdout = -1, _text(timeout.stdout)
-        runs.append(BenchRun(name, ["semgate", "bench", *args], round(time.monotonic() - started, 1), code,
-                             _json_of(stdout), (stdout + stderr)[-2000:]))
+        runs.append(
+            BenchRun(
+                name,
+                ["semgate", "bench", *args],
+                round(time.monotonic() - started, 1),
+                code,
+                _json_of(stdout),
+                (stdout + stderr)[-2000:],
+            )
+        )
     return runs
 
 
@@ -80,6 +88,7 @@ def phase_split_partition(runs: list[BenchRun]) -> str:
     slo = next((run for run in runs if run.name == "slo"), None)
     if slo is None or not slo.figures:
         return "not run (no SLO bench figures)"
-    kinds = sorted({row["phase_split"]["split"]["partition"] for row in slo.figures.get("rates", [])
-                    if "phase_split" in row})
+    kinds = sorted(
+        {row["phase_split"]["split"]["partition"] for row in slo.figures.get("rates", []) if "phase_split" in row}
+    )
     return ", ".join(kinds) if kinds else "not run (the SLO bench dropped the phase split; see its output)"

@@ -36,8 +36,16 @@ class Shapes:
 def shapes_for(device: str, quick: bool) -> Shapes:
     if device == "cpu":  # interpreted: every program runs in Python
         return Shapes(4, 2, 16, 4, 48, (2,), 40, ((0, 7), (9, 3), (25, 20)))
-    return Shapes(9, 3, 64, 16, 576, (1, 32) if quick else (1, 8, 32, 128), 512 if quick else 2048,
-                  ((0, 300), (128, 64), (1000, 200)) if not quick else ((0, 200), (128, 64)))
+    return Shapes(
+        9,
+        3,
+        64,
+        16,
+        576,
+        (1, 32) if quick else (1, 8, 32, 128),
+        512 if quick else 2048,
+        ((0, 300), (128, 64), (1000, 200)) if not quick else ((0, 200), (128, 64)),
+    )
 
 
 def dtypes_for(device: str) -> tuple[torch.dtype, ...]:
@@ -69,8 +77,11 @@ def sweep(device: str, quick: bool, seed: int = 0) -> list[KernelResult]:
                 error = max(_relative_error(o, e) for o, e in zip(ours, expected, strict=True))
                 results.append(KernelResult(name, _name(dtype), shape, error, TOLERANCE[dtype]))
             except Exception as exc:  # noqa: BLE001 - a kernel that fails to compile or run is a finding
-                results.append(KernelResult(name, _name(dtype), shape, float("inf"), TOLERANCE[dtype],
-                                            f"{type(exc).__name__}: {exc}"[:300]))
+                results.append(
+                    KernelResult(
+                        name, _name(dtype), shape, float("inf"), TOLERANCE[dtype], f"{type(exc).__name__}: {exc}"[:300]
+                    )
+                )
     return results
 
 
@@ -94,10 +105,16 @@ def _cases(s: Shapes, dtype: torch.dtype, device: str, gen: torch.Generator) -> 
     for rows in s.batches:
         yield "store_kv", f"{rows} tokens", functools.partial(_store_kv, s, rows, dtype, device, gen)
         lens = [int(n) for n in torch.randint(1, s.max_context + 1, (rows,), generator=gen)]
-        yield "paged_decode_attention", f"batch {rows}, contexts <= {max(lens)}", \
-            functools.partial(_decode, s, lens, dtype, device, gen)
-    yield "paged_prefill_attention", "cached+new " + ", ".join(f"{c}+{n}" for c, n in s.prefill), \
-        functools.partial(_prefill, s, dtype, device, gen)
+        yield (
+            "paged_decode_attention",
+            f"batch {rows}, contexts <= {max(lens)}",
+            functools.partial(_decode, s, lens, dtype, device, gen),
+        )
+    yield (
+        "paged_prefill_attention",
+        "cached+new " + ", ".join(f"{c}+{n}" for c, n in s.prefill),
+        functools.partial(_prefill, s, dtype, device, gen),
+    )
 
 
 def _rms_norm(x: torch.Tensor, weight: torch.Tensor) -> Outputs:
@@ -105,13 +122,17 @@ def _rms_norm(x: torch.Tensor, weight: torch.Tensor) -> Outputs:
 
 
 def _fused_add_rms_norm(x: torch.Tensor, residual: torch.Tensor, weight: torch.Tensor) -> Outputs:
-    return (list(kernels.fused_add_rms_norm(x, residual, weight, 1e-5)),
-            list(ref_norm.fused_add_rms_norm(x.float(), residual.float(), weight.float(), 1e-5)))
+    return (
+        list(kernels.fused_add_rms_norm(x, residual, weight, 1e-5)),
+        list(ref_norm.fused_add_rms_norm(x.float(), residual.float(), weight.float(), 1e-5)),
+    )
 
 
 def _apply_rope(q: torch.Tensor, k: torch.Tensor, positions: torch.Tensor, cos_sin: torch.Tensor) -> Outputs:
-    return (list(kernels.apply_rope(q, k, positions, cos_sin)),
-            list(ref_norm.apply_rope(q.float(), k.float(), positions, cos_sin)))
+    return (
+        list(kernels.apply_rope(q, k, positions, cos_sin)),
+        list(ref_norm.apply_rope(q.float(), k.float(), positions, cos_sin)),
+    )
 
 
 def _pool(
@@ -126,7 +147,7 @@ def _pool(
     tables = torch.zeros(len(lens), max(per_seq), dtype=torch.int32)
     used = 0
     for row, count in enumerate(per_seq):
-        tables[row, :count] = order[used:used + count].int()
+        tables[row, :count] = order[used : used + count].int()
         used += count
     return k, v, tables.to(device), torch.tensor(lens, dtype=torch.int32, device=device)
 
@@ -148,7 +169,7 @@ def _store_kv(s: Shapes, rows: int, dtype: torch.dtype, device: str, gen: torch.
 def _decode(s: Shapes, lens: list[int], dtype: torch.dtype, device: str, gen: torch.Generator) -> Outputs:
     k, v, tables, context = _pool(s, lens, dtype, device, gen)
     q = torch.randn(len(lens), s.q_heads, s.head_dim, generator=gen).to(device=device, dtype=dtype)
-    scale = s.head_dim ** -0.5
+    scale = s.head_dim**-0.5
     ours = kernels.paged_decode_attention(q, k, v, tables, context, scale)
     return [ours], [ref_attn.paged_decode_attention(q.float(), k.float(), v.float(), tables, context, scale)]
 
@@ -159,7 +180,7 @@ def _prefill(s: Shapes, dtype: torch.dtype, device: str, gen: torch.Generator) -
     new = [n for _, n in s.prefill]
     cu = torch.tensor([0, *torch.tensor(new).cumsum(0).tolist()], dtype=torch.int32, device=device)
     q = torch.randn(sum(new), s.q_heads, s.head_dim, generator=gen).to(device=device, dtype=dtype)
-    scale = s.head_dim ** -0.5
+    scale = s.head_dim**-0.5
     ours = kernels.paged_prefill_attention(q, k, v, tables, cu, context, scale, max(new))
     expected = ref_attn.paged_prefill_attention(q.float(), k.float(), v.float(), tables, cu, context, scale, max(new))
     return [ours], [expected]

@@ -19,12 +19,26 @@ from gpu_backend.kv import KVPool
 from gpu_backend.model import LlamaConfig, LlamaModel, load_model, resolve_model_path
 
 BLOCK = 16
-PROMPTS = ["What is the capital of France?", "The history of the Roman Empire begins",
-           "def fibonacci(n):\n    if n < 2:\n        return n\n    return"]
+PROMPTS = [
+    "What is the capital of France?",
+    "The history of the Roman Empire begins",
+    "def fibonacci(n):\n    if n < 2:\n        return n\n    return",
+]
 # |ours - reference| allowed on the logits, by the dtype both sides compute in.
 TOLERANCE = {"float32": 1e-3, "float16": 0.15, "bfloat16": 0.5}
-TINY = LlamaConfig(num_layers=2, hidden_size=64, num_heads=4, num_kv_heads=2, head_dim=16, intermediate_size=96,
-                   rms_norm_eps=1e-5, rope_theta=10000.0, vocab_size=300, max_position=128, tie_word_embeddings=False)
+TINY = LlamaConfig(
+    num_layers=2,
+    hidden_size=64,
+    num_heads=4,
+    num_kv_heads=2,
+    head_dim=16,
+    intermediate_size=96,
+    rms_norm_eps=1e-5,
+    rope_theta=10000.0,
+    vocab_size=300,
+    max_position=128,
+    tie_word_embeddings=False,
+)
 
 
 @dataclass(frozen=True)
@@ -45,12 +59,26 @@ class LogitsResult:
 def check_all(device: str, quick: bool) -> list[LogitsResult]:
     results = []
     if device == "cpu":
-        results.append(_guarded("triton vs torch", "tiny random Llama", "float32", device,
-                                lambda: _triton_vs_torch(tiny_model(), tiny_prompts())))
+        results.append(
+            _guarded(
+                "triton vs torch",
+                "tiny random Llama",
+                "float32",
+                device,
+                lambda: _triton_vs_torch(tiny_model(), tiny_prompts()),
+            )
+        )
     else:
         for dtype in ("bfloat16",) if quick else ("bfloat16", "float16", "float32"):
-            results.append(_guarded("triton vs torch", "smollm2-135m", dtype, device,
-                                    functools.partial(_triton_vs_served, device, dtype)))
+            results.append(
+                _guarded(
+                    "triton vs torch",
+                    "smollm2-135m",
+                    dtype,
+                    device,
+                    functools.partial(_triton_vs_served, device, dtype),
+                )
+            )
     results.append(_guarded("torch path vs HF transformers", "smollm2-135m", "float32", device, lambda: _vs_hf(device)))
     return results
 
@@ -83,8 +111,7 @@ def _vs_hf(device: str) -> tuple[float, float]:
     loaded = load_model("smollm2-135m", device=device, dtype=torch.float32, progress=False)
     prompts = [loaded.tokenizer.encode(p) for p in PROMPTS]
     # transformers' decorator on from_pretrained hides its signature from mypy
-    hf = AutoModelForCausalLM.from_pretrained(
-        path.parent, gguf_file=path.name, dtype=torch.float32).to(device).eval()  # type: ignore[arg-type]
+    hf = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32).to(device).eval()  # type: ignore[arg-type]
     with torch.inference_mode():
         reference = torch.stack([hf(torch.tensor([ids], device=device)).logits[0, -1].float() for ids in prompts])
     ours = _with_kernels("torch", lambda: _two_steps(loaded.model, prompts)[: len(prompts)])  # the prefill rows
@@ -115,8 +142,15 @@ def _two_steps(model: LlamaModel, prompts: list[list[int]]) -> torch.Tensor:
     """Logits of each prompt's last token (one prefill), then of one greedy token more (one decode)."""
     cfg, device = model.config, model.embed_tokens.device
     per_seq = [-(-(len(ids) + 1) // BLOCK) for ids in prompts]
-    pool = KVPool.create(sum(per_seq), cfg.num_layers, cfg.num_kv_heads, cfg.head_dim, BLOCK,
-                         dtype=model.embed_tokens.dtype, device=device)
+    pool = KVPool.create(
+        sum(per_seq),
+        cfg.num_layers,
+        cfg.num_kv_heads,
+        cfg.head_dim,
+        BLOCK,
+        dtype=model.embed_tokens.dtype,
+        device=device,
+    )
     starts = [sum(per_seq[:i]) for i in range(len(prompts))]
     tables = torch.zeros(len(prompts), max(per_seq), dtype=torch.int32)
     for row, (start, count) in enumerate(zip(starts, per_seq, strict=True)):
@@ -125,17 +159,28 @@ def _two_steps(model: LlamaModel, prompts: list[list[int]]) -> torch.Tensor:
     positions = [i for p in prompts for i in range(len(p))]
     slots = [start * BLOCK + i for start, p in zip(starts, prompts, strict=True) for i in range(len(p))]
     cu = [0, *torch.tensor([len(p) for p in prompts]).cumsum(0).tolist()]
-    prefill = StepBatch(is_prefill=True, slot_mapping=_on(slots, device), block_tables=tables.to(device),
-                        context_lens=_on([len(p) for p in prompts], device, torch.int32),
-                        cu_seqlens_q=_on(cu, device, torch.int32), logits_indices=_on([c - 1 for c in cu[1:]], device),
-                        max_seqlen_q=max(len(p) for p in prompts), max_context_len=max(len(p) for p in prompts))
+    prefill = StepBatch(
+        is_prefill=True,
+        slot_mapping=_on(slots, device),
+        block_tables=tables.to(device),
+        context_lens=_on([len(p) for p in prompts], device, torch.int32),
+        cu_seqlens_q=_on(cu, device, torch.int32),
+        logits_indices=_on([c - 1 for c in cu[1:]], device),
+        max_seqlen_q=max(len(p) for p in prompts),
+        max_context_len=max(len(p) for p in prompts),
+    )
     first = model(_on(ids, device), _on(positions, device), prefill, pool.k_cache, pool.v_cache)
     next_slots = [s * BLOCK + len(p) for s, p in zip(starts, prompts, strict=True)]
-    decode = StepBatch(is_prefill=False, slot_mapping=_on(next_slots, device), block_tables=tables.to(device),
-                       context_lens=_on([len(p) + 1 for p in prompts], device, torch.int32),
-                       cu_seqlens_q=_on(list(range(len(prompts) + 1)), device, torch.int32),
-                       logits_indices=_on(list(range(len(prompts))), device), max_seqlen_q=1,
-                       max_context_len=max(len(p) for p in prompts) + 1)
+    decode = StepBatch(
+        is_prefill=False,
+        slot_mapping=_on(next_slots, device),
+        block_tables=tables.to(device),
+        context_lens=_on([len(p) + 1 for p in prompts], device, torch.int32),
+        cu_seqlens_q=_on(list(range(len(prompts) + 1)), device, torch.int32),
+        logits_indices=_on(list(range(len(prompts))), device),
+        max_seqlen_q=1,
+        max_context_len=max(len(p) for p in prompts) + 1,
+    )
     second = model(first.argmax(-1), _on([len(p) for p in prompts], device), decode, pool.k_cache, pool.v_cache)
     return torch.cat([first, second]).float().cpu()
 
@@ -157,19 +202,24 @@ def tiny_model() -> LlamaModel:
     def rand(*shape: int) -> torch.Tensor:
         return torch.randn(*shape, generator=gen) * 0.3
 
-    weights = {"model.embed_tokens.weight": rand(cfg.vocab_size, cfg.hidden_size),
-               "lm_head.weight": rand(cfg.vocab_size, cfg.hidden_size), "model.norm.weight": 1 + rand(cfg.hidden_size)}
+    weights = {
+        "model.embed_tokens.weight": rand(cfg.vocab_size, cfg.hidden_size),
+        "lm_head.weight": rand(cfg.vocab_size, cfg.hidden_size),
+        "model.norm.weight": 1 + rand(cfg.hidden_size),
+    }
     for i in range(cfg.num_layers):
         p = f"model.layers.{i}"
-        weights |= {f"{p}.input_layernorm.weight": 1 + rand(cfg.hidden_size),
-                    f"{p}.post_attention_layernorm.weight": 1 + rand(cfg.hidden_size),
-                    f"{p}.self_attn.q_proj.weight": rand(cfg.q_size, cfg.hidden_size),
-                    f"{p}.self_attn.k_proj.weight": rand(cfg.kv_size, cfg.hidden_size),
-                    f"{p}.self_attn.v_proj.weight": rand(cfg.kv_size, cfg.hidden_size),
-                    f"{p}.self_attn.o_proj.weight": rand(cfg.hidden_size, cfg.q_size),
-                    f"{p}.mlp.gate_proj.weight": rand(cfg.intermediate_size, cfg.hidden_size),
-                    f"{p}.mlp.up_proj.weight": rand(cfg.intermediate_size, cfg.hidden_size),
-                    f"{p}.mlp.down_proj.weight": rand(cfg.hidden_size, cfg.intermediate_size)}
+        weights |= {
+            f"{p}.input_layernorm.weight": 1 + rand(cfg.hidden_size),
+            f"{p}.post_attention_layernorm.weight": 1 + rand(cfg.hidden_size),
+            f"{p}.self_attn.q_proj.weight": rand(cfg.q_size, cfg.hidden_size),
+            f"{p}.self_attn.k_proj.weight": rand(cfg.kv_size, cfg.hidden_size),
+            f"{p}.self_attn.v_proj.weight": rand(cfg.kv_size, cfg.hidden_size),
+            f"{p}.self_attn.o_proj.weight": rand(cfg.hidden_size, cfg.q_size),
+            f"{p}.mlp.gate_proj.weight": rand(cfg.intermediate_size, cfg.hidden_size),
+            f"{p}.mlp.up_proj.weight": rand(cfg.intermediate_size, cfg.hidden_size),
+            f"{p}.mlp.down_proj.weight": rand(cfg.hidden_size, cfg.intermediate_size),
+        }
     return LlamaModel(cfg, weights).eval()
 
 

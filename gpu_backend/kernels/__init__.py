@@ -91,9 +91,7 @@ def paged_prefill_attention(
         from gpu_backend.kernels.triton_prefill_attention import paged_prefill_attention as impl
     else:
         impl = _ref_attn.paged_prefill_attention
-    return impl(
-        q, k_cache_layer, v_cache_layer, block_tables, cu_seqlens_q, context_lens, scale, max_seqlen_q
-    )
+    return impl(q, k_cache_layer, v_cache_layer, block_tables, cu_seqlens_q, context_lens, scale, max_seqlen_q)
 
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:

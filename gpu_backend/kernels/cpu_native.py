@@ -58,8 +58,13 @@ def _build(compiler: str, source: Path, path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staged = Path(tmp) / path.name
         # check=False: the compiler's own message goes into the error below
-        result = subprocess.run([compiler, *FLAGS, "-o", str(staged), str(source), "-lm"],
-                                capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
+        result = subprocess.run(
+            [compiler, *FLAGS, "-o", str(staged), str(source), "-lm"],
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT_S,
+            check=False,
+        )
         if result.returncode != 0:
             raise OSError(f"{compiler} failed: {result.stderr.strip()[-2000:]}")
         os.replace(staged, path)

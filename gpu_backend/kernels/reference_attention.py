@@ -65,8 +65,15 @@ def length_groups(
     return groups
 
 
-def _decode_group(q: torch.Tensor, k_cache_layer: torch.Tensor, v_cache_layer: torch.Tensor,
-                  block_tables: torch.Tensor, lens: torch.Tensor, used_blocks: int, scale: float) -> torch.Tensor:
+def _decode_group(
+    q: torch.Tensor,
+    k_cache_layer: torch.Tensor,
+    v_cache_layer: torch.Tensor,
+    block_tables: torch.Tensor,
+    lens: torch.Tensor,
+    used_blocks: int,
+    scale: float,
+) -> torch.Tensor:
     batch, num_heads, head_dim = q.shape
     block_size, num_kv_heads = k_cache_layer.shape[1], k_cache_layer.shape[2]
     tables = block_tables[:, :used_blocks]

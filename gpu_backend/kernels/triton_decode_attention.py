@@ -19,12 +19,33 @@ _LOG2E = 1.4426950408889634
 
 @triton.jit
 def _decode_split_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
-    q_ptr, k_cache_ptr, v_cache_ptr, block_tables_ptr, context_lens_ptr, out_ptr, lse_ptr,
-    scale_log2, stride_qb, stride_qh,
-    stride_cb, stride_cs, stride_ch, stride_bt,
-    stride_ob, stride_oh, stride_os, stride_lb, stride_lh,
-    block_size, group, head_dim, split_tokens,
-    BLOCK_G: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr, FP32_DOT: tl.constexpr,
+    q_ptr,
+    k_cache_ptr,
+    v_cache_ptr,
+    block_tables_ptr,
+    context_lens_ptr,
+    out_ptr,
+    lse_ptr,
+    scale_log2,
+    stride_qb,
+    stride_qh,
+    stride_cb,
+    stride_cs,
+    stride_ch,
+    stride_bt,
+    stride_ob,
+    stride_oh,
+    stride_os,
+    stride_lb,
+    stride_lh,
+    block_size,
+    group,
+    head_dim,
+    split_tokens,
+    BLOCK_G: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    FP32_DOT: tl.constexpr,
 ):
     seq = tl.program_id(0).to(tl.int64)
     kv_head = tl.program_id(1)
@@ -38,8 +59,11 @@ def _decode_split_kernel(  # type: ignore[no-untyped-def]  # Triton reads annota
     heads = kv_head * group + g
     g_mask = g < group
     d_mask = d < head_dim
-    q = tl.load(q_ptr + seq * stride_qb + heads[:, None] * stride_qh + d[None, :],
-                mask=g_mask[:, None] & d_mask[None, :], other=0.0)
+    q = tl.load(
+        q_ptr + seq * stride_qb + heads[:, None] * stride_qh + d[None, :],
+        mask=g_mask[:, None] & d_mask[None, :],
+        other=0.0,
+    )
 
     m_i = tl.full([BLOCK_G], float("-inf"), tl.float32)
     l_i = tl.zeros([BLOCK_G], tl.float32)
@@ -70,18 +94,31 @@ def _decode_split_kernel(  # type: ignore[no-untyped-def]  # Triton reads annota
 
     # an empty slice (or empty context) leaves l_i = 0: output 0, lse -inf
     out = acc / tl.where(l_i > 0, l_i, 1.0)[:, None]
-    tl.store(out_ptr + seq * stride_ob + heads[:, None] * stride_oh + split * stride_os + d[None, :],
-             out.to(out_ptr.dtype.element_ty), mask=g_mask[:, None] & d_mask[None, :])
+    tl.store(
+        out_ptr + seq * stride_ob + heads[:, None] * stride_oh + split * stride_os + d[None, :],
+        out.to(out_ptr.dtype.element_ty),
+        mask=g_mask[:, None] & d_mask[None, :],
+    )
     lse = tl.where(l_i > 0, m_i + tl.log2(tl.where(l_i > 0, l_i, 1.0)), float("-inf"))
     tl.store(lse_ptr + seq * stride_lb + heads * stride_lh + split, lse, mask=g_mask)
 
 
 @triton.jit
 def _merge_splits_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
-    partial_ptr, lse_ptr, out_ptr,
-    stride_pb, stride_ph, stride_ps, stride_lb, stride_lh, stride_ob, stride_oh,
-    num_splits, head_dim,
-    BLOCK_S: tl.constexpr, BLOCK_D: tl.constexpr,
+    partial_ptr,
+    lse_ptr,
+    out_ptr,
+    stride_pb,
+    stride_ph,
+    stride_ps,
+    stride_lb,
+    stride_lh,
+    stride_ob,
+    stride_oh,
+    num_splits,
+    head_dim,
+    BLOCK_S: tl.constexpr,
+    BLOCK_D: tl.constexpr,
 ):
     seq = tl.program_id(0).to(tl.int64)
     head = tl.program_id(1)
@@ -92,11 +129,13 @@ def _merge_splits_kernel(  # type: ignore[no-untyped-def]  # Triton reads annota
     top = tl.max(lse, axis=0)
     weights = tl.exp2(lse - tl.where(top == float("-inf"), 0.0, top))
     total = tl.sum(weights, axis=0)
-    partial = tl.load(partial_ptr + seq * stride_pb + head * stride_ph + s[:, None] * stride_ps + d[None, :],
-                      mask=s_mask[:, None] & (d[None, :] < head_dim), other=0.0).to(tl.float32)
+    partial = tl.load(
+        partial_ptr + seq * stride_pb + head * stride_ph + s[:, None] * stride_ps + d[None, :],
+        mask=s_mask[:, None] & (d[None, :] < head_dim),
+        other=0.0,
+    ).to(tl.float32)
     out = tl.sum(partial * weights[:, None], axis=0) / tl.where(total > 0, total, 1.0)
-    tl.store(out_ptr + seq * stride_ob + head * stride_oh + d, out.to(out_ptr.dtype.element_ty),
-             mask=d < head_dim)
+    tl.store(out_ptr + seq * stride_ob + head * stride_oh + d, out.to(out_ptr.dtype.element_ty), mask=d < head_dim)
 
 
 def _choose_splits(q: torch.Tensor, batch: int, num_kv_heads: int, max_tokens: int, block_n: int) -> int:
@@ -128,30 +167,61 @@ def paged_decode_attention(
     split_tokens = triton.cdiv(triton.cdiv(max_tokens, splits), block_n) * block_n
     splits = max(1, triton.cdiv(max_tokens, split_tokens))
 
-    partial = torch.empty(batch, num_heads, splits, head_dim, device=q.device,
-                          dtype=q.dtype if splits == 1 else torch.float32)
+    partial = torch.empty(
+        batch, num_heads, splits, head_dim, device=q.device, dtype=q.dtype if splits == 1 else torch.float32
+    )
     lse = torch.empty(batch, num_heads, splits, device=q.device, dtype=torch.float32)
     if batch == 0:
         return partial.view(batch, num_heads, head_dim).to(q.dtype)
     _decode_split_kernel[(batch, num_kv_heads, splits)](
-        q, k_cache_layer, v_cache_layer, block_tables, context_lens, partial, lse,
-        scale * _LOG2E, q.stride(0), q.stride(1),
-        k_cache_layer.stride(0), k_cache_layer.stride(1), k_cache_layer.stride(2), block_tables.stride(0),
-        partial.stride(0), partial.stride(1), partial.stride(2), lse.stride(0), lse.stride(1),
-        block_size, group, head_dim, split_tokens,
-        BLOCK_G=max(16, triton.next_power_of_2(group)), BLOCK_N=block_n,
-        BLOCK_D=triton.next_power_of_2(head_dim), FP32_DOT=q.dtype == torch.float32,
-        num_warps=4, num_stages=2,
+        q,
+        k_cache_layer,
+        v_cache_layer,
+        block_tables,
+        context_lens,
+        partial,
+        lse,
+        scale * _LOG2E,
+        q.stride(0),
+        q.stride(1),
+        k_cache_layer.stride(0),
+        k_cache_layer.stride(1),
+        k_cache_layer.stride(2),
+        block_tables.stride(0),
+        partial.stride(0),
+        partial.stride(1),
+        partial.stride(2),
+        lse.stride(0),
+        lse.stride(1),
+        block_size,
+        group,
+        head_dim,
+        split_tokens,
+        BLOCK_G=max(16, triton.next_power_of_2(group)),
+        BLOCK_N=block_n,
+        BLOCK_D=triton.next_power_of_2(head_dim),
+        FP32_DOT=q.dtype == torch.float32,
+        num_warps=4,
+        num_stages=2,
     )
     if splits == 1:  # stage 1 already wrote the normalised output
         return partial.view(batch, num_heads, head_dim)
     out = torch.empty_like(q, memory_format=torch.contiguous_format)
     _merge_splits_kernel[(batch, num_heads)](
-        partial, lse, out,
-        partial.stride(0), partial.stride(1), partial.stride(2), lse.stride(0), lse.stride(1),
-        out.stride(0), out.stride(1),
-        splits, head_dim,
-        BLOCK_S=triton.next_power_of_2(splits), BLOCK_D=triton.next_power_of_2(head_dim),
+        partial,
+        lse,
+        out,
+        partial.stride(0),
+        partial.stride(1),
+        partial.stride(2),
+        lse.stride(0),
+        lse.stride(1),
+        out.stride(0),
+        out.stride(1),
+        splits,
+        head_dim,
+        BLOCK_S=triton.next_power_of_2(splits),
+        BLOCK_D=triton.next_power_of_2(head_dim),
         num_warps=1,
     )
     return out

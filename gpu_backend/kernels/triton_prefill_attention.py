@@ -17,11 +17,29 @@ _LOG2E = 1.4426950408889634
 
 @triton.jit
 def _prefill_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
-    q_ptr, k_cache_ptr, v_cache_ptr, block_tables_ptr, cu_seqlens_ptr, context_lens_ptr, out_ptr,
-    scale_log2, stride_qt, stride_qh, stride_ot, stride_oh,
-    stride_cb, stride_cs, stride_ch, stride_bt,
-    block_size, group, head_dim,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_D: tl.constexpr, FP32_DOT: tl.constexpr,
+    q_ptr,
+    k_cache_ptr,
+    v_cache_ptr,
+    block_tables_ptr,
+    cu_seqlens_ptr,
+    context_lens_ptr,
+    out_ptr,
+    scale_log2,
+    stride_qt,
+    stride_qh,
+    stride_ot,
+    stride_oh,
+    stride_cb,
+    stride_cs,
+    stride_ch,
+    stride_bt,
+    block_size,
+    group,
+    head_dim,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    FP32_DOT: tl.constexpr,
 ):
     tile = tl.program_id(0)
     seq = tl.program_id(1).to(tl.int64)
@@ -38,8 +56,11 @@ def _prefill_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations
         i_mask = i < num_new
         d_mask = d < head_dim
         rows = (q_start + i).to(tl.int64)
-        q = tl.load(q_ptr + rows[:, None] * stride_qt + head * stride_qh + d[None, :],
-                    mask=i_mask[:, None] & d_mask[None, :], other=0.0)
+        q = tl.load(
+            q_ptr + rows[:, None] * stride_qt + head * stride_qh + d[None, :],
+            mask=i_mask[:, None] & d_mask[None, :],
+            other=0.0,
+        )
         query_pos = prefix + i
 
         m_i = tl.full([BLOCK_M], float("-inf"), tl.float32)
@@ -74,8 +95,11 @@ def _prefill_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations
             m_i = m_new
 
         out = acc / l_i[:, None]  # position 0 is visible to every row: l_i > 0
-        tl.store(out_ptr + rows[:, None] * stride_ot + head * stride_oh + d[None, :],
-                 out.to(out_ptr.dtype.element_ty), mask=i_mask[:, None] & d_mask[None, :])
+        tl.store(
+            out_ptr + rows[:, None] * stride_ot + head * stride_oh + d[None, :],
+            out.to(out_ptr.dtype.element_ty),
+            mask=i_mask[:, None] & d_mask[None, :],
+        )
 
 
 def paged_prefill_attention(
@@ -102,11 +126,30 @@ def paged_prefill_attention(
     block_n = max(block_m if block_d <= 64 else 32, triton.next_power_of_2(block_size))
     grid = (triton.cdiv(max_seqlen_q, block_m), num_seqs, num_heads)
     _prefill_kernel[grid](
-        q, k_cache_layer, v_cache_layer, block_tables, cu_seqlens_q, context_lens, out,
-        scale * _LOG2E, q.stride(0), q.stride(1), out.stride(0), out.stride(1),
-        k_cache_layer.stride(0), k_cache_layer.stride(1), k_cache_layer.stride(2), block_tables.stride(0),
-        block_size, num_heads // num_kv_heads, head_dim,
-        BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_D=block_d, FP32_DOT=q.dtype == torch.float32,
-        num_warps=4 if block_m <= 16 or block_d <= 64 else 8, num_stages=2,
+        q,
+        k_cache_layer,
+        v_cache_layer,
+        block_tables,
+        cu_seqlens_q,
+        context_lens,
+        out,
+        scale * _LOG2E,
+        q.stride(0),
+        q.stride(1),
+        out.stride(0),
+        out.stride(1),
+        k_cache_layer.stride(0),
+        k_cache_layer.stride(1),
+        k_cache_layer.stride(2),
+        block_tables.stride(0),
+        block_size,
+        num_heads // num_kv_heads,
+        head_dim,
+        BLOCK_M=block_m,
+        BLOCK_N=block_n,
+        BLOCK_D=block_d,
+        FP32_DOT=q.dtype == torch.float32,
+        num_warps=4 if block_m <= 16 or block_d <= 64 else 8,
+        num_stages=2,
     )
     return out

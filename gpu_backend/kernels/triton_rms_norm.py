@@ -9,10 +9,19 @@ from gpu_backend.errors import KernelInputError
 
 @triton.jit
 def _rms_norm_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
-    x_ptr, residual_ptr, weight_ptr, out_ptr, sum_ptr,
-    stride_x, stride_r, stride_o, stride_s,
-    num_cols, eps,
-    HAS_RESIDUAL: tl.constexpr, BLOCK_C: tl.constexpr,
+    x_ptr,
+    residual_ptr,
+    weight_ptr,
+    out_ptr,
+    sum_ptr,
+    stride_x,
+    stride_r,
+    stride_o,
+    stride_s,
+    num_cols,
+    eps,
+    HAS_RESIDUAL: tl.constexpr,
+    BLOCK_C: tl.constexpr,
 ):
     row = tl.program_id(0).to(tl.int64)
     cols = tl.arange(0, BLOCK_C)
@@ -39,10 +48,19 @@ def _launch(
     block_c = triton.next_power_of_2(num_cols)
     if num_rows:
         _rms_norm_kernel[(num_rows,)](
-            x, residual if residual is not None else x, weight, out, summed,
-            x.stride(0), residual.stride(0) if residual is not None else 0, out.stride(0), summed.stride(0),
-            num_cols, eps,
-            HAS_RESIDUAL=residual is not None, BLOCK_C=block_c,
+            x,
+            residual if residual is not None else x,
+            weight,
+            out,
+            summed,
+            x.stride(0),
+            residual.stride(0) if residual is not None else 0,
+            out.stride(0),
+            summed.stride(0),
+            num_cols,
+            eps,
+            HAS_RESIDUAL=residual is not None,
+            BLOCK_C=block_c,
             num_warps=min(16, max(1, block_c // 256)),
         )
     return out, summed

@@ -9,8 +9,19 @@ from gpu_backend.errors import KernelInputError
 
 @triton.jit
 def _rotate_heads(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
-    src_ptr, dst_ptr, token, stride_t, stride_h, dst_stride_t, dst_stride_h,
-    num_heads, half, cos, sin, BLOCK_H: tl.constexpr, BLOCK_HALF: tl.constexpr,
+    src_ptr,
+    dst_ptr,
+    token,
+    stride_t,
+    stride_h,
+    dst_stride_t,
+    dst_stride_h,
+    num_heads,
+    half,
+    cos,
+    sin,
+    BLOCK_H: tl.constexpr,
+    BLOCK_HALF: tl.constexpr,
 ):
     heads = tl.arange(0, BLOCK_H)[:, None]
     dims = tl.arange(0, BLOCK_HALF)[None, :]
@@ -25,20 +36,63 @@ def _rotate_heads(  # type: ignore[no-untyped-def]  # Triton reads annotations a
 
 @triton.jit
 def _rope_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
-    q_ptr, k_ptr, q_out_ptr, k_out_ptr, pos_ptr, cos_sin_ptr,
-    stride_qt, stride_qh, stride_kt, stride_kh, stride_oqt, stride_oqh, stride_okt, stride_okh,
-    stride_cs, num_heads, num_kv_heads, half,
-    BLOCK_H: tl.constexpr, BLOCK_HKV: tl.constexpr, BLOCK_HALF: tl.constexpr,
+    q_ptr,
+    k_ptr,
+    q_out_ptr,
+    k_out_ptr,
+    pos_ptr,
+    cos_sin_ptr,
+    stride_qt,
+    stride_qh,
+    stride_kt,
+    stride_kh,
+    stride_oqt,
+    stride_oqh,
+    stride_okt,
+    stride_okh,
+    stride_cs,
+    num_heads,
+    num_kv_heads,
+    half,
+    BLOCK_H: tl.constexpr,
+    BLOCK_HKV: tl.constexpr,
+    BLOCK_HALF: tl.constexpr,
 ):
     token = tl.program_id(0).to(tl.int64)
     pos = tl.load(pos_ptr + token).to(tl.int64)
     dims = tl.arange(0, BLOCK_HALF)[None, :]
     cos = tl.load(cos_sin_ptr + pos * stride_cs + dims, mask=dims < half, other=1.0).to(tl.float32)
     sin = tl.load(cos_sin_ptr + pos * stride_cs + half + dims, mask=dims < half, other=0.0).to(tl.float32)
-    _rotate_heads(q_ptr, q_out_ptr, token, stride_qt, stride_qh, stride_oqt, stride_oqh,
-                  num_heads, half, cos, sin, BLOCK_H, BLOCK_HALF)
-    _rotate_heads(k_ptr, k_out_ptr, token, stride_kt, stride_kh, stride_okt, stride_okh,
-                  num_kv_heads, half, cos, sin, BLOCK_HKV, BLOCK_HALF)
+    _rotate_heads(
+        q_ptr,
+        q_out_ptr,
+        token,
+        stride_qt,
+        stride_qh,
+        stride_oqt,
+        stride_oqh,
+        num_heads,
+        half,
+        cos,
+        sin,
+        BLOCK_H,
+        BLOCK_HALF,
+    )
+    _rotate_heads(
+        k_ptr,
+        k_out_ptr,
+        token,
+        stride_kt,
+        stride_kh,
+        stride_okt,
+        stride_okh,
+        num_kv_heads,
+        half,
+        cos,
+        sin,
+        BLOCK_HKV,
+        BLOCK_HALF,
+    )
 
 
 def apply_rope(
@@ -52,11 +106,27 @@ def apply_rope(
     if num_tokens:
         half = head_dim // 2
         _rope_kernel[(num_tokens,)](
-            q, k, q_out, k_out, positions, cos_sin,
-            q.stride(0), q.stride(1), k.stride(0), k.stride(1),
-            q_out.stride(0), q_out.stride(1), k_out.stride(0), k_out.stride(1),
-            cos_sin.stride(0), num_heads, num_kv_heads, half,
-            BLOCK_H=triton.next_power_of_2(num_heads), BLOCK_HKV=triton.next_power_of_2(num_kv_heads),
-            BLOCK_HALF=triton.next_power_of_2(half), num_warps=1 if num_heads * head_dim <= 512 else 4,
+            q,
+            k,
+            q_out,
+            k_out,
+            positions,
+            cos_sin,
+            q.stride(0),
+            q.stride(1),
+            k.stride(0),
+            k.stride(1),
+            q_out.stride(0),
+            q_out.stride(1),
+            k_out.stride(0),
+            k_out.stride(1),
+            cos_sin.stride(0),
+            num_heads,
+            num_kv_heads,
+            half,
+            BLOCK_H=triton.next_power_of_2(num_heads),
+            BLOCK_HKV=triton.next_power_of_2(num_kv_heads),
+            BLOCK_HALF=triton.next_power_of_2(half),
+            num_warps=1 if num_heads * head_dim <= 512 else 4,
         )
     return q_out, k_out

@@ -9,11 +9,23 @@ from gpu_backend.errors import KernelInputError
 
 @triton.jit
 def _store_kv_kernel(  # type: ignore[no-untyped-def]  # Triton reads annotations as kernel types
-    k_ptr, v_ptr, k_cache_ptr, v_cache_ptr, slot_ptr,
-    stride_kt, stride_kh, stride_vt, stride_vh,
-    stride_cb, stride_cs, stride_ch,
-    block_size, num_kv_heads, head_dim,
-    BLOCK_H: tl.constexpr, BLOCK_D: tl.constexpr,
+    k_ptr,
+    v_ptr,
+    k_cache_ptr,
+    v_cache_ptr,
+    slot_ptr,
+    stride_kt,
+    stride_kh,
+    stride_vt,
+    stride_vh,
+    stride_cb,
+    stride_cs,
+    stride_ch,
+    block_size,
+    num_kv_heads,
+    head_dim,
+    BLOCK_H: tl.constexpr,
+    BLOCK_D: tl.constexpr,
 ):
     token = tl.program_id(0)
     slot = tl.load(slot_ptr + token).to(tl.int64)
@@ -43,10 +55,22 @@ def store_kv(
     if k_cache_layer.stride() != v_cache_layer.stride():
         raise KernelInputError("k_cache_layer and v_cache_layer must share one layout")
     _store_kv_kernel[(num_tokens,)](
-        k, v, k_cache_layer, v_cache_layer, slot_mapping,
-        k.stride(0), k.stride(1), v.stride(0), v.stride(1),
-        k_cache_layer.stride(0), k_cache_layer.stride(1), k_cache_layer.stride(2),
-        k_cache_layer.shape[1], num_kv_heads, head_dim,
-        BLOCK_H=triton.next_power_of_2(num_kv_heads), BLOCK_D=triton.next_power_of_2(head_dim),
+        k,
+        v,
+        k_cache_layer,
+        v_cache_layer,
+        slot_mapping,
+        k.stride(0),
+        k.stride(1),
+        v.stride(0),
+        v.stride(1),
+        k_cache_layer.stride(0),
+        k_cache_layer.stride(1),
+        k_cache_layer.stride(2),
+        k_cache_layer.shape[1],
+        num_kv_heads,
+        head_dim,
+        BLOCK_H=triton.next_power_of_2(num_kv_heads),
+        BLOCK_D=triton.next_power_of_2(head_dim),
         num_warps=1 if num_kv_heads * head_dim <= 256 else 4,
     )

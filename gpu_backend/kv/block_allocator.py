@@ -45,9 +45,7 @@ class BlockAllocator:
         """Like `try_allocate`, but raises `OutOfBlocksError` when not enough blocks are free."""
         blocks = self.try_allocate(n)
         if blocks is None:
-            raise OutOfBlocksError(
-                f"asked for {n} KV blocks but only {len(self._free)} of {self.num_blocks} are free"
-            )
+            raise OutOfBlocksError(f"asked for {n} KV blocks but only {len(self._free)} of {self.num_blocks} are free")
         return blocks
 
     def ref_count(self, block: int) -> int:

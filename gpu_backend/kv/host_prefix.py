@@ -93,8 +93,9 @@ class TieredRadixCache(RadixCache):
             raise KVStateError("the device blocks must match the host ranges block for block")
         futures, index = [], 0
         for taken in found.ranges:
-            futures.append(self.host_pool.swap_in(taken, device_blocks[index : index + taken.length],
-                                                  self.host_stats.copies))
+            futures.append(
+                self.host_pool.swap_in(taken, device_blocks[index : index + taken.length], self.host_stats.copies)
+            )
             index += taken.length
         self.host_stats.hits += 1
         self.host_stats.tokens_reused += found.num_tokens

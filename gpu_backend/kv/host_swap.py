@@ -211,4 +211,3 @@ class HostKVPool:
 
     def close(self) -> None:
         self._worker.shutdown(wait=True)
-

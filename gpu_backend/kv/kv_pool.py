@@ -13,9 +13,7 @@ from gpu_backend.errors import InvalidConfig
 from gpu_backend.kv.block_allocator import BlockAllocator
 
 
-def bytes_per_block(
-    num_layers: int, num_kv_heads: int, head_dim: int, block_size: int, dtype: torch.dtype
-) -> int:
+def bytes_per_block(num_layers: int, num_kv_heads: int, head_dim: int, block_size: int, dtype: torch.dtype) -> int:
     """Bytes one block takes across all layers, K and V together."""
     element_size = torch.empty((), dtype=dtype).element_size()
     return 2 * num_layers * block_size * num_kv_heads * head_dim * element_size
@@ -69,9 +67,7 @@ class KVPool:
         per_block = bytes_per_block(num_layers, num_kv_heads, head_dim, block_size, dtype)
         num_blocks = budget_bytes // per_block
         if num_blocks < 1:
-            raise InvalidConfig(
-                f"KV budget of {budget_bytes} bytes holds no block ({per_block} bytes per block)"
-            )
+            raise InvalidConfig(f"KV budget of {budget_bytes} bytes holds no block ({per_block} bytes per block)")
         return cls.create(num_blocks, num_layers, num_kv_heads, head_dim, block_size, dtype, device)
 
     @property
@@ -96,9 +92,7 @@ class KVPool:
 
     @property
     def bytes_per_block(self) -> int:
-        return bytes_per_block(
-            self.num_layers, self.num_kv_heads, self.head_dim, self.block_size, self.k_cache.dtype
-        )
+        return bytes_per_block(self.num_layers, self.num_kv_heads, self.head_dim, self.block_size, self.k_cache.dtype)
 
     @property
     def total_bytes(self) -> int:

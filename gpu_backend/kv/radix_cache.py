@@ -212,8 +212,12 @@ class RadixCache:
         return freed
 
     def _evictable_leaf(self, node: RadixNode) -> bool:
-        return (not node.is_root and bool(node.blocks) and node.lock_ref == 0
-                and not any(child.blocks for child in node.children.values()))
+        return (
+            not node.is_root
+            and bool(node.blocks)
+            and node.lock_ref == 0
+            and not any(child.blocks for child in node.children.values())
+        )
 
     def _give_up_blocks(self, node: RadixNode) -> int:
         """Drop an evicted node's device blocks; returns how many went back to the allocator.
@@ -269,8 +273,11 @@ class RadixCache:
         a host copy is cut at the same place)."""
         cut = num_blocks * self.block_size
         upper = RadixNode(
-            node.tokens[:cut], node.blocks[:num_blocks], node.parent,
-            lock_ref=node.lock_ref, last_access=node.last_access,
+            node.tokens[:cut],
+            node.blocks[:num_blocks],
+            node.parent,
+            lock_ref=node.lock_ref,
+            last_access=node.last_access,
         )
         if node.host is not None:
             upper.host = HostRange(node.host.start, num_blocks)

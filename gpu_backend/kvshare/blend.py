@@ -46,8 +46,15 @@ class BlendResult:
     token_layers: int  # token x layer forward passes this prefill ran
 
 
-def _attend(q: torch.Tensor, q_positions: torch.Tensor, k_layer: torch.Tensor, v_layer: torch.Tensor,
-            table: torch.Tensor, context_len: int, scale: float) -> torch.Tensor:
+def _attend(
+    q: torch.Tensor,
+    q_positions: torch.Tensor,
+    k_layer: torch.Tensor,
+    v_layer: torch.Tensor,
+    table: torch.Tensor,
+    context_len: int,
+    scale: float,
+) -> torch.Tensor:
     """q [n, H, D] at absolute `q_positions` over the first `context_len` pool positions of a
     sequence with block `table`; causal by position."""
     blocks, block_size, num_kv_heads, head_dim = k_layer.shape
@@ -56,8 +63,13 @@ def _attend(q: torch.Tensor, q_positions: torch.Tensor, k_layer: torch.Tensor, v
     values = v_layer.view(blocks, -1).index_select(0, used).view(-1, num_kv_heads, head_dim)[:context_len]
     mask = torch.arange(context_len, device=q.device)[None, :] <= q_positions[:, None]
     out = F.scaled_dot_product_attention(
-        q.transpose(0, 1)[None], keys.transpose(0, 1)[None].to(q.dtype), values.transpose(0, 1)[None].to(q.dtype),
-        attn_mask=mask, scale=scale, enable_gqa=q.shape[1] != num_kv_heads)
+        q.transpose(0, 1)[None],
+        keys.transpose(0, 1)[None].to(q.dtype),
+        values.transpose(0, 1)[None].to(q.dtype),
+        attn_mask=mask,
+        scale=scale,
+        enable_gqa=q.shape[1] != num_kv_heads,
+    )
     return out[0].transpose(0, 1)
 
 
@@ -68,9 +80,17 @@ def _select(deviation: torch.Tensor, ratio: float) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, token_ids: list[int],
-                  block_table: list[int], num_cached: int, reused: list[ReusedKV], recompute_ratio: float,
-                  check_layer: int = 1) -> BlendResult:
+def blend_prefill(
+    model: LlamaModel,
+    k_cache: torch.Tensor,
+    v_cache: torch.Tensor,
+    token_ids: list[int],
+    block_table: list[int],
+    num_cached: int,
+    reused: list[ReusedKV],
+    recompute_ratio: float,
+    check_layer: int = 1,
+) -> BlendResult:
     """Compute prompt positions [num_cached, len(token_ids)) into the sequence's blocks
     (`block_table` must cover the prompt; [0, num_cached) are already in the pool) and
     return the last token's logits. `reused` chunks must not overlap, lie at or after
@@ -96,15 +116,20 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
         old_positions.append(torch.arange(chunk.old_start, chunk.old_start + n, device=device))
     num_reused = int(is_reused.sum())
     if reused:  # all chunks and layers in one rotation and one copy (layers ride on the head axis)
-        new_positions = torch.cat([positions[c.start - num_cached : c.start - num_cached + c.k.shape[1]]
-                                   for c in reused])
+        new_positions = torch.cat(
+            [positions[c.start - num_cached : c.start - num_cached + c.k.shape[1]] for c in reused]
+        )
         keys = torch.cat([c.k for c in reused], dim=1)  # [L, R, Hkv, D]
         values = torch.cat([c.v for c in reused], dim=1)
         reused_count, heads = keys.shape[1], keys.shape[2]
-        moved = rerotate_keys(keys.transpose(0, 1).reshape(reused_count, num_layers * heads, -1),
-                              torch.cat(old_positions), new_positions, model.cos_sin)
+        moved = rerotate_keys(
+            keys.transpose(0, 1).reshape(reused_count, num_layers * heads, -1),
+            torch.cat(old_positions),
+            new_positions,
+            model.cos_sin,
+        )
         moved = moved.view(reused_count, num_layers, heads, -1).transpose(0, 1)
-        target = (table[new_positions // block_size] * block_size + new_positions % block_size)
+        target = table[new_positions // block_size] * block_size + new_positions % block_size
         k_cache.view(num_layers, -1, *k_cache.shape[3:])[:, target] = moved.to(k_cache.dtype)
         v_cache.view(num_layers, -1, *v_cache.shape[3:])[:, target] = values.to(v_cache.dtype)
 
@@ -112,7 +137,7 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
     hidden = F.embedding(torch.as_tensor(token_ids[num_cached:], device=device), model.embed_tokens)
     residual: torch.Tensor | None = None
     token_layers, num_recomputed = 0, num_reused
-    scale = cfg.head_dim ** -0.5
+    scale = cfg.head_dim**-0.5
     layers = cast(list[DecoderLayer], list(model.layers))  # nn.ModuleList is untyped; LlamaModel fills it so
     for index, layer in enumerate(layers):
         token_layers += active.numel()
@@ -122,16 +147,21 @@ def blend_prefill(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tenso
             x, residual = fused_add_rms_norm(hidden, residual, layer.input_norm, cfg.rms_norm_eps)
         q, k, v = linear(x, layer.qkv_proj).split([cfg.q_size, cfg.kv_size, cfg.kv_size], dim=-1)
         n = active.numel()
-        q, k = apply_rope(q.view(n, cfg.num_heads, cfg.head_dim), k.view(n, cfg.num_kv_heads, cfg.head_dim),
-                          positions[active], model.cos_sin)
+        q, k = apply_rope(
+            q.view(n, cfg.num_heads, cfg.head_dim),
+            k.view(n, cfg.num_kv_heads, cfg.head_dim),
+            positions[active],
+            model.cos_sin,
+        )
         v = v.view(n, cfg.num_kv_heads, cfg.head_dim)
         keep = None
         if index == check_layer and num_reused and recompute_ratio < 1.0:
             reused_rows = is_reused[active].nonzero().squeeze(1)
             old_k = k_cache[index].view(-1, cfg.num_kv_heads, cfg.head_dim)[slots[active[reused_rows]]]
             old_v = v_cache[index].view(-1, cfg.num_kv_heads, cfg.head_dim)[slots[active[reused_rows]]]
-            deviation = ((k[reused_rows] - old_k).float().pow(2).sum((1, 2))
-                         + (v[reused_rows] - old_v).float().pow(2).sum((1, 2)))
+            deviation = (k[reused_rows] - old_k).float().pow(2).sum((1, 2)) + (v[reused_rows] - old_v).float().pow(
+                2
+            ).sum((1, 2))
             chosen = reused_rows[_select(deviation, recompute_ratio)]
             keep = ~is_reused[active]
             keep[chosen] = True

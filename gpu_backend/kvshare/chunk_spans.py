@@ -17,8 +17,7 @@ from gpu_backend.model.chat_template import ChatTemplate
 from gpu_backend.model.tokenizer import Tokenizer
 
 
-def _token_boundary(tokenizer: Tokenizer, ids: Sequence[int], text: str, prefix: str,
-                    add_special: bool) -> int | None:
+def _token_boundary(tokenizer: Tokenizer, ids: Sequence[int], text: str, prefix: str, add_special: bool) -> int | None:
     """Tokens of `text` before its prefix `prefix`, or None if that is no token boundary."""
     if not text.startswith(prefix):
         return None
@@ -28,8 +27,9 @@ def _token_boundary(tokenizer: Tokenizer, ids: Sequence[int], text: str, prefix:
     return len(head) if list(ids[: len(head)]) == head else None
 
 
-def _spans(tokenizer: Tokenizer, ids: list[int], text: str, prefixes: list[tuple[str, str]],
-           add_special: bool) -> list[tuple[int, int]]:
+def _spans(
+    tokenizer: Tokenizer, ids: list[int], text: str, prefixes: list[tuple[str, str]], add_special: bool
+) -> list[tuple[int, int]]:
     spans = []
     for before_start, before_end in prefixes:
         start = _token_boundary(tokenizer, ids, text, before_start, add_special)
@@ -39,18 +39,25 @@ def _spans(tokenizer: Tokenizer, ids: list[int], text: str, prefixes: list[tuple
     return spans
 
 
-def chat_chunk_spans(template: ChatTemplate, tokenizer: Tokenizer, messages: list[dict[str, Any]],
-                     chunks: Sequence[tuple[int, int]]) -> tuple[list[int], list[tuple[int, int]]]:
+def chat_chunk_spans(
+    template: ChatTemplate, tokenizer: Tokenizer, messages: list[dict[str, Any]], chunks: Sequence[tuple[int, int]]
+) -> tuple[list[int], list[tuple[int, int]]]:
     """(prompt token ids, token span of each chunk that has exact token boundaries)."""
     text = template.render(messages, add_generation_prompt=True)
     ids = tokenizer.encode(text)
-    prefixes = [(template.render(messages[:s], add_generation_prompt=False) if s else "",
-                 template.render(messages[:e], add_generation_prompt=False)) for s, e in chunks]
+    prefixes = [
+        (
+            template.render(messages[:s], add_generation_prompt=False) if s else "",
+            template.render(messages[:e], add_generation_prompt=False),
+        )
+        for s, e in chunks
+    ]
     return ids, _spans(tokenizer, ids, text, prefixes, add_special=False)
 
 
-def prompt_chunk_spans(tokenizer: Tokenizer, prompt: str,
-                       chunks: Sequence[tuple[int, int]]) -> tuple[list[int], list[tuple[int, int]]]:
+def prompt_chunk_spans(
+    tokenizer: Tokenizer, prompt: str, chunks: Sequence[tuple[int, int]]
+) -> tuple[list[int], list[tuple[int, int]]]:
     """Completions: (prompt token ids with BOS as the engine adds it, chunk token spans)."""
     ids = tokenizer.encode(prompt, add_special=True)
     prefixes = [(prompt[:s], prompt[:e]) for s, e in chunks]

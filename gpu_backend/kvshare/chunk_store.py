@@ -77,8 +77,9 @@ class ChunkStore:
             chunk.last_access = next(self._clock)
         return chunk
 
-    def find(self, tokens: Sequence[int], spans: Sequence[tuple[int, int]], start: int,
-             salt: str = "") -> list[tuple[int, StoredChunk]]:
+    def find(
+        self, tokens: Sequence[int], spans: Sequence[tuple[int, int]], start: int, salt: str = ""
+    ) -> list[tuple[int, StoredChunk]]:
         """(position, chunk) of each of a prompt's chunk `spans` that lies at or after `start`,
         ends before the prompt's last token (whose logits must be computed), and is stored."""
         found = []
@@ -100,8 +101,14 @@ class ChunkStore:
             for chunk in chunks:
                 self.unlock(chunk)
 
-    def save_spans(self, tokens: Sequence[int], spans: Sequence[tuple[int, int]], salt: str,
-                   block_table: Sequence[int], skip: set[int]) -> int:
+    def save_spans(
+        self,
+        tokens: Sequence[int],
+        spans: Sequence[tuple[int, int]],
+        salt: str,
+        block_table: Sequence[int],
+        skip: set[int],
+    ) -> int:
         """Save each of a computed prompt's chunk `spans` (but those starting at a position in
         `skip`) not stored yet; returns how many were newly stored."""
         saved = 0
@@ -177,4 +184,5 @@ class ChunkStore:
         positions = torch.arange(start, start + count)
         table = torch.as_tensor(list(block_table), dtype=torch.long)
         return (table[positions // self.block_size] * self.block_size + positions % self.block_size).to(
-            self.pool.k_cache.device)
+            self.pool.k_cache.device
+        )

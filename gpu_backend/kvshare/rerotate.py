@@ -13,8 +13,9 @@ from __future__ import annotations
 import torch
 
 
-def rerotate_keys(keys: torch.Tensor, old_positions: torch.Tensor, new_positions: torch.Tensor,
-                  cos_sin: torch.Tensor) -> torch.Tensor:
+def rerotate_keys(
+    keys: torch.Tensor, old_positions: torch.Tensor, new_positions: torch.Tensor, cos_sin: torch.Tensor
+) -> torch.Tensor:
     """keys [T, Hkv, D] rotated for `old_positions` [T] -> the same keys rotated for
     `new_positions` [T] (rotate-half layout, as kernels.apply_rope); float32 math, keys' dtype out."""
     half = keys.shape[-1] // 2

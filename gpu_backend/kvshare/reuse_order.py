@@ -33,15 +33,20 @@ class ReuseOrder(SchedulingPolicy):
         no statistics recorded)."""
         radix, salt = self.block_manager.radix, seq.params.cache_salt
         cached = radix.match_prefix(seq.token_ids[:-1], salt, record=False).num_tokens
-        chunked = sum(e - s for s, e in seq.chunk_spans
-                      if s >= cached and self.store.contains(seq.token_ids[s:e], salt))
+        chunked = sum(
+            e - s for s, e in seq.chunk_spans if s >= cached and self.store.contains(seq.token_ids[s:e], salt)
+        )
         return (cached + chunked) / seq.num_prompt_tokens
 
     def is_urgent(self, seq: Sequence, now: float) -> bool:
         waited = now - seq.arrival_time
         ttft = seq.slo.ttft_s
-        return (seq.num_preemptions > 0 or seq.swapped is not None or waited >= self.max_wait_s
-                or (ttft is not None and waited >= ttft / 2))
+        return (
+            seq.num_preemptions > 0
+            or seq.swapped is not None
+            or waited >= self.max_wait_s
+            or (ttft is not None and waited >= ttft / 2)
+        )
 
     def order(self, waiting: Iterable[Sequence], now: float | None = None) -> deque[Sequence]:
         now = time.monotonic() if now is None else now

@@ -41,8 +41,15 @@ class KVShareRunner:
     # Sequences may carry chunk spans: the server computes them only for a runner that reads them.
     reuses_chunks = True
 
-    def __init__(self, runner: StepRunner, model: LlamaModel, block_manager: BlockManager, store: ChunkStore,
-                 recompute_ratio: float, check_layer: int = 1) -> None:
+    def __init__(
+        self,
+        runner: StepRunner,
+        model: LlamaModel,
+        block_manager: BlockManager,
+        store: ChunkStore,
+        recompute_ratio: float,
+        check_layer: int = 1,
+    ) -> None:
         if not 0.0 <= recompute_ratio <= 1.0:
             raise InvalidConfig(f"recompute_ratio must lie in [0, 1], got {recompute_ratio}")
         self.runner = runner
@@ -55,10 +62,15 @@ class KVShareRunner:
 
     def stats(self) -> dict[str, float]:
         counters = self.counters
-        return {"kvshare_recompute_ratio": self.recompute_ratio, "kvshare_chunk_blocks": self.store.stored_blocks,
-                "kvshare_prompts_blended": counters.prompts_blended, "kvshare_tokens_reused": counters.tokens_reused,
-                "kvshare_tokens_recomputed": counters.tokens_recomputed, "kvshare_chunks_saved": counters.chunks_saved,
-                "kvshare_prefill_tokens_saved": counters.prefill_tokens_saved}
+        return {
+            "kvshare_recompute_ratio": self.recompute_ratio,
+            "kvshare_chunk_blocks": self.store.stored_blocks,
+            "kvshare_prompts_blended": counters.prompts_blended,
+            "kvshare_tokens_reused": counters.tokens_reused,
+            "kvshare_tokens_recomputed": counters.tokens_recomputed,
+            "kvshare_chunks_saved": counters.chunks_saved,
+            "kvshare_prefill_tokens_saved": counters.prefill_tokens_saved,
+        }
 
     def run(self, batch: ScheduledBatch) -> torch.Tensor:
         """Logits of the rows that sample this step, in batch order (as ModelRunner.run)."""
@@ -71,8 +83,10 @@ class KVShareRunner:
                 if outcome is not None:
                     blended[index], reused_starts[index] = outcome
                     batch.num_new_tokens[index] = seq.num_prompt_tokens - seq.num_computed_tokens
-        rest = ScheduledBatch([s for i, s in enumerate(batch.seqs) if i not in blended],
-                              [c for i, c in enumerate(batch.num_new_tokens) if i not in blended])
+        rest = ScheduledBatch(
+            [s for i, s in enumerate(batch.seqs) if i not in blended],
+            [c for i, c in enumerate(batch.num_new_tokens) if i not in blended],
+        )
         rest_logits = self.runner.run(rest) if rest.seqs else None
         self._save_finished_prompts(batch, reused_starts)
         if rest_logits is None:  # every row blended (a scheduled batch is never empty)
@@ -97,9 +111,17 @@ class KVShareRunner:
             if not self.block_manager.reserve(seq, total):
                 return None  # no room for the whole prompt now: the ordinary chunked path
             reused = [ReusedKV(s, *self.store.read(chunk), chunk.start_position) for s, chunk in hits]
-            result = blend_prefill(self.model, self.block_manager.pool.k_cache, self.block_manager.pool.v_cache,
-                                   seq.token_ids[:total], seq.block_table, start_at, reused,
-                                   self.recompute_ratio, self.check_layer)
+            result = blend_prefill(
+                self.model,
+                self.block_manager.pool.k_cache,
+                self.block_manager.pool.v_cache,
+                seq.token_ids[:total],
+                seq.block_table,
+                start_at,
+                reused,
+                self.recompute_ratio,
+                self.check_layer,
+            )
         if self.recompute_ratio < 1.0:
             seq.num_exact_tokens = min(s for s, _ in hits)
         self.counters.prompts_blended += 1
@@ -113,6 +135,10 @@ class KVShareRunner:
             done = seq.num_computed_tokens < seq.num_prompt_tokens <= seq.num_computed_tokens + count
             if not (seq.chunk_spans and done):
                 continue
-            self.counters.chunks_saved += self.store.save_spans(seq.token_ids[:seq.num_prompt_tokens], seq.chunk_spans,
-                                                             seq.params.cache_salt, seq.block_table,
-                                                             reused_starts.get(index, set()))
+            self.counters.chunks_saved += self.store.save_spans(
+                seq.token_ids[: seq.num_prompt_tokens],
+                seq.chunk_spans,
+                seq.params.cache_salt,
+                seq.block_table,
+                reused_starts.get(index, set()),
+            )

@@ -55,8 +55,9 @@ class LlamaConfig:
 
         hidden = int(key("embedding_length"))
         heads = int(key("attention.head_count"))
-        head_dim = int(meta.get(f"{arch}.attention.key_length") or meta.get(f"{arch}.rope.dimension_count")
-                       or hidden // heads)
+        head_dim = int(
+            meta.get(f"{arch}.attention.key_length") or meta.get(f"{arch}.rope.dimension_count") or hidden // heads
+        )
         vocab = meta.get(f"{arch}.vocab_size") or len(meta["tokenizer.ggml.tokens"])
         scaling = None
         scaling_type = meta.get(f"{arch}.rope.scaling.type")

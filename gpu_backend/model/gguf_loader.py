@@ -88,8 +88,9 @@ def load_gguf(path: str | Path, progress: bool = True) -> GGUFContents:
     config = LlamaConfig.from_gguf_metadata(metadata, has_output_tensor="output.weight" in names)
 
     weights: dict[str, torch.Tensor] = {}
-    tensors = tqdm(reader.tensors, desc=f"loading {Path(path).name}", unit="tensor", file=sys.stderr,
-                   disable=not progress)
+    tensors = tqdm(
+        reader.tensors, desc=f"loading {Path(path).name}", unit="tensor", file=sys.stderr, disable=not progress
+    )
     for tensor in tensors:
         weight = dequantize_tensor(tensor)
         if ".attn_q." in tensor.name:

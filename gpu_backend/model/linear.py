@@ -24,7 +24,13 @@ def linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """x [N, in] @ weight [out, in].T -> [N, out], no bias; float32 out for float32 x."""
     if x.dtype == torch.float32 and weight.dtype == torch.bfloat16:
         return linear(x.to(torch.bfloat16), weight).float()
-    if _ONEDNN and x.dtype == weight.dtype and x.dtype in (torch.float32, torch.bfloat16) \
-            and x.device.type == "cpu" and not x.requires_grad and x.shape[0] > 0:
+    if (
+        _ONEDNN
+        and x.dtype == weight.dtype
+        and x.dtype in (torch.float32, torch.bfloat16)
+        and x.device.type == "cpu"
+        and not x.requires_grad
+        and x.shape[0] > 0
+    ):
         return torch.ops.mkldnn._linear_pointwise(x, weight, None, "none", [], "")
     return F.linear(x, weight)

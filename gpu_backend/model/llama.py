@@ -36,8 +36,14 @@ WEIGHT_FORMATS = {"fp32": None, "bf16": torch.bfloat16}
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self, config: LlamaConfig, weights: dict[str, torch.Tensor], prefix: str, like: torch.Tensor,
-                 matmul_like: torch.Tensor):
+    def __init__(
+        self,
+        config: LlamaConfig,
+        weights: dict[str, torch.Tensor],
+        prefix: str,
+        like: torch.Tensor,
+        matmul_like: torch.Tensor,
+    ):
         """`like`: device and dtype of the norms; `matmul_like`: of the projections."""
         super().__init__()
         self.config = config
@@ -53,9 +59,16 @@ class DecoderLayer(nn.Module):
         self.gate_up_proj = _frozen(torch.cat([w("mlp.gate_proj"), w("mlp.up_proj")]), matmul_like)
         self.down_proj = _frozen(w("mlp.down_proj"), matmul_like)
 
-    def forward(self, hidden: torch.Tensor, residual: torch.Tensor | None, positions: torch.Tensor,
-                batch: StepBatch, k_cache: torch.Tensor, v_cache: torch.Tensor,
-                cos_sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self,
+        hidden: torch.Tensor,
+        residual: torch.Tensor | None,
+        positions: torch.Tensor,
+        batch: StepBatch,
+        k_cache: torch.Tensor,
+        v_cache: torch.Tensor,
+        cos_sin: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config
         tokens = hidden.shape[0]
         if residual is None:
@@ -69,19 +82,35 @@ class DecoderLayer(nn.Module):
         v = v.view(tokens, cfg.num_kv_heads, cfg.head_dim)
         q, k = apply_rope(q, k, positions, cos_sin)
         store_kv(k, v, k_cache, v_cache, batch.slot_mapping)
-        scale = cfg.head_dim ** -0.5
+        scale = cfg.head_dim**-0.5
         if not batch.is_prefill:
             attn = paged_decode_attention(q, k_cache, v_cache, batch.block_tables, batch.context_lens, scale)
         elif batch.num_decode_seqs == 0:
-            attn = paged_prefill_attention(q, k_cache, v_cache, batch.block_tables, batch.cu_seqlens_q,
-                                           batch.context_lens, scale, batch.max_seqlen_q)
+            attn = paged_prefill_attention(
+                q,
+                k_cache,
+                v_cache,
+                batch.block_tables,
+                batch.cu_seqlens_q,
+                batch.context_lens,
+                scale,
+                batch.max_seqlen_q,
+            )
         else:  # decodes first (one token each), then prefill chunks
             n = batch.num_decode_seqs
-            decoded = paged_decode_attention(q[:n], k_cache, v_cache, batch.block_tables[:n],
-                                             batch.context_lens[:n], scale)
-            prefilled = paged_prefill_attention(q[n:], k_cache, v_cache, batch.block_tables[n:],
-                                                batch.cu_seqlens_q[n:] - n, batch.context_lens[n:], scale,
-                                                batch.max_seqlen_q)
+            decoded = paged_decode_attention(
+                q[:n], k_cache, v_cache, batch.block_tables[:n], batch.context_lens[:n], scale
+            )
+            prefilled = paged_prefill_attention(
+                q[n:],
+                k_cache,
+                v_cache,
+                batch.block_tables[n:],
+                batch.cu_seqlens_q[n:] - n,
+                batch.context_lens[n:],
+                scale,
+                batch.max_seqlen_q,
+            )
             attn = torch.cat([decoded, prefilled])
         hidden = linear(attn.reshape(tokens, cfg.q_size), self.o_proj)
 
@@ -91,8 +120,14 @@ class DecoderLayer(nn.Module):
 
 
 class LlamaModel(nn.Module):
-    def __init__(self, config: LlamaConfig, weights: dict[str, torch.Tensor],
-                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32, weight_format: str = "fp32"):
+    def __init__(
+        self,
+        config: LlamaConfig,
+        weights: dict[str, torch.Tensor],
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+        weight_format: str = "fp32",
+    ):
         """`weights`: HF parameter names (model.layers.N.self_attn.q_proj.weight, ...) in HF layout;
         lm_head.weight may be absent when the config ties it to the embedding. `weight_format`:
         a key of WEIGHT_FORMATS (the embedding, the head and the norms stay in `dtype` whatever it is)."""
@@ -119,14 +154,23 @@ class LlamaModel(nn.Module):
         # One row (a single decode stream) on a CPU: x @ W.T reads the 113 MB head faster from
         # a [in, out] copy (7.5 ms against 11 ms per step, 1 thread); kept as a plain attribute,
         # so the state dict is unchanged.
-        self.lm_head_by_column = (self.lm_head.detach().t().contiguous()
-                                  if self.lm_head.device.type == "cpu" and dtype == torch.float32 else None)
+        self.lm_head_by_column = (
+            self.lm_head.detach().t().contiguous()
+            if self.lm_head.device.type == "cpu" and dtype == torch.float32
+            else None
+        )
         # float32 whatever the weights' dtype: positions far into the context need the precision.
         self.cos_sin = rope_table(config, device, torch.float32, weights.get("rope_freqs"))
 
     @torch.inference_mode()
-    def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, batch: StepBatch,
-                k_cache: torch.Tensor, v_cache: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        positions: torch.Tensor,
+        batch: StepBatch,
+        k_cache: torch.Tensor,
+        v_cache: torch.Tensor,
+    ) -> torch.Tensor:
         """input_ids, positions [T] int64; k_cache, v_cache [layers, blocks, block_size, Hkv, D].
         Writes this step's K/V into the pool and returns float32 logits
         [len(batch.logits_indices), vocab] for the rows in batch.logits_indices."""

@@ -57,15 +57,23 @@ def resolve_model_path(name_or_path: str | Path) -> Path:
     return path
 
 
-def load_model(name_or_path: str | Path, device: str | torch.device = "cpu",
-               dtype: torch.dtype = torch.float32, progress: bool = True, weight_format: str = "fp32") -> LoadedModel:
+def load_model(
+    name_or_path: str | Path,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    progress: bool = True,
+    weight_format: str = "fp32",
+) -> LoadedModel:
     """`weight_format`: "fp32" (the model's dtype throughout) or "bf16" (llama.WEIGHT_FORMATS)."""
     path = resolve_model_path(name_or_path)
     sampling = PACKAGED_SAMPLING.get(str(name_or_path), SamplingDefaults())
     if path.is_dir():
         folder = load_safetensors_folder(path, progress=progress)
         config, weights, tokenizer, template_source = (
-            folder.config, folder.weights, folder.tokenizer, folder.chat_template
+            folder.config,
+            folder.weights,
+            folder.tokenizer,
+            folder.chat_template,
         )
         sampling = from_generation_config(folder.generation_config, sampling)
     else:
@@ -78,5 +86,6 @@ def load_model(name_or_path: str | Path, device: str | torch.device = "cpu",
     bos = "" if tokenizer.bos_id is None else tokenizer.token_text(tokenizer.bos_id)
     eos = "" if tokenizer.eos_id is None else tokenizer.token_text(tokenizer.eos_id)
     chat_template = ChatTemplate(template_source, bos_token=bos, eos_token=eos)
-    return LoadedModel(model=model, tokenizer=tokenizer, chat_template=chat_template, config=config,
-                       sampling_defaults=sampling)
+    return LoadedModel(
+        model=model, tokenizer=tokenizer, chat_template=chat_template, config=config, sampling_defaults=sampling
+    )

@@ -77,5 +77,6 @@ def load_safetensors_folder(folder: str | Path, progress: bool = True) -> HFFold
     eos_ids = _as_ids(hf_config.get("eos_token_id")) + _as_ids(generation_config.get("eos_token_id"))
     tokenizer = Tokenizer.from_hf_folder(folder, eos_ids)
     template = _chat_template(folder, _read_json(folder / "tokenizer_config.json"))
-    return HFFolderContents(config=config, weights=weights, tokenizer=tokenizer, chat_template=template,
-                            generation_config=generation_config)
+    return HFFolderContents(
+        config=config, weights=weights, tokenizer=tokenizer, chat_template=template, generation_config=generation_config
+    )

@@ -31,8 +31,9 @@ class SamplingDefaults:
         if not (isinstance(self.top_k, int) and self.top_k >= 0):
             raise InvalidConfig(f"default top_k must be 0 (off) or positive, got {self.top_k!r}")
 
-    def overridden(self, source: str, temperature: float | None = None, top_p: float | None = None,
-                   top_k: int | None = None) -> SamplingDefaults:
+    def overridden(
+        self, source: str, temperature: float | None = None, top_p: float | None = None, top_k: int | None = None
+    ) -> SamplingDefaults:
         """These defaults with the given settings replaced (None: kept); unchanged when none is given."""
         settings: dict[str, Any] = {"temperature": temperature, "top_p": top_p, "top_k": top_k}
         given = {k: v for k, v in settings.items() if v is not None}

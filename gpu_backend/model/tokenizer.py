@@ -22,8 +22,17 @@ _CONTROL, _USER_DEFINED = 3, 4
 
 # Texts llama.cpp treats as end-of-generation wherever they appear as control tokens.
 _END_OF_GENERATION = {
-    "<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<|end_of_text|>", "<end_of_turn>",
-    "<|end|>", "<|return|>", "<|call|>", "</s>", "<EOT>",
+    "<|endoftext|>",
+    "<|im_end|>",
+    "<|eot_id|>",
+    "<|eom_id|>",
+    "<|end_of_text|>",
+    "<end_of_turn>",
+    "<|end|>",
+    "<|return|>",
+    "<|call|>",
+    "</s>",
+    "<EOT>",
 }
 
 _LLAMA3_SPLIT = (
@@ -51,10 +60,12 @@ def pre_tokenizer_for(pre_type: str | None) -> pre_tokenizers.PreTokenizer:
         return pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), _gpt2_byte_level()])
     for family, split in ((_LLAMA3_FAMILY, _LLAMA3_SPLIT), (_QWEN2_FAMILY, _QWEN2_SPLIT)):
         if pre_type in family:
-            return pre_tokenizers.Sequence([
-                pre_tokenizers.Split(Regex(split), behavior="isolated"),
-                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-            ])
+            return pre_tokenizers.Sequence(
+                [
+                    pre_tokenizers.Split(Regex(split), behavior="isolated"),
+                    pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+                ]
+            )
     if pre_type not in (None, *_GPT2_FAMILY):
         log.warning("unknown tokenizer.ggml.pre %r: splitting text as GPT-2 does", pre_type)
     return _gpt2_byte_level()
@@ -78,8 +89,14 @@ def _char_to_byte() -> dict[str, int]:
 class Tokenizer:
     """encode/decode over a `tokenizers` backend, with the ids a generation loop needs."""
 
-    def __init__(self, backend: BackendTokenizer, bos_id: int | None, eos_id: int | None,
-                 stop_ids: Iterable[int], add_bos: bool = False):
+    def __init__(
+        self,
+        backend: BackendTokenizer,
+        bos_id: int | None,
+        eos_id: int | None,
+        stop_ids: Iterable[int],
+        add_bos: bool = False,
+    ):
         self.backend = backend
         self.bos_id = bos_id
         self.eos_id = eos_id
@@ -131,22 +148,30 @@ class Tokenizer:
         backend.pre_tokenizer = pre_tokenizer_for(meta.get("tokenizer.ggml.pre"))
         backend.decoder = decoders.ByteLevel()
         # A control token spelled outside the byte alphabet is a llama.cpp mislabel; HF skips it too.
-        backend.add_special_tokens([
-            AddedToken(t, special=True, normalized=False)
-            for t, original, kind in zip(spelled, tokens, token_types, strict=True)
-            if kind == _CONTROL and set(original) <= alphabet
-        ])
-        backend.add_tokens([
-            AddedToken(t, special=False, normalized=False)
-            for t, kind in zip(spelled, token_types, strict=True) if kind == _USER_DEFINED
-        ])
+        backend.add_special_tokens(
+            [
+                AddedToken(t, special=True, normalized=False)
+                for t, original, kind in zip(spelled, tokens, token_types, strict=True)
+                if kind == _CONTROL and set(original) <= alphabet
+            ]
+        )
+        backend.add_tokens(
+            [
+                AddedToken(t, special=False, normalized=False)
+                for t, kind in zip(spelled, token_types, strict=True)
+                if kind == _USER_DEFINED
+            ]
+        )
 
         bos = meta.get("tokenizer.ggml.bos_token_id")
         eos = meta.get("tokenizer.ggml.eos_token_id")
         ends = (eos, meta.get("tokenizer.ggml.eot_token_id"), meta.get("tokenizer.ggml.eom_token_id"))
         stops = {i for i in ends if i is not None}
-        stops |= {i for i, (t, kind) in enumerate(zip(tokens, token_types, strict=True))
-                  if kind == _CONTROL and t in _END_OF_GENERATION}
+        stops |= {
+            i
+            for i, (t, kind) in enumerate(zip(tokens, token_types, strict=True))
+            if kind == _CONTROL and t in _END_OF_GENERATION
+        }
         return cls(backend, bos, eos, stops, add_bos=bool(meta.get("tokenizer.ggml.add_bos_token", False)))
 
     @classmethod
@@ -193,17 +218,17 @@ class IncrementalDetokenizer:
         """Add one generated id; returns the text it completes (may be "")."""
         self._ids.append(token_id)
         decode = self._tokenizer.decode
-        emitted = decode(self._ids[self._prefix:self._read], self._skip_special)
-        current = decode(self._ids[self._prefix:], self._skip_special)
+        emitted = decode(self._ids[self._prefix : self._read], self._skip_special)
+        current = decode(self._ids[self._prefix :], self._skip_special)
         if current.endswith("\ufffd"):
             return ""
         self._prefix, self._read = self._read, len(self._ids)
-        return current[len(emitted):]
+        return current[len(emitted) :]
 
     def flush(self) -> str:
         """Text still held back at the end of generation (an unfinished character shows as U+FFFD)."""
         decode = self._tokenizer.decode
-        emitted = decode(self._ids[self._prefix:self._read], self._skip_special)
-        current = decode(self._ids[self._prefix:], self._skip_special)
+        emitted = decode(self._ids[self._prefix : self._read], self._skip_special)
+        current = decode(self._ids[self._prefix :], self._skip_special)
         self._prefix = self._read = len(self._ids)
-        return current[len(emitted):]
+        return current[len(emitted) :]

@@ -40,8 +40,9 @@ class AdminToken:
         if self._digest is None:
             return
         if not authorization:
-            raise OpenAIError(401, "The admin API needs the admin token: 'Authorization: Bearer TOKEN'.",
-                              code="missing_admin_token")
+            raise OpenAIError(
+                401, "The admin API needs the admin token: 'Authorization: Bearer TOKEN'.", code="missing_admin_token"
+            )
         scheme, _, token = authorization.partition(" ")
         digest = hashlib.sha256(token.strip().encode()).digest()
         if scheme.lower() != "bearer" or not hmac.compare_digest(digest, self._digest):

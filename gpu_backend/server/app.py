@@ -72,8 +72,9 @@ def build_app(service: BackendService) -> Starlette:
         return await _generate(service, request, chat=False)
 
     async def models(request: Request) -> Response:
-        data = [{"id": name, "object": "model", "created": started, "owned_by": "semgate"}
-                for name in service.model_names]
+        data = [
+            {"id": name, "object": "model", "created": started, "owned_by": "semgate"} for name in service.model_names
+        ]
         return JSONResponse({"object": "list", "data": data})
 
     async def healthz(request: Request) -> Response:
@@ -116,8 +117,12 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
     parse = parse_chat_request if chat else parse_completion_request
     parsed = parse(body, salt, service.sampling_defaults)
     if parsed.model not in service.model_names:
-        raise OpenAIError(404, f"the model '{parsed.model}' does not exist; this backend serves "
-                          f"{', '.join(service.model_names)}", "model", code="model_not_found")
+        raise OpenAIError(
+            404,
+            f"the model '{parsed.model}' does not exist; this backend serves {', '.join(service.model_names)}",
+            "model",
+            code="model_not_found",
+        )
     try:
         slo = RequestSLO.from_headers(request.headers)
     except ValueError as error:
@@ -135,19 +140,29 @@ async def _generate(service: BackendService, request: Request, chat: bool) -> Re
     except EngineStopped:  # shutting down: the engine stopped first (server/lifecycle.py)
         raise OpenAIError(503, "the backend is shutting down", type_="server_error") from None
     wants_logprobs = parsed.params.logprobs is not None
-    builder = ResponseBuilder(service.model_names[0], chat, service.tokenizer if wants_logprobs else None,
-                              parsed.tools, tool_syntax(service.chat_template).tagged_calls)
+    builder = ResponseBuilder(
+        service.model_names[0],
+        chat,
+        service.tokenizer if wants_logprobs else None,
+        parsed.tools,
+        tool_syntax(service.chat_template).tagged_calls,
+    )
     if parsed.stream:
-        return StreamingResponse(sse(streams, builder, parsed.include_usage), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache"})
+        return StreamingResponse(
+            sse(streams, builder, parsed.include_usage),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache"},
+        )
     return await _complete(request, streams, builder)
 
 
 def _sample_params(parsed: GenerationRequest) -> list[SamplingParams]:
     """One params per sample; with a seed, sample i draws from seed + i (its own, reproducible)."""
     seed = parsed.params.seed
-    return [parsed.params if i == 0 or seed is None else dataclasses.replace(parsed.params, seed=seed + i)
-            for i in range(parsed.n)]
+    return [
+        parsed.params if i == 0 or seed is None else dataclasses.replace(parsed.params, seed=seed + i)
+        for i in range(parsed.n)
+    ]
 
 
 async def _compile(service: BackendService, grammar: GrammarSpec, forced_call: bool) -> CompiledGrammar:

@@ -12,8 +12,7 @@ def _text(tokenizer: Tokenizer, token_id: int) -> str:
 
 def chat_logprobs(tokenizer: Tokenizer, entries: list[TokenLogprob]) -> dict[str, Any]:
     def item(token_id: int, logprob: float) -> dict[str, Any]:
-        return {"token": _text(tokenizer, token_id), "logprob": logprob,
-                "bytes": list(tokenizer.token_bytes(token_id))}
+        return {"token": _text(tokenizer, token_id), "logprob": logprob, "bytes": list(tokenizer.token_bytes(token_id))}
 
     content = [{**item(e.token_id, e.logprob), "top_logprobs": [item(t, lp) for t, lp in e.top]} for e in entries]
     return {"content": content, "refusal": None}
@@ -26,6 +25,9 @@ def completion_logprobs(tokenizer: Tokenizer, entries: list[TokenLogprob], offse
     for token in tokens:
         offsets.append(offset)
         offset += len(token)
-    return {"tokens": tokens, "token_logprobs": [e.logprob for e in entries],
-            "top_logprobs": [{_text(tokenizer, t): lp for t, lp in e.top} for e in entries],
-            "text_offset": offsets}
+    return {
+        "tokens": tokens,
+        "token_logprobs": [e.logprob for e in entries],
+        "top_logprobs": [{_text(tokenizer, t): lp for t, lp in e.top} for e in entries],
+        "text_offset": offsets,
+    }

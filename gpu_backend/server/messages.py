@@ -10,8 +10,9 @@ def parse_message(message: Any, where: str) -> dict[str, Any]:
         raise OpenAIError(400, f"'{where}' must be an object", where)
     role = message.get("role")
     if role not in ("system", "developer", "user", "assistant", "tool"):
-        raise OpenAIError(400, f"'{where}.role' must be one of system, developer, user, assistant, tool",
-                          f"{where}.role")
+        raise OpenAIError(
+            400, f"'{where}.role' must be one of system, developer, user, assistant, tool", f"{where}.role"
+        )
     content = message.get("content")
     if content is None and role == "assistant":
         content = ""
@@ -39,10 +40,24 @@ def _parse_tool_calls(calls: Any, where: str) -> list[dict[str, Any]]:
     parsed = []
     for i, call in enumerate(calls):
         function = call.get("function") if isinstance(call, dict) else None
-        if not (isinstance(function, dict) and isinstance(call.get("id"), str) and call.get("type") == "function"
-                and isinstance(function.get("name"), str) and isinstance(function.get("arguments"), str)):
-            raise OpenAIError(400, f"'{where}[{i}]' must be {{\"id\", \"type\": \"function\", \"function\": "
-                              f"{{\"name\", \"arguments\"}}}} with strings", f"{where}[{i}]")
-        parsed.append({"id": call["id"], "type": "function",
-                       "function": {"name": function["name"], "arguments": function["arguments"]}})
+        if not (
+            isinstance(function, dict)
+            and isinstance(call.get("id"), str)
+            and call.get("type") == "function"
+            and isinstance(function.get("name"), str)
+            and isinstance(function.get("arguments"), str)
+        ):
+            raise OpenAIError(
+                400,
+                f'\'{where}[{i}]\' must be {{"id", "type": "function", "function": '
+                f'{{"name", "arguments"}}}} with strings',
+                f"{where}[{i}]",
+            )
+        parsed.append(
+            {
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": function["name"], "arguments": function["arguments"]},
+            }
+        )
     return parsed

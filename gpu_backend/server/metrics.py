@@ -36,7 +36,7 @@ COUNTERS = {
     "requests_finished": "Requests finished (stop or length)",
     "requests_aborted": "Requests cancelled before they finished",
     "requests_cut_at_default_bound": "Requests without max_tokens cut at the default bound "
-                                     "(--default-max-tokens) or the context's end",
+    "(--default-max-tokens) or the context's end",
     "requests_cut_looping": "Requests cut at their token bound while repeating a loop",
     "preemptions": "Sequences preempted for lack of KV blocks",
     "steps": "Engine steps run",

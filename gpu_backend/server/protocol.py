@@ -51,13 +51,15 @@ class GenerationRequest:
     # Chat `tools`; a forced call (`tool_choice` required or named) also sets `grammar`.
     tools: ToolRequest | None = None
 
+
 MARK_FIELD = "semgate_examples"
 MAX_CHUNKS = 256
 MAX_SAMPLES = 16  # `n`: OpenAI allows 128; one prompt's samples share a batch, so keep it a batch's share
 
 
-def parse_chat_request(body: Any, cache_salt: str = "",
-                       defaults: SamplingDefaults = OPENAI_DEFAULTS) -> GenerationRequest:
+def parse_chat_request(
+    body: Any, cache_salt: str = "", defaults: SamplingDefaults = OPENAI_DEFAULTS
+) -> GenerationRequest:
     """`defaults`: the temperature, top_p and top_k a request gets when it leaves them out."""
     body = _require_object(body)
     messages = body.get("messages")
@@ -70,15 +72,19 @@ def parse_chat_request(body: Any, cache_salt: str = "",
     request.tools = parse_tools(body)
     if request.tools is not None and request.tools.forced:
         if request.grammar is not None:
-            raise OpenAIError(400, "'response_format' cannot constrain an answer that 'tool_choice' forces to "
-                              "be a tool call", "response_format")
+            raise OpenAIError(
+                400,
+                "'response_format' cannot constrain an answer that 'tool_choice' forces to be a tool call",
+                "response_format",
+            )
         functions = [(t.name, t.parameters) for t in request.tools.callable_functions()]
         request.grammar = tool_call_grammar(functions, request.tools.parallel)
     return request
 
 
-def parse_completion_request(body: Any, cache_salt: str = "",
-                             defaults: SamplingDefaults = OPENAI_DEFAULTS) -> GenerationRequest:
+def parse_completion_request(
+    body: Any, cache_salt: str = "", defaults: SamplingDefaults = OPENAI_DEFAULTS
+) -> GenerationRequest:
     body = _require_object(body)
     for name in ("tools", "tool_choice"):
         if body.get(name) is not None:
@@ -89,8 +95,9 @@ def parse_completion_request(body: Any, cache_salt: str = "",
         prompt = prompt[0]
     if isinstance(prompt, list):
         if not prompt or not all(isinstance(t, int) and not isinstance(t, bool) for t in prompt):
-            raise OpenAIError(400, "'prompt' must be a string or an array of token ids (one prompt per request)",
-                              "prompt")
+            raise OpenAIError(
+                400, "'prompt' must be a string or an array of token ids (one prompt per request)", "prompt"
+            )
     elif not isinstance(prompt, str) or not prompt:
         raise OpenAIError(400, "'prompt' must be a non-empty string", "prompt")
     request = _generation_request(body, None, prompt, body.get("max_tokens", 16), cache_salt, defaults)
@@ -117,21 +124,33 @@ def parse_chunk_marks(body: dict[str, Any], limit: int) -> list[tuple[int, int]]
         raise OpenAIError(400, f"'{where}' must be an array of at most {MAX_CHUNKS} [start, end] pairs", where)
     spans: list[tuple[int, int]] = []
     for index, chunk in enumerate(chunks):
-        if not (isinstance(chunk, list) and len(chunk) == 2
-                and all(isinstance(x, int) and not isinstance(x, bool) for x in chunk)):
+        if not (
+            isinstance(chunk, list)
+            and len(chunk) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in chunk)
+        ):
             raise OpenAIError(400, f"'{where}[{index}]' must be a [start, end] pair of integers", where)
         start, end = chunk
         floor = spans[-1][1] if spans else 0
         if not floor <= start < end <= limit:
-            raise OpenAIError(400, f"'{where}[{index}]' = [{start}, {end}] must be a non-empty span in "
-                              f"[{floor}, {limit}], after the previous chunk", where)
+            raise OpenAIError(
+                400,
+                f"'{where}[{index}]' = [{start}, {end}] must be a non-empty span in "
+                f"[{floor}, {limit}], after the previous chunk",
+                where,
+            )
         spans.append((start, end))
     return spans
 
 
-def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | None,
-                        prompt: str | list[int] | None, max_tokens: Any, cache_salt: str,
-                        defaults: SamplingDefaults) -> GenerationRequest:
+def _generation_request(
+    body: dict[str, Any],
+    messages: list[dict[str, str]] | None,
+    prompt: str | list[int] | None,
+    max_tokens: Any,
+    cache_salt: str,
+    defaults: SamplingDefaults,
+) -> GenerationRequest:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise OpenAIError(400, "'model' must be a non-empty string", "model")
@@ -176,9 +195,16 @@ def _generation_request(body: dict[str, Any], messages: list[dict[str, str]] | N
     n = _typed(body, "n", int, 1)
     if not 1 <= n <= MAX_SAMPLES:
         raise OpenAIError(400, f"'n' must be an integer in [1, {MAX_SAMPLES}]", "n")
-    return GenerationRequest(model, messages, prompt, params, stream,
-                             include_usage=bool(stream_options.get("include_usage", False)),
-                             grammar=_response_format(body.get("response_format")), n=n)
+    return GenerationRequest(
+        model,
+        messages,
+        prompt,
+        params,
+        stream,
+        include_usage=bool(stream_options.get("include_usage", False)),
+        grammar=_response_format(body.get("response_format")),
+        n=n,
+    )
 
 
 def _logprobs(body: dict[str, Any], chat: bool) -> int | None:
@@ -188,8 +214,9 @@ def _logprobs(body: dict[str, Any], chat: bool) -> int | None:
         wanted = _typed(body, "logprobs", bool, False)
         top = _typed(body, "top_logprobs", int, None)
         if top is not None and not (wanted and 0 <= top <= 20):
-            raise OpenAIError(400, "'top_logprobs' must be an integer in [0, 20] and needs 'logprobs': true",
-                              "top_logprobs")
+            raise OpenAIError(
+                400, "'top_logprobs' must be an integer in [0, 20] and needs 'logprobs': true", "top_logprobs"
+            )
         return (top or 0) if wanted else None
     top = _typed(body, "logprobs", int, None)
     if top is not None and not 0 <= top <= 20:
@@ -207,17 +234,24 @@ def _response_format(value: Any) -> GrammarSpec | None:
     if kind == "json_object":
         return GrammarSpec("json_object")
     if kind != "json_schema":
-        raise OpenAIError(400, "'response_format.type' must be one of text, json_object, json_schema",
-                          "response_format")
+        raise OpenAIError(
+            400, "'response_format.type' must be one of text, json_object, json_schema", "response_format"
+        )
     spec = value.get("json_schema")
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
-        raise OpenAIError(400, "'response_format.json_schema' must be an object with a non-empty 'name'",
-                          "response_format.json_schema")
+        raise OpenAIError(
+            400,
+            "'response_format.json_schema' must be an object with a non-empty 'name'",
+            "response_format.json_schema",
+        )
     schema = spec.get("schema", {})  # OpenAI's default: any JSON value
     strict = spec.get("strict") or False
     if not isinstance(schema, dict) or not isinstance(strict, bool):
-        raise OpenAIError(400, "'response_format.json_schema' needs 'schema' an object and 'strict' a boolean",
-                          "response_format.json_schema")
+        raise OpenAIError(
+            400,
+            "'response_format.json_schema' needs 'schema' an object and 'strict' a boolean",
+            "response_format.json_schema",
+        )
     return GrammarSpec.json_schema(schema, strict)
 
 

@@ -60,11 +60,18 @@ class ResponseBuilder:
             if self.chat:
                 reader = self._reader()
                 message = collect(reader.feed(text) + reader.finish())
-                choices.append({"index": index, "message": message, "logprobs": rendered,
-                                "finish_reason": _finish_reason(last, reader.called)})
+                choices.append(
+                    {
+                        "index": index,
+                        "message": message,
+                        "logprobs": rendered,
+                        "finish_reason": _finish_reason(last, reader.called),
+                    }
+                )
             else:
-                choices.append({"index": index, "text": text, "logprobs": rendered,
-                                "finish_reason": _finish_reason(last)})
+                choices.append(
+                    {"index": index, "text": text, "logprobs": rendered, "finish_reason": _finish_reason(last)}
+                )
         lasts = [last for _, last, _ in samples]
         return {**self._envelope(stream=False), "choices": choices, "usage": usage(*lasts)}
 
@@ -108,8 +115,9 @@ class ResponseBuilder:
             return chat_logprobs(self.tokenizer, entries)
         return completion_logprobs(self.tokenizer, entries, offset)
 
-    def _chunk(self, index: int, delta: dict[str, Any] | str, finish: str | None,
-               logprobs: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _chunk(
+        self, index: int, delta: dict[str, Any] | str, finish: str | None, logprobs: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         if self.chat:
             choice = {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
         else:

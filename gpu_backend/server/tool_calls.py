@@ -81,9 +81,15 @@ class ForcedCallReader:
                 header = _FORCED_HEADER.match(self._pending)
                 if header is None:
                     break  # the name is not complete yet
-                out.calls.append({"index": self._count, "id": new_call_id(), "type": "function",
-                                  "function": {"name": header[1], "arguments": ""}})
-                self._pending = self._pending[header.end():]
+                out.calls.append(
+                    {
+                        "index": self._count,
+                        "id": new_call_id(),
+                        "type": "function",
+                        "function": {"name": header[1], "arguments": ""},
+                    }
+                )
+                self._pending = self._pending[header.end() :]
                 self._in_arguments = True
                 continue
             end = self._arguments_end(self._pending)
@@ -148,9 +154,17 @@ class TaggedCallReader:
         if calls is None:
             return Deltas(content=self._held)
         self.called = True
-        return Deltas(calls=[{"index": i, "id": new_call_id(), "type": "function",
-                              "function": {"name": name, "arguments": arguments}}
-                             for i, (name, arguments) in enumerate(calls)])
+        return Deltas(
+            calls=[
+                {
+                    "index": i,
+                    "id": new_call_id(),
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments},
+                }
+                for i, (name, arguments) in enumerate(calls)
+            ]
+        )
 
 
 _TAGGED = re.compile(re.escape(TOOL_CALL_OPEN) + r"(.*?)(?:" + re.escape(TOOL_CALL_CLOSE) + r"|\Z)", re.DOTALL)
@@ -161,7 +175,7 @@ def parse_tagged_calls(text: str, names: set[str]) -> list[tuple[str, str]] | No
     may be unclosed: the model stopped after its JSON), each naming an offered function; else None."""
     calls, position = [], 0
     for block in _TAGGED.finditer(text):
-        if text[position:block.start()].strip():
+        if text[position : block.start()].strip():
             return None
         position = block.end()
         try:

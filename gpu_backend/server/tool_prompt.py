@@ -27,7 +27,7 @@ _SYSTEM_BLOCK = (
     "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
     "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{signatures}\n</tools>\n\n"
     "For each function call, return a json object with function name and arguments within "
-    "<tool_call></tool_call> XML tags:\n<tool_call>\n{{\"name\": <function-name>, \"arguments\": "
+    '<tool_call></tool_call> XML tags:\n<tool_call>\n{{"name": <function-name>, "arguments": '
     "<args-json-object>}}\n</tool_call>"
 )
 
@@ -58,8 +58,9 @@ class ChatPrompt:
     chunks: list[tuple[int, int]]
 
 
-def chat_prompt(template: ChatTemplate, messages: list[dict[str, Any]], tools: list[FunctionTool],
-                chunks: list[tuple[int, int]]) -> ChatPrompt:
+def chat_prompt(
+    template: ChatTemplate, messages: list[dict[str, Any]], tools: list[FunctionTool], chunks: list[tuple[int, int]]
+) -> ChatPrompt:
     """The prompt of a chat request offering `tools` (maybe none), whose history may hold tool
     calls and results."""
     native = tool_syntax(template).renders_tools
@@ -84,8 +85,10 @@ def _native_message(message: dict[str, Any]) -> dict[str, Any]:
     """As HF templates expect it: tool-call arguments as objects (vLLM does the same)."""
     if not message.get("tool_calls"):
         return message
-    calls = [{**call, "function": {**call["function"], "arguments": _arguments(call["function"]["arguments"])}}
-             for call in message["tool_calls"]]
+    calls = [
+        {**call, "function": {**call["function"], "arguments": _arguments(call["function"]["arguments"])}}
+        for call in message["tool_calls"]
+    ]
     return {**message, "tool_calls": calls}
 
 
@@ -94,8 +97,10 @@ def _written_message(message: dict[str, Any]) -> dict[str, Any]:
     template (SmolLM2-135M answers from it; wrapped in <tool_response> as a user turn, it echoes it)."""
     if not message.get("tool_calls"):
         return {"role": message["role"], "content": message["content"]}
-    calls = [json.dumps({"name": c["function"]["name"], "arguments": _arguments(c["function"]["arguments"])})
-             for c in message["tool_calls"]]
+    calls = [
+        json.dumps({"name": c["function"]["name"], "arguments": _arguments(c["function"]["arguments"])})
+        for c in message["tool_calls"]
+    ]
     parts = [message["content"]] if message["content"] else []
     parts += [f"{TOOL_CALL_OPEN}\n{call}\n{TOOL_CALL_CLOSE}" for call in calls]
     return {"role": "assistant", "content": "\n".join(parts)}

@@ -73,12 +73,13 @@ def parse_tools(body: dict[str, Any]) -> ToolRequest | None:
 
 def _parse_tool(tool: Any, where: str) -> FunctionTool:
     if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(tool.get("function"), dict):
-        raise OpenAIError(400, f"'{where}' must be {{\"type\": \"function\", \"function\": {{...}}}}", where)
+        raise OpenAIError(400, f'\'{where}\' must be {{"type": "function", "function": {{...}}}}', where)
     function = tool["function"]
     name = function.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise OpenAIError(400, f"'{where}.function.name' must be 1 to 64 letters, digits, '_' or '-'",
-                          f"{where}.function.name")
+        raise OpenAIError(
+            400, f"'{where}.function.name' must be 1 to 64 letters, digits, '_' or '-'", f"{where}.function.name"
+        )
     description = function.get("description", "")
     if not isinstance(description, str):
         raise OpenAIError(400, f"'{where}.function.description' must be a string", f"{where}.function.description")
@@ -104,9 +105,13 @@ def _parse_choice(choice: Any, names: list[str]) -> tuple[str, str | None]:
     named = choice.get("function") if isinstance(choice, dict) and choice.get("type") == "function" else None
     name = named.get("name") if isinstance(named, dict) else None
     if not isinstance(name, str):
-        raise OpenAIError(400, "'tool_choice' must be auto, none, required or "
-                          "{\"type\": \"function\", \"function\": {\"name\": ...}}", "tool_choice")
+        raise OpenAIError(
+            400,
+            '\'tool_choice\' must be auto, none, required or {"type": "function", "function": {"name": ...}}',
+            "tool_choice",
+        )
     if name not in names:
-        raise OpenAIError(400, f"'tool_choice' names the function '{name}', which 'tools' does not offer",
-                          "tool_choice")
+        raise OpenAIError(
+            400, f"'tool_choice' names the function '{name}', which 'tools' does not offer", "tool_choice"
+        )
     return "function", name

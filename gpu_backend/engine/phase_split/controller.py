@@ -54,8 +54,9 @@ class FixedSplit:
     def __init__(self) -> None:
         self.changes: list[SplitChange] = []
 
-    def observe_step(self, phase: str, tokens: int, seconds: float, threads: int, other_threads: int,
-                     other_busy: bool) -> None:
+    def observe_step(
+        self, phase: str, tokens: int, seconds: float, threads: int, other_threads: int, other_busy: bool
+    ) -> None:
         pass
 
     def observe_request(self, observation: RequestObservation) -> None:
@@ -66,9 +67,17 @@ class FixedSplit:
 
 
 class SplitController:
-    def __init__(self, candidates: Sequence[Split], cores: int, window_s: float = 30.0,
-                 min_requests: int = 4, hysteresis: float = 0.05, dwell_s: float = 3.0,
-                 max_window_requests: int = 128, disjoint: bool = False) -> None:
+    def __init__(
+        self,
+        candidates: Sequence[Split],
+        cores: int,
+        window_s: float = 30.0,
+        min_requests: int = 4,
+        hysteresis: float = 0.05,
+        dwell_s: float = 3.0,
+        max_window_requests: int = 128,
+        disjoint: bool = False,
+    ) -> None:
         """`cores`: the compute split (CPU cores, or the GPU's SMs or 100 percent); `disjoint`:
         the shares are SM partitions that do not slow each other (GPU), not time-shared threads."""
         if not candidates:
@@ -84,10 +93,12 @@ class SplitController:
         self.last_change_at = float("-inf")
         self.last_prediction: dict[Split, float] = {}
 
-    def observe_step(self, phase: str, tokens: int, seconds: float, threads: int, other_threads: int,
-                     other_busy: bool) -> None:
-        self.models[phase].observe(tokens, seconds,
-                                   phase_compute(threads, other_threads, self.cores, other_busy, self.disjoint))
+    def observe_step(
+        self, phase: str, tokens: int, seconds: float, threads: int, other_threads: int, other_busy: bool
+    ) -> None:
+        self.models[phase].observe(
+            tokens, seconds, phase_compute(threads, other_threads, self.cores, other_busy, self.disjoint)
+        )
 
     def observe_request(self, observation: RequestObservation) -> None:
         if observation.slo.is_set:
@@ -126,7 +137,15 @@ class SplitController:
         change = SplitChange(now, current, best, stay, self.last_prediction[best], len(window))
         self.changes.append(change)
         self.last_change_at = now
-        log.info("phase split: %s -> %s (predicted attainment %.2f -> %.2f over %d requests; "
-                 "scaling prefill %.2f, decode %.2f)", current, best, stay, change.predicted_new, len(window),
-                 self.models["prefill"].scaling, self.models["decode"].scaling)
+        log.info(
+            "phase split: %s -> %s (predicted attainment %.2f -> %.2f over %d requests; "
+            "scaling prefill %.2f, decode %.2f)",
+            current,
+            best,
+            stay,
+            change.predicted_new,
+            len(window),
+            self.models["prefill"].scaling,
+            self.models["decode"].scaling,
+        )
         return best

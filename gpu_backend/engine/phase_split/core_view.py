@@ -92,7 +92,14 @@ class CoreView:
     def has_unfinished(self) -> bool:
         return self.core.has_unfinished()
 
-    def add_request(self, prompt_token_ids: list[int], params: SamplingParams, seq_id: int | None = None,
-                    slo: RequestSLO | None = None, tenant: str = "", chunk_spans: list[tuple[int, int]] | None = None,
-                    siblings: Collection[tuple[int, SamplingParams]] = ()) -> Sequence:
+    def add_request(
+        self,
+        prompt_token_ids: list[int],
+        params: SamplingParams,
+        seq_id: int | None = None,
+        slo: RequestSLO | None = None,
+        tenant: str = "",
+        chunk_spans: list[tuple[int, int]] | None = None,
+        siblings: Collection[tuple[int, SamplingParams]] = (),
+    ) -> Sequence:
         return self.core.add_request(prompt_token_ids, params, seq_id, slo, tenant, chunk_spans, siblings)

@@ -58,7 +58,6 @@ class CudaCapability:
         # it after this); no kernel of it may be running then.
         stream_of(partition).synchronize()
 
-
     @contextmanager
     def run_on(self, partition: Any) -> Iterator[None]:
         """Launch the kernels of the block on `partition`'s SMs and wait for them at its end

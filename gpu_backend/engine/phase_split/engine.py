@@ -24,8 +24,13 @@ import time
 from dataclasses import dataclass
 
 from gpu_backend.engine.engine import Completion, LLMEngine, RequestOutput, run_to_completion
-from gpu_backend.engine.phase_split.controller import (FixedSplit, RequestObservation, Split, SplitChange,
-                                                       SplitController)
+from gpu_backend.engine.phase_split.controller import (
+    FixedSplit,
+    RequestObservation,
+    Split,
+    SplitChange,
+    SplitController,
+)
 from gpu_backend.engine.phase_split.core_view import CoreView
 from gpu_backend.engine.phase_split.partition import GpuSplit, PartitionChoice
 from gpu_backend.engine.phase_split.placement import Placement, ThreadPlacement, Worker
@@ -46,8 +51,13 @@ class _InFlight:
 
 
 class PhaseSplitEngine(CoreView):
-    def __init__(self, core: LLMEngine, split: Split, controller: SplitController | FixedSplit,
-                 placement: Placement | None = None) -> None:
+    def __init__(
+        self,
+        core: LLMEngine,
+        split: Split,
+        controller: SplitController | FixedSplit,
+        placement: Placement | None = None,
+    ) -> None:
         """`split`: each phase's share to start with; `controller` moves it (FixedSplit: never);
         `placement`: where the workers compute (default: CPU worker processes on threads)."""
         super().__init__(core)
@@ -127,8 +137,14 @@ class PhaseSplitEngine(CoreView):
         logits = worker.logits[: result.rows].clone()
         self.worker_threads[worker.phase] = result.threads
         outputs = self.core.postprocess(flight.batch, logits)
-        self.controller.observe_step(worker.phase, flight.batch.num_tokens, result.seconds, result.threads,
-                                     self.split.other(worker.phase), flight.contended)
+        self.controller.observe_step(
+            worker.phase,
+            flight.batch.num_tokens,
+            result.seconds,
+            result.threads,
+            self.split.other(worker.phase),
+            flight.contended,
+        )
         aborted = self._abort_after_step & {seq.seq_id for seq in flight.batch.seqs}
         for seq_id in aborted:
             self._abort_after_step.discard(seq_id)
@@ -137,8 +153,9 @@ class PhaseSplitEngine(CoreView):
             observed = seq.is_finished and seq.finish_reason is not FinishReason.ABORT
             finish_time, ttft = seq.finish_time, seq.ttft  # both set once a sequence finished with a token
             if observed and finish_time is not None and ttft is not None:
-                self.controller.observe_request(RequestObservation(
-                    finish_time, seq.slo, ttft, seq.tpot, seq.num_output_tokens, self.split))
+                self.controller.observe_request(
+                    RequestObservation(finish_time, seq.slo, ttft, seq.tpot, seq.num_output_tokens, self.split)
+                )
         self._control()
         return [output for output in outputs if output.seq_id not in aborted]
 
@@ -157,23 +174,42 @@ class PhaseSplitEngine(CoreView):
         (for /metrics, benches and logs). Shares are in `unit`: threads, SMs or percent."""
         unit = self.split.unit if isinstance(self.split, GpuSplit) else "threads"
         return {
-            "partition": self.placement.choice.kind, "partition_reason": self.placement.choice.reason,
-            "unit": unit, "prefill": self.split.share("prefill"), "decode": self.split.share("decode"),
+            "partition": self.placement.choice.kind,
+            "partition_reason": self.placement.choice.reason,
+            "unit": unit,
+            "prefill": self.split.share("prefill"),
+            "decode": self.split.share("decode"),
             **self.placement.stats(),
-            "changes": [{"at": c.at, "from": str(c.old), "to": str(c.new), "predicted_from": c.predicted_old,
-                         "predicted_to": c.predicted_new, "window_requests": c.window_requests}
-                        for c in self.split_log],
+            "changes": [
+                {
+                    "at": c.at,
+                    "from": str(c.old),
+                    "to": str(c.new),
+                    "predicted_from": c.predicted_old,
+                    "predicted_to": c.predicted_new,
+                    "window_requests": c.window_requests,
+                }
+                for c in self.split_log
+            ],
         }
 
     def metrics(self) -> dict[str, float]:
-        return {**self.core.metrics(), "phase_split_prefill_threads": self.split.share("prefill"),
-                "phase_split_decode_threads": self.split.share("decode"), "phase_split_changes": len(self.split_log)}
+        return {
+            **self.core.metrics(),
+            "phase_split_prefill_threads": self.split.share("prefill"),
+            "phase_split_decode_threads": self.split.share("decode"),
+            "phase_split_changes": len(self.split_log),
+        }
 
     def memory_report(self) -> dict:
         """MiB: the shared weights and pool, and each process's resident memory (shared/private)."""
         weights = sum(p.numel() * p.element_size() for p in self.model.parameters())
-        return {"weights_mb": weights / 2**20, "kv_pool_mb": self.pool.total_bytes / 2**20,
-                "engine": memory_mb(), **{phase: memory_mb(pid) for phase, pid in self.worker_pids.items()}}
+        return {
+            "weights_mb": weights / 2**20,
+            "kv_pool_mb": self.pool.total_bytes / 2**20,
+            "engine": memory_mb(),
+            **{phase: memory_mb(pid) for phase, pid in self.worker_pids.items()},
+        }
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]) -> list[Completion]:
         return run_to_completion(self, prompts, params)

@@ -57,8 +57,9 @@ class PhaseLatencyModel:
 
     def predict(self, tokens: float, effective_cores: float) -> float:
         """Seconds for a step of `tokens` tokens on `effective_cores` cores."""
-        return math.exp(self.intercept + self.token_exponent * math.log(max(tokens, 1.0))
-                        - self.scaling * math.log(effective_cores))
+        return math.exp(
+            self.intercept + self.token_exponent * math.log(max(tokens, 1.0)) - self.scaling * math.log(effective_cores)
+        )
 
     def slowdown(self, cores_from: float, cores_to: float) -> float:
         """How much longer a step takes on `cores_to` than on `cores_from` (any size)."""

@@ -23,8 +23,9 @@ def mps_env(percent: int) -> dict[str, str]:
 
 
 class MpsWorkerProcess(PhaseWorkerProcess):
-    def __init__(self, phase: str, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, max_rows: int,
-                 percent: int) -> None:
+    def __init__(
+        self, phase: str, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, max_rows: int, percent: int
+    ) -> None:
         # one CPU thread: the worker only launches kernels
         super().__init__(phase, model, k_cache, v_cache, max_rows, 1, env=mps_env(percent))
         self.percent = percent

@@ -109,8 +109,10 @@ def default_sm_split(capability: DeviceCapability) -> GpuSplit:
     """About half the SMs each, on the device's granule."""
     candidates = sm_candidates(capability)
     if not candidates:
-        raise PartitionUnavailable(f"{capability.name} has {capability.sm_count} SMs: too few for two partitions "
-                                   f"of at least {capability.min_sms}")
+        raise PartitionUnavailable(
+            f"{capability.name} has {capability.sm_count} SMs: too few for two partitions "
+            f"of at least {capability.min_sms}"
+        )
     return min(candidates, key=lambda split: (abs(split.prefill - split.decode), -split.decode))
 
 
@@ -125,8 +127,10 @@ def check_sm_split(split: GpuSplit, capability: DeviceCapability) -> None:
     for phase in ("prefill", "decode"):
         sms = split.share(phase)
         if sms < capability.min_sms or sms % capability.sm_alignment:
-            raise InvalidConfig(f"{phase} gets {sms} SMs; {capability.name} partitions take at least "
-                                f"{capability.min_sms} SMs in multiples of {capability.sm_alignment}")
+            raise InvalidConfig(
+                f"{phase} gets {sms} SMs; {capability.name} partitions take at least "
+                f"{capability.min_sms} SMs in multiples of {capability.sm_alignment}"
+            )
     if split.prefill + split.decode > capability.sm_count:
         raise InvalidConfig(f"{split} is more than the {capability.sm_count} SMs of {capability.name}")
 

@@ -39,8 +39,9 @@ Worker = PhaseWorkerProcess | StreamWorker
 class Placement(Protocol):
     choice: PartitionChoice
 
-    def start(self, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor,
-              max_rows: int) -> dict[str, Worker]: ...
+    def start(
+        self, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, max_rows: int
+    ) -> dict[str, Worker]: ...
 
     def move(self, workers: dict[str, Worker], split: PhaseSplit | GpuSplit) -> bool: ...
 
@@ -53,12 +54,15 @@ class ThreadPlacement:
     def __init__(self, choice: PartitionChoice, split: PhaseSplit) -> None:
         self.choice, self.split = choice, split
 
-    def start(self, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor,
-              max_rows: int) -> dict[str, Worker]:
+    def start(
+        self, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, max_rows: int
+    ) -> dict[str, Worker]:
         torch.set_num_threads(1)  # this process only schedules and samples; the workers compute
         share_model_and_pool(model, k_cache, v_cache)
-        return {phase: PhaseWorkerProcess(phase, model, k_cache, v_cache, max_rows, self.split.threads(phase))
-                for phase in PHASES}
+        return {
+            phase: PhaseWorkerProcess(phase, model, k_cache, v_cache, max_rows, self.split.threads(phase))
+            for phase in PHASES
+        }
 
     def move(self, workers: dict[str, Worker], split: PhaseSplit | GpuSplit) -> bool:
         if not isinstance(split, PhaseSplit):
@@ -80,8 +84,9 @@ class GreenContextPlacement:
         self.choice = choice
         self.partitions = SmPartitions(capability, split)  # raises PartitionUnavailable if the device refuses
 
-    def start(self, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor,
-              max_rows: int) -> dict[str, Worker]:
+    def start(
+        self, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, max_rows: int
+    ) -> dict[str, Worker]:
         return {phase: StreamWorker(phase, model, k_cache, v_cache, max_rows, self.partitions) for phase in PHASES}
 
     def move(self, workers: dict[str, Worker], split: PhaseSplit | GpuSplit) -> bool:
@@ -106,10 +111,13 @@ class MpsPlacement:
     def __init__(self, choice: PartitionChoice, split: GpuSplit) -> None:
         self.choice, self.split = choice, split
 
-    def start(self, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor,
-              max_rows: int) -> dict[str, Worker]:
-        return {phase: MpsWorkerProcess(phase, model, k_cache, v_cache, max_rows, self.split.share(phase))
-                for phase in PHASES}
+    def start(
+        self, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, max_rows: int
+    ) -> dict[str, Worker]:
+        return {
+            phase: MpsWorkerProcess(phase, model, k_cache, v_cache, max_rows, self.split.share(phase))
+            for phase in PHASES
+        }
 
     def move(self, workers: dict[str, Worker], split: PhaseSplit | GpuSplit) -> bool:
         if not isinstance(split, GpuSplit) or split.unit != "%" or max(split.prefill, split.decode) > 100:

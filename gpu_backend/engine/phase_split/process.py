@@ -32,14 +32,23 @@ class PhaseWorkerProcess:
     then maps the same pages (checked by `mapped_files`), nothing is copied.
     """
 
-    def __init__(self, phase: str, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor,
-                 max_rows: int, threads: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        phase: str,
+        model: LlamaModel,
+        k_cache: torch.Tensor,
+        v_cache: torch.Tensor,
+        max_rows: int,
+        threads: int,
+        env: dict[str, str] | None = None,
+    ) -> None:
         """`env`: variables the worker starts with (MPS reads its SM share from one)."""
         self.phase = phase
         self.threads = threads
         # On a GPU (MPS workers) the buffer is device memory the spawned worker maps by CUDA IPC.
-        self.logits = torch.zeros(max_rows, model.config.vocab_size, dtype=torch.float32,
-                                  device=model.embed_tokens.device).share_memory_()
+        self.logits = torch.zeros(
+            max_rows, model.config.vocab_size, dtype=torch.float32, device=model.embed_tokens.device
+        ).share_memory_()
         self._args = (model, k_cache, v_cache, self.logits)
         self.pid = 0  # known once the worker is ready
         self._start(env or {})
@@ -47,8 +56,9 @@ class PhaseWorkerProcess:
     def _start(self, env: dict[str, str]) -> None:
         context = mp.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(*self._args, child, self.threads),
-                                       name=f"semgate-{self.phase}", daemon=True)
+        self.process = context.Process(
+            target=worker_main, args=(*self._args, child, self.threads), name=f"semgate-{self.phase}", daemon=True
+        )
         saved = {name: os.environ.get(name) for name in env}
         os.environ.update(env)  # a spawned process takes its environment from this one's at start
         try:
@@ -169,6 +179,9 @@ def memory_mb(pid: int | str = "self") -> dict[str, float]:
             parts = line.split()
             if len(parts) == 3 and parts[2] == "kB":
                 fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
-    return {"rss": fields.get("Rss", 0.0), "pss": fields.get("Pss", 0.0),
-            "shared": fields.get("Shared_Clean", 0.0) + fields.get("Shared_Dirty", 0.0),
-            "private": fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0)}
+    return {
+        "rss": fields.get("Rss", 0.0),
+        "pss": fields.get("Pss", 0.0),
+        "shared": fields.get("Shared_Clean", 0.0) + fields.get("Shared_Dirty", 0.0),
+        "private": fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0),
+    }

@@ -38,8 +38,14 @@ class SplitSetup:
     controller: SplitController | FixedSplit
 
 
-def phase_split_setup(wanted: str, device: torch.device, cores: int, threads: tuple[int, int] | None,
-                      with_controller: bool, capability: DeviceCapability | None) -> SplitSetup:
+def phase_split_setup(
+    wanted: str,
+    device: torch.device,
+    cores: int,
+    threads: tuple[int, int] | None,
+    with_controller: bool,
+    capability: DeviceCapability | None,
+) -> SplitSetup:
     """`wanted`: "auto" or a partition kind; `cores`: the CPU's (thread split); `threads`: a
     starting thread split (CPU only); `capability`: the GPU's partition layer (None on a CPU)."""
     choice = choose_partition(wanted, device.type, capability)
@@ -67,6 +73,9 @@ def phase_split_setup(wanted: str, device: torch.device, cores: int, threads: tu
 def _green_context_setup(choice: PartitionChoice, capability: DeviceCapability, with_controller: bool) -> SplitSetup:
     split = default_sm_split(capability)
     placement = GreenContextPlacement(choice, capability, split)
-    controller = (SplitController(sm_candidates(capability), capability.sm_count, disjoint=True)
-                  if with_controller else FixedSplit())
+    controller = (
+        SplitController(sm_candidates(capability), capability.sm_count, disjoint=True)
+        if with_controller
+        else FixedSplit()
+    )
     return SplitSetup(placement, split, controller)

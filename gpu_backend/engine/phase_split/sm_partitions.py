@@ -72,8 +72,9 @@ class SmPartitions:
         made: dict[str, HeldPartition] = {}
         for phase in phases:
             try:
-                made[phase] = HeldPartition(phase, split.share(phase), self.capability.create_partition(
-                    split.share(phase)))
+                made[phase] = HeldPartition(
+                    phase, split.share(phase), self.capability.create_partition(split.share(phase))
+                )
             except Exception as error:  # noqa: BLE001 - the driver's errors are not one type; keep serving
                 for partition in made.values():
                     self.release(partition)

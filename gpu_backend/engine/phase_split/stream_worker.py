@@ -27,12 +27,20 @@ from gpu_backend.model.llama import LlamaModel
 
 
 class StreamWorker:
-    def __init__(self, phase: str, model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, max_rows: int,
-                 partitions: SmPartitions) -> None:
+    def __init__(
+        self,
+        phase: str,
+        model: LlamaModel,
+        k_cache: torch.Tensor,
+        v_cache: torch.Tensor,
+        max_rows: int,
+        partitions: SmPartitions,
+    ) -> None:
         self.phase = phase
         self.model, self.k_cache, self.v_cache = model, k_cache, v_cache
-        self.logits = torch.zeros(max_rows, model.config.vocab_size, dtype=torch.float32,
-                                  device=model.embed_tokens.device)
+        self.logits = torch.zeros(
+            max_rows, model.config.vocab_size, dtype=torch.float32, device=model.embed_tokens.device
+        )
         self.partition = partitions.held[phase]
         self.release: Callable[[HeldPartition], None] = partitions.release
         self.run_on = partitions.capability.run_on

@@ -27,26 +27,50 @@ _ARRAYS = ("input_ids", "positions", "slot_mapping", "block_tables", "context_le
 def pack_step(input_ids: torch.Tensor, positions: torch.Tensor, batch: StepBatch) -> tuple[dict, dict]:
     """A prepared step as plain numpy arrays (pickled by value, no shared-memory handles per
     step) and its scalar fields."""
-    tensors = {"input_ids": input_ids, "positions": positions, "slot_mapping": batch.slot_mapping,
-               "block_tables": batch.block_tables, "context_lens": batch.context_lens,
-               "cu_seqlens_q": batch.cu_seqlens_q, "logits_indices": batch.logits_indices}
-    meta = {"is_prefill": batch.is_prefill, "max_seqlen_q": batch.max_seqlen_q,
-            "max_context_len": batch.max_context_len, "num_decode_seqs": batch.num_decode_seqs}
+    tensors = {
+        "input_ids": input_ids,
+        "positions": positions,
+        "slot_mapping": batch.slot_mapping,
+        "block_tables": batch.block_tables,
+        "context_lens": batch.context_lens,
+        "cu_seqlens_q": batch.cu_seqlens_q,
+        "logits_indices": batch.logits_indices,
+    }
+    meta = {
+        "is_prefill": batch.is_prefill,
+        "max_seqlen_q": batch.max_seqlen_q,
+        "max_context_len": batch.max_context_len,
+        "num_decode_seqs": batch.num_decode_seqs,
+    }
     return {name: tensor.cpu().numpy() for name, tensor in tensors.items()}, meta
 
 
-def _unpack_step(arrays: dict[str, np.ndarray], meta: dict,
-                 device: torch.device) -> tuple[torch.Tensor, torch.Tensor, StepBatch]:
+def _unpack_step(
+    arrays: dict[str, np.ndarray], meta: dict, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, StepBatch]:
     t = {name: torch.from_numpy(arrays[name]).to(device) for name in _ARRAYS}
-    batch = StepBatch(is_prefill=meta["is_prefill"], slot_mapping=t["slot_mapping"], block_tables=t["block_tables"],
-                      context_lens=t["context_lens"], cu_seqlens_q=t["cu_seqlens_q"],
-                      logits_indices=t["logits_indices"], max_seqlen_q=meta["max_seqlen_q"],
-                      max_context_len=meta["max_context_len"], num_decode_seqs=meta["num_decode_seqs"])
+    batch = StepBatch(
+        is_prefill=meta["is_prefill"],
+        slot_mapping=t["slot_mapping"],
+        block_tables=t["block_tables"],
+        context_lens=t["context_lens"],
+        cu_seqlens_q=t["cu_seqlens_q"],
+        logits_indices=t["logits_indices"],
+        max_seqlen_q=meta["max_seqlen_q"],
+        max_context_len=meta["max_context_len"],
+        num_decode_seqs=meta["num_decode_seqs"],
+    )
     return t["input_ids"], t["positions"], batch
 
 
-def worker_main(model: LlamaModel, k_cache: torch.Tensor, v_cache: torch.Tensor, logits_out: torch.Tensor,
-                conn: Connection, threads: int) -> None:
+def worker_main(
+    model: LlamaModel,
+    k_cache: torch.Tensor,
+    v_cache: torch.Tensor,
+    logits_out: torch.Tensor,
+    conn: Connection,
+    threads: int,
+) -> None:
     """Entry point of the worker process (spawned; every tensor argument is in shared memory)."""
     torch.set_num_threads(threads)
     conn.send(("ready", os.getpid()))
