@@ -17,21 +17,21 @@ from gateway.admin.auth import AdminAuth
 from gateway.admin.context import AdminContext
 from gateway.admin.dashboard import dashboard_routes
 from gateway.admin.routes import admin_routes
-from gateway.auth import TenantResolver
+from gateway.edge.auth import TenantResolver
 from gateway.cache.embedder import EmbeddingModel
-from gateway.cache_service import CacheService
-from gateway.catch_all import CatchAll
+from gateway.cache.service import CacheService
+from gateway.edge.catch_all import CatchAll
 from gateway.config import GatewayConfig, check_exposure
-from gateway.errors import OpenAIError
+from gateway.edge.errors import OpenAIError
 from gateway.incontext.feedback_api import feedback_endpoint
 from gateway.incontext.service import InContextService
-from gateway.log_safety import redact
-from gateway.loop_lag import LoopLagProbe
-from gateway.metrics import Metrics, metrics_endpoint
-from gateway.openai_schema import openapi_endpoint
-from gateway.proxy import Proxy
-from gateway.stats import RequestStats
-from gateway.upstream import UpstreamPool
+from gateway.observe.log_safety import redact
+from gateway.observe.loop_lag import LoopLagProbe
+from gateway.observe.metrics import Metrics, metrics_endpoint
+from gateway.edge.openai_schema import openapi_endpoint
+from gateway.edge.proxy import Proxy
+from gateway.observe.stats import RequestStats
+from gateway.upstream.pool import UpstreamPool
 
 
 def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = None) -> Starlette:

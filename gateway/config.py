@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from gateway.circuit_breaker import BreakerSettings
+from gateway.upstream.circuit_breaker import BreakerSettings
 from gateway.cpu_share import CpuConfig, CpuShare, cpu_share
 from gateway.incontext.settings import TIERS, InContextConfig, ModelConfig, RouterWeights
 
@@ -56,7 +56,7 @@ class UpstreamConfig:
     health_interval_s: float = 5.0
     affinity_prefix_chars: int = 512
     circuit_breaker: BreakerSettings = BreakerSettings()
-    # Send it each request's category, SLO (x-semgate-slo-*) and tenant (gateway/upstream_hints.py):
+    # Send it each request's category, SLO (x-semgate-slo-*) and tenant (gateway/upstream/hints.py):
     # for semgate's own backend only, since tenant names must not reach a hosted API.
     semgate_headers: bool = False
 
@@ -141,7 +141,7 @@ class Limits:
     max_header_bytes: int = 16 << 10  # request line and headers together
     max_header_count: int = 100
     # A client has this long to send its request head (from its first byte, or from connecting), and
-    # then this long for the body: past either, a 408 and the connection is closed (gateway/http_limits.py).
+    # then this long for the body: past either, a 408 and the connection is closed (gateway/edge/http_limits.py).
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     # The most bytes of one upstream answer the gateway relays: past it, a stream ends with an error

@@ -10,11 +10,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.auth import TenantResolver
-from gateway.errors import OpenAIError, invalid
+from gateway.edge.auth import TenantResolver
+from gateway.edge.errors import OpenAIError, invalid
 from gateway.incontext.service import InContextService
-from gateway.client_io import read_body
-from gateway.wire import json_object
+from gateway.edge.client_io import read_body
+from gateway.edge.wire import json_object
 
 MAX_BODY_BYTES = 16 << 10
 

@@ -22,9 +22,9 @@ import numpy as np
 
 from gateway.cache.fingerprint import query_text
 from gateway.cache.store import StoreUnavailable
-from gateway.caching import CacheDecision, CacheLayer
+from gateway.cache.step import CacheDecision, CacheLayer
 from gateway.config import GatewayConfig
-from gateway.errors import OpenAIError, invalid
+from gateway.edge.errors import OpenAIError, invalid
 from gateway.incontext import utility
 from gateway.incontext.answer_label import ModelLabel
 from gateway.incontext.bandit import NONE, evidence
@@ -35,9 +35,9 @@ from gateway.incontext.router import Router
 from gateway.incontext.selection import score, select
 from gateway.incontext.settings import SMALL, STRONG, ModelConfig
 from gateway.incontext.tokens import counter_for
-from gateway.stats import RequestTrace
-from gateway.upstream import Upstream, UpstreamPool
-from gateway.wire import ParsedRequest
+from gateway.observe.stats import RequestTrace
+from gateway.upstream.pool import Upstream, UpstreamPool
+from gateway.edge.wire import ParsedRequest
 
 log = logging.getLogger("semgate.incontext")
 PIN_HEADER = "x-semgate-model"

@@ -1,9 +1,9 @@
-"""gateway.stats on its own: outcomes as the client saw them, percentiles, buckets, bounded memory."""
+"""gateway.observe.stats on its own: outcomes as the client saw them, percentiles, buckets, bounded memory."""
 
 import pytest
 
-from gateway import stats as stats_module
-from gateway.stats import RequestStats, RequestTrace, Timeline
+from gateway.observe import stats as stats_module
+from gateway.observe.stats import RequestStats, RequestTrace, Timeline
 
 
 def trace(outcome: str, category: str = "code", entry: str | None = None, **fields) -> RequestTrace:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from cache_requests import answer, chat
 
-from gateway.caching import CacheLayer
-from gateway.wire import ParsedRequest
+from gateway.cache.step import CacheLayer
+from gateway.edge.wire import ParsedRequest
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file

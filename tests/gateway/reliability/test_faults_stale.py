@@ -123,7 +123,7 @@ async def test_expired_entries_are_kept_for_the_longest_grace_and_then_purged(tm
     from gateway.cache.semantic_cache import SemanticCache
     from gateway.cache.sqlite_store import SqliteStore
     from gateway.cache.verifier import Verifier
-    from gateway.cache_service import stale_grace
+    from gateway.cache.service import stale_grace
     from policies.loader import load_policy_file, parse_policy_text
     from policies.schema import CategoryPolicy
 

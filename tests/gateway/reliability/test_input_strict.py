@@ -44,7 +44,7 @@ def test_json_as_deep_as_allowed_passes(gateway):
 
 
 def test_any_unexpected_exception_is_an_openai_shaped_500_and_the_connection_survives(gateway, monkeypatch):
-    from gateway import proxy
+    from gateway.edge import proxy
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug nobody foresaw")
