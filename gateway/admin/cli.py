@@ -207,8 +207,9 @@ def _ms(value: float | None) -> str:
 
 def _print_stats(s: dict) -> None:
     saved = s["tokens_saved"]
-    print(f"requests {s['requests']}  hits {s['hits']}  misses {s['misses']}  bypasses {s['bypasses']}  "
-          f"store-skipped {s['store_skipped']}  errors {s['errors']}  hit rate {s['hit_rate']:.1%}")
+    print(f"requests {s['requests']}  hits {s['hits']}  misses {s['misses']}  stale {s['stale']}  "
+          f"bypasses {s['bypasses']}  store-skipped {s['store_skipped']}  errors {s['errors']}  "
+          f"hit rate {s['hit_rate']:.1%}")
     print(f"tokens saved {saved['total']} (prompt {saved['prompt']}, completion {saved['completion']})")
     for name in ("lookup_latency", "upstream_latency"):
         lat = s[name]

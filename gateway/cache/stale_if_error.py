@@ -12,7 +12,7 @@ import logging
 
 from gateway.cache.step import CacheDecision, CacheLayer
 from gateway.edge.errors import OpenAIError
-from gateway.edge.wire import ParsedRequest
+from gateway.edge.request import GatewayRequest
 
 log = logging.getLogger("semgate.cache")
 
@@ -22,8 +22,8 @@ def stands_in_for(error: OpenAIError) -> bool:
     return error.status >= 500 or error.status == 429
 
 
-async def stale_decision(layer: CacheLayer | None, decision: CacheDecision | None, tenant: str,
-                         parsed: ParsedRequest, error: OpenAIError) -> CacheDecision | None:
+async def stale_decision(layer: CacheLayer | None, decision: CacheDecision | None, request: GatewayRequest,
+                         error: OpenAIError) -> CacheDecision | None:
     """The decision to answer with a stale entry instead of `error`, or None when none may."""
     if layer is None or decision is None or not stands_in_for(error):
         return None
@@ -31,8 +31,8 @@ async def stale_decision(layer: CacheLayer | None, decision: CacheDecision | Non
     if policy.stale_if_error_s <= 0 or decision.bypass_reason is not None or decision.controls.no_cache:
         return None
     try:
-        lookup = await layer.cache.lookup(tenant, policy, parsed.body, decision.embedding, decision.controls,
-                                          allow_stale=True, max_stale_s=policy.stale_if_error_s)
+        lookup = await layer.cache.lookup(request.tenant, policy, request.body, decision.embedding, decision.controls,
+                                          allow_stale=True, max_stale_s=policy.stale_if_error_s, key=request.key)
     except Exception:  # noqa: BLE001 - the upstream error is still the answer
         log.exception("stale-if-error lookup failed")
         return None

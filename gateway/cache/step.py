@@ -13,16 +13,18 @@ without them.
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from gateway.cache.fingerprint import request_key
+from gateway.cache.outcome import CacheOutcome
 from gateway.cache.reading import ON_LOOP_CHARS
 from gateway.cache.semantic_cache import CacheControls, LookupResult, SemanticCache
 from gateway.cache.store import StoreUnavailable
 from gateway.edge.errors import invalid
+from gateway.edge.request import GatewayRequest
 from gateway.edge.wire import ParsedRequest
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
@@ -30,7 +32,6 @@ from policies.reload import ActivePolicy, PolicyHolder
 from policies.schema import CategoryPolicy, SLOClass
 
 log = logging.getLogger("semgate.cache")
-HIT, MISS, BYPASS, STORE_SKIPPED, STALE = "hit", "miss", "bypass", "store-skipped", "stale"
 
 
 @dataclass
@@ -52,17 +53,20 @@ class CacheDecision:
     def may_store(self) -> bool:
         return self.bypass_reason is None and self.policy.cacheable and not self.controls.no_store
 
-    def headers(self, stored: bool | None = None) -> dict[str, str]:
+    def outcome(self, stored: bool | None = None) -> CacheOutcome:
         """`stored`: whether the answer was kept, once known (non-streamed answers)."""
         if self.hit:
-            outcome = STALE if self.lookup.stale else HIT
-        elif self.bypass_reason is not None or not self.policy.cacheable or self.controls.no_cache:
-            outcome = BYPASS
-        elif not self.may_store or stored is False:
-            outcome = STORE_SKIPPED
-        else:
-            outcome = MISS
-        headers = {"x-semgate-cache": outcome, "x-semgate-category": self.policy.name,
+            return CacheOutcome.STALE if self.lookup.stale else CacheOutcome.HIT
+        if self.bypass_reason is not None or not self.policy.cacheable or self.controls.no_cache:
+            return CacheOutcome.BYPASS
+        if not self.may_store or stored is False:
+            return CacheOutcome.STORE_SKIPPED
+        return CacheOutcome.MISS
+
+    def headers(self, outcome: CacheOutcome | None = None) -> dict[str, str]:
+        """The response headers that tell the client `outcome` (by default this decision's before storing)."""
+        outcome = outcome or self.outcome()
+        headers = {"x-semgate-cache": outcome.value, "x-semgate-category": self.policy.name,
                    "x-semgate-threshold": f"{self.policy.similarity_threshold:.3f}",
                    "x-semgate-ttl": f"{self.policy.ttl_seconds:.0f}"}
         if self.hit:
@@ -88,23 +92,29 @@ class CacheLayer:
         self.adaptive = adaptive
         self.embed_timeout_s = embed_timeout_s
 
-    async def consult(self, tenant: str, parsed: ParsedRequest, upstream: str, headers: Any) -> CacheDecision:
+    @staticmethod
+    def controls(headers: Mapping[str, str], parsed: ParsedRequest) -> CacheControls:
+        """The request's cache controls (a 400 when malformed); a request for logprobs neither reads nor
+        writes the cache."""
         controls = controls_from(headers, parsed.semgate)
-        logprobs = asks_for_logprobs(parsed.body)
-        if logprobs:
+        if asks_for_logprobs(parsed.body):
             controls = replace(controls, no_cache=True, no_store=True)
+        return controls
+
+    async def consult(self, request: GatewayRequest) -> CacheDecision:
         active = self.policies.current  # one policy for the whole decision, whatever reloads meanwhile
-        decision = await self._decide(active, tenant, parsed, upstream, controls)
-        if logprobs:
+        decision = await self._decide(active, request)
+        if asks_for_logprobs(request.body):
             decision.bypass_reason = decision.bypass_reason or "logprobs"
         decision.slo = active.policies.slo_class(decision.policy.slo_class)
         return decision
 
-    async def _decide(self, active: ActivePolicy[CategoryClassifier], tenant: str, parsed: ParsedRequest,
-                      upstream: str, controls: CacheControls) -> CacheDecision:
+    async def _decide(self, active: ActivePolicy[CategoryClassifier], request: GatewayRequest) -> CacheDecision:
+        tenant, controls, upstream = request.tenant, request.controls, request.upstream.name
         # An exact repeat is answered before anything is embedded (the embedding is most of a lookup).
         try:
-            exact = await self.cache.find_exact_hit(tenant, active.policies.categories, parsed.body, controls)
+            exact = await self.cache.find_exact_hit(tenant, active.policies.categories, request.body, controls,
+                                                    key=request.key)
         except Exception:  # noqa: BLE001 - a broken store must not fail the request
             log.exception("cache lookup failed; bypassing the cache for this request")
             return CacheDecision(active.policies.default, controls, None, None, "store_error")
@@ -113,7 +123,7 @@ class CacheLayer:
             policy = self.adaptive.effective_category(stored_under.name, upstream)
             # The entry's vector is this very question's (same exact key), for the IC-Cache re-ask book.
             return CacheDecision(policy, controls, lookup.entry.embedding, lookup)
-        text = request_key(parsed.body).query_text
+        text = request.key.query_text
         embedding, reason = None, None
         if text:
             try:
@@ -134,24 +144,24 @@ class CacheLayer:
         decision = CacheDecision(policy, controls, embedding, None, reason)
         if reason is None:
             try:
-                decision.lookup = await self.cache.lookup(tenant, policy, parsed.body, embedding, controls,
-                                                          exact_checked=not controls.no_cache)
+                decision.lookup = await self.cache.lookup(tenant, policy, request.body, embedding, controls,
+                                                          exact_checked=not controls.no_cache, key=request.key)
             except Exception:  # noqa: BLE001 - a broken store must not fail the request either
                 log.exception("cache lookup failed; bypassing the cache for this request")
                 decision.bypass_reason = "store_error"
         return decision
 
-    async def remember(self, decision: CacheDecision, tenant: str, parsed: ParsedRequest,
+    async def remember(self, decision: CacheDecision, request: GatewayRequest,
                        completion: dict[str, Any] | None, producer: str) -> bool:
         """Store a complete answer; False when it was not stored (and why is logged)."""
         if completion is None or not decision.may_store:
             return False
         route = decision.route
         try:
-            stored = await self.cache.insert(tenant, decision.policy, parsed.body, completion, parsed.model,
+            stored = await self.cache.insert(request.tenant, decision.policy, request.body, completion, request.model,
                                              controls=decision.controls, query_embedding=decision.embedding,
                                              producer_model=route.model.name if route else producer,
-                                             example_ids=route.example_ids if route else ())
+                                             example_ids=route.example_ids if route else (), key=request.key)
         except StoreUnavailable as exc:
             # Expected while a shared store is down (health says degraded): one line, not a traceback each time.
             log.warning("answer served but not cached: %s", exc)

@@ -14,16 +14,15 @@ names the model that produced it (gateway/incontext/answer_label.py).
 """
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from gateway.cache.fingerprint import query_text
 from gateway.cache.store import StoreUnavailable
 from gateway.cache.step import CacheDecision, CacheLayer
 from gateway.config import GatewayConfig
+from gateway.edge.request import GatewayRequest
 from gateway.edge.errors import OpenAIError, invalid
 from gateway.incontext import utility
 from gateway.incontext.answer_label import ModelLabel
@@ -37,7 +36,6 @@ from gateway.incontext.settings import SMALL, STRONG, ModelConfig
 from gateway.incontext.tokens import counter_for
 from gateway.observe.stats import RequestTrace
 from gateway.upstream.pool import Upstream, UpstreamPool
-from gateway.edge.wire import ParsedRequest
 
 log = logging.getLogger("semgate.incontext")
 PIN_HEADER = "x-semgate-model"
@@ -103,10 +101,10 @@ class InContextService:
 
     # -- the request flow ------------------------------------------------------------------------
 
-    async def observe(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision) -> None:
+    async def observe(self, request: GatewayRequest, decision: CacheDecision) -> None:
         """Every consulted request: a re-ask is negative feedback; a hit is remembered for re-asks. An exact
         repeat answered from the cache is neither (gateway/incontext/feedback.py)."""
-        text = query_text(parsed.body)
+        tenant, text = request.tenant, request.key.query_text
         if decision.embedding is None or not text or (decision.hit and self.book.repeats(tenant, text)):
             return
         repeated = self.book.reasked(tenant, decision.embedding, text)
@@ -123,30 +121,29 @@ class InContextService:
             answer = Answer(tenant, entry.category, entry.id if own else None, entry.example_ids if own else ())
             self.book.remember([], answer, decision.embedding, text)
 
-    async def plan(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision,
-                   headers: Mapping[str, str]) -> Route | None:
-        pinned = headers.get(PIN_HEADER)
+    async def plan(self, request: GatewayRequest, decision: CacheDecision) -> Route | None:
+        tenant, pinned = request.tenant, request.headers.get(PIN_HEADER)
         if pinned is not None and pinned not in self.models:
             raise invalid(f"{PIN_HEADER} names an unknown model {pinned[:60]!r}; routable: {', '.join(self.models)}",
                           param=PIN_HEADER, code="model_not_found")
-        if pinned is None and parsed.model not in self.models:
+        if pinned is None and request.model not in self.models:
             return None
         policy = decision.policy
         candidates = [self.models[pinned]] if pinned else self._candidates(policy.routing.models)
         examples: list[Example] = []
         small = [m for m in candidates if m.tier == SMALL]
         if small and self.settings.enabled and policy.incontext.enabled and decision.embedding is not None:
-            examples = await self._examples(tenant, parsed, decision, small[0])
+            examples = await self._examples(request, decision, small[0])
         best = max((score(e) for e in examples), default=None)
         level_of = lambda m: evidence(best) if m.tier == SMALL else NONE  # noqa: E731
         chosen = self.router.choose(tenant, policy.name, candidates, level_of).model
         used = examples if chosen.tier == SMALL else []
-        body = inject(parsed.body, used, self.settings.mark_examples)
+        body = inject(request.body, used, self.settings.mark_examples)
         body = {**chosen.params, **body, "model": chosen.upstream_model}  # the request's own settings win
         upstream = await self.pool.resolve(chosen.upstream_model)
         self.router.started(chosen.name)
         return Route(chosen, upstream, body, used, level_of(chosen), tenant, policy.name, decision.embedding,
-                     query_text(parsed.body), self)
+                     request.key.query_text, self)
 
     def record(self, trace: RequestTrace) -> None:
         """A finished request (TraceRecorder): its routed model has one request less in flight."""
@@ -188,12 +185,12 @@ class InContextService:
         listed = [self.models[name] for name in allowed if name in self.models]
         return listed or list(self.models.values())
 
-    async def _examples(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision,
-                        small: ModelConfig) -> list[Example]:
+    async def _examples(self, request: GatewayRequest, decision: CacheDecision, small: ModelConfig) -> list[Example]:
         policy = decision.policy
         try:
-            found = await find_candidates(self.layer.cache, self.layer.policies.current.policies, policy, tenant,
-                                          decision.embedding, request_context(parsed.body), self.strong,
+            found = await find_candidates(self.layer.cache, self.layer.policies.current.policies, policy,
+                                          request.tenant, decision.embedding, request_context(request.body),
+                                          self.strong,
                                           self.settings.min_similarity, self.settings.min_utility)
         except Exception:  # noqa: BLE001 - no examples is a worse answer, never a failed request
             log.exception("finding in-context examples failed; answering without")

@@ -41,7 +41,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("semgate_requests",
-                                "Requests by cache outcome (hit, miss, bypass, store-skipped, error)",
+                                "Requests by cache outcome (hit, stale, miss, bypass, store-skipped, error)",
                                 ["category", "tenant", "model", "outcome"], registry=r)
         self.tokens_saved = Counter("semgate_tokens_saved",
                                     "Tokens the upstream did not have to process thanks to hits",
@@ -57,8 +57,8 @@ class Metrics:
         self.embedding_batch_size = Histogram("semgate_embedding_batch_size", "Texts embedded in one model call",
                                               buckets=BATCH_SIZE_BUCKETS, registry=r)
         self.loop_lag = Histogram("semgate_event_loop_lag_seconds", "How late the event loop woke a 10 ms sleeper "
-                                  "(gateway/observe/loop_lag.py): every request waits that long", buckets=LOOP_LAG_BUCKETS,
-                                  registry=r)
+                                  "(gateway/observe/loop_lag.py): every request waits that long",
+                                  buckets=LOOP_LAG_BUCKETS, registry=r)
         self.loop_lag_max = Gauge("semgate_event_loop_lag_max_seconds", "The longest event loop stall since start",
                                   registry=r)
         self._loop_lag_max_s = 0.0

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-HIT, MISS, BYPASS, STORE_SKIPPED, ERROR = "hit", "miss", "bypass", "store-skipped", "error"
-OUTCOMES = (HIT, MISS, BYPASS, STORE_SKIPPED, ERROR)
+from gateway.cache.outcome import CacheOutcome
+
+ERROR = "error"  # a request answered with an error status, whatever the cache did for it
 UNKNOWN = "-"  # a label not known when the request failed (no tenant before auth, no category without a cache)
 LATENCY_WINDOW = 2048
 TRACKED_ENTRIES = 10_000  # hit counts kept for the most-hit list; the rarely hit are dropped beyond this
@@ -29,7 +30,8 @@ class RequestTrace:
     model: str = UNKNOWN
     category: str = UNKNOWN
     upstream: str = UNKNOWN
-    outcome: str = ERROR
+    cache: CacheOutcome = CacheOutcome.BYPASS  # what the cache did, recorded by the proxy as it answers
+    status: int = 0  # the response's status, once finished
     lookup_s: float | None = None  # the cache step: embedding, classification, search
     upstream_s: float | None = None
     prompt_tokens_saved: int = 0
@@ -44,11 +46,14 @@ class RequestTrace:
         self.completion_tokens_saved = _count(usage.get("completion_tokens"))
         self.entry_id = entry_id
 
-    def finish(self, status: int, headers: Any) -> "RequestTrace":
-        """Outcome and category as the client saw them in the response."""
-        self.outcome = ERROR if status >= 400 else headers.get("x-semgate-cache", BYPASS)
-        self.category = headers.get("x-semgate-category", self.category)
+    def finish(self, status: int) -> "RequestTrace":
+        self.status = status
         return self
+
+    @property
+    def outcome(self) -> str:
+        """What the stats and metrics count this request as: an error, or what the cache did."""
+        return ERROR if self.status >= 400 else self.cache.value
 
 
 class TraceRecorder(Protocol):
@@ -94,13 +99,15 @@ class Tally:
 
     def summary(self) -> dict[str, Any]:
         requests = sum(self.outcomes.values())
-        hits = self.outcomes[HIT]
+        hits = self.outcomes[CacheOutcome.HIT]
+        # Every outcome has its count, so the counts add up to `requests`.
         return {
             "requests": requests,
             "hits": hits,
-            "misses": self.outcomes[MISS],
-            "bypasses": self.outcomes[BYPASS],
-            "store_skipped": self.outcomes[STORE_SKIPPED],
+            "stale": self.outcomes[CacheOutcome.STALE],
+            "misses": self.outcomes[CacheOutcome.MISS],
+            "bypasses": self.outcomes[CacheOutcome.BYPASS],
+            "store_skipped": self.outcomes[CacheOutcome.STORE_SKIPPED],
             "errors": self.outcomes[ERROR],
             # The share of all requests answered from the cache.
             "hit_rate": round(hits / requests, 4) if requests else 0.0,
@@ -161,7 +168,7 @@ class RequestStats:
             if tally is None:
                 tally = slices[key] = Tally()
             tally.add(trace)
-        self.timeline.add(trace.category, trace.outcome == HIT, time.time())
+        self.timeline.add(trace.category, trace.outcome == CacheOutcome.HIT, time.time())
         if trace.entry_id is not None:
             self.hits_by_entry[trace.entry_id] += 1
             if len(self.hits_by_entry) > TRACKED_ENTRIES:  # entries the cache evicted linger here otherwise
