@@ -10,9 +10,12 @@ and `x-semgate-stale-reason` (the upstream error it stands in for).
 
 import logging
 
-from gateway.cache.step import CacheDecision, CacheLayer
+import numpy as np
+
+from gateway.cache.semantic_cache import CacheControls, LookupResult, SemanticCache
 from gateway.edge.errors import OpenAIError
 from gateway.edge.request import GatewayRequest
+from policies.schema import CategoryPolicy
 
 log = logging.getLogger("semgate.cache")
 
@@ -22,21 +25,20 @@ def stands_in_for(error: OpenAIError) -> bool:
     return error.status >= 500 or error.status == 429
 
 
-async def stale_decision(layer: CacheLayer | None, decision: CacheDecision | None, request: GatewayRequest,
-                         error: OpenAIError) -> CacheDecision | None:
-    """The decision to answer with a stale entry instead of `error`, or None when none may."""
-    if layer is None or decision is None or not stands_in_for(error):
-        return None
-    policy = decision.policy
-    if policy.stale_if_error_s <= 0 or decision.bypass_reason is not None or decision.controls.no_cache:
+def stale_reason(error: OpenAIError) -> str:
+    """What `x-semgate-stale-reason` says a stale answer stands in for."""
+    return error.code or f"upstream_{error.status}"
+
+
+async def stale_lookup(cache: SemanticCache, request: GatewayRequest, error: OpenAIError, policy: CategoryPolicy,
+                       controls: CacheControls, embedding: np.ndarray | None) -> LookupResult | None:
+    """An expired entry that may answer instead of `error` (the cache step makes it a decision), or None."""
+    if not stands_in_for(error) or policy.stale_if_error_s <= 0 or controls.no_cache:
         return None
     try:
-        lookup = await layer.cache.lookup(request.tenant, policy, request.body, decision.embedding, decision.controls,
-                                          allow_stale=True, max_stale_s=policy.stale_if_error_s, key=request.key)
+        lookup = await cache.lookup(request.tenant, policy, request.body, embedding, controls,
+                                    allow_stale=True, max_stale_s=policy.stale_if_error_s, key=request.key)
     except Exception:  # noqa: BLE001 - the upstream error is still the answer
         log.exception("stale-if-error lookup failed")
         return None
-    if not lookup.hit:
-        return None
-    reason = error.code or f"upstream_{error.status}"
-    return CacheDecision(policy, decision.controls, decision.embedding, lookup, stale_reason=reason)
+    return lookup if lookup.hit else None

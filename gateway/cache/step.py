@@ -22,8 +22,9 @@ import numpy as np
 from gateway.cache.outcome import CacheOutcome
 from gateway.cache.reading import ON_LOOP_CHARS
 from gateway.cache.semantic_cache import CacheControls, LookupResult, SemanticCache
+from gateway.cache.stale_if_error import stale_lookup, stale_reason
 from gateway.cache.store import StoreUnavailable
-from gateway.edge.errors import invalid
+from gateway.edge.errors import OpenAIError, invalid
 from gateway.edge.request import GatewayRequest
 from gateway.edge.wire import ParsedRequest
 from policies.adaptive import LoadAdaptivePolicy
@@ -42,12 +43,17 @@ class CacheDecision:
     lookup: LookupResult | None
     bypass_reason: str | None = None
     stale_reason: str | None = None  # the upstream error a stale entry answers for (gateway/cache/stale_if_error.py)
-    route: Any = None  # a miss's IC-Cache route (gateway/incontext/service.py): model, examples, headers
     slo: SLOClass | None = None  # the category's slo_class, from the policy the category came from
+
+    looked_up = True  # the lookup ran (its latency is recorded), whatever it found
 
     @property
     def hit(self) -> bool:
         return self.lookup is not None and self.lookup.hit
+
+    @property
+    def category(self) -> str:
+        return self.policy.name
 
     @property
     def may_store(self) -> bool:
@@ -79,8 +85,6 @@ class CacheDecision:
                 headers["x-semgate-stale-reason"] = self.stale_reason or "allow_stale"
         if self.bypass_reason:
             headers["x-semgate-bypass-reason"] = self.bypass_reason
-        if self.route is not None:
-            headers.update(self.route.headers())
         return headers
 
 
@@ -151,27 +155,32 @@ class CacheLayer:
                 decision.bypass_reason = "store_error"
         return decision
 
-    async def remember(self, decision: CacheDecision, request: GatewayRequest,
-                       completion: dict[str, Any] | None, producer: str) -> bool:
-        """Store a complete answer; False when it was not stored (and why is logged)."""
+    async def stale(self, decision: CacheDecision, request: GatewayRequest, error: OpenAIError) -> CacheDecision | None:
+        """An expired entry to answer with instead of the upstream's `error`, where the category allows it."""
+        if decision.bypass_reason is not None:
+            return None
+        lookup = await stale_lookup(self.cache, request, error, decision.policy, decision.controls, decision.embedding)
+        if lookup is None:
+            return None
+        return CacheDecision(decision.policy, decision.controls, decision.embedding, lookup,
+                             stale_reason=stale_reason(error))
+
+    async def remember(self, decision: CacheDecision, request: GatewayRequest, completion: dict[str, Any] | None,
+                       producer: str, example_ids: tuple[str, ...] = ()) -> str | None:
+        """Store a complete answer produced by the model `producer` (with in-context examples `example_ids`);
+        the new entry's id, or None when it was not stored (and why is logged)."""
         if completion is None or not decision.may_store:
-            return False
-        route = decision.route
+            return None
         try:
-            stored = await self.cache.insert(request.tenant, decision.policy, request.body, completion, request.model,
-                                             controls=decision.controls, query_embedding=decision.embedding,
-                                             producer_model=route.model.name if route else producer,
-                                             example_ids=route.example_ids if route else (), key=request.key)
+            return await self.cache.insert(request.tenant, decision.policy, request.body, completion, request.model,
+                                           controls=decision.controls, query_embedding=decision.embedding,
+                                           producer_model=producer, example_ids=example_ids, key=request.key)
         except StoreUnavailable as exc:
             # Expected while a shared store is down (health says degraded): one line, not a traceback each time.
             log.warning("answer served but not cached: %s", exc)
-            return False
         except Exception:  # noqa: BLE001 - the answer was served; losing its cache entry is the lesser harm
             log.exception("storing a cache entry failed")
-            return False
-        if route is not None:
-            route.settle(completion, stored)
-        return stored is not None
+        return None
 
 
 def asks_for_logprobs(body: dict[str, Any]) -> bool:

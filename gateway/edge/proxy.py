@@ -9,7 +9,7 @@ working on it. Only an answer that completed is stored.
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import anyio
@@ -18,16 +18,17 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from gateway.cache.outcome import CacheOutcome
-from gateway.cache.semantic_cache import CacheControls
-from gateway.cache.stale_if_error import stale_decision
+from gateway.cache.off import BYPASSED, CacheOff, Decision
 from gateway.cache.step import CacheDecision, CacheLayer
 from gateway.config import Limits
 from gateway.edge.auth import TenantResolver
 from gateway.edge.client_io import until_disconnect
 from gateway.edge.errors import OpenAIError
 from gateway.edge.request import GatewayRequest, Reception
-from gateway.edge.wire import CHAT, COMPLETION, ParsedRequest
+from gateway.edge.wire import CHAT, COMPLETION
+from gateway.incontext.off import RoutingOff
+from gateway.incontext.plan import Plan
+from gateway.incontext.service import InContextService
 from gateway.observe.stats import RequestTrace, TraceRecorder
 from gateway.relay.answer_check import AnswerBounds, AnswerRefused, StreamChecker, next_piece, read_whole
 from gateway.relay.answer_shape import completion_problem
@@ -45,61 +46,45 @@ CLIENT_GONE = 499  # recorded for a request whose client went away before its an
 
 
 class Proxy:
-    def __init__(self, resolver: TenantResolver, pool: UpstreamPool, limits: Limits, cache: CacheLayer | None,
-                 recorders: Sequence[TraceRecorder] = ()) -> None:
-        self.resolver = resolver
+    """The request path, built once the cache has started (gateway/app.py's lifespan): the cache and IC-Cache
+    are always there, as do-nothing parts when off (gateway/cache/off.py, gateway/incontext/off.py)."""
+
+    def __init__(self, resolver: TenantResolver, pool: UpstreamPool, limits: Limits, cache: CacheLayer | CacheOff,
+                 incontext: InContextService | RoutingOff, recorders: Sequence[TraceRecorder] = ()) -> None:
         self.pool = pool
         self.limits = limits
         self.cache = cache
+        self.incontext = incontext
         self.recorders = recorders  # each finished request's trace goes to every one (stats, metrics)
-        self.incontext = None  # IC-Cache (gateway/incontext/service.py), bound once the cache has started
-        self.reception = Reception(resolver, pool, limits, self._served_model, self._controls)
+        self.reception = Reception(resolver, pool, limits, incontext.served_model, cache.controls)
 
-    def _served_model(self, model: str) -> str:
-        return self.incontext.served_model(model) if self.incontext else model
-
-    def _controls(self, headers: Mapping[str, str], parsed: ParsedRequest) -> CacheControls:
-        return self.cache.controls(headers, parsed) if self.cache else CacheControls()
-
-    async def chat_completions(self, http: Request) -> Response:
-        return await self._handle(http, CHAT)
-
-    async def completions(self, http: Request) -> Response:
-        return await self._handle(http, COMPLETION)
-
-    async def _handle(self, http: Request, wire: str) -> Response:
+    async def handle(self, http: Request, wire: str) -> Response:
         trace = RequestTrace()
         try:
             request = await self.reception.receive(http, wire, trace)
             started = time.perf_counter()
-            decision = await self.cache.consult(request) if self.cache else None
-            trace.lookup_s = time.perf_counter() - started if decision is not None else None
-            if self.incontext and decision is not None:
-                await self.incontext.observe(request, decision)
+            decision = await self.cache.consult(request)
+            trace.lookup_s = time.perf_counter() - started if decision.looked_up else None
+            await self.incontext.observe(request, decision)
         except OpenAIError as exc:
-            return self._finish(trace, exc.response(_signals(trace, None)))
-        upstream = request.upstream
-        if decision is not None and decision.hit and completion_problem(decision.lookup.entry.response, request.wire):
+            return self._finish(trace, exc.response(_signals(trace, BYPASSED)))
+        if decision.hit and completion_problem(decision.lookup.entry.response, request.wire):
             # Stored before answers were checked (an upstream's list `content`, say): replaying it would fail, so
             # the request goes upstream as a miss, and its answer replaces the entry.
             log.warning("cache entry %s is not an OpenAI answer; answering from upstream", decision.lookup.entry.id)
             decision.lookup = None
-        if decision is not None and decision.hit:
+        if decision.hit:
             trace.served_from(decision.lookup.entry.response, decision.lookup.entry.id)
             return self._finish(trace, _answer_from_cache(decision, request, _signals(trace, decision)))
         try:  # IC-Cache: the model to route to and the examples to give it (gateway/incontext/)
-            route = None
-            if self.incontext and decision is not None:
-                route = await self.incontext.plan(request, decision)
+            plan = await self.incontext.plan(request, decision)
         except OpenAIError as exc:
             return self._finish(trace, exc.response(_signals(trace, decision, stored=False)))
-        if route is not None:
-            decision.route, upstream, trace.routed_model = route, route.upstream, route.model.name
-            trace.upstream = upstream.name
-        headers = _signals(trace, decision)
-        hints = upstream_hints(decision.policy.name if decision else None, decision.slo if decision else None,
-                               request.slo, request.tenant)
-        call = _UpstreamCall(upstream, _PATHS[wire], route.body if route else request.body, hints,
+        upstream = plan.upstream
+        trace.upstream, trace.routed_model = upstream.name, plan.routed_model
+        headers = {**_signals(trace, decision), **plan.headers()}
+        hints = upstream_hints(decision.category, decision.slo, request.slo, request.tenant)
+        call = _UpstreamCall(plan, _PATHS[wire], hints,
                              AnswerBounds.starting_now(upstream.name, self.limits.max_answer_bytes,
                                                        upstream.config.timeouts.total_s))
         if request.stream:
@@ -118,24 +103,24 @@ class Proxy:
             raise call.bounds.too_late().error from None
 
     async def _stream(self, http: Request, call: "_UpstreamCall", request: GatewayRequest,
-                      decision: CacheDecision | None, trace: RequestTrace,
+                      decision: Decision, trace: RequestTrace,
                       headers: dict[str, str]) -> Response:
         try:
             response = await until_disconnect(http, lambda: self._open(call))
         except OpenAIError as exc:
-            return self._finish(trace, await self._upstream_failed(exc, decision, request, trace))
+            return self._finish(trace, await self._upstream_failed(exc, decision, request, trace, call.plan))
         if response is None:
             return self._finish(trace, Response(status_code=CLIENT_GONE))
-        store = _StreamStore(self.cache, decision, request, call.upstream.name)
+        store = _StreamStore(self.cache, decision, request, call.plan)
         return StreamingResponse(self._relay(call, response, store, trace), media_type="text/event-stream",
                                  headers={**headers, "cache-control": "no-cache"})
 
-    async def _answer_whole(self, call: "_UpstreamCall", request: GatewayRequest, decision: CacheDecision | None,
+    async def _answer_whole(self, call: "_UpstreamCall", request: GatewayRequest, decision: Decision,
                             trace: RequestTrace) -> Response:
         try:
             response = await self._open(call)
         except OpenAIError as exc:
-            return await self._upstream_failed(exc, decision, request, trace)
+            return await self._upstream_failed(exc, decision, request, trace, call.plan)
         answer = await self._forward_whole(call, response, request, decision, trace)
         trace.upstream_s = _elapsed(response)
         return answer
@@ -149,17 +134,17 @@ class Proxy:
         for recorder in self.recorders:
             recorder.record(trace)
 
-    async def _upstream_failed(self, error: OpenAIError, decision: CacheDecision | None,
-                               request: GatewayRequest, trace: RequestTrace) -> Response:
+    async def _upstream_failed(self, error: OpenAIError, decision: Decision, request: GatewayRequest,
+                               trace: RequestTrace, plan: Plan) -> Response:
         """The upstream's error, or an expired entry where the category allows stale-if-error."""
-        stale = await stale_decision(self.cache, decision, request, error)
+        stale = await self.cache.stale(decision, request, error)
         if stale is None:
-            return error.response(_signals(trace, decision, stored=False))  # never kept
+            return error.response({**_signals(trace, decision, stored=False), **plan.headers()})  # never kept
         trace.served_from(stale.lookup.entry.response, stale.lookup.entry.id)
         return _answer_from_cache(stale, request, _signals(trace, stale))
 
     async def _forward_whole(self, call: "_UpstreamCall", response: httpx.Response, request: GatewayRequest,
-                             decision: CacheDecision | None, trace: RequestTrace) -> Response:
+                             decision: Decision, trace: RequestTrace) -> Response:
         upstream = call.upstream
         try:
             body = scrub(await read_whole(response, call.bounds), [upstream.config.api_key() or ""])
@@ -172,19 +157,21 @@ class Proxy:
             error = exc.error if isinstance(exc, AnswerRefused) else OpenAIError(
                 502, f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
                 code="upstream_interrupted")
-            return await self._upstream_failed(error, decision, request, trace)
+            return await self._upstream_failed(error, decision, request, trace, call.plan)
         except BaseException:  # cancelled: the client went away while the upstream was answering
             with anyio.CancelScope(shield=True):
                 await self.pool.close(upstream, response, ok=False, upstream_fault=False)
             raise
         await self.pool.close(upstream, response, ok=True)
-        label = decision.route.label() if decision is not None and decision.route is not None else None
+        label = call.plan.label()
         if label is not None:
             body = label.whole(body)
         stored = False
-        if decision is not None and decision.may_store and response.status_code == 200:
-            stored = await self.cache.remember(decision, request, answer, upstream.name)
-        headers = _signals(trace, decision, stored)
+        if decision.may_store and response.status_code == 200:
+            entry_id = await self.cache.remember(decision, request, answer, call.plan.producer, call.plan.example_ids)
+            call.plan.settle(answer, entry_id)
+            stored = entry_id is not None
+        headers = {**_signals(trace, decision, stored), **call.plan.headers()}
         return Response(body, status_code=response.status_code, media_type="application/json", headers=headers)
 
     async def _relay(self, call: "_UpstreamCall", response: httpx.Response, store: "_StreamStore",
@@ -192,8 +179,7 @@ class Proxy:
         upstream = call.upstream
         ok = stored = fault = committed = False
         checker = StreamChecker(store.request.wire, [upstream.config.api_key() or ""], call.bounds)
-        route = store.decision.route if store.decision is not None else None
-        label = route.label() if route is not None else None
+        label = call.plan.label()
         first_token = FirstTokenWatch(upstream, response)  # a load signal (gateway/upstream/load.py)
         pieces = response.aiter_bytes()  # decoded: an upstream may compress its answer
         try:
@@ -237,22 +223,28 @@ class Proxy:
 
 @dataclass(frozen=True)
 class _UpstreamCall:
-    """One request to send upstream, and the bounds its answer must keep."""
+    """One request to send upstream (where and with which body: the plan), and the bounds its answer must keep."""
 
-    upstream: Upstream
+    plan: Plan
     path: str
-    body: dict
     hints: dict[str, str]
     bounds: AnswerBounds
+
+    @property
+    def upstream(self) -> Upstream:
+        return self.plan.upstream
+
+    @property
+    def body(self) -> dict:
+        return self.plan.body
 
 
 class _StreamStore:
     """Records a relayed stream and stores it once it completed (never a cut or failed one)."""
 
-    def __init__(self, cache: CacheLayer | None, decision: CacheDecision | None,
-                 request: GatewayRequest, producer: str) -> None:
-        self.recorder = StreamRecorder(request.wire) if cache and decision and decision.may_store else None
-        self.cache, self.decision, self.request, self.producer = cache, decision, request, producer
+    def __init__(self, cache: CacheLayer | CacheOff, decision: Decision, request: GatewayRequest, plan: Plan) -> None:
+        self.recorder = StreamRecorder(request.wire) if decision.may_store else None
+        self.cache, self.decision, self.request, self.plan = cache, decision, request, plan
 
     def add(self, event: dict | str) -> None:
         if self.recorder is not None:
@@ -265,8 +257,11 @@ class _StreamStore:
     async def commit(self) -> bool:
         """Store the answer if it completed; whether it was stored."""
         if self.recorder is not None and self.recorder.complete:
-            return await self.cache.remember(self.decision, self.request, self.recorder.completion(),
-                                             self.producer)
+            completion = self.recorder.completion()
+            entry_id = await self.cache.remember(self.decision, self.request, completion, self.plan.producer,
+                                                 self.plan.example_ids)
+            self.plan.settle(completion, entry_id)
+            return entry_id is not None
         return False
 
 
@@ -278,12 +273,11 @@ def _elapsed(response: httpx.Response) -> float | None:
         return None
 
 
-def _signals(trace: RequestTrace, decision: CacheDecision | None, stored: bool | None = None) -> dict[str, str]:
+def _signals(trace: RequestTrace, decision: Decision, stored: bool | None = None) -> dict[str, str]:
     """The cache's outcome decided once: recorded in the trace (stats, metrics) and said in the headers."""
-    if decision is None:
-        trace.cache = CacheOutcome.BYPASS
-        return {"x-semgate-cache": trace.cache.value}
-    trace.cache, trace.category = decision.outcome(stored), decision.policy.name
+    trace.cache = decision.outcome(stored)
+    if decision.category is not None:
+        trace.category = decision.category
     return decision.headers(trace.cache)
 
 
