@@ -16,15 +16,20 @@ import yaml
 from gateway.upstream.circuit_breaker import BreakerSettings
 from gateway.cpu_share import CpuConfig, CpuShare, cpu_share
 from gateway.incontext.settings import TIERS, InContextConfig, ModelConfig, RouterWeights
+from gateway.yaml_marks import compose, mark_of
 
 DEFAULT_TENANT = "default"
 BUNDLED_UPSTREAM = "bundled"
 
 
 class ConfigError(ValueError):
-    def __init__(self, source: str, field_path: str, problem: str) -> None:
-        super().__init__(f"{source}: {field_path}: {problem}")
+    """`mark`: (line, column) of the field in the file, where the error comes from reading one."""
+
+    def __init__(self, source: str, field_path: str, problem: str, mark: tuple[int, int] | None = None) -> None:
+        where = f" (line {mark[0]}, column {mark[1]})" if mark else ""
+        super().__init__(f"{source}: {field_path}: {problem}{where}")
         self.source, self.field_path, self.problem = source, field_path, problem
+        self.line, self.column = mark or (None, None)
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,7 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(source, "<file>", f"invalid YAML: {exc}") from exc
-    reader = _Reader(source)
+    reader = _Reader(source, compose(text))
     top = reader.mapping(raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin",
                                          "models", "incontext", "cpu"})
     host, port = reader.listen(top.get("listen", f"{GatewayConfig.host}:{GatewayConfig.port}"), "listen")
@@ -227,7 +232,7 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
     names = [u.name for u in upstreams]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise ConfigError(source, f"upstreams[{i}].name", f"duplicate upstream name {name!r}")
+            raise reader.fail(f"upstreams[{i}].name", f"duplicate upstream name {name!r}")
     tenants = tuple(reader.tenant(t, f"tenants[{i}]") for i, t in enumerate(reader.seq(top.get("tenants", []), "tenants")))
     config = GatewayConfig(
         host=host,
@@ -258,11 +263,12 @@ def check_exposure(config: GatewayConfig) -> None:
 
 
 class _Reader:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, root: yaml.Node | None) -> None:
         self.source = source
+        self.root = root  # the document's node tree: where each field is, for errors
 
     def fail(self, path: str, problem: str) -> ConfigError:
-        return ConfigError(self.source, path or "<top level>", problem)
+        return ConfigError(self.source, path or "<top level>", problem, mark_of(self.root, path))
 
     def mapping(self, value: Any, path: str, allowed: set[str]) -> dict:
         if not isinstance(value, dict):
