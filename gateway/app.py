@@ -17,21 +17,24 @@ from gateway.admin.auth import AdminAuth
 from gateway.admin.context import AdminContext
 from gateway.admin.dashboard import dashboard_routes
 from gateway.admin.routes import admin_routes
-from gateway.auth import TenantResolver
 from gateway.cache.embedder import EmbeddingModel
-from gateway.cache_service import CacheService
-from gateway.catch_all import CatchAll
+from gateway.cache.off import CacheOff
+from gateway.cache.service import CacheService
 from gateway.config import GatewayConfig, check_exposure
-from gateway.errors import OpenAIError
+from gateway.edge.auth import TenantResolver
+from gateway.edge.catch_all import CatchAll
+from gateway.edge.errors import OpenAIError
+from gateway.edge.openai_schema import openapi_endpoint
+from gateway.edge.proxy import Proxy
+from gateway.edge.wire import CHAT, COMPLETION
 from gateway.incontext.feedback_api import feedback_endpoint
+from gateway.incontext.off import RoutingOff
 from gateway.incontext.service import InContextService
-from gateway.log_safety import redact
-from gateway.loop_lag import LoopLagProbe
-from gateway.metrics import Metrics, metrics_endpoint
-from gateway.openai_schema import openapi_endpoint
-from gateway.proxy import Proxy
-from gateway.stats import RequestStats
-from gateway.upstream import UpstreamPool
+from gateway.observe.log_safety import redact
+from gateway.observe.loop_lag import LoopLagProbe
+from gateway.observe.metrics import Metrics, metrics_endpoint
+from gateway.observe.stats import RequestStats
+from gateway.upstream.pool import UpstreamPool
 
 
 def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = None) -> Starlette:
@@ -51,9 +54,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     admin = AdminContext(config, pool, cache, request_stats)
     metrics = Metrics(admin.embedder_stats)
     # IC-Cache (examples, routing, feedback) needs the cache and the models it may route to.
-    incontext = InContextService(config, pool) if cache is not None and config.models else None
-    proxy = Proxy(resolver, pool, config.limits, cache=None,
-                  recorders=(request_stats, metrics, *((incontext,) if incontext else ())))
+    routable = sorted(m.name for m in config.models) if cache is not None else []
     admin_auth = AdminAuth(config)
     started = time.time()
     loop_lag = LoopLagProbe(metrics.observe_loop_lag)
@@ -63,9 +64,15 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             resolver.resolve(request.headers)
         except OpenAIError as exc:
             return exc.response()
-        names = sorted({*pool.models(), *(incontext.models if incontext else ())})  # routable names too
+        names = sorted({*pool.models(), *routable})  # routable names too
         data = [{"id": m, "object": "model", "created": int(started), "owned_by": "semgate"} for m in names]
         return _json({"object": "list", "data": data})
+
+    async def chat_completions(request: Request) -> Response:
+        return await request.state.proxy.handle(request, CHAT)
+
+    async def completions(request: Request) -> Response:
+        return await request.state.proxy.handle(request, COMPLETION)
 
     async def healthz(request: Request) -> Response:
         upstreams = {u.name: {"models": sorted(u.models), "in_flight": u.stats.in_flight, "circuit": u.breaker.state,
@@ -79,14 +86,16 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        """Starts the parts that need the event loop and hands them to the routes as the lifespan state
+        (`request.state.proxy`, `request.state.routing`): nothing built earlier is patched afterwards."""
         await pool.discover_models()
         pool.start_health_checks()
-        if cache is not None:
-            proxy.cache = await cache.start()
-            proxy.incontext = incontext.bind(proxy.cache) if incontext is not None else None
+        layer = await cache.start() if cache is not None else CacheOff()
+        routing = InContextService(config, pool, layer) if routable else RoutingOff()
+        proxy = Proxy(resolver, pool, config.limits, layer, routing, recorders=(request_stats, metrics, routing))
         loop_lag.start()  # after loading: a stall counts only once requests could be waiting
         try:
-            yield
+            yield {"proxy": proxy, "routing": routing}
         finally:
             await loop_lag.stop()
             if cache is not None:
@@ -96,11 +105,11 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
 
     app = Starlette(
         routes=[
-            Route("/v1/chat/completions", proxy.chat_completions, methods=["POST"]),
-            Route("/v1/completions", proxy.completions, methods=["POST"]),
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/completions", completions, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/openapi.json", openapi_endpoint(config.limits), methods=["GET"]),
-            Route("/v1/feedback", feedback_endpoint(resolver, lambda: proxy.incontext), methods=["POST"]),
+            Route("/v1/feedback", feedback_endpoint(resolver), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint(metrics, admin, admin_auth, config.admin.public_metrics), methods=["GET"]),
             *admin_routes(admin, admin_auth),
@@ -113,7 +122,6 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     app.state.config = config
     app.state.pool = pool
     app.state.cache = cache
-    app.state.incontext = incontext
     app.state.stats = request_stats
     app.state.metrics = metrics
     return app

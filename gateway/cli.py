@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from gateway.admin_cli import add_admin_parser
+from gateway.admin.cli import add_admin_parser
 from gateway.config import ConfigError, GatewayConfig, load_config
 from gateway.incontext.replay import add_replay_arguments
 from gateway.port_holder import listeners, port_taken
@@ -139,8 +139,8 @@ def run_replay(args: argparse.Namespace) -> int:
 def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
     from gateway.app import build_app
     from gateway.cpu_share import settle
-    from gateway.http_limits import server_options
-    from gateway.log_safety import configure_logging, known_secrets
+    from gateway.edge.http_limits import server_options
+    from gateway.observe.log_safety import configure_logging, known_secrets
 
     # uvicorn's own loggers propagate to this one handler (log_config=None below): every line is escaped and redacted.
     configure_logging(log_level, known_secrets(config))

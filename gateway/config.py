@@ -13,18 +13,23 @@ from typing import Any
 
 import yaml
 
-from gateway.circuit_breaker import BreakerSettings
+from gateway.upstream.circuit_breaker import BreakerSettings
 from gateway.cpu_share import CpuConfig, CpuShare, cpu_share
 from gateway.incontext.settings import TIERS, InContextConfig, ModelConfig, RouterWeights
+from gateway.yaml_marks import compose, mark_of
 
 DEFAULT_TENANT = "default"
 BUNDLED_UPSTREAM = "bundled"
 
 
 class ConfigError(ValueError):
-    def __init__(self, source: str, field_path: str, problem: str) -> None:
-        super().__init__(f"{source}: {field_path}: {problem}")
+    """`mark`: (line, column) of the field in the file, where the error comes from reading one."""
+
+    def __init__(self, source: str, field_path: str, problem: str, mark: tuple[int, int] | None = None) -> None:
+        where = f" (line {mark[0]}, column {mark[1]})" if mark else ""
+        super().__init__(f"{source}: {field_path}: {problem}{where}")
         self.source, self.field_path, self.problem = source, field_path, problem
+        self.line, self.column = mark or (None, None)
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class UpstreamConfig:
     health_interval_s: float = 5.0
     affinity_prefix_chars: int = 512
     circuit_breaker: BreakerSettings = BreakerSettings()
-    # Send it each request's category, SLO (x-semgate-slo-*) and tenant (gateway/upstream_hints.py):
+    # Send it each request's category, SLO (x-semgate-slo-*) and tenant (gateway/upstream/hints.py):
     # for semgate's own backend only, since tenant names must not reach a hosted API.
     semgate_headers: bool = False
 
@@ -141,7 +146,7 @@ class Limits:
     max_header_bytes: int = 16 << 10  # request line and headers together
     max_header_count: int = 100
     # A client has this long to send its request head (from its first byte, or from connecting), and
-    # then this long for the body: past either, a 408 and the connection is closed (gateway/http_limits.py).
+    # then this long for the body: past either, a 408 and the connection is closed (gateway/edge/http_limits.py).
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     # The most bytes of one upstream answer the gateway relays: past it, a stream ends with an error
@@ -219,15 +224,15 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(source, "<file>", f"invalid YAML: {exc}") from exc
-    reader = _Reader(source)
+    reader = _Reader(source, compose(text))
     top = reader.mapping(raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin",
                                          "models", "incontext", "cpu"})
-    host, port = reader.listen(top.get("listen", "127.0.0.1:8080"), "listen")
+    host, port = reader.listen(top.get("listen", f"{GatewayConfig.host}:{GatewayConfig.port}"), "listen")
     upstreams = tuple(reader.upstream(u, f"upstreams[{i}]") for i, u in enumerate(reader.seq(top.get("upstreams", []), "upstreams")))
     names = [u.name for u in upstreams]
     for i, name in enumerate(names):
         if name in names[:i]:
-            raise ConfigError(source, f"upstreams[{i}].name", f"duplicate upstream name {name!r}")
+            raise reader.fail(f"upstreams[{i}].name", f"duplicate upstream name {name!r}")
     tenants = tuple(reader.tenant(t, f"tenants[{i}]") for i, t in enumerate(reader.seq(top.get("tenants", []), "tenants")))
     config = GatewayConfig(
         host=host,
@@ -258,11 +263,12 @@ def check_exposure(config: GatewayConfig) -> None:
 
 
 class _Reader:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, root: yaml.Node | None) -> None:
         self.source = source
+        self.root = root  # the document's node tree: where each field is, for errors
 
     def fail(self, path: str, problem: str) -> ConfigError:
-        return ConfigError(self.source, path or "<top level>", problem)
+        return ConfigError(self.source, path or "<top level>", problem, mark_of(self.root, path))
 
     def mapping(self, value: Any, path: str, allowed: set[str]) -> dict:
         if not isinstance(value, dict):
@@ -314,7 +320,8 @@ class _Reader:
                 raise self.fail(where, f"must start with http:// or https://, got {url!r}")
         urls = [url.rstrip("/") for url in urls]
         health = self.mapping(u.get("health", {}), f"{path}.health", {"path", "interval_s"})
-        health_path = self.typed(health.get("path", "/models"), f"{path}.health.path", str, "a path like /models")
+        health_path = self.typed(health.get("path", UpstreamConfig.health_path), f"{path}.health.path", str,
+                                 "a path like /models")
         affinity = self.typed(u.get("affinity_prefix_chars", UpstreamConfig.affinity_prefix_chars),
                               f"{path}.affinity_prefix_chars", int, "an integer")
         if affinity < 0:
@@ -322,10 +329,10 @@ class _Reader:
         models = [self.typed(m, f"{path}.models[{i}]", str, "a model name") for i, m in enumerate(self.seq(u.get("models", []), f"{path}.models"))]
         t = self.mapping(u.get("timeouts", {}), f"{path}.timeouts", {"connect_s", "read_s", "total_s"})
         timeouts = Timeouts(**{k: self.positive(v, f"{path}.timeouts.{k}") for k, v in t.items()})
-        retries = self.typed(u.get("retries", 1), f"{path}.retries", int, "an integer")
+        retries = self.typed(u.get("retries", UpstreamConfig.retries), f"{path}.retries", int, "an integer")
         if retries < 0:
             raise self.fail(f"{path}.retries", f"must be >= 0, got {retries}")
-        capacity = self.typed(u.get("capacity", 32), f"{path}.capacity", int, "an integer")
+        capacity = self.typed(u.get("capacity", UpstreamConfig.capacity), f"{path}.capacity", int, "an integer")
         if capacity < 1:
             raise self.fail(f"{path}.capacity", f"must be >= 1, got {capacity}")
         key_env = u.get("api_key_env")
@@ -336,7 +343,8 @@ class _Reader:
             base_url=urls[0],
             base_urls=tuple(urls) if "base_urls" in u else (),
             health_path="/" + health_path.lstrip("/"),
-            health_interval_s=self.positive(health.get("interval_s", 5.0), f"{path}.health.interval_s"),
+            health_interval_s=self.positive(health.get("interval_s", UpstreamConfig.health_interval_s),
+                                            f"{path}.health.interval_s"),
             affinity_prefix_chars=affinity,
             models=tuple(models),
             api_key_env=key_env,
@@ -344,8 +352,8 @@ class _Reader:
             retries=retries,
             capacity=capacity,
             circuit_breaker=self.breaker(u.get("circuit_breaker", {}), f"{path}.circuit_breaker"),
-            semgate_headers=self.typed(u.get("semgate_headers", False), f"{path}.semgate_headers", bool,
-                                       "true or false"),
+            semgate_headers=self.typed(u.get("semgate_headers", UpstreamConfig.semgate_headers),
+                                       f"{path}.semgate_headers", bool, "true or false"),
         )
 
     def breaker(self, value: Any, path: str) -> BreakerSettings:
@@ -377,14 +385,15 @@ class _Reader:
 
     def backend(self, value: Any, path: str) -> BackendConfig:
         b = self.mapping(value, path, {"enabled", "model", "host", "port", "extra_args"})
-        port = self.typed(b.get("port", 8001), f"{path}.port", int, "a port number")
+        d = BackendConfig()
+        port = self.typed(b.get("port", d.port), f"{path}.port", int, "a port number")
         if not 0 < port < 65536:
             raise self.fail(f"{path}.port", f"must be in 1..65535, got {port}")
         extra = [self.typed(a, f"{path}.extra_args[{i}]", str, "a string") for i, a in enumerate(self.seq(b.get("extra_args", []), f"{path}.extra_args"))]
         return BackendConfig(
-            enabled=self.typed(b.get("enabled", True), f"{path}.enabled", bool, "true or false"),
-            model=self.typed(b.get("model", "smollm2-135m"), f"{path}.model", str, "a model name"),
-            host=self.typed(b.get("host", "127.0.0.1"), f"{path}.host", str, "a host"),
+            enabled=self.typed(b.get("enabled", d.enabled), f"{path}.enabled", bool, "true or false"),
+            model=self.typed(b.get("model", d.model), f"{path}.model", str, "a model name"),
+            host=self.typed(b.get("host", d.host), f"{path}.host", str, "a host"),
             port=port,
             extra_args=tuple(extra),
         )
@@ -414,7 +423,7 @@ class _Reader:
             if number < 1:
                 raise self.fail(f"{path}.{name}", f"must be >= 1, got {number}")
         return CacheConfig(
-            enabled=self.typed(c.get("enabled", True), f"{path}.enabled", bool, "true or false"),
+            enabled=self.typed(c.get("enabled", defaults.enabled), f"{path}.enabled", bool, "true or false"),
             store_path=self.typed(c.get("store", defaults.store_path), f"{path}.store", str, "a file path or redis:// URL"),
             store_max_bytes=max_bytes,
             policies_path=self.typed(c.get("policies", defaults.policies_path), f"{path}.policies", str, "a file path"),
@@ -440,7 +449,8 @@ class _Reader:
         a = self.mapping(value, path, {"token_env", "public_metrics"})
         token_env = self.typed(a.get("token_env", AdminConfig.token_env), f"{path}.token_env", str,
                                "an environment variable name")
-        public = self.typed(a.get("public_metrics", False), f"{path}.public_metrics", bool, "true or false")
+        public = self.typed(a.get("public_metrics", AdminConfig.public_metrics), f"{path}.public_metrics", bool,
+                            "true or false")
         return AdminConfig(token_env=token_env, public_metrics=public)
 
     def models(self, value: Any, path: str) -> tuple[ModelConfig, ...]:
@@ -458,10 +468,11 @@ class _Reader:
             tier = self.typed(m["tier"], f"{where}.tier", str, "a tier")
             if tier not in TIERS:
                 raise self.fail(f"{where}.tier", f"must be one of {', '.join(TIERS)}, got {tier!r}")
-            cost = self.typed(m.get("cost_per_1k_tokens", 1.0), f"{where}.cost_per_1k_tokens", (int, float), "a number")
+            cost = self.typed(m.get("cost_per_1k_tokens", ModelConfig.cost_per_1k_tokens),
+                              f"{where}.cost_per_1k_tokens", (int, float), "a number")
             if cost < 0:
                 raise self.fail(f"{where}.cost_per_1k_tokens", f"must be >= 0, got {cost}")
-            capacity = self.typed(m.get("capacity", 8), f"{where}.capacity", int, "an integer")
+            capacity = self.typed(m.get("capacity", ModelConfig.capacity), f"{where}.capacity", int, "an integer")
             if capacity < 1:
                 raise self.fail(f"{where}.capacity", f"must be >= 1, got {capacity}")
             serves, tokenizer = m.get("serves"), m.get("tokenizer")

@@ -10,7 +10,7 @@ import time
 import httpx
 
 from loadtest.records import RequestRecord
-from gateway.sse import DONE, SSEParser
+from gateway.relay.sse import DONE, SSEParser
 from loadtest.workloads.spec import RequestSpec
 
 

@@ -19,7 +19,7 @@ import httpx
 import orjson
 from tqdm import tqdm
 
-from gateway.sse import DONE, SSEParser
+from gateway.relay.sse import DONE, SSEParser
 
 # What the echo upstream says when it fails on purpose (loadtest/echo_upstream.py).
 INJECTED = "injected upstream fault"

@@ -8,9 +8,9 @@ so a client that mixed up its keys learns why instead of guessing.
 import hashlib
 import hmac
 
-from gateway.auth import bearer_token
+from gateway.edge.auth import bearer_token
 from gateway.config import GatewayConfig
-from gateway.errors import OpenAIError
+from gateway.edge.errors import OpenAIError
 
 
 class AdminAuth:

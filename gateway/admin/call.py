@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.admin.context import AdminContext
-from gateway.errors import OpenAIError
+from gateway.edge.errors import OpenAIError
 
 
 @dataclass

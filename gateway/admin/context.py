@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 from gateway.cache.embedder import EmbedderStats
 from gateway.cache.semantic_cache import SemanticCache
-from gateway.cache_service import CacheService
-from gateway.caching import CacheLayer
+from gateway.cache.service import CacheService
+from gateway.cache.step import CacheLayer
 from gateway.config import GatewayConfig
-from gateway.errors import OpenAIError
-from gateway.stats import RequestStats
-from gateway.upstream import UpstreamPool
+from gateway.edge.errors import OpenAIError
+from gateway.observe.stats import RequestStats
+from gateway.upstream.pool import UpstreamPool
 
 
 @dataclass

@@ -16,7 +16,7 @@ from gateway.admin.call import Call
 from gateway.cache.embedder import OPERATOR
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.store import EntryQuery
-from gateway.errors import invalid
+from gateway.edge.errors import invalid
 
 SELECTORS = ("tenant", "category", "model", "older_than_s", "similar_to")
 MAX_IDS_SHOWN = 1000

@@ -34,7 +34,8 @@ class Operation:
 _NO_CACHE = {409: "The cache is off in the config, or still starting"}
 _MISSING = {404: "No entry with this id", **_NO_CACHE}
 
-STATS = {"type": "object", "description": "Totals since start (hits, misses, bypasses, store_skipped, errors, "
+STATS = {"type": "object", "description": "Totals since start (hits, stale, misses, bypasses, store_skipped, "
+         "errors: they add up to requests; "
          "hit_rate, tokens_saved, lookup/upstream latency percentiles of recent requests) with the same "
          "figures by_category, by_tenant and by_model; the timeline of requests and hits per category (every "
          "bucket of the last ten minutes, quiet ones with no categories); "

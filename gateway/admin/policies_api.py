@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.admin.call import Call
-from gateway.errors import OpenAIError
+from gateway.edge.errors import OpenAIError
 from policies.errors import PolicyError
 from policies.loader import parse_policy_text
 from policies.schema import PolicySet

@@ -17,7 +17,7 @@ from gateway.admin.context import AdminContext
 from gateway.admin.openapi import openapi_document
 from gateway.admin.operations import Operation, operations
 from gateway.admin.validation import SchemaViolation, coerce_query, validate
-from gateway.errors import OpenAIError, invalid
+from gateway.edge.errors import OpenAIError, invalid
 
 log = logging.getLogger("semgate.admin")
 PREFIX = "/admin/v1"

@@ -106,7 +106,8 @@ LATENCY = {"type": "object", "properties": {k: {"type": ["number", "null"]} for 
 TALLY = {
     "type": "object",
     "properties": {
-        **{k: {"type": "integer"} for k in ("requests", "hits", "misses", "bypasses", "store_skipped", "errors")},
+        **{k: {"type": "integer"} for k in ("requests", "hits", "stale", "misses", "bypasses", "store_skipped",
+                                             "errors")},
         "hit_rate": {"type": "number", "description": "hits / requests"},
         "tokens_saved": {"type": "object",
                          "properties": {k: {"type": "integer"} for k in ("prompt", "completion", "total")}},

@@ -1,6 +1,6 @@
 """The gateway's current state, read once for the admin API and for /metrics alike.
 
-Counts of what happened are in `gateway.stats`; this is what is true right now: the
+Counts of what happened are in `gateway.observe.stats`; this is what is true right now: the
 effective (load-adjusted) policy of every category, how many entries the store and the
 index hold, process memory, and how each upstream is doing.
 """
@@ -15,8 +15,8 @@ import numpy as np
 
 from gateway.admin.config_view import without_credentials
 from gateway.admin.context import AdminContext
-from gateway.circuit_breaker import CircuitBreaker
-from gateway.upstream import Upstream
+from gateway.upstream.circuit_breaker import CircuitBreaker
+from gateway.upstream.pool import Upstream
 from policies.adaptive import LoadAdaptivePolicy
 from policies.load import NORMAL
 

@@ -9,7 +9,7 @@ of one each. The int8 model inside runs each text of a batch alone (its vectors 
 on their companions), so a batch costs about the sum of its texts (gateway/cache/minilm.py).
 
 Every text is embedded for a tenant, and only that tenant's earlier texts can answer it: the LRU
-is split by tenant (gateway/tenant_lru.py), and the same text asked by two tenants at once is
+is split by tenant (gateway/cache/tenant_lru.py), and the same text asked by two tenants at once is
 encoded twice. A shared LRU (or a shared in-flight encode) made a repeat of another tenant's text
 answer measurably faster, which told a tenant what others had recently sent.
 """
@@ -31,7 +31,7 @@ from gateway.cache import canonical as canonical_form
 from gateway.cache.minilm import DIM, MiniLM, TorchTransformer, bundled_model_dir
 from gateway.cache.onnx_export import onnx_transformer
 from gateway.cpu_share import EMBED_THREADS_ALONE
-from gateway.tenant_lru import TenantLRU
+from gateway.cache.tenant_lru import TenantLRU
 
 __all__ = ["DIM", "OPERATOR", "Embedder", "EmbeddingModel", "bundled_model_dir", "encode_cached"]
 

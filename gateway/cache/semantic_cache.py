@@ -132,8 +132,9 @@ class SemanticCache:
     async def lookup(self, tenant: str, policy: CachePolicy, request: dict[str, Any],
                      query_embedding: np.ndarray | None = None, controls: CacheControls | None = None,
                      allow_stale: bool = False, max_stale_s: float | None = None,
-                     exact_checked: bool = False) -> LookupResult:
-        """`allow_stale`: expired entries may answer too (stale-if-error), those expired at most
+                     exact_checked: bool = False, key: RequestKey | None = None) -> LookupResult:
+        """`key`: the request's fingerprint when the caller has it.
+        `allow_stale`: expired entries may answer too (stale-if-error), those expired at most
         `max_stale_s` ago when it is given. `exact_checked`: `find_exact_hit` found no fresh exact
         entry for this request already, so the exact tier is not asked again."""
         namespace = namespace_for(tenant, policy.scope, policy.personal)
@@ -141,7 +142,7 @@ class SemanticCache:
             return LookupResult(BYPASS, None, None, None, namespace, None)
         if not policy.cacheable:
             return LookupResult(NOT_CACHEABLE, None, None, None, namespace, None)
-        key = request_key(request)
+        key = key or request_key(request)
         now = time.time()
         exact = None if exact_checked else await self.store.find_exact(namespace, policy.name, key.exact_key)
         fresh_enough = _freshness(now, allow_stale, max_stale_s)
@@ -162,7 +163,8 @@ class SemanticCache:
                                    match=query.match_kind if decided.hit else None)
 
     async def find_exact_hit(self, tenant: str, policies: Sequence[CachePolicy], request: dict[str, Any],
-                             controls: CacheControls | None = None) -> tuple[CachePolicy, LookupResult] | None:
+                             controls: CacheControls | None = None,
+                             key: RequestKey | None = None) -> tuple[CachePolicy, LookupResult] | None:
         """The exact tier before anything is embedded: the newest fresh entry with this request's exact
         key in any cacheable category of `policies` (one store read), with the policy it was stored
         under. An identical request classifies as its entry did, so the category needs no embedding."""
@@ -172,7 +174,7 @@ class SemanticCache:
         if not spaces:
             return None
         now = time.time()
-        found = await self.store.find_exact_in(list(spaces), request_key(request).exact_key)
+        found = await self.store.find_exact_in(list(spaces), (key or request_key(request)).exact_key)
         fresh = [e for e in found if _visible(e, tenant, e.namespace) and not e.expired(now)]  # all in `spaces`
         if not fresh:
             return None
@@ -184,8 +186,9 @@ class SemanticCache:
     async def insert(self, tenant: str, policy: CachePolicy, request: dict[str, Any], response: dict[str, Any],
                      model: str, ttl_override: float | None = None, *, controls: CacheControls | None = None,
                      query_embedding: np.ndarray | None = None, producer_model: str | None = None,
-                     example_ids: tuple[str, ...] = ()) -> str | None:
-        """Store a complete answer; returns its id, or None when it must not be cached."""
+                     example_ids: tuple[str, ...] = (), key: RequestKey | None = None) -> str | None:
+        """Store a complete answer; returns its id, or None when it must not be cached. `key`: the
+        request's fingerprint when the caller has it."""
         controls = controls or CacheControls()
         ttl = policy.ttl_seconds
         for requested in (ttl_override, controls.ttl_seconds):
@@ -193,7 +196,7 @@ class SemanticCache:
                 ttl = min(ttl, requested)
         if controls.no_store or not policy.cacheable or ttl <= 0 or not storable(response, policy.cache_tool_calls):
             return None
-        key = request_key(request)
+        key = key or request_key(request)
         vector = None
         if key.query_text is not None:
             vector = query_embedding

@@ -12,7 +12,7 @@ import re
 
 import orjson
 
-from gateway.stream_scrub import split_held
+from gateway.relay.scrub import split_held
 
 _MAX_SPACES = 1  # orjson and json.dumps write `"model":"x"` or `"model": "x"`
 

@@ -2,7 +2,7 @@
 
 A response id is the `id` of a completion the gateway relayed (chatcmpl-...) or the cache entry
 id in `x-semgate-entry`. Both are looked up per tenant, so one tenant's id never finds
-another's answer, and kept per tenant (gateway/tenant_lru.py): a busy tenant's answers push out
+another's answer, and kept per tenant (gateway/cache/tenant_lru.py): a busy tenant's answers push out
 its own older ones, never a quiet tenant's, whose feedback then still finds them. An answer is remembered with the model that produced it, the evidence level
 the router saw, its cache entry (when stored) and the examples it was given.
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gateway.cache.guards import Facts, extract_facts, rejection
-from gateway.tenant_lru import TenantLRU
+from gateway.cache.tenant_lru import TenantLRU
 from policies.schema import GuardPolicy
 
 RECENT_ANSWERS = 20_000

@@ -10,23 +10,24 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.auth import TenantResolver
-from gateway.errors import OpenAIError, invalid
+from gateway.edge.auth import TenantResolver
+from gateway.edge.errors import OpenAIError, invalid
+from gateway.incontext.off import RoutingOff
 from gateway.incontext.service import InContextService
-from gateway.client_io import read_body
-from gateway.wire import json_object
+from gateway.edge.client_io import read_body
+from gateway.edge.wire import json_object
 
 MAX_BODY_BYTES = 16 << 10
 
 
-def feedback_endpoint(resolver: TenantResolver, service_of):
-    """`service_of()`: the running InContextService, or None while IC-Cache is off."""
+def feedback_endpoint(resolver: TenantResolver):
+    """Feedback goes to the running IC-Cache: the `routing` the app's lifespan started (gateway/app.py)."""
 
     async def feedback(request: Request) -> Response:
         try:
             tenant = resolver.resolve(request.headers)
-            service: InContextService | None = service_of()
-            if service is None:
+            service: InContextService | RoutingOff = request.state.routing
+            if not service.takes_feedback:
                 raise OpenAIError(404, "Feedback needs IC-Cache: `models:` in gateway.yaml and the cache on.",
                                   code="feedback_disabled")
             response_id, score = _parse(await read_body(request, MAX_BODY_BYTES))

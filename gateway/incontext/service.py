@@ -1,8 +1,8 @@
 """IC-Cache in the request flow: what the proxy calls on a miss, after an answer, and on feedback.
 
 plan(): pick the model (router) and, for a small one, the examples (retrieval, selection,
-injection); the returned Route says where the request goes and with which body. Route.settle():
-the answer is known (and stored or not): remember it for feedback. observe(): every request
+injection); the returned plan (gateway/incontext/plan.py) says where the request goes and with which
+body; its settle(): the answer is known (and stored or not): remember it for feedback. observe(): every request
 with an embedding; a re-ask is negative feedback on the answer it repeats. feedback(): explicit
 scores from POST /v1/feedback.
 
@@ -14,87 +14,40 @@ names the model that produced it (gateway/incontext/answer_label.py).
 """
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-
-from gateway.cache.fingerprint import query_text
+from gateway.cache.step import CacheDecision, CacheLayer
 from gateway.cache.store import StoreUnavailable
-from gateway.caching import CacheDecision, CacheLayer
 from gateway.config import GatewayConfig
-from gateway.errors import OpenAIError, invalid
+from gateway.edge.errors import OpenAIError, invalid
+from gateway.edge.request import GatewayRequest
 from gateway.incontext import utility
-from gateway.incontext.answer_label import ModelLabel
 from gateway.incontext.bandit import NONE, evidence
 from gateway.incontext.examples import Example, find_candidates, request_context
 from gateway.incontext.feedback import Answer, FeedbackBook
+from gateway.incontext.plan import Direct, Plan, Route
 from gateway.incontext.injection import inject
 from gateway.incontext.router import Router
 from gateway.incontext.selection import score, select
 from gateway.incontext.settings import SMALL, STRONG, ModelConfig
 from gateway.incontext.tokens import counter_for
-from gateway.stats import RequestTrace
-from gateway.upstream import Upstream, UpstreamPool
-from gateway.wire import ParsedRequest
+from gateway.observe.stats import RequestTrace
+from gateway.upstream.pool import UpstreamPool
 
 log = logging.getLogger("semgate.incontext")
 PIN_HEADER = "x-semgate-model"
 
 
-@dataclass
-class Route:
-    model: ModelConfig
-    upstream: Upstream
-    body: dict[str, Any]
-    examples: list[Example]
-    level: str
-    tenant: str
-    category: str
-    embedding: np.ndarray | None
-    question: str | None
-    service: "InContextService" = field(repr=False)
-
-    @property
-    def example_ids(self) -> tuple[str, ...]:
-        return tuple(e.entry_id for e in self.examples)
-
-    def headers(self) -> dict[str, str]:
-        headers = {"x-semgate-model": self.model.name}
-        if self.examples:
-            headers["x-semgate-examples"] = ",".join(self.example_ids)
-        return headers
-
-    def label(self) -> ModelLabel | None:
-        """What renames the upstream's model to the routed one in the answer; None when they are one name."""
-        if self.model.upstream_model == self.model.name:
-            return None
-        return ModelLabel(self.model.upstream_model, self.model.name)
-
-    def settle(self, completion: dict[str, Any] | None, entry_id: str | None) -> None:
-        """The answer is complete (`completion`, None when it failed) and stored as `entry_id` (or not)."""
-        if completion is None:
-            return
-        answer = Answer(self.tenant, self.category, entry_id, self.example_ids, self.model.name, self.model.tier,
-                        self.level)
-        ids = [i for i in (completion.get("id"), entry_id) if isinstance(i, str) and i]
-        self.service.book.remember(ids, answer, self.embedding, self.question)
-
-
 class InContextService:
-    def __init__(self, config: GatewayConfig, pool: UpstreamPool) -> None:
+    takes_feedback = True  # POST /v1/feedback scores its answers
+
+    def __init__(self, config: GatewayConfig, pool: UpstreamPool, layer: CacheLayer) -> None:
         self.models = {m.name: m for m in config.models}
         self.settings = config.incontext
         self.pool = pool
-        self.layer: CacheLayer | None = None
+        self.layer = layer
         self.book = FeedbackBook(self.settings.reask_window_s, self.settings.reask_similarity)
         self.router = Router(config.models, self.settings.router, self._upstream_load)
         self.strong = {m.name for m in config.models if m.tier == STRONG}
-
-    def bind(self, layer: CacheLayer) -> "InContextService":
-        self.layer = layer
-        return self
 
     def served_model(self, requested: str) -> str:
         """The upstream model name behind a requested model (an entry under `models:` may alias one)."""
@@ -103,10 +56,10 @@ class InContextService:
 
     # -- the request flow ------------------------------------------------------------------------
 
-    async def observe(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision) -> None:
+    async def observe(self, request: GatewayRequest, decision: CacheDecision) -> None:
         """Every consulted request: a re-ask is negative feedback; a hit is remembered for re-asks. An exact
         repeat answered from the cache is neither (gateway/incontext/feedback.py)."""
-        text = query_text(parsed.body)
+        tenant, text = request.tenant, request.key.query_text
         if decision.embedding is None or not text or (decision.hit and self.book.repeats(tenant, text)):
             return
         repeated = self.book.reasked(tenant, decision.embedding, text)
@@ -123,30 +76,29 @@ class InContextService:
             answer = Answer(tenant, entry.category, entry.id if own else None, entry.example_ids if own else ())
             self.book.remember([], answer, decision.embedding, text)
 
-    async def plan(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision,
-                   headers: Mapping[str, str]) -> Route | None:
-        pinned = headers.get(PIN_HEADER)
+    async def plan(self, request: GatewayRequest, decision: CacheDecision) -> Plan:
+        tenant, pinned = request.tenant, request.headers.get(PIN_HEADER)
         if pinned is not None and pinned not in self.models:
             raise invalid(f"{PIN_HEADER} names an unknown model {pinned[:60]!r}; routable: {', '.join(self.models)}",
                           param=PIN_HEADER, code="model_not_found")
-        if pinned is None and parsed.model not in self.models:
-            return None
+        if pinned is None and request.model not in self.models:
+            return Direct(request.upstream, request.body)
         policy = decision.policy
         candidates = [self.models[pinned]] if pinned else self._candidates(policy.routing.models)
         examples: list[Example] = []
         small = [m for m in candidates if m.tier == SMALL]
         if small and self.settings.enabled and policy.incontext.enabled and decision.embedding is not None:
-            examples = await self._examples(tenant, parsed, decision, small[0])
+            examples = await self._examples(request, decision, small[0])
         best = max((score(e) for e in examples), default=None)
         level_of = lambda m: evidence(best) if m.tier == SMALL else NONE  # noqa: E731
         chosen = self.router.choose(tenant, policy.name, candidates, level_of).model
         used = examples if chosen.tier == SMALL else []
-        body = inject(parsed.body, used, self.settings.mark_examples)
+        body = inject(request.body, used, self.settings.mark_examples)
         body = {**chosen.params, **body, "model": chosen.upstream_model}  # the request's own settings win
         upstream = await self.pool.resolve(chosen.upstream_model)
         self.router.started(chosen.name)
         return Route(chosen, upstream, body, used, level_of(chosen), tenant, policy.name, decision.embedding,
-                     query_text(parsed.body), self)
+                     request.key.query_text, self.book)
 
     def record(self, trace: RequestTrace) -> None:
         """A finished request (TraceRecorder): its routed model has one request less in flight."""
@@ -188,12 +140,12 @@ class InContextService:
         listed = [self.models[name] for name in allowed if name in self.models]
         return listed or list(self.models.values())
 
-    async def _examples(self, tenant: str, parsed: ParsedRequest, decision: CacheDecision,
-                        small: ModelConfig) -> list[Example]:
+    async def _examples(self, request: GatewayRequest, decision: CacheDecision, small: ModelConfig) -> list[Example]:
         policy = decision.policy
         try:
-            found = await find_candidates(self.layer.cache, self.layer.policies.current.policies, policy, tenant,
-                                          decision.embedding, request_context(parsed.body), self.strong,
+            found = await find_candidates(self.layer.cache, self.layer.policies.current.policies, policy,
+                                          request.tenant, decision.embedding, request_context(request.body),
+                                          self.strong,
                                           self.settings.min_similarity, self.settings.min_utility)
         except Exception:  # noqa: BLE001 - no examples is a worse answer, never a failed request
             log.exception("finding in-context examples failed; answering without")
@@ -206,5 +158,5 @@ class InContextService:
             upstream = self.pool.for_model(model.upstream_model)
         except OpenAIError:  # not served (yet): no load known
             return 0.0
-        state = self.layer.adaptive.load_states().get(upstream.name) if self.layer is not None else None
+        state = self.layer.adaptive.load_states().get(upstream.name)
         return max(upstream.stats.in_flight / upstream.capacity, state.index if state is not None else 0.0)

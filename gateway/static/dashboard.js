@@ -148,7 +148,8 @@ async function refresh() {
 
 function renderStats(s) {
   setText("stat-requests", fmtInt(s.requests), s.requests);
-  setText("stat-outcomes", `${fmtInt(s.misses)} miss · ${fmtInt(s.bypasses)} bypass · ${fmtInt(s.errors)} error`);
+  setText("stat-outcomes",
+          `${fmtInt(s.stale)} stale · ${fmtInt(s.misses)} miss · ${fmtInt(s.bypasses)} bypass · ${fmtInt(s.errors)} error`);
   setText("stat-hit-rate", fmtPct(s.hit_rate), s.hit_rate);
   setText("stat-hits", `${fmtInt(s.hits)} hits`);
   const saved = s.tokens_saved;

@@ -6,7 +6,7 @@ trickling and malformed upstreams, clients that leave).
 Reports, for the well-behaved requests of each phase, errors by cause (the gateway's fault, the
 upstream's injected faults, the client's deliberate bad requests) and p50/p99 latency; for the
 hostile share, what each kind got and every outcome that is the gateway's fault; the event loop's
-longest stall (measured inside the gateway, gateway/loop_lag.py); and the gateway's resident memory
+longest stall (measured inside the gateway, gateway/observe/loop_lag.py); and the gateway's resident memory
 at start, after warm-up and at the end, with a memory-over-time plot. The cache's quota is small, so
 the store and index are full by the end of warm-up: memory that keeps growing after it is a leak.
 SEMGATE_SMOKE=1 makes every default tiny (a few seconds).

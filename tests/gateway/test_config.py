@@ -50,3 +50,14 @@ def test_non_loopback_without_keys_refuses_to_start():
 def test_non_loopback_with_keys_starts(monkeypatch):
     monkeypatch.setenv("K", "secret")
     build_app(parse_config("listen: 0.0.0.0:8080\ntenants: [{name: a, api_key_env: K}]", "x.yaml"))
+
+
+def test_a_config_error_says_where_in_the_file_the_field_is():
+    text = "listen: 127.0.0.1:8080\nupstreams:\n  - name: a\n    base_url: http://x\n    timeouts: {read_s: -1}\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "my.yaml")
+    assert (err.value.line, err.value.column) == (5, 24)
+    assert str(err.value) == "my.yaml: upstreams[0].timeouts.read_s: must be > 0, got -1 (line 5, column 24)"
+    with pytest.raises(ConfigError) as err:  # a missing field: where its mapping starts
+        parse_config("upstreams:\n  - {name: a}\n", "my.yaml")
+    assert (err.value.field_path, err.value.line, err.value.column) == ("upstreams[0].base_url", 2, 5)

@@ -1,20 +1,22 @@
-"""gateway.stats on its own: outcomes as the client saw them, percentiles, buckets, bounded memory."""
+"""gateway.observe.stats on its own: outcomes as the client saw them, percentiles, buckets, bounded memory."""
 
 import pytest
 
-from gateway import stats as stats_module
-from gateway.stats import RequestStats, RequestTrace, Timeline
+from gateway.cache.outcome import CacheOutcome
+from gateway.observe import stats as stats_module
+from gateway.observe.stats import RequestStats, RequestTrace, Timeline
 
 
 def trace(outcome: str, category: str = "code", entry: str | None = None, **fields) -> RequestTrace:
-    t = RequestTrace(tenant="acme", model="m", **fields)
+    cache = CacheOutcome.BYPASS if outcome == "error" else CacheOutcome(outcome)
+    t = RequestTrace(tenant="acme", model="m", category=category, cache=cache, **fields)
     t.entry_id = entry
-    return t.finish(200 if outcome != "error" else 502, {"x-semgate-cache": outcome, "x-semgate-category": category})
+    return t.finish(200 if outcome != "error" else 502)
 
 
-def test_outcome_and_category_come_from_the_response():
+def test_outcome_is_the_cache_outcome_unless_the_answer_failed():
     assert trace("hit").outcome == "hit"
-    failed = RequestTrace().finish(404, {"x-semgate-cache": "bypass"})
+    failed = RequestTrace(cache=CacheOutcome.BYPASS).finish(404)
     assert (failed.outcome, failed.category, failed.tenant) == ("error", "-", "-")
     saved = RequestTrace()
     saved.served_from({"usage": {"prompt_tokens": 7, "completion_tokens": 5}}, "e1")

@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 from cache_requests import answer, chat
 
-from gateway.caching import CacheLayer
-from gateway.wire import ParsedRequest
+from gateway.cache.fingerprint import request_key
+from gateway.cache.step import CacheLayer
+from gateway.config import UpstreamConfig
+from gateway.edge.request import GatewayRequest
+from gateway.edge.wire import ParsedRequest
+from gateway.upstream.pool import Upstream
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file
@@ -46,20 +50,24 @@ def layer(cache, embedding_model) -> CacheLayer:
     return CacheLayer(cache, holder, LoadAdaptivePolicy(policies, {}, "echo"))
 
 
-def _parsed(body: dict) -> ParsedRequest:
-    return ParsedRequest(kind="chat", body=body, model=body["model"], stream=False, include_usage=False, semgate={})
+def _parsed(body: dict, headers: dict | None = None) -> GatewayRequest:
+    """`body` as the edge hands it to the cache step: tenant t1, upstream echo, fingerprinted."""
+    parsed = ParsedRequest(kind="chat", body=body, model=body["model"], stream=False, include_usage=False, semgate={})
+    return GatewayRequest("t1", "chat", body["model"], body, False, False, CacheLayer.controls(headers or {}, parsed),
+                          request_key(body), Upstream(UpstreamConfig("echo", "http://127.0.0.1:1/v1"), set()), {},
+                          headers or {})
 
 
 async def test_the_layer_answers_an_exact_repeat_before_the_embedder(layer):
     question = chat("How do I reverse a list in Python?")
-    first = await layer.consult("t1", _parsed(question), "echo", {})
+    first = await layer.consult(_parsed(question))
     assert not first.hit and first.embedding is not None
-    assert await layer.remember(first, "t1", _parsed(question), answer("list[::-1]"), "m")
+    assert await layer.remember(first, _parsed(question), answer("list[::-1]"), "m")
     layer.cache.embedder._lru.clear()  # a repeat long after: not in the embedder's LRU either
     asked = layer.cache.embedder.stats.requests
-    again = await layer.consult("t1", _parsed(chat("How do I reverse a list in Python?")), "echo", {})
+    again = await layer.consult(_parsed(chat("How do I reverse a list in Python?")))
     assert again.hit and again.lookup.reason == "exact" and again.policy.name == first.policy.name
     assert layer.cache.embedder.stats.requests == asked
     assert again.headers()["x-semgate-cache"] == "hit"
-    bypass = await layer.consult("t1", _parsed(question), "echo", {"cache-control": "no-cache"})
+    bypass = await layer.consult(_parsed(question, {"cache-control": "no-cache"}))
     assert not bypass.hit and bypass.headers()["x-semgate-cache"] == "bypass"

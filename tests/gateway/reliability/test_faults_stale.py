@@ -123,7 +123,7 @@ async def test_expired_entries_are_kept_for_the_longest_grace_and_then_purged(tm
     from gateway.cache.semantic_cache import SemanticCache
     from gateway.cache.sqlite_store import SqliteStore
     from gateway.cache.verifier import Verifier
-    from gateway.cache_service import stale_grace
+    from gateway.cache.service import stale_grace
     from policies.loader import load_policy_file, parse_policy_text
     from policies.schema import CategoryPolicy
 
@@ -146,3 +146,23 @@ async def test_expired_entries_are_kept_for_the_longest_grace_and_then_purged(tm
     finally:
         await cache.close()
         await cache.embedder.close()
+
+
+@pytest.fixture
+def admin_token(monkeypatch):
+    """Set before the gateway starts (listed before it), which reads the token once."""
+    monkeypatch.setenv("SEMGATE_ADMIN_TOKEN", "admin-t")
+
+
+def test_admin_counts_add_up_to_the_requests_stale_answers_included(admin_token, gateway, upstream):
+    question = "How do magnets work?"
+    cached = expired(gateway, question)  # a miss
+    assert ask(gateway, "What is the speed of light?").headers["x-semgate-cache"] == "miss"
+    assert ask(gateway, "What is the speed of light?").headers["x-semgate-cache"] == "hit"
+    upstream.stop()
+    assert_stale(ask(gateway, question), cached, "upstream_unreachable")
+    assert ask(gateway, "A question never asked before").status_code == 502
+    totals = httpx.get(f"{gateway}/admin/v1/stats", headers={"authorization": "Bearer admin-t"}).json()
+    counts = {k: totals[k] for k in ("hits", "stale", "misses", "bypasses", "store_skipped", "errors")}
+    assert counts == {"hits": 1, "stale": 1, "misses": 2, "bypasses": 0, "store_skipped": 0, "errors": 1}
+    assert sum(counts.values()) == totals["requests"] == 5

@@ -13,7 +13,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from gateway.app import build_app
 from gateway.config import parse_config
-from gateway.sse import DONE, SSEParser
+from gateway.relay.sse import DONE, SSEParser
 from loadtest.echo_upstream import EchoSettings, EchoUpstream
 from loadtest.hostile_upstream import MALFORMED, MALFORMED_STREAM, HostileUpstream
 

@@ -10,7 +10,7 @@ from loopback import ServerThread
 
 from gateway.app import build_app
 from gateway.config import parse_config
-from gateway.http_limits import server_options
+from gateway.edge.http_limits import server_options
 
 ADMIN_TOKEN = "regressions-admin-token"
 

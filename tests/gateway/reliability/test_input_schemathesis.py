@@ -1,5 +1,5 @@
 """schemathesis against the gateway's two published documents: the OpenAI routes
-(gateway/openai_schema.py, GET /v1/openapi.json) and the admin API (GET /admin/v1/openapi.json).
+(gateway/edge/openai_schema.py, GET /v1/openapi.json) and the admin API (GET /admin/v1/openapi.json).
 
 Requests the documents allow, and requests they forbid, go to a real gateway on loopback in
 front of the echo upstream, with the cache on. No answer may be a 5xx, and every answer must
@@ -30,8 +30,8 @@ from gateway.admin.operations import operations
 from gateway.admin.routes import PREFIX
 from gateway.app import build_app
 from gateway.config import Limits, parse_config
-from gateway.http_limits import server_options
-from gateway.openai_schema import openai_document
+from gateway.edge.http_limits import server_options
+from gateway.edge.openai_schema import openai_document
 from loadtest.echo_upstream import EchoSettings, EchoUpstream
 
 ADMIN_TOKEN = "schemathesis-admin-token"

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from gateway.app import build_app
 from gateway.config import parse_config
-from gateway.log_safety import REDACTED, SafeFormatter
+from gateway.observe.log_safety import REDACTED, SafeFormatter
 
 FORGED = "2026-01-01 00:00:00,000 ERROR semgate.admin: forged"
 HOSTILE = f"echo-1\n{FORGED}\r\x1b[2J\x1b[31mred\x07\x00"

@@ -14,7 +14,7 @@ from loopback import ServerThread
 
 from gateway.app import build_app
 from gateway.config import parse_config
-from gateway.http_limits import server_options
+from gateway.edge.http_limits import server_options
 
 HEAD = b"POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\ncontent-type: application/json\r\n"
 

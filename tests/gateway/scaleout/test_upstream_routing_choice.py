@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from gateway.upstream_routing import BackendSet, affinity_key, prompt_prefix
+from gateway.upstream.routing import BackendSet, affinity_key, prompt_prefix
 
 URLS = ("http://a:8000/v1", "http://b:8000/v1", "http://c:8000/v1")
 SYSTEM = "You are a support agent for Acme. " * 40  # a long shared system prompt

@@ -1,0 +1,52 @@
+"""API key -> tenant. The tenant is part of every cache key, so this decides isolation.
+
+The Authorization header is read strictly: exactly one of it, `Bearer`, one space, and a key of
+visible ASCII characters. Two headers (which one would a proxy in front have checked?) or a key
+padded with a non-breaking space or any other character are refused, never trimmed into a match.
+"""
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+
+from gateway.config import DEFAULT_TENANT, GatewayConfig
+from gateway.edge.errors import OpenAIError
+
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([\x21-\x7e]+)")
+
+
+def bearer_token(values: Sequence[str], code: str) -> str | None:
+    """The token of the request's Authorization headers (`values`), None when there is none;
+    a 401 with `code` for several headers or one that is not strictly 'Bearer TOKEN'."""
+    if not values:
+        return None
+    if len(values) > 1:
+        raise OpenAIError(401, "Send one Authorization header, not several.", code=code)
+    match = _BEARER.fullmatch(values[0])
+    if match is None:
+        raise OpenAIError(401, "Malformed Authorization header; expected 'Bearer KEY' (one space, no padding).",
+                          code=code)
+    return match.group(1)
+
+
+class TenantResolver:
+    def __init__(self, config: GatewayConfig) -> None:
+        self._by_digest = {t.key_digest(): t.name for t in config.tenants if t.key_digest()}
+        # With no keys configured the gateway only starts on loopback (config.check_exposure),
+        # where everything is the one tenant "default".
+        self.open = not self._by_digest
+
+    def resolve(self, headers) -> str:
+        """`headers`: the request's (Starlette Headers, or anything with getlist)."""
+        if self.open:
+            return DEFAULT_TENANT
+        key = bearer_token(headers.getlist("authorization"), "invalid_api_key")
+        if key is None:
+            raise OpenAIError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'.",
+                              code="missing_api_key")
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        for known, tenant in self._by_digest.items():
+            if hmac.compare_digest(known, digest):
+                return tenant
+        raise OpenAIError(401, "Incorrect API key provided.", code="invalid_api_key")

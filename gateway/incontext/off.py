@@ -1,0 +1,24 @@
+"""IC-Cache when it is off (no `models:` in gateway.yaml, or the cache off): every request goes to the
+model it asked for, with its own body; nothing is observed, planned or recorded."""
+
+from gateway.cache.off import Bypassed
+from gateway.cache.step import CacheDecision
+from gateway.edge.request import GatewayRequest
+from gateway.incontext.plan import Direct
+from gateway.observe.stats import RequestTrace
+
+
+class RoutingOff:
+    takes_feedback = False
+
+    def served_model(self, requested: str) -> str:
+        return requested
+
+    async def observe(self, request: GatewayRequest, decision: CacheDecision | Bypassed) -> None:
+        return None
+
+    async def plan(self, request: GatewayRequest, decision: CacheDecision | Bypassed) -> Direct:
+        return Direct(request.upstream, request.body)
+
+    def record(self, trace: RequestTrace) -> None:
+        return None

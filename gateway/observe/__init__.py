@@ -1,0 +1,1 @@
+"""What the gateway reports about itself: request statistics, Prometheus metrics, event-loop lag, safe logs."""
