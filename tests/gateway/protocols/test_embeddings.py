@@ -18,7 +18,7 @@ from gateway.cache.minilm import bundled_model_dir
 from gateway.protocols.embedding_service import EmbeddingService, embeddings_response
 from gateway.protocols.embeddings_request import MINILM, EmbeddingModelSpec, parse_embeddings_request
 from gateway.protocols.errors import ProtocolError
-from gateway.tenant_lru import TenantLRU
+from gateway.cache.tenant_lru import TenantLRU
 
 MODELS = {MINILM.name: MINILM}
 
