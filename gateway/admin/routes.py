@@ -19,7 +19,7 @@ from gateway.admin.operations import Operation, operations
 from gateway.admin.validation import SchemaViolation, coerce_query, validate
 from gateway.edge.errors import OpenAIError, invalid
 
-log = logging.getLogger("semgate.admin")
+log = logging.getLogger(__name__)
 PREFIX = "/admin/v1"
 MAX_BODY_BYTES = 2 << 20
 

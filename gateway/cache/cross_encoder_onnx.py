@@ -21,7 +21,7 @@ from gateway.cache.cross_encoder import PairTokenizer, SavedWeights, trained_cla
 from gateway.cache.minilm import INPUTS, bundled_model_dir
 from gateway.cache.onnx_export import OPSET, fuse, model_cache_dir, quantize
 
-log = logging.getLogger("semgate.cache")
+log = logging.getLogger(__name__)
 # int8 activations are quantised per run: the logits move by a few hundredths (measured up to ~0.1 on
 # PROBE_PAIRS); a broken quantisation moves them by whole units.
 MAX_LOGIT_ERROR = 0.35

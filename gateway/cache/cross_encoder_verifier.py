@@ -24,7 +24,7 @@ import numpy as np
 from gateway.cache.cross_encoder import PairTokenizer, SavedWeights, trained_classifier
 from gateway.cache.minilm import INPUTS
 
-log = logging.getLogger("semgate.cache")
+log = logging.getLogger(__name__)
 WEIGHTS_PATH = Path("artifacts/cross_encoder/weights.npz")  # where `train_cross_encoder` writes them
 # Candidates scored per lookup, the most similar first: each costs ~0.5 ms (two layers, ~30 tokens, int8),
 # and a right answer below the second most similar candidate above the floor is rare.

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from gateway.cache.minilm import INPUTS, MiniLM, OnnxTransformer, TorchTransformer
 
-log = logging.getLogger("semgate.cache")
+log = logging.getLogger(__name__)
 OPSET = 17
 # graph -> the lowest cosine to PyTorch's vectors it must reach on PROBES. int8's own lowest there is
 # 0.980 (0.984 over 5,945 QQP questions, mean 0.995); a broken quantisation (saturating int8 products

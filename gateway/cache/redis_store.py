@@ -30,7 +30,7 @@ from gateway.cache.local_documents import LocalDocuments
 from gateway.cache.redis_changes import Change, ChangeStream, StreamPosition
 from gateway.cache.store import EntryPage, EntryQuery, HitUpdate, StoreUnavailable
 
-log = logging.getLogger("semgate.cache.redis")
+log = logging.getLogger(__name__)
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 OK, DEGRADED = "ok", "degraded (read-only, redis unreachable)"
 _EVICTION_ORDERS = ("lru", "lfu")

@@ -23,7 +23,7 @@ from gateway.cache.entry import CacheEntry
 from gateway.cache.fingerprint import conversation_turns
 from gateway.cache.store import DocumentStore
 
-log = logging.getLogger("semgate.cache")
+log = logging.getLogger(__name__)
 EMBEDDING_META = "embedding"
 _BATCH = 256
 

@@ -22,7 +22,7 @@ from gateway.cache.redis_store import RedisStore
 from gateway.cache.store import StoreUnavailable
 from gateway.cache.semantic_cache import SemanticCache
 
-log = logging.getLogger("semgate.cache.sync")
+log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -38,7 +38,7 @@ from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.text import normalise
 from gateway.cache.verifier import Verifier
 
-log = logging.getLogger("semgate.cache")
+log = logging.getLogger(__name__)
 EXACT, SEMANTIC = "exact", "semantic"
 MISS, BYPASS, NOT_CACHEABLE = "miss", "bypass", "not_cacheable"
 BELOW_THRESHOLD, GUARD_REJECTED, VERIFIER_REJECTED = "below_threshold", "guard_rejected", "verifier_rejected"

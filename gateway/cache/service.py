@@ -29,7 +29,7 @@ from policies.loader import load_policy_file
 from policies.reload import PolicyHolder, ReloadResult
 from policies.schema import PolicySet
 
-log = logging.getLogger("semgate.cache")
+log = logging.getLogger(__name__)
 
 
 class CacheService:

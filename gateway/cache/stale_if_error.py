@@ -17,7 +17,7 @@ from gateway.edge.errors import OpenAIError
 from gateway.edge.request import GatewayRequest
 from policies.schema import CategoryPolicy
 
-log = logging.getLogger("semgate.cache")
+log = logging.getLogger(__name__)
 
 
 def stands_in_for(error: OpenAIError) -> bool:

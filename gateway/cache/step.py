@@ -32,7 +32,7 @@ from policies.classifier import CategoryClassifier
 from policies.reload import ActivePolicy, PolicyHolder
 from policies.schema import CategoryPolicy, SLOClass
 
-log = logging.getLogger("semgate.cache")
+log = logging.getLogger(__name__)
 
 
 @dataclass

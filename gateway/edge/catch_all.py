@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.edge.errors import OpenAIError
 
-log = logging.getLogger("semgate.app")
+log = logging.getLogger(__name__)
 
 
 class CatchAll:

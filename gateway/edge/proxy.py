@@ -40,7 +40,7 @@ from gateway.upstream.hints import upstream_hints
 from gateway.upstream.load import FirstTokenWatch
 from gateway.upstream.pool import Upstream, UpstreamPool
 
-log = logging.getLogger("semgate.proxy")
+log = logging.getLogger(__name__)
 _PATHS = {CHAT: "/chat/completions", COMPLETION: "/completions"}
 CLIENT_GONE = 499  # recorded for a request whose client went away before its answer (nobody reads it)
 

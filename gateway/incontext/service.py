@@ -33,7 +33,7 @@ from gateway.incontext.tokens import counter_for
 from gateway.observe.stats import RequestTrace
 from gateway.upstream.pool import UpstreamPool
 
-log = logging.getLogger("semgate.incontext")
+log = logging.getLogger(__name__)
 PIN_HEADER = "x-semgate-model"
 
 

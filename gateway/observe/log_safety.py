@@ -34,7 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s@]+@")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 # The loggers whose debug records are written; no other's are (see the module's docstring).
-DEBUG_LOGGERS = ("semgate", "uvicorn")
+DEBUG_LOGGERS = ("gateway", "policies", "uvicorn")
 # Shorter values are too likely to occur in ordinary text to be replaced everywhere.
 _MIN_SECRET_CHARS = 6
 

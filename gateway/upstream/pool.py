@@ -27,7 +27,7 @@ from gateway.edge.errors import OpenAIError
 from gateway.observe.log_safety import redact
 from gateway.upstream.routing import Backend, BackendSet
 
-log = logging.getLogger("semgate.upstream")
+log = logging.getLogger(__name__)
 _RETRY_STATUS = {502, 503, 504}
 CLIENT_CLOSED = 499  # nginx's "client closed request": what a backend answers once a request is cancelled
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-log = logging.getLogger("semgate.upstream")
+log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -62,7 +62,7 @@ def _model(kind: str):
 def test_the_export_says_one_line_instead_of_a_wall_of_warnings(model_cache, caplog, capfd):
     """A first `make up` printed a screenful of TracerWarnings while the graph was exported. (First in
     this file: the fused graph it exports is the one the next test reuses.)"""
-    with warnings.catch_warnings(record=True) as seen, caplog.at_level(logging.INFO, logger="semgate.cache"):
+    with warnings.catch_warnings(record=True) as seen, caplog.at_level(logging.INFO, logger="gateway.cache"):
         warnings.simplefilter("always")
         assert onnx_transformer(bundled_model_dir(), threads=None, graph="fused") is not None
     assert [f"{w.category.__name__}: {w.message}" for w in seen] == []

@@ -13,11 +13,11 @@ from gateway.cache.entry import CacheEntry
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.store import StoreUnavailable
 
-STORE_LOG = "semgate.cache"
+STORE_LOG = "gateway.cache"  # the cache package's loggers, one per module
 
 
 def store_warnings(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == STORE_LOG and r.levelno == logging.WARNING]
+    return [r for r in caplog.records if r.name.startswith(STORE_LOG) and r.levelno == logging.WARNING]
 
 
 def test_locked_store_serves_the_answer_skips_the_store_and_says_why(start_gateway, upstream, caplog, tmp_path):
