@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.cache.oppositions import antonym_lemmas, antonyms_clash, scope_clash, scope_words
+from gateway.cache.oppositions import (antonym_lemmas, antonyms_clash, reversal_clash, reversed_words, scope_clash,
+                                       scope_words)
 from gateway.cache.quantities import read_quantities, times_differ, units_differ
 from gateway.cache import swaps
 from gateway.cache.qualifiers import Wording, added_qualifier, wording
@@ -87,6 +88,7 @@ class Facts:
     times: tuple[frozenset[int], ...] = ()  # times of day, as the minutes after midnight each may mean
     units: frozenset[tuple[str, str]] = frozenset()  # (dimension, unit)
     antonym_lemmas: frozenset[str] = frozenset()
+    reversed_words: frozenset[str] = frozenset()  # "unfreeze" -> "freeze" (gateway/cache/oppositions.py)
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
@@ -108,6 +110,7 @@ def extract_facts(text: str) -> Facts:
         times=quantities.times,
         units=quantities.units,
         antonym_lemmas=antonym_lemmas(tokens),
+        reversed_words=reversed_words(tokens),
         scope=scope_words(tokens),
         roles=roles(text),
         sequence=swaps.sequence(text),
@@ -128,7 +131,9 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         return "units"
     if switches.negation and query.negated != candidate.negated:
         return "negation"
-    if switches.antonyms and antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas):
+    if switches.antonyms and (antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas)
+                              or reversal_clash(query.reversed_words, query.tokens, candidate.reversed_words,
+                                                candidate.tokens)):
         return "antonyms"
     if switches.scope and scope_clash(query.scope, candidate.scope):
         return "scope"
