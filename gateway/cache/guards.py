@@ -21,11 +21,18 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.cache.oppositions import (antonym_lemmas, antonyms_clash, reversal_clash, reversed_words, scope_clash,
-                                       scope_words)
-from gateway.cache.quantities import read_quantities, times_differ, units_differ
 from gateway.cache import swaps
+from gateway.cache.bindings import Bindings, bindings, bindings_clash
+from gateway.cache.oppositions import (
+    antonym_lemmas,
+    antonyms_clash,
+    reversal_clash,
+    reversed_words,
+    scope_clash,
+    scope_words,
+)
 from gateway.cache.qualifiers import Wording, added_qualifier, wording
+from gateway.cache.quantities import read_quantities, times_differ, units_differ
 from gateway.cache.roles import Roles, persons, persons_swapped, roles, roles_swapped
 from gateway.cache.text import STOPWORDS, stem, words
 
@@ -95,6 +102,7 @@ class Facts:
     # To see one question add a qualifier to the other (gateway/cache/qualifiers.py).
     wording: Wording = Wording((), 0, False)
     persons: tuple[str, ...] = ()  # whom its pronouns name (gateway/cache/roles.py)
+    bindings: Bindings = frozenset()  # which end of an event a detail belongs to (gateway/cache/bindings.py)
 
 
 def extract_facts(text: str) -> Facts:
@@ -116,6 +124,7 @@ def extract_facts(text: str) -> Facts:
         sequence=swaps.sequence(text),
         wording=wording(text),
         persons=persons(tokens),
+        bindings=bindings(tokens),
     )
 
 
@@ -143,7 +152,8 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
     if switches.order and (roles_swapped(query.roles, candidate.roles)
                            or swaps.swapped(query.sequence, candidate.sequence)
                            or persons_swapped(query.persons, candidate.persons,
-                                              _content(query) == _content(candidate))):
+                                              _content(query) == _content(candidate))
+                           or bindings_clash(query.bindings, candidate.bindings)):
         return "order"
     if switches.entities and (_missing_entities(query, candidate) or _missing_entities(candidate, query)):
         return "entities"

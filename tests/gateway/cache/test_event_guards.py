@@ -74,3 +74,19 @@ def test_the_antonyms_switch_turns_the_event_guard_off():
     off = GuardPolicy(antonyms=False)
     assert guard("When does the ferry arrive?", "When does the ferry depart?", off) is None
     assert guard("How do I freeze my card?", "How do I unfreeze my card?", off) is None
+
+
+@pytest.mark.parametrize(("query", "cached"), [
+    ("If my train leaves Leeds at 6 am and takes 3 hours, when do I arrive in London?",
+     "If my train arrives in London at 6 am after 3 hours, when did it leave Leeds?"),
+    ("If I buy shares at $20 and sell them at $30, what is my gain?",
+     "If I sell shares at $20 and buy them back at $30, what is my gain?"),
+])
+def test_a_detail_bound_to_the_other_end_of_the_event_is_rejected(query, cached):
+    assert guard(query, cached) == "order"
+    assert guard(cached, query) == "order"
+
+
+def test_both_ends_bound_alike_pass():
+    assert guard("If my train leaves Leeds at 6 am, when do I arrive in London?",
+                 "When do I arrive in London if my train leaves Leeds at 6 am?") is None
