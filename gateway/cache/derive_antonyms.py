@@ -38,7 +38,7 @@ EXCLUDED = frozenset({"take", "give", "get", "have", "be", "do", "make", "go", "
                       "other", "same", "different", "such", "only", "own", "sure", "can", "will", "may", "must",
                       "question", "answer"})  # "my question on Quora" / "my answer on Quora" ask the same
 
-# One event seen from its two ends: each word of one side is the antonym of each word of the other. Words of
+# One event seen from its two ends (or one relation from its two parties): each word of one side is the antonym of each word of the other. Words of
 # one side are synonyms of each other ("land"/"arrive"), so they never veto a paraphrase.
 CONVERSES = (
     ({"leave", "depart", "departure", "takeoff"}, {"arrive", "arrival", "land", "landing"}),
@@ -52,6 +52,13 @@ CONVERSES = (
     ({"encrypt", "encryption"}, {"decrypt", "decryption"}),
     ({"start", "begin"}, {"end", "finish"}),
     ({"join"}, {"quit"}),
+    # The two parties of one relation, as WordNet links "employer"/"employee" and "parent"/"child": what the one
+    # pays, owes or may do is not what the other does.
+    ({"landlord"}, {"tenant", "renter"}),
+    ({"teacher"}, {"student", "pupil"}),
+    ({"doctor"}, {"patient"}),
+    ({"driver"}, {"passenger"}),
+    ({"host"}, {"guest"}),
 )
 
 

@@ -32,6 +32,8 @@ def guard(query: str, cached: str, switches: GuardPolicy = ALL_ON) -> str | None
      "Can I upgrade my plan in the middle of a billing cycle?", "antonyms"),
     ("How do I encrypt a zip file on a Mac?", "How do I decrypt a zip file on a Mac?", "antonyms"),
     ("What taxes do I owe when I sell a car?", "What taxes do I owe when I purchase a car?", "antonyms"),
+    ("Does the landlord pay for a broken boiler?", "Does the tenant pay for a broken boiler?", "antonyms"),
+    ("Can a teacher see my grades online?", "Can a student see my grades online?", "antonyms"),
     ("How do I freeze my debit card in the app?", "How do I unfreeze my debit card in the app?", "antonyms"),
     ("How do I install Zoom on Ubuntu?", "How do I uninstall Zoom on Ubuntu?", "antonyms"),
     ("How do I mute a group chat on WhatsApp?", "How do I unmute a group chat on WhatsApp?", "antonyms"),
@@ -39,7 +41,7 @@ def guard(query: str, cached: str, switches: GuardPolicy = ALL_ON) -> str | None
     ("Is there a discount on all items?", "Is there a discount on any item?", "scope"),
     ("Do I need to pay at least the minimum payment?", "Do I need to pay at most the minimum payment?", "scope"),
     ("Is the discount for 3 or more nights?", "Is the discount for 3 or fewer nights?", "antonyms"),
-    ("Does the doctor need the patient's consent?", "Does the patient need the doctor's consent?", "order"),
+    ("Does the bank need the customer's consent?", "Does the customer need the bank's consent?", "order"),
 ])
 def test_the_other_end_of_an_event_or_a_reversal_is_rejected(query, cached, tripped):
     assert guard(query, cached) == tripped
@@ -54,7 +56,8 @@ def test_the_other_end_of_an_event_or_a_reversal_is_rejected(query, cached, trip
     ("What's the sales tax when I buy a used car?", "How much sales tax do I pay on a used car I buy?"),
     ("What are some good books about Rome?", "Which books about Rome are good?"),  # "some" asks for examples
     ("How does a trade union work?", "How do trade unions work?"),  # "union" reverses nothing
-    ("Is there any fee to cancel?", "Is there a fee to cancel?"),  # "any" without "all" scopes nothing
+    ("Is there any fee to cancel?", "Is there a fee to cancel?"),
+    ("Can my landlord keep my deposit as a tenant?", "As a tenant, can the landlord keep my deposit?"),  # "any" without "all" scopes nothing
     ("Do I need to pay at least the minimum?", "Must I pay at least the minimum?"),
     ("Is the discount for 3 nights or more?", "Does the discount need 3 or more nights?"),
     ("Does the doctor's office need my consent?", "Does my doctor's office need my consent?"),
