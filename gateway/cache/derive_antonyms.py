@@ -38,8 +38,9 @@ EXCLUDED = frozenset({"take", "give", "get", "have", "be", "do", "make", "go", "
                       "other", "same", "different", "such", "only", "own", "sure", "can", "will", "may", "must",
                       "question", "answer"})  # "my question on Quora" / "my answer on Quora" ask the same
 
-# One event seen from its two ends (or one relation from its two parties): each word of one side is the antonym of each word of the other. Words of
-# one side are synonyms of each other ("land"/"arrive"), so they never veto a paraphrase.
+# One event seen from its two ends (or one relation from its two parties): each word of one side is the antonym
+# of each word of the other. Words of one side are synonyms of each other ("land"/"arrive"), so they never veto
+# a paraphrase.
 CONVERSES = (
     ({"leave", "depart", "departure", "takeoff"}, {"arrive", "arrival", "land", "landing"}),
     ({"send", "sender", "outgoing", "outbound"}, {"receive", "recipient", "incoming", "inbound"}),

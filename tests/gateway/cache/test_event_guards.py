@@ -56,8 +56,8 @@ def test_the_other_end_of_an_event_or_a_reversal_is_rejected(query, cached, trip
     ("What's the sales tax when I buy a used car?", "How much sales tax do I pay on a used car I buy?"),
     ("What are some good books about Rome?", "Which books about Rome are good?"),  # "some" asks for examples
     ("How does a trade union work?", "How do trade unions work?"),  # "union" reverses nothing
-    ("Is there any fee to cancel?", "Is there a fee to cancel?"),
-    ("Can my landlord keep my deposit as a tenant?", "As a tenant, can the landlord keep my deposit?"),  # "any" without "all" scopes nothing
+    ("Is there any fee to cancel?", "Is there a fee to cancel?"),  # "any" without "all" scopes nothing
+    ("Can my landlord keep my deposit as a tenant?", "As a tenant, can the landlord keep my deposit?"),
     ("Do I need to pay at least the minimum?", "Must I pay at least the minimum?"),
     ("Is the discount for 3 nights or more?", "Does the discount need 3 or more nights?"),
     ("Does the doctor's office need my consent?", "Does my doctor's office need my consent?"),
