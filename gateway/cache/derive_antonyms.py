@@ -8,6 +8,10 @@ Only this script needs WordNet; the gateway, CI and users read the derived file.
   where both senses of the pair are in everyday use (tagged at least MIN_TAG_COUNT times in the SemCor
   counts, cntlist.rev): rare words and senses ("safe"/"out" in baseball) never occur in a cache's
   traffic, and each pair is a veto;
+- the two ends of one event (CONVERSES below): "lands"/"leaves", "send"/"receive", "upload"/"download".
+  WordNet links few of them ("arrive"/"leave"), and the ones it links are often dropped by the tag count
+  ("deposit"/"withdraw", "lend"/"borrow", "upload"/"download"), yet a question about one end is never
+  answered by the answer about the other;
 - the irregular inflections (the *.exc files) of the words kept, so "took"/"gave" or "worse"/"better"
   find their lemma without a lemmatiser at run time; regular ones are undone by rules
   (gateway/cache/oppositions.py).
@@ -33,6 +37,30 @@ EXCLUDED = frozenset({"take", "give", "get", "have", "be", "do", "make", "go", "
                       "also", "still", "even", "here", "there", "this", "that", "some", "any", "all", "most",
                       "other", "same", "different", "such", "only", "own", "sure", "can", "will", "may", "must",
                       "question", "answer"})  # "my question on Quora" / "my answer on Quora" ask the same
+
+# One event seen from its two ends (or one relation from its two parties): each word of one side is the antonym
+# of each word of the other. Words of one side are synonyms of each other ("land"/"arrive"), so they never veto
+# a paraphrase.
+CONVERSES = (
+    ({"leave", "depart", "departure", "takeoff"}, {"arrive", "arrival", "land", "landing"}),
+    ({"send", "sender", "outgoing", "outbound"}, {"receive", "recipient", "incoming", "inbound"}),
+    ({"buy", "purchase", "buyer"}, {"sell", "seller"}),  # not "sale": "sales tax when I buy"
+    ({"import", "importer"}, {"export", "exporter"}),
+    ({"upload"}, {"download"}),
+    ({"upgrade"}, {"downgrade"}),
+    ({"deposit"}, {"withdraw", "withdrawal"}),
+    ({"lend", "lender"}, {"borrow", "borrower"}),
+    ({"encrypt", "encryption"}, {"decrypt", "decryption"}),
+    ({"start", "begin"}, {"end", "finish"}),
+    ({"join"}, {"quit"}),
+    # The two parties of one relation, as WordNet links "employer"/"employee" and "parent"/"child": what the one
+    # pays, owes or may do is not what the other does.
+    ({"landlord"}, {"tenant", "renter"}),
+    ({"teacher"}, {"student", "pupil"}),
+    ({"doctor"}, {"patient"}),
+    ({"driver"}, {"passenger"}),
+    ({"host"}, {"guest"}),
+)
 
 
 def read_pairs(wordnet: Path, tagged: set[str]) -> set[tuple[str, str]]:
@@ -91,6 +119,11 @@ def derive(wordnet: Path) -> list[str]:
         if _PLAIN_WORD.fullmatch(word) and _PLAIN_WORD.fullmatch(antonym):
             antonyms[word].add(antonym)
             antonyms[antonym].add(word)  # WordNet lists most pairs both ways, not all
+    for one, other in CONVERSES:
+        for word in one:
+            antonyms[word] |= other
+        for word in other:
+            antonyms[word] |= one
     lines = [f"{word} {' '.join(sorted(others))}" for word, others in sorted(antonyms.items())]
     irregular = irregular_forms(wordnet, set(antonyms))
     lines += [f"={form} {' '.join(sorted(bases))}" for form, bases in sorted(irregular.items())]

@@ -21,10 +21,18 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.cache.oppositions import antonym_lemmas, antonyms_clash, scope_clash, scope_words
-from gateway.cache.quantities import read_quantities, times_differ, units_differ
 from gateway.cache import swaps
+from gateway.cache.bindings import Bindings, bindings, bindings_clash
+from gateway.cache.oppositions import (
+    antonym_lemmas,
+    antonyms_clash,
+    reversal_clash,
+    reversed_words,
+    scope_clash,
+    scope_words,
+)
 from gateway.cache.qualifiers import Wording, added_qualifier, wording
+from gateway.cache.quantities import read_quantities, times_differ, units_differ
 from gateway.cache.roles import Roles, persons, persons_swapped, roles, roles_swapped
 from gateway.cache.text import STOPWORDS, stem, words
 
@@ -87,12 +95,14 @@ class Facts:
     times: tuple[frozenset[int], ...] = ()  # times of day, as the minutes after midnight each may mean
     units: frozenset[tuple[str, str]] = frozenset()  # (dimension, unit)
     antonym_lemmas: frozenset[str] = frozenset()
+    reversed_words: frozenset[str] = frozenset()  # "unfreeze" -> "freeze" (gateway/cache/oppositions.py)
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
     # To see one question add a qualifier to the other (gateway/cache/qualifiers.py).
     wording: Wording = Wording((), 0, False)
     persons: tuple[str, ...] = ()  # whom its pronouns name (gateway/cache/roles.py)
+    bindings: Bindings = frozenset()  # which end of an event a detail belongs to (gateway/cache/bindings.py)
 
 
 def extract_facts(text: str) -> Facts:
@@ -108,11 +118,13 @@ def extract_facts(text: str) -> Facts:
         times=quantities.times,
         units=quantities.units,
         antonym_lemmas=antonym_lemmas(tokens),
+        reversed_words=reversed_words(tokens),
         scope=scope_words(tokens),
         roles=roles(text),
         sequence=swaps.sequence(text),
         wording=wording(text),
         persons=persons(tokens),
+        bindings=bindings(tokens),
     )
 
 
@@ -128,7 +140,9 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         return "units"
     if switches.negation and query.negated != candidate.negated:
         return "negation"
-    if switches.antonyms and antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas):
+    if switches.antonyms and (antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas)
+                              or reversal_clash(query.reversed_words, query.tokens, candidate.reversed_words,
+                                                candidate.tokens)):
         return "antonyms"
     if switches.scope and scope_clash(query.scope, candidate.scope):
         return "scope"
@@ -138,7 +152,8 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
     if switches.order and (roles_swapped(query.roles, candidate.roles)
                            or swaps.swapped(query.sequence, candidate.sequence)
                            or persons_swapped(query.persons, candidate.persons,
-                                              _content(query) == _content(candidate))):
+                                              _content(query) == _content(candidate))
+                           or bindings_clash(query.bindings, candidate.bindings)):
         return "order"
     if switches.entities and (_missing_entities(query, candidate) or _missing_entities(candidate, query)):
         return "entities"

@@ -23,8 +23,9 @@ MAX_LINK = 4
 
 
 def sequence(text: str) -> tuple[str, ...]:
-    """The words a swap is looked for in (empty when the text is too long to look)."""
-    found = words(text)
+    """The words a swap is looked for in (empty when the text is too long to look). A possessive reads as its
+    owner, so "the doctor need the patient's consent" / "the patient need the doctor's consent" is a swap."""
+    found = [w.removesuffix("'s") for w in words(text)]
     return tuple(found) if len(found) <= MAX_WORDS else ()
 
 

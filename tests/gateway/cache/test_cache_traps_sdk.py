@@ -10,6 +10,11 @@ TRAPS = {
     "units": ("How long does a 10 mile run take?", "How long does a 10 km run take?"),
     "currencies": ("Can I send $100 abroad for free?", "Can I send €100 abroad for free?"),
     "scope": ("Can I cancel my order within 14 days?", "Can I cancel my order after 14 days?"),
+    "event_ends": ("Which terminal does the flight that lands at 7 pm use?",
+                   "Which terminal does the flight that leaves at 7 pm use?"),
+    "reversal": ("How do I freeze my debit card in the app?", "How do I unfreeze my debit card in the app?"),
+    "bound": ("Do I need to pay at least the minimum payment?", "Do I need to pay at most the minimum payment?"),
+    "relation_parties": ("Does the landlord pay for a broken boiler?", "Does the tenant pay for a broken boiler?"),
 }
 
 
