@@ -277,10 +277,14 @@ def plot(results: dict, out: Path) -> Path:
         ax.plot(levels, [r["hf"]["tokens_per_s"] for r in rows], "s--", label="HF transformers generate")
     if results.get("llama_server"):
         served = results["llama_server"]
-        ax.plot([r["concurrency"] for r in served], [r["llama_server"]["tokens_per_s"] for r in served], "^-.",
-                label="llama-server -np N (HTTP)")
-        ax.plot([r["concurrency"] for r in served], [r["engine"]["tokens_per_s"] for r in served], "o:",
-                label="semgate engine (HTTP)")
+        at = [r["concurrency"] for r in served]
+        # One line per llama-server quant and per engine weight format the run compared.
+        for quant in served[0]["llama_server_by_quant"]:
+            ax.plot(at, [r["llama_server_by_quant"][quant]["tokens_per_s"] for r in served], "^-.",
+                    label=f"llama-server -np N, {quant.upper()} (HTTP)")
+        for weights in served[0]["engine_by_weights"]:
+            ax.plot(at, [r["engine_by_weights"][weights]["tokens_per_s"] for r in served], "o:",
+                    label=f"semgate engine, {weights} (HTTP)")
     if results.get("llama_cpp"):
         ax.axhline(results["llama_cpp"]["decode_tokens_per_s"], color="grey", ls=":", label="llama.cpp, one stream")
     ax.set(xscale="log", xticks=levels, xticklabels=[str(c) for c in levels], xlabel="concurrent requests",
