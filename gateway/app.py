@@ -44,12 +44,16 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     # scans every connection per request (a syscall each), which made the proxy's CPU per
     # request grow with concurrency (loadtest/benches/proxy.py shows the figures).
     limits = httpx.Limits(max_connections=2048, max_keepalive_connections=512, keepalive_expiry=30)
-    client = httpx.AsyncClient(transport=AiohttpTransport(limits=limits), limits=limits,
-                               timeout=httpx.Timeout(120, connect=2))
+    client = httpx.AsyncClient(
+        transport=AiohttpTransport(limits=limits), limits=limits, timeout=httpx.Timeout(120, connect=2)
+    )
     pool = UpstreamPool(config.upstreams, client)
     resolver = TenantResolver(config)
-    cache = (CacheService(config.cache, pool, embedding_model, embed_threads=config.cpu_share().embed_threads)
-             if config.cache.enabled else None)
+    cache = (
+        CacheService(config.cache, pool, embedding_model, embed_threads=config.cpu_share().embed_threads)
+        if config.cache.enabled
+        else None
+    )
     request_stats = RequestStats()
     admin = AdminContext(config, pool, cache, request_stats)
     metrics = Metrics(admin.embedder_stats)
@@ -75,14 +79,28 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         return await request.state.proxy.handle(request, COMPLETION)
 
     async def healthz(request: Request) -> Response:
-        upstreams = {u.name: {"models": sorted(u.models), "in_flight": u.stats.in_flight, "circuit": u.breaker.state,
-                              "backends": [{"url": redact(b.url), "healthy": b.healthy, "in_flight": b.in_flight}
-                                           for b in u.backends.backends]} for u in pool.upstreams}
+        upstreams = {
+            u.name: {
+                "models": sorted(u.models),
+                "in_flight": u.stats.in_flight,
+                "circuit": u.breaker.state,
+                "backends": [
+                    {"url": redact(b.url), "healthy": b.healthy, "in_flight": b.in_flight} for b in u.backends.backends
+                ],
+            }
+            for u in pool.upstreams
+        }
         # A replica whose shared store is away still answers (hits from its mirror, misses
         # upstream): it stays 200 and says "degraded", so a load balancer keeps it in rotation.
         store = cache.store_health if cache is not None else "off"
-        return _json({"status": "ok" if store in ("ok", "off") else "degraded", "store": store,
-                      "uptime_s": round(time.time() - started, 1), "upstreams": upstreams})
+        return _json(
+            {
+                "status": "ok" if store in ("ok", "off") else "degraded",
+                "store": store,
+                "uptime_s": round(time.time() - started, 1),
+                "upstreams": upstreams,
+            }
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -111,7 +129,9 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             Route("/v1/openapi.json", openapi_endpoint(config.limits), methods=["GET"]),
             Route("/v1/feedback", feedback_endpoint(resolver), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics_endpoint(metrics, admin, admin_auth, config.admin.public_metrics), methods=["GET"]),
+            Route(
+                "/metrics", metrics_endpoint(metrics, admin, admin_auth, config.admin.public_metrics), methods=["GET"]
+            ),
             *admin_routes(admin, admin_auth),
             *dashboard_routes(),
         ],
@@ -135,8 +155,12 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     else:
         message = str(exc.detail)
     # A 405 names the methods the route takes (Starlette puts them in the exception's `Allow`).
-    return OpenAIError(exc.status_code, message, code="unknown_url" if exc.status_code == 404 else None,
-                       headers=dict(exc.headers or {})).response()
+    return OpenAIError(
+        exc.status_code,
+        message,
+        code="unknown_url" if exc.status_code == 404 else None,
+        headers=dict(exc.headers or {}),
+    ).response()
 
 
 def _json(obj: dict, status: int = 200) -> Response:

@@ -28,8 +28,11 @@ DELEGATED = {
     "bench": (["loadtest", "bench"], "run a benchmark that prints its figures (semgate bench --help lists them)"),
     "loadtest": (["loadtest", "loadtest"], "send a workload to a target and report latency, hit rate, goodput"),
     "policies": (["policies"], "check a category policy file: semgate policies check FILE"),
-    "gpu-check": (["gpu_backend.gpu_check"], "check the backend's kernels, logits and benches on this machine's GPU "
-                                             "(on a CPU: under Triton's interpreter, tiny shapes)"),
+    "gpu-check": (
+        ["gpu_backend.gpu_check"],
+        "check the backend's kernels, logits and benches on this machine's GPU "
+        "(on a CPU: under Triton's interpreter, tiny shapes)",
+    ),
 }
 DEFAULT_CONFIG = Path("config/gateway.yaml")
 
@@ -52,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="semgate", description="Semantic caching gateway for LLM traffic.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up = commands.add_parser("up", help="start the bundled backend and the gateway on the embedded defaults",
-                             description="Start the bundled backend and the gateway; Ctrl-C stops both.")
+    up = commands.add_parser(
+        "up",
+        help="start the bundled backend and the gateway on the embedded defaults",
+        description="Start the bundled backend and the gateway; Ctrl-C stops both.",
+    )
     _add_gateway_args(up)
     up.set_defaults(run=run_up)
 
@@ -63,10 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_admin_parser(commands)
 
-    replay = commands.add_parser("replay", help="re-score IC-Cache examples offline with the small model",
-                                 description="Re-score stored in-context examples with the small model and prune "
-                                             "harmful ones (gateway/incontext/replay.py); safe while the gateway "
-                                             "serves.")
+    replay = commands.add_parser(
+        "replay",
+        help="re-score IC-Cache examples offline with the small model",
+        description="Re-score stored in-context examples with the small model and prune "
+        "harmful ones (gateway/incontext/replay.py); safe while the gateway "
+        "serves.",
+    )
     replay.add_argument("--config", type=Path, default=None, help="gateway.yaml (as for `semgate gateway`)")
     replay.add_argument("--listen", default=None, help=argparse.SUPPRESS)
     add_replay_arguments(replay)
@@ -79,8 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_gateway_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=None,
-                        help=f"gateway.yaml (default: $SEMGATE_CONFIG, else {DEFAULT_CONFIG} if present, else built-in defaults)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"gateway.yaml (default: $SEMGATE_CONFIG, else {DEFAULT_CONFIG} if present, else built-in defaults)",
+    )
     parser.add_argument("--listen", default=None, help="HOST:PORT, overrides the config (default 127.0.0.1:8080)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
@@ -101,8 +114,11 @@ def resolve_config(args: argparse.Namespace) -> GatewayConfig:
 def run_gateway(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     server = _gateway_server(config, args.log_level)
-    _announce_when_ready(server, f"semgate gateway on http://{config.host}:{config.port}  "
-                                 f"(OpenAI base_url: http://{config.host}:{config.port}/v1)")
+    _announce_when_ready(
+        server,
+        f"semgate gateway on http://{config.host}:{config.port}  "
+        f"(OpenAI base_url: http://{config.host}:{config.port}/v1)",
+    )
     _run_until_interrupted(server)
     return 0
 
@@ -121,8 +137,11 @@ def run_up(args: argparse.Namespace) -> int:
     try:
         server = _gateway_server(config, args.log_level)
         backend_died = _stop_gateway_if_backend_exits(server, backend) if backend is not None else threading.Event()
-        _announce_when_ready(server, f"semgate is up. Point an OpenAI SDK at base_url=http://{config.host}:{config.port}/v1 "
-                                     "(Ctrl-C stops)", backend)
+        _announce_when_ready(
+            server,
+            f"semgate is up. Point an OpenAI SDK at base_url=http://{config.host}:{config.port}/v1 (Ctrl-C stops)",
+            backend,
+        )
         _run_until_interrupted(server)
     finally:
         if backend is not None:
@@ -149,9 +168,18 @@ def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
     # After the bundled backend started (run_up), so that it keeps the normal priority.
     settle(config.cpu_share())
     app = build_app(config)
-    return uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level=log_level,
-                                         access_log=False, timeout_graceful_shutdown=5, log_config=None,
-                                         **server_options(config.limits)))
+    return uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level=log_level,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            log_config=None,
+            **server_options(config.limits),
+        )
+    )
 
 
 def _announce_when_ready(server: uvicorn.Server, message: str, backend: subprocess.Popen | None = None) -> None:
@@ -205,15 +233,28 @@ def _refuse_taken_ports(config: GatewayConfig) -> None:
         if port_taken(host, port):
             holders = listeners(port)
             held_by = ", ".join(map(str, holders)) if holders else "another process"
-            raise SystemExit(f"semgate: {role} port {host}:{port} is already taken by {held_by}. Stop it, or choose "
-                             "another port in the config (backend.port, listen); semgate up uses only processes "
-                             "it starts itself.")
+            raise SystemExit(
+                f"semgate: {role} port {host}:{port} is already taken by {held_by}. Stop it, or choose "
+                "another port in the config (backend.port, listen); semgate up uses only processes "
+                "it starts itself."
+            )
 
 
 def _start_backend(config: GatewayConfig) -> subprocess.Popen:
     b = config.backend
-    command = [sys.executable, "-m", "gpu_backend", "--model", b.model, "--host", b.host, "--port", str(b.port),
-               "--exit-with-parent", *b.extra_args]
+    command = [
+        sys.executable,
+        "-m",
+        "gpu_backend",
+        "--model",
+        b.model,
+        "--host",
+        b.host,
+        "--port",
+        str(b.port),
+        "--exit-with-parent",
+        *b.extra_args,
+    ]
     print(f"semgate: starting the bundled backend ({b.model}) on http://{b.host}:{b.port}/v1 ...", flush=True)
     # Own process group: a Ctrl-C reaches us once, and we stop the backend in order. Its stdin is a
     # pipe we hold open until we exit: when we die, however we die, it sees EOF and shuts down
@@ -245,8 +286,10 @@ def _serving(process: subprocess.Popen, host: str, port: int) -> bool:
     holders = listeners(port)
     if not holders or any(h.pid == process.pid for h in holders):  # none seen: /proc does not tell us
         return True
-    raise SystemExit(f"semgate: the backend's port {host}:{port} was taken by "
-                     f"{', '.join(map(str, holders))} while our backend started")
+    raise SystemExit(
+        f"semgate: the backend's port {host}:{port} was taken by "
+        f"{', '.join(map(str, holders))} while our backend started"
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from gateway.upstream.circuit_breaker import BreakerSettings
 from gateway.cpu_share import CpuConfig, CpuShare, cpu_share
 from gateway.incontext.settings import TIERS, InContextConfig, ModelConfig, RouterWeights
+from gateway.upstream.circuit_breaker import BreakerSettings
 from gateway.yaml_marks import compose, mark_of
 
 DEFAULT_TENANT = "default"
@@ -188,8 +188,14 @@ class GatewayConfig:
         if not self.backend.enabled or any(u.name == BUNDLED_UPSTREAM for u in self.upstreams):
             return self
         b = self.backend
-        bundled = UpstreamConfig(name=BUNDLED_UPSTREAM, base_url=f"http://{b.host}:{b.port}/v1", models=(b.model,),
-                                 timeouts=Timeouts(connect_s=2.0, read_s=300.0), capacity=8, semgate_headers=True)
+        bundled = UpstreamConfig(
+            name=BUNDLED_UPSTREAM,
+            base_url=f"http://{b.host}:{b.port}/v1",
+            models=(b.model,),
+            timeouts=Timeouts(connect_s=2.0, read_s=300.0),
+            capacity=8,
+            semgate_headers=True,
+        )
         return replace(self, upstreams=(*self.upstreams, bundled))
 
     def cpu_share(self) -> CpuShare:
@@ -225,15 +231,20 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(source, "<file>", f"invalid YAML: {exc}") from exc
     reader = _Reader(source, compose(text))
-    top = reader.mapping(raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin",
-                                         "models", "incontext", "cpu"})
+    top = reader.mapping(
+        raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin", "models", "incontext", "cpu"}
+    )
     host, port = reader.listen(top.get("listen", f"{GatewayConfig.host}:{GatewayConfig.port}"), "listen")
-    upstreams = tuple(reader.upstream(u, f"upstreams[{i}]") for i, u in enumerate(reader.seq(top.get("upstreams", []), "upstreams")))
+    upstreams = tuple(
+        reader.upstream(u, f"upstreams[{i}]") for i, u in enumerate(reader.seq(top.get("upstreams", []), "upstreams"))
+    )
     names = [u.name for u in upstreams]
     for i, name in enumerate(names):
         if name in names[:i]:
             raise reader.fail(f"upstreams[{i}].name", f"duplicate upstream name {name!r}")
-    tenants = tuple(reader.tenant(t, f"tenants[{i}]") for i, t in enumerate(reader.seq(top.get("tenants", []), "tenants")))
+    tenants = tuple(
+        reader.tenant(t, f"tenants[{i}]") for i, t in enumerate(reader.seq(top.get("tenants", []), "tenants"))
+    )
     config = GatewayConfig(
         host=host,
         port=port,
@@ -256,7 +267,8 @@ def check_exposure(config: GatewayConfig) -> None:
     """A gateway reachable from other machines must authenticate its clients."""
     if not config.is_loopback and not any(t.key_digest() for t in config.tenants):
         raise ConfigError(
-            config.source, "tenants",
+            config.source,
+            "tenants",
             f"listen address {config.host} is not loopback and no tenant API key is configured; "
             "add tenants with api_key_env or api_key_sha256, or listen on 127.0.0.1",
         )
@@ -304,9 +316,24 @@ class _Reader:
         return host.strip("[]"), int(port)
 
     def upstream(self, value: Any, path: str) -> UpstreamConfig:
-        u = self.mapping(value, path, {"name", "base_url", "base_urls", "models", "api_key_env", "timeouts", "retries",
-                                       "capacity", "health", "affinity_prefix_chars", "circuit_breaker",
-                                       "semgate_headers"})
+        u = self.mapping(
+            value,
+            path,
+            {
+                "name",
+                "base_url",
+                "base_urls",
+                "models",
+                "api_key_env",
+                "timeouts",
+                "retries",
+                "capacity",
+                "health",
+                "affinity_prefix_chars",
+                "circuit_breaker",
+                "semgate_headers",
+            },
+        )
         if "name" not in u:
             raise self.fail(f"{path}.name", "required")
         if ("base_url" in u) == ("base_urls" in u):
@@ -320,13 +347,21 @@ class _Reader:
                 raise self.fail(where, f"must start with http:// or https://, got {url!r}")
         urls = [url.rstrip("/") for url in urls]
         health = self.mapping(u.get("health", {}), f"{path}.health", {"path", "interval_s"})
-        health_path = self.typed(health.get("path", UpstreamConfig.health_path), f"{path}.health.path", str,
-                                 "a path like /models")
-        affinity = self.typed(u.get("affinity_prefix_chars", UpstreamConfig.affinity_prefix_chars),
-                              f"{path}.affinity_prefix_chars", int, "an integer")
+        health_path = self.typed(
+            health.get("path", UpstreamConfig.health_path), f"{path}.health.path", str, "a path like /models"
+        )
+        affinity = self.typed(
+            u.get("affinity_prefix_chars", UpstreamConfig.affinity_prefix_chars),
+            f"{path}.affinity_prefix_chars",
+            int,
+            "an integer",
+        )
         if affinity < 0:
             raise self.fail(f"{path}.affinity_prefix_chars", f"must be >= 0, got {affinity}")
-        models = [self.typed(m, f"{path}.models[{i}]", str, "a model name") for i, m in enumerate(self.seq(u.get("models", []), f"{path}.models"))]
+        models = [
+            self.typed(m, f"{path}.models[{i}]", str, "a model name")
+            for i, m in enumerate(self.seq(u.get("models", []), f"{path}.models"))
+        ]
         t = self.mapping(u.get("timeouts", {}), f"{path}.timeouts", {"connect_s", "read_s", "total_s"})
         timeouts = Timeouts(**{k: self.positive(v, f"{path}.timeouts.{k}") for k, v in t.items()})
         retries = self.typed(u.get("retries", UpstreamConfig.retries), f"{path}.retries", int, "an integer")
@@ -343,8 +378,9 @@ class _Reader:
             base_url=urls[0],
             base_urls=tuple(urls) if "base_urls" in u else (),
             health_path="/" + health_path.lstrip("/"),
-            health_interval_s=self.positive(health.get("interval_s", UpstreamConfig.health_interval_s),
-                                            f"{path}.health.interval_s"),
+            health_interval_s=self.positive(
+                health.get("interval_s", UpstreamConfig.health_interval_s), f"{path}.health.interval_s"
+            ),
             affinity_prefix_chars=affinity,
             models=tuple(models),
             api_key_env=key_env,
@@ -352,8 +388,12 @@ class _Reader:
             retries=retries,
             capacity=capacity,
             circuit_breaker=self.breaker(u.get("circuit_breaker", {}), f"{path}.circuit_breaker"),
-            semgate_headers=self.typed(u.get("semgate_headers", UpstreamConfig.semgate_headers),
-                                       f"{path}.semgate_headers", bool, "true or false"),
+            semgate_headers=self.typed(
+                u.get("semgate_headers", UpstreamConfig.semgate_headers),
+                f"{path}.semgate_headers",
+                bool,
+                "true or false",
+            ),
         )
 
     def breaker(self, value: Any, path: str) -> BreakerSettings:
@@ -366,8 +406,9 @@ class _Reader:
             enabled=self.typed(b.get("enabled", d.enabled), f"{path}.enabled", bool, "true or false"),
             failures=failures,
             cooldown_s=self.positive(b.get("cooldown_s", d.cooldown_s), f"{path}.cooldown_s"),
-            max_retry_after_s=self.positive(b.get("max_retry_after_s", d.max_retry_after_s),
-                                            f"{path}.max_retry_after_s"),
+            max_retry_after_s=self.positive(
+                b.get("max_retry_after_s", d.max_retry_after_s), f"{path}.max_retry_after_s"
+            ),
         )
 
     def tenant(self, value: Any, path: str) -> TenantConfig:
@@ -381,7 +422,9 @@ class _Reader:
             digest = self.typed(digest, f"{path}.api_key_sha256", str, "a hex SHA-256")
             if len(digest) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digest):
                 raise self.fail(f"{path}.api_key_sha256", "expected 64 hex characters (sha256 of the key)")
-        return TenantConfig(name=self.typed(t["name"], f"{path}.name", str, "a name"), api_key_sha256=digest, api_key_env=env)
+        return TenantConfig(
+            name=self.typed(t["name"], f"{path}.name", str, "a name"), api_key_sha256=digest, api_key_env=env
+        )
 
     def backend(self, value: Any, path: str) -> BackendConfig:
         b = self.mapping(value, path, {"enabled", "model", "host", "port", "extra_args"})
@@ -389,7 +432,10 @@ class _Reader:
         port = self.typed(b.get("port", d.port), f"{path}.port", int, "a port number")
         if not 0 < port < 65536:
             raise self.fail(f"{path}.port", f"must be in 1..65535, got {port}")
-        extra = [self.typed(a, f"{path}.extra_args[{i}]", str, "a string") for i, a in enumerate(self.seq(b.get("extra_args", []), f"{path}.extra_args"))]
+        extra = [
+            self.typed(a, f"{path}.extra_args[{i}]", str, "a string")
+            for i, a in enumerate(self.seq(b.get("extra_args", []), f"{path}.extra_args"))
+        ]
         return BackendConfig(
             enabled=self.typed(b.get("enabled", d.enabled), f"{path}.enabled", bool, "true or false"),
             model=self.typed(b.get("model", d.model), f"{path}.model", str, "a model name"),
@@ -409,11 +455,26 @@ class _Reader:
         return CpuConfig(nice=nice, embed_threads=threads)
 
     def cache(self, value: Any, path: str) -> CacheConfig:
-        c = self.mapping(value, path, {"enabled", "store", "policies", "embed_window_ms", "embed_max_batch",
-                                       "embed_timeout_s", "top_k", "redis", "store_max_bytes"})
+        c = self.mapping(
+            value,
+            path,
+            {
+                "enabled",
+                "store",
+                "policies",
+                "embed_window_ms",
+                "embed_max_batch",
+                "embed_timeout_s",
+                "top_k",
+                "redis",
+                "store_max_bytes",
+            },
+        )
         defaults = CacheConfig()
         top_k = self.typed(c.get("top_k", defaults.top_k), f"{path}.top_k", int, "an integer")
-        batch = self.typed(c.get("embed_max_batch", defaults.embed_max_batch), f"{path}.embed_max_batch", int, "an integer")
+        batch = self.typed(
+            c.get("embed_max_batch", defaults.embed_max_batch), f"{path}.embed_max_batch", int, "an integer"
+        )
         max_bytes = c.get("store_max_bytes")
         if max_bytes is not None:
             max_bytes = self.typed(max_bytes, f"{path}.store_max_bytes", int, "a number of bytes")
@@ -424,12 +485,18 @@ class _Reader:
                 raise self.fail(f"{path}.{name}", f"must be >= 1, got {number}")
         return CacheConfig(
             enabled=self.typed(c.get("enabled", defaults.enabled), f"{path}.enabled", bool, "true or false"),
-            store_path=self.typed(c.get("store", defaults.store_path), f"{path}.store", str, "a file path or redis:// URL"),
+            store_path=self.typed(
+                c.get("store", defaults.store_path), f"{path}.store", str, "a file path or redis:// URL"
+            ),
             store_max_bytes=max_bytes,
             policies_path=self.typed(c.get("policies", defaults.policies_path), f"{path}.policies", str, "a file path"),
-            embed_window_ms=self.positive(c.get("embed_window_ms", defaults.embed_window_ms), f"{path}.embed_window_ms"),
+            embed_window_ms=self.positive(
+                c.get("embed_window_ms", defaults.embed_window_ms), f"{path}.embed_window_ms"
+            ),
             embed_max_batch=batch,
-            embed_timeout_s=self.positive(c.get("embed_timeout_s", defaults.embed_timeout_s), f"{path}.embed_timeout_s"),
+            embed_timeout_s=self.positive(
+                c.get("embed_timeout_s", defaults.embed_timeout_s), f"{path}.embed_timeout_s"
+            ),
             top_k=top_k,
             redis=self.redis_store(c.get("redis", {}), f"{path}.redis"),
         )
@@ -441,24 +508,32 @@ class _Reader:
         for name in ("stream_maxlen", "local_entries"):
             counts[name] = self.typed(r.get(name, getattr(d, name)), f"{path}.{name}", int, "an integer")
             if counts[name] < (1 if name == "stream_maxlen" else 0):
-                raise self.fail(f"{path}.{name}", f"must be >= {1 if name == 'stream_maxlen' else 0}, got {counts[name]}")
-        return RedisStoreConfig(prefix=self.typed(r.get("prefix", d.prefix), f"{path}.prefix", str, "a key prefix"),
-                                timeout_s=self.positive(r.get("timeout_s", d.timeout_s), f"{path}.timeout_s"), **counts)
+                raise self.fail(
+                    f"{path}.{name}", f"must be >= {1 if name == 'stream_maxlen' else 0}, got {counts[name]}"
+                )
+        return RedisStoreConfig(
+            prefix=self.typed(r.get("prefix", d.prefix), f"{path}.prefix", str, "a key prefix"),
+            timeout_s=self.positive(r.get("timeout_s", d.timeout_s), f"{path}.timeout_s"),
+            **counts,
+        )
 
     def admin(self, value: Any, path: str) -> AdminConfig:
         a = self.mapping(value, path, {"token_env", "public_metrics"})
-        token_env = self.typed(a.get("token_env", AdminConfig.token_env), f"{path}.token_env", str,
-                               "an environment variable name")
-        public = self.typed(a.get("public_metrics", AdminConfig.public_metrics), f"{path}.public_metrics", bool,
-                            "true or false")
+        token_env = self.typed(
+            a.get("token_env", AdminConfig.token_env), f"{path}.token_env", str, "an environment variable name"
+        )
+        public = self.typed(
+            a.get("public_metrics", AdminConfig.public_metrics), f"{path}.public_metrics", bool, "true or false"
+        )
         return AdminConfig(token_env=token_env, public_metrics=public)
 
     def models(self, value: Any, path: str) -> tuple[ModelConfig, ...]:
         models = []
         for i, item in enumerate(self.seq(value, path)):
             where = f"{path}[{i}]"
-            m = self.mapping(item, where, {"name", "tier", "cost_per_1k_tokens", "serves", "params", "capacity",
-                                           "tokenizer"})
+            m = self.mapping(
+                item, where, {"name", "tier", "cost_per_1k_tokens", "serves", "params", "capacity", "tokenizer"}
+            )
             for required in ("name", "tier"):
                 if required not in m:
                     raise self.fail(f"{where}.{required}", "required")
@@ -468,25 +543,48 @@ class _Reader:
             tier = self.typed(m["tier"], f"{where}.tier", str, "a tier")
             if tier not in TIERS:
                 raise self.fail(f"{where}.tier", f"must be one of {', '.join(TIERS)}, got {tier!r}")
-            cost = self.typed(m.get("cost_per_1k_tokens", ModelConfig.cost_per_1k_tokens),
-                              f"{where}.cost_per_1k_tokens", (int, float), "a number")
+            cost = self.typed(
+                m.get("cost_per_1k_tokens", ModelConfig.cost_per_1k_tokens),
+                f"{where}.cost_per_1k_tokens",
+                (int, float),
+                "a number",
+            )
             if cost < 0:
                 raise self.fail(f"{where}.cost_per_1k_tokens", f"must be >= 0, got {cost}")
             capacity = self.typed(m.get("capacity", ModelConfig.capacity), f"{where}.capacity", int, "an integer")
             if capacity < 1:
                 raise self.fail(f"{where}.capacity", f"must be >= 1, got {capacity}")
             serves, tokenizer = m.get("serves"), m.get("tokenizer")
-            models.append(ModelConfig(
-                name=name, tier=tier, cost_per_1k_tokens=float(cost), capacity=capacity,
-                serves=None if serves is None else self.typed(serves, f"{where}.serves", str, "a model name"),
-                params=dict(self.mapping(m.get("params", {}), f"{where}.params", set(m.get("params") or {}))),
-                tokenizer=None if tokenizer is None else self.typed(tokenizer, f"{where}.tokenizer", str, "a file path"),
-            ))
+            models.append(
+                ModelConfig(
+                    name=name,
+                    tier=tier,
+                    cost_per_1k_tokens=float(cost),
+                    capacity=capacity,
+                    serves=None if serves is None else self.typed(serves, f"{where}.serves", str, "a model name"),
+                    params=dict(self.mapping(m.get("params", {}), f"{where}.params", set(m.get("params") or {}))),
+                    tokenizer=None
+                    if tokenizer is None
+                    else self.typed(tokenizer, f"{where}.tokenizer", str, "a file path"),
+                )
+            )
         return tuple(models)
 
     def incontext(self, value: Any, path: str) -> InContextConfig:
-        c = self.mapping(value, path, {"enabled", "min_similarity", "duplicate_similarity", "min_utility",
-                                       "reask_window_s", "reask_similarity", "mark_examples", "router"})
+        c = self.mapping(
+            value,
+            path,
+            {
+                "enabled",
+                "min_similarity",
+                "duplicate_similarity",
+                "min_utility",
+                "reask_window_s",
+                "reask_similarity",
+                "mark_examples",
+                "router",
+            },
+        )
         d = InContextConfig()
         unit = {}
         for name in ("min_similarity", "duplicate_similarity", "reask_similarity"):
@@ -496,25 +594,39 @@ class _Reader:
         r = self.mapping(c.get("router", {}), f"{path}.router", {"cost_weight", "load_weight", "exploration"})
         weights = {}
         for name in ("cost_weight", "load_weight", "exploration"):
-            weights[name] = float(self.typed(r.get(name, getattr(d.router, name)), f"{path}.router.{name}",
-                                             (int, float), "a number"))
+            weights[name] = float(
+                self.typed(r.get(name, getattr(d.router, name)), f"{path}.router.{name}", (int, float), "a number")
+            )
             if weights[name] < 0:
                 raise self.fail(f"{path}.router.{name}", f"must be >= 0, got {weights[name]}")
         return InContextConfig(
             enabled=self.typed(c.get("enabled", d.enabled), f"{path}.enabled", bool, "true or false"),
-            min_utility=float(self.typed(c.get("min_utility", d.min_utility), f"{path}.min_utility", (int, float),
-                                         "a number")),
+            min_utility=float(
+                self.typed(c.get("min_utility", d.min_utility), f"{path}.min_utility", (int, float), "a number")
+            ),
             reask_window_s=self.positive(c.get("reask_window_s", d.reask_window_s), f"{path}.reask_window_s"),
-            mark_examples=self.typed(c.get("mark_examples", d.mark_examples), f"{path}.mark_examples", bool,
-                                     "true or false"),
+            mark_examples=self.typed(
+                c.get("mark_examples", d.mark_examples), f"{path}.mark_examples", bool, "true or false"
+            ),
             router=RouterWeights(**weights),
             **unit,
         )
 
     def limits(self, value: Any, path: str) -> Limits:
-        lim = self.mapping(value, path, {"max_body_bytes", "max_messages", "max_message_chars", "max_header_bytes",
-                                         "max_header_count", "header_timeout_s", "body_timeout_s",
-                                         "max_answer_bytes"})
+        lim = self.mapping(
+            value,
+            path,
+            {
+                "max_body_bytes",
+                "max_messages",
+                "max_message_chars",
+                "max_header_bytes",
+                "max_header_count",
+                "header_timeout_s",
+                "body_timeout_s",
+                "max_answer_bytes",
+            },
+        )
         out = {}
         for key, number in lim.items():
             if key.endswith("_s"):

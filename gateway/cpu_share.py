@@ -66,8 +66,11 @@ def lower_priority(share: CpuShare) -> None:
     if share.nice <= 0:
         return
     os.nice(share.nice)
-    log.info("running at nice %d%s", os.nice(0),
-             " (an upstream runs on this machine; cpu.nice in gateway.yaml changes it)" if share.beside_backend else "")
+    log.info(
+        "running at nice %d%s",
+        os.nice(0),
+        " (an upstream runs on this machine; cpu.nice in gateway.yaml changes it)" if share.beside_backend else "",
+    )
 
 
 def _is_loopback(url: str) -> bool:

@@ -8,8 +8,8 @@ so a client that mixed up its keys learns why instead of guessing.
 import hashlib
 import hmac
 
-from gateway.edge.auth import bearer_token
 from gateway.config import GatewayConfig
+from gateway.edge.auth import bearer_token
 from gateway.edge.errors import OpenAIError
 
 
@@ -30,12 +30,14 @@ class AdminAuth:
             raise OpenAIError(403, f"admin API disabled: set {self.token_env}", code="admin_disabled")
         token = bearer_token(headers.getlist("authorization"), "invalid_admin_token")
         if token is None:
-            raise OpenAIError(401, "The admin API needs the admin token: 'Authorization: Bearer TOKEN'.",
-                              code="missing_admin_token")
+            raise OpenAIError(
+                401, "The admin API needs the admin token: 'Authorization: Bearer TOKEN'.", code="missing_admin_token"
+            )
         digest = hashlib.sha256(token.encode()).digest()
         if hmac.compare_digest(digest, self._digest):
             return
         if any(hmac.compare_digest(digest, tenant) for tenant in self._tenant_digests):
-            raise OpenAIError(403, "This is a tenant API key; the admin API takes the admin token.",
-                              code="tenant_key_not_admin")
+            raise OpenAIError(
+                403, "This is a tenant API key; the admin API takes the admin token.", code="tenant_key_not_admin"
+            )
         raise OpenAIError(401, "Incorrect admin token.", code="invalid_admin_token")

@@ -24,8 +24,11 @@ class AdminError(Exception):
 
 
 def add_admin_parser(commands: argparse._SubParsersAction) -> None:
-    admin = commands.add_parser("admin", help="inspect and steer a running gateway through its admin API",
-                                description="Inspect and steer a running gateway through its admin API.")
+    admin = commands.add_parser(
+        "admin",
+        help="inspect and steer a running gateway through its admin API",
+        description="Inspect and steer a running gateway through its admin API.",
+    )
     _common(admin, None, "SEMGATE_ADMIN_TOKEN", False)
     admin.set_defaults(run=run_admin)
     sub = admin.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
@@ -54,16 +57,18 @@ def add_admin_parser(commands: argparse._SubParsersAction) -> None:
     inv.add_argument("--min-similarity", type=float, help="cosine floor for --similar-to (default 0.85)")
     inv.add_argument("--dry-run", action="store_true", help="count and list, delete nothing")
 
-    _leaf(sub, "flush", "delete every entry").add_argument("--yes", action="store_true", required=True,
-                                                          help="confirm: every entry is deleted")
+    _leaf(sub, "flush", "delete every entry").add_argument(
+        "--yes", action="store_true", required=True, help="confirm: every entry is deleted"
+    )
 
     policies = sub.add_parser("policies", help="show, check or replace the category policy")
     psub = policies.add_subparsers(dest="policies_command", required=True, metavar="ACTION")
     _leaf(psub, "get", "print the policy in force (YAML)")
     _leaf(psub, "check", "validate a policy file against the gateway; changes nothing").add_argument("file", type=Path)
     reload = _leaf(psub, "reload", "replace the policy in force with FILE (hot reload)")
-    reload.add_argument("file", type=Path, nargs="?", default=DEFAULT_POLICY_FILE,
-                        help=f"policy file (default {DEFAULT_POLICY_FILE})")
+    reload.add_argument(
+        "file", type=Path, nargs="?", default=DEFAULT_POLICY_FILE, help=f"policy file (default {DEFAULT_POLICY_FILE})"
+    )
     reload.add_argument("--base-version", type=int, help="refuse unless this version is still in force")
 
 
@@ -76,8 +81,11 @@ def _leaf(sub: argparse._SubParsersAction, name: str, help_text: str) -> argpars
 
 def _common(parser: argparse.ArgumentParser, url: Any, token_env: Any, json_out: Any) -> None:
     parser.add_argument("--url", default=url, help=f"gateway base URL (default: $SEMGATE_URL, else {DEFAULT_URL})")
-    parser.add_argument("--token-env", default=token_env,
-                        help="environment variable holding the admin token (default SEMGATE_ADMIN_TOKEN)")
+    parser.add_argument(
+        "--token-env",
+        default=token_env,
+        help="environment variable holding the admin token (default SEMGATE_ADMIN_TOKEN)",
+    )
     parser.add_argument("--json", action="store_true", default=json_out, help="print the API's JSON answer as it is")
 
 
@@ -111,8 +119,14 @@ def _dispatch(args: argparse.Namespace, client: httpx.Client) -> int:
     if command == "entries":
         action = args.entries_command
         if action == "list":
-            params = _present(tenant=args.tenant, category=args.category, model=args.model, contains=args.contains,
-                              limit=args.limit, offset=args.offset)
+            params = _present(
+                tenant=args.tenant,
+                category=args.category,
+                model=args.model,
+                contains=args.contains,
+                limit=args.limit,
+                offset=args.offset,
+            )
             return _show(args, _call(client, "GET", "/entries", params=params), _print_page)
         if action == "search":
             params = _present(q=args.text, tenant=args.tenant, category=args.category, k=args.k)
@@ -121,12 +135,22 @@ def _dispatch(args: argparse.Namespace, client: httpx.Client) -> int:
             return _show(args, _call(client, "GET", f"/entries/{args.id}"), _print_json)
         return _show(args, _call(client, "DELETE", f"/entries/{args.id}"), lambda a: print(f"deleted {a['id']}"))
     if command == "invalidate":
-        body = _present(tenant=args.tenant, category=args.category, model=args.model, older_than_s=args.older_than,
-                        similar_to=args.similar_to, min_similarity=args.min_similarity, dry_run=args.dry_run)
+        body = _present(
+            tenant=args.tenant,
+            category=args.category,
+            model=args.model,
+            older_than_s=args.older_than,
+            similar_to=args.similar_to,
+            min_similarity=args.min_similarity,
+            dry_run=args.dry_run,
+        )
         return _show(args, _call(client, "POST", "/invalidate", body=body), _print_invalidation)
     if command == "flush":
-        return _show(args, _call(client, "POST", "/flush", body={"confirm": "flush"}),
-                     lambda a: print(f"deleted {a['deleted']} entries"))
+        return _show(
+            args,
+            _call(client, "POST", "/flush", body={"confirm": "flush"}),
+            lambda a: print(f"deleted {a['deleted']} entries"),
+        )
     return _policies(args, client)
 
 
@@ -207,18 +231,24 @@ def _ms(value: float | None) -> str:
 
 def _print_stats(s: dict) -> None:
     saved = s["tokens_saved"]
-    print(f"requests {s['requests']}  hits {s['hits']}  misses {s['misses']}  stale {s['stale']}  "
-          f"bypasses {s['bypasses']}  store-skipped {s['store_skipped']}  errors {s['errors']}  "
-          f"hit rate {s['hit_rate']:.1%}")
+    print(
+        f"requests {s['requests']}  hits {s['hits']}  misses {s['misses']}  stale {s['stale']}  "
+        f"bypasses {s['bypasses']}  store-skipped {s['store_skipped']}  errors {s['errors']}  "
+        f"hit rate {s['hit_rate']:.1%}"
+    )
     print(f"tokens saved {saved['total']} (prompt {saved['prompt']}, completion {saved['completion']})")
     for name in ("lookup_latency", "upstream_latency"):
         lat = s[name]
-        print(f"{name.replace('_', ' ')} ms: p50 {_ms(lat['p50_ms'])}  p90 {_ms(lat['p90_ms'])}  "
-              f"p99 {_ms(lat['p99_ms'])}  (last {lat['count']})")
+        print(
+            f"{name.replace('_', ' ')} ms: p50 {_ms(lat['p50_ms'])}  p90 {_ms(lat['p90_ms'])}  "
+            f"p99 {_ms(lat['p99_ms'])}  (last {lat['count']})"
+        )
     mem = s["memory"]
-    print(f"entries {s['entries']['total']} (indexed {s['entries']['indexed']})  "
-          f"rss {mem['rss_bytes'] / 2**20:.0f} MiB  "
-          f"policy version {s['policy_version']}")
+    print(
+        f"entries {s['entries']['total']} (indexed {s['entries']['indexed']})  "
+        f"rss {mem['rss_bytes'] / 2**20:.0f} MiB  "
+        f"policy version {s['policy_version']}"
+    )
     print(f"\n{'category':<20}{'requests':>9}{'hit rate':>10}{'threshold':>11}{'ttl s':>10}{'entries':>9}")
     for name in sorted(set(s["by_category"]) | set(s["effective"])):
         tally = s["by_category"].get(name, {})
@@ -226,8 +256,10 @@ def _print_stats(s: dict) -> None:
         threshold = f"{eff['similarity_threshold']:.3f}" if eff else "-"
         ttl = f"{eff['ttl_seconds']:.0f}" if eff else "-"
         rate = f"{tally['hit_rate']:.1%}" if tally else "-"
-        print(f"{name:<20}{tally.get('requests', 0):>9}{rate:>10}{threshold:>11}{ttl:>10}"
-              f"{s['entries']['by_category'].get(name, 0):>9}")
+        print(
+            f"{name:<20}{tally.get('requests', 0):>9}{rate:>10}{threshold:>11}{ttl:>10}"
+            f"{s['entries']['by_category'].get(name, 0):>9}"
+        )
 
 
 def _print_page(answer: dict) -> None:
@@ -237,8 +269,10 @@ def _print_page(answer: dict) -> None:
     for e in rows:
         sim = f"{e['similarity']:.3f} " if "similarity" in e else ""
         age = time.time() - e["created_at"]
-        print(f"{sim}{e['id']}  {e['category']:<16} {e['tenant']:<12} hits {e['hit_count']:<5} "
-              f"{age / 60:6.0f} min  {e['query_text'][:70]}")
+        print(
+            f"{sim}{e['id']}  {e['category']:<16} {e['tenant']:<12} hits {e['hit_count']:<5} "
+            f"{age / 60:6.0f} min  {e['query_text'][:70]}"
+        )
     if "total" in answer:
         more = f", next --offset {answer['next_offset']}" if answer["next_offset"] is not None else ""
         print(f"{len(rows)} of {answer['total']}{more}")

@@ -26,17 +26,22 @@ async def config(call: Call) -> dict[str, Any]:
 
 
 def redacted_config(cfg: GatewayConfig) -> dict[str, Any]:
-    return scrub_secrets({
-        "source": cfg.source,
-        "listen": f"{cfg.host}:{cfg.port}",
-        "upstreams": [{**asdict(u), "api_key_set": _is_set(u.api_key_env)} for u in cfg.upstreams],
-        "tenants": [{**asdict(t), "api_key_set": _is_set(t.api_key_env)} for t in cfg.tenants],
-        "backend": {**asdict(cfg.backend), "extra_args": _redacted_args(cfg.backend.extra_args)},
-        "cache": asdict(cfg.cache),
-        "limits": asdict(cfg.limits),
-        "admin": {"token_env": cfg.admin.token_env, "token_set": _is_set(cfg.admin.token_env),
-                  "public_metrics": cfg.admin.public_metrics},
-    })
+    return scrub_secrets(
+        {
+            "source": cfg.source,
+            "listen": f"{cfg.host}:{cfg.port}",
+            "upstreams": [{**asdict(u), "api_key_set": _is_set(u.api_key_env)} for u in cfg.upstreams],
+            "tenants": [{**asdict(t), "api_key_set": _is_set(t.api_key_env)} for t in cfg.tenants],
+            "backend": {**asdict(cfg.backend), "extra_args": _redacted_args(cfg.backend.extra_args)},
+            "cache": asdict(cfg.cache),
+            "limits": asdict(cfg.limits),
+            "admin": {
+                "token_env": cfg.admin.token_env,
+                "token_set": _is_set(cfg.admin.token_env),
+                "public_metrics": cfg.admin.public_metrics,
+            },
+        }
+    )
 
 
 def scrub_secrets(value: Any, key: str = "") -> Any:

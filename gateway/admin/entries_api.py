@@ -24,11 +24,23 @@ async def list_entries(call: Call) -> dict[str, Any]:
     await cache.flush_hits()  # hit counts are batched; show the current ones
     q = call.query
     limit, offset = q.get("limit", 50), q.get("offset", 0)
-    page = await cache.store.list_entries(EntryQuery(tenant=q.get("tenant"), category=q.get("category"),
-                                                     model=q.get("model"), text_contains=q.get("contains"),
-                                                     limit=limit, offset=offset))
-    return {"data": [entry_summary(e) for e in page.entries], "total": page.total, "offset": offset,
-            "limit": limit, "next_offset": page.next_offset}
+    page = await cache.store.list_entries(
+        EntryQuery(
+            tenant=q.get("tenant"),
+            category=q.get("category"),
+            model=q.get("model"),
+            text_contains=q.get("contains"),
+            limit=limit,
+            offset=offset,
+        )
+    )
+    return {
+        "data": [entry_summary(e) for e in page.entries],
+        "total": page.total,
+        "offset": offset,
+        "limit": limit,
+        "next_offset": page.next_offset,
+    }
 
 
 async def search_entries(call: Call) -> dict[str, Any]:
@@ -57,29 +69,45 @@ async def delete_entry(call: Call) -> dict[str, Any]:
     return {"id": entry_id, "deleted": True}
 
 
-async def nearest(cache: SemanticCache, vector: np.ndarray, k: int, tenant: str | None = None,
-                  category: str | None = None) -> list[tuple[CacheEntry, float]]:
+async def nearest(
+    cache: SemanticCache, vector: np.ndarray, k: int, tenant: str | None = None, category: str | None = None
+) -> list[tuple[CacheEntry, float]]:
     """The k entries most similar to `vector`, across the index spaces the filters allow."""
-    spaces = [(ns, cat) for ns, cat in cache.index.sizes()
-              if (tenant is None or ns in (tenant, SHARED_NAMESPACE)) and (category is None or cat == category)]
+    spaces = [
+        (ns, cat)
+        for ns, cat in cache.index.sizes()
+        if (tenant is None or ns in (tenant, SHARED_NAMESPACE)) and (category is None or cat == category)
+    ]
     # Over-fetch in the shared namespace: entries of other tenants are filtered out below.
     neighbours: list[Neighbour] = []
     for ns, cat in spaces:
         neighbours += cache.index.search(ns, cat, vector, None, k * 4 if tenant and ns == SHARED_NAMESPACE else k)
     neighbours.sort(key=lambda n: n.similarity, reverse=True)
     entries = await cache.store.get_many([n.entry_id for n in neighbours])
-    found = [(entries[n.entry_id], n.similarity) for n in neighbours
-             if n.entry_id in entries and (tenant is None or entries[n.entry_id].tenant == tenant)]
+    found = [
+        (entries[n.entry_id], n.similarity)
+        for n in neighbours
+        if n.entry_id in entries and (tenant is None or entries[n.entry_id].tenant == tenant)
+    ]
     return found[:k]
 
 
 def entry_summary(entry: CacheEntry, similarity: float | None = None) -> dict[str, Any]:
     out = {
-        "id": entry.id, "tenant": entry.tenant, "namespace": entry.namespace, "category": entry.category,
-        "model": entry.model, "producer_model": entry.producer_model, "query_text": entry.query_text,
-        "answer_preview": answer_text(entry.response)[:PREVIEW_CHARS], "created_at": entry.created_at,
-        "expires_at": entry.expires_at, "expired": entry.expired(time.time()), "hit_count": entry.hit_count,
-        "last_hit_at": entry.last_hit_at, "utility": entry.utility,
+        "id": entry.id,
+        "tenant": entry.tenant,
+        "namespace": entry.namespace,
+        "category": entry.category,
+        "model": entry.model,
+        "producer_model": entry.producer_model,
+        "query_text": entry.query_text,
+        "answer_preview": answer_text(entry.response)[:PREVIEW_CHARS],
+        "created_at": entry.created_at,
+        "expires_at": entry.expires_at,
+        "expired": entry.expired(time.time()),
+        "hit_count": entry.hit_count,
+        "last_hit_at": entry.last_hit_at,
+        "utility": entry.utility,
     }
     if similarity is not None:
         out["similarity"] = round(similarity, 4)

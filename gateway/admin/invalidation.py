@@ -26,16 +26,23 @@ PAGE = 1000
 async def invalidate(call: Call) -> dict[str, Any]:
     body = call.body or {}
     if not any(body.get(s) is not None for s in SELECTORS):
-        raise invalid(f"Give at least one selector ({', '.join(SELECTORS)}); POST flush deletes every entry.",
-                      code="missing_selector")
+        raise invalid(
+            f"Give at least one selector ({', '.join(SELECTORS)}); POST flush deletes every entry.",
+            code="missing_selector",
+        )
     cache = call.ctx.require_cache()
     ids = await _select(cache, body)
     dry_run = bool(body.get("dry_run", False))
     deleted = 0 if dry_run else await _delete(cache, ids)
     if not dry_run:
         call.ctx.stats.forget_entries(ids)
-    return {"matched": len(ids), "deleted": deleted, "dry_run": dry_run, "ids": ids[:MAX_IDS_SHOWN],
-            "ids_truncated": len(ids) > MAX_IDS_SHOWN}
+    return {
+        "matched": len(ids),
+        "deleted": deleted,
+        "dry_run": dry_run,
+        "ids": ids[:MAX_IDS_SHOWN],
+        "ids_truncated": len(ids) > MAX_IDS_SHOWN,
+    }
 
 
 async def flush(call: Call) -> dict[str, Any]:
@@ -78,8 +85,9 @@ async def _similar(cache: SemanticCache, body: dict[str, Any], created_before: f
 
 
 def _matches(entry, body: dict[str, Any], created_before: float | None) -> bool:
-    return (all(body.get(k) is None or getattr(entry, k) == body[k] for k in ("tenant", "category", "model"))
-            and (created_before is None or entry.created_at <= created_before))
+    return all(body.get(k) is None or getattr(entry, k) == body[k] for k in ("tenant", "category", "model")) and (
+        created_before is None or entry.created_at <= created_before
+    )
 
 
 async def _delete(cache: SemanticCache, ids: list[str]) -> int:

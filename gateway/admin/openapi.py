@@ -24,8 +24,8 @@ def openapi_document(ops: list[Operation], prefix: str) -> dict[str, Any]:
             "title": "semgate admin API",
             "version": "1",
             "description": "Inspect and steer the semantic cache. Every route needs the admin token "
-                           "(`Authorization: Bearer TOKEN`, the token from the environment variable named by "
-                           "`admin.token_env`, default SEMGATE_ADMIN_TOKEN). Errors use the OpenAI error shape.",
+            "(`Authorization: Bearer TOKEN`, the token from the environment variable named by "
+            "`admin.token_env`, default SEMGATE_ADMIN_TOKEN). Errors use the OpenAI error shape.",
         },
         "servers": [{"url": "/"}],
         "security": [{"adminToken": []}],
@@ -39,17 +39,29 @@ def openapi_document(ops: list[Operation], prefix: str) -> dict[str, Any]:
 
 def _operation(op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
-    parameters = [{"name": name, "in": "path", "required": True, "schema": schema}
-                  for name, schema in op.path_params.items()]
-    parameters += [{"name": name, "in": "query", "required": name in op.required_query, "schema": schema,
-                    **({"description": schema["description"]} if "description" in schema else {})}
-                   for name, schema in op.query.items()]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": schema} for name, schema in op.path_params.items()
+    ]
+    parameters += [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in op.required_query,
+            "schema": schema,
+            **({"description": schema["description"]} if "description" in schema else {}),
+        }
+        for name, schema in op.query.items()
+    ]
     if parameters:
         out["parameters"] = parameters
     if op.body is not None:
         out["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": {"application/json": {"schema": op.answer}}}}
-    errors = {**_COMMON_ERRORS, **({413: "The body is larger than the admin API's limit"} if op.body else {}), **op.errors}
+    errors = {
+        **_COMMON_ERRORS,
+        **({413: "The body is larger than the admin API's limit"} if op.body else {}),
+        **op.errors,
+    }
     for status, description in sorted(errors.items()):
         responses[str(status)] = {"description": description, **_ERROR_REF}
     out["responses"] = responses

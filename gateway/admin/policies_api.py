@@ -27,10 +27,12 @@ class PolicyAdmin:
     async def get(self, call: Call) -> dict[str, Any]:
         active = call.ctx.require_layer().policies.current
         source = active.policies.source
-        text = self._texts.get(active.version) if source == ADMIN_SOURCE else await asyncio.to_thread(
-            _file_text_in_force, source, active.policies)
-        return {"version": active.version, "source": source, "yaml": text,
-                "categories": list(active.policies.names)}
+        text = (
+            self._texts.get(active.version)
+            if source == ADMIN_SOURCE
+            else await asyncio.to_thread(_file_text_in_force, source, active.policies)
+        )
+        return {"version": active.version, "source": source, "yaml": text, "categories": list(active.policies.names)}
 
     async def validate(self, call: Call) -> dict[str, Any]:
         try:
@@ -45,9 +47,13 @@ class PolicyAdmin:
         async with self._lock:
             current = layer.policies.current.version
             if base is not None and base != current:
-                raise OpenAIError(409, f"The policy changed meanwhile: version {current} is in force, not {base}. "
-                                       "Reload it and apply your change again.", param="base_version",
-                                  code="version_conflict")
+                raise OpenAIError(
+                    409,
+                    f"The policy changed meanwhile: version {current} is in force, not {base}. "
+                    "Reload it and apply your change again.",
+                    param="base_version",
+                    code="version_conflict",
+                )
             result = await call.ctx.cache.reload_policies(text, source=ADMIN_SOURCE)
             if not result.accepted:
                 raise PolicyRejected(result.version, [e.as_dict() for e in result.errors])
@@ -61,8 +67,12 @@ class PolicyRejected(OpenAIError):
     """422 in the usual error shape, plus every problem with its line under `error.issues`."""
 
     def __init__(self, version: int, issues: list[dict[str, Any]]) -> None:
-        super().__init__(422, f"The policy was rejected ({len(issues)} problem(s)); version {version} stays in force.",
-                         param="yaml", code="invalid_policy")
+        super().__init__(
+            422,
+            f"The policy was rejected ({len(issues)} problem(s)); version {version} stays in force.",
+            param="yaml",
+            code="invalid_policy",
+        )
         self.issues = issues
 
     def body(self) -> dict:

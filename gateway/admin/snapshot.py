@@ -78,8 +78,9 @@ async def take_snapshot(ctx: AdminContext) -> Snapshot:
     adaptive = layer.adaptive if layer is not None else None
     upstreams = [upstream_view(u, adaptive) for u in ctx.pool.upstreams]
     if layer is None:
-        return Snapshot(cache_enabled=ctx.cache is not None, policy_version=None, rss_bytes=rss_bytes(),
-                        upstreams=upstreams)
+        return Snapshot(
+            cache_enabled=ctx.cache is not None, policy_version=None, rss_bytes=rss_bytes(), upstreams=upstreams
+        )
     cache = layer.cache
     stored = Counter()
     for (_, category), n in (await cache.store.count_by_namespace()).items():
@@ -91,22 +92,43 @@ async def take_snapshot(ctx: AdminContext) -> Snapshot:
     categories = []
     for policy in active.policies.categories:
         values = layer.adaptive.effective(policy.name)
-        categories.append(CategoryView(
-            name=policy.name, cacheable=policy.cacheable, scope="private" if policy.personal else policy.scope,
-            configured={"similarity_threshold": policy.similarity_threshold,
-                        "verifier_threshold": policy.verifier_threshold, "ttl_seconds": policy.ttl_seconds},
-            effective={"similarity_threshold": round(values.similarity_threshold, 4),
-                       "verifier_threshold": round(values.verifier_threshold, 4),
-                       "ttl_seconds": round(values.ttl_seconds, 1)},
-            load_level=values.load_level, pressure=round(values.pressure, 4),
-            entries=stored[policy.name], indexed=indexed[policy.name]))
+        categories.append(
+            CategoryView(
+                name=policy.name,
+                cacheable=policy.cacheable,
+                scope="private" if policy.personal else policy.scope,
+                configured={
+                    "similarity_threshold": policy.similarity_threshold,
+                    "verifier_threshold": policy.verifier_threshold,
+                    "ttl_seconds": policy.ttl_seconds,
+                },
+                effective={
+                    "similarity_threshold": round(values.similarity_threshold, 4),
+                    "verifier_threshold": round(values.verifier_threshold, 4),
+                    "ttl_seconds": round(values.ttl_seconds, 1),
+                },
+                load_level=values.load_level,
+                pressure=round(values.pressure, 4),
+                entries=stored[policy.name],
+                indexed=indexed[policy.name],
+            )
+        )
     embedder = cache.embedder.stats
     return Snapshot(
-        cache_enabled=True, policy_version=active.version, categories=categories,
-        entries_total=sum(stored.values()), indexed_total=len(cache.index), index_bytes=cache.index.memory_bytes(),
+        cache_enabled=True,
+        policy_version=active.version,
+        categories=categories,
+        entries_total=sum(stored.values()),
+        indexed_total=len(cache.index),
+        index_bytes=cache.index.memory_bytes(),
         rss_bytes=rss_bytes(),
-        embedder={"requests": embedder.requests, "lru_hits": embedder.lru_hits, "batches": embedder.batches,
-                  "texts_encoded": embedder.texts_encoded, "mean_batch_size": round(embedder.mean_batch_size, 2)},
+        embedder={
+            "requests": embedder.requests,
+            "lru_hits": embedder.lru_hits,
+            "batches": embedder.batches,
+            "texts_encoded": embedder.texts_encoded,
+            "mean_batch_size": round(embedder.mean_batch_size, 2),
+        },
         upstreams=upstreams,
         removals=[(category, reason, n) for (category, reason), n in sorted(cache.removals.items())],
     )
@@ -134,13 +156,33 @@ def upstream_view(upstream: Upstream, adaptive: LoadAdaptivePolicy | None) -> Up
     else:
         health = OK if recent else IDLE
     return UpstreamView(
-        name=upstream.name, base_url=without_credentials(upstream.config.base_url), models=sorted(upstream.models),
-        health=health, in_flight=s.in_flight, capacity=upstream.capacity, requests=s.requests, errors=s.errors,
+        name=upstream.name,
+        base_url=without_credentials(upstream.config.base_url),
+        models=sorted(upstream.models),
+        health=health,
+        in_flight=s.in_flight,
+        capacity=upstream.capacity,
+        requests=s.requests,
+        errors=s.errors,
         throttled=s.throttled,
-        recent={"window_s": HEALTH_WINDOW_S, "count": len(recent), "p50_ms": p50, "p99_ms": p99,
-                "error_rate": round(error_rate, 4), "throttle_rate": round(throttle_rate, 4)},
-        backends=[{"url": without_credentials(b.url), "healthy": b.healthy, "in_flight": b.in_flight,
-                   "capacity": b.capacity, "last_error": b.last_error} for b in servers],
+        recent={
+            "window_s": HEALTH_WINDOW_S,
+            "count": len(recent),
+            "p50_ms": p50,
+            "p99_ms": p99,
+            "error_rate": round(error_rate, 4),
+            "throttle_rate": round(throttle_rate, 4),
+        },
+        backends=[
+            {
+                "url": without_credentials(b.url),
+                "healthy": b.healthy,
+                "in_flight": b.in_flight,
+                "capacity": b.capacity,
+                "last_error": b.last_error,
+            }
+            for b in servers
+        ],
         load_level=(state.level if state is not None else NORMAL) if adaptive is not None else None,
         pressure=round(state.pressure, 4) if state is not None else (0.0 if adaptive is not None else None),
         circuit=circuit_view(upstream.breaker),
@@ -148,8 +190,14 @@ def upstream_view(upstream: Upstream, adaptive: LoadAdaptivePolicy | None) -> Up
 
 
 def circuit_view(breaker: CircuitBreaker) -> dict[str, Any]:
-    return {"state": breaker.state, "consecutive_failures": breaker.consecutive_failures, "opened": breaker.opened,
-            "rejected": breaker.rejected, "throttled": breaker.throttled, "retry_in_s": round(breaker.retry_in_s, 3)}
+    return {
+        "state": breaker.state,
+        "consecutive_failures": breaker.consecutive_failures,
+        "opened": breaker.opened,
+        "rejected": breaker.rejected,
+        "throttled": breaker.throttled,
+        "retry_in_s": round(breaker.retry_in_s, 3),
+    }
 
 
 def rss_bytes() -> int:

@@ -16,11 +16,22 @@ async def stats(call: Call) -> dict[str, Any]:
         **ctx.stats.summary(),
         "cache_enabled": snap.cache_enabled,
         "policy_version": snap.policy_version,
-        "effective": {c.name: {**c.effective, "configured": c.configured, "load_level": c.load_level,
-                               "pressure": c.pressure, "cacheable": c.cacheable, "scope": c.scope}
-                      for c in snap.categories},
-        "entries": {"total": snap.entries_total, "indexed": snap.indexed_total,
-                    "by_category": {c.name: c.entries for c in snap.categories}},
+        "effective": {
+            c.name: {
+                **c.effective,
+                "configured": c.configured,
+                "load_level": c.load_level,
+                "pressure": c.pressure,
+                "cacheable": c.cacheable,
+                "scope": c.scope,
+            }
+            for c in snap.categories
+        },
+        "entries": {
+            "total": snap.entries_total,
+            "indexed": snap.indexed_total,
+            "by_category": {c.name: c.entries for c in snap.categories},
+        },
         "memory": {"rss_bytes": snap.rss_bytes, "index_bytes": snap.index_bytes, "index_elements": snap.indexed_total},
         "embedder": snap.embedder,
         "top_entries": await top_entries(call),
@@ -39,6 +50,16 @@ async def top_entries(call: Call) -> list[dict[str, Any]]:
         return []
     ranked = call.ctx.stats.hits_by_entry.most_common(TOP_ENTRIES)
     entries = await layer.cache.store.get_many([entry_id for entry_id, _ in ranked])
-    return [{"id": entry_id, "hits": hits, "category": e.category, "tenant": e.tenant, "model": e.model,
-             "query_text": e.query_text, "created_at": e.created_at}
-            for entry_id, hits in ranked if (e := entries.get(entry_id)) is not None]
+    return [
+        {
+            "id": entry_id,
+            "hits": hits,
+            "category": e.category,
+            "tenant": e.tenant,
+            "model": e.model,
+            "query_text": e.query_text,
+            "created_at": e.created_at,
+        }
+        for entry_id, hits in ranked
+        if (e := entries.get(entry_id)) is not None
+    ]

@@ -8,10 +8,31 @@ is refused when the schema is loaded, not silently ignored.
 
 from typing import Any
 
-SUPPORTED = frozenset({"type", "properties", "required", "additionalProperties", "enum", "minimum", "maximum",
-                       "minLength", "maxLength", "items", "description", "default", "examples", "format"})
+SUPPORTED = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "enum",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "items",
+        "description",
+        "default",
+        "examples",
+        "format",
+    }
+)
 _TYPES: dict[str, type | tuple[type, ...]] = {
-    "object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "number": (int, float),
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "number": (int, float),
     "null": type(None),
 }
 

@@ -69,10 +69,15 @@ _CLOSERS = re.compile(
     r"\s*[.!]*$"
 )
 _CONTRACTIONS = {
-    "won't": "will not", "can't": "cannot", "shan't": "shall not", "ain't": "is not", "let's": "let us",
-    "i'm": "i am", "y'all": "you all",
+    "won't": "will not",
+    "can't": "cannot",
+    "shan't": "shall not",
+    "ain't": "is not",
+    "let's": "let us",
+    "i'm": "i am",
+    "y'all": "you all",
 }
-_IS_AFTER = frozenset("what that it there who where how here he she this when why which".split())
+_IS_AFTER = frozenset(["what", "that", "it", "there", "who", "where", "how", "here", "he", "she", "this", "when", "why", "which"])
 _SUFFIXES = {"n't": " not", "'re": " are", "'ve": " have", "'ll": " will", "'d": " would"}
 # A lower-case ASCII word standing alone: not part of a name ("Chase"), a code ("abc123"), a contraction.
 _PLAIN_LOWER_WORD = re.compile(rf"(?<![\w'])[a-z]{{{MIN_CORRECTED_LENGTH},{MAX_CORRECTED_LENGTH}}}(?![\w'])")
@@ -157,8 +162,12 @@ def _known(word: str, known: dict[str, int]) -> bool:
         if word.endswith(ending) and len(word) - len(ending) >= 3:
             base = word[: -len(ending)]
             # stopped -> stop, tried -> try, making -> make
-            if base in known or base + "e" in known or (base.endswith("i") and base[:-1] + "y" in known) \
-                    or (len(base) > 3 and base[-1] == base[-2] and base[:-1] in known):
+            if (
+                base in known
+                or base + "e" in known
+                or (base.endswith("i") and base[:-1] + "y" in known)
+                or (len(base) > 3 and base[-1] == base[-2] and base[:-1] in known)
+            ):
                 return True
     return False
 

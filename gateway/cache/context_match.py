@@ -76,8 +76,9 @@ _CONTEXT_GUARDS = _GuardSwitches()
 
 
 class ContextMatcher:
-    def __init__(self, embedder: Embedder, score_pairs: PairScorer,
-                 settings: ContextSettings = ContextSettings()) -> None:
+    def __init__(
+        self, embedder: Embedder, score_pairs: PairScorer, settings: ContextSettings = ContextSettings()
+    ) -> None:
         self.embedder = embedder
         self.settings = settings
         self._score_pairs = score_pairs
@@ -90,8 +91,9 @@ class ContextMatcher:
         found = iter(await self.embedder.embed_many(texts, tenant, as_written=True))
         return (next(found) if context.text else None), (next(found) if context.offer else None)
 
-    async def rejections(self, tenant: str, question: str, question_vector: np.ndarray, turns: Turns,
-                         candidates: Sequence[CacheEntry]) -> list[str | None]:
+    async def rejections(
+        self, tenant: str, question: str, question_vector: np.ndarray, turns: Turns, candidates: Sequence[CacheEntry]
+    ) -> list[str | None]:
         """For each candidate: None when its conversation allows it to answer this one, else why not
         ("context", "context_offer", or "context_" + the guard the two contexts trip)."""
         mine = context_of(turns)
@@ -102,20 +104,26 @@ class ContextMatcher:
         replies = asked.cue in ("reply", "selection")
         my_vector, my_offer = await self._own_vectors(tenant, mine, replies)
         their_vectors = await self._stored_vectors(tenant, candidates, theirs, "context_embedding", "text")
-        needs = [self._must_agree(question, asked, question_vector, mine, my_vector, entry, their, vector)
-                 for entry, their, vector in zip(candidates, theirs, their_vectors)]
+        needs = [
+            self._must_agree(question, asked, question_vector, mine, my_vector, entry, their, vector)
+            for entry, their, vector in zip(candidates, theirs, their_vectors)
+        ]
         verdicts: list[str | None] = [None] * len(candidates)
         to_score: list[tuple[int, tuple[str, str], float, bool]] = []  # (candidate, texts, cosine, is the offer)
-        offers = await self._stored_vectors(tenant, candidates, theirs, "offer_embedding", "offer") if replies \
+        offers = (
+            await self._stored_vectors(tenant, candidates, theirs, "offer_embedding", "offer")
+            if replies
             else [None] * len(candidates)
+        )
         for i, (their, need) in enumerate(zip(theirs, needs)):
             if not need or not (mine.text or their.text):  # nothing but greetings on either side
                 continue
             if not mine.text or not their.text:
                 verdicts[i] = "context"
                 continue
-            guard = rejection(mine.facts, their.facts, _CONTEXT_GUARDS) or \
-                (rejection(mine.offer_facts, their.offer_facts, _CONTEXT_GUARDS) if replies else None)
+            guard = rejection(mine.facts, their.facts, _CONTEXT_GUARDS) or (
+                rejection(mine.offer_facts, their.offer_facts, _CONTEXT_GUARDS) if replies else None
+            )
             if guard is not None or self._swapped_detail(mine, their):
                 verdicts[i] = f"context_{guard or 'detail'}"
                 continue
@@ -126,8 +134,9 @@ class ContextMatcher:
                 to_score.append((i, (mine.offer, their.offer), _cosine(my_offer, offers[i]), True))
             to_score.append((i, (mine.text, their.text), _cosine(my_vector, their_vectors[i]), False))
         if to_score:
-            scores = await asyncio.to_thread(self._score, [pair for _, pair, _, _ in to_score],
-                                             [cosine for _, _, cosine, _ in to_score])
+            scores = await asyncio.to_thread(
+                self._score, [pair for _, pair, _, _ in to_score], [cosine for _, _, cosine, _ in to_score]
+            )
             for (i, _, _, offer), score in zip(to_score, scores):
                 floor = self.settings.offer_agree if offer else self.settings.agree
                 if verdicts[i] is None and score < floor:
@@ -147,31 +156,44 @@ class ContextMatcher:
         zero = np.zeros(self.embedder.dim, dtype=np.float32)
         return (next(found) if mine.text else zero), (next(found) if replies and mine.offer else zero)
 
-    async def _stored_vectors(self, tenant: str, candidates: Sequence[CacheEntry], contexts: Sequence[Context],
-                              field: str, part: str) -> list[np.ndarray]:
+    async def _stored_vectors(
+        self, tenant: str, candidates: Sequence[CacheEntry], contexts: Sequence[Context], field: str, part: str
+    ) -> list[np.ndarray]:
         """Each candidate's vector of its context's `part` ("text" or "offer"), as stored at insert; an entry
         stored before semgate kept them has its text embedded now."""
         zero = np.zeros(self.embedder.dim, dtype=np.float32)
-        vectors = [getattr(entry, field) if getattr(context, part) else zero
-                   for entry, context in zip(candidates, contexts)]
+        vectors = [
+            getattr(entry, field) if getattr(context, part) else zero for entry, context in zip(candidates, contexts)
+        ]
         missing = [i for i, v in enumerate(vectors) if v is None]
         if missing:
-            embedded = await self.embedder.embed_many([getattr(contexts[i], part) for i in missing], tenant,
-                                                           as_written=True)
+            embedded = await self.embedder.embed_many(
+                [getattr(contexts[i], part) for i in missing], tenant, as_written=True
+            )
             for i, vector in zip(missing, embedded):
                 vectors[i] = vector
         return vectors
 
-    def _must_agree(self, question: str, asked: Dependence, question_vector: np.ndarray, mine: Context,
-                    my_vector: np.ndarray, entry: CacheEntry, their: Context, their_vector: np.ndarray) -> bool:
+    def _must_agree(
+        self,
+        question: str,
+        asked: Dependence,
+        question_vector: np.ndarray,
+        mine: Context,
+        my_vector: np.ndarray,
+        entry: CacheEntry,
+        their: Context,
+        their_vector: np.ndarray,
+    ) -> bool:
         if not mine.turns and not their.turns:
             return False
         if asked.dependent or mine.instructs or their.instructs or dependence(entry.query_text).dependent:
             return True
         if mine.text and their.text and float(np.dot(my_vector, their_vector)) >= self.settings.same_topic:
             return True
-        return self._bears_on(question, question_vector, mine, my_vector) \
-            or self._bears_on(entry.query_text, entry.embedding, their, their_vector)
+        return self._bears_on(question, question_vector, mine, my_vector) or self._bears_on(
+            entry.query_text, entry.embedding, their, their_vector
+        )
 
     def _swapped_detail(self, mine: Context, their: Context) -> bool:
         """The same sentence with a word or two replaced in place ("a checking account at Chase" / "a savings
@@ -189,8 +211,9 @@ class ContextMatcher:
         limit = self.settings.swapped_words
         return 0 < only_mine <= limit and 0 < only_theirs <= limit and start + end >= max(only_mine, only_theirs)
 
-    def _bears_on(self, question: str, question_vector: np.ndarray | None, context: Context,
-                  context_vector: np.ndarray) -> bool:
+    def _bears_on(
+        self, question: str, question_vector: np.ndarray | None, context: Context, context_vector: np.ndarray
+    ) -> bool:
         """A history bears on a self-contained question about the same thing ("I'm on the Basic plan"
         before "how much does an upgrade cost?"), not on one about something else."""
         if not context.turns:

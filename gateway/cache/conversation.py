@@ -27,7 +27,9 @@ _INSTRUCTION = re.compile(
     r" (?:in|like|as|only)|pretend|act as|you are (?:a|an|my)|role ?play|keep (?:it|your answers?|them) "
     r"(?:short|brief)|be (?:brief|concise)|(?:don't|do not|never) (?:use|mention|say)|in the style of|"
     r"explain like|no more than \d+ words|use (?:bullet|markdown|metric|imperial)|let'?s (?:talk|discuss|focus|stick)"
-    r"|we(?:'re| are) (?:talking|discussing))\b", re.IGNORECASE)
+    r"|we(?:'re| are) (?:talking|discussing))\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,16 @@ def context_of(turns: Turns) -> Context:
     offer = _closing_sentence(answers[-1]) if answers else ""
     text = " ".join(asked) or (answers[-1][-TURN_CHARS:] if answers else "")
     stated = " \n".join([*asked, offer])
-    return Context(turns=turns, text=text, offer=offer, facts=_stated_facts(text), offer_facts=_stated_facts(offer),
-                   content=frozenset(stem(w) for w in words(stated) if w not in STOPWORDS),
-                   asked=tuple(stem(w) for w in words(" ".join(asked)) if w not in STOPWORDS and "'" not in w),
-                   instructs=any(role == "user" and _INSTRUCTION.search(text) for role, text in turns))
+    return Context(
+        turns=turns,
+        text=text,
+        offer=offer,
+        facts=_stated_facts(text),
+        offer_facts=_stated_facts(offer),
+        content=frozenset(stem(w) for w in words(stated) if w not in STOPWORDS),
+        asked=tuple(stem(w) for w in words(" ".join(asked)) if w not in STOPWORDS and "'" not in w),
+        instructs=any(role == "user" and _INSTRUCTION.search(text) for role, text in turns),
+    )
 
 
 def _stated_facts(text: str) -> Facts:
@@ -69,9 +77,44 @@ def _chatter(text: str) -> bool:
     return len(words(text)) <= 5 and all(w in STOPWORDS or w in _CHATTER for w in tokens)
 
 
-_CHATTER = {"thanks", "thank", "ok", "okay", "cool", "great", "nice", "hi", "hello", "hey", "yes", "yeah", "sure",
-            "please", "good", "awesome", "perfect", "lol", "wow", "hmm", "right", "got", "see", "useful", "helpful",
-            "appreciate", "cheers", "bye", "morning", "afternoon", "evening", "makes", "sense", "'s", "'m", "'re"}
+_CHATTER = {
+    "thanks",
+    "thank",
+    "ok",
+    "okay",
+    "cool",
+    "great",
+    "nice",
+    "hi",
+    "hello",
+    "hey",
+    "yes",
+    "yeah",
+    "sure",
+    "please",
+    "good",
+    "awesome",
+    "perfect",
+    "lol",
+    "wow",
+    "hmm",
+    "right",
+    "got",
+    "see",
+    "useful",
+    "helpful",
+    "appreciate",
+    "cheers",
+    "bye",
+    "morning",
+    "afternoon",
+    "evening",
+    "makes",
+    "sense",
+    "'s",
+    "'m",
+    "'re",
+}
 
 
 def _closing_sentence(answer: str) -> str:

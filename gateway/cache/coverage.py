@@ -69,19 +69,26 @@ class EmbeddingWindow:
                 return encoding, piece
             spans = [span for span, special in zip(encoding.offsets, encoding.special_tokens_mask) if not special]
             # Only the word the cut splits can change; the window is certain once a word boundary lies past its end.
-            if len(spans) >= self.max_tokens - 2 and any(_splits_words(c) for c in piece[spans[-1][1]:]):
+            if len(spans) >= self.max_tokens - 2 and any(_splits_words(c) for c in piece[spans[-1][1] :]):
                 return encoding, piece
             size *= 2
 
     def coverage(self, text: str) -> Coverage:
         encoding, piece = self.encode(text)
-        spans = [(token, span) for token, span, special in
-                 zip(encoding.ids, encoding.offsets, encoding.special_tokens_mask) if not special]
+        spans = [
+            (token, span)
+            for token, span, special in zip(encoding.ids, encoding.offsets, encoding.special_tokens_mask)
+            if not special
+        ]
         end = len(text) if len(spans) < self.max_tokens - 2 else spans[-1][1][1]
         read = sum(e - s for _, (s, e) in spans)
         unknown = sum(e - s for token, (s, e) in spans if token == self._unknown)
-        return Coverage(unknown_share=unknown / read if read else 0.0, tail=normalise(text[end:]), window_chars=end,
-                        normalised=normalise(text))
+        return Coverage(
+            unknown_share=unknown / read if read else 0.0,
+            tail=normalise(text[end:]),
+            window_chars=end,
+            normalised=normalise(text),
+        )
 
     @staticmethod
     @cache
@@ -99,8 +106,11 @@ def coverage_rejection(query: Coverage, cached: Coverage) -> str | None:
     if not (query.tail or cached.tail):
         return None
     unseen = abs(len(query.tail) - len(cached.tail))
-    if (not cached.normalised.endswith(query.tail) or not query.normalised.endswith(cached.tail)
-            or unseen > MAX_UNSEEN_SHARE * min(query.window_chars, cached.window_chars)):
+    if (
+        not cached.normalised.endswith(query.tail)
+        or not query.normalised.endswith(cached.tail)
+        or unseen > MAX_UNSEEN_SHARE * min(query.window_chars, cached.window_chars)
+    ):
         return TAIL
     return None
 

@@ -35,8 +35,13 @@ class SavedWeights:
     training: dict
 
     def save(self, path: str | Path) -> None:
-        info = {"layers": self.layers, "max_tokens": self.max_tokens, "calibration": list(self.calibration),
-                "thresholds": self.thresholds, "training": self.training}
+        info = {
+            "layers": self.layers,
+            "max_tokens": self.max_tokens,
+            "calibration": list(self.calibration),
+            "thresholds": self.thresholds,
+            "training": self.training,
+        }
         arrays = {f"t/{name}": value.astype(np.float16) for name, value in self.tensors.items()}
         np.savez_compressed(path, info=np.asarray(json.dumps(info)), **arrays)
 
@@ -44,10 +49,17 @@ class SavedWeights:
     def load(cls, path: str | Path, with_tensors: bool = True) -> "SavedWeights":
         with np.load(path, allow_pickle=False) as data:
             info = json.loads(str(data["info"]))
-            tensors = ({k[2:]: data[k].astype(np.float32) for k in data.files if k.startswith("t/")}
-                       if with_tensors else {})
-        return cls(int(info["layers"]), int(info["max_tokens"]), tensors, tuple(info["calibration"]),
-                   info["thresholds"], info["training"])
+            tensors = (
+                {k[2:]: data[k].astype(np.float32) for k in data.files if k.startswith("t/")} if with_tensors else {}
+            )
+        return cls(
+            int(info["layers"]),
+            int(info["max_tokens"]),
+            tensors,
+            tuple(info["calibration"]),
+            info["thresholds"],
+            info["training"],
+        )
 
 
 def pair_classifier(layers: int, model_dir: Path | None = None):
@@ -60,8 +72,7 @@ def pair_classifier(layers: int, model_dir: Path | None = None):
     class PairClassifier(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            config = BertConfig.from_pretrained(str(model_dir), num_hidden_layers=layers,
-                                                attn_implementation="eager")
+            config = BertConfig.from_pretrained(str(model_dir), num_hidden_layers=layers, attn_implementation="eager")
             # The package's full model, cut to `layers`: from_pretrained drops the layers beyond.
             self.bert = BertModel.from_pretrained(str(model_dir), config=config, add_pooling_layer=False)
             self.head = torch.nn.Linear(config.hidden_size, 1)
@@ -69,8 +80,9 @@ def pair_classifier(layers: int, model_dir: Path | None = None):
             torch.nn.init.normal_(self.head.weight, std=0.02)
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            tokens = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=token_type_ids).last_hidden_state
+            tokens = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
             return self.head(pooled)[:, 0]
@@ -88,15 +100,20 @@ def trained_classifier(saved: SavedWeights, model_dir: Path | None = None):
     state = {name: torch.from_numpy(value) for name, value in saved.tensors.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or set(missing) != {WORD_EMBEDDINGS}:
-        raise ValueError(f"the cross-encoder weights do not fit a {saved.layers}-layer MiniLM pair classifier "
-                         f"(missing {sorted(set(missing) - {WORD_EMBEDDINGS})}, unexpected {unexpected})")
+        raise ValueError(
+            f"the cross-encoder weights do not fit a {saved.layers}-layer MiniLM pair classifier "
+            f"(missing {sorted(set(missing) - {WORD_EMBEDDINGS})}, unexpected {unexpected})"
+        )
     return model.eval()
 
 
 def trainable_tensors(model) -> dict[str, np.ndarray]:
     """What the saved file keeps: everything but the frozen word embeddings."""
-    return {name: value.detach().cpu().numpy().copy() for name, value in model.state_dict().items()
-            if name != WORD_EMBEDDINGS}
+    return {
+        name: value.detach().cpu().numpy().copy()
+        for name, value in model.state_dict().items()
+        if name != WORD_EMBEDDINGS
+    }
 
 
 class PairTokenizer:
@@ -112,8 +129,10 @@ class PairTokenizer:
     def __call__(self, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
         encodings = self._tokenizer.encode_batch([(a, b) for a, b in pairs])
         width = max(len(e.ids) for e in encodings)
-        out = {name: np.zeros((len(pairs), width), dtype=np.int64)
-               for name in ("input_ids", "attention_mask", "token_type_ids")}
+        out = {
+            name: np.zeros((len(pairs), width), dtype=np.int64)
+            for name in ("input_ids", "attention_mask", "token_type_ids")
+        }
         for row, e in enumerate(encodings):
             n = len(e.ids)
             out["input_ids"][row, :n] = e.ids

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from gateway.cache.cross_encoder_dataset import Labelled, Lookup
 from gateway.cache.evaluation import Outcome, summarise
 from gateway.cache.guards import extract_facts, rejection
-from gateway.cache.cross_encoder_dataset import Labelled, Lookup
 
 TARGET_FALSE_HIT_RATES = ("0.0025", "0.005", "0.0075", "0.01", "0.015", "0.02", "0.03", "0.05")
 # Up to 1.0, which no probability below it reaches: a rate no other threshold keeps to gets "never hit".
@@ -40,14 +40,18 @@ def verified_candidates(lookups: list[Lookup], floor: float, top: int) -> list[l
 
     chosen = []
     for lookup in lookups:
-        passing = [(text, right) for text, similarity, right in lookup.candidates
-                   if similarity >= floor and rejection(facts_of(lookup.query), facts_of(text), switches) is None]
+        passing = [
+            (text, right)
+            for text, similarity, right in lookup.candidates
+            if similarity >= floor and rejection(facts_of(lookup.query), facts_of(text), switches) is None
+        ]
         chosen.append(passing[:top])  # candidates are in descending similarity
     return chosen
 
 
-def threshold_table(lookups: list[Lookup], chosen: list[list[tuple[str, bool]]],
-                    probability: Callable[[str, str], float]) -> dict[str, dict]:
+def threshold_table(
+    lookups: list[Lookup], chosen: list[list[tuple[str, bool]]], probability: Callable[[str, str], float]
+) -> dict[str, dict]:
     """target false-hit rate -> {threshold, recall, false_hit_rate, ...} on the replayed lookups."""
     best = []
     for lookup, candidates in zip(lookups, chosen):
@@ -55,9 +59,12 @@ def threshold_table(lookups: list[Lookup], chosen: list[list[tuple[str, bool]]],
         best.append(max(scored, default=(-1.0, False)))
 
     def at(threshold: float) -> dict:
-        outcomes = [Outcome("all", lookup.answerable, lookup.exact or p >= threshold,
-                            lookup.exact or (p >= threshold and right))
-                    for lookup, (p, right) in zip(lookups, best)]
+        outcomes = [
+            Outcome(
+                "all", lookup.answerable, lookup.exact or p >= threshold, lookup.exact or (p >= threshold and right)
+            )
+            for lookup, (p, right) in zip(lookups, best)
+        ]
         return {"threshold": float(threshold), **summarise(outcomes)}
 
     sweep = [at(t) for t in THRESHOLD_GRID]

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gateway.cache.evaluation import DuplicateLinks, Pair
-from gateway.cache.text import normalise
 from gateway.cache.cross_encoder_everyday import PARAPHRASES, QUESTIONS
 from gateway.cache.cross_encoder_rewrites import SAME, TRAPS, with_detail
+from gateway.cache.evaluation import DuplicateLinks, Pair
+from gateway.cache.text import normalise
 from gateway.cache.train_verifier import world_slices
 
 
@@ -51,8 +51,15 @@ class Dataset:
     lookups: list[Lookup] = field(default_factory=list)  # the held-out world, replayed
 
 
-def build(pairs: list[Pair], vectors: dict[str, np.ndarray], world_size: int, top_k: int, floor: float,
-          sizes: dict[str, int], seed: int) -> Dataset:
+def build(
+    pairs: list[Pair],
+    vectors: dict[str, np.ndarray],
+    world_size: int,
+    top_k: int,
+    floor: float,
+    sizes: dict[str, int],
+    seed: int,
+) -> Dataset:
     """`vectors`: text -> unit vector for every dev text; `sizes`: how many training pairs per source. The
     worlds are the feature verifier's (train_verifier.world_slices): its held-out world is held out here too."""
     rng = random.Random(seed)
@@ -62,9 +69,12 @@ def build(pairs: list[Pair], vectors: dict[str, np.ndarray], world_size: int, to
     held = [pairs[i] for i in worlds[-1]]
     qqp = [Labelled(p.a, p.b, int(p.duplicate), "qqp") for p in train_pairs]
     data.train += rng.sample(qqp, min(sizes["qqp"], len(qqp)))
-    retrieved = [Labelled(l.query, text, int(right), "retrieved")
-                 for w in worlds[:-1] for l in replay([pairs[i] for i in w], vectors, top_k, floor)
-                 for text, _, right in l.candidates]
+    retrieved = [
+        Labelled(l.query, text, int(right), "retrieved")
+        for w in worlds[:-1]
+        for l in replay([pairs[i] for i in w], vectors, top_k, floor)
+        for text, _, right in l.candidates
+    ]
     data.train += rng.sample(retrieved, min(sizes["retrieved"], len(retrieved)))
     questions = sorted({t for p in train_pairs for t in (p.a, p.b)})
     data.train += generated(rng.sample(questions, min(len(questions), sizes["generated"])), rng)
@@ -104,8 +114,11 @@ def replay(world: list[Pair], vectors: dict[str, np.ndarray], top_k: int, floor:
         top = np.argsort(-sims, axis=1)[:, :top_k]
         for i, p in enumerate(chunk):
             group, key = links.group(p.b), normalise(p.b)
-            candidates = [(texts[j], float(sims[i, j]), groups[j] == group) for j in top[i]
-                          if sims[i, j] >= floor and normalise(texts[j]) != key]
+            candidates = [
+                (texts[j], float(sims[i, j]), groups[j] == group)
+                for j in top[i]
+                if sims[i, j] >= floor and normalise(texts[j]) != key
+            ]
             lookups.append(Lookup(p.b, candidates, group in present, key in stored))
     return lookups
 

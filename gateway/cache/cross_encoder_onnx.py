@@ -53,8 +53,9 @@ class OnnxPairScorer:
         return self._session.run(None, {name: inputs[name] for name in INPUTS})[0]
 
 
-def onnx_pair_scorer(weights: Path, saved: SavedWeights, threads: int = 1, cache_dir: Path | None = None
-                     ) -> OnnxPairScorer:
+def onnx_pair_scorer(
+    weights: Path, saved: SavedWeights, threads: int = 1, cache_dir: Path | None = None
+) -> OnnxPairScorer:
     """The int8 graph for `weights`, exported (and checked) first when this machine has none yet."""
     path = (cache_dir or model_cache_dir()) / f"cross-encoder-{_version_key(weights)}.onnx"
     if not path.exists():
@@ -75,10 +76,16 @@ def export(saved: SavedWeights, path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staged = Path(tmp) / path.name
         with torch.inference_mode():
-            torch.onnx.export(module, tuple(torch.from_numpy(example[k]) for k in INPUTS), str(staged),
-                              input_names=list(INPUTS), output_names=["logit"], opset_version=OPSET, dynamo=False,
-                              dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in INPUTS},
-                                            "logit": {0: "batch"}})
+            torch.onnx.export(
+                module,
+                tuple(torch.from_numpy(example[k]) for k in INPUTS),
+                str(staged),
+                input_names=list(INPUTS),
+                output_names=["logit"],
+                opset_version=OPSET,
+                dynamo=False,
+                dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in INPUTS}, "logit": {0: "batch"}},
+            )
         fuse(staged, model_dir, layers=saved.layers)
         quantize(staged)
         error = logit_error(module, OnnxPairScorer(staged), tokenizer, list(PROBE_PAIRS))

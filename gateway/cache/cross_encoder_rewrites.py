@@ -14,66 +14,303 @@ from collections.abc import Callable
 Rewrite = Callable[[str, random.Random], str | None]
 
 ANTONYMS = [
-    ("good", "bad"), ("best", "worst"), ("better", "worse"), ("increase", "decrease"), ("buy", "sell"),
-    ("open", "close"), ("hot", "cold"), ("cheap", "expensive"), ("easy", "hard"), ("fast", "slow"),
-    ("more", "less"), ("win", "lose"), ("love", "hate"), ("start", "stop"), ("high", "low"),
-    ("higher", "lower"), ("rich", "poor"), ("safe", "dangerous"), ("healthy", "unhealthy"), ("legal", "illegal"),
-    ("possible", "impossible"), ("true", "false"), ("old", "new"), ("young", "old"), ("big", "small"),
-    ("early", "late"), ("upload", "download"), ("import", "export"), ("gain", "lose"),
-    ("add", "remove"), ("enable", "disable"), ("accept", "reject"), ("allow", "forbid"), ("arrive", "depart"),
-    ("pros", "cons"), ("advantages", "disadvantages"), ("benefits", "risks"), ("strong", "weak"),
-    ("heavy", "light"), ("happy", "sad"), ("success", "failure"), ("maximum", "minimum"), ("max", "min"),
-    ("positive", "negative"), ("internal", "external"), ("public", "private"), ("input", "output"),
-    ("deposit", "withdraw"), ("borrow", "lend"), ("inhale", "exhale"), ("attack", "defend"),
-    ("friend", "enemy"), ("left", "right"), ("north", "south"), ("east", "west"), ("up", "down"),
-    ("men", "women"), ("boys", "girls"), ("male", "female"), ("rise", "fall"), ("push", "pull"),
-    ("first", "last"), ("upgrade", "downgrade"), ("subscribe", "unsubscribe"), ("lock", "unlock"),
-    ("encrypt", "decrypt"), ("install", "uninstall"), ("connect", "disconnect"), ("like", "dislike"),
-    ("agree", "disagree"), ("wet", "dry"), ("raw", "cooked"), ("sweet", "sour"), ("inside", "outside"),
+    ("good", "bad"),
+    ("best", "worst"),
+    ("better", "worse"),
+    ("increase", "decrease"),
+    ("buy", "sell"),
+    ("open", "close"),
+    ("hot", "cold"),
+    ("cheap", "expensive"),
+    ("easy", "hard"),
+    ("fast", "slow"),
+    ("more", "less"),
+    ("win", "lose"),
+    ("love", "hate"),
+    ("start", "stop"),
+    ("high", "low"),
+    ("higher", "lower"),
+    ("rich", "poor"),
+    ("safe", "dangerous"),
+    ("healthy", "unhealthy"),
+    ("legal", "illegal"),
+    ("possible", "impossible"),
+    ("true", "false"),
+    ("old", "new"),
+    ("young", "old"),
+    ("big", "small"),
+    ("early", "late"),
+    ("upload", "download"),
+    ("import", "export"),
+    ("gain", "lose"),
+    ("add", "remove"),
+    ("enable", "disable"),
+    ("accept", "reject"),
+    ("allow", "forbid"),
+    ("arrive", "depart"),
+    ("pros", "cons"),
+    ("advantages", "disadvantages"),
+    ("benefits", "risks"),
+    ("strong", "weak"),
+    ("heavy", "light"),
+    ("happy", "sad"),
+    ("success", "failure"),
+    ("maximum", "minimum"),
+    ("max", "min"),
+    ("positive", "negative"),
+    ("internal", "external"),
+    ("public", "private"),
+    ("input", "output"),
+    ("deposit", "withdraw"),
+    ("borrow", "lend"),
+    ("inhale", "exhale"),
+    ("attack", "defend"),
+    ("friend", "enemy"),
+    ("left", "right"),
+    ("north", "south"),
+    ("east", "west"),
+    ("up", "down"),
+    ("men", "women"),
+    ("boys", "girls"),
+    ("male", "female"),
+    ("rise", "fall"),
+    ("push", "pull"),
+    ("first", "last"),
+    ("upgrade", "downgrade"),
+    ("subscribe", "unsubscribe"),
+    ("lock", "unlock"),
+    ("encrypt", "decrypt"),
+    ("install", "uninstall"),
+    ("connect", "disconnect"),
+    ("like", "dislike"),
+    ("agree", "disagree"),
+    ("wet", "dry"),
+    ("raw", "cooked"),
+    ("sweet", "sour"),
+    ("inside", "outside"),
 ]
 SCOPE = [
-    ("all", "some"), ("always", "sometimes"), ("before", "after"), ("including", "excluding"),
-    ("included", "excluded"), ("with", "without"), ("within", "after"), ("everyone", "someone"),
-    ("every", "any"), ("most", "least"), ("more than", "less than"), ("at least", "at most"),
-    ("only", "also"), ("during", "after"), ("domestic", "international"), ("weekdays", "weekends"),
+    ("all", "some"),
+    ("always", "sometimes"),
+    ("before", "after"),
+    ("including", "excluding"),
+    ("included", "excluded"),
+    ("with", "without"),
+    ("within", "after"),
+    ("everyone", "someone"),
+    ("every", "any"),
+    ("most", "least"),
+    ("more than", "less than"),
+    ("at least", "at most"),
+    ("only", "also"),
+    ("during", "after"),
+    ("domestic", "international"),
+    ("weekdays", "weekends"),
 ]
 SYNONYMS = [
-    ("buy", "purchase"), ("big", "large"), ("fast", "quick"), ("begin", "start"), ("help", "assist"),
-    ("car", "automobile"), ("movie", "film"), ("doctor", "physician"), ("job", "position"), ("shop", "store"),
-    ("phone", "mobile"), ("cheap", "inexpensive"), ("fix", "repair"), ("make", "create"),
-    ("need", "require"), ("show", "display"), ("choose", "pick"), ("learn", "study"), ("small", "little"),
-    ("answer", "reply"), ("mistake", "error"), ("quickly", "fast"), ("easily", "without trouble"),
-    ("book", "reserve"), ("cancel", "call off"), ("refund", "money back"), ("best way", "easiest way"),
-    ("tell me", "let me know"), ("explain", "describe"), ("use", "utilise"), ("trip", "journey"),
+    ("buy", "purchase"),
+    ("big", "large"),
+    ("fast", "quick"),
+    ("begin", "start"),
+    ("help", "assist"),
+    ("car", "automobile"),
+    ("movie", "film"),
+    ("doctor", "physician"),
+    ("job", "position"),
+    ("shop", "store"),
+    ("phone", "mobile"),
+    ("cheap", "inexpensive"),
+    ("fix", "repair"),
+    ("make", "create"),
+    ("need", "require"),
+    ("show", "display"),
+    ("choose", "pick"),
+    ("learn", "study"),
+    ("small", "little"),
+    ("answer", "reply"),
+    ("mistake", "error"),
+    ("quickly", "fast"),
+    ("easily", "without trouble"),
+    ("book", "reserve"),
+    ("cancel", "call off"),
+    ("refund", "money back"),
+    ("best way", "easiest way"),
+    ("tell me", "let me know"),
+    ("explain", "describe"),
+    ("use", "utilise"),
+    ("trip", "journey"),
 ]
 ENTITIES = [
-    ["India", "China", "Pakistan", "Canada", "Germany", "France", "Japan", "Brazil", "Australia", "Mexico",
-     "Italy", "Spain", "Russia", "Nigeria", "Kenya", "Egypt", "Sweden", "Norway", "Poland", "Turkey"],
-    ["London", "Paris", "Rome", "Berlin", "Madrid", "Tokyo", "Delhi", "Mumbai", "Boston", "Chicago",
-     "Toronto", "Sydney", "Dubai", "Lisbon", "Vienna", "Prague", "Seattle", "Denver", "Dublin", "Oslo"],
-    ["Apple", "Samsung", "Google", "Microsoft", "Amazon", "Netflix", "Spotify", "Sony", "Nike", "Adidas",
-     "Toyota", "Honda", "Tesla", "Ford", "IKEA", "Uber", "Visa", "PayPal", "Dell", "Lenovo"],
+    [
+        "India",
+        "China",
+        "Pakistan",
+        "Canada",
+        "Germany",
+        "France",
+        "Japan",
+        "Brazil",
+        "Australia",
+        "Mexico",
+        "Italy",
+        "Spain",
+        "Russia",
+        "Nigeria",
+        "Kenya",
+        "Egypt",
+        "Sweden",
+        "Norway",
+        "Poland",
+        "Turkey",
+    ],
+    [
+        "London",
+        "Paris",
+        "Rome",
+        "Berlin",
+        "Madrid",
+        "Tokyo",
+        "Delhi",
+        "Mumbai",
+        "Boston",
+        "Chicago",
+        "Toronto",
+        "Sydney",
+        "Dubai",
+        "Lisbon",
+        "Vienna",
+        "Prague",
+        "Seattle",
+        "Denver",
+        "Dublin",
+        "Oslo",
+    ],
+    [
+        "Apple",
+        "Samsung",
+        "Google",
+        "Microsoft",
+        "Amazon",
+        "Netflix",
+        "Spotify",
+        "Sony",
+        "Nike",
+        "Adidas",
+        "Toyota",
+        "Honda",
+        "Tesla",
+        "Ford",
+        "IKEA",
+        "Uber",
+        "Visa",
+        "PayPal",
+        "Dell",
+        "Lenovo",
+    ],
     ["Trump", "Obama", "Clinton", "Modi", "Putin", "Merkel", "Einstein", "Newton", "Gandhi", "Lincoln"],
     ["Python", "Java", "JavaScript", "Ruby", "Rust", "Go", "Kotlin", "Swift", "PHP", "Scala"],
     ["iPhone", "Android", "Windows", "Linux", "macOS", "Chrome", "Firefox", "Excel", "Photoshop", "WhatsApp"],
 ]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-UNITS = [("km", "miles"), ("kg", "pounds"), ("kg", "lb"), ("celsius", "fahrenheit"), ("meters", "feet"),
-         ("liters", "gallons"), ("cm", "inches"), ("minutes", "hours"), ("hours", "days"), ("days", "weeks"),
-         ("weeks", "months"), ("months", "years"), ("GB", "MB"), ("grams", "ounces"), ("mph", "km/h")]
-CURRENCIES = [("dollars", "euros"), ("USD", "EUR"), ("USD", "GBP"), ("$", "€"), ("$", "£"), ("rupees", "dollars"),
-              ("pounds", "dollars"), ("EUR", "JPY"), ("bitcoin", "ethereum")]
-GREETINGS = ["Hi! ", "Hello, ", "Hey there, quick question: ", "Hi, I was wondering: ", "Good morning! ",
-             "Hey, ", "Quick question: ", "Sorry to bother you, but ", "Can you help? ", "Hello there. "]
-CLOSINGS = [" Thanks!", " Thank you.", " Thanks in advance.", " Any help appreciated.", " Cheers!", " pls",
-            " thx", " Much appreciated!"]
-AUXILIARIES = ["is", "are", "was", "were", "can", "could", "should", "would", "will", "do", "does", "did",
-               "has", "have", "must"]
-_NEGATED = {"isn't": "is", "aren't": "are", "wasn't": "was", "weren't": "were", "can't": "can",
-            "couldn't": "could", "shouldn't": "should", "wouldn't": "would", "won't": "will", "don't": "do",
-            "doesn't": "does", "didn't": "did", "hasn't": "has", "haven't": "have", "not ": "", "never ": ""}
+UNITS = [
+    ("km", "miles"),
+    ("kg", "pounds"),
+    ("kg", "lb"),
+    ("celsius", "fahrenheit"),
+    ("meters", "feet"),
+    ("liters", "gallons"),
+    ("cm", "inches"),
+    ("minutes", "hours"),
+    ("hours", "days"),
+    ("days", "weeks"),
+    ("weeks", "months"),
+    ("months", "years"),
+    ("GB", "MB"),
+    ("grams", "ounces"),
+    ("mph", "km/h"),
+]
+CURRENCIES = [
+    ("dollars", "euros"),
+    ("USD", "EUR"),
+    ("USD", "GBP"),
+    ("$", "€"),
+    ("$", "£"),
+    ("rupees", "dollars"),
+    ("pounds", "dollars"),
+    ("EUR", "JPY"),
+    ("bitcoin", "ethereum"),
+]
+GREETINGS = [
+    "Hi! ",
+    "Hello, ",
+    "Hey there, quick question: ",
+    "Hi, I was wondering: ",
+    "Good morning! ",
+    "Hey, ",
+    "Quick question: ",
+    "Sorry to bother you, but ",
+    "Can you help? ",
+    "Hello there. ",
+]
+CLOSINGS = [
+    " Thanks!",
+    " Thank you.",
+    " Thanks in advance.",
+    " Any help appreciated.",
+    " Cheers!",
+    " pls",
+    " thx",
+    " Much appreciated!",
+]
+AUXILIARIES = [
+    "is",
+    "are",
+    "was",
+    "were",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "do",
+    "does",
+    "did",
+    "has",
+    "have",
+    "must",
+]
+_NEGATED = {
+    "isn't": "is",
+    "aren't": "are",
+    "wasn't": "was",
+    "weren't": "were",
+    "can't": "can",
+    "couldn't": "could",
+    "shouldn't": "should",
+    "wouldn't": "would",
+    "won't": "will",
+    "don't": "do",
+    "doesn't": "does",
+    "didn't": "did",
+    "hasn't": "has",
+    "haven't": "have",
+    "not ": "",
+    "never ": "",
+}
 
 
 def _swap_word(text: str, pairs: list[tuple[str, str]], rng: random.Random) -> str | None:
@@ -97,16 +334,16 @@ def negate(text: str, rng: random.Random) -> str | None:
     for negated, plain in _NEGATED.items():
         m = re.search(rf"\b{re.escape(negated)}", text, flags=re.IGNORECASE)
         if m:
-            return text[: m.start()] + plain + text[m.end():]
+            return text[: m.start()] + plain + text[m.end() :]
     auxiliaries = "|".join(AUXILIARIES)
     m = re.search(rf"\b(?:{auxiliaries})\s+(I|you|we|they|he|she|it|(?:my|the|your|this) \w+)\b", text, re.IGNORECASE)
     if m:
-        return text[: m.end(1)] + " not" + text[m.end(1):]
+        return text[: m.end(1)] + " not" + text[m.end(1) :]
     m = re.match(rf"\s*({auxiliaries})\b", text, flags=re.IGNORECASE)
     if m and m.group(1).lower() != "will":
-        return text[: m.end(1)] + "n't" + text[m.end(1):]
+        return text[: m.end(1)] + "n't" + text[m.end(1) :]
     m = re.search(rf"\b(?:{auxiliaries})\b", text, flags=re.IGNORECASE)
-    return text[: m.end()] + " not" + text[m.end():] if m else None
+    return text[: m.end()] + " not" + text[m.end() :] if m else None
 
 
 def antonym(text: str, rng: random.Random) -> str | None:
@@ -119,16 +356,18 @@ def scope(text: str, rng: random.Random) -> str | None:
 
 def direction(text: str, rng: random.Random) -> str | None:
     """Swap the two sides of "from A to B", "A better than B", "convert A to B", "A beat B"."""
-    for pattern in (r"\bfrom ([\w$€£ .'-]{1,40}?) to ([\w$€£ .'-]{1,40}?)(?=\s+(?:on|in|at|for|by|before|after|"
-                    r"during|with|without|via|today|tomorrow|tonight)\b|[?.!,]|$)",
-                    r"\b([\w'-]+) (?:better|worse|bigger|smaller|faster|slower|cheaper|safer|older) than ([\w'-]+)",
-                    r"\bconvert ([\w$€£'-]+) (?:to|into) ([\w$€£'-]+)",
-                    r"\b([A-Z][\w'-]+) (?:beat|beats|defeat|defeated|invade|invaded|sue|sued|hire|hired|owe|owes) "
-                    r"([A-Z][\w'-]+)"):
+    for pattern in (
+        r"\bfrom ([\w$€£ .'-]{1,40}?) to ([\w$€£ .'-]{1,40}?)(?=\s+(?:on|in|at|for|by|before|after|"
+        r"during|with|without|via|today|tomorrow|tonight)\b|[?.!,]|$)",
+        r"\b([\w'-]+) (?:better|worse|bigger|smaller|faster|slower|cheaper|safer|older) than ([\w'-]+)",
+        r"\bconvert ([\w$€£'-]+) (?:to|into) ([\w$€£'-]+)",
+        r"\b([A-Z][\w'-]+) (?:beat|beats|defeat|defeated|invade|invaded|sue|sued|hire|hired|owe|owes) "
+        r"([A-Z][\w'-]+)",
+    ):
         m = re.search(pattern, text)
         if m and m.group(1).lower() != m.group(2).lower():
             a, b = m.span(1), m.span(2)
-            return text[: a[0]] + text[b[0]:b[1]] + text[a[1]:b[0]] + text[a[0]:a[1]] + text[b[1]:]
+            return text[: a[0]] + text[b[0] : b[1]] + text[a[1] : b[0]] + text[a[0] : a[1]] + text[b[1] :]
     return None
 
 
@@ -154,7 +393,7 @@ def number(text: str, rng: random.Random) -> str | None:
         whole = int(value)
         new = str(rng.choice([whole + rng.randint(1, 9), whole * rng.choice([2, 10]), max(0, whole - 1)]))
         new = new if new != m.group() else str(int(value) + 1)
-    return text[: m.start()] + new + text[m.end():]
+    return text[: m.start()] + new + text[m.end() :]
 
 
 def date(text: str, rng: random.Random) -> str | None:
@@ -170,11 +409,11 @@ def time_of_day(text: str, rng: random.Random) -> str | None:
     m = re.search(r"\b(\d{1,2})(:\d\d)?\s?([ap])\.?m\.?\b", text, flags=re.IGNORECASE)
     if m:
         flipped = "pm" if m.group(3).lower() == "a" else "am"
-        return text[: m.start(3)] + flipped + text[m.end():]
+        return text[: m.start(3)] + flipped + text[m.end() :]
     m = re.search(r"\b([01]?\d|2[0-3]):([0-5]\d)\b", text)
     if m:
         hour = (int(m.group(1)) + rng.choice([2, 3, 12])) % 24
-        return text[: m.start()] + f"{hour:02d}:{m.group(2)}" + text[m.end():]
+        return text[: m.start()] + f"{hour:02d}:{m.group(2)}" + text[m.end() :]
     return None
 
 
@@ -193,8 +432,15 @@ def greeting(text: str, rng: random.Random) -> str | None:
 
 def casual(text: str, rng: random.Random) -> str | None:
     out = text.lower().rstrip("?.! ")
-    for formal, informal in ((" you ", " u "), (" please", " pls"), ("what is", "what's"), ("do not", "don't"),
-                             (" are ", " r "), ("going to", "gonna"), ("want to", "wanna")):
+    for formal, informal in (
+        (" you ", " u "),
+        (" please", " pls"),
+        ("what is", "what's"),
+        ("do not", "don't"),
+        (" are ", " r "),
+        ("going to", "gonna"),
+        ("want to", "wanna"),
+    ):
         if rng.random() < 0.5:
             out = out.replace(formal, informal)
     out += rng.choice(["", "?", "??", " lol", " tho"])
@@ -207,8 +453,8 @@ def typo(text: str, rng: random.Random) -> str | None:
         return None
     for m in rng.sample(long_words, min(len(long_words), rng.choice([1, 1, 2]))):
         w, i = m.group(), rng.randrange(1, len(m.group()) - 2)
-        broken = rng.choice([w[:i] + w[i + 1] + w[i] + w[i + 2:], w[:i] + w[i + 1:], w[:i] + w[i] + w[i:]])
-        text = text[: m.start()] + broken + text[m.end():]
+        broken = rng.choice([w[:i] + w[i + 1] + w[i] + w[i + 2 :], w[:i] + w[i + 1 :], w[:i] + w[i] + w[i:]])
+        text = text[: m.start()] + broken + text[m.end() :]
     return text
 
 
@@ -225,11 +471,25 @@ def reorder(text: str, rng: random.Random) -> str | None:
     return f"{m.group(2)[0].upper()}{m.group(2)[1:]}, {head[0].lower()}{head[1:]}?"
 
 
-TRAPS: dict[str, Rewrite] = {"negation": negate, "antonym": antonym, "scope": scope, "direction": direction,
-                             "entity": entity, "number": number, "date": date, "time": time_of_day, "unit": unit,
-                             "currency": currency}
-SAME: dict[str, Rewrite] = {"greeting": greeting, "casual": casual, "typo": typo, "synonym": synonym,
-                            "reorder": reorder}
+TRAPS: dict[str, Rewrite] = {
+    "negation": negate,
+    "antonym": antonym,
+    "scope": scope,
+    "direction": direction,
+    "entity": entity,
+    "number": number,
+    "date": date,
+    "time": time_of_day,
+    "unit": unit,
+    "currency": currency,
+}
+SAME: dict[str, Rewrite] = {
+    "greeting": greeting,
+    "casual": casual,
+    "typo": typo,
+    "synonym": synonym,
+    "reorder": reorder,
+}
 
 
 def with_detail(text: str, rng: random.Random) -> tuple[str, str] | None:
@@ -241,9 +501,13 @@ def with_detail(text: str, rng: random.Random) -> tuple[str, str] | None:
     cities = ENTITIES[1]
     kind = rng.choice(["time", "direction", "currency", "date", "unit", "number"])
     if kind == "time":
-        detail = rng.choice([f" at {rng.randint(1, 12)} {rng.choice(['am', 'pm'])}",
-                             f" at {rng.randint(0, 23):02d}:{rng.choice(['00', '15', '30', '45'])}",
-                             f" by {rng.randint(1, 12)}{rng.choice(['am', 'pm'])}"])
+        detail = rng.choice(
+            [
+                f" at {rng.randint(1, 12)} {rng.choice(['am', 'pm'])}",
+                f" at {rng.randint(0, 23):02d}:{rng.choice(['00', '15', '30', '45'])}",
+                f" by {rng.randint(1, 12)}{rng.choice(['am', 'pm'])}",
+            ]
+        )
     elif kind == "direction":
         a, b = rng.sample(cities, 2)
         detail = f" from {a} to {b}"
@@ -252,8 +516,13 @@ def with_detail(text: str, rng: random.Random) -> tuple[str, str] | None:
         amount = rng.choice([10, 20, 50, 100, 250, 500, 1000])
         detail = f" for {x}{amount}" if x in "$€£" else f" for {amount} {x}"
     elif kind == "date":
-        detail = rng.choice([f" on {rng.choice(WEEKDAYS)}", f" in {rng.choice(MONTHS[:4] + MONTHS[5:])}",
-                             f" on {rng.choice(MONTHS[5:])} {rng.randint(1, 28)}"])
+        detail = rng.choice(
+            [
+                f" on {rng.choice(WEEKDAYS)}",
+                f" in {rng.choice(MONTHS[:4] + MONTHS[5:])}",
+                f" on {rng.choice(MONTHS[5:])} {rng.randint(1, 28)}",
+            ]
+        )
     elif kind == "unit":
         x, _ = rng.choice(UNITS)
         detail = f" for {rng.randint(2, 30)} {x}"

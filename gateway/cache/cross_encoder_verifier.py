@@ -56,8 +56,9 @@ class CrossEncoderVerifier:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semgate-cross-encoder")
 
     @classmethod
-    def load(cls, path: str | Path = WEIGHTS_PATH, backend: str = "onnx",
-             cache_dir: Path | None = None) -> "CrossEncoderVerifier":
+    def load(
+        cls, path: str | Path = WEIGHTS_PATH, backend: str = "onnx", cache_dir: Path | None = None
+    ) -> "CrossEncoderVerifier":
         path = Path(path)
         saved = SavedWeights.load(path)
         info = CrossEncoderInfo(saved.layers, saved.max_tokens, saved.calibration, saved.thresholds, saved.training)

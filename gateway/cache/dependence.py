@@ -24,68 +24,490 @@ from dataclasses import dataclass
 
 from gateway.cache.text import STOPWORDS, words
 
-_REPLY_OPENERS = {"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "no", "nope", "nah", "please", "alright",
-                  "absolutely", "definitely", "certainly", "go", "sounds", "perfect", "great", "thanks", "thank",
-                  "correct", "exactly", "agreed", "deal"}
-_ORDINALS = {"first", "second", "third", "fourth", "fifth", "last", "latter", "former", "other", "next",
-             "previous", "top", "bottom", "middle"}
+_REPLY_OPENERS = {
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "ok",
+    "okay",
+    "no",
+    "nope",
+    "nah",
+    "please",
+    "alright",
+    "absolutely",
+    "definitely",
+    "certainly",
+    "go",
+    "sounds",
+    "perfect",
+    "great",
+    "thanks",
+    "thank",
+    "correct",
+    "exactly",
+    "agreed",
+    "deal",
+}
+_ORDINALS = {
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "last",
+    "latter",
+    "former",
+    "other",
+    "next",
+    "previous",
+    "top",
+    "bottom",
+    "middle",
+}
 _ELLIPSIS_OPENERS = re.compile(r"^(?:and|but|or|so|also|plus|then|what about|how about|same|ditto|instead)\b")
 # A short question opening on a preposition continues the last one: "in Python?", "for two people?".
-_FRAGMENT_OPENERS = re.compile(r"^(?:in|for|with|without|on|at|from|to|by|using|via|into|during|after|before|vs"
-                               r"|versus|compared to|than)\b")
+_FRAGMENT_OPENERS = re.compile(
+    r"^(?:in|for|with|without|on|at|from|to|by|using|via|into|during|after|before|vs"
+    r"|versus|compared to|than)\b"
+)
 _ELLIPSIS_ANYWHERE = re.compile(
     r"\b(?:instead(?! of)|else|anymore|any more|tell me more|more about (?:it|that|this|them)|more details|more info"
     r"|go on|keep going|the rest|otherwise|in that case|if so|if not|how so|why not|how come)\b|\b(?:too|as well"
-    r"|again)$")
-_ALWAYS_ANAPHORIC = {"they", "them", "their", "theirs", "themselves", "he", "him", "his", "she", "her", "hers",
-                     "himself", "herself", "its", "itself", "such", "same", "former", "latter", "aforementioned",
-                     "above", "previous", "said", "ones", "those"}
+    r"|again)$"
+)
+_ALWAYS_ANAPHORIC = {
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "themselves",
+    "he",
+    "him",
+    "his",
+    "she",
+    "her",
+    "hers",
+    "himself",
+    "herself",
+    "its",
+    "itself",
+    "such",
+    "same",
+    "former",
+    "latter",
+    "aforementioned",
+    "above",
+    "previous",
+    "said",
+    "ones",
+    "those",
+}
 _ONE_POINTERS = {"this", "that", "which", "the", "other", "another", "each"} | _ORDINALS
-_TEMPORAL = {"year", "week", "month", "weekend", "morning", "afternoon", "evening", "night", "summer", "winter",
-             "spring", "fall", "autumn", "time", "season", "quarter", "semester", "days", "day", "decade",
-             "century", "friday", "monday", "tuesday", "wednesday", "thursday", "saturday", "sunday"}
-_BE_AUX = {"is", "was", "are", "were", "does", "did", "do", "will", "would", "can", "could", "should", "isn",
-           "wasn", "doesn", "won", "'s", "'ll", "has", "had", "might", "may"}
-_WEATHER = {"rain", "raining", "rains", "snow", "snowing", "snows", "sunny", "cold", "hot", "windy", "cloudy",
-            "warm", "freezing", "dark", "late", "early", "night", "daytime", "humid", "stormy"}
-_EXISTENTIAL_NEXT = {"is", "are", "was", "were", "be", "been", "will", "a", "an", "any", "anything", "anyone", "some",
-                     "still", "enough", "no", "too", "more", "many", "much", "exist", "exists", "'s", "must", "should",
-                     "might", "may", "could", "would", "can"}
+_TEMPORAL = {
+    "year",
+    "week",
+    "month",
+    "weekend",
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+    "summer",
+    "winter",
+    "spring",
+    "fall",
+    "autumn",
+    "time",
+    "season",
+    "quarter",
+    "semester",
+    "days",
+    "day",
+    "decade",
+    "century",
+    "friday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "saturday",
+    "sunday",
+}
+_BE_AUX = {
+    "is",
+    "was",
+    "are",
+    "were",
+    "does",
+    "did",
+    "do",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "isn",
+    "wasn",
+    "doesn",
+    "won",
+    "'s",
+    "'ll",
+    "has",
+    "had",
+    "might",
+    "may",
+}
+_WEATHER = {
+    "rain",
+    "raining",
+    "rains",
+    "snow",
+    "snowing",
+    "snows",
+    "sunny",
+    "cold",
+    "hot",
+    "windy",
+    "cloudy",
+    "warm",
+    "freezing",
+    "dark",
+    "late",
+    "early",
+    "night",
+    "daytime",
+    "humid",
+    "stormy",
+}
+_EXISTENTIAL_NEXT = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "will",
+    "a",
+    "an",
+    "any",
+    "anything",
+    "anyone",
+    "some",
+    "still",
+    "enough",
+    "no",
+    "too",
+    "more",
+    "many",
+    "much",
+    "exist",
+    "exists",
+    "'s",
+    "must",
+    "should",
+    "might",
+    "may",
+    "could",
+    "would",
+    "can",
+}
 _EXISTENTIAL_PREV = {"is", "are", "was", "were", "will", "isn", "aren", "be", "been", "has", "have"}
-_THAT_POINTING_PREV = {"do", "does", "did", "about", "of", "like", "with", "for", "is", "was", "fix", "use", "try",
-                       "get", "buy", "explain", "mean", "by", "than", "on", "in", "at", "from", "to", "book", "order",
-                       "choose", "pick", "recommend", "take", "want", "need", "cancel", "change", "prevent", "avoid",
-                       "make", "afford", "trust", "believe", "handle", "cause", "include"}
-_COMPARATIVES = {"cheaper", "better", "faster", "bigger", "smaller", "easier", "safer", "healthier", "closer",
-                 "larger", "worse", "newer", "quicker", "simpler", "nearer", "preferable", "superior", "alternative",
-                 "alternatives", "instead"}
-_QUESTION_OPENERS = {"", "what", "why", "how", "where", "when", "who", "is", "was", "does", "did", "do", "can",
-                     "will", "would", "should", "'s"}
-_POINTED_AT = {"is", "was", "'s", "one", "work", "works", "mean", "means", "sound", "sounds", "right", "true", "safe",
-               "okay", "ok", "possible", "normal", "enough", "cost", "costs", "include", "includes", "take", "apply"}
-_CLAUSE_STARTS = {"the", "a", "an", "i", "you", "we", "they", "he", "she", "my", "your", "our", "there", "it",
-                  "this", "all", "some", "most", "people"}
+_THAT_POINTING_PREV = {
+    "do",
+    "does",
+    "did",
+    "about",
+    "of",
+    "like",
+    "with",
+    "for",
+    "is",
+    "was",
+    "fix",
+    "use",
+    "try",
+    "get",
+    "buy",
+    "explain",
+    "mean",
+    "by",
+    "than",
+    "on",
+    "in",
+    "at",
+    "from",
+    "to",
+    "book",
+    "order",
+    "choose",
+    "pick",
+    "recommend",
+    "take",
+    "want",
+    "need",
+    "cancel",
+    "change",
+    "prevent",
+    "avoid",
+    "make",
+    "afford",
+    "trust",
+    "believe",
+    "handle",
+    "cause",
+    "include",
+}
+_COMPARATIVES = {
+    "cheaper",
+    "better",
+    "faster",
+    "bigger",
+    "smaller",
+    "easier",
+    "safer",
+    "healthier",
+    "closer",
+    "larger",
+    "worse",
+    "newer",
+    "quicker",
+    "simpler",
+    "nearer",
+    "preferable",
+    "superior",
+    "alternative",
+    "alternatives",
+    "instead",
+}
+_QUESTION_OPENERS = {
+    "",
+    "what",
+    "why",
+    "how",
+    "where",
+    "when",
+    "who",
+    "is",
+    "was",
+    "does",
+    "did",
+    "do",
+    "can",
+    "will",
+    "would",
+    "should",
+    "'s",
+}
+_POINTED_AT = {
+    "is",
+    "was",
+    "'s",
+    "one",
+    "work",
+    "works",
+    "mean",
+    "means",
+    "sound",
+    "sounds",
+    "right",
+    "true",
+    "safe",
+    "okay",
+    "ok",
+    "possible",
+    "normal",
+    "enough",
+    "cost",
+    "costs",
+    "include",
+    "includes",
+    "take",
+    "apply",
+}
+_CLAUSE_STARTS = {
+    "the",
+    "a",
+    "an",
+    "i",
+    "you",
+    "we",
+    "they",
+    "he",
+    "she",
+    "my",
+    "your",
+    "our",
+    "there",
+    "it",
+    "this",
+    "all",
+    "some",
+    "most",
+    "people",
+}
 _COMPARANDS = {"than", "or", "between", "vs", "versus", "compared", "comparison", "either"}
 # Nouns that name an aspect of something and nothing else: "what's the price?" asks about what came before.
-_GENERIC = {"price", "prices", "cost", "costs", "fee", "fees", "size", "sizes", "color", "colour", "weight",
-            "address", "hours", "number", "schedule", "difference", "option", "options", "alternative", "details",
-            "detail", "example", "examples", "steps", "step", "version", "model", "brand", "way", "reason", "rules",
-            "best", "cheapest", "fastest", "worst", "good", "bad", "idea", "much", "many", "long", "far", "old",
-            "big", "one", "ones", "thing", "things", "part", "kind", "type", "types", "info", "information", "name",
-            "link", "source", "sources", "deadline", "limit", "minimum", "maximum", "total", "amount", "rate",
-            "instead", "else", "explain", "elaborate", "mean", "means", "meaning", "work", "works", "happen",
-            "really", "sure", "true", "why", "okay", "possible", "safe", "worth", "tell", "show", "give", "list",
-            "need", "want", "know", "like", "think", "recommend", "suggest", "please", "thanks", "tips", "more",
-            "cheaper", "better", "faster", "pros", "cons", "benefits", "risks", "downside", "downsides"}
-_OPERATIONS = {"translate", "summarize", "summarise", "shorten", "rewrite", "rephrase", "simplify", "elaborate",
-               "expand", "continue", "repeat", "clarify", "paraphrase", "proofread", "reword", "condense",
-               "compare", "retry", "redo", "undo", "shorter", "longer", "simpler"}
-_OPERATION_TAILS = {"to", "into", "in", "for", "more", "further", "again", "please", "that", "this", "it",
-                    "above", "briefly", "shorter", "longer", "simpler"}
-_SELECTION = re.compile(r"^(?:i 'll take |i want |i 'd like |let 's go with |go with |i choose |i pick )?"
-                        r"(?:the |that |this )?"
-                        r"(?:(?:\w+est|\w+er|first|second|third|last|other|latter|former|same|\w+) (?:one|option|plan"
-                        r"|choice)|option \w+|number \d+|#\d+|\d+(?:st|nd|rd|th))\b")
+_GENERIC = {
+    "price",
+    "prices",
+    "cost",
+    "costs",
+    "fee",
+    "fees",
+    "size",
+    "sizes",
+    "color",
+    "colour",
+    "weight",
+    "address",
+    "hours",
+    "number",
+    "schedule",
+    "difference",
+    "option",
+    "options",
+    "alternative",
+    "details",
+    "detail",
+    "example",
+    "examples",
+    "steps",
+    "step",
+    "version",
+    "model",
+    "brand",
+    "way",
+    "reason",
+    "rules",
+    "best",
+    "cheapest",
+    "fastest",
+    "worst",
+    "good",
+    "bad",
+    "idea",
+    "much",
+    "many",
+    "long",
+    "far",
+    "old",
+    "big",
+    "one",
+    "ones",
+    "thing",
+    "things",
+    "part",
+    "kind",
+    "type",
+    "types",
+    "info",
+    "information",
+    "name",
+    "link",
+    "source",
+    "sources",
+    "deadline",
+    "limit",
+    "minimum",
+    "maximum",
+    "total",
+    "amount",
+    "rate",
+    "instead",
+    "else",
+    "explain",
+    "elaborate",
+    "mean",
+    "means",
+    "meaning",
+    "work",
+    "works",
+    "happen",
+    "really",
+    "sure",
+    "true",
+    "why",
+    "okay",
+    "possible",
+    "safe",
+    "worth",
+    "tell",
+    "show",
+    "give",
+    "list",
+    "need",
+    "want",
+    "know",
+    "like",
+    "think",
+    "recommend",
+    "suggest",
+    "please",
+    "thanks",
+    "tips",
+    "more",
+    "cheaper",
+    "better",
+    "faster",
+    "pros",
+    "cons",
+    "benefits",
+    "risks",
+    "downside",
+    "downsides",
+}
+_OPERATIONS = {
+    "translate",
+    "summarize",
+    "summarise",
+    "shorten",
+    "rewrite",
+    "rephrase",
+    "simplify",
+    "elaborate",
+    "expand",
+    "continue",
+    "repeat",
+    "clarify",
+    "paraphrase",
+    "proofread",
+    "reword",
+    "condense",
+    "compare",
+    "retry",
+    "redo",
+    "undo",
+    "shorter",
+    "longer",
+    "simpler",
+}
+_OPERATION_TAILS = {
+    "to",
+    "into",
+    "in",
+    "for",
+    "more",
+    "further",
+    "again",
+    "please",
+    "that",
+    "this",
+    "it",
+    "above",
+    "briefly",
+    "shorter",
+    "longer",
+    "simpler",
+}
+_SELECTION = re.compile(
+    r"^(?:i 'll take |i want |i 'd like |let 's go with |go with |i choose |i pick )?"
+    r"(?:the |that |this )?"
+    r"(?:(?:\w+est|\w+er|first|second|third|last|other|latter|former|same|\w+) (?:one|option|plan"
+    r"|choice)|option \w+|number \d+|#\d+|\d+(?:st|nd|rd|th))\b"
+)
 
 
 _CLAUSE_BREAK = re.compile(r"[,.;:!?]+|\b(?:if|when|once|after|before|because|since|while|until)\b", re.IGNORECASE)
@@ -106,9 +528,15 @@ def dependence(question: str) -> Dependence:
     if not tokens:
         return Dependence(True, "generic")
     text = " ".join(tokens)
-    for cue, found in (("reply", _is_reply), ("selection", _is_selection), ("ellipsis", _is_ellipsis),
-                       ("anaphora", _has_anaphora), ("comparison", _has_open_comparison),
-                       ("operation", _is_operation), ("generic", _is_generic)):
+    for cue, found in (
+        ("reply", _is_reply),
+        ("selection", _is_selection),
+        ("ellipsis", _is_ellipsis),
+        ("anaphora", _has_anaphora),
+        ("comparison", _has_open_comparison),
+        ("operation", _is_operation),
+        ("generic", _is_generic),
+    ):
         # A question that names its own subject in an opening clause points back into itself from the later ones
         # ("If I start a recipe at 8 am, when will it be ready?", "My dog chases my cat. How do I stop it?").
         if found(_opening_clause(question) if cue == "anaphora" else tokens, text):
@@ -127,7 +555,7 @@ def _opening_clause(question: str) -> list[str]:
 
 
 def _split_contractions(tokens: list[str]) -> list[str]:
-    """"that's" -> "that", "'s": the pronoun rules see the pronoun."""
+    """ "that's" -> "that", "'s": the pronoun rules see the pronoun."""
     out = []
     for token in tokens:
         base, _, suffix = token.partition("'")
@@ -145,12 +573,15 @@ def _has_own_subject(rest: list[str]) -> bool:
 
 
 def _is_selection(tokens: list[str], text: str) -> bool:
-    return len(tokens) <= 7 and bool(_SELECTION.match(text)) or (len(tokens) <= 3 and tokens[-1] in _ORDINALS)
+    return (len(tokens) <= 7 and bool(_SELECTION.match(text))) or (len(tokens) <= 3 and tokens[-1] in _ORDINALS)
 
 
 def _is_ellipsis(tokens: list[str], text: str) -> bool:
-    return bool(_ELLIPSIS_OPENERS.match(text) or (len(tokens) <= 5 and _FRAGMENT_OPENERS.match(text))
-                or _ELLIPSIS_ANYWHERE.search(text))
+    return bool(
+        _ELLIPSIS_OPENERS.match(text)
+        or (len(tokens) <= 5 and _FRAGMENT_OPENERS.match(text))
+        or _ELLIPSIS_ANYWHERE.search(text)
+    )
 
 
 def _has_anaphora(tokens: list[str], text: str) -> bool:
@@ -174,7 +605,7 @@ def _has_anaphora(tokens: list[str], text: str) -> bool:
 
 def _dummy_it(tokens: list[str], i: int) -> bool:
     """The 'it' of 'is it safe to swim', 'how long does it take to', 'will it rain', 'what time is it'."""
-    before, after = tokens[i - 1] if i else "", tokens[i + 1:i + 6]
+    before, after = tokens[i - 1] if i else "", tokens[i + 1 : i + 6]
     if any(w in _WEATHER for w in after[:2]) or (before == "is" and tokens[max(i - 2, 0)] in ("time", "day", "date")):
         return True
     subject = before in _BE_AUX or (after[:1] and after[0] in _BE_AUX | {"takes", "take", "took", "costs", "cost"})
@@ -192,8 +623,12 @@ def _pointing_that(before: str, after: str) -> bool:
 
 
 def _has_open_comparison(tokens: list[str], text: str) -> bool:
-    return any(t in _COMPARATIVES for t in tokens) and not any(t in _COMPARANDS for t in tokens) \
-        and "instead of" not in text and len(tokens) <= 8
+    return (
+        any(t in _COMPARATIVES for t in tokens)
+        and not any(t in _COMPARANDS for t in tokens)
+        and "instead of" not in text
+        and len(tokens) <= 8
+    )
 
 
 def _is_operation(tokens: list[str], text: str) -> bool:

@@ -31,12 +31,71 @@ _PLAIN_WORD = re.compile(r"[a-z]{2,}")
 # Senses too far from everyday questions to veto anything: each of these words has an antonym in
 # WordNet whose use would reject paraphrases ("take" as the opposite of "give": "how long does it
 # take" / "can you give me an estimate").
-EXCLUDED = frozenset({"take", "give", "get", "have", "be", "do", "make", "go", "come", "keep", "let", "put", "set",
-                      "see", "say", "tell", "ask", "find", "think", "know", "want", "like", "need", "use", "work",
-                      "way", "thing", "time", "one", "many", "much", "few", "well", "very", "just", "so", "too",
-                      "also", "still", "even", "here", "there", "this", "that", "some", "any", "all", "most",
-                      "other", "same", "different", "such", "only", "own", "sure", "can", "will", "may", "must",
-                      "question", "answer"})  # "my question on Quora" / "my answer on Quora" ask the same
+EXCLUDED = frozenset(
+    {
+        "take",
+        "give",
+        "get",
+        "have",
+        "be",
+        "do",
+        "make",
+        "go",
+        "come",
+        "keep",
+        "let",
+        "put",
+        "set",
+        "see",
+        "say",
+        "tell",
+        "ask",
+        "find",
+        "think",
+        "know",
+        "want",
+        "like",
+        "need",
+        "use",
+        "work",
+        "way",
+        "thing",
+        "time",
+        "one",
+        "many",
+        "much",
+        "few",
+        "well",
+        "very",
+        "just",
+        "so",
+        "too",
+        "also",
+        "still",
+        "even",
+        "here",
+        "there",
+        "this",
+        "that",
+        "some",
+        "any",
+        "all",
+        "most",
+        "other",
+        "same",
+        "different",
+        "such",
+        "only",
+        "own",
+        "sure",
+        "can",
+        "will",
+        "may",
+        "must",
+        "question",
+        "answer",
+    }
+)  # "my question on Quora" / "my answer on Quora" ask the same
 
 # One event seen from its two ends (or one relation from its two parties): each word of one side is the antonym
 # of each word of the other. Words of one side are synonyms of each other ("land"/"arrive"), so they never veto
@@ -159,11 +218,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     lines = derive(args.wordnet)
-    header = ["# Antonyms for the guards (gateway/cache/oppositions.py), derived from WordNet 3.0 by",
-              "# `python -m gateway.cache.derive_antonyms`. `word antonym...`; `=form lemma...` maps irregular forms."]
+    header = [
+        "# Antonyms for the guards (gateway/cache/oppositions.py), derived from WordNet 3.0 by",
+        "# `python -m gateway.cache.derive_antonyms`. `word antonym...`; `=form lemma...` maps irregular forms.",
+    ]
     args.out.write_text("\n".join(header + lines) + "\n")
-    print(f"{sum(not line.startswith('=') for line in lines)} words, "
-          f"{sum(line.startswith('=') for line in lines)} irregular forms -> {args.out}")
+    print(
+        f"{sum(not line.startswith('=') for line in lines)} words, "
+        f"{sum(line.startswith('=') for line in lines)} irregular forms -> {args.out}"
+    )
 
 
 if __name__ == "__main__":

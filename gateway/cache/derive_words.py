@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     found = sorted(read_words(args.wordnet))
-    header = ("# English words for the typo correction (gateway/cache/canonical.py), derived from WordNet 3.0\n"
-              "# by `python -m gateway.cache.derive_words`: lemmas and irregular forms, one a line.\n")
+    header = (
+        "# English words for the typo correction (gateway/cache/canonical.py), derived from WordNet 3.0\n"
+        "# by `python -m gateway.cache.derive_words`: lemmas and irregular forms, one a line.\n"
+    )
     args.out.write_text(header + "\n".join(found) + "\n")
     print(f"{len(found)} words -> {args.out}")
     return 0

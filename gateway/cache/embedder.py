@@ -30,8 +30,8 @@ import numpy as np
 from gateway.cache import canonical as canonical_form
 from gateway.cache.minilm import DIM, MiniLM, TorchTransformer, bundled_model_dir
 from gateway.cache.onnx_export import onnx_transformer
-from gateway.cpu_share import EMBED_THREADS_ALONE
 from gateway.cache.tenant_lru import TenantLRU
+from gateway.cpu_share import EMBED_THREADS_ALONE
 
 __all__ = ["DIM", "OPERATOR", "Embedder", "EmbeddingModel", "bundled_model_dir", "encode_cached"]
 
@@ -54,8 +54,13 @@ class EmbeddingModel:
     15-token query and take cores from the event loop.
     """
 
-    def __init__(self, model_dir: str | Path | None = None, threads: int | None = EMBED_THREADS_ALONE,
-                 backend: str | None = None, canonical: bool = True) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        threads: int | None = EMBED_THREADS_ALONE,
+        backend: str | None = None,
+        canonical: bool = True,
+    ) -> None:
         model_dir = Path(model_dir or bundled_model_dir())
         backend = backend or os.environ.get("SEMGATE_EMBED_BACKEND", "onnx")
         if backend not in ("onnx", "torch"):
@@ -77,8 +82,9 @@ class EmbeddingModel:
         raw.canonical, raw.identity = False, self._minilm.identity
         return raw
 
-    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False,
-               as_written: bool = False) -> np.ndarray:
+    def encode(
+        self, texts: list[str], batch_size: int = 64, progress: bool = False, as_written: bool = False
+    ) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text. `as_written`: of the texts themselves, not their
         canonical forms (a conversation's earlier turns: the context check's cosines were measured on those)."""
         if self.canonical and not as_written:
@@ -105,8 +111,11 @@ def encode_cached(model: EmbeddingModel, texts: list[str], cache: Path | None, p
             if str(data["digest"]) == digest:
                 return data["vectors"]
     if progress:
-        print(f"embedding {len(texts)} texts with {model.identity}" + (f" (kept in {cache} for the next run)"
-              if cache is not None else ""), file=sys.stderr)
+        print(
+            f"embedding {len(texts)} texts with {model.identity}"
+            + (f" (kept in {cache} for the next run)" if cache is not None else ""),
+            file=sys.stderr,
+        )
     vectors = model.encode(texts, batch_size=128, progress=progress)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -136,8 +145,14 @@ class Embedder:
     The LRU keeps up to `lru_size` vectors in all and `lru_per_tenant` per tenant, keyed by a digest
     of the text (a 256,000-character message costs its vector, not its text, to remember)."""
 
-    def __init__(self, model: EmbeddingModel, window_s: float = 0.002, max_batch: int = 32,
-                 lru_size: int = 4096, lru_per_tenant: int | None = 1024) -> None:
+    def __init__(
+        self,
+        model: EmbeddingModel,
+        window_s: float = 0.002,
+        max_batch: int = 32,
+        lru_size: int = 4096,
+        lru_per_tenant: int | None = 1024,
+    ) -> None:
         self.model = model
         self.dim = model.dim
         self.stats = EmbedderStats()
@@ -170,8 +185,9 @@ class Embedder:
         self.stats.requests += 1
         loop = asyncio.get_running_loop()
         # The two vectors of one text are two entries: the digest says which.
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16,
-                                 person=b"as-written" if as_written else b"").digest()
+        digest = hashlib.blake2b(
+            text.encode("utf-8", "surrogatepass"), digest_size=16, person=b"as-written" if as_written else b""
+        ).digest()
         cached = self._lru.get(tenant, digest)
         if cached is not None:
             self.stats.lru_hits += 1
@@ -232,7 +248,6 @@ class Embedder:
             future = self._waiting.pop(pending.key)
             if not future.done():
                 future.set_result(vector)
-
 
     def _encode(self, batch: list["_Pending"]) -> np.ndarray:
         vectors = np.empty((len(batch), self.dim), dtype=np.float32)

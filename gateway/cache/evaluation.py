@@ -41,9 +41,19 @@ def read_pairs(path: str | Path, split: str | None = None, limit: int | None = N
             row = json.loads(line)
             if split is not None and row.get("split") != split:
                 continue
-            pairs.append(Pair(row["a"], row["b"], bool(row["duplicate"]), row.get("category"),
-                              tuple(row.get("context_a") or ()), tuple(row.get("context_b") or ()),
-                              row.get("kind"), row.get("domain"), row.get("family")))
+            pairs.append(
+                Pair(
+                    row["a"],
+                    row["b"],
+                    bool(row["duplicate"]),
+                    row.get("category"),
+                    tuple(row.get("context_a") or ()),
+                    tuple(row.get("context_b") or ()),
+                    row.get("kind"),
+                    row.get("domain"),
+                    row.get("family"),
+                )
+            )
             if limit is not None and len(pairs) >= limit:
                 break
     return pairs
@@ -118,7 +128,11 @@ def summarise(outcomes: Iterable[Outcome]) -> dict[str, float | int]:
     false = hits - correct
     should_miss = queries - answerable
     return {
-        "queries": queries, "answerable": answerable, "hits": hits, "correct_hits": correct, "false_hits": false,
+        "queries": queries,
+        "answerable": answerable,
+        "hits": hits,
+        "correct_hits": correct,
+        "false_hits": false,
         "hit_rate": hits / queries if queries else 0.0,
         "precision": correct / hits if hits else 1.0,
         "recall": correct / answerable if answerable else 0.0,

@@ -24,17 +24,36 @@ import orjson
 from gateway.cache.text import normalise
 
 # Transport and bookkeeping fields: the same answer whatever their value.
-_ANSWER_NEUTRAL = frozenset({
-    "stream", "stream_options", "user", "metadata", "store", "service_tier", "safety_identifier",
-    "prompt_cache_key", "semgate", "messages", "prompt", "model",
-})
+_ANSWER_NEUTRAL = frozenset(
+    {
+        "stream",
+        "stream_options",
+        "user",
+        "metadata",
+        "store",
+        "service_tier",
+        "safety_identifier",
+        "prompt_cache_key",
+        "semgate",
+        "messages",
+        "prompt",
+        "model",
+    }
+)
 # Explicit OpenAI defaults are the same request as leaving the field out. Not temperature and
 # top_p: servers fill those in per model when a request leaves them out (vLLM from the model's
 # generation_config, our backend greedy for SmolLM2), so an explicit 1 can be another answer.
 _DEFAULTS: dict[str, Any] = {
-    "n": 1, "presence_penalty": 0, "frequency_penalty": 0,
-    "stop": None, "logit_bias": {}, "logprobs": False, "echo": False, "best_of": 1,
-    "tools": [], "parallel_tool_calls": True,
+    "n": 1,
+    "presence_penalty": 0,
+    "frequency_penalty": 0,
+    "stop": None,
+    "logit_bias": {},
+    "logprobs": False,
+    "echo": False,
+    "best_of": 1,
+    "tools": [],
+    "parallel_tool_calls": True,
 }
 
 
@@ -77,7 +96,7 @@ def _split(request: dict[str, Any]) -> tuple[Any, str | None, tuple[tuple[str, s
     """(what must match exactly, the question, the earlier turns) for chat and completion requests."""
     messages = request.get("messages")
     if isinstance(messages, list):
-        *earlier, last = messages if messages else [None]
+        *earlier, last = messages or [None]
         if not isinstance(last, dict) or last.get("role") != "user":
             return {"kind": "chat", "messages": messages}, None, ()
         text, other_parts = _text_of(last.get("content"))

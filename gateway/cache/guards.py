@@ -38,33 +38,79 @@ from gateway.cache.text import STOPWORDS, stem, words
 
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 _MONTHS = {
-    "january": "jan", "jan": "jan", "february": "feb", "feb": "feb", "march": "mar", "april": "apr",
-    "apr": "apr", "may": "may", "june": "jun", "jun": "jun", "july": "jul", "jul": "jul",
-    "august": "aug", "aug": "aug", "september": "sep", "sept": "sep", "sep": "sep", "october": "oct",
-    "oct": "oct", "november": "nov", "nov": "nov", "december": "dec", "dec": "dec",
+    "january": "jan",
+    "jan": "jan",
+    "february": "feb",
+    "feb": "feb",
+    "march": "mar",
+    "april": "apr",
+    "apr": "apr",
+    "may": "may",
+    "june": "jun",
+    "jun": "jun",
+    "july": "jul",
+    "jul": "jul",
+    "august": "aug",
+    "aug": "aug",
+    "september": "sep",
+    "sept": "sep",
+    "sep": "sep",
+    "october": "oct",
+    "oct": "oct",
+    "november": "nov",
+    "nov": "nov",
+    "december": "dec",
+    "dec": "dec",
 }
 _AMBIGUOUS_MONTHS = {"may", "march"}  # modal verb / verb unless written next to a number
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _RELATIVE_DAYS = {"today", "tonight", "tomorrow", "yesterday", "now", "currently", "recently"}
-_PERIODS = {"week", "weekend", "month", "year", "night", "morning", "afternoon", "evening", "quarter", "decade",
-            "century"}
+_PERIODS = {
+    "week",
+    "weekend",
+    "month",
+    "year",
+    "night",
+    "morning",
+    "afternoon",
+    "evening",
+    "quarter",
+    "decade",
+    "century",
+}
 _TONIGHT = {"this evening": "tonight", "this night": "tonight"}  # one evening, however it is said
-_NEGATIONS = {"not", "no", "never", "without", "none", "nobody", "nothing", "nowhere", "neither",
-              "nor", "cannot", "unable", "lack", "lacks", "hardly", "barely"}
+_NEGATIONS = {
+    "not",
+    "no",
+    "never",
+    "without",
+    "none",
+    "nobody",
+    "nothing",
+    "nowhere",
+    "neither",
+    "nor",
+    "cannot",
+    "unable",
+    "lack",
+    "lacks",
+    "hardly",
+    "barely",
+}
 _CAPITALISED = re.compile(r"(?<![\w'])[A-Z][\w'’&-]*")
-_SENTENCE_END = frozenset(".!?:;\"(")
+_SENTENCE_END = frozenset('.!?:;"(')
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}s?\b")
 _CODE_SPAN = re.compile(r"`[^`]+`")
 # Identifier candidates: runs of the characters identifiers are made of. Each run is then checked by
 # an anchored pattern whose repeats are possessive, so neither step can backtrack.
 _IDENTIFIER_RUN = re.compile(r"[\w.+#()]+")
 _IDENTIFIER_SHAPES = re.compile(
-    r"[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++"      # dotted: os.path, node.js
-    r"|[A-Za-z]*+_\w*+"                          # snake_case, __init__
-    r"|[a-z]++[A-Z]\w*+"                         # camelCase, iPhone
-    r"|[A-Za-z]++\d++[A-Za-z\d]*+"               # alnum: mp3, gpt4, h1b, win10
-    r"|[A-Za-z]\w*+\(\)"                         # call: print()
-    r"|[A-Za-z](?:\+\+|#)"                       # C++, C#, F#
+    r"[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++"  # dotted: os.path, node.js
+    r"|[A-Za-z]*+_\w*+"  # snake_case, __init__
+    r"|[a-z]++[A-Z]\w*+"  # camelCase, iPhone
+    r"|[A-Za-z]++\d++[A-Za-z\d]*+"  # alnum: mp3, gpt4, h1b, win10
+    r"|[A-Za-z]\w*+\(\)"  # call: print()
+    r"|[A-Za-z](?:\+\+|#)"  # C++, C#, F#
 )
 
 _ABBREVIATION = re.compile(r"[A-Za-z](?:\.[A-Za-z])++")
@@ -140,20 +186,22 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         return "units"
     if switches.negation and query.negated != candidate.negated:
         return "negation"
-    if switches.antonyms and (antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas)
-                              or reversal_clash(query.reversed_words, query.tokens, candidate.reversed_words,
-                                                candidate.tokens)):
+    if switches.antonyms and (
+        antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas)
+        or reversal_clash(query.reversed_words, query.tokens, candidate.reversed_words, candidate.tokens)
+    ):
         return "antonyms"
     if switches.scope and scope_clash(query.scope, candidate.scope):
         return "scope"
     added = added_qualifier(query.wording, candidate.wording) if switches.scope or switches.antonyms else None
     if added is not None and getattr(switches, added):
         return added
-    if switches.order and (roles_swapped(query.roles, candidate.roles)
-                           or swaps.swapped(query.sequence, candidate.sequence)
-                           or persons_swapped(query.persons, candidate.persons,
-                                              _content(query) == _content(candidate))
-                           or bindings_clash(query.bindings, candidate.bindings)):
+    if switches.order and (
+        roles_swapped(query.roles, candidate.roles)
+        or swaps.swapped(query.sequence, candidate.sequence)
+        or persons_swapped(query.persons, candidate.persons, _content(query) == _content(candidate))
+        or bindings_clash(query.bindings, candidate.bindings)
+    ):
         return "order"
     if switches.entities and (_missing_entities(query, candidate) or _missing_entities(candidate, query)):
         return "entities"

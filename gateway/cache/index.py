@@ -70,15 +70,21 @@ class NamespaceIndex:
     def __init__(self, params: HnswParams) -> None:
         self._params = params
         self._graph = hnswlib.Index(space="cosine", dim=params.dim)
-        self._graph.init_index(max_elements=params.initial_capacity, M=params.m,
-                               ef_construction=params.ef_construction, allow_replace_deleted=True)
+        self._graph.init_index(
+            max_elements=params.initial_capacity,
+            M=params.m,
+            ef_construction=params.ef_construction,
+            allow_replace_deleted=True,
+        )
         self._graph.set_ef(params.ef_search)
         self._next_label = 0
         self._label_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
         self._fingerprint_of: dict[int, str] = {}
         self._labels_by_fingerprint: dict[str, set[int]] = defaultdict(set)
-        self._scan_cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()  # fingerprint -> labels, vectors
+        self._scan_cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )  # fingerprint -> labels, vectors
         self._scan_cache_rows = 0
 
     def __len__(self) -> int:
@@ -203,7 +209,9 @@ class VectorIndex:
         self._categories: dict[str, set[str]] = defaultdict(set)  # namespace -> categories with an index
         self._helper: ThreadPoolExecutor | None = None  # the second thread of search_namespace
 
-    def add(self, namespace: str, category: str, items: list[tuple[str, str, np.ndarray]], num_threads: int = 1) -> None:
+    def add(
+        self, namespace: str, category: str, items: list[tuple[str, str, np.ndarray]], num_threads: int = 1
+    ) -> None:
         key = (namespace, category)
         for entry_id, _, _ in items:
             if self._space_of.get(entry_id, key) != key:
@@ -220,7 +228,9 @@ class VectorIndex:
         key = self._space_of.pop(entry_id, None)
         return key is not None and self._spaces[key].remove(entry_id)
 
-    def search(self, namespace: str, category: str, vector: np.ndarray, fingerprint: str | None, k: int) -> list[Neighbour]:
+    def search(
+        self, namespace: str, category: str, vector: np.ndarray, fingerprint: str | None, k: int
+    ) -> list[Neighbour]:
         space = self._spaces.get((namespace, category))
         return space.search(vector, fingerprint, k) if space is not None else []
 

@@ -71,7 +71,9 @@ async def migrate(db: aiosqlite.Connection, target: int = LATEST_VERSION) -> int
     """Bring the database (opened in autocommit mode) to `target`; returns the version it started at."""
     start = await current_version(db)
     if start > LATEST_VERSION:
-        raise RuntimeError(f"the cache database is at schema version {start}, newer than this semgate ({LATEST_VERSION})")
+        raise RuntimeError(
+            f"the cache database is at schema version {start}, newer than this semgate ({LATEST_VERSION})"
+        )
     for version in range(start + 1, target + 1):
         await db.execute("BEGIN IMMEDIATE")
         try:

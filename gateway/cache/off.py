@@ -47,8 +47,14 @@ class CacheOff:
     async def consult(self, request: GatewayRequest) -> Bypassed:
         return BYPASSED
 
-    async def remember(self, decision: Bypassed, request: GatewayRequest, completion: dict[str, Any] | None,
-                       producer: str, example_ids: tuple[str, ...] = ()) -> None:
+    async def remember(
+        self,
+        decision: Bypassed,
+        request: GatewayRequest,
+        completion: dict[str, Any] | None,
+        producer: str,
+        example_ids: tuple[str, ...] = (),
+    ) -> None:
         return None
 
     async def stale(self, decision: Bypassed, request: GatewayRequest, error: OpenAIError) -> None:

@@ -24,9 +24,9 @@ Python values taken as constants, which the check against PyTorch below makes mo
 for its duration.
 """
 
+import contextlib
 import hashlib
 import json
-import contextlib
 import logging
 import os
 import tempfile
@@ -58,8 +58,9 @@ def model_cache_dir() -> Path:
     return Path(os.environ.get("SEMGATE_MODEL_CACHE", "var/models"))
 
 
-def onnx_transformer(model_dir: Path, threads: int | None, cache_dir: Path | None = None,
-                     graph: str = DEFAULT_GRAPH) -> OnnxTransformer | None:
+def onnx_transformer(
+    model_dir: Path, threads: int | None, cache_dir: Path | None = None, graph: str = DEFAULT_GRAPH
+) -> OnnxTransformer | None:
     """An ONNX Runtime transformer for `model_dir`, exporting `graph` (a key of GRAPHS) first if needed;
     None when that cannot be done. The other graphs are the benchmark's and the tests' comparisons."""
     if graph not in GRAPHS:
@@ -96,9 +97,15 @@ def export(model_dir: Path, path: Path, graph: str = DEFAULT_GRAPH) -> None:
         staged = Path(tmp) / path.name
         with torch.inference_mode(), _quiet_tracer():
             torch.onnx.export(
-                _last_hidden_state(module), tuple(torch.from_numpy(example[k]) for k in INPUTS), str(staged),
-                input_names=list(INPUTS), output_names=["last_hidden_state"], opset_version=OPSET, dynamo=False,
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")})
+                _last_hidden_state(module),
+                tuple(torch.from_numpy(example[k]) for k in INPUTS),
+                str(staged),
+                input_names=list(INPUTS),
+                output_names=["last_hidden_state"],
+                opset_version=OPSET,
+                dynamo=False,
+                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")},
+            )
         if graph != "plain":
             fuse(staged, model_dir)
         if graph == "int8":
@@ -120,8 +127,13 @@ def fuse(path: Path, model_dir: Path, layers: int | None = None) -> bool:
         from onnxruntime.transformers.optimizer import optimize_model
 
         # opt_level 0: only the graph rewrites, nothing tied to this machine's CPU.
-        model = optimize_model(str(path), model_type="bert", num_heads=int(config["num_attention_heads"]),
-                               hidden_size=int(config["hidden_size"]), opt_level=0)
+        model = optimize_model(
+            str(path),
+            model_type="bert",
+            num_heads=int(config["num_attention_heads"]),
+            hidden_size=int(config["hidden_size"]),
+            opt_level=0,
+        )
         fused = model.get_fused_operator_statistics()
     except Exception as exc:  # noqa: BLE001 - the plain export computes the same vectors
         log.warning("could not fuse the embedding model's layers (%s): keeping the plain export", exc)
@@ -146,9 +158,14 @@ def quantize(path: Path) -> None:
     try:
         # The fused nodes are ONNX Runtime's own (com.microsoft), which onnx's shape inference does not
         # know: tensors it cannot type are taken as float, which they are.
-        quantize_dynamic(str(path), str(staged), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Attention"],
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        quantize_dynamic(
+            str(path),
+            str(staged),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
     finally:
         root.removeFilter(quiet)
     os.replace(staged, path)
@@ -203,8 +220,9 @@ def _last_hidden_state(module):
             self.bert = module
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
+            return self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     return LastHiddenState()
 

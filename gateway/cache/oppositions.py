@@ -18,20 +18,53 @@ from gateway.cache.text import STOPWORDS, stem
 
 ANTONYMS_PATH = Path(__file__).with_name("antonyms.txt")
 # WordNet's detachment rules (morphy): suffix -> replacement, tried until a known lemma comes out.
-_SUFFIX_RULES = (("ies", "y"), ("es", "e"), ("es", ""), ("s", ""), ("ed", "e"), ("ed", ""), ("ing", "e"),
-                 ("ing", ""), ("er", ""), ("est", ""), ("er", "e"), ("est", "e"), ("ly", ""))
+_SUFFIX_RULES = (
+    ("ies", "y"),
+    ("es", "e"),
+    ("es", ""),
+    ("s", ""),
+    ("ed", "e"),
+    ("ed", ""),
+    ("ing", "e"),
+    ("ing", ""),
+    ("er", ""),
+    ("est", ""),
+    ("er", "e"),
+    ("est", "e"),
+    ("ly", ""),
+)
 _BOUNDS = frozenset({"at-least", "or-more", "at-most", "or-less", "or-fewer"})  # its second word is read as it
 _NOT_REVERSALS = frozenset({"unless", "underneath", "unto"})  # function words that begin with "un"
 # Scope: which part of a set or of a time line is asked about. Each row: (one side, the other side).
 SCOPE = (
-    (frozenset({"all", "every", "everything", "everyone", "everybody", "entire", "whole", "always"}),
-     frozenset({"some", "several", "few", "part", "partial", "partially", "sometimes", "certain", "any", "anyone",
-                "anybody", "anything"})),
-    (frozenset({"before", "prior", "earlier", "beforehand", "pre"}),
-     frozenset({"after", "afterwards", "later", "following", "post"})),
+    (
+        frozenset({"all", "every", "everything", "everyone", "everybody", "entire", "whole", "always"}),
+        frozenset(
+            {
+                "some",
+                "several",
+                "few",
+                "part",
+                "partial",
+                "partially",
+                "sometimes",
+                "certain",
+                "any",
+                "anyone",
+                "anybody",
+                "anything",
+            }
+        ),
+    ),
+    (
+        frozenset({"before", "prior", "earlier", "beforehand", "pre"}),
+        frozenset({"after", "afterwards", "later", "following", "post"}),
+    ),
     (frozenset({"within", "during", "inside", "under"}), frozenset({"after", "beyond", "outside", "past", "over"})),
-    (frozenset({"include", "includes", "included", "including", "inclusive"}),
-     frozenset({"exclude", "excludes", "excluded", "excluding", "exclusive", "except", "excepting"})),
+    (
+        frozenset({"include", "includes", "included", "including", "inclusive"}),
+        frozenset({"exclude", "excludes", "excluded", "excluding", "exclusive", "except", "excepting"}),
+    ),
     (frozenset({"least", "fewest", "minimum", "min", "lowest"}), frozenset({"most", "maximum", "max", "highest"})),
     # A bound, read as one phrase: "at least the minimum" / "at most the minimum" name "minimum" on both sides.
     (frozenset({"at-least", "or-more"}), frozenset({"at-most", "or-less", "or-fewer"})),
@@ -91,28 +124,41 @@ def antonyms_clash(query: frozenset[str], cached: frozenset[str]) -> bool:
 def reversed_words(tokens: list[str]) -> frozenset[str]:
     """The words that `tokens` reverse with "un-" ("unfreeze" -> "freeze"), stemmed. A base shorter than four
     letters is left out ("unit", "union" and "until" reverse nothing), and so are function words ("unless")."""
-    return frozenset(stem(t[2:]) for t in tokens
-                     if t.startswith("un") and len(t) >= 6 and t not in STOPWORDS and t not in _NOT_REVERSALS)
+    return frozenset(
+        stem(t[2:])
+        for t in tokens
+        if t.startswith("un") and len(t) >= 6 and t not in STOPWORDS and t not in _NOT_REVERSALS
+    )
 
 
-def reversal_clash(query_reversed: frozenset[str], query_tokens: frozenset[str], cached_reversed: frozenset[str],
-                   cached_tokens: frozenset[str]) -> bool:
+def reversal_clash(
+    query_reversed: frozenset[str],
+    query_tokens: frozenset[str],
+    cached_reversed: frozenset[str],
+    cached_tokens: frozenset[str],
+) -> bool:
     """One question says "unX" and the other "X" (stemmed tokens), and neither says both."""
-    def one_way(reversed_: frozenset[str], own: frozenset[str], other_reversed: frozenset[str],
-                other: frozenset[str]) -> bool:
+
+    def one_way(
+        reversed_: frozenset[str], own: frozenset[str], other_reversed: frozenset[str], other: frozenset[str]
+    ) -> bool:
         return any(word in other and word not in own and word not in other_reversed for word in reversed_)
-    return (one_way(query_reversed, query_tokens, cached_reversed, cached_tokens)
-            or one_way(cached_reversed, cached_tokens, query_reversed, query_tokens))
+
+    return one_way(query_reversed, query_tokens, cached_reversed, cached_tokens) or one_way(
+        cached_reversed, cached_tokens, query_reversed, query_tokens
+    )
 
 
 def scope_words(tokens: list[str]) -> frozenset[str]:
     """The scope words of `tokens`, less two idioms that scope nothing: "of all time" and the "some" of
     "what are some good ...", which asks for examples ("are some items eligible?" does scope)."""
-    idiom = {i for i, t in enumerate(tokens)
-             if (t == "all" and tokens[i + 1 : i + 2] == ["time"])
-             or (t == "some" and i > 1 and tokens[i - 1] == "are" and tokens[i - 2] in ("what", "which"))}
-    bounds = {i + 1: f"{t}-{tokens[i + 1]}" for i, t in enumerate(tokens[:-1])
-              if f"{t}-{tokens[i + 1]}" in _BOUNDS}
+    idiom = {
+        i
+        for i, t in enumerate(tokens)
+        if (t == "all" and tokens[i + 1 : i + 2] == ["time"])
+        or (t == "some" and i > 1 and tokens[i - 1] == "are" and tokens[i - 2] in ("what", "which"))
+    }
+    bounds = {i + 1: f"{t}-{tokens[i + 1]}" for i, t in enumerate(tokens[:-1]) if f"{t}-{tokens[i + 1]}" in _BOUNDS}
     words = {bounds.get(i, t) for i, t in enumerate(tokens) if i not in idiom}
     return frozenset(w for side in SCOPE for group in side for w in group & words)
 

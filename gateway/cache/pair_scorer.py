@@ -38,7 +38,10 @@ class VerifierPairScorer:
             cosines = [float(np.dot(vectors[a], vectors[b])) for a, b in pairs]
         # Each pair stands alone: its only "neighbour" is itself.
         # Read as written, as they are embedded: the conversation check's thresholds were measured so.
-        scores = [float(self.verifier.probabilities(view(a, as_written=True), [(view(b, as_written=True), cosine)],
-                                                    [cosine])[0])
-                  for (a, b), cosine in zip(pairs, cosines)]
+        scores = [
+            float(
+                self.verifier.probabilities(view(a, as_written=True), [(view(b, as_written=True), cosine)], [cosine])[0]
+            )
+            for (a, b), cosine in zip(pairs, cosines)
+        ]
         return np.asarray(scores, dtype=np.float32)

@@ -25,22 +25,110 @@ from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
 # is as often a follow-up ("Is alcohol addictive? If yes, why?") as a condition, and is left to the verifier. Set
 # words ("all", "every"), degree words ("more", "over") and the verb "include" ("Does my plan include
 # roaming?") are as often emphasis or the question's own verb as a condition.
-CONDITIONS = frozenset({"before", "prior", "beforehand", "after", "afterwards", "later", "within", "during", "beyond",
-                        "until", "till", "including", "exclude", "excludes", "excluded", "excluding", "except",
-                        "excepting"})
+CONDITIONS = frozenset(
+    {
+        "before",
+        "prior",
+        "beforehand",
+        "after",
+        "afterwards",
+        "later",
+        "within",
+        "during",
+        "beyond",
+        "until",
+        "till",
+        "including",
+        "exclude",
+        "excludes",
+        "excluded",
+        "excluding",
+        "except",
+        "excepting",
+    }
+)
 _AMOUNT = frozenset({"much", "many"})
 # The marked end of an event: a verbless "when is X" means its start.
 # ("end" is left out: "How did India end up so populous?")
-_ENDINGS = frozenset({"arrive", "arrives", "arriving", "arrival", "land", "lands", "landing", "finish", "finishes",
-                      "close", "closes", "closing", "expire", "expires"})
-_STARTS = frozenset({"leave", "leaves", "depart", "departs", "departure", "start", "starts", "begin", "begins",
-                     "open", "opens", "opening"})
+_ENDINGS = frozenset(
+    {
+        "arrive",
+        "arrives",
+        "arriving",
+        "arrival",
+        "land",
+        "lands",
+        "landing",
+        "finish",
+        "finishes",
+        "close",
+        "closes",
+        "closing",
+        "expire",
+        "expires",
+    }
+)
+_STARTS = frozenset(
+    {
+        "leave",
+        "leaves",
+        "depart",
+        "departs",
+        "departure",
+        "start",
+        "starts",
+        "begin",
+        "begins",
+        "open",
+        "opens",
+        "opening",
+    }
+)
 # Acting on a thing, where the other question asks about it: "How do I change the undo shortcut?" / "What's the
 # undo shortcut?".
-_OPERATIONS = frozenset({"change", "changing", "set", "reset", "edit", "remove", "delete", "add", "disable", "enable",
-                         "customize", "customise", "modify", "update", "cancel", "replace", "rename", "move"})
-_POLAR = frozenset({"is", "are", "was", "were", "can", "could", "does", "do", "did", "will", "would", "should",
-                    "may", "might", "has", "have", "must"})
+_OPERATIONS = frozenset(
+    {
+        "change",
+        "changing",
+        "set",
+        "reset",
+        "edit",
+        "remove",
+        "delete",
+        "add",
+        "disable",
+        "enable",
+        "customize",
+        "customise",
+        "modify",
+        "update",
+        "cancel",
+        "replace",
+        "rename",
+        "move",
+    }
+)
+_POLAR = frozenset(
+    {
+        "is",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "does",
+        "do",
+        "did",
+        "will",
+        "would",
+        "should",
+        "may",
+        "might",
+        "has",
+        "have",
+        "must",
+    }
+)
 _SIGNIFICANT_STOPWORDS = CONDITIONS | _AMOUNT
 MIN_WORDS = 3  # significant words the shorter question needs before another can be it plus a qualifier
 _OPENER_LIMIT = 8  # words before the question's first question word that may be an opener
@@ -64,13 +152,13 @@ def wording(text: str) -> Wording:
     tokens = words(text)
     significant = [w for w in tokens if _significant(w)]
     # The question starts at its first question word ("hey quick q, does ...", "um, is ..."), if one comes early.
-    opener = next((i for i, w in enumerate(tokens[:_OPENER_LIMIT + 1]) if w in QUESTION_WORDS), None)
-    start = sum(1 for w in tokens[:opener or 0] if _significant(w))
+    opener = next((i for i, w in enumerate(tokens[: _OPENER_LIMIT + 1]) if w in QUESTION_WORDS), None)
+    start = sum(1 for w in tokens[: opener or 0] if _significant(w))
     return Wording(tuple(significant), start, opener is not None and tokens[opener] in _POLAR)
 
 
 def added_qualifier(query: Wording, cached: Wording) -> str | None:
-    """"scope" or "antonyms" when one question is the other plus such a qualifier, else None."""
+    """ "scope" or "antonyms" when one question is the other plus such a qualifier, else None."""
     mine, theirs = query.stems, cached.stems
     if min(len(mine), len(theirs)) < MIN_WORDS:  # "How do I get my iCloud password?" is in most questions about it
         return None
@@ -85,9 +173,12 @@ def _qualifier(longer: Wording, shorter: Wording) -> str | None:
     known = shorter.stems
     # An opening phrase with a time or inclusion word qualifies ("After the purchase, does ..."); other openers
     # ("Sorry if this is basic, but ...") do not.
-    qualifying_opener = any(w in CONDITIONS for w in longer.significant[:longer.start])
-    added = {w for i, w in enumerate(longer.significant)
-             if _base(w) not in known and (i >= longer.start or qualifying_opener)}
+    qualifying_opener = any(w in CONDITIONS for w in longer.significant[: longer.start])
+    added = {
+        w
+        for i, w in enumerate(longer.significant)
+        if _base(w) not in known and (i >= longer.start or qualifying_opener)
+    }
     if added & CONDITIONS or (added & _AMOUNT and shorter.polar) or added & _OPERATIONS:
         return "scope"
     if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:

@@ -12,13 +12,44 @@ from collections import Counter
 from dataclasses import dataclass
 
 NUMBER_WORDS = {
-    "zero": "0", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
-    "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17", "eighteen": "18",
-    "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
-    "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
-    "million": "1000000", "billion": "1000000000", "first": "1", "second": "2", "third": "3",
-    "half": "0.5", "twice": "2", "double": "2", "triple": "3",
+    "zero": "0",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
+    "fifteen": "15",
+    "sixteen": "16",
+    "seventeen": "17",
+    "eighteen": "18",
+    "nineteen": "19",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "sixty": "60",
+    "seventy": "70",
+    "eighty": "80",
+    "ninety": "90",
+    "hundred": "100",
+    "thousand": "1000",
+    "million": "1000000",
+    "billion": "1000000000",
+    "first": "1",
+    "second": "2",
+    "third": "3",
+    "half": "0.5",
+    "twice": "2",
+    "double": "2",
+    "triple": "3",
 }  # "one" is left out: "which one is better?" states no quantity.
 _DIGITS = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?:st|nd|rd|th|k\b)?", re.IGNORECASE)
 # "7 pm", "7:30 p.m.", "7am", "7 o'clock"; and 24-hour "19:00". Bounded repeats only.
@@ -110,8 +141,9 @@ def times_differ(query: tuple[frozenset[int], ...], cached: tuple[frozenset[int]
     left = Counter(cached)
     for readings in sorted(query, key=len):  # the unambiguous ones first
         # The cached times that can mean one of these readings: a handful of keys, not a scan (linear).
-        meeting = [readings] + [frozenset(pair) for v in readings
-                                for pair in ({v}, {v, (v + 720) % _DAY}, {v, (v - 720) % _DAY})]
+        meeting = [readings] + [
+            frozenset(pair) for v in readings for pair in ({v}, {v, (v + 720) % _DAY}, {v, (v - 720) % _DAY})
+        ]
         key = next((k for k in meeting if left[k] > 0), None)
         if key is None:
             return True
@@ -135,7 +167,7 @@ def _times(text: str, tokens: list[str]) -> tuple[tuple[frozenset[int], ...], st
     for match in _CLOCK.finditer(text):
         hour, minute = int(match.group(1)), int(match.group(2) or 0)
         marker = match.group(3).lower()
-        if hour > 12 and marker != "o'clock" or minute >= 60:
+        if (hour > 12 and marker != "o'clock") or minute >= 60:
             continue
         if marker[0] == "a":
             readings = {(hour % 12) * 60 + minute}

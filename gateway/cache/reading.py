@@ -89,5 +89,4 @@ class ReadingMemo:
 def veto(query: Reading, cached: Reading, guards: GuardSwitches) -> str | None:
     """Why the cached question must not answer the query: the embedding did not see what differs
     ("tail", "unreadable"), or a guard trips ("numbers", "antonyms", ...); None when nothing does."""
-    return coverage_rejection(query.coverage, cached.coverage) or rejection(query.view.facts, cached.view.facts,
-                                                                             guards)
+    return coverage_rejection(query.coverage, cached.coverage) or rejection(query.view.facts, cached.view.facts, guards)

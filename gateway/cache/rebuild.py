@@ -19,8 +19,9 @@ async def rebuild(store: DocumentStore, index: VectorIndex, total: int | None = 
     pending: dict[tuple[str, str], list[tuple[str, str, np.ndarray]]] = defaultdict(list)
     added = 0
     threads = os.cpu_count() or 1
-    with tqdm(total=total, desc="rebuilding cache index", unit="entry", file=sys.stderr,
-              disable=not progress, leave=False) as bar:
+    with tqdm(
+        total=total, desc="rebuilding cache index", unit="entry", file=sys.stderr, disable=not progress, leave=False
+    ) as bar:
         async for entry in store.iter_all():
             bar.update(1)
             if entry.embedding is None:

@@ -55,7 +55,9 @@ end
 """
 
 # ARGV: prefix, origin, maxlen, id, member, space, space_json, xkey, expire_ms, expires_at, lru, lfu, field, value, ...
-PUT = _REMOVE + """
+PUT = (
+    _REMOVE
+    + """
 local origin, maxlen, id, member, space = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local xkey, expire_ms = ARGV[8], ARGV[9]
 local replaced = {}
@@ -82,9 +84,12 @@ redis.call("XADD", P .. ":changes", "MAXLEN", "~", maxlen, "*", "n", redis.call(
            "op", "put", "origin", origin, "removed", table.concat(replaced, ","), unpack(fields))
 return replaced
 """
+)
 
 # ARGV: prefix, origin, maxlen, id, id, ...
-DELETE = _REMOVE + """
+DELETE = (
+    _REMOVE
+    + """
 local removed = {}
 for i = 4, #ARGV do
   local member = redis.call("HGET", P .. ":e:" .. ARGV[i], "_member")
@@ -96,9 +101,12 @@ end
 publish("delete", ARGV[2], ARGV[3], removed)
 return #removed
 """
+)
 
 # ARGV: prefix, origin, maxlen, before, limit
-EXPIRE = _REMOVE + """
+EXPIRE = (
+    _REMOVE
+    + """
 local removed = {}
 for _, member in ipairs(redis.call("ZRANGEBYSCORE", P .. ":expiry", "-inf", "(" .. ARGV[4], "LIMIT", 0, ARGV[5])) do
   local gone, id = remove(member)
@@ -107,9 +115,12 @@ end
 publish("expire", ARGV[2], ARGV[3], removed)
 return removed
 """
+)
 
 # ARGV: prefix, origin, maxlen, space, keep, order ("lru" | "lfu")
-EVICT = _REMOVE + """
+EVICT = (
+    _REMOVE
+    + """
 local ranking = P .. ":" .. ARGV[6] .. ":" .. ARGV[4]
 local excess = redis.call("ZCARD", ranking) - tonumber(ARGV[5])
 local removed = {}
@@ -122,6 +133,7 @@ end
 publish("evict", ARGV[2], ARGV[3], removed)
 return removed
 """
+)
 
 # ARGV: prefix, xkey -> the entry's hash as a flat list, or nil
 FIND_EXACT = """
@@ -184,15 +196,26 @@ def id_of_member(member: bytes | str) -> str:
 def encode(entry: CacheEntry) -> list[Any]:
     """The entry as flat (field, value) pairs for HSET and XADD."""
     fields = {
-        "id": entry.id, "tenant": entry.tenant, "namespace": entry.namespace, "category": entry.category,
-        "model": entry.model, "fingerprint": entry.fingerprint, "exact_key": entry.exact_key,
+        "id": entry.id,
+        "tenant": entry.tenant,
+        "namespace": entry.namespace,
+        "category": entry.category,
+        "model": entry.model,
+        "fingerprint": entry.fingerprint,
+        "exact_key": entry.exact_key,
         "query_text": entry.query_text,
         "embedding": _blob(entry.embedding),
-        "request": orjson.dumps(entry.request), "response": orjson.dumps(entry.response),
-        "created_at": repr(entry.created_at), "expires_at": repr(entry.expires_at), "hit_count": entry.hit_count,
-        "last_hit_at": "" if entry.last_hit_at is None else repr(entry.last_hit_at), "utility": repr(entry.utility),
-        "producer_model": entry.producer_model, "example_ids": orjson.dumps(list(entry.example_ids)),
-        "context_embedding": _blob(entry.context_embedding), "offer_embedding": _blob(entry.offer_embedding),
+        "request": orjson.dumps(entry.request),
+        "response": orjson.dumps(entry.response),
+        "created_at": repr(entry.created_at),
+        "expires_at": repr(entry.expires_at),
+        "hit_count": entry.hit_count,
+        "last_hit_at": "" if entry.last_hit_at is None else repr(entry.last_hit_at),
+        "utility": repr(entry.utility),
+        "producer_model": entry.producer_model,
+        "example_ids": orjson.dumps(list(entry.example_ids)),
+        "context_embedding": _blob(entry.context_embedding),
+        "offer_embedding": _blob(entry.offer_embedding),
     }
     return [item for pair in fields.items() for item in pair]
 
@@ -203,15 +226,26 @@ def decode(fields: dict[bytes, bytes], with_embedding: bool = True) -> CacheEntr
     # Entries written before the context vectors were stored have no such fields: read as None.
     vector = lambda name: _vector(f.get(name, b"")) if with_embedding else None  # noqa: E731
     return CacheEntry(
-        id=text("id"), tenant=text("tenant"), namespace=text("namespace"), category=text("category"),
-        model=text("model"), fingerprint=text("fingerprint"), exact_key=text("exact_key"),
+        id=text("id"),
+        tenant=text("tenant"),
+        namespace=text("namespace"),
+        category=text("category"),
+        model=text("model"),
+        fingerprint=text("fingerprint"),
+        exact_key=text("exact_key"),
         query_text=text("query_text"),
         embedding=vector("embedding"),
-        request=orjson.loads(f["request"]), response=orjson.loads(f["response"]),
-        created_at=float(f["created_at"]), expires_at=float(f["expires_at"]), hit_count=int(f["hit_count"]),
-        last_hit_at=float(f["last_hit_at"]) if f["last_hit_at"] else None, utility=float(f["utility"]),
-        producer_model=text("producer_model"), example_ids=tuple(orjson.loads(f["example_ids"])),
-        context_embedding=vector("context_embedding"), offer_embedding=vector("offer_embedding"),
+        request=orjson.loads(f["request"]),
+        response=orjson.loads(f["response"]),
+        created_at=float(f["created_at"]),
+        expires_at=float(f["expires_at"]),
+        hit_count=int(f["hit_count"]),
+        last_hit_at=float(f["last_hit_at"]) if f["last_hit_at"] else None,
+        utility=float(f["utility"]),
+        producer_model=text("producer_model"),
+        example_ids=tuple(orjson.loads(f["example_ids"])),
+        context_embedding=vector("context_embedding"),
+        offer_embedding=vector("offer_embedding"),
     )
 
 

@@ -38,8 +38,15 @@ _SCAN_BATCH = 500
 
 
 class RedisStore:
-    def __init__(self, url: str, prefix: str = "semgate", stream_maxlen: int = 10_000, local_entries: int = 10_000,
-                 timeout_s: float = 1.0, follow_block_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "semgate",
+        stream_maxlen: int = 10_000,
+        local_entries: int = 10_000,
+        timeout_s: float = 1.0,
+        follow_block_ms: int = 1000,
+    ) -> None:
         self.url = url
         self.prefix = "{" + prefix + "}"
         self.stream_maxlen = stream_maxlen
@@ -47,11 +54,16 @@ class RedisStore:
         self.local = LocalDocuments(local_entries)
         self.available = False
         # One fast retry replaces a pooled connection that a Redis restart left dead.
-        self._redis = Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-                                     retry=Retry(NoBackoff(), 1))
+        self._redis = Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 1)
+        )
         # The follower blocks in XREAD: its own connection, with a timeout longer than the block.
-        follower = Redis.from_url(url, socket_timeout=timeout_s + follow_block_ms / 1000,
-                                  socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0))
+        follower = Redis.from_url(
+            url,
+            socket_timeout=timeout_s + follow_block_ms / 1000,
+            socket_connect_timeout=timeout_s,
+            retry=Retry(NoBackoff(), 0),
+        )
         self.changes = ChangeStream(self._redis, follower, self.prefix)
         self._epoch: bytes | None = None
         self._unsent_hits: dict[str, HitUpdate] = {}
@@ -93,9 +105,21 @@ class RedisStore:
         space = layout.space_of(entry.namespace, entry.category)
         expire_ms = layout.expire_at_ms(entry.expires_at)
         last_used = entry.last_hit_at or entry.created_at
-        args = [self.prefix, self.origin, self.stream_maxlen, entry.id, layout.member_of(entry.id, space), space,
-                orjson.dumps([entry.namespace, entry.category]), self.key("x", space, entry.exact_key), expire_ms,
-                entry.expires_at, last_used, layout.lfu_score(entry.hit_count, last_used), *layout.encode(entry)]
+        args = [
+            self.prefix,
+            self.origin,
+            self.stream_maxlen,
+            entry.id,
+            layout.member_of(entry.id, space),
+            space,
+            orjson.dumps([entry.namespace, entry.category]),
+            self.key("x", space, entry.exact_key),
+            expire_ms,
+            entry.expires_at,
+            last_used,
+            layout.lfu_score(entry.hit_count, last_used),
+            *layout.encode(entry),
+        ]
         try:
             replaced = [r.decode() for r in await self._put(args=args)]
         except UNREACHABLE as exc:
@@ -136,7 +160,9 @@ class RedisStore:
         return self.local.find_exact(namespace, category, exact_key)
 
     async def find_exact_in(self, spaces: Sequence[tuple[str, str]], exact_key: str) -> list[CacheEntry]:
-        found = await asyncio.gather(*(self.find_exact(namespace, category, exact_key) for namespace, category in spaces))
+        found = await asyncio.gather(
+            *(self.find_exact(namespace, category, exact_key) for namespace, category in spaces)
+        )
         return [entry for entry in found if entry is not None]
 
     async def delete(self, entry_ids: Sequence[str]) -> int:
@@ -188,8 +214,9 @@ class RedisStore:
     async def iter_all(self, batch_size: int = 2000) -> AsyncIterator[CacheEntry]:
         after = "-inf"
         while True:
-            page = await self._guarded(self._redis.zrangebyscore(self.key("order"), after, "+inf", start=0,
-                                                                 num=batch_size, withscores=True))
+            page = await self._guarded(
+                self._redis.zrangebyscore(self.key("order"), after, "+inf", start=0, num=batch_size, withscores=True)
+            )
             if not page:
                 return
             found = await self._guarded(self._hashes([layout.id_of_member(m) for m, _ in page]))
@@ -199,8 +226,7 @@ class RedisStore:
 
     async def count(self, namespace: str | None = None, category: str | None = None) -> int:
         counts = await self.count_by_namespace()
-        return sum(n for (ns, cat), n in counts.items()
-                   if namespace in (None, ns) and category in (None, cat))
+        return sum(n for (ns, cat), n in counts.items() if namespace in (None, ns) and category in (None, cat))
 
     async def count_by_namespace(self) -> dict[tuple[str, str], int]:
         spaces = await self._spaces()
@@ -228,8 +254,9 @@ class RedisStore:
         expired: list[str] = []
         while self.available:
             try:
-                batch = await self._expire(args=[self.prefix, self.origin, self.stream_maxlen, repr(before),
-                                                 _SCAN_BATCH])
+                batch = await self._expire(
+                    args=[self.prefix, self.origin, self.stream_maxlen, repr(before), _SCAN_BATCH]
+                )
             except UNREACHABLE as exc:
                 self._lost(exc)
                 break
@@ -242,8 +269,9 @@ class RedisStore:
     async def list_entries(self, query: EntryQuery) -> EntryPage:
         """Newest first. A scan over the store (admin use), filtered by space before any entry is read."""
         spaces = await self._spaces()
-        wanted = {s for s, (ns, cat) in spaces.items()
-                  if query.namespace in (None, ns) and query.category in (None, cat)}
+        wanted = {
+            s for s, (ns, cat) in spaces.items() if query.namespace in (None, ns) and query.category in (None, cat)
+        }
         members = await self._guarded(self._redis.zrevrange(self.key("order"), 0, -1))
         ids = [layout.id_of_member(m) for m in members if m.decode().split(":", 1)[0] in wanted]
         needs_entry = query.tenant or query.model or query.text_contains or not query.include_expired
@@ -312,8 +340,9 @@ class RedisStore:
 
     def _lost(self, exc: BaseException) -> StoreUnavailable:
         if self.available:
-            log.error("Redis at %s is unreachable (%s); the cache is read-only until it returns",
-                      self.url, type(exc).__name__)
+            log.error(
+                "Redis at %s is unreachable (%s); the cache is read-only until it returns", self.url, type(exc).__name__
+            )
         self.available = False
         return StoreUnavailable(f"Redis at {self.url} is unreachable; the cache is read-only")
 
@@ -340,7 +369,9 @@ class RedisStore:
 
 
 def _matches(entry: CacheEntry, query: EntryQuery, now: float) -> bool:
-    return (query.tenant in (None, entry.tenant) and query.model in (None, entry.model)
-            and (not query.text_contains or query.text_contains.lower() in entry.query_text.lower())
-            and (query.include_expired or entry.expires_at > now))
-
+    return (
+        query.tenant in (None, entry.tenant)
+        and query.model in (None, entry.model)
+        and (not query.text_contains or query.text_contains.lower() in entry.query_text.lower())
+        and (query.include_expired or entry.expires_at > now)
+    )

@@ -36,11 +36,21 @@ async def ensure_embedded_by(store: DocumentStore, model, progress: bool = True)
         return 0
     ids = [e.id async for e in store.iter_all() if e.embedding is not None]  # all first: a put moves an entry
     if ids:
-        log.warning("the cache holds vectors of %s, not %s: embedding its %d questions again",
-                    recorded or "an earlier semgate (fp32)", model.identity, len(ids))
+        log.warning(
+            "the cache holds vectors of %s, not %s: embedding its %d questions again",
+            recorded or "an earlier semgate (fp32)",
+            model.identity,
+            len(ids),
+        )
     loop = asyncio.get_running_loop()
-    with tqdm(total=len(ids), desc="re-embedding cached questions", unit="entry", file=sys.stderr,
-              disable=not progress or not ids, leave=False) as bar:
+    with tqdm(
+        total=len(ids),
+        desc="re-embedding cached questions",
+        unit="entry",
+        file=sys.stderr,
+        disable=not progress or not ids,
+        leave=False,
+    ) as bar:
         for start in range(0, len(ids), _BATCH):
             found = await store.get_many(ids[start : start + _BATCH])
             now = time.time()

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from gateway.cache.redis_changes import Change, StreamPosition
 from gateway.cache.redis_store import RedisStore
-from gateway.cache.store import StoreUnavailable
 from gateway.cache.semantic_cache import SemanticCache
+from gateway.cache.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,9 @@ class SyncStats:
 
 
 class ReplicaSync:
-    def __init__(self, cache: SemanticCache, store: RedisStore, block_ms: int = 1000, batch: int = 512,
-                 retry_s: float = 0.5) -> None:
+    def __init__(
+        self, cache: SemanticCache, store: RedisStore, block_ms: int = 1000, batch: int = 512, retry_s: float = 0.5
+    ) -> None:
         self.cache = cache
         self.store = store
         self.block_ms = block_ms
@@ -73,7 +74,7 @@ class ReplicaSync:
                     await self.cache.refresh_counts()  # other replicas' inserts count towards the quotas
             except StoreUnavailable:
                 await asyncio.sleep(self.retry_s)
-            except Exception:  # noqa: BLE001 - the follower must outlive any single bad change
+            except Exception:
                 log.exception("replica sync failed; retrying")
                 await asyncio.sleep(self.retry_s)
 

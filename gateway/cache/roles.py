@@ -22,14 +22,56 @@ from gateway.cache.text import STOPWORDS, stem
 
 # A word or a clause boundary; one alternation of single classes, linear on any input.
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?()\"]")
-_BOUNDARY = frozenset(".,;:!?()\"")
-_PRONOUNS = frozenset({"myself", "yourself", "himself", "herself", "itself", "ourselves", "yourselves", "themselves",
-                       "someone", "somebody", "something", "anyone", "anything", "everyone", "everything", "people"})
-_DETERMINERS = frozenset({"the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "this", "that",
-                          "these", "those", "some", "any"})
+_BOUNDARY = frozenset('.,;:!?()"')
+_PRONOUNS = frozenset(
+    {
+        "myself",
+        "yourself",
+        "himself",
+        "herself",
+        "itself",
+        "ourselves",
+        "yourselves",
+        "themselves",
+        "someone",
+        "somebody",
+        "something",
+        "anyone",
+        "anything",
+        "everyone",
+        "everything",
+        "people",
+    }
+)
+_DETERMINERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "my",
+        "your",
+        "our",
+        "their",
+        "his",
+        "her",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "some",
+        "any",
+    }
+)
 # marker -> (role of the words before it, role of the words after it)
-_DIRECTIONS = {"from": ("target", "source"), "to": ("source", "target"), "into": ("source", "target"),
-               "towards": ("source", "target"), "toward": ("source", "target"), "onto": ("source", "target")}
+_DIRECTIONS = {
+    "from": ("target", "source"),
+    "to": ("source", "target"),
+    "into": ("source", "target"),
+    "towards": ("source", "target"),
+    "toward": ("source", "target"),
+    "onto": ("source", "target"),
+}
 _NEAREST_ONLY = {"from", "to", "into", "towards", "toward", "onto", "per", "instead"}
 _MARKERS = {
     **_DIRECTIONS,
@@ -39,19 +81,95 @@ _MARKERS = {
     "instead": ("chosen", "replaced"),
 }
 _VERBS = {  # asymmetric relations: the subject acts on the object
-    "beat", "beats", "beaten", "defeat", "defeats", "defeated", "owe", "owes", "owed", "pay", "pays", "paid",
-    "sue", "sues", "sued", "hire", "hires", "hired", "acquire", "acquires", "acquired", "buy", "buys", "bought",
-    "sell", "sells", "sold", "replace", "replaces", "replaced", "precede", "precedes", "preceded",
-    "cause", "causes", "caused", "kill", "kills", "killed", "eat", "eats", "ate", "eaten", "chase", "chases",
-    "chased", "follow", "follows", "followed", "outrank", "outranks", "send", "sends", "sent",
+    "beat",
+    "beats",
+    "beaten",
+    "defeat",
+    "defeats",
+    "defeated",
+    "owe",
+    "owes",
+    "owed",
+    "pay",
+    "pays",
+    "paid",
+    "sue",
+    "sues",
+    "sued",
+    "hire",
+    "hires",
+    "hired",
+    "acquire",
+    "acquires",
+    "acquired",
+    "buy",
+    "buys",
+    "bought",
+    "sell",
+    "sells",
+    "sold",
+    "replace",
+    "replaces",
+    "replaced",
+    "precede",
+    "precedes",
+    "preceded",
+    "cause",
+    "causes",
+    "caused",
+    "kill",
+    "kills",
+    "killed",
+    "eat",
+    "eats",
+    "ate",
+    "eaten",
+    "chase",
+    "chases",
+    "chased",
+    "follow",
+    "follows",
+    "followed",
+    "outrank",
+    "outranks",
+    "send",
+    "sends",
+    "sent",
 }
-_OPPOSITE = {"source": "target", "target": "source", "greater": "lesser", "lesser": "greater",
-             "numerator": "denominator", "denominator": "numerator", "agent": "patient", "patient": "agent",
-             "chosen": "replaced", "replaced": "chosen"}
+_OPPOSITE = {
+    "source": "target",
+    "target": "source",
+    "greater": "lesser",
+    "lesser": "greater",
+    "numerator": "denominator",
+    "denominator": "numerator",
+    "agent": "patient",
+    "patient": "agent",
+    "chosen": "replaced",
+    "replaced": "chosen",
+}
 Roles = frozenset[tuple[str, str]]  # (role, stemmed word)
-_PERSON = {**dict.fromkeys(("i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"), "first"),
-           **dict.fromkeys(("he", "him", "his", "himself", "she", "her", "hers", "herself", "they", "them", "their",
-                            "theirs", "themselves"), "third")}
+_PERSON = {
+    **dict.fromkeys(("i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"), "first"),
+    **dict.fromkeys(
+        (
+            "he",
+            "him",
+            "his",
+            "himself",
+            "she",
+            "her",
+            "hers",
+            "herself",
+            "they",
+            "them",
+            "their",
+            "theirs",
+            "themselves",
+        ),
+        "third",
+    ),
+}
 
 
 def roles(text: str) -> Roles:
@@ -105,8 +223,13 @@ def _clause_markers(tokens: list[str]) -> list[set[str]]:
 
 
 def _content(token: str) -> bool:
-    return (token not in STOPWORDS and token not in _PRONOUNS and token not in _BOUNDARY and token not in _MARKERS
-            and token not in _VERBS)
+    return (
+        token not in STOPWORDS
+        and token not in _PRONOUNS
+        and token not in _BOUNDARY
+        and token not in _MARKERS
+        and token not in _VERBS
+    )
 
 
 def _run_before(tokens: list[str], at: int) -> list[str]:

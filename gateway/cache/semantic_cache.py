@@ -81,9 +81,18 @@ class LookupResult:
 
 
 class SemanticCache:
-    def __init__(self, store: DocumentStore, embedder: Embedder, verifier: Verifier, index: VectorIndex | None = None,
-                 top_k: int | None = None, maintenance_interval_s: float = 5.0, stale_grace_s: float = 0.0,
-                 context_scorer: PairScorer | None = None, window: EmbeddingWindow | None = None) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        embedder: Embedder,
+        verifier: Verifier,
+        index: VectorIndex | None = None,
+        top_k: int | None = None,
+        maintenance_interval_s: float = 5.0,
+        stale_grace_s: float = 0.0,
+        context_scorer: PairScorer | None = None,
+        window: EmbeddingWindow | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.window = window or EmbeddingWindow.bundled()  # what the embedding sees of a text
@@ -129,10 +138,18 @@ class SemanticCache:
         await self.store.close()
         self.index.close()
 
-    async def lookup(self, tenant: str, policy: CachePolicy, request: dict[str, Any],
-                     query_embedding: np.ndarray | None = None, controls: CacheControls | None = None,
-                     allow_stale: bool = False, max_stale_s: float | None = None,
-                     exact_checked: bool = False, key: RequestKey | None = None) -> LookupResult:
+    async def lookup(
+        self,
+        tenant: str,
+        policy: CachePolicy,
+        request: dict[str, Any],
+        query_embedding: np.ndarray | None = None,
+        controls: CacheControls | None = None,
+        allow_stale: bool = False,
+        max_stale_s: float | None = None,
+        exact_checked: bool = False,
+        key: RequestKey | None = None,
+    ) -> LookupResult:
         """`key`: the request's fingerprint when the caller has it.
         `allow_stale`: expired entries may answer too (stale-if-error), those expired at most
         `max_stale_s` ago when it is given. `exact_checked`: `find_exact_hit` found no fresh exact
@@ -148,8 +165,16 @@ class SemanticCache:
         fresh_enough = _freshness(now, allow_stale, max_stale_s)
         if exact is not None and _visible(exact, tenant, namespace) and fresh_enough(exact, policy):
             self._record_hit(exact.id, now)
-            return LookupResult(EXACT, exact, 1.0, None, namespace, Candidate(exact, 1.0, None, None),
-                                stale=exact.expired(now), match=EXACT)
+            return LookupResult(
+                EXACT,
+                exact,
+                1.0,
+                None,
+                namespace,
+                Candidate(exact, 1.0, None, None),
+                stale=exact.expired(now),
+                match=EXACT,
+            )
         if key.query_text is None:
             return LookupResult(MISS, None, None, None, namespace, None)
         # A long message is read off the event loop: tens of milliseconds of Python (gateway/cache/reading.py).
@@ -159,12 +184,18 @@ class SemanticCache:
         vector = query_embedding if query_embedding is not None else await self.embedder.embed(key.query_text, tenant)
         candidates = await self._candidates(tenant, namespace, policy, key, vector, now, fresh_enough, query)
         decided = self._decide(namespace, policy, candidates, now)
-        return dataclasses.replace(decided, candidates=tuple(candidates),
-                                   match=query.match_kind if decided.hit else None)
+        return dataclasses.replace(
+            decided, candidates=tuple(candidates), match=query.match_kind if decided.hit else None
+        )
 
-    async def find_exact_hit(self, tenant: str, policies: Sequence[CachePolicy], request: dict[str, Any],
-                             controls: CacheControls | None = None,
-                             key: RequestKey | None = None) -> tuple[CachePolicy, LookupResult] | None:
+    async def find_exact_hit(
+        self,
+        tenant: str,
+        policies: Sequence[CachePolicy],
+        request: dict[str, Any],
+        controls: CacheControls | None = None,
+        key: RequestKey | None = None,
+    ) -> tuple[CachePolicy, LookupResult] | None:
         """The exact tier before anything is embedded: the newest fresh entry with this request's exact
         key in any cacheable category of `policies` (one store read), with the policy it was stored
         under. An identical request classifies as its entry did, so the category needs no embedding."""
@@ -181,12 +212,24 @@ class SemanticCache:
         exact = max(fresh, key=lambda e: e.created_at)
         self._record_hit(exact.id, now)
         return spaces[(exact.namespace, exact.category)], LookupResult(
-            EXACT, exact, 1.0, None, exact.namespace, Candidate(exact, 1.0, None, None), match=EXACT)
+            EXACT, exact, 1.0, None, exact.namespace, Candidate(exact, 1.0, None, None), match=EXACT
+        )
 
-    async def insert(self, tenant: str, policy: CachePolicy, request: dict[str, Any], response: dict[str, Any],
-                     model: str, ttl_override: float | None = None, *, controls: CacheControls | None = None,
-                     query_embedding: np.ndarray | None = None, producer_model: str | None = None,
-                     example_ids: tuple[str, ...] = (), key: RequestKey | None = None) -> str | None:
+    async def insert(
+        self,
+        tenant: str,
+        policy: CachePolicy,
+        request: dict[str, Any],
+        response: dict[str, Any],
+        model: str,
+        ttl_override: float | None = None,
+        *,
+        controls: CacheControls | None = None,
+        query_embedding: np.ndarray | None = None,
+        producer_model: str | None = None,
+        example_ids: tuple[str, ...] = (),
+        key: RequestKey | None = None,
+    ) -> str | None:
         """Store a complete answer; returns its id, or None when it must not be cached. `key`: the
         request's fingerprint when the caller has it."""
         controls = controls or CacheControls()
@@ -204,13 +247,25 @@ class SemanticCache:
                 vector = await self.embedder.embed(key.query_text, tenant)
         namespace = namespace_for(tenant, policy.scope, policy.personal)
         # Embedded once here, so that a lookup embeds only its own conversation (gateway/cache/context_match.py).
-        context_vector, offer_vector = await self.context.vectors(tenant, key.turns) if vector is not None \
-            else (None, None)
+        context_vector, offer_vector = (
+            await self.context.vectors(tenant, key.turns) if vector is not None else (None, None)
+        )
         entry = CacheEntry(
-            tenant=tenant, namespace=namespace, category=policy.name, model=model, fingerprint=key.fingerprint,
-            exact_key=key.exact_key, query_text=key.query_text or "", embedding=vector, request=request,
-            response=response, expires_at=time.time() + ttl, producer_model=producer_model or model,
-            example_ids=tuple(example_ids), context_embedding=context_vector, offer_embedding=offer_vector,
+            tenant=tenant,
+            namespace=namespace,
+            category=policy.name,
+            model=model,
+            fingerprint=key.fingerprint,
+            exact_key=key.exact_key,
+            query_text=key.query_text or "",
+            embedding=vector,
+            request=request,
+            response=response,
+            expires_at=time.time() + ttl,
+            producer_model=producer_model or model,
+            example_ids=tuple(example_ids),
+            context_embedding=context_vector,
+            offer_embedding=offer_vector,
         )
         replaced = await self.store.put(entry)  # committed before the index can return it
         for old in replaced:
@@ -264,16 +319,29 @@ class SemanticCache:
         updates, self._pending_hits = list(self._pending_hits.values()), {}
         await self.store.record_hits(updates)
 
-    async def _candidates(self, tenant: str, namespace: str, policy: CachePolicy, key: RequestKey,
-                          vector: np.ndarray, now: float, fresh_enough, query: Reading) -> list[Candidate]:
+    async def _candidates(
+        self,
+        tenant: str,
+        namespace: str,
+        policy: CachePolicy,
+        key: RequestKey,
+        vector: np.ndarray,
+        now: float,
+        fresh_enough,
+        query: Reading,
+    ) -> list[Candidate]:
         neighbours = self.index.search_namespace(namespace, vector, key.fingerprint, self.top_k)
         if not neighbours:
             return []
         entries = await self.store.get_many([n.entry_id for n in neighbours])
-        live = [(entries[n.entry_id], n.similarity) for n in neighbours
-                if n.entry_id in entries and _visible(entries[n.entry_id], tenant, namespace)
-                and entries[n.entry_id].fingerprint == key.fingerprint
-                and fresh_enough(entries[n.entry_id], policy)]
+        live = [
+            (entries[n.entry_id], n.similarity)
+            for n in neighbours
+            if n.entry_id in entries
+            and _visible(entries[n.entry_id], tenant, namespace)
+            and entries[n.entry_id].fingerprint == key.fingerprint
+            and fresh_enough(entries[n.entry_id], policy)
+        ]
         close = [entry for entry, similarity in live if similarity >= policy.similarity_threshold]
         readings = await self._readings.readings([(e.id, e.query_text) for e in close])
         found, to_verify = [], []
@@ -293,8 +361,9 @@ class SemanticCache:
         found = await self._in_context(tenant, key, vector, policy, found)
         to_verify = [v for v in to_verify if found[v[0]].rejected_by is None]
         if to_verify:
-            score = functools.partial(self.verifier.probabilities, query.view, [(v, s) for _, v, s in to_verify],
-                                      [s for _, s in live])
+            score = functools.partial(
+                self.verifier.probabilities, query.view, [(v, s) for _, v, s in to_verify], [s for _, s in live]
+            )
             # A verifier that runs a network (the stack's cross-encoder, ~1 ms a pair) does so off the event loop;
             # the feature verifier's few matrix products cost less than the thread hop.
             probabilities = await asyncio.to_thread(score) if self.verifier.runs_off_loop else score()
@@ -302,15 +371,18 @@ class SemanticCache:
                 found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
         return found
 
-    async def _in_context(self, tenant: str, key: RequestKey, vector: np.ndarray, policy: CachePolicy,
-                          found: list[Candidate]) -> list[Candidate]:
+    async def _in_context(
+        self, tenant: str, key: RequestKey, vector: np.ndarray, policy: CachePolicy, found: list[Candidate]
+    ) -> list[Candidate]:
         """Vetoes the candidates whose conversation disagrees with the query's where the question depends on it."""
-        open_ = [i for i, c in enumerate(found)
-                 if c.rejected_by is None and c.similarity >= policy.similarity_threshold]
+        open_ = [
+            i for i, c in enumerate(found) if c.rejected_by is None and c.similarity >= policy.similarity_threshold
+        ]
         if not open_:
             return found
-        verdicts = await self.context.rejections(tenant, key.query_text or "", vector, key.turns,
-                                                 [found[i].entry for i in open_])
+        verdicts = await self.context.rejections(
+            tenant, key.query_text or "", vector, key.turns, [found[i].entry for i in open_]
+        )
         found = list(found)
         for i, verdict in zip(open_, verdicts):
             if verdict is not None:
@@ -335,8 +407,15 @@ class SemanticCache:
         else:
             best = max(passed, key=lambda c: c.similarity)
         self._record_hit(best.entry.id, now)
-        return LookupResult(SEMANTIC, best.entry, best.similarity, best.probability, namespace, best,
-                            stale=expires_for(best.entry, policy) <= now)
+        return LookupResult(
+            SEMANTIC,
+            best.entry,
+            best.similarity,
+            best.probability,
+            namespace,
+            best,
+            stale=expires_for(best.entry, policy) <= now,
+        )
 
     def _record_hit(self, entry_id: str, now: float) -> None:
         # Hit counters are batched: a hit must not wait for a write transaction.
@@ -346,8 +425,9 @@ class SemanticCache:
     async def _evict(self, namespace: str, policy: CachePolicy, newest: str) -> None:
         await self.flush_hits()  # LRU/LFU order must see the latest hits
         # The entry just stored has no hits yet; LFU would otherwise always pick it.
-        for entry_id in await self.store.evict(namespace, policy.name, policy.max_entries, policy.eviction,
-                                               protect=[newest]):
+        for entry_id in await self.store.evict(
+            namespace, policy.name, policy.max_entries, policy.eviction, protect=[newest]
+        ):
             self.index.remove(entry_id)
             self.removals[(policy.name, "evicted")] += 1
         self._counts[(namespace, policy.name)] = min(self._counts[(namespace, policy.name)], policy.max_entries)

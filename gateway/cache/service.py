@@ -17,12 +17,12 @@ from gateway.cache.redis_store import RedisStore
 from gateway.cache.replica_sync import ReplicaSync
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
-from gateway.cache.verifier_stack import load_verifier
 from gateway.cache.step import CacheLayer
+from gateway.cache.verifier_stack import load_verifier
 from gateway.config import CacheConfig
 from gateway.cpu_share import EMBED_THREADS_ALONE
-from gateway.upstream.pool import UpstreamPool
 from gateway.upstream.load import QueueProbe, load_sample
+from gateway.upstream.pool import UpstreamPool
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
 from policies.loader import load_policy_file
@@ -33,8 +33,13 @@ log = logging.getLogger(__name__)
 
 
 class CacheService:
-    def __init__(self, config: CacheConfig, pool: UpstreamPool, model: EmbeddingModel | None = None,
-                 embed_threads: int = EMBED_THREADS_ALONE) -> None:
+    def __init__(
+        self,
+        config: CacheConfig,
+        pool: UpstreamPool,
+        model: EmbeddingModel | None = None,
+        embed_threads: int = EMBED_THREADS_ALONE,
+    ) -> None:
         self.config = config
         self._embed_threads = embed_threads  # gateway/cpu_share.py decides
         self.pool = pool
@@ -69,8 +74,13 @@ class CacheService:
         cfg = self.config
         if cfg.store_kind == "redis":
             r = cfg.redis
-            store = await RedisStore.open(cfg.store_path, prefix=r.prefix, stream_maxlen=r.stream_maxlen,
-                                          local_entries=r.local_entries, timeout_s=r.timeout_s)
+            store = await RedisStore.open(
+                cfg.store_path,
+                prefix=r.prefix,
+                stream_maxlen=r.stream_maxlen,
+                local_entries=r.local_entries,
+                timeout_s=r.timeout_s,
+            )
             cache = SemanticCache(store, embedder, load_verifier(), top_k=cfg.top_k)
             self.sync = ReplicaSync(cache, store)
             return cache, await self.sync.start(progress=True)
@@ -81,7 +91,7 @@ class CacheService:
 
     @property
     def store_health(self) -> str:
-        """"ok", or "degraded (...)" while the store cannot take writes: a shared store that is away
+        """ "ok", or "degraded (...)" while the store cannot take writes: a shared store that is away
         ("read-only, redis unreachable"), an SQLite file that is full or read-only."""
         if self.sync is not None:
             return self.sync.store.health
@@ -111,8 +121,11 @@ class CacheService:
             self.layer.cache.stale_grace_s = stale_grace(holder.current.policies)
             log.info("policies reloaded: version %d", result.version)
         else:
-            log.error("policy rejected, version %d stays in force:\n%s", result.version,
-                      "\n".join(str(e) for e in result.errors))
+            log.error(
+                "policy rejected, version %d stays in force:\n%s",
+                result.version,
+                "\n".join(str(e) for e in result.errors),
+            )
         return result
 
     def _classifier(self, policies) -> CategoryClassifier:

@@ -26,9 +26,28 @@ from gateway.cache.entry import CacheEntry
 from gateway.cache.migrations import migrate
 from gateway.cache.store import EntryPage, EntryQuery, HitUpdate, StoreUnavailable
 
-_COLUMN_NAMES = ("id", "tenant", "namespace", "category", "model", "fingerprint", "exact_key", "query_text",
-                 "embedding", "request", "response", "created_at", "expires_at", "hit_count", "last_hit_at", "utility",
-                 "producer_model", "example_ids", "context_embedding", "offer_embedding")
+_COLUMN_NAMES = (
+    "id",
+    "tenant",
+    "namespace",
+    "category",
+    "model",
+    "fingerprint",
+    "exact_key",
+    "query_text",
+    "embedding",
+    "request",
+    "response",
+    "created_at",
+    "expires_at",
+    "hit_count",
+    "last_hit_at",
+    "utility",
+    "producer_model",
+    "example_ids",
+    "context_embedding",
+    "offer_embedding",
+)
 _VECTORS = {"embedding", "context_embedding", "offer_embedding"}
 _COLUMNS = ", ".join(_COLUMN_NAMES)
 _PLACEHOLDERS = ", ".join("?" * len(_COLUMN_NAMES))
@@ -63,7 +82,9 @@ class SqliteStore:
         # WAL readers never wait for the writer and see only committed rows.
         self._reader: sqlite3.Connection | None = None
         if path != ":memory:":
-            self._reader = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            self._reader = sqlite3.connect(
+                f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
             self._reader.execute("PRAGMA busy_timeout=100")
 
     @classmethod
@@ -112,7 +133,9 @@ class SqliteStore:
     async def find_exact(self, namespace: str, category: str, exact_key: str) -> CacheEntry | None:
         rows = await self._point_read(
             f"SELECT {_COLUMNS} FROM entries WHERE namespace=? AND category=? AND exact_key=? "
-            "ORDER BY created_at DESC LIMIT 1", (namespace, category, exact_key))
+            "ORDER BY created_at DESC LIMIT 1",
+            (namespace, category, exact_key),
+        )
         return _entry(rows[0]) if rows else None
 
     async def find_exact_in(self, spaces: Sequence[tuple[str, str]], exact_key: str) -> list[CacheEntry]:
@@ -120,7 +143,9 @@ class SqliteStore:
         namespaces, categories = sorted({n for n, _ in spaces}), sorted({c for _, c in spaces})
         rows = await self._point_read(
             f"SELECT {_COLUMNS} FROM entries WHERE namespace IN ({', '.join('?' * len(namespaces))}) "
-            f"AND category IN ({', '.join('?' * len(categories))}) AND exact_key=?", (*namespaces, *categories, exact_key))
+            f"AND category IN ({', '.join('?' * len(categories))}) AND exact_key=?",
+            (*namespaces, *categories, exact_key),
+        )
         wanted = set(spaces)
         return [entry for entry in map(_entry, rows) if (entry.namespace, entry.category) in wanted]
 
@@ -134,7 +159,8 @@ class SqliteStore:
         async with self._transaction():
             await self._db.executemany(
                 "UPDATE entries SET hit_count = hit_count + ?, last_hit_at = MAX(COALESCE(last_hit_at, 0), ?) WHERE id=?",
-                [(u.hits, u.last_hit_at, u.entry_id) for u in updates])
+                [(u.hits, u.last_hit_at, u.entry_id) for u in updates],
+            )
 
     async def set_utility(self, entry_id: str, utility: float) -> None:
         async with self._transaction():
@@ -142,15 +168,17 @@ class SqliteStore:
 
     async def add_utility(self, entry_id: str, delta: float, low: float, high: float) -> None:
         async with self._lock:
-            await self._db.execute("UPDATE entries SET utility = MAX(?, MIN(?, utility + ?)) WHERE id=?",
-                                   (low, high, delta, entry_id))
+            await self._db.execute(
+                "UPDATE entries SET utility = MAX(?, MIN(?, utility + ?)) WHERE id=?", (low, high, delta, entry_id)
+            )
 
     async def iter_all(self, batch_size: int = 2000) -> AsyncIterator[CacheEntry]:
         after = 0
         while True:
             async with self._lock:
                 rows = await self._db.execute_fetchall(
-                    f"SELECT rowid, {_COLUMNS} FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch_size))
+                    f"SELECT rowid, {_COLUMNS} FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch_size)
+                )
             if not rows:
                 return
             for row in rows:
@@ -166,7 +194,9 @@ class SqliteStore:
             rows = await self._db.execute_fetchall("SELECT namespace, category, COUNT(*) FROM entries GROUP BY 1, 2")
         return {(ns, cat): n for ns, cat, n in rows}
 
-    async def evict(self, namespace: str, category: str, keep: int, policy: str, protect: Sequence[str] = ()) -> list[str]:
+    async def evict(
+        self, namespace: str, category: str, keep: int, policy: str, protect: Sequence[str] = ()
+    ) -> list[str]:
         if policy not in _EVICTION_ORDER:
             raise ValueError(f"eviction must be one of {sorted(_EVICTION_ORDER)}, got {policy!r}")
         spared = f" AND id NOT IN ({', '.join('?' * len(protect))})" if protect else ""
@@ -174,7 +204,9 @@ class SqliteStore:
             excess = await self._count(namespace, category) - keep
             victims = await self._ids(
                 f"SELECT id FROM entries WHERE namespace=? AND category=?{spared} "
-                f"ORDER BY {_EVICTION_ORDER[policy]} LIMIT ?", (namespace, category, *protect, max(excess, 0)))
+                f"ORDER BY {_EVICTION_ORDER[policy]} LIMIT ?",
+                (namespace, category, *protect, max(excess, 0)),
+            )
             await self._delete(victims)
         return victims
 
@@ -185,8 +217,9 @@ class SqliteStore:
         return victims
 
     async def list_entries(self, query: EntryQuery) -> EntryPage:
-        where, params = _where(tenant=query.tenant, namespace=query.namespace, category=query.category,
-                               model=query.model)
+        where, params = _where(
+            tenant=query.tenant, namespace=query.namespace, category=query.category, model=query.model
+        )
         if query.text_contains:
             where += (" AND" if where else " WHERE") + " instr(lower(query_text), lower(?)) > 0"
             params.append(query.text_contains)
@@ -195,8 +228,9 @@ class SqliteStore:
         async with self._lock:
             total = (await self._db.execute_fetchall(f"SELECT COUNT(*) FROM entries{where}", params))[0][0]
             rows = await self._db.execute_fetchall(
-                f"SELECT {_LISTING_COLUMNS} FROM entries{where} "
-                "ORDER BY created_at DESC LIMIT ? OFFSET ?", [*params, query.limit, query.offset])
+                f"SELECT {_LISTING_COLUMNS} FROM entries{where} ORDER BY created_at DESC LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            )
         end = query.offset + len(rows)
         return EntryPage([_entry(r) for r in rows], total, end if end < total else None)
 
@@ -238,7 +272,7 @@ class SqliteStore:
 
     @property
     def health(self) -> str:
-        """"ok", or "degraded (full)" and the like while writes fail: hits are served, nothing new is stored."""
+        """ "ok", or "degraded (full)" and the like while writes fail: hits are served, nothing new is stored."""
         return "ok" if self.write_failure is None else f"degraded ({self.write_failure})"
 
     def _unavailable(self, exc: sqlite3.OperationalError) -> Exception:
@@ -273,23 +307,74 @@ def _where(**filters: str | None) -> tuple[str, list[Any]]:
 
 
 def _row(e: CacheEntry) -> tuple[Any, ...]:
-    return (e.id, e.tenant, e.namespace, e.category, e.model, e.fingerprint, e.exact_key, e.query_text,
-            _blob(e.embedding), orjson.dumps(e.request).decode(), orjson.dumps(e.response).decode(), e.created_at,
-            e.expires_at, e.hit_count, e.last_hit_at, e.utility, e.producer_model,
-            orjson.dumps(list(e.example_ids)).decode(), _blob(e.context_embedding), _blob(e.offer_embedding))
+    return (
+        e.id,
+        e.tenant,
+        e.namespace,
+        e.category,
+        e.model,
+        e.fingerprint,
+        e.exact_key,
+        e.query_text,
+        _blob(e.embedding),
+        orjson.dumps(e.request).decode(),
+        orjson.dumps(e.response).decode(),
+        e.created_at,
+        e.expires_at,
+        e.hit_count,
+        e.last_hit_at,
+        e.utility,
+        e.producer_model,
+        orjson.dumps(list(e.example_ids)).decode(),
+        _blob(e.context_embedding),
+        _blob(e.offer_embedding),
+    )
 
 
 def _entry(row: Sequence[Any]) -> CacheEntry:
-    (id_, tenant, namespace, category, model, fingerprint, exact_key, query_text, blob, request, response,
-     created_at, expires_at, hit_count, last_hit_at, utility, producer_model, example_ids, context_blob,
-     offer_blob) = row
+    (
+        id_,
+        tenant,
+        namespace,
+        category,
+        model,
+        fingerprint,
+        exact_key,
+        query_text,
+        blob,
+        request,
+        response,
+        created_at,
+        expires_at,
+        hit_count,
+        last_hit_at,
+        utility,
+        producer_model,
+        example_ids,
+        context_blob,
+        offer_blob,
+    ) = row
     return CacheEntry(
-        id=id_, tenant=tenant, namespace=namespace, category=category, model=model, fingerprint=fingerprint,
-        exact_key=exact_key, query_text=query_text, embedding=_vector(blob),
-        request=orjson.loads(request), response=orjson.loads(response), created_at=created_at,
-        expires_at=expires_at, hit_count=hit_count, last_hit_at=last_hit_at, utility=utility,
-        producer_model=producer_model or model, example_ids=tuple(orjson.loads(example_ids)),
-        context_embedding=_vector(context_blob), offer_embedding=_vector(offer_blob),
+        id=id_,
+        tenant=tenant,
+        namespace=namespace,
+        category=category,
+        model=model,
+        fingerprint=fingerprint,
+        exact_key=exact_key,
+        query_text=query_text,
+        embedding=_vector(blob),
+        request=orjson.loads(request),
+        response=orjson.loads(response),
+        created_at=created_at,
+        expires_at=expires_at,
+        hit_count=hit_count,
+        last_hit_at=last_hit_at,
+        utility=utility,
+        producer_model=producer_model or model,
+        example_ids=tuple(orjson.loads(example_ids)),
+        context_embedding=_vector(context_blob),
+        offer_embedding=_vector(offer_blob),
     )
 
 

@@ -30,15 +30,29 @@ def stale_reason(error: OpenAIError) -> str:
     return error.code or f"upstream_{error.status}"
 
 
-async def stale_lookup(cache: SemanticCache, request: GatewayRequest, error: OpenAIError, policy: CategoryPolicy,
-                       controls: CacheControls, embedding: np.ndarray | None) -> LookupResult | None:
+async def stale_lookup(
+    cache: SemanticCache,
+    request: GatewayRequest,
+    error: OpenAIError,
+    policy: CategoryPolicy,
+    controls: CacheControls,
+    embedding: np.ndarray | None,
+) -> LookupResult | None:
     """An expired entry that may answer instead of `error` (the cache step makes it a decision), or None."""
     if not stands_in_for(error) or policy.stale_if_error_s <= 0 or controls.no_cache:
         return None
     try:
-        lookup = await cache.lookup(request.tenant, policy, request.body, embedding, controls,
-                                    allow_stale=True, max_stale_s=policy.stale_if_error_s, key=request.key)
-    except Exception:  # noqa: BLE001 - the upstream error is still the answer
+        lookup = await cache.lookup(
+            request.tenant,
+            policy,
+            request.body,
+            embedding,
+            controls,
+            allow_stale=True,
+            max_stale_s=policy.stale_if_error_s,
+            key=request.key,
+        )
+    except Exception:
         log.exception("stale-if-error lookup failed")
         return None
     return lookup if lookup.hit else None

@@ -72,9 +72,12 @@ class CacheDecision:
     def headers(self, outcome: CacheOutcome | None = None) -> dict[str, str]:
         """The response headers that tell the client `outcome` (by default this decision's before storing)."""
         outcome = outcome or self.outcome()
-        headers = {"x-semgate-cache": outcome.value, "x-semgate-category": self.policy.name,
-                   "x-semgate-threshold": f"{self.policy.similarity_threshold:.3f}",
-                   "x-semgate-ttl": f"{self.policy.ttl_seconds:.0f}"}
+        headers = {
+            "x-semgate-cache": outcome.value,
+            "x-semgate-category": self.policy.name,
+            "x-semgate-threshold": f"{self.policy.similarity_threshold:.3f}",
+            "x-semgate-ttl": f"{self.policy.ttl_seconds:.0f}",
+        }
         if self.hit:
             headers["x-semgate-similarity"] = f"{self.lookup.similarity:.4f}"
             headers["x-semgate-match"] = self.lookup.match or "semantic"
@@ -89,8 +92,13 @@ class CacheDecision:
 
 
 class CacheLayer:
-    def __init__(self, cache: SemanticCache, policies: PolicyHolder[CategoryClassifier],
-                 adaptive: LoadAdaptivePolicy, embed_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        cache: SemanticCache,
+        policies: PolicyHolder[CategoryClassifier],
+        adaptive: LoadAdaptivePolicy,
+        embed_timeout_s: float = 2.0,
+    ) -> None:
         self.cache = cache
         self.policies = policies
         self.adaptive = adaptive
@@ -117,9 +125,10 @@ class CacheLayer:
         tenant, controls, upstream = request.tenant, request.controls, request.upstream.name
         # An exact repeat is answered before anything is embedded (the embedding is most of a lookup).
         try:
-            exact = await self.cache.find_exact_hit(tenant, active.policies.categories, request.body, controls,
-                                                    key=request.key)
-        except Exception:  # noqa: BLE001 - a broken store must not fail the request
+            exact = await self.cache.find_exact_hit(
+                tenant, active.policies.categories, request.body, controls, key=request.key
+            )
+        except Exception:
             log.exception("cache lookup failed; bypassing the cache for this request")
             return CacheDecision(active.policies.default, controls, None, None, "store_error")
         if exact is not None:
@@ -132,25 +141,35 @@ class CacheLayer:
         if text:
             try:
                 embedding = await asyncio.wait_for(self.cache.embedder.embed(text, tenant), self.embed_timeout_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 reason = "embedder_timeout"
-            except Exception:  # noqa: BLE001 - any embedder failure means "no cache", never a failed request
+            except Exception:
                 log.exception("embedder failed; bypassing the cache for this request")
                 reason = "embedder_error"
         if embedding is not None:
             # A long message off the event loop: the category rules are regex scans of the whole message.
             classify = active.derived.classify
-            category = (classify(text, embedding) if len(text) <= ON_LOOP_CHARS
-                        else await asyncio.to_thread(classify, text, embedding)).category
+            category = (
+                classify(text, embedding)
+                if len(text) <= ON_LOOP_CHARS
+                else await asyncio.to_thread(classify, text, embedding)
+            ).category
         else:
             category = active.policies.default.name
         policy = self.adaptive.effective_category(category, upstream)
         decision = CacheDecision(policy, controls, embedding, None, reason)
         if reason is None:
             try:
-                decision.lookup = await self.cache.lookup(tenant, policy, request.body, embedding, controls,
-                                                          exact_checked=not controls.no_cache, key=request.key)
-            except Exception:  # noqa: BLE001 - a broken store must not fail the request either
+                decision.lookup = await self.cache.lookup(
+                    tenant,
+                    policy,
+                    request.body,
+                    embedding,
+                    controls,
+                    exact_checked=not controls.no_cache,
+                    key=request.key,
+                )
+            except Exception:
                 log.exception("cache lookup failed; bypassing the cache for this request")
                 decision.bypass_reason = "store_error"
         return decision
@@ -162,23 +181,39 @@ class CacheLayer:
         lookup = await stale_lookup(self.cache, request, error, decision.policy, decision.controls, decision.embedding)
         if lookup is None:
             return None
-        return CacheDecision(decision.policy, decision.controls, decision.embedding, lookup,
-                             stale_reason=stale_reason(error))
+        return CacheDecision(
+            decision.policy, decision.controls, decision.embedding, lookup, stale_reason=stale_reason(error)
+        )
 
-    async def remember(self, decision: CacheDecision, request: GatewayRequest, completion: dict[str, Any] | None,
-                       producer: str, example_ids: tuple[str, ...] = ()) -> str | None:
+    async def remember(
+        self,
+        decision: CacheDecision,
+        request: GatewayRequest,
+        completion: dict[str, Any] | None,
+        producer: str,
+        example_ids: tuple[str, ...] = (),
+    ) -> str | None:
         """Store a complete answer produced by the model `producer` (with in-context examples `example_ids`);
         the new entry's id, or None when it was not stored (and why is logged)."""
         if completion is None or not decision.may_store:
             return None
         try:
-            return await self.cache.insert(request.tenant, decision.policy, request.body, completion, request.model,
-                                           controls=decision.controls, query_embedding=decision.embedding,
-                                           producer_model=producer, example_ids=example_ids, key=request.key)
+            return await self.cache.insert(
+                request.tenant,
+                decision.policy,
+                request.body,
+                completion,
+                request.model,
+                controls=decision.controls,
+                query_embedding=decision.embedding,
+                producer_model=producer,
+                example_ids=example_ids,
+                key=request.key,
+            )
         except StoreUnavailable as exc:
             # Expected while a shared store is down (health says degraded): one line, not a traceback each time.
             log.warning("answer served but not cached: %s", exc)
-        except Exception:  # noqa: BLE001 - the answer was served; losing its cache entry is the lesser harm
+        except Exception:
             log.exception("storing a cache entry failed")
         return None
 
@@ -198,7 +233,9 @@ def controls_from(headers: Any, extension: dict[str, Any]) -> CacheControls:
         try:
             ttl = float(raw_ttl)
         except ValueError:
-            raise invalid(f"x-semgate-ttl must be a number of seconds, got {raw_ttl[:40]!r}", param="x-semgate-ttl") from None
+            raise invalid(
+                f"x-semgate-ttl must be a number of seconds, got {raw_ttl[:40]!r}", param="x-semgate-ttl"
+            ) from None
         if ttl < 0:
             raise invalid("x-semgate-ttl must be >= 0", param="x-semgate-ttl")
     return CacheControls(

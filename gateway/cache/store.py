@@ -71,7 +71,9 @@ class DocumentStore(Protocol):
 
     async def count_by_namespace(self) -> dict[tuple[str, str], int]: ...
 
-    async def evict(self, namespace: str, category: str, keep: int, policy: str, protect: Sequence[str] = ()) -> list[str]:
+    async def evict(
+        self, namespace: str, category: str, keep: int, policy: str, protect: Sequence[str] = ()
+    ) -> list[str]:
         """Delete the least recently ("lru") or least frequently ("lfu") used entries of a
         namespace until `keep` remain, never one in `protect`; returns the deleted ids."""
 

@@ -44,13 +44,17 @@ def swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     for first in range(1, min(MAX_PHRASE, n - 2) + 1):
         for last in range(1, min(MAX_PHRASE, n - first - 1) + 1):
             middle = x[first : n - last]
-            if (x[:first] == y[n - first :] and x[n - last :] == y[:last] and middle == y[last : n - first]
-                    and not _symmetric_link(middle)):
+            if (
+                x[:first] == y[n - first :]
+                and x[n - last :] == y[:last]
+                and middle == y[last : n - first]
+                and not _symmetric_link(middle)
+            ):
                 return True
     return False
 
 
 def _symmetric_link(middle: tuple[str, ...]) -> bool:
-    """"A and B", "A or the B", "A vs B": a short link that reads the same both ways. An "and" inside a
+    """ "A and B", "A or the B", "A vs B": a short link that reads the same both ways. An "and" inside a
     longer stretch ("leaves A at 7 pm and takes 7 hours ... lands in B") joins clauses, not A and B."""
     return len(middle) <= MAX_LINK and bool(_SYMMETRIC.intersection(middle))

@@ -15,16 +15,30 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 _EDGE_PUNCT = " \"'`.,;:!?¿¡"
 
 STOPWORDS = frozenset(
-    """a an the is are was were be been being am do does did doing have has had having i me my mine
-    we us our you your he him his she her it its they them their this that these those of in on at to
-    for from by with about as into through over under up down out off again then once there here
-    and or but if so than too very can could would should will shall may might must just also some
-    any each few more most other such own same only both all s t get got what which who whom whose
-    when where why how""".split()
+    ["a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have", "has", "had", "having", "i", "me", "my", "mine", "we", "us", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its", "they", "them", "their", "this", "that", "these", "those", "of", "in", "on", "at", "to", "for", "from", "by", "with", "about", "as", "into", "through", "over", "under", "up", "down", "out", "off", "again", "then", "once", "there", "here", "and", "or", "but", "if", "so", "than", "too", "very", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "just", "also", "some", "any", "each", "few", "more", "most", "other", "such", "own", "same", "only", "both", "all", "s", "t", "get", "got", "what", "which", "who", "whom", "whose", "when", "where", "why", "how"]
 )
 
-QUESTION_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are",
-                  "can", "could", "should", "would", "do", "does", "did", "will")
+QUESTION_WORDS = (
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "how",
+    "is",
+    "are",
+    "can",
+    "could",
+    "should",
+    "would",
+    "do",
+    "does",
+    "did",
+    "will",
+)
 
 
 def normalise(text: str) -> str:
@@ -48,8 +62,7 @@ def content_words(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     """A light suffix strip so "questions"/"question" and "Trump's"/"Trump" compare equal."""
-    if word.endswith("'s"):
-        word = word[:-2]
+    word = word.removesuffix("'s")
     for suffix in ("ies", "es", "s"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")

@@ -45,35 +45,50 @@ QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.cache.train_cross_encoder",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway.cache.train_cross_encoder", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file; only its dev split is read")
     parser.add_argument("--out", default=str(WEIGHTS_PATH), help="where the weights go")
-    parser.add_argument("--embeddings-cache", default="artifacts/verifier/dev_embeddings.npz",
-                        help="reuse (or save) the dev embeddings here")
+    parser.add_argument(
+        "--embeddings-cache",
+        default="artifacts/verifier/dev_embeddings.npz",
+        help="reuse (or save) the dev embeddings here",
+    )
     parser.add_argument("--limit", type=int, help="read only this many dev pairs (a quick trial run)")
-    parser.add_argument("--world-size", type=int, default=20000,
-                        help="pairs per replayed cache (the test split's size)")
+    parser.add_argument(
+        "--world-size", type=int, default=20000, help="pairs per replayed cache (the test split's size)"
+    )
     parser.add_argument("--top-k", type=int, default=8, help="neighbours retrieved per lookup (as the cache does)")
-    parser.add_argument("--retrieve-floor", type=float, default=CANDIDATE_FLOOR,
-                        help="lowest cosine of a retrieved training pair")
-    parser.add_argument("--floor", type=float, default=0.8,
-                        help="similarity floor the thresholds are measured at (a category's floor should not be lower)")
+    parser.add_argument(
+        "--retrieve-floor", type=float, default=CANDIDATE_FLOOR, help="lowest cosine of a retrieved training pair"
+    )
+    parser.add_argument(
+        "--floor",
+        type=float,
+        default=0.8,
+        help="similarity floor the thresholds are measured at (a category's floor should not be lower)",
+    )
     parser.add_argument("--layers", type=int, default=2, help="MiniLM layers kept")
     parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
     parser.add_argument("--qqp-pairs", type=int, default=3500, help="QQP labelled pairs trained on")
     parser.add_argument("--retrieved", type=int, default=4500, help="retrieved (query, neighbour) pairs trained on")
-    parser.add_argument("--generated", type=int, default=2500,
-                        help="QQP questions rewritten into a trap and a harmless rewording")
+    parser.add_argument(
+        "--generated", type=int, default=2500, help="QQP questions rewritten into a trap and a harmless rewording"
+    )
     parser.add_argument("--everyday-rounds", type=int, default=4, help="rewrite rounds over the everyday questions")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (one wastes least on a busy machine)")
-    parser.add_argument("--budget-minutes", type=float,
-                        help="stop training after this long (a busy machine) and calibrate what was learned")
-    parser.add_argument("--init", type=Path, help="continue from these saved weights (same --layers) instead of "
-                                                   "the bundled MiniLM's")
+    parser.add_argument(
+        "--budget-minutes",
+        type=float,
+        help="stop training after this long (a busy machine) and calibrate what was learned",
+    )
+    parser.add_argument(
+        "--init", type=Path, help="continue from these saved weights (same --layers) instead of the bundled MiniLM's"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -84,11 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     pairs = read_pairs(args.qqp, split="dev", limit=args.limit)
     texts = sorted({t for p in pairs for t in (p.a, p.b)})
     vectors = dict(zip(texts, encode_cached(EmbeddingModel(), texts, Path(args.embeddings_cache))))
-    sizes = {"qqp": args.qqp_pairs, "retrieved": args.retrieved, "generated": args.generated,
-             "everyday_rounds": args.everyday_rounds}
+    sizes = {
+        "qqp": args.qqp_pairs,
+        "retrieved": args.retrieved,
+        "generated": args.generated,
+        "everyday_rounds": args.everyday_rounds,
+    }
     data = build(pairs, vectors, args.world_size, args.top_k, args.retrieve_floor, sizes, args.seed)
-    _log(f"{len(pairs)} dev pairs -> {len(data.train)} training pairs, {len(data.calibration)} held-out pairs, "
-         f"{len(data.lookups)} held-out lookups; training pairs by (kind, label): {dict(kind_counts(data.train))}")
+    _log(
+        f"{len(pairs)} dev pairs -> {len(data.train)} training pairs, {len(data.calibration)} held-out pairs, "
+        f"{len(data.lookups)} held-out lookups; training pairs by (kind, label): {dict(kind_counts(data.train))}"
+    )
     tokenizer = PairTokenizer(args.max_tokens)
     start = trained_classifier(SavedWeights.load(args.init)).train() if args.init else pair_classifier(args.layers)
     model, steps = fit(start, tokenizer, data.train, args)
@@ -101,31 +122,48 @@ def main(argv: list[str] | None = None) -> int:
     calibration, table, measured = calibrate(verifier, data, args.floor)
     training = {
         "source": "QQP dev only; held out: its last world and one in five everyday questions",
-        "dev_pairs": len(pairs), "train_pairs": len(data.train), "layers": args.layers, "max_tokens": args.max_tokens,
-        "init": str(args.init) if args.init else "bundled MiniLM", "epochs": args.epochs, "steps": steps,
-        "batch": args.batch, "lr": args.lr, "seed": args.seed,
-        "world_size": args.world_size, "top_k": args.top_k, "floor": args.floor, "verify_top": VERIFY_TOP,
+        "dev_pairs": len(pairs),
+        "train_pairs": len(data.train),
+        "layers": args.layers,
+        "max_tokens": args.max_tokens,
+        "init": str(args.init) if args.init else "bundled MiniLM",
+        "epochs": args.epochs,
+        "steps": steps,
+        "batch": args.batch,
+        "lr": args.lr,
+        "seed": args.seed,
+        "world_size": args.world_size,
+        "top_k": args.top_k,
+        "floor": args.floor,
+        "verify_top": VERIFY_TOP,
         "train_kinds": {f"{k}/{label}": n for (k, label), n in sorted(kind_counts(data.train).items())},
-        **measured, "held_out_at_threshold": table, "seconds": round(time.perf_counter() - started, 1),
+        **measured,
+        "held_out_at_threshold": table,
+        "seconds": round(time.perf_counter() - started, 1),
     }
     thresholds = {target: row["threshold"] for target, row in table.items()}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     saved = SavedWeights(args.layers, args.max_tokens, trainable_tensors(model), calibration, thresholds, training)
     saved.save(args.out)
-    _log(f"held-out candidate AUC {training['held_out_candidate_auc']:.4f} (cosine alone "
-         f"{training['held_out_candidate_cosine_auc']:.4f}); thresholds by target false-hit rate (floor {args.floor}):")
+    _log(
+        f"held-out candidate AUC {training['held_out_candidate_auc']:.4f} (cosine alone "
+        f"{training['held_out_candidate_cosine_auc']:.4f}); thresholds by target false-hit rate (floor {args.floor}):"
+    )
     for target, row in table.items():
-        _log(f"  <= {target}: p >= {row['threshold']:.3f}  recall {row['recall']:.3f}  "
-             f"false_hit_rate {row['false_hit_rate']:.4f}  precision {row['precision']:.3f}")
+        _log(
+            f"  <= {target}: p >= {row['threshold']:.3f}  recall {row['recall']:.3f}  "
+            f"false_hit_rate {row['false_hit_rate']:.4f}  precision {row['precision']:.3f}"
+        )
     for kind, row in training["held_out_pairs_by_kind_at_0.015"].items():
-        _log(f"  held-out {kind:<10} {row['pairs']:>6} pairs ({row['should_hit']} should hit): "
-             f"accuracy {row['accuracy']:.3f}")
+        _log(
+            f"  held-out {kind:<10} {row['pairs']:>6} pairs ({row['should_hit']} should hit): "
+            f"accuracy {row['accuracy']:.3f}"
+        )
     _log(f"saved {args.out} after {training['seconds']:.0f} s")
     return 0
 
 
-def calibrate(verifier: CrossEncoderVerifier, data: Dataset, floor: float
-              ) -> tuple[tuple[float, float], dict, dict]:
+def calibrate(verifier: CrossEncoderVerifier, data: Dataset, floor: float) -> tuple[tuple[float, float], dict, dict]:
     """Platt scaling and the threshold table on the held-out world, scored by the int8 graph; with the
     held-out AUCs and the per-kind accuracy of the held-out pairs at the 1.5% threshold."""
     chosen = verified_candidates(data.lookups, floor, VERIFY_TOP)
@@ -138,9 +176,11 @@ def calibrate(verifier: CrossEncoderVerifier, data: Dataset, floor: float
     slope, intercept = platt(x, y)
     table = threshold_table(data.lookups, chosen, lambda q, c: 1 / (1 + np.exp(-(slope * logit[(q, c)] + intercept))))
     held = 1 / (1 + np.exp(-(slope * verifier.raw_logits([(p.a, p.b) for p in data.calibration]) + intercept)))
-    measured = {"held_out_candidate_auc": auc(x, y),
-                "held_out_candidate_cosine_auc": auc(np.asarray([similarity[k] for k in scored]), y),
-                "held_out_pairs_by_kind_at_0.015": by_kind(data.calibration, held, table["0.015"]["threshold"])}
+    measured = {
+        "held_out_candidate_auc": auc(x, y),
+        "held_out_candidate_cosine_auc": auc(np.asarray([similarity[k] for k in scored]), y),
+        "held_out_pairs_by_kind_at_0.015": by_kind(data.calibration, held, table["0.015"]["threshold"]),
+    }
     return (slope, intercept), table, measured
 
 
@@ -158,7 +198,8 @@ def fit(model, tokenizer: PairTokenizer, pairs: list[Labelled], args):
     steps = args.epochs * -(-len(pairs) // args.batch)
     warmup = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
+        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
     model.train()
     step, loss_sum, since, started = 0, 0.0, 0, time.perf_counter()
     deadline = started + 60 * args.budget_minutes if args.budget_minutes else float("inf")
@@ -178,8 +219,10 @@ def fit(model, tokenizer: PairTokenizer, pairs: list[Labelled], args):
             step, loss_sum, since = step + 1, loss_sum + loss.item(), since + 1
             if step % 100 == 0 or step == steps:
                 elapsed = time.perf_counter() - started
-                _log(f"epoch {epoch + 1} step {step}/{steps} loss {loss_sum / since:.4f} "
-                     f"{elapsed:.0f} s, about {elapsed / step * (steps - step):.0f} s to go")
+                _log(
+                    f"epoch {epoch + 1} step {step}/{steps} loss {loss_sum / since:.4f} "
+                    f"{elapsed:.0f} s, about {elapsed / step * (steps - step):.0f} s to go"
+                )
                 loss_sum, since = 0.0, 0
     return model.eval(), step
 

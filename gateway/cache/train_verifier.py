@@ -23,8 +23,15 @@ from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, 
 from gateway.cache.guards import rejection
 from gateway.cache.text import content_words, normalise, stem
 from gateway.cache.verifier import WEIGHTS_PATH, Verifier, VerifierInfo
-from gateway.cache.verifier_features import (CONTEXT_FLOOR, FEATURES, IDF_BUCKETS, context_of, pair_features, view,
-                                             word_bucket)
+from gateway.cache.verifier_features import (
+    CONTEXT_FLOOR,
+    FEATURES,
+    IDF_BUCKETS,
+    context_of,
+    pair_features,
+    view,
+    word_bucket,
+)
 
 QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 TARGET_FALSE_HIT_RATES = ("0.005", "0.01", "0.015", "0.02", "0.03", "0.05")
@@ -46,13 +53,20 @@ class Candidates:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.cache.train_verifier", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway.cache.train_verifier", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file; only its dev split is read")
     parser.add_argument("--out", default=str(WEIGHTS_PATH), help="where the weights go")
-    parser.add_argument("--embeddings-cache", default="artifacts/verifier/dev_embeddings.npz",
-                        help="reuse (or save) the dev embeddings here")
+    parser.add_argument(
+        "--embeddings-cache",
+        default="artifacts/verifier/dev_embeddings.npz",
+        help="reuse (or save) the dev embeddings here",
+    )
     parser.add_argument("--top-k", type=int, default=8, help="neighbours retrieved per query (as the cache does)")
-    parser.add_argument("--world-size", type=int, default=20000, help="pairs per simulated cache (the test split's size)")
+    parser.add_argument(
+        "--world-size", type=int, default=20000, help="pairs per simulated cache (the test split's size)"
+    )
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
@@ -65,26 +79,43 @@ def main(argv: list[str] | None = None) -> int:
     rows = retrieve(pairs, texts, vectors, args.top_k, args.world_size)
     features = featurise(rows, texts, idf)
     train = ~rows.held_out[rows.lookup]
-    print(f"{len(pairs)} dev pairs, {len(rows.label)} retrieved candidates ({rows.label.mean():.1%} linked), "
-          f"{train.sum()} for training", file=sys.stderr)
+    print(
+        f"{len(pairs)} dev pairs, {len(rows.label)} retrieved candidates ({rows.label.mean():.1%} linked), "
+        f"{train.sum()} for training",
+        file=sys.stderr,
+    )
     mean, scale, layers = fit_mlp(features[train], rows.label[train], args.hidden, args.epochs, args.seed)
     uncalibrated = Verifier(mean, scale, layers, (1.0, 0.0), idf, VerifierInfo(FEATURES, {}, {}))
     calibration = platt(uncalibrated.raw_logits(features[~train]), rows.label[~train])
     probabilities = Verifier(mean, scale, layers, calibration, idf, VerifierInfo(FEATURES, {}, {})).predict(features)
     table = threshold_table(rows, probabilities, texts)
-    training = {"pairs": len(pairs), "candidates": int(len(rows.label)), "top_k": args.top_k,
-                "context_floor": CONTEXT_FLOOR, "world_size": args.world_size, "hidden": args.hidden,
-                "epochs": args.epochs, "seed": args.seed,
-                "held_out_auc": auc(probabilities[~train], rows.label[~train]),
-                "held_out_cosine_auc": auc(rows.similarity[~train], rows.label[~train]),
-                "held_out_at_threshold": table, "seconds": round(time.perf_counter() - started, 1)}
+    training = {
+        "pairs": len(pairs),
+        "candidates": len(rows.label),
+        "top_k": args.top_k,
+        "context_floor": CONTEXT_FLOOR,
+        "world_size": args.world_size,
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "held_out_auc": auc(probabilities[~train], rows.label[~train]),
+        "held_out_cosine_auc": auc(rows.similarity[~train], rows.label[~train]),
+        "held_out_at_threshold": table,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     thresholds = {target: row["threshold"] for target, row in table.items()}
     Verifier(mean, scale, layers, calibration, idf, VerifierInfo(FEATURES, thresholds, training)).save(args.out)
-    print(f"held-out AUC {training['held_out_auc']:.4f} (cosine alone {training['held_out_cosine_auc']:.4f}); "
-          "thresholds by target false-hit rate:", file=sys.stderr)
+    print(
+        f"held-out AUC {training['held_out_auc']:.4f} (cosine alone {training['held_out_cosine_auc']:.4f}); "
+        "thresholds by target false-hit rate:",
+        file=sys.stderr,
+    )
     for target, row in table.items():
-        print(f"  <= {target}: p >= {row['threshold']:.3f}  recall {row['recall']:.3f}  "
-              f"false_hit_rate {row['false_hit_rate']:.4f}  precision {row['precision']:.3f}", file=sys.stderr)
+        print(
+            f"  <= {target}: p >= {row['threshold']:.3f}  recall {row['recall']:.3f}  "
+            f"false_hit_rate {row['false_hit_rate']:.4f}  precision {row['precision']:.3f}",
+            file=sys.stderr,
+        )
     print(f"saved {args.out}", file=sys.stderr)
     return 0
 
@@ -114,8 +145,9 @@ def retrieve(pairs: list[Pair], texts: list[str], vectors: np.ndarray, k: int, w
         stored_groups = [links.group(texts[i]) for i in stored]
         groups_with_entries = set(stored_groups)
         matrix = vectors[stored]
-        for start in tqdm(range(0, len(world_pairs), 1024), desc=f"retrieving, world {number + 1}/{len(worlds)}",
-                          file=sys.stderr):
+        for start in tqdm(
+            range(0, len(world_pairs), 1024), desc=f"retrieving, world {number + 1}/{len(worlds)}", file=sys.stderr
+        ):
             chunk = world_pairs[start : start + 1024]
             sims = vectors[[position[p.b] for p in chunk]] @ matrix.T
             top = np.argpartition(-sims, k, axis=1)[:, :k]
@@ -127,7 +159,9 @@ def retrieve(pairs: list[Pair], texts: list[str], vectors: np.ndarray, k: int, w
                 exact.append(normalise(p.b) in stored_by_key)
                 # The exact tier answers a stored text before the semantic tier runs; lower
                 # neighbours are neither candidates nor context.
-                kept = [j for j in top[i] if sims[i, j] >= CONTEXT_FLOOR and normalise(texts[stored[j]]) != normalise(p.b)]
+                kept = [
+                    j for j in top[i] if sims[i, j] >= CONTEXT_FLOOR and normalise(texts[stored[j]]) != normalise(p.b)
+                ]
                 similarities = [float(sims[i, j]) for j in kept]
                 for j, similarity in zip(kept, similarities):
                     columns["query"].append(position[p.b])
@@ -136,8 +170,12 @@ def retrieve(pairs: list[Pair], texts: list[str], vectors: np.ndarray, k: int, w
                     columns["context"].append(context_of(similarity, similarities))
                     columns["label"].append(int(stored_groups[j] == group))
                     columns["lookup"].append(lookup)
-    return Candidates(**{k: np.asarray(v) for k, v in columns.items()}, held_out=np.asarray(held_out),
-                      answerable=np.asarray(answerable), exact=np.asarray(exact))
+    return Candidates(
+        **{k: np.asarray(v) for k, v in columns.items()},
+        held_out=np.asarray(held_out),
+        answerable=np.asarray(answerable),
+        exact=np.asarray(exact),
+    )
 
 
 def world_slices(pairs: int, world_size: int) -> list[np.ndarray]:
@@ -179,8 +217,10 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seed: int):
             loss.backward()
             optimiser.step()
     first, last = net[0], net[2]
-    layers = [(first.weight.detach().numpy().T.copy(), first.bias.detach().numpy().copy()),
-              (last.weight.detach().numpy().T.copy(), last.bias.detach().numpy().copy())]
+    layers = [
+        (first.weight.detach().numpy().T.copy(), first.bias.detach().numpy().copy()),
+        (last.weight.detach().numpy().T.copy(), last.bias.detach().numpy().copy()),
+    ]
     return mean, scale, layers
 
 

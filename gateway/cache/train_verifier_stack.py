@@ -60,8 +60,9 @@ class Source:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway.cache.train_verifier_stack",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m gateway.cache.train_verifier_stack", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file; only its dev split's held-out world is read")
     parser.add_argument("--suite", default=str(SUITE), help="the suite's single-turn pairs; only `tune` is read")
     parser.add_argument("--cross-encoder", default=str(CROSS_ENCODER_PATH), help="cross-encoder weights")
@@ -78,13 +79,29 @@ def main(argv: list[str] | None = None) -> int:
     dev_vectors = encode_cached(model, dev_texts, Path(args.embeddings_cache))
     held = held_out_world(dev, args.world_size)
     links = DuplicateLinks(held)
-    qqp = replay("qqp-dev-heldout-world", held, dev_texts, dev_vectors, features, cross, args,
-                 [zlib.crc32(links.group(p.b).encode()) % FOLDS for p in held])
+    qqp = replay(
+        "qqp-dev-heldout-world",
+        held,
+        dev_texts,
+        dev_vectors,
+        features,
+        cross,
+        args,
+        [zlib.crc32(links.group(p.b).encode()) % FOLDS for p in held],
+    )
     tune = read_pairs(args.suite, split="tune")
     tune_texts = sorted({t for p in tune for t in (p.a, p.b)})
     domains = sorted({p.domain for p in tune})
-    suite = replay("suite-single-tune", tune, tune_texts, model.encode(tune_texts), features, cross, args,
-                   [domains.index(p.domain) % FOLDS for p in tune])
+    suite = replay(
+        "suite-single-tune",
+        tune,
+        tune_texts,
+        model.encode(tune_texts),
+        features,
+        cross,
+        args,
+        [domains.index(p.domain) % FOLDS for p in tune],
+    )
     sources = [qqp, suite]
     inputs = [stack_inputs(s.feature_logit, s.cross_logit, s.cosine) for s in sources]
     x, y = np.concatenate(inputs), np.concatenate([s.label for s in sources])
@@ -100,27 +117,46 @@ def main(argv: list[str] | None = None) -> int:
     stacked = np.split(calibrated, np.cumsum([len(s.label) for s in sources])[:-1])
     alone = [features.calibrated(s.feature_logit) for s in sources]
     table, baseline = operating_points(sources, stacked), operating_points(sources, alone)
-    training = {"sources": {s.name: {"lookups": len(s.answerable), "rows": len(s.label),
-                                     "positives": int(s.label.sum()), **aucs(s, p)}
-                            for s, p in zip(sources, stacked)},
-                "head": {"inputs": list(INPUTS), "coef": head.coef.tolist(), "calibration": list(calibration)},
-                "top_k": args.top_k, "verify_top": VERIFY_TOP, "folds": FOLDS, "cross_encoder": cross.info.training,
-                "out_of_fold_table": table, "feature_verifier_alone_table": baseline,
-                "seconds": round(time.perf_counter() - started, 1)}
+    training = {
+        "sources": {
+            s.name: {"lookups": len(s.answerable), "rows": len(s.label), "positives": int(s.label.sum()), **aucs(s, p)}
+            for s, p in zip(sources, stacked)
+        },
+        "head": {"inputs": list(INPUTS), "coef": head.coef.tolist(), "calibration": list(calibration)},
+        "top_k": args.top_k,
+        "verify_top": VERIFY_TOP,
+        "folds": FOLDS,
+        "cross_encoder": cross.info.training,
+        "out_of_fold_table": table,
+        "feature_verifier_alone_table": baseline,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     thresholds = {target: row["threshold"] for target, row in table.items()}
     save_head(args.out, head, VerifierInfo(INPUTS, thresholds, training))
     for name, row in training["sources"].items():
         _log(f"{name}: {row}")
     for label, rows in (("stacked", table), ("feature verifier alone", baseline)):
         for target, row in rows.items():
-            _log(f"{label} <= {target}: floor {row['floor']:.2f} p >= {row['threshold']:.3f} " + "  ".join(
-                f"{n}: recall {r['recall']:.3f} fhr {r['false_hit_rate']:.4f}" for n, r in row["by_source"].items()))
+            _log(
+                f"{label} <= {target}: floor {row['floor']:.2f} p >= {row['threshold']:.3f} "
+                + "  ".join(
+                    f"{n}: recall {r['recall']:.3f} fhr {r['false_hit_rate']:.4f}" for n, r in row["by_source"].items()
+                )
+            )
     _log(f"saved {args.out} after {training['seconds']:.0f} s")
     return 0
 
 
-def replay(name: str, pairs: list[Pair], texts: list[str], vectors: np.ndarray, features: Verifier,
-           cross: CrossEncoderVerifier, args, folds: list[int]) -> Source:
+def replay(
+    name: str,
+    pairs: list[Pair],
+    texts: list[str],
+    vectors: np.ndarray,
+    features: Verifier,
+    cross: CrossEncoderVerifier,
+    args,
+    folds: list[int],
+) -> Source:
     """Store every `a`, look up every `b` as the cache does; score what reaches the verifier."""
     rows = retrieve(pairs, texts, vectors, args.top_k, len(pairs))
     window, readings = EmbeddingWindow.bundled(), {}
@@ -144,8 +180,17 @@ def replay(name: str, pairs: list[Pair], texts: list[str], vectors: np.ndarray, 
     subset = _take(rows, chosen)
     feature_logit = features.raw_logits(featurise(subset, texts, features.idf))
     cross_logit = cross.raw_logits([(texts[int(q)], texts[int(c)]) for q, c in zip(subset.query, subset.cand)])
-    return Source(name, subset.lookup, subset.similarity.astype(np.float32), subset.label, feature_logit,
-                  cross_logit, np.asarray(folds)[subset.lookup], rows.answerable, rows.exact)
+    return Source(
+        name,
+        subset.lookup,
+        subset.similarity.astype(np.float32),
+        subset.label,
+        feature_logit,
+        cross_logit,
+        np.asarray(folds)[subset.lookup],
+        rows.answerable,
+        rows.exact,
+    )
 
 
 def fit_head(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> StackHead:
@@ -153,16 +198,25 @@ def fit_head(x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> StackHead:
 
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=1.0).fit((x - mean) / scale, y, sample_weight=weight)
-    return StackHead(mean.astype(np.float32), scale.astype(np.float32), model.coef_[0].astype(np.float32),
-                     float(model.intercept_[0]), (1.0, 0.0))
-
-
+    return StackHead(
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        model.coef_[0].astype(np.float32),
+        float(model.intercept_[0]),
+        (1.0, 0.0),
+    )
 
 
 def aucs(source: Source, stacked: np.ndarray) -> dict[str, float]:
-    return {f"auc_{n}": round(auc(np.asarray(v, dtype=np.float64), source.label), 4)
-            for n, v in (("cosine", source.cosine), ("feature", source.feature_logit),
-                         ("cross", source.cross_logit), ("stacked_out_of_fold", stacked))}
+    return {
+        f"auc_{n}": round(auc(np.asarray(v, dtype=np.float64), source.label), 4)
+        for n, v in (
+            ("cosine", source.cosine),
+            ("feature", source.feature_logit),
+            ("cross", source.cross_logit),
+            ("stacked_out_of_fold", stacked),
+        )
+    }
 
 
 def operating_points(sources: list[Source], probabilities: list[np.ndarray]) -> dict[str, dict]:
@@ -180,9 +234,15 @@ def operating_points(sources: list[Source], probabilities: list[np.ndarray]) -> 
             i = int(np.argmax(keeps))  # the lowest threshold that keeps to the target: this floor's most recall
             recall = float(np.mean([r[i] for r, _ in per_source]))
             if best is None or recall > best["mean_recall"]:
-                best = {"floor": floor, "threshold": float(GRID[i]), "mean_recall": round(recall, 4),
-                        "by_source": {s.name: {"recall": round(float(r[i]), 4), "false_hit_rate": round(float(f[i]), 4)}
-                                      for s, (r, f) in zip(sources, per_source)}}
+                best = {
+                    "floor": floor,
+                    "threshold": float(GRID[i]),
+                    "mean_recall": round(recall, 4),
+                    "by_source": {
+                        s.name: {"recall": round(float(r[i]), 4), "false_hit_rate": round(float(f[i]), 4)}
+                        for s, (r, f) in zip(sources, per_source)
+                    },
+                }
         table[target] = best or {"floor": max(FLOORS), "threshold": 1.0, "mean_recall": 0.0, "by_source": {}}
     return table
 
@@ -203,8 +263,15 @@ def sweep(source: Source, probability: np.ndarray, floor: float) -> tuple[np.nda
 def _take(rows, chosen: np.ndarray):
     from dataclasses import replace
 
-    return replace(rows, query=rows.query[chosen], cand=rows.cand[chosen], similarity=rows.similarity[chosen],
-                   context=rows.context[chosen], label=rows.label[chosen], lookup=rows.lookup[chosen])
+    return replace(
+        rows,
+        query=rows.query[chosen],
+        cand=rows.cand[chosen],
+        similarity=rows.similarity[chosen],
+        context=rows.context[chosen],
+        label=rows.label[chosen],
+        lookup=rows.lookup[chosen],
+    )
 
 
 def _log(message: str) -> None:

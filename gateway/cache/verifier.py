@@ -30,8 +30,15 @@ class VerifierInfo:
 class Verifier:
     runs_off_loop = False  # a few small matrix products: cheaper on the event loop than a thread hop
 
-    def __init__(self, mean: np.ndarray, scale: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]],
-                 calibration: tuple[float, float], idf: np.ndarray, info: VerifierInfo) -> None:
+    def __init__(
+        self,
+        mean: np.ndarray,
+        scale: np.ndarray,
+        layers: list[tuple[np.ndarray, np.ndarray]],
+        calibration: tuple[float, float],
+        idf: np.ndarray,
+        info: VerifierInfo,
+    ) -> None:
         self._mean, self._scale = mean.astype(np.float32), scale.astype(np.float32)
         self._layers = [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers]
         self._calibration = calibration
@@ -44,25 +51,47 @@ class Verifier:
             depth = int(data["depth"])
             layers = [(data[f"w{i}"], data[f"b{i}"]) for i in range(depth)]
             info = json.loads(str(data["info"]))
-            return cls(data["mean"], data["scale"], layers, tuple(data["calibration"].tolist()), data["idf"],
-                       VerifierInfo(tuple(info["features"]), info["thresholds"], info["training"]))
+            return cls(
+                data["mean"],
+                data["scale"],
+                layers,
+                tuple(data["calibration"].tolist()),
+                data["idf"],
+                VerifierInfo(tuple(info["features"]), info["thresholds"], info["training"]),
+            )
 
     def save(self, path: str | Path) -> None:
         arrays = {f"w{i}": w for i, (w, _) in enumerate(self._layers)}
         arrays |= {f"b{i}": b for i, (_, b) in enumerate(self._layers)}
-        info = {"features": list(self.info.features), "thresholds": self.info.thresholds, "training": self.info.training}
-        np.savez_compressed(path, mean=self._mean, scale=self._scale, calibration=np.asarray(self._calibration),
-                            idf=self.idf, depth=np.asarray(len(self._layers)), info=np.asarray(json.dumps(info)),
-                            **arrays)
+        info = {
+            "features": list(self.info.features),
+            "thresholds": self.info.thresholds,
+            "training": self.info.training,
+        }
+        np.savez_compressed(
+            path,
+            mean=self._mean,
+            scale=self._scale,
+            calibration=np.asarray(self._calibration),
+            idf=self.idf,
+            depth=np.asarray(len(self._layers)),
+            info=np.asarray(json.dumps(info)),
+            **arrays,
+        )
 
-    def probabilities(self, query: QuestionView, candidates: list[tuple[QuestionView, float]],
-                      neighbour_similarities: list[float]) -> np.ndarray:
+    def probabilities(
+        self, query: QuestionView, candidates: list[tuple[QuestionView, float]], neighbour_similarities: list[float]
+    ) -> np.ndarray:
         """P(duplicate) for each (cached question, cosine) candidate; `neighbour_similarities`
         are the cosines of every live neighbour the index returned for this query."""
         if not candidates:
             return np.zeros(0, dtype=np.float32)
-        rows = np.stack([pair_features(query, view, cosine, context_of(cosine, neighbour_similarities), self.idf)
-                         for view, cosine in candidates])
+        rows = np.stack(
+            [
+                pair_features(query, view, cosine, context_of(cosine, neighbour_similarities), self.idf)
+                for view, cosine in candidates
+            ]
+        )
         return self.predict(rows)
 
     def predict(self, features: np.ndarray) -> np.ndarray:

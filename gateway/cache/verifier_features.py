@@ -20,10 +20,25 @@ from gateway.cache.text import char_ngrams, content_words, question_word, stem, 
 
 IDF_BUCKETS = 1 << 16
 SCALAR_FEATURES = (
-    "cosine", "word_jaccard", "content_jaccard", "idf_jaccard", "char3_jaccard", "length_ratio",
-    "word_count_diff", "unmatched_count", "unmatched_max_idf", "unmatched_idf_sum", "one_sided_unmatched",
-    "numbers_differ", "dates_differ", "negation_differs", "entities_differ", "entities_substituted",
-    "question_word_same", "first_word_same", "cosine_sq",
+    "cosine",
+    "word_jaccard",
+    "content_jaccard",
+    "idf_jaccard",
+    "char3_jaccard",
+    "length_ratio",
+    "word_count_diff",
+    "unmatched_count",
+    "unmatched_max_idf",
+    "unmatched_idf_sum",
+    "one_sided_unmatched",
+    "numbers_differ",
+    "dates_differ",
+    "negation_differs",
+    "entities_differ",
+    "entities_substituted",
+    "question_word_same",
+    "first_word_same",
+    "cosine_sq",
 )
 CONTEXT_FEATURES = ("rank", "top_similarity", "gap_to_top", "gap_to_next", "neighbours_above_0_9", "neighbours")
 FEATURES = SCALAR_FEATURES + CONTEXT_FEATURES

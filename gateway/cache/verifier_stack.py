@@ -73,21 +73,35 @@ class StackedVerifier:
         self.info = info
 
     @classmethod
-    def load(cls, path: str | Path = STACK_PATH, cross_path: str | Path = CROSS_ENCODER_PATH,
-             features_path: str | Path = FEATURE_WEIGHTS) -> "StackedVerifier":
+    def load(
+        cls,
+        path: str | Path = STACK_PATH,
+        cross_path: str | Path = CROSS_ENCODER_PATH,
+        features_path: str | Path = FEATURE_WEIGHTS,
+    ) -> "StackedVerifier":
         head, info = read_head(path)
         return cls(Verifier.load(features_path), CrossEncoderVerifier.load(cross_path), head, info)
 
-    def probabilities(self, query: QuestionView, candidates: list[tuple[QuestionView, float]],
-                      neighbour_similarities: list[float]) -> np.ndarray:
+    def probabilities(
+        self, query: QuestionView, candidates: list[tuple[QuestionView, float]], neighbour_similarities: list[float]
+    ) -> np.ndarray:
         """P(duplicate) per (cached question, cosine); 0 for all but the VERIFY_TOP most similar."""
         out = np.zeros(len(candidates), dtype=np.float32)
         if not candidates:
             return out
         chosen = sorted(range(len(candidates)), key=lambda i: -candidates[i][1])[:VERIFY_TOP]
-        rows = np.stack([pair_features(query, candidates[i][0], candidates[i][1],
-                                       context_of(candidates[i][1], neighbour_similarities), self.features.idf)
-                         for i in chosen])
+        rows = np.stack(
+            [
+                pair_features(
+                    query,
+                    candidates[i][0],
+                    candidates[i][1],
+                    context_of(candidates[i][1], neighbour_similarities),
+                    self.features.idf,
+                )
+                for i in chosen
+            ]
+        )
         cross = self.cross.raw_logits([(query.text, candidates[i][0].text) for i in chosen])
         cosines = np.asarray([candidates[i][1] for i in chosen], dtype=np.float32)
         out[chosen] = self.head.probabilities(stack_inputs(self.features.raw_logits(rows), cross, cosines))
@@ -96,8 +110,15 @@ class StackedVerifier:
 
 def save_head(path: str | Path, head: StackHead, info: VerifierInfo) -> None:
     meta = {"inputs": list(info.features), "thresholds": info.thresholds, "training": info.training}
-    np.savez(path, mean=head.mean, scale=head.scale, coef=head.coef, intercept=np.asarray(head.intercept),
-             calibration=np.asarray(head.calibration), info=np.asarray(json.dumps(meta)))
+    np.savez(
+        path,
+        mean=head.mean,
+        scale=head.scale,
+        coef=head.coef,
+        intercept=np.asarray(head.intercept),
+        calibration=np.asarray(head.calibration),
+        info=np.asarray(json.dumps(meta)),
+    )
 
 
 def read_head(path: str | Path) -> tuple[StackHead, VerifierInfo]:
@@ -105,9 +126,13 @@ def read_head(path: str | Path) -> tuple[StackHead, VerifierInfo]:
         meta = json.loads(str(data["info"]))
         if tuple(meta["inputs"]) != INPUTS:
             raise ValueError(f"{path} was fitted on inputs {meta['inputs']}, this code computes {list(INPUTS)}")
-        head = StackHead(data["mean"].astype(np.float32), data["scale"].astype(np.float32),
-                         data["coef"].astype(np.float32), float(data["intercept"]),
-                         tuple(float(x) for x in data["calibration"]))
+        head = StackHead(
+            data["mean"].astype(np.float32),
+            data["scale"].astype(np.float32),
+            data["coef"].astype(np.float32),
+            float(data["intercept"]),
+            tuple(float(x) for x in data["calibration"]),
+        )
     return head, VerifierInfo(INPUTS, meta["thresholds"], meta["training"])
 
 

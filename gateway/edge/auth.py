@@ -25,8 +25,9 @@ def bearer_token(values: Sequence[str], code: str) -> str | None:
         raise OpenAIError(401, "Send one Authorization header, not several.", code=code)
     match = _BEARER.fullmatch(values[0])
     if match is None:
-        raise OpenAIError(401, "Malformed Authorization header; expected 'Bearer KEY' (one space, no padding).",
-                          code=code)
+        raise OpenAIError(
+            401, "Malformed Authorization header; expected 'Bearer KEY' (one space, no padding).", code=code
+        )
     return match.group(1)
 
 
@@ -43,8 +44,9 @@ class TenantResolver:
             return DEFAULT_TENANT
         key = bearer_token(headers.getlist("authorization"), "invalid_api_key")
         if key is None:
-            raise OpenAIError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'.",
-                              code="missing_api_key")
+            raise OpenAIError(
+                401, "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'.", code="missing_api_key"
+            )
         digest = hashlib.sha256(key.encode()).hexdigest()
         for known, tenant in self._by_digest.items():
             if hmac.compare_digest(known, digest):

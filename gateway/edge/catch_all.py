@@ -38,6 +38,7 @@ class CatchAll:
             log.error("unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
             if started:
                 raise
-            error = OpenAIError(500, "The gateway failed to handle this request; the error has been logged.",
-                                code="internal_error")
+            error = OpenAIError(
+                500, "The gateway failed to handle this request; the error has been logged.", code="internal_error"
+            )
             await error.response()(scope, receive, send)

@@ -52,7 +52,9 @@ async def read_body(request: Request, limit: int) -> bytes:
                 raise _too_large(limit)
             chunks.append(chunk)
     except ClientDisconnect as exc:
-        raise OpenAIError(400, "The client closed the connection before the body was complete.", code="client_disconnected") from exc
+        raise OpenAIError(
+            400, "The client closed the connection before the body was complete.", code="client_disconnected"
+        ) from exc
     return b"".join(chunks)
 
 

@@ -20,8 +20,16 @@ _TYPES = {
 
 
 class OpenAIError(Exception):
-    def __init__(self, status: int, message: str, *, param: str | None = None, code: str | None = None,
-                 type_: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        type_: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -34,8 +42,12 @@ class OpenAIError(Exception):
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
     def response(self, extra_headers: dict[str, str] | None = None) -> Response:
-        return Response(orjson.dumps(self.body()), status_code=self.status, media_type="application/json",
-                        headers={**self.headers, **(extra_headers or {})})
+        return Response(
+            orjson.dumps(self.body()),
+            status_code=self.status,
+            media_type="application/json",
+            headers={**self.headers, **(extra_headers or {})},
+        )
 
 
 def invalid(message: str, param: str | None = None, code: str | None = None) -> OpenAIError:

@@ -121,7 +121,15 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def _answer(self, error: OpenAIError) -> None:
         """Answer and close: the connection's byte stream can no longer be trusted."""
         body = orjson.dumps(error.body())
-        self.transport.write(b"".join([
-            STATUS_LINE[error.status], b"content-type: application/json\r\n",
-            b"content-length: " + str(len(body)).encode() + b"\r\n", b"connection: close\r\n\r\n", body]))
+        self.transport.write(
+            b"".join(
+                [
+                    STATUS_LINE[error.status],
+                    b"content-type: application/json\r\n",
+                    b"content-length: " + str(len(body)).encode() + b"\r\n",
+                    b"connection: close\r\n\r\n",
+                    body,
+                ]
+            )
+        )
         self.transport.close()

@@ -18,28 +18,52 @@ from gateway.edge.wire import INT_RANGES, NUMBER_RANGES
 Schema = dict[str, Any]
 
 ERROR: Schema = {
-    "type": "object", "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["message", "type", "param", "code"], "properties": {
-        "message": {"type": "string"}, "type": {"type": "string"},
-        "param": {"type": ["string", "null"]}, "code": {"type": ["string", "null"]}}}},
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type", "param", "code"],
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
+        }
+    },
 }
 _ROLES = ["system", "developer", "user", "assistant", "tool", "function"]
-_USAGE: Schema = {"type": "object", "properties": {
-    k: {"type": "integer"} for k in ("prompt_tokens", "completion_tokens", "total_tokens")}}
+_USAGE: Schema = {
+    "type": "object",
+    "properties": {k: {"type": "integer"} for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
+}
 _SAMPLING: dict[str, Schema] = {
     **{k: {"type": "number", "minimum": low, "maximum": high} for k, (low, high) in NUMBER_RANGES.items()},
-    **{k: {"type": "integer", "minimum": low, **({} if high is None else {"maximum": high})}
-       for k, (low, high) in INT_RANGES.items()},
+    **{
+        k: {"type": "integer", "minimum": low, **({} if high is None else {"maximum": high})}
+        for k, (low, high) in INT_RANGES.items()
+    },
     "seed": {"type": "integer"},
     "stream": {"type": ["boolean", "null"]},
     "stream_options": {"type": ["object", "null"], "properties": {"include_usage": {"type": "boolean"}}},
-    "semgate": {"type": "object", "additionalProperties": False, "description": "Per-request cache controls",
-                "properties": {"no_cache": {"type": "boolean"}, "no_store": {"type": "boolean"},
-                               "ttl": {"type": "number", "minimum": 0}}},
+    "semgate": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Per-request cache controls",
+        "properties": {
+            "no_cache": {"type": "boolean"},
+            "no_store": {"type": "boolean"},
+            "ttl": {"type": "number", "minimum": 0},
+        },
+    },
 }
 _COMPLETION_META: dict[str, Schema] = {
-    "id": {"type": "string"}, "object": {"type": "string"}, "created": {"type": "integer"},
-    "model": {"type": "string"}, "usage": _USAGE,
+    "id": {"type": "string"},
+    "object": {"type": "string"},
+    "created": {"type": "integer"},
+    "model": {"type": "string"},
+    "usage": _USAGE,
 }
 _FINISH = {"type": ["string", "null"]}
 # One server-sent event of a streamed answer: a chunk as JSON, an error as JSON, or [DONE].
@@ -66,47 +90,130 @@ def openai_document(limits: Limits = Limits(), models: list[str] | None = None) 
         model = {**model, "enum": list(models)}
     text = {"type": "string", "maxLength": limits.max_message_chars}
     part = {"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}, "text": text}}
-    message = {"type": "object", "required": ["role", "content"], "properties": {
-        "role": {"enum": _ROLES}, "content": {"anyOf": [text, {"type": "array", "items": part}]},
-        "name": {"type": "string"}}}
-    chat_request = {"type": "object", "required": ["model", "messages"], "properties": {
-        "model": model, "messages": {"type": "array", "items": message, "minItems": 1, "maxItems": limits.max_messages},
-        **_SAMPLING}}
-    prompt = {"anyOf": [text, {"type": "array", "items": text, "minItems": 1},
-                        {"type": "array", "items": {"type": "integer"}, "minItems": 1}]}
-    completion_request = {"type": "object", "required": ["model", "prompt"],
-                          "properties": {"model": model, "prompt": prompt, **_SAMPLING}}
-    chat_answer = {"type": "object", "required": ["choices"], "properties": {**_COMPLETION_META, "choices": {
-        "type": "array", "items": {"type": "object", "properties": {
-            "index": {"type": "integer"}, "finish_reason": _FINISH,
-            "message": {"type": "object", "properties": {"role": {"type": "string"},
-                                                         "content": {"type": ["string", "null"]}}}}}}}}
-    completion_answer = {"type": "object", "required": ["choices"], "properties": {**_COMPLETION_META, "choices": {
-        "type": "array", "items": {"type": "object", "properties": {
-            "index": {"type": "integer"}, "text": {"type": "string"}, "finish_reason": _FINISH}}}}}
-    model_list = {"type": "object", "required": ["object", "data"], "properties": {
-        "object": {"const": "list"}, "data": {"type": "array", "items": {
-            "type": "object", "required": ["id", "object"],
-            "properties": {"id": {"type": "string"}, "object": {"const": "model"}, "created": {"type": "integer"},
-                           "owned_by": {"type": "string"}}}}}}
+    message = {
+        "type": "object",
+        "required": ["role", "content"],
+        "properties": {
+            "role": {"enum": _ROLES},
+            "content": {"anyOf": [text, {"type": "array", "items": part}]},
+            "name": {"type": "string"},
+        },
+    }
+    chat_request = {
+        "type": "object",
+        "required": ["model", "messages"],
+        "properties": {
+            "model": model,
+            "messages": {"type": "array", "items": message, "minItems": 1, "maxItems": limits.max_messages},
+            **_SAMPLING,
+        },
+    }
+    prompt = {
+        "anyOf": [
+            text,
+            {"type": "array", "items": text, "minItems": 1},
+            {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+        ]
+    }
+    completion_request = {
+        "type": "object",
+        "required": ["model", "prompt"],
+        "properties": {"model": model, "prompt": prompt, **_SAMPLING},
+    }
+    chat_answer = {
+        "type": "object",
+        "required": ["choices"],
+        "properties": {
+            **_COMPLETION_META,
+            "choices": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "index": {"type": "integer"},
+                        "finish_reason": _FINISH,
+                        "message": {
+                            "type": "object",
+                            "properties": {"role": {"type": "string"}, "content": {"type": ["string", "null"]}},
+                        },
+                    },
+                },
+            },
+        },
+    }
+    completion_answer = {
+        "type": "object",
+        "required": ["choices"],
+        "properties": {
+            **_COMPLETION_META,
+            "choices": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"index": {"type": "integer"}, "text": {"type": "string"}, "finish_reason": _FINISH},
+                },
+            },
+        },
+    }
+    model_list = {
+        "type": "object",
+        "required": ["object", "data"],
+        "properties": {
+            "object": {"const": "list"},
+            "data": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "object"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "object": {"const": "model"},
+                        "created": {"type": "integer"},
+                        "owned_by": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "semgate OpenAI-compatible API", "version": "1",
-                 "description": "The OpenAI routes semgate serves; point any OpenAI SDK at /v1. Cache signals "
-                                "come back in x-semgate-* headers."},
+        "info": {
+            "title": "semgate OpenAI-compatible API",
+            "version": "1",
+            "description": "The OpenAI routes semgate serves; point any OpenAI SDK at /v1. Cache signals "
+            "come back in x-semgate-* headers.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"apiKey": []}, {}],
         "paths": {
-            "/v1/chat/completions": {"post": _post("createChatCompletion", "Chat completion, from the cache or upstream",
-                                                   chat_request, chat_answer)},
-            "/v1/completions": {"post": _post("createCompletion", "Text completion, from the cache or upstream",
-                                              completion_request, completion_answer)},
-            "/v1/models": {"get": {"operationId": "listModels", "summary": "Models the upstreams serve",
-                                   "responses": {"200": _json("OK", model_list),
-                                                 **{s: _json(_ERRORS[s], ERROR) for s in ("401", "431")}}}},
+            "/v1/chat/completions": {
+                "post": _post(
+                    "createChatCompletion", "Chat completion, from the cache or upstream", chat_request, chat_answer
+                )
+            },
+            "/v1/completions": {
+                "post": _post(
+                    "createCompletion",
+                    "Text completion, from the cache or upstream",
+                    completion_request,
+                    completion_answer,
+                )
+            },
+            "/v1/models": {
+                "get": {
+                    "operationId": "listModels",
+                    "summary": "Models the upstreams serve",
+                    "responses": {
+                        "200": _json("OK", model_list),
+                        **{s: _json(_ERRORS[s], ERROR) for s in ("401", "431")},
+                    },
+                }
+            },
         },
-        "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-                       "schemas": {"Error": ERROR}},
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR},
+        },
     }
 
 
@@ -124,7 +231,8 @@ def _post(operation_id: str, summary: str, request: Schema, answer: Schema) -> d
     ok = _json("The answer; with stream=true, server-sent events ending with `data: [DONE]`", answer)
     ok["content"]["text/event-stream"] = {"schema": _EVENT}
     return {
-        "operationId": operation_id, "summary": summary,
+        "operationId": operation_id,
+        "summary": summary,
         "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
         "responses": {"200": ok, **{status: _json(text, ERROR) for status, text in _ERRORS.items()}},
     }

@@ -49,8 +49,15 @@ class Proxy:
     """The request path, built once the cache has started (gateway/app.py's lifespan): the cache and IC-Cache
     are always there, as do-nothing parts when off (gateway/cache/off.py, gateway/incontext/off.py)."""
 
-    def __init__(self, resolver: TenantResolver, pool: UpstreamPool, limits: Limits, cache: CacheLayer | CacheOff,
-                 incontext: InContextService | RoutingOff, recorders: Sequence[TraceRecorder] = ()) -> None:
+    def __init__(
+        self,
+        resolver: TenantResolver,
+        pool: UpstreamPool,
+        limits: Limits,
+        cache: CacheLayer | CacheOff,
+        incontext: InContextService | RoutingOff,
+        recorders: Sequence[TraceRecorder] = (),
+    ) -> None:
         self.pool = pool
         self.limits = limits
         self.cache = cache
@@ -84,9 +91,12 @@ class Proxy:
         trace.upstream, trace.routed_model = upstream.name, plan.routed_model
         headers = {**_signals(trace, decision), **plan.headers()}
         hints = upstream_hints(decision.category, decision.slo, request.slo, request.tenant)
-        call = _UpstreamCall(plan, _PATHS[wire], hints,
-                             AnswerBounds.starting_now(upstream.name, self.limits.max_answer_bytes,
-                                                       upstream.config.timeouts.total_s))
+        call = _UpstreamCall(
+            plan,
+            _PATHS[wire],
+            hints,
+            AnswerBounds.starting_now(upstream.name, self.limits.max_answer_bytes, upstream.config.timeouts.total_s),
+        )
         if request.stream:
             return await self._stream(http, call, request, decision, trace, headers)
         # A client that goes away cancels the upstream request, streamed or not (the backend stops generating).
@@ -102,9 +112,15 @@ class Proxy:
             call.upstream.breaker.failed()
             raise call.bounds.too_late().error from None
 
-    async def _stream(self, http: Request, call: "_UpstreamCall", request: GatewayRequest,
-                      decision: Decision, trace: RequestTrace,
-                      headers: dict[str, str]) -> Response:
+    async def _stream(
+        self,
+        http: Request,
+        call: "_UpstreamCall",
+        request: GatewayRequest,
+        decision: Decision,
+        trace: RequestTrace,
+        headers: dict[str, str],
+    ) -> Response:
         try:
             response = await until_disconnect(http, lambda: self._open(call))
         except OpenAIError as exc:
@@ -112,11 +128,15 @@ class Proxy:
         if response is None:
             return self._finish(trace, Response(status_code=CLIENT_GONE))
         store = _StreamStore(self.cache, decision, request, call.plan)
-        return StreamingResponse(self._relay(call, response, store, trace), media_type="text/event-stream",
-                                 headers={**headers, "cache-control": "no-cache"})
+        return StreamingResponse(
+            self._relay(call, response, store, trace),
+            media_type="text/event-stream",
+            headers={**headers, "cache-control": "no-cache"},
+        )
 
-    async def _answer_whole(self, call: "_UpstreamCall", request: GatewayRequest, decision: Decision,
-                            trace: RequestTrace) -> Response:
+    async def _answer_whole(
+        self, call: "_UpstreamCall", request: GatewayRequest, decision: Decision, trace: RequestTrace
+    ) -> Response:
         try:
             response = await self._open(call)
         except OpenAIError as exc:
@@ -134,8 +154,9 @@ class Proxy:
         for recorder in self.recorders:
             recorder.record(trace)
 
-    async def _upstream_failed(self, error: OpenAIError, decision: Decision, request: GatewayRequest,
-                               trace: RequestTrace, plan: Plan) -> Response:
+    async def _upstream_failed(
+        self, error: OpenAIError, decision: Decision, request: GatewayRequest, trace: RequestTrace, plan: Plan
+    ) -> Response:
         """The upstream's error, or an expired entry where the category allows stale-if-error."""
         stale = await self.cache.stale(decision, request, error)
         if stale is None:
@@ -143,8 +164,14 @@ class Proxy:
         trace.served_from(stale.lookup.entry.response, stale.lookup.entry.id)
         return _answer_from_cache(stale, request, _signals(trace, stale))
 
-    async def _forward_whole(self, call: "_UpstreamCall", response: httpx.Response, request: GatewayRequest,
-                             decision: Decision, trace: RequestTrace) -> Response:
+    async def _forward_whole(
+        self,
+        call: "_UpstreamCall",
+        response: httpx.Response,
+        request: GatewayRequest,
+        decision: Decision,
+        trace: RequestTrace,
+    ) -> Response:
         upstream = call.upstream
         try:
             body = scrub(await read_whole(response, call.bounds), [upstream.config.api_key() or ""])
@@ -154,9 +181,15 @@ class Proxy:
                 raise call.bounds.malformed(problem)
         except (httpx.HTTPError, AnswerRefused) as exc:
             await self.pool.close(upstream, response, ok=False)
-            error = exc.error if isinstance(exc, AnswerRefused) else OpenAIError(
-                502, f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
-                code="upstream_interrupted")
+            error = (
+                exc.error
+                if isinstance(exc, AnswerRefused)
+                else OpenAIError(
+                    502,
+                    f"Upstream {upstream.name} failed while answering ({type(exc).__name__}).",
+                    code="upstream_interrupted",
+                )
+            )
             return await self._upstream_failed(error, decision, request, trace, call.plan)
         except BaseException:  # cancelled: the client went away while the upstream was answering
             with anyio.CancelScope(shield=True):
@@ -174,8 +207,7 @@ class Proxy:
         headers = {**_signals(trace, decision, stored), **call.plan.headers()}
         return Response(body, status_code=response.status_code, media_type="application/json", headers=headers)
 
-    async def _relay(self, call: "_UpstreamCall", response: httpx.Response, store: "_StreamStore",
-                     trace: RequestTrace):
+    async def _relay(self, call: "_UpstreamCall", response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
         upstream = call.upstream
         ok = stored = fault = committed = False
         checker = StreamChecker(store.request.wire, [upstream.config.api_key() or ""], call.bounds)
@@ -207,8 +239,15 @@ class Proxy:
         except (httpx.HTTPError, AnswerRefused) as exc:
             fault = True
             # Headers are gone already: tell the client in the stream, as OpenAI does.
-            error = exc.error if isinstance(exc, AnswerRefused) else OpenAIError(
-                502, f"Upstream {upstream.name} stream broke off ({type(exc).__name__}).", code="upstream_interrupted")
+            error = (
+                exc.error
+                if isinstance(exc, AnswerRefused)
+                else OpenAIError(
+                    502,
+                    f"Upstream {upstream.name} stream broke off ({type(exc).__name__}).",
+                    code="upstream_interrupted",
+                )
+            )
             yield encode(error.body())
         finally:
             # Runs on client disconnect too, inside a cancelled scope: shield the cleanup.
@@ -258,8 +297,9 @@ class _StreamStore:
         """Store the answer if it completed; whether it was stored."""
         if self.recorder is not None and self.recorder.complete:
             completion = self.recorder.completion()
-            entry_id = await self.cache.remember(self.decision, self.request, completion, self.plan.producer,
-                                                 self.plan.example_ids)
+            entry_id = await self.cache.remember(
+                self.decision, self.request, completion, self.plan.producer, self.plan.example_ids
+            )
             self.plan.settle(completion, entry_id)
             return entry_id is not None
         return False
@@ -285,11 +325,17 @@ def _answer_from_cache(decision: CacheDecision, request: GatewayRequest, headers
     cached = decision.lookup.entry.response
     if request.stream:
         # The whole answer is known: one write, in the chunk format the SDK iterates over.
-        chunks = sse_chunks(cached, request.wire, request.model, request.include_usage,
-                            decision.policy.stream_replay.chunk_tokens)
-        return Response(b"".join(chunks), media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"})
-    return Response(orjson.dumps(fresh_completion(cached, request.wire, request.model)), media_type="application/json",
-                    headers=headers)
+        chunks = sse_chunks(
+            cached, request.wire, request.model, request.include_usage, decision.policy.stream_replay.chunk_tokens
+        )
+        return Response(
+            b"".join(chunks), media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"}
+        )
+    return Response(
+        orjson.dumps(fresh_completion(cached, request.wire, request.model)),
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def _json_or_none(body: bytes) -> dict | None:

@@ -56,5 +56,16 @@ class Reception:
         upstream = await self.pool.resolve(self.served_model(parsed.model))
         trace.model, trace.upstream = parsed.model, upstream.name  # only served models: labels stay bounded
         controls = self.controls(http.headers, parsed)
-        return GatewayRequest(tenant, wire, parsed.model, parsed.body, parsed.stream, parsed.include_usage, controls,
-                              request_key(parsed.body), upstream, objectives, http.headers)
+        return GatewayRequest(
+            tenant,
+            wire,
+            parsed.model,
+            parsed.body,
+            parsed.stream,
+            parsed.include_usage,
+            controls,
+            request_key(parsed.body),
+            upstream,
+            objectives,
+            http.headers,
+        )

@@ -22,8 +22,11 @@ _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 NUMBER_RANGES = {"temperature": (0, 2), "top_p": (0, 1), "presence_penalty": (-2, 2), "frequency_penalty": (-2, 2)}
 _INT_FIELDS = ("max_tokens", "max_completion_tokens", "n", "seed", "top_k")
 # Integer fields with bounds (None: no upper bound), checked like NUMBER_RANGES.
-INT_RANGES: dict[str, tuple[int, int | None]] = {"max_tokens": (1, None), "max_completion_tokens": (1, None),
-                                                  "n": (1, 128)}
+INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "max_tokens": (1, None),
+    "max_completion_tokens": (1, None),
+    "n": (1, 128),
+}
 # Deeper bodies parse but cannot be serialised again (orjson stops at 255 levels) and could exhaust
 # Python's recursion anywhere they are walked; no OpenAI request needs more (tool schemas included).
 MAX_JSON_DEPTH = 64
@@ -57,8 +60,11 @@ def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
     body = json_object(raw)
     model = body.get("model")
     if not isinstance(model, str) or not model:
-        raise invalid("you must provide a model parameter" if model is None else "'model' must be a non-empty string",
-                      param="model", code="missing_required_parameter" if model is None else "invalid_type")
+        raise invalid(
+            "you must provide a model parameter" if model is None else "'model' must be a non-empty string",
+            param="model",
+            code="missing_required_parameter" if model is None else "invalid_type",
+        )
     if kind == CHAT:
         _check_messages(body.get("messages"), limits)
     else:
@@ -108,23 +114,44 @@ def _check_messages(messages: Any, limits: Limits) -> None:
     if not isinstance(messages, list) or not messages:
         raise invalid("'messages' must be a non-empty array", param="messages", code="invalid_type")
     if len(messages) > limits.max_messages:
-        raise OpenAIError(413, f"'messages' has {len(messages)} items; the limit is {limits.max_messages}", param="messages", code="too_many_messages")
+        raise OpenAIError(
+            413,
+            f"'messages' has {len(messages)} items; the limit is {limits.max_messages}",
+            param="messages",
+            code="too_many_messages",
+        )
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
             raise invalid(f"'{where}' must be an object", param=where, code="invalid_type")
         role = message.get("role")
         if not isinstance(role, str) or role not in _ROLES:  # a list or object is unhashable: test the type first
-            raise invalid(f"'{where}.role' must be one of {sorted(_ROLES)}, got {role!r}", param=f"{where}.role", code="invalid_value")
+            raise invalid(
+                f"'{where}.role' must be one of {sorted(_ROLES)}, got {role!r}",
+                param=f"{where}.role",
+                code="invalid_value",
+            )
         content = message.get("content")
-        if content is None and role in ("assistant", "function") or content is None and message.get("tool_calls"):
+        if (content is None and role in ("assistant", "function")) or (content is None and message.get("tool_calls")):
             continue
         if not isinstance(content, (str, list)):
-            raise invalid(f"'{where}.content' must be a string or an array of content parts", param=f"{where}.content", code="invalid_type")
-        if isinstance(content, list) and not all(isinstance(p, dict) and isinstance(p.get("type"), str) for p in content):
-            raise invalid(f"'{where}.content' parts must be objects with a 'type'", param=f"{where}.content", code="invalid_type")
-        if isinstance(content, list) and any(p["type"] == "text" and not isinstance(p.get("text"), str) for p in content):
-            raise invalid(f"'{where}.content' text parts need a string 'text'", param=f"{where}.content", code="invalid_type")
+            raise invalid(
+                f"'{where}.content' must be a string or an array of content parts",
+                param=f"{where}.content",
+                code="invalid_type",
+            )
+        if isinstance(content, list) and not all(
+            isinstance(p, dict) and isinstance(p.get("type"), str) for p in content
+        ):
+            raise invalid(
+                f"'{where}.content' parts must be objects with a 'type'", param=f"{where}.content", code="invalid_type"
+            )
+        if isinstance(content, list) and any(
+            p["type"] == "text" and not isinstance(p.get("text"), str) for p in content
+        ):
+            raise invalid(
+                f"'{where}.content' text parts need a string 'text'", param=f"{where}.content", code="invalid_type"
+            )
         _check_length(_text_length(content), limits.max_message_chars, f"{where}.content")
 
 
@@ -140,7 +167,9 @@ def _check_prompt(prompt: Any, max_chars: int) -> None:
         return
     if isinstance(prompt, list) and prompt and all(isinstance(p, int) and not isinstance(p, bool) for p in prompt):
         return
-    raise invalid("'prompt' must be a string, an array of strings, or an array of token ids", param="prompt", code="invalid_type")
+    raise invalid(
+        "'prompt' must be a string, an array of strings, or an array of token ids", param="prompt", code="invalid_type"
+    )
 
 
 def _text_length(content: str | list) -> int:
@@ -152,8 +181,9 @@ def _text_length(content: str | list) -> int:
 
 def _check_length(chars: int, limit: int, where: str) -> None:
     if chars > limit:
-        raise OpenAIError(413, f"'{where}' has {chars} characters; the limit is {limit}", param=where,
-                          code="message_too_long")
+        raise OpenAIError(
+            413, f"'{where}' has {chars} characters; the limit is {limit}", param=where, code="message_too_long"
+        )
 
 
 def _pop_extension(body: dict) -> dict[str, Any]:
@@ -165,8 +195,12 @@ def _pop_extension(body: dict) -> dict[str, Any]:
     allowed = {"no_cache": bool, "no_store": bool, "ttl": (int, float)}
     for key, value in ext.items():
         if key not in allowed:
-            raise invalid(f"unknown field 'semgate.{key}'; allowed: {', '.join(allowed)}", param=f"semgate.{key}", code="invalid_value")
-        if isinstance(value, bool) and allowed[key] is not bool or not isinstance(value, allowed[key]):
+            raise invalid(
+                f"unknown field 'semgate.{key}'; allowed: {', '.join(allowed)}",
+                param=f"semgate.{key}",
+                code="invalid_value",
+            )
+        if (isinstance(value, bool) and allowed[key] is not bool) or not isinstance(value, allowed[key]):
             raise invalid(f"'semgate.{key}' has the wrong type", param=f"semgate.{key}", code="invalid_type")
     if "ttl" in ext and ext["ttl"] < 0:
         raise invalid("'semgate.ttl' must be >= 0 seconds", param="semgate.ttl", code="invalid_value")

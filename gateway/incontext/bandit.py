@@ -20,8 +20,10 @@ NONE, WEAK, GOOD, PROVEN = "none", "weak", "good", "proven"
 GOOD_EVIDENCE = 0.75
 PROVEN_EVIDENCE = 1.1  # e.g. similarity 0.9 with utility >= 0.4
 PRIOR_WEIGHT = 2.0
-PRIORS = {STRONG: {NONE: 0.9, WEAK: 0.9, GOOD: 0.9, PROVEN: 0.9},
-          "small": {NONE: 0.3, WEAK: 0.55, GOOD: 0.8, PROVEN: 0.9}}
+PRIORS = {
+    STRONG: {NONE: 0.9, WEAK: 0.9, GOOD: 0.9, PROVEN: 0.9},
+    "small": {NONE: 0.3, WEAK: 0.55, GOOD: 0.8, PROVEN: 0.9},
+}
 
 
 def evidence(best_score: float | None) -> str:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 import orjson
 
 from gateway.cache.entry import CacheEntry, namespace_for
@@ -41,9 +40,17 @@ class Example:
     embedding: np.ndarray
 
 
-async def find_candidates(cache: SemanticCache, policies: PolicySet, policy: CategoryPolicy, tenant: str,
-                          embedding: np.ndarray, context: bytes, strong_models: Collection[str], min_similarity: float,
-                          min_utility: float) -> list[Example]:
+async def find_candidates(
+    cache: SemanticCache,
+    policies: PolicySet,
+    policy: CategoryPolicy,
+    tenant: str,
+    embedding: np.ndarray,
+    context: bytes,
+    strong_models: Collection[str],
+    min_similarity: float,
+    min_utility: float,
+) -> list[Example]:
     """Up to OVERFETCH * k usable candidates, most similar first; `context`: request_context() of the request."""
     settings = policy.incontext
     wanted = OVERFETCH * settings.k
@@ -65,17 +72,31 @@ async def find_candidates(cache: SemanticCache, policies: PolicySet, policy: Cat
         entry = entries.get(entry_id)
         if entry is None or not usable(entry, tenant, context, strong_models, min_utility, now):
             continue
-        found.append(Example(entry.id, entry.query_text, answer_text(entry.response), similarity, entry.utility,
-                             entry.embedding))
+        found.append(
+            Example(entry.id, entry.query_text, answer_text(entry.response), similarity, entry.utility, entry.embedding)
+        )
     found.sort(key=lambda e: -e.similarity)
     return found[:wanted]
 
 
-def usable(entry: CacheEntry, tenant: str, context: bytes, strong_models: Collection[str], min_utility: float,
-           now: float | None = None) -> bool:
-    return (entry.tenant == tenant and entry.producer_model in strong_models and not entry.expired(now)
-            and entry.utility >= min_utility and entry.embedding is not None and bool(entry.query_text)
-            and bool(answer_text(entry.response)) and asked_under(entry.request) == context)
+def usable(
+    entry: CacheEntry,
+    tenant: str,
+    context: bytes,
+    strong_models: Collection[str],
+    min_utility: float,
+    now: float | None = None,
+) -> bool:
+    return (
+        entry.tenant == tenant
+        and entry.producer_model in strong_models
+        and not entry.expired(now)
+        and entry.utility >= min_utility
+        and entry.embedding is not None
+        and bool(entry.query_text)
+        and bool(answer_text(entry.response))
+        and asked_under(entry.request) == context
+    )
 
 
 def request_context(body: dict[str, Any]) -> bytes:
@@ -99,8 +120,11 @@ def asked_under(request: dict[str, Any]) -> bytes | None:
 def leading_system_count(messages: list[Any]) -> int:
     """How many system/developer messages open the conversation."""
     start = 0
-    while start < len(messages) and isinstance(messages[start], dict) and \
-            messages[start].get("role") in ("system", "developer"):
+    while (
+        start < len(messages)
+        and isinstance(messages[start], dict)
+        and messages[start].get("role") in ("system", "developer")
+    ):
         start += 1
     return start
 

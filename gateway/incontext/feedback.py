@@ -48,8 +48,14 @@ class FeedbackBook:
         # (asked at, embedding, text, answer); the text's facts are extracted only for a similar pair
         self._questions: dict[str, deque[tuple[float, np.ndarray, str, Answer]]] = {}
 
-    def remember(self, response_ids: list[str], answer: Answer, question: np.ndarray | None, text: str | None,
-                 now: float | None = None) -> None:
+    def remember(
+        self,
+        response_ids: list[str],
+        answer: Answer,
+        question: np.ndarray | None,
+        text: str | None,
+        now: float | None = None,
+    ) -> None:
         for response_id in response_ids:
             self._answers.put(answer.tenant, response_id, answer)
         if question is not None and text:

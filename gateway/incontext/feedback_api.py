@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.edge.auth import TenantResolver
+from gateway.edge.client_io import read_body
 from gateway.edge.errors import OpenAIError, invalid
+from gateway.edge.wire import json_object
 from gateway.incontext.off import RoutingOff
 from gateway.incontext.service import InContextService
-from gateway.edge.client_io import read_body
-from gateway.edge.wire import json_object
 
 MAX_BODY_BYTES = 16 << 10
 
@@ -28,16 +28,22 @@ def feedback_endpoint(resolver: TenantResolver):
             tenant = resolver.resolve(request.headers)
             service: InContextService | RoutingOff = request.state.routing
             if not service.takes_feedback:
-                raise OpenAIError(404, "Feedback needs IC-Cache: `models:` in gateway.yaml and the cache on.",
-                                  code="feedback_disabled")
+                raise OpenAIError(
+                    404,
+                    "Feedback needs IC-Cache: `models:` in gateway.yaml and the cache on.",
+                    code="feedback_disabled",
+                )
             response_id, score = _parse(await read_body(request, MAX_BODY_BYTES))
             if not await service.feedback(tenant, response_id, score):
-                raise OpenAIError(404, f"No response with id {response_id[:80]!r}.", param="response_id",
-                                  code="response_not_found")
+                raise OpenAIError(
+                    404, f"No response with id {response_id[:80]!r}.", param="response_id", code="response_not_found"
+                )
         except OpenAIError as exc:
             return exc.response()
-        return Response(orjson.dumps({"object": "feedback", "response_id": response_id, "score": score}),
-                        media_type="application/json")
+        return Response(
+            orjson.dumps({"object": "feedback", "response_id": response_id, "score": score}),
+            media_type="application/json",
+        )
 
     return feedback
 

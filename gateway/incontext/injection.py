@@ -31,8 +31,11 @@ def inject(body: dict[str, Any], examples: Sequence[Example], mark: bool) -> dic
     if isinstance(body.get("messages"), list):
         messages = body["messages"]
         start = leading_system_count(messages)
-        turns = [t for e in examples for t in ({"role": "user", "content": e.question},
-                                                {"role": "assistant", "content": e.answer})]
+        turns = [
+            t
+            for e in examples
+            for t in ({"role": "user", "content": e.question}, {"role": "assistant", "content": e.answer})
+        ]
         out["messages"] = [*messages[:start], *turns, *messages[start:]]
         chunks = [[start + 2 * i, start + 2 * i + 2] for i in range(len(examples))]
         span = {"ids": ids, "messages": [start, start + len(turns)], "chunks": chunks}

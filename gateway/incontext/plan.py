@@ -81,8 +81,9 @@ class Route:
         """The answer is complete (`completion`, None when it failed) and stored as `entry_id` (or not)."""
         if completion is None:
             return
-        answer = Answer(self.tenant, self.category, entry_id, self.example_ids, self.model.name, self.model.tier,
-                        self.level)
+        answer = Answer(
+            self.tenant, self.category, entry_id, self.example_ids, self.model.name, self.model.tier, self.level
+        )
         ids = [i for i in (completion.get("id"), entry_id) if isinstance(i, str) and i]
         self.book.remember(ids, answer, self.embedding, self.question)
 

@@ -84,12 +84,14 @@ class SmallModel:
     def __init__(self, config: GatewayConfig, name: str | None, max_tokens: int) -> None:
         smalls = [m for m in config.models if m.tier == SMALL and (name is None or m.name == name)]
         if not smalls:
-            raise SystemExit(f"semgate replay: no small model {'named ' + name if name else ''} under models: in "
-                             f"{config.source}")
+            raise SystemExit(
+                f"semgate replay: no small model {'named ' + name if name else ''} under models: in {config.source}"
+            )
         self.model = smalls[0]
         served = self.model.upstream_model
-        upstream = next((u for u in config.upstreams if served in u.models), None) or \
-            next((u for u in config.upstreams if not u.models), None)
+        upstream = next((u for u in config.upstreams if served in u.models), None) or next(
+            (u for u in config.upstreams if not u.models), None
+        )
         if upstream is None:
             raise SystemExit(f"semgate replay: no upstream in {config.source} serves {served!r}")
         key = upstream.api_key()
@@ -100,8 +102,9 @@ class SmallModel:
 
     async def answer(self, question: str, examples: list[Example]) -> str:
         body = inject({"messages": [{"role": "user", "content": question}]}, examples, mark=True)
-        body.update({**self.model.params, "model": self.model.upstream_model, "max_tokens": self.max_tokens,
-                     "temperature": 0})
+        body.update(
+            {**self.model.params, "model": self.model.upstream_model, "max_tokens": self.max_tokens, "temperature": 0}
+        )
         response = await self.client.post(self.url, json=body, headers=self.headers)
         response.raise_for_status()
         return answer_text(response.json())
@@ -129,8 +132,18 @@ async def replay(config: GatewayConfig, args: argparse.Namespace) -> list[Exampl
                     gains.append(helped - baseline[probe.id])
                 gain = float(np.mean(gains))
                 pruned = gain < args.prune_below
-                scores.append(ExampleScore(example.id, example.tenant, example.category, example.query_text,
-                                           len(probes), gain, example.utility, pruned))
+                scores.append(
+                    ExampleScore(
+                        example.id,
+                        example.tenant,
+                        example.category,
+                        example.query_text,
+                        len(probes),
+                        gain,
+                        example.utility,
+                        pruned,
+                    )
+                )
                 if not args.dry_run:
                     await _apply(store, example.id, gain, pruned, config.incontext.min_utility)
         return scores
@@ -150,8 +163,9 @@ async def _open_store(config: GatewayConfig):
     cache = config.cache
     if cache.store_kind == "redis":
         r = cache.redis
-        return await RedisStore.open(cache.store_path, prefix=r.prefix, stream_maxlen=r.stream_maxlen,
-                                     local_entries=0, timeout_s=r.timeout_s)
+        return await RedisStore.open(
+            cache.store_path, prefix=r.prefix, stream_maxlen=r.stream_maxlen, local_entries=0, timeout_s=r.timeout_s
+        )
     if not Path(cache.store_path).exists():
         raise SystemExit(f"semgate replay: no cache database at {cache.store_path}")
     return await SqliteStore.open(cache.store_path)
@@ -167,8 +181,9 @@ async def _strong_entries(store, config: GatewayConfig, tenant: str | None) -> d
     return groups
 
 
-def _plan(groups: dict[tuple[str, str], list[CacheEntry]], limit: int,
-          probes: int) -> list[tuple[CacheEntry, list[CacheEntry]]]:
+def _plan(
+    groups: dict[tuple[str, str], list[CacheEntry]], limit: int, probes: int
+) -> list[tuple[CacheEntry, list[CacheEntry]]]:
     """(example, its held-out questions) for the most hit examples that have any held-out question."""
     plan = []
     for entries in groups.values():
@@ -189,17 +204,25 @@ def _as_example(entry: CacheEntry) -> Example:
 def run_replay(config: GatewayConfig, args: argparse.Namespace) -> int:
     scores = asyncio.run(replay(config, args))
     pruned = [s for s in scores if s.pruned]
-    summary = {"examples": len(scores), "pruned": len(pruned),
-               "mean_gain": float(np.mean([s.gain for s in scores])) if scores else None,
-               "helpful": sum(s.gain > 0 for s in scores), "dry_run": args.dry_run}
+    summary = {
+        "examples": len(scores),
+        "pruned": len(pruned),
+        "mean_gain": float(np.mean([s.gain for s in scores])) if scores else None,
+        "helpful": sum(s.gain > 0 for s in scores),
+        "dry_run": args.dry_run,
+    }
     if args.json:
         print(json.dumps({"summary": summary, "examples": [asdict(s) for s in scores]}, indent=2))
         return 0
     print(f"{'gain':>7}  {'utility':>7}  {'probes':>6}  {'':6}  question")
     for s in sorted(scores, key=lambda s: s.gain):
-        print(f"{s.gain:+7.3f}  {s.utility_before:+7.2f}  {s.probes:6d}  {'PRUNED' if s.pruned else '':6}  "
-              f"{s.question[:70]}")
+        print(
+            f"{s.gain:+7.3f}  {s.utility_before:+7.2f}  {s.probes:6d}  {'PRUNED' if s.pruned else '':6}  "
+            f"{s.question[:70]}"
+        )
     mean = f"{summary['mean_gain']:+.3f}" if scores else "-"
-    print(f"{len(scores)} examples re-scored, {summary['helpful']} helpful, {len(pruned)} pruned, mean gain {mean}"
-          + (" (dry run: nothing changed)" if args.dry_run else ""))
+    print(
+        f"{len(scores)} examples re-scored, {summary['helpful']} helpful, {len(pruned)} pruned, mean gain {mean}"
+        + (" (dry run: nothing changed)" if args.dry_run else "")
+    )
     return 0

@@ -29,8 +29,9 @@ class Choice:
 
 
 class Router:
-    def __init__(self, models: Sequence[ModelConfig], weights: RouterWeights,
-                 upstream_load: Callable[[ModelConfig], float]) -> None:
+    def __init__(
+        self, models: Sequence[ModelConfig], weights: RouterWeights, upstream_load: Callable[[ModelConfig], float]
+    ) -> None:
         self.models = {m.name: m for m in models}
         self.weights = weights
         self._bandits: dict[str, QualityBandit] = {}  # per tenant; tenants come from the config, so bounded
@@ -47,15 +48,17 @@ class Router:
     def load(self, model: ModelConfig) -> float:
         return max(self.in_flight[model.name] / model.capacity, self._upstream_load(model))
 
-    def choose(self, tenant: str, category: str, candidates: Sequence[ModelConfig],
-               level_of: Callable[[ModelConfig], str]) -> Choice:
+    def choose(
+        self, tenant: str, category: str, candidates: Sequence[ModelConfig], level_of: Callable[[ModelConfig], str]
+    ) -> Choice:
         w = self.weights
         bandit = self.bandit_for(tenant)
         scores = {}
         for model in candidates:
             quality = bandit.estimate(category, model.name, model.tier, level_of(model))
-            scores[model.name] = (quality - w.cost_weight * model.cost_per_1k_tokens / self._max_cost
-                                  - w.load_weight * self.load(model))
+            scores[model.name] = (
+                quality - w.cost_weight * model.cost_per_1k_tokens / self._max_cost - w.load_weight * self.load(model)
+            )
         best = max(candidates, key=lambda m: (scores[m.name], -m.cost_per_1k_tokens, m.name))
         return Choice(best, scores)
 

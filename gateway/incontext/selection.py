@@ -20,8 +20,9 @@ def score(example: Example) -> float:
     return example.similarity * weight(example.utility)
 
 
-def select(candidates: Sequence[Example], k: int, token_budget: int, counter: TokenCounter,
-           duplicate_similarity: float) -> list[Example]:
+def select(
+    candidates: Sequence[Example], k: int, token_budget: int, counter: TokenCounter, duplicate_similarity: float
+) -> list[Example]:
     chosen: list[Example] = []
     spent = 0
     for candidate in sorted(candidates, key=lambda e: (-score(e), e.entry_id)):

@@ -24,8 +24,8 @@ from gateway.incontext import utility
 from gateway.incontext.bandit import NONE, evidence
 from gateway.incontext.examples import Example, find_candidates, request_context
 from gateway.incontext.feedback import Answer, FeedbackBook
-from gateway.incontext.plan import Direct, Plan, Route
 from gateway.incontext.injection import inject
+from gateway.incontext.plan import Direct, Plan, Route
 from gateway.incontext.router import Router
 from gateway.incontext.selection import score, select
 from gateway.incontext.settings import SMALL, STRONG, ModelConfig
@@ -66,7 +66,7 @@ class InContextService:
         if repeated is not None:
             try:
                 await self._apply(repeated, utility.REASK_SCORE)
-            except Exception:  # noqa: BLE001 - a lost implicit signal must never fail the request
+            except Exception:
                 log.exception("applying re-ask feedback failed")
         if decision.hit:  # remembered for re-asks only: feedback on its entry id reads the store
             entry = decision.lookup.entry
@@ -79,8 +79,11 @@ class InContextService:
     async def plan(self, request: GatewayRequest, decision: CacheDecision) -> Plan:
         tenant, pinned = request.tenant, request.headers.get(PIN_HEADER)
         if pinned is not None and pinned not in self.models:
-            raise invalid(f"{PIN_HEADER} names an unknown model {pinned[:60]!r}; routable: {', '.join(self.models)}",
-                          param=PIN_HEADER, code="model_not_found")
+            raise invalid(
+                f"{PIN_HEADER} names an unknown model {pinned[:60]!r}; routable: {', '.join(self.models)}",
+                param=PIN_HEADER,
+                code="model_not_found",
+            )
         if pinned is None and request.model not in self.models:
             return Direct(request.upstream, request.body)
         policy = decision.policy
@@ -97,8 +100,18 @@ class InContextService:
         body = {**chosen.params, **body, "model": chosen.upstream_model}  # the request's own settings win
         upstream = await self.pool.resolve(chosen.upstream_model)
         self.router.started(chosen.name)
-        return Route(chosen, upstream, body, used, level_of(chosen), tenant, policy.name, decision.embedding,
-                     request.key.query_text, self.book)
+        return Route(
+            chosen,
+            upstream,
+            body,
+            used,
+            level_of(chosen),
+            tenant,
+            policy.name,
+            decision.embedding,
+            request.key.query_text,
+            self.book,
+        )
 
     def record(self, trace: RequestTrace) -> None:
         """A finished request (TraceRecorder): its routed model has one request less in flight."""
@@ -143,15 +156,27 @@ class InContextService:
     async def _examples(self, request: GatewayRequest, decision: CacheDecision, small: ModelConfig) -> list[Example]:
         policy = decision.policy
         try:
-            found = await find_candidates(self.layer.cache, self.layer.policies.current.policies, policy,
-                                          request.tenant, decision.embedding, request_context(request.body),
-                                          self.strong,
-                                          self.settings.min_similarity, self.settings.min_utility)
-        except Exception:  # noqa: BLE001 - no examples is a worse answer, never a failed request
+            found = await find_candidates(
+                self.layer.cache,
+                self.layer.policies.current.policies,
+                policy,
+                request.tenant,
+                decision.embedding,
+                request_context(request.body),
+                self.strong,
+                self.settings.min_similarity,
+                self.settings.min_utility,
+            )
+        except Exception:
             log.exception("finding in-context examples failed; answering without")
             return []
-        return select(found, policy.incontext.k, policy.incontext.token_budget, counter_for(small.tokenizer),
-                      self.settings.duplicate_similarity)
+        return select(
+            found,
+            policy.incontext.k,
+            policy.incontext.token_budget,
+            counter_for(small.tokenizer),
+            self.settings.duplicate_similarity,
+        )
 
     def _upstream_load(self, model: ModelConfig) -> float:
         try:

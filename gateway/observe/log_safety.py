@@ -69,8 +69,11 @@ class SafeFormatter(logging.Formatter):
             # The arguments are where outside data enters a message: no line breaks of their own.
             record = copy.copy(record)
             args = record.args
-            record.args = ({k: _safe_arg(v) for k, v in args.items()} if isinstance(args, Mapping)
-                           else tuple(_safe_arg(a) for a in args))
+            record.args = (
+                {k: _safe_arg(v) for k, v in args.items()}
+                if isinstance(args, Mapping)
+                else tuple(_safe_arg(a) for a in args)
+            )
         text = super().format(record)
         # The message's own line breaks (a traceback, a multi-line report) stay, indented.
         return CONTINUATION.join(escape(redact(line, self.secrets)) for line in text.split("\n"))

@@ -26,9 +26,9 @@ from gateway.admin.auth import AdminAuth
 from gateway.admin.context import AdminContext
 from gateway.admin.snapshot import IDLE, OK, Snapshot, take_snapshot
 from gateway.cache.embedder import EmbedderStats
-from gateway.upstream.circuit_breaker import STATE_CODES
 from gateway.edge.errors import OpenAIError
 from gateway.observe.stats import RequestTrace
+from gateway.upstream.circuit_breaker import STATE_CODES
 
 LOOKUP_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 UPSTREAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -40,27 +40,47 @@ class Metrics:
     def __init__(self, embedder_stats: Callable[[], EmbedderStats | None] = lambda: None) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("semgate_requests",
-                                "Requests by cache outcome (hit, stale, miss, bypass, store-skipped, error)",
-                                ["category", "tenant", "model", "outcome"], registry=r)
-        self.tokens_saved = Counter("semgate_tokens_saved",
-                                    "Tokens the upstream did not have to process thanks to hits",
-                                    ["category", "kind"], registry=r)
-        self.lookup_seconds = Histogram("semgate_cache_lookup_seconds",
-                                        "The cache step of a request: embedding, classification and search",
-                                        ["category"], buckets=LOOKUP_BUCKETS, registry=r)
-        self.upstream_seconds = Histogram("semgate_upstream_request_seconds",
-                                          "Upstream requests, from sending to the end of the answer",
-                                          ["upstream"], buckets=UPSTREAM_BUCKETS, registry=r)
-        self.embedding_seconds = Histogram("semgate_embedding_batch_seconds", "Model time of one embedding batch",
-                                           buckets=LOOKUP_BUCKETS, registry=r)
-        self.embedding_batch_size = Histogram("semgate_embedding_batch_size", "Texts embedded in one model call",
-                                              buckets=BATCH_SIZE_BUCKETS, registry=r)
-        self.loop_lag = Histogram("semgate_event_loop_lag_seconds", "How late the event loop woke a 10 ms sleeper "
-                                  "(gateway/observe/loop_lag.py): every request waits that long",
-                                  buckets=LOOP_LAG_BUCKETS, registry=r)
-        self.loop_lag_max = Gauge("semgate_event_loop_lag_max_seconds", "The longest event loop stall since start",
-                                  registry=r)
+        self.requests = Counter(
+            "semgate_requests",
+            "Requests by cache outcome (hit, stale, miss, bypass, store-skipped, error)",
+            ["category", "tenant", "model", "outcome"],
+            registry=r,
+        )
+        self.tokens_saved = Counter(
+            "semgate_tokens_saved",
+            "Tokens the upstream did not have to process thanks to hits",
+            ["category", "kind"],
+            registry=r,
+        )
+        self.lookup_seconds = Histogram(
+            "semgate_cache_lookup_seconds",
+            "The cache step of a request: embedding, classification and search",
+            ["category"],
+            buckets=LOOKUP_BUCKETS,
+            registry=r,
+        )
+        self.upstream_seconds = Histogram(
+            "semgate_upstream_request_seconds",
+            "Upstream requests, from sending to the end of the answer",
+            ["upstream"],
+            buckets=UPSTREAM_BUCKETS,
+            registry=r,
+        )
+        self.embedding_seconds = Histogram(
+            "semgate_embedding_batch_seconds", "Model time of one embedding batch", buckets=LOOKUP_BUCKETS, registry=r
+        )
+        self.embedding_batch_size = Histogram(
+            "semgate_embedding_batch_size", "Texts embedded in one model call", buckets=BATCH_SIZE_BUCKETS, registry=r
+        )
+        self.loop_lag = Histogram(
+            "semgate_event_loop_lag_seconds",
+            "How late the event loop woke a 10 ms sleeper (gateway/observe/loop_lag.py): every request waits that long",
+            buckets=LOOP_LAG_BUCKETS,
+            registry=r,
+        )
+        self.loop_lag_max = Gauge(
+            "semgate_event_loop_lag_max_seconds", "The longest event loop stall since start", registry=r
+        )
         self._loop_lag_max_s = 0.0
         self._state = _StateCollector()
         r.register(self._state)
@@ -138,51 +158,100 @@ class _StateCollector:
             return
         yield _gauge("semgate_cache_enabled", "1 when the semantic cache runs", [], [([], int(s.cache_enabled))])
         if s.cache_enabled and s.policy_version is not None:
-            yield _gauge("semgate_policy_version", "Version of the policy in force (1 at start, +1 per reload)", [],
-                         [([], s.policy_version)])
-            yield _gauge("semgate_cache_entries", "Entries in the document store", ["category"],
-                         [([c.name], c.entries) for c in s.categories])
-            yield _gauge("semgate_cache_indexed_entries", "Entries in the in-memory vector index", ["category"],
-                         [([c.name], c.indexed) for c in s.categories])
+            yield _gauge(
+                "semgate_policy_version",
+                "Version of the policy in force (1 at start, +1 per reload)",
+                [],
+                [([], s.policy_version)],
+            )
+            yield _gauge(
+                "semgate_cache_entries",
+                "Entries in the document store",
+                ["category"],
+                [([c.name], c.entries) for c in s.categories],
+            )
+            yield _gauge(
+                "semgate_cache_indexed_entries",
+                "Entries in the in-memory vector index",
+                ["category"],
+                [([c.name], c.indexed) for c in s.categories],
+            )
             yield _gauge("semgate_cache_index_bytes", "Memory of the vector index graphs", [], [([], s.index_bytes)])
-            for key, help_text in (("similarity_threshold", "Effective (load-adjusted) similarity threshold"),
-                                   ("verifier_threshold", "Effective (load-adjusted) verifier threshold"),
-                                   ("ttl_seconds", "Effective (load-adjusted) TTL of new entries")):
-                yield _gauge(f"semgate_cache_{key}", help_text, ["category"],
-                             [([c.name], c.effective[key]) for c in s.categories])
-            evictions = CounterMetricFamily("semgate_cache_evictions", "Entries the cache removed itself: quota "
-                                            "eviction, or TTL expiry (category '*')", labels=["category", "reason"])
+            for key, help_text in (
+                ("similarity_threshold", "Effective (load-adjusted) similarity threshold"),
+                ("verifier_threshold", "Effective (load-adjusted) verifier threshold"),
+                ("ttl_seconds", "Effective (load-adjusted) TTL of new entries"),
+            ):
+                yield _gauge(
+                    f"semgate_cache_{key}",
+                    help_text,
+                    ["category"],
+                    [([c.name], c.effective[key]) for c in s.categories],
+                )
+            evictions = CounterMetricFamily(
+                "semgate_cache_evictions",
+                "Entries the cache removed itself: quota eviction, or TTL expiry (category '*')",
+                labels=["category", "reason"],
+            )
             for category, reason, count in s.removals:
                 evictions.add_metric([category, reason], count)
             yield evictions
-            yield _gauge("semgate_cache_load_pressure", "How far the category's thresholds moved toward their "
-                         "adaptive bounds (0..1)", ["category"], [([c.name], c.pressure) for c in s.categories])
+            yield _gauge(
+                "semgate_cache_load_pressure",
+                "How far the category's thresholds moved toward their adaptive bounds (0..1)",
+                ["category"],
+                [([c.name], c.pressure) for c in s.categories],
+            )
         ups = s.upstreams
-        yield _gauge("semgate_upstream_healthy", "1 when the upstream answered well over the last minute (or was idle)",
-                     ["upstream"], [([u.name], int(u.health in (OK, IDLE))) for u in ups])
-        yield _gauge("semgate_upstream_server_healthy", "1 while a server behind the upstream passes its health checks",
-                     ["upstream", "url"], [([u.name, b["url"]], int(b["healthy"])) for u in ups for b in u.backends])
-        yield _gauge("semgate_upstream_in_flight", "Requests open at the upstream", ["upstream"],
-                     [([u.name], u.in_flight) for u in ups])
-        for key, help_text in (("requests", "Upstream requests sent (retries included)"),
-                               ("errors", "Upstream requests that failed"),
-                               ("throttled", "Upstream answers 429 or 503")):
+        yield _gauge(
+            "semgate_upstream_healthy",
+            "1 when the upstream answered well over the last minute (or was idle)",
+            ["upstream"],
+            [([u.name], int(u.health in (OK, IDLE))) for u in ups],
+        )
+        yield _gauge(
+            "semgate_upstream_server_healthy",
+            "1 while a server behind the upstream passes its health checks",
+            ["upstream", "url"],
+            [([u.name, b["url"]], int(b["healthy"])) for u in ups for b in u.backends],
+        )
+        yield _gauge(
+            "semgate_upstream_in_flight",
+            "Requests open at the upstream",
+            ["upstream"],
+            [([u.name], u.in_flight) for u in ups],
+        )
+        for key, help_text in (
+            ("requests", "Upstream requests sent (retries included)"),
+            ("errors", "Upstream requests that failed"),
+            ("throttled", "Upstream answers 429 or 503"),
+        ):
             family = CounterMetricFamily(f"semgate_upstream_{key}", help_text, labels=["upstream"])
             for u in ups:
                 family.add_metric([u.name], getattr(u, key))
             yield family
-        yield _gauge("semgate_upstream_circuit_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", ["upstream"],
-                     [([u.name], STATE_CODES[u.circuit["state"]]) for u in ups])
-        for key, help_text in (("opened", "Times the circuit breaker opened"),
-                               ("rejected", "Requests failed fast by the circuit breaker (open, or upstream Retry-After)")):
+        yield _gauge(
+            "semgate_upstream_circuit_state",
+            "Circuit breaker: 0 closed, 1 half-open, 2 open",
+            ["upstream"],
+            [([u.name], STATE_CODES[u.circuit["state"]]) for u in ups],
+        )
+        for key, help_text in (
+            ("opened", "Times the circuit breaker opened"),
+            ("rejected", "Requests failed fast by the circuit breaker (open, or upstream Retry-After)"),
+        ):
             family = CounterMetricFamily(f"semgate_upstream_circuit_{key}", help_text, labels=["upstream"])
             for u in ups:
                 family.add_metric([u.name], u.circuit[key])
             yield family
         pressured = [u for u in ups if u.pressure is not None]
         if pressured:
-            yield _gauge("semgate_upstream_load_pressure", "Load pressure the adaptive policy derives (0..1)",
-                         ["upstream"], [([u.name], u.pressure) for u in pressured])
+            yield _gauge(
+                "semgate_upstream_load_pressure",
+                "Load pressure the adaptive policy derives (0..1)",
+                ["upstream"],
+                [([u.name], u.pressure) for u in pressured],
+            )
 
 
 def _gauge(name: str, help_text: str, labels: list[str], samples: list[tuple[list[str], float]]) -> GaugeMetricFamily:

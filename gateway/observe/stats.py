@@ -76,8 +76,12 @@ class LatencyWindow:
         if not self._seconds:
             return {"count": 0, "p50_ms": None, "p90_ms": None, "p99_ms": None}
         p50, p90, p99 = np.percentile(np.fromiter(self._seconds, dtype=np.float64), [50, 90, 99]) * 1000
-        return {"count": len(self._seconds), "p50_ms": round(float(p50), 3), "p90_ms": round(float(p90), 3),
-                "p99_ms": round(float(p99), 3)}
+        return {
+            "count": len(self._seconds),
+            "p50_ms": round(float(p50), 3),
+            "p90_ms": round(float(p90), 3),
+            "p99_ms": round(float(p99), 3),
+        }
 
 
 @dataclass
@@ -111,8 +115,11 @@ class Tally:
             "errors": self.outcomes[ERROR],
             # The share of all requests answered from the cache.
             "hit_rate": round(hits / requests, 4) if requests else 0.0,
-            "tokens_saved": {"prompt": self.prompt_tokens_saved, "completion": self.completion_tokens_saved,
-                             "total": self.prompt_tokens_saved + self.completion_tokens_saved},
+            "tokens_saved": {
+                "prompt": self.prompt_tokens_saved,
+                "completion": self.completion_tokens_saved,
+                "total": self.prompt_tokens_saved + self.completion_tokens_saved,
+            },
             "lookup_latency": self.lookup.summary(),
             "upstream_latency": self.upstream.summary(),
         }
@@ -145,9 +152,13 @@ class Timeline:
         current = int((time.time() if now is None else now) // self.bucket_s)
         kept = dict(self._buckets)
         first = max(self._buckets[0][0], current - self.buckets + 1)
-        return [{"t": number * self.bucket_s,
-                 "by_category": {c: {"requests": n, "hits": h} for c, (n, h) in kept.get(number, {}).items()}}
-                for number in range(first, max(current, self._buckets[-1][0]) + 1)]
+        return [
+            {
+                "t": number * self.bucket_s,
+                "by_category": {c: {"requests": n, "hits": h} for c, (n, h) in kept.get(number, {}).items()},
+            }
+            for number in range(first, max(current, self._buckets[-1][0]) + 1)
+        ]
 
 
 class RequestStats:
@@ -162,8 +173,11 @@ class RequestStats:
 
     def record(self, trace: RequestTrace) -> None:
         self.total.add(trace)
-        for slices, key in ((self.by_category, trace.category), (self.by_tenant, trace.tenant),
-                            (self.by_model, trace.model)):
+        for slices, key in (
+            (self.by_category, trace.category),
+            (self.by_tenant, trace.tenant),
+            (self.by_model, trace.model),
+        ):
             tally = slices.get(key)
             if tally is None:
                 tally = slices[key] = Tally()

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import httpx
 import orjson
 
-from gateway.relay.answer_shape import chunk_problem
 from gateway.edge.errors import OpenAIError
-from gateway.relay.sse import DONE, DONE_BYTES, MAX_EVENT_BYTES, EventTooLarge, SSEParser
+from gateway.relay.answer_shape import chunk_problem
 from gateway.relay.scrub import StreamScrubber
+from gateway.relay.sse import DONE, DONE_BYTES, MAX_EVENT_BYTES, EventTooLarge, SSEParser
 
 
 class AnswerRefused(Exception):
@@ -47,17 +47,31 @@ class AnswerBounds:
         return self.deadline - time.monotonic()
 
     def too_late(self) -> AnswerRefused:
-        return AnswerRefused(OpenAIError(504, f"Upstream {self.upstream} did not finish its answer within "
-                                              f"{self.total_s:g} s (timeouts.total_s).", code="upstream_timeout"))
+        return AnswerRefused(
+            OpenAIError(
+                504,
+                f"Upstream {self.upstream} did not finish its answer within {self.total_s:g} s (timeouts.total_s).",
+                code="upstream_timeout",
+            )
+        )
 
     def too_large(self) -> AnswerRefused:
-        return AnswerRefused(OpenAIError(502, f"Upstream {self.upstream}'s answer is larger than "
-                                              f"{self.max_bytes} bytes (limits.max_answer_bytes).",
-                                         code="upstream_answer_too_large"))
+        return AnswerRefused(
+            OpenAIError(
+                502,
+                f"Upstream {self.upstream}'s answer is larger than {self.max_bytes} bytes (limits.max_answer_bytes).",
+                code="upstream_answer_too_large",
+            )
+        )
 
     def malformed(self, problem: str) -> AnswerRefused:
-        return AnswerRefused(OpenAIError(502, f"Upstream {self.upstream} sent an answer that is not an OpenAI "
-                                              f"answer: {problem}.", code="upstream_bad_answer"))
+        return AnswerRefused(
+            OpenAIError(
+                502,
+                f"Upstream {self.upstream} sent an answer that is not an OpenAI answer: {problem}.",
+                code="upstream_bad_answer",
+            )
+        )
 
 
 async def read_whole(response: httpx.Response, bounds: AnswerBounds) -> bytes:

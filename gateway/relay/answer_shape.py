@@ -80,4 +80,5 @@ def _is_tool_call(call: Any) -> bool:
     if function is None:
         return True
     return isinstance(function, dict) and all(
-        function.get(k) is None or isinstance(function[k], str) for k in ("name", "arguments"))
+        function.get(k) is None or isinstance(function[k], str) for k in ("name", "arguments")
+    )

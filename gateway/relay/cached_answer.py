@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from gateway.relay.sse import DONE_BYTES, encode
 from gateway.edge.wire import CHAT
+from gateway.relay.sse import DONE_BYTES, encode
 
 _PIECES = re.compile(r"\s*\S+|\s+")
 
@@ -23,25 +23,54 @@ def fresh_completion(cached: dict[str, Any], kind: str, model: str) -> dict[str,
     return out
 
 
-def sse_chunks(cached: dict[str, Any], kind: str, model: str, include_usage: bool, words_per_chunk: int) -> Iterator[bytes]:
-    meta = {"id": _new_id(kind), "created": int(time.time()), "model": model,
-            "object": "chat.completion.chunk" if kind == CHAT else "text_completion"}
+def sse_chunks(
+    cached: dict[str, Any], kind: str, model: str, include_usage: bool, words_per_chunk: int
+) -> Iterator[bytes]:
+    meta = {
+        "id": _new_id(kind),
+        "created": int(time.time()),
+        "model": model,
+        "object": "chat.completion.chunk" if kind == CHAT else "text_completion",
+    }
     for choice in cached.get("choices", []):
         index = choice.get("index", 0)
         if kind == CHAT:
             message = choice.get("message") or {}
-            yield encode({**meta, "choices": [{"index": index, "delta": {"role": message.get("role", "assistant"), "content": ""},
-                                               "finish_reason": None}]})
+            yield encode(
+                {
+                    **meta,
+                    "choices": [
+                        {
+                            "index": index,
+                            "delta": {"role": message.get("role", "assistant"), "content": ""},
+                            "finish_reason": None,
+                        }
+                    ],
+                }
+            )
             for piece in _pieces(message.get("content") or "", words_per_chunk):
-                yield encode({**meta, "choices": [{"index": index, "delta": {"content": piece}, "finish_reason": None}]})
+                yield encode(
+                    {**meta, "choices": [{"index": index, "delta": {"content": piece}, "finish_reason": None}]}
+                )
             for i, call in enumerate(message.get("tool_calls") or ()):
-                yield encode({**meta, "choices": [{"index": index, "delta": {"tool_calls": [{**call, "index": i}]}, "finish_reason": None}]})
+                yield encode(
+                    {
+                        **meta,
+                        "choices": [
+                            {"index": index, "delta": {"tool_calls": [{**call, "index": i}]}, "finish_reason": None}
+                        ],
+                    }
+                )
             last = {"delta": {}}
         else:
             for piece in _pieces(choice.get("text") or "", words_per_chunk):
-                yield encode({**meta, "choices": [{"index": index, "text": piece, "logprobs": None, "finish_reason": None}]})
+                yield encode(
+                    {**meta, "choices": [{"index": index, "text": piece, "logprobs": None, "finish_reason": None}]}
+                )
             last = {"text": "", "logprobs": None}
-        yield encode({**meta, "choices": [{"index": index, **last, "finish_reason": choice.get("finish_reason", "stop")}]})
+        yield encode(
+            {**meta, "choices": [{"index": index, **last, "finish_reason": choice.get("finish_reason", "stop")}]}
+        )
     if include_usage and cached.get("usage"):
         yield encode({**meta, "choices": [], "usage": cached["usage"]})
     yield DONE_BYTES
@@ -52,7 +81,7 @@ def _pieces(text: str, words_per_chunk: int) -> Iterator[str]:
     words = _PIECES.findall(text)
     step = max(1, words_per_chunk)
     for i in range(0, len(words), step):
-        yield "".join(words[i:i + step])
+        yield "".join(words[i : i + step])
 
 
 def _new_id(kind: str) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
-from gateway.relay.sse import DONE, SSEParser
 from gateway.edge.wire import CHAT
+from gateway.relay.sse import DONE, SSEParser
 
 
 class StreamRecorder:
@@ -62,7 +62,9 @@ class StreamRecorder:
             self._usage = _typed(chunk["usage"], dict)
         for piece in chunk.get("choices") or ():
             index = _index(piece.get("index", 0))
-            choice = self._choices.setdefault(index, {"text": [], "role": None, "tool_calls": {}, "finish_reason": None})
+            choice = self._choices.setdefault(
+                index, {"text": [], "role": None, "tool_calls": {}, "finish_reason": None}
+            )
             if self.kind == CHAT:
                 delta = piece.get("delta") or {}
                 choice["role"] = choice["role"] or _typed(delta.get("role"), str)
@@ -77,8 +79,12 @@ class StreamRecorder:
 
     @property
     def complete(self) -> bool:
-        return (self.done and not self.broken and bool(self._choices)
-                and all(c["finish_reason"] for c in self._choices.values()))
+        return (
+            self.done
+            and not self.broken
+            and bool(self._choices)
+            and all(c["finish_reason"] for c in self._choices.values())
+        )
 
     def completion(self) -> dict[str, Any] | None:
         """The non-streamed equivalent of what was streamed, or None if it did not complete."""
@@ -89,13 +95,20 @@ class StreamRecorder:
             c = self._choices[index]
             text = "".join(c["text"])
             if self.kind == CHAT:
-                message: dict[str, Any] = {"role": c["role"] or "assistant", "content": text if text or not c["tool_calls"] else None}
+                message: dict[str, Any] = {
+                    "role": c["role"] or "assistant",
+                    "content": text if text or not c["tool_calls"] else None,
+                }
                 if c["tool_calls"]:
                     message["tool_calls"] = [c["tool_calls"][i] for i in sorted(c["tool_calls"])]
                 choices.append({"index": index, "message": message, "finish_reason": c["finish_reason"]})
             else:
                 choices.append({"index": index, "text": text, "logprobs": None, "finish_reason": c["finish_reason"]})
-        out = {**self._meta, "object": "chat.completion" if self.kind == CHAT else "text_completion", "choices": choices}
+        out = {
+            **self._meta,
+            "object": "chat.completion" if self.kind == CHAT else "text_completion",
+            "choices": choices,
+        }
         if self._usage:
             out["usage"] = self._usage
         return out

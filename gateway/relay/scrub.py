@@ -30,8 +30,9 @@ def scrub(body: bytes, secrets: list[str]) -> bytes:
 
 class StreamScrubber:
     def __init__(self, secrets: list[str]) -> None:
-        self._secrets = sorted({s.encode() for s in secrets if s and "\n" not in s and "\r" not in s},
-                               key=len, reverse=True)
+        self._secrets = sorted(
+            {s.encode() for s in secrets if s and "\n" not in s and "\r" not in s}, key=len, reverse=True
+        )
         self._hold = max((len(s) for s in self._secrets), default=1) - 1
         self._pending = b""
 

@@ -94,8 +94,7 @@ class SSEParser:
         if line.startswith(":"):
             return None
         name, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
+        value = value.removeprefix(" ")
         if name == "data":
             self._data.append(value)
             self._data_bytes += len(value) + 1

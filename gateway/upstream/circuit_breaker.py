@@ -95,8 +95,9 @@ class CircuitBreaker:
         self._probing = False
         seconds = _seconds(retry_after)
         if seconds:
-            self._throttled_until = max(self._throttled_until,
-                                        self._clock() + min(seconds, self.settings.max_retry_after_s))
+            self._throttled_until = max(
+                self._throttled_until, self._clock() + min(seconds, self.settings.max_retry_after_s)
+            )
 
     @property
     def retry_in_s(self) -> float:

@@ -44,14 +44,18 @@ def client_slo(headers: Mapping[str, str]) -> dict[str, float]:
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and value > 0):
-            raise invalid(f"{name} must be a positive number of milliseconds, got {raw[:40]!r}", param=name,
-                          code="invalid_slo_header")
+            raise invalid(
+                f"{name} must be a positive number of milliseconds, got {raw[:40]!r}",
+                param=name,
+                code="invalid_slo_header",
+            )
         objectives[field] = value
     return objectives
 
 
-def upstream_hints(category: str | None, slo_class: SLOClass | None, client: Mapping[str, float],
-                   tenant: str) -> dict[str, str]:
+def upstream_hints(
+    category: str | None, slo_class: SLOClass | None, client: Mapping[str, float], tenant: str
+) -> dict[str, str]:
     """The headers for a semgate backend. `category` and `slo_class` are None when the cache
     (which classifies) is off; the client's objectives still go, and the tenant always."""
     tenant_value = quote(tenant, safe=_TENANT_SAFE)

@@ -40,9 +40,13 @@ def load_sample(upstream: Upstream, now: float, queued: int | None = None) -> Lo
     recent = [r for r in stats.recent if now - r[0] <= LOAD_WINDOW_S]
     first_tokens = [seconds for at, seconds in stats.first_tokens if now - at <= LOAD_WINDOW_S]
     throttled = sum(1 for *_, status in recent if status in (429, 503))
-    return LoadSample(in_flight=stats.in_flight, capacity=upstream.capacity,
-                      first_token_s=statistics.median(first_tokens) if first_tokens else None,
-                      throttle_rate=throttled / len(recent) if recent else 0.0, queued=queued)
+    return LoadSample(
+        in_flight=stats.in_flight,
+        capacity=upstream.capacity,
+        first_token_s=statistics.median(first_tokens) if first_tokens else None,
+        throttle_rate=throttled / len(recent) if recent else 0.0,
+        queued=queued,
+    )
 
 
 class QueueProbe:
@@ -61,8 +65,9 @@ class QueueProbe:
         if base_url in self._silent:
             return None
         try:  # no credentials: metrics are not the API, and an API key has no business there
-            response = await self._client.get(str(httpx.URL(base_url).copy_with(path="/metrics", query=None)),
-                                              timeout=METRICS_TIMEOUT_S)
+            response = await self._client.get(
+                str(httpx.URL(base_url).copy_with(path="/metrics", query=None)), timeout=METRICS_TIMEOUT_S
+            )
         except httpx.HTTPError:
             return None  # down or slow this time: asked again at the next sample
         waiting = queue_length(response.text) if response.status_code == 200 else None
@@ -78,7 +83,7 @@ def queue_length(metrics: str) -> int | None:
         name = line.split("{", 1)[0].split(" ", 1)[0]
         if name not in QUEUE_GAUGES:
             continue
-        rest = line[line.rindex("}") + 1:] if "{" in line else line[len(name):]
+        rest = line[line.rindex("}") + 1 :] if "{" in line else line[len(name) :]
         try:  # the value, then an optional timestamp
             total += float(rest.split()[0])
             found = True

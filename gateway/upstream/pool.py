@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 import httpx
 import orjson
 
-from gateway.upstream.circuit_breaker import CLOSED, CircuitBreaker
 from gateway.config import UpstreamConfig
 from gateway.edge.errors import OpenAIError
 from gateway.observe.log_safety import redact
+from gateway.upstream.circuit_breaker import CLOSED, CircuitBreaker
 from gateway.upstream.routing import Backend, BackendSet
 
 log = logging.getLogger(__name__)
@@ -114,18 +114,23 @@ class UpstreamPool:
     async def _discover(self, upstream: Upstream) -> None:
         for backend in upstream.backends.order():  # the first server that answers speaks for all
             try:
-                response = await self.client.get(f"{backend.url}/models", headers=upstream.headers(),
-                                                  timeout=upstream.config.timeouts.connect_s + 3)
+                response = await self.client.get(
+                    f"{backend.url}/models", headers=upstream.headers(), timeout=upstream.config.timeouts.connect_s + 3
+                )
                 response.raise_for_status()
                 listed = response.json().get("data", [])
                 key = upstream.config.api_key()
                 # Model names reach clients (/v1/models): none that is not a string or quotes our key.
-                upstream.models = {m["id"] for m in listed if isinstance(m, dict) and isinstance(m.get("id"), str)
-                                   and not (key and key in m["id"])}
+                upstream.models = {
+                    m["id"]
+                    for m in listed
+                    if isinstance(m, dict) and isinstance(m.get("id"), str) and not (key and key in m["id"])
+                }
                 return
             except (httpx.HTTPError, ValueError, KeyError) as exc:
-                log.warning("upstream %s: %s could not list models (%s)", upstream.name, backend.url,
-                            type(exc).__name__)
+                log.warning(
+                    "upstream %s: %s could not list models (%s)", upstream.name, backend.url, type(exc).__name__
+                )
 
     def models(self) -> list[str]:
         return sorted({m for u in self.upstreams for m in u.models})
@@ -145,11 +150,16 @@ class UpstreamPool:
         for upstream in self.upstreams:
             if model in upstream.models:
                 return upstream
-        raise OpenAIError(404, f"The model `{model}` does not exist or you do not have access to it.",
-                          param="model", code="model_not_found")
+        raise OpenAIError(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+        )
 
-    async def open(self, upstream: Upstream, path: str, body: dict,
-                   hints: Mapping[str, str] | None = None) -> httpx.Response:
+    async def open(
+        self, upstream: Upstream, path: str, body: dict, hints: Mapping[str, str] | None = None
+    ) -> httpx.Response:
         """Send the request and return the response with its body not yet read. `hints`
         (gateway/upstream/hints.py: category, SLO, tenant) go only to an upstream marked
         `semgate_headers`; any other never sees them.
@@ -164,16 +174,20 @@ class UpstreamPool:
         cfg = upstream.config
         timeout = httpx.Timeout(cfg.timeouts.read_s, connect=cfg.timeouts.connect_s)
         content = orjson.dumps(body)
-        headers = {"content-type": "application/json", **(hints if hints and cfg.semgate_headers else {}),
-                   **upstream.headers()}
+        headers = {
+            "content-type": "application/json",
+            **(hints if hints and cfg.semgate_headers else {}),
+            **upstream.headers(),
+        }
         order = upstream.backends.order(body)
         # Every server is tried once before one is tried again (failover), then the retries.
         attempts = cfg.retries + len(order)
         for attempt in range(attempts):
             last = attempt == attempts - 1
             backend = order[attempt % len(order)]
-            request = self.client.build_request("POST", f"{backend.url}{path}", content=content, headers=headers,
-                                                timeout=timeout)
+            request = self.client.build_request(
+                "POST", f"{backend.url}{path}", content=content, headers=headers, timeout=timeout
+            )
             started = time.monotonic()
             upstream.stats.in_flight += 1
             upstream.stats.requests += 1
@@ -189,13 +203,17 @@ class UpstreamPool:
                 upstream.breaker.failed()
                 # A read timeout means the upstream accepted the work: retrying would double it.
                 if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
-                    raise OpenAIError(504, f"Upstream {upstream.name} timed out ({type(exc).__name__}).",
-                                      code="upstream_timeout") from exc
+                    raise OpenAIError(
+                        504, f"Upstream {upstream.name} timed out ({type(exc).__name__}).", code="upstream_timeout"
+                    ) from exc
                 if len(order) > 1:
                     backend.mark_down(type(exc).__name__)  # until a health check finds it again
                 if last or upstream.breaker.state != CLOSED:
-                    raise OpenAIError(502, f"Upstream {upstream.name} is unreachable ({type(exc).__name__}).",
-                                      code="upstream_unreachable") from exc
+                    raise OpenAIError(
+                        502,
+                        f"Upstream {upstream.name} is unreachable ({type(exc).__name__}).",
+                        code="upstream_unreachable",
+                    ) from exc
                 continue
             except BaseException:  # cancelled: the client went away, or the answer's deadline passed
                 upstream.stats.in_flight -= 1
@@ -235,11 +253,17 @@ class UpstreamPool:
             upstream.breaker.failed()
         else:
             upstream.breaker.abandoned()
-        await self._close(upstream, response, response.extensions.get("semgate_started", time.monotonic()), ok,
-                          cancelled=not ok and not upstream_fault)
+        await self._close(
+            upstream,
+            response,
+            response.extensions.get("semgate_started", time.monotonic()),
+            ok,
+            cancelled=not ok and not upstream_fault,
+        )
 
-    async def _close(self, upstream: Upstream, response: httpx.Response, started: float, ok: bool,
-                     cancelled: bool = False) -> None:
+    async def _close(
+        self, upstream: Upstream, response: httpx.Response, started: float, ok: bool, cancelled: bool = False
+    ) -> None:
         if not response.is_closed:
             if response.status_code >= 400:
                 await _read_quietly(response)
@@ -253,12 +277,20 @@ class UpstreamPool:
 
 def _refused(upstream: Upstream, status: int, retry_after: str) -> OpenAIError:
     if status == 429:
-        return OpenAIError(429, f"Upstream {upstream.name} asked to slow down; try again in {retry_after} s.",
-                           code="upstream_rate_limited", headers={"retry-after": retry_after})
+        return OpenAIError(
+            429,
+            f"Upstream {upstream.name} asked to slow down; try again in {retry_after} s.",
+            code="upstream_rate_limited",
+            headers={"retry-after": retry_after},
+        )
     breaker = upstream.breaker
-    return OpenAIError(503, f"Upstream {upstream.name} is unavailable: its circuit breaker opened after "
-                            f"{breaker.settings.failures} consecutive failures; try again in {retry_after} s.",
-                       code="upstream_circuit_open", headers={"retry-after": retry_after})
+    return OpenAIError(
+        503,
+        f"Upstream {upstream.name} is unavailable: its circuit breaker opened after "
+        f"{breaker.settings.failures} consecutive failures; try again in {retry_after} s.",
+        code="upstream_circuit_open",
+        headers={"retry-after": retry_after},
+    )
 
 
 async def _read_quietly(response: httpx.Response) -> None:
@@ -280,11 +312,16 @@ async def _passthrough_error(response: httpx.Response, api_key: str | None) -> O
     headers = {k: redact(v, secrets) for k, v in response.headers.items() if k.lower() == "retry-after"}
     if isinstance(error, dict) and isinstance(error.get("message"), str):
         param, code, type_ = (_redacted_text(error.get(k), secrets) for k in ("param", "code", "type"))
-        return OpenAIError(status, redact(error["message"], secrets), param=param, code=code, type_=type_,
-                           headers=headers)
+        return OpenAIError(
+            status, redact(error["message"], secrets), param=param, code=code, type_=type_, headers=headers
+        )
     text = response.content[:500].decode("utf-8", errors="replace") if response.is_stream_consumed else ""
-    return OpenAIError(status, redact(f"Upstream returned HTTP {status}: {text}".rstrip(": "), secrets),
-                       code="upstream_error", headers=headers)
+    return OpenAIError(
+        status,
+        redact(f"Upstream returned HTTP {status}: {text}".rstrip(": "), secrets),
+        code="upstream_error",
+        headers=headers,
+    )
 
 
 def _redacted_text(value, secrets: list[str]) -> str | None:

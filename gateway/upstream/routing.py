@@ -85,13 +85,14 @@ class BackendSet:
         # Exact ties (no latency measured yet) take turns, so requests spread instead of piling onto one.
         ties = sum(1 for b in ranked if rank(b) == rank(ranked[0]))
         turn = next(self._turn) % ties
-        return [ranked[turn], *ranked[:turn], *ranked[turn + 1:]]
+        return [ranked[turn], *ranked[:turn], *ranked[turn + 1 :]]
 
     async def check(self, client: httpx.AsyncClient, path: str, headers: dict[str, str], timeout_s: float) -> None:
         await asyncio.gather(*(self._probe(b, client, path, headers, timeout_s) for b in self.backends))
 
-    async def _probe(self, backend: Backend, client: httpx.AsyncClient, path: str, headers: dict[str, str],
-                     timeout_s: float) -> None:
+    async def _probe(
+        self, backend: Backend, client: httpx.AsyncClient, path: str, headers: dict[str, str], timeout_s: float
+    ) -> None:
         try:
             response = await client.get(f"{backend.url}{path}", headers=headers, timeout=timeout_s)
             ok, reason = response.status_code == 200, f"health check answered HTTP {response.status_code}"
