@@ -45,7 +45,7 @@ def load_policy_file(path: str | os.PathLike[str]) -> PolicySet:
 
 def parse_policy_text(text: str, source: str = "<admin>") -> PolicySet:
     reader = FieldReader(source)
-    root = _compose(text, source)
+    root = compose_document(text, source)
     if root is None:
         raise PolicyError([PolicyIssue(source, 1, 1, "", "the policy is empty; it needs at least a 'categories' list")])
     policy_set = _read_document(reader, root, source)
@@ -54,7 +54,7 @@ def parse_policy_text(text: str, source: str = "<admin>") -> PolicySet:
     return policy_set
 
 
-def _compose(text: str, source: str) -> yaml.Node | None:
+def compose_document(text: str, source: str) -> yaml.Node | None:
     """The YAML node tree, or PolicyError at the line of the problem: bad syntax, a character YAML
     refuses, or nesting deeper than MAX_DEPTH (checked on the event stream first, because the
     composer recurses once per level and would otherwise die of RecursionError)."""

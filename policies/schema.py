@@ -5,55 +5,14 @@ metadata, the constraint that validation enforces, so the schema and its checks 
 """
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+
+from policies.constraints import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, UNIT, Matches, OneOf, Range, checked
 
 SCOPES = ("private", "shared")
 EVICTIONS = ("lru", "lfu")
 CATEGORY_NAME_PATTERN = r"[a-z][a-z0-9_-]*"
 DEFAULT_CATEGORY = "default"
 SHARED_NAMESPACE = "*shared*"
-
-
-@dataclass(frozen=True)
-class Range:
-    """A number constraint: low <= x <= high (or low < x when low_open)."""
-
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-
-    def admits(self, value: float) -> bool:
-        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
-            return False
-        return self.high is None or value <= self.high
-
-    def describe(self) -> str:
-        if self.low is not None and self.high is not None:
-            return f"a number from {self.low:g} to {self.high:g}"
-        if self.low is not None:
-            return f"a number {'>' if self.low_open else '>='} {self.low:g}"
-        return f"a number <= {self.high:g}"
-
-
-@dataclass(frozen=True)
-class OneOf:
-    values: tuple[str, ...]
-
-    def describe(self) -> str:
-        return ", ".join(self.values)
-
-
-_T = TypeVar("_T")
-
-
-def _checked(default: _T, check: Range | OneOf | None = None, doc: str = "") -> _T:
-    return field(default=default, metadata={"check": check, "doc": doc})
-
-
-UNIT = Range(0.0, 1.0)
-POSITIVE = Range(0.0, None, low_open=True)
-NON_NEGATIVE = Range(0.0, None)
-AT_LEAST_ONE = Range(1, None)
 
 
 @dataclass(frozen=True)
@@ -73,29 +32,29 @@ class GuardPolicy:
 
 @dataclass(frozen=True)
 class StreamReplayPolicy:
-    chunk_tokens: int = _checked(8, AT_LEAST_ONE, "tokens per SSE chunk when a hit is replayed as a stream")
+    chunk_tokens: int = checked(8, AT_LEAST_ONE, "tokens per SSE chunk when a hit is replayed as a stream")
 
 
 @dataclass(frozen=True)
 class AdaptivePolicy:
     """How far an overloaded upstream may loosen this category (bounds, not targets)."""
 
-    min_similarity: float = _checked(0.85, UNIT, "lowest similarity threshold under load")
-    min_verifier: float = _checked(0.4, UNIT, "lowest verifier threshold under load")
-    max_ttl_factor: float = _checked(2.0, Range(1.0, None), "TTL multiplier at full load")
+    min_similarity: float = checked(0.85, UNIT, "lowest similarity threshold under load")
+    min_verifier: float = checked(0.4, UNIT, "lowest verifier threshold under load")
+    max_ttl_factor: float = checked(2.0, Range(1.0, None), "TTL multiplier at full load")
 
 
 @dataclass(frozen=True)
 class InContextPolicy:
     enabled: bool = False
-    k: int = _checked(2, AT_LEAST_ONE, "examples prepended to a miss")
-    token_budget: int = _checked(1024, AT_LEAST_ONE, "tokens the examples may take")
-    categories: tuple[str, ...] = _checked((), None, "categories whose entries may serve as examples (empty: its own)")
+    k: int = checked(2, AT_LEAST_ONE, "examples prepended to a miss")
+    token_budget: int = checked(1024, AT_LEAST_ONE, "tokens the examples may take")
+    categories: tuple[str, ...] = checked((), None, "categories whose entries may serve as examples (empty: its own)")
 
 
 @dataclass(frozen=True)
 class RoutingPolicy:
-    models: tuple[str, ...] = _checked((), None, "models this category may be routed to, preferred first")
+    models: tuple[str, ...] = checked((), None, "models this category may be routed to, preferred first")
 
 
 @dataclass(frozen=True)
@@ -104,14 +63,14 @@ class SLOClass:
     each optional, in milliseconds. The gateway sends them as x-semgate-slo-* headers."""
 
     name: str
-    ttft_ms: float | None = _checked(None, POSITIVE, "time to the first token")
-    tpot_ms: float | None = _checked(None, POSITIVE, "time per output token after the first")
-    deadline_ms: float | None = _checked(None, POSITIVE, "the whole answer within this long of arrival")
+    ttft_ms: float | None = checked(None, POSITIVE, "time to the first token")
+    tpot_ms: float | None = checked(None, POSITIVE, "time per output token after the first")
+    deadline_ms: float | None = checked(None, POSITIVE, "the whole answer within this long of arrival")
 
 
 @dataclass(frozen=True)
 class CategoryPolicy:
-    name: str
+    name: str = field(metadata={"check": Matches(CATEGORY_NAME_PATTERN, "a valid category name")})
     description: str = ""
     examples: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
@@ -120,16 +79,16 @@ class CategoryPolicy:
     # `personal` needs a first-person word: "how does a credit score work" is not about an account).
     requires_patterns: tuple[str, ...] = ()
     cacheable: bool = True
-    similarity_threshold: float = _checked(0.9, UNIT, "cosine floor for a semantic candidate")
+    similarity_threshold: float = checked(0.9, UNIT, "cosine floor for a semantic candidate")
     verify: bool = True
-    verifier_threshold: float = _checked(0.5, UNIT, "minimum duplicate probability for a hit")
-    ttl_seconds: float = _checked(3600.0, POSITIVE, "lifetime of an entry")
-    stale_if_error_s: float = _checked(
+    verifier_threshold: float = checked(0.5, UNIT, "minimum duplicate probability for a hit")
+    ttl_seconds: float = checked(3600.0, POSITIVE, "lifetime of an entry")
+    stale_if_error_s: float = checked(
         0.0, NON_NEGATIVE, "how long past its TTL an entry may still answer while the upstream fails (0: never)"
     )
-    max_entries: int = _checked(10_000, AT_LEAST_ONE, "entries per (tenant, category)")
-    eviction: str = _checked("lru", OneOf(EVICTIONS))
-    scope: str = _checked("private", OneOf(SCOPES))
+    max_entries: int = checked(10_000, AT_LEAST_ONE, "entries per (tenant, category)")
+    eviction: str = checked("lru", OneOf(EVICTIONS))
+    scope: str = checked("private", OneOf(SCOPES))
     personal: bool = False
     cache_tool_calls: bool = False
     guards: GuardPolicy = GuardPolicy()
@@ -157,9 +116,9 @@ class ConfidenceCalibration:
     """P(the best category is the right one) = sigmoid(score * best + margin * (best - runner-up) + bias),
     fitted by `semgate bench classify --fit-calibration`; all zero: the confidence is the raw best score."""
 
-    score: float = _checked(0.0, None, "weight of the best category's score")
-    margin: float = _checked(0.0, None, "weight of its lead over the runner-up")
-    bias: float = _checked(0.0, None, "intercept")
+    score: float = checked(0.0, None, "weight of the best category's score")
+    margin: float = checked(0.0, None, "weight of its lead over the runner-up")
+    bias: float = checked(0.0, None, "intercept")
 
     @property
     def enabled(self) -> bool:
@@ -168,9 +127,9 @@ class ConfidenceCalibration:
 
 @dataclass(frozen=True)
 class ClassifierSettings:
-    top_k: int = _checked(2, AT_LEAST_ONE, "a category scores the mean cosine of its k nearest prototypes")
-    max_prototypes: int = _checked(64, AT_LEAST_ONE, "examples per category beyond this are condensed by k-means")
-    confidence_floor: float = _checked(0.4, UNIT, "below this confidence the query goes to the default category")
+    top_k: int = checked(2, AT_LEAST_ONE, "a category scores the mean cosine of its k nearest prototypes")
+    max_prototypes: int = checked(64, AT_LEAST_ONE, "examples per category beyond this are condensed by k-means")
+    confidence_floor: float = checked(0.4, UNIT, "below this confidence the query goes to the default category")
     calibration: ConfidenceCalibration = ConfidenceCalibration()
 
 
@@ -178,14 +137,14 @@ class ClassifierSettings:
 class LoadSettings:
     """Turns upstream load samples into a smoothed load index (1.0 = saturated) with hysteresis."""
 
-    high_mark: float = _checked(1.0, POSITIVE, "load index that enters overload")
-    low_mark: float = _checked(0.6, NON_NEGATIVE, "load index under which overload ends")
-    half_life_seconds: float = _checked(5.0, POSITIVE, "smoothing of the load index")
-    latency_ratio_saturated: float = _checked(
+    high_mark: float = checked(1.0, POSITIVE, "load index that enters overload")
+    low_mark: float = checked(0.6, NON_NEGATIVE, "load index under which overload ends")
+    half_life_seconds: float = checked(5.0, POSITIVE, "smoothing of the load index")
+    latency_ratio_saturated: float = checked(
         3.0, Range(1.0, None, low_open=True), "first-token time / baseline read as load 1"
     )
-    throttle_rate_saturated: float = _checked(0.05, Range(0.0, 1.0, low_open=True), "429/503 share read as load 1")
-    baseline_half_life_seconds: float = _checked(300.0, POSITIVE, "how slowly the first-token baseline is learned")
+    throttle_rate_saturated: float = checked(0.05, Range(0.0, 1.0, low_open=True), "429/503 share read as load 1")
+    baseline_half_life_seconds: float = checked(300.0, POSITIVE, "how slowly the first-token baseline is learned")
 
 
 @dataclass(frozen=True)

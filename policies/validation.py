@@ -1,5 +1,8 @@
 """Field-level validation of one YAML mapping against a schema dataclass, keeping where each value sits.
 
+The one schema reader of semgate's YAML: the policy file (policies/loader.py) and gateway.yaml
+(gateway/config/reader.py) are both read through FieldReader.
+
 Works on composed YAML nodes (not on loaded dicts) so every problem can name its line and column,
 duplicate keys are caught instead of silently keeping the last, and the accepted values are read
 from the dataclass fields themselves.
@@ -9,6 +12,7 @@ import dataclasses
 import difflib
 import math
 import re
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +20,8 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
+from policies.constraints import Matches, OneOf, Range
 from policies.errors import PolicyIssue
-from policies.schema import CATEGORY_NAME_PATTERN, OneOf, Range
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -95,7 +99,7 @@ class FieldReader:
                 continue
             key = key_node.value
             if key in seen:
-                self.issue(key_node, _join(path, key), f"duplicate key (first set on line {seen[key]})")
+                self.issue(key_node, join_path(path, key), f"duplicate key (first set on line {seen[key]})")
                 continue
             seen[key] = key_node.start_mark.line + 1
             items.append((key, key_node, value_node))
@@ -111,7 +115,7 @@ class FieldReader:
         fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in excluded}
         hints = typing.get_type_hints(cls)
         for key, key_node, value_node in items:
-            field_path = _join(path, key)
+            field_path = join_path(path, key)
             if key in excluded:
                 self.issue(key_node, field_path, excluded[key])
                 out.rejected.add(key)
@@ -131,34 +135,53 @@ class FieldReader:
         return out
 
     def _read_value(self, kind: Any, spec: dataclasses.Field, node: yaml.Node, path: str) -> tuple[bool, Any]:
+        optional = _optional_of(kind)
+        if optional is not None:
+            if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+                return True, None
+            kind = optional
+        or_null = " or null" if optional is not None else ""
         if isinstance(kind, type) and dataclasses.is_dataclass(kind):
             sub = self.read(kind, node, path)
             return isinstance(node, yaml.MappingNode), sub
         check = spec.metadata.get("check")
+        expects = spec.metadata.get("expects")
         if kind is bool:
-            return self._scalar(node, path, (_BOOL,), "true or false")
+            return self._scalar(node, path, (_BOOL,), expects or "true or false")
         if kind is int:
-            ok, value = self._scalar(node, path, (_INT,), "an integer")
+            ok, value = self._scalar(node, path, (_INT,), (expects or "an integer") + or_null)
             return (self._in_range(value, check, node, path), value) if ok else (False, None)
-        if kind == (float | None) and isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
-            return True, None
-        if kind in (float, float | None):
-            ok, value = self._scalar(node, path, (_INT, _FLOAT), "a number" + (" or null" if kind is not float else ""))
+        if kind is float:
+            ok, value = self._scalar(node, path, (_INT, _FLOAT), (expects or "a number") + or_null)
             return (self._in_range(float(value), check, node, path), float(value)) if ok else (False, None)
-        if kind is str or kind == (str | None):
-            tags = (_STR, _NULL) if kind is not str else (_STR,)
-            ok, value = self._scalar(node, path, tags, "a string" + (" or null" if _NULL in tags else ""))
+        if kind is str:
+            ok, value = self._scalar(node, path, (_STR,), (expects or "a string") + or_null)
             if ok and isinstance(check, OneOf) and value not in check.values:
                 self.issue(node, path, f"{value!r} is not allowed", allowed=check.describe())
                 return False, None
-            if ok and spec.name == "name" and not re.fullmatch(CATEGORY_NAME_PATTERN, value):
-                allowed = f"names matching {CATEGORY_NAME_PATTERN}"
-                self.issue(node, path, f"{value!r} is not a valid category name", allowed=allowed)
+            if ok and isinstance(check, Matches) and not check.admits(value):
+                self.issue(node, path, f"{value!r} is not {check.what}", allowed=check.describe())
                 return False, None
             return ok, value
         if typing.get_origin(kind) is tuple:
+            item_kind = typing.get_args(kind)[0]
+            if isinstance(item_kind, type) and dataclasses.is_dataclass(item_kind):
+                return self._records(item_kind, node, path)
             return self._strings(node, path, compile_each=spec.name in ("patterns", "requires_patterns"))
+        if typing.get_origin(kind) is dict:
+            if not isinstance(node, yaml.MappingNode):
+                self.issue(node, path, f"expected a mapping, got {_describe(node)}")
+                return False, None
+            return True, self._constructor.construct_object(node, deep=True)
         raise TypeError(f"no reader for field type {kind!r} ({path})")
+
+    def _records(self, kind: type, node: yaml.Node, path: str) -> tuple[bool, tuple[Overrides, ...]]:
+        """A list of mappings, each read against `kind`."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.issue(node, path, f"expected a list, got {_describe(node)}")
+            return False, ()
+        records = tuple(self.read(kind, item, f"{path}[{i}]") for i, item in enumerate(node.value))
+        return all(isinstance(item, yaml.MappingNode) for item in node.value), records
 
     def _scalar(self, node: yaml.Node, path: str, tags: tuple[str, ...], expected: str) -> tuple[bool, Any]:
         if not isinstance(node, yaml.ScalarNode) or node.tag not in tags:
@@ -197,7 +220,15 @@ class FieldReader:
         return ok, tuple(values)
 
 
-def _join(path: str, key: str) -> str:
+def _optional_of(kind: Any) -> Any:
+    """X for a field typed `X | None`, else None."""
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+        return next(arg for arg in args if arg is not type(None))
+    return None
+
+
+def join_path(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
