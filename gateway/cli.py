@@ -106,7 +106,7 @@ def resolve_config(args: argparse.Namespace) -> GatewayConfig:
     if args.listen:
         host, _, port = args.listen.rpartition(":")
         if not host or not port.isdigit():
-            raise ConfigError("--listen", "listen", f"expected HOST:PORT, got {args.listen!r}")
+            raise ConfigError.at("--listen", "listen", f"expected HOST:PORT, got {args.listen!r}")
         config = config.with_listen(host.strip("[]"), int(port))
     return config
 

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from threadpoolctl import threadpool_limits
 
+from policies.constraints import AT_LEAST_ONE, Range, checked
+
 log = logging.getLogger(__name__)
 
 # Nice 10 gives a thread about a tenth of a nice-0 thread's weight: beside a saturated backend the
@@ -35,8 +37,8 @@ EMBED_THREADS_ALONE = min(2, os.cpu_count() or 1)
 class CpuConfig:
     """`None` means: decided by whether an upstream runs on this machine (see the module)."""
 
-    nice: int | None = None
-    embed_threads: int | None = None
+    nice: int | None = checked(None, Range(0, 19), "CPU priority (nice) of the gateway's threads")
+    embed_threads: int | None = checked(None, AT_LEAST_ONE, "threads the embedding model runs on")
 
 
 @dataclass(frozen=True)

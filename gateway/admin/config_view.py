@@ -30,7 +30,10 @@ def redacted_config(cfg: GatewayConfig) -> dict[str, Any]:
         {
             "source": cfg.source,
             "listen": f"{cfg.host}:{cfg.port}",
-            "upstreams": [{**asdict(u), "api_key_set": _is_set(u.api_key_env)} for u in cfg.upstreams],
+            "upstreams": [
+                {**asdict(u), "base_urls": list(u.base_urls or ()), "api_key_set": _is_set(u.api_key_env)}
+                for u in cfg.upstreams
+            ],
             "tenants": [{**asdict(t), "api_key_set": _is_set(t.api_key_env)} for t in cfg.tenants],
             "backend": {**asdict(cfg.backend), "extra_args": _redacted_args(cfg.backend.extra_args)},
             "cache": asdict(cfg.cache),

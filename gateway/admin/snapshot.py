@@ -157,7 +157,7 @@ def upstream_view(upstream: Upstream, adaptive: LoadAdaptivePolicy | None) -> Up
         health = OK if recent else IDLE
     return UpstreamView(
         name=upstream.name,
-        base_url=without_credentials(upstream.config.base_url),
+        base_url=without_credentials(upstream.config.urls[0]),
         models=sorted(upstream.models),
         health=health,
         in_flight=s.in_flight,

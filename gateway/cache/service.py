@@ -19,7 +19,7 @@ from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.step import CacheLayer
 from gateway.cache.verifier_stack import load_verifier
-from gateway.config import CacheConfig
+from gateway.cache.settings import CacheConfig
 from gateway.cpu_share import EMBED_THREADS_ALONE
 from gateway.upstream.load import QueueProbe, load_sample
 from gateway.upstream.pool import UpstreamPool

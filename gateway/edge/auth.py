@@ -10,7 +10,8 @@ import hmac
 import re
 from collections.abc import Sequence
 
-from gateway.config import DEFAULT_TENANT, GatewayConfig
+from gateway.config import GatewayConfig
+from gateway.edge.tenants import DEFAULT_TENANT
 from gateway.edge.errors import OpenAIError
 
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([\x21-\x7e]+)")

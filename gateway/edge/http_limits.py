@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from gateway.config import Limits
+from gateway.edge.limits import Limits
 from gateway.edge.errors import OpenAIError
 
 

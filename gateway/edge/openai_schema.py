@@ -12,7 +12,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.config import Limits
+from gateway.edge.limits import Limits
 from gateway.edge.wire import INT_RANGES, NUMBER_RANGES
 
 Schema = dict[str, Any]

@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from gateway.cache.off import BYPASSED, CacheOff, Decision
 from gateway.cache.step import CacheDecision, CacheLayer
-from gateway.config import Limits
+from gateway.edge.limits import Limits
 from gateway.edge.auth import TenantResolver
 from gateway.edge.client_io import until_disconnect
 from gateway.edge.errors import OpenAIError

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from gateway.config import Limits
+from gateway.edge.limits import Limits
 from gateway.edge.errors import OpenAIError, invalid
 from gateway.edge.json_depth import deeper_than
 

@@ -95,7 +95,7 @@ class SmallModel:
         if upstream is None:
             raise SystemExit(f"semgate replay: no upstream in {config.source} serves {served!r}")
         key = upstream.api_key()
-        self.url = f"{upstream.base_url}/chat/completions"
+        self.url = f"{upstream.urls[0]}/chat/completions"
         self.headers = {"authorization": f"Bearer {key}"} if key else {}
         self.max_tokens = max_tokens
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(upstream.timeouts.read_s, connect=5))

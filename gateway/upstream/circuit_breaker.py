@@ -16,6 +16,8 @@ import math
 import time
 from dataclasses import dataclass
 
+from policies.constraints import AT_LEAST_ONE, POSITIVE, checked
+
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 STATE_CODES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}  # the /metrics gauge
 
@@ -23,9 +25,9 @@ STATE_CODES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}  # the /metrics gauge
 @dataclass(frozen=True)
 class BreakerSettings:
     enabled: bool = True
-    failures: int = 5  # consecutive upstream faults that open the circuit
-    cooldown_s: float = 10.0  # how long it stays open before one probe is let through
-    max_retry_after_s: float = 60.0  # the longest upstream Retry-After that is honoured
+    failures: int = checked(5, AT_LEAST_ONE, "consecutive upstream faults that open the circuit")
+    cooldown_s: float = checked(10.0, POSITIVE, "how long it stays open before one probe is let through")
+    max_retry_after_s: float = checked(60.0, POSITIVE, "the longest upstream Retry-After that is honoured")
 
 
 @dataclass(frozen=True)

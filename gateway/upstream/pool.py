@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import httpx
 import orjson
 
-from gateway.config import UpstreamConfig
+from gateway.upstream.settings import UpstreamConfig
 from gateway.edge.errors import OpenAIError
 from gateway.observe.log_safety import redact
 from gateway.upstream.circuit_breaker import CLOSED, CircuitBreaker

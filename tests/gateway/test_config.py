@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from gateway.app import build_app
@@ -39,7 +41,7 @@ def test_config_errors_name_file_field_and_problem(text, field, problem):
     assert err.value.source == "my.yaml"
     assert err.value.field_path == field
     assert problem in err.value.problem
-    assert str(err.value).startswith(f"my.yaml: {field}: ")
+    assert re.match(rf"my\.yaml:\d+:\d+: {re.escape(field)}: ", str(err.value))  # the policies' shape
 
 
 def test_non_loopback_without_keys_refuses_to_start():
@@ -57,7 +59,7 @@ def test_a_config_error_says_where_in_the_file_the_field_is():
     with pytest.raises(ConfigError) as err:
         parse_config(text, "my.yaml")
     assert (err.value.line, err.value.column) == (5, 24)
-    assert str(err.value) == "my.yaml: upstreams[0].timeouts.read_s: must be > 0, got -1 (line 5, column 24)"
+    assert str(err.value) == "my.yaml:5:24: upstreams[0].timeouts.read_s: -1 is out of range (allowed: a number > 0)"
     with pytest.raises(ConfigError) as err:  # a missing field: where its mapping starts
         parse_config("upstreams:\n  - {name: a}\n", "my.yaml")
     assert (err.value.field_path, err.value.line, err.value.column) == ("upstreams[0].base_url", 2, 5)

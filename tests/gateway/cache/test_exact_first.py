@@ -9,7 +9,7 @@ from cache_requests import answer, chat
 
 from gateway.cache.fingerprint import request_key
 from gateway.cache.step import CacheLayer
-from gateway.config import UpstreamConfig
+from gateway.upstream.settings import UpstreamConfig
 from gateway.edge.request import GatewayRequest
 from gateway.edge.wire import ParsedRequest
 from gateway.upstream.pool import Upstream

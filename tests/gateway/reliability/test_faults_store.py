@@ -86,5 +86,5 @@ async def test_read_only_store_refuses_writes_with_a_clear_error_and_keeps_what_
 def test_bad_store_max_bytes_is_a_config_error():
     from gateway.config import ConfigError, parse_config
 
-    with pytest.raises(ConfigError, match="cache.store_max_bytes: must be >= 65536"):
+    with pytest.raises(ConfigError, match=r"cache.store_max_bytes: 100 is out of range \(allowed: a number >= 65536\)"):
         parse_config("cache: {store_max_bytes: 100}")

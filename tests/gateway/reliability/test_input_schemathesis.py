@@ -29,7 +29,8 @@ from gateway.admin.openapi import openapi_document
 from gateway.admin.operations import operations
 from gateway.admin.routes import PREFIX
 from gateway.app import build_app
-from gateway.config import Limits, parse_config
+from gateway.config import parse_config
+from gateway.edge.limits import Limits
 from gateway.edge.http_limits import server_options
 from gateway.edge.openai_schema import openai_document
 from loadtest.echo_upstream import EchoSettings, EchoUpstream

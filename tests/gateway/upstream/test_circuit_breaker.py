@@ -97,8 +97,8 @@ def test_settings_are_read_from_each_upstream():
 
 
 @pytest.mark.parametrize("value, field, problem", [
-    ("{failures: 0}", "upstreams[0].circuit_breaker.failures", "must be >= 1"),
-    ("{cooldown_s: -1}", "upstreams[0].circuit_breaker.cooldown_s", "must be > 0"),
+    ("{failures: 0}", "upstreams[0].circuit_breaker.failures", "out of range (allowed: a number >= 1)"),
+    ("{cooldown_s: -1}", "upstreams[0].circuit_breaker.cooldown_s", "out of range (allowed: a number > 0)"),
     ("{enabled: maybe}", "upstreams[0].circuit_breaker.enabled", "true or false"),
     ("{failure: 3}", "upstreams[0].circuit_breaker.failure", "unknown field"),
     ("5", "upstreams[0].circuit_breaker", "expected a mapping"),
@@ -107,4 +107,4 @@ def test_bad_settings_name_the_field(value, field, problem):
     with pytest.raises(ConfigError) as err:
         parse_config(UPSTREAM % value, "gw.yaml")
     assert err.value.field_path == field and problem in err.value.problem
-    assert str(err.value).startswith("gw.yaml: ")
+    assert str(err.value).startswith("gw.yaml:1:")
