@@ -16,10 +16,10 @@ from gateway.cache.embedder import Embedder, EmbeddingModel
 from gateway.cache.redis_store import RedisStore
 from gateway.cache.replica_sync import ReplicaSync
 from gateway.cache.semantic_cache import SemanticCache
+from gateway.cache.settings import CacheConfig
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.step import CacheLayer
 from gateway.cache.verifier_stack import load_verifier
-from gateway.cache.settings import CacheConfig
 from gateway.cpu_share import EMBED_THREADS_ALONE
 from gateway.upstream.load import QueueProbe, load_sample
 from gateway.upstream.pool import UpstreamPool

@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 
 from gateway.config import GatewayConfig
-from gateway.edge.tenants import DEFAULT_TENANT
 from gateway.edge.errors import OpenAIError
+from gateway.edge.tenants import DEFAULT_TENANT
 
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([\x21-\x7e]+)")
 

@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from gateway.edge.limits import Limits
 from gateway.edge.errors import OpenAIError
+from gateway.edge.limits import Limits
 
 
 class _HeadRefused(Exception):

@@ -20,10 +20,10 @@ from starlette.responses import Response, StreamingResponse
 
 from gateway.cache.off import BYPASSED, CacheOff, Decision
 from gateway.cache.step import CacheDecision, CacheLayer
-from gateway.edge.limits import Limits
 from gateway.edge.auth import TenantResolver
 from gateway.edge.client_io import until_disconnect
 from gateway.edge.errors import OpenAIError
+from gateway.edge.limits import Limits
 from gateway.edge.request import GatewayRequest, Reception
 from gateway.edge.wire import CHAT, COMPLETION
 from gateway.incontext.off import RoutingOff

@@ -13,9 +13,9 @@ from starlette.requests import Request
 
 from gateway.cache.fingerprint import RequestKey, request_key
 from gateway.cache.semantic_cache import CacheControls
-from gateway.edge.limits import Limits
 from gateway.edge.auth import TenantResolver
 from gateway.edge.client_io import read_body
+from gateway.edge.limits import Limits
 from gateway.edge.wire import ParsedRequest, parse_request
 from gateway.observe.stats import RequestTrace
 from gateway.upstream.hints import client_slo

@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from gateway.edge.limits import Limits
 from gateway.edge.errors import OpenAIError, invalid
 from gateway.edge.json_depth import deeper_than
+from gateway.edge.limits import Limits
 
 CHAT = "chat"
 COMPLETION = "completion"

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import httpx
 import orjson
 
-from gateway.upstream.settings import UpstreamConfig
 from gateway.edge.errors import OpenAIError
 from gateway.observe.log_safety import redact
 from gateway.upstream.circuit_breaker import CLOSED, CircuitBreaker
 from gateway.upstream.routing import Backend, BackendSet
+from gateway.upstream.settings import UpstreamConfig
 
 log = logging.getLogger(__name__)
 _RETRY_STATUS = {502, 503, 504}
