@@ -6,9 +6,15 @@ gateway/incontext/settings.py, gateway/cpu_share.py, gateway/upstream/circuit_br
 fields are the schema, each default written once, there.
 """
 
-from gateway.config.bundled import BUNDLED_UPSTREAM, BackendConfig
-from gateway.config.errors import ConfigError
-from gateway.config.gateway_config import GatewayConfig, check_exposure, load_config, parse_config
+from gateway.config.gateway_config import (
+    BUNDLED_UPSTREAM,
+    BackendConfig,
+    GatewayConfig,
+    check_exposure,
+    load_config,
+    parse_config,
+)
+from gateway.config.reader import ConfigError
 
 __all__ = [
     "BUNDLED_UPSTREAM",

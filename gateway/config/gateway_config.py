@@ -12,17 +12,28 @@ from pathlib import Path
 
 from gateway.admin.settings import AdminConfig
 from gateway.cache.settings import CacheConfig
-from gateway.config.bundled import BUNDLED_UPSTREAM, BackendConfig, bundled_upstream
-from gateway.config.errors import ConfigError
-from gateway.config.reader import read_document
+from gateway.config.reader import ConfigError, read_document
 from gateway.cpu_share import CpuConfig, CpuShare, cpu_share
 from gateway.edge.limits import Limits
 from gateway.edge.tenants import TenantConfig
 from gateway.incontext.settings import InContextConfig, ModelConfig
-from gateway.upstream.settings import UpstreamConfig
-from policies.constraints import checked
+from gateway.upstream.settings import Timeouts, UpstreamConfig
+from policies.constraints import Range, checked
+
+BUNDLED_UPSTREAM = "bundled"
 
 _NOT_IN_THE_FILE = {"source": "set by semgate (the file read), not in the file"}
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """The bundled backend that `semgate up` starts; the gateway adds it as the upstream `bundled`."""
+
+    enabled: bool = True
+    model: str = checked("smollm2-135m", expects="a model name")
+    host: str = checked("127.0.0.1", expects="a host")
+    port: int = checked(8001, Range(1, 65535), expects="a port number")
+    extra_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,3 +115,15 @@ def check_exposure(config: GatewayConfig) -> None:
             f"listen address {config.host} is not loopback and no tenant API key is configured; "
             "add tenants with api_key_env or api_key_sha256, or listen on 127.0.0.1",
         )
+
+
+def bundled_upstream(backend: BackendConfig) -> UpstreamConfig:
+    """A small CPU model answers slowly and serves few at once: longer reads, a smaller capacity."""
+    return UpstreamConfig(
+        name=BUNDLED_UPSTREAM,
+        base_url=f"http://{backend.host}:{backend.port}/v1",
+        models=(backend.model,),
+        timeouts=Timeouts(read_s=300.0),
+        capacity=8,
+        semgate_headers=True,
+    )

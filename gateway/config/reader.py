@@ -3,22 +3,44 @@
 The dataclasses are the schema: each field's type, default and constraint (policies/constraints.py)
 say what gateway.yaml accepts, so adding a setting is adding a field. A field without a default is
 required. A section with rules across its fields has a `problems()` method yielding
-(field path relative to the section, what is wrong); each is reported at that field's line.
+(field path relative to the section, what is wrong); each is reported at that field's line, or where
+its mapping starts when the field is missing.
+
+Every problem is reported, each as `file:line:column: field: problem (allowed: ...)`, the shape of a
+policy error (policies/errors.py), so an operator reads one format for both files.
 """
 
 import dataclasses
+import re
 import typing
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import yaml
 
-from gateway.config.errors import ConfigError
-from gateway.config.marks import node_at
-from policies.errors import PolicyError
+from policies.errors import PolicyError, PolicyIssue
 from policies.loader import compose_document
 from policies.validation import FieldReader, Overrides, join_path
 
 _T = TypeVar("_T")
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+class ConfigError(ValueError):
+    """`issues`, ordered by place in the file; the first one's parts are kept as attributes."""
+
+    def __init__(self, issues: Sequence[PolicyIssue]) -> None:
+        self.issues = sorted(issues, key=lambda issue: (issue.line or 0, issue.column or 0))
+        first = self.issues[0]
+        self.source, self.field_path = first.source, first.path
+        self.line, self.column = first.line, first.column
+        self.problem = first.message + (f" (allowed: {first.allowed})" if first.allowed else "")
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+    @classmethod
+    def at(cls, source: str, field_path: str, problem: str) -> "ConfigError":
+        """One problem with no place in a file (a command-line setting, a rule across sections)."""
+        return cls([PolicyIssue(source, None, None, field_path, problem)])
 
 
 def read_document(cls: type[_T], text: str, source: str, excluded: dict[str, str]) -> _T:
@@ -64,3 +86,26 @@ def _build(reader: FieldReader, cls: type[_T], overrides: Overrides, path: str) 
         where = join_path(path, field_path) if field_path else path
         reader.issue(node_at(overrides.node, field_path), where, problem)
     return instance
+
+
+def node_at(root: yaml.Node | None, path: str) -> yaml.Node | None:
+    """The node of `path` under `root`, or of its nearest ancestor that is there."""
+    node = root
+    for key, index in _PART.findall(path):
+        child = _child(node, key, int(index) if index else None) if node is not None else None
+        if child is None:
+            break
+        node = child
+    return node
+
+
+def _child(node: yaml.Node, key: str, index: int | None) -> yaml.Node | None:
+    if index is not None:
+        if isinstance(node, yaml.SequenceNode) and index < len(node.value):
+            return node.value[index]
+        return None
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node
+    return None
