@@ -64,6 +64,8 @@ class UpstreamConfig:
     # Send it each request's category, SLO (x-semgate-slo-*) and tenant (gateway/upstream/hints.py):
     # for semgate's own backend only, since tenant names must not reach a hosted API.
     semgate_headers: bool = False
+    # Serves POST /v1/embeddings for its models: the gateway passes embedding requests for them through.
+    embeddings: bool = False
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
@@ -155,6 +157,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class EmbeddingsConfig:
+    """POST /v1/embeddings served by the gateway's own MiniLM (gateway/edge/embeddings_route.py)."""
+
+    model: str = "all-minilm-l6-v2"  # the name clients ask for; "" serves no local model
+    max_inputs: int = 256  # texts in one request
+    max_tokens: int = 65_536  # tokens of all of one request's texts, as the model reads them
+    cache_entries: int = 20_000  # cached vectors in all (exact cache, split by tenant)
+    cache_per_tenant: int = 5_000
+
+
+@dataclass(frozen=True)
 class AdminConfig:
     """The admin API's token lives in this environment variable; unset, the admin API is off.
     While a token is set, /metrics (request counts by tenant name) asks for it too, unless
@@ -180,6 +193,7 @@ class GatewayConfig:
     models: tuple[ModelConfig, ...] = ()  # IC-Cache routing: strong and small models (gateway/incontext/)
     incontext: InContextConfig = InContextConfig()
     cpu: CpuConfig = CpuConfig()
+    embeddings: EmbeddingsConfig = EmbeddingsConfig()
     source: str = "<defaults>"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -232,7 +246,21 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
         raise ConfigError(source, "<file>", f"invalid YAML: {exc}") from exc
     reader = _Reader(source, compose(text))
     top = reader.mapping(
-        raw, "", {"listen", "upstreams", "tenants", "backend", "cache", "limits", "admin", "models", "incontext", "cpu"}
+        raw,
+        "",
+        {
+            "listen",
+            "upstreams",
+            "tenants",
+            "backend",
+            "cache",
+            "limits",
+            "admin",
+            "models",
+            "incontext",
+            "cpu",
+            "embeddings",
+        },
     )
     host, port = reader.listen(top.get("listen", f"{GatewayConfig.host}:{GatewayConfig.port}"), "listen")
     upstreams = tuple(
@@ -257,6 +285,7 @@ def parse_config(text: str, source: str = "<string>") -> GatewayConfig:
         models=reader.models(top.get("models", []), "models"),
         incontext=reader.incontext(top.get("incontext", {}), "incontext"),
         cpu=reader.cpu(top.get("cpu", {}), "cpu"),
+        embeddings=reader.embeddings(top.get("embeddings", {}), "embeddings"),
         source=source,
         raw=raw,
     )
@@ -332,6 +361,7 @@ class _Reader:
                 "affinity_prefix_chars",
                 "circuit_breaker",
                 "semgate_headers",
+                "embeddings",
             },
         )
         if "name" not in u:
@@ -394,6 +424,9 @@ class _Reader:
                 bool,
                 "true or false",
             ),
+            embeddings=self.typed(
+                u.get("embeddings", UpstreamConfig.embeddings), f"{path}.embeddings", bool, "true or false"
+            ),
         )
 
     def breaker(self, value: Any, path: str) -> BreakerSettings:
@@ -442,6 +475,19 @@ class _Reader:
             host=self.typed(b.get("host", d.host), f"{path}.host", str, "a host"),
             port=port,
             extra_args=tuple(extra),
+        )
+
+    def embeddings(self, value: Any, path: str) -> EmbeddingsConfig:
+        d = EmbeddingsConfig()
+        e = self.mapping(value, path, {"model", "max_inputs", "max_tokens", "cache_entries", "cache_per_tenant"})
+        numbers = {}
+        for key in ("max_inputs", "max_tokens", "cache_entries", "cache_per_tenant"):
+            number = self.typed(e.get(key, getattr(d, key)), f"{path}.{key}", int, "an integer")
+            if number < 1:
+                raise self.fail(f"{path}.{key}", f"must be >= 1, got {number}")
+            numbers[key] = number
+        return EmbeddingsConfig(
+            model=self.typed(e.get("model", d.model), f"{path}.model", str, "a model name"), **numbers
         )
 
     def cpu(self, value: Any, path: str) -> CpuConfig:

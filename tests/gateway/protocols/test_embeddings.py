@@ -45,9 +45,18 @@ def token_counter() -> Any:
     return lambda texts: [len(window.encode(text)[0].ids) for text in texts]
 
 
+def async_counter() -> Any:
+    count = token_counter()
+
+    async def counts(texts: list[str]) -> list[int]:
+        return count(texts)
+
+    return counts
+
+
 def service_for(model: EmbeddingModel, per_tenant: int = 64) -> tuple[EmbeddingService, RecordingEncoder]:
     encoder = RecordingEncoder(model)
-    return EmbeddingService(encoder, token_counter(), TenantLRU(1024, per_tenant)), encoder
+    return EmbeddingService(encoder, async_counter(), TenantLRU(1024, per_tenant)), encoder
 
 
 def request(texts: Any, **fields: Any) -> Any:
