@@ -117,3 +117,12 @@ def test_an_upstream_that_serves_embeddings_gets_them_passed_through(serve, echo
         sdk.embeddings.create(model="echo-1", input="one")
     # With the cache off the local model answers too (on an embedder of its own).
     assert len(sdk.embeddings.create(model=MODEL, input="one").data[0].embedding) == 384
+
+
+def test_vectors_are_of_the_text_as_written_not_the_cache_canonical_form(url, embedding_model):
+    """The cache embeds a canonical form (greetings and typos dropped); a client's vector is its own text's."""
+    texts = ["Hi there! How do I reset my password?", "How do I reset my password?"]
+    assert np.array_equal(*embedding_model.encode(texts))  # the cache's reading: one question
+    vectors, _, _ = embed(url, texts)
+    assert not np.allclose(vectors[0], vectors[1])
+    assert np.allclose(vectors, embedding_model.encode(texts, as_written=True), atol=1e-6)
