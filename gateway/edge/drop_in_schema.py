@@ -176,21 +176,9 @@ def _embeddings_request(model: Schema, text: Schema) -> Schema:
     }
 
 
-_RESPONSE: Schema = {
-    "type": "object",
-    "required": ["id", "object", "output"],
-    "properties": {"id": {"type": "string"}, "object": {"const": "response"}, "output": {"type": "array"}},
-}
-_DELETED: Schema = {
-    "type": "object",
-    "required": ["id", "deleted"],
-    "properties": {"id": {"type": "string"}, "deleted": {"type": "boolean"}},
-}
-_MESSAGE: Schema = {
-    "type": "object",
-    "required": ["id", "type", "content"],
-    "properties": {"id": {"type": "string"}, "type": {"const": "message"}, "content": {"type": "array"}},
-}
+_RESPONSE: Schema = {"type": "object", "required": ["id", "object", "output"]}
+_DELETED: Schema = {"type": "object", "required": ["id", "deleted"]}
+_MESSAGE: Schema = {"type": "object", "required": ["id", "type", "content"]}
 _EMBEDDINGS: Schema = {
     "type": "object",
     "required": ["object", "data", "model", "usage"],
