@@ -117,6 +117,8 @@ class EchoUpstream:
         self.stats.requests += 1
         self.stats.by_path[request.url.path] = self.stats.by_path.get(request.url.path, 0) + 1
         body = orjson.loads(await request.body())
+        if self._take_fault() in ("500", "429", "503"):
+            return _error(500, "injected upstream fault on /v1/embeddings")
         texts = [body["input"]] if isinstance(body.get("input"), str) else list(body.get("input") or [])
         await asyncio.sleep(self.settings.first_token_delay_s)
         data = [{"object": "embedding", "index": i, "embedding": echo_vector(str(text))} for i, text in enumerate(texts)]

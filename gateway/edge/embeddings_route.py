@@ -4,13 +4,15 @@ A model the config names (`embeddings.model`) is served locally by the same int8
 cache embeds with (gateway/cache/embedder.py), on its worker thread, never the event loop. Its vectors are
 exact-cached per tenant (gateway/protocols/embedding_service.py): the answer's `x-semgate-cache` is `hit` when
 every input came from the cache, `miss` otherwise, and `x-semgate-cached-inputs` says how many did. A model
-served by an upstream flagged `embeddings: true` is passed through to that upstream's /embeddings unchanged
-(not cached: its dimensions and token counts are the upstream's own, which the gateway cannot check).
+served by an upstream flagged `embeddings: true` is passed through to that upstream's /embeddings unchanged,
+and its answer exact-cached per tenant by the whole request (the same body answers the same): a batch is not
+split there, since the upstream's per-text token counts and dimensions are its own.
 """
 
+import hashlib
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -20,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.cache.outcome import CacheOutcome
+from gateway.cache.tenant_lru import TenantLRU
 from gateway.config import Limits
 from gateway.edge.auth import TenantResolver
 from gateway.edge.client_io import read_body, until_disconnect
@@ -35,6 +38,9 @@ from gateway.relay.scrub import scrub
 from gateway.upstream.pool import Upstream, UpstreamPool
 
 CLIENT_GONE = 499
+# Upstream answers kept per tenant by request; bigger ones (large batches) are passed on and not kept.
+PASSED_ANSWERS, PASSED_PER_TENANT, MAX_PASSED_ANSWER_BYTES = 1024, 256, 64 << 10
+PassedAnswer = tuple[bytes, int]  # the answer as the upstream sent it, its prompt tokens
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class EmbeddingsRoute:
     limits: Limits
     local: LocalEmbeddings | None
     recorders: Sequence[TraceRecorder] = ()
+    passed: TenantLRU[bytes, PassedAnswer] = field(default_factory=lambda: TenantLRU(PASSED_ANSWERS, PASSED_PER_TENANT))
 
     @property
     def local_models(self) -> Mapping[str, EmbeddingModelSpec]:
@@ -67,7 +74,7 @@ class EmbeddingsRoute:
             if self.local is None or name != self.local.spec.name:
                 upstream = await self._upstream_for(name)
                 if upstream is not None:
-                    return self._finish(trace, await self._pass_through(http, upstream, body, trace))
+                    return self._finish(trace, await self._pass_through(http, upstream, body, trace, tenant))
             request = parse_embeddings_request(body, self.local_models)
             local = self.local
             if local is None:  # the parser refused every name already: no model is served locally
@@ -119,22 +126,31 @@ class EmbeddingsRoute:
                 )
 
     async def _pass_through(
-        self, http: Request, upstream: Upstream, body: dict[str, Any], trace: RequestTrace
+        self, http: Request, upstream: Upstream, body: dict[str, Any], trace: RequestTrace, tenant: str
     ) -> Response:
         trace.model, trace.upstream = body["model"], upstream.name
-        bounds = AnswerBounds.starting_now(
-            upstream.name, self.limits.max_answer_bytes, upstream.config.timeouts.total_s
-        )
-        answer = await until_disconnect(http, lambda: self._forward(upstream, body, bounds))
-        if answer is None:
-            return Response(status_code=CLIENT_GONE)
-        raw, seconds = answer
-        trace.upstream_s = seconds
-        return Response(raw, media_type="application/json", headers={"x-semgate-cache": CacheOutcome.BYPASS.value})
+        key = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
+        kept = self.passed.get(tenant, key)
+        if kept is None:
+            bounds = AnswerBounds.starting_now(
+                upstream.name, self.limits.max_answer_bytes, upstream.config.timeouts.total_s
+            )
+            started = time.perf_counter()
+            answer = await until_disconnect(http, lambda: self._forward(upstream, body, bounds))
+            if answer is None:
+                return Response(status_code=CLIENT_GONE)
+            trace.upstream_s = time.perf_counter() - started
+            stored = len(answer[0]) <= MAX_PASSED_ANSWER_BYTES
+            if stored:
+                self.passed.put(tenant, key, answer)
+            trace.cache = CacheOutcome.MISS if stored else CacheOutcome.STORE_SKIPPED
+        else:
+            answer = kept
+            trace.cache, trace.prompt_tokens_saved = CacheOutcome.HIT, answer[1]
+        return Response(answer[0], media_type="application/json", headers={"x-semgate-cache": trace.cache.value})
 
-    async def _forward(self, upstream: Upstream, body: dict[str, Any], bounds: AnswerBounds) -> tuple[bytes, float]:
-        """The upstream's answer (scrubbed of its key) and how long it took; its errors raise as OpenAIError."""
-        started = time.perf_counter()
+    async def _forward(self, upstream: Upstream, body: dict[str, Any], bounds: AnswerBounds) -> PassedAnswer:
+        """The upstream's answer (scrubbed of its key) and its prompt tokens; its errors raise as OpenAIError."""
         response = await self.pool.open(upstream, "/embeddings", body)
         try:
             raw = scrub(await read_whole(response, bounds), [upstream.config.api_key() or ""])
@@ -153,7 +169,9 @@ class EmbeddingsRoute:
                 await self.pool.close(upstream, response, ok=False, upstream_fault=False)
             raise
         await self.pool.close(upstream, response, ok=True)
-        return raw, time.perf_counter() - started
+        usage = answer.get("usage")
+        tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+        return raw, tokens if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0 else 0
 
     def _finish(self, trace: RequestTrace, response: Response) -> Response:
         trace.finish(response.status_code)

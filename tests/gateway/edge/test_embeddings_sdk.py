@@ -6,7 +6,7 @@ import httpx
 import numpy as np
 import openai
 import pytest
-from gateway_setup import gateway_yaml
+from gateway_setup import control, gateway_yaml
 
 from gateway.app import build_app
 from gateway.config import parse_config
@@ -100,23 +100,36 @@ def test_bounds_are_openai_shaped_errors(url):
     assert err.value.body["param"] == "input"
 
 
-def test_an_upstream_that_serves_embeddings_gets_them_passed_through(serve, echo, embedding_model):
+def test_an_upstream_that_serves_embeddings_gets_them_passed_through_and_cached(serve, echo, embedding_model,
+                                                                               monkeypatch):
+    monkeypatch.setenv("EMBED_ACME_KEY", KEYS["acme"])
+    monkeypatch.setenv("EMBED_GLOBEX_KEY", KEYS["globex"])
     extra = """  - name: vectors
     base_url: {url}/v1
     models: [echo-embed]
     embeddings: true
+    retries: 0
 """.format(url=echo.url)
-    config = parse_config(gateway_yaml(echo.url, extra), "test.yaml")
+    config = parse_config(gateway_yaml(echo.url, extra + TENANTS), "test.yaml")
     url = serve(build_app(config, embedding_model)).url
-    sdk = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
-    raw = sdk.embeddings.with_raw_response.create(model="echo-embed", input=["one", "two"], encoding_format="float")
-    answer = raw.parse()
-    assert [d.embedding for d in answer.data] == [echo_vector("one"), echo_vector("two")]
-    assert raw.headers["x-semgate-cache"] == "bypass"
+
+    def passed(texts: list[str], tenant: str = "acme") -> tuple[list[list[float]], str]:
+        raw = client(url, tenant).embeddings.with_raw_response.create(model="echo-embed", input=texts,
+                                                                       encoding_format="float")
+        return [d.embedding for d in raw.parse().data], raw.headers["x-semgate-cache"]
+
+    control(echo, fault="500", fault_count=1)
+    with pytest.raises(openai.InternalServerError):  # the upstream's failure, relayed and not kept
+        passed(["one", "two"])
+    assert passed(["one", "two"]) == ([echo_vector("one"), echo_vector("two")], "miss")
+    assert passed(["one", "two"]) == ([echo_vector("one"), echo_vector("two")], "hit")
+    assert passed(["one", "two"], tenant="globex")[1] == "miss"
+    assert passed(["two", "one"])[1] == "miss"  # whole requests are kept: another order is another request
+    assert echo.stats.by_path["/v1/embeddings"] == 4  # the failed one, then one per miss
     with pytest.raises(openai.NotFoundError):  # a chat model is not an embedding model
-        sdk.embeddings.create(model="echo-1", input="one")
+        client(url).embeddings.create(model="echo-1", input="one")
     # With the cache off the local model answers too (on an embedder of its own).
-    assert len(sdk.embeddings.create(model=MODEL, input="one").data[0].embedding) == 384
+    assert len(client(url).embeddings.create(model=MODEL, input="one").data[0].embedding) == 384
 
 
 def test_vectors_are_of_the_text_as_written_not_the_cache_canonical_form(url, embedding_model):
