@@ -23,9 +23,11 @@ from gateway.cache.service import CacheService
 from gateway.config import GatewayConfig, check_exposure
 from gateway.edge.auth import TenantResolver
 from gateway.edge.catch_all import CatchAll
+from gateway.edge.drop_in import drop_in_routes, open_embeddings
 from gateway.edge.errors import OpenAIError
 from gateway.edge.openai_schema import openapi_endpoint
 from gateway.edge.proxy import Proxy
+from gateway.edge.served_models import ServedModels
 from gateway.edge.wire import CHAT, COMPLETION
 from gateway.incontext.feedback_api import feedback_endpoint
 from gateway.incontext.off import RoutingOff
@@ -63,14 +65,8 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     started = time.time()
     loop_lag = LoopLagProbe(metrics.observe_loop_lag)
 
-    async def models(request: Request) -> Response:
-        try:
-            resolver.resolve(request.headers)
-        except OpenAIError as exc:
-            return exc.response()
-        names = sorted({*pool.models(), *routable})  # routable names too
-        data = [{"id": m, "object": "model", "created": int(started), "owned_by": "semgate"} for m in names]
-        return _json({"object": "list", "data": data})
+    local_embedding = [config.embeddings.model] if config.embeddings.model else []
+    served = ServedModels(resolver, lambda: [*pool.models(), *routable, *local_embedding], int(started))
 
     async def chat_completions(request: Request) -> Response:
         return await request.state.proxy.handle(request, CHAT)
@@ -111,11 +107,15 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         layer = await cache.start() if cache is not None else CacheOff()
         routing = InContextService(config, pool, layer) if routable else RoutingOff()
         proxy = Proxy(resolver, pool, config.limits, layer, routing, recorders=(request_stats, metrics, routing))
+        embeddings, embedder_source = open_embeddings(
+            config, layer, embedding_model, resolver, pool, (request_stats, metrics)
+        )
         loop_lag.start()  # after loading: a stall counts only once requests could be waiting
         try:
-            yield {"proxy": proxy, "routing": routing}
+            yield {"proxy": proxy, "routing": routing, "embeddings": embeddings}
         finally:
             await loop_lag.stop()
+            await embedder_source.close()
             if cache is not None:
                 await cache.close()
             await pool.stop_health_checks()
@@ -125,7 +125,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/completions", completions, methods=["POST"]),
-            Route("/v1/models", models, methods=["GET"]),
+            *drop_in_routes(served),
             Route("/v1/openapi.json", openapi_endpoint(config.limits), methods=["GET"]),
             Route("/v1/feedback", feedback_endpoint(resolver), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),

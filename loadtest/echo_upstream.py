@@ -10,6 +10,7 @@ which is how fault tests make it fail, stall or cut a stream off halfway.
 
 import argparse
 import asyncio
+import hashlib
 import itertools
 import time
 from dataclasses import asdict, dataclass, field
@@ -58,6 +59,12 @@ def answer_words(body: dict) -> list[str]:
     return ["Echo:", *text.split()]
 
 
+def echo_vector(text: str, dim: int = 8) -> list[float]:
+    raw = [b / 255 - 0.5 for b in hashlib.sha256(text.encode()).digest()[:dim]]
+    norm = sum(x * x for x in raw) ** 0.5 or 1.0
+    return [x / norm for x in raw]
+
+
 class EchoUpstream:
     def __init__(self, settings: EchoSettings | None = None) -> None:
         self.settings = settings or EchoSettings()
@@ -70,6 +77,7 @@ class EchoUpstream:
                 Route("/v1/chat/completions", self.completions, methods=["POST"]),
                 Route("/v1/completions", self.completions, methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
+                Route("/v1/embeddings", self.embeddings, methods=["POST"]),
                 Route("/healthz", self.health, methods=["GET"]),
                 Route("/_echo/control", self.control, methods=["POST"]),
                 Route("/_echo/stats", self.stats_route, methods=["GET"]),
@@ -103,6 +111,20 @@ class EchoUpstream:
     async def models(self, request: Request) -> Response:
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "echo"} for m in self.settings.models]
         return _json({"object": "list", "data": data})
+
+    async def embeddings(self, request: Request) -> Response:
+        """A deterministic embedding per text (from its SHA-256): the same text, the same vector."""
+        self.stats.requests += 1
+        self.stats.by_path[request.url.path] = self.stats.by_path.get(request.url.path, 0) + 1
+        body = orjson.loads(await request.body())
+        if self._take_fault() in ("500", "429", "503"):
+            return _error(500, "injected upstream fault on /v1/embeddings")
+        texts = [body["input"]] if isinstance(body.get("input"), str) else list(body.get("input") or [])
+        await asyncio.sleep(self.settings.first_token_delay_s)
+        data = [{"object": "embedding", "index": i, "embedding": echo_vector(str(text))} for i, text in enumerate(texts)]
+        tokens = sum(len(str(text).split()) for text in texts)
+        return _json({"object": "list", "data": data, "model": body.get("model"),
+                      "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     async def completions(self, request: Request) -> Response:
         self.stats.requests += 1

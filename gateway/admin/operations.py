@@ -34,20 +34,19 @@ class Operation:
 _NO_CACHE = {409: "The cache is off in the config, or still starting"}
 _MISSING = {404: "No entry with this id", **_NO_CACHE}
 
+_OBJECT_FIGURES = ("by_category", "by_tenant", "by_model", "by_route", "timeline", "effective", "entries", "memory")
 STATS = {
     "type": "object",
     "description": "Totals since start (hits, stale, misses, bypasses, store_skipped, "
     "errors: they add up to requests; "
     "hit_rate, tokens_saved, lookup/upstream latency percentiles of recent requests) with the same "
-    "figures by_category, by_tenant and by_model; the timeline of requests and hits per category (every "
+    "figures by_category, by_tenant, by_model and by_route (chat, completion, embeddings, ...); "
+    "the timeline of requests and hits per category (every "
     "bucket of the last ten minutes, quiet ones with no categories); "
     "effective thresholds and TTLs per category; entries; memory; embedder; top_entries.",
     "properties": {
         **schemas.TALLY["properties"],
-        **{
-            k: {"type": "object"}
-            for k in ("by_category", "by_tenant", "by_model", "timeline", "effective", "entries", "memory", "embedder")
-        },
+        **{k: {"type": "object"} for k in (*_OBJECT_FIGURES, "embedder")},
         "top_entries": {"type": "array", "items": {"type": "object"}},
         "uptime_s": {"type": "number"},
         "cache_enabled": {"type": "boolean"},

@@ -14,6 +14,7 @@ from gateway.admin.settings import AdminConfig
 from gateway.cache.settings import CacheConfig
 from gateway.config.reader import ConfigError, read_document
 from gateway.cpu_share import CpuConfig, CpuShare, cpu_share
+from gateway.edge.embeddings_settings import EmbeddingsConfig
 from gateway.edge.limits import Limits
 from gateway.edge.tenants import TenantConfig
 from gateway.incontext.settings import InContextConfig, ModelConfig
@@ -48,6 +49,7 @@ class GatewayConfig:
     models: tuple[ModelConfig, ...] = ()  # IC-Cache routing: strong and small models (gateway/incontext/)
     incontext: InContextConfig = field(default_factory=InContextConfig)
     cpu: CpuConfig = field(default_factory=CpuConfig)
+    embeddings: EmbeddingsConfig = field(default_factory=EmbeddingsConfig)
     source: str = "<defaults>"
 
     def problems(self) -> Iterator[tuple[str, str]]:

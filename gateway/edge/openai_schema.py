@@ -12,6 +12,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.edge.drop_in_schema import ANTHROPIC_ERROR, drop_in_paths
 from gateway.edge.limits import Limits
 from gateway.edge.wire import INT_RANGES, NUMBER_RANGES
 
@@ -83,8 +84,10 @@ _ERRORS = {
 }
 
 
-def openai_document(limits: Limits = Limits(), models: list[str] | None = None) -> dict[str, Any]:
-    """`models`: when given, the `model` field lists them (what this gateway serves)."""
+def openai_document(
+    limits: Limits = Limits(), models: list[str] | None = None, embedding_models: list[str] | None = None
+) -> dict[str, Any]:
+    """`models`, `embedding_models`: when given, the `model` fields list them (what this gateway serves)."""
     model: Schema = {"type": "string", "minLength": 1}
     if models:
         model = {**model, "enum": list(models)}
@@ -202,17 +205,18 @@ def openai_document(limits: Limits = Limits(), models: list[str] | None = None) 
             "/v1/models": {
                 "get": {
                     "operationId": "listModels",
-                    "summary": "Models the upstreams serve",
+                    "summary": "Models the upstreams serve, and the gateway's own embedding model",
                     "responses": {
                         "200": _json("OK", model_list),
                         **{s: _json(_ERRORS[s], ERROR) for s in ("401", "431")},
                     },
                 }
             },
+            **drop_in_paths(model, text, ERROR, embedding_models),
         },
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR},
+            "schemas": {"Error": ERROR, "AnthropicError": ANTHROPIC_ERROR},
         },
     }
 

@@ -66,7 +66,7 @@ class Proxy:
         self.reception = Reception(resolver, pool, limits, incontext.served_model, cache.controls)
 
     async def handle(self, http: Request, wire: str) -> Response:
-        trace = RequestTrace()
+        trace = RequestTrace(route=wire)  # every wire format counts under its own route, with nothing more to do
         try:
             request = await self.reception.receive(http, wire, trace)
             started = time.perf_counter()

@@ -16,6 +16,7 @@ from gateway.edge.limits import Limits
 
 CHAT = "chat"
 COMPLETION = "completion"
+EMBEDDINGS = "embeddings"  # not a chat wire: its own route (gateway/edge/embeddings_route.py), counted by this name
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 # The OpenAI API's ranges: a value outside them is a 400 there, so it is one here too, before the
 # cache or a routed model's forced settings (IC-Cache) could answer it anyway.

@@ -52,6 +52,16 @@ class Metrics:
             ["category", "kind"],
             registry=r,
         )
+        # By the API a request came through (chat, completion, embeddings, ...): a fixed set of wire values.
+        self.route_requests = Counter(
+            "semgate_route_requests", "Requests by route and cache outcome", ["route", "outcome"], registry=r
+        )
+        self.route_tokens_saved = Counter(
+            "semgate_route_tokens_saved",
+            "Tokens hits saved the upstream (or model), by route",
+            ["route", "kind"],
+            registry=r,
+        )
         self.lookup_seconds = Histogram(
             "semgate_cache_lookup_seconds",
             "The cache step of a request: embedding, classification and search",
@@ -96,6 +106,10 @@ class Metrics:
 
     def record(self, trace: RequestTrace) -> None:
         self.requests.labels(trace.category, trace.tenant, trace.model, trace.outcome).inc()
+        self.route_requests.labels(trace.route, trace.outcome).inc()
+        for kind, saved in (("prompt", trace.prompt_tokens_saved), ("completion", trace.completion_tokens_saved)):
+            if saved:
+                self.route_tokens_saved.labels(trace.route, kind).inc(saved)
         if trace.prompt_tokens_saved:
             self.tokens_saved.labels(trace.category, "prompt").inc(trace.prompt_tokens_saved)
         if trace.completion_tokens_saved:

@@ -27,6 +27,7 @@ class RequestTrace:
     """One request's outcome, filled in by the proxy as it learns it."""
 
     tenant: str = UNKNOWN
+    route: str = UNKNOWN  # the API it came through: the edge's wire value (gateway/edge/wire.py), a fixed set
     model: str = UNKNOWN
     category: str = UNKNOWN
     upstream: str = UNKNOWN
@@ -168,6 +169,7 @@ class RequestStats:
         self.by_category: dict[str, Tally] = {}
         self.by_tenant: dict[str, Tally] = {}
         self.by_model: dict[str, Tally] = {}
+        self.by_route: dict[str, Tally] = {}  # chat, completion, embeddings, ...: the wire values, a fixed set
         self.timeline = Timeline(bucket_s)
         self.hits_by_entry: Counter[str] = Counter()
 
@@ -177,6 +179,7 @@ class RequestStats:
             (self.by_category, trace.category),
             (self.by_tenant, trace.tenant),
             (self.by_model, trace.model),
+            (self.by_route, trace.route),
         ):
             tally = slices.get(key)
             if tally is None:
@@ -202,5 +205,6 @@ class RequestStats:
             "by_category": {k: t.summary() for k, t in sorted(self.by_category.items())},
             "by_tenant": {k: t.summary() for k, t in sorted(self.by_tenant.items())},
             "by_model": {k: t.summary() for k, t in sorted(self.by_model.items())},
+            "by_route": {k: t.summary() for k, t in sorted(self.by_route.items())},
             "timeline": {"bucket_s": self.timeline.bucket_s, "points": self.timeline.points()},
         }

@@ -4,7 +4,8 @@ A vector depends only on its text and the model, so a cached one is always right
 split into texts the tenant's cache holds and texts it does not; only the latter (each distinct
 text once) go to the encoder, in one call, and the answer is put back together in input order.
 The cache is split by tenant (the gateway's TenantLRU fits): one tenant's hits never tell it
-what another embedded. Usage counts every input's tokens as the model reads them, cached or not.
+what another embedded. Usage counts every input's tokens as the model reads them, cached or not; they are counted first,
+so a request over the token bound is refused before anything is encoded.
 """
 
 import base64
@@ -16,8 +17,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from gateway.protocols.embeddings_request import EmbeddingsRequest
+from gateway.protocols.errors import ProtocolError
 
 Encoder = Callable[[list[str]], Awaitable[np.ndarray]]  # texts -> L2-normalised float32 rows
+TokenCounter = Callable[[list[str]], Awaitable[list[int]]]  # texts -> tokens of each, as the model reads it
 CacheKey = tuple[str, bytes]  # (model name, SHA-256 of the text)
 
 
@@ -34,17 +37,27 @@ class EmbeddingResult:
     vectors: np.ndarray  # one float32 row per input, in input order, at the requested dimensions
     prompt_tokens: int
     cached: int  # inputs answered from the tenant's cache
+    cached_tokens: int  # the tokens of those inputs: what the cache saved the model from reading
 
 
 class EmbeddingService:
     def __init__(
-        self, encode: Encoder, count_tokens: Callable[[list[str]], list[int]], cache: TenantVectorCache
+        self, encode: Encoder, count_tokens: TokenCounter, cache: TenantVectorCache, max_tokens: int | None = None
     ) -> None:
         self._encode = encode
         self._count_tokens = count_tokens
         self._cache = cache
+        self._max_tokens = max_tokens  # of one request's texts together; past it a 413 before any encoding
 
     async def embed(self, tenant: str, request: EmbeddingsRequest) -> EmbeddingResult:
+        tokens = await self._count_tokens(request.texts)
+        if self._max_tokens is not None and sum(tokens) > self._max_tokens:
+            raise ProtocolError(
+                413,
+                f"'input' holds {sum(tokens)} tokens; at most {self._max_tokens} are accepted in one request.",
+                "input",
+                "too_many_tokens",
+            )
         model = request.model.name
         keys = [(model, hashlib.sha256(text.encode()).digest()) for text in request.texts]
         found: dict[CacheKey, np.ndarray] = {}
@@ -65,8 +78,8 @@ class EmbeddingService:
                 found[key] = vector
         vectors = np.stack([found[key] for key in keys])
         encoded = set(missing)
-        cached = sum(1 for key in keys if key not in encoded)
-        return EmbeddingResult(_shortened(vectors, request.dimensions), sum(self._count_tokens(request.texts)), cached)
+        cached = [n for key, n in zip(keys, tokens, strict=True) if key not in encoded]
+        return EmbeddingResult(_shortened(vectors, request.dimensions), sum(tokens), len(cached), sum(cached))
 
 
 def _shortened(vectors: np.ndarray, dimensions: int) -> np.ndarray:

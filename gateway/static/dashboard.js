@@ -8,7 +8,7 @@ const TOKEN_KEY = "semgate-admin-token";
 const POLL_MS = 2000;
 const $ = (id) => document.getElementById(id);
 
-const state = {timer: null, chart: null, colors: {}, saved: null, policyVersion: null, validatedText: null};
+const state = {timer: null, chart: null, colors: {}, saved: null, byRoute: null, policyVersion: null, validatedText: null};
 
 // ---------- API ----------
 
@@ -181,6 +181,9 @@ function renderStats(s) {
     ]);
   }), "no traffic yet", 7);
 
+  state.byRoute = s.by_route;
+  renderRoutes();
+
   fillTable("latency-table", [["cache lookup", s.lookup_latency], ["upstream", s.upstream_latency]].map(
     ([label, lat]) => row([label, {text: fmtMs(lat.p50_ms), cls: "num"}, {text: fmtMs(lat.p90_ms), cls: "num"},
                            {text: fmtMs(lat.p99_ms), cls: "num"}, {text: fmtInt(lat.count), cls: "num"}])), "", 5);
@@ -193,12 +196,34 @@ function renderStats(s) {
   renderChart(s.timeline);
 }
 
-function renderCost() {
-  if (!state.saved) return;
+function costOf(saved) {
   const prompt = Number($("price-prompt").value) || 0;
   const completion = Number($("price-completion").value) || 0;
-  const usd = (state.saved.prompt * prompt + state.saved.completion * completion) / 1e6;
-  setText("stat-cost-saved", `$${usd.toFixed(usd < 10 ? 4 : 2)}`, usd);
+  return (saved.prompt * prompt + saved.completion * completion) / 1e6;
+}
+
+function fmtUsd(usd) {
+  return `$${usd.toFixed(usd < 10 ? 4 : 2)}`;
+}
+
+function renderCost() {
+  if (!state.saved) return;
+  const usd = costOf(state.saved);
+  setText("stat-cost-saved", fmtUsd(usd), usd);
+  renderRoutes();
+}
+
+// Requests by the API they came through (chat, completion, embeddings, ...), priced like the total.
+function renderRoutes() {
+  if (!state.byRoute) return;
+  fillTable("route-table", Object.entries(state.byRoute).map(([route, tally]) => row([
+    {text: route, cls: "name"},
+    {text: fmtInt(tally.requests), cls: "num"},
+    {text: fmtInt(tally.hits), cls: "num"},
+    {text: fmtInt(tally.misses), cls: "num"},
+    {text: fmtInt(tally.tokens_saved.total), cls: "num"},
+    {text: fmtUsd(costOf(tally.tokens_saved)), cls: "num"},
+  ])), "no traffic yet", 6);
 }
 
 for (const [id, fallback] of [["price-prompt", "0.50"], ["price-completion", "1.50"]]) {

@@ -51,6 +51,8 @@ class UpstreamConfig:
     # Send it each request's category, SLO (x-semgate-slo-*) and tenant (gateway/upstream/hints.py):
     # for semgate's own backend only, since tenant names must not reach a hosted API.
     semgate_headers: bool = False
+    # Serves POST /v1/embeddings for its models: the gateway passes embedding requests for them through.
+    embeddings: bool = False
 
     def __post_init__(self) -> None:
         # "http://host/v1/" and "http://host/v1" are one server: paths are joined onto the bare form.

@@ -34,6 +34,10 @@ def test_only_the_bundled_upstream_or_an_opted_in_one_gets_semgate_headers():
     ("tenants: [{name: t, api_key_sha256: abc}]", "tenants[0].api_key_sha256", "64 hex"),
     ("limits: {max_body_bytes: 0}", "limits.max_body_bytes", "> 0"),
     ("backend: {enabled: maybe}", "backend.enabled", "true or false"),
+    ("upstreams: [{name: a, base_url: 'http://x', embeddings: 1}]", "upstreams[0].embeddings", "true or false"),
+    ("embeddings: {max_inputs: 0}", "embeddings.max_inputs", ">= 1"),
+    ("embeddings: {model: 3}", "embeddings.model", "a model name"),
+    ("embeddings: {dims: 3}", "embeddings.dims", "unknown field"),
 ])
 def test_config_errors_name_file_field_and_problem(text, field, problem):
     with pytest.raises(ConfigError) as err:
@@ -63,3 +67,11 @@ def test_a_config_error_says_where_in_the_file_the_field_is():
     with pytest.raises(ConfigError) as err:  # a missing field: where its mapping starts
         parse_config("upstreams:\n  - {name: a}\n", "my.yaml")
     assert (err.value.field_path, err.value.line, err.value.column) == ("upstreams[0].base_url", 2, 5)
+
+
+def test_embeddings_settings_are_read_and_default_to_the_local_minilm():
+    assert parse_config("").embeddings.model == "all-minilm-l6-v2"
+    config = parse_config("embeddings: {model: '', max_tokens: 512}\n"
+                          "upstreams: [{name: v, base_url: 'http://x', models: [e5], embeddings: true}]")
+    assert (config.embeddings.model, config.embeddings.max_tokens) == ("", 512)
+    assert {u.name: u.embeddings for u in config.upstreams} == {"v": True, "bundled": False}

@@ -184,6 +184,7 @@ def test_dashboard_shows_live_figures_and_edits_the_policy(dashboard_gateway, br
     categories = browser.text("#category-table")
     assert "code" in categories and "66.7%" in categories and "0.860" in categories
     assert "How do I reverse a list in Python?" in browser.text("#top-entries")
+    assert browser.text("#route-table tbody").split()[:4] == ["chat", "5", "2", "3"]  # requests, hits, misses
     assert "ok" in browser.text("#upstreams-table")
     assert browser.text("#policy-version") == "version 1"
     assert browser.run("return document.getElementById('policy-text').value") == POLICY

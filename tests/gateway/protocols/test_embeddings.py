@@ -45,9 +45,18 @@ def token_counter() -> Any:
     return lambda texts: [len(window.encode(text)[0].ids) for text in texts]
 
 
+def async_counter() -> Any:
+    count = token_counter()
+
+    async def counts(texts: list[str]) -> list[int]:
+        return count(texts)
+
+    return counts
+
+
 def service_for(model: EmbeddingModel, per_tenant: int = 64) -> tuple[EmbeddingService, RecordingEncoder]:
     encoder = RecordingEncoder(model)
-    return EmbeddingService(encoder, token_counter(), TenantLRU(1024, per_tenant)), encoder
+    return EmbeddingService(encoder, async_counter(), TenantLRU(1024, per_tenant)), encoder
 
 
 def request(texts: Any, **fields: Any) -> Any:
@@ -73,6 +82,19 @@ async def test_mixed_batch_encodes_only_the_uncached_once_and_keeps_order(model:
     assert result.cached == 2
     expected = np.stack([model.encode([text])[0] for text in texts])
     assert result.vectors.tobytes() == expected.tobytes()
+
+
+async def test_a_request_over_the_token_bound_is_refused_before_any_encoding(model: EmbeddingModel) -> None:
+    encoder = RecordingEncoder(model)
+    service = EmbeddingService(encoder, async_counter(), TenantLRU(1024, 64), max_tokens=20)
+    with pytest.raises(ProtocolError) as err:
+        await service.embed("a", request(["word " * 12, "word " * 12]))
+    assert (err.value.status, err.value.code, err.value.param) == (413, "too_many_tokens", "input")
+    assert encoder.calls == []
+    first = await service.embed("a", request("word " * 12))
+    assert first.cached_tokens == 0
+    again = await service.embed("a", request("word " * 12))
+    assert again.cached_tokens == again.prompt_tokens == sum(token_counter()(["word " * 12])) > 12
 
 
 async def test_one_tenants_cache_never_serves_another(model: EmbeddingModel) -> None:
