@@ -34,6 +34,8 @@ from gateway.observe.log_safety import redact
 from gateway.observe.loop_lag import LoopLagProbe
 from gateway.observe.metrics import Metrics, metrics_endpoint
 from gateway.observe.stats import RequestStats
+from gateway.protocols.response_store import SqliteResponseStore, path_beside
+from gateway.protocols.routes import protocol_routes
 from gateway.upstream.pool import UpstreamPool
 
 
@@ -111,11 +113,13 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         layer = await cache.start() if cache is not None else CacheOff()
         routing = InContextService(config, pool, layer) if routable else RoutingOff()
         proxy = Proxy(resolver, pool, config.limits, layer, routing, recorders=(request_stats, metrics, routing))
+        responses = await SqliteResponseStore.open(path_beside(config.cache.store_path))
         loop_lag.start()  # after loading: a stall counts only once requests could be waiting
         try:
-            yield {"proxy": proxy, "routing": routing}
+            yield {"proxy": proxy, "routing": routing, "responses": responses}
         finally:
             await loop_lag.stop()
+            await responses.close()
             if cache is not None:
                 await cache.close()
             await pool.stop_health_checks()
@@ -128,6 +132,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/openapi.json", openapi_endpoint(config.limits), methods=["GET"]),
             Route("/v1/feedback", feedback_endpoint(resolver), methods=["POST"]),
+            *protocol_routes(config.limits, config.models),
             Route("/healthz", healthz, methods=["GET"]),
             Route(
                 "/metrics", metrics_endpoint(metrics, admin, admin_auth, config.admin.public_metrics), methods=["GET"]

@@ -122,6 +122,9 @@ class EchoUpstream:
             return _error(404, f"The model `{body.get('model')}` does not exist", code="model_not_found")
         chat = request.url.path.endswith("chat/completions")
         words = answer_words(body)
+        schema = _json_schema(body)
+        if schema is not None:  # structured output: the echo as JSON of the asked shape, one "token"
+            words = [orjson.dumps(_schema_instance(schema, " ".join(words))).decode()]
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 64
         finish = "stop" if len(words) <= max_tokens else "length"
         words = words[:max_tokens]
@@ -173,6 +176,29 @@ class EchoUpstream:
         except asyncio.CancelledError:
             self.stats.cancelled += 1
             raise
+
+
+def _json_schema(body: dict) -> dict | None:
+    """The schema a chat request's response_format asks for (json_object: any object), else None."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_object":
+        return {"type": "object", "properties": {"echo": {"type": "string"}}}
+    if fmt.get("type") == "json_schema":
+        return (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+    return None
+
+
+def _schema_instance(schema: dict, text: str):
+    """A value of `schema` made from the echo `text`: strings are the text, numbers its length in words."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        return {name: _schema_instance(sub, text) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [_schema_instance(schema.get("items") or {"type": "string"}, text)]
+    numbers = {"integer": len(text.split()), "number": float(len(text.split())), "boolean": True}
+    return numbers.get(kind, text)
 
 
 def _prompt_tokens(body: dict) -> int:

@@ -27,6 +27,7 @@ class RequestTrace:
     """One request's outcome, filled in by the proxy as it learns it."""
 
     tenant: str = UNKNOWN
+    route: str = UNKNOWN  # the API it arrived on (gateway/edge/wire.py: chat, completion, responses, messages)
     model: str = UNKNOWN
     category: str = UNKNOWN
     upstream: str = UNKNOWN
