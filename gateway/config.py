@@ -20,6 +20,8 @@ from gateway.yaml_marks import compose, mark_of
 
 DEFAULT_TENANT = "default"
 BUNDLED_UPSTREAM = "bundled"
+# How an upstream gets `/v1/responses` (UpstreamConfig.responses).
+TRANSLATE, NATIVE = "translate", "native"
 
 
 class ConfigError(ValueError):
@@ -64,6 +66,9 @@ class UpstreamConfig:
     # Send it each request's category, SLO (x-semgate-slo-*) and tenant (gateway/upstream/hints.py):
     # for semgate's own backend only, since tenant names must not reach a hosted API.
     semgate_headers: bool = False
+    # How `/v1/responses` reaches it: translated to chat completions, or sent as is to an upstream that
+    # serves the Responses API itself (gateway/protocols/responses_native.py).
+    responses: str = TRANSLATE
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
@@ -332,6 +337,7 @@ class _Reader:
                 "affinity_prefix_chars",
                 "circuit_breaker",
                 "semgate_headers",
+                "responses",
             },
         )
         if "name" not in u:
@@ -373,6 +379,9 @@ class _Reader:
         key_env = u.get("api_key_env")
         if key_env is not None:
             self.typed(key_env, f"{path}.api_key_env", str, "an environment variable name")
+        responses = u.get("responses", UpstreamConfig.responses)
+        if responses not in (TRANSLATE, NATIVE):
+            raise self.fail(f"{path}.responses", f"must be {TRANSLATE} or {NATIVE}, got {responses!r}")
         return UpstreamConfig(
             name=self.typed(u["name"], f"{path}.name", str, "a name"),
             base_url=urls[0],
@@ -394,6 +403,7 @@ class _Reader:
                 bool,
                 "true or false",
             ),
+            responses=responses,
         )
 
     def breaker(self, value: Any, path: str) -> BreakerSettings:

@@ -21,6 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from gateway.protocols.responses_output import response_from_chat
+from gateway.protocols.responses_request import parse_responses_request
+from gateway.protocols.responses_stream import ResponsesStream, sse_event
+
 FAULTS = ("none", "500", "429", "503", "cut", "stall", "drop")
 
 
@@ -49,8 +53,11 @@ def answer_words(body: dict) -> list[str]:
         content = users[-1].get("content", "") if users else ""
         if isinstance(content, list):
             # Only text parts carry text; other part types may hold anything (the gateway passes them on).
-            content = " ".join(p["text"] for p in content
-                               if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str))
+            content = " ".join(
+                p["text"]
+                for p in content
+                if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+            )
         text = str(content)
     else:
         prompt = body.get("prompt", "")
@@ -69,6 +76,7 @@ class EchoUpstream:
             routes=[
                 Route("/v1/chat/completions", self.completions, methods=["POST"]),
                 Route("/v1/completions", self.completions, methods=["POST"]),
+                Route("/v1/responses", self.responses, methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
                 Route("/healthz", self.health, methods=["GET"]),
                 Route("/_echo/control", self.control, methods=["POST"]),
@@ -104,12 +112,41 @@ class EchoUpstream:
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "echo"} for m in self.settings.models]
         return _json({"object": "list", "data": data})
 
-    async def completions(self, request: Request) -> Response:
+    async def _received(self, request: Request) -> dict:
         self.stats.requests += 1
         self.stats.by_path[request.url.path] = self.stats.by_path.get(request.url.path, 0) + 1
         body = orjson.loads(await request.body())
         self.last_body = body  # what the gateway sent (tests look at injected examples)
         self.last_headers = dict(request.headers)  # ... and which headers (SLO and tenant hints)
+        return body
+
+    async def responses(self, request: Request) -> Response:
+        """The Responses API served natively, as an upstream that speaks it would: the chat answer for
+        the same conversation, written by the gateway's own Responses adapter."""
+        body = await self._received(request)
+        parsed = parse_responses_request(body, [] if body.get("previous_response_id") else None)
+        if parsed.chat["model"] not in self.settings.models:
+            return _error(404, f"The model `{parsed.chat['model']}` does not exist", code="model_not_found")
+        words = answer_words(parsed.chat)
+        schema = _json_schema(parsed.chat)
+        if schema is not None:
+            words = [orjson.dumps(_schema_instance(schema, " ".join(words))).decode()]
+        limit = parsed.chat.get("max_tokens") or 64
+        answer = {"role": "assistant", "content": " ".join(words[:limit])}
+        usage = {"prompt_tokens": _prompt_tokens(parsed.chat), "completion_tokens": len(words[:limit])}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        finish = "stop" if len(words) <= limit else "length"
+        head = {"id": f"chatcmpl-echo{next(self._ids)}", "created": int(time.time()), "model": parsed.chat["model"]}
+        if not parsed.stream:
+            choice = {"index": 0, "message": answer, "finish_reason": finish}
+            return _json(response_from_chat({**head, "choices": [choice], "usage": usage}, parsed))
+        stream = ResponsesStream(parsed)
+        chunks = [{**head, "choices": [{"index": 0, "delta": answer, "finish_reason": finish}], "usage": usage}]
+        events = [e for chunk in chunks for e in stream.feed(chunk)] + stream.finish()
+        return Response(b"".join(sse_event(e) for e in events), media_type="text/event-stream")
+
+    async def completions(self, request: Request) -> Response:
+        body = await self._received(request)
         fault = self._take_fault()
         if fault in ("500", "429", "503"):
             error = _error(int(fault), f"injected upstream fault {fault}")
@@ -155,7 +192,12 @@ class EchoUpstream:
         try:
             await asyncio.sleep(self.settings.first_token_delay_s)
             if chat:
-                yield _sse({**chunk_meta, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+                yield _sse(
+                    {
+                        **chunk_meta,
+                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+                    }
+                )
             for i, word in enumerate(words):
                 if fault == "cut" and i == len(words) // 2:
                     # A pause first, as when a connection breaks while an answer streams: cut in the same
@@ -188,7 +230,7 @@ def _json_schema(body: dict) -> dict | None:
     return None
 
 
-def _schema_instance(schema: dict, text: str):
+def _schema_instance(schema: dict, text: str) -> object:
     """A value of `schema` made from the echo `text`: strings are the text, numbers its length in words."""
     if "enum" in schema:
         return schema["enum"][0]

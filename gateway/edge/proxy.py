@@ -25,8 +25,8 @@ from gateway.edge.auth import TenantResolver
 from gateway.edge.client_io import until_disconnect
 from gateway.edge.errors import OpenAIError
 from gateway.edge.request import GatewayRequest, Reception
-from gateway.edge.wire import CHAT, COMPLETION
-from gateway.edge.wire_adapter import OpenAIAdapter, WireAdapter
+from gateway.edge.wire import CHAT, COMPLETION, answer_format
+from gateway.edge.wire_adapter import NativeCall, OpenAIAdapter, WireAdapter
 from gateway.incontext.off import RoutingOff
 from gateway.incontext.plan import Plan
 from gateway.incontext.service import InContextService
@@ -98,7 +98,7 @@ class Proxy:
         call = _UpstreamCall(
             plan,
             adapter,
-            _PATHS[request.answer_format],
+            adapter.native(upstream.config, plan.body),
             hints,
             AnswerBounds.starting_now(upstream.name, self.limits.max_answer_bytes, upstream.config.timeouts.total_s),
         )
@@ -184,7 +184,8 @@ class Proxy:
     ) -> Response:
         upstream = call.upstream
         try:
-            body = scrub(await read_whole(response, call.bounds), [upstream.config.api_key() or ""])
+            raw = await read_whole(response, call.bounds)
+            body = scrub(call.native.whole(raw) if call.native else raw, [upstream.config.api_key() or ""])
             answer = _json_or_none(body)
             problem = (
                 completion_problem(answer, request.answer_format) if answer is not None else "the body is not JSON"
@@ -231,7 +232,7 @@ class Proxy:
         try:
             while (piece := await next_piece(pieces, call.bounds)) is not None:
                 first_token.feed(piece)
-                events = checker.feed(piece)
+                events = checker.feed(call.native.feed(piece) if call.native else piece)
                 if events:
                     for _, event in events:
                         store.add(event)
@@ -241,7 +242,7 @@ class Proxy:
                             stored, committed = await store.commit(), True
                     data = b"".join(data for data, _ in events)
                     yield label.feed(data) if label is not None else data
-            events = checker.finish()
+            events = (checker.feed(call.native.finish()) if call.native else []) + checker.finish()
             for _, event in events:
                 store.add(event)
             rest = b"".join(data for data, _ in events)
@@ -280,7 +281,7 @@ class _UpstreamCall:
 
     plan: Plan
     adapter: WireAdapter  # renders the answer in the route's API
-    path: str
+    native: NativeCall | None  # the upstream asked in the route's own API (None: in the pipeline's)
     hints: dict[str, str]
     bounds: AnswerBounds
 
@@ -289,8 +290,12 @@ class _UpstreamCall:
         return self.plan.upstream
 
     @property
+    def path(self) -> str:
+        return self.native.path if self.native else _PATHS[answer_format(self.adapter.wire)]
+
+    @property
     def body(self) -> dict:
-        return self.plan.body
+        return self.native.body if self.native else self.plan.body
 
 
 class _StreamStore:

@@ -7,13 +7,27 @@ and streams in the route's own shape. The OpenAI routes' adapter renders what th
 """
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.responses import Response
 
-from gateway.config import Limits
+from gateway.config import Limits, UpstreamConfig
 from gateway.edge.errors import OpenAIError
 from gateway.edge.wire import ParsedRequest, parse_request
+
+
+class NativeCall(Protocol):
+    """An upstream called in the route's own API (gateway/protocols/responses_native.py), its answer read back
+    into the pipeline's form as it arrives, so checking, caching and rendering stay as for any answer."""
+
+    path: str
+    body: dict[str, Any]
+
+    def whole(self, body: bytes) -> bytes: ...
+
+    def feed(self, piece: bytes) -> bytes: ...
+
+    def finish(self) -> bytes: ...
 
 
 class WireAdapter(Protocol):
@@ -22,6 +36,10 @@ class WireAdapter(Protocol):
 
     async def parse(self, raw: bytes, tenant: str) -> ParsedRequest:
         """The request as the pipeline reads it (a chat or text completion body), or an OpenAIError."""
+        ...
+
+    def native(self, upstream: UpstreamConfig, body: dict[str, Any]) -> NativeCall | None:
+        """How to call `upstream` in the route's own API with the pipeline's `body`; None: as chat."""
         ...
 
     def error(self, error: OpenAIError, headers: Mapping[str, str]) -> Response: ...
@@ -46,6 +64,9 @@ class OpenAIAdapter:
 
     async def parse(self, raw: bytes, tenant: str) -> ParsedRequest:
         return parse_request(raw, self.wire, self.limits)
+
+    def native(self, upstream: UpstreamConfig, body: dict[str, Any]) -> NativeCall | None:
+        return None
 
     def error(self, error: OpenAIError, headers: Mapping[str, str]) -> Response:
         return error.response(dict(headers))

@@ -8,11 +8,12 @@ accepted whatever it says (the adapter speaks one version of the API).
 """
 
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from gateway.config import Limits
+from gateway.config import Limits, UpstreamConfig
 from gateway.edge.errors import OpenAIError
 from gateway.edge.wire import CHAT, MESSAGES, ParsedRequest, json_object, parse_request
 from gateway.protocols.anthropic_request import MessagesRequest, parse_messages_request
@@ -51,6 +52,9 @@ class MessagesAdapter:
             raise exc.as_openai() from None
         chat = self._request.chat if extension is None else {**self._request.chat, "semgate": extension}
         return parse_request(orjson.dumps(chat), CHAT, self.limits)
+
+    def native(self, upstream: UpstreamConfig, body: dict[str, Any]) -> None:
+        return None  # every upstream is asked in chat completions
 
     def error(self, error: OpenAIError, headers: Mapping[str, str]) -> Response:
         return anthropic_error(error, headers)

@@ -13,12 +13,13 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from gateway.config import Limits
+from gateway.config import NATIVE, Limits, UpstreamConfig
 from gateway.edge.errors import OpenAIError, invalid
 from gateway.edge.wire import CHAT, RESPONSES, ParsedRequest, json_object, parse_request
 from gateway.protocols.chat_events import Event, translate
 from gateway.protocols.errors import ProtocolError
 from gateway.protocols.response_store import ResponseStore, record_for, resolve_previous
+from gateway.protocols.responses_native import NativeResponsesCall
 from gateway.protocols.responses_output import response_from_chat
 from gateway.protocols.responses_request import ResponsesRequest, parse_responses_request
 from gateway.protocols.responses_stream import ResponsesStream, sse_event
@@ -61,6 +62,10 @@ class ResponsesAdapter:
         self._tenant = tenant
         self._parsed = await canonical_chat(raw, tenant, self.store, self.limits)
         return self._parsed.chat
+
+    def native(self, upstream: UpstreamConfig, body: dict[str, Any]) -> NativeResponsesCall | None:
+        """An upstream marked `responses: native` is asked in the Responses API itself."""
+        return NativeResponsesCall(body) if upstream.responses == NATIVE else None
 
     def error(self, error: OpenAIError, headers: Mapping[str, str]) -> Response:
         return error.response(dict(headers))

@@ -3,6 +3,7 @@ that a chat-completions server would send for a given answer; and a running semg
 echo upstream for the route tests through the SDKs."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,19 +96,33 @@ class Semgate:
 
 
 @pytest.fixture
-def semgate(serve: Any, embedding_model: Any, tmp_path: Path) -> Semgate:
-    """A running gateway, cache on, two tenants (KEY_A, KEY_B), in front of the echo upstream serving
-    echo-1 and echo-2 (its answer: "Echo: " + the last user text, or JSON of the schema asked for)."""
-    echo = EchoUpstream(EchoSettings(models=("echo-1", "echo-2")))
-    echo.url = serve(echo.app).url
-    tenants = [f"{{name: {name}, api_key_sha256: {hashlib.sha256(key.encode()).hexdigest()}}}" for name, key in
-               (("a", KEY_A), ("b", KEY_B))]
-    config = gateway_head(str(tmp_path / "cache.db")) + f"""upstreams:
+def start_semgate(serve: Any, embedding_model: Any, tmp_path: Path) -> Callable[[str], Semgate]:
+    """start(upstream_yaml="") -> a running gateway, cache on, two tenants (KEY_A, KEY_B), in front of the
+    echo upstream serving echo-1 and echo-2 (its answer: "Echo: " + the last user text, or JSON of the
+    schema asked for); `upstream_yaml` is one more line of the upstream's config (`responses: native`)."""
+
+    def start(upstream_yaml: str = "") -> Semgate:
+        echo = EchoUpstream(EchoSettings(models=("echo-1", "echo-2")))
+        echo.url = serve(echo.app).url
+        tenants = ", ".join(
+            f"{{name: {name}, api_key_sha256: {hashlib.sha256(key.encode()).hexdigest()}}}"
+            for name, key in (("a", KEY_A), ("b", KEY_B))
+        )
+        config = gateway_head(str(tmp_path / "cache.db")) + f"""upstreams:
   - name: echo
     base_url: {echo.url}/v1
     models: [echo-1, echo-2]
     timeouts: {{connect_s: 1, read_s: 5}}
     retries: 0
-tenants: [{", ".join(tenants)}]
+    {upstream_yaml}
+tenants: [{tenants}]
 """
-    return Semgate(serve(build_app(parse_config(config, "test.yaml"), embedding_model)).url, echo)
+        return Semgate(serve(build_app(parse_config(config, "test.yaml"), embedding_model)).url, echo)
+
+    return start
+
+
+@pytest.fixture
+def semgate(start_semgate: Callable[[str], Semgate]) -> Semgate:
+    """The gateway of start_semgate, every upstream translated to chat completions."""
+    return start_semgate("")

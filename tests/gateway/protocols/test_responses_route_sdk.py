@@ -149,3 +149,32 @@ def test_every_answer_changing_field_changes_the_cache_key(semgate: Semgate) -> 
         assert answer.status_code == 200, answer.text
         # A miss (a cut answer, max_output_tokens, is a miss that is not stored), never a hit.
         assert answer.headers["x-semgate-cache"] in ("miss", "store-skipped"), name
+
+
+def test_a_native_upstream_is_sent_the_responses_api_and_its_answer_is_still_cached(start_semgate: Any) -> None:
+    semgate = start_semgate("responses: native")
+    caches, texts = [], []
+    for stream in (False, True, False):
+        raw = client(semgate).responses.with_raw_response.create(model="echo-1", input=QUESTION, stream=stream)
+        caches.append(raw.headers["x-semgate-cache"])
+        parsed = raw.parse()
+        events = list(parsed) if stream else []
+        texts.append(events[-1].response.output_text if stream else parsed.output_text)
+    assert caches == ["miss", "hit", "hit"] and texts == [f"Echo: {QUESTION}"] * 3
+    assert semgate.echo.stats.by_path == {"/v1/responses": 1}
+    sent = semgate.echo.last_body
+    assert sent is not None and sent["store"] is False and sent["input"] == [{"role": "user", "content": QUESTION}]
+    # A streamed miss from the native upstream, then a follow-up that sends it the whole conversation.
+    with client(semgate).responses.stream(model="echo-1", input="What is a radix tree?") as events:
+        first = events.get_final_response()
+    assert first.output_text == "Echo: What is a radix tree?" and first.usage is not None
+    follow = client(semgate).responses.create(model="echo-1", input="And a trie?", previous_response_id=first.id)
+    assert follow.output_text == "Echo: And a trie?"
+    sent = semgate.echo.last_body
+    assert sent is not None and [item["role"] for item in sent["input"]] == ["user", "assistant", "user"]
+    # Chat requests to the same upstream stay chat completions.
+    openai_chat = client(semgate).chat.completions.create(
+        model="echo-1", messages=[{"role": "user", "content": "Hello there"}]
+    )
+    assert openai_chat.choices[0].message.content == "Echo: Hello there"
+    assert semgate.echo.stats.by_path["/v1/chat/completions"] == 1
