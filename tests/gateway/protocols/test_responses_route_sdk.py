@@ -84,7 +84,7 @@ def test_previous_response_id_continues_the_conversation_and_matches_by_context(
     sent = semgate.echo.last_body
     assert sent is not None
     assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]
-    assert sent["messages"][1]["content"] == f"Echo: How do I sort a list of numbers in Rust?"
+    assert sent["messages"][1]["content"] == "Echo: How do I sort a list of numbers in Rust?"
     assert create(semgate, input=follow_up, previous_response_id=sorting.id)[0] == "hit"
     # The same words after another conversation ask something else: no hit across contexts.
     assert create(semgate, input=follow_up, previous_response_id=regexes.id)[0] == "miss"
