@@ -107,7 +107,8 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         """Starts the parts that need the event loop and hands them to the routes as the lifespan state
-        (`request.state.proxy`, `request.state.routing`): nothing built earlier is patched afterwards."""
+        (`request.state.proxy`, `request.state.routing`, `request.state.responses`: the stored Responses API
+        responses): nothing built earlier is patched afterwards."""
         await pool.discover_models()
         pool.start_health_checks()
         layer = await cache.start() if cache is not None else CacheOff()

@@ -1,4 +1,8 @@
-"""The OpenAI routes: authenticate, validate, consult the cache, forward, relay, store.
+"""The request path every route runs: authenticate, validate, consult the cache, forward, relay, store.
+
+The OpenAI routes run it as it is; another API's route (gateway/protocols/: Responses, Anthropic
+Messages) hands it a WireAdapter (gateway/edge/wire_adapter.py) that parses its body into a chat body
+and renders errors, answers and streams in its own shape.
 
 Streams are relayed event by event as they arrive while a recorder rebuilds the answer; every
 answer is checked, scrubbed and bounded on its way (gateway/relay/answer_check.py). A client that goes away,

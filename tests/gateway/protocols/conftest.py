@@ -108,7 +108,9 @@ def start_semgate(serve: Any, embedding_model: Any, tmp_path: Path) -> Callable[
             f"{{name: {name}, api_key_sha256: {hashlib.sha256(key.encode()).hexdigest()}}}"
             for name, key in (("a", KEY_A), ("b", KEY_B))
         )
-        config = gateway_head(str(tmp_path / "cache.db")) + f"""upstreams:
+        config = (
+            gateway_head(str(tmp_path / "cache.db"))
+            + f"""upstreams:
   - name: echo
     base_url: {echo.url}/v1
     models: [echo-1, echo-2]
@@ -117,6 +119,7 @@ def start_semgate(serve: Any, embedding_model: Any, tmp_path: Path) -> Callable[
     {upstream_yaml}
 tenants: [{tenants}]
 """
+        )
         return Semgate(serve(build_app(parse_config(config, "test.yaml"), embedding_model)).url, echo)
 
     return start

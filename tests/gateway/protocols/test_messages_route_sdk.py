@@ -72,6 +72,16 @@ def test_tenants_are_isolated_and_either_header_carries_the_key(semgate: Semgate
     both = {"authorization": f"Bearer {semgate.key_a}", "x-api-key": semgate.key_b}
     refused = httpx.post(f"{semgate.url}/v1/messages", json=ASK, headers=both)
     assert refused.status_code == 401 and refused.json()["error"]["type"] == "authentication_error"
+    padded = f"{semgate.key_a}\u00a0".encode("latin-1")  # as HTTP carries it: the one byte 0xA0
+    for headers in ([("x-api-key", semgate.key_a), ("x-api-key", semgate.key_a)], [(b"x-api-key", padded)]):
+        refused = httpx.post(f"{semgate.url}/v1/messages", json=ASK, headers=headers)
+        assert refused.status_code == 401 and refused.json()["error"]["type"] == "authentication_error"
+    # x-api-key is the Anthropic routes' header: the OpenAI routes read Bearer only.
+    chat = {"model": "echo-1", "messages": ASK["messages"]}
+    assert (
+        httpx.post(f"{semgate.url}/v1/chat/completions", json=chat, headers={"x-api-key": semgate.key_a}).status_code
+        == 401
+    )
 
 
 def test_errors_are_in_anthropics_shape(semgate: Semgate) -> None:
