@@ -34,6 +34,7 @@ from gateway.observe.log_safety import redact
 from gateway.observe.loop_lag import LoopLagProbe
 from gateway.observe.metrics import Metrics, metrics_endpoint
 from gateway.observe.stats import RequestStats
+from gateway.protocols.messages_route import anthropic_error, speaks_anthropic
 from gateway.protocols.response_store import SqliteResponseStore, path_beside
 from gateway.protocols.routes import protocol_routes
 from gateway.upstream.pool import UpstreamPool
@@ -161,12 +162,13 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     else:
         message = str(exc.detail)
     # A 405 names the methods the route takes (Starlette puts them in the exception's `Allow`).
-    return OpenAIError(
+    error = OpenAIError(
         exc.status_code,
         message,
         code="unknown_url" if exc.status_code == 404 else None,
         headers=dict(exc.headers or {}),
-    ).response()
+    )
+    return anthropic_error(error) if speaks_anthropic(request.url.path) else error.response()
 
 
 def _json(obj: dict, status: int = 200) -> Response:

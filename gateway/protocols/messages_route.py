@@ -22,6 +22,13 @@ from gateway.protocols.anthropic_stream import MessagesStream, sse_event
 from gateway.protocols.chat_events import Event, translate
 from gateway.protocols.errors import ProtocolError
 
+MESSAGES_PATH = "/v1/messages"
+
+
+def speaks_anthropic(path: str) -> bool:
+    """Whether a request to `path` gets its errors in Anthropic's shape (the Messages routes)."""
+    return path == MESSAGES_PATH or path.startswith(MESSAGES_PATH + "/")
+
 
 def anthropic_error(error: OpenAIError, headers: Mapping[str, str] | None = None) -> Response:
     """Any error on an Anthropic route, in Anthropic's shape with its status (and headers: retry-after)."""

@@ -84,6 +84,18 @@ def test_tenants_are_isolated_and_either_header_carries_the_key(semgate: Semgate
     )
 
 
+def test_a_bug_is_an_anthropic_shaped_500(semgate: Semgate, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.protocols import messages_route  # where the route's parser is looked up
+
+    def broken(body: Any) -> None:
+        raise RuntimeError("a bug nobody foresaw")
+
+    monkeypatch.setattr(messages_route, "parse_messages_request", broken)
+    with pytest.raises(anthropic.InternalServerError) as crashed:
+        create(semgate)
+    assert crashed.value.body["error"]["type"] == "api_error" and "nobody foresaw" not in str(crashed.value.body)
+
+
 def test_errors_are_in_anthropics_shape(semgate: Semgate) -> None:
     with pytest.raises(anthropic.AuthenticationError) as wrong_key:
         create(semgate, "sk-nobody")
@@ -95,6 +107,9 @@ def test_errors_are_in_anthropics_shape(semgate: Semgate) -> None:
         "type": "invalid_request_error",
         "message": "max_tokens: must be a positive integer",
     }
+    for method, path, status in (("GET", "/v1/messages", 405), ("POST", "/v1/messages/nope", 404)):
+        routed = httpx.request(method, f"{semgate.url}{path}", headers={"x-api-key": semgate.key_a})
+        assert routed.status_code == status and routed.json()["type"] == "error", routed.text
     control(semgate.echo, fault="429", fault_count=1)
     with pytest.raises(anthropic.RateLimitError) as limited:
         create(semgate, messages=[{"role": "user", "content": "A question the cache has not seen."}])
