@@ -8,6 +8,7 @@ finished response is stored for `GET`, `DELETE` and later turns when the request
 """
 
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -25,7 +26,14 @@ from gateway.protocols.responses_request import ResponsesRequest, parse_response
 from gateway.protocols.responses_stream import ResponsesStream, sse_event
 
 
-async def canonical_chat(raw: bytes, tenant: str, store: ResponseStore, limits: Limits) -> "ParsedResponses":
+@dataclass(frozen=True)
+class ParsedResponses:
+    request: ResponsesRequest  # what the Responses answer echoes and the stored record keeps
+    earlier: list[dict[str, Any]] | None  # the conversation previous_response_id resolved to
+    chat: ParsedRequest  # what the pipeline runs
+
+
+async def canonical_chat(raw: bytes, tenant: str, store: ResponseStore, limits: Limits) -> ParsedResponses:
     """The Responses request and the chat request it becomes, checked as chat is (limits included)."""
     body = json_object(raw)
     extension = body.pop("semgate", None)  # the gateway's own per-request controls, as on chat
@@ -39,11 +47,6 @@ async def canonical_chat(raw: bytes, tenant: str, store: ResponseStore, limits: 
         raise exc.as_openai() from None
     chat = request.chat if extension is None else {**request.chat, "semgate": extension}
     return ParsedResponses(request, earlier, parse_request(orjson.dumps(chat), CHAT, limits))
-
-
-class ParsedResponses:
-    def __init__(self, request: ResponsesRequest, earlier: list[dict[str, Any]] | None, chat: ParsedRequest) -> None:
-        self.request, self.earlier, self.chat = request, earlier, chat
 
 
 class ResponsesAdapter:
