@@ -36,6 +36,9 @@ from gateway.observe.log_safety import redact
 from gateway.observe.loop_lag import LoopLagProbe
 from gateway.observe.metrics import Metrics, metrics_endpoint
 from gateway.observe.stats import RequestStats
+from gateway.protocols.messages_route import anthropic_error, speaks_anthropic
+from gateway.protocols.response_store import SqliteResponseStore, path_beside
+from gateway.protocols.routes import protocol_routes
 from gateway.upstream.pool import UpstreamPool
 
 
@@ -101,7 +104,8 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         """Starts the parts that need the event loop and hands them to the routes as the lifespan state
-        (`request.state.proxy`, `request.state.routing`): nothing built earlier is patched afterwards."""
+        (`request.state.proxy`, `request.state.routing`, `request.state.responses`: the stored Responses API
+        responses): nothing built earlier is patched afterwards."""
         await pool.discover_models()
         pool.start_health_checks()
         layer = await cache.start() if cache is not None else CacheOff()
@@ -110,12 +114,14 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         embeddings, embedder_source = open_embeddings(
             config, layer, embedding_model, resolver, pool, (request_stats, metrics)
         )
+        responses = await SqliteResponseStore.open(path_beside(config.cache.store_path))
         loop_lag.start()  # after loading: a stall counts only once requests could be waiting
         try:
-            yield {"proxy": proxy, "routing": routing, "embeddings": embeddings}
+            yield {"proxy": proxy, "routing": routing, "embeddings": embeddings, "responses": responses}
         finally:
             await loop_lag.stop()
             await embedder_source.close()
+            await responses.close()
             if cache is not None:
                 await cache.close()
             await pool.stop_health_checks()
@@ -128,6 +134,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             *drop_in_routes(served),
             Route("/v1/openapi.json", openapi_endpoint(config.limits), methods=["GET"]),
             Route("/v1/feedback", feedback_endpoint(resolver), methods=["POST"]),
+            *protocol_routes(config.limits, config.models),
             Route("/healthz", healthz, methods=["GET"]),
             Route(
                 "/metrics", metrics_endpoint(metrics, admin, admin_auth, config.admin.public_metrics), methods=["GET"]
@@ -155,12 +162,13 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     else:
         message = str(exc.detail)
     # A 405 names the methods the route takes (Starlette puts them in the exception's `Allow`).
-    return OpenAIError(
+    error = OpenAIError(
         exc.status_code,
         message,
         code="unknown_url" if exc.status_code == 404 else None,
         headers=dict(exc.headers or {}),
-    ).response()
+    )
+    return anthropic_error(error) if speaks_anthropic(request.url.path) else error.response()
 
 
 def _json(obj: dict, status: int = 200) -> Response:

@@ -22,6 +22,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from gateway.protocols.responses_output import response_from_chat
+from gateway.protocols.responses_request import parse_responses_request
+from gateway.protocols.responses_stream import ResponsesStream, sse_event
+
 FAULTS = ("none", "500", "429", "503", "cut", "stall", "drop")
 
 
@@ -50,8 +54,11 @@ def answer_words(body: dict) -> list[str]:
         content = users[-1].get("content", "") if users else ""
         if isinstance(content, list):
             # Only text parts carry text; other part types may hold anything (the gateway passes them on).
-            content = " ".join(p["text"] for p in content
-                               if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str))
+            content = " ".join(
+                p["text"]
+                for p in content
+                if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+            )
         text = str(content)
     else:
         prompt = body.get("prompt", "")
@@ -76,6 +83,7 @@ class EchoUpstream:
             routes=[
                 Route("/v1/chat/completions", self.completions, methods=["POST"]),
                 Route("/v1/completions", self.completions, methods=["POST"]),
+                Route("/v1/responses", self.responses, methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
                 Route("/v1/embeddings", self.embeddings, methods=["POST"]),
                 Route("/healthz", self.health, methods=["GET"]),
@@ -126,12 +134,41 @@ class EchoUpstream:
         return _json({"object": "list", "data": data, "model": body.get("model"),
                       "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
-    async def completions(self, request: Request) -> Response:
+    async def _received(self, request: Request) -> dict:
         self.stats.requests += 1
         self.stats.by_path[request.url.path] = self.stats.by_path.get(request.url.path, 0) + 1
         body = orjson.loads(await request.body())
         self.last_body = body  # what the gateway sent (tests look at injected examples)
         self.last_headers = dict(request.headers)  # ... and which headers (SLO and tenant hints)
+        return body
+
+    async def responses(self, request: Request) -> Response:
+        """The Responses API served natively, as an upstream that speaks it would: the chat answer for
+        the same conversation, written by the gateway's own Responses adapter."""
+        body = await self._received(request)
+        parsed = parse_responses_request(body, [] if body.get("previous_response_id") else None)
+        if parsed.chat["model"] not in self.settings.models:
+            return _error(404, f"The model `{parsed.chat['model']}` does not exist", code="model_not_found")
+        words = answer_words(parsed.chat)
+        schema = _json_schema(parsed.chat)
+        if schema is not None:
+            words = [orjson.dumps(_schema_instance(schema, " ".join(words))).decode()]
+        limit = parsed.chat.get("max_tokens") or 64
+        answer = {"role": "assistant", "content": " ".join(words[:limit])}
+        usage = {"prompt_tokens": _prompt_tokens(parsed.chat), "completion_tokens": len(words[:limit])}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        finish = "stop" if len(words) <= limit else "length"
+        head = {"id": f"chatcmpl-echo{next(self._ids)}", "created": int(time.time()), "model": parsed.chat["model"]}
+        if not parsed.stream:
+            choice = {"index": 0, "message": answer, "finish_reason": finish}
+            return _json(response_from_chat({**head, "choices": [choice], "usage": usage}, parsed))
+        stream = ResponsesStream(parsed)
+        chunks = [{**head, "choices": [{"index": 0, "delta": answer, "finish_reason": finish}], "usage": usage}]
+        events = [e for chunk in chunks for e in stream.feed(chunk)] + stream.finish()
+        return Response(b"".join(sse_event(e) for e in events), media_type="text/event-stream")
+
+    async def completions(self, request: Request) -> Response:
+        body = await self._received(request)
         fault = self._take_fault()
         if fault in ("500", "429", "503"):
             error = _error(int(fault), f"injected upstream fault {fault}")
@@ -144,6 +181,9 @@ class EchoUpstream:
             return _error(404, f"The model `{body.get('model')}` does not exist", code="model_not_found")
         chat = request.url.path.endswith("chat/completions")
         words = answer_words(body)
+        schema = _json_schema(body)
+        if schema is not None:  # structured output: the echo as JSON of the asked shape, one "token"
+            words = [orjson.dumps(_schema_instance(schema, " ".join(words))).decode()]
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 64
         finish = "stop" if len(words) <= max_tokens else "length"
         words = words[:max_tokens]
@@ -174,7 +214,12 @@ class EchoUpstream:
         try:
             await asyncio.sleep(self.settings.first_token_delay_s)
             if chat:
-                yield _sse({**chunk_meta, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+                yield _sse(
+                    {
+                        **chunk_meta,
+                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+                    }
+                )
             for i, word in enumerate(words):
                 if fault == "cut" and i == len(words) // 2:
                     # A pause first, as when a connection breaks while an answer streams: cut in the same
@@ -195,6 +240,29 @@ class EchoUpstream:
         except asyncio.CancelledError:
             self.stats.cancelled += 1
             raise
+
+
+def _json_schema(body: dict) -> dict | None:
+    """The schema a chat request's response_format asks for (json_object: any object), else None."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_object":
+        return {"type": "object", "properties": {"echo": {"type": "string"}}}
+    if fmt.get("type") == "json_schema":
+        return (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+    return None
+
+
+def _schema_instance(schema: dict, text: str) -> object:
+    """A value of `schema` made from the echo `text`: strings are the text, numbers its length in words."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        return {name: _schema_instance(sub, text) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [_schema_instance(schema.get("items") or {"type": "string"}, text)]
+    numbers = {"integer": len(text.split()), "number": float(len(text.split())), "boolean": True}
+    return numbers.get(kind, text)
 
 
 def _prompt_tokens(body: dict) -> int:

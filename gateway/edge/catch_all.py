@@ -3,9 +3,10 @@
 Starlette's own handler for unexpected errors answers, then re-raises, and the server closes the
 connection, so a client's next request on that keep-alive connection is reset. This middleware
 sits inside Starlette's and answers any exception an endpoint lets through in the API's error
-shape, once, and logs it (gateway/observe/log_safety.py keeps the traceback safe), leaving the connection
-usable. Once a response has started (a stream) nothing can be answered any more: the exception
-goes on, the server closes the connection, and the client sees the stream cut off.
+shape (Anthropic's on its routes), once, and logs it (gateway/observe/log_safety.py keeps the
+traceback safe), leaving the connection usable. Once a response has started (a stream) nothing
+can be answered any more: the exception goes on, the server closes the connection, and the client
+sees the stream cut off.
 """
 
 import logging
@@ -13,6 +14,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.edge.errors import OpenAIError
+from gateway.protocols.messages_route import anthropic_error, speaks_anthropic
 
 log = logging.getLogger(__name__)
 
@@ -41,4 +43,5 @@ class CatchAll:
             error = OpenAIError(
                 500, "The gateway failed to handle this request; the error has been logged.", code="internal_error"
             )
-            await error.response()(scope, receive, send)
+            shaped = anthropic_error(error) if speaks_anthropic(scope.get("path", "")) else error.response()
+            await shaped(scope, receive, send)

@@ -1,4 +1,8 @@
-"""The OpenAI routes: authenticate, validate, consult the cache, forward, relay, store.
+"""The request path every route runs: authenticate, validate, consult the cache, forward, relay, store.
+
+The OpenAI routes run it as it is; another API's route (gateway/protocols/: Responses, Anthropic
+Messages) hands it a WireAdapter (gateway/edge/wire_adapter.py) that parses its body into a chat body
+and renders errors, answers and streams in its own shape.
 
 Streams are relayed event by event as they arrive while a recorder rebuilds the answer; every
 answer is checked, scrubbed and bounded on its way (gateway/relay/answer_check.py). A client that goes away,
@@ -9,7 +13,7 @@ working on it. Only an answer that completed is stored.
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import anyio
@@ -25,7 +29,8 @@ from gateway.edge.client_io import until_disconnect
 from gateway.edge.errors import OpenAIError
 from gateway.edge.limits import Limits
 from gateway.edge.request import GatewayRequest, Reception
-from gateway.edge.wire import CHAT, COMPLETION
+from gateway.edge.wire import CHAT, COMPLETION, answer_format
+from gateway.edge.wire_adapter import NativeCall, OpenAIAdapter, WireAdapter
 from gateway.incontext.off import RoutingOff
 from gateway.incontext.plan import Plan
 from gateway.incontext.service import InContextService
@@ -65,35 +70,39 @@ class Proxy:
         self.recorders = recorders  # each finished request's trace goes to every one (stats, metrics)
         self.reception = Reception(resolver, pool, limits, incontext.served_model, cache.controls)
 
-    async def handle(self, http: Request, wire: str) -> Response:
-        trace = RequestTrace(route=wire)  # every wire format counts under its own route, with nothing more to do
+    async def handle(self, http: Request, wire: str, adapter: WireAdapter | None = None) -> Response:
+        """`adapter`: the route's parser and renderer (gateway/edge/wire_adapter.py); the OpenAI one by default."""
+        adapter = adapter or OpenAIAdapter(wire, self.limits)
+        trace = RequestTrace()
         try:
-            request = await self.reception.receive(http, wire, trace)
+            request = await self.reception.receive(http, adapter, trace)
             started = time.perf_counter()
             decision = await self.cache.consult(request)
             trace.lookup_s = time.perf_counter() - started if decision.looked_up else None
             await self.incontext.observe(request, decision)
         except OpenAIError as exc:
-            return self._finish(trace, exc.response(_signals(trace, BYPASSED)))
-        if decision.hit and completion_problem(decision.lookup.entry.response, request.wire):
+            return self._finish(trace, adapter.error(exc, _signals(trace, BYPASSED)))
+        if decision.hit and completion_problem(decision.lookup.entry.response, request.answer_format):
             # Stored before answers were checked (an upstream's list `content`, say): replaying it would fail, so
             # the request goes upstream as a miss, and its answer replaces the entry.
             log.warning("cache entry %s is not an OpenAI answer; answering from upstream", decision.lookup.entry.id)
             decision.lookup = None
         if decision.hit:
             trace.served_from(decision.lookup.entry.response, decision.lookup.entry.id)
-            return self._finish(trace, _answer_from_cache(decision, request, _signals(trace, decision)))
+            hit = await _answer_from_cache(decision, request, _signals(trace, decision), adapter)
+            return self._finish(trace, hit)
         try:  # IC-Cache: the model to route to and the examples to give it (gateway/incontext/)
             plan = await self.incontext.plan(request, decision)
         except OpenAIError as exc:
-            return self._finish(trace, exc.response(_signals(trace, decision, stored=False)))
+            return self._finish(trace, adapter.error(exc, _signals(trace, decision, stored=False)))
         upstream = plan.upstream
         trace.upstream, trace.routed_model = upstream.name, plan.routed_model
         headers = {**_signals(trace, decision), **plan.headers()}
         hints = upstream_hints(decision.category, decision.slo, request.slo, request.tenant)
         call = _UpstreamCall(
             plan,
-            _PATHS[wire],
+            adapter,
+            adapter.native(upstream.config, plan.body),
             hints,
             AnswerBounds.starting_now(upstream.name, self.limits.max_answer_bytes, upstream.config.timeouts.total_s),
         )
@@ -124,12 +133,12 @@ class Proxy:
         try:
             response = await until_disconnect(http, lambda: self._open(call))
         except OpenAIError as exc:
-            return self._finish(trace, await self._upstream_failed(exc, decision, request, trace, call.plan))
+            return self._finish(trace, await self._upstream_failed(exc, decision, request, trace, call))
         if response is None:
             return self._finish(trace, Response(status_code=CLIENT_GONE))
         store = _StreamStore(self.cache, decision, request, call.plan)
         return StreamingResponse(
-            self._relay(call, response, store, trace),
+            call.adapter.stream(self._relay(call, response, store, trace)),
             media_type="text/event-stream",
             headers={**headers, "cache-control": "no-cache"},
         )
@@ -140,7 +149,7 @@ class Proxy:
         try:
             response = await self._open(call)
         except OpenAIError as exc:
-            return await self._upstream_failed(exc, decision, request, trace, call.plan)
+            return await self._upstream_failed(exc, decision, request, trace, call)
         answer = await self._forward_whole(call, response, request, decision, trace)
         trace.upstream_s = _elapsed(response)
         return answer
@@ -155,14 +164,19 @@ class Proxy:
             recorder.record(trace)
 
     async def _upstream_failed(
-        self, error: OpenAIError, decision: Decision, request: GatewayRequest, trace: RequestTrace, plan: Plan
+        self,
+        error: OpenAIError,
+        decision: Decision,
+        request: GatewayRequest,
+        trace: RequestTrace,
+        call: "_UpstreamCall",
     ) -> Response:
         """The upstream's error, or an expired entry where the category allows stale-if-error."""
         stale = await self.cache.stale(decision, request, error)
-        if stale is None:
-            return error.response({**_signals(trace, decision, stored=False), **plan.headers()})  # never kept
+        if stale is None:  # never kept
+            return call.adapter.error(error, {**_signals(trace, decision, stored=False), **call.plan.headers()})
         trace.served_from(stale.lookup.entry.response, stale.lookup.entry.id)
-        return _answer_from_cache(stale, request, _signals(trace, stale))
+        return await _answer_from_cache(stale, request, _signals(trace, stale), call.adapter)
 
     async def _forward_whole(
         self,
@@ -174,9 +188,12 @@ class Proxy:
     ) -> Response:
         upstream = call.upstream
         try:
-            body = scrub(await read_whole(response, call.bounds), [upstream.config.api_key() or ""])
+            raw = await read_whole(response, call.bounds)
+            body = scrub(call.native.whole(raw) if call.native else raw, [upstream.config.api_key() or ""])
             answer = _json_or_none(body)
-            problem = completion_problem(answer, request.wire) if answer is not None else "the body is not JSON"
+            problem = (
+                completion_problem(answer, request.answer_format) if answer is not None else "the body is not JSON"
+            )
             if problem is not None:
                 raise call.bounds.malformed(problem)
         except (httpx.HTTPError, AnswerRefused) as exc:
@@ -190,7 +207,7 @@ class Proxy:
                     code="upstream_interrupted",
                 )
             )
-            return await self._upstream_failed(error, decision, request, trace, call.plan)
+            return await self._upstream_failed(error, decision, request, trace, call)
         except BaseException:  # cancelled: the client went away while the upstream was answering
             with anyio.CancelScope(shield=True):
                 await self.pool.close(upstream, response, ok=False, upstream_fault=False)
@@ -205,19 +222,21 @@ class Proxy:
             call.plan.settle(answer, entry_id)
             stored = entry_id is not None
         headers = {**_signals(trace, decision, stored), **call.plan.headers()}
-        return Response(body, status_code=response.status_code, media_type="application/json", headers=headers)
+        return await call.adapter.whole(body, response.status_code, headers)
 
-    async def _relay(self, call: "_UpstreamCall", response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
+    async def _relay(
+        self, call: "_UpstreamCall", response: httpx.Response, store: "_StreamStore", trace: RequestTrace
+    ) -> AsyncIterator[bytes]:
         upstream = call.upstream
         ok = stored = fault = committed = False
-        checker = StreamChecker(store.request.wire, [upstream.config.api_key() or ""], call.bounds)
+        checker = StreamChecker(store.request.answer_format, [upstream.config.api_key() or ""], call.bounds)
         label = call.plan.label()
         first_token = FirstTokenWatch(upstream, response)  # a load signal (gateway/upstream/load.py)
         pieces = response.aiter_bytes()  # decoded: an upstream may compress its answer
         try:
             while (piece := await next_piece(pieces, call.bounds)) is not None:
                 first_token.feed(piece)
-                events = checker.feed(piece)
+                events = checker.feed(call.native.feed(piece) if call.native else piece)
                 if events:
                     for _, event in events:
                         store.add(event)
@@ -227,7 +246,7 @@ class Proxy:
                             stored, committed = await store.commit(), True
                     data = b"".join(data for data, _ in events)
                     yield label.feed(data) if label is not None else data
-            events = checker.finish()
+            events = (checker.feed(call.native.finish()) if call.native else []) + checker.finish()
             for _, event in events:
                 store.add(event)
             rest = b"".join(data for data, _ in events)
@@ -265,7 +284,8 @@ class _UpstreamCall:
     """One request to send upstream (where and with which body: the plan), and the bounds its answer must keep."""
 
     plan: Plan
-    path: str
+    adapter: WireAdapter  # renders the answer in the route's API
+    native: NativeCall | None  # the upstream asked in the route's own API (None: in the pipeline's)
     hints: dict[str, str]
     bounds: AnswerBounds
 
@@ -274,15 +294,19 @@ class _UpstreamCall:
         return self.plan.upstream
 
     @property
+    def path(self) -> str:
+        return self.native.path if self.native else _PATHS[answer_format(self.adapter.wire)]
+
+    @property
     def body(self) -> dict:
-        return self.plan.body
+        return self.native.body if self.native else self.plan.body
 
 
 class _StreamStore:
     """Records a relayed stream and stores it once it completed (never a cut or failed one)."""
 
     def __init__(self, cache: CacheLayer | CacheOff, decision: Decision, request: GatewayRequest, plan: Plan) -> None:
-        self.recorder = StreamRecorder(request.wire) if decision.may_store else None
+        self.recorder = StreamRecorder(request.answer_format) if decision.may_store else None
         self.cache, self.decision, self.request, self.plan = cache, decision, request, plan
 
     def add(self, event: dict | str) -> None:
@@ -321,21 +345,23 @@ def _signals(trace: RequestTrace, decision: Decision, stored: bool | None = None
     return decision.headers(trace.cache)
 
 
-def _answer_from_cache(decision: CacheDecision, request: GatewayRequest, headers: dict[str, str]) -> Response:
+async def _answer_from_cache(
+    decision: CacheDecision, request: GatewayRequest, headers: dict[str, str], adapter: WireAdapter
+) -> Response:
     cached = decision.lookup.entry.response
+    kind = request.answer_format
     if request.stream:
-        # The whole answer is known: one write, in the chunk format the SDK iterates over.
-        chunks = sse_chunks(
-            cached, request.wire, request.model, request.include_usage, decision.policy.stream_replay.chunk_tokens
+        # The whole answer is known: one write, in the chunk format the SDK iterates over (the route's own).
+        chunks = b"".join(
+            sse_chunks(cached, kind, request.model, request.include_usage, decision.policy.stream_replay.chunk_tokens)
         )
-        return Response(
-            b"".join(chunks), media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"}
-        )
-    return Response(
-        orjson.dumps(fresh_completion(cached, request.wire, request.model)),
-        media_type="application/json",
-        headers=headers,
-    )
+        events = b"".join([piece async for piece in adapter.stream(_once(chunks))])
+        return Response(events, media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"})
+    return await adapter.whole(orjson.dumps(fresh_completion(cached, kind, request.model)), 200, headers)
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def _json_or_none(body: bytes) -> dict | None:

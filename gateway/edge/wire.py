@@ -17,6 +17,11 @@ from gateway.edge.limits import Limits
 CHAT = "chat"
 COMPLETION = "completion"
 EMBEDDINGS = "embeddings"  # not a chat wire: its own route (gateway/edge/embeddings_route.py), counted by this name
+# Routes whose requests an adapter at the edge turns into a chat body (gateway/protocols/): they name
+# the route in traces and stats, while the pipeline reads and stores their answers as chat completions.
+RESPONSES = "responses"
+MESSAGES = "messages"
+_ANSWER_FORMATS = {CHAT: CHAT, COMPLETION: COMPLETION, RESPONSES: CHAT, MESSAGES: CHAT}
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 # The OpenAI API's ranges: a value outside them is a 400 there, so it is one here too, before the
 # cache or a routed model's forced settings (IC-Cache) could answer it anyway.
@@ -32,6 +37,11 @@ INT_RANGES: dict[str, tuple[int, int | None]] = {
 # Python's recursion anywhere they are walked; no OpenAI request needs more (tool schemas included).
 MAX_JSON_DEPTH = 64
 _EXACT_FLOAT_INT = 2**53  # beyond it a float no longer stands for one integer (and may not fit 64 bits)
+
+
+def answer_format(wire: str) -> str:
+    """The format the upstream answers a request arriving on `wire` in (and the cache stores): CHAT or COMPLETION."""
+    return _ANSWER_FORMATS[wire]
 
 
 @dataclass

@@ -27,7 +27,7 @@ class RequestTrace:
     """One request's outcome, filled in by the proxy as it learns it."""
 
     tenant: str = UNKNOWN
-    route: str = UNKNOWN  # the API it came through: the edge's wire value (gateway/edge/wire.py), a fixed set
+    route: str = UNKNOWN  # the API it arrived on, the edge's wire value (gateway/edge/wire.py): a fixed set
     model: str = UNKNOWN
     category: str = UNKNOWN
     upstream: str = UNKNOWN

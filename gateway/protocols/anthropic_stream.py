@@ -13,6 +13,7 @@ import orjson
 
 from gateway.protocols.anthropic_request import MessagesRequest
 from gateway.protocols.anthropic_response import new_message_id, stop_reason, usage
+from gateway.protocols.errors import ProtocolError
 
 Event = dict[str, Any]
 _DELTAS = {"thinking": ("thinking_delta", "thinking"), "text": ("text_delta", "text")}
@@ -61,6 +62,10 @@ class MessagesStream:
             },
             {"type": "message_stop"},
         ]
+
+    def error(self, error: ProtocolError) -> list[Event]:
+        """An error once the stream has begun: Anthropic's `error` event, which the SDK raises."""
+        return [error.anthropic_body()]
 
     def _start(self) -> list[Event]:
         if self._started:

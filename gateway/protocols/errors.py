@@ -7,6 +7,8 @@ into OpenAI's `{"error": {...}}` or Anthropic's `{"type": "error", "error": {...
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.edge.errors import OpenAIError
+
 _OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
 # Anthropic names its error types by status (https://docs.anthropic.com/en/api/errors).
 _ANTHROPIC_TYPES = {
@@ -33,6 +35,14 @@ class ProtocolError(Exception):
     def openai_body(self) -> dict[str, Any]:
         kind = _OPENAI_TYPES.get(self.status, "server_error" if self.status >= 500 else "invalid_request_error")
         return {"error": {"message": self.message, "type": kind, "param": self.param, "code": self.code}}
+
+    def as_openai(self) -> OpenAIError:
+        """The same error as the pipeline raises it (OpenAI's shape until a route renders it)."""
+        return OpenAIError(self.status, self.message, param=self.param, code=self.code)
+
+    @classmethod
+    def of(cls, error: OpenAIError) -> "ProtocolError":
+        return cls(error.status, error.message, error.param, error.code)
 
     def anthropic_body(self) -> dict[str, Any]:
         kind = _ANTHROPIC_TYPES.get(self.status, "api_error" if self.status >= 500 else "invalid_request_error")

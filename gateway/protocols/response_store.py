@@ -43,6 +43,15 @@ class StoredResponse:
         return [*self.conversation, *self.response.get("output", [])]
 
 
+def path_beside(cache_store: str) -> Path:
+    """Where the gateway keeps stored responses: beside the cache's SQLite file (`var/semgate.responses.db`
+    for the default), or in var/ when the cache store is a redis:// URL (then each replica keeps its own)."""
+    if "://" in cache_store:
+        return Path("var/semgate.responses.db")
+    path = Path(cache_store)
+    return path.with_name(f"{path.stem}.responses.db")
+
+
 def record_for(
     request: ResponsesRequest, earlier: Sequence[dict[str, Any]] | None, response: dict[str, Any]
 ) -> StoredResponse:

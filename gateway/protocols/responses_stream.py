@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from gateway.protocols.errors import ProtocolError
 from gateway.protocols.responses_output import (
     function_call_item,
     message_item,
@@ -79,6 +80,10 @@ class ResponsesStream:
         response = self._response(finish)
         kind = "response.completed" if response["status"] == "completed" else "response.incomplete"
         return [*events, self._event(kind, response=response)]
+
+    def error(self, error: ProtocolError) -> list[Event]:
+        """An error once the stream has begun (the SDK reads it as a ResponseErrorEvent); it ends the stream."""
+        return [self._event("error", code=error.code, message=error.message, param=error.param)]
 
     def _start(self) -> list[Event]:
         if self._started:

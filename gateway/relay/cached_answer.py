@@ -48,10 +48,10 @@ def sse_chunks(
                     ],
                 }
             )
-            for piece in _pieces(message.get("content") or "", words_per_chunk):
-                yield encode(
-                    {**meta, "choices": [{"index": index, "delta": {"content": piece}, "finish_reason": None}]}
-                )
+            # A reasoning model's thinking first, as it streamed: a streamed hit keeps it.
+            for key in ("reasoning_content", "content"):
+                for piece in _pieces(message.get(key) or "", words_per_chunk):
+                    yield encode({**meta, "choices": [{"index": index, "delta": {key: piece}, "finish_reason": None}]})
             for i, call in enumerate(message.get("tool_calls") or ()):
                 yield encode(
                     {

@@ -63,13 +63,15 @@ class StreamRecorder:
         for piece in chunk.get("choices") or ():
             index = _index(piece.get("index", 0))
             choice = self._choices.setdefault(
-                index, {"text": [], "role": None, "tool_calls": {}, "finish_reason": None}
+                index, {"text": [], "reasoning": [], "role": None, "tool_calls": {}, "finish_reason": None}
             )
             if self.kind == CHAT:
                 delta = piece.get("delta") or {}
                 choice["role"] = choice["role"] or _typed(delta.get("role"), str)
                 if delta.get("content"):
                     choice["text"].append(_typed(delta["content"], str))
+                if delta.get("reasoning_content"):  # a reasoning model's thinking (vLLM, SGLang): kept for replays
+                    choice["reasoning"].append(_typed(delta["reasoning_content"], str))
                 for call in delta.get("tool_calls") or ():
                     _merge_tool_call(choice["tool_calls"], call)
             elif piece.get("text"):
@@ -99,6 +101,8 @@ class StreamRecorder:
                     "role": c["role"] or "assistant",
                     "content": text if text or not c["tool_calls"] else None,
                 }
+                if c["reasoning"]:
+                    message["reasoning_content"] = "".join(c["reasoning"])
                 if c["tool_calls"]:
                     message["tool_calls"] = [c["tool_calls"][i] for i in sorted(c["tool_calls"])]
                 choices.append({"index": index, "message": message, "finish_reason": c["finish_reason"]})

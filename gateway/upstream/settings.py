@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from gateway.upstream.circuit_breaker import BreakerSettings
-from policies.constraints import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, checked
+from policies.constraints import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, OneOf, checked
+
+# How an upstream gets `/v1/responses` (UpstreamConfig.responses).
+TRANSLATE, NATIVE = "translate", "native"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class UpstreamConfig:
     semgate_headers: bool = False
     # Serves POST /v1/embeddings for its models: the gateway passes embedding requests for them through.
     embeddings: bool = False
+    # How `/v1/responses` reaches it: translated to chat completions, or sent as is to an upstream that
+    # serves the Responses API itself (gateway/protocols/responses_native.py).
+    responses: str = checked(TRANSLATE, OneOf((TRANSLATE, NATIVE)))
 
     def __post_init__(self) -> None:
         # "http://host/v1/" and "http://host/v1" are one server: paths are joined onto the bare form.

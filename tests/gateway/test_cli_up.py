@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
+import anthropic
 import httpx
 import jsonschema
 import openai
@@ -119,6 +120,42 @@ def test_sdk_structured_output_and_tool_calls_through_the_gateway(up):
     arguments = "".join(d.function.arguments or "" for d in deltas)
     jsonschema.validate(json.loads(arguments), WEATHER["function"]["parameters"])
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "tool_calls"
+
+
+def test_responses_api_through_the_gateway_to_the_backend_misses_then_hits(up):
+    """The bundled backend serves chat only: the gateway translates the Responses API both ways."""
+    client = openai.OpenAI(base_url=up, api_key="unused-on-loopback")
+    ask = dict(model="smollm2-135m", input="What is the capital of France?", max_output_tokens=32, temperature=0)
+    first = client.responses.with_raw_response.create(**ask)
+    assert first.headers["x-semgate-cache"] == "miss"
+    text = first.parse().output_text
+    assert "Paris" in text
+    with client.responses.stream(**ask) as stream:  # the hit, replayed as Responses events
+        final = stream.get_final_response()
+    assert final.output_text == text and final.usage is not None and final.usage.output_tokens > 0
+
+
+def test_anthropic_messages_through_the_gateway_to_the_backend_misses_then_hits(up):
+    client = anthropic.Anthropic(base_url=up.removesuffix("/v1"), api_key="unused-on-loopback", max_retries=0)
+    # stop_sequences keeps it apart from the README's own Messages snippet (same question, run below).
+    question = [{"role": "user", "content": "What is the capital of Italy?"}]
+    ask = dict(model="smollm2-135m", max_tokens=32, stop_sequences=["\n\n"], messages=question)
+    first = client.messages.with_raw_response.create(**ask)
+    assert first.headers["x-semgate-cache"] == "miss"
+    text = first.parse().content[0].text
+    assert text
+    with client.messages.stream(**ask) as stream:  # the hit, replayed as Anthropic events
+        assert stream.get_final_message().content[0].text == text
+
+
+def test_the_readme_responses_and_messages_snippets_run_against_the_backend(up):
+    blocks = re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    for marker in ("client.responses.create", "anthropic.Anthropic"):
+        [snippet] = [b for b in blocks if marker in b]
+        snippet = snippet.replace(README_URL, up).replace(README_URL.removesuffix("/v1"), up.removesuffix("/v1"))
+        run = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip(), marker
 
 
 def test_a_question_the_model_loops_on_ends_at_the_backend_bound_not_in_a_gateway_timeout(up):

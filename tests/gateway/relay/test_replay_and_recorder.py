@@ -26,6 +26,17 @@ def test_chat_replay_roundtrip(text, words_per_chunk):
     assert out["model"] == "m2"
 
 
+def test_reasoning_survives_recording_and_a_streamed_replay():
+    """A reasoning model's thinking (`reasoning_content`) is kept when its stream is stored and replayed."""
+    cached = chat_completion("Paris.")
+    cached["choices"][0]["message"]["reasoning_content"] = "The user asks for a capital."
+    recorder = StreamRecorder(CHAT)
+    for chunk in sse_chunks(cached, CHAT, "m", include_usage=True, words_per_chunk=2):
+        recorder.feed(chunk)
+    message = recorder.completion()["choices"][0]["message"]
+    assert message["reasoning_content"] == "The user asks for a capital." and message["content"] == "Paris."
+
+
 @given(st.text(min_size=1), st.integers(min_value=1, max_value=5))
 def test_text_completion_replay_roundtrip(text, step):
     cached = {"object": "text_completion", "choices": [{"index": 0, "text": text, "finish_reason": "stop"}]}

@@ -44,12 +44,12 @@ def test_json_as_deep_as_allowed_passes(gateway):
 
 
 def test_any_unexpected_exception_is_an_openai_shaped_500_and_the_connection_survives(gateway, monkeypatch):
-    from gateway.edge import request  # where the proxy's first step (parsing) is looked up
+    from gateway.edge import wire_adapter  # where the proxy's first step (parsing) is looked up
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug nobody foresaw")
 
-    monkeypatch.setattr(request, "parse_request", broken)
+    monkeypatch.setattr(wire_adapter, "parse_request", broken)
     with httpx.Client(base_url=gateway) as client:
         response = client.post("/v1/chat/completions", json=CHAT)
         assert response.status_code == 500 and response.headers["content-type"] == "application/json"
