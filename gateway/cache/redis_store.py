@@ -236,13 +236,17 @@ class RedisStore:
             sizes = await self._guarded(pipe.execute())
         return {spaces[space]: n for space, n in zip(spaces, sizes) if n}
 
-    async def evict(self, namespace: str, category: str, keep: int, policy: str) -> list[str]:
+    async def evict(
+        self, namespace: str, category: str, keep: int, policy: str, protect: Sequence[str] = ()
+    ) -> list[str]:
         if policy not in _EVICTION_ORDERS:
             raise ValueError(f"eviction must be one of {list(_EVICTION_ORDERS)}, got {policy!r}")
         self._require_writable()
         space = layout.space_of(namespace, category)
         try:
-            victims = await self._evict(args=[self.prefix, self.origin, self.stream_maxlen, space, keep, policy])
+            victims = await self._evict(
+                args=[self.prefix, self.origin, self.stream_maxlen, space, keep, policy, *protect]
+            )
         except UNREACHABLE as exc:
             raise self._lost(exc) from exc
         victims = [v.decode() for v in victims]
