@@ -9,9 +9,17 @@ import hashlib
 import hmac
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from gateway.config import DEFAULT_TENANT, GatewayConfig
 from gateway.edge.errors import OpenAIError
+
+
+class HeaderList(Protocol):
+    """A request's headers as Starlette's Headers gives them: every value of a name."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
 
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([\x21-\x7e]+)")
 
@@ -33,12 +41,12 @@ def bearer_token(values: Sequence[str], code: str) -> str | None:
 
 class TenantResolver:
     def __init__(self, config: GatewayConfig) -> None:
-        self._by_digest = {t.key_digest(): t.name for t in config.tenants if t.key_digest()}
+        self._by_digest = {digest: t.name for t in config.tenants if (digest := t.key_digest())}
         # With no keys configured the gateway only starts on loopback (config.check_exposure),
         # where everything is the one tenant "default".
         self.open = not self._by_digest
 
-    def resolve(self, headers) -> str:
+    def resolve(self, headers: HeaderList) -> str:
         """`headers`: the request's (Starlette Headers, or anything with getlist)."""
         if self.open:
             return DEFAULT_TENANT

@@ -9,7 +9,7 @@ working on it. Only an answer that completed is stored.
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import anyio
@@ -207,7 +207,9 @@ class Proxy:
         headers = {**_signals(trace, decision, stored), **call.plan.headers()}
         return Response(body, status_code=response.status_code, media_type="application/json", headers=headers)
 
-    async def _relay(self, call: "_UpstreamCall", response: httpx.Response, store: "_StreamStore", trace: RequestTrace):
+    async def _relay(
+        self, call: "_UpstreamCall", response: httpx.Response, store: "_StreamStore", trace: RequestTrace
+    ) -> AsyncIterator[bytes]:
         upstream = call.upstream
         ok = stored = fault = committed = False
         checker = StreamChecker(store.request.wire, [upstream.config.api_key() or ""], call.bounds)
