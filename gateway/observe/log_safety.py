@@ -67,8 +67,8 @@ class SafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if record.args:
             # The arguments are where outside data enters a message: no line breaks of their own.
-            record = copy.copy(record)
             args = record.args
+            record = copy.copy(record)
             record.args = (
                 {k: _safe_arg(v) for k, v in args.items()}
                 if isinstance(args, Mapping)

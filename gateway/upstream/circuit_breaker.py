@@ -14,6 +14,7 @@ misses fast with 429 until then, so a throttled upstream is not hammered either.
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
@@ -41,7 +42,9 @@ class Refusal:
 
 
 class CircuitBreaker:
-    def __init__(self, settings: BreakerSettings = BreakerSettings(), clock=time.monotonic) -> None:
+    def __init__(
+        self, settings: BreakerSettings = BreakerSettings(), clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.settings = settings
         self._clock = clock
         self.state = CLOSED
