@@ -2,6 +2,7 @@
 
 import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import orjson
@@ -103,7 +104,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         )
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         """Starts the parts that need the event loop and hands them to the routes as the lifespan state
         (`request.state.proxy`, `request.state.routing`): nothing built earlier is patched afterwards."""
         await pool.discover_models()
@@ -136,7 +137,8 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             *dashboard_routes(),
         ],
         middleware=[Middleware(CatchAll)],
-        exception_handlers={HTTPException: _http_error},
+        # Starlette types every handler as taking any Exception; it calls this one with its HTTPException only.
+        exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
         lifespan=lifespan,
     )
     app.state.config = config
