@@ -157,7 +157,7 @@ def quantize(path: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     staged = path.with_name(f"int8-{path.name}")
-    root = logging.getLogger()
+    root = logging.root
     quiet = _FromQuantization()  # it logs every tensor on the root logger, and advice meant for images
     root.addFilter(quiet)
     try:

@@ -90,7 +90,7 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(SafeFormatter(secrets=secrets))
     handler.addFilter(no_foreign_debug)
-    root = logging.getLogger()
+    root = logging.root
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
