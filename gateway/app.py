@@ -2,6 +2,7 @@
 
 import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import orjson
@@ -102,7 +103,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         )
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         """Starts the parts that need the event loop and hands them to the routes as the lifespan state
         (`request.state.proxy`, `request.state.routing`, `request.state.responses`: the stored Responses API
         responses): nothing built earlier is patched afterwards."""
@@ -143,7 +144,8 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
             *dashboard_routes(),
         ],
         middleware=[Middleware(CatchAll)],
-        exception_handlers={HTTPException: _http_error},
+        # Starlette types every handler as taking any Exception; it calls this one with its HTTPException only.
+        exception_handlers={HTTPException: _http_error},  # type: ignore[dict-item]
         lifespan=lifespan,
     )
     app.state.config = config

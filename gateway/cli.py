@@ -6,6 +6,7 @@ talks to the backend only over HTTP and never imports it.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -30,8 +31,10 @@ DELEGATED = {
     "policies": (["policies"], "check a category policy file: semgate policies check FILE"),
     "gpu-check": (
         ["gpu_backend.gpu_check"],
-        "check the backend's kernels, logits and benches on this machine's GPU "
-        "(on a CPU: under Triton's interpreter, tiny shapes)",
+        (
+            "check the backend's kernels, logits and benches on this machine's GPU "
+            "(on a CPU: under Triton's interpreter, tiny shapes)"
+        ),
     ),
 }
 DEFAULT_CONFIG = Path("config/gateway.yaml")
@@ -213,10 +216,8 @@ def _stop_gateway_if_backend_exits(server: uvicorn.Server, backend: subprocess.P
 
 def _run_until_interrupted(server: uvicorn.Server) -> None:
     # uvicorn shuts down gracefully on Ctrl-C, then re-raises the interrupt: that is the normal way out.
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.run()
-    except KeyboardInterrupt:
-        pass
 
 
 def _exit_on_sigterm(signum: int, frame: object) -> None:

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 
 from gateway.config import GatewayConfig
-from gateway.edge.auth import bearer_token
+from gateway.edge.auth import HeaderList, bearer_token
 from gateway.edge.errors import OpenAIError
 
 
@@ -24,7 +24,7 @@ class AdminAuth:
     def enabled(self) -> bool:
         return self._digest is not None
 
-    def check(self, headers) -> None:
+    def check(self, headers: HeaderList) -> None:
         """Raises the OpenAI-shaped 401 or 403 unless the request's `headers` carry the admin token."""
         if self._digest is None:
             raise OpenAIError(403, f"admin API disabled: set {self.token_env}", code="admin_disabled")

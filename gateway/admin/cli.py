@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +217,7 @@ def _read(path: Path) -> str:
         raise AdminError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def _show(args: argparse.Namespace, answer: dict, printer) -> int:
+def _show(args: argparse.Namespace, answer: dict, printer: Callable[[dict], None]) -> int:
     (_print_json if args.json else printer)(answer)
     return 0
 

@@ -25,11 +25,14 @@ class AdminContext:
         return self.cache.layer if self.cache is not None else None
 
     def require_layer(self) -> CacheLayer:
-        layer = self.layer
-        if layer is None:
+        return self.require_started()[1]
+
+    def require_started(self) -> tuple[CacheService, CacheLayer]:
+        """The cache service and its running layer; a 409 while there is none."""
+        if self.cache is None or self.cache.layer is None:
             why = "is turned off in the config (cache.enabled)" if self.cache is None else "is still starting"
             raise OpenAIError(409, f"The semantic cache {why}.", code="cache_unavailable")
-        return layer
+        return self.cache, self.cache.layer
 
     def require_cache(self) -> SemanticCache:
         return self.require_layer().cache

@@ -14,6 +14,7 @@ import numpy as np
 
 from gateway.admin.call import Call
 from gateway.cache.embedder import OPERATOR
+from gateway.cache.entry import CacheEntry
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.store import EntryQuery
 from gateway.edge.errors import invalid
@@ -84,7 +85,7 @@ async def _similar(cache: SemanticCache, body: dict[str, Any], created_before: f
     return [entry_id for _, entry_id in scored]
 
 
-def _matches(entry, body: dict[str, Any], created_before: float | None) -> bool:
+def _matches(entry: CacheEntry, body: dict[str, Any], created_before: float | None) -> bool:
     return all(body.get(k) is None or getattr(entry, k) == body[k] for k in ("tenant", "category", "model")) and (
         created_before is None or entry.created_at <= created_before
     )

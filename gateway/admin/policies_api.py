@@ -36,14 +36,15 @@ class PolicyAdmin:
 
     async def validate(self, call: Call) -> dict[str, Any]:
         try:
-            policy_set = await asyncio.to_thread(parse_policy_text, call.body["yaml"], ADMIN_SOURCE)
+            policy_set = await asyncio.to_thread(parse_policy_text, (call.body or {})["yaml"], ADMIN_SOURCE)
         except PolicyError as error:
             return {"valid": False, "errors": [e.as_dict() for e in error.errors], "categories": []}
         return {"valid": True, "errors": [], "categories": list(policy_set.names)}
 
     async def replace(self, call: Call) -> dict[str, Any]:
-        layer = call.ctx.require_layer()
-        text, base = call.body["yaml"], call.body.get("base_version")
+        service, layer = call.ctx.require_started()
+        body = call.body or {}  # validated: the schema requires one
+        text, base = body["yaml"], body.get("base_version")
         async with self._lock:
             current = layer.policies.current.version
             if base is not None and base != current:
@@ -54,7 +55,7 @@ class PolicyAdmin:
                     param="base_version",
                     code="version_conflict",
                 )
-            result = await call.ctx.cache.reload_policies(text, source=ADMIN_SOURCE)
+            result = await service.reload_policies(text, source=ADMIN_SOURCE)
             if not result.accepted:
                 raise PolicyRejected(result.version, [e.as_dict() for e in result.errors])
             self._texts[result.version] = text

@@ -5,6 +5,8 @@ Every failure, from a missing token to a handler bug, answers in the one error s
 """
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import orjson
 from starlette.requests import Request
@@ -18,6 +20,8 @@ from gateway.admin.openapi import openapi_document
 from gateway.admin.operations import Operation, operations
 from gateway.admin.validation import SchemaViolation, coerce_query, validate
 from gateway.edge.errors import OpenAIError, invalid
+
+_Value = TypeVar("_Value")
 
 log = logging.getLogger(__name__)
 PREFIX = "/admin/v1"
@@ -36,7 +40,7 @@ def admin_routes(ctx: AdminContext, auth: AdminAuth) -> list[Route]:
     return routes
 
 
-def _endpoint(op: Operation, ctx: AdminContext, auth: AdminAuth):
+def _endpoint(op: Operation, ctx: AdminContext, auth: AdminAuth) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             auth.check(request.headers)
@@ -87,7 +91,7 @@ async def _body(op: Operation, request: Request) -> dict | None:
     return _check(body, op.body, None)
 
 
-def _check(value, schema: dict, param: str | None):
+def _check(value: _Value, schema: dict, param: str | None) -> _Value:
     try:
         validate(value, schema)
     except SchemaViolation as exc:

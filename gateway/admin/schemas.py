@@ -155,7 +155,7 @@ LATENCY = {
     "properties": {k: {"type": ["number", "null"]} for k in ("p50_ms", "p90_ms", "p99_ms")}
     | {"count": {"type": "integer"}},
 }
-TALLY = {
+TALLY: Schema = {
     "type": "object",
     "properties": {
         **{
@@ -171,7 +171,7 @@ TALLY = {
         "upstream_latency": LATENCY,
     },
 }
-ENTRY_SUMMARY = {
+ENTRY_SUMMARY: Schema = {
     "type": "object",
     "properties": {
         **{

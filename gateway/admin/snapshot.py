@@ -82,10 +82,10 @@ async def take_snapshot(ctx: AdminContext) -> Snapshot:
             cache_enabled=ctx.cache is not None, policy_version=None, rss_bytes=rss_bytes(), upstreams=upstreams
         )
     cache = layer.cache
-    stored = Counter()
+    stored: Counter[str] = Counter()
     for (_, category), n in (await cache.store.count_by_namespace()).items():
         stored[category] += n
-    indexed = Counter()
+    indexed: Counter[str] = Counter()
     for (_, category), n in cache.index.sizes().items():
         indexed[category] += n
     active = layer.policies.current

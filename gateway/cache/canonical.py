@@ -38,22 +38,22 @@ MAX_CHARS = 2048  # a longer text is a document, not a question: embedded as wri
 # a few hundred look-ups, and a short message is read on the event loop (gateway/cache/reading.py).
 MAX_CORRECTIONS = 8
 MAX_CORRECTED_LENGTH = 20  # no everyday word is longer
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})  # noqa: RUF001 typographic quotes are what this folds
 _SPACE = re.compile(r"\s+")
-_EDGE = " \"'`.,;:!?¿¡-–—…"
-_SEP = r"(?:\s*[,!.:;?\-–—…]+\s*|\s+)"  # what ends an opener: punctuation or a plain space
+_EDGE = " \"'`.,;:!?¿¡-–—…"  # noqa: RUF001 the dashes and ellipsis are meant
+_SEP = r"(?:\s*[,!.:;?\-–—…]+\s*|\s+)"  # noqa: RUF001 what ends an opener: punctuation (dashes meant) or a space
 _GREETED = r"(?:there|all|everyone|folks|guys|team)\b"  # "hello there": the whole greeting, never "hello" alone
 _OPENERS = re.compile(
     r"^(?:"
     r"(?:hi|hello|hey|hiya|howdy|greetings|yo)(?:\s+" + _GREETED + r"|(?!\s+" + _GREETED + r"))" + _SEP + r"|"
     r"good\s+(?:morning|afternoon|evening|day)" + _SEP + r"|"
-    r"(?:ok|okay|alright|so|well|um+|uh+|hmm+|oh|ah|anyway|basically|btw)\s*[,!.:;\-–—…]+\s*|"
+    r"(?:ok|okay|alright|so|well|um+|uh+|hmm+|oh|ah|anyway|basically|btw)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
     r"(?:ok|okay|um+|uh+|so|alright)\s+(?=so\b|basically\b)|so\s+basically\s+|"
     r"(?:so|ok|okay|and)\s+(?=(?:how|what|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should)\b)|"
     r"(?:(?:just\s+)?(?:a\s+)?(?:quick|random|silly|simple|small)\s+(?:question|q)|one\s+more\s+(?:question|thing)"
     r"|(?:i\s+)?(?:have|got)\s+a\s+(?:quick\s+)?question|sorry\s+to\s+bother(?:\s+you)?|excuse\s+me)" + _SEP + r"|"
     # An apology opens a clause of its own ("sorry if this is basic, but"): only the whole of it goes.
-    r"sorry\s*[,!.:;\-–—…]+\s*|sorry\s+if\s+this\s+is\s+(?:a\s+)?(?:basic|dumb|stupid|silly|obvious|naive)"
+    r"sorry\s*[,!.:;\-–—…]+\s*|sorry\s+if\s+this\s+is\s+(?:a\s+)?(?:basic|dumb|stupid|silly|obvious|naive)"  # noqa: RUF001 the dashes and ellipsis are meant
     r"(?:\s+question)?\s*,?\s*but\s+|"
     r"(?:(?:could|can|would|will)\s+(?:you|someone|anyone)\s+(?:please\s+|kindly\s+)?"
     r"(?:tell|let)\s+me(?:\s+know)?|please\s+(?:tell|let)\s+me(?:\s+know)?|"
@@ -64,7 +64,7 @@ _OPENERS = re.compile(
     r"any\s+idea|please)" + _SEP + r")"
 )
 _CLOSERS = re.compile(
-    r"(?:[,.!;:\-–—]\s*|\s+)(?:thanks|thank\s+you|thx|ty|cheers|please|pls|plz|thanks\s+in\s+advance|"
+    r"(?:[,.!;:\-–—]\s*|\s+)(?:thanks|thank\s+you|thx|ty|cheers|please|pls|plz|thanks\s+in\s+advance|"  # noqa: RUF001 the dashes and ellipsis are meant
     r"thank\s+you\s+in\s+advance|many\s+thanks|appreciate\s+it|any\s+help\s+appreciated)(?:\s+(?:so\s+much|a\s+lot))?"
     r"\s*[.!]*$"
 )
@@ -77,7 +77,9 @@ _CONTRACTIONS = {
     "i'm": "i am",
     "y'all": "you all",
 }
-_IS_AFTER = frozenset(["what", "that", "it", "there", "who", "where", "how", "here", "he", "she", "this", "when", "why", "which"])
+_IS_AFTER = frozenset(
+    ["what", "that", "it", "there", "who", "where", "how", "here", "he", "she", "this", "when", "why", "which"]
+)
 _SUFFIXES = {"n't": " not", "'re": " are", "'ve": " have", "'ll": " will", "'d": " would"}
 # A lower-case ASCII word standing alone: not part of a name ("Chase"), a code ("abc123"), a contraction.
 _PLAIN_LOWER_WORD = re.compile(rf"(?<![\w'])[a-z]{{{MIN_CORRECTED_LENGTH},{MAX_CORRECTED_LENGTH}}}(?![\w'])")

@@ -28,6 +28,7 @@ loadtest/data/cache_suite/multi.jsonl (docs/benchmarks.md, cache-quality).
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -40,6 +41,8 @@ from gateway.cache.guards import rejection
 from gateway.cache.text import STOPWORDS, stem, words
 
 PairScorer = Callable[[list[tuple[str, str]]], np.ndarray]
+# A scorer marked `reads_cosines` (gateway/cache/pair_scorer.py) also takes the pairs' cosines.
+CosinePairScorer = Callable[[list[tuple[str, str]], list[float]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -106,16 +109,16 @@ class ContextMatcher:
         their_vectors = await self._stored_vectors(tenant, candidates, theirs, "context_embedding", "text")
         needs = [
             self._must_agree(question, asked, question_vector, mine, my_vector, entry, their, vector)
-            for entry, their, vector in zip(candidates, theirs, their_vectors)
+            for entry, their, vector in zip(candidates, theirs, their_vectors, strict=True)
         ]
         verdicts: list[str | None] = [None] * len(candidates)
         to_score: list[tuple[int, tuple[str, str], float, bool]] = []  # (candidate, texts, cosine, is the offer)
         offers = (
             await self._stored_vectors(tenant, candidates, theirs, "offer_embedding", "offer")
             if replies
-            else [None] * len(candidates)
+            else []  # read only when the question replies
         )
-        for i, (their, need) in enumerate(zip(theirs, needs)):
+        for i, (their, need) in enumerate(zip(theirs, needs, strict=True)):
             if not need or not (mine.text or their.text):  # nothing but greetings on either side
                 continue
             if not mine.text or not their.text:
@@ -137,7 +140,7 @@ class ContextMatcher:
             scores = await asyncio.to_thread(
                 self._score, [pair for _, pair, _, _ in to_score], [cosine for _, _, cosine, _ in to_score]
             )
-            for (i, _, _, offer), score in zip(to_score, scores):
+            for (i, _, _, offer), score in zip(to_score, scores, strict=True):
                 floor = self.settings.offer_agree if offer else self.settings.agree
                 if verdicts[i] is None and score < floor:
                     verdicts[i] = "context_offer" if offer else "context"
@@ -145,7 +148,7 @@ class ContextMatcher:
 
     def _score(self, pairs: list[tuple[str, str]], cosines: list[float]) -> np.ndarray:
         if getattr(self._score_pairs, "reads_cosines", False):
-            return np.asarray(self._score_pairs(pairs, cosines))
+            return np.asarray(cast(CosinePairScorer, self._score_pairs)(pairs, cosines))
         return np.asarray(self._score_pairs(pairs))
 
     async def _own_vectors(self, tenant: str, mine: Context, replies: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -163,14 +166,15 @@ class ContextMatcher:
         stored before semgate kept them has its text embedded now."""
         zero = np.zeros(self.embedder.dim, dtype=np.float32)
         vectors = [
-            getattr(entry, field) if getattr(context, part) else zero for entry, context in zip(candidates, contexts)
+            getattr(entry, field) if getattr(context, part) else zero
+            for entry, context in zip(candidates, contexts, strict=True)
         ]
         missing = [i for i, v in enumerate(vectors) if v is None]
         if missing:
             embedded = await self.embedder.embed_many(
                 [getattr(contexts[i], part) for i in missing], tenant, as_written=True
             )
-            for i, vector in zip(missing, embedded):
+            for i, vector in zip(missing, embedded, strict=True):
                 vectors[i] = vector
         return vectors
 

@@ -18,8 +18,12 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.cache.text import normalise
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 UNREADABLE_SHARE = 0.3  # of a text's characters inside [UNK] tokens
 MAX_UNSEEN_SHARE = 0.25  # of the shorter window: text one embedding saw and the other did not
@@ -56,7 +60,7 @@ class EmbeddingWindow:
         self._tokenizer.no_padding()
         self._unknown = self._tokenizer.token_to_id("[UNK]")
 
-    def encode(self, text: str):
+    def encode(self, text: str) -> "tuple[Encoding, str]":
         """The model's input for `text` (a `tokenizers.Encoding`, cut at the window), and the prefix of
         `text` it was read from. Only a prefix a little longer than the window is tokenised, doubled
         while the cut could still change the window, so the work is bounded by the window, not by the
@@ -67,17 +71,21 @@ class EmbeddingWindow:
             encoding = self._tokenizer.encode_batch([piece])[0]
             if len(piece) == len(text):
                 return encoding, piece
-            spans = [span for span, special in zip(encoding.offsets, encoding.special_tokens_mask) if not special]
+            spans = [
+                span
+                for span, special in zip(encoding.offsets, encoding.special_tokens_mask, strict=True)
+                if not special
+            ]
             # Only the word the cut splits can change; the window is certain once a word boundary lies past its end.
             if len(spans) >= self.max_tokens - 2 and any(_splits_words(c) for c in piece[spans[-1][1] :]):
                 return encoding, piece
             size *= 2
 
     def coverage(self, text: str) -> Coverage:
-        encoding, piece = self.encode(text)
+        encoding, _ = self.encode(text)
         spans = [
             (token, span)
-            for token, span, special in zip(encoding.ids, encoding.offsets, encoding.special_tokens_mask)
+            for token, span, special in zip(encoding.ids, encoding.offsets, encoding.special_tokens_mask, strict=True)
             if not special
         ]
         end = len(text) if len(spans) < self.max_tokens - 2 else spans[-1][1][1]

@@ -14,10 +14,14 @@ and the matrix is read back from the installed package when the network is built
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gateway.cache.minilm import bundled_model_dir
+
+if TYPE_CHECKING:
+    import torch
 
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 MAX_TOKENS = 64  # a pair of everyday questions fits; longer ones are cut from the longer side
@@ -43,7 +47,8 @@ class SavedWeights:
             "training": self.training,
         }
         arrays = {f"t/{name}": value.astype(np.float16) for name, value in self.tensors.items()}
-        np.savez_compressed(path, info=np.asarray(json.dumps(info)), **arrays)
+        # numpy types **kwds as if one could be allow_pickle
+        np.savez_compressed(path, info=np.asarray(json.dumps(info)), **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: str | Path, with_tensors: bool = True) -> "SavedWeights":
@@ -62,7 +67,7 @@ class SavedWeights:
         )
 
 
-def pair_classifier(layers: int, model_dir: Path | None = None):
+def pair_classifier(layers: int, model_dir: Path | None = None) -> "torch.nn.Module":
     """A PairClassifier with the package's first `layers` layers (untrained head)."""
     import torch
     from transformers import BertConfig, BertModel
@@ -79,7 +84,9 @@ def pair_classifier(layers: int, model_dir: Path | None = None):
             torch.nn.init.zeros_(self.head.bias)
             torch.nn.init.normal_(self.head.weight, std=0.02)
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
             tokens = self.bert(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
@@ -92,7 +99,7 @@ def pair_classifier(layers: int, model_dir: Path | None = None):
     return model
 
 
-def trained_classifier(saved: SavedWeights, model_dir: Path | None = None):
+def trained_classifier(saved: SavedWeights, model_dir: Path | None = None) -> "torch.nn.Module":
     """The saved network in PyTorch (eval mode): the package's word embeddings + the saved rest."""
     import torch
 
@@ -107,7 +114,7 @@ def trained_classifier(saved: SavedWeights, model_dir: Path | None = None):
     return model.eval()
 
 
-def trainable_tensors(model) -> dict[str, np.ndarray]:
+def trainable_tensors(model: "torch.nn.Module") -> dict[str, np.ndarray]:
     """What the saved file keeps: everything but the frozen word embeddings."""
     return {
         name: value.detach().cpu().numpy().copy()

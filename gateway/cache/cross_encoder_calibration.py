@@ -15,7 +15,7 @@ import numpy as np
 
 from gateway.cache.cross_encoder_dataset import Labelled, Lookup
 from gateway.cache.evaluation import Outcome, summarise
-from gateway.cache.guards import extract_facts, rejection
+from gateway.cache.guards import Facts, extract_facts, rejection
 
 TARGET_FALSE_HIT_RATES = ("0.0025", "0.005", "0.0075", "0.01", "0.015", "0.02", "0.03", "0.05")
 # Up to 1.0, which no probability below it reaches: a rate no other threshold keeps to gets "never hit".
@@ -33,12 +33,13 @@ def verified_candidates(lookups: list[Lookup], floor: float, top: int) -> list[l
     """Per lookup, the (stored text, right?) candidates the cache would send to the verifier."""
     from policies.schema import GuardPolicy
 
-    switches, facts = GuardPolicy(), {}
+    switches = GuardPolicy()
+    facts: dict[str, Facts] = {}
 
-    def facts_of(text: str):
+    def facts_of(text: str) -> Facts:
         return facts.get(text) or facts.setdefault(text, extract_facts(text))
 
-    chosen = []
+    chosen: list[list[tuple[str, bool]]] = []
     for lookup in lookups:
         passing = [
             (text, right)
@@ -54,7 +55,7 @@ def threshold_table(
 ) -> dict[str, dict]:
     """target false-hit rate -> {threshold, recall, false_hit_rate, ...} on the replayed lookups."""
     best = []
-    for lookup, candidates in zip(lookups, chosen):
+    for lookup, candidates in zip(lookups, chosen, strict=True):
         scored = [(probability(lookup.query, text), right) for text, right in candidates]
         best.append(max(scored, default=(-1.0, False)))
 
@@ -63,7 +64,7 @@ def threshold_table(
             Outcome(
                 "all", lookup.answerable, lookup.exact or p >= threshold, lookup.exact or (p >= threshold and right)
             )
-            for lookup, (p, right) in zip(lookups, best)
+            for lookup, (p, right) in zip(lookups, best, strict=True)
         ]
         return {"threshold": float(threshold), **summarise(outcomes)}
 
@@ -78,7 +79,7 @@ def threshold_table(
 def by_kind(pairs: list[Labelled], probabilities: np.ndarray, threshold: float) -> dict[str, dict]:
     """Per kind of held-out pair: how many, and the share the verifier gets right at `threshold`."""
     out: dict[str, dict] = {}
-    for pair, p in zip(pairs, probabilities):
+    for pair, p in zip(pairs, probabilities, strict=True):
         row = out.setdefault(pair.kind, {"pairs": 0, "should_hit": 0, "right": 0})
         row["pairs"] += 1
         row["should_hit"] += pair.label

@@ -70,10 +70,10 @@ def build(
     qqp = [Labelled(p.a, p.b, int(p.duplicate), "qqp") for p in train_pairs]
     data.train += rng.sample(qqp, min(sizes["qqp"], len(qqp)))
     retrieved = [
-        Labelled(l.query, text, int(right), "retrieved")
+        Labelled(lookup.query, text, int(right), "retrieved")
         for w in worlds[:-1]
-        for l in replay([pairs[i] for i in w], vectors, top_k, floor)
-        for text, _, right in l.candidates
+        for lookup in replay([pairs[i] for i in w], vectors, top_k, floor)
+        for text, _, right in lookup.candidates
     ]
     data.train += rng.sample(retrieved, min(sizes["retrieved"], len(retrieved)))
     questions = sorted({t for p in train_pairs for t in (p.a, p.b)})

@@ -14,12 +14,16 @@ import os
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gateway.cache.cross_encoder import PairTokenizer, SavedWeights, trained_classifier
 from gateway.cache.minilm import INPUTS, bundled_model_dir
 from gateway.cache.onnx_export import OPSET, fuse, model_cache_dir, quantize
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 # int8 activations are quantised per run: the logits move by a few hundredths (measured up to ~0.1 on
@@ -95,7 +99,9 @@ def export(saved: SavedWeights, path: Path) -> None:
     log.info("cross-encoder exported as an int8 graph (largest logit error against PyTorch %.3f)", error)
 
 
-def logit_error(module, scorer: OnnxPairScorer, tokenizer: PairTokenizer, pairs: list[tuple[str, str]]) -> float:
+def logit_error(
+    module: "torch.nn.Module", scorer: OnnxPairScorer, tokenizer: PairTokenizer, pairs: list[tuple[str, str]]
+) -> float:
     """The largest |logit| difference between PyTorch and the graph, each pair scored alone."""
     import torch
 

@@ -357,12 +357,16 @@ def scope(text: str, rng: random.Random) -> str | None:
 def direction(text: str, rng: random.Random) -> str | None:
     """Swap the two sides of "from A to B", "A better than B", "convert A to B", "A beat B"."""
     for pattern in (
-        r"\bfrom ([\w$€£ .'-]{1,40}?) to ([\w$€£ .'-]{1,40}?)(?=\s+(?:on|in|at|for|by|before|after|"
-        r"during|with|without|via|today|tomorrow|tonight)\b|[?.!,]|$)",
+        (
+            r"\bfrom ([\w$€£ .'-]{1,40}?) to ([\w$€£ .'-]{1,40}?)(?=\s+(?:on|in|at|for|by|before|after|"
+            r"during|with|without|via|today|tomorrow|tonight)\b|[?.!,]|$)"
+        ),
         r"\b([\w'-]+) (?:better|worse|bigger|smaller|faster|slower|cheaper|safer|older) than ([\w'-]+)",
         r"\bconvert ([\w$€£'-]+) (?:to|into) ([\w$€£'-]+)",
-        r"\b([A-Z][\w'-]+) (?:beat|beats|defeat|defeated|invade|invaded|sue|sued|hire|hired|owe|owes) "
-        r"([A-Z][\w'-]+)",
+        (
+            r"\b([A-Z][\w'-]+) (?:beat|beats|defeat|defeated|invade|invaded|sue|sued|hire|hired|owe|owes) "
+            r"([A-Z][\w'-]+)"
+        ),
     ):
         m = re.search(pattern, text)
         if m and m.group(1).lower() != m.group(2).lower():
@@ -448,7 +452,7 @@ def casual(text: str, rng: random.Random) -> str | None:
 
 
 def typo(text: str, rng: random.Random) -> str | None:
-    long_words = [m for m in re.finditer(r"[A-Za-z]{5,}", text)]
+    long_words = list(re.finditer(r"[A-Za-z]{5,}", text))
     if not long_words:
         return None
     for m in rng.sample(long_words, min(len(long_words), rng.choice([1, 1, 2]))):
@@ -512,7 +516,7 @@ def with_detail(text: str, rng: random.Random) -> tuple[str, str] | None:
         a, b = rng.sample(cities, 2)
         detail = f" from {a} to {b}"
     elif kind == "currency":
-        x, y = rng.choice(CURRENCIES)
+        x, _ = rng.choice(CURRENCIES)
         amount = rng.choice([10, 20, 50, 100, 250, 500, 1000])
         detail = f" for {x}{amount}" if x in "$€£" else f" for {amount} {x}"
     elif kind == "date":

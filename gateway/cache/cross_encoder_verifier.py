@@ -14,7 +14,7 @@ separate QQP's retrieved look-alikes (docs/benchmarks.md#cross-encoder-verifier)
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +48,9 @@ class CrossEncoderInfo:
 class CrossEncoderVerifier:
     """`score_pairs` (synchronous) and `score` (awaitable, off the event loop) give calibrated probabilities."""
 
-    def __init__(self, scorer, tokenizer: PairTokenizer, info: CrossEncoderInfo) -> None:
+    def __init__(
+        self, scorer: Callable[[dict[str, np.ndarray]], np.ndarray], tokenizer: PairTokenizer, info: CrossEncoderInfo
+    ) -> None:
         self.scorer = scorer  # token batch -> raw logits: OnnxPairScorer, or TorchPairScorer as a fallback
         self._tokenizer = tokenizer
         self.info = info
@@ -93,10 +95,10 @@ class CrossEncoderVerifier:
     async def verify(self, query: str, candidates: Sequence[tuple[str, float] | None]) -> list[float | None]:
         """Probabilities for the VERIFY_TOP most similar of `candidates` ((cached question, cosine), or None
         for one that is not a candidate: below the floor, vetoed by a guard); None elsewhere."""
-        ranked = sorted((i for i, c in enumerate(candidates) if c is not None), key=lambda i: -candidates[i][1])
-        chosen = ranked[:VERIFY_TOP]
+        present = [(i, c) for i, c in enumerate(candidates) if c is not None]
+        chosen = sorted(present, key=lambda ic: -ic[1][1])[:VERIFY_TOP]
         out: list[float | None] = [None] * len(candidates)
-        for i, p in zip(chosen, await self.score([(query, candidates[i][0]) for i in chosen])):
+        for (i, _), p in zip(chosen, await self.score([(query, text) for _, (text, _) in chosen]), strict=True):
             out[i] = float(p)
         return out
 

@@ -135,7 +135,7 @@ def read_pairs(wordnet: Path, tagged: set[str]) -> set[tuple[str, str]]:
                 target_line = synsets[_POS_FILE[target_pos]][target]
                 target_words, _ = _parse(target_line)
                 source = words[int(source_target[:2], 16) - 1]
-                antonym = target_words[int(source_target[2:], 16) - 1]
+                antonym = target_words[int(source_target[2:], 16) - 1]  # noqa: FURB166 a hex pair, not a 0x prefix
                 if {_sense_key(line, source), _sense_key(target_line, antonym)} <= tagged:
                     pairs.add((source[0], antonym[0]))
     return pairs
@@ -200,7 +200,10 @@ def _parse(line: str) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, 
     words = [(fields[4 + 2 * i], fields[5 + 2 * i]) for i in range(count)]
     at = 4 + 2 * count
     pointer_count = int(fields[at])
-    pointers = [tuple(fields[at + 1 + 4 * i : at + 5 + 4 * i]) for i in range(pointer_count)]
+    pointers = [
+        (fields[at + 1 + 4 * i], fields[at + 2 + 4 * i], fields[at + 3 + 4 * i], fields[at + 4 + 4 * i])
+        for i in range(pointer_count)
+    ]
     return words, pointers
 
 

@@ -21,7 +21,7 @@ _PLAIN_WORD = re.compile(r"[a-z]{2,}")
 
 
 def read_words(wordnet: Path) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for pos in POS:
         for path, columns in ((wordnet / f"index.{pos}", 1), (wordnet / f"{pos}.exc", 2)):
             for line in path.read_text(encoding="latin-1").splitlines():

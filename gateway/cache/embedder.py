@@ -253,7 +253,7 @@ class Embedder:
         started = time.perf_counter()
         try:
             vectors = await asyncio.get_running_loop().run_in_executor(self._worker, self._encode, batch)
-        except Exception as exc:  # every waiter learns why; the dispatcher keeps serving
+        except Exception as exc:  # noqa: BLE001 every waiter learns why; the dispatcher keeps serving
             for pending in batch:
                 future = self._waiting.pop(pending.key)
                 if not future.done():
@@ -263,7 +263,7 @@ class Embedder:
         self.stats.texts_encoded += len(batch)
         self.stats.batch_sizes[len(batch)] += 1
         self.stats.encode_seconds += time.perf_counter() - started
-        for pending, vector in zip(batch, vectors):
+        for pending, vector in zip(batch, vectors, strict=True):
             vector.flags.writeable = False  # shared by the LRU and every waiter
             self._lru.put(pending.tenant, pending.digest, vector)
             future = self._waiting.pop(pending.key)

@@ -72,7 +72,7 @@ def conversation_text(question: str, context: tuple[dict, ...] | list[dict]) -> 
     return "\n".join([*turns, f"user: {question}"])
 
 
-def _content(content) -> str:
+def _content(content: object) -> str:
     return content if isinstance(content, str) else json.dumps(content, sort_keys=True)
 
 

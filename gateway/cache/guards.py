@@ -97,7 +97,7 @@ _NEGATIONS = {
     "hardly",
     "barely",
 }
-_CAPITALISED = re.compile(r"(?<![\w'])[A-Z][\w'’&-]*")
+_CAPITALISED = re.compile(r"(?<![\w'])[A-Z][\w'’&-]*")  # noqa: RUF001 a typographic apostrophe is meant
 _SENTENCE_END = frozenset('.!?:;"(')
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}s?\b")
 _CODE_SPAN = re.compile(r"`[^`]+`")
@@ -117,15 +117,34 @@ _ABBREVIATION = re.compile(r"[A-Za-z](?:\.[A-Za-z])++")
 
 
 class GuardSwitches(Protocol):
-    numbers: bool
-    dates: bool
-    negation: bool
-    entities: bool
-    antonyms: bool
-    order: bool
-    times: bool
-    units: bool
-    scope: bool
+    """Read-only, so a frozen policies.schema.GuardPolicy provides it."""
+
+    @property
+    def numbers(self) -> bool: ...
+
+    @property
+    def dates(self) -> bool: ...
+
+    @property
+    def negation(self) -> bool: ...
+
+    @property
+    def entities(self) -> bool: ...
+
+    @property
+    def antonyms(self) -> bool: ...
+
+    @property
+    def order(self) -> bool: ...
+
+    @property
+    def times(self) -> bool: ...
+
+    @property
+    def units(self) -> bool: ...
+
+    @property
+    def scope(self) -> bool: ...
 
 
 @dataclass(frozen=True)

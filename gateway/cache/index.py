@@ -9,6 +9,7 @@ products over a few hundred vectors, or an HNSW walk that skips other fingerprin
 
 import math
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -102,7 +103,7 @@ class NamespaceIndex:
         self._reserve(len(items))
         vectors = np.stack([np.asarray(v, dtype=np.float32) for _, _, v in items])
         self._graph.add_items(vectors, labels, num_threads=num_threads, replace_deleted=True)
-        for label, (entry_id, fingerprint, _) in zip(labels.tolist(), items):
+        for label, (entry_id, fingerprint, _) in zip(labels.tolist(), items, strict=True):
             self._label_of[entry_id] = label
             self._id_of[label] = entry_id
             self._fingerprint_of[label] = fingerprint
@@ -149,12 +150,14 @@ class NamespaceIndex:
         level0 = self._params.dim * 4 + self._params.m * 2 * 4 + 8 + 4
         return self._graph.get_max_elements() * level0
 
-    def _walk(self, query: np.ndarray, k: int, accept) -> list[Neighbour]:
+    def _walk(self, query: np.ndarray, k: int, accept: Callable[[int], bool] | None) -> list[Neighbour]:
         if k <= 0:
             return []
         self._graph.set_ef(ef_for(self._params, len(self), k))
         labels, distances = self._graph.knn_query(query, k=k, num_threads=1, filter=accept)
-        return [Neighbour(self._id_of[int(label)], 1.0 - float(d)) for label, d in zip(labels[0], distances[0])]
+        return [
+            Neighbour(self._id_of[int(label)], 1.0 - float(d)) for label, d in zip(labels[0], distances[0], strict=True)
+        ]
 
     def _scan(self, query: np.ndarray, fingerprint: str, k: int) -> list[Neighbour]:
         labels, vectors = self._scan_group(fingerprint)
@@ -179,7 +182,7 @@ class NamespaceIndex:
 
     def _extend_scans(self, labels: np.ndarray, items: list[tuple[str, str, np.ndarray]]) -> None:
         """New entries join the kept matrices of their groups (hnswlib stores cosine vectors normalised)."""
-        for label, (_, fingerprint, vector) in zip(labels.tolist(), items):
+        for label, (_, fingerprint, vector) in zip(labels.tolist(), items, strict=True):
             cached = self._scan_cache.get(fingerprint)
             if cached is None:
                 continue
@@ -278,7 +281,8 @@ class VectorIndex:
 
 
 def _halves(spaces: list[NamespaceIndex]) -> tuple[list[NamespaceIndex], list[NamespaceIndex]]:
-    """Two groups of graphs with about the same number of walks and entries: largest first, each to the lighter group."""
+    """Two groups of graphs with about the same number of walks and entries: largest first, each to the
+    lighter group."""
     groups: tuple[list[NamespaceIndex], list[NamespaceIndex]] = ([], [])
     for space in sorted(spaces, key=len, reverse=True):
         min(groups, key=lambda g: (len(g), sum(len(s) for s in g))).append(space)

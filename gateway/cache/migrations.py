@@ -64,7 +64,7 @@ async def current_version(db: aiosqlite.Connection) -> int:
     await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
     async with db.execute("SELECT MAX(version) FROM schema_version") as cursor:
         row = await cursor.fetchone()
-    return row[0] or 0
+    return (row[0] if row else None) or 0  # MAX over no rows is one row holding NULL
 
 
 async def migrate(db: aiosqlite.Connection, target: int = LATEST_VERSION) -> int:

@@ -11,6 +11,7 @@ pair similarities within a few hundredths of sentence-transformers' own.
 """
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -127,7 +128,7 @@ class MiniLM:
         # Similar lengths share a batch, so padding (masked out, but computed) stays small.
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        starts = range(0, len(order), batch_size)
+        starts: Iterable[int] = range(0, len(order), batch_size)
         if progress:
             from tqdm import tqdm
 

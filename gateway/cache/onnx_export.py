@@ -31,10 +31,15 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.cache.minilm import INPUTS, MiniLM, OnnxTransformer, TorchTransformer
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 OPSET = 17
@@ -152,7 +157,7 @@ def quantize(path: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     staged = path.with_name(f"int8-{path.name}")
-    root = logging.getLogger()
+    root = logging.root
     quiet = _FromQuantization()  # it logs every tensor on the root logger, and advice meant for images
     root.addFilter(quiet)
     try:
@@ -184,7 +189,7 @@ def agreement(a: MiniLM, b: MiniLM, texts: list[str]) -> float:
 
 
 @contextlib.contextmanager
-def _quiet_tracer():
+def _quiet_tracer() -> Iterator[None]:
     """No warnings from tracing the model (TracerWarning from transformers' code, deprecation and advice
     notes from torch.onnx): none of them is the user's to act on, and the graph is checked anyway."""
     import torch
@@ -197,7 +202,7 @@ def _quiet_tracer():
 
 
 @contextlib.contextmanager
-def _no_loading_bars():
+def _no_loading_bars() -> Iterator[None]:
     """transformers draws a bar per weights file loaded: two bars for one log line's worth of news."""
     from transformers.utils import logging as hf_logging
 
@@ -210,7 +215,7 @@ def _no_loading_bars():
             hf_logging.enable_progress_bar()
 
 
-def _last_hidden_state(module):
+def _last_hidden_state(module: "torch.nn.Module") -> "torch.nn.Module":
     """BertModel(...).last_hidden_state with positional inputs, as torch.onnx wants them."""
     import torch
 
@@ -219,7 +224,9 @@ def _last_hidden_state(module):
             super().__init__()
             self.bert = module
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
             return self.bert(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state

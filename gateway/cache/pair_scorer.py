@@ -34,7 +34,7 @@ class VerifierPairScorer:
             return np.zeros(0, dtype=np.float32)
         if cosines is None:
             texts = sorted({t for pair in pairs for t in pair})
-            vectors = dict(zip(texts, self.encode(texts)))
+            vectors = dict(zip(texts, self.encode(texts), strict=True))
             cosines = [float(np.dot(vectors[a], vectors[b])) for a, b in pairs]
         # Each pair stands alone: its only "neighbour" is itself.
         # Read as written, as they are embedded: the conversation check's thresholds were measured so.
@@ -42,6 +42,6 @@ class VerifierPairScorer:
             float(
                 self.verifier.probabilities(view(a, as_written=True), [(view(b, as_written=True), cosine)], [cosine])[0]
             )
-            for (a, b), cosine in zip(pairs, cosines)
+            for (a, b), cosine in zip(pairs, cosines, strict=True)
         ]
         return np.asarray(scores, dtype=np.float32)

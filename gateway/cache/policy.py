@@ -10,16 +10,43 @@ from gateway.cache.guards import GuardSwitches
 
 
 class CachePolicy(Protocol):
-    name: str
-    cacheable: bool
-    similarity_threshold: float  # cosine floor for a semantic candidate
-    verify: bool  # run the duplicate verifier on candidates
-    verifier_threshold: float  # minimum verifier probability for a semantic hit
-    ttl_seconds: float
-    stale_if_error_s: float  # an expired entry may answer this long past its TTL while the upstream fails
-    max_entries: int  # quota per (namespace, category)
-    eviction: str  # "lru" | "lfu"
-    scope: str  # "private" | "shared"
-    personal: bool  # forces private
-    cache_tool_calls: bool
-    guards: GuardSwitches
+    """Read-only, so a frozen policies.schema.CategoryPolicy provides it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def cacheable(self) -> bool: ...
+
+    @property  # cosine floor for a semantic candidate
+    def similarity_threshold(self) -> float: ...
+
+    @property  # run the duplicate verifier on candidates
+    def verify(self) -> bool: ...
+
+    @property  # minimum verifier probability for a semantic hit
+    def verifier_threshold(self) -> float: ...
+
+    @property
+    def ttl_seconds(self) -> float: ...
+
+    @property  # an expired entry may answer this long past its TTL while the upstream fails
+    def stale_if_error_s(self) -> float: ...
+
+    @property  # quota per (namespace, category)
+    def max_entries(self) -> int: ...
+
+    @property  # "lru" | "lfu"
+    def eviction(self) -> str: ...
+
+    @property  # "private" | "shared"
+    def scope(self) -> str: ...
+
+    @property  # forces private
+    def personal(self) -> bool: ...
+
+    @property
+    def cache_tool_calls(self) -> bool: ...
+
+    @property
+    def guards(self) -> GuardSwitches: ...

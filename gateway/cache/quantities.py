@@ -53,7 +53,7 @@ NUMBER_WORDS = {
 }  # "one" is left out: "which one is better?" states no quantity.
 _DIGITS = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?:st|nd|rd|th|k\b)?", re.IGNORECASE)
 # "7 pm", "7:30 p.m.", "7am", "7 o'clock"; and 24-hour "19:00". Bounded repeats only.
-_CLOCK = re.compile(r"(?<![\d:.])(\d{1,2})(?::(\d{2}))? ?(a\.?m\b\.?|p\.?m\b\.?|o['’]clock)", re.IGNORECASE)
+_CLOCK = re.compile(r"(?<![\d:.])(\d{1,2})(?::(\d{2}))? ?(a\.?m\b\.?|p\.?m\b\.?|o['’]clock)", re.IGNORECASE)  # noqa: RUF001 the typographic apostrophe of o'clock is meant
 _TWENTY_FOUR = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})(?![\d:])")
 _NAMED_TIMES = {"noon": 720, "midday": 720, "midnight": 0}
 _DAY = 24 * 60
@@ -67,7 +67,7 @@ def _define(dimension: str, canonical: str, spellings: tuple[str, ...], attached
     """`attached`: the unit's words are common in other senses ("days", "cups"); they, and every spelling of
     one or two letters ("m", "c"), count only right after a number. Other unit names count anywhere."""
     for spelling in (canonical, *spellings):
-        _UNITS[spelling] = _UNITS.get(spelling, ()) + ((dimension, canonical),)
+        _UNITS[spelling] = (*_UNITS.get(spelling, ()), (dimension, canonical))
         if attached or len(spelling) <= 2:
             _ATTACHED_ONLY.add(spelling)
 

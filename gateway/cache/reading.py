@@ -79,7 +79,7 @@ class ReadingMemo:
         unread = [(entry_id, text) for entry_id, text in entries if entry_id not in found]
         if unread:
             read_now = await read_soon([text for _, text in unread], self.window)
-            for (entry_id, _), reading in zip(unread, read_now):
+            for (entry_id, _), reading in zip(unread, read_now, strict=True):
                 found[entry_id] = self._by_id[entry_id] = reading
             while len(self._by_id) > self.capacity:
                 self._by_id.popitem(last=False)

@@ -7,6 +7,7 @@ A put carries the whole entry, so followers update their mirrors without reading
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -41,22 +42,30 @@ class ChangeStream:
         self._counter = f"{prefix}:changes:n"
 
     async def newest(self) -> StreamPosition:
-        newest = await self._redis.xrevrange(self.key, count=1)
+        newest = cast(list[_Entry], await self._redis.xrevrange(self.key, count=1))
         return _position(*newest[0]) if newest else StreamPosition()
 
     async def read(self, after: StreamPosition, block_ms: int, count: int) -> list[Change]:
-        reply = await self._follower.xread({self.key: after.stream_id}, count=count, block=block_ms)
+        reply = cast(
+            list[tuple[bytes, list[_Entry]]],
+            await self._follower.xread({self.key: after.stream_id}, count=count, block=block_ms),
+        )
         return [_change(stream_id, fields) for _, messages in reply for stream_id, fields in messages]
 
     async def lost_since(self, position: StreamPosition) -> bool:
         """Whether trimming dropped changes after `position`: the oldest kept must follow it directly."""
-        oldest = await self._redis.xrange(self.key, count=1)
+        oldest = cast(list[_Entry], await self._redis.xrange(self.key, count=1))
         if oldest:
             return _position(*oldest[0]).n > position.n + 1
         return int(await self._redis.get(self._counter) or 0) > position.n
 
     async def close(self) -> None:
         await self._follower.aclose()
+
+
+# redis-py types a stream reply for every protocol and decode_responses setting; these clients speak RESP2
+# and read bytes: [stream_id, {field: value}] per entry, [stream, entries] per stream of an XREAD.
+_Entry = tuple[bytes, dict[bytes, bytes]]
 
 
 def _change(stream_id: bytes, fields: dict[bytes, bytes]) -> Change:

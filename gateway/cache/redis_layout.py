@@ -117,17 +117,23 @@ return removed
 """
 )
 
-# ARGV: prefix, origin, maxlen, space, keep, order ("lru" | "lfu")
+# ARGV: prefix, origin, maxlen, space, keep, order ("lru" | "lfu"), protected id, ...
 EVICT = (
     _REMOVE
     + """
 local ranking = P .. ":" .. ARGV[6] .. ":" .. ARGV[4]
 local excess = redis.call("ZCARD", ranking) - tonumber(ARGV[5])
+local protected = {}
+for i = 7, #ARGV do protected[ARGV[i]] = true end
 local removed = {}
 if excess > 0 then
-  for _, member in ipairs(redis.call("ZRANGE", ranking, 0, excess - 1)) do
-    local _, id = remove(member)
-    table.insert(removed, id)
+  -- enough of the lowest ranked that `excess` remain once the protected ones are passed over
+  for _, member in ipairs(redis.call("ZRANGE", ranking, 0, excess - 1 + #ARGV - 6)) do
+    if #removed == excess then break end
+    if not protected[string.sub(member, string.find(member, ":", 1, true) + 1)] then
+      local _, id = remove(member)
+      table.insert(removed, id)
+    end
   end
 end
 publish("evict", ARGV[2], ARGV[3], removed)
@@ -258,7 +264,7 @@ def _vector(blob: bytes) -> np.ndarray | None:
 
 
 def pairs_to_dict(flat: list[bytes]) -> dict[bytes, bytes]:
-    return dict(zip(flat[0::2], flat[1::2]))
+    return dict(zip(flat[0::2], flat[1::2], strict=True))
 
 
 def expire_at_ms(expires_at: float) -> int:

@@ -15,7 +15,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import TypedDict, TypeVar, Unpack, cast
 
 import orjson
 from redis.asyncio import Redis
@@ -35,6 +36,21 @@ UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 OK, DEGRADED = "ok", "degraded (read-only, redis unreachable)"
 _EVICTION_ORDERS = ("lru", "lfu")
 _SCAN_BATCH = 500
+
+
+_T = TypeVar("_T")
+# redis-py types a reply for either decode_responses setting (bytes | str); this store's clients read bytes,
+# so its reads are cast to what Redis returns them as.
+
+
+class RedisOptions(TypedDict, total=False):
+    """RedisStore's settings besides its URL (their defaults are __init__'s)."""
+
+    prefix: str
+    stream_maxlen: int
+    local_entries: int
+    timeout_s: float
+    follow_block_ms: int
 
 
 class RedisStore:
@@ -65,7 +81,7 @@ class RedisStore:
             retry=Retry(NoBackoff(), 0),
         )
         self.changes = ChangeStream(self._redis, follower, self.prefix)
-        self._epoch: bytes | None = None
+        self._epoch: bytes | str | None = None  # as Redis returns it
         self._unsent_hits: dict[str, HitUpdate] = {}
         self._put = self._redis.register_script(layout.PUT)
         self._delete = self._redis.register_script(layout.DELETE)
@@ -77,7 +93,7 @@ class RedisStore:
         self._add_utility = self._redis.register_script(layout.ADD_UTILITY)
 
     @classmethod
-    async def open(cls, url: str, **options) -> "RedisStore":
+    async def open(cls, url: str, **options: Unpack[RedisOptions]) -> "RedisStore":
         """Connect; an unreachable Redis leaves the store read-only (and empty) until the sync finds it."""
         store = cls(url, **options)
         try:
@@ -188,7 +204,7 @@ class RedisStore:
         if not self._unsent_hits or not self.available:
             return
         pending, self._unsent_hits = self._unsent_hits, {}
-        args = [self.prefix, layout.LFU_HIT_WEIGHT]
+        args: list[str | int | float] = [self.prefix, layout.LFU_HIT_WEIGHT]
         for u in pending.values():
             args += [u.entry_id, u.hits, u.last_hit_at]
         try:
@@ -214,8 +230,13 @@ class RedisStore:
     async def iter_all(self, batch_size: int = 2000) -> AsyncIterator[CacheEntry]:
         after = "-inf"
         while True:
-            page = await self._guarded(
-                self._redis.zrangebyscore(self.key("order"), after, "+inf", start=0, num=batch_size, withscores=True)
+            page = cast(
+                list[tuple[bytes, float]],
+                await self._guarded(
+                    self._redis.zrangebyscore(
+                        self.key("order"), after, "+inf", start=0, num=batch_size, withscores=True
+                    )
+                ),
             )
             if not page:
                 return
@@ -234,15 +255,19 @@ class RedisStore:
             for space in spaces:
                 pipe.zcard(self.key("lru", space))
             sizes = await self._guarded(pipe.execute())
-        return {spaces[space]: n for space, n in zip(spaces, sizes) if n}
+        return {spaces[space]: n for space, n in zip(spaces, sizes, strict=True) if n}
 
-    async def evict(self, namespace: str, category: str, keep: int, policy: str) -> list[str]:
+    async def evict(
+        self, namespace: str, category: str, keep: int, policy: str, protect: Sequence[str] = ()
+    ) -> list[str]:
         if policy not in _EVICTION_ORDERS:
             raise ValueError(f"eviction must be one of {list(_EVICTION_ORDERS)}, got {policy!r}")
         self._require_writable()
         space = layout.space_of(namespace, category)
         try:
-            victims = await self._evict(args=[self.prefix, self.origin, self.stream_maxlen, space, keep, policy])
+            victims = await self._evict(
+                args=[self.prefix, self.origin, self.stream_maxlen, space, keep, policy, *protect]
+            )
         except UNREACHABLE as exc:
             raise self._lost(exc) from exc
         victims = [v.decode() for v in victims]
@@ -272,7 +297,7 @@ class RedisStore:
         wanted = {
             s for s, (ns, cat) in spaces.items() if query.namespace in (None, ns) and query.category in (None, cat)
         }
-        members = await self._guarded(self._redis.zrevrange(self.key("order"), 0, -1))
+        members = cast(list[bytes], await self._guarded(self._redis.zrevrange(self.key("order"), 0, -1)))
         ids = [layout.id_of_member(m) for m in members if m.decode().split(":", 1)[0] in wanted]
         needs_entry = query.tenant or query.model or query.text_contains or not query.include_expired
         if not needs_entry:
@@ -294,7 +319,7 @@ class RedisStore:
         return EntryPage(page, len(matching), end if end < len(matching) else None)
 
     async def get_meta(self, key: str) -> str | None:
-        value = await self._guarded(self._redis.hget(self.key("meta"), key))
+        value = cast(bytes | None, await self._guarded(self._redis.hget(self.key("meta"), key)))
         return value.decode() if value is not None else None
 
     async def set_meta(self, key: str, value: str) -> None:
@@ -350,7 +375,7 @@ class RedisStore:
         if not self.available:
             raise StoreUnavailable(f"Redis at {self.url} is unreachable; the cache is read-only")
 
-    async def _guarded(self, awaitable):
+    async def _guarded(self, awaitable: Awaitable[_T]) -> _T:
         try:
             return await awaitable
         except UNREACHABLE as exc:
@@ -361,10 +386,10 @@ class RedisStore:
             for entry_id in entry_ids:
                 pipe.hgetall(self.key("e", entry_id))
             rows = await pipe.execute()
-        return {i: row for i, row in zip(entry_ids, rows) if row}
+        return {i: row for i, row in zip(entry_ids, rows, strict=True) if row}
 
     async def _spaces(self) -> dict[str, tuple[str, str]]:
-        raw = await self._guarded(self._redis.hgetall(self.key("spaces")))
+        raw = cast(dict[bytes, bytes], await self._guarded(self._redis.hgetall(self.key("spaces"))))
         return {space.decode(): tuple(orjson.loads(names)) for space, names in raw.items()}
 
 

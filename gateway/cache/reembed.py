@@ -19,6 +19,7 @@ import time
 from tqdm import tqdm
 
 from gateway.cache.conversation import context_of
+from gateway.cache.embedder import EmbeddingModel
 from gateway.cache.entry import CacheEntry
 from gateway.cache.fingerprint import conversation_turns
 from gateway.cache.store import DocumentStore
@@ -28,7 +29,7 @@ EMBEDDING_META = "embedding"
 _BATCH = 256
 
 
-async def ensure_embedded_by(store: DocumentStore, model, progress: bool = True) -> int:
+async def ensure_embedded_by(store: DocumentStore, model: EmbeddingModel, progress: bool = True) -> int:
     """Make every stored vector `model`'s (an EmbeddingModel: .identity, .encode); returns how many
     entries were embedded again."""
     recorded = await store.get_meta(EMBEDDING_META)
@@ -64,15 +65,15 @@ async def ensure_embedded_by(store: DocumentStore, model, progress: bool = True)
     return len(ids)
 
 
-def _embed_again(model, entries: list[CacheEntry]) -> None:
+def _embed_again(model: EmbeddingModel, entries: list[CacheEntry]) -> None:
     """New vectors for each entry's question and for its conversation's context and offer (as written,
     as the context check embeds them: gateway/cache/context_match.py)."""
     contexts = [context_of(conversation_turns(e.request)) for e in entries]
     questions = [e.query_text for e in entries]
-    for entry, vector in zip(entries, model.encode(questions) if questions else []):
+    for entry, vector in zip(entries, model.encode(questions) if questions else [], strict=True):
         entry.embedding = vector
     stated = [t for c in contexts for t in (c.text, c.offer) if t]
     vectors = iter(model.encode(stated, as_written=True) if stated else [])
-    for entry, context in zip(entries, contexts):
+    for entry, context in zip(entries, contexts, strict=True):
         entry.context_embedding = next(vectors) if context.text else None
         entry.offer_embedding = next(vectors) if context.offer else None

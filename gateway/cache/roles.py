@@ -173,7 +173,7 @@ _PERSON = {
 
 
 def roles(text: str) -> Roles:
-    tokens = _TOKEN.findall(text.casefold().replace("’", "'"))
+    tokens = _TOKEN.findall(text.casefold().replace("’", "'"))  # noqa: RUF001 folds the typographic apostrophe
     found: set[tuple[str, str]] = set()
     clause_markers = _clause_markers(tokens)
     for i, token in enumerate(tokens):

@@ -17,7 +17,7 @@ import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,8 @@ from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.text import normalise
 from gateway.cache.verifier import Verifier
+from gateway.cache.verifier_features import QuestionView
+from gateway.cache.verifier_stack import StackedVerifier
 
 log = logging.getLogger(__name__)
 EXACT, SEMANTIC = "exact", "semantic"
@@ -85,7 +87,7 @@ class SemanticCache:
         self,
         store: DocumentStore,
         embedder: Embedder,
-        verifier: Verifier,
+        verifier: Verifier | StackedVerifier,
         index: VectorIndex | None = None,
         top_k: int | None = None,
         maintenance_interval_s: float = 5.0,
@@ -101,7 +103,7 @@ class SemanticCache:
         # Earlier turns are compared by meaning (gateway/cache/context_match.py); `context_scorer` reads
         # two contexts together (the verifier's cross-encoder), else the duplicate verifier does.
         # A stacked verifier lends its feature part: the conversation check's thresholds were measured on that.
-        context_verifier = getattr(verifier, "features", verifier)
+        context_verifier = verifier.features if isinstance(verifier, StackedVerifier) else verifier
         written = functools.partial(embedder.model.encode, as_written=True)  # as the context check embeds
         self.context = ContextMatcher(embedder, context_scorer or VerifierPairScorer(context_verifier, written))
         self.index = index or VectorIndex()
@@ -327,7 +329,7 @@ class SemanticCache:
         key: RequestKey,
         vector: np.ndarray,
         now: float,
-        fresh_enough,
+        fresh_enough: "Freshness",
         query: Reading,
     ) -> list[Candidate]:
         neighbours = self.index.search_namespace(namespace, vector, key.fingerprint, self.top_k)
@@ -344,7 +346,8 @@ class SemanticCache:
         ]
         close = [entry for entry, similarity in live if similarity >= policy.similarity_threshold]
         readings = await self._readings.readings([(e.id, e.query_text) for e in close])
-        found, to_verify = [], []
+        found: list[Candidate] = []
+        to_verify: list[tuple[int, QuestionView, float]] = []  # (candidate, its question, cosine)
         asked = normalise(key.query_text or "")
         for entry, similarity in live:
             guard, probability = None, None
@@ -367,7 +370,7 @@ class SemanticCache:
             # A verifier that runs a network (the stack's cross-encoder, ~1 ms a pair) does so off the event loop;
             # the feature verifier's few matrix products cost less than the thread hop.
             probabilities = await asyncio.to_thread(score) if self.verifier.runs_off_loop else score()
-            for (i, _, _), p in zip(to_verify, probabilities):
+            for (i, _, _), p in zip(to_verify, probabilities, strict=True):
                 found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
         return found
 
@@ -384,7 +387,7 @@ class SemanticCache:
             tenant, key.query_text or "", vector, key.turns, [found[i].entry for i in open_]
         )
         found = list(found)
-        for i, verdict in zip(open_, verdicts):
+        for i, verdict in zip(open_, verdicts, strict=True):
             if verdict is not None:
                 found[i] = dataclasses.replace(found[i], rejected_by=verdict)
         return found
@@ -456,7 +459,11 @@ def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:
     return entry.namespace == namespace and (entry.namespace != tenant or entry.tenant == tenant)
 
 
-def _freshness(now: float, allow_stale: bool, max_stale_s: float | None):
+# Whether an entry may answer a query of a policy.
+Freshness = Callable[[CacheEntry, CachePolicy], bool]
+
+
+def _freshness(now: float, allow_stale: bool, max_stale_s: float | None) -> Freshness:
     """Which entries may answer a query of a policy: those unexpired for it (expires_for), or with
     allow_stale those expired for it at most max_stale_s ago."""
     if not allow_stale:

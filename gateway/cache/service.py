@@ -74,15 +74,15 @@ class CacheService:
         cfg = self.config
         if cfg.store_kind == "redis":
             r = cfg.redis
-            store = await RedisStore.open(
+            shared = await RedisStore.open(
                 cfg.store_path,
                 prefix=r.prefix,
                 stream_maxlen=r.stream_maxlen,
                 local_entries=r.local_entries,
                 timeout_s=r.timeout_s,
             )
-            cache = SemanticCache(store, embedder, load_verifier(), top_k=cfg.top_k)
-            self.sync = ReplicaSync(cache, store)
+            cache = SemanticCache(shared, embedder, load_verifier(), top_k=cfg.top_k)
+            self.sync = ReplicaSync(cache, shared)
             return cache, await self.sync.start(progress=True)
         Path(cfg.store_path).parent.mkdir(parents=True, exist_ok=True)
         store = await SqliteStore.open(cfg.store_path, max_bytes=cfg.store_max_bytes)
@@ -111,14 +111,15 @@ class CacheService:
 
     async def reload_policies(self, text: str | None = None, source: str = "<admin>") -> ReloadResult:
         """Validate and swap in a policy (the file's, or `text`); a rejected one changes nothing."""
-        holder = self.layer.policies
+        layer = self._started()
+        holder = layer.policies
         if text is None:
             result = await asyncio.to_thread(holder.offer_file, self.config.policies_path)
         else:
             result = await asyncio.to_thread(holder.offer_text, text, source)
         if result.accepted:
-            self.layer.adaptive.replace_policies(holder.current.policies)
-            self.layer.cache.stale_grace_s = stale_grace(holder.current.policies)
+            layer.adaptive.replace_policies(holder.current.policies)
+            layer.cache.stale_grace_s = stale_grace(holder.current.policies)
             log.info("policies reloaded: version %d", result.version)
         else:
             log.error(
@@ -128,8 +129,16 @@ class CacheService:
             )
         return result
 
-    def _classifier(self, policies) -> CategoryClassifier:
-        return CategoryClassifier.build(policies, self._model.encode)
+    def _started(self) -> CacheLayer:
+        if self.layer is None:
+            raise RuntimeError("the cache service has not started")
+        return self.layer
+
+    def _classifier(self, policies: PolicySet) -> CategoryClassifier:
+        model = self._model
+        if model is None:  # start() loads it before it reads a policy
+            raise RuntimeError("the cache service has not started")
+        return CategoryClassifier.build(policies, lambda texts: model.encode(list(texts)))
 
     async def _watch_policies(self) -> None:
         while True:
@@ -145,8 +154,8 @@ class CacheService:
             upstreams = self.pool.upstreams
             queued = await asyncio.gather(*(self._queue_probe.queued(u) for u in upstreams))
             now = time.monotonic()
-            for upstream, waiting in zip(upstreams, queued):
-                self.layer.adaptive.observe(upstream.name, load_sample(upstream, now, waiting), now)
+            for upstream, waiting in zip(upstreams, queued, strict=True):
+                self._started().adaptive.observe(upstream.name, load_sample(upstream, now, waiting), now)
 
 
 def stale_grace(policies: PolicySet) -> float:

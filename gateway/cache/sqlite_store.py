@@ -103,7 +103,7 @@ class SqliteStore:
         await db.execute("PRAGMA busy_timeout=5000")
         await migrate(db)
         if max_bytes is not None:
-            page_size = (await db.execute_fetchall("PRAGMA page_size"))[0][0]
+            page_size = next(iter(await db.execute_fetchall("PRAGMA page_size")))[0]
             await db.execute(f"PRAGMA max_page_count={max(int(max_bytes) // page_size, 1)}")
         return cls(db, str(path))
 
@@ -158,7 +158,8 @@ class SqliteStore:
             return
         async with self._transaction():
             await self._db.executemany(
-                "UPDATE entries SET hit_count = hit_count + ?, last_hit_at = MAX(COALESCE(last_hit_at, 0), ?) WHERE id=?",
+                "UPDATE entries SET hit_count = hit_count + ?, last_hit_at = MAX(COALESCE(last_hit_at, 0), ?)"
+                " WHERE id=?",
                 [(u.hits, u.last_hit_at, u.entry_id) for u in updates],
             )
 
@@ -176,8 +177,11 @@ class SqliteStore:
         after = 0
         while True:
             async with self._lock:
-                rows = await self._db.execute_fetchall(
-                    f"SELECT rowid, {_COLUMNS} FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, batch_size)
+                rows = list(
+                    await self._db.execute_fetchall(
+                        f"SELECT rowid, {_COLUMNS} FROM entries WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                        (after, batch_size),
+                    )
                 )
             if not rows:
                 return
@@ -226,10 +230,12 @@ class SqliteStore:
         if not query.include_expired:
             where += (" AND" if where else " WHERE") + " expires_at > strftime('%s', 'now')"
         async with self._lock:
-            total = (await self._db.execute_fetchall(f"SELECT COUNT(*) FROM entries{where}", params))[0][0]
-            rows = await self._db.execute_fetchall(
-                f"SELECT {_LISTING_COLUMNS} FROM entries{where} ORDER BY created_at DESC LIMIT ? OFFSET ?",
-                [*params, query.limit, query.offset],
+            total = next(iter(await self._db.execute_fetchall(f"SELECT COUNT(*) FROM entries{where}", params)))[0]
+            rows = list(
+                await self._db.execute_fetchall(
+                    f"SELECT {_LISTING_COLUMNS} FROM entries{where} ORDER BY created_at DESC LIMIT ? OFFSET ?",
+                    [*params, query.limit, query.offset],
+                )
             )
         end = query.offset + len(rows)
         return EntryPage([_entry(r) for r in rows], total, end if end < total else None)
@@ -288,7 +294,7 @@ class SqliteStore:
 
     async def _count(self, namespace: str | None, category: str | None) -> int:
         where, params = _where(namespace=namespace, category=category)
-        return (await self._db.execute_fetchall(f"SELECT COUNT(*) FROM entries{where}", params))[0][0]
+        return next(iter(await self._db.execute_fetchall(f"SELECT COUNT(*) FROM entries{where}", params)))[0]
 
     async def _delete(self, entry_ids: Sequence[str]) -> int:
         deleted = 0

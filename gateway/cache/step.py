@@ -61,7 +61,7 @@ class CacheDecision:
 
     def outcome(self, stored: bool | None = None) -> CacheOutcome:
         """`stored`: whether the answer was kept, once known (non-streamed answers)."""
-        if self.hit:
+        if self.lookup is not None and self.lookup.hit:
             return CacheOutcome.STALE if self.lookup.stale else CacheOutcome.HIT
         if self.bypass_reason is not None or not self.policy.cacheable or self.controls.no_cache:
             return CacheOutcome.BYPASS
@@ -78,12 +78,13 @@ class CacheDecision:
             "x-semgate-threshold": f"{self.policy.similarity_threshold:.3f}",
             "x-semgate-ttl": f"{self.policy.ttl_seconds:.0f}",
         }
-        if self.hit:
-            headers["x-semgate-similarity"] = f"{self.lookup.similarity:.4f}"
-            headers["x-semgate-match"] = self.lookup.match or "semantic"
-            headers["x-semgate-entry"] = self.lookup.entry.id
-            if self.lookup.stale:
-                age = max(time.time() - self.lookup.entry.expires_at, 0.0)
+        lookup = self.lookup
+        if lookup is not None and lookup.entry is not None:  # a hit
+            headers["x-semgate-similarity"] = f"{lookup.similarity:.4f}"
+            headers["x-semgate-match"] = lookup.match or "semantic"
+            headers["x-semgate-entry"] = lookup.entry.id
+            if lookup.stale:
+                age = max(time.time() - lookup.entry.expires_at, 0.0)
                 headers["x-semgate-stale-age"] = f"{age:.0f}"
                 headers["x-semgate-stale-reason"] = self.stale_reason or "allow_stale"
         if self.bypass_reason:
@@ -135,7 +136,7 @@ class CacheLayer:
             stored_under, lookup = exact
             policy = self.adaptive.effective_category(stored_under.name, upstream)
             # The entry's vector is this very question's (same exact key), for the IC-Cache re-ask book.
-            return CacheDecision(policy, controls, lookup.entry.embedding, lookup)
+            return CacheDecision(policy, controls, lookup.entry.embedding if lookup.entry else None, lookup)
         text = request.key.query_text
         embedding, reason = None, None
         if text:
@@ -146,7 +147,7 @@ class CacheLayer:
             except Exception:
                 log.exception("embedder failed; bypassing the cache for this request")
                 reason = "embedder_error"
-        if embedding is not None:
+        if embedding is not None and text:  # embedded: there was text
             # A long message off the event loop: the category rules are regex scans of the whole message.
             classify = active.derived.classify
             category = (

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from gateway.cache.cross_encoder_verifier import (
 from gateway.cache.embedder import EmbeddingModel, encode_cached
 from gateway.cache.evaluation import read_pairs
 from gateway.cache.minilm import INPUTS
+
+if TYPE_CHECKING:
+    import torch
 
 QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     pairs = read_pairs(args.qqp, split="dev", limit=args.limit)
     texts = sorted({t for p in pairs for t in (p.a, p.b)})
-    vectors = dict(zip(texts, encode_cached(EmbeddingModel(), texts, Path(args.embeddings_cache))))
+    vectors = dict(zip(texts, encode_cached(EmbeddingModel(), texts, Path(args.embeddings_cache)), strict=True))
     sizes = {
         "qqp": args.qqp_pairs,
         "retrieved": args.retrieved,
@@ -167,10 +171,14 @@ def calibrate(verifier: CrossEncoderVerifier, data: Dataset, floor: float) -> tu
     """Platt scaling and the threshold table on the held-out world, scored by the int8 graph; with the
     held-out AUCs and the per-kind accuracy of the held-out pairs at the 1.5% threshold."""
     chosen = verified_candidates(data.lookups, floor, VERIFY_TOP)
-    scored = sorted({(lookup.query, text) for lookup, cands in zip(data.lookups, chosen) for text, _ in cands})
+    scored = sorted(
+        {(lookup.query, text) for lookup, cands in zip(data.lookups, chosen, strict=True) for text, _ in cands}
+    )
     _log(f"scoring {len(scored)} held-out candidates and {len(data.calibration)} held-out pairs with the int8 graph")
-    logit = dict(zip(scored, verifier.raw_logits(scored).tolist()))
-    labels = {(lookup.query, text): right for lookup, cands in zip(data.lookups, chosen) for text, right in cands}
+    logit = dict(zip(scored, verifier.raw_logits(scored).tolist(), strict=True))
+    labels = {
+        (lookup.query, text): right for lookup, cands in zip(data.lookups, chosen, strict=True) for text, right in cands
+    }
     similarity = {(lookup.query, text): s for lookup in data.lookups for text, s, _ in lookup.candidates}
     x, y = np.asarray([logit[k] for k in scored]), np.asarray([labels[k] for k in scored], dtype=int)
     slope, intercept = platt(x, y)
@@ -184,7 +192,9 @@ def calibrate(verifier: CrossEncoderVerifier, data: Dataset, floor: float) -> tu
     return (slope, intercept), table, measured
 
 
-def fit(model, tokenizer: PairTokenizer, pairs: list[Labelled], args):
+def fit(
+    model: "torch.nn.Module", tokenizer: PairTokenizer, pairs: list[Labelled], args: argparse.Namespace
+) -> "tuple[torch.nn.Module, int]":
     """AdamW on the log loss, linear warm-up then decay; batches of similar length (less padding).
     Returns the model and the steps it took."""
     import torch

@@ -20,13 +20,14 @@ from tqdm import tqdm
 
 from gateway.cache.embedder import EmbeddingModel, encode_cached
 from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, summarise
-from gateway.cache.guards import rejection
+from gateway.cache.guards import Facts, rejection
 from gateway.cache.text import content_words, normalise, stem
 from gateway.cache.verifier import WEIGHTS_PATH, Verifier, VerifierInfo
 from gateway.cache.verifier_features import (
     CONTEXT_FLOOR,
     FEATURES,
     IDF_BUCKETS,
+    QuestionView,
     context_of,
     pair_features,
     view,
@@ -134,7 +135,9 @@ def retrieve(pairs: list[Pair], texts: list[str], vectors: np.ndarray, k: int, w
     position = {t: i for i, t in enumerate(texts)}
     worlds = world_slices(len(pairs), world_size)
     columns: dict[str, list] = {name: [] for name in ("query", "cand", "similarity", "context", "label", "lookup")}
-    held_out, answerable, exact = [], [], []
+    held_out: list[bool] = []
+    answerable: list[bool] = []
+    exact: list[bool] = []
     for number, world in enumerate(worlds):
         world_pairs = [pairs[i] for i in world]
         links = DuplicateLinks(world_pairs)
@@ -163,7 +166,7 @@ def retrieve(pairs: list[Pair], texts: list[str], vectors: np.ndarray, k: int, w
                     j for j in top[i] if sims[i, j] >= CONTEXT_FLOOR and normalise(texts[stored[j]]) != normalise(p.b)
                 ]
                 similarities = [float(sims[i, j]) for j in kept]
-                for j, similarity in zip(kept, similarities):
+                for j, similarity in zip(kept, similarities, strict=True):
                     columns["query"].append(position[p.b])
                     columns["cand"].append(int(stored[j]))
                     columns["similarity"].append(similarity)
@@ -189,7 +192,7 @@ def held_out_world(pairs: list[Pair], world_size: int) -> list[Pair]:
 
 
 def featurise(rows: Candidates, texts: list[str], idf: np.ndarray) -> np.ndarray:
-    views: dict[int, object] = {}
+    views: dict[int, QuestionView] = {}
     out = np.empty((len(rows.label), len(FEATURES)), np.float32)
     for r in tqdm(range(len(rows.label)), desc="features", file=sys.stderr, mininterval=1.0):
         q, c = int(rows.query[r]), int(rows.cand[r])
@@ -199,7 +202,10 @@ def featurise(rows: Candidates, texts: list[str], idf: np.ndarray) -> np.ndarray
     return out
 
 
-def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seed: int):
+Layers = list[tuple[np.ndarray, np.ndarray]]  # (weights, bias) per layer
+
+
+def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seed: int) -> tuple[np.ndarray, np.ndarray, Layers]:
     """One hidden ReLU layer trained with AdamW on the log loss; returns (mean, scale, layers)."""
     import torch
 
@@ -207,7 +213,8 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seed: int):
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     xs = torch.from_numpy((x - mean) / scale)
     ys = torch.from_numpy(y.astype(np.float32))
-    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 1))
+    first, last = torch.nn.Linear(x.shape[1], hidden), torch.nn.Linear(hidden, 1)
+    net = torch.nn.Sequential(first, torch.nn.ReLU(), last)
     optimiser = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-3)
     generator = torch.Generator().manual_seed(seed)
     for _ in tqdm(range(epochs), desc="training", file=sys.stderr):
@@ -216,7 +223,6 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seed: int):
             loss = torch.nn.functional.binary_cross_entropy_with_logits(net(xs[batch])[:, 0], ys[batch])
             loss.backward()
             optimiser.step()
-    first, last = net[0], net[2]
     layers = [
         (first.weight.detach().numpy().T.copy(), first.bias.detach().numpy().copy()),
         (last.weight.detach().numpy().T.copy(), last.bias.detach().numpy().copy()),
@@ -236,21 +242,22 @@ def threshold_table(rows: Candidates, probabilities: np.ndarray, texts: list[str
     remaining candidate hits when its probability reaches the threshold; exact repeats hit."""
     from policies.schema import GuardPolicy
 
-    switches, facts = GuardPolicy(), {}
+    switches = GuardPolicy()
+    facts: dict[int, Facts] = {}
     best: dict[int, tuple[float, bool]] = {}
-    for q, c, p, label, lookup in zip(rows.query, rows.cand, probabilities, rows.label, rows.lookup):
+    for q, c, p, label, lookup in zip(rows.query, rows.cand, probabilities, rows.label, rows.lookup, strict=True):
         if not rows.held_out[lookup]:
             continue
         fq = facts.get(q) or facts.setdefault(q, view(texts[q]).facts)
         fc = facts.get(c) or facts.setdefault(c, view(texts[c]).facts)
-        if rejection(fq, fc, switches) is None and p > best.get(lookup, (-1.0, False))[0]:
+        if rejection(fq, fc, switches) is None and p > best.get(int(lookup), (-1.0, False))[0]:
             best[lookup] = (float(p), bool(label))
     lookups = np.flatnonzero(rows.held_out)
 
     def at(threshold: float) -> dict:
         outcomes = []
         for lookup in lookups:
-            p, correct = best.get(lookup, (-1.0, False))
+            p, correct = best.get(int(lookup), (-1.0, False))
             exact = bool(rows.exact[lookup])
             hit = exact or p >= threshold
             outcomes.append(Outcome("all", bool(rows.answerable[lookup]), hit, exact or (hit and correct)))

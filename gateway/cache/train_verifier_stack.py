@@ -17,6 +17,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,8 +26,8 @@ from gateway.cache.cross_encoder_calibration import auc, platt
 from gateway.cache.cross_encoder_verifier import VERIFY_TOP, CrossEncoderVerifier
 from gateway.cache.embedder import EmbeddingModel, encode_cached
 from gateway.cache.evaluation import DuplicateLinks, Pair, read_pairs
-from gateway.cache.reading import read, veto
-from gateway.cache.train_verifier import QQP, featurise, held_out_world, retrieve
+from gateway.cache.reading import Reading, read, veto
+from gateway.cache.train_verifier import QQP, Candidates, featurise, held_out_world, retrieve
 from gateway.cache.verifier import Verifier, VerifierInfo
 from gateway.cache.verifier_stack import (
     CROSS_ENCODER_PATH,
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     tune = read_pairs(args.suite, split="tune")
     tune_texts = sorted({t for p in tune for t in (p.a, p.b)})
-    domains = sorted({p.domain for p in tune})
+    domains = sorted({p.domain or "" for p in tune})  # the suite names every domain
     suite = replay(
         "suite-single-tune",
         tune,
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         features,
         cross,
         args,
-        [domains.index(p.domain) % FOLDS for p in tune],
+        [domains.index(p.domain or "") % FOLDS for p in tune],
     )
     sources = [qqp, suite]
     inputs = [stack_inputs(s.feature_logit, s.cross_logit, s.cosine) for s in sources]
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     training = {
         "sources": {
             s.name: {"lookups": len(s.answerable), "rows": len(s.label), "positives": int(s.label.sum()), **aucs(s, p)}
-            for s, p in zip(sources, stacked)
+            for s, p in zip(sources, stacked, strict=True)
         },
         "head": {"inputs": list(INPUTS), "coef": head.coef.tolist(), "calibration": list(calibration)},
         "top_k": args.top_k,
@@ -154,32 +155,36 @@ def replay(
     vectors: np.ndarray,
     features: Verifier,
     cross: CrossEncoderVerifier,
-    args,
+    args: argparse.Namespace,
     folds: list[int],
 ) -> Source:
     """Store every `a`, look up every `b` as the cache does; score what reaches the verifier."""
     rows = retrieve(pairs, texts, vectors, args.top_k, len(pairs))
-    window, readings = EmbeddingWindow.bundled(), {}
+    window = EmbeddingWindow.bundled()
+    readings: dict[int, Reading] = {}
     from policies.schema import GuardPolicy
 
     guards = GuardPolicy()
 
-    def reading(i: int):
+    def reading(i: int) -> Reading:
         return readings.get(i) or readings.setdefault(i, read(texts[i], window))
 
-    chosen, taken = [], {}
+    picked: list[int] = []
+    taken: dict[int, int] = {}
     for r in np.argsort(-rows.similarity, kind="stable"):  # most similar first within each lookup
         lookup = int(rows.lookup[r])
         if rows.similarity[r] < args.low_floor or taken.get(lookup, 0) >= VERIFY_TOP:
             continue
         if veto(reading(int(rows.query[r])), reading(int(rows.cand[r])), guards) is None:
-            chosen.append(r)
+            picked.append(int(r))
             taken[lookup] = taken.get(lookup, 0) + 1
-    chosen = np.asarray(sorted(chosen), dtype=np.int64)
+    chosen = np.asarray(sorted(picked), dtype=np.int64)
     _log(f"{name}: {len(rows.answerable)} lookups, {len(chosen)} candidates reach the verifier; scoring them")
     subset = _take(rows, chosen)
     feature_logit = features.raw_logits(featurise(subset, texts, features.idf))
-    cross_logit = cross.raw_logits([(texts[int(q)], texts[int(c)]) for q, c in zip(subset.query, subset.cand)])
+    cross_logit = cross.raw_logits(
+        [(texts[int(q)], texts[int(c)]) for q, c in zip(subset.query, subset.cand, strict=True)]
+    )
     return Source(
         name,
         subset.lookup,
@@ -223,10 +228,10 @@ def operating_points(sources: list[Source], probabilities: list[np.ndarray]) -> 
     """target -> the (floor, threshold) with the most mean recall whose false-hit rate keeps to the target on
     every source, replayed as the cache decides (exact repeats hit; else the best scored candidate at or above
     the floor hits when its probability reaches the threshold)."""
-    sweeps = {floor: [sweep(s, p, floor) for s, p in zip(sources, probabilities)] for floor in FLOORS}
+    sweeps = {floor: [sweep(s, p, floor) for s, p in zip(sources, probabilities, strict=True)] for floor in FLOORS}
     table = {}
     for target in TARGETS:
-        best = None
+        best: dict[str, Any] | None = None
         for floor, per_source in sweeps.items():
             keeps = np.all([fhr <= float(target) for _, fhr in per_source], axis=0)
             if not keeps.any():
@@ -240,7 +245,7 @@ def operating_points(sources: list[Source], probabilities: list[np.ndarray]) -> 
                     "mean_recall": round(recall, 4),
                     "by_source": {
                         s.name: {"recall": round(float(r[i]), 4), "false_hit_rate": round(float(f[i]), 4)}
-                        for s, (r, f) in zip(sources, per_source)
+                        for s, (r, f) in zip(sources, per_source, strict=True)
                     },
                 }
         table[target] = best or {"floor": max(FLOORS), "threshold": 1.0, "mean_recall": 0.0, "by_source": {}}
@@ -260,7 +265,7 @@ def sweep(source: Source, probability: np.ndarray, floor: float) -> tuple[np.nda
     return correct.sum(axis=1) / answerable, (hits & ~correct).sum(axis=1) / should_miss
 
 
-def _take(rows, chosen: np.ndarray):
+def _take(rows: Candidates, chosen: np.ndarray) -> Candidates:
     from dataclasses import replace
 
     return replace(

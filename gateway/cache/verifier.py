@@ -76,7 +76,7 @@ class Verifier:
             idf=self.idf,
             depth=np.asarray(len(self._layers)),
             info=np.asarray(json.dumps(info)),
-            **arrays,
+            **arrays,  # type: ignore[arg-type]  # numpy types **kwds as if one could be allow_pickle
         )
 
     def probabilities(

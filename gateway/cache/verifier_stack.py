@@ -131,7 +131,7 @@ def read_head(path: str | Path) -> tuple[StackHead, VerifierInfo]:
             data["scale"].astype(np.float32),
             data["coef"].astype(np.float32),
             float(data["intercept"]),
-            tuple(float(x) for x in data["calibration"]),
+            (float(data["calibration"][0]), float(data["calibration"][1])),
         )
     return head, VerifierInfo(INPUTS, meta["thresholds"], meta["training"])
 

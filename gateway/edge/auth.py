@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
 from starlette.datastructures import Headers
 
@@ -19,6 +20,13 @@ from gateway.edge.errors import OpenAIError
 from gateway.edge.tenants import DEFAULT_TENANT
 from gateway.protocols.errors import ProtocolError
 from gateway.protocols.tenant_key import api_key_from_headers
+
+
+class HeaderList(Protocol):
+    """A request's headers as Starlette's Headers gives them: every value of a name."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
 
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([\x21-\x7e]+)")
 _KEY = re.compile(r"[\x21-\x7e]+")
@@ -41,7 +49,7 @@ def bearer_token(values: Sequence[str], code: str) -> str | None:
 
 class TenantResolver:
     def __init__(self, config: GatewayConfig) -> None:
-        self._by_digest = {t.key_digest(): t.name for t in config.tenants if t.key_digest()}
+        self._by_digest = {digest: t.name for t in config.tenants if (digest := t.key_digest())}
         # With no keys configured the gateway only starts on loopback (config.check_exposure),
         # where everything is the one tenant "default".
         self.open = not self._by_digest

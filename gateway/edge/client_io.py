@@ -32,7 +32,7 @@ async def until_disconnect(request: Request, work: Callable[[], Awaitable[T]]) -
         group.start_soon(watch)
         try:
             result = await work()
-        except Exception as exc:  # raised as itself below, not wrapped in the task group's ExceptionGroup
+        except Exception as exc:  # noqa: BLE001 raised as itself below, not wrapped in the task group's ExceptionGroup
             failure = exc
         group.cancel_scope.cancel()
     if failure is not None:

@@ -15,6 +15,7 @@ for its head (from connecting, or from its first byte on a kept-alive connection
 `limits.body_timeout_s` for its body; past either it answers 408 and closes the connection.
 """
 
+import asyncio
 from asyncio import TimerHandle
 from typing import Any
 
@@ -38,9 +39,11 @@ def server_options(limits: Limits) -> dict[str, Any]:
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     limits: Limits = Limits()
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    # asyncio types the transport as BaseTransport; uvicorn's protocol (and so this one) needs a Transport.
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._in_head, self._head_bytes, self._refusal = True, 0, None
+        self._in_head, self._head_bytes = True, 0
+        self._refusal: str | None = None
         self._deadline: TimerHandle | None = None
         self._expect("request headers", self.limits.header_timeout_s)
 

@@ -6,6 +6,7 @@ unchanged, so request objects stay open (additionalProperties). Answers are the 
 or the cache's, in OpenAI's shapes; every error is the one OpenAI error shape.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -221,7 +222,7 @@ def openai_document(
     }
 
 
-def openapi_endpoint(limits: Limits):
+def openapi_endpoint(limits: Limits) -> Callable[[Request], Awaitable[Response]]:
     """GET /v1/openapi.json: public, like the routes' shapes themselves."""
     document = orjson.dumps(openai_document(limits))
 

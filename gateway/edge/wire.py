@@ -100,11 +100,11 @@ def parse_request(raw: bytes, kind: str, limits: Limits) -> ParsedRequest:
             value = body[name] = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise invalid(f"'{name}' must be an integer", param=name, code="invalid_type")
-        low, high = INT_RANGES.get(name, (None, None))
-        if low is not None and value < low:
-            raise invalid(f"'{name}' must be at least {low}, got {value}", param=name, code="invalid_value")
-        if high is not None and value > high:
-            raise invalid(f"'{name}' must be at most {high}, got {value}", param=name, code="invalid_value")
+        least, most = INT_RANGES.get(name, (None, None))
+        if least is not None and value < least:
+            raise invalid(f"'{name}' must be at least {least}, got {value}", param=name, code="invalid_value")
+        if most is not None and value > most:
+            raise invalid(f"'{name}' must be at most {most}, got {value}", param=name, code="invalid_value")
     stream_options = body.get("stream_options")
     if stream_options is not None and not isinstance(stream_options, dict):
         raise invalid("'stream_options' must be an object", param="stream_options", code="invalid_type")
@@ -203,7 +203,7 @@ def _pop_extension(body: dict) -> dict[str, Any]:
         return {}
     if not isinstance(ext, dict):
         raise invalid("'semgate' must be an object", param="semgate", code="invalid_type")
-    allowed = {"no_cache": bool, "no_store": bool, "ttl": (int, float)}
+    allowed: dict[str, type | tuple[type, ...]] = {"no_cache": bool, "no_store": bool, "ttl": (int, float)}
     for key, value in ext.items():
         if key not in allowed:
             raise invalid(

@@ -11,10 +11,10 @@ from typing import Any, Protocol
 
 from starlette.responses import Response
 
-from gateway.edge.limits import Limits
-from gateway.upstream.settings import UpstreamConfig
 from gateway.edge.errors import OpenAIError
+from gateway.edge.limits import Limits
 from gateway.edge.wire import ParsedRequest, parse_request
+from gateway.upstream.settings import UpstreamConfig
 
 
 class NativeCall(Protocol):

@@ -70,7 +70,11 @@ async def find_candidates(
     found = []
     for entry_id, similarity in neighbours.items():
         entry = entries.get(entry_id)
-        if entry is None or not usable(entry, tenant, context, strong_models, min_utility, now):
+        if (
+            entry is None
+            or entry.embedding is None
+            or not usable(entry, tenant, context, strong_models, min_utility, now)
+        ):
             continue
         found.append(
             Example(entry.id, entry.query_text, answer_text(entry.response), similarity, entry.utility, entry.embedding)

@@ -3,8 +3,9 @@
 A response id is the `id` of a completion the gateway relayed (chatcmpl-...) or the cache entry
 id in `x-semgate-entry`. Both are looked up per tenant, so one tenant's id never finds
 another's answer, and kept per tenant (gateway/cache/tenant_lru.py): a busy tenant's answers push out
-its own older ones, never a quiet tenant's, whose feedback then still finds them. An answer is remembered with the model that produced it, the evidence level
-the router saw, its cache entry (when stored) and the examples it was given.
+its own older ones, never a quiet tenant's, whose feedback then still finds them. An answer is remembered
+with the model that produced it, the evidence level the router saw, its cache entry (when stored) and the
+examples it was given.
 
 Implicit feedback: the same tenant asking a near-identical question within the re-ask window
 reads as "that answer did not help", once per answer. Near-identical means close embeddings and

@@ -6,6 +6,8 @@ examples that produced it, and teaches the router (gateway/incontext/service.py)
 id the tenant does not own is 404, exactly like one that does not exist.
 """
 
+from collections.abc import Awaitable, Callable
+
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +22,7 @@ from gateway.incontext.service import InContextService
 MAX_BODY_BYTES = 16 << 10
 
 
-def feedback_endpoint(resolver: TenantResolver):
+def feedback_endpoint(resolver: TenantResolver) -> Callable[[Request], Awaitable[Response]]:
     """Feedback goes to the running IC-Cache: the `routing` the app's lifespan started (gateway/app.py)."""
 
     async def feedback(request: Request) -> Response:

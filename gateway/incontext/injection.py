@@ -42,10 +42,10 @@ def inject(body: dict[str, Any], examples: Sequence[Example], mark: bool) -> dic
     else:
         parts = [f"Q: {e.question}\nA: {e.answer}\n\n" for e in examples]
         block = "".join(parts)
-        prompt = body.get("prompt")
+        prompt = body["prompt"]  # a completion request has one (gateway/edge/wire.py)
         out["prompt"] = block + (prompt[0] if isinstance(prompt, list) else prompt)  # one text prompt: see fingerprint
         ends = [sum(len(p) for p in parts[: i + 1]) for i in range(len(parts))]
-        chunks = [[end - len(part), end] for part, end in zip(parts, ends)]
+        chunks = [[end - len(part), end] for part, end in zip(parts, ends, strict=True)]
         span = {"ids": ids, "prompt_chars": [0, len(block)], "chunks": chunks}
     if mark:
         out[MARK_FIELD] = span

@@ -20,5 +20,8 @@ class RoutingOff:
     async def plan(self, request: GatewayRequest, decision: CacheDecision | Bypassed) -> Direct:
         return Direct(request.upstream, request.body)
 
+    async def feedback(self, tenant: str, response_id: str, score_: float) -> bool:
+        return False  # no answer of a service that is off is known (takes_feedback turns the request away first)
+
     def record(self, trace: RequestTrace) -> None:
         return None

@@ -29,6 +29,7 @@ from tqdm import tqdm
 from gateway.cache.entry import CacheEntry
 from gateway.cache.redis_store import RedisStore
 from gateway.cache.sqlite_store import SqliteStore
+from gateway.cache.store import DocumentStore
 from gateway.config import GatewayConfig
 from gateway.incontext import utility
 from gateway.incontext.examples import Example, answer_text, request_context, usable
@@ -152,14 +153,14 @@ async def replay(config: GatewayConfig, args: argparse.Namespace) -> list[Exampl
         await store.close()
 
 
-async def _apply(store, entry_id: str, gain: float, pruned: bool, min_utility: float) -> None:
+async def _apply(store: DocumentStore, entry_id: str, gain: float, pruned: bool, min_utility: float) -> None:
     if pruned:
         await store.set_utility(entry_id, max(utility.LOW, min_utility - 1.0))
     else:
         await store.add_utility(entry_id, GAIN_TO_UTILITY * gain, utility.LOW, utility.HIGH)
 
 
-async def _open_store(config: GatewayConfig):
+async def _open_store(config: GatewayConfig) -> DocumentStore:
     cache = config.cache
     if cache.store_kind == "redis":
         r = cache.redis
@@ -171,12 +172,18 @@ async def _open_store(config: GatewayConfig):
     return await SqliteStore.open(cache.store_path)
 
 
-async def _strong_entries(store, config: GatewayConfig, tenant: str | None) -> dict[tuple[str, str], list[CacheEntry]]:
+async def _strong_entries(
+    store: DocumentStore, config: GatewayConfig, tenant: str | None
+) -> dict[tuple[str, str], list[CacheEntry]]:
     strong = {m.name for m in config.models if m.tier == STRONG}
     groups: dict[tuple[str, str], list[CacheEntry]] = defaultdict(list)
     async for entry in store.iter_all():
         # Questions asked alone, as the probes below are asked: their answers are the references.
-        if (tenant is None or entry.tenant == tenant) and usable(entry, entry.tenant, STANDALONE, strong, utility.LOW):
+        if (
+            (tenant is None or entry.tenant == tenant)
+            and entry.embedding is not None  # an exact-only entry has no neighbours to probe with
+            and usable(entry, entry.tenant, STANDALONE, strong, utility.LOW)
+        ):
             groups[(entry.tenant, entry.category)].append(entry)
     return groups
 
@@ -185,11 +192,11 @@ def _plan(
     groups: dict[tuple[str, str], list[CacheEntry]], limit: int, probes: int
 ) -> list[tuple[CacheEntry, list[CacheEntry]]]:
     """(example, its held-out questions) for the most hit examples that have any held-out question."""
-    plan = []
+    plan: list[tuple[CacheEntry, list[CacheEntry]]] = []
     for entries in groups.values():
-        vectors = np.stack([e.embedding for e in entries])
+        vectors = np.stack([_embedding(e) for e in entries])
         for i, example in enumerate(entries):
-            sims = vectors @ example.embedding
+            sims = vectors @ _embedding(example)
             order = [j for j in np.argsort(-sims) if j != i and sims[j] < DUPLICATE][:probes]
             if order:
                 plan.append((example, [entries[j] for j in order]))
@@ -198,7 +205,13 @@ def _plan(
 
 
 def _as_example(entry: CacheEntry) -> Example:
-    return Example(entry.id, entry.query_text, answer_text(entry.response), 1.0, entry.utility, entry.embedding)
+    return Example(entry.id, entry.query_text, answer_text(entry.response), 1.0, entry.utility, _embedding(entry))
+
+
+def _embedding(entry: CacheEntry) -> np.ndarray:
+    if entry.embedding is None:  # _strong_entries keeps embedded entries only
+        raise ValueError(f"cache entry {entry.id} has no embedding")
+    return entry.embedding
 
 
 def run_replay(config: GatewayConfig, args: argparse.Namespace) -> int:

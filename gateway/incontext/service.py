@@ -68,8 +68,10 @@ class InContextService:
                 await self._apply(repeated, utility.REASK_SCORE)
             except Exception:
                 log.exception("applying re-ask feedback failed")
-        if decision.hit:  # remembered for re-asks only: feedback on its entry id reads the store
-            entry = decision.lookup.entry
+        lookup = decision.lookup
+        # A hit is remembered for re-asks only: feedback on its entry id reads the store.
+        if lookup is not None and lookup.entry is not None:
+            entry = lookup.entry
             # A shared category's entry may be another tenant's: a re-ask of it judges nothing of ours,
             # and must not move the utility that steers the owner's examples.
             own = entry.tenant == tenant
@@ -132,7 +134,7 @@ class InContextService:
         return True
 
     async def _apply(self, answer: Answer, score_: float) -> None:
-        if answer.model is not None:
+        if answer.model is not None and answer.tier is not None and answer.level is not None:  # routed
             bandit = self.router.bandit_for(answer.tenant)
             bandit.reward(answer.category, answer.model, answer.tier, answer.level, (score_ + 1) / 2)
         changes = []
@@ -154,6 +156,8 @@ class InContextService:
         return listed or list(self.models.values())
 
     async def _examples(self, request: GatewayRequest, decision: CacheDecision, small: ModelConfig) -> list[Example]:
+        if decision.embedding is None:  # plan() asks only with one: the neighbours are the embedding's
+            return []
         policy = decision.policy
         try:
             found = await find_candidates(

@@ -67,8 +67,8 @@ class SafeFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if record.args:
             # The arguments are where outside data enters a message: no line breaks of their own.
-            record = copy.copy(record)
             args = record.args
+            record = copy.copy(record)
             record.args = (
                 {k: _safe_arg(v) for k, v in args.items()}
                 if isinstance(args, Mapping)
@@ -90,7 +90,7 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(SafeFormatter(secrets=secrets))
     handler.addFilter(no_foreign_debug)
-    root = logging.getLogger()
+    root = logging.root
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)

@@ -7,7 +7,7 @@ health) is read from a fresh snapshot at every scrape.
 """
 
 from collections import Counter as Tally
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -275,7 +275,9 @@ def _gauge(name: str, help_text: str, labels: list[str], samples: list[tuple[lis
     return family
 
 
-def metrics_endpoint(metrics: Metrics, ctx: AdminContext, auth: AdminAuth, public: bool):
+def metrics_endpoint(
+    metrics: Metrics, ctx: AdminContext, auth: AdminAuth, public: bool
+) -> Callable[[Request], Awaitable[Response]]:
     """/metrics labels counts by tenant name: with an admin token set it takes that token
     (Prometheus: `authorization: {credentials: ...}` in the scrape config) unless `public`."""
 

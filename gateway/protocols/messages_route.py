@@ -13,15 +13,15 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from gateway.edge.limits import Limits
-from gateway.upstream.settings import UpstreamConfig
 from gateway.edge.errors import OpenAIError
+from gateway.edge.limits import Limits
 from gateway.edge.wire import CHAT, MESSAGES, ParsedRequest, json_object, parse_request
 from gateway.protocols.anthropic_request import MessagesRequest, parse_messages_request
 from gateway.protocols.anthropic_response import message_from_chat
 from gateway.protocols.anthropic_stream import MessagesStream, sse_event
 from gateway.protocols.chat_events import Event, translate
 from gateway.protocols.errors import ProtocolError
+from gateway.upstream.settings import UpstreamConfig
 
 MESSAGES_PATH = "/v1/messages"
 

@@ -14,9 +14,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from gateway.edge.limits import Limits
-from gateway.upstream.settings import NATIVE, UpstreamConfig
 from gateway.edge.errors import OpenAIError, invalid
+from gateway.edge.limits import Limits
 from gateway.edge.wire import CHAT, RESPONSES, ParsedRequest, json_object, parse_request
 from gateway.protocols.chat_events import Event, translate
 from gateway.protocols.errors import ProtocolError
@@ -25,6 +24,7 @@ from gateway.protocols.responses_native import NativeResponsesCall
 from gateway.protocols.responses_output import response_from_chat
 from gateway.protocols.responses_request import ResponsesRequest, parse_responses_request
 from gateway.protocols.responses_stream import ResponsesStream, sse_event
+from gateway.upstream.settings import NATIVE, UpstreamConfig
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.edge.limits import Limits
 from gateway.edge.client_io import read_body
 from gateway.edge.errors import OpenAIError
+from gateway.edge.limits import Limits
 from gateway.edge.request import Reception
 from gateway.edge.wire import MESSAGES, RESPONSES, json_object
 from gateway.incontext.settings import ModelConfig

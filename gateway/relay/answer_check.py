@@ -123,7 +123,7 @@ class StreamChecker:
         return events
 
     def _events(self, data: bytes) -> list[tuple[bytes, dict | str]]:
-        out = []
+        out: list[tuple[bytes, dict | str]] = []
         try:
             for event in self._parser.feed(data):
                 self.events += 1

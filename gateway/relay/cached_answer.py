@@ -61,7 +61,7 @@ def sse_chunks(
                         ],
                     }
                 )
-            last = {"delta": {}}
+            last: dict[str, Any] = {"delta": {}}
         else:
             for piece in _pieces(choice.get("text") or "", words_per_chunk):
                 yield encode(

@@ -17,7 +17,7 @@ from gateway.relay.sse import DONE, SSEParser
 class StreamRecorder:
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._parser = SSEParser()
+        self._parser: SSEParser | None = SSEParser()  # let go when broken
         self._choices: dict[int, dict[str, Any]] = {}
         self._meta: dict[str, Any] = {}
         self._usage: dict[str, Any] | None = None
@@ -26,7 +26,7 @@ class StreamRecorder:
 
     def feed(self, chunk: bytes) -> None:
         """Record raw stream bytes (the relay, which parses events itself, calls `add` instead)."""
-        if self.broken:
+        if self.broken or self._parser is None:
             return
         try:
             for event in self._parser.feed(chunk):
@@ -42,6 +42,8 @@ class StreamRecorder:
             self.done = True
             return
         try:
+            if not isinstance(chunk, dict):
+                raise TypeError("an event that is neither a chunk nor [DONE]")
             self._apply(chunk)
         except (TypeError, KeyError, AttributeError, ValueError):
             self._break()

@@ -14,6 +14,7 @@ misses fast with 429 until then, so a throttled upstream is not hammered either.
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from policies.constraints import AT_LEAST_ONE, POSITIVE, checked
@@ -43,7 +44,9 @@ class Refusal:
 
 
 class CircuitBreaker:
-    def __init__(self, settings: BreakerSettings = BreakerSettings(), clock=time.monotonic) -> None:
+    def __init__(
+        self, settings: BreakerSettings = BreakerSettings(), clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.settings = settings
         self._clock = clock
         self.state = CLOSED

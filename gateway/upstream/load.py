@@ -102,7 +102,7 @@ class FirstTokenWatch:
         self._parser = SSEParser(FIRST_EVENTS_MAX_BYTES) if self._started is not None else None
 
     def feed(self, chunk: bytes) -> None:
-        if self._parser is None:
+        if self._parser is None or self._started is None:  # no start time: no parser either
             return
         try:
             for event in self._parser.feed(chunk):

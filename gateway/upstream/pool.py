@@ -12,6 +12,7 @@ is reported to it, and while it is open requests fail fast here without being se
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -294,10 +295,8 @@ def _refused(upstream: Upstream, status: int, retry_after: str) -> OpenAIError:
 
 
 async def _read_quietly(response: httpx.Response) -> None:
-    try:
+    with contextlib.suppress(httpx.HTTPError):
         await response.aread()
-    except httpx.HTTPError:
-        pass
 
 
 async def _passthrough_error(response: httpx.Response, api_key: str | None) -> OpenAIError:
@@ -324,6 +323,6 @@ async def _passthrough_error(response: httpx.Response, api_key: str | None) -> O
     )
 
 
-def _redacted_text(value, secrets: list[str]) -> str | None:
+def _redacted_text(value: object, secrets: list[str]) -> str | None:
     """An error field passed on only as a string (the error shape), and never with a secret in it."""
     return redact(value, secrets) if isinstance(value, str) else None

@@ -3,6 +3,7 @@ the change stream another replica reads, and the read-only mode while Redis is a
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import numpy as np
 import pytest
@@ -98,6 +99,19 @@ async def test_eviction_keeps_the_quota_and_drops_by_policy(open_store, policy, 
     assert (await store.get(entries[survivor].id)) is not None
     with pytest.raises(ValueError):
         await store.evict("t1", "general", keep=1, policy="random")
+
+
+async def test_eviction_spares_the_protected_entry(open_store: Callable[..., Awaitable[RedisStore]]) -> None:
+    """The cache protects the entry it has just stored (no hits yet: LFU's first pick)."""
+    store = await open_store()
+    newest, *others = [entry(name) for name in ("just stored", "used a", "used b")]
+    for e in others:
+        await store.put(e)
+    await store.record_hits([HitUpdate(e.id, 1, time.time()) for e in others])
+    await store.put(newest)
+    evicted = await store.evict("t1", "general", keep=2, policy="lfu", protect=[newest.id])
+    assert len(evicted) == 1 and newest.id not in evicted
+    assert await store.get(newest.id) is not None and await store.count() == 2
 
 
 async def test_another_replica_reads_every_change_with_the_whole_entry(open_store):
