@@ -21,6 +21,7 @@ from gateway.admin.routes import admin_routes
 from gateway.cache.embedder import EmbeddingModel
 from gateway.cache.off import CacheOff
 from gateway.cache.service import CacheService
+from gateway.cache.step import CacheLayer
 from gateway.config import GatewayConfig, check_exposure
 from gateway.edge.auth import TenantResolver
 from gateway.edge.catch_all import CatchAll
@@ -109,8 +110,11 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
         responses): nothing built earlier is patched afterwards."""
         await pool.discover_models()
         pool.start_health_checks()
-        layer = await cache.start() if cache is not None else CacheOff()
-        routing = InContextService(config, pool, layer) if routable else RoutingOff()
+        layer: CacheLayer | CacheOff = CacheOff()
+        routing: InContextService | RoutingOff = RoutingOff()
+        if cache is not None:  # IC-Cache routes by the cache's categories and learns from its entries
+            layer = started = await cache.start()
+            routing = InContextService(config, pool, started) if routable else RoutingOff()
         proxy = Proxy(resolver, pool, config.limits, layer, routing, recorders=(request_stats, metrics, routing))
         embeddings, embedder_source = open_embeddings(
             config, layer, embedding_model, resolver, pool, (request_stats, metrics)

@@ -5,37 +5,13 @@ with "not consulted", so no stage asks whether the cache exists.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from gateway.cache.outcome import CacheOutcome
+from gateway.cache.decision import BYPASSED, Bypassed, Decision
 from gateway.cache.semantic_cache import CacheControls
-from gateway.cache.step import CacheDecision
 from gateway.edge.errors import OpenAIError
 from gateway.edge.request import GatewayRequest
 from gateway.edge.wire import ParsedRequest
-
-
-@dataclass(frozen=True)
-class Bypassed:
-    """The decision of a cache that was not consulted: it is off, or the request failed before the lookup."""
-
-    hit: bool = False
-    may_store: bool = False
-    looked_up: bool = False  # no lookup, so no lookup latency to record
-    embedding: None = None
-    category: None = None
-    slo: None = None
-
-    def outcome(self, stored: bool | None = None) -> CacheOutcome:
-        return CacheOutcome.BYPASS
-
-    def headers(self, outcome: CacheOutcome | None = None) -> dict[str, str]:
-        return {"x-semgate-cache": CacheOutcome.BYPASS.value}
-
-
-BYPASSED = Bypassed()
-Decision = CacheDecision | Bypassed  # what a cache step (on or off) decided for a request
 
 
 class CacheOff:
@@ -49,7 +25,7 @@ class CacheOff:
 
     async def remember(
         self,
-        decision: Bypassed,
+        decision: Decision,
         request: GatewayRequest,
         completion: dict[str, Any] | None,
         producer: str,
@@ -57,5 +33,5 @@ class CacheOff:
     ) -> None:
         return None
 
-    async def stale(self, decision: Bypassed, request: GatewayRequest, error: OpenAIError) -> None:
+    async def stale(self, decision: Decision, request: GatewayRequest, error: OpenAIError) -> None:
         return None

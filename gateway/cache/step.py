@@ -12,16 +12,13 @@ without them.
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
-from gateway.cache.outcome import CacheOutcome
+from gateway.cache.decision import CacheDecision, Decision
 from gateway.cache.reading import ON_LOOP_CHARS
-from gateway.cache.semantic_cache import CacheControls, LookupResult, SemanticCache
+from gateway.cache.semantic_cache import CacheControls, SemanticCache
 from gateway.cache.stale_if_error import stale_lookup, stale_reason
 from gateway.cache.store import StoreUnavailable
 from gateway.edge.errors import OpenAIError, invalid
@@ -30,66 +27,8 @@ from gateway.edge.wire import ParsedRequest
 from policies.adaptive import LoadAdaptivePolicy
 from policies.classifier import CategoryClassifier
 from policies.reload import ActivePolicy, PolicyHolder
-from policies.schema import CategoryPolicy, SLOClass
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class CacheDecision:
-    policy: CategoryPolicy  # the category's effective (load-adjusted) policy
-    controls: CacheControls
-    embedding: np.ndarray | None
-    lookup: LookupResult | None
-    bypass_reason: str | None = None
-    stale_reason: str | None = None  # the upstream error a stale entry answers for (gateway/cache/stale_if_error.py)
-    slo: SLOClass | None = None  # the category's slo_class, from the policy the category came from
-
-    looked_up = True  # the lookup ran (its latency is recorded), whatever it found
-
-    @property
-    def hit(self) -> bool:
-        return self.lookup is not None and self.lookup.hit
-
-    @property
-    def category(self) -> str:
-        return self.policy.name
-
-    @property
-    def may_store(self) -> bool:
-        return self.bypass_reason is None and self.policy.cacheable and not self.controls.no_store
-
-    def outcome(self, stored: bool | None = None) -> CacheOutcome:
-        """`stored`: whether the answer was kept, once known (non-streamed answers)."""
-        if self.lookup is not None and self.lookup.hit:
-            return CacheOutcome.STALE if self.lookup.stale else CacheOutcome.HIT
-        if self.bypass_reason is not None or not self.policy.cacheable or self.controls.no_cache:
-            return CacheOutcome.BYPASS
-        if not self.may_store or stored is False:
-            return CacheOutcome.STORE_SKIPPED
-        return CacheOutcome.MISS
-
-    def headers(self, outcome: CacheOutcome | None = None) -> dict[str, str]:
-        """The response headers that tell the client `outcome` (by default this decision's before storing)."""
-        outcome = outcome or self.outcome()
-        headers = {
-            "x-semgate-cache": outcome.value,
-            "x-semgate-category": self.policy.name,
-            "x-semgate-threshold": f"{self.policy.similarity_threshold:.3f}",
-            "x-semgate-ttl": f"{self.policy.ttl_seconds:.0f}",
-        }
-        lookup = self.lookup
-        if lookup is not None and lookup.entry is not None:  # a hit
-            headers["x-semgate-similarity"] = f"{lookup.similarity:.4f}"
-            headers["x-semgate-match"] = lookup.match or "semantic"
-            headers["x-semgate-entry"] = lookup.entry.id
-            if lookup.stale:
-                age = max(time.time() - lookup.entry.expires_at, 0.0)
-                headers["x-semgate-stale-age"] = f"{age:.0f}"
-                headers["x-semgate-stale-reason"] = self.stale_reason or "allow_stale"
-        if self.bypass_reason:
-            headers["x-semgate-bypass-reason"] = self.bypass_reason
-        return headers
 
 
 class CacheLayer:
@@ -175,9 +114,9 @@ class CacheLayer:
                 decision.bypass_reason = "store_error"
         return decision
 
-    async def stale(self, decision: CacheDecision, request: GatewayRequest, error: OpenAIError) -> CacheDecision | None:
+    async def stale(self, decision: Decision, request: GatewayRequest, error: OpenAIError) -> CacheDecision | None:
         """An expired entry to answer with instead of the upstream's `error`, where the category allows it."""
-        if decision.bypass_reason is not None:
+        if not isinstance(decision, CacheDecision) or decision.bypass_reason is not None:
             return None
         lookup = await stale_lookup(self.cache, request, error, decision.policy, decision.controls, decision.embedding)
         if lookup is None:
@@ -188,7 +127,7 @@ class CacheLayer:
 
     async def remember(
         self,
-        decision: CacheDecision,
+        decision: Decision,
         request: GatewayRequest,
         completion: dict[str, Any] | None,
         producer: str,
@@ -196,7 +135,7 @@ class CacheLayer:
     ) -> str | None:
         """Store a complete answer produced by the model `producer` (with in-context examples `example_ids`);
         the new entry's id, or None when it was not stored (and why is logged)."""
-        if completion is None or not decision.may_store:
+        if completion is None or not isinstance(decision, CacheDecision) or not decision.may_store:
             return None
         try:
             return await self.cache.insert(

@@ -22,8 +22,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from gateway.cache.off import BYPASSED, CacheOff, Decision
-from gateway.cache.step import CacheDecision, CacheLayer
+from gateway.cache.decision import BYPASSED, CacheHit, Decision
+from gateway.cache.off import CacheOff
+from gateway.cache.step import CacheLayer
 from gateway.edge.auth import TenantResolver
 from gateway.edge.client_io import until_disconnect
 from gateway.edge.errors import OpenAIError
@@ -82,14 +83,15 @@ class Proxy:
             await self.incontext.observe(request, decision)
         except OpenAIError as exc:
             return self._finish(trace, adapter.error(exc, _signals(trace, BYPASSED)))
-        if decision.hit and completion_problem(decision.lookup.entry.response, request.answer_format):
+        served = decision.served
+        if served is not None and completion_problem(served.entry.response, request.answer_format):
             # Stored before answers were checked (an upstream's list `content`, say): replaying it would fail, so
             # the request goes upstream as a miss, and its answer replaces the entry.
-            log.warning("cache entry %s is not an OpenAI answer; answering from upstream", decision.lookup.entry.id)
-            decision.lookup = None
-        if decision.hit:
-            trace.served_from(decision.lookup.entry.response, decision.lookup.entry.id)
-            hit = await _answer_from_cache(decision, request, _signals(trace, decision), adapter)
+            log.warning("cache entry %s is not an OpenAI answer; answering from upstream", served.entry.id)
+            decision, served = decision.without_hit(), None
+        if served is not None:
+            trace.served_from(served.entry.response, served.entry.id)
+            hit = await _answer_from_cache(served, request, _signals(trace, decision), adapter)
             return self._finish(trace, hit)
         try:  # IC-Cache: the model to route to and the examples to give it (gateway/incontext/)
             plan = await self.incontext.plan(request, decision)
@@ -173,10 +175,11 @@ class Proxy:
     ) -> Response:
         """The upstream's error, or an expired entry where the category allows stale-if-error."""
         stale = await self.cache.stale(decision, request, error)
-        if stale is None:  # never kept
+        served = stale.served if stale is not None else None
+        if stale is None or served is None:  # never kept
             return call.adapter.error(error, {**_signals(trace, decision, stored=False), **call.plan.headers()})
-        trace.served_from(stale.lookup.entry.response, stale.lookup.entry.id)
-        return await _answer_from_cache(stale, request, _signals(trace, stale), call.adapter)
+        trace.served_from(served.entry.response, served.entry.id)
+        return await _answer_from_cache(served, request, _signals(trace, stale), call.adapter)
 
     async def _forward_whole(
         self,
@@ -346,14 +349,14 @@ def _signals(trace: RequestTrace, decision: Decision, stored: bool | None = None
 
 
 async def _answer_from_cache(
-    decision: CacheDecision, request: GatewayRequest, headers: dict[str, str], adapter: WireAdapter
+    served: CacheHit, request: GatewayRequest, headers: dict[str, str], adapter: WireAdapter
 ) -> Response:
-    cached = decision.lookup.entry.response
+    cached = served.entry.response
     kind = request.answer_format
     if request.stream:
         # The whole answer is known: one write, in the chunk format the SDK iterates over (the route's own).
         chunks = b"".join(
-            sse_chunks(cached, kind, request.model, request.include_usage, decision.policy.stream_replay.chunk_tokens)
+            sse_chunks(cached, kind, request.model, request.include_usage, served.policy.stream_replay.chunk_tokens)
         )
         events = b"".join([piece async for piece in adapter.stream(_once(chunks))])
         return Response(events, media_type="text/event-stream", headers={**headers, "cache-control": "no-cache"})

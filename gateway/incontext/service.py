@@ -15,7 +15,8 @@ names the model that produced it (gateway/incontext/answer_label.py).
 
 import logging
 
-from gateway.cache.step import CacheDecision, CacheLayer
+from gateway.cache.decision import CacheDecision, Decision
+from gateway.cache.step import CacheLayer
 from gateway.cache.store import StoreUnavailable
 from gateway.config import GatewayConfig
 from gateway.edge.errors import OpenAIError, invalid
@@ -56,11 +57,16 @@ class InContextService:
 
     # -- the request flow ------------------------------------------------------------------------
 
-    async def observe(self, request: GatewayRequest, decision: CacheDecision) -> None:
+    async def observe(self, request: GatewayRequest, decision: Decision) -> None:
         """Every consulted request: a re-ask is negative feedback; a hit is remembered for re-asks. An exact
         repeat answered from the cache is neither (gateway/incontext/feedback.py)."""
         tenant, text = request.tenant, request.key.query_text
-        if decision.embedding is None or not text or (decision.hit and self.book.repeats(tenant, text)):
+        if (
+            not isinstance(decision, CacheDecision)
+            or decision.embedding is None
+            or not text
+            or (decision.hit and self.book.repeats(tenant, text))
+        ):
             return
         repeated = self.book.reasked(tenant, decision.embedding, text)
         if repeated is not None:
@@ -78,7 +84,9 @@ class InContextService:
             answer = Answer(tenant, entry.category, entry.id if own else None, entry.example_ids if own else ())
             self.book.remember([], answer, decision.embedding, text)
 
-    async def plan(self, request: GatewayRequest, decision: CacheDecision) -> Plan:
+    async def plan(self, request: GatewayRequest, decision: Decision) -> Plan:
+        """Which model answers and with which examples. A request the cache did not consult (it failed before
+        the lookup) has no category to route by: it goes where it asked."""
         tenant, pinned = request.tenant, request.headers.get(PIN_HEADER)
         if pinned is not None and pinned not in self.models:
             raise invalid(
@@ -86,7 +94,7 @@ class InContextService:
                 param=PIN_HEADER,
                 code="model_not_found",
             )
-        if pinned is None and request.model not in self.models:
+        if not isinstance(decision, CacheDecision) or (pinned is None and request.model not in self.models):
             return Direct(request.upstream, request.body)
         policy = decision.policy
         candidates = [self.models[pinned]] if pinned else self._candidates(policy.routing.models)

@@ -258,13 +258,13 @@ class _StateCollector:
             for u in ups:
                 family.add_metric([u.name], u.circuit[key])
             yield family
-        pressured = [u for u in ups if u.pressure is not None]
+        pressured = [([u.name], u.pressure) for u in ups if u.pressure is not None]
         if pressured:
             yield _gauge(
                 "semgate_upstream_load_pressure",
                 "Load pressure the adaptive policy derives (0..1)",
                 ["upstream"],
-                [([u.name], u.pressure) for u in pressured],
+                pressured,
             )
 
 
