@@ -7,7 +7,8 @@ Two questions that differ in one word ask the same thing when the two words name
 "quickest", "fee" / "charge", "built" / "made"), and different things when they are siblings ("chrome" /
 "firefox", "dogs" / "cats", "salmon" / "chicken"). A line of the output is one WordNet sense in everyday use
 (at least one of its words tagged in the SemCor counts, cntlist.rev, as derive_antonyms keeps them): its single,
-lower-case words, the words of the senses it is a kind of (hypernyms: "salmon" -> "fish") and, for adjectives,
+lower-case words, the words of the senses it is a kind of (hypernyms: "fee" -> "fixed charge", read by its
+head "charge") and, for adjectives,
 of the senses it is similar to ("fast" -> "quick"); then the irregular forms of its words (`=form lemma...`,
 "made" -> "make"), and the words SemCor tags more often as another part of speech than as a noun (`-word`).
 Two words are related when one line holds both, so a word
@@ -48,7 +49,9 @@ def derive(wordnet: Path) -> list[str]:
             related = {_lemma(word) for word, _ in words}
             for symbol, target, target_pos, _ in pointers:
                 if symbol in _RELATED:
-                    related |= {_lemma(word) for word, _ in _parse(synsets[_POS_FILE[target_pos]][target])[0]}
+                    # A parent named by a compound counts by its head: "fixed_charge" -> "charge".
+                    parents = _parse(synsets[_POS_FILE[target_pos]][target])[0]
+                    related |= {_lemma(word).rsplit("_", 1)[-1] for word, _ in parents}
             plain = sorted(w for w in related if _PLAIN_WORD.fullmatch(w))
             if len(plain) > 1:
                 groups.add(" ".join(plain))

@@ -79,6 +79,7 @@ _PERIODS = {
     "decade",
     "century",
 }
+_DATE_WORDS = frozenset(_MONTHS) | _WEEKDAYS | _RELATIVE_DAYS
 _TONIGHT = {"this evening": "tonight", "this night": "tonight"}  # one evening, however it is said
 _NEGATIONS = {
     "not",
@@ -175,7 +176,7 @@ def extract_facts(text: str) -> Facts:
         wording=wording(text),
         persons=persons(tokens),
         bindings=bindings(tokens),
-        slots=slots(tokens),
+        slots=slots(tokens, _DATE_WORDS),
     )
 
 

@@ -27,7 +27,7 @@ from gateway.cache.text import STOPWORDS, stem
 SYNONYMS_PATH = Path(__file__).with_name("synonyms.txt")
 MAX_WORDS = 40
 MAX_SLOT = 2  # words on each side of the one replaced slot
-MIN_SHARED = 2  # content words both questions say: less is no minimal pair, just two short questions
+MIN_SHARED = 1  # content words both questions say: less is no minimal pair, just two short questions
 _KEPT = frozenset({"some", "any", "each", "few", "more", "most", "only", "both", "all", "into"})
 _REGISTER = frozenset(
     {"please", "thanks", "thank", "hey", "hi", "hello", "ok", "okay", "really", "actually", "basically", "exactly"}
@@ -115,10 +115,11 @@ def related_words(path: Path = SYNONYMS_PATH) -> Related:
     return Related({w: frozenset(lines) for w, lines in groups.items()}, irregular, frozenset(not_nouns))
 
 
-def slots(tokens: list[str]) -> tuple[str, ...]:
+def slots(tokens: list[str], owned: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """The content words of a question in order: what the diff aligns. Numbers and units are the quantity guards'
     ("350F" / "350 degrees Fahrenheit"); the words after "how" frame the question ("how long" / "how many days");
-    "out of" and "off of" are directions, "out" and "off" alone particles ("find out")."""
+    "out of" and "off of" are directions, "out" and "off" alone particles ("find out"). `owned`: words another
+    guard reads (the dates guard's "monday", "tomorrow"), so that switching that guard off lets them differ."""
     found = []
     for i, token in enumerate(tokens):
         word = token.removesuffix("'s")
@@ -126,12 +127,17 @@ def slots(tokens: list[str]) -> tuple[str, ...]:
         if word in ("out", "off") and tokens[i + 1 : i + 2] == ["of"]:
             word = f"{word}-of"
         framed = before == "how" or (before in ("many", "much") and tokens[i - 2 : i - 1] == ["how"])
-        if word in _FUNCTION or "'" in word or _number(word) or framed:
+        if word in _FUNCTION or word in owned or "'" in word or _number(word) or framed:
             continue
         if word in UNIT_WORDS and (word not in ATTACHED_UNIT_WORDS or _number(before)):
             continue
-        found.append(word)
+        found.append(_singular(word))
     return tuple(found)
+
+
+def _singular(word: str) -> str:
+    """ "dogs" -> "dog", so that a plural aligns with its singular ("my dog" / "dogs"); "glass", "bus" stay."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
 
 
 def _number(word: str) -> bool:
