@@ -61,6 +61,7 @@ _SCOPE_CLASSES = {
 }
 _DIRECTIONS = frozenset({"into", "out-of", "off-of", "onto", "inbound", "outbound"})
 _MIN_TYPO_LENGTH = 4
+_MAX_TYPO_LENGTH = 30  # the distance is quadratic in the words' length: a longer "word" is no typo
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,9 @@ def _related(one: str, other: str) -> bool:
 
 def _typo(one: str, other: str) -> bool:
     """One word a slip of the other: at most two letters apart, and not both of them known words."""
-    if min(len(one), len(other)) < _MIN_TYPO_LENGTH or abs(len(one) - len(other)) > 2:
+    if not _MIN_TYPO_LENGTH <= min(len(one), len(other)) <= max(len(one), len(other)) <= _MAX_TYPO_LENGTH:
+        return False
+    if abs(len(one) - len(other)) > 2:
         return False
     known = vocabulary()
     return not (one in known and other in known) and _distance(one, other) <= 2

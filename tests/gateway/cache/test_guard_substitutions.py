@@ -146,3 +146,8 @@ def test_long_texts_are_not_compared() -> None:
 def test_the_shipped_groups_are_what_the_script_derives_from_wordnet(tmp_path: Path) -> None:
     main(["--out", str(tmp_path / "synonyms.txt")])
     assert (tmp_path / "synonyms.txt").read_text() == SYNONYMS_PATH.read_text()
+
+
+def test_a_huge_word_in_the_slot_is_compared_in_linear_time() -> None:
+    huge = "a" * 200_000
+    assert substitution(slots(words(f"clear the cache in {huge}b")), slots(words(f"clear the cache in {huge}c")))
