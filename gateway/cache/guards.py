@@ -32,8 +32,9 @@ from gateway.cache.oppositions import (
     scope_words,
 )
 from gateway.cache.qualifiers import Wording, added_qualifier, wording
-from gateway.cache.quantities import read_quantities, times_differ, units_differ
+from gateway.cache.quantities import UNIT_WORDS, read_quantities, times_differ, units_differ
 from gateway.cache.roles import Roles, persons, persons_swapped, roles, roles_swapped
+from gateway.cache.substitutions import slots, substitution
 from gateway.cache.text import STOPWORDS, stem, words
 
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
@@ -78,6 +79,7 @@ _PERIODS = {
     "decade",
     "century",
 }
+_DATE_WORDS = frozenset(_MONTHS) | _WEEKDAYS | _RELATIVE_DAYS
 _TONIGHT = {"this evening": "tonight", "this night": "tonight"}  # one evening, however it is said
 _NEGATIONS = {
     "not",
@@ -113,6 +115,7 @@ _IDENTIFIER_SHAPES = re.compile(
     r"|[A-Za-z](?:\+\+|#)"  # C++, C#, F#
 )
 
+_ARROW = re.compile(r"\s*(?:->|=>|→|⇒)\s*")
 _ABBREVIATION = re.compile(r"[A-Za-z](?:\.[A-Za-z])++")
 
 
@@ -168,11 +171,13 @@ class Facts:
     wording: Wording = Wording((), 0, False)
     persons: tuple[str, ...] = ()  # whom its pronouns name (gateway/cache/roles.py)
     bindings: Bindings = frozenset()  # which end of an event a detail belongs to (gateway/cache/bindings.py)
+    slots: tuple[str, ...] = ()  # content words in order, to see one slot filled differently (substitutions.py)
 
 
 def extract_facts(text: str) -> Facts:
     tokens = words(text)
     quantities = read_quantities(text, tokens)
+    arrows = _ARROW.sub(" to ", text)  # "Denver -> Aspen" is "Denver to Aspen" to the order guard
     return Facts(
         numbers=quantities.numbers,
         dates=frozenset(_dates(text, tokens)),
@@ -185,11 +190,12 @@ def extract_facts(text: str) -> Facts:
         antonym_lemmas=antonym_lemmas(tokens),
         reversed_words=reversed_words(tokens),
         scope=scope_words(tokens),
-        roles=roles(text),
-        sequence=swaps.sequence(text),
+        roles=roles(arrows),
+        sequence=swaps.sequence(arrows),
         wording=wording(text),
         persons=persons(tokens),
         bindings=bindings(tokens),
+        slots=slots(tokens, _DATE_WORDS),
     )
 
 
@@ -224,6 +230,9 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         return "order"
     if switches.entities and (_missing_entities(query, candidate) or _missing_entities(candidate, query)):
         return "entities"
+    substituted = substitution(query.slots, candidate.slots)
+    if substituted is not None and getattr(switches, substituted):
+        return substituted
     return None
 
 
@@ -267,8 +276,8 @@ def _entities(text: str, word_count: int) -> list[str]:
     if word_count > 1 and len(capitalised) / (word_count - 1) < 0.6:
         # "I", "I'm", "I've" are capitalised everywhere: no name.
         found.extend(stem(w) for name in capitalised for w in words(name) if w.partition("'")[0] != "i")
-    # Month and weekday names are capitalised but belong to the dates guard.
-    return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS]
+    # Month and weekday names are capitalised but belong to the dates guard; "Fahrenheit" to the units guard.
+    return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS and e not in UNIT_WORDS]
 
 
 def _identifiers(text: str) -> list[str]:

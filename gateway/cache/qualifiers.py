@@ -150,7 +150,10 @@ class Wording:
 
 def wording(text: str) -> Wording:
     tokens = words(text)
-    significant = [w for w in tokens if _significant(w)]
+    # "Within how many days can I return it?" asks for the period; "within 30 days" would set one.
+    significant = [
+        w for i, w in enumerate(tokens) if _significant(w) and not (w in CONDITIONS and _asks(tokens[i + 1 : i + 2]))
+    ]
     # The question starts at its first question word ("hey quick q, does ...", "um, is ..."), if one comes early.
     opener = next((i for i, w in enumerate(tokens[: _OPENER_LIMIT + 1]) if w in QUESTION_WORDS), None)
     start = sum(1 for w in tokens[: opener or 0] if _significant(w))
@@ -184,6 +187,10 @@ def _qualifier(longer: Wording, shorter: Wording) -> str | None:
     if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:
         return "antonyms"
     return None
+
+
+def _asks(following: list[str]) -> bool:
+    return bool(following) and following[0] in ("how", "when", "what", "which")
 
 
 def _significant(word: str) -> bool:

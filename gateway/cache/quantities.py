@@ -44,9 +44,12 @@ NUMBER_WORDS = {
     "million": "1000000",
     "billion": "1000000000",
     "first": "1",
+    "earliest": "1",  # "the first flight" / "the earliest flight"
     "second": "2",
     "third": "3",
     "half": "0.5",
+    "couple": "2",  # "a couple of eggs" / "two eggs"
+    "dozen": "12",
     "twice": "2",
     "double": "2",
     "triple": "3",
@@ -119,6 +122,8 @@ for _dimension, _canonical, _spellings, _attached in [
 ]:
     _define(_dimension, _canonical, _spellings, _attached)
 _SYMBOLS = "$€£¥₹"
+UNIT_WORDS = frozenset(_UNITS)  # for the substitution guard to leave units to this one
+ATTACHED_UNIT_WORDS = frozenset(_ATTACHED_ONLY)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,20 @@ TRAPS = {
     "relation_parties": ("Does the landlord pay for a broken boiler?", "Does the tenant pay for a broken boiler?"),
 }
 
+# One slot filled differently (gateway/cache/substitutions.py) and the quantity and direction wordings the guards
+# read since issue #23's guards23 round: constructed, in the tune domains and general English.
+SLOT_TRAPS = {
+    "lowercase_product": ("how do i clear the cache in chrome", "how do i clear the cache in firefox"),
+    "card_brand": ("Can I pay with visa at Costco?", "Can I pay with mastercard at Costco?"),
+    "animal": ("Is chocolate toxic to dogs?", "Is chocolate toxic to cats?"),
+    "period": ("Is the fee charged per transaction?", "Is the fee charged per month?"),
+    "only": ("Can I return sale items?", "Can I return only sale items?"),
+    "either_both": ("Do both account holders need to sign?", "Does either account holder need to sign?"),
+    "into_out_of": ("How do I move money into my savings account?", "How do I move money out of my savings account?"),
+    "arrow": ("What is the drive time Denver -> Aspen in winter?", "What is the drive time Aspen -> Denver in winter?"),
+    "dozen": ("What do I get if I refer a couple of friends?", "What do I get if I refer a dozen friends?"),
+}
+
 
 def ask(client: openai.OpenAI, content: str):
     raw = client.chat.completions.with_raw_response.create(model="echo-1",
@@ -70,3 +84,23 @@ def test_a_greeting_or_a_typo_never_carries_a_trap_through(client, echo, cached,
     headers, answer = ask(client, asked)
     assert headers["x-semgate-cache"] == "miss"
     assert answer == f"Echo: {asked}"
+
+
+@pytest.mark.parametrize("kind", list(SLOT_TRAPS))
+def test_a_slot_filled_differently_misses(client, echo, kind):
+    first, second = SLOT_TRAPS[kind]
+    ask(client, first)
+    headers, answer = ask(client, second)
+    assert headers["x-semgate-cache"] == "miss"
+    assert answer == f"Echo: {second}"
+
+
+@pytest.mark.parametrize(("cached", "asked"), [
+    ("How long do I bake cookies at 350F?", "How long do I bake cookies at 350 degrees Fahrenheit?"),
+    ("What is the fastest way to the airport from downtown?", "What is the quickest way to the airport from downtown?"),
+])
+def test_the_same_slot_in_other_words_hits(client, echo, cached, asked):
+    ask(client, cached)
+    headers, answer = ask(client, asked)
+    assert headers["x-semgate-cache"] == "hit"
+    assert answer == f"Echo: {cached}"
