@@ -76,11 +76,9 @@ TRAPS = {
 }
 
 PARAPHRASES = [
-    ("What was the first car ever made?", "What was the earliest car ever made?"),
     ("Within how many days can I return an item?", "How many days do I have to return an item?"),
     ("How long do I bake cookies at 350F?", "How long do I bake cookies at 350 degrees Fahrenheit?"),
     ("How long do I boil 2 eggs?", "How long do I boil two eggs?"),
-    ("How long do I boil a couple of eggs?", "How long should I boil two eggs?"),
     ("Can I bring a 23 kg suitcase?", "Can I bring a 23-kilogram suitcase?"),
     ("How do I transfer money from savings to checking?", "From savings to checking, how do I transfer money?"),
     ("How do I cancel my Netflix subscription?", "How can I cancel my subscription to Netflix?"),
