@@ -14,7 +14,11 @@ English (never read off evaluation rows):
   regular suffix) becomes the known word one edit away; of several, the likeliest slip (two neighbours
   swapped, then a letter left out, a wrong letter, a letter too many), then the most frequent (the
   vocabulary's order). Words with capitals or digits are never touched: a name or a number must never
-  turn into another.
+  turn into another;
+- a question or request frame read as one ("how can I", "what is the way to", "is there a way to", "tell me
+  how to" -> "how do i"; "can you explain" -> "explain"; "please" dropped: gateway/cache/paraphrase_frames.py);
+- one form per word: WordNet synonyms whose dominant sense is one synset, British spelling as American,
+  number words two to twelve as digits (gateway/cache/word_forms.py).
 
 The guards read the original text (gateway/cache/guards.py): a correction can cost a hit, never turn
 one fact into another. Case is folded (the embedding model is uncased); a question ends in "?".
@@ -26,11 +30,13 @@ import unicodedata
 from pathlib import Path
 
 from gateway.cache.minilm import bundled_model_dir
+from gateway.cache.paraphrase_frames import normalise_frames
 from gateway.cache.text import QUESTION_WORDS
+from gateway.cache.word_forms import normalise_words
 
 # Part of the embedding identity, which keys stored vectors (re-embedded at start when it changes) and the
 # benches' embedding caches: change it with any rule below, or old vectors pass for new ones.
-VERSION = "canonical-v1"
+VERSION = "canonical-v2"
 WORDS_PATH = Path(__file__).with_name("english_words.txt")
 MIN_CORRECTED_LENGTH = 4
 MAX_CHARS = 2048  # a longer text is a document, not a question: embedded as written (and never windowed twice)
@@ -77,7 +83,9 @@ _CONTRACTIONS = {
     "i'm": "i am",
     "y'all": "you all",
 }
-_IS_AFTER = frozenset(["what", "that", "it", "there", "who", "where", "how", "here", "he", "she", "this", "when", "why", "which"])
+_IS_AFTER = frozenset(
+    ["what", "that", "it", "there", "who", "where", "how", "here", "he", "she", "this", "when", "why", "which"]
+)
 _SUFFIXES = {"n't": " not", "'re": " are", "'ve": " have", "'ll": " will", "'d": " would"}
 # A lower-case ASCII word standing alone: not part of a name ("Chase"), a code ("abc123"), a contraction.
 _PLAIN_LOWER_WORD = re.compile(rf"(?<![\w'])[a-z]{{{MIN_CORRECTED_LENGTH},{MAX_CORRECTED_LENGTH}}}(?![\w'])")
@@ -107,6 +115,7 @@ def canonical(text: str) -> str:
     text = _SPACE.sub(" ", text).strip()
     written = _correct_typos(text).casefold()
     form = _expand_contractions(_strip_register(written.strip(_EDGE))).strip(_EDGE) or written
+    form = normalise_words(normalise_frames(form)).strip(_EDGE) or form
     return form + _ending(written, form)
 
 

@@ -13,7 +13,7 @@ from gateway.cache.derive_words import DEFAULT_WORDNET, main
     ("ok so how do I close my account?", "how do i close my account?"),
     ("Quick question: does the gym open on Sundays? Thanks!", "does the gym open on sundays?"),
     ("I was wondering, can I return opened headphones?", "can i return opened headphones?"),
-    ("Could you please tell me how to reset my router?", "how to reset my router?"),
+    ("Could you please tell me how to reset my router?", "how do i reset my router?"),
     ("Good morning! What's the deadline for the form?", "what is the deadline for the form?"),
     ("Sorry if this is basic, but how do I undo a commit?", "how do i undo a commit?"),
     ("sorry I missed the call, when is the next one?", "sorry i missed the call, when is the next one?"),
