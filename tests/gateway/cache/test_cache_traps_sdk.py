@@ -70,3 +70,31 @@ def test_a_greeting_or_a_typo_never_carries_a_trap_through(client, echo, cached,
     headers, answer = ask(client, asked)
     assert headers["x-semgate-cache"] == "miss"
     assert answer == f"Echo: {asked}"
+
+
+@pytest.mark.parametrize(("cached", "asked"), [
+    ("How do I cancel my gym membership online?", "Is there a way to cancel my gym membership online?"),
+    ("How do I change the PIN on my debit card?", "is there any way to change the PIN on my debit card"),
+    ("How do I sign up for a library card?", "what do I need to do to sign up for a library card?"),
+    ("How do I book a table at a restaurant on OpenTable?",
+     "What are the steps to book a table at a restaurant on OpenTable?"),
+])
+def test_another_frame_for_the_same_procedure_hits(client, echo, cached, asked):
+    ask(client, cached)
+    headers, answer = ask(client, asked)
+    assert headers["x-semgate-cache"] == "hit"
+    assert answer == f"Echo: {cached}"
+    assert echo.stats.requests == 1
+
+
+@pytest.mark.parametrize(("cached", "asked"), [
+    ("How do I transfer money from PayPal to my bank?", "Is there a way to transfer money from my bank to PayPal?"),
+    ("How do I install Python on Windows?", "What are the steps to uninstall Python on Windows?"),
+    ("Can I bring two bags on a Ryanair flight?", "can I bring three bags on a Ryanair flight"),
+    ("What colour is a ripe mango?", "What color is an unripe mango?"),
+])
+def test_a_shared_frame_or_spelling_never_carries_a_trap_through(client, echo, cached, asked):
+    ask(client, cached)
+    headers, answer = ask(client, asked)
+    assert headers["x-semgate-cache"] == "miss"
+    assert answer == f"Echo: {asked}"
