@@ -33,6 +33,7 @@ from gateway.cache.verifier_features import (
     view,
     word_bucket,
 )
+from gateway.cache.verifier_suite_rows import suite_rows
 
 QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 TARGET_FALSE_HIT_RATES = ("0.005", "0.01", "0.015", "0.02", "0.03", "0.05")
@@ -71,21 +72,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--suite",
+        type=Path,
+        help="also train on the tune half of this single-turn suite file (loadtest/data/cache_suite/single.jsonl)",
+    )
+    parser.add_argument("--suite-domains", help="comma-separated tune domains to read (default: all of them)")
+    parser.add_argument("--suite-weight", type=int, default=20, help="times each suite row counts against a QQP row")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     pairs = read_pairs(args.qqp, split="dev")
     texts = sorted({t for p in pairs for t in (p.a, p.b)})
-    vectors = encode_cached(EmbeddingModel(), texts, Path(args.embeddings_cache))
+    model = EmbeddingModel()
+    vectors = encode_cached(model, texts, Path(args.embeddings_cache))
     idf = hashed_idf(texts)
     rows = retrieve(pairs, texts, vectors, args.top_k, args.world_size)
     features = featurise(rows, texts, idf)
     train = ~rows.held_out[rows.lookup]
+    x, y = features[train], rows.label[train]
+    suite = None
+    if args.suite is not None:
+        domains = frozenset(args.suite_domains.split(",")) if args.suite_domains else None
+        suite = suite_rows(args.suite, model, idf, args.top_k, domains)
+        x = np.concatenate([x, *[suite.features] * args.suite_weight])
+        y = np.concatenate([y, *[suite.labels] * args.suite_weight])
     print(
         f"{len(pairs)} dev pairs, {len(rows.label)} retrieved candidates ({rows.label.mean():.1%} linked), "
-        f"{train.sum()} for training",
+        f"{train.sum()} for training"
+        + (f", {len(suite.labels)} suite candidates x{args.suite_weight}" if suite else ""),
         file=sys.stderr,
     )
-    mean, scale, layers = fit_mlp(features[train], rows.label[train], args.hidden, args.epochs, args.seed)
+    mean, scale, layers = fit_mlp(x, y, args.hidden, args.epochs, args.seed)
     uncalibrated = Verifier(mean, scale, layers, (1.0, 0.0), idf, VerifierInfo(FEATURES, {}, {}))
     calibration = platt(uncalibrated.raw_logits(features[~train]), rows.label[~train])
     probabilities = Verifier(mean, scale, layers, calibration, idf, VerifierInfo(FEATURES, {}, {})).predict(features)
@@ -99,6 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         "hidden": args.hidden,
         "epochs": args.epochs,
         "seed": args.seed,
+        "suite": None
+        if suite is None
+        else {
+            "file": str(args.suite),
+            "domains": args.suite_domains or "all tune",
+            "pairs": suite.pairs,
+            "candidates": len(suite.labels),
+            "weight": args.suite_weight,
+        },
         "held_out_auc": auc(probabilities[~train], rows.label[~train]),
         "held_out_cosine_auc": auc(rows.similarity[~train], rows.label[~train]),
         "held_out_at_threshold": table,

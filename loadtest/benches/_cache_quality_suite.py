@@ -34,7 +34,7 @@ def headline_runs(args: argparse.Namespace) -> list[tuple[str, argparse.Namespac
         cache = args.embedding_cache and str(Path(args.embedding_cache).with_name(
             f"{Path(args.embedding_cache).stem}-{name}.npz"))
         runs.append((name, argparse.Namespace(**{**vars(args), "all": False, "suite": suite, "qqp": qqp, "pairs": None,
-                                                 "split": None, "out": str(Path(args.out) / name),
+                                                 "split": None, "out": str(Path(args.out) / name), "dump": None,
                                                  "embedding_cache": cache})))
     return runs
 

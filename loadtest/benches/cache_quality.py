@@ -74,6 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the duplicate verifier (default: the shipped one, {SHIPPED_VERIFIER})")
     parser.add_argument("--out", default="artifacts/cache-quality", help="where the plot and summary go")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--dump", type=Path, help="write one JSON line per lookup here (kind, query, best candidate, "
+                                                  "similarity, probability, outcome): to read a tune half's misses")
     parser.add_argument("--no-progress", action="store_true")
 
 
@@ -149,7 +151,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
             await cache.insert(TENANT, policy, _chat(p.a, p.context_a), _answer(p.a), "bench-model",
                                query_embedding=vectors[p.a])
         insert_s = time.perf_counter() - started
-        outcomes, sweep_points, probes, wrong = [], [], [], []
+        outcomes, sweep_points, probes, wrong, dumped = [], [], [], [], []
         missed: Counter[str] = Counter()  # why answerable lookups missed: below_threshold, guard, verifier...
         started = time.perf_counter()
         lookups = list(zip(pairs, flat))
@@ -168,11 +170,20 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
                 wrong.append({"kind": p.kind, "category": name, "query": p.b, "cached": best.entry.query_text,
                               "similarity": best.similarity, "probability": best.probability,
                               "reason": result.reason})
+            if getattr(args, "dump", None) is not None:
+                dumped.append({"kind": p.kind, "category": name, "query": p.b, "answerable": answerable,
+                               "hit": result.hit, "correct": result.hit and best_correct, "reason": result.reason,
+                               "cached": best.entry.query_text if best else None,
+                               "best_correct": best_correct, "similarity": best.similarity if best else None,
+                               "probability": best.probability if best else None,
+                               "rejected_by": best.rejected_by if best else None})
             eligible = best is not None and best.rejected_by is None and best.similarity >= policy.similarity_threshold
             score = 1.0 if result.reason == "exact" else (best.probability if eligible and best.probability is not None
                                                            else (best.similarity if eligible and not policy.verify else -1.0))
             sweep_points.append((name, answerable, score, best_correct))
         lookup_s = time.perf_counter() - started  # includes the probe lookups
+        if dumped:
+            args.dump.write_text("".join(json.dumps(row) + "\n" for row in dumped))
         await cache.close()
     await embedder.close()
     categories = [o.category for o in outcomes]

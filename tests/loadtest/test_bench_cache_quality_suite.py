@@ -79,3 +79,15 @@ def test_all_runs_the_three_headline_sets(suite_dir, tmp_path, capsys):
     assert result["headline"]["qqp-test"]["pairs"] == 1 and result["headline"]["qqp-test"]["recall"] == 1.0
     for name in result["headline"]:
         assert (tmp_path / "out" / name / "summary.json").exists()
+
+
+def test_dump_writes_one_line_per_lookup_agreeing_with_the_summary(suite_dir, tmp_path, capsys):
+    dump = tmp_path / "lookups.jsonl"
+    assert main(["bench", "cache-quality", "--suite", "single", "--split", "tune", "--suite-dir", str(suite_dir),
+                 "--out", str(tmp_path / "out"), "--dump", str(dump), *NO_CLINC]) == 0
+    overall = json.loads(capsys.readouterr().out)["semgate"]["overall"]
+    lookups = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert [row["query"] for row in lookups] == [r["b"] for r in _slice("single", "travel.first-flight")]
+    assert sum(row["hit"] for row in lookups) == overall["hits"]
+    assert sum(row["correct"] for row in lookups) == overall["correct_hits"]
+    assert all(row["cached"] for row in lookups if row["hit"])
