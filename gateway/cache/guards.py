@@ -115,7 +115,8 @@ _IDENTIFIER_SHAPES = re.compile(
     r"|[A-Za-z](?:\+\+|#)"  # C++, C#, F#
 )
 
-_ARROW = re.compile(r"\s*(?:->|=>|→|⇒)\s*")
+# No `\s*` around it: on a long run of spaces that scans the run again from every start (quadratic).
+_ARROW = re.compile(r"->|=>|→|⇒")
 _ABBREVIATION = re.compile(r"[A-Za-z](?:\.[A-Za-z])++")
 
 
