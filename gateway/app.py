@@ -71,7 +71,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     loop_lag = LoopLagProbe(metrics.observe_loop_lag)
 
     local_embedding = [config.embeddings.model] if config.embeddings.model else []
-    served = ServedModels(resolver, lambda: [*pool.models(), *routable, *local_embedding], int(started))
+    served = ServedModels(resolver, lambda: [*pool.models(), *routable], int(started), tuple(local_embedding))
 
     async def chat_completions(request: Request) -> Response:
         return await request.state.proxy.handle(request, CHAT)

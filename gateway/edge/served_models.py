@@ -23,11 +23,15 @@ OWNER = "semgate"
 @dataclass(frozen=True)
 class ServedModels:
     resolver: TenantResolver
-    names: Callable[[], Iterable[str]]  # read per request: upstreams discovered later join
+    names: Callable[[], Iterable[str]]  # the models to chat with, read per request: upstreams discovered later join
     started: int  # Unix seconds: each model's `created`, when the gateway started serving it
+    # Listed after the chat models (the gateway's own embedding model): a client that takes the first listed
+    # model, as `semgate loadtest` does, gets one it can chat with.
+    embedding: tuple[str, ...] = ()
 
     def served(self) -> list[ServedModel]:
-        return [ServedModel(name, self.started, OWNER) for name in sorted(set(self.names()))]
+        chat = sorted(set(self.names()) - set(self.embedding))
+        return [ServedModel(name, self.started, OWNER) for name in [*chat, *self.embedding]]
 
     async def list(self, request: Request) -> Response:
         try:

@@ -183,6 +183,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
             sweep_points.append((name, answerable, score, best_correct))
         lookup_s = time.perf_counter() - started  # includes the probe lookups
         if dumped:
+            args.dump.parent.mkdir(parents=True, exist_ok=True)
             args.dump.write_text("".join(json.dumps(row) + "\n" for row in dumped))
         await cache.close()
     await embedder.close()
