@@ -11,7 +11,7 @@ SHELL := /bin/bash
 PIP := $(BIN)/pip --disable-pip-version-check
 NO_LOCATION_NOISE := 2> >(grep --line-buffered -v "^WARNING: Location '.*' is ignored" >&2)
 
-# The packages under the quality gate (`make lint`); gateway/ joins once its restructuring lands.
+# The packages under the quality gate (`make lint`).
 LINT_PATHS := gateway gpu_backend policies
 
 .PHONY: install up test lint clean

@@ -1,7 +1,7 @@
 """Who gets into /admin/v1: the admin token only; every route, in the API's error shape."""
 
 import httpx
-from conftest import ACME_KEY, ADMIN_TOKEN
+from admin_keys import ACME_KEY, ADMIN_TOKEN
 
 from gateway.admin.operations import operations
 

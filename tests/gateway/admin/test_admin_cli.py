@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import POLICY
+from admin_keys import POLICY
 
 from gateway.cli import main
 

@@ -3,7 +3,7 @@
 import hashlib
 
 import httpx
-from conftest import SECRETS
+from admin_keys import SECRETS
 
 from gateway.admin.config_view import REDACTED, redacted_config, scrub_secrets
 from gateway.config import parse_config

@@ -1,6 +1,6 @@
 """Entries: list with filters and paging, semantic search with similarity, get, delete."""
 
-from conftest import GLOBEX_KEY
+from admin_keys import GLOBEX_KEY
 
 QUESTIONS = [
     "How do I reverse a list in Python?",

@@ -1,7 +1,7 @@
 """Quota evictions are visible to operators: counted in /metrics, and the quota holds in stats."""
 
 import httpx
-from conftest import ADMIN_TOKEN
+from admin_keys import ADMIN_TOKEN
 from prometheus_client.parser import text_string_to_metric_families
 
 

@@ -2,7 +2,7 @@
 
 import time
 
-from conftest import GLOBEX_KEY
+from admin_keys import GLOBEX_KEY
 
 ACME = ["How do I reverse a list in Python?", "How can I reverse a Python list in place?",
         "What is the capital of France?", "What is a closure in javascript?"]

@@ -2,7 +2,7 @@
 bodies and query parameters are checked against the very schemas it publishes."""
 
 import httpx
-from conftest import ADMIN_TOKEN
+from admin_keys import ADMIN_TOKEN
 from starlette.routing import Route
 
 from gateway.admin.validation import SchemaViolation, validate

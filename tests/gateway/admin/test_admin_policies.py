@@ -1,7 +1,7 @@
 """Policies over the admin API: read, validate (changes nothing), replace with hot reload;
 an invalid replacement is refused with its errors and the old policy stays in force."""
 
-from conftest import POLICY
+from admin_keys import POLICY
 
 INVALID = POLICY.replace("similarity_threshold: 0.86", "similarity_threshold: 1.7").replace(
     "ttl_seconds: 3600", "ttl_seconds: soon")

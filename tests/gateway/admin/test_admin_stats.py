@@ -3,7 +3,7 @@ effective policy, the entries and the memory."""
 
 import httpx
 import pytest
-from conftest import ACME_KEY, GLOBEX_KEY
+from admin_keys import ACME_KEY, GLOBEX_KEY
 from gateway_setup import control
 
 PYTHON = "How do I reverse a list in Python?"
