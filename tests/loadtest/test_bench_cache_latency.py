@@ -37,3 +37,24 @@ def test_latency_bench_times_hits_and_hnsw_search(tmp_path, capsys):
     hnsw = result["hnsw"]
     assert hnsw["entries"] == 2000 and hnsw["search"]["count"] == 50 and hnsw["recall_at_1"] > 0.8
     assert hnsw["graph_bytes_per_1m"] > 1e9  # 384 float32 dims plus links: well over a GB per million
+
+
+def test_the_http_gateway_keeps_every_entry_and_the_shipped_decisions(tmp_path):
+    """The shipped per-category `max_entries` would evict the questions asked first once the filler is
+    added (at 100k entries 22 of 1,000 lookups hit): the bench's copy raises capacity and nothing else."""
+    import yaml
+
+    from loadtest.benches.cache_latency import ROOT, _roomy_policies
+
+    shipped = yaml.safe_load((ROOT / "config/policies.yaml").read_text())
+    roomy = yaml.safe_load(_roomy_policies(str(tmp_path), 100_000).read_text())
+    sections = [(shipped["defaults"], roomy["defaults"])] + list(zip(shipped["categories"], roomy["categories"],
+                                                                     strict=True))
+    assert any("max_entries" in before for before, _ in sections)
+    for before, after in sections:
+        if "max_entries" in before:
+            assert after.pop("max_entries") >= 200_000
+            before = {k: v for k, v in before.items() if k != "max_entries"}
+        assert after == before
+    assert {k: v for k, v in roomy.items() if k not in ("defaults", "categories")} == {
+        k: v for k, v in shipped.items() if k not in ("defaults", "categories")}
