@@ -82,10 +82,10 @@ def _under(prefixes: tuple[str, ...]) -> Callable[[str], bool]:
     return lambda path: path.startswith(prefixes)
 
 
-def measure(tree: Path, config: Path, lint: bool, requests: bool) -> Report:
+def measure(tree: Path, config: Path, lint: bool, requests: bool, leave_out: frozenset[str] = frozenset()) -> Report:
     lines = all_lines(tree)
     source = [p for p in lines if p.package in PACKAGES]
-    traced = trace_request_paths(tree) if requests else []
+    traced = trace_request_paths(tree, leave_out) if requests else []
     parts, tests, top = _none_counts(tree, traced)
     return Report(
         str(tree),
@@ -114,8 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--no-lint", action="store_true", help="skip ruff and mypy (mypy takes minutes)")
     parser.add_argument("--no-requests", action="store_true", help="skip tracing requests through the gateway")
+    parser.add_argument("--leave-out", default="", help="comma-separated gateway modules to take out of the traces")
     args = parser.parse_args(argv)
-    report = measure(args.tree.resolve(), args.config.resolve(), not args.no_lint, not args.no_requests)
+    leave_out = frozenset(m.strip() for m in args.leave_out.split(",") if m.strip())
+    report = measure(args.tree.resolve(), args.config.resolve(), not args.no_lint, not args.no_requests, leave_out)
     print(json.dumps(asdict(report), indent=2) if args.json else report_text(report))
 
 

@@ -37,8 +37,10 @@ class RequestPath:
     worker_modules: list[str]  # gateway modules run on worker threads (embedding, store)
 
 
-def summarise(name: str, raw: dict[str, object]) -> RequestPath:
-    runs = [str(m) for m in raw["runs"]]  # type: ignore[attr-defined]
+def summarise(name: str, raw: dict[str, object], leave_out: frozenset[str] = frozenset()) -> RequestPath:
+    """`leave_out`: modules taken out of the trace (calls around them then join), to compare like with like."""
+    kept = [str(m) for m in raw["runs"] if str(m) not in leave_out]  # type: ignore[attr-defined]
+    runs = [m for i, m in enumerate(kept) if i == 0 or kept[i - 1] != m]
     modules: list[str] = []
     returned_to: dict[str, int] = {}
     for module in runs:  # consecutive calls in one module are already merged into one run
@@ -81,7 +83,7 @@ def _start_echo() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the echo upstream did not start")
 
 
-def trace_request_paths(tree: Path) -> list[RequestPath]:
+def trace_request_paths(tree: Path, leave_out: frozenset[str] = frozenset()) -> list[RequestPath]:
     echo, url = _start_echo()
     try:
         with tempfile.TemporaryDirectory() as store:
@@ -97,4 +99,4 @@ def trace_request_paths(tree: Path) -> list[RequestPath]:
     if probe.returncode != 0:
         raise RuntimeError(f"the request-path probe failed on {tree}:\n{probe.stderr[-3000:]}")
     raw = json.loads(probe.stdout.strip().splitlines()[-1])
-    return [summarise(name, raw[name]) for name in PATHS]
+    return [summarise(name, raw[name], leave_out) for name in PATHS]

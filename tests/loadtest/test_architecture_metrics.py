@@ -111,3 +111,12 @@ def test_the_command_prints_every_section_without_lint_or_requests(tmp_path, cap
     assert "gpu_backend engine+server" in out
     assert "closed by a function-level import: gpu_backend.engine -> gpu_backend.kvshare.hook (line 21)" in out
     assert "gateway/ top level: 2 modules, 1 packages" in out
+
+
+def test_a_left_out_module_joins_the_calls_around_it():
+    raw = {"cache_header": "hit", "match_header": "semantic", "worker_modules": [],
+           "runs": ["gateway.proxy", "gateway.guards", "gateway.proxy", "gateway.cache"]}  # fmt: skip
+    path = summarise("semantic_hit", raw, frozenset({"gateway.guards"}))
+    assert path.modules == ["gateway.proxy", "gateway.cache"]
+    assert path.returns == 0
+    assert summarise("semantic_hit", raw).returns == 1
