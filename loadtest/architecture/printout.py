@@ -43,7 +43,8 @@ def report_text(report: Report) -> str:
     for path in report.requests:
         out.append(
             f"## request path: {path.name} (x-semgate-cache: {path.cache_header}"
-            f"{f', x-semgate-match: {path.match_header}' if path.match_header else ''})"
+            f"{f', x-semgate-match: {path.match_header}' if path.match_header else ''}"
+            f"{f', x-semgate-model: {path.routed_to}' if path.routed_to else ''})"
         )
         out.append(
             f"  {len(path.modules)} modules, {path.calls_between_modules} calls between modules, "

@@ -3,7 +3,8 @@
 `request_path_probe.py` runs in a subprocess with the tree first on the path, in front of the echo upstream
 (started here, from this checkout), and records calls into gateway.* code during one request: a miss forwarded
 upstream, then an exact hit on the same question, then a semantic hit on a paraphrase (all chat completions, not
-streamed, after one warm-up question so first-request work is left out).
+streamed, after one warm-up question so first-request work is left out). A second run with IC-Cache on (two
+model entries, the strong one asked for) gives a routed miss.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class RequestPath:
     name: str
     cache_header: str  # x-semgate-cache (and x-semgate-match) as the tree answered
     match_header: str
+    routed_to: str  # x-semgate-model when IC-Cache routed the request
     modules: list[str]  # gateway modules in the order the request first entered them (event-loop thread)
     calls_between_modules: int  # calls that moved into another gateway module
     returns: int  # of those, calls into a module the request had already entered and left
@@ -53,6 +55,7 @@ def summarise(name: str, raw: dict[str, object], leave_out: frozenset[str] = fro
         name,
         str(raw["cache_header"]),
         str(raw["match_header"]),
+        str(raw.get("model_header", "")),
         modules,
         max(len(runs) - 1, 0),
         sum(returned_to.values()),
@@ -86,17 +89,24 @@ def _start_echo() -> tuple[subprocess.Popen[bytes], str]:
 def trace_request_paths(tree: Path, leave_out: frozenset[str] = frozenset()) -> list[RequestPath]:
     echo, url = _start_echo()
     try:
-        with tempfile.TemporaryDirectory() as store:
-            env = {**os.environ, "PYTHONPATH": str(tree)}
-            probe = subprocess.run(
-                ["nice", "-n", "10", sys.executable, str(HERE.with_name("request_path_probe.py")), "--upstream", url,
-                 "--store", store],
-                cwd=tree, env=env, capture_output=True, text=True, check=False, timeout=300,
-            )  # fmt: skip
+        plain = _probe(tree, url, routed=False)
+        routed = _probe(tree, url, routed=True)
     finally:
         echo.terminate()
         echo.wait(timeout=10)
+    paths = [summarise(name, plain[name], leave_out) for name in PATHS]
+    return [*paths, summarise("routed_miss", routed["miss"], leave_out)]
+
+
+def _probe(tree: Path, url: str, routed: bool) -> dict[str, dict[str, object]]:
+    with tempfile.TemporaryDirectory() as store:
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        command = [sys.executable, str(HERE.with_name("request_path_probe.py")), "--upstream", url, "--store", store]
+        command += ["--routed"] if routed else []
+        probe = subprocess.run(
+            ["nice", "-n", "10", *command], cwd=tree, env=env, capture_output=True, text=True, check=False, timeout=300
+        )
     if probe.returncode != 0:
         raise RuntimeError(f"the request-path probe failed on {tree}:\n{probe.stderr[-3000:]}")
-    raw = json.loads(probe.stdout.strip().splitlines()[-1])
-    return [summarise(name, raw[name], leave_out) for name in PATHS]
+    result: dict[str, dict[str, object]] = json.loads(probe.stdout.strip().splitlines()[-1])
+    return result

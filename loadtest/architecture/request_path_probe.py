@@ -32,6 +32,7 @@ class PathTrace:
 
     cache_header: str = ""
     match_header: str = ""
+    model_header: str = ""  # x-semgate-model: the model IC-Cache routed to
     runs: list[str] = field(default_factory=list)  # module of each call, consecutive calls in one module merged
     worker_modules: list[str] = field(default_factory=list)  # entered on other threads (embedding, store)
 
@@ -82,9 +83,19 @@ class Recorder:
             trace.runs.append(module)
 
 
-def gateway_yaml(upstream: str, store: str) -> str:
+# IC-Cache on (tests/gateway/incontext/ic_setup.py on both trees): a miss for echo-strong is routed.
+ROUTED_MODELS = """
+models:
+  - {name: echo-strong, tier: strong, serves: echo-1, cost_per_1k_tokens: 1.0, capacity: 1}
+  - {name: echo-small, tier: small, serves: echo-1, cost_per_1k_tokens: 0.05}
+"""
+
+
+def gateway_yaml(upstream: str, store: str, routed: bool) -> str:
     # The same config on both trees (tests/gateway_setup.py there): cache on, echo upstream, no backend.
-    return f"""
+    return (
+        (ROUTED_MODELS if routed else "")
+        + f"""
 listen: 127.0.0.1:8080
 backend: {{enabled: false}}
 cache: {{enabled: true, store: '{store}/cache.db', policies: config/policies.yaml}}
@@ -93,13 +104,14 @@ upstreams:
     base_url: {upstream}/v1
     models: [echo-1]
 """
+    )
 
 
-def build(upstream: str, store: str) -> Any:
+def build(upstream: str, store: str, routed: bool) -> Any:
     from gateway.app import build_app
     from gateway.config import parse_config
 
-    return build_app(parse_config(gateway_yaml(upstream, store), "architecture.yaml"))
+    return build_app(parse_config(gateway_yaml(upstream, store, routed), "architecture.yaml"))
 
 
 async def run_lifespan(app: Any) -> tuple[dict[str, Any], Callable[[], Awaitable[None]]]:
@@ -125,8 +137,9 @@ async def run_lifespan(app: Any) -> tuple[dict[str, Any], Callable[[], Awaitable
     return state, stop
 
 
-async def measure(upstream: str, store: str) -> dict[str, Any]:
-    app = build(upstream, store)
+async def measure(upstream: str, store: str, routed: bool) -> dict[str, Any]:
+    app = build(upstream, store, routed)
+    model = "echo-strong" if routed else "echo-1"
     state, stop = await run_lifespan(app)
 
     async def with_state(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -140,7 +153,7 @@ async def measure(upstream: str, store: str) -> dict[str, Any]:
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
 
         async def ask(text: str) -> httpx.Response:
-            body = {"model": "echo-1", "messages": [{"role": "user", "content": text}], "max_tokens": 200}
+            body = {"model": model, "messages": [{"role": "user", "content": text}], "max_tokens": 200}
             response = await client.post("/v1/chat/completions", json=body)
             response.raise_for_status()
             return response
@@ -160,6 +173,7 @@ async def measure(upstream: str, store: str) -> dict[str, Any]:
                 recorder.stop()
             trace.cache_header = response.headers.get("x-semgate-cache", "")
             trace.match_header = response.headers.get("x-semgate-match", "")
+            trace.model_header = response.headers.get("x-semgate-model", "")
             return trace
 
         await ask(WARM_UP[0])  # first-request work (lazy imports, warm-up) is not the path
@@ -179,8 +193,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--store", required=True)
+    parser.add_argument("--routed", action="store_true", help="IC-Cache on: two model entries, asked for echo-strong")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(args.upstream, args.store))))
+    print(json.dumps(asyncio.run(measure(args.upstream, args.store, args.routed))))
 
 
 if __name__ == "__main__":
