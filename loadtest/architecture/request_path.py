@@ -64,6 +64,15 @@ def summarise(name: str, raw: dict[str, object], leave_out: frozenset[str] = fro
     )
 
 
+def check_outcome(path: RequestPath) -> None:
+    """A path counts only if the tree answered it the way its name says (a real semantic hit, a real miss)."""
+    wanted = {"semantic_hit": ("hit", "semantic"), "exact_hit": ("hit", "exact")}.get(path.name, ("miss", ""))
+    if path.cache_header != wanted[0] or not path.match_header.startswith(wanted[1]):
+        raise RuntimeError(f"{path.name} was answered x-semgate-cache: {path.cache_header} {path.match_header}")
+    if path.name == "routed_miss" and not path.routed_to:
+        raise RuntimeError("the routed miss was not routed (no x-semgate-model)")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -95,7 +104,10 @@ def trace_request_paths(tree: Path, leave_out: frozenset[str] = frozenset()) -> 
         echo.terminate()
         echo.wait(timeout=10)
     paths = [summarise(name, plain[name], leave_out) for name in PATHS]
-    return [*paths, summarise("routed_miss", routed["miss"], leave_out)]
+    paths.append(summarise("routed_miss", routed["miss"], leave_out))
+    for path in paths:
+        check_outcome(path)
+    return paths
 
 
 def _probe(tree: Path, url: str, routed: bool) -> dict[str, dict[str, object]]:

@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+import pytest
+
 from loadtest.architecture import import_graph
 from loadtest.architecture.none_branches import branches_in_tree
-from loadtest.architecture.request_path import summarise
+from loadtest.architecture.request_path import check_outcome, summarise
 from loadtest.architecture.source_lines import code_lines, gateway_top_level, package_lines
 from loadtest.architecture_metrics import main
 
@@ -120,3 +122,12 @@ def test_a_left_out_module_joins_the_calls_around_it():
     assert path.modules == ["gateway.proxy", "gateway.cache"]
     assert path.returns == 0
     assert summarise("semantic_hit", raw).returns == 1
+
+
+def test_a_path_that_was_not_answered_as_named_is_refused():
+    raw = {"cache_header": "hit", "match_header": "exact", "worker_modules": [], "runs": ["gateway.proxy"]}
+    check_outcome(summarise("exact_hit", raw))
+    with pytest.raises(RuntimeError, match="semantic_hit was answered x-semgate-cache: hit exact"):
+        check_outcome(summarise("semantic_hit", raw))
+    with pytest.raises(RuntimeError, match="not routed"):
+        check_outcome(summarise("routed_miss", {**raw, "cache_header": "miss", "match_header": ""}))
