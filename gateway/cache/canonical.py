@@ -25,7 +25,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from gateway.cache.minilm import bundled_model_dir
+from gateway.cache.bundled_model import bundled_model_dir
 from gateway.cache.text import QUESTION_WORDS
 
 # Part of the embedding identity, which keys stored vectors (re-embedded at start when it changes) and the

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gateway.cache.bundled_model import bundled_model_dir
 from gateway.cache.text import normalise
 
 if TYPE_CHECKING:
@@ -102,8 +103,6 @@ class EmbeddingWindow:
     @cache
     def bundled() -> "EmbeddingWindow":
         """The window of the shipped all-MiniLM-L6-v2 (gateway/cache/minilm.py embeds with the same cut)."""
-        from gateway.cache.minilm import bundled_model_dir
-
         return EmbeddingWindow(bundled_model_dir())
 
 

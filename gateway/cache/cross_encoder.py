@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gateway.cache.minilm import bundled_model_dir
+from gateway.cache.bundled_model import bundled_model_dir
 
 if TYPE_CHECKING:
     import torch

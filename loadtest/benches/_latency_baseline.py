@@ -8,7 +8,7 @@ tests/gateway/cache/test_minilm.py), so the paths find nearly all the same entri
 
 import numpy as np
 
-from gateway.cache.embedder import bundled_model_dir
+from gateway.cache.bundled_model import bundled_model_dir
 from gateway.cache.minilm import MODEL_NAME, MiniLM
 from gateway.cache.onnx_export import onnx_transformer
 from gateway.cpu_share import EMBED_THREADS_ALONE

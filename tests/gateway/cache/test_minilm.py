@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gateway.cache.embedder import EmbeddingModel, bundled_model_dir
+from gateway.cache.bundled_model import bundled_model_dir
+from gateway.cache.embedder import EmbeddingModel
 from gateway.cache.evaluation import read_pairs
 from gateway.cache.minilm import MiniLM
 from gateway.cache.onnx_export import GRAPHS, PROBES, onnx_transformer

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 from tokenizers import Tokenizer
 
-from gateway.cache.minilm import bundled_model_dir
+from gateway.cache.bundled_model import bundled_model_dir
 from gateway.protocols.anthropic_request import parse_messages_request
 from gateway.protocols.anthropic_response import count_tokens, message_from_chat
 from gateway.protocols.anthropic_stream import MessagesStream, sse_event

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.cache.coverage import EmbeddingWindow
 from gateway.cache.embedder import EmbeddingModel
-from gateway.cache.minilm import bundled_model_dir
+from gateway.cache.bundled_model import bundled_model_dir
 from gateway.protocols.embedding_service import EmbeddingService, embeddings_response
 from gateway.protocols.embeddings_request import MINILM, EmbeddingModelSpec, parse_embeddings_request
 from gateway.protocols.errors import ProtocolError
