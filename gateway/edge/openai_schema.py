@@ -14,27 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.edge.drop_in_schema import ANTHROPIC_ERROR, drop_in_paths
+from gateway.edge.errors import error_schema
 from gateway.edge.limits import Limits
 from gateway.edge.wire import INT_RANGES, NUMBER_RANGES
 
 Schema = dict[str, Any]
 
-ERROR: Schema = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "type", "param", "code"],
-            "properties": {
-                "message": {"type": "string"},
-                "type": {"type": "string"},
-                "param": {"type": ["string", "null"]},
-                "code": {"type": ["string", "null"]},
-            },
-        }
-    },
-}
+ERROR: Schema = error_schema()
 _ROLES = ["system", "developer", "user", "assistant", "tool", "function"]
 _USAGE: Schema = {
     "type": "object",
