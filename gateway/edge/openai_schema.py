@@ -109,41 +109,17 @@ def openai_document(
         "required": ["model", "prompt"],
         "properties": {"model": model, "prompt": prompt, **_SAMPLING},
     }
-    chat_answer = {
-        "type": "object",
-        "required": ["choices"],
-        "properties": {
-            **_COMPLETION_META,
-            "choices": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "index": {"type": "integer"},
-                        "finish_reason": _FINISH,
-                        "message": {
-                            "type": "object",
-                            "properties": {"role": {"type": "string"}, "content": {"type": ["string", "null"]}},
-                        },
-                    },
-                },
+    chat_answer = _answer(
+        {
+            "index": {"type": "integer"},
+            "finish_reason": _FINISH,
+            "message": {
+                "type": "object",
+                "properties": {"role": {"type": "string"}, "content": {"type": ["string", "null"]}},
             },
-        },
-    }
-    completion_answer = {
-        "type": "object",
-        "required": ["choices"],
-        "properties": {
-            **_COMPLETION_META,
-            "choices": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"index": {"type": "integer"}, "text": {"type": "string"}, "finish_reason": _FINISH},
-                },
-            },
-        },
-    }
+        }
+    )
+    completion_answer = _answer({"index": {"type": "integer"}, "text": {"type": "string"}, "finish_reason": _FINISH})
     model_list = {
         "type": "object",
         "required": ["object", "data"],
@@ -209,3 +185,15 @@ def _post(operation_id: str, summary: str, request: Schema, answer: Schema) -> d
     streamed = ("The answer; with stream=true, server-sent events ending with `data: [DONE]`", _EVENT)
     errors = {status: json_response(text, ERROR) for status, text in _ERRORS.items()}
     return post_operation(operation_id, summary, request, answer, streamed, errors)
+
+
+def _answer(choice: dict[str, Schema]) -> Schema:
+    """A chat or text completion answer: the common fields and a list of choices with `choice`'s fields."""
+    return {
+        "type": "object",
+        "required": ["choices"],
+        "properties": {
+            **_COMPLETION_META,
+            "choices": {"type": "array", "items": {"type": "object", "properties": choice}},
+        },
+    }
