@@ -25,7 +25,6 @@ from gateway.cache.cross_encoder import (
     trained_classifier,
 )
 from gateway.cache.cross_encoder_calibration import (
-    auc,
     by_kind,
     platt,
     threshold_table,
@@ -39,7 +38,7 @@ from gateway.cache.cross_encoder_verifier import (
     CrossEncoderVerifier,
 )
 from gateway.cache.embedder import EmbeddingModel, encode_cached
-from gateway.cache.evaluation import read_pairs
+from gateway.cache.evaluation import auc, read_pairs
 from gateway.cache.minilm import INPUTS
 
 if TYPE_CHECKING:

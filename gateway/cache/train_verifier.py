@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gateway.cache.embedder import EmbeddingModel, encode_cached
-from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, summarise
+from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, auc, read_pairs, summarise
 from gateway.cache.guards import Facts, rejection
 from gateway.cache.text import content_words, normalise, stem
 from gateway.cache.verifier import WEIGHTS_PATH, Verifier, VerifierInfo
@@ -295,15 +295,6 @@ def threshold_table(rows: Candidates, probabilities: np.ndarray, texts: list[str
         allowed = [r for r in sweep if r["false_hit_rate"] <= float(target)]
         table[target] = max(allowed, key=lambda r: (r["recall"], -r["threshold"])) if allowed else sweep[-1]
     return table
-
-
-def auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    order = np.argsort(scores, kind="stable")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    positives = labels.sum()
-    negatives = len(labels) - positives
-    return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / max(positives * negatives, 1))
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from gateway.cache.coverage import EmbeddingWindow
-from gateway.cache.cross_encoder_calibration import auc, platt
+from gateway.cache.cross_encoder_calibration import platt
 from gateway.cache.cross_encoder_verifier import VERIFY_TOP, CrossEncoderVerifier
 from gateway.cache.embedder import EmbeddingModel, encode_cached
-from gateway.cache.evaluation import DuplicateLinks, Pair, read_pairs
+from gateway.cache.evaluation import DuplicateLinks, Pair, auc, read_pairs
 from gateway.cache.reading import Reading, read, veto
 from gateway.cache.train_verifier import QQP, Candidates, featurise, held_out_world, retrieve
 from gateway.cache.verifier import Verifier, VerifierInfo
