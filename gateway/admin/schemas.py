@@ -5,6 +5,7 @@ with, and the shapes of their answers. The OpenAPI document is built from these 
 from typing import Any
 
 from gateway.admin.validation import check_schema
+from gateway.edge.errors import error_schema
 
 Schema = dict[str, Any]
 
@@ -118,27 +119,13 @@ VALIDATE_BODY = _s(
 )
 
 # Answers. Objects here are documentation: the handlers build them.
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "type", "param", "code"],
-            "properties": {
-                "message": {"type": "string"},
-                "type": {"type": "string"},
-                "param": {"type": ["string", "null"]},
-                "code": {"type": ["string", "null"]},
-                "issues": {
-                    "type": "array",
-                    "items": {"$ref": "#/components/schemas/PolicyIssue"},
-                    "description": "Only on a rejected policy: every problem with its line",
-                },
-            },
-        }
-    },
-}
+ERROR = error_schema(
+    issues={
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/PolicyIssue"},
+        "description": "Only on a rejected policy: every problem with its line",
+    }
+)
 POLICY_ISSUE = {
     "type": "object",
     "properties": {

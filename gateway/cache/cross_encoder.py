@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gateway.cache.bundled_model import bundled_model_dir
+from gateway.cache.minilm import padded
 
 if TYPE_CHECKING:
     import torch
@@ -134,15 +135,4 @@ class PairTokenizer:
         self._tokenizer.no_padding()
 
     def __call__(self, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-        encodings = self._tokenizer.encode_batch([(a, b) for a, b in pairs])
-        width = max(len(e.ids) for e in encodings)
-        out = {
-            name: np.zeros((len(pairs), width), dtype=np.int64)
-            for name in ("input_ids", "attention_mask", "token_type_ids")
-        }
-        for row, e in enumerate(encodings):
-            n = len(e.ids)
-            out["input_ids"][row, :n] = e.ids
-            out["attention_mask"][row, :n] = 1
-            out["token_type_ids"][row, :n] = e.type_ids
-        return out
+        return padded(self._tokenizer.encode_batch([(a, b) for a, b in pairs]))

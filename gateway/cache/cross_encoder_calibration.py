@@ -85,12 +85,3 @@ def by_kind(pairs: list[Labelled], probabilities: np.ndarray, threshold: float) 
         row["should_hit"] += pair.label
         row["right"] += int((p >= threshold) == bool(pair.label))
     return {k: {**v, "accuracy": round(v["right"] / v["pairs"], 4)} for k, v in sorted(out.items())}
-
-
-def auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    order = np.argsort(scores, kind="stable")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    positives = labels.sum()
-    negatives = len(labels) - positives
-    return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / max(positives * negatives, 1))

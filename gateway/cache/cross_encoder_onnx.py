@@ -21,7 +21,7 @@ import numpy as np
 from gateway.cache.bundled_model import bundled_model_dir
 from gateway.cache.cross_encoder import PairTokenizer, SavedWeights, trained_classifier
 from gateway.cache.minilm import INPUTS
-from gateway.cache.onnx_export import OPSET, fuse, model_cache_dir, quantize
+from gateway.cache.onnx_export import OPSET, fuse, model_cache_dir, quantize, trace
 
 if TYPE_CHECKING:
     import torch
@@ -81,16 +81,7 @@ def export(saved: SavedWeights, path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staged = Path(tmp) / path.name
         with torch.inference_mode():
-            torch.onnx.export(
-                module,
-                tuple(torch.from_numpy(example[k]) for k in INPUTS),
-                str(staged),
-                input_names=list(INPUTS),
-                output_names=["logit"],
-                opset_version=OPSET,
-                dynamo=False,
-                dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in INPUTS}, "logit": {0: "batch"}},
-            )
+            trace(module, example, staged, "logit", {0: "batch"})
         fuse(staged, model_dir, layers=saved.layers)
         quantize(staged)
         error = logit_error(module, OnnxPairScorer(staged), tokenizer, list(PROBE_PAIRS))

@@ -21,6 +21,7 @@ The output is deterministic (sorted), so re-running it on the same WordNet chang
 import argparse
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT_WORDNET = Path("/usr/share/wordnet")
@@ -216,20 +217,33 @@ def _synsets(wordnet: Path, pos: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--wordnet", type=Path, default=DEFAULT_WORDNET, help="folder with WordNet's data.* files")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
-    lines = derive(args.wordnet)
     header = [
         "# Antonyms for the guards (gateway/cache/oppositions.py), derived from WordNet 3.0 by",
         "# `python -m gateway.cache.derive_antonyms`. `word antonym...`; `=form lemma...` maps irregular forms.",
     ]
-    args.out.write_text("\n".join(header + lines) + "\n")
+    lines, out = derive_word_file(argv, __doc__, DEFAULT_OUT, derive, header)
     print(
         f"{sum(not line.startswith('=') for line in lines)} words, "
-        f"{sum(line.startswith('=') for line in lines)} irregular forms -> {args.out}"
+        f"{sum(line.startswith('=') for line in lines)} irregular forms -> {out}"
     )
+
+
+def derive_word_file(
+    argv: list[str] | None,
+    doc: str | None,
+    default_out: Path,
+    derive_lines: Callable[[Path], list[str]],
+    header: list[str],
+) -> tuple[list[str], Path]:
+    """The command line of a word file derived from WordNet (antonyms, synonyms): the lines `derive_lines`
+    reads from --wordnet, under `header`, written to --out; returns the lines and where they went."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n", 1)[0])
+    parser.add_argument("--wordnet", type=Path, default=DEFAULT_WORDNET, help="folder with WordNet's data.* files")
+    parser.add_argument("--out", type=Path, default=default_out)
+    args = parser.parse_args(argv)
+    lines = derive_lines(args.wordnet)
+    args.out.write_text("\n".join(header + lines) + "\n")
+    return lines, args.out
 
 
 if __name__ == "__main__":

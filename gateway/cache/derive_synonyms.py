@@ -16,18 +16,17 @@ and its parent pass and two children of one parent do not. Only this script need
 deterministic (sorted).
 """
 
-import argparse
 from pathlib import Path
 
 from gateway.cache.derive_antonyms import (
     _PLAIN_WORD,
     _POS_FILE,
-    DEFAULT_WORDNET,
     POS_FILES,
     _lemma,
     _parse,
     _sense_key,
     _synsets,
+    derive_word_file,
     irregular_forms,
     tagged_senses,
 )
@@ -75,19 +74,14 @@ def not_nouns(wordnet: Path) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--wordnet", type=Path, default=DEFAULT_WORDNET, help="folder with WordNet's data.* files")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
-    lines = derive(args.wordnet)
     header = [
         "# Related words for the substitution guard (gateway/cache/substitutions.py), derived from WordNet 3.0 by",
         "# `python -m gateway.cache.derive_synonyms`. One everyday sense a line: its words and its parents' words.",
     ]
-    args.out.write_text("\n".join(header + lines) + "\n")
+    lines, out = derive_word_file(argv, __doc__, DEFAULT_OUT, derive, header)
     forms = sum(line.startswith("=") for line in lines)
     others = sum(line.startswith("-") for line in lines)
-    print(f"{len(lines) - forms - others} groups, {forms} irregular forms, {others} not nouns -> {args.out}")
+    print(f"{len(lines) - forms - others} groups, {forms} irregular forms, {others} not nouns -> {out}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from gateway.cache.text import normalise
 
 
@@ -140,3 +142,14 @@ def summarise(outcomes: Iterable[Outcome]) -> dict[str, float | int]:
         "false_hits_per_hit": false / hits if hits else 0.0,
         "false_hits_per_query": false / queries if queries else 0.0,
     }
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve of `scores` against 0/1 `labels`: the chance a positive outranks a negative
+    (Mann-Whitney, ties broken by order); every verifier's training reports it on its held-out part."""
+    order = np.argsort(scores, kind="stable")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    positives = labels.sum()
+    negatives = len(labels) - positives
+    return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / max(positives * negatives, 1))

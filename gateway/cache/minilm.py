@@ -133,17 +133,18 @@ class MiniLM:
 
     def inputs(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The transformer's inputs for `texts`, padded to the longest of them."""
-        return _padded([self.window.encode(text)[0] for text in texts])
+        return padded([self.window.encode(text)[0] for text in texts])
 
     def _encode_batch(self, encodings: list) -> np.ndarray:
-        inputs = _padded(encodings)
+        inputs = padded(encodings)
         tokens = self.transformer(inputs)
         mask = inputs["attention_mask"][..., None].astype(np.float32)
         pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
-def _padded(encodings: list) -> dict[str, np.ndarray]:
+def padded(encodings: list) -> dict[str, np.ndarray]:
+    """The transformer's inputs for tokenizer `encodings` (single texts or pairs), zero-padded to the longest."""
     width = max(len(e.ids) for e in encodings)
     inputs = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
     for row, e in enumerate(encodings):

@@ -36,6 +36,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from gateway.cache.minilm import INPUTS, MiniLM, OnnxTransformer, TorchTransformer
 
 if TYPE_CHECKING:
@@ -101,16 +103,7 @@ def export(model_dir: Path, path: Path, graph: str = DEFAULT_GRAPH) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         staged = Path(tmp) / path.name
         with torch.inference_mode(), _quiet_tracer():
-            torch.onnx.export(
-                _last_hidden_state(module),
-                tuple(torch.from_numpy(example[k]) for k in INPUTS),
-                str(staged),
-                input_names=list(INPUTS),
-                output_names=["last_hidden_state"],
-                opset_version=OPSET,
-                dynamo=False,
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")},
-            )
+            trace(_last_hidden_state(module), example, staged, "last_hidden_state", {0: "batch", 1: "tokens"})
         if graph != "plain":
             fuse(staged, model_dir)
         if graph == "int8":
@@ -121,6 +114,25 @@ def export(model_dir: Path, path: Path, graph: str = DEFAULT_GRAPH) -> None:
             raise ValueError(f"the {graph} graph disagrees with PyTorch (min cosine {cosine:.6f} < {GRAPHS[graph]})")
         os.replace(staged, path)  # atomic: a concurrent reader sees no file or a checked one
     log.info("embedding model exported as the %s graph (min cosine against PyTorch %.7f)", graph, cosine)
+
+
+def trace(
+    module: "torch.nn.Module", example: dict[str, np.ndarray], path: Path, output: str, output_axes: dict[int, str]
+) -> None:
+    """Export `module`, which takes the MiniLM inputs, traced on `example`, to the ONNX file `path`: the inputs'
+    batch and token axes stay free, and the `output` tensor's `output_axes`. The caller holds inference mode."""
+    import torch
+
+    torch.onnx.export(
+        module,
+        tuple(torch.from_numpy(example[k]) for k in INPUTS),
+        str(path),
+        input_names=list(INPUTS),
+        output_names=[output],
+        opset_version=OPSET,
+        dynamo=False,
+        dynamic_axes={**{name: {0: "batch", 1: "tokens"} for name in INPUTS}, output: output_axes},
+    )
 
 
 def fuse(path: Path, model_dir: Path, layers: int | None = None) -> bool:

@@ -29,7 +29,7 @@ from gateway.cache import redis_layout as layout
 from gateway.cache.entry import CacheEntry
 from gateway.cache.local_documents import LocalDocuments
 from gateway.cache.redis_changes import Change, ChangeStream, StreamPosition
-from gateway.cache.store import EntryPage, EntryQuery, HitUpdate, StoreUnavailable
+from gateway.cache.store import DocumentStore, EntryPage, EntryQuery, HitUpdate, StoreUnavailable
 
 log = logging.getLogger(__name__)
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -53,7 +53,7 @@ class RedisOptions(TypedDict, total=False):
     follow_block_ms: int
 
 
-class RedisStore:
+class RedisStore(DocumentStore):
     def __init__(
         self,
         url: str,
@@ -143,9 +143,6 @@ class RedisStore:
         self.local.forget(replaced)
         self.local.remember([entry])
         return replaced
-
-    async def get(self, entry_id: str) -> CacheEntry | None:
-        return (await self.get_many([entry_id])).get(entry_id)
 
     async def get_many(self, entry_ids: Sequence[str]) -> dict[str, CacheEntry]:
         if not entry_ids:

@@ -24,7 +24,7 @@ import orjson
 
 from gateway.cache.entry import CacheEntry
 from gateway.cache.migrations import migrate
-from gateway.cache.store import EntryPage, EntryQuery, HitUpdate, StoreUnavailable
+from gateway.cache.store import DocumentStore, EntryPage, EntryQuery, HitUpdate, StoreUnavailable
 
 _COLUMN_NAMES = (
     "id",
@@ -68,7 +68,7 @@ _EVICTION_ORDER = {
 }
 
 
-class SqliteStore:
+class SqliteStore(DocumentStore):
     def __init__(self, db: aiosqlite.Connection, path: str = ":memory:") -> None:
         self._db = db
         self._path = path
@@ -119,9 +119,6 @@ class SqliteStore:
             await self._delete(replaced)
             await self._db.execute(f"INSERT INTO entries ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", _row(entry))
         return replaced
-
-    async def get(self, entry_id: str) -> CacheEntry | None:
-        return (await self.get_many([entry_id])).get(entry_id)
 
     async def get_many(self, entry_ids: Sequence[str]) -> dict[str, CacheEntry]:
         if not entry_ids:

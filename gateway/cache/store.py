@@ -44,7 +44,9 @@ class DocumentStore(Protocol):
     async def put(self, entry: CacheEntry) -> list[str]:
         """Commit the entry; returns the ids it replaced (same namespace, category and exact key)."""
 
-    async def get(self, entry_id: str) -> CacheEntry | None: ...
+    async def get(self, entry_id: str) -> CacheEntry | None:
+        """One entry, read as a batch of one, so that `get` and `get_many` can never disagree."""
+        return (await self.get_many([entry_id])).get(entry_id)
 
     async def get_many(self, entry_ids: Sequence[str]) -> dict[str, CacheEntry]: ...
 

@@ -25,7 +25,6 @@ from gateway.cache.cross_encoder import (
     trained_classifier,
 )
 from gateway.cache.cross_encoder_calibration import (
-    auc,
     by_kind,
     platt,
     threshold_table,
@@ -38,27 +37,20 @@ from gateway.cache.cross_encoder_verifier import (
     WEIGHTS_PATH,
     CrossEncoderVerifier,
 )
-from gateway.cache.embedder import EmbeddingModel, encode_cached
-from gateway.cache.evaluation import read_pairs
+from gateway.cache.embedder import EmbeddingModel
+from gateway.cache.evaluation import auc
 from gateway.cache.minilm import INPUTS
+from gateway.cache.qqp_dev import add_dev_arguments, embedded_dev
 
 if TYPE_CHECKING:
     import torch
-
-QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m gateway.cache.train_cross_encoder", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file; only its dev split is read")
-    parser.add_argument("--out", default=str(WEIGHTS_PATH), help="where the weights go")
-    parser.add_argument(
-        "--embeddings-cache",
-        default="artifacts/verifier/dev_embeddings.npz",
-        help="reuse (or save) the dev embeddings here",
-    )
+    add_dev_arguments(parser, WEIGHTS_PATH)
     parser.add_argument("--limit", type=int, help="read only this many dev pairs (a quick trial run)")
     parser.add_argument(
         "--world-size", type=int, default=20000, help="pairs per replayed cache (the test split's size)"
@@ -100,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    pairs = read_pairs(args.qqp, split="dev", limit=args.limit)
-    texts = sorted({t for p in pairs for t in (p.a, p.b)})
-    vectors = dict(zip(texts, encode_cached(EmbeddingModel(), texts, Path(args.embeddings_cache)), strict=True))
+    dev = embedded_dev(args.qqp, EmbeddingModel(), args.embeddings_cache, limit=args.limit)
+    pairs, texts = dev.pairs, dev.texts
+    vectors = dict(zip(texts, dev.vectors, strict=True))
     sizes = {
         "qqp": args.qqp_pairs,
         "retrieved": args.retrieved,

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from gateway.cache.embedder import EmbeddingModel, encode_cached
-from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, read_pairs, summarise
+from gateway.cache.embedder import EmbeddingModel
+from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, auc, summarise
 from gateway.cache.guards import Facts, rejection
+from gateway.cache.qqp_dev import add_dev_arguments, embedded_dev
 from gateway.cache.text import content_words, normalise, stem
 from gateway.cache.verifier import WEIGHTS_PATH, Verifier, VerifierInfo
 from gateway.cache.verifier_features import (
@@ -35,7 +36,6 @@ from gateway.cache.verifier_features import (
 )
 from gateway.cache.verifier_suite_rows import suite_rows
 
-QQP = Path("../shared/evaldata/qqp_pairs.jsonl.gz")
 TARGET_FALSE_HIT_RATES = ("0.005", "0.01", "0.015", "0.02", "0.03", "0.05")
 
 
@@ -58,13 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m gateway.cache.train_verifier", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--qqp", default=str(QQP), help="QQP pairs file; only its dev split is read")
-    parser.add_argument("--out", default=str(WEIGHTS_PATH), help="where the weights go")
-    parser.add_argument(
-        "--embeddings-cache",
-        default="artifacts/verifier/dev_embeddings.npz",
-        help="reuse (or save) the dev embeddings here",
-    )
+    add_dev_arguments(parser, WEIGHTS_PATH)
     parser.add_argument("--top-k", type=int, default=8, help="neighbours retrieved per query (as the cache does)")
     parser.add_argument(
         "--world-size", type=int, default=20000, help="pairs per simulated cache (the test split's size)"
@@ -81,10 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite-weight", type=int, default=20, help="times each suite row counts against a QQP row")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    pairs = read_pairs(args.qqp, split="dev")
-    texts = sorted({t for p in pairs for t in (p.a, p.b)})
     model = EmbeddingModel()
-    vectors = encode_cached(model, texts, Path(args.embeddings_cache))
+    dev = embedded_dev(args.qqp, model, args.embeddings_cache)
+    pairs, texts, vectors = dev.pairs, dev.texts, dev.vectors
     idf = hashed_idf(texts)
     rows = retrieve(pairs, texts, vectors, args.top_k, args.world_size)
     features = featurise(rows, texts, idf)
@@ -295,15 +288,6 @@ def threshold_table(rows: Candidates, probabilities: np.ndarray, texts: list[str
         allowed = [r for r in sweep if r["false_hit_rate"] <= float(target)]
         table[target] = max(allowed, key=lambda r: (r["recall"], -r["threshold"])) if allowed else sweep[-1]
     return table
-
-
-def auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    order = np.argsort(scores, kind="stable")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    positives = labels.sum()
-    negatives = len(labels) - positives
-    return float((ranks[labels == 1].sum() - positives * (positives + 1) / 2) / max(positives * negatives, 1))
 
 
 if __name__ == "__main__":

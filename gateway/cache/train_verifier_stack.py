@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 
 from gateway.cache.coverage import EmbeddingWindow
-from gateway.cache.cross_encoder_calibration import auc, platt
+from gateway.cache.cross_encoder_calibration import platt
 from gateway.cache.cross_encoder_verifier import VERIFY_TOP, CrossEncoderVerifier
-from gateway.cache.embedder import EmbeddingModel, encode_cached
-from gateway.cache.evaluation import DuplicateLinks, Pair, read_pairs
+from gateway.cache.embedder import EmbeddingModel
+from gateway.cache.evaluation import DuplicateLinks, Pair, auc, read_pairs
+from gateway.cache.qqp_dev import DEV_EMBEDDINGS, QQP, embedded_dev
 from gateway.cache.reading import Reading, read, veto
-from gateway.cache.train_verifier import QQP, Candidates, featurise, held_out_world, retrieve
+from gateway.cache.train_verifier import Candidates, featurise, held_out_world, retrieve
 from gateway.cache.verifier import Verifier, VerifierInfo
 from gateway.cache.verifier_stack import (
     CROSS_ENCODER_PATH,
@@ -68,16 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", default=str(SUITE), help="the suite's single-turn pairs; only `tune` is read")
     parser.add_argument("--cross-encoder", default=str(CROSS_ENCODER_PATH), help="cross-encoder weights")
     parser.add_argument("--out", default=str(STACK_PATH), help="where the head goes")
-    parser.add_argument("--embeddings-cache", default="artifacts/verifier/dev_embeddings.npz")
+    parser.add_argument("--embeddings-cache", default=DEV_EMBEDDINGS)
     parser.add_argument("--world-size", type=int, default=20000, help="as train_verifier's")
     parser.add_argument("--top-k", type=int, default=8)
     parser.add_argument("--low-floor", type=float, default=min(FLOORS), help="lowest similarity scored")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     features, cross, model = Verifier.load(), CrossEncoderVerifier.load(args.cross_encoder), EmbeddingModel()
-    dev = read_pairs(args.qqp, split="dev")
-    dev_texts = sorted({t for p in dev for t in (p.a, p.b)})
-    dev_vectors = encode_cached(model, dev_texts, Path(args.embeddings_cache))
+    embedded = embedded_dev(args.qqp, model, args.embeddings_cache)
+    dev, dev_texts, dev_vectors = embedded.pairs, embedded.texts, embedded.vectors
     held = held_out_world(dev, args.world_size)
     links = DuplicateLinks(held)
     qqp = replay(

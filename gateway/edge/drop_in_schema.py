@@ -8,10 +8,9 @@ OpenAI's shape, except on the Messages routes, which answer in Anthropic's (`{"t
 
 from typing import Any
 
+from gateway.edge.openapi_parts import MODEL_OBJECT, Schema, json_response, post_operation
 from gateway.protocols import anthropic_request
 from gateway.protocols.embeddings_request import MAX_INPUTS
-
-Schema = dict[str, Any]
 
 ANTHROPIC_ERROR: Schema = {
     "type": "object",
@@ -30,16 +29,6 @@ _OPEN_OBJECT: Schema = {"type": "object"}
 _ID: Schema = {"type": "string", "minLength": 1, "maxLength": 256}
 _TOOLS: Schema = {"type": "array", "items": _OPEN_OBJECT}
 _NUMBER_0_1: Schema = {"type": "number", "minimum": 0, "maximum": 1}
-_MODEL_OBJECT: Schema = {
-    "type": "object",
-    "required": ["id", "object"],
-    "properties": {
-        "id": {"type": "string"},
-        "object": {"const": "model"},
-        "created": {"type": "integer"},
-        "owned_by": {"type": "string"},
-    },
-}
 
 
 def drop_in_paths(model: Schema, text: Schema, error: Schema, embedding_models: list[str] | None) -> dict[str, Any]:
@@ -100,7 +89,7 @@ def drop_in_paths(model: Schema, text: Schema, error: Schema, embedding_models: 
                 "operationId": "retrieveModel",
                 "summary": "One served model",
                 "parameters": [{"name": "model", "in": "path", "required": True, "schema": _ID}],
-                "responses": {"200": _json("OK", _MODEL_OBJECT), **_errors(("401", "404", "431"), error)},
+                "responses": {"200": json_response("OK", MODEL_OBJECT), **_errors(("401", "404", "431"), error)},
             }
         },
     }
@@ -213,7 +202,7 @@ _ERROR_TEXT = {
 
 
 def _errors(statuses: tuple[str, ...], error: Schema) -> dict[str, Any]:
-    return {status: _json(_ERROR_TEXT[status], error) for status in (*statuses, "502", "503", "504")}
+    return {status: json_response(_ERROR_TEXT[status], error) for status in (*statuses, "502", "503", "504")}
 
 
 def _operation(
@@ -224,14 +213,8 @@ def _operation(
     statuses: tuple[str, ...],
     error: Schema,
 ) -> dict[str, Any]:
-    ok = _json("The answer; with stream=true, server-sent events", answer)
-    ok["content"]["text/event-stream"] = {"schema": {"type": "object"}}
-    return {
-        "operationId": operation_id,
-        "summary": summary,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
-        "responses": {"200": ok, **_errors(statuses, error)},
-    }
+    streamed = ("The answer; with stream=true, server-sent events", _OPEN_OBJECT)
+    return post_operation(operation_id, summary, request, answer, streamed, _errors(statuses, error))
 
 
 def _stored(operation_id: str, summary: str, answer: Schema, error: Schema) -> dict[str, Any]:
@@ -239,9 +222,5 @@ def _stored(operation_id: str, summary: str, answer: Schema, error: Schema) -> d
         "operationId": operation_id,
         "summary": summary,
         "parameters": [{"name": "response_id", "in": "path", "required": True, "schema": _ID}],
-        "responses": {"200": _json("OK", answer), **_errors(("401", "404"), error)},
+        "responses": {"200": json_response("OK", answer), **_errors(("401", "404"), error)},
     }
-
-
-def _json(description: str, schema: Schema) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}

@@ -4,6 +4,8 @@ Anything a client did wrong, and anything upstream did wrong, reaches the client
 one shape, so the OpenAI SDKs raise their usual typed exceptions.
 """
 
+from typing import Any
+
 import orjson
 from starlette.responses import Response
 
@@ -52,3 +54,25 @@ class OpenAIError(Exception):
 
 def invalid(message: str, param: str | None = None, code: str | None = None) -> OpenAIError:
     return OpenAIError(400, message, param=param, code=code)
+
+
+def error_schema(**extra_properties: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema of OpenAIError.body(), for the OpenAPI documents; both APIs answer this one shape.
+    `extra_properties`: members of `error` beyond the four that only one API sends."""
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message", "type", "param", "code"],
+                "properties": {
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                    "param": {"type": ["string", "null"]},
+                    "code": {"type": ["string", "null"]},
+                    **extra_properties,
+                },
+            }
+        },
+    }

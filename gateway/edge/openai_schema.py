@@ -14,27 +14,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.edge.drop_in_schema import ANTHROPIC_ERROR, drop_in_paths
+from gateway.edge.errors import error_schema
 from gateway.edge.limits import Limits
+from gateway.edge.openapi_parts import MODEL_OBJECT, Schema, json_response, post_operation
 from gateway.edge.wire import INT_RANGES, NUMBER_RANGES
 
-Schema = dict[str, Any]
-
-ERROR: Schema = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["message", "type", "param", "code"],
-            "properties": {
-                "message": {"type": "string"},
-                "type": {"type": "string"},
-                "param": {"type": ["string", "null"]},
-                "code": {"type": ["string", "null"]},
-            },
-        }
-    },
-}
+ERROR: Schema = error_schema()
 _ROLES = ["system", "developer", "user", "assistant", "tool", "function"]
 _USAGE: Schema = {
     "type": "object",
@@ -124,59 +109,23 @@ def openai_document(
         "required": ["model", "prompt"],
         "properties": {"model": model, "prompt": prompt, **_SAMPLING},
     }
-    chat_answer = {
-        "type": "object",
-        "required": ["choices"],
-        "properties": {
-            **_COMPLETION_META,
-            "choices": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "index": {"type": "integer"},
-                        "finish_reason": _FINISH,
-                        "message": {
-                            "type": "object",
-                            "properties": {"role": {"type": "string"}, "content": {"type": ["string", "null"]}},
-                        },
-                    },
-                },
+    chat_answer = _answer(
+        {
+            "index": {"type": "integer"},
+            "finish_reason": _FINISH,
+            "message": {
+                "type": "object",
+                "properties": {"role": {"type": "string"}, "content": {"type": ["string", "null"]}},
             },
-        },
-    }
-    completion_answer = {
-        "type": "object",
-        "required": ["choices"],
-        "properties": {
-            **_COMPLETION_META,
-            "choices": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"index": {"type": "integer"}, "text": {"type": "string"}, "finish_reason": _FINISH},
-                },
-            },
-        },
-    }
+        }
+    )
+    completion_answer = _answer({"index": {"type": "integer"}, "text": {"type": "string"}, "finish_reason": _FINISH})
     model_list = {
         "type": "object",
         "required": ["object", "data"],
         "properties": {
             "object": {"const": "list"},
-            "data": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "object"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "object": {"const": "model"},
-                        "created": {"type": "integer"},
-                        "owned_by": {"type": "string"},
-                    },
-                },
-            },
+            "data": {"type": "array", "items": MODEL_OBJECT},
         },
     }
     return {
@@ -208,8 +157,8 @@ def openai_document(
                     "operationId": "listModels",
                     "summary": "Models the upstreams serve, and the gateway's own embedding model",
                     "responses": {
-                        "200": _json("OK", model_list),
-                        **{s: _json(_ERRORS[s], ERROR) for s in ("401", "431")},
+                        "200": json_response("OK", model_list),
+                        **{s: json_response(_ERRORS[s], ERROR) for s in ("401", "431")},
                     },
                 }
             },
@@ -233,15 +182,18 @@ def openapi_endpoint(limits: Limits) -> Callable[[Request], Awaitable[Response]]
 
 
 def _post(operation_id: str, summary: str, request: Schema, answer: Schema) -> dict[str, Any]:
-    ok = _json("The answer; with stream=true, server-sent events ending with `data: [DONE]`", answer)
-    ok["content"]["text/event-stream"] = {"schema": _EVENT}
+    streamed = ("The answer; with stream=true, server-sent events ending with `data: [DONE]`", _EVENT)
+    errors = {status: json_response(text, ERROR) for status, text in _ERRORS.items()}
+    return post_operation(operation_id, summary, request, answer, streamed, errors)
+
+
+def _answer(choice: dict[str, Schema]) -> Schema:
+    """A chat or text completion answer: the common fields and a list of choices with `choice`'s fields."""
     return {
-        "operationId": operation_id,
-        "summary": summary,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
-        "responses": {"200": ok, **{status: _json(text, ERROR) for status, text in _ERRORS.items()}},
+        "type": "object",
+        "required": ["choices"],
+        "properties": {
+            **_COMPLETION_META,
+            "choices": {"type": "array", "items": {"type": "object", "properties": choice}},
+        },
     }
-
-
-def _json(description: str, schema: Schema) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
