@@ -23,7 +23,7 @@ from gateway.cache.cross_encoder_everyday import PARAPHRASES, QUESTIONS
 from gateway.cache.cross_encoder_rewrites import SAME, TRAPS, with_detail
 from gateway.cache.evaluation import DuplicateLinks, Pair
 from gateway.cache.text import normalise
-from gateway.cache.train_verifier import world_slices
+from gateway.cache.verifier_world import world_slices
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def build(
     seed: int,
 ) -> Dataset:
     """`vectors`: text -> unit vector for every dev text; `sizes`: how many training pairs per source. The
-    worlds are the feature verifier's (train_verifier.world_slices): its held-out world is held out here too."""
+    worlds are the feature verifier's (verifier_world.world_slices): its held-out world is held out here too."""
     rng = random.Random(seed)
     data = Dataset()
     worlds = world_slices(len(pairs), world_size)

@@ -28,7 +28,6 @@ from gateway.cache.embedder import EmbeddingModel
 from gateway.cache.evaluation import DuplicateLinks, Pair, auc, read_pairs
 from gateway.cache.qqp_dev import DEV_EMBEDDINGS, QQP, embedded_dev
 from gateway.cache.reading import Reading, read, veto
-from gateway.cache.train_verifier import Candidates, featurise, held_out_world, retrieve
 from gateway.cache.verifier import Verifier, VerifierInfo
 from gateway.cache.verifier_stack import (
     CROSS_ENCODER_PATH,
@@ -38,6 +37,7 @@ from gateway.cache.verifier_stack import (
     save_head,
     stack_inputs,
 )
+from gateway.cache.verifier_world import Candidates, featurise, held_out_world, retrieve
 
 SUITE = Path("loadtest/data/cache_suite/single.jsonl")
 FOLDS = 4

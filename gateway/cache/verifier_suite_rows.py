@@ -15,6 +15,7 @@ import numpy as np
 
 from gateway.cache.embedder import EmbeddingModel
 from gateway.cache.evaluation import read_pairs
+from gateway.cache.verifier_world import featurise, retrieve
 
 TUNE_SPLIT = "tune"
 
@@ -32,9 +33,6 @@ def suite_rows(
     path: Path, model: EmbeddingModel, idf: np.ndarray, top_k: int, domains: frozenset[str] | None = None
 ) -> SuiteRows:
     """The single-turn suite's tune pairs (`domains` of them only, when given) replayed as one cache world."""
-    # Imported here: train_verifier imports this module, and its replay and features are what rows must share.
-    from gateway.cache.train_verifier import featurise, retrieve
-
     pairs = [p for p in read_pairs(path, split=TUNE_SPLIT) if domains is None or p.domain in domains]
     if not pairs:
         raise ValueError(f"no {TUNE_SPLIT} pairs in {path}" + (f" for domains {sorted(domains)}" if domains else ""))

@@ -32,9 +32,9 @@ from gateway.cache.embedder import encode_cached
 from gateway.cache.evaluation import DuplicateLinks, read_pairs
 from gateway.cache.guards import rejection
 from gateway.cache.text import normalise
-from gateway.cache.train_verifier import held_out_world
 from gateway.cache.verifier import WEIGHTS_PATH, Verifier
 from gateway.cache.verifier_features import CONTEXT_FLOOR, view
+from gateway.cache.verifier_world import held_out_world
 from loadtest import smoke
 from loadtest.benches.classify import EVALDATA, embed_texts, load_minilm
 from policies.classifier import CategoryClassifier
