@@ -2,12 +2,17 @@
 Hugging Face transformers, the reference it must match."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from gpu_backend.model import LoadedModel, load_model, resolve_model_path
+
+# The tests mirror gpu_backend's packages by folder (engine/, kv/, model/, server/, ...); the support modules
+# beside this file (engine_support, fake_gpu, backend_metrics) serve all of them.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from loadtest.services import Services, free_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 MODEL = "smollm2-135m"
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 PARIS = [{"role": "user", "content": "Tell me about Paris as JSON."}]

@@ -42,7 +42,7 @@ def test_triton_kernels_give_reference_logits(tmp_path, monkeypatch):
     # transformers imports triton: so the interpreted run gets a fresh interpreter.
     env = {**os.environ, "TRITON_INTERPRET": "1", "SEMGATE_KERNELS": "triton"}
     out = tmp_path / "triton_logits.pt"
-    subprocess.run([sys.executable, __file__, str(out)], env=env, check=True, cwd=Path(__file__).parents[2])
+    subprocess.run([sys.executable, __file__, str(out)], env=env, check=True, cwd=Path(__file__).parents[3])
     monkeypatch.setenv("SEMGATE_KERNELS", "torch")
     expected = two_steps(tiny_model())
     for ours, reference in zip(torch.load(out), expected):
