@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import orjson
-from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -42,6 +41,7 @@ from gateway.protocols.messages_route import anthropic_error, speaks_anthropic
 from gateway.protocols.response_store import SqliteResponseStore, path_beside
 from gateway.protocols.routes import protocol_routes
 from gateway.upstream.pool import UpstreamPool
+from gateway.upstream.transport import UpstreamTransport
 
 
 def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = None) -> Starlette:
@@ -52,7 +52,7 @@ def build_app(config: GatewayConfig, embedding_model: EmbeddingModel | None = No
     # request grow with concurrency (loadtest/benches/proxy.py shows the figures).
     limits = httpx.Limits(max_connections=2048, max_keepalive_connections=512, keepalive_expiry=30)
     client = httpx.AsyncClient(
-        transport=AiohttpTransport(limits=limits), limits=limits, timeout=httpx.Timeout(120, connect=2)
+        transport=UpstreamTransport(limits=limits), limits=limits, timeout=httpx.Timeout(120, connect=2)
     )
     pool = UpstreamPool(config.upstreams, client)
     resolver = TenantResolver(config)

@@ -45,6 +45,7 @@ from gateway.relay.sse import encode
 from gateway.upstream.hints import upstream_hints
 from gateway.upstream.load import FirstTokenWatch
 from gateway.upstream.pool import Upstream, UpstreamPool
+from gateway.upstream.transport import BodyPieces
 
 log = logging.getLogger(__name__)
 _PATHS = {CHAT: "/chat/completions", COMPLETION: "/completions"}
@@ -106,7 +107,12 @@ class Proxy:
             adapter,
             adapter.native(upstream.config, plan.body),
             hints,
-            AnswerBounds.starting_now(upstream.name, self.limits.max_answer_bytes, upstream.config.timeouts.total_s),
+            AnswerBounds.starting_now(
+                upstream.name,
+                self.limits.max_answer_bytes,
+                upstream.config.timeouts.total_s,
+                upstream.config.timeouts.read_s,
+            ),
         )
         if request.stream:
             return await self._stream(http, call, request, decision, trace, headers)
@@ -235,7 +241,7 @@ class Proxy:
         checker = StreamChecker(store.request.answer_format, [upstream.config.api_key() or ""], call.bounds)
         label = call.plan.label()
         first_token = FirstTokenWatch(upstream, response)  # a load signal (gateway/upstream/load.py)
-        pieces = response.aiter_bytes()  # decoded: an upstream may compress its answer
+        pieces = BodyPieces(response)
         try:
             while (piece := await next_piece(pieces, call.bounds)) is not None:
                 first_token.feed(piece)

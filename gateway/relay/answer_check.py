@@ -11,9 +11,10 @@ OpenAI does; nothing of a failed answer is ever stored.
 """
 
 import asyncio
+import math
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 import orjson
@@ -38,10 +39,12 @@ class AnswerBounds:
     max_bytes: int
     total_s: float
     deadline: float  # time.monotonic() by which the whole answer must have arrived
+    # The upstream connection's own read timeout (timeouts.read_s): no single read waits longer.
+    read_s: float = math.inf
 
     @classmethod
-    def starting_now(cls, upstream: str, max_bytes: int, total_s: float) -> "AnswerBounds":
-        return cls(upstream, max_bytes, total_s, time.monotonic() + total_s)
+    def starting_now(cls, upstream: str, max_bytes: int, total_s: float, read_s: float = math.inf) -> "AnswerBounds":
+        return cls(upstream, max_bytes, total_s, time.monotonic() + total_s, read_s)
 
     def remaining_s(self) -> float:
         return self.deadline - time.monotonic()
@@ -89,11 +92,26 @@ async def read_whole(response: httpx.Response, bounds: AnswerBounds) -> bytes:
     return b"".join(chunks)
 
 
-async def next_piece(pieces: AsyncIterator[bytes], bounds: AnswerBounds) -> bytes | None:
-    """The stream's next raw piece (None at its end), unless the answer's deadline passes first."""
+_READ_TIMEOUT_SLACK_S = 1.0  # the read timeout fires on the event loop's clock, a little late under load
+
+
+class Pieces(Protocol):
+    """An upstream body read piece by piece (gateway/upstream/transport.py's BodyPieces)."""
+
+    async def read(self) -> bytes | None: ...
+
+
+async def next_piece(pieces: Pieces, bounds: AnswerBounds) -> bytes | None:
+    """The stream's next raw piece (None at its end), unless the answer's deadline passes first.
+
+    Far from the deadline the connection's read timeout ends any read before it, so no timer is set:
+    a timer per piece was a tenth of the gateway's CPU for each relayed chunk (docs/benchmarks.md, e2e)."""
+    remaining = bounds.remaining_s()
+    if remaining > bounds.read_s + _READ_TIMEOUT_SLACK_S:
+        return await pieces.read()
     try:
-        async with asyncio.timeout(bounds.remaining_s()):
-            return await anext(pieces, None)
+        async with asyncio.timeout(remaining):
+            return await pieces.read()
     except TimeoutError:
         raise bounds.too_late() from None
 

@@ -100,3 +100,18 @@ def test_a_chunk_whose_content_is_not_text_leaves_the_answer_unstored():
     recorder.feed(encode({"choices": [{"index": 0, "delta": {"content": {"text": "x"}}, "finish_reason": "stop"}]}))
     recorder.feed(b"data: [DONE]\n\n")
     assert recorder.completion() is None
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(st.tuples(line_text, st.booleans()), min_size=1, max_size=8), st.lists(st.integers(0, 8), max_size=4))
+def test_whole_events_per_piece_read_as_the_line_parser_reads_them(events, groups):
+    """An upstream that writes whole `data: ...` events per piece (the relay's fast path) gives the same
+    events as the same bytes read one byte at a time, including pieces the fast path leaves to the line parser
+    (an event name, a comment, a value without the space)."""
+    pieces = [
+        (b"event: x\n" if odd else b"") + b"data: " + text.encode() + b"\n\n" if not text.startswith(":") else b":c\n\n"
+        for text, odd in events
+    ]
+    joined = [b"".join(pieces[a:b]) for a, b in zip([0, *sorted(groups)], [*sorted(groups), len(pieces)]) if a < b]
+    whole = b"".join(pieces)
+    assert parse(joined) == parse([whole[i : i + 1] for i in range(len(whole))])
