@@ -59,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                            "and multi-turn halves and QQP test (see --qqp-file)")
     parser.add_argument("--split", help="split to use: test|dev for --qqp (default test), tune|heldout for --suite "
                                         "(default heldout)")
+    parser.add_argument("--domains", help="with --suite: only these comma-separated domains of the split (the "
+                                          "tune half's other domains, for a verifier trained on some of them)")
     parser.add_argument("--suite-dir", type=Path, default=SUITE_DIR, help="folder with the suite's JSONL files")
     parser.add_argument("--qqp-file", type=Path, help="QQP pairs for --all (default: qqp_pairs.jsonl.gz in "
                                                       "$SEMGATE_EVALDATA or ../shared/evaldata)")
