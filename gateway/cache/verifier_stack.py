@@ -32,11 +32,14 @@ VERIFIERS = ("stacked", "features")
 SHIPPED_VERIFIER = "features"  # what the gateway decides hits with (docs/benchmarks.md#cross-encoder-verifier)
 
 
-def load_verifier(kind: str = SHIPPED_VERIFIER) -> "Verifier | StackedVerifier":
-    """`stacked`: this module's; `features`: the feature verifier alone (gateway/cache/verifier.py)."""
+def load_verifier(
+    kind: str = SHIPPED_VERIFIER, features_path: str | Path = FEATURE_WEIGHTS
+) -> "Verifier | StackedVerifier":
+    """`stacked`: this module's; `features`: the feature verifier alone (gateway/cache/verifier.py). Both read the
+    feature verifier's weights from `features_path` (another file: a candidate measured before it ships)."""
     if kind not in VERIFIERS:
         raise ValueError(f"unknown verifier {kind!r}: one of {', '.join(VERIFIERS)}")
-    return StackedVerifier.load() if kind == "stacked" else Verifier.load()
+    return StackedVerifier.load(features_path=features_path) if kind == "stacked" else Verifier.load(features_path)
 
 
 def stack_inputs(feature_logits: np.ndarray, cross_logits: np.ndarray, cosines: np.ndarray) -> np.ndarray:

@@ -19,8 +19,11 @@ HEADLINE_RUNS = (("suite-single-heldout", "single"), ("suite-multi-heldout", "mu
 
 def read_source(args: argparse.Namespace) -> list[Pair]:
     if args.suite:
-        return read_pairs(Path(args.suite_dir) / f"{args.suite}.jsonl", split=args.split or DEFAULT_SPLIT["suite"],
-                          limit=args.limit)
+        pairs = read_pairs(Path(args.suite_dir) / f"{args.suite}.jsonl", split=args.split or DEFAULT_SPLIT["suite"],
+                           limit=args.limit)
+        # Some domains of a half only: a verifier trained on the others is measured on these (docs/benchmarks.md).
+        domains = set(args.domains.split(",")) if args.domains else None
+        return pairs if domains is None else [p for p in pairs if p.domain in domains]
     if args.qqp:
         return read_pairs(args.qqp, split=args.split or DEFAULT_SPLIT["qqp"], limit=args.limit)
     return read_pairs(args.pairs, limit=args.limit)
@@ -34,8 +37,8 @@ def headline_runs(args: argparse.Namespace) -> list[tuple[str, argparse.Namespac
         cache = args.embedding_cache and str(Path(args.embedding_cache).with_name(
             f"{Path(args.embedding_cache).stem}-{name}.npz"))
         runs.append((name, argparse.Namespace(**{**vars(args), "all": False, "suite": suite, "qqp": qqp, "pairs": None,
-                                                 "split": None, "out": str(Path(args.out) / name), "dump": None,
-                                                 "embedding_cache": cache})))
+                                                 "split": None, "domains": None, "out": str(Path(args.out) / name),
+                                                 "dump": None, "embedding_cache": cache})))
     return runs
 
 

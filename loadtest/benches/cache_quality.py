@@ -25,6 +25,7 @@ from gateway.cache.evaluation import DuplicateLinks, Outcome, Pair, conversation
 from gateway.cache.semantic_cache import SemanticCache
 from gateway.cache.sqlite_store import SqliteStore
 from gateway.cache.text import normalise
+from gateway.cache.verifier import WEIGHTS_PATH as FEATURE_WEIGHTS
 from gateway.cache.verifier_stack import SHIPPED_VERIFIER, VERIFIERS, load_verifier
 from gateway.cache.verifier_features import CONTEXT_FLOOR
 from loadtest import smoke
@@ -58,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                            "and multi-turn halves and QQP test (see --qqp-file)")
     parser.add_argument("--split", help="split to use: test|dev for --qqp (default test), tune|heldout for --suite "
                                         "(default heldout)")
+    parser.add_argument("--domains", help="with --suite: only these comma-separated domains of the split (the "
+                                          "tune half's other domains, for a verifier trained on some of them)")
     parser.add_argument("--suite-dir", type=Path, default=SUITE_DIR, help="folder with the suite's JSONL files")
     parser.add_argument("--qqp-file", type=Path, help="QQP pairs for --all (default: qqp_pairs.jsonl.gz in "
                                                       "$SEMGATE_EVALDATA or ../shared/evaldata)")
@@ -72,6 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "as the shipped per-category pairs did (skipped when absent)")
     parser.add_argument("--verifier", choices=VERIFIERS, default=SHIPPED_VERIFIER,
                         help=f"the duplicate verifier (default: the shipped one, {SHIPPED_VERIFIER})")
+    parser.add_argument("--verifier-weights", type=Path, default=FEATURE_WEIGHTS,
+                        help="the feature verifier's weights (default: the shipped ones); another file measures a "
+                             "retrained candidate before it replaces them (docs/benchmarks.md)")
     parser.add_argument("--out", default="artifacts/cache-quality", help="where the plot and summary go")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--dump", type=Path, help="write one JSON line per lookup here (kind, query, best candidate, "
@@ -131,7 +137,7 @@ async def evaluate(pairs: list[Pair], args: argparse.Namespace) -> dict:
     raw_cache = cache.with_name(f"{cache.stem}_raw{cache.suffix}") if cache is not None else None
     raw_vectors = dict(zip(texts, encode_cached(model.raw(), texts, raw_cache, progress)))
     classifier = CategoryClassifier.build(policies, lambda batch: model.encode(list(batch)))
-    verifier = load_verifier(args.verifier)
+    verifier = load_verifier(args.verifier, args.verifier_weights)
     clinc_safe = _clinc_safe_pairs(args, model, classifier, policies, verifier)
 
     def category(text: str, given: str | None) -> str:

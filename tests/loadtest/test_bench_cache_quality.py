@@ -2,6 +2,7 @@
 
 import json
 
+from gateway.cache.verifier import Verifier
 from loadtest.__main__ import main
 
 PAIRS = [
@@ -61,3 +62,18 @@ def test_quality_bench_reads_a_qqp_style_file_by_split(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["pairs"] == 2 and "gptcache" not in result["baselines"]
     assert result["semgate"]["per_category_vs_global"]["best_clinc_safe_global"] is None  # no CLINC150 data there
+
+
+def test_quality_bench_measures_a_candidate_verifier_given_by_its_weights_file(tmp_path, capsys):
+    """A retrained verifier is measured before it replaces the shipped weights: one that refuses every
+    candidate leaves only the exact repeat as a hit."""
+    shipped = Verifier.load()
+    refuses_all = Verifier(shipped._mean, shipped._scale, shipped._layers, (0.0, -30.0), shipped.idf, shipped.info)
+    weights = tmp_path / "candidate.npz"
+    refuses_all.save(weights)
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join(json.dumps(p) for p in PAIRS))
+    assert main(["bench", "cache-quality", "--pairs", str(pairs), "--verifier-weights", str(weights), "--json",
+                 "--no-gptcache", "--out", str(tmp_path), "--no-progress", "--clinc-data", str(tmp_path / "none")]) == 0
+    overall = json.loads(capsys.readouterr().out)["semgate"]["overall"]
+    assert (overall["hits"], overall["correct_hits"]) == (1, 1)  # "capital of France", answered by the exact tier

@@ -48,6 +48,14 @@ def test_single_turn_slice_reports_every_kind_beside_the_raw_baseline(suite_dir,
     assert set(result["baselines"]["raw_minilm"].get("by_kind", kinds)) == set(kinds)
 
 
+def test_domains_keeps_only_those_domains_of_the_split(suite_dir, tmp_path, capsys):
+    """The tune half's other domains, for a verifier trained on some of them: travel alone of the tune slice."""
+    _write(suite_dir, "single", _slice("single", "travel.first-flight") + _slice("single", "banking.transfer-fee"))
+    assert main(["bench", "cache-quality", "--suite", "single", "--split", "tune", "--domains", "travel",
+                 "--suite-dir", str(suite_dir), "--out", str(tmp_path / "out"), *NO_CLINC]) == 0
+    assert json.loads(capsys.readouterr().out)["pairs"] == len(_slice("single", "travel.first-flight"))
+
+
 def test_multi_turn_lookups_carry_their_context_and_are_judged_as_conversations(suite_dir, tmp_path, capsys):
     assert main(["bench", "cache-quality", "--suite", "multi", "--split", "heldout", "--suite-dir", str(suite_dir),
                  "--out", str(tmp_path / "out"), *NO_CLINC]) == 0
