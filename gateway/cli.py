@@ -168,7 +168,6 @@ def _gateway_server(config: GatewayConfig, log_level: str) -> uvicorn.Server:
     configure_logging(log_level, known_secrets(config))
     # One line per upstream request is noise; failures are logged by the gateway itself.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(log_level.upper())))
-    # After the bundled backend started (run_up), so that it keeps the normal priority.
     settle(config.cpu_share())
     app = build_app(config)
     return uvicorn.Server(

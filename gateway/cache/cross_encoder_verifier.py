@@ -23,6 +23,7 @@ import numpy as np
 
 from gateway.cache.cross_encoder import PairTokenizer, SavedWeights, trained_classifier
 from gateway.cache.minilm import INPUTS
+from gateway.cpu_share import lower_this_thread
 
 log = logging.getLogger(__name__)
 WEIGHTS_PATH = Path("artifacts/cross_encoder/weights.npz")  # where `train_cross_encoder` writes them
@@ -55,7 +56,9 @@ class CrossEncoderVerifier:
         self._tokenizer = tokenizer
         self.info = info
         self.backend = "torch" if isinstance(scorer, TorchPairScorer) else "onnx"
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semgate-cross-encoder")
+        self._worker = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="semgate-cross-encoder", initializer=lower_this_thread
+        )
 
     @classmethod
     def load(

@@ -33,7 +33,7 @@ from gateway.cache.bundled_model import bundled_model_dir
 from gateway.cache.minilm import DIM, MiniLM, TorchTransformer
 from gateway.cache.onnx_export import onnx_transformer
 from gateway.cache.tenant_lru import TenantLRU
-from gateway.cpu_share import EMBED_THREADS_ALONE
+from gateway.cpu_share import EMBED_THREADS_ALONE, lower_this_thread
 
 __all__ = ["DIM", "OPERATOR", "Embedder", "EmbeddingModel", "encode_cached"]
 
@@ -170,7 +170,9 @@ class Embedder:
         self._lru: TenantLRU[bytes, np.ndarray] = TenantLRU(lru_size, lru_per_tenant)
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._waiting: dict[tuple[str, bytes], asyncio.Future[np.ndarray]] = {}
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="semgate-embed")
+        self._worker = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="semgate-embed", initializer=lower_this_thread
+        )
         self._dispatcher: asyncio.Task | None = None
 
     async def embed(self, text: str, tenant: str) -> np.ndarray:

@@ -51,21 +51,23 @@ def test_a_bad_cpu_section_is_a_config_error_that_names_the_field(section, probl
         parse_config(f"cpu: {section}")
 
 
-def test_lowering_the_priority_holds_for_threads_started_afterwards():
-    """The embedding and store threads start after the event loop's thread lowered its priority."""
+def test_beside_a_backend_only_the_embedding_and_verifier_threads_yield_the_cpu():
+    """The event loop relays streams at the normal priority; the workers that embed (and verify) run lower."""
     script = textwrap.dedent("""
         import os, threading
-        from gateway.cpu_share import CpuShare, lower_priority
-        lower_priority(CpuShare(nice=7, embed_threads=1, beside_backend=True))
-        seen = []
-        worker = threading.Thread(target=lambda: seen.append(os.nice(0)))
-        worker.start(); worker.join()
-        print(os.nice(0), seen[0])
+        from concurrent.futures import ThreadPoolExecutor
+        from gateway.cpu_share import CpuShare, lower_this_thread, settle
+        settle(CpuShare(nice=7, embed_threads=1, beside_backend=True))
+        worker = ThreadPoolExecutor(max_workers=1, initializer=lower_this_thread)
+        plain = []
+        thread = threading.Thread(target=lambda: plain.append(os.getpriority(os.PRIO_PROCESS, 0)))
+        thread.start(); thread.join()
+        print(os.getpriority(os.PRIO_PROCESS, 0), worker.submit(os.getpriority, os.PRIO_PROCESS, 0).result(), plain[0])
     """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     base = os.nice(0)
-    assert run.stdout.split() == [str(min(19, base + 7))] * 2
+    assert run.stdout.split() == [str(base), str(min(19, base + 7)), str(base)]
 
 
 def test_settling_puts_numpys_blas_on_one_thread():
