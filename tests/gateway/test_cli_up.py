@@ -172,13 +172,19 @@ def nice_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
-def test_the_gateway_yields_the_cpu_to_the_backend_it_started(up):
-    """Beside its backend the gateway runs at a lower priority (gateway/cpu_share.py); the backend
-    keeps the priority semgate up had, or its decode steps would wait on the gateway."""
+def test_the_gateway_yields_the_cpu_to_the_backend_it_started_where_its_work_is_long(up):
+    """Beside its backend the gateway embeds on a thread of lower priority (gateway/cpu_share.py) while its
+    event loop, which relays the backend's streams, keeps the normal one; so does the backend, or its decode
+    steps would wait on the gateway."""
+    client = openai.OpenAI(base_url=up, api_key="unused-on-loopback")
+    client.chat.completions.create(model="smollm2-135m", messages=[{"role": "user", "content": "Name a colour."}])
     [holder] = listeners(int(up.rsplit(":", 1)[1].split("/")[0]))
     [backend] = children(holder.pid)
-    assert nice_of(backend) == os.nice(0)
-    assert nice_of(holder.pid) == min(19, os.nice(0) + NICE_BESIDE_BACKEND)
+    base = os.nice(0)
+    assert nice_of(backend) == base
+    assert nice_of(holder.pid) == base  # the main thread: the event loop
+    threads = {nice_of(int(task.name)) for task in Path(f"/proc/{holder.pid}/task").iterdir()}
+    assert min(19, base + NICE_BESIDE_BACKEND) in threads  # the embedding thread, started by the lookup
 
 
 def test_sigterm_stops_the_backend_with_the_gateway(tmp_path):
