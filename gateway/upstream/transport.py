@@ -3,9 +3,9 @@
 The transport is aiohttp's connection pool under httpx (httpcore's pool scans every connection per
 request). A relayed stream reads its body straight from aiohttp's reader: through httpx's byte
 iterators (decoder, chunker, the transport's iterator, aiohttp's chunk iterator) each relayed chunk
-passed five generator layers, a fifth of the gateway's CPU per chunk on a streamed miss, taken from
-the backend beside it (docs/benchmarks.md, e2e). A compressed body, or a response from any other
-transport, is read through httpx as before; errors are httpx's either way.
+passed five generator layers, CPU taken from the backend beside the gateway on every token
+(docs/benchmarks.md, e2e). A compressed body, or a response from any other transport, is read
+through httpx as before; errors are httpx's either way.
 """
 
 import aiohttp
