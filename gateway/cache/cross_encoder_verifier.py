@@ -77,6 +77,11 @@ class CrossEncoderVerifier:
                 log.warning("could not build the cross-encoder's ONNX graph (%s): scoring with PyTorch", exc)
         return cls(scorer or TorchPairScorer(saved), PairTokenizer(saved.max_tokens), info)
 
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The verifier's own thread (one; at the workers' priority beside a backend)."""
+        return self._worker
+
     def raw_logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """Uncalibrated logits. Each pair runs alone: the int8 graph quantises a run's activations with one
         scale, so a pair's score would otherwise depend on its companions."""

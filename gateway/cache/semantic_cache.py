@@ -367,9 +367,10 @@ class SemanticCache:
             score = functools.partial(
                 self.verifier.probabilities, query.view, [(v, s) for _, v, s in to_verify], [s for _, s in live]
             )
-            # A verifier that runs a network (the stack's cross-encoder, ~1 ms a pair) does so off the event loop;
-            # the feature verifier's few matrix products cost less than the thread hop.
-            probabilities = await asyncio.to_thread(score) if self.verifier.runs_off_loop else score()
+            # A verifier that runs a network (the stack's cross-encoder, milliseconds a pair) does so on its own
+            # thread; the feature verifier's few matrix products cost less than the thread hop.
+            executor = self.verifier.executor
+            probabilities = await asyncio.get_running_loop().run_in_executor(executor, score) if executor else score()
             for (i, _, _), p in zip(to_verify, probabilities, strict=True):
                 found[i] = Candidate(found[i].entry, found[i].similarity, float(p), None)
         return found

@@ -7,6 +7,7 @@ anything at run time; inference is a few small matrix products in numpy.
 """
 
 import json
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ class VerifierInfo:
 
 
 class Verifier:
-    runs_off_loop = False  # a few small matrix products: cheaper on the event loop than a thread hop
+    executor: Executor | None = None  # a few small matrix products: cheaper on the event loop than a thread hop
 
     def __init__(
         self,

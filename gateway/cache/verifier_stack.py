@@ -15,6 +15,7 @@ get probability 0 and cannot hit.
 """
 
 import json
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,13 +68,14 @@ class StackHead:
 class StackedVerifier:
     """Same interface as Verifier (`probabilities`, `info`), so SemanticCache takes either."""
 
-    runs_off_loop = True  # the cross-encoder: ~1 ms a pair, too long to hold the event loop
-
     def __init__(self, features: Verifier, cross: CrossEncoderVerifier, head: StackHead, info: VerifierInfo) -> None:
         self.features = features  # also what the conversation check scores contexts with (pair_scorer.py)
         self.cross = cross
         self.head = head
         self.info = info
+        # The cross-encoder costs milliseconds a pair: the cache runs `probabilities` on its thread (at the
+        # workers' lower priority beside a backend, gateway/cpu_share.py), not on the event loop.
+        self.executor: Executor | None = cross.executor
 
     @classmethod
     def load(

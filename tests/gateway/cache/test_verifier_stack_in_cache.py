@@ -22,8 +22,9 @@ def verifier() -> StackedVerifier:
     return StackedVerifier(Verifier.load(), CrossEncoderVerifier.load(CROSS_ENCODER_PATH, backend="torch"), head, info)
 
 
-async def test_a_paraphrase_hits_on_the_stacks_probability_computed_off_the_event_loop(cache, policy, verifier,
-                                                                                      monkeypatch):
+async def test_a_paraphrase_hits_on_the_stacks_probability_computed_on_the_cross_encoders_thread(
+    cache, policy, verifier, monkeypatch
+):
     threads = []
     probabilities = verifier.probabilities
 
@@ -36,7 +37,8 @@ async def test_a_paraphrase_hits_on_the_stacks_probability_computed_off_the_even
     await cache.insert("t1", p, chat("How can I improve my English speaking skills?"), answer("Practice daily."), "m")
     result = await cache.lookup("t1", p, chat("How can I improve my spoken English skills?"))
     assert result.reason == "semantic" and result.probability >= p.verifier_threshold
-    assert threads and threading.main_thread() not in threads
+    # Its own thread (lowered beside a backend, gateway/cpu_share.py), not the event loop's or asyncio's default pool.
+    assert threads and all(t.name.startswith("semgate-cross-encoder") for t in threads)
     # Only the stack's two most similar candidates can hit: a third, less similar one never gets a probability.
     await cache.insert("t1", p, chat("How can I improve my English reading skills?"), answer("Read daily."), "m")
     await cache.insert("t1", p, chat("How can I improve my English listening skills?"), answer("Listen."), "m")
