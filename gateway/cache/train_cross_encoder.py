@@ -114,7 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         draft.save(Path(tmp) / "draft.npz")
         verifier = CrossEncoderVerifier.load(Path(tmp) / "draft.npz", cache_dir=Path(tmp))  # the int8 graph
     if verifier.backend != "onnx":
-        raise SystemExit("the int8 ONNX graph could not be built: nothing calibrated, nothing saved")
+        # The training is the expensive part (tens of minutes): keep it, so `--init` can go on from it.
+        kept = Path(args.out).with_suffix(".uncalibrated.npz")
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        draft.save(kept)
+        raise SystemExit(
+            f"the int8 ONNX graph could not be built: nothing calibrated; the trained weights are in {kept} "
+            "(uncalibrated: continue with --init, or load them with backend='torch')"
+        )
     calibration, table, measured = calibrate(verifier, data, args.floor)
     training = {
         "source": "QQP dev only; held out: its last world and one in five everyday questions",
