@@ -73,9 +73,12 @@ class StackedVerifier:
         self.cross = cross
         self.head = head
         self.info = info
-        # The cross-encoder costs milliseconds a pair: the cache runs `probabilities` on its thread (at the
-        # workers' lower priority beside a backend, gateway/cpu_share.py), not on the event loop.
-        self.executor: Executor | None = cross.executor
+
+    @property
+    def executor(self) -> Executor:
+        """The cross-encoder costs milliseconds a pair: the cache runs `probabilities` on its thread (at the
+        workers' lower priority beside a backend, gateway/cpu_share.py), not on the event loop."""
+        return self.cross.executor
 
     @classmethod
     def load(
