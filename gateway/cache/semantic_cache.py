@@ -354,9 +354,15 @@ class SemanticCache:
             if similarity >= policy.similarity_threshold:
                 cached = readings[entry.id]
                 guard = veto(query, cached, policy.guards)
-                # The same question asked in another conversation: nothing for the verifier to read in the two
-                # questions; whether the conversations agree is the context check's (_in_context).
-                if guard is None and policy.verify and normalise(entry.query_text) == asked:
+                # The same question, as typed or once greetings, frames and typos are gone (the canonical form),
+                # perhaps in another conversation: nothing for the verifier to read in the two questions (its
+                # neighbour features would only count look-alikes); the guards read them as written, and whether
+                # the conversations agree is the context check's (_in_context).
+                if (
+                    guard is None
+                    and policy.verify
+                    and (normalise(entry.query_text) == asked or _same_form(query, cached))
+                ):
                     probability = 1.0
                 elif guard is None and policy.verify:
                     to_verify.append((len(found), cached.view, similarity))
@@ -453,6 +459,10 @@ def expires_for(entry: CacheEntry, policy: CachePolicy) -> float:
     if entry.category == policy.name:
         return entry.expires_at
     return min(entry.expires_at, entry.created_at + policy.ttl_seconds)
+
+
+def _same_form(query: Reading, cached: Reading) -> bool:
+    return bool(query.view.form) and query.view.form == cached.view.form
 
 
 def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:

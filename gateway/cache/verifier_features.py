@@ -64,6 +64,7 @@ class QuestionView:
     first_word: str
     facts: Facts
     text: str = ""  # the question itself, for a verifier that reads both questions together (verifier_stack.py)
+    form: str = ""  # what the wording features read: the canonical form, or the text as written
 
 
 def view(text: str, as_written: bool = False) -> QuestionView:
@@ -82,6 +83,7 @@ def view(text: str, as_written: bool = False) -> QuestionView:
         first_word=tokens[0] if tokens else "",
         facts=extract_facts(text),
         text=text,
+        form=form,
     )
 
 

@@ -25,6 +25,21 @@ async def test_a_paraphrase_is_a_semantic_hit(cache, policy):
     assert result.similarity > p.similarity_threshold and result.probability >= p.verifier_threshold
 
 
+async def test_the_same_canonical_question_hits_however_many_look_alikes_are_stored(cache, policy):
+    # Greeting, case and a typo aside the question is the stored one: the verifier would read two identical
+    # canonical forms and judge by the look-alikes around them; the rule answers it, and the guards still read
+    # the texts as written.
+    p = policy(verifier_threshold=0.87)
+    for bank in ("Chase", "Wells Fargo", "Citi", "Capital One"):
+        for verb in ("freeze", "unfreeze", "replace"):
+            await cache.insert("t1", p, chat(f"How do I {verb} my {bank} debit card in the app?"), answer(bank), "m")
+    stored = "How do I freeze my Chase debit card in the app?"
+    result = await cache.lookup("t1", p, chat("hey quick q, how do i frezee my Chase debit card in the app"))
+    assert result.reason == "semantic" and result.probability == 1.0
+    assert result.entry.query_text == stored
+    assert not (await cache.lookup("t1", p, chat("hey, how do i frezee my Citi credit card in the app"))).hit
+
+
 async def test_the_same_question_after_a_different_conversation_misses(cache, policy):
     p = policy()
     java = (("How do I sort a list in Java?", "Collections.sort(list)"),)
