@@ -26,6 +26,8 @@ from gateway.cache.bindings import Bindings, bindings, bindings_clash
 from gateway.cache.oppositions import (
     antonym_lemmas,
     antonyms_clash,
+    prefix_clash,
+    prefixed_words,
     reversal_clash,
     reversed_words,
     scope_clash,
@@ -165,6 +167,7 @@ class Facts:
     units: frozenset[tuple[str, str]] = frozenset()  # (dimension, unit)
     antonym_lemmas: frozenset[str] = frozenset()
     reversed_words: frozenset[str] = frozenset()  # "unfreeze" -> "freeze" (gateway/cache/oppositions.py)
+    prefixed: frozenset[tuple[str, str]] = frozenset()  # "offline" -> ("off", "line") (oppositions.py)
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
@@ -190,6 +193,7 @@ def extract_facts(text: str) -> Facts:
         units=quantities.units,
         antonym_lemmas=antonym_lemmas(tokens),
         reversed_words=reversed_words(tokens),
+        prefixed=prefixed_words(tokens),
         scope=scope_words(tokens),
         roles=roles(arrows),
         sequence=swaps.sequence(arrows),
@@ -215,6 +219,7 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
     if switches.antonyms and (
         antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas)
         or reversal_clash(query.reversed_words, query.tokens, candidate.reversed_words, candidate.tokens)
+        or prefix_clash(query.prefixed, candidate.prefixed)
     ):
         return "antonyms"
     if switches.scope and scope_clash(query.scope, candidate.scope):

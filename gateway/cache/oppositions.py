@@ -7,7 +7,9 @@ names both ("hot or cold?") contradicts nothing. Inflections find their lemma ("
 "increase", "worse" -> "bad") by WordNet's own suffix rules and the irregular forms the shipped file
 lists, so "increasing" and "increased" never trip anything. A verb and its "un-" form ("freeze"/"unfreeze",
 "install"/"uninstall", "mute"/"unmute") are opposed too: English makes such reversals freely, faster than
-any word list.
+any word list. So are two words that differ only by opposite prefixes: "online"/"offline", "prepaid"/"postpaid",
+"indoor"/"outdoor", "overpaid"/"underpaid", "uphill"/"downhill" (WordNet lacks many: "offline" is in no list the
+gateway has). Neither word need be known: a question never says "outstall", so "install" opposes nothing.
 """
 
 from dataclasses import dataclass
@@ -35,6 +37,9 @@ _SUFFIX_RULES = (
 )
 _BOUNDS = frozenset({"at-least", "or-more", "at-most", "or-less", "or-fewer"})  # its second word is read as it
 _NOT_REVERSALS = frozenset({"unless", "underneath", "unto"})  # function words that begin with "un"
+_PREFIX_PAIRS = (("on", "off"), ("up", "down"), ("over", "under"), ("in", "out"), ("pre", "post"))
+_OPPOSITE_PREFIX = {one: other for pair in _PREFIX_PAIRS for one, other in (pair, pair[::-1])}
+MIN_PREFIXED_REST = 3  # "offset" / "onset"; "into", "upon", "often" have less after their prefix
 # Scope: which part of a set or of a time line is asked about. Each row: (one side, the other side).
 SCOPE = (
     (
@@ -147,6 +152,28 @@ def reversal_clash(
     return one_way(query_reversed, query_tokens, cached_reversed, cached_tokens) or one_way(
         cached_reversed, cached_tokens, query_reversed, query_tokens
     )
+
+
+def prefixed_words(tokens: list[str]) -> frozenset[tuple[str, str]]:
+    """(prefix, stemmed rest) of each word that begins with one of two opposite prefixes and has at least
+    MIN_PREFIXED_REST letters after it: "offline" -> ("off", "line")."""
+    found = set()
+    for token in tokens:
+        for prefix in _OPPOSITE_PREFIX:
+            rest = token[len(prefix) :]
+            if token.startswith(prefix) and len(rest) >= MIN_PREFIXED_REST and rest.isalpha():
+                found.add((prefix, stem(rest)))
+    return frozenset(found)
+
+
+def prefix_clash(query: frozenset[tuple[str, str]], cached: frozenset[tuple[str, str]]) -> bool:
+    """One question says a word with one prefix, the other the same word with the opposite prefix, and neither
+    says both."""
+    for prefix, rest in query - cached:
+        opposite = (_OPPOSITE_PREFIX[prefix], rest)
+        if opposite in cached and opposite not in query:
+            return True
+    return False
 
 
 def scope_words(tokens: list[str]) -> frozenset[str]:

@@ -5,7 +5,7 @@ possessive swap is a swap. Constructed cases, not suite rows."""
 import pytest
 
 from gateway.cache.guards import extract_facts, rejection
-from gateway.cache.oppositions import reversed_words
+from gateway.cache.oppositions import prefixed_words, reversed_words
 from policies.schema import GuardPolicy
 
 ALL_ON = GuardPolicy()
@@ -42,6 +42,13 @@ def guard(query: str, cached: str, switches: GuardPolicy = ALL_ON) -> str | None
     ("Do I need to pay at least the minimum payment?", "Do I need to pay at most the minimum payment?", "scope"),
     ("Is the discount for 3 or more nights?", "Is the discount for 3 or fewer nights?", "antonyms"),
     ("Does the bank need the customer's consent?", "Does the customer need the bank's consent?", "order"),
+    # Opposite prefixes, "offline" and "postpaid" in no word list the gateway has.
+    ("Can I play Minecraft offline on my tablet?", "Can I play Minecraft online on my tablet?", "antonyms"),
+    ("Does hotspot data roll over on a Verizon prepaid plan?", "Does hotspot data roll over on Verizon postpaid?",
+     "antonyms"),
+    ("Which herbs grow best indoors in winter?", "Which herbs grow best outdoors in winter?", "antonyms"),
+    ("What happens if my employer overpaid me last month?", "What happens if my employer underpaid me last month?",
+     "antonyms"),
 ])
 def test_the_other_end_of_an_event_or_a_reversal_is_rejected(query, cached, tripped):
     assert guard(query, cached) == tripped
@@ -61,6 +68,8 @@ def test_the_other_end_of_an_event_or_a_reversal_is_rejected(query, cached, trip
     ("Do I need to pay at least the minimum?", "Must I pay at least the minimum?"),
     ("Is the discount for 3 nights or more?", "Does the discount need 3 or more nights?"),
     ("Does the doctor's office need my consent?", "Does my doctor's office need my consent?"),
+    ("Is it cheaper to buy the game online or offline?", "Is buying the game offline or online cheaper?"),
+    ("How do I install the printer driver offline?", "How can I install the printer driver while offline?"),
     ("Can I leave my car at the airport when I leave and pick it up when I arrive?",
      "Can I park at the airport when I leave and drive home when I arrive?"),  # both ends on both sides
 ])
@@ -73,10 +82,15 @@ def test_reversals_need_a_base_of_four_letters_and_a_content_word():
     assert reversed_words(["unfreeze", "uninstall", "unit", "until", "union", "unless"]) == {"freeze", "install"}
 
 
+def test_a_prefix_needs_three_letters_after_it():
+    assert prefixed_words(["offline", "into", "upon", "often", "inbox"]) == {("off", "line"), ("in", "box")}
+
+
 def test_the_antonyms_switch_turns_the_event_guard_off():
     off = GuardPolicy(antonyms=False)
     assert guard("When does the ferry arrive?", "When does the ferry depart?", off) is None
     assert guard("How do I freeze my card?", "How do I unfreeze my card?", off) is None
+    assert guard("Can I play it offline?", "Can I play it online?", off) is None
 
 
 @pytest.mark.parametrize(("query", "cached"), [
