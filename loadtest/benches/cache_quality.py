@@ -57,8 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                              "single-turn or multi-turn pairs; see --split")
     source.add_argument("--all", action="store_true", help="the three headline runs: the suite's held-out single- "
                                                            "and multi-turn halves and QQP test (see --qqp-file)")
-    parser.add_argument("--split", help="split to use: test|dev for --qqp (default test), tune|heldout for --suite "
-                                        "(default heldout)")
+    parser.add_argument("--split", help="split to use: test|dev for --qqp (default test), tune|heldout|fresh for "
+                                        "--suite (default heldout; fresh is single-turn only)")
     parser.add_argument("--domains", help="with --suite: only these comma-separated domains of the split (the "
                                           "tune half's other domains, for a verifier trained on some of them)")
     parser.add_argument("--suite-dir", type=Path, default=SUITE_DIR, help="folder with the suite's JSONL files")

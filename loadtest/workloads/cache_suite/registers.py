@@ -1,7 +1,8 @@
-"""Generated register variants (typos, openers) and the conversational glue, each list split in two.
+"""Generated register variants (typos, openers) and the conversational glue, each list split by split.
 
 The openers, chatter turns and accepting replies are hand-written like the templates and
-divided between the halves, so no held-out pair reuses a phrase the tuning half has. The typo
+divided between the splits, so no held-out pair reuses a phrase the tuning half has (the
+single-turn `fresh` split has openers of its own and no chatter or replies). The typo
 rule is an algorithm, not a template: it touches only lower-case words of five letters or more,
 never digits, names or short words ("not", "am", "pm"), so it cannot change what is asked.
 """
@@ -13,6 +14,8 @@ OPENERS = {
              "um, {q}", "question for you: {q}", "hey there - {q}"),
     "heldout": ("hiya, {q}", "good morning! {q}", "hi, hoping you can help: {q}", "so, random one: {q}",
                 "hey, just wondering, {q}", "quick question - {q}", "excuse me, {q}", "hello hello, {q}"),
+    "fresh": ("hey, got a sec? {q}", "yo, {q}", "can I ask something? {q}", "evening! {q}", "hi folks, {q}",
+              "right, so {q}", "hi again, {q}", "thanks in advance - {q}"),
 }
 
 # (before the context, after it): a greeting exchange and an acknowledgement that add nothing.
