@@ -31,7 +31,7 @@ from gateway.cache.fingerprint import RequestKey, request_key
 from gateway.cache.index import VectorIndex
 from gateway.cache.pair_scorer import VerifierPairScorer
 from gateway.cache.policy import CachePolicy
-from gateway.cache.reading import Reading, ReadingMemo, read_soon, veto
+from gateway.cache.reading import Reading, ReadingMemo, load_word_lists, read_soon, veto
 from gateway.cache.rebuild import rebuild
 from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
@@ -120,7 +120,9 @@ class SemanticCache:
         self._closed = False
 
     async def start(self, progress: bool = True) -> int:
-        """Rebuild the index from the store and start the TTL sweeper; returns the entries indexed."""
+        """Load the word lists, rebuild the index from the store and start the TTL sweeper; returns the entries
+        indexed."""
+        await asyncio.to_thread(load_word_lists)
         indexed = await self.rebuild_index(progress=progress)
         if self._maintenance_interval_s > 0:
             self._maintenance = asyncio.create_task(self._maintain())
