@@ -16,7 +16,6 @@ import numpy as np
 
 from gateway.cache.canonical import canonical
 from gateway.cache.guards import Facts, extract_facts, mentions
-from gateway.cache.substitutions import slot_difference, slots
 from gateway.cache.text import char_ngrams, content_words, question_word, stem, words
 
 IDF_BUCKETS = 1 << 16
@@ -42,11 +41,7 @@ SCALAR_FEATURES = (
     "cosine_sq",
 )
 CONTEXT_FEATURES = ("rank", "top_similarity", "gap_to_top", "gap_to_next", "neighbours_above_0_9", "neighbours")
-# The aligned diff of the two canonical forms' content words, with WordNet's related words counted as the same
-# (gateway/cache/substitutions.py): a synonym swap changes no meaning, one unrelated word in one place is a trap's
-# shape. Weights trained before these existed read the features they were trained on (Verifier.raw_logits).
-SLOT_FEATURES = ("slot_changes", "slot_unrelated", "slot_unrelated_max_idf", "slot_minimal_pair")
-FEATURES = SCALAR_FEATURES + CONTEXT_FEATURES + SLOT_FEATURES
+FEATURES = SCALAR_FEATURES + CONTEXT_FEATURES
 # Neighbours below this similarity are not counted as context (and never reach the verifier:
 # policies keep their similarity floor at or above it).
 CONTEXT_FLOOR = 0.6
@@ -70,7 +65,6 @@ class QuestionView:
     facts: Facts
     text: str = ""  # the question itself, for a verifier that reads both questions together (verifier_stack.py)
     form: str = ""  # what the wording features read: the canonical form, or the text as written
-    slots: tuple[str, ...] = ()  # the form's content words in order, as the substitution guard aligns them
 
 
 def view(text: str, as_written: bool = False) -> QuestionView:
@@ -90,7 +84,6 @@ def view(text: str, as_written: bool = False) -> QuestionView:
         facts=extract_facts(text),
         text=text,
         form=form,
-        slots=slots(tokens),
     )
 
 
@@ -135,18 +128,8 @@ def context_of(similarity: float, neighbour_similarities: Sequence[float]) -> li
     return [float(rank), top, top - similarity, similarity - below, float(above), float(len(considered))]
 
 
-def slot_features(q: QuestionView, c: QuestionView, idf: np.ndarray) -> list[float]:
-    difference = slot_difference(q.slots, c.slots)
-    return [
-        math.log1p(difference.changes),
-        math.log1p(len(difference.unrelated)),
-        max((float(idf[word_bucket(stem(w))]) for w in difference.unrelated), default=0.0),
-        float(difference.minimal_pair),
-    ]
-
-
 def pair_features(q: QuestionView, c: QuestionView, cosine: float, context: list[float], idf: np.ndarray) -> np.ndarray:
-    return np.asarray(scalar_features(q, c, cosine, idf) + context + slot_features(q, c, idf), dtype=np.float32)
+    return np.asarray(scalar_features(q, c, cosine, idf) + context, dtype=np.float32)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
