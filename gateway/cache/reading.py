@@ -56,7 +56,7 @@ def _guarded_part(text: str, coverage: Coverage) -> str:
 
 def load_word_lists() -> None:
     """Loads the word lists a reading consults (~30 MiB, 0.2 s), which would otherwise load on the first lookup
-    that needs them: a stall on that request, and memory that seems to grow under load."""
+    that needs them, a stall on that request."""
     vocabulary()
     related_words()
     lexicon()
