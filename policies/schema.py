@@ -91,6 +91,8 @@ class CategoryPolicy:
     scope: str = checked("private", OneOf(SCOPES))
     personal: bool = False
     cache_tool_calls: bool = False
+    # An answer cut at the max_tokens its request set is served only to requests with the same bound.
+    cache_cut_answers: bool = True
     guards: GuardPolicy = GuardPolicy()
     stream_replay: StreamReplayPolicy = StreamReplayPolicy()
     adaptive: AdaptivePolicy = AdaptivePolicy()

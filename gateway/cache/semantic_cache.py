@@ -34,6 +34,7 @@ from gateway.cache.policy import CachePolicy
 from gateway.cache.reading import Reading, ReadingMemo, load_word_lists, read_soon, veto
 from gateway.cache.rebuild import rebuild
 from gateway.cache.reembed import ensure_embedded_by
+from gateway.cache.storable import storable
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.text import normalise
 from gateway.cache.verifier import Verifier
@@ -241,7 +242,12 @@ class SemanticCache:
         for requested in (ttl_override, controls.ttl_seconds):
             if requested is not None:
                 ttl = min(ttl, requested)
-        if controls.no_store or not policy.cacheable or ttl <= 0 or not storable(response, policy.cache_tool_calls):
+        if (
+            controls.no_store
+            or not policy.cacheable
+            or ttl <= 0
+            or not storable(request, response, tool_calls=policy.cache_tool_calls, cut_answers=policy.cache_cut_answers)
+        ):
             return None
         key = key or request_key(request)
         vector = None
@@ -484,19 +490,3 @@ def _freshness(now: float, allow_stale: bool, max_stale_s: float | None) -> Fres
     if max_stale_s is None:
         return lambda entry, policy: True
     return lambda entry, policy: now - expires_for(entry, policy) <= max_stale_s
-
-
-def storable(response: dict[str, Any], allow_tool_calls: bool) -> bool:
-    """Only answers that finished normally: every choice with finish_reason "stop" (or a tool
-    call where the category allows caching those)."""
-    choices = response.get("choices")
-    if not isinstance(choices, list) or not choices or "error" in response:
-        return False
-    finished = {"stop", "tool_calls", "function_call"} if allow_tool_calls else {"stop"}
-    for choice in choices:
-        if not isinstance(choice, dict) or choice.get("finish_reason") not in finished:
-            return False
-        message = choice.get("message") or {}
-        if not allow_tool_calls and (message.get("tool_calls") or message.get("function_call")):
-            return False
-    return True

@@ -24,6 +24,7 @@ import orjson
 
 from gateway.cache.entry import CacheEntry, namespace_for
 from gateway.cache.semantic_cache import SemanticCache
+from gateway.cache.storable import ended_by_itself
 from policies.schema import CategoryPolicy, PolicySet
 
 # Neighbours fetched per source category for each example wanted: room for the filters below.
@@ -99,6 +100,7 @@ def usable(
         and entry.embedding is not None
         and bool(entry.query_text)
         and bool(answer_text(entry.response))
+        and ended_by_itself(entry.response)  # an answer cut at max_tokens would teach a cut answer
         and asked_under(entry.request) == context
     )
 

@@ -78,11 +78,13 @@ def test_streams_are_counted_when_they_end(gateway_cached, echo):
     stream = {"stream": True, "stream_options": {"include_usage": True}}
     assert gateway_cached.ask(PYTHON, **stream).headers["x-semgate-cache"] == "miss"
     assert gateway_cached.ask(PYTHON, **stream).headers["x-semgate-cache"] == "hit"
-    assert "finish_reason" in gateway_cached.ask("What is a rust trait?", max_tokens=2, **stream).text
+    # Over the echo upstream's own 64-word bound, with no max_tokens asked: cut by the upstream, not kept.
+    rambling = "What is a rust trait, " + "and why, " * 40 + "in short?"
+    assert '"finish_reason":"length"' in gateway_cached.ask(rambling, **stream).text.replace(" ", "")
     control(echo, fault="cut", fault_count=1)
     gateway_cached.ask("What is a javascript promise?", **stream)
     s = gateway_cached.ok("GET", "/stats")
-    # The truncated answer was relayed as a miss but not kept; the cut one is an error.
+    # The answer the upstream cut was relayed as a miss but not kept; the broken stream is an error.
     assert (s["hits"], s["misses"], s["store_skipped"], s["errors"]) == (1, 1, 1, 1)
     assert s["tokens_saved"]["completion"] == 9  # "Echo:" and the question's eight words
     assert s["upstream_latency"]["count"] == 3

@@ -143,12 +143,28 @@ async def test_no_cache_bypasses_and_no_store_keeps_nothing(cache, policy):
 
 async def test_only_complete_answers_are_stored(cache, policy):
     p = policy()
+    # Cut at a bound the upstream chose (the request set none): not what the client asked for.
     assert await cache.insert("t1", p, chat("Write a poem"), answer("Roses are", finish_reason="length"), "m") is None
     call = {"tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
     tool_answer = answer("", finish_reason="tool_calls", **call)
     assert await cache.insert("t1", p, chat("Weather in Oslo?"), tool_answer, "m") is None
     assert await cache.insert("t1", policy(cache_tool_calls=True), chat("Weather in Oslo?"), tool_answer, "m")
     assert await cache.insert("t1", policy(cacheable=False), chat("Hi"), answer("Hello"), "m") is None
+
+
+async def test_an_answer_cut_at_the_requests_own_bound_answers_that_bound_only(cache, policy):
+    p = policy()
+    cut = answer("Roses are red, violets", finish_reason="length")
+    assert await cache.insert("t1", p, chat("Write a poem about roses", max_tokens=5), cut, "m")
+    again = await cache.lookup("t1", p, chat("write a poem about roses", max_tokens=5))
+    assert again.hit and again.entry.response["choices"][0]["finish_reason"] == "length"
+    assert (await cache.lookup("t1", p, chat("Write a poem about roses, please", max_tokens=5))).hit
+    # Asking for more (or for no bound) is another request: the cut answer would be short of it.
+    assert not (await cache.lookup("t1", p, chat("Write a poem about roses", max_tokens=500))).hit
+    assert not (await cache.lookup("t1", p, chat("Write a poem about roses"))).hit
+    assert await cache.insert("t1", p, chat("Write a poem about tulips", max_completion_tokens=5), cut, "m")
+    assert await cache.insert("t1", policy(cache_cut_answers=False), chat("Write a limerick", max_tokens=5), cut,
+                              "m") is None
 
 
 async def test_a_failed_store_write_never_becomes_visible(cache, policy):

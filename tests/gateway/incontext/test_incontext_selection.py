@@ -127,3 +127,20 @@ def test_an_example_must_have_been_asked_alone_under_the_same_system_messages():
     # no example for it (it was continued with a made-up question), nor a completion's for a chat.
     completion = {"model": "m", "prompt": "Q: 2+2?"}
     assert asked_under(completion) == request_context({"model": "m", "prompt": "other"}) != asked_under(alone)
+
+
+async def test_an_answer_cut_at_max_tokens_is_cached_but_never_an_example(cache):
+    from cache_answers import answer, chat
+
+    policy = CategoryPolicy(name="general", incontext=InContextPolicy(enabled=True, k=4))
+    policies = PolicySet(categories=(dataclasses.replace(policy, name="default"), policy), defaults=policy)
+    cut = answer("Knead it for ten")
+    cut["choices"][0]["finish_reason"] = "length"
+    assert await cache.insert("t1", policy, {**chat("How do I bake bread?"), "max_tokens": 4}, cut, "m",
+                              producer_model="big")
+    await cache.insert("t1", policy, chat("How do I bake rye bread?"), answer("Knead it, then rest it."), "m",
+                       producer_model="big")
+    query = await cache.embedder.embed("How do I bake a loaf of bread?", "t1")
+    found = await find_candidates(cache, policies, policy, "t1", query, request_context(chat("any")), {"big"},
+                                  min_similarity=0.3, min_utility=-1)
+    assert [e.question for e in found] == ["How do I bake rye bread?"]

@@ -139,5 +139,5 @@ def test_every_answer_changing_field_changes_the_cache_key(semgate: Semgate) -> 
     for name, value in VARIANTS.items():
         answer = post.post("/messages", json={**ASK, name: value})
         assert answer.status_code == 200, answer.text
-        # A miss (a cut answer, max_tokens, is a miss that is not stored), never a hit.
+        # A miss (a cut answer, max_tokens, is stored for that bound only), never a hit.
         assert answer.headers["x-semgate-cache"] in ("miss", "store-skipped"), name

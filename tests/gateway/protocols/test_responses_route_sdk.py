@@ -147,7 +147,7 @@ def test_every_answer_changing_field_changes_the_cache_key(semgate: Semgate) -> 
         variant = {**base, name: stored.get(value, value) if isinstance(value, str) else value}
         answer = post.post("/responses", json=variant)
         assert answer.status_code == 200, answer.text
-        # A miss (a cut answer, max_output_tokens, is a miss that is not stored), never a hit.
+        # A miss (a cut answer, max_output_tokens, is stored for that bound only), never a hit.
         assert answer.headers["x-semgate-cache"] in ("miss", "store-skipped"), name
 
 
