@@ -13,6 +13,7 @@ from gpu_backend.build import build_engine
 from gpu_backend.engine import AsyncEngine, EngineConfig
 from gpu_backend.model import DTYPES, WEIGHT_FORMATS, load_model
 from gpu_backend.server import BackendService, build_app
+from gpu_backend.server.access_log import quiet_polls
 from gpu_backend.server.lifecycle import BackendServer, exit_with_parent
 
 
@@ -265,6 +266,7 @@ def serve(args: argparse.Namespace) -> int:
     server = BackendServer(
         uvicorn.Config(build_app(service), host=args.host, port=args.port, log_level=args.log_level), service.engine
     )
+    quiet_polls()  # after uvicorn.Config, which sets its loggers up
     server.run()
     # Not started: the port is taken or the app failed to start (uvicorn logged why).
     return 0 if server.started else 1
