@@ -4,9 +4,10 @@ An answer is stored only when it is whole: every choice ended with `stop` (or a 
 category caches those). An answer cut at the `max_tokens` (`max_completion_tokens`) its request set is
 whole too: that request, asked again, gets the same cut answer from the upstream, and the fingerprint
 holds the bound (gateway/cache/fingerprint.py), so the entry answers only requests with the same one,
-never a request that asked for more. An answer the upstream cut at a bound of its own (a request that
-set none: the bundled backend stops a runaway answer at 512 tokens) is not what the client asked for
-and is never stored. Nor is anything that did not finish: an error, a broken stream (the relay's
+never a request that asked for more. (A request whose bound the model's context cannot hold is cut
+where the context ends, and asked again it is cut there again: stored alike.) An answer the upstream cut
+at a bound of its own (a request that set none: the bundled backend stops a runaway answer at 512 tokens)
+is not what the client asked for and is never stored. Nor is anything that did not finish: an error, a broken stream (the relay's
 recorder keeps only streams that ended properly).
 """
 
