@@ -5,15 +5,15 @@ category caches those). An answer cut at the `max_tokens` (`max_completion_token
 whole too: that request, asked again, gets the same cut answer from the upstream, and the fingerprint
 holds the bound (gateway/cache/fingerprint.py), so the entry answers only requests with the same one,
 never a request that asked for more. (A request whose bound the model's context cannot hold is cut
-where the context ends, and asked again it is cut there again: stored alike.) An answer the upstream cut
-at a bound of its own (a request that set none: the bundled backend stops a runaway answer at 512 tokens)
-is not what the client asked for and is never stored. Nor is anything that did not finish: an error, a broken stream (the relay's
-recorder keeps only streams that ended properly).
+where the context ends, and asked again it is cut there again: stored alike.) An answer the upstream
+cut at a bound of its own (a request that set none: the bundled backend stops a runaway answer at 512
+tokens) is not what the client asked for and is never stored. Nor is anything that did not finish: an
+error, a broken stream (the relay's recorder keeps only streams that ended properly).
 """
 
 from typing import Any
 
-TOOL_CALL_ENDS = frozenset({"tool_calls", "function_call"})
+_TOOL_CALL_ENDS = frozenset({"tool_calls", "function_call"})
 
 
 def storable(request: dict[str, Any], response: dict[str, Any], *, tool_calls: bool, cut_answers: bool) -> bool:
@@ -22,7 +22,7 @@ def storable(request: dict[str, Any], response: dict[str, Any], *, tool_calls: b
     choices = response.get("choices")
     if not isinstance(choices, list) or not choices or "error" in response:
         return False
-    finished = {"stop"} | (TOOL_CALL_ENDS if tool_calls else set())
+    finished = {"stop"} | (_TOOL_CALL_ENDS if tool_calls else set())
     if cut_answers and sets_output_bound(request):
         finished.add("length")
     for choice in choices:
