@@ -65,7 +65,12 @@ _MONTHS = {
     "december": "dec",
     "dec": "dec",
 }
-_AMBIGUOUS_MONTHS = {"may", "march"}  # modal verb / verb unless written next to a number
+_AMBIGUOUS_MONTHS = {"may", "march"}  # modal verb / verb unless written as a date (_WRITTEN_AS_DATE)
+# "May 5", "5th of May", "March 2024", "March '15": the day or year right beside it. Not a clock time's digits
+# ("before 10:00, may I water the lawn at 9:00?") nor a number across a comma ("In 2024, may I ...").
+_WRITTEN_AS_DATE = re.compile(
+    r"(?<![\d:.])\d{1,2}(?:st|nd|rd|th)?(?: of)? (may|march)\b|\b(may|march) '?\d{1,4}(?:st|nd|rd|th)?\b(?![:.]\d)"
+)
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _RELATIVE_DAYS = {"today", "tonight", "tomorrow", "yesterday", "now", "currently", "recently"}
 _PERIODS = {
@@ -261,10 +266,10 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
     found = [m.group(0).replace("/", "-").replace(".", "-") for m in _NUMERIC_DATE.finditer(text)]
     # "today's rate", "Monday's game": the day is named all the same.
     tokens = [t.removesuffix("'s") for t in tokens]
+    dated = {m.group(1) or m.group(2) for m in _WRITTEN_AS_DATE.finditer(text.casefold())}
     for i, token in enumerate(tokens):
         if token in _MONTHS:
-            beside = tokens[max(i - 1, 0) : i + 2]
-            if token not in _AMBIGUOUS_MONTHS or any(t[:1].isdigit() for t in beside):
+            if token not in _AMBIGUOUS_MONTHS or token in dated:
                 found.append(_MONTHS[token])
         elif token in _WEEKDAYS or token in _RELATIVE_DAYS:
             found.append(token)

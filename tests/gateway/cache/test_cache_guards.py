@@ -22,6 +22,8 @@ def guard(query: str, cached: str, switches: GuardPolicy = ALL_ON) -> str | None
     ("Who won the world cup in 2014?", "Who won the world cup in 2018?", "numbers"),
     ("What's on TV on Monday?", "What's on TV on Friday?", "dates"),
     ("Is the market open tomorrow?", "Is the market open today?", "dates"),
+    ("Is the bank open on the 5th of May?", "Is the bank open on the 5th of March?", "dates"),
+    ("Was it released in May 2020?", "Was it released in 2020?", "dates"),
     ("Why do cats purr?", "Why don't cats purr?", "negation"),
     ("Can I run Python without installing it?", "Can I run Python by installing it?", "negation"),
     ("What is the best IDE for Java?", "What is the best IDE for Python?", "entities"),
@@ -43,6 +45,9 @@ def test_a_differing_fact_is_rejected(query, cached, tripped):
     ("Why is Trump popular?", "Why is Trump's popularity so high?"),
     ("Which one is better, tea or coffee?", "Is tea better than coffee?"),
     ("How may I improve my English?", "How can I improve my English?"),
+    # a clock time's digits beside the modal "may" make no date of it
+    ("If watering is only allowed before 10:00, may I water my lawn at 09:00?",
+     "Watering is only allowed before 10 am - can I water the lawn at 9 am?"),
 ])
 def test_paraphrases_pass(query, cached):
     assert guard(query, cached) is None
