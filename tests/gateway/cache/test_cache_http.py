@@ -107,9 +107,14 @@ def test_bad_ttl_header_is_an_openai_error(cached_gateway):
     assert response.json()["error"]["param"] == "x-semgate-ttl"
 
 
-def test_truncated_and_failed_answers_are_never_stored(cached_gateway, echo):
+def test_answers_cut_by_the_upstream_and_failed_answers_are_never_stored(cached_gateway, echo):
     url = cached_gateway()
-    assert ask(url, QUESTION, max_tokens=2).headers["x-semgate-cache"] == "store-skipped"  # finish_reason length
+    # Past the echo upstream's own 64-word bound with no max_tokens asked: cut where the client did not ask.
+    rambling = "How do I reverse a list in Python, " + "and why, " * 40 + "in short?"
+    assert ask(url, rambling).headers["x-semgate-cache"] == "store-skipped"  # finish_reason length
+    # Cut at the max_tokens the request set: what it asked for, kept for that bound only.
+    assert ask(url, QUESTION, max_tokens=2).headers["x-semgate-cache"] == "miss"
+    assert ask(url, QUESTION, max_tokens=2).headers["x-semgate-cache"] == "hit"
     control(echo, fault="500", fault_count=1)
     failed = ask(url, QUESTION)
     # Not "miss", which says the answer was kept: an error is never stored.
