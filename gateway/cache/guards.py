@@ -176,6 +176,7 @@ class Facts:
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
+    values: tuple[tuple[str, str], ...] = ()  # each number with the word before it, to see two trade places (swaps.py)
     # To see one question add a qualifier to the other (gateway/cache/qualifiers.py).
     wording: Wording = Wording((), 0, False)
     persons: tuple[str, ...] = ()  # whom its pronouns name (gateway/cache/roles.py)
@@ -202,6 +203,7 @@ def extract_facts(text: str) -> Facts:
         scope=scope_words(tokens),
         roles=roles(arrows),
         sequence=swaps.sequence(arrows),
+        values=swaps.values(text),
         wording=wording(text),
         persons=persons(tokens),
         bindings=bindings(tokens),
@@ -235,6 +237,7 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
     if switches.order and (
         roles_swapped(query.roles, candidate.roles)
         or swaps.swapped(query.sequence, candidate.sequence)
+        or swaps.values_traded(query.values, candidate.values)
         or persons_swapped(query.persons, candidate.persons, _content(query) == _content(candidate))
         or bindings_clash(query.bindings, candidate.bindings)
     ):

@@ -7,10 +7,16 @@ What they share is their shape: the two questions are the same words in the same
 that two short phrases A and B, with the same words M between them, read "A M B" in one and
 "B M A" in the other. Nothing else about them needs to be known.
 
+Two numbers can trade places across a moved clause too: "Sprinklers are allowed before 10 am - can I
+water at 9 am?" / "Can I water at 10 am if sprinklers are allowed before 9 am?" hold the same numbers,
+but the word before each is another one's (`values_traded`).
+
 A swap around a short symmetric link ("A and B", "A or B", "A vs B") asks the same question and passes;
 so does a moved clause ("On Monday, when ..." / "When ... on Monday"), which is one phrase moving,
 not two trading places.
 """
+
+from collections import Counter
 
 from gateway.cache.text import words
 
@@ -20,6 +26,9 @@ _SYMMETRIC = frozenset({"and", "or", "vs", "versus", "nor", "plus", "with"})
 # Words between two swapped phrases that a symmetric link may span, with the phrases' own words left at
 # its ends ("a debit card and a credit card" / "a credit card and a debit card": "card and a").
 MAX_LINK = 4
+LISTED = "&"  # stands for the word before a number that follows a symmetric link ("500 and 1000")
+# Skipped when reading which word stands before a number: "a $500 deductible", "my 16-year-old son".
+_DETERMINERS = frozenset({"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "this", "that"})
 
 
 def sequence(text: str) -> tuple[str, ...]:
@@ -58,3 +67,35 @@ def _symmetric_link(middle: tuple[str, ...]) -> bool:
     """ "A and B", "A or the B", "A vs B": a short link that reads the same both ways. An "and" inside a
     longer stretch ("leaves A at 7 pm and takes 7 hours ... lands in B") joins clauses, not A and B."""
     return len(middle) <= MAX_LINK and bool(_SYMMETRIC.intersection(middle))
+
+
+def values(text: str) -> tuple[tuple[str, str], ...]:
+    """Each number of `text` as written, with the word before it (determiners skipped; "" when none or when that
+    word is a number too; LISTED after a symmetric link): "allowed before 10 am, can I go at 9 am" ->
+    ("before", "10"), ("at", "9")."""
+    tokens = words(text)
+    found = []
+    for i, token in enumerate(tokens):
+        if not token[0].isdigit():
+            continue
+        before = i - 1
+        while before >= 0 and tokens[before] in _DETERMINERS:
+            before -= 1
+        word = tokens[before] if before >= 0 and not tokens[before][0].isdigit() else ""
+        word = LISTED if word in _SYMMETRIC else word
+        found.append((word, token))
+    return tuple(found)
+
+
+def values_traded(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]) -> bool:
+    """The same numbers in both, and a word that stands before one number in `a` stands before another in `b`
+    (and not before the first): the numbers traded the places the word gives them. Two numbers listed
+    ("the 500 and 1000 notes" / "the 1000 and 500 notes") trade no place."""
+    if len({v for _, v in a}) < 2 or Counter(v for _, v in a) != Counter(v for _, v in b):
+        return False
+    only_a, only_b = set(a) - set(b), set(b) - set(a)
+    return any(
+        word not in ("", LISTED) and word == other and v != w and (LISTED, w) not in a and (LISTED, v) not in b
+        for word, v in only_a
+        for other, w in only_b
+    )

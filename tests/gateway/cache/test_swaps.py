@@ -3,7 +3,7 @@
 import pytest
 
 from gateway.cache.guards import extract_facts, rejection
-from gateway.cache.swaps import MAX_WORDS, sequence, swapped
+from gateway.cache.swaps import MAX_WORDS, sequence, swapped, values, values_traded
 from policies.schema import GuardPolicy
 
 
@@ -51,3 +51,26 @@ def test_the_order_switch_turns_it_off():
     a, b = "Does Costco price match Walmart?", "Does Walmart price match Costco?"
     assert rejection(extract_facts(a), extract_facts(b), GuardPolicy(order=False)) is None
 
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Sprinklers are allowed before 10 am - can I water the lawn at 9 am?",
+     "Can I water the lawn at 10 am if sprinklers are allowed before 9 am?"),
+    ("Is it wrong for a 19 year old to date a 16 year old?", "Is it wrong for a 16 year old to date a 19 year old?"),
+    ("My deductible is $500 and the repair costs $2,300: what do I pay?",
+     "The repair costs $500 and my deductible is $2,300: what do I pay?"),
+])
+def test_numbers_that_trade_places_across_a_moved_clause_are_a_swap(a, b):
+    assert values_traded(values(a), values(b)) and values_traded(values(b), values(a))
+    assert rejection(extract_facts(a), extract_facts(b), GuardPolicy()) == "order"
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Sprinklers are allowed before 10 am - can I water the lawn at 9 am?",
+     "Can I water the lawn at 9 am if sprinklers are allowed before 10 am?"),  # the clause moved, numbers kept
+    ("How will the ban on the 500 and 1000 notes affect prices?", "How will the ban on the 1000 and 500 notes affect prices?"),
+    ("Is a 3 bedroom with 2 baths enough?", "Are 2 baths and 3 bedrooms enough?"),
+    ("Can I go at 2 pm if my pass covers 10 am to 4 pm?", "My pass covers 10am-4pm: can I go at 2 pm?"),
+])
+def test_numbers_kept_in_their_places_or_listed_are_not(a, b):
+    assert not values_traded(values(a), values(b)) and not values_traded(values(b), values(a))
