@@ -37,6 +37,7 @@ from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.storable import storable
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.text import normalise
+from gateway.cache.clause_order import moved_part
 from gateway.cache.verifier import Verifier
 from gateway.cache.verifier_features import QuestionView
 from gateway.cache.verifier_stack import StackedVerifier
@@ -363,9 +364,9 @@ class SemanticCache:
                 cached = readings[entry.id]
                 guard = veto(query, cached, policy.guards)
                 # The same question, as typed or once greetings, frames and typos are gone (the canonical form),
-                # perhaps in another conversation: nothing for the verifier to read in the two questions (its
-                # neighbour features would only count look-alikes); the guards read them as written, and whether
-                # the conversations agree is the context check's (_in_context).
+                # or with one part moved whole (clause_order.py), perhaps in another conversation: nothing for the
+                # verifier to read in the two questions (its neighbour features would only count look-alikes); the
+                # guards read them as written, and whether the conversations agree is the context check's.
                 if (
                     guard is None
                     and policy.verify
@@ -470,7 +471,9 @@ def expires_for(entry: CacheEntry, policy: CachePolicy) -> float:
 
 
 def _same_form(query: Reading, cached: Reading) -> bool:
-    return bool(query.view.form) and query.view.form == cached.view.form
+    """The same canonical form, or the same words with one part of the question moved whole."""
+    form = query.view.form
+    return bool(form) and (form == cached.view.form or moved_part(form, cached.view.form))
 
 
 def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:

@@ -60,6 +60,35 @@ def test_the_same_question_reworded_still_hits(client, echo):
     assert answer == "Echo: Are flights from London to Paris cheap in May?"
 
 
+@pytest.mark.parametrize(("look_alike", "cached", "asked"), [
+    ("How much protein should I eat a day to build muscle if I weigh 85 kg?",
+     "How much protein should I eat a day to build muscle if I weigh 70 kg?",
+     "If I weigh 70 kg, how much protein should I eat a day to build muscle?"),
+    ("When does my billing cycle start if I signed up on the 15th of the month?",
+     "When does my billing cycle start if I signed up on the 3rd of the month?",
+     "If I signed up on the 3rd of the month, when does my billing cycle start?"),
+    ("Our watering restrictions only allow sprinklers before 10 am - can I water the lawn at 3 pm?",
+     "Our watering restrictions only allow sprinklers before 10 am - can I water the lawn at 9 am?",
+     "Can I water the lawn at 9 am if our watering restrictions only allow sprinklers before 10 am?"),
+])
+def test_the_same_question_with_a_part_moved_whole_hits(client, echo, look_alike, cached, asked):
+    # Beside a look-alike (the same question for another value) the verifier doubts these; the same words
+    # with one part moved whole ask the same thing (gateway/cache/clause_order.py).
+    ask(client, look_alike)
+    ask(client, cached)
+    headers, answer = ask(client, asked)
+    assert headers["x-semgate-cache"] == "hit"
+    assert answer == f"Echo: {cached}"
+
+
+def test_numbers_that_trade_places_across_a_moved_part_miss(client, echo):
+    ask(client, "Our watering restrictions only allow sprinklers before 10 am - can I water the lawn at 9 am?")
+    asked = "Can I water the lawn at 10 am if our watering restrictions only allow sprinklers before 9 am?"
+    headers, answer = ask(client, asked)
+    assert headers["x-semgate-cache"] == "miss"
+    assert answer == f"Echo: {asked}"
+
+
 @pytest.mark.parametrize(("cached", "asked"), [
     ("How do I freeze my debit card in the app?", "how do i frezee my debit card in the app"),  # typos
     ("Is there a fee to transfer money to my savings account?",
