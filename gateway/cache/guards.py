@@ -176,7 +176,7 @@ class Facts:
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
-    values: tuple[tuple[str, str], ...] = ()  # each number with the word before it, to see two trade places (swaps.py)
+    values: tuple[tuple[str, str], ...] = ()  # each number and name with the word before it, to see two trade places (swaps.py)
     # To see one question add a qualifier to the other (gateway/cache/qualifiers.py).
     wording: Wording = Wording((), 0, False)
     persons: tuple[str, ...] = ()  # whom its pronouns name (gateway/cache/roles.py)
@@ -203,7 +203,7 @@ def extract_facts(text: str) -> Facts:
         scope=scope_words(tokens),
         roles=roles(arrows),
         sequence=swaps.sequence(arrows),
-        values=swaps.values(text),
+        values=swaps.values(tokens, frozenset(_name_words(text, len(tokens)))),
         wording=wording(text),
         persons=persons(tokens),
         bindings=bindings(tokens),
@@ -285,13 +285,19 @@ def _entities(text: str, word_count: int) -> list[str]:
     found = [stem(m.group(0).strip("`").casefold()) for m in _CODE_SPAN.finditer(text)]
     found.extend(stem(identifier.casefold()) for identifier in _identifiers(text))
     found.extend(stem(m.group(0).casefold()) for m in _ACRONYM.finditer(text) if m.group(0) != "I")
-    capitalised = [m.group(0) for m in _CAPITALISED.finditer(text) if not _starts_sentence(text, m.start())]
-    # Title Case Questions capitalise every word; capitals then say nothing about names.
-    if word_count > 1 and len(capitalised) / (word_count - 1) < 0.6:
-        # "I", "I'm", "I've" are capitalised everywhere: no name.
-        found.extend(stem(w) for name in capitalised for w in words(name) if w.partition("'")[0] != "i")
+    found.extend(stem(w) for w in _name_words(text, word_count))
     # Month and weekday names are capitalised but belong to the dates guard; "Fahrenheit" to the units guard.
     return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS and e not in UNIT_WORDS]
+
+
+def _name_words(text: str, word_count: int) -> list[str]:
+    """The words of the capitalised names in `text`, lower-cased, in order: none where a sentence starts, and
+    none in a Title Case Question, which capitalises every word."""
+    capitalised = [m.group(0) for m in _CAPITALISED.finditer(text) if not _starts_sentence(text, m.start())]
+    if word_count <= 1 or len(capitalised) / (word_count - 1) >= 0.6:
+        return []
+    # "I", "I'm", "I've" are capitalised everywhere: no name.
+    return [w for name in capitalised for w in words(name) if w.partition("'")[0] != "i"]
 
 
 def _identifiers(text: str) -> list[str]:

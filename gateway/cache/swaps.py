@@ -7,9 +7,11 @@ What they share is their shape: the two questions are the same words in the same
 that two short phrases A and B, with the same words M between them, read "A M B" in one and
 "B M A" in the other. Nothing else about them needs to be known.
 
-Two numbers can trade places across a moved clause too: "Sprinklers are allowed before 10 am - can I
-water at 9 am?" / "Can I water at 10 am if sprinklers are allowed before 9 am?" hold the same numbers,
-but the word before each is another one's (`values_traded`).
+Two numbers or names can trade places across a moved clause or a dropped word too: "Sprinklers are
+allowed before 10 am - can I water at 9 am?" / "Can I water at 10 am if sprinklers are allowed before
+9 am?" hold the same numbers, "1 pm London time, what time is that in Eastern time?" / "1 pm Eastern
+time, what time is that in London?" the same names, but the word before each is another one's
+(`values_traded`).
 
 A swap around a short symmetric link ("A and B", "A or B", "A vs B") asks the same question and passes;
 so does a moved clause ("On Monday, when ..." / "When ... on Monday"), which is one phrase moving,
@@ -69,33 +71,35 @@ def _symmetric_link(middle: tuple[str, ...]) -> bool:
     return len(middle) <= MAX_LINK and bool(_SYMMETRIC.intersection(middle))
 
 
-def values(text: str) -> tuple[tuple[str, str], ...]:
-    """Each number of `text` as written, with the word before it (determiners skipped; "" when none or when that
-    word is a number too; LISTED after a symmetric link): "allowed before 10 am, can I go at 9 am" ->
-    ("before", "10"), ("at", "9")."""
-    tokens = words(text)
+def values(tokens: list[str], names: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...]:
+    """Each number and each word of a name (`names`: those words of `tokens`, the words of the text) with the
+    word before it: determiners skipped; "" when there is none or it is a number or name word too; LISTED
+    after a symmetric link. "allowed before 10 am, can I go at 9 am" -> ("before", "10"), ("at", "9")."""
     found = []
     for i, token in enumerate(tokens):
-        if not token[0].isdigit():
+        if not (token[0].isdigit() or token in names):
             continue
         before = i - 1
         while before >= 0 and tokens[before] in _DETERMINERS:
             before -= 1
-        word = tokens[before] if before >= 0 and not tokens[before][0].isdigit() else ""
-        word = LISTED if word in _SYMMETRIC else word
+        word = tokens[before] if before >= 0 else ""
+        word = "" if word[:1].isdigit() or word in names else LISTED if word in _SYMMETRIC else word
         found.append((word, token))
     return tuple(found)
 
 
 def values_traded(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]) -> bool:
-    """The same numbers in both, and a word that stands before one number in `a` stands before another in `b`
-    (and not before the first): the numbers traded the places the word gives them. Two numbers listed
-    ("the 500 and 1000 notes" / "the 1000 and 500 notes") trade no place."""
+    """The same numbers and names in both, and two of them that traded the words before them: x after w1 and
+    y after w2 in `a`, y after w1 and x after w2 in `b`. Two listed ("the 500 and 1000 notes" / "the 1000
+    and 500 notes", "Chase or Citi") trade nothing; one word moving to another name ("the GK section in CDS"
+    / "the GK section for CDS") is no trade."""
     if len({v for _, v in a}) < 2 or Counter(v for _, v in a) != Counter(v for _, v in b):
         return False
-    only_a, only_b = set(a) - set(b), set(b) - set(a)
+    only_b = set(b) - set(a)
+    placed = [(word, v) for word, v in set(a) - only_b if word not in ("", LISTED)]
     return any(
-        word not in ("", LISTED) and word == other and v != w and (LISTED, w) not in a and (LISTED, v) not in b
-        for word, v in only_a
-        for other, w in only_b
+        (w1, y) in only_b and (w2, x) in only_b and (w1, x) not in b and (w2, y) not in b
+        for w1, x in placed
+        for w2, y in placed
+        if w1 != w2 and x != y
     )

@@ -81,9 +81,14 @@ def test_the_same_question_with_a_part_moved_whole_hits(client, echo, look_alike
     assert answer == f"Echo: {cached}"
 
 
-def test_numbers_that_trade_places_across_a_moved_part_miss(client, echo):
-    ask(client, "Our watering restrictions only allow sprinklers before 10 am - can I water the lawn at 9 am?")
-    asked = "Can I water the lawn at 10 am if our watering restrictions only allow sprinklers before 9 am?"
+@pytest.mark.parametrize(("cached", "asked"), [
+    ("Our watering restrictions only allow sprinklers before 10 am - can I water the lawn at 9 am?",
+     "Can I water the lawn at 10 am if our watering restrictions only allow sprinklers before 9 am?"),
+    ("If a game starts at 1 pm London time, what time is that in Eastern time?",
+     "If a game starts at 1 pm Eastern time, what time is that in London?"),
+])
+def test_numbers_or_names_that_trade_places_miss(client, echo, cached, asked):
+    ask(client, cached)
     headers, answer = ask(client, asked)
     assert headers["x-semgate-cache"] == "miss"
     assert answer == f"Echo: {asked}"

@@ -3,12 +3,16 @@
 import pytest
 
 from gateway.cache.guards import extract_facts, rejection
-from gateway.cache.swaps import MAX_WORDS, sequence, swapped, values, values_traded
+from gateway.cache.swaps import MAX_WORDS, sequence, swapped, values_traded
 from policies.schema import GuardPolicy
 
 
 def swap(a: str, b: str) -> bool:
     return swapped(sequence(a), sequence(b))
+
+
+def traded(a: str, b: str) -> bool:
+    return values_traded(extract_facts(a).values, extract_facts(b).values)
 
 
 @pytest.mark.parametrize("a, b", [
@@ -59,9 +63,11 @@ def test_the_order_switch_turns_it_off():
     ("Is it wrong for a 19 year old to date a 16 year old?", "Is it wrong for a 16 year old to date a 19 year old?"),
     ("My deductible is $500 and the repair costs $2,300: what do I pay?",
      "The repair costs $500 and my deductible is $2,300: what do I pay?"),
+    ("If a game starts at 1 pm London time, what time is that in Eastern time?",
+     "If a game starts at 1 pm Eastern time, what time is that in London?"),  # "time" dropped after one name
 ])
-def test_numbers_that_trade_places_across_a_moved_clause_are_a_swap(a, b):
-    assert values_traded(values(a), values(b)) and values_traded(values(b), values(a))
+def test_numbers_or_names_that_trade_places_across_a_moved_clause_are_a_swap(a, b):
+    assert traded(a, b) and traded(b, a)
     assert rejection(extract_facts(a), extract_facts(b), GuardPolicy()) == "order"
 
 
@@ -71,6 +77,9 @@ def test_numbers_that_trade_places_across_a_moved_clause_are_a_swap(a, b):
     ("How will the ban on the 500 and 1000 notes affect prices?", "How will the ban on the 1000 and 500 notes affect prices?"),
     ("Is a 3 bedroom with 2 baths enough?", "Are 2 baths and 3 bedrooms enough?"),
     ("Can I go at 2 pm if my pass covers 10 am to 4 pm?", "My pass covers 10am-4pm: can I go at 2 pm?"),
+    ("How do I fly to Paris from London?", "How do I fly from London to Paris?"),
+    ("Which is better, Chase or Citi?", "Which is better, Citi or Chase?"),
+    ("how do i fly from london to Paris?", "How do I fly from Paris to London?"),  # names in another case: not read
 ])
-def test_numbers_kept_in_their_places_or_listed_are_not(a, b):
-    assert not values_traded(values(a), values(b)) and not values_traded(values(b), values(a))
+def test_numbers_and_names_kept_in_their_places_or_listed_are_not(a, b):
+    assert not traded(a, b) and not traded(b, a)
