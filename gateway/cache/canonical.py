@@ -30,7 +30,7 @@ from gateway.cache.text import QUESTION_WORDS
 
 # Part of the embedding identity, which keys stored vectors (re-embedded at start when it changes) and the
 # benches' embedding caches: change it with any rule below, or old vectors pass for new ones.
-VERSION = "canonical-v1"
+VERSION = "canonical-v3"  # v2 was a branch, never on main
 WORDS_PATH = Path(__file__).with_name("english_words.txt")
 MIN_CORRECTED_LENGTH = 4
 MAX_CHARS = 2048  # a longer text is a document, not a question: embedded as written (and never windowed twice)
@@ -42,16 +42,21 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})  # noq
 _SPACE = re.compile(r"\s+")
 _EDGE = " \"'`.,;:!?¿¡-–—…"  # noqa: RUF001 the dashes and ellipsis are meant
 _SEP = r"(?:\s*[,!.:;?\-–—…]+\s*|\s+)"  # noqa: RUF001 what ends an opener: punctuation (dashes meant) or a space
-_GREETED = r"(?:there|all|everyone|folks|guys|team)\b"  # "hello there": the whole greeting, never "hello" alone
+_GREETED = r"(?:there|all|everyone|folks|guys|team|again)\b"  # "hello there": the whole greeting, never "hello" alone
 _OPENERS = re.compile(
     r"^(?:"
     r"(?:hi|hello|hey|hiya|howdy|greetings|yo)(?:\s+" + _GREETED + r"|(?!\s+" + _GREETED + r"))" + _SEP + r"|"
     r"good\s+(?:morning|afternoon|evening|day)" + _SEP + r"|"
-    r"(?:ok|okay|alright|so|well|um+|uh+|hmm+|oh|ah|anyway|basically|btw)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
+    r"(?:morning|afternoon|evening)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
+    r"(?:ok|okay|alright|right|so|well|um+|uh+|hmm+|oh|ah|anyway|basically|btw)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
     r"(?:ok|okay|um+|uh+|so|alright)\s+(?=so\b|basically\b)|so\s+basically\s+|"
-    r"(?:so|ok|okay|and)\s+(?=(?:how|what|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should)\b)|"
+    r"(?:so|ok|okay|and|but)\s+(?=(?:how|what|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should)\b)|"
     r"(?:(?:just\s+)?(?:a\s+)?(?:quick|random|silly|simple|small)\s+(?:question|q)|one\s+more\s+(?:question|thing)"
     r"|(?:i\s+)?(?:have|got)\s+a\s+(?:quick\s+)?question|sorry\s+to\s+bother(?:\s+you)?|excuse\s+me)" + _SEP + r"|"
+    # Asking leave to ask, only as a sentence of its own ("Can I ask something?", never "Can I ask my landlord").
+    r"(?:(?:(?:have\s+you\s+)?got|(?:do\s+)?you\s+have)\s+a\s+(?:sec|second|minute|moment)"
+    r"|(?:can|could|may)\s+i\s+ask(?:\s+you)?(?:\s+(?:something|a\s+(?:quick\s+)?question))?"
+    r"|(?:a\s+)?question\s+for\s+you|(?:thanks|thank\s+you)\s+in\s+advance)\s*[,!.:;?\-–—…]+\s*|"  # noqa: RUF001
     # An apology opens a clause of its own ("sorry if this is basic, but"): only the whole of it goes.
     r"sorry\s*[,!.:;\-–—…]+\s*|sorry\s+if\s+this\s+is\s+(?:a\s+)?(?:basic|dumb|stupid|silly|obvious|naive)"  # noqa: RUF001 the dashes and ellipsis are meant
     r"(?:\s+question)?\s*,?\s*but\s+|"
@@ -103,11 +108,23 @@ def vocabulary() -> dict[str, int]:
 
 def canonical(text: str) -> str:
     """`text` in canonical form (the module's docstring); a text over MAX_CHARS as written."""
+    return text if len(text) > MAX_CHARS else form_of(corrected(text))
+
+
+def corrected(text: str) -> str:
+    """`text` with its slips of the keyboard corrected and nothing else rewritten: case, register and
+    punctuation kept, so the guards can read names and numbers (never corrected) as written; a text over
+    MAX_CHARS as written."""
     if len(text) > MAX_CHARS:
         return text
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    text = _SPACE.sub(" ", text).strip()
-    written = _correct_typos(text).casefold()
+    return _correct_typos(unicodedata.normalize("NFKC", text).translate(_QUOTES))
+
+
+def form_of(corrected_text: str) -> str:
+    """The canonical form of a text `corrected` returned (canonical() of the text it corrected)."""
+    if len(corrected_text) > MAX_CHARS:
+        return corrected_text
+    written = _SPACE.sub(" ", corrected_text).strip().casefold()
     form = _expand_contractions(_strip_register(written.strip(_EDGE))).strip(_EDGE) or written
     return form + _ending(written, form)
 
@@ -182,6 +199,14 @@ def _nearest(word: str, known: dict[str, int]) -> str | None:
         found = [c for c in kind if c in known and len(c) >= 3]
         if found:
             return min(found, key=lambda c: (known[c], c))
+    # An inflected form: the slip is in its base ("caolries" -> "calories", "ccumbers" -> "cucumbers").
+    for ending in _REGULAR_ENDINGS:
+        base = word[: -len(ending)]
+        if word.endswith(ending) and len(base) >= MIN_CORRECTED_LENGTH and base not in known:
+            for kind in _edits(base):
+                found = [c for c in kind if c in known and len(c) >= 3]
+                if found:
+                    return min(found, key=lambda c: (known[c], c)) + ending
     return None
 
 

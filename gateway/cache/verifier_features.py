@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gateway.cache.canonical import canonical
+from gateway.cache.canonical import corrected, form_of
 from gateway.cache.guards import Facts, extract_facts, mentions
 from gateway.cache.text import char_ngrams, content_words, question_word, stem, words
 
@@ -70,8 +70,10 @@ class QuestionView:
 def view(text: str, as_written: bool = False) -> QuestionView:
     """The wording features read the canonical form (no greeting, frame or typo to tell two wordings apart),
     or with `as_written` the text itself (a conversation's turns, as the context check reads them); the facts
-    the guards compare are always read off the text as written."""
-    form = text if as_written else canonical(text)
+    the guards compare are read off the text as written, its slips of the keyboard corrected ("8 mniutes" is
+    8 minutes; names and numbers are never corrected)."""
+    fixed = text if as_written else corrected(text)
+    form = text if as_written else form_of(fixed)
     tokens = words(form)
     return QuestionView(
         words=frozenset(tokens),
@@ -81,7 +83,7 @@ def view(text: str, as_written: bool = False) -> QuestionView:
         word_count=len(tokens),
         question_word=question_word(form),
         first_word=tokens[0] if tokens else "",
-        facts=extract_facts(text),
+        facts=extract_facts(fixed),
         text=text,
         form=form,
     )

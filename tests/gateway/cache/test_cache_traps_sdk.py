@@ -99,6 +99,11 @@ def test_numbers_or_names_that_trade_places_miss(client, echo, cached, asked):
     ("Is there a fee to transfer money to my savings account?",
      "hey there - is there a fee to tarnsfer money to my savings acount?"),  # a greeting and typos
     ("How do I reset my router password?", "Could you please tell me how I reset my router password? Thanks!"),
+    # the guards read the slips corrected: "mniutes" is minutes, "frst" is first
+    ("If I run 8 minutes per mile, what is my pace in minutes per kilometer?",
+     "evening! if i run 8 mniutes per mile, what is my pace in minutes per kliometer"),
+    ("What time is the first flight from London to Paris on Monday?",
+     "what time is the frst flihgt from London to Paris on Monday"),
 ])
 def test_a_typod_or_chatty_wording_of_the_question_hits(client, echo, cached, asked):
     ask(client, cached)
@@ -112,6 +117,7 @@ def test_a_typod_or_chatty_wording_of_the_question_hits(client, echo, cached, as
     ("Is the pharmacy open at 7 am?", "hey there - is the pharmacy open at 7 pm?"),
     ("How do I convert USD to EUR?", "quick question: how do I convert EUR to USD? thanks"),
     ("Can I cancel my order within 14 days?", "hi, can I canel my order after 14 days?"),
+    ("How long does a 10 mile run take?", "hiya, how long does a 10 kliometer run take"),
 ])
 def test_a_greeting_or_a_typo_never_carries_a_trap_through(client, echo, cached, asked):
     ask(client, cached)

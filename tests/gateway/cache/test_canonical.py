@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cache.canonical import MAX_CHARS, WORDS_PATH, canonical
+from gateway.cache.canonical import MAX_CHARS, WORDS_PATH, canonical, corrected
 from gateway.cache.derive_words import DEFAULT_WORDNET, main
 
 
@@ -17,6 +17,16 @@ from gateway.cache.derive_words import DEFAULT_WORDNET, main
     ("Good morning! What's the deadline for the form?", "what is the deadline for the form?"),
     ("Sorry if this is basic, but how do I undo a commit?", "how do i undo a commit?"),
     ("sorry I missed the call, when is the next one?", "sorry i missed the call, when is the next one?"),
+    ("evening! how do I cancel my gym membership?", "how do i cancel my gym membership?"),
+    ("hi again, can I bring a guest?", "can i bring a guest?"),
+    ("hey, got a sec? how much is the basic plan?", "how much is the basic plan?"),
+    ("Can I ask you something? Is it safe to eat raw eggs?", "is it safe to eat raw eggs?"),
+    ("thanks in advance - how much grass seed do I need?", "how much grass seed do i need?"),
+    ("right, so can I bring a guest?", "can i bring a guest?"),
+    ("But what time does it open?", "what time does it open?"),
+    # the same words as content stay
+    ("Can I ask my landlord to fix the boiler?", "can i ask my landlord to fix the boiler?"),
+    ("Evening classes: how do I sign up?", "evening classes: how do i sign up?"),
 ])
 def test_register_and_contractions_go(asked, form):
     assert canonical(asked) == form
@@ -31,6 +41,9 @@ def test_a_question_and_its_casual_wording_share_a_form():
     ("is there a fee to transfer from my savings acount", "is there a fee to transfer from my savings account?"),
     ("when will my deibt card arrive", "when will my debit card arrive?"),  # a swap beats the commoner "debt"
     ("how much inetrest do I earn", "how much interest do i earn?"),
+    # the slip in an inflected word's base
+    ("how many caolries does a run burn", "how many calories does a run burn?"),
+    ("what can I plant next to ccumbers", "what can i plant next to cucumbers?"),
 ])
 def test_a_word_one_slip_from_a_known_word_is_corrected(typed, meant):
     assert canonical(typed) == meant
@@ -46,6 +59,12 @@ def test_names_numbers_and_contractions_are_not_corrected(asked):
     assert ("vreizon" in form) == ("Vreizon" in asked)
     assert ("e4011x" in form) == ("e4011x" in asked)
     assert "shouldn" not in form or "should not" in form
+
+
+def test_corrected_keeps_case_register_and_punctuation():
+    # What the guards read: "8 mniutes" is 8 minutes to the units guard, "Vreizon" stays a name.
+    assert corrected("Hey - I run 8 mniutes per mile at Vreizon, ok?") == "Hey - I run 8 minutes per mile at Vreizon, ok?"
+    assert canonical("Hey - I run 8 mniutes per mile?") == canonical(corrected("Hey - I run 8 mniutes per mile?"))
 
 
 def test_negation_survives():
