@@ -59,6 +59,15 @@ _SCOPE_CLASSES = {
     "both": "both",
     "neither": "neither",
 }
+# An amount class: how much of a thing, or how many. Trading one for another ("half a cup" / "a quarter cup",
+# "a partial refund" / "a full refund", "a single room" / "a double room") changes the answer; adding one alone
+# often does not ("the whole world", "a whole chicken"), so only a trade counts.
+_AMOUNT_CLASSES = {
+    **dict.fromkeys(("whole", "entire", "full", "complete"), "whole"),
+    **dict.fromkeys(("half", "quarter", "third", "partial", "partially", "part", "portion", "slice"), "part"),
+    **dict.fromkeys(("several", "multiple", "various", "numerous", "couple", "group", "family"), "several"),
+    **dict.fromkeys(("single", "individual", "solo", "double", "triple", "twin"), "single"),
+}
 _DIRECTIONS = frozenset({"into", "out-of", "off-of", "onto", "inbound", "outbound"})
 _MIN_TYPO_LENGTH = 4
 _MAX_TYPO_LENGTH = 30  # the distance is quadratic in the words' length: a longer "word" is no typo
@@ -157,6 +166,9 @@ def substitution(query: tuple[str, ...], cached: tuple[str, ...]) -> str | None:
         return None
     traded = ({_SCOPE_CLASSES.get(w) for w in removed} ^ {_SCOPE_CLASSES.get(w) for w in added}) - {None}
     if traded and traded != {"each"}:  # "every item" / "items" is the scope guard's one-sided rule
+        return "scope"
+    amounts = ({_AMOUNT_CLASSES.get(w) for w in removed} - {None}, {_AMOUNT_CLASSES.get(w) for w in added} - {None})
+    if all(amounts) and amounts[0] != amounts[1]:
         return "scope"
     if len(changes) != 1 or changes[0][0] != "replace" or any(_related(a, b) for a in removed for b in added):
         return None

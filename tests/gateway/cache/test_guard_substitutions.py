@@ -61,6 +61,11 @@ TRAPS = {
         ("Can I halve the recipe for a 9-inch pan?", "Can I double the recipe for a 9-inch pan?"),
         ("Is 1/2 teaspoon of salt enough for bread?", "Is 1/4 teaspoon of salt enough for bread?"),
         ("Can I split the bill three ways?", "Can I split the bill four ways?"),
+        # one amount class traded for another (substitutions._AMOUNT_CLASSES)
+        ("Can I get a partial refund on my flight?", "Can I get a full refund on my flight?"),
+        ("How far can I drive on a quarter tank of gas?", "How far can I drive on a full tank of gas?"),
+        ("How much is a single room at the Hilton?", "How much is a double room at the Hilton?"),
+        ("How much is a family pass to the zoo?", "How much is an individual pass to the zoo?"),
     ],
     "scope": [
         ("Is the fee charged per transaction?", "Is the fee charged per month?"),
@@ -93,6 +98,9 @@ PARAPHRASES = [
     ("How much does Delta charge for a checked bag?", "How much does Delta charge for a checked suitcase?"),
     ("When was the Eiffel Tower built?", "When was the Eiffel Tower made?"),
     ("How do I find out my account number?", "How do I check my account number?"),
+    # an amount word on one side only is no trade ("a whole chicken" is the chicken)
+    ("How long do I roast a 4 pound whole chicken?", "How long do I roast a 4 pound chicken?"),
+    ("What is the full price of the Basic plan?", "What is the price of the Basic plan?"),
 ]
 
 
