@@ -27,7 +27,7 @@ def moved_part(a: str, b: str) -> bool:
     if len(wa) == len(wb):
         return sorted(wa) == sorted(wb) and _exchanged(wa, wb)
     shorter, longer = sorted((wa, wb), key=len)
-    if len(longer) != len(shorter) + 1 or sorted(shorter + [JOINING]) != sorted(longer):
+    if len(longer) != len(shorter) + 1 or sorted([*shorter, JOINING]) != sorted(longer):
         return False
     return any(_exchanged(shorter, longer[:i] + longer[i + 1 :]) for i, w in enumerate(longer) if w == JOINING)
 

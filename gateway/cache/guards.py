@@ -26,6 +26,8 @@ from gateway.cache.bindings import Bindings, bindings, bindings_clash
 from gateway.cache.oppositions import (
     antonym_lemmas,
     antonyms_clash,
+    hyphen_clash,
+    hyphen_negated,
     prefix_clash,
     prefixed_words,
     reversal_clash,
@@ -173,10 +175,11 @@ class Facts:
     antonym_lemmas: frozenset[str] = frozenset()
     reversed_words: frozenset[str] = frozenset()  # "unfreeze" -> "freeze" (gateway/cache/oppositions.py)
     prefixed: frozenset[tuple[str, str]] = frozenset()  # "offline" -> ("off", "line") (oppositions.py)
+    hyphen_negated: frozenset[str] = frozenset()  # "off-peak" -> "peak" (oppositions.py)
     scope: frozenset[str] = frozenset()
     roles: Roles = frozenset()
     sequence: tuple[str, ...] = ()  # the words in order, to see two phrases trade places (gateway/cache/swaps.py)
-    values: tuple[tuple[str, str], ...] = ()  # each number and name with the word before it, to see two trade places (swaps.py)
+    values: tuple[tuple[str, str], ...] = ()  # numbers and names with the word before each (swaps.py)
     # To see one question add a qualifier to the other (gateway/cache/qualifiers.py).
     wording: Wording = Wording((), 0, False)
     persons: tuple[str, ...] = ()  # whom its pronouns name (gateway/cache/roles.py)
@@ -200,6 +203,7 @@ def extract_facts(text: str) -> Facts:
         antonym_lemmas=antonym_lemmas(tokens),
         reversed_words=reversed_words(tokens),
         prefixed=prefixed_words(tokens),
+        hyphen_negated=hyphen_negated(text.casefold()),
         scope=scope_words(tokens),
         roles=roles(arrows),
         sequence=swaps.sequence(arrows),
@@ -227,6 +231,10 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         antonyms_clash(query.antonym_lemmas, candidate.antonym_lemmas)
         or reversal_clash(query.reversed_words, query.tokens, candidate.reversed_words, candidate.tokens)
         or prefix_clash(query.prefixed, candidate.prefixed)
+        or hyphen_clash(
+            (query.hyphen_negated, query.tokens, query.lowered),
+            (candidate.hyphen_negated, candidate.tokens, candidate.lowered),
+        )
     ):
         return "antonyms"
     if switches.scope and scope_clash(query.scope, candidate.scope):

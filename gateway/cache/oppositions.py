@@ -12,6 +12,7 @@ any word list. So are two words that differ only by opposite prefixes: "online"/
 gateway has). Neither word need be known: a question never says "outstall", so "install" opposes nothing.
 """
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -40,6 +41,10 @@ _NOT_REVERSALS = frozenset({"unless", "underneath", "unto"})  # function words t
 _PREFIX_PAIRS = (("on", "off"), ("up", "down"), ("over", "under"), ("in", "out"), ("pre", "post"))
 _OPPOSITE_PREFIX = {one: other for pair in _PREFIX_PAIRS for one, other in (pair, pair[::-1])}
 MIN_PREFIXED_REST = 3  # "offset" / "onset"; "into", "upon", "often" have less after their prefix
+# A prefix that negates the word it is hyphenated to: "off-peak", "non-refundable", "anti-inflammatory".
+_HYPHEN_NEGATED = re.compile(r"\b(?:non[- ]?|off-)([a-z]{3,})\b")
+# "non-stop" runs on, negating nothing; "nonsense", "nonprofit" and "nonetheless" are words of their own.
+_NOT_NEGATED = frozenset(stem(w) for w in ("stop", "sense", "profit", "etheless"))
 # Scope: which part of a set or of a time line is asked about. Each row: (one side, the other side).
 SCOPE = (
     (
@@ -174,6 +179,32 @@ def prefix_clash(query: frozenset[tuple[str, str]], cached: frozenset[tuple[str,
         if opposite in cached and opposite not in query:
             return True
     return False
+
+
+def hyphen_negated(lowered: str) -> frozenset[str]:
+    """Stems of the words a prefix negates ("off-peak" -> "peak", "non-refundable", "non refundable" and
+    "nonrefundable" -> "refundable"), less those the text also says plainly ("renewable and non-renewable")."""
+    negated = _negated_stems(lowered)
+    if not negated:
+        return negated
+    plain = {stem(w) for w in _HYPHEN_NEGATED.sub(" ", lowered).split()}
+    return negated - plain
+
+
+Negated = tuple[frozenset[str], frozenset[str], str]  # a question's hyphen_negated, its stems, its lower-cased text
+
+
+def hyphen_clash(query: Negated, cached: Negated) -> bool:
+    """One question negates a word with a prefix ("off-peak hours") and the other says the word and never
+    negates it ("peak hours")."""
+    for (negated, _, _), (_, tokens, lowered) in ((query, cached), (cached, query)):
+        if any(w in tokens for w in negated) and any(w in tokens and w not in _negated_stems(lowered) for w in negated):
+            return True
+    return False
+
+
+def _negated_stems(lowered: str) -> frozenset[str]:
+    return frozenset(stem(m.group(1)) for m in _HYPHEN_NEGATED.finditer(lowered)) - _NOT_NEGATED
 
 
 def scope_words(tokens: list[str]) -> frozenset[str]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from gateway.cache.clause_order import moved_part
 from gateway.cache.context_match import ContextMatcher, PairScorer
 from gateway.cache.coverage import EmbeddingWindow
 from gateway.cache.embedder import Embedder
@@ -37,7 +38,6 @@ from gateway.cache.reembed import ensure_embedded_by
 from gateway.cache.storable import storable
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.text import normalise
-from gateway.cache.clause_order import moved_part
 from gateway.cache.verifier import Verifier
 from gateway.cache.verifier_features import QuestionView
 from gateway.cache.verifier_stack import StackedVerifier

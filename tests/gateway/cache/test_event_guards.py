@@ -5,7 +5,7 @@ possessive swap is a swap. Constructed cases, not suite rows."""
 import pytest
 
 from gateway.cache.guards import extract_facts, rejection
-from gateway.cache.oppositions import prefixed_words, reversed_words
+from gateway.cache.oppositions import hyphen_negated, prefixed_words, reversed_words
 from policies.schema import GuardPolicy
 
 ALL_ON = GuardPolicy()
@@ -49,6 +49,11 @@ def guard(query: str, cached: str, switches: GuardPolicy = ALL_ON) -> str | None
     ("Which herbs grow best indoors in winter?", "Which herbs grow best outdoors in winter?", "antonyms"),
     ("What happens if my employer overpaid me last month?", "What happens if my employer underpaid me last month?",
      "antonyms"),
+    # A word and the same word negated by a prefix: "off-peak", "non-refundable", "non smoking".
+    ("Does my rail pass cover peak hours?", "Does my rail pass cover off-peak hours?", "antonyms"),
+    ("Is the booking fee refundable?", "Is the booking fee non-refundable?", "antonyms"),
+    ("How much is a smoking room at the Hilton?", "How much is a non smoking room at the Hilton?", "antonyms"),
+    ("Do residents pay tax on foreign income?", "Do non-residents pay tax on foreign income?", "antonyms"),
 ])
 def test_the_other_end_of_an_event_or_a_reversal_is_rejected(query, cached, tripped):
     assert guard(query, cached) == tripped
@@ -70,6 +75,8 @@ def test_the_other_end_of_an_event_or_a_reversal_is_rejected(query, cached, trip
     ("Does the doctor's office need my consent?", "Does my doctor's office need my consent?"),
     ("Is it cheaper to buy the game online or offline?", "Is buying the game offline or online cheaper?"),
     ("How do I install the printer driver offline?", "How can I install the printer driver while offline?"),
+    ("Is a nonrefundable fare cheaper?", "Are non-refundable fares cheaper?"),  # one negation, spelt two ways
+    ("Which is cheaper, peak or off-peak?", "Is off-peak cheaper than peak?"),  # both say both
     ("Can I leave my car at the airport when I leave and pick it up when I arrive?",
      "Can I park at the airport when I leave and drive home when I arrive?"),  # both ends on both sides
 ])
@@ -80,6 +87,12 @@ def test_paraphrases_and_both_ends_pass(query, cached):
 
 def test_reversals_need_a_base_of_four_letters_and_a_content_word():
     assert reversed_words(["unfreeze", "uninstall", "unit", "until", "union", "unless"]) == {"freeze", "install"}
+
+
+def test_a_negating_prefix_reads_as_one_negation_however_spelt():
+    assert hyphen_negated("non-refundable, non refundable or nonrefundable? off-peak") == {"refundable", "peak"}
+    # "non-stop" runs on and "nonprofit" is a word: neither negates; a word also said plainly is not negated
+    assert hyphen_negated("a non-stop flight by a nonprofit, peak or off-peak") == frozenset()
 
 
 def test_a_prefix_needs_three_letters_after_it():
