@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gateway.cache.clause_order import moved_part
+from gateway.cache.clause_order import moved_part, reordered
 from gateway.cache.context_match import ContextMatcher, PairScorer
 from gateway.cache.coverage import EmbeddingWindow
 from gateway.cache.embedder import Embedder
@@ -364,7 +364,7 @@ class SemanticCache:
                 cached = readings[entry.id]
                 guard = veto(query, cached, policy.guards)
                 # The same question, as typed or once greetings, frames and typos are gone (the canonical form),
-                # or with one part moved whole (clause_order.py), perhaps in another conversation: nothing for the
+                # or its words in another order (clause_order.py), perhaps in another conversation: nothing for the
                 # verifier to read in the two questions (its neighbour features would only count look-alikes); the
                 # guards read them as written, and whether the conversations agree is the context check's.
                 if (
@@ -471,9 +471,9 @@ def expires_for(entry: CacheEntry, policy: CachePolicy) -> float:
 
 
 def _same_form(query: Reading, cached: Reading) -> bool:
-    """The same canonical form, or the same words with one part of the question moved whole."""
-    form = query.view.form
-    return bool(form) and (form == cached.view.form or moved_part(form, cached.view.form))
+    """The same canonical form, or the same words in another order (clause_order.py)."""
+    form, other = query.view.form, cached.view.form
+    return bool(form) and (form == other or moved_part(form, other) or reordered(form, other))
 
 
 def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:

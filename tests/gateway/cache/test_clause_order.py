@@ -2,7 +2,8 @@
 
 import pytest
 
-from gateway.cache.clause_order import MAX_WORDS, moved_part
+from gateway.cache.canonical import canonical
+from gateway.cache.clause_order import MAX_WORDS, moved_part, reordered
 
 
 @pytest.mark.parametrize(("a", "b"), [
@@ -37,3 +38,26 @@ def test_long_texts_are_not_searched():
     clause = " ".join(f"w{i}" for i in range(MAX_WORDS // 2 + 1))
     other = " ".join(f"v{i}" for i in range(MAX_WORDS // 2 + 1))
     assert not moved_part(f"{clause} {other}", f"{other} {clause}")
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("On a Sunday at 11 pm, can I return an item?", "Can I return an item at 11 pm on a Sunday?"),  # two parts
+    ("How do I turn autosave on in Word?", "How do I turn on autosave in Word?"),
+    ("What are the differences between GitHub and Bitbucket?", "What are the differences between Bitbucket and GitHub?"),
+    ("What is the activation energy?", "What is activation energy?"),  # articles aside
+])
+def test_the_same_words_in_another_order_are_reordered(a, b):
+    assert reordered(canonical(a), canonical(b)) and reordered(canonical(b), canonical(a))
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # a qualifying word moved qualifies something else
+    ("Is it possible to not have a mental illness and be insane?", "Is it possible to have a mental illness and not be insane?"),
+    ("Can I only pay with cash?", "Can only I pay with cash?"),
+    # symbols and other scripts are no words to compare: these differ only there
+    ("What does 时尚 mean?", "What does 心中 mean?"),
+    ("What does % mean in C++?", "What does ~ mean in C++?"),
+    ("How do I convert a PDF to Word?", "How do I convert a Word document to PDF?"),  # another word
+])
+def test_a_moved_qualifier_a_symbol_or_another_word_is_not(a, b):
+    assert not reordered(canonical(a), canonical(b))
