@@ -25,6 +25,8 @@ from gateway.cache.text import words
 MAX_WORDS = 48  # questions longer than this are left to the other guards (the search below is quadratic in it)
 MAX_PHRASE = 5  # words in each swapped phrase: a longer span moving is a reordered clause, not a swapped argument
 _SYMMETRIC = frozenset({"and", "or", "vs", "versus", "nor", "plus", "with"})
+# A link with one of these is no symmetric one, whatever else it holds: "with gas than with electricity".
+_ORDERED = frozenset({"than", "before", "after", "from", "to", "into"})
 # Words between two swapped phrases that a symmetric link may span, with the phrases' own words left at
 # its ends ("a debit card and a credit card" / "a credit card and a debit card": "card and a").
 MAX_LINK = 4
@@ -66,9 +68,10 @@ def swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 def _symmetric_link(middle: tuple[str, ...]) -> bool:
-    """ "A and B", "A or the B", "A vs B": a short link that reads the same both ways. An "and" inside a
-    longer stretch ("leaves A at 7 pm and takes 7 hours ... lands in B") joins clauses, not A and B."""
-    return len(middle) <= MAX_LINK and bool(_SYMMETRIC.intersection(middle))
+    """ "A and B", "A or the B", "A vs B": a short link that reads the same both ways, unless it also orders
+    them ("A rather than B", "with A than with B"). An "and" inside a longer stretch ("leaves A at 7 pm and
+    takes 7 hours ... lands in B") joins clauses, not A and B."""
+    return len(middle) <= MAX_LINK and bool(_SYMMETRIC.intersection(middle)) and not _ORDERED.intersection(middle)
 
 
 def values(tokens: list[str], names: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...]:

@@ -26,6 +26,9 @@ def traded(a: str, b: str) -> bool:
     # an "and" between two clauses is no symmetric link between the places
     ("If my train leaves Leeds at 8 am and takes 3 hours, when do I get to Bath?",
      "If my train leaves Bath at 8 am and takes 3 hours, when do I get to Leeds?"),
+    # "with" links symmetrically, "than" orders: the link orders
+    ("Is it cheaper to heat a house with gas than with electricity?",
+     "Is it cheaper to heat a house with electricity than with gas?"),
 ])
 def test_phrases_that_trade_places_are_a_swap(a, b):
     assert swap(a, b) and swap(b, a)
