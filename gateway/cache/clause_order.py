@@ -1,4 +1,4 @@
-"""Two wordings of one question that differ only in the order of two of their parts.
+"""Two wordings of one question that differ only in the order of their words.
 
 "If I weigh 70 kg, how much protein should I eat?" and "How much protein should I eat if I weigh 70 kg?"
 hold the same words; one part of the question was moved past another, whole. Moving a part whole keeps

@@ -30,6 +30,7 @@ _ORDERED = frozenset({"than", "before", "after", "from", "to", "into"})
 # Words between two swapped phrases that a symmetric link may span, with the phrases' own words left at
 # its ends ("a debit card and a credit card" / "a credit card and a debit card": "card and a").
 MAX_LINK = 4
+MAX_TRADED = 16  # numbers and names placed differently in the two questions; past this, no trade is looked for
 LISTED = "&"  # stands for the word before a number that follows a symmetric link ("500 and 1000")
 # Skipped when reading which word stands before a number: "a $500 deductible", "my 16-year-old son".
 _DETERMINERS = frozenset({"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "this", "that"})
@@ -98,11 +99,8 @@ def values_traded(a: tuple[tuple[str, str], ...], b: tuple[tuple[str, str], ...]
     / "the GK section for CDS") is no trade."""
     if len({v for _, v in a}) < 2 or Counter(v for _, v in a) != Counter(v for _, v in b):
         return False
-    only_b = set(b) - set(a)
-    placed = [(word, v) for word, v in set(a) - only_b if word not in ("", LISTED)]
-    return any(
-        (w1, y) in only_b and (w2, x) in only_b and (w1, x) not in b and (w2, y) not in b
-        for w1, x in placed
-        for w2, y in placed
-        if w1 != w2 and x != y
-    )
+    only_a, only_b = set(a) - set(b), set(b) - set(a)
+    placed = [(word, v) for word, v in only_a if word not in ("", LISTED)]
+    if len(placed) > MAX_TRADED:  # the numbers moved about wholesale: no two of them traded places
+        return False
+    return any((w1, y) in only_b and (w2, x) in only_b for w1, x in placed for w2, y in placed if w1 != w2 and x != y)

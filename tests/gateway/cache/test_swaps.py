@@ -86,3 +86,10 @@ def test_numbers_or_names_that_trade_places_across_a_moved_clause_are_a_swap(a, 
 ])
 def test_numbers_and_names_kept_in_their_places_or_listed_are_not(a, b):
     assert not traded(a, b) and not traded(b, a)
+
+
+def test_many_numbers_placed_differently_are_compared_in_bounded_time():
+    # A hostile pair: the same 2,000 numbers, each after another word. No trade is looked for past MAX_TRADED.
+    a = " ".join(f"w{i} {i}" for i in range(2000))
+    b = " ".join(f"w{i + 1} {i}" for i in range(2000))
+    assert not traded(a, b)
