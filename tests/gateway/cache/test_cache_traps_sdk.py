@@ -15,6 +15,11 @@ TRAPS = {
     "reversal": ("How do I freeze my debit card in the app?", "How do I unfreeze my debit card in the app?"),
     "bound": ("Do I need to pay at least the minimum payment?", "Do I need to pay at most the minimum payment?"),
     "relation_parties": ("Does the landlord pay for a broken boiler?", "Does the tenant pay for a broken boiler?"),
+    # two numbers or names that traded the words before them, across a moved clause or a dropped word
+    "traded_numbers": ("Our watering restrictions only allow sprinklers before 10 am - can I water the lawn at 9 am?",
+                       "Can I water the lawn at 10 am if our watering restrictions only allow sprinklers before 9 am?"),
+    "traded_names": ("If a game starts at 1 pm London time, what time is that in Eastern time?",
+                     "If a game starts at 1 pm Eastern time, what time is that in London?"),
 }
 
 # One slot filled differently (gateway/cache/substitutions.py) and the quantity and direction wordings the guards
@@ -82,19 +87,6 @@ def test_the_same_question_with_a_part_moved_whole_hits(client, echo, look_alike
     headers, answer = ask(client, asked)
     assert headers["x-semgate-cache"] == "hit"
     assert answer == f"Echo: {cached}"
-
-
-@pytest.mark.parametrize(("cached", "asked"), [
-    ("Our watering restrictions only allow sprinklers before 10 am - can I water the lawn at 9 am?",
-     "Can I water the lawn at 10 am if our watering restrictions only allow sprinklers before 9 am?"),
-    ("If a game starts at 1 pm London time, what time is that in Eastern time?",
-     "If a game starts at 1 pm Eastern time, what time is that in London?"),
-])
-def test_numbers_or_names_that_trade_places_miss(client, echo, cached, asked):
-    ask(client, cached)
-    headers, answer = ask(client, asked)
-    assert headers["x-semgate-cache"] == "miss"
-    assert answer == f"Echo: {asked}"
 
 
 @pytest.mark.parametrize(("cached", "asked"), [
