@@ -10,6 +10,7 @@ lists, so "increasing" and "increased" never trip anything. A verb and its "un-"
 any word list. So are two words that differ only by opposite prefixes: "online"/"offline", "prepaid"/"postpaid",
 "indoor"/"outdoor", "overpaid"/"underpaid", "uphill"/"downhill" (WordNet lacks many: "offline" is in no list the
 gateway has). Neither word need be known: a question never says "outstall", so "install" opposes nothing.
+And a word against the same word negated by a prefix: "peak"/"off-peak", "refundable"/"non-refundable".
 """
 
 import re
@@ -41,7 +42,8 @@ _NOT_REVERSALS = frozenset({"unless", "underneath", "unto"})  # function words t
 _PREFIX_PAIRS = (("on", "off"), ("up", "down"), ("over", "under"), ("in", "out"), ("pre", "post"))
 _OPPOSITE_PREFIX = {one: other for pair in _PREFIX_PAIRS for one, other in (pair, pair[::-1])}
 MIN_PREFIXED_REST = 3  # "offset" / "onset"; "into", "upon", "often" have less after their prefix
-# A prefix that negates the word it is hyphenated to: "off-peak", "non-refundable", "anti-inflammatory".
+# A prefix that negates the word after it: "off-peak", "non-refundable", "non smoking", "nonresident" ("anti-" takes
+# a stance rather than negating: "anti-Trump").
 _HYPHEN_NEGATED = re.compile(r"\b(?:non[- ]?|off-)([a-z]{3,})\b")
 # "non-stop" runs on, negating nothing; "nonsense", "nonprofit" and "nonetheless" are words of their own.
 _NOT_NEGATED = frozenset(stem(w) for w in ("stop", "sense", "profit", "etheless"))
@@ -198,7 +200,8 @@ def hyphen_clash(query: Negated, cached: Negated) -> bool:
     """One question negates a word with a prefix ("off-peak hours") and the other says the word and never
     negates it ("peak hours")."""
     for (negated, _, _), (_, tokens, lowered) in ((query, cached), (cached, query)):
-        if any(w in tokens for w in negated) and any(w in tokens and w not in _negated_stems(lowered) for w in negated):
+        said = negated & tokens
+        if said and not said <= _negated_stems(lowered):
             return True
     return False
 

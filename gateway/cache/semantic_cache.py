@@ -366,7 +366,8 @@ class SemanticCache:
                 # The same question, as typed or once greetings, frames and typos are gone (the canonical form),
                 # or its words in another order (clause_order.py), perhaps in another conversation: nothing for the
                 # verifier to read in the two questions (its neighbour features would only count look-alikes); the
-                # guards read them as written, and whether the conversations agree is the context check's.
+                # guards read them as written (slips corrected), and whether the conversations agree is the context
+                # check's.
                 if (
                     guard is None
                     and policy.verify
