@@ -189,13 +189,14 @@ class Facts:
 
 def extract_facts(text: str) -> Facts:
     tokens = words(text)
+    names = _name_words(text, len(tokens))
     quantities = read_quantities(text, tokens)
     arrows = _ARROW.sub(" to ", text)  # "Denver -> Aspen" is "Denver to Aspen" to the order guard
     return Facts(
         numbers=quantities.numbers,
         dates=frozenset(_dates(text, tokens)),
         negated=any(t in _NEGATIONS or t.endswith("n't") for t in tokens),
-        entities=frozenset(_entities(text, len(tokens))),
+        entities=frozenset(_entities(text, names)),
         tokens=frozenset(stem(t) for t in tokens),
         lowered=text.casefold(),
         times=quantities.times,
@@ -207,7 +208,7 @@ def extract_facts(text: str) -> Facts:
         scope=scope_words(tokens),
         roles=roles(arrows),
         sequence=swaps.sequence(arrows),
-        values=swaps.values(tokens, frozenset(_name_words(text, len(tokens)))),
+        values=swaps.values(tokens, frozenset(names)),
         wording=wording(text),
         persons=persons(tokens),
         bindings=bindings(tokens),
@@ -289,11 +290,11 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
     return found
 
 
-def _entities(text: str, word_count: int) -> list[str]:
+def _entities(text: str, names: list[str]) -> list[str]:
     found = [stem(m.group(0).strip("`").casefold()) for m in _CODE_SPAN.finditer(text)]
     found.extend(stem(identifier.casefold()) for identifier in _identifiers(text))
     found.extend(stem(m.group(0).casefold()) for m in _ACRONYM.finditer(text) if m.group(0) != "I")
-    found.extend(stem(w) for w in _name_words(text, word_count))
+    found.extend(stem(w) for w in names)
     # Month and weekday names are capitalised but belong to the dates guard; "Fahrenheit" to the units guard.
     return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS and e not in UNIT_WORDS]
 

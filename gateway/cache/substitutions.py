@@ -65,8 +65,9 @@ _SCOPE_CLASSES = {
 _AMOUNT_CLASSES = {
     **dict.fromkeys(("whole", "entire", "full", "complete"), "whole"),
     **dict.fromkeys(("half", "quarter", "third", "partial", "partially", "part", "portion", "slice"), "part"),
+    **dict.fromkeys(("single", "individual", "solo"), "one"),
+    **dict.fromkeys(("double", "twin", "triple"), "multiple"),  # "a double room" / "a single room"
     **dict.fromkeys(("several", "multiple", "various", "numerous", "couple", "group", "family"), "several"),
-    **dict.fromkeys(("single", "individual", "solo", "double", "triple", "twin"), "single"),
 }
 _DIRECTIONS = frozenset({"into", "out-of", "off-of", "onto", "inbound", "outbound"})
 _MIN_TYPO_LENGTH = 4
