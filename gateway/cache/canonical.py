@@ -194,19 +194,25 @@ def _known(word: str, known: dict[str, int]) -> bool:
 def _nearest(word: str, known: dict[str, int]) -> str | None:
     """The likeliest intended word: by the kind of slip first (two neighbours swapped keeps every letter
     typed, then a letter left out, a wrong letter, a letter too many), then by frequency."""
+    found = _nearest_known(word, known)
+    if found:
+        return found
+    # An inflected form: the slip is in its base ("caolries" -> "calories", "ccumbers" -> "cucumbers").
+    for ending in _REGULAR_ENDINGS:
+        base = word[: -len(ending)]
+        if word.endswith(ending) and len(base) >= MIN_CORRECTED_LENGTH and base not in known:
+            found = _nearest_known(base, known)
+            if found:
+                return found + ending
+    return None
+
+
+def _nearest_known(word: str, known: dict[str, int]) -> str | None:
     for kind in _edits(word):
         # Known as it stands: checking each of ~50 edits a letter for an inflection too costs ten times more.
         found = [c for c in kind if c in known and len(c) >= 3]
         if found:
             return min(found, key=lambda c: (known[c], c))
-    # An inflected form: the slip is in its base ("caolries" -> "calories", "ccumbers" -> "cucumbers").
-    for ending in _REGULAR_ENDINGS:
-        base = word[: -len(ending)]
-        if word.endswith(ending) and len(base) >= MIN_CORRECTED_LENGTH and base not in known:
-            for kind in _edits(base):
-                found = [c for c in kind if c in known and len(c) >= 3]
-                if found:
-                    return min(found, key=lambda c: (known[c], c)) + ending
     return None
 
 

@@ -71,7 +71,8 @@ _AMBIGUOUS_MONTHS = {"may", "march"}  # modal verb / verb unless written as a da
 # "May 5", "5th of May", "March 2024", "March '15": the day or year right beside it. Not a clock time's digits
 # ("before 10:00, may I water the lawn at 9:00?") nor a number across a comma ("In 2024, may I ...").
 _WRITTEN_AS_DATE = re.compile(
-    r"(?<![\d:.])\d{1,2}(?:st|nd|rd|th)?(?: of)? (may|march)\b|\b(may|march) '?\d{1,4}(?:st|nd|rd|th)?\b(?![:.]\d)"
+    r"(?<![\d:.])\d{1,2}(?:st|nd|rd|th)?(?: of)? (may|march)\b|\b(may|march) '?\d{1,4}(?:st|nd|rd|th)?\b(?![:.]\d)",
+    re.IGNORECASE,
 )
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _RELATIVE_DAYS = {"today", "tonight", "tomorrow", "yesterday", "now", "currently", "recently"}
@@ -189,6 +190,7 @@ class Facts:
 
 def extract_facts(text: str) -> Facts:
     tokens = words(text)
+    lowered = text.casefold()
     names = _name_words(text, len(tokens))
     quantities = read_quantities(text, tokens)
     arrows = _ARROW.sub(" to ", text)  # "Denver -> Aspen" is "Denver to Aspen" to the order guard
@@ -198,13 +200,13 @@ def extract_facts(text: str) -> Facts:
         negated=any(t in _NEGATIONS or t.endswith("n't") for t in tokens),
         entities=frozenset(_entities(text, names)),
         tokens=frozenset(stem(t) for t in tokens),
-        lowered=text.casefold(),
+        lowered=lowered,
         times=quantities.times,
         units=quantities.units,
         antonym_lemmas=antonym_lemmas(tokens),
         reversed_words=reversed_words(tokens),
         prefixed=prefixed_words(tokens),
-        hyphen_negated=hyphen_negated(text.casefold()),
+        hyphen_negated=hyphen_negated(lowered),
         scope=scope_words(tokens),
         roles=roles(arrows),
         sequence=swaps.sequence(arrows),
@@ -278,7 +280,7 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
     found = [m.group(0).replace("/", "-").replace(".", "-") for m in _NUMERIC_DATE.finditer(text)]
     # "today's rate", "Monday's game": the day is named all the same.
     tokens = [t.removesuffix("'s") for t in tokens]
-    dated = {m.group(1) or m.group(2) for m in _WRITTEN_AS_DATE.finditer(text.casefold())}
+    dated = {(m.group(1) or m.group(2)).lower() for m in _WRITTEN_AS_DATE.finditer(text)}
     for i, token in enumerate(tokens):
         if token in _MONTHS:
             if token not in _AMBIGUOUS_MONTHS or token in dated:
