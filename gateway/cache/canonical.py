@@ -11,13 +11,14 @@ English (never read off evaluation rows):
 - contractions expanded ("what's" -> "what is", "don't" -> "do not");
 - typos corrected: a lower-case, letters-only word of 4 to 20 letters that is no known word (the
   embedding model's whole-word vocabulary, WordNet's lemmas and irregular forms, or either with a
-  regular suffix) becomes the known word one edit away; of several, the likeliest slip (two neighbours
-  swapped, then a letter left out, a wrong letter, a letter too many), then the most frequent (the
-  vocabulary's order). Words with capitals or digits are never touched: a name or a number must never
-  turn into another.
+  regular ending where English would put it: "bake-d", never "pun-d") becomes the known word one edit
+  away; of several, the likeliest slip (two neighbours swapped, then a letter left out, a wrong letter,
+  a letter too many), then the most frequent (the vocabulary's order). Words with capitals or digits
+  are never touched: a name or a number must never turn into another.
 
-The guards read the original text (gateway/cache/guards.py): a correction can cost a hit, never turn
-one fact into another. Case is folded (the embedding model is uncased); a question ends in "?".
+The guards (gateway/cache/guards.py) read the text as `corrected` returns it, case and punctuation kept:
+names and numbers are never rewritten, so a correction can cost a hit, never turn one fact into another.
+Case is folded (the embedding model is uncased); a question ends in "?".
 """
 
 import functools
@@ -30,7 +31,7 @@ from gateway.cache.text import QUESTION_WORDS
 
 # Part of the embedding identity, which keys stored vectors (re-embedded at start when it changes) and the
 # benches' embedding caches: change it with any rule below, or old vectors pass for new ones.
-VERSION = "canonical-v3"  # v2 was a branch, never on main
+VERSION = "canonical-v4"  # v2 was a branch, never on main
 WORDS_PATH = Path(__file__).with_name("english_words.txt")
 MIN_CORRECTED_LENGTH = 4
 MAX_CHARS = 2048  # a longer text is a document, not a question: embedded as written (and never windowed twice)
@@ -100,10 +101,18 @@ def vocabulary() -> dict[str, int]:
     for line in (bundled_model_dir() / "vocab.txt").read_text(encoding="utf-8").splitlines():
         if line.isalpha() and line.isascii() and line.islower():
             ranks.setdefault(line, len(ranks))
-    for line in WORDS_PATH.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            ranks.setdefault(line, len(ranks))
+    for line in _wordnet_lines():
+        ranks.setdefault(line, len(ranks))
     return ranks
+
+
+@functools.lru_cache(maxsize=1)
+def wordnet_words() -> frozenset[str]:
+    return frozenset(_wordnet_lines())
+
+
+def _wordnet_lines() -> list[str]:
+    return [line for line in WORDS_PATH.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
 
 
 def canonical(text: str) -> str:
@@ -175,20 +184,31 @@ def _correct_typos(text: str) -> str:
 
 
 def _known(word: str, known: dict[str, int]) -> bool:
+    """A known word, or one with a regular ending on a known base as English spells it: "baked" is "bake" +
+    "d", never "pun" + "d" ("pund" is a slip of "pound"); "stopped", "tried", "making", "happily"."""
     if word in known:
         return True
     for ending in _REGULAR_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
-            base = word[: -len(ending)]
-            # stopped -> stop, tried -> try, making -> make
-            if (
-                base in known
-                or base + "e" in known
-                or (base.endswith("i") and base[:-1] + "y" in known)
-                or (len(base) > 3 and base[-1] == base[-2] and base[:-1] in known)
-            ):
-                return True
+        base = word[: -len(ending)]
+        if word.endswith(ending) and _inflects(base, ending, known):
+            return True
     return False
+
+
+def _inflects(base: str, ending: str, known: dict[str, int]) -> bool:
+    if len(base) < 3:
+        return False
+    if ending == "d":  # only after a silent e: bake-d
+        return base.endswith("e") and base in known
+    if ending in ("s", "es"):  # tries: try
+        return base in known or (base.endswith("i") and base[:-1] + "y" in known)
+    # A three-letter base outside WordNet is an abbreviation ("wta"), not a word to derive from ("wtaer").
+    return (
+        (base in known and (len(base) > 3 or base in wordnet_words()))
+        or (ending != "ing" and base.endswith("i") and base[:-1] + "y" in known)  # tried, happily
+        or (ending[0] in "aei" and base + "e" in known)  # making, usable, later
+        or (len(base) > 3 and base[-1] == base[-2] and base[-1] not in "aeiou" and base[:-1] in known)  # stopped
+    )
 
 
 def _nearest(word: str, known: dict[str, int]) -> str | None:

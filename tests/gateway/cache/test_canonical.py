@@ -44,9 +44,20 @@ def test_a_question_and_its_casual_wording_share_a_form():
     # the slip in an inflected word's base
     ("how many caolries does a run burn", "how many calories does a run burn?"),
     ("what can I plant next to ccumbers", "what can i plant next to cucumbers?"),
+    # a slip that reads as a known word with an ending English would not put there: "pun" + "d", "wta" + "er"
+    ("how many calories does a 150 pund person burn", "how many calories does a 150 pound person burn?"),
+    ("what shuld i plant next to tomatoes", "what should i plant next to tomatoes?"),
+    ("can i wtaer the lawn at 9 am", "can i water the lawn at 9 am?"),
 ])
 def test_a_word_one_slip_from_a_known_word_is_corrected(typed, meant):
     assert canonical(typed) == meant
+
+
+@pytest.mark.parametrize("word", [
+    "baked", "making", "tried", "happily", "stopped", "tries", "boxes", "usable", "later", "buyer", "opting", "mowing",
+])
+def test_regular_forms_of_known_words_are_left_alone(word):
+    assert canonical(f"how often is {word} ok") == f"how often is {word} ok?"
 
 
 @pytest.mark.parametrize("asked", [
