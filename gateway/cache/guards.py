@@ -37,7 +37,7 @@ from gateway.cache.oppositions import (
 )
 from gateway.cache.qualifiers import Wording, added_qualifier, wording
 from gateway.cache.quantities import UNIT_WORDS, read_quantities, times_differ, units_differ
-from gateway.cache.roles import Roles, persons, persons_swapped, roles, roles_swapped
+from gateway.cache.roles import Roles, persons, persons_swapped, pronoun_roles, roles, roles_swapped
 from gateway.cache.substitutions import slots, substitution
 from gateway.cache.text import STOPWORDS, stem, words
 
@@ -208,7 +208,7 @@ def extract_facts(text: str) -> Facts:
         prefixed=prefixed_words(tokens),
         hyphen_negated=hyphen_negated(lowered),
         scope=scope_words(tokens),
-        roles=roles(arrows),
+        roles=roles(arrows) | pronoun_roles(text),
         sequence=swaps.sequence(arrows),
         values=swaps.values(tokens, frozenset(names)),
         wording=wording(text),

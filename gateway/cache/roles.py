@@ -10,6 +10,13 @@ comparative). Two questions clash when a word has one role in one and the opposi
 other. Symmetric relations ("A vs B", "A or B", "between A and B") give no roles, and a reordered
 sentence that keeps each word's role ("to Paris from London") passes.
 
+Who does it to whom: "If I rear-end another driver" / "If another driver rear-ends me", "Can my landlord sue me?"
+/ "Can I sue my landlord?", "Should I call him?" / "Should he call me?". Any verb will do here, since the
+pronoun's case says its role: "I" (we, he, she, they) before a verb, auxiliaries and adverbs between, acts;
+"me" (us, him, her, them) right after one undergoes it, as does a subject of a passive ("I was blocked"; "am I
+single" is a state, no act).
+A person who acts on a verb in one question and undergoes it in the other is a swap.
+
 Whose it is: two questions with the same content words whose pronouns name other people ("who pays for
 my repairs" / "who pays for their repairs", "can I claim it" / "can they claim it") ask about someone
 else. "I" and "we" count as one person, as do he, she and they; "you" and "your" are as often generic
@@ -63,6 +70,20 @@ _DETERMINERS = frozenset(
         "any",
     }
 )
+_SUBJECTS = {"i": "first", "we": "first", "he": "third", "she": "third", "they": "third"}
+_OBJECTS = {"me": "first", "us": "first", "him": "third", "her": "third", "them": "third"}
+_BE = frozenset({"am", "is", "are", "was", "were", "be", "been", "being"})
+# What may stand between a subject pronoun and its verb: "I can't really sue", "she has never called", "I have to
+# pay".
+# fmt: off
+_AUXILIARIES = _BE | frozenset([
+    "do", "does", "did", "can", "could", "will", "would", "should", "shall", "may", "might", "must", "have", "has",
+    "had", "not", "never", "really", "just", "also", "always", "ever", "still", "even", "often", "usually", "already",
+    "actually", "to", "ought", "going", "gonna", "gotta",
+])
+# fmt: on
+# A word with hyphens is one verb ("rear-end"); "can't" reads as "can".
+_VERB_TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z]+)*|[.,;:!?()\"]")
 # marker -> (role of the words before it, role of the words after it)
 _DIRECTIONS = {
     "from": ("target", "source"),
@@ -194,6 +215,34 @@ def roles(text: str) -> Roles:
         found.update((before_role, w) for w in before)
         found.update((after_role, w) for w in after_run)
     return frozenset(found)
+
+
+def pronoun_roles(text: str) -> Roles:
+    """("agent" or "patient", "verb>person") for each pronoun bound to a verb (the module's docstring)."""
+    tokens = _VERB_TOKEN.findall(text.casefold().replace("’", "'").replace("n't", " not"))  # noqa: RUF001
+    found: set[tuple[str, str]] = set()
+    for i, token in enumerate(tokens):
+        if token in _SUBJECTS:
+            j = i + 1
+            while j < len(tokens) and tokens[j] in _AUXILIARIES:
+                j += 1
+            if j < len(tokens) and _verb_like(tokens[j]):
+                verb = tokens[j]
+                if not (any(t in _BE for t in tokens[i + 1 : j]) or (i > 0 and tokens[i - 1] in _BE)):
+                    found.add(("agent", f"{stem(verb)}>{_SUBJECTS[token]}"))
+                elif verb.endswith(("ed", "en")):  # "I was blocked", "was I beaten": passive
+                    found.add(("patient", f"{stem(verb)}>{_SUBJECTS[token]}"))
+                # else "am I single": a state, nobody acts
+        elif token in _OBJECTS and i > 0 and _verb_like(tokens[i - 1]):
+            found.add(("patient", f"{stem(tokens[i - 1])}>{_OBJECTS[token]}"))
+    return frozenset(found)
+
+
+_NO_VERBS = _DETERMINERS | _PERSON.keys() | {"you"}
+
+
+def _verb_like(token: str) -> bool:
+    return (_content(token) or token in _VERBS) and token not in _NO_VERBS
 
 
 def roles_swapped(query: Roles, cached: Roles) -> bool:

@@ -178,6 +178,12 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     # the same words about someone else
     ("Who pays for my hotel if the airline cancels?", "Who pays for their hotel if the airline cancels?", "order"),
     ("Can I claim the home office deduction?", "Can they claim the home office deduction?", "order"),
+    # who does it to whom: the pronoun's case says its role, whatever the verb
+    ("If I rear-end another driver, whose insurance pays?", "If another driver rear-ends me, whose insurance pays?",
+     "order"),
+    ("Should I call him after the interview?", "Should he call me after the interview?", "order"),
+    ("Does my ex have to pay me child support?", "Do I have to pay my ex child support?", "order"),
+    ("Can't I sue him for the deposit?", "Can he not sue me for the deposit?", "order"),
 ])
 def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tripped):
     assert guard(query, cached) == tripped
@@ -206,6 +212,10 @@ def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tr
     ("For this trip, I'm covered by Allianz: does it pay for lost bags?", "Does Allianz pay for lost bags?"),
     ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover leave on Sunday?"),  # when it starts
     ("How many apples are in a pound?", "Apples in a pound?"),  # an amount, and no yes or no to ask
+    # the same person on the same side of its verb; a state is no act ("am I single")
+    ("How can I know if someone has blocked me on Hike?", "How do I know if I have been blocked on Hike?"),
+    ("Why am I still single?", "Why I am single?"),
+    ("How do I know if she loves me?", "How do I know she loves me?"),
 ])
 def test_openers_other_added_words_and_the_same_people_pass(query, cached):
     assert guard(query, cached) is None
