@@ -113,6 +113,10 @@ CONVERSES = (
     ({"encrypt", "encryption"}, {"decrypt", "decryption"}),
     ({"start", "begin"}, {"end", "finish"}),
     ({"join"}, {"quit"}),
+    # The two directions of one change: gaining weight is not losing it, raising a limit not lowering it.
+    ({"gain"}, {"lose"}),
+    ({"increase", "raise"}, {"reduce", "lower"}),
+    ({"accept"}, {"decline"}),
     # The two parties of one relation, as WordNet links "employer"/"employee" and "parent"/"child": what the one
     # pays, owes or may do is not what the other does.
     ({"landlord"}, {"tenant", "renter"}),

@@ -38,9 +38,16 @@ _DETERMINERS = frozenset({"a", "an", "the", "my", "your", "our", "their", "his",
 
 def sequence(text: str) -> tuple[str, ...]:
     """The words a swap is looked for in (empty when the text is too long to look). A possessive reads as its
-    owner, so "the doctor need the patient's consent" / "the patient need the doctor's consent" is a swap."""
-    found = [w.removesuffix("'s") for w in words(text)]
+    owner, so "the doctor need the patient's consent" / "the patient need the doctor's consent" is a swap, and a
+    plural as its singular: "How many cups go into a quart?" / "How many quarts go into a cup?"."""
+    found = [_singular(w.removesuffix("'s")) for w in words(text)]
     return tuple(found) if len(found) <= MAX_WORDS else ()
+
+
+def _singular(word: str) -> str:
+    """A plural's last "s" dropped: only equality between two questions' words is read, so "bus" -> "bu" harms
+    nothing."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

@@ -70,6 +70,10 @@ def test_each_guard_can_be_switched_off_per_category():
     ("Is it legal to record phone calls?", "Is it illegal to record phone calls?", "antonyms"),
     ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?", "antonyms"),
     ("Why did my bill get worse?", "Why did my bill get better?", "antonyms"),
+    # the two directions of one change
+    ("How do I gain weight quickly?", "How do I lose weight quickly?", "antonyms"),
+    ("Can I increase my credit limit online?", "Can I lower my credit limit online?", "antonyms"),
+    ("Should I accept the counteroffer?", "Should I decline the counteroffer?", "antonyms"),
     # argument order
     ("Are flights from London to Paris cheap?", "Are flights from Paris to London cheap?", "order"),
     ("How do I convert USD to EUR?", "How do I convert EUR to USD?", "order"),
@@ -87,6 +91,8 @@ def test_each_guard_can_be_switched_off_per_category():
     ("How long does a 10 mile run take?", "How long does a 10 km run take?", "units"),
     ("Can I send $100 abroad?", "Can I send €100 abroad?", "units"),
     ("What is 30 degrees celsius?", "What is 30 degrees fahrenheit?", "units"),
+    ("How many ounces are in a pint?", "How many ounces are in a quart?", "units"),
+    ("How much grass seed for 2 acres?", "How much grass seed for 2 hectares?", "units"),
     ("Can I get a refund within 30 days?", "Can I get a refund within 30 weeks?", "units"),
     # scope
     ("Can I return all items?", "Can I return some items?", "scope"),

@@ -29,6 +29,9 @@ def traded(a: str, b: str) -> bool:
     # "with" links symmetrically, "than" orders: the link orders
     ("Is it cheaper to heat a house with gas than with electricity?",
      "Is it cheaper to heat a house with electricity than with gas?"),
+    # a plural traded with a singular
+    ("How many cups go into a pint?", "How many pints go into a cup?"),
+    ("What percentage of drivers are cyclists?", "What percentage of cyclists are drivers?"),
 ])
 def test_phrases_that_trade_places_are_a_swap(a, b):
     assert swap(a, b) and swap(b, a)
