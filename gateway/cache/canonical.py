@@ -51,7 +51,7 @@ _OPENERS = re.compile(
     r"(?:morning|afternoon|evening)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
     r"(?:ok|okay|alright|right|so|well|um+|uh+|hmm+|oh|ah|anyway|basically|btw)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
     r"(?:ok|okay|um+|uh+|so|alright)\s+(?=so\b|basically\b)|so\s+basically\s+|"
-    r"(?:so|ok|okay|and|but)\s+(?=(?:how|what|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should)\b)|"
+    r"(?:so|ok|okay|and|but)\s+(?=(?:how|what|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should|if)\b)|"
     r"(?:(?:just\s+)?(?:a\s+)?(?:quick|random|silly|simple|small)\s+(?:question|q)|one\s+more\s+(?:question|thing)"
     r"|(?:i\s+)?(?:have|got)\s+a\s+(?:quick\s+)?question|sorry\s+to\s+bother(?:\s+you)?|excuse\s+me)" + _SEP + r"|"
     # Asking leave to ask, only as a sentence of its own ("Can I ask something?", never "Can I ask my landlord").

@@ -24,6 +24,8 @@ from gateway.cache.derive_words import DEFAULT_WORDNET, main
     ("thanks in advance - how much grass seed do I need?", "how much grass seed do i need?"),
     ("right, so can I bring a guest?", "can i bring a guest?"),
     ("But what time does it open?", "what time does it open?"),
+    ("sorry to bother you but if I have a $500 deductible, how much do I pay?",
+     "if i have a $500 deductible, how much do i pay?"),
     # the same words as content stay
     ("Can I ask my landlord to fix the boiler?", "can i ask my landlord to fix the boiler?"),
     ("Evening classes: how do I sign up?", "evening classes: how do i sign up?"),
