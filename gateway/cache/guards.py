@@ -91,6 +91,7 @@ _PERIODS = {
 }
 _DATE_WORDS = frozenset(_MONTHS) | _WEEKDAYS | _RELATIVE_DAYS
 _TONIGHT = {"this evening": "tonight", "this night": "tonight"}  # one evening, however it is said
+_AT_NO_COST = re.compile(r"\b(?:at|for|with) no (?:extra |additional )?(?:cost|charge)\b")
 _NEGATIONS = {
     "not",
     "no",
@@ -197,7 +198,7 @@ def extract_facts(text: str) -> Facts:
     return Facts(
         numbers=quantities.numbers,
         dates=frozenset(_dates(text, tokens)),
-        negated=any(t in _NEGATIONS or t.endswith("n't") for t in tokens),
+        negated=_negates(lowered, tokens),
         entities=frozenset(_entities(text, names)),
         tokens=frozenset(stem(t) for t in tokens),
         lowered=lowered,
@@ -216,6 +217,13 @@ def extract_facts(text: str) -> Facts:
         bindings=bindings(tokens),
         slots=slots(tokens, _DATE_WORDS),
     )
+
+
+def _negates(lowered: str, tokens: list[str]) -> bool:
+    """A negation word, except in "at no extra cost", which says "free" and negates nothing asked."""
+    if "no" in tokens and _AT_NO_COST.search(lowered):
+        tokens = words(_AT_NO_COST.sub(" free ", lowered))
+    return any(t in _NEGATIONS or t.endswith("n't") for t in tokens)
 
 
 def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | None:
