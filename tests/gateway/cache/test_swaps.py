@@ -32,6 +32,10 @@ def traded(a: str, b: str) -> bool:
     # a plural traded with a singular
     ("How many cups go into a pint?", "How many pints go into a cup?"),
     ("What percentage of drivers are cyclists?", "What percentage of cyclists are drivers?"),
+    # the same verbs in other forms
+    ("Can I take ibuprofen after drinking alcohol?", "Can I drink alcohol after taking ibuprofen?"),
+    ("Should I pay off my debt before investing?", "Should I invest before paying off my debt?"),
+    ("Do I water the plants before fertilizing them?", "Do I fertilize the plants before watering them?"),
 ])
 def test_phrases_that_trade_places_are_a_swap(a, b):
     assert swap(a, b) and swap(b, a)
