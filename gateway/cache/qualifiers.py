@@ -180,13 +180,19 @@ def _qualifier(longer: Wording, shorter: Wording) -> str | None:
     added = {
         w
         for i, w in enumerate(longer.significant)
-        if _base(w) not in known and (i >= longer.start or qualifying_opener)
+        if _base(w) not in known and (i >= longer.start or qualifying_opener) and not _said_as_in(longer, i, known)
     }
     if added & CONDITIONS or (added & _AMOUNT and shorter.polar) or added & _OPERATIONS:
         return "scope"
     if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:
         return "antonyms"
     return None
+
+
+def _said_as_in(longer: Wording, at: int, known: frozenset[str]) -> bool:
+    """ "during winter" where the other says "in winter": the period both name, with another preposition."""
+    following = longer.significant[at + 1 : at + 2]
+    return longer.significant[at] == "during" and bool(following) and _base(following[0]) in known
 
 
 def _asks(following: list[str]) -> bool:

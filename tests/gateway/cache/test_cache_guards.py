@@ -175,6 +175,7 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     ("Is breakfast served at the hotel?", "Is breakfast served at the hotel before check-in?", "scope"),
     ("Are taxes part of the quoted price?", "Are taxes part of the quoted price excluding delivery?", "scope"),
     ("Before the wedding, do I need a blood test?", "Do I need a blood test?", "scope"),
+    ("Can I park on the street overnight?", "Can I park on the street overnight during winter?", "scope"),
     # an amount where the other asks whether
     ("Is caffeine bad for cats?", "How much caffeine is bad for cats?", "scope"),
     ("Are strawberries safe for rabbits?", "How many strawberries are safe for rabbits?", "scope"),
@@ -221,6 +222,7 @@ def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tr
     ("For this trip, I'm covered by Allianz: does it pay for lost bags?", "Does Allianz pay for lost bags?"),
     ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover leave on Sunday?"),  # when it starts
     ("How many apples are in a pound?", "Apples in a pound?"),  # an amount, and no yes or no to ask
+    ("Can I park on the street overnight in winter?", "Am I allowed to park on the street overnight during winter?"),
     # the same person on the same side of its verb; a state is no act ("am I single")
     ("How can I know if someone has blocked me on Hike?", "How do I know if I have been blocked on Hike?"),
     ("Why am I still single?", "Why I am single?"),
