@@ -117,6 +117,7 @@ CONVERSES = (
     ({"gain"}, {"lose"}),
     ({"increase", "raise"}, {"reduce", "lower"}),
     ({"accept"}, {"decline"}),
+    ({"easy"}, {"hard"}),  # WordNet links "easy" to "difficult" only
     # The two parties of one relation, as WordNet links "employer"/"employee" and "parent"/"child": what the one
     # pays, owes or may do is not what the other does.
     ({"landlord"}, {"tenant", "renter"}),

@@ -54,6 +54,15 @@ NUMBER_WORDS = {
     "double": "2",
     "triple": "3",
 }  # "one" is left out: "which one is better?" states no quantity.
+_EVERY_PERIOD = re.compile(r"\bevery (other |second )?(hour|day|night|week|month|year)\b", re.IGNORECASE)
+_PER_PERIOD = {
+    "hour": "hourly",
+    "day": "daily",
+    "night": "daily",
+    "week": "weekly",
+    "month": "monthly",
+    "year": "annual",
+}
 _DIGITS = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?:st|nd|rd|th|k\b)?", re.IGNORECASE)
 # "7 pm", "7:30 p.m.", "7am", "7 o'clock"; and 24-hour "19:00". Bounded repeats only.
 _CLOCK = re.compile(r"(?<![\d:.])(\d{1,2})(?::(\d{2}))? ?(a\.?m\b\.?|p\.?m\b\.?|o['’]clock)", re.IGNORECASE)  # noqa: RUF001 the typographic apostrophe of o'clock is meant
@@ -122,6 +131,14 @@ for _dimension, _canonical, _spellings, _attached in [
     ("duration", "week", ("weeks",), True),
     ("duration", "month", ("months",), True),
     ("duration", "year", ("years", "yr", "yrs"), True),
+    # How often: "a monthly fee" / "an annual fee". "every day" reads as "daily", "every other day" as its own.
+    ("frequency", "hourly", (), False),
+    ("frequency", "daily", ("nightly",), False),
+    ("frequency", "weekly", (), False),
+    ("frequency", "biweekly", ("fortnightly",), False),
+    ("frequency", "monthly", (), False),
+    ("frequency", "quarterly", (), False),
+    ("frequency", "annual", ("annually", "yearly"), False),
 ]:
     _define(_dimension, _canonical, _spellings, _attached)
 _SYMBOLS = "$€£¥₹"
@@ -220,8 +237,15 @@ def _numbers(text: str, tokens: list[str]) -> list[str]:
     return found
 
 
+def _every(other: str | None, period: str) -> str:
+    """ "every day" is daily; "every other day" is not."""
+    return f"every-other-{period}" if other else _PER_PERIOD[period]
+
+
 def _units(text: str, tokens: list[str]) -> list[tuple[str, str]]:
     found = [unit for symbol in _SYMBOLS if symbol in text for unit in _UNITS[symbol]]
+    if "every" in tokens:
+        found += [("frequency", _every(m.group(1), m.group(2).lower())) for m in _EVERY_PERIOD.finditer(text)]
     after_number = False
     for token in tokens:
         if token[0].isdigit():

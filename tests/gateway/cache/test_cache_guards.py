@@ -77,6 +77,8 @@ def test_each_guard_can_be_switched_off_per_category():
     ("How do I gain weight quickly?", "How do I lose weight quickly?", "antonyms"),
     ("Can I increase my credit limit online?", "Can I lower my credit limit online?", "antonyms"),
     ("Should I accept the counteroffer?", "Should I decline the counteroffer?", "antonyms"),
+    ("Is it easier to get a mortgage with a high credit score?", "Is it harder to get a mortgage with a high credit score?",
+     "antonyms"),
     # argument order
     ("Are flights from London to Paris cheap?", "Are flights from Paris to London cheap?", "order"),
     ("How do I convert USD to EUR?", "How do I convert EUR to USD?", "order"),
@@ -96,6 +98,8 @@ def test_each_guard_can_be_switched_off_per_category():
     ("What is 30 degrees celsius?", "What is 30 degrees fahrenheit?", "units"),
     ("How many ounces are in a pint?", "How many ounces are in a quart?", "units"),
     ("How much grass seed for 2 acres?", "How much grass seed for 2 hectares?", "units"),
+    ("Is there an annual fee for the library card?", "Is there a monthly fee for the library card?", "units"),
+    ("Is it okay to run every other day?", "Is it okay to run every day?", "units"),
     ("Can I get a refund within 30 days?", "Can I get a refund within 30 weeks?", "units"),
     # scope
     ("Can I return all items?", "Can I return some items?", "scope"),
@@ -223,6 +227,9 @@ def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tr
     ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover leave on Sunday?"),  # when it starts
     ("How many apples are in a pound?", "Apples in a pound?"),  # an amount, and no yes or no to ask
     ("Can I park on the street overnight in winter?", "Am I allowed to park on the street overnight during winter?"),
+    ("Do I take it daily?", "Do I take it every day?"),  # one frequency, two wordings
+    ("Is there an annual fee?", "Is there a yearly fee?"),
+    ("How much is the monthly fee?", "How much is the fee per month?"),
     # the same person on the same side of its verb; a state is no act ("am I single")
     ("How can I know if someone has blocked me on Hike?", "How do I know if I have been blocked on Hike?"),
     ("Why am I still single?", "Why I am single?"),
