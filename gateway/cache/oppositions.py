@@ -10,7 +10,8 @@ lists, so "increasing" and "increased" never trip anything. A verb and its "un-"
 any word list. So are two words that differ only by opposite prefixes: "online"/"offline", "prepaid"/"postpaid",
 "indoor"/"outdoor", "overpaid"/"underpaid", "uphill"/"downhill" (WordNet lacks many: "offline" is in no list the
 gateway has). Neither word need be known: a question never says "outstall", so "install" opposes nothing.
-And a word against the same word negated by a prefix: "peak"/"off-peak", "refundable"/"non-refundable".
+And a word against the same word negated by a prefix: "peak"/"off-peak", "refundable"/"non-refundable",
+"in-state"/"out-of-state".
 """
 
 import re
@@ -44,7 +45,7 @@ _OPPOSITE_PREFIX = {one: other for pair in _PREFIX_PAIRS for one, other in (pair
 MIN_PREFIXED_REST = 3  # "offset" / "onset"; "into", "upon", "often" have less after their prefix
 # A prefix that negates the word after it: "off-peak", "non-refundable", "non smoking", "nonresident" ("anti-" takes
 # a stance rather than negating: "anti-Trump").
-_HYPHEN_NEGATED = re.compile(r"\b(?:non[- ]?|off-)([a-z]{3,})\b")
+_HYPHEN_NEGATED = re.compile(r"\b(?:non[- ]?|off-|out-of-)([a-z]{3,})\b")
 # "non-stop" runs on, negating nothing; "nonsense", "nonprofit" and "nonetheless" are words of their own.
 _NOT_NEGATED = frozenset(stem(w) for w in ("stop", "sense", "profit", "etheless"))
 # Scope: which part of a set or of a time line is asked about. Each row: (one side, the other side).

@@ -51,6 +51,7 @@ def guard(query: str, cached: str, switches: GuardPolicy = ALL_ON) -> str | None
      "antonyms"),
     # A word and the same word negated by a prefix: "off-peak", "non-refundable", "non smoking".
     ("Does my rail pass cover peak hours?", "Does my rail pass cover off-peak hours?", "antonyms"),
+    ("How much is in-state tuition at UCLA?", "How much is out-of-state tuition at UCLA?", "antonyms"),
     ("Is the booking fee refundable?", "Is the booking fee non-refundable?", "antonyms"),
     ("How much is a smoking room at the Hilton?", "How much is a non smoking room at the Hilton?", "antonyms"),
     ("Do residents pay tax on foreign income?", "Do non-residents pay tax on foreign income?", "antonyms"),
