@@ -224,7 +224,7 @@ def pronoun_roles(text: str) -> Roles:
     for i, token in enumerate(tokens):
         if token in _SUBJECTS:
             j = i + 1
-            while j < len(tokens) and tokens[j] in _AUXILIARIES:
+            while j < len(tokens) and (tokens[j] in _AUXILIARIES or tokens[j].endswith("ly")):  # "I quickly"
                 j += 1
             if j < len(tokens) and _verb_like(tokens[j]):
                 verb = tokens[j]

@@ -196,6 +196,7 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     ("If I rear-end another driver, whose insurance pays?", "If another driver rear-ends me, whose insurance pays?",
      "order"),
     ("Should I call him after the interview?", "Should he call me after the interview?", "order"),
+    ("If I accidentally rear-end a car, who pays?", "If a car accidentally rear-ends me, who pays?", "order"),
     ("Does my ex have to pay me child support?", "Do I have to pay my ex child support?", "order"),
     ("Can't I sue him for the deposit?", "Can he not sue me for the deposit?", "order"),
 ])
