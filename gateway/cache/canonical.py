@@ -183,6 +183,23 @@ def _correct_typos(text: str) -> str:
     return _PLAIN_LOWER_WORD.sub(correct, text)
 
 
+def base_form(word: str) -> str:
+    """A plural's last "s" dropped; "-ing" and "-ed" undone to the commoner known word ("taking" -> "take",
+    "stopped" -> "stop", "cancelling" -> "cancel"). For comparing two questions' words, where "bus" -> "bu" harms
+    nothing."""
+    if len(word) > 5 and word.endswith("ing"):
+        stem = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        stem = word[:-2]
+    else:
+        return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+    known = vocabulary()
+    options = [c for c in (stem, stem + "e") if c in known]
+    if not options and stem[-1] == stem[-2] and stem[-1] not in "aeiou" and stem[:-1] in known:
+        options.append(stem[:-1])  # stopped, running, cancelling
+    return min(options, key=known.__getitem__) if options else word
+
+
 def _known(word: str, known: dict[str, int]) -> bool:
     """A known word, or one with a regular ending on a known base as English spells it: "baked" is "bake" +
     "d", never "pun" + "d" ("pund" is a slip of "pound"); "stopped", "tried", "making", "happily"."""

@@ -472,8 +472,9 @@ def expires_for(entry: CacheEntry, policy: CachePolicy) -> float:
 
 
 def _same_form(query: Reading, cached: Reading) -> bool:
-    """The same canonical form, or the same words in another order (clause_order.py)."""
-    form, other = query.view.form, cached.view.form
+    """The same canonical form once frames are said the plainest way (frames.py), or the same words in another
+    order (clause_order.py)."""
+    form, other = query.view.asked, cached.view.asked
     return bool(form) and (form == other or moved_part(form, other) or reordered(form, other))
 
 

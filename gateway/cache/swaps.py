@@ -20,7 +20,7 @@ not two trading places.
 
 from collections import Counter
 
-from gateway.cache.canonical import vocabulary
+from gateway.cache.canonical import base_form
 from gateway.cache.text import words
 
 MAX_WORDS = 48  # questions longer than this are left to the other guards (the search below is quadratic in it)
@@ -42,24 +42,8 @@ def sequence(text: str) -> tuple[str, ...]:
     owner, so "the doctor need the patient's consent" / "the patient need the doctor's consent" is a swap, and an
     inflected word as its base: "How many cups go into a pint?" / "How many pints go into a cup?", "Can I take
     ibuprofen after drinking alcohol?" / "Can I drink alcohol after taking ibuprofen?"."""
-    found = [_base(w.removesuffix("'s")) for w in words(text)]
+    found = [base_form(w.removesuffix("'s")) for w in words(text)]
     return tuple(found) if len(found) <= MAX_WORDS else ()
-
-
-def _base(word: str) -> str:
-    """A plural's last "s" dropped; "-ing" and "-ed" undone to the commoner known word ("taking" -> "take",
-    "stopped" -> "stop"). Only equality between two questions' words is read, so "bus" -> "bu" harms nothing."""
-    if len(word) > 5 and word.endswith("ing"):
-        stem = word[:-3]
-    elif len(word) > 4 and word.endswith("ed"):
-        stem = word[:-2]
-    else:
-        return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-    known = vocabulary()
-    options = [c for c in (stem, stem + "e") if c in known]
-    if not options and stem[-1] == stem[-2] and stem[-1] not in "aeiouls" and stem[:-1] in known:
-        options.append(stem[:-1])  # stopped, running
-    return min(options, key=known.__getitem__) if options else word
 
 
 def swapped(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gateway.cache.canonical import corrected, form_of
+from gateway.cache.frames import plainest
 from gateway.cache.guards import Facts, extract_facts, mentions
 from gateway.cache.text import char_ngrams, content_words, question_word, stem, words
 
@@ -65,6 +66,7 @@ class QuestionView:
     facts: Facts
     text: str = ""  # the question itself, for a verifier that reads both questions together (verifier_stack.py)
     form: str = ""  # what the wording features read: the canonical form, or the text as written
+    asked: str = ""  # the form with its frames said the plainest way (frames.py): what `_same_form` compares
 
 
 def view(text: str, as_written: bool = False) -> QuestionView:
@@ -86,6 +88,7 @@ def view(text: str, as_written: bool = False) -> QuestionView:
         facts=extract_facts(fixed),
         text=text,
         form=form,
+        asked=form if as_written else plainest(form),
     )
 
 

@@ -89,6 +89,21 @@ def test_the_same_question_with_a_part_moved_whole_hits(client, echo, look_alike
     assert answer == f"Echo: {cached}"
 
 
+@pytest.mark.parametrize(("look_alike", "cached", "asked"), [
+    ("How do I cancel my LA Fitness membership?", "How do I cancel my Planet Fitness membership?",
+     "What is the procedure for cancelling my Planet Fitness membership?"),
+    ("Can my landlord read my electricity meter?", "Can my manager read my work emails?",
+     "Is my manager allowed to read my work emails?"),
+])
+def test_the_same_question_in_another_frame_hits(client, echo, look_alike, cached, asked):
+    # "what is the procedure for cancelling" asks what "how do I cancel" asks (gateway/cache/frames.py).
+    ask(client, look_alike)
+    ask(client, cached)
+    headers, answer = ask(client, asked)
+    assert headers["x-semgate-cache"] == "hit"
+    assert answer == f"Echo: {cached}"
+
+
 @pytest.mark.parametrize(("cached", "asked"), [
     ("How do I freeze my debit card in the app?", "how do i frezee my debit card in the app"),  # typos
     ("Is there a fee to transfer money to my savings account?",
