@@ -66,6 +66,7 @@ SCOPE = (
                 "anyone",
                 "anybody",
                 "anything",
+                "only",
             }
         ),
     ),
@@ -211,14 +212,19 @@ def _negated_stems(lowered: str) -> frozenset[str]:
     return frozenset(stem(m.group(1)) for m in _HYPHEN_NEGATED.finditer(lowered)) - _NOT_NEGATED
 
 
+_DETERMINERS = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "their", "its"})
+
+
 def scope_words(tokens: list[str]) -> frozenset[str]:
-    """The scope words of `tokens`, less two idioms that scope nothing: "of all time" and the "some" of
-    "what are some good ...", which asks for examples ("are some items eligible?" does scope)."""
+    """The scope words of `tokens`, less idioms that scope nothing: "of all time", the "some" of "what are some
+    good ...", which asks for examples ("are some items eligible?" does scope), and "the only one", which
+    names one ("can I only pay in cash?" does scope)."""
     idiom = {
         i
         for i, t in enumerate(tokens)
         if (t == "all" and tokens[i + 1 : i + 2] == ["time"])
         or (t == "some" and i > 1 and tokens[i - 1] == "are" and tokens[i - 2] in ("what", "which"))
+        or (t == "only" and i > 0 and tokens[i - 1] in _DETERMINERS)  # "the only atheist", "an only child"
     }
     bounds = {i + 1: f"{t}-{tokens[i + 1]}" for i, t in enumerate(tokens[:-1]) if f"{t}-{tokens[i + 1]}" in _BOUNDS}
     words = {bounds.get(i, t) for i, t in enumerate(tokens) if i not in idiom}

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from gateway.cache.guards import extract_facts, rejection
-from gateway.cache.text import normalise
+from gateway.cache.oppositions import scope_words
+from gateway.cache.text import normalise, words
 from gateway.cache.verifier_features import scalar_features, view
 from policies.schema import GuardPolicy
 
@@ -180,6 +181,9 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     ("Are taxes part of the quoted price?", "Are taxes part of the quoted price excluding delivery?", "scope"),
     ("Before the wedding, do I need a blood test?", "Do I need a blood test?", "scope"),
     ("Can I park on the street overnight?", "Can I park on the street overnight during winter?", "scope"),
+    # a restriction against the whole
+    ("Does the speed limit drop in school zones during school hours only?",
+     "Does the speed limit drop in school zones at all times?", "scope"),
     # an amount where the other asks whether
     ("Is caffeine bad for cats?", "How much caffeine is bad for cats?", "scope"),
     ("Are strawberries safe for rabbits?", "How many strawberries are safe for rabbits?", "scope"),
@@ -239,3 +243,9 @@ def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tr
 def test_openers_other_added_words_and_the_same_people_pass(query, cached):
     assert guard(query, cached) is None
     assert guard(cached, query) is None
+
+
+def test_only_restricts_unless_it_names_the_one():
+    assert scope_words(words("can i only pay in cash?")) == {"only"}
+    assert scope_words(words("am i the only atheist here?")) == frozenset()
+    assert scope_words(words("is she an only child?")) == frozenset()
