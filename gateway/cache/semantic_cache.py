@@ -380,9 +380,11 @@ class SemanticCache:
         found = await self._in_context(tenant, key, vector, policy, found)
         to_verify = [v for v in to_verify if found[v[0]].rejected_by is None]
         if to_verify:
-            score = functools.partial(
-                self.verifier.probabilities, query.view, [(v, s) for _, v, s in to_verify], [s for _, s in live]
-            )
+            # The look-alikes the verifier weighs a candidate against (its context features) are the neighbours
+            # still in the running: one a guard vetoed (another gym, another time) is no other reading of the query.
+            running = [c.similarity for c in found if c.rejected_by is None]
+            pairs = [(v, s) for _, v, s in to_verify]
+            score = functools.partial(self.verifier.probabilities, query.view, pairs, running)
             # A verifier that runs a network (the stack's cross-encoder, milliseconds a pair) does so on its own
             # thread; the feature verifier's few matrix products cost less than the thread hop.
             executor = self.verifier.executor

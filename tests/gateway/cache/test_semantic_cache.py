@@ -40,6 +40,26 @@ async def test_the_same_canonical_question_hits_however_many_look_alikes_are_sto
     assert not (await cache.lookup("t1", p, chat("hey, how do i frezee my Citi credit card in the app"))).hit
 
 
+async def test_a_look_alike_the_guards_veto_does_not_weigh_on_the_verifier(open_cache, policy, tmp_path):
+    # The verifier's context features count the query's close neighbours; another gym's question (vetoed by
+    # the entities guard) is no other reading of this one, so it leaves the probability as it was alone.
+    p = policy()
+    stored, asked = "How do I cancel my LA Fitness membership?", "how do i end my gym membership at LA Fitness"
+    alone = await open_cache(tmp_path / "alone.db")
+    crowded = await open_cache(tmp_path / "crowded.db")
+    await alone.insert("t1", p, chat(stored), answer("LA"), "m")
+    for gym in ("Planet Fitness", "Crunch Fitness", "Gold's Gym", "LA Fitness"):
+        await crowded.insert("t1", p, chat(f"How do I cancel my {gym} membership?"), answer(gym), "m")
+    by_itself = await probability_of(alone, p, asked, stored)
+    among_others = await probability_of(crowded, p, asked, stored)
+    assert by_itself is not None and among_others == pytest.approx(by_itself)
+
+
+async def probability_of(cache: SemanticCache, p, asked: str, stored: str) -> float | None:
+    candidates = (await cache.lookup("t1", p, chat(asked))).candidates
+    return next(c.probability for c in candidates if c.entry.query_text == stored)
+
+
 async def test_the_same_question_after_a_different_conversation_misses(cache, policy):
     p = policy()
     java = (("How do I sort a list in Java?", "Collections.sort(list)"),)
