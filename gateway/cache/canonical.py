@@ -111,8 +111,10 @@ def wordnet_words() -> frozenset[str]:
     return frozenset(_wordnet_lines())
 
 
-def _wordnet_lines() -> list[str]:
-    return [line for line in WORDS_PATH.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+@functools.lru_cache(maxsize=1)
+def _wordnet_lines() -> tuple[str, ...]:
+    """The shipped word list in its order, read once for both the vocabulary and the set."""
+    return tuple(line for line in WORDS_PATH.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
 
 
 def canonical(text: str) -> str:
@@ -205,11 +207,7 @@ def _known(word: str, known: dict[str, int]) -> bool:
     "d", never "pun" + "d" ("pund" is a slip of "pound"); "stopped", "tried", "making", "happily"."""
     if word in known:
         return True
-    for ending in _REGULAR_ENDINGS:
-        base = word[: -len(ending)]
-        if word.endswith(ending) and _inflects(base, ending, known):
-            return True
-    return False
+    return any(word.endswith(ending) and _inflects(word[: -len(ending)], ending, known) for ending in _REGULAR_ENDINGS)
 
 
 def _inflects(base: str, ending: str, known: dict[str, int]) -> bool:
