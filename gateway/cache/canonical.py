@@ -44,31 +44,43 @@ _SPACE = re.compile(r"\s+")
 _EDGE = " \"'`.,;:!?¿¡-–—…"  # noqa: RUF001 the dashes and ellipsis are meant
 _SEP = r"(?:\s*[,!.:;?\-–—…]+\s*|\s+)"  # noqa: RUF001 what ends an opener: punctuation (dashes meant) or a space
 _GREETED = r"(?:there|all|everyone|folks|guys|team|again)\b"  # "hello there": the whole greeting, never "hello" alone
-_OPENERS = re.compile(
-    r"^(?:"
+# Greetings, asking leave to ask and apologies, which say nothing of the question or of what came before it.
+# Politeness frames and discourse markers ("ok,", "so", "and" before a question word, a bare "please") go too, but
+# they may tie the question to the conversation ("and how much is it?"), so gateway/cache/dependence.py keeps them.
+_GREETINGS = (
     r"(?:hi|hello|hey|hiya|howdy|greetings|yo)(?:\s+" + _GREETED + r"|(?!\s+" + _GREETED + r"))" + _SEP + r"|"
     r"good\s+(?:morning|afternoon|evening|day)" + _SEP + r"|"
     r"(?:morning|afternoon|evening)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
-    r"(?:ok|okay|alright|right|so|well|um+|uh+|hmm+|oh|ah|anyway|basically|btw)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
-    r"(?:ok|okay|um+|uh+|so|alright)\s+(?=so\b|basically\b)|so\s+basically\s+|"
-    r"(?:so|ok|okay|and|but)\s+(?=(?:how|what|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should|if)\b)|"
     r"(?:(?:just\s+)?(?:a\s+)?(?:quick|random|silly|simple|small)\s+(?:question|q)|one\s+more\s+(?:question|thing)"
-    r"|(?:i\s+)?(?:have|got)\s+a\s+(?:quick\s+)?question|sorry\s+to\s+bother(?:\s+you)?|excuse\s+me)" + _SEP + r"|"
+    r"|(?:i\s+)?(?:have|got)\s+a\s+(?:quick\s+)?question|sorry\s+to\s+bother(?:\s+you)?(?:\s*,?\s*but\b)?"
+    r"|excuse\s+me)" + _SEP + r"|"
     # Asking leave to ask, only as a sentence of its own ("Can I ask something?", never "Can I ask my landlord").
     r"(?:(?:(?:have\s+you\s+)?got|(?:do\s+)?you\s+have)\s+a\s+(?:sec|second|minute|moment)"
     r"|(?:can|could|may)\s+i\s+ask(?:\s+you)?(?:\s+(?:something|a\s+(?:quick\s+)?question))?"
     r"|(?:a\s+)?question\s+for\s+you|(?:thanks|thank\s+you)\s+in\s+advance)\s*[,!.:;?\-–—…]+\s*|"  # noqa: RUF001
     # An apology opens a clause of its own ("sorry if this is basic, but"): only the whole of it goes.
     r"sorry\s*[,!.:;\-–—…]+\s*|sorry\s+if\s+this\s+is\s+(?:a\s+)?(?:basic|dumb|stupid|silly|obvious|naive)"  # noqa: RUF001 the dashes and ellipsis are meant
-    r"(?:\s+question)?\s*,?\s*but\s+|"
+    r"(?:\s+question)?\s*,?\s*but\s+"
+)
+# Politeness frames: "could you tell me", "I was wondering", "can you explain". Unlike a greeting, the verb may be
+# the request itself, about what came before ("can you explain that?", "tell me more").
+_POLITENESS = (
     r"(?:(?:could|can|would|will)\s+(?:you|someone|anyone)\s+(?:please\s+|kindly\s+)?"
     r"(?:tell|let)\s+me(?:\s+know)?|please\s+(?:tell|let)\s+me(?:\s+know)?|"
     r"(?:could|can|would)\s+you\s+(?:please\s+)?(?:explain|clarify)(?:\s+to\s+me)?|please\s+(?:explain|clarify)"
     r"|i\s+(?:was|am)\s+(?:just\s+)?wondering|i\s+wonder|just\s+wondering|"
     r"i\s+(?:would|want|need)\s+(?:like\s+)?to\s+know|do\s+you\s+(?:happen\s+to\s+)?know|does\s+anyone\s+know|"
     r"(?:can|could)\s+you\s+(?:please\s+)?help\s+me(?:\s+(?:with|understand))?|help\s+me\s+understand|"
-    r"any\s+idea|please)" + _SEP + r")"
+    r"any\s+idea)" + _SEP
 )
+_DISCOURSE = (
+    r"please" + _SEP + r"|"  # a bare "please" opens requests that lean on what came before ("please give me 20 more")
+    r"(?:ok|okay|alright|right|so|well|um+|uh+|hmm+|oh|ah|anyway|basically|btw)\s*[,!.:;\-–—…]+\s*|"  # noqa: RUF001 the dashes and ellipsis are meant
+    r"(?:ok|okay|um+|uh+|so|alright)\s+(?=so\b|basically\b)|so\s+basically\s+|"
+    r"(?:so|ok|okay|and|but)\s+(?=(?:how|what|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should|if)\b)"
+)
+_OPENERS = re.compile(r"^(?:" + _GREETINGS + r"|" + _POLITENESS + r"|" + _DISCOURSE + r")")
+_GREETING = re.compile(r"^(?:" + _GREETINGS + r")")
 _CLOSERS = re.compile(
     r"(?:[,.!;:\-–—]\s*|\s+)(?:thanks|thank\s+you|thx|ty|cheers|please|pls|plz|thanks\s+in\s+advance|"  # noqa: RUF001 the dashes and ellipsis are meant
     r"thank\s+you\s+in\s+advance|many\s+thanks|appreciate\s+it|any\s+help\s+appreciated)(?:\s+(?:so\s+much|a\s+lot))?"
@@ -146,6 +158,16 @@ def _ending(written: str, form: str) -> str:
     if "?" in written or form.split(" ", 1)[0] in QUESTION_WORDS:
         return "?"
     return written[-1] if written[-1:] in (".", "!") and form[-1:] not in (".", "!") else ""
+
+
+def without_greetings(text: str) -> str:
+    """`text` (case folded) less the greetings and apologies it opens with ("hey there -", "question for you:",
+    "sorry if this is basic, but"), as written where nothing else would be left."""
+    written = _SPACE.sub(" ", text).strip().casefold()
+    rest = written
+    while (stripped := _GREETING.sub("", rest, count=1).strip(_EDGE)) and stripped != rest:
+        rest = stripped
+    return rest or written
 
 
 def _strip_register(text: str) -> str:

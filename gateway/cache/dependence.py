@@ -17,11 +17,16 @@ The cues, each with the examples tests/gateway/cache/test_dependence.py holds it
 - comparison: a comparative with nothing to compare with ("is there a cheaper option?");
 - generic: nothing of its own to ask about ("what's the price?", "why?", "any examples?");
 - operation: a request to work on earlier text ("translate to French", "summarize", "shorter please").
+
+A greeting or an apology it opens with ("hey there -", "sorry if this is basic, but") is read past, and a pronoun
+whose noun the question names itself is no cue ("should a puppy get its first vaccine", "money from someone's
+account into their own", "an order that has shipped").
 """
 
 import re
 from dataclasses import dataclass
 
+from gateway.cache.canonical import without_greetings
 from gateway.cache.text import STOPWORDS, words
 
 _REPLY_OPENERS = {
@@ -74,10 +79,14 @@ _FRAGMENT_OPENERS = re.compile(
     r"|versus|compared to|than)\b"
 )
 _ELLIPSIS_ANYWHERE = re.compile(
-    r"\b(?:instead(?! of)|else|anymore|any more|tell me more|more about (?:it|that|this|them)|more details|more info"
+    r"\b(?:instead(?! of)|(?<!someone )(?<!somebody )(?<!everyone )(?<!everybody )else|else$|tell me more"
+    r"|more about (?:it|that|this|them)|more details|more info"
     r"|go on|keep going|the rest|otherwise|in that case|if so|if not|how so|why not|how come)\b|\b(?:too|as well"
     r"|again)$"
 )
+# Only a short question leans on these ("not anymore?"), not "why doesn't my phone charge anymore?".
+_SHORT_ELLIPSIS = re.compile(r"\b(?:anymore|any more)\b")
+_SHORT = 5
 _ALWAYS_ANAPHORIC = {
     "they",
     "them",
@@ -105,6 +114,12 @@ _ALWAYS_ANAPHORIC = {
     "ones",
     "those",
 }
+# A pronoun that needs a noun to point to, which the question itself may name (_introduced_before).
+_BOUND_BY_A_NOUN = {"its", "itself", "their", "theirs", "themselves", "they"}
+_OF_THINGS = {"its", "itself"}
+_INTRODUCING = {"a", "an", "my", "your", "our"}
+_SOMEONE = {"someone", "somebody", "anyone", "anybody", "everyone", "everybody"}
+_DETERMINERS = {"a", "an", "the", "my", "your", "our", "his", "her", "its", "their", "every", "each", "any"}
 _ONE_POINTERS = {"this", "that", "which", "the", "other", "another", "each"} | _ORDINALS
 _TEMPORAL = {
     "year",
@@ -524,6 +539,7 @@ SELF_CONTAINED = Dependence(False, None)
 
 def dependence(question: str) -> Dependence:
     """Whether `question` needs the conversation before it, and the first cue that says so."""
+    question = without_greetings(question)  # "hey there -", "sorry if this is basic, but": neither points back
     tokens = _split_contractions(words(question))
     if not tokens:
         return Dependence(True, "generic")
@@ -581,6 +597,7 @@ def _is_ellipsis(tokens: list[str], text: str) -> bool:
         _ELLIPSIS_OPENERS.match(text)
         or (len(tokens) <= 5 and _FRAGMENT_OPENERS.match(text))
         or _ELLIPSIS_ANYWHERE.search(text)
+        or (len(tokens) <= _SHORT and _SHORT_ELLIPSIS.search(text))
     )
 
 
@@ -588,13 +605,17 @@ def _has_anaphora(tokens: list[str], text: str) -> bool:
     for i, token in enumerate(tokens):
         before = tokens[i - 1] if i else ""
         after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in _BOUND_BY_A_NOUN and _introduced_before(tokens, i):
+            continue
+        if token == "same" and after == "day":  # "arrive the same day"
+            continue
         if token in _ALWAYS_ANAPHORIC and not (token == "those" and after in ("who", "which", "that")):
             return True
         if token == "it" and not _dummy_it(tokens, i):
             return True
         if token in ("this", "these") and after not in _TEMPORAL and not (token == "these" and after == "days"):
             return True
-        if token == "that" and _pointing_that(before, after):
+        if token == "that" and _pointing_that(before, after) and not _relative_that(tokens, i):
             return True
         if token == "there" and before not in _EXISTENTIAL_PREV and after not in _EXISTENTIAL_NEXT:
             return True
@@ -603,13 +624,40 @@ def _has_anaphora(tokens: list[str], text: str) -> bool:
     return False
 
 
+def _introduced_before(tokens: list[str], i: int) -> bool:
+    """Whether the question itself names what the pronoun at `i` points to. "its" / "itself": a noun after "a",
+    "an" or an owner ("should a puppy get its first vaccine"). "they" / "their": someone ("when someone transfers
+    money from their account") or a person named as an owner ("my friend's car ... their car"), never a thing
+    ("add a column with their websites" points to the conversation). A bare "it" is left out: "can I pay my bill
+    with it?" points to the conversation, whatever the question names."""
+    for j in range(i):
+        named = tokens[j] in _INTRODUCING and j + 1 < i and tokens[j + 1] not in STOPWORDS | _GENERIC
+        if tokens[i] in _OF_THINGS and named:
+            return True
+        if tokens[j] in _SOMEONE or (named and j + 2 < i and tokens[j + 2] == "'s"):
+            return True
+    return False
+
+
 def _dummy_it(tokens: list[str], i: int) -> bool:
-    """The 'it' of 'is it safe to swim', 'how long does it take to', 'will it rain', 'what time is it'."""
-    before, after = tokens[i - 1] if i else "", tokens[i + 1 : i + 6]
+    """The 'it' of 'is it safe to swim', 'how long does it (typically) take to', 'how much is it to call', 'will it
+    rain', 'what time is it', 'make it to the concert'."""
+    later = i + 1
+    while later < len(tokens) - 1 and tokens[later].endswith("ly"):  # "does it typically take ... to"
+        later += 1
+    before, after = tokens[i - 1] if i else "", tokens[later : later + 5]
+    if after[:1] == ["to"] and (before in _BE_AUX or (before in ("make", "made") and after[1:2] in (["the"], ["a"]))):
+        return True
     if any(w in _WEATHER for w in after[:2]) or (before == "is" and tokens[max(i - 2, 0)] in ("time", "day", "date")):
         return True
     subject = before in _BE_AUX or (after[:1] and after[0] in _BE_AUX | {"takes", "take", "took", "costs", "cost"})
     return bool(subject) and any(w in ("to", "that", "if", "whether") for w in after[1:]) and "it" not in after
+
+
+def _relative_that(tokens: list[str], i: int) -> bool:
+    """The 'that' of 'an order that has shipped': it follows a noun (a determiner, then a word that is no
+    function word), not a verb or a preposition ('can I order that', 'from that command')."""
+    return i > 1 and tokens[i - 2] in _DETERMINERS and tokens[i - 1] not in STOPWORDS
 
 
 def _pointing_that(before: str, after: str) -> bool:

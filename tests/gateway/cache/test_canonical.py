@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cache.canonical import MAX_CHARS, WORDS_PATH, canonical, corrected
+from gateway.cache.canonical import MAX_CHARS, WORDS_PATH, canonical, corrected, without_greetings
 from gateway.cache.derive_words import DEFAULT_WORDNET, main
 
 
@@ -83,6 +83,17 @@ def test_corrected_keeps_case_register_and_punctuation():
 def test_negation_survives():
     assert canonical("Why can't I log in?") == "why cannot i log in?"
     assert canonical("hey, don't I need a visa?") == "do not i need a visa?"
+
+
+def test_greetings_and_apologies_go_before_dependence_reads_a_question_but_discourse_stays():
+    # gateway/cache/dependence.py reads past these, never past "and", "so" or a politeness frame's verb.
+    assert without_greetings("Hey there - can I ask you something? How do I reset my router?") == (
+        "how do i reset my router"
+    )
+    assert without_greetings("sorry to bother you, but how do I cancel?") == "how do i cancel"
+    assert without_greetings("ok, and in Python?") == "ok, and in python"
+    assert without_greetings("Can you explain that?") == "can you explain that"
+    assert without_greetings("hello!") == "hello!"
 
 
 def test_a_bare_greeting_stays_itself():

@@ -17,14 +17,18 @@ DEPENDENT = {
                   "Which one should I buy?"],
     "ellipsis": ["and in Python?", "And how about in Python?", "what about Paris?", "For two people?",
                  "Same for Spain", "anything else?", "Tell me more", "How so?", "in Rust", "but cheaper",
-                 "Can I do that in Excel too"],
+                 "Can I do that in Excel too", "not anymore?", "What's the password again?", "anyone else?"],
     "anaphora": ["how much is it?", "is that safe?", "how do I get there?", "what do they eat?",
                  "rewrite it more formally",
                  "Is it worth it?", "What are its side effects?", "Does that include tax?", "Can I return it?",
                  "How much does it cost?", "Does it work on Mac?", "Why is that?", "Can you explain that?",
                  "How long do those last?", "Where is this?",
                  "Can I get the other one in blue?", "Can I pay my phone bill with it?",
-                 "Is it safe, and when will it arrive?"],
+                 "Is it safe, and when will it arrive?",
+                 # a greeting is read past; "them", "it" and a thing's "their" point out of the question
+                 "hi there! what do they eat?", "Can I pay my phone bill with them?",
+                 "Please add a column with their websites", "Can you explain that like I'm 10?",
+                 "remove the header from that file"],
     "comparison": ["is there a cheaper option?", "Which is better?", "anything faster?"],
     "generic": ["what's the price?", "why?", "any examples?", "What's the difference?", "How much?", "?"],
     "operation": ["translate to French", "summarize", "Shorter please", "Translate into German please",
@@ -50,6 +54,16 @@ SELF_CONTAINED = [
     "How soon can I drive my new car if I register it online?",
     "My cat keeps scratching the sofa. How do I stop her?",
     "Can I use honey instead of sugar in bread?",
+    # greetings and apologies read past; a pronoun bound inside the question; idioms with "it", "that", "same"
+    "hello there, how many grams is 2 cups of flour?", "sorry to bother you, but how do I reset my router?",
+    "question for you: if I start a recipe at 8 am, when will it be ready?",
+    "At what age should a puppy get its first rabies vaccine?", "Can someone else use my Netflix account?",
+    "Does my friend's insurance cover my laptop stolen from their car?",
+    "Is there a fee when someone transfers money from their savings into my account?",
+    "How much is it to call India from the US?", "How long does it typically take a beginner to train for a 5K?",
+    "Can I get a refund if I can't make it to the concert?",
+    "How do I change the address on an order that has already shipped?",
+    "Does a domestic wire sent at 6 pm arrive the same day?", "Why doesn't my phone charge anymore?",
 ]
 
 
