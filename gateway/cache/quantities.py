@@ -108,6 +108,8 @@ for _dimension, _canonical, _spellings, _attached in [
     ("volume", "tablespoon", ("tablespoons", "tbsp"), False),
     ("volume", "teaspoon", ("teaspoons", "tsp"), False),
     ("area", "acre", ("acres",), False),
+    ("area", "square-foot", ("sqft", "ft2", "ft²"), False),
+    ("area", "square-meter", ("sqm", "m2", "m²"), False),
     ("area", "hectare", ("hectares", "ha"), False),
     ("temperature", "celsius", ("centigrade", "c"), False),
     ("temperature", "fahrenheit", ("f",), False),
@@ -141,6 +143,13 @@ for _dimension, _canonical, _spellings, _attached in [
     ("frequency", "annual", ("annually", "yearly"), False),
 ]:
     _define(_dimension, _canonical, _spellings, _attached)
+# "square" / "cubic" before a length: an area or a volume of its own ("100 square meters" is no "100 square feet").
+_POWERS = {
+    "square": ("area", "square"),
+    "sq": ("area", "square"),
+    "cubic": ("volume", "cubic"),
+    "cu": ("volume", "cubic"),
+}
 _SYMBOLS = "$€£¥₹"
 UNIT_WORDS = frozenset(_UNITS)  # for the substitution guard to leave units to this one
 ATTACHED_UNIT_WORDS = frozenset(_ATTACHED_ONLY)
@@ -247,7 +256,15 @@ def _units(text: str, tokens: list[str]) -> list[tuple[str, str]]:
     if "every" in tokens:
         found += [("frequency", _every(m.group(1), m.group(2).lower())) for m in _EVERY_PERIOD.finditer(text)]
     after_number = False
-    for token in tokens:
+    for i, token in enumerate(tokens):
+        if token in _POWERS:  # "100 square meters": the number still reaches the unit
+            continue
+        power = _POWERS.get(tokens[i - 1]) if i else None
+        lengths = [c for d, c in _UNITS.get(token, ()) if d == "length"]
+        if power and lengths:  # "a cubic meter": the power word says it is the unit, number or not
+            found.append((power[0], f"{power[1]}-{lengths[0]}"))
+            after_number = False
+            continue
         if token[0].isdigit():
             glued = token.lstrip("0123456789")  # "100g", "5km"
             if glued in _UNITS:

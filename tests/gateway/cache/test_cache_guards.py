@@ -102,6 +102,9 @@ def test_each_guard_can_be_switched_off_per_category():
     ("Is there an annual fee for the library card?", "Is there a monthly fee for the library card?", "units"),
     ("Is it okay to run every other day?", "Is it okay to run every day?", "units"),
     ("Can I get a refund within 30 days?", "Can I get a refund within 30 weeks?", "units"),
+    # "square" and "cubic" make a length an area or a volume of its own
+    ("How much paint for 100 square feet?", "How much paint for 100 square meters?", "units"),
+    ("How heavy is a cubic foot of soil?", "How heavy is a cubic meter of soil?", "units"),
     # scope
     ("Can I return all items?", "Can I return some items?", "scope"),
     ("Should I eat before a workout?", "Should I eat after a workout?", "scope"),
@@ -135,6 +138,7 @@ def test_each_trap_kind_is_rejected(query, cached, tripped):
     ("How do I stop my screen from turning off?", "How can I keep my screen from turning off?"),
     ("Is it safe to drink tap water in Lisbon?", "Can I safely drink the tap water in Lisbon?"),
     ("hey, quick q: how do i reset my password?", "How do I reset my password?"),
+    ("How much paint for a 100 sq meter wall?", "How much paint do I need for a wall of 100 square metres?"),
 ])
 def test_paraphrases_pass_the_new_guards(query, cached):
     assert guard(query, cached) is None
