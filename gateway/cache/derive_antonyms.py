@@ -118,6 +118,12 @@ CONVERSES = (
     ({"increase", "raise"}, {"reduce", "lower"}),
     ({"accept"}, {"decline"}),
     ({"easy"}, {"hard"}),  # WordNet links "easy" to "difficult" only
+    # Two kinds of one service that answer differently: WordNet links "on-line" / "off-line" only hyphenated, and
+    # "domestic" to "foreign" only.
+    ({"online"}, {"offline"}),
+    ({"domestic"}, {"international"}),
+    ({"indoor", "indoors"}, {"outdoor", "outdoors"}),
+    ({"weekday", "weekdays"}, {"weekend", "weekends"}),
     # The two parties of one relation, as WordNet links "employer"/"employee" and "parent"/"child": what the one
     # pays, owes or may do is not what the other does.
     ({"landlord"}, {"tenant", "renter"}),
