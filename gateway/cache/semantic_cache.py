@@ -35,6 +35,7 @@ from gateway.cache.policy import CachePolicy
 from gateway.cache.reading import Reading, ReadingMemo, load_word_lists, read_soon, veto
 from gateway.cache.rebuild import rebuild
 from gateway.cache.reembed import ensure_embedded_by
+from gateway.cache.restated import restated
 from gateway.cache.storable import storable
 from gateway.cache.store import DocumentStore, HitUpdate, StoreUnavailable
 from gateway.cache.text import normalise
@@ -364,10 +365,10 @@ class SemanticCache:
                 cached = readings[entry.id]
                 guard = veto(query, cached, policy.guards)
                 # The same question, as typed or once greetings, frames and typos are gone (the canonical form),
-                # or its words in another order (clause_order.py), perhaps in another conversation: nothing for the
-                # verifier to read in the two questions (its neighbour features would only count look-alikes); the
-                # guards read them as written (slips corrected), and whether the conversations agree is the context
-                # check's.
+                # its words in another order (clause_order.py) or its content words and quantities restated
+                # (restated.py), perhaps in another conversation: nothing for the verifier to read in the two
+                # questions (its neighbour features would only count look-alikes); the guards read them as written
+                # (slips corrected), and whether the conversations agree is the context check's.
                 if (
                     guard is None
                     and policy.verify
@@ -474,10 +475,12 @@ def expires_for(entry: CacheEntry, policy: CachePolicy) -> float:
 
 
 def _same_form(query: Reading, cached: Reading) -> bool:
-    """The same canonical form once frames are said the plainest way (frames.py), or the same words in another
-    order (clause_order.py)."""
+    """The same canonical form once frames are said the plainest way (frames.py), the same words in another
+    order (clause_order.py), or the same content words and quantities in other words (restated.py)."""
     form, other = query.view.asked, cached.view.asked
-    return bool(form) and (form == other or moved_part(form, other) or reordered(form, other))
+    return bool(form) and (
+        form == other or moved_part(form, other) or reordered(form, other) or restated(query.view, cached.view)
+    )
 
 
 def _visible(entry: CacheEntry, tenant: str, namespace: str) -> bool:

@@ -40,6 +40,20 @@ async def test_the_same_canonical_question_hits_however_many_look_alikes_are_sto
     assert not (await cache.lookup("t1", p, chat("hey, how do i frezee my Citi credit card in the app"))).hit
 
 
+async def test_a_question_restated_with_the_same_words_and_quantities_hits_past_the_verifiers_doubt(cache, policy):
+    # The verifier reads the moved words and the added "I" as doubt (about 0.55); the same content words, pound
+    # weight and oven temperature make it one question (restated.py). Another weight is the guards' to refuse.
+    p = policy(verifier_threshold=0.77)
+    for pounds, degrees in ((4, 425), (5, 375)):
+        await cache.insert(
+            "t1", p, chat(f"How long should I roast a {pounds} pound whole chicken at {degrees}°F?"), answer("1h"), "m"
+        )
+    result = await cache.lookup("t1", p, chat("At 425°F, how long should a 4 pound whole chicken roast?"))
+    assert result.reason == "semantic" and result.probability == 1.0
+    assert result.entry.query_text == "How long should I roast a 4 pound whole chicken at 425°F?"
+    assert not (await cache.lookup("t1", p, chat("At 425°F, how long should a 6 pound whole chicken roast?"))).hit
+
+
 async def test_a_look_alike_the_guards_veto_does_not_weigh_on_the_verifier(open_cache, policy, tmp_path):
     # The verifier's context features count the query's close neighbours; another gym's question (vetoed by
     # the entities guard) is no other reading of this one, so it leaves the probability as it was alone.

@@ -1,0 +1,35 @@
+"""One question restated: the same content words and quantities in other function words and order."""
+
+import pytest
+
+from gateway.cache.restated import restated
+from gateway.cache.verifier_features import view
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("At 425°F, how long should a 4 pound whole chicken roast?", "How long should I roast a 4 pound whole chicken at 425°F?"),
+    ("In euros, how much does a season ticket at Borussia Dortmund cost?",
+     "How much does a season ticket at Borussia Dortmund cost in euros?"),
+    ("At 4% APY, how much interest does $5,000 earn in a savings account in one year?",
+     "How much interest will I earn on $5,000 in a savings account at 4% APY over one year?"),
+    ("What time in Pacific time is a game that starts at 7:30 pm Eastern time?",
+     "If a game starts at 7:30 pm Eastern time, what time is that in Pacific time?"),
+])
+def test_the_same_words_and_quantities_in_other_words_are_one_question(a, b):
+    assert restated(view(a), view(b)) and restated(view(b), view(a))
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # no quantity pinned: names alone leave too much to the other words
+    ("How does Quora make money?", "How do you make money with Quora?"),
+    # another number, another content word, another question word
+    ("How long should I roast a 4 pound chicken at 425°F?", "How long should I roast a 5 pound chicken at 425°F?"),
+    ("How long should I roast a 4 pound chicken at 425°F?", "How long should I bake a 4 pound chicken at 425°F?"),
+    ("Why should I roast a 4 pound chicken at 425°F?", "How should I roast a 4 pound chicken at 425°F?"),
+    # a qualifying word before another content word
+    ("Can I only return 2 items without a receipt?", "Can I return 2 items only without a receipt?"),
+    # too few content words to say what is asked
+    ("Is 7 pm ok?", "7 pm, is it ok?"),
+])
+def test_anything_else_is_left_to_the_verifier(a, b):
+    assert not restated(view(a), view(b)) and not restated(view(b), view(a))
