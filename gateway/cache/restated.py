@@ -8,10 +8,12 @@ cost in euros?": the verifier, trained on QQP, reads the moved words and the add
 - both pin down the same quantities (numbers, times of day, dates, units: at least one of them) and the same
   names: a question that says how much, when and of what leaves little for other words to change;
 - they hold the same content words (stemmed), at least MIN_CONTENT of them words of three letters or more (not
-  "7", "pm", "ok"), and ask with the same question word
-  ("how" and "why" ask different things about the same topic);
+  "7", "pm", "ok"), and ask with the same question word ("how" and "why" ask different things about the same
+  topic);
 - each word that qualifies its neighbour ("not", "only", "never") stands before the same content word in both;
-- both are plain text (a symbol or another script is no word here, so "1" and "1-i" would read alike).
+- both are plain text: letters, digits, punctuation and the signs that state quantities ($ % °). Any other symbol
+  or script is no word here, and two questions that differ only there ("What does ~ mean in C?" / "What does ^
+  mean in C?") would read alike.
 
 The guards have passed the pair before this is asked (gateway/cache/semantic_cache.py): swapped roles and
 directions, a scope word one side adds, a negation are theirs to refuse. Names alone are not enough: on QQP
