@@ -30,7 +30,7 @@ MAX_WORDS = 48  # longer texts are not searched for a move (the search grows wit
 JOINING = "if"  # the one word that may stand where the two parts meet in one text and not in the other
 _ARTICLES = frozenset({"a", "an", "the"})
 # Words that qualify the word after them; "n't" is "not" in a canonical form.
-_QUALIFYING = frozenset({"not", "no", "never", "nor", "only", "just", "even", "also", "without", "except"})
+QUALIFYING = frozenset({"not", "no", "never", "nor", "only", "just", "even", "also", "without", "except"})
 _PLAIN = re.compile(r"[a-z0-9' ,.?!;:-]*")  # a canonical form is lower-case
 MIN_WORDS = 3
 
@@ -78,4 +78,4 @@ def _content_order(form: str) -> list[str]:
 
 
 def _qualified(tokens: list[str]) -> Counter[tuple[str, str]]:
-    return Counter((w, tokens[i + 1] if i + 1 < len(tokens) else "") for i, w in enumerate(tokens) if w in _QUALIFYING)
+    return Counter((w, tokens[i + 1] if i + 1 < len(tokens) else "") for i, w in enumerate(tokens) if w in QUALIFYING)

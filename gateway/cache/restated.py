@@ -23,12 +23,12 @@ Quora make money?" / "How do you make money with Quora?"), so at least one quant
 
 import re
 
+from gateway.cache.clause_order import QUALIFYING
 from gateway.cache.guards import Facts
 from gateway.cache.text import STOPWORDS, words
 from gateway.cache.verifier_features import QuestionView
 
 MIN_CONTENT = 3
-_QUALIFYING = frozenset({"not", "no", "never", "nor", "only", "just", "even", "also", "without", "except"})
 _PLAIN = re.compile(r"[a-z0-9' ,.?!;:$%°-]*")  # a canonical form is lower-case
 
 
@@ -61,7 +61,7 @@ def _qualified(form: str) -> list[tuple[str, str]]:
     tokens = words(form)
     found = []
     for i, token in enumerate(tokens):
-        if token in _QUALIFYING:
+        if token in QUALIFYING:
             after = next((w for w in tokens[i + 1 :] if w not in STOPWORDS), "")
             found.append((token, after))
     return sorted(found)
