@@ -180,6 +180,28 @@ def substitution(query: tuple[str, ...], cached: tuple[str, ...]) -> str | None:
     return "entities" if all(lexicon.noun_like(w) for w in removed + added) else None
 
 
+@dataclass(frozen=True)
+class SlotDifference:
+    """What the aligned diff of two questions' content words changes, for the verifier's features."""
+
+    changes: int  # runs of words replaced, added or dropped
+    unrelated: tuple[str, ...]  # changed words that no changed word of the other side is related to
+    minimal_pair: bool  # one run changed, and it holds an unrelated word: the shape of a trap, not of a rewording
+
+
+def slot_difference(query: tuple[str, ...], cached: tuple[str, ...]) -> SlotDifference:
+    if len(query) > MAX_WORDS or len(cached) > MAX_WORDS:
+        query, cached = query[:MAX_WORDS], cached[:MAX_WORDS]
+    changes = [op for op in SequenceMatcher(None, query, cached, autojunk=False).get_opcodes() if op[0] != "equal"]
+    removed = [w for _, i1, i2, _, _ in changes for w in query[i1:i2]]
+    added = [w for _, _, _, j1, j2 in changes for w in cached[j1:j2]]
+    unrelated = tuple(
+        [w for w in removed if not any(_related(w, o) for o in added)]
+        + [w for w in added if not any(_related(w, o) for o in removed)]
+    )
+    return SlotDifference(len(changes), unrelated, len(changes) == 1 and bool(unrelated))
+
+
 def _related(one: str, other: str) -> bool:
     if stem(one) == stem(other) or _SCOPE_CLASSES.get(one, one) == _SCOPE_CLASSES.get(other, other):
         return True

@@ -28,7 +28,7 @@ from gateway.cache.verifier_features import (
     view,
 )
 from gateway.cache.verifier_suite_rows import suite_rows
-from gateway.cache.verifier_world import Candidates, featurise, hashed_idf, retrieve
+from gateway.cache.verifier_world import Candidates, featurise, guard_vetoed, hashed_idf, retrieve
 
 TARGET_FALSE_HIT_RATES = ("0.005", "0.01", "0.015", "0.02", "0.03", "0.05")
 
@@ -66,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     idf = hashed_idf(texts)
     rows = retrieve(pairs, texts, vectors, args.top_k, args.world_size)
     features = featurise(rows, texts, idf)
-    train = ~rows.held_out[rows.lookup]
+    held_out = rows.held_out[rows.lookup]
+    # QQP's rows: only what the guards let by, which is all the cache asks the verifier about (docs/policies.md).
+    passed = ~guard_vetoed(rows, texts)
+    train, calibrate = ~held_out & passed, held_out & passed
     x, y = features[train], rows.label[train]
     suite = None
     if args.suite is not None:
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     mean, scale, layers = fit_ensemble(x, y, args.hidden, args.epochs, range(args.seed, args.seed + args.ensemble))
     uncalibrated = Verifier(mean, scale, layers, (1.0, 0.0), idf, VerifierInfo(FEATURES, {}, {}))
-    calibration = platt(uncalibrated.raw_logits(features[~train]), rows.label[~train])
+    calibration = platt(uncalibrated.raw_logits(features[calibrate]), rows.label[calibrate])
     probabilities = Verifier(mean, scale, layers, calibration, idf, VerifierInfo(FEATURES, {}, {})).predict(features)
     table = threshold_table(rows, probabilities, texts)
     training = {
@@ -104,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             "candidates": len(suite.labels),
             "weight": args.suite_weight,
         },
-        "held_out_auc": auc(probabilities[~train], rows.label[~train]),
-        "held_out_cosine_auc": auc(rows.similarity[~train], rows.label[~train]),
+        "guards_filter_qqp_rows": True,
+        "held_out_auc": auc(probabilities[calibrate], rows.label[calibrate]),
+        "held_out_cosine_auc": auc(rows.similarity[calibrate], rows.label[calibrate]),
         "held_out_at_threshold": table,
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gateway.cache.verifier_features import QuestionView, context_of, pair_features
+from gateway.cache.verifier_features import FEATURES, QuestionView, context_of, pair_features
 
 WEIGHTS_PATH = Path(__file__).with_name("verifier_weights.npz")
 
@@ -45,6 +45,8 @@ class Verifier:
         self._calibration = calibration
         self.idf = idf.astype(np.float32)
         self.info = info
+        # Rows carry every feature pair_features computes; these weights read the ones they were trained on.
+        self._columns = np.asarray([FEATURES.index(name) for name in info.features], dtype=np.intp)
 
     @classmethod
     def load(cls, path: str | Path = WEIGHTS_PATH) -> "Verifier":
@@ -104,7 +106,7 @@ class Verifier:
         return _sigmoid(self._calibration[0] * logits + self._calibration[1])
 
     def raw_logits(self, features: np.ndarray) -> np.ndarray:
-        x = (features - self._mean) / self._scale
+        x = (features[:, self._columns] - self._mean) / self._scale
         for i, (w, b) in enumerate(self._layers):
             x = x @ w + b
             if i < len(self._layers) - 1:

@@ -17,6 +17,7 @@ import numpy as np
 from gateway.cache.canonical import corrected, form_of
 from gateway.cache.frames import plainest
 from gateway.cache.guards import Facts, extract_facts, mentions
+from gateway.cache.substitutions import slot_difference, slots
 from gateway.cache.text import char_ngrams, content_words, question_word, stem, words
 
 IDF_BUCKETS = 1 << 16
@@ -42,7 +43,11 @@ SCALAR_FEATURES = (
     "cosine_sq",
 )
 CONTEXT_FEATURES = ("rank", "top_similarity", "gap_to_top", "gap_to_next", "neighbours_above_0_9", "neighbours")
-FEATURES = SCALAR_FEATURES + CONTEXT_FEATURES
+# The aligned diff of the two canonical forms' content words, with WordNet's related words counted as the same
+# (gateway/cache/substitutions.py): a synonym swap changes no meaning, one unrelated word in one place is a trap's
+# shape. Weights trained before these existed read the features they were trained on (Verifier.raw_logits).
+SLOT_FEATURES = ("slot_changes", "slot_unrelated", "slot_unrelated_max_idf", "slot_minimal_pair")
+FEATURES = SCALAR_FEATURES + CONTEXT_FEATURES + SLOT_FEATURES
 # Neighbours below this similarity are not counted as context (and never reach the verifier:
 # policies keep their similarity floor at or above it).
 CONTEXT_FLOOR = 0.6
@@ -67,6 +72,7 @@ class QuestionView:
     text: str = ""  # the question itself, for a verifier that reads both questions together (verifier_stack.py)
     form: str = ""  # what the wording features read: the canonical form, or the text as written
     asked: str = ""  # the form with its frames said the plainest way (frames.py): what `_same_form` compares
+    slots: tuple[str, ...] = ()  # the form's content words in order, as the substitution guard aligns them
 
 
 def view(text: str, as_written: bool = False) -> QuestionView:
@@ -89,6 +95,7 @@ def view(text: str, as_written: bool = False) -> QuestionView:
         text=text,
         form=form,
         asked=form if as_written else plainest(form),
+        slots=slots(tokens),
     )
 
 
@@ -133,8 +140,18 @@ def context_of(similarity: float, neighbour_similarities: Sequence[float]) -> li
     return [float(rank), top, top - similarity, similarity - below, float(above), float(len(considered))]
 
 
+def slot_features(q: QuestionView, c: QuestionView, idf: np.ndarray) -> list[float]:
+    difference = slot_difference(q.slots, c.slots)
+    return [
+        math.log1p(difference.changes),
+        math.log1p(len(difference.unrelated)),
+        max((float(idf[word_bucket(stem(w))]) for w in difference.unrelated), default=0.0),
+        float(difference.minimal_pair),
+    ]
+
+
 def pair_features(q: QuestionView, c: QuestionView, cosine: float, context: list[float], idf: np.ndarray) -> np.ndarray:
-    return np.asarray(scalar_features(q, c, cosine, idf) + context, dtype=np.float32)
+    return np.asarray(scalar_features(q, c, cosine, idf) + context + slot_features(q, c, idf), dtype=np.float32)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:

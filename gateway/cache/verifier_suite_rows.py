@@ -43,4 +43,7 @@ def suite_rows(
     vectors = model.encode(texts)
     # A small file stores fewer questions than the cache retrieves: each lookup takes all the others.
     rows = retrieve(pairs, texts, vectors, min(top_k, stored - 1), world_size=len(pairs))
+    # Every retrieved candidate, guard-vetoed traps included (unlike QQP's rows, train_verifier.py): the everyday
+    # traps the guards catch on these domains ("6 pm" / "on a Saturday", "in euros") are the ones the verifier must
+    # catch on domains where the guards miss them.
     return SuiteRows(featurise(rows, texts, idf), rows.label.astype(np.int64), len(pairs))

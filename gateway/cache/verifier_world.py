@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gateway.cache.evaluation import DuplicateLinks, Pair
+from gateway.cache.guards import Facts, extract_facts, rejection
 from gateway.cache.text import content_words, normalise, stem
 from gateway.cache.verifier_features import (
     CONTEXT_FLOOR,
@@ -109,6 +110,24 @@ def world_slices(pairs: int, world_size: int) -> list[np.ndarray]:
 def held_out_world(pairs: list[Pair], world_size: int) -> list[Pair]:
     """The dev pairs the verifier never trained on: they calibrated it, and they choose the thresholds."""
     return [pairs[i] for i in world_slices(len(pairs), world_size)[-1]]
+
+
+def guard_vetoed(rows: Candidates, texts: list[str]) -> np.ndarray:
+    """Per row, whether the guards (all on, as the default policy has them) veto the pair. The cache asks the
+    verifier only about the candidates the guards pass, so train_verifier learns QQP's rows from those alone (a
+    reversed route the guards catch would teach it to distrust the reordered wordings they let by); the suite's
+    everyday rows keep theirs (verifier_suite_rows.py)."""
+    from policies.schema import GuardPolicy
+
+    switches = GuardPolicy()
+    facts: dict[int, Facts] = {}
+    out = np.zeros(len(rows.label), bool)
+    for r in range(len(rows.label)):
+        q, c = int(rows.query[r]), int(rows.cand[r])
+        fq = facts.get(q) or facts.setdefault(q, extract_facts(texts[q]))
+        fc = facts.get(c) or facts.setdefault(c, extract_facts(texts[c]))
+        out[r] = rejection(fq, fc, switches) is not None
+    return out
 
 
 def featurise(rows: Candidates, texts: list[str], idf: np.ndarray) -> np.ndarray:

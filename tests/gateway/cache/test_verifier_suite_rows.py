@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from gateway.cache.embedder import EmbeddingModel
+from gateway.cache.evaluation import read_pairs
 from gateway.cache.verifier_features import FEATURES, IDF_BUCKETS
 from gateway.cache.verifier_suite_rows import suite_rows
+from gateway.cache.verifier_world import guard_vetoed, retrieve
 
 ROWS = [
     {
@@ -21,6 +23,13 @@ ROWS = [
     {
         "a": "How do I freeze my debit card in the app?",
         "b": "How do I unfreeze my debit card in the app?",
+        "duplicate": False,
+        "domain": "banking",
+        "split": "tune",
+    },
+    {
+        "a": "How do I freeze my debit card in the app?",
+        "b": "How do I freeze my stolen debit card in the app?",
         "duplicate": False,
         "domain": "banking",
         "split": "tune",
@@ -63,9 +72,25 @@ def model() -> EmbeddingModel:
 
 def test_only_tune_pairs_are_read_and_labelled_by_their_links(suite_file: Path, model: EmbeddingModel) -> None:
     rows = suite_rows(suite_file, model, np.ones(IDF_BUCKETS, np.float32), top_k=8)
-    assert rows.pairs == 4  # the held-out pair never reaches training
+    assert rows.pairs == 5  # the held-out pair never reaches training
     assert rows.features.shape[1] == len(FEATURES)
-    assert set(rows.labels.tolist()) == {0, 1}  # the unfreeze trap retrieves the freeze question as a negative
+    assert set(rows.labels.tolist()) == {0, 1}  # the stolen-card trap retrieves the freeze question as a negative
+
+
+def test_the_guards_veto_is_read_per_row_and_suite_rows_keep_the_vetoed_traps(suite_file: Path, model: EmbeddingModel):
+    # QQP's rows are trained on what the guards pass (train_verifier.py); the suite's keep "unfreeze" / "freeze",
+    # which the antonyms guard vetoes here, so the verifier learns the everyday traps it must catch where the
+    # guards miss them. "stolen" passes the guards either way.
+    pairs = read_pairs(suite_file, split="tune")
+    texts = sorted({t for p in pairs for t in (p.a, p.b)})
+    replay = retrieve(pairs, texts, model.encode(texts), 2, world_size=len(pairs))
+    vetoed = guard_vetoed(replay, texts)
+    verdict = {(texts[q], texts[c]): v for q, c, v in zip(replay.query, replay.cand, vetoed, strict=True)}
+    freeze = "How do I freeze my debit card in the app?"
+    assert verdict[("How do I unfreeze my debit card in the app?", freeze)]
+    assert not verdict[("How do I freeze my stolen debit card in the app?", freeze)]
+    rows = suite_rows(suite_file, model, np.ones(IDF_BUCKETS, np.float32), top_k=2)
+    assert len(rows.labels) == len(vetoed)
 
 
 def test_a_domain_filter_reads_only_those_domains(suite_file: Path, model: EmbeddingModel) -> None:

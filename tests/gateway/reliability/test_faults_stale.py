@@ -13,7 +13,7 @@ defaults:
   ttl_seconds: 3600
   stale_if_error_s: 60
   similarity_threshold: 0.66
-  verifier_threshold: 0.85
+  verifier_threshold: 0.77  # the shipped default category's (config/policies.yaml)
   adaptive: {min_similarity: 0.57, min_verifier: 0.74}
 categories:
   - name: account
