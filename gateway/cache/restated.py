@@ -7,9 +7,9 @@ cost in euros?": the verifier, trained on QQP, reads the moved words and the add
 
 - both pin down the same quantities (numbers, times of day, dates, units: at least one of them) and the same
   names: a question that says how much, when and of what leaves little for other words to change;
-- they hold the same content words (stemmed), at least MIN_CONTENT of them words of three letters or more (not
-  "7", "pm", "ok"), and ask with the same question word ("how" and "why" ask different things about the same
-  topic);
+- they hold the same content words (stemmed; numbers and unit words apart, the facts compare those), at least
+  MIN_CONTENT of them words of three letters or more (not "7", "pm", "ok"), and ask with the same question word
+  ("how" and "why" ask different things about the same topic);
 - each word that qualifies its neighbour ("not", "only", "never") stands before the same content word in both;
 - both are plain text: letters, digits, punctuation and the signs that state quantities ($ % °). Any other symbol
   or script is no word here, and two questions that differ only there ("What does ~ mean in C?" / "What does ^
@@ -25,10 +25,13 @@ import re
 
 from gateway.cache.clause_order import QUALIFYING
 from gateway.cache.guards import Facts
+from gateway.cache.quantities import UNIT_WORDS
 from gateway.cache.text import STOPWORDS, words
 from gateway.cache.verifier_features import QuestionView
 
 MIN_CONTENT = 3
+_DEGREES = frozenset({"degre", "degree", "degrees"})  # stemmed as the content words are
+_NUMBER_ENDINGS = frozenset({"k", "st", "nd", "rd", "th"})  # what the numbers guard reads as part of a number
 _PLAIN = re.compile(r"[a-z0-9' ,.?!;:$%°-]*")  # a canonical form is lower-case
 
 
@@ -39,11 +42,26 @@ def restated(one: QuestionView, other: QuestionView) -> bool:
         any(kind != "name" for kind, _ in pinned)
         and pinned == _pinned(other.facts)
         and sum(w.isalpha() and len(w) > 2 for w in one.content) >= MIN_CONTENT  # "7 pm ok" names no subject
-        and one.content == other.content
+        and _wording(one.content) == _wording(other.content)
         and one.question_word == other.question_word
         and bool(_PLAIN.fullmatch(one.form) and _PLAIN.fullmatch(other.form))
         and _qualified(one.form) == _qualified(other.form)
     )
+
+
+def _wording(content: frozenset[str]) -> frozenset[str]:
+    """The content words that are no quantity: numbers and units are compared as the facts pinned ("350F" /
+    "350 degrees Fahrenheit")."""
+    return frozenset(w for w in content if not _quantity_word(w))
+
+
+def _quantity_word(word: str) -> bool:
+    """A number ("350", "20k", "3rd"), a number glued to its unit ("350f", "5km"), a unit, "degrees"; not a model
+    name ("5s" in "iPhone 5S": the numbers guard reads only its 5)."""
+    if word[0].isdigit():
+        rest = word.lstrip("0123456789.,")
+        return not rest or rest in UNIT_WORDS or rest in _NUMBER_ENDINGS
+    return word in UNIT_WORDS or word in _DEGREES
 
 
 def _pinned(facts: Facts) -> frozenset[tuple[str, object]]:

@@ -14,6 +14,9 @@ from gateway.cache.verifier_features import view
      "How much interest will I earn on $5,000 in a savings account at 4% APY over one year?"),
     ("What time in Pacific time is a game that starts at 7:30 pm Eastern time?",
      "If a game starts at 7:30 pm Eastern time, what time is that in Pacific time?"),
+    # a quantity written another way: the facts compare it, not the words
+    ("How long do I bake cookies at 350F?", "How long do I bake cookies at 350 degrees Fahrenheit?"),
+    ("Which is the best phone to buy under 20000?", "Which is the best phone I can buy under 20k?"),
 ])
 def test_the_same_words_and_quantities_in_other_words_are_one_question(a, b):
     assert restated(view(a), view(b)) and restated(view(b), view(a))
@@ -28,6 +31,8 @@ def test_the_same_words_and_quantities_in_other_words_are_one_question(a, b):
     ("Why should I roast a 4 pound chicken at 425°F?", "How should I roast a 4 pound chicken at 425°F?"),
     # a qualifying word before another content word
     ("Can I only return 2 items without a receipt?", "Can I return 2 items only without a receipt?"),
+    # a model name is a word, though the numbers guard reads only its number
+    ("How long does the battery on my iPhone 5S last?", "How long does an iPhone 5 battery last?"),
     # too few content words to say what is asked
     ("Is 7 pm ok?", "7 pm, is it ok?"),
 ])
