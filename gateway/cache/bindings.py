@@ -9,7 +9,7 @@ antonym in the other, and never to both: the time of arrival asked as the time o
 asked as a price to sell.
 """
 
-from gateway.cache.oppositions import antonym_lemmas, lexicon
+from gateway.cache.oppositions import lemmas_at, lexicon
 from gateway.cache.text import STOPWORDS, stem
 
 WINDOW = 5  # words after an event word that it binds: its object and a place or a time, not the next clause
@@ -21,7 +21,7 @@ def bindings(tokens: list[str]) -> Bindings:
     """(lemma, detail) for each word with antonyms and the content words it binds."""
     found: set[tuple[str, str]] = set()
     for i, token in enumerate(tokens):
-        lemmas = antonym_lemmas([token]) if token not in STOPWORDS else ()  # "in", "on", "off": no event
+        lemmas = lemmas_at(tokens, i) if token not in STOPWORDS else ()  # "in", "on", "off": no event
         if not lemmas:
             continue
         for detail in tokens[i + 1 : i + 1 + WINDOW]:

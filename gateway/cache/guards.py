@@ -36,7 +36,7 @@ from gateway.cache.oppositions import (
     scope_words,
 )
 from gateway.cache.qualifiers import Wording, added_qualifier, wording
-from gateway.cache.quantities import UNIT_WORDS, read_quantities, times_differ, units_differ
+from gateway.cache.quantities import UNIT_WORDS, Quantities, quantities_differ, read_quantities, times_differ
 from gateway.cache.roles import Roles, persons, persons_swapped, pronoun_roles, roles, roles_swapped
 from gateway.cache.substitutions import slots, substitution
 from gateway.cache.text import STOPWORDS, stem, words
@@ -91,6 +91,9 @@ _PERIODS = {
 }
 _DATE_WORDS = frozenset(_MONTHS) | _WEEKDAYS | _RELATIVE_DAYS
 _TONIGHT = {"this evening": "tonight", "this night": "tonight"}  # one evening, however it is said
+_TODAY = {"now": "today", "currently": "today"}  # "right now" and "at today's rate" ask about the same day
+# "the following month" is the next one.
+_RELATIVE = {"this": "this", "next": "next", "following": "next", "last": "last", "past": "past", "coming": "coming"}
 _AT_NO_COST = re.compile(r"\b(?:at|for|with) no (?:extra |additional )?(?:cost|charge)\b")
 _NEGATIONS = {
     "not",
@@ -128,6 +131,16 @@ _IDENTIFIER_SHAPES = re.compile(
 
 # No `\s*` around it: on a long run of spaces that scans the run again from every start (quadratic).
 _ARROW = re.compile(r"->|=>|→|⇒")
+# Time zones by their letters: "7:30 pm ET" is "7:30 pm Eastern time".
+_ZONES = {
+    **dict.fromkeys(("et", "est", "edt"), "eastern"),
+    **dict.fromkeys(("ct", "cst", "cdt"), "central"),
+    **dict.fromkeys(("mt", "mst", "mdt"), "mountain"),
+    **dict.fromkeys(("pt", "pst", "pdt"), "pacific"),
+}
+_ZONE_LETTERS = re.compile(r"\b(?:" + "|".join(z.upper() for z in _ZONES) + r")\b(?: time\b)?")
+_US_DOLLARS = re.compile(r"\bU\.?S\.? (?=dollars?\b)")  # the currency's name ("USD"), no place named
+_US_PLACE = re.compile(r"\bU\.?S\.?(?! dollars?\b)(?=\W|$)")
 _ABBREVIATION = re.compile(r"[A-Za-z](?:\.[A-Za-z])++")
 
 
@@ -174,6 +187,8 @@ class Facts:
     lowered: str
     times: tuple[frozenset[int], ...] = ()  # times of day, as the minutes after midnight each may mean
     units: frozenset[tuple[str, str]] = frozenset()  # (dimension, unit)
+    amounts: frozenset[str] = frozenset()  # numbers with amounts of time converted (quantities.py)
+    amount_units: frozenset[tuple[str, str]] = frozenset()
     antonym_lemmas: frozenset[str] = frozenset()
     reversed_words: frozenset[str] = frozenset()  # "unfreeze" -> "freeze" (gateway/cache/oppositions.py)
     prefixed: frozenset[tuple[str, str]] = frozenset()  # "offline" -> ("off", "line") (oppositions.py)
@@ -194,7 +209,8 @@ def extract_facts(text: str) -> Facts:
     lowered = text.casefold()
     names = _name_words(text, len(tokens))
     quantities = read_quantities(text, tokens)
-    arrows = _ARROW.sub(" to ", text)  # "Denver -> Aspen" is "Denver to Aspen" to the order guard
+    # "Denver -> Aspen" is "Denver to Aspen" to the order guard, "7 pm ET" is "7 pm Eastern".
+    arrows = _ZONE_LETTERS.sub(lambda m: f"{_ZONES[m.group(0).casefold()]} time", _ARROW.sub(" to ", text))
     return Facts(
         numbers=quantities.numbers,
         dates=frozenset(_dates(text, tokens)),
@@ -204,6 +220,8 @@ def extract_facts(text: str) -> Facts:
         lowered=lowered,
         times=quantities.times,
         units=quantities.units,
+        amounts=quantities.amounts,
+        amount_units=quantities.amount_units,
         antonym_lemmas=antonym_lemmas(tokens),
         reversed_words=reversed_words(tokens),
         prefixed=prefixed_words(tokens),
@@ -228,13 +246,14 @@ def _negates(lowered: str, tokens: list[str]) -> bool:
 
 def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | None:
     """The name of the first guard the pair trips ("numbers", "dates", ...), None if all pass."""
-    if switches.numbers and query.numbers != candidate.numbers:
+    quantity = quantities_differ(_quantities(query), _quantities(candidate), switches.numbers, switches.units)
+    if quantity == "numbers":
         return "numbers"
     if switches.times and times_differ(query.times, candidate.times):
         return "times"
     if switches.dates and query.dates != candidate.dates:
         return "dates"
-    if switches.units and units_differ(query.units, candidate.units):
+    if quantity == "units":
         return "units"
     if switches.negation and query.negated != candidate.negated:
         return "negation"
@@ -269,6 +288,10 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
     return None
 
 
+def _quantities(facts: Facts) -> Quantities:
+    return Quantities(facts.numbers, facts.times, facts.units, facts.amounts, facts.amount_units)
+
+
 def _content(facts: Facts) -> frozenset[str]:
     return frozenset(t for t in facts.tokens if t not in STOPWORDS)
 
@@ -294,19 +317,28 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
             if token not in _AMBIGUOUS_MONTHS or token in dated:
                 found.append(_MONTHS[token])
         elif token in _WEEKDAYS or token in _RELATIVE_DAYS:
-            found.append(token)
-        elif token in ("this", "next", "last", "past", "coming") and i + 1 < len(tokens) and tokens[i + 1] in _PERIODS:
-            found.append(_TONIGHT.get(f"{token} {tokens[i + 1]}", f"{token} {tokens[i + 1]}"))
+            found.append(_TODAY.get(token, token))
+        elif token.endswith("s") and token[:-1] in _WEEKDAYS:  # "on Sundays" is "on a Sunday"
+            found.append(token[:-1])
+        elif token in _RELATIVE and i + 1 < len(tokens) and tokens[i + 1] in _PERIODS:
+            relative = _RELATIVE[token]
+            found.append(_TONIGHT.get(f"{relative} {tokens[i + 1]}", f"{relative} {tokens[i + 1]}"))
     return found
+
+
+_UNIT_STEMS = UNIT_WORDS | {stem(w) for w in UNIT_WORDS}  # "Celsius" stems to "celsiu"
 
 
 def _entities(text: str, names: list[str]) -> list[str]:
     found = [stem(m.group(0).strip("`").casefold()) for m in _CODE_SPAN.finditer(text)]
     found.extend(stem(identifier.casefold()) for identifier in _identifiers(text))
-    found.extend(stem(m.group(0).casefold()) for m in _ACRONYM.finditer(text) if m.group(0) != "I")
-    found.extend(stem(w) for w in names)
+    acronyms = (m.group(0).casefold() for m in _ACRONYM.finditer(_US_DOLLARS.sub("", text)) if m.group(0) != "I")
+    found.extend(_ZONES.get(acronym) or stem(acronym) for acronym in acronyms)
+    found.extend(_ZONES.get(w) or stem(w) for w in names)
+    if _US_DOLLARS.search(text) and not _US_PLACE.search(text):
+        found = [e for e in found if e != "us"]
     # Month and weekday names are capitalised but belong to the dates guard; "Fahrenheit" to the units guard.
-    return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS and e not in UNIT_WORDS]
+    return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS and e not in _UNIT_STEMS]
 
 
 def _name_words(text: str, word_count: int) -> list[str]:

@@ -122,10 +122,22 @@ def lexicon(path: Path = ANTONYMS_PATH) -> Lexicon:
     return Lexicon(antonyms, irregular)
 
 
+_DIMINISHERS = frozenset({"least", "less", "lesser"})
+
+
 def antonym_lemmas(tokens: list[str]) -> frozenset[str]:
-    """The lemmas of `tokens` that have antonyms."""
+    """The lemmas of `tokens` that have antonyms (`lemmas_at`)."""
+    return frozenset(lemma for i in range(len(tokens)) for lemma in lemmas_at(tokens, i))
+
+
+def lemmas_at(tokens: list[str], i: int) -> frozenset[str]:
+    """The lemmas with antonyms of the word at `i`; after "least" / "less" its antonyms' ("the least expensive
+    way" reads as "the cheapest way", and against "the most expensive" as its opposite)."""
     known = lexicon()
-    return frozenset(lemma for token in set(tokens) for lemma in known.lemmas(token))
+    lemmas = known.lemmas(tokens[i])
+    if i and tokens[i - 1] in _DIMINISHERS:
+        return frozenset(opposite for lemma in lemmas for opposite in known.antonyms[lemma])
+    return frozenset(lemmas)
 
 
 def antonyms_clash(query: frozenset[str], cached: frozenset[str]) -> bool:

@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from gateway.cache.text import words
+
 NUMBER_WORDS = {
     "zero": "0",
     "two": "2",
@@ -150,6 +152,18 @@ _POWERS = {
     "cubic": ("volume", "cubic"),
     "cu": ("volume", "cubic"),
 }
+# An amount of time: a number (digits or a word, "one" and "half" among them, never "second" or "first") and its unit.
+_IN_SECONDS = {"sec": 1, "second": 1, "min": 60, "minute": 60, "hr": 3600, "hour": 3600, "day": 86400, "week": 604800}
+_IN_MONTHS = {"month": 1, "yr": 12, "year": 12}  # a month is no fixed number of days: calendar time apart
+_DURATION_AMOUNTS = {
+    **{w: v for w, v in NUMBER_WORDS.items() if w not in ("first", "second", "third", "twice", "double", "triple")},
+    "one": "1",
+}
+_DURATION = re.compile(
+    r"(?<![\w.,])(\d[\d,]{0,12}(?:\.\d{1,6})?|" + "|".join(sorted(_DURATION_AMOUNTS, key=len, reverse=True)) + r")"
+    r"[ -]?(secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|yrs?|years?)\b",
+    re.IGNORECASE,
+)
 _SYMBOLS = "$€£¥₹"
 UNIT_WORDS = frozenset(_UNITS)  # for the substitution guard to leave units to this one
 ATTACHED_UNIT_WORDS = frozenset(_ATTACHED_ONLY)
@@ -160,12 +174,40 @@ class Quantities:
     numbers: frozenset[str]
     times: tuple[frozenset[int], ...]  # each time of day as the minutes after midnight it may mean
     units: frozenset[tuple[str, str]]  # (dimension, canonical unit)
+    amounts: frozenset[str]  # the numbers with each amount of time as one ("12 mo", "21600 s"): quantities_differ
+    amount_units: frozenset[tuple[str, str]]  # the units beside them (time as ("duration", "s" or "mo"))
 
 
 def read_quantities(text: str, tokens: list[str]) -> Quantities:
     """`tokens`: text.words(text)."""
     times, rest = _times(text, tokens)
-    return Quantities(numbers=frozenset(_numbers(rest, tokens)), times=times, units=frozenset(_units(text, tokens)))
+    numbers, units = _numbers(rest, tokens), _units(text, tokens)
+    durations, without = _durations(rest)
+    if not durations:
+        return Quantities(frozenset(numbers), times, frozenset(units), frozenset(numbers), frozenset(units))
+    # The same question with each amount of time read as one quantity: numbers and units apart from them.
+    plain = words(without)
+    amounts = _numbers(without, plain) + durations
+    amount_units = [u for u in _units(without, plain) if u[0] != "duration"] + [
+        ("duration", d.split()[1]) for d in durations
+    ]
+    return Quantities(frozenset(numbers), times, frozenset(units), frozenset(amounts), frozenset(amount_units))
+
+
+def quantities_differ(query: Quantities, cached: Quantities, numbers: bool, units: bool) -> str | None:
+    """ "numbers" or "units" when the two questions pin different ones down (each guard only when switched on),
+    read as written or with their amounts of time converted ("twelve months" / "one year", "360 minutes" / "6
+    hours"): a pair the conversion reconciles passes, and it vetoes nothing the plain reading lets by."""
+    if numbers and query.numbers != cached.numbers:
+        found = "numbers"
+    elif units and units_differ(query.units, cached.units):
+        found = "units"
+    else:
+        return None
+    reconciled = (not numbers or query.amounts == cached.amounts) and (
+        not units or not units_differ(query.amount_units, cached.amount_units)
+    )
+    return None if reconciled else found
 
 
 def times_differ(query: tuple[frozenset[int], ...], cached: tuple[frozenset[int], ...]) -> bool:
@@ -231,6 +273,23 @@ def _times(text: str, tokens: list[str]) -> tuple[tuple[frozenset[int], ...], st
         last = end
     pieces.append(text[last:])
     return tuple(found), "".join(pieces)
+
+
+def _durations(text: str) -> tuple[list[str], str]:
+    """Each number of seconds, minutes, ... weeks as seconds and of months or years as months ("a 360-minute
+    audiobook" is a 6-hour one, "over twelve months" is "over one year"), and `text` with them blanked out."""
+    found: list[str] = []
+
+    def blank(match: re.Match[str]) -> str:
+        amount = match.group(1).lower().replace(",", "")
+        value = float(_DURATION_AMOUNTS.get(amount, amount))
+        unit = match.group(2).lower().removesuffix("s")
+        factor, scale = (_IN_SECONDS[unit], "s") if unit in _IN_SECONDS else (_IN_MONTHS[unit], "mo")
+        amount = f"{value * factor:.6f}".rstrip("0").rstrip(".")
+        found.append(f"{amount} {scale}")
+        return " " * len(match.group(0))
+
+    return found, _DURATION.sub(blank, text)
 
 
 def _numbers(text: str, tokens: list[str]) -> list[str]:

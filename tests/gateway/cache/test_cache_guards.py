@@ -257,3 +257,36 @@ def test_only_restricts_unless_it_names_the_one():
     assert scope_words(words("can i only pay in cash?")) == {"only"}
     assert scope_words(words("am i the only atheist here?")) == frozenset()
     assert scope_words(words("is she an only child?")) == frozenset()
+
+
+@pytest.mark.parametrize(("query", "cached"), [
+    # An amount of time in other units, or as a word: one quantity.
+    ("How much interest will I earn on $5,000 at 4% APY over twelve months?",
+     "How much interest will I earn on $5,000 at 4% APY over one year?"),
+    ("How long does a 360-minute audiobook take at 1.25x speed?", "How long will a 6-hour audiobook take at 1.25x speed?"),
+    ("How can I lose 5 kg in one month?", "How can I lose 5 kg in 1 month?"),
+    # "least"/"less" before a word with an antonym says that antonym.
+    ("whats the least expensive way to ship my order to Canada", "What's the cheapest way to ship an order to Canada?"),
+    # Other names of one day, one currency, one time zone.
+    ("What do 500 US dollars convert to in euros right now?", "How many euros will I get for 500 US dollars at today's rate?"),
+    ("Is unused data carried forward to the following month?", "Does unused data roll over to next month?"),
+    ("Can I return an item at 9 am on Sundays?", "Can I return an item at 9 am on a Sunday?"),
+    ("Netflix Standard price per month in usd?", "How much is Netflix Standard per month in US dollars?"),
+    ("7:30 pm ET kickoff - what's that in Pacific time?", "If a game starts at 7:30 pm Eastern time, what time is that in Pacific time?"),
+    ("Is 30 degrees Celsius too hot to walk my dog?", "Is it too hot to walk my dog when it's 30°C outside?"),
+])
+def test_one_quantity_day_or_name_said_another_way_passes(query, cached):
+    assert guard(query, cached) is None
+
+
+@pytest.mark.parametrize(("query", "cached", "tripped"), [
+    ("How long does a 600-minute audiobook take?", "How long will a 6-hour audiobook take?", "numbers"),
+    ("Can I finish it in 5 minutes?", "Can I finish it in 5 hours?", "units"),
+    ("What is the least expensive flight to Rome?", "What is the most expensive flight to Rome?", "antonyms"),
+    ("What is the least expensive flight to Rome?", "What is an expensive flight to Rome?", "antonyms"),
+    ("What can I do to feel less depressed?", "What can I do if I feel slightly depressed?", "antonyms"),
+    ("If it is 3 pm PT, what time is it in ET?", "If it is 3 pm Eastern time, what time is it in Pacific time?", "order"),
+    ("How much is Netflix in the US, in US dollars?", "How much is Netflix per month in usd?", "entities"),
+])
+def test_the_same_readings_still_tell_different_facts_apart(query, cached, tripped):
+    assert guard(query, cached) == tripped
