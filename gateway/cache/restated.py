@@ -5,8 +5,9 @@
 cost in euros?": the verifier, trained on QQP, reads the moved words and the added "I" as doubt (0.5-0.6 under a
 0.77 threshold), and neither is a move of whole parts (clause_order.py). Two questions are one restated when:
 
-- both pin down the same quantities (numbers, times of day, dates, units: at least one of them) and the same
-  names: a question that says how much, when and of what leaves little for other words to change;
+- both pin down the same quantities (numbers, times of day, dates, units: at least one of them; amounts of time
+  converted, as the guards read them: "a 6-hour" / "a 360-minute audiobook") and the same names: a question
+  that says how much, when and of what leaves little for other words to change;
 - they hold the same content words (stemmed; numbers and unit words apart, the facts compare those), at least
   MIN_CONTENT of them words of three letters or more (not "7", "pm", "ok"), and ask with the same question word
   ("how" and "why" ask different things about the same topic);
@@ -25,7 +26,7 @@ import re
 
 from gateway.cache.clause_order import QUALIFYING
 from gateway.cache.guards import Facts
-from gateway.cache.quantities import UNIT_WORDS
+from gateway.cache.quantities import NUMBER_WORDS, UNIT_WORDS
 from gateway.cache.text import STOPWORDS, words
 from gateway.cache.verifier_features import QuestionView
 
@@ -56,20 +57,20 @@ def _wording(content: frozenset[str]) -> frozenset[str]:
 
 
 def _quantity_word(word: str) -> bool:
-    """A number ("350", "20k", "3rd"), a number glued to its unit ("350f", "5km"), a unit, "degrees"; not a model
-    name ("5s" in "iPhone 5S": the numbers guard reads only its 5)."""
+    """A number ("350", "20k", "3rd", "five"), a number glued to its unit ("350f", "5km"), a unit, "degrees"; not a
+    model name ("5s" in "iPhone 5S": the numbers guard reads only its 5)."""
     if word[0].isdigit():
         rest = word.lstrip("0123456789.,")
         return not rest or rest in UNIT_WORDS or rest in _NUMBER_ENDINGS
-    return word in UNIT_WORDS or word in _DEGREES
+    return word in UNIT_WORDS or word in _DEGREES or word in NUMBER_WORDS or word == "one"
 
 
 def _pinned(facts: Facts) -> frozenset[tuple[str, object]]:
     return frozenset(
-        {("number", n) for n in facts.numbers}
+        {("number", n) for n in facts.amounts}
         | {("time", t) for t in facts.times}
         | {("date", d) for d in facts.dates}
-        | {("unit", u) for u in facts.units}
+        | {("unit", u) for u in facts.amount_units}
         | {("name", e) for e in facts.entities}
     )
 

@@ -17,6 +17,8 @@ from gateway.cache.verifier_features import view
     # a quantity written another way: the facts compare it, not the words
     ("How long do I bake cookies at 350F?", "How long do I bake cookies at 350 degrees Fahrenheit?"),
     ("Which is the best phone to buy under 20000?", "Which is the best phone I can buy under 20k?"),
+    ("How long will a 6-hour audiobook take at 1.25x speed?", "How long does a 360-minute audiobook take at 1.25x speed?"),
+    ("What are the five best movies of all time?", "What are the 5 best movies of all time?"),
 ])
 def test_the_same_words_and_quantities_in_other_words_are_one_question(a, b):
     assert restated(view(a), view(b)) and restated(view(b), view(a))
