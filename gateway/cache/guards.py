@@ -36,7 +36,7 @@ from gateway.cache.oppositions import (
     scope_words,
 )
 from gateway.cache.qualifiers import Wording, added_qualifier, wording
-from gateway.cache.quantities import UNIT_WORDS, Quantities, quantities_differ, read_quantities, times_differ
+from gateway.cache.quantities import UNIT_WORDS, quantities_differ, read_quantities, times_differ
 from gateway.cache.roles import Roles, persons, persons_swapped, pronoun_roles, roles, roles_swapped
 from gateway.cache.substitutions import slots, substitution
 from gateway.cache.text import STOPWORDS, stem, words
@@ -246,7 +246,7 @@ def _negates(lowered: str, tokens: list[str]) -> bool:
 
 def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | None:
     """The name of the first guard the pair trips ("numbers", "dates", ...), None if all pass."""
-    quantity = quantities_differ(_quantities(query), _quantities(candidate), switches.numbers, switches.units)
+    quantity = quantities_differ(query, candidate, switches.numbers, switches.units)
     if quantity == "numbers":
         return "numbers"
     if switches.times and times_differ(query.times, candidate.times):
@@ -286,10 +286,6 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
     if substituted is not None and getattr(switches, substituted):
         return substituted
     return None
-
-
-def _quantities(facts: Facts) -> Quantities:
-    return Quantities(facts.numbers, facts.times, facts.units, facts.amounts, facts.amount_units)
 
 
 def _content(facts: Facts) -> frozenset[str]:
@@ -332,7 +328,7 @@ _UNIT_STEMS = UNIT_WORDS | {stem(w) for w in UNIT_WORDS}  # "Celsius" stems to "
 def _entities(text: str, names: list[str]) -> list[str]:
     found = [stem(m.group(0).strip("`").casefold()) for m in _CODE_SPAN.finditer(text)]
     found.extend(stem(identifier.casefold()) for identifier in _identifiers(text))
-    acronyms = (m.group(0).casefold() for m in _ACRONYM.finditer(_US_DOLLARS.sub("", text)) if m.group(0) != "I")
+    acronyms = (m.group(0).casefold() for m in _ACRONYM.finditer(text) if m.group(0) != "I")
     found.extend(_ZONES.get(acronym) or stem(acronym) for acronym in acronyms)
     found.extend(_ZONES.get(w) or stem(w) for w in names)
     if _US_DOLLARS.search(text) and not _US_PLACE.search(text):

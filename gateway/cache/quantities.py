@@ -10,6 +10,7 @@ single character class repeated): user text up to the message limit passes throu
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import Protocol
 
 from gateway.cache.text import words
 
@@ -194,7 +195,23 @@ def read_quantities(text: str, tokens: list[str]) -> Quantities:
     return Quantities(frozenset(numbers), times, frozenset(units), frozenset(amounts), frozenset(amount_units))
 
 
-def quantities_differ(query: Quantities, cached: Quantities, numbers: bool, units: bool) -> str | None:
+class Pinned(Protocol):
+    """What quantities_differ reads: a question's Quantities, or the guards' Facts that carry them."""
+
+    @property
+    def numbers(self) -> frozenset[str]: ...
+
+    @property
+    def units(self) -> frozenset[tuple[str, str]]: ...
+
+    @property
+    def amounts(self) -> frozenset[str]: ...
+
+    @property
+    def amount_units(self) -> frozenset[tuple[str, str]]: ...
+
+
+def quantities_differ(query: Pinned, cached: Pinned, numbers: bool, units: bool) -> str | None:
     """ "numbers" or "units" when the two questions pin different ones down (each guard only when switched on),
     read as written or with their amounts of time converted ("twelve months" / "one year", "360 minutes" / "6
     hours"): a pair the conversion reconciles passes, and it vetoes nothing the plain reading lets by."""
