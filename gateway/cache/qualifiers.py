@@ -11,12 +11,18 @@ qualifier said on one side only narrows the question all the same:
   when it begins), so adding "leave", "start" or "open" asks the same, and "arrive", "end" or "close"
   asks something else.
 
+- a condition clause: "How do I cancel my gym membership if I joined through my insurance?" / "How do I
+  cancel my gym membership?". Only "if" / "unless" clauses with something of their own to say count: "if
+  so", "if you don't mind", "sorry if this is basic", and the if that means whether ("how can I tell if
+  it's broken") qualify nothing.
+
 A rewording changes words on both sides. A question that only adds words to the other one (the other
 has no content word of its own) adds either an opener ("hey, quick q:", "Okay, slightly panicking:"),
 said before the question's first question word and qualifying nothing, or words inside or after it.
 Other added words ("really", "in the app", "accept returns of") are left to the verifier.
 """
 
+import re
 from dataclasses import dataclass
 
 from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
@@ -130,6 +136,27 @@ _POLAR = frozenset(
     }
 )
 _SIGNIFICANT_STOPWORDS = CONDITIONS | _AMOUNT
+# A condition clause runs from "if" / "unless" to the next punctuation, "then" or question word ("If yes then which
+# fields?").
+_CLAUSE = re.compile(
+    r"\b(?:if|unless)\b(.*?)(?=[,;:.?!()]|\b(?:then|what|which|how|why|where|when|who)\b|$)", re.IGNORECASE
+)
+# The word before an "if" that makes it "whether" ("tell if", "wondering if") or an apology ("sorry if").
+_WHETHER = frozenset(
+    {"know", "knows", "tell", "see", "check", "checking", "wonder", "wondering", "wondered"}
+    | {"ask", "asking", "sure", "unsure", "determine", "find", "out", "figure", "decide", "matter"}
+    | {"matters", "test", "verify", "confirm", "notice", "curious", "idea", "clue", "remember"}
+    | {"learn", "say", "sorry", "apologies", "apologize", "forgive", "pardon", "excuse", "mind"}
+    | {"what", "as"}
+)
+# What an aside's if-clause says ("if so", "if you don't mind", "if possible", "if anyone knows").
+_ASIDE = frozenset(
+    {"so", "yes", "no", "not", "any", "possible", "needed", "necessary", "applicable", "relevant"}
+    | {"ever", "anything", "mind", "minding", "know", "knows", "anyone", "anybody", "someone"}
+    | {"help", "please", "sense", "make", "makes", "ask", "asking", "okay", "ok", "matter"}
+    | {"matters", "care", "course", "need", "able", "remember", "correctly", "recall", "wonder"}
+    | {"curious", "allowed", "appropriate"}
+)
 MIN_WORDS = 3  # significant words the shorter question needs before another can be it plus a qualifier
 _OPENER_LIMIT = 8  # words before the question's first question word that may be an opener
 
@@ -142,6 +169,7 @@ class Wording:
     significant: tuple[str, ...]
     start: int
     polar: bool
+    conditions: frozenset[str] = frozenset()  # what its if-clauses say, as stems
 
     @property
     def stems(self) -> frozenset[str]:
@@ -157,7 +185,19 @@ def wording(text: str) -> Wording:
     # The question starts at its first question word ("hey quick q, does ...", "um, is ..."), if one comes early.
     opener = next((i for i, w in enumerate(tokens[: _OPENER_LIMIT + 1]) if w in QUESTION_WORDS), None)
     start = sum(1 for w in tokens[: opener or 0] if _significant(w))
-    return Wording(tuple(significant), start, opener is not None and tokens[opener] in _POLAR)
+    return Wording(tuple(significant), start, opener is not None and tokens[opener] in _POLAR, _conditions(text))
+
+
+def _conditions(text: str) -> frozenset[str]:
+    said: set[str] = set()
+    for clause in _CLAUSE.finditer(text):
+        before = words(text[: clause.start()])[-1:]
+        if before and before[0] in _WHETHER:
+            continue
+        said |= {
+            _base(w) for w in words(clause.group(1)) if _significant(w) and w not in _ASIDE and not w.endswith("n't")
+        }
+    return frozenset(said)
 
 
 def added_qualifier(query: Wording, cached: Wording) -> str | None:
@@ -165,6 +205,8 @@ def added_qualifier(query: Wording, cached: Wording) -> str | None:
     mine, theirs = query.stems, cached.stems
     if min(len(mine), len(theirs)) < MIN_WORDS:  # "How do I get my iCloud password?" is in most questions about it
         return None
+    if _adds_condition(query, cached) or _adds_condition(cached, query):
+        return "scope"
     if mine < theirs:
         return _qualifier(cached, query)
     if theirs < mine:
@@ -187,6 +229,15 @@ def _qualifier(longer: Wording, shorter: Wording) -> str | None:
     if added & _ENDINGS and not known & {_base(w) for w in _STARTS | _ENDINGS}:
         return "antonyms"
     return None
+
+
+def _adds_condition(longer: Wording, shorter: Wording) -> bool:
+    """`longer` is `shorter` (a word changed at most: "a 4 pound chicken" / "a 4 pound whole chicken") asked under a
+    condition of its own that `shorter` neither sets nor mentions."""
+    if not longer.conditions or shorter.conditions or longer.conditions <= shorter.stems:
+        return False
+    main = longer.stems - longer.conditions
+    return len(shorter.stems - main) <= 1 and len(main - shorter.stems) <= 1
 
 
 def _said_as_in(longer: Wording, at: int, known: frozenset[str]) -> bool:

@@ -10,6 +10,8 @@ comparative). Two questions clash when a word has one role in one and the opposi
 other. Symmetric relations ("A vs B", "A or B", "between A and B") give no roles, and a reordered
 sentence that keeps each word's role ("to Paris from London") passes.
 
+"leaves X" and "reaches X" give X the role "from X" and "to X" would.
+
 Who does it to whom: "If I rear-end another driver" / "If another driver rear-ends me", "Can my landlord sue me?"
 / "Can I sue my landlord?", "Should I call him?" / "Should he call me?". Any verb will do here, since the
 pronoun's case says its role: "I" (we, he, she, they) before a verb, auxiliaries and adverbs between, acts;
@@ -157,6 +159,19 @@ _VERBS = {  # asymmetric relations: the subject acts on the object
     "sends",
     "sent",
 }
+# Leaving a place makes it the source as "from" does: "Which train leaves Manchester before 9?" / "Which train gets
+# me to Manchester before 9?". Reaching one makes it the target. ("left" is as often a side or what remains.)
+_DEPARTURES = {
+    "leave": "source",
+    "leaves": "source",
+    "leaving": "source",
+    "depart": "source",
+    "departs": "source",
+    "departing": "source",
+    "reach": "target",
+    "reaches": "target",
+    "reaching": "target",
+}
 _OPPOSITE = {
     "source": "target",
     "target": "source",
@@ -201,6 +216,9 @@ def roles(text: str) -> Roles:
         if token in _MARKERS:
             before_role, after_role = _MARKERS[token]
             after = i + 2 if token == "instead" and i + 1 < len(tokens) and tokens[i + 1] == "of" else i + 1
+        elif token in _DEPARTURES:
+            found.update((_DEPARTURES[token], w) for w in _run_after(tokens, i + 1)[:1])
+            continue
         elif token in _VERBS:
             before_role, after_role, after = "agent", "patient", i + 1
             if after < len(tokens) and tokens[after] == "by":  # passive: "B was beaten by A"
@@ -278,6 +296,7 @@ def _content(token: str) -> bool:
         and token not in _BOUNDARY
         and token not in _MARKERS
         and token not in _VERBS
+        and token not in _DEPARTURES
     )
 
 

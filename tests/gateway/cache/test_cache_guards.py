@@ -196,6 +196,13 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     ("Is caffeine bad for cats?", "How much caffeine is bad for cats?", "scope"),
     ("Are strawberries safe for rabbits?", "How many strawberries are safe for rabbits?", "scope"),
     ("Are grapes bad for cats?", "How many grapes are bad for a cat?", "scope"),
+    # a condition clause of its own, the rest the same question (a word changed at most)
+    ("How do I cancel my gym membership?",
+     "How do I cancel my gym membership if I signed up through my health insurance?", "scope"),
+    ("How long should I bake a 2 pound meatloaf at 350F?",
+     "How long should I bake a 2 pound meatloaf at 350F if it's still frozen?", "scope"),
+    ("Can I keep my number when I switch carriers unless I still owe on my phone?",
+     "Can I keep my number when I switch carriers?", "scope"),
     # acting on the thing the other asks about
     ("What's the shortcut to mute in Zoom?", "How do I change the shortcut to mute in Zoom?", "scope"),
     # a word with an opposite that the other question leaves unsaid
@@ -211,6 +218,9 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     ("If I accidentally rear-end a car, who pays?", "If a car accidentally rear-ends me, who pays?", "order"),
     ("Does my ex have to pay me child support?", "Do I have to pay my ex child support?", "order"),
     ("Can't I sue him for the deposit?", "Can he not sue me for the deposit?", "order"),
+    # leaving a place is "from" it, reaching one "to" it
+    ("Which train leaves Leeds before 9 am?", "Which train gets me to Leeds before 9 am?", "order"),
+    ("Which bus reaches Dover by noon?", "Which bus departs Dover by noon?", "order"),
 ])
 def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tripped):
     assert guard(query, cached) == tripped
@@ -224,6 +234,12 @@ def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tr
     ("My train leaves at 8 am. When should I get to the station?",
      "When should I get to the station if my train leaves at 8 am?"),
     ("Is coffee bad for your teeth?", "Is coffee bad for your teeth? If so, why?"),
+    # an if-clause that says nothing of its own (an aside, "whether") or that both set
+    ("How do I cancel my gym membership?", "How do I cancel my gym membership, if anyone knows?"),
+    ("How do I cancel my gym membership?", "How do I cancel my gym membership if possible?"),
+    ("Is my gym membership cancelled?", "How can I tell if my gym membership is cancelled?"),
+    ("If I joined through insurance, how do I cancel my gym membership?",
+     "How do I cancel my gym membership if I joined through my insurance?"),
     ("How did Rome end up so powerful?", "Why did Rome become so powerful?"),
     ("How do I get my iCloud password?", "What should I do if I forgot my iCloud password?"),
     ("Is garlic safe for cats?", "Okay, slightly worried here: is garlic safe for cats?"),
