@@ -39,7 +39,7 @@ from gateway.cache.qualifiers import Wording, added_qualifier, wording
 from gateway.cache.quantities import UNIT_WORDS, quantities_differ, read_quantities, times_differ
 from gateway.cache.roles import Roles, persons, persons_swapped, pronoun_roles, roles, roles_swapped
 from gateway.cache.substitutions import slots, substitution
-from gateway.cache.text import STOPWORDS, stem, words
+from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
 
 _NUMERIC_DATE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 _MONTHS = {
@@ -92,6 +92,19 @@ _PERIODS = {
 _DATE_WORDS = frozenset(_MONTHS) | _WEEKDAYS | _RELATIVE_DAYS
 _TONIGHT = {"this evening": "tonight", "this night": "tonight"}  # one evening, however it is said
 _TODAY = {"now": "today", "currently": "today"}  # "right now" and "at today's rate" ask about the same day
+# ... but "for a few weeks now", "by now", "until now" name no day: a duration's end, said or left out alike.
+_NOT_TODAY_BEFORE_NOW = frozenset(
+    {"by", "until", "till", "til", "for", "from", "since", "just", "ago", "while", "long"}
+    | {"minutes", "hours", "days", "weeks", "months", "years"}
+)
+# A statement before the question ends at a full stop, a colon or a dash (hyphen, en or em dash).
+_LEAD_BREAK = re.compile(r"(?<=[.!:;])\s+|\s+[-\u2013\u2014]+\s+")
+_ASKING = frozenset(QUESTION_WORDS) | {"can", "could", "do", "does", "is", "are", "should", "will", "would"}
+# The days a statement before a question may name only to set its scene (_scene_dates).
+_SCENE_DAYS = frozenset(
+    {"today", "tonight", "tomorrow"}
+    | {"this week", "next week", "this weekend", "next weekend", "this month", "next month"}
+)
 # "the following month" is the next one.
 _RELATIVE = {"this": "this", "next": "next", "following": "next", "last": "last", "past": "past", "coming": "coming"}
 _AT_NO_COST = re.compile(r"\b(?:at|for|with) no (?:extra |additional )?(?:cost|charge)\b")
@@ -189,6 +202,7 @@ class Facts:
     units: frozenset[tuple[str, str]] = frozenset()  # (dimension, unit)
     amounts: frozenset[str] = frozenset()  # numbers with amounts of time converted (quantities.py)
     amount_units: frozenset[tuple[str, str]] = frozenset()
+    scene_dates: frozenset[str] = frozenset()  # vague days said only before the question (_scene_dates)
     antonym_lemmas: frozenset[str] = frozenset()
     reversed_words: frozenset[str] = frozenset()  # "unfreeze" -> "freeze" (gateway/cache/oppositions.py)
     prefixed: frozenset[tuple[str, str]] = frozenset()  # "offline" -> ("off", "line") (oppositions.py)
@@ -214,6 +228,7 @@ def extract_facts(text: str) -> Facts:
     return Facts(
         numbers=quantities.numbers,
         dates=frozenset(_dates(text, tokens)),
+        scene_dates=_scene_dates(text),
         negated=_negates(lowered, tokens),
         entities=frozenset(_entities(text, names)),
         tokens=frozenset(stem(t) for t in tokens),
@@ -251,7 +266,7 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         return "numbers"
     if switches.times and times_differ(query.times, candidate.times):
         return "times"
-    if switches.dates and query.dates != candidate.dates:
+    if switches.dates and _dates_differ(query, candidate):
         return "dates"
     if quantity == "units":
         return "units"
@@ -303,6 +318,30 @@ def mentions(facts: Facts, entity: str) -> bool:
     return entity in facts.tokens or entity in facts.entities
 
 
+def _dates_differ(query: Facts, candidate: Facts) -> bool:
+    """Other days, except a vague one that only sets the scene of a question the other asks (its words all
+    said, a word at most aside) with no day."""
+    if query.dates == candidate.dates:
+        return False
+    return not (_scene_only(query, candidate) or _scene_only(candidate, query))
+
+
+def _scene_only(longer: Facts, shorter: Facts) -> bool:
+    return not shorter.dates and longer.dates <= longer.scene_dates and len(_content(shorter) - _content(longer)) <= 1
+
+
+def _scene_dates(text: str) -> frozenset[str]:
+    """The vague days ("right now", "next week", "this weekend") of a statement said before the question and
+    not in it: "Out of oil right now - can I use butter instead?", "Heading out on vacation next week. Does my
+    policy cover a rental car in Canada?". A named day ("It's Sunday - is the pharmacy open?") is never scene."""
+    *lead, question = _LEAD_BREAK.split(text.strip())
+    if not lead or not (question.rstrip().endswith("?") or (words(question)[:1] and words(question)[0] in _ASKING)):
+        return frozenset()
+    stated = " ".join(lead)
+    asked = set(_dates(question, words(question)))
+    return frozenset(d for d in _dates(stated, words(stated)) if d in _SCENE_DAYS and d not in asked)
+
+
 def _dates(text: str, tokens: list[str]) -> list[str]:
     found = [m.group(0).replace("/", "-").replace(".", "-") for m in _NUMERIC_DATE.finditer(text)]
     # "today's rate", "Monday's game": the day is named all the same.
@@ -312,6 +351,8 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
         if token in _MONTHS:
             if token not in _AMBIGUOUS_MONTHS or token in dated:
                 found.append(_MONTHS[token])
+        elif token == "now" and i > 0 and tokens[i - 1] in _NOT_TODAY_BEFORE_NOW:
+            continue
         elif token in _WEEKDAYS or token in _RELATIVE_DAYS:
             found.append(_TODAY.get(token, token))
         elif token.endswith("s") and token[:-1] in _WEEKDAYS:  # "on Sundays" is "on a Sunday"

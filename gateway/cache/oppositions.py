@@ -229,14 +229,17 @@ _DETERMINERS = frozenset({"the", "a", "an", "my", "your", "his", "her", "our", "
 
 def scope_words(tokens: list[str]) -> frozenset[str]:
     """The scope words of `tokens`, less idioms that scope nothing: "of all time", the "some" of "what are some
-    good ...", which asks for examples ("are some items eligible?" does scope), and "the only one", which
-    names one ("can I only pay in cash?" does scope)."""
+    good ...", which asks for examples ("are some items eligible?" does scope), "the only one", which
+    names one ("can I only pay in cash?" does scope), and the "within" that asks for a period ("within how
+    many days")."""
     idiom = {
         i
         for i, t in enumerate(tokens)
         if (t == "all" and tokens[i + 1 : i + 2] == ["time"])
         or (t == "some" and i > 1 and tokens[i - 1] == "are" and tokens[i - 2] in ("what", "which"))
         or (t == "only" and i > 0 and tokens[i - 1] in _DETERMINERS)  # "the only atheist", "an only child"
+        # "Within how many days ...?" asks for the period that "within 30 days" would set.
+        or (t == "within" and tokens[i + 1 : i + 2] in (["how"], ["what"], ["which"]))
     }
     bounds = {i + 1: f"{t}-{tokens[i + 1]}" for i, t in enumerate(tokens[:-1]) if f"{t}-{tokens[i + 1]}" in _BOUNDS}
     words = {bounds.get(i, t) for i, t in enumerate(tokens) if i not in idiom}

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.cache.text import words
+from gateway.cache.text import STOPWORDS, words
 
 NUMBER_WORDS = {
     "zero": "0",
@@ -51,12 +51,13 @@ NUMBER_WORDS = {
     "third": "3",
     "half": "0.5",
     "dozen": "12",
-    # Not "couple" or "earliest": "a couple of questions" is chatter, "the earliest" a superlative; read as
-    # numbers they made a conversation's small talk a detail its context check refused to match.
+    # Not "couple": "a couple of questions" is chatter; read as a number it made a conversation's small talk a
+    # detail its context check refused to match. "earliest" is "first" only before what it counts (_numbers).
     "twice": "2",
     "double": "2",
     "triple": "3",
 }  # "one" is left out: "which one is better?" states no quantity.
+_NOT_COUNTED_EARLIEST = frozenset({"convenience", "possible", "opportunity", "moment"})
 _EVERY_PERIOD = re.compile(r"\bevery (other |second )?(hour|day|night|week|month|year)\b", re.IGNORECASE)
 _PER_PERIOD = {
     "hour": "hourly",
@@ -319,7 +320,14 @@ def _numbers(text: str, tokens: list[str]) -> list[str]:
             value = str(int(float(value) * 1000))
         found.append(value)
     found.extend(NUMBER_WORDS[t] for t in tokens if t in NUMBER_WORDS)
+    found.extend("1" for i, t in enumerate(tokens) if t == "earliest" and _earliest_of(tokens[i + 1 : i + 2]))
     return found
+
+
+def _earliest_of(following: list[str]) -> bool:
+    """ "the earliest flight" is the first one; "at your earliest convenience" and "the earliest I can" count
+    nothing."""
+    return bool(following) and following[0] not in STOPWORDS and following[0] not in _NOT_COUNTED_EARLIEST
 
 
 def _every(other: str | None, period: str) -> str:
