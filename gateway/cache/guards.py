@@ -351,7 +351,9 @@ def _dates(text: str, tokens: list[str]) -> list[str]:
         if token in _MONTHS:
             if token not in _AMBIGUOUS_MONTHS or token in dated:
                 found.append(_MONTHS[token])
-        elif token == "now" and i > 0 and tokens[i - 1] in _NOT_TODAY_BEFORE_NOW:
+        elif (token == "now" and i > 0 and tokens[i - 1] in _NOT_TODAY_BEFORE_NOW) or (
+            token == "recently" and i > 0 and tokens[i - 1] == "most"  # "most recently" is "last"
+        ):
             continue
         elif token in _WEEKDAYS or token in _RELATIVE_DAYS:
             found.append(_TODAY.get(token, token))

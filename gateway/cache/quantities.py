@@ -57,6 +57,8 @@ NUMBER_WORDS = {
     "double": "2",
     "triple": "3",
 }  # "one" is left out: "which one is better?" states no quantity.
+# Ordinals fused into an adjective that counts nothing ("a first-time buyer", "second-hand smoke").
+_COUNTING_NOTHING = re.compile(r"\b(?:first-time|first-timers?|second-hand)\b", re.IGNORECASE)
 _NOT_COUNTED_EARLIEST = frozenset({"convenience", "possible", "opportunity", "moment"})
 _EVERY_PERIOD = re.compile(r"\bevery (other |second )?(hour|day|night|week|month|year)\b", re.IGNORECASE)
 _PER_PERIOD = {
@@ -319,6 +321,8 @@ def _numbers(text: str, tokens: list[str]) -> list[str]:
         if match.group(0).lower().endswith("k"):
             value = str(int(float(value) * 1000))
         found.append(value)
+    if _COUNTING_NOTHING.search(text):  # "a first-time homeowner" is no first of anything
+        tokens = words(_COUNTING_NOTHING.sub(" ", text))
     found.extend(NUMBER_WORDS[t] for t in tokens if t in NUMBER_WORDS)
     found.extend("1" for i, t in enumerate(tokens) if t == "earliest" and _earliest_of(tokens[i + 1 : i + 2]))
     return found

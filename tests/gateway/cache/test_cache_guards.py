@@ -295,6 +295,8 @@ def test_only_restricts_unless_it_names_the_one():
     ("Flying out next week. Can I bring a power bank in my carry-on?", "Can I bring a power bank in my carry-on?"),
     # "earliest" before what it counts is "first"; "within how many days" sets no period
     ("When's the earliest train from Leeds to York on Saturday?", "What time is the first train from Leeds to York on Saturday?"),
+    ("As a first-time home buyer, what is PMI?", "What is PMI?"),  # an ordinal fused into an adjective counts nothing
+    ("When did Arsenal most recently beat Chelsea at home?", "When did Arsenal last beat Chelsea at home?"),
     ("Within how many days must I report a lost card following a theft?",
      "How many days do I have to report a lost card after a theft?"),
     ("Is unused data carried forward to the following month?", "Does unused data roll over to next month?"),
