@@ -98,7 +98,8 @@ _NOT_TODAY_BEFORE_NOW = frozenset(
     | {"minutes", "hours", "days", "weeks", "months", "years"}
 )
 # A statement before the question ends at a full stop, a colon or a dash (hyphen, en or em dash).
-_LEAD_BREAK = re.compile(r"(?<=[.!:;])\s+|\s+[-\u2013\u2014]+\s+")
+# Lookarounds, not "\s+-+\s+": a long run of spaces with no dash would be retried from each of them.
+_LEAD_BREAK = re.compile(r"(?<=[.!:;])\s|(?<=\s)[-\u2013\u2014]+(?=\s)")
 _ASKING = frozenset(QUESTION_WORDS) | {"can", "could", "do", "does", "is", "are", "should", "will", "would"}
 # The days a statement before a question may name only to set its scene (_scene_dates).
 _SCENE_DAYS = frozenset(

@@ -157,6 +157,7 @@ _ASIDE = frozenset(
     | {"matters", "care", "course", "need", "able", "remember", "correctly", "recall", "wonder"}
     | {"curious", "allowed", "appropriate"}
 )
+_WORD_BEFORE = 24  # characters before an "if" that hold the word before it
 MIN_WORDS = 3  # significant words the shorter question needs before another can be it plus a qualifier
 _OPENER_LIMIT = 8  # words before the question's first question word that may be an opener
 
@@ -191,7 +192,7 @@ def wording(text: str) -> Wording:
 def _conditions(text: str) -> frozenset[str]:
     said: set[str] = set()
     for clause in _CLAUSE.finditer(text):
-        before = words(text[: clause.start()])[-1:]
+        before = words(text[max(0, clause.start() - _WORD_BEFORE) : clause.start()])[-1:]  # not the whole prefix
         if before and before[0] in _WHETHER:
             continue
         said |= {

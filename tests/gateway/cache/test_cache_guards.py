@@ -161,6 +161,7 @@ HOSTILE_TEXTS = {
     "dots": "a" + "." * 16_000 + "a", "capitals": "A " * 8_000, "identifier": "a" + "1" * 16_000 + "_",
     "code rule": "function" + " " * 16_000, "directions": "from a to " * 1_600, "quantities": "7 pm 19:00 $1 km " * 900,
     "backtick": "`" + "a" * 16_000, "ampersands": "A&" * 8_000, "dotted names": " ".join(f"x.y{i}" for i in range(2_000)),
+    "spaces before a dash": "a" + " " * 16_000 + "-", "if clauses": "if a, " * 2_700,
 }
 
 
