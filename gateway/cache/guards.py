@@ -224,12 +224,13 @@ def extract_facts(text: str) -> Facts:
     lowered = text.casefold()
     names = _name_words(text, len(tokens))
     quantities = read_quantities(text, tokens)
+    dates = frozenset(_dates(text, tokens))
     # "Denver -> Aspen" is "Denver to Aspen" to the order guard, "7 pm ET" is "7 pm Eastern".
     arrows = _ZONE_LETTERS.sub(lambda m: f"{_ZONES[m.group(0).casefold()]} time", _ARROW.sub(" to ", text))
     return Facts(
         numbers=quantities.numbers,
-        dates=frozenset(_dates(text, tokens)),
-        scene_dates=_scene_dates(text),
+        dates=dates,
+        scene_dates=_scene_dates(text, dates),
         negated=_negates(lowered, tokens),
         entities=frozenset(_entities(text, names)),
         tokens=frozenset(stem(t) for t in tokens),
@@ -331,16 +332,20 @@ def _scene_only(longer: Facts, shorter: Facts) -> bool:
     return not shorter.dates and longer.dates <= longer.scene_dates and len(_content(shorter) - _content(longer)) <= 1
 
 
-def _scene_dates(text: str) -> frozenset[str]:
-    """The vague days ("right now", "next week", "this weekend") of a statement said before the question and
-    not in it: "Out of oil right now - can I use butter instead?", "Heading out on vacation next week. Does my
-    policy cover a rental car in Canada?". A named day ("It's Sunday - is the pharmacy open?") is never scene."""
+def _scene_dates(text: str, dates: frozenset[str]) -> frozenset[str]:
+    """Of `dates` (the text's), the vague days ("right now", "next week", "this weekend") of a statement said
+    before the question and not in it: "Out of oil right now - can I use butter instead?", "Heading out on
+    vacation next week. Does my policy cover a rental car in Canada?". A named day ("It's Sunday - is the
+    pharmacy open?") is never scene."""
+    if not dates & _SCENE_DAYS:  # most texts: nothing to split
+        return frozenset()
     *lead, question = _LEAD_BREAK.split(text.strip())
-    if not lead or not (question.rstrip().endswith("?") or (words(question)[:1] and words(question)[0] in _ASKING)):
+    asked = words(question)
+    if not lead or not (question.rstrip().endswith("?") or (asked and asked[0] in _ASKING)):
         return frozenset()
     stated = " ".join(lead)
-    asked = set(_dates(question, words(question)))
-    return frozenset(d for d in _dates(stated, words(stated)) if d in _SCENE_DAYS and d not in asked)
+    said_in_question = set(_dates(question, asked))
+    return frozenset(d for d in _dates(stated, words(stated)) if d in _SCENE_DAYS and d not in said_in_question)
 
 
 def _dates(text: str, tokens: list[str]) -> list[str]:

@@ -24,6 +24,7 @@ Other added words ("really", "in the app", "accept returns of") are left to the 
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
 
@@ -172,7 +173,7 @@ class Wording:
     polar: bool
     conditions: frozenset[str] = frozenset()  # what its if-clauses say, as stems
 
-    @property
+    @cached_property  # read several times per candidate pair (added_qualifier)
     def stems(self) -> frozenset[str]:
         return frozenset(_base(w) for w in self.significant)
 
