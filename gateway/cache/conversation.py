@@ -18,7 +18,9 @@ from gateway.cache.text import STOPWORDS, stem, words
 Turns = tuple[tuple[str, str], ...]
 RECENT_USER_TURNS = 3  # the context is the last few user turns and the assistant's closing offer
 TURN_CHARS = 400  # each turn's share of the text compared (the embedding sees ~1,000 characters)
-_VAGUE_TIMES = frozenset({"now", "currently", "recently"})
+# "I recently moved", "I'm currently on ...", "right now": a rewording adds or drops these without changing the
+# day anything happens.
+_VAGUE_TIME = re.compile(r"\b(?:now|currently|recently)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # A user turn that says how to answer from here on, or sets the topic: every later question is
 # asked under it, however unrelated it looks ("from now on answer in French", "let's talk about Rust").
@@ -68,7 +70,10 @@ def _stated_facts(text: str) -> Facts:
     """The facts of a history, less the words that place it only vaguely in time ("I recently moved", "I'm
     currently on ..."): a rewording adds or drops them without changing the day anything happens."""
     facts = extract_facts(text)
-    return dataclasses.replace(facts, dates=facts.dates - _VAGUE_TIMES)
+    if not _VAGUE_TIME.search(text):
+        return facts
+    # Read the days again without them: the guards read "now" and "currently" as "today".
+    return dataclasses.replace(facts, dates=extract_facts(_VAGUE_TIME.sub(" ", text)).dates)
 
 
 def _chatter(text: str) -> bool:

@@ -189,3 +189,15 @@ async def test_a_lookup_embeds_only_its_own_conversation(tmp_path, embedding_mod
     finally:
         await cache.close()
         await cache.embedder.close()
+
+
+def test_a_vague_now_in_a_history_states_no_day():
+    """ "I'm currently on Basic" and "I'm on Basic" state the same facts; "today" and "tomorrow" do not."""
+
+    def dates(text: str) -> frozenset[str]:
+        return context_of(_turns(((text, "Okay."),))).facts.dates
+
+    assert dates("I'm currently on the Basic plan.") == dates("I'm on the Basic plan.") == frozenset()
+    assert dates("Right now I'm on the Basic plan and I recently moved.") == frozenset()
+    assert dates("I'm on the Basic plan and my bill is due today.") == {"today"}
+    assert dates("I'm currently on the Basic plan and my bill is due tomorrow.") == {"tomorrow"}
