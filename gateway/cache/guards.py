@@ -250,7 +250,7 @@ def extract_facts(text: str) -> Facts:
         wording=wording(text),
         persons=persons(tokens),
         bindings=bindings(tokens),
-        slots=slots(tokens, _DATE_WORDS),
+        slots=slots(tokens, _DATE_WORDS, lowered),
     )
 
 

@@ -15,6 +15,7 @@ A paraphrase rewords more than one slot, so it is left to the verifier; so is a 
 kind ("in the app"). The diff is bounded: questions of more than MAX_WORDS content words are not compared.
 """
 
+import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
@@ -86,7 +87,12 @@ class Related:
         return frozenset(line for base in self.bases(word) for line in self.groups.get(base, ()))
 
     def noun_like(self, word: str) -> bool:
-        """A noun or a word WordNet does not know (a brand, a product): what names a thing."""
+        """A noun or a word WordNet does not know (a brand, a product): what names a thing. A compound is what
+        its last part is ("regular-season" a season, "add-on" and "well-known" no thing)."""
+        if "-" in word:
+            word = word.rsplit("-", 1)[1]
+            if word in _FUNCTION:
+                return False
         return not any(base in self.not_nouns for base in self.bases(word))
 
     def bases(self, word: str) -> tuple[str, ...]:
@@ -126,14 +132,25 @@ def related_words(path: Path = SYNONYMS_PATH) -> Related:
     return Related({w: frozenset(lines) for w, lines in groups.items()}, irregular, frozenset(not_nouns))
 
 
-def slots(tokens: list[str], owned: frozenset[str] = frozenset()) -> tuple[str, ...]:
+def slots(tokens: list[str], owned: frozenset[str] = frozenset(), lowered: str = "") -> tuple[str, ...]:
     """The content words of a question in order: what the diff aligns. Numbers and units are the quantity guards'
     ("350F" / "350 degrees Fahrenheit"); the words after "how" frame the question ("how long" / "how many days");
     "out of" and "off of" are directions, "out" and "off" alone particles ("find out"). `owned`: words another
-    guard reads (the dates guard's "monday", "tomorrow"), so that switching that guard off lets them differ."""
+    guard reads (the dates guard's "monday", "tomorrow"), so that switching that guard off lets them differ.
+    A compound hyphenated in `lowered` (the question, casefolded) is one slot: "a regular-season game" / "a
+    playoff series" trade one modifier, as "a regular season game" would trade two words for one."""
     found = []
+    compounds = _hyphenated(lowered)
+    skip = False
     for i, token in enumerate(tokens):
+        if skip:
+            skip = False
+            continue
         word = token.removesuffix("'s")
+        if compounds and i + 1 < len(tokens) and f"{token}-{tokens[i + 1]}" in compounds:
+            found.append(_singular(f"{token}-{tokens[i + 1]}".removesuffix("'s")))
+            skip = True
+            continue
         before = tokens[i - 1] if i else ""
         if word in ("out", "off") and tokens[i + 1 : i + 2] == ["of"]:
             word = f"{word}-of"
@@ -144,6 +161,14 @@ def slots(tokens: list[str], owned: frozenset[str] = frozenset()) -> tuple[str, 
             continue
         found.append(_singular(word))
     return tuple(found)
+
+
+_HYPHENATED = re.compile(r"\b[a-z]+-[a-z]+\b")
+
+
+def _hyphenated(lowered: str) -> frozenset[str]:
+    """Two letter words joined by a hyphen ("regular-season", "carry-on"); none in most questions."""
+    return frozenset(_HYPHENATED.findall(lowered)) if "-" in lowered else frozenset()
 
 
 def _singular(word: str) -> str:
@@ -205,6 +230,8 @@ def slot_difference(query: tuple[str, ...], cached: tuple[str, ...]) -> SlotDiff
 def _related(one: str, other: str) -> bool:
     if stem(one) == stem(other) or _SCOPE_CLASSES.get(one, one) == _SCOPE_CLASSES.get(other, other):
         return True
+    if _part_of(one, other) or _part_of(other, one):  # "self-harm" / "self harm", "flu-like" / "flu"
+        return True
     shorter, longer = sorted((one, other), key=len)
     if len(shorter) >= 5 and longer.startswith(shorter[:-1]):  # "cancel" / "cancellation", "install(ation)"
         return True
@@ -212,6 +239,10 @@ def _related(one: str, other: str) -> bool:
         return True
     lexicon = related_words()
     return bool(lexicon.lines(one) & lexicon.lines(other))
+
+
+def _part_of(word: str, compound: str) -> bool:
+    return "-" in compound and word in compound.split("-")
 
 
 def _typo(one: str, other: str) -> bool:

@@ -77,6 +77,8 @@ TRAPS = {
         ("Can I return everything except swimwear?", "Can I return everything including swimwear?"),
         ("Is every family member covered?", "Is only one family member covered?"),
         ("How do I select all rows except the header in Excel?", "How do I select only the header row in Excel?"),
+        # a hyphenated compound is one slot ("regular-season" traded for "playoff")
+        ("How many runs did he score in regular-season games?", "How many runs did he score in playoff series?"),
     ],
 }
 
@@ -100,6 +102,9 @@ PARAPHRASES = [
     ("How do I find out my account number?", "How do I check my account number?"),
     # an amount word on one side only is no trade ("a whole chicken" is the chicken)
     ("How long do I roast a 4 pound whole chicken?", "How long do I roast a 4 pound chicken?"),
+    # a compound and its parts, hyphenated or not
+    ("How do I stop self-harm?", "How do I stop self harm?"),
+    ("Are flu-like symptoms a sign of pregnancy?", "Can flu like symptoms be a sign of pregnancy?"),
     ("What is the full price of the Basic plan?", "What is the price of the Basic plan?"),
 ]
 
