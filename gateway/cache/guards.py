@@ -35,7 +35,7 @@ from gateway.cache.oppositions import (
     scope_clash,
     scope_words,
 )
-from gateway.cache.qualifiers import Wording, added_qualifier, wording
+from gateway.cache.qualifiers import Wording, added_phrase, added_qualifier, wording
 from gateway.cache.quantities import UNIT_WORDS, quantities_differ, read_quantities, times_differ
 from gateway.cache.roles import Roles, persons, persons_swapped, pronoun_roles, roles, roles_swapped
 from gateway.cache.substitutions import slots, substitution
@@ -289,6 +289,10 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
     added = added_qualifier(query.wording, candidate.wording) if switches.scope or switches.antonyms else None
     if added is not None and getattr(switches, added):
         return added
+    if switches.scope and (
+        added_phrase(query.sequence, candidate.sequence) or added_phrase(candidate.sequence, query.sequence)
+    ):
+        return "scope"
     if switches.order and (
         roles_swapped(query.roles, candidate.roles)
         or swaps.swapped(query.sequence, candidate.sequence)

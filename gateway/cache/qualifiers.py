@@ -16,6 +16,11 @@ qualifier said on one side only narrows the question all the same:
   so", "if you don't mind", "sorry if this is basic", and the if that means whether ("how can I tell if
   it's broken") qualify nothing.
 
+- a place, a time, a kind or a party as a phrase of its own: "Is there a fee to transfer money to my checking
+  account?" / "... at another bank?", "How many teams make the playoffs?" / "How many teams from each conference
+  make the playoffs?". Only where the rest is the other question word for word (added_phrase), and not a phrase
+  of manner or emphasis ("in detail", "in general", "in the world").
+
 A rewording changes words on both sides. A question that only adds words to the other one (the other
 has no content word of its own) adds either an opener ("hey, quick q:", "Okay, slightly panicking:"),
 said before the question's first question word and qualifying nothing, or words inside or after it.
@@ -24,6 +29,7 @@ Other added words ("really", "in the app", "accept returns of") are left to the 
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import cached_property
 
 from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
@@ -158,6 +164,25 @@ _ASIDE = frozenset(
     | {"matters", "care", "course", "need", "able", "remember", "correctly", "recall", "wonder"}
     | {"curious", "allowed", "appropriate"}
 )
+# The prepositions that open a phrase narrowing a question ("at another bank", "for resale tickets"). "to" and
+# "of" are left out: as often an infinitive or a part of the noun before ("questions to ask", "proud of").
+_PHRASE_OPENERS = frozenset(
+    {"at", "for", "from", "in", "on", "with", "without", "during", "by", "via", "under", "over", "into"}
+    | {"outside", "inside", "near", "through", "across"}
+)
+_DETERMINERS = frozenset(
+    {"a", "an", "the", "my", "your", "our", "his", "her", "their", "its", "this", "that", "these", "those"}
+    | {"another", "each", "every", "some", "any", "other", "all"}
+)
+# Phrases of manner or emphasis ("in detail", "in simple terms", "in the world", "for good", "on earth"), and the
+# channel a service is used through ("in the app", "on the website"), which rarely changes what is asked of it.
+_MANNER = frozenset(
+    {"general", "short", "brief", "detail", "fact", "particular", "advance", "simple", "term", "word", "nutshell"}
+    | {"example", "step", "way", "sure", "real", "course", "someone", "somebody", "anyone", "me", "myself"}
+    | {"yourself", "please", "layman", "plain", "order", "total", "world", "life", "earth", "good", "future"}
+    | {"history", "universe", "english", "app", "website", "site", "online"}
+)
+_PHRASE_WORDS = 2  # content words the added phrase may hold
 _WORD_BEFORE = 24  # characters before an "if" that hold the word before it
 MIN_WORDS = 3  # significant words the shorter question needs before another can be it plus a qualifier
 _OPENER_LIMIT = 8  # words before the question's first question word that may be an opener
@@ -261,3 +286,23 @@ def _base(word: str) -> str:
     """The word less its inflection, plurals of short words included ("dogs" / "dog", which stem keeps apart)."""
     word = stem(word)
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def added_phrase(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
+    """`longer` is `shorter` word for word (base forms, gateway/cache/swaps.py's sequence) plus one phrase: a
+    preposition, determiners, then one or two content words none of them manner or emphasis."""
+    if len(longer) <= len(shorter) or sum(w not in STOPWORDS for w in shorter) < MIN_WORDS:
+        return False
+    changes = [op for op in SequenceMatcher(None, shorter, longer, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if len(changes) != 1 or changes[0][0] != "insert":
+        return False
+    _, _, _, start, end = changes[0]
+    phrase = list(longer[start:end])
+    if phrase[0] not in _PHRASE_OPENERS:
+        return False
+    named = [w for w in phrase[1:] if w not in _DETERMINERS]
+    return (
+        len(phrase) - len(named) >= 1
+        and 1 <= len(named) <= _PHRASE_WORDS
+        and not any(w in STOPWORDS or w in _MANNER for w in named)
+    )
