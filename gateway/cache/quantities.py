@@ -231,7 +231,7 @@ def quantities_differ(query: Pinned, cached: Pinned, numbers: bool, units: bool)
 
 
 def times_differ(query: tuple[frozenset[int], ...], cached: tuple[frozenset[int], ...]) -> bool:
-    """Whether the times of day cannot be the same ones: "7 pm" = "19:00"; "7:00" may be either 7 am or pm."""
+    """Whether the times of day cannot be the same ones: "7 pm" = "19:00"; "7:00" is 7 am (24-hour writing)."""
     if len(query) != len(cached):
         return True
     left = Counter(cached)
@@ -278,11 +278,8 @@ def _times(text: str, tokens: list[str]) -> tuple[tuple[frozenset[int], ...], st
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour > 24 or minute >= 60 or match.start() in clock_starts:
             continue
-        value = hour * 60 + minute
-        # "7:30" without am/pm may be either; "19:30", "0:30" and a zero-padded "07:30" (24-hour writing) are not.
-        unambiguous = hour == 0 or hour > 12 or match.group(1).startswith("0")
-        readings = {value % _DAY} if unambiguous else {value, (value + 720) % _DAY}
-        found.append(frozenset(readings))
+        # Hours and minutes with no am/pm are the 24-hour clock's: "10:00" is 10 am, not "10 pm".
+        found.append(frozenset({(hour * 60 + minute) % _DAY}))
         spans.append(match.span())
     found += [frozenset({_NAMED_TIMES[t]}) for t in tokens if t in _NAMED_TIMES]
     if not spans:

@@ -97,6 +97,7 @@ def test_each_guard_can_be_switched_off_per_category():
     ("Is the pharmacy open at 9 a.m.?", "Is the pharmacy open at 21:00?", "times"),
     ("Book a table for 7:30pm", "Book a table for 8:30pm", "times"),
     ("Is the clinic open at 8 pm?", "Is the clinic open at 08:00?", "times"),  # zero-padded: 24-hour writing
+    ("Is the clinic open at 10 pm?", "Is the clinic open at 10:00?", "times"),  # no am/pm: 24-hour writing too
     # units and currencies
     ("How long does a 10 mile run take?", "How long does a 10 km run take?", "units"),
     ("Can I send $100 abroad?", "Can I send €100 abroad?", "units"),
@@ -129,6 +130,7 @@ def test_each_trap_kind_is_rejected(query, cached, tripped):
     ("Set an alarm for 7 pm", "Set an alarm for 19:00"),
     ("Is the store open at 7pm?", "Is the shop open at 7 p.m.?"),
     ("Wake me at 7:00", "Wake me at 7 am"),
+    ("Is the pool open at 21:30?", "Is the pool open at 9:30 pm?"),
     ("Can I send 100 dollars abroad?", "Can I send $100 abroad?"),
     ("How long is a 10 km run?", "How long does a 10 kilometre run take?"),
     ("Can I withdraw 500 at an ATM?", "Can I withdraw $500 at an ATM?"),
