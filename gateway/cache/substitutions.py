@@ -71,6 +71,7 @@ _AMOUNT_CLASSES = {
     **dict.fromkeys(("several", "multiple", "various", "numerous", "couple", "group", "family"), "several"),
 }
 _DIRECTIONS = frozenset({"into", "out-of", "off-of", "onto", "inbound", "outbound"})
+_PREFIXES = frozenset({"pre", "post", "re", "co", "sub", "mid", "non", "semi", "ex", "mis", "dis", "un", "over", "under"})
 _MIN_TYPO_LENGTH = 4
 _MAX_TYPO_LENGTH = 30  # the distance is quadratic in the words' length: a longer "word" is no typo
 
@@ -237,8 +238,15 @@ def _related(one: str, other: str) -> bool:
         return True
     if _typo(one, other):
         return True
+    if _prefixed(one, other) or _prefixed(other, one):  # "preseason" / "season", "reopen" / "open"
+        return False
     lexicon = related_words()
     return bool(lexicon.lines(one) & lexicon.lines(other))
+
+
+def _prefixed(word: str, base: str) -> bool:
+    """`word` is `base` with a prefix that makes it another thing or act (WordNet files "preseason" under "season")."""
+    return len(base) >= _MIN_TYPO_LENGTH and word.endswith(base) and word[: -len(base)].rstrip("-") in _PREFIXES
 
 
 def _part_of(word: str, compound: str) -> bool:

@@ -79,6 +79,8 @@ TRAPS = {
         ("How do I select all rows except the header in Excel?", "How do I select only the header row in Excel?"),
         # a hyphenated compound is one slot ("regular-season" traded for "playoff")
         ("How many runs did he score in regular-season games?", "How many runs did he score in playoff series?"),
+        # a word and the same word with a prefix: WordNet files "preseason" under "season", but it is another time
+        ("When does the NBA preseason start?", "When does the NBA season start?"),
     ],
 }
 
