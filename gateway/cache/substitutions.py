@@ -71,7 +71,9 @@ _AMOUNT_CLASSES = {
     **dict.fromkeys(("several", "multiple", "various", "numerous", "couple", "group", "family"), "several"),
 }
 _DIRECTIONS = frozenset({"into", "out-of", "off-of", "onto", "inbound", "outbound"})
-_PREFIXES = frozenset({"pre", "post", "re", "co", "sub", "mid", "non", "semi", "ex", "mis", "dis", "un", "over", "under"})
+_PREFIXES = frozenset(
+    {"pre", "post", "re", "co", "sub", "mid", "non", "semi", "ex", "mis", "dis", "un", "over", "under"}
+)
 _MIN_TYPO_LENGTH = 4
 _MAX_TYPO_LENGTH = 30  # the distance is quadratic in the words' length: a longer "word" is no typo
 
