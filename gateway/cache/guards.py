@@ -108,7 +108,10 @@ _SCENE_DAYS = frozenset(
 )
 # "the following month" is the next one.
 _RELATIVE = {"this": "this", "next": "next", "following": "next", "last": "last", "past": "past", "coming": "coming"}
-_AT_NO_COST = re.compile(r"\b(?:at|for|with) no (?:extra |additional )?(?:cost|charge)\b")
+_AT_NO_COST = re.compile(
+    r"\b(?:(?:at|for|with) no (?:extra |additional )?(?:cost|charge)|without (?:any |extra |additional )?"
+    r"(?:\w+ )?(?:charges?|fees?|costs?|paying)|without (?:having to )?pay(?:ing)? (?:extra|anything|more))\b"
+)
 _NEGATIONS = {
     "not",
     "no",
@@ -255,8 +258,9 @@ def extract_facts(text: str) -> Facts:
 
 
 def _negates(lowered: str, tokens: list[str]) -> bool:
-    """A negation word, except in "at no extra cost", which says "free" and negates nothing asked."""
-    if "no" in tokens and _AT_NO_COST.search(lowered):
+    """A negation word, except in "at no extra cost" or "without roaming charges", which say "free" and negate
+    nothing asked."""
+    if ("no" in tokens or "without" in tokens) and _AT_NO_COST.search(lowered):
         tokens = words(_AT_NO_COST.sub(" free ", lowered))
     return any(t in _NEGATIONS or t.endswith("n't") for t in tokens)
 

@@ -49,8 +49,10 @@ def test_a_differing_fact_is_rejected(query, cached, tripped):
     # a clock time's digits beside the modal "may" make no date of it
     ("If watering is only allowed before 10:00, may I water my lawn at 09:00?",
      "Watering is only allowed before 10 am - can I water the lawn at 9 am?"),
-    # "at no extra cost" says "free" and negates nothing asked
+    # "at no extra cost" and "without roaming charges" say "free" and negate nothing asked
     ("Does my plan include free roaming in Mexico?", "Does my plan cover roaming in Mexico at no extra cost?"),
+    ("Can I cancel my gym membership without a fee?", "Can I cancel my gym membership for free?"),
+    ("Can I use my phone in Canada without roaming charges?", "Does my plan include free roaming in Canada?"),
 ])
 def test_paraphrases_pass(query, cached):
     assert guard(query, cached) is None
@@ -78,6 +80,7 @@ def test_each_guard_can_be_switched_off_per_category():
     ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?", "antonyms"),
     ("Why did my bill get worse?", "Why did my bill get better?", "antonyms"),
     ("Can I add a line at no extra cost?", "Why can't I add a line at no extra cost?", "negation"),
+    ("Can I board without a passport?", "Can I board with a passport?", "negation"),
     # the two directions of one change
     ("How do I gain weight quickly?", "How do I lose weight quickly?", "antonyms"),
     ("Can I increase my credit limit online?", "Can I lower my credit limit online?", "antonyms"),
