@@ -112,6 +112,11 @@ _AT_NO_COST = re.compile(
     r"\b(?:(?:at|for|with) no (?:extra |additional )?(?:cost|charge)|without (?:any |extra |additional )?"
     r"(?:\w+ )?(?:charges?|fees?|costs?|paying)|without (?:having to )?pay(?:ing)? (?:extra|anything|more))\b"
 )
+# "won't stop chasing" says "keeps chasing": the two negatives cancel.
+_KEEPS = re.compile(
+    r"\b(?:won't|wont|will not|doesn't|does not|can't|cannot|didn't|did not)(?: \w+){0,2}"
+    r" (?:stop|quit) \w+ing\b"
+)
 _NEGATIONS = {
     "not",
     "no",
@@ -258,10 +263,13 @@ def extract_facts(text: str) -> Facts:
 
 
 def _negates(lowered: str, tokens: list[str]) -> bool:
-    """A negation word, except in "at no extra cost" or "without roaming charges", which say "free" and negate
-    nothing asked."""
+    """A negation word, except in "at no extra cost" or "without roaming charges", which say "free", and "won't
+    stop barking", which says "keeps barking": none negates anything asked."""
     if ("no" in tokens or "without" in tokens) and _AT_NO_COST.search(lowered):
-        tokens = words(_AT_NO_COST.sub(" free ", lowered))
+        lowered = _AT_NO_COST.sub(" free ", lowered)
+        tokens = words(lowered)
+    if ("stop" in tokens or "quit" in tokens) and _KEEPS.search(lowered):
+        tokens = words(_KEEPS.sub(" keeps ", lowered))
     return any(t in _NEGATIONS or t.endswith("n't") for t in tokens)
 
 

@@ -53,6 +53,10 @@ def test_a_differing_fact_is_rejected(query, cached, tripped):
     ("Does my plan include free roaming in Mexico?", "Does my plan cover roaming in Mexico at no extra cost?"),
     ("Can I cancel my gym membership without a fee?", "Can I cancel my gym membership for free?"),
     ("Can I use my phone in Canada without roaming charges?", "Does my plan include free roaming in Canada?"),
+    # "won't stop barking" says "keeps barking"
+    ("My neighbour's dog keeps barking at night. What can I do?",
+     "my neighbour's dog won't stop barking at night, what can i do?"),
+    ("Why does my laptop keep restarting?", "Why won't my laptop stop restarting?"),
 ])
 def test_paraphrases_pass(query, cached):
     assert guard(query, cached) is None
