@@ -27,6 +27,7 @@ else. "I" and "we" count as one person, as do he, she and they; "you" and "your"
 
 import re
 
+from gateway.cache.substitutions import related_words
 from gateway.cache.text import STOPWORDS, stem
 
 # A word or a clause boundary; one alternation of single classes, linear on any input.
@@ -213,6 +214,8 @@ def roles(text: str) -> Roles:
     found: set[tuple[str, str]] = set()
     clause_markers = _clause_markers(tokens)
     for i, token in enumerate(tokens):
+        if token == "to" and _infinitive(tokens, i):
+            continue
         if token in _MARKERS:
             before_role, after_role = _MARKERS[token]
             after = i + 2 if token == "instead" and i + 1 < len(tokens) and tokens[i + 1] == "of" else i + 1
@@ -298,6 +301,16 @@ def _content(token: str) -> bool:
         and token not in _VERBS
         and token not in _DEPARTURES
     )
+
+
+def _infinitive(tokens: list[str], at: int) -> bool:
+    """The "to" of "is it dangerous for dogs to eat ...": "for" someone, then a word that is no noun. Its subject
+    is no source, nor its verb a target ("Is chocolate toxic to dogs?" asks the same)."""
+    following = tokens[at + 1 : at + 2]
+    if not following or following[0] in _BOUNDARY or related_words().noun_like(following[0]):
+        return False
+    between = tokens[max(0, at - 3) : at]
+    return "for" in between[:-1] and all(_content(t) or t in _DETERMINERS for t in between[between.index("for") + 1 :])
 
 
 def _run_before(tokens: list[str], at: int) -> list[str]:

@@ -57,6 +57,8 @@ def test_a_differing_fact_is_rejected(query, cached, tripped):
     ("My neighbour's dog keeps barking at night. What can I do?",
      "my neighbour's dog won't stop barking at night, what can i do?"),
     ("Why does my laptop keep restarting?", "Why won't my laptop stop restarting?"),
+    # the "to" of "for dogs to eat" makes dogs no source
+    ("Is it safe for my cat to eat tuna?", "Is tuna toxic to my cat?"),
 ])
 def test_paraphrases_pass(query, cached):
     assert guard(query, cached) is None
