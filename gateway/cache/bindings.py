@@ -7,6 +7,10 @@ differs is what each end binds: the details that follow an event word in its cla
 belong to that end. Two questions clash when a detail is bound to one word in one question and to that word's
 antonym in the other, and never to both: the time of arrival asked as the time of departure, a price to buy
 asked as a price to sell.
+
+A time of day binds to the end of an event said before it in its clause, however long the object between:
+"If I start a 6-hour slow cooker recipe at 8 am, when will it be ready?" / "If I want it ready by 8 am, when
+should I start it?" bind 8 am to the start and to the finish.
 """
 
 from gateway.cache.oppositions import lemmas_at, lexicon
@@ -14,6 +18,15 @@ from gateway.cache.text import STOPWORDS, stem
 
 WINDOW = 5  # words after an event word that it binds: its object and a place or a time, not the next clause
 _CLAUSE_END = frozenset({"and", "but", "or", "then", "if", "when", "what", "which", "how", "so", "after", "before"})
+# A time of day binds to the event end before it in its clause, object and all between ("leave home at 7 am").
+TIME_REACH = 8
+_CLOCK_AFTER = frozenset({"am", "pm", "a", "p"}) | {str(minute).zfill(2) for minute in range(60)}
+_TIMED_ENDS = {
+    **dict.fromkeys(("start", "starts", "started", "starting", "begin", "begins", "began", "put"), "start"),
+    **dict.fromkeys(("leave", "leaves", "leaving", "depart", "departs", "departing", "send", "sent"), "start"),
+    **dict.fromkeys(("ready", "done", "finish", "finished", "finishes", "end", "ends", "complete"), "finish"),
+    **dict.fromkeys(("arrive", "arrives", "arriving", "land", "lands", "landing"), "finish"),
+}
 Bindings = frozenset[tuple[str, str]]  # (the event word's lemma, a stemmed detail)
 
 
@@ -29,7 +42,23 @@ def bindings(tokens: list[str]) -> Bindings:
                 break
             if detail not in STOPWORDS:
                 found.update((lemma, stem(detail)) for lemma in lemmas)
-    return frozenset(found)
+    return frozenset(found | _timed_ends(tokens))
+
+
+def _timed_ends(tokens: list[str]) -> set[tuple[str, str]]:
+    """("start" or "finish", a time's digits) for each time of day an event's end governs, however far back in its
+    clause: "start a 6-hour slow cooker recipe at 8 am" binds 8 am to the start, "ready by 8 am" to the finish."""
+    found: set[tuple[str, str]] = set()
+    for i, token in enumerate(tokens):
+        if not (token.isdigit() and tokens[i + 1 : i + 2] and tokens[i + 1] in _CLOCK_AFTER):
+            continue
+        for word in reversed(tokens[max(0, i - TIME_REACH) : i]):
+            if word in _CLAUSE_END:
+                break
+            if word in _TIMED_ENDS:
+                found.add((_TIMED_ENDS[word], token))
+                break
+    return found
 
 
 def bindings_clash(query: Bindings, cached: Bindings) -> bool:

@@ -57,6 +57,8 @@ def test_a_differing_fact_is_rejected(query, cached, tripped):
     ("My neighbour's dog keeps barking at night. What can I do?",
      "my neighbour's dog won't stop barking at night, what can i do?"),
     ("Why does my laptop keep restarting?", "Why won't my laptop stop restarting?"),
+    ("If I start the bread dough at 9 am, when will it be ready?",
+     "When will the bread dough be ready if I begin it at 9 am?"),
     # the "to" of "for dogs to eat" makes dogs no source
     ("Is it safe for my cat to eat tuna?", "Is tuna toxic to my cat?"),
 ])
@@ -233,6 +235,11 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     # leaving a place is "from" it, reaching one "to" it
     ("Which train leaves Leeds before 9 am?", "Which train gets me to Leeds before 9 am?", "order"),
     ("Which bus reaches Dover by noon?", "Which bus departs Dover by noon?", "order"),
+    # a time bound to the start in one question and to the end in the other, however far back its event word
+    ("If I put the roast in the oven at 5 pm, when will it be done?",
+     "If I want the roast done by 5 pm, when should I put it in the oven?", "order"),
+    ("If I send a wire transfer from my savings at 3 pm, when will it arrive?",
+     "If a wire transfer from my savings arrives at 3 pm, when was it sent?", "order"),
     # a phrase of its own (a place, a party, a season), the rest word for word the same
     ("Can I cancel my gym membership?", "Can I cancel my gym membership at another location?", "scope"),
     ("How many players make the all-star team?", "How many players from each league make the all-star team?",
