@@ -138,6 +138,17 @@ _NEGATIONS = {
 _CAPITALISED = re.compile(r"(?<![\w'])[A-Z][\w'’&-]*")  # noqa: RUF001 a typographic apostrophe is meant
 _SENTENCE_END = frozenset('.!?:;"(')
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}s?\b")
+# "U.S", "U.K.": the acronym with its dots, read as "US", "UK" ("A.M." and "P.M." are the times guard's).
+_DOTTED_ABBREVIATION = re.compile(r"\b[A-Z](?:\.[A-Z])+\b\.?")
+_DOTTED_LOWER = re.compile(r"\b[a-z](?:\.[a-z])+\b")
+_CLOCK_MARKERS = frozenset({"AM", "PM"})
+_ALIASES = {"usa": "us"}  # one country, two acronyms
+# Titles name no one by themselves: "Mr. Trump" is "Trump", "Mahatma Gandhi" is "Gandhi" (as capitalised words;
+# the acronym "MS" is a degree, a company or an illness).
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady", "saint", "st", "jr", "sr"}
+    | {"mister", "madam", "mahatma", "president", "pope", "king", "queen", "prince", "princess"}
+)
 _CODE_SPAN = re.compile(r"`[^`]+`")
 # Identifier candidates: runs of the characters identifiers are made of. Each run is then checked by
 # an anchored pattern whose repeats are possessive, so neither step can backtrack.
@@ -230,7 +241,8 @@ class Facts:
 def extract_facts(text: str) -> Facts:
     tokens = words(text)
     lowered = text.casefold()
-    names = _name_words(text, len(tokens))
+    named = _DOTTED_ABBREVIATION.sub(_undotted, text) if "." in text else text
+    names = _name_words(named, len(tokens))
     quantities = read_quantities(text, tokens)
     dates = frozenset(_dates(text, tokens))
     # "Denver -> Aspen" is "Denver to Aspen" to the order guard, "7 pm ET" is "7 pm Eastern".
@@ -240,8 +252,8 @@ def extract_facts(text: str) -> Facts:
         dates=dates,
         scene_dates=_scene_dates(text, dates),
         negated=_negates(lowered, tokens),
-        entities=frozenset(_entities(text, names)),
-        tokens=frozenset(stem(t) for t in tokens),
+        entities=frozenset(_entities(named, names)),
+        tokens=_with_aliases(frozenset(stem(t) for t in tokens) | _joined_abbreviations(lowered)),
         lowered=lowered,
         times=quantities.times,
         units=quantities.units,
@@ -258,7 +270,7 @@ def extract_facts(text: str) -> Facts:
         wording=wording(text),
         persons=persons(tokens),
         bindings=bindings(tokens),
-        slots=slots(tokens, _DATE_WORDS, lowered),
+        slots=slots(tokens if named is text else words(named), _DATE_WORDS, lowered),
     )
 
 
@@ -394,12 +406,28 @@ def _entities(text: str, names: list[str]) -> list[str]:
     found = [stem(m.group(0).strip("`").casefold()) for m in _CODE_SPAN.finditer(text)]
     found.extend(stem(identifier.casefold()) for identifier in _identifiers(text))
     acronyms = (m.group(0).casefold() for m in _ACRONYM.finditer(text) if m.group(0) != "I")
-    found.extend(_ZONES.get(acronym) or stem(acronym) for acronym in acronyms)
-    found.extend(_ZONES.get(w) or stem(w) for w in names)
+    found.extend(_ZONES.get(acronym) or _ALIASES.get(acronym) or stem(acronym) for acronym in acronyms)
+    found.extend(_ZONES.get(w) or _ALIASES.get(w) or stem(w) for w in names if w not in _TITLES)
     if _US_DOLLARS.search(text) and not _US_PLACE.search(text):
         found = [e for e in found if e != "us"]
     # Month and weekday names are capitalised but belong to the dates guard; "Fahrenheit" to the units guard.
     return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS and e not in _UNIT_STEMS]
+
+
+def _with_aliases(tokens: frozenset[str]) -> frozenset[str]:
+    return tokens | {_ALIASES[t] for t in tokens & _ALIASES.keys()}
+
+
+def _joined_abbreviations(lowered: str) -> frozenset[str]:
+    """ "d.c" and "u.s.a." as the words "dc" and "usa" too, so that "DC" and "USA" are found in them."""
+    if "." not in lowered:
+        return frozenset()
+    return frozenset(m.group(0).replace(".", "") for m in _DOTTED_LOWER.finditer(lowered))
+
+
+def _undotted(match: re.Match[str]) -> str:
+    letters = match.group(0).replace(".", "")
+    return letters.lower() if letters in _CLOCK_MARKERS else letters  # "7 P.M." names no one
 
 
 def _name_words(text: str, word_count: int) -> list[str]:

@@ -44,6 +44,12 @@ def test_a_differing_fact_is_rejected(query, cached, tripped):
     ("How do I learn python?", "What is the best way to learn Python?"),
     ("What Is The Best Way To Learn Programming?", "How should I learn programming?"),
     ("Why is Trump popular?", "Why is Trump's popularity so high?"),
+    # a title names no one, and an acronym with dots is the acronym
+    ("Was Mahatma Gandhi a vegetarian?", "Was Gandhi a vegetarian?"),
+    ("Did Dr. Fauci lead the NIAID?", "Did Fauci lead the NIAID?"),
+    ("What is the population of the U.S.?", "What is the population of the USA?"),
+    ("Do I need a visa for the U.K.?", "Do I need a visa for the UK?"),
+    ("Is the pharmacy open at 7 P.M.?", "Is the pharmacy open at 7 pm?"),
     ("Which one is better, tea or coffee?", "Is tea better than coffee?"),
     ("How may I improve my English?", "How can I improve my English?"),
     # a clock time's digits beside the modal "may" make no date of it
@@ -107,6 +113,8 @@ def test_each_guard_can_be_switched_off_per_category():
     ("Set an alarm for 7 am", "Set an alarm for 7 pm", "times"),
     ("Is the pharmacy open at 9 a.m.?", "Is the pharmacy open at 21:00?", "times"),
     ("Book a table for 7:30pm", "Book a table for 8:30pm", "times"),
+    ("Do I need a visa for the U.K.?", "Do I need a visa for the U.S.?", "entities"),
+    ("Is an MS in Germany worth it?", "Is an MBA in Germany worth it?", "entities"),  # the acronym is no title
     ("Is the clinic open at 8 pm?", "Is the clinic open at 08:00?", "times"),  # zero-padded: 24-hour writing
     ("Is the clinic open at 10 pm?", "Is the clinic open at 10:00?", "times"),  # no am/pm: 24-hour writing too
     # units and currencies
