@@ -37,7 +37,15 @@ from gateway.cache.oppositions import (
 )
 from gateway.cache.qualifiers import Wording, added_phrase, added_qualifier, wording
 from gateway.cache.quantities import UNIT_WORDS, quantities_differ, read_quantities, times_differ
-from gateway.cache.roles import Roles, persons, persons_swapped, pronoun_roles, roles, roles_swapped
+from gateway.cache.roles import (
+    Roles,
+    another_party,
+    persons,
+    persons_swapped,
+    pronoun_roles,
+    roles,
+    roles_swapped,
+)
 from gateway.cache.substitutions import slots, substitution
 from gateway.cache.text import QUESTION_WORDS, STOPWORDS, stem, words
 
@@ -322,6 +330,8 @@ def rejection(query: Facts, candidate: Facts, switches: GuardSwitches) -> str | 
         or swaps.swapped(query.sequence, candidate.sequence)
         or swaps.values_traded(query.values, candidate.values)
         or persons_swapped(query.persons, candidate.persons, _content(query) == _content(candidate))
+        or another_party(query.persons, candidate.persons, candidate.tokens)
+        or another_party(candidate.persons, query.persons, query.tokens)
         or bindings_clash(query.bindings, candidate.bindings)
     ):
         return "order"

@@ -26,6 +26,7 @@ else. "I" and "we" count as one person, as do he, she and they; "you" and "your"
 """
 
 import re
+from itertools import pairwise
 
 from gateway.cache.substitutions import related_words
 from gateway.cache.text import STOPWORDS, stem
@@ -186,6 +187,10 @@ _OPPOSITE = {
     "replaced": "chosen",
 }
 Roles = frozenset[tuple[str, str]]  # (role, stemmed word)
+_SOMEONE = frozenset({"someone", "somebody"})  # "does anyone else get this?" asks the readers, no party
+# Words that name a party besides the asker: the other question is then about someone else too.
+_PARTIES = _SOMEONE | {"anyone", "anybody", "everyone", "everybody", "another", "other", "friend", "person", "people"}
+_PARTIES |= {"family", "partner", "spouse", "wife", "husband", "parent", "child", "kid", "son", "daughter"}
 _PERSON = {
     **dict.fromkeys(("i", "me", "my", "mine", "myself", "we", "us", "our", "ours", "ourselves"), "first"),
     **dict.fromkeys(
@@ -333,10 +338,18 @@ def _run_after(tokens: list[str], at: int) -> list[str]:
 
 
 def persons(tokens: list[str]) -> tuple[str, ...]:
-    """The person each of a question's pronouns names ("first" or "third"), sorted: a reordered sentence keeps
-    them."""
-    found = (t.partition("'")[0] for t in tokens)  # "i'm", "they're"
-    return tuple(sorted(_PERSON[t] for t in found if t in _PERSON))
+    """The person each of a question's pronouns names ("first" or "third"), and "other" for each "someone else",
+    sorted: a reordered sentence keeps them."""
+    found = [t.partition("'")[0] for t in tokens]  # "i'm", "they're", "else's"
+    others = ["other" for t, after in pairwise(found) if t in _SOMEONE and after == "else"]
+    return tuple(sorted([_PERSON[t] for t in found if t in _PERSON] + others))
+
+
+def another_party(one: tuple[str, ...], other: tuple[str, ...], other_tokens: frozenset[str]) -> bool:
+    """ "someone else" acts or owns in one question ("when someone else transfers money into my account", "join
+    someone else's account") where the other asks about the asker alone ("transfer money to my account"): no
+    party but the first person, by pronoun or by word."""
+    return "other" in one and bool(other) and set(other) == {"first"} and not other_tokens & _PARTIES
 
 
 def persons_swapped(query: tuple[str, ...], cached: tuple[str, ...], same_content: bool) -> bool:

@@ -233,6 +233,9 @@ def test_a_day_named_in_the_possessive_is_still_a_date():
     # the same words about someone else
     ("Who pays for my hotel if the airline cancels?", "Who pays for their hotel if the airline cancels?", "order"),
     ("Can I claim the home office deduction?", "Can they claim the home office deduction?", "order"),
+    # someone else acts or owns where the other asks about the asker alone
+    ("Can I cancel my gym membership online?", "Can someone else cancel my gym membership online?", "order"),
+    ("How do I share my Spotify playlist?", "How do I follow someone else's Spotify playlist?", "order"),
     # who does it to whom: the pronoun's case says its role, whatever the verb
     ("If I rear-end another driver, whose insurance pays?", "If another driver rear-ends me, whose insurance pays?",
      "order"),
@@ -288,6 +291,8 @@ def test_a_qualifier_or_a_person_one_question_adds_is_rejected(query, cached, tr
     ("How can I sell my paintings online?", "How can I sell your paintings online?"),
     ("How long should I wait to call him?", "How long should I wait to call?"),
     ("Can my dog eat rice?", "Can dogs eat rice?"),  # a pronoun on one side only
+    ("Can my wife pick up my passport?", "Can someone else pick up my passport, like my wife?"),
+    ("Does anyone else get charged twice for Netflix?", "Why does Netflix charge me twice?"),
     ("Is the pharmacy on Elm Street open tonight?", "Is the pharmacy on Elm Street open this evening?"),
     ("For this trip, I'm covered by Allianz: does it pay for lost bags?", "Does Allianz pay for lost bags?"),
     ("When is the ferry to Dover on Sunday?", "When does the ferry to Dover leave on Sunday?"),  # when it starts
