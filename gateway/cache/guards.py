@@ -278,7 +278,7 @@ def extract_facts(text: str) -> Facts:
         wording=wording(text),
         persons=persons(tokens),
         bindings=bindings(tokens),
-        slots=slots(tokens if named is text else words(named), _DATE_WORDS, lowered),
+        slots=slots(tokens if named == text else words(named), _DATE_WORDS, lowered),
     )
 
 

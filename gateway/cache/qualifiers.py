@@ -183,6 +183,7 @@ _MANNER = frozenset(
     | {"history", "universe", "english", "app", "website", "site", "online"}
 )
 _PHRASE_WORDS = 2  # content words the added phrase may hold
+_PHRASE_LENGTH = 6  # its words in all: the preposition, determiners ("all the other"), the content words
 _WORD_BEFORE = 24  # characters before an "if" that hold the word before it
 MIN_WORDS = 3  # significant words the shorter question needs before another can be it plus a qualifier
 _OPENER_LIMIT = 8  # words before the question's first question word that may be an opener
@@ -291,7 +292,9 @@ def _base(word: str) -> str:
 def added_phrase(longer: tuple[str, ...], shorter: tuple[str, ...]) -> bool:
     """`longer` is `shorter` word for word (base forms, gateway/cache/swaps.py's sequence) plus one phrase: a
     preposition, determiners, then one or two content words none of them manner or emphasis."""
-    if len(longer) <= len(shorter) or sum(w not in STOPWORDS for w in shorter) < MIN_WORDS:
+    if not 2 <= len(longer) - len(shorter) <= _PHRASE_LENGTH or not _PHRASE_OPENERS.intersection(longer):
+        return False
+    if not set(shorter) <= set(longer) or sum(w not in STOPWORDS for w in shorter) < MIN_WORDS:
         return False
     changes = [op for op in SequenceMatcher(None, shorter, longer, autojunk=False).get_opcodes() if op[0] != "equal"]
     if len(changes) != 1 or changes[0][0] != "insert":
