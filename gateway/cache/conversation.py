@@ -12,7 +12,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from gateway.cache.guards import Facts, extract_facts
+from gateway.cache.guards import Facts, dates_named, extract_facts
 from gateway.cache.text import STOPWORDS, stem, words
 
 Turns = tuple[tuple[str, str], ...]
@@ -73,7 +73,7 @@ def _stated_facts(text: str) -> Facts:
     if not _VAGUE_TIME.search(text):
         return facts
     # Read the days again without them: the guards read "now" and "currently" as "today".
-    return dataclasses.replace(facts, dates=extract_facts(_VAGUE_TIME.sub(" ", text)).dates)
+    return dataclasses.replace(facts, dates=dates_named(_VAGUE_TIME.sub(" ", text)))
 
 
 def _chatter(text: str) -> bool:

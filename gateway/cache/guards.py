@@ -252,7 +252,7 @@ def extract_facts(text: str) -> Facts:
     named = _DOTTED_ABBREVIATION.sub(_undotted, text) if "." in text else text
     names = _name_words(named, len(tokens))
     quantities = read_quantities(text, tokens)
-    dates = frozenset(_dates(text, tokens))
+    dates = dates_named(text, tokens)
     # "Denver -> Aspen" is "Denver to Aspen" to the order guard, "7 pm ET" is "7 pm Eastern".
     arrows = _ZONE_LETTERS.sub(lambda m: f"{_ZONES[m.group(0).casefold()]} time", _ARROW.sub(" to ", text))
     return Facts(
@@ -386,6 +386,11 @@ def _scene_dates(text: str, dates: frozenset[str]) -> frozenset[str]:
     return frozenset(d for d in _dates(stated, words(stated)) if d in _SCENE_DAYS and d not in said_in_question)
 
 
+def dates_named(text: str, tokens: list[str] | None = None) -> frozenset[str]:
+    """The days `text` names (the dates guard's reading), without the rest of its facts."""
+    return frozenset(_dates(text, words(text) if tokens is None else tokens))
+
+
 def _dates(text: str, tokens: list[str]) -> list[str]:
     found = [m.group(0).replace("/", "-").replace(".", "-") for m in _NUMERIC_DATE.finditer(text)]
     # "today's rate", "Monday's game": the day is named all the same.
@@ -416,12 +421,17 @@ def _entities(text: str, names: list[str]) -> list[str]:
     found = [stem(m.group(0).strip("`").casefold()) for m in _CODE_SPAN.finditer(text)]
     found.extend(stem(identifier.casefold()) for identifier in _identifiers(text))
     acronyms = (m.group(0).casefold() for m in _ACRONYM.finditer(text) if m.group(0) != "I")
-    found.extend(_ZONES.get(acronym) or _ALIASES.get(acronym) or stem(acronym) for acronym in acronyms)
-    found.extend(_ZONES.get(w) or _ALIASES.get(w) or stem(w) for w in names if w not in _TITLES)
+    found.extend(_entity(acronym) for acronym in acronyms)
+    found.extend(_entity(w) for w in names if w not in _TITLES)
     if _US_DOLLARS.search(text) and not _US_PLACE.search(text):
         found = [e for e in found if e != "us"]
     # Month and weekday names are capitalised but belong to the dates guard; "Fahrenheit" to the units guard.
     return [e for e in found if e and e not in _MONTHS and e not in _WEEKDAYS and e not in _UNIT_STEMS]
+
+
+def _entity(word: str) -> str:
+    """A name as the guard compares it: a time zone by its zone, "usa" as "us", else its stem."""
+    return _ZONES.get(word) or _ALIASES.get(word) or stem(word)
 
 
 def _with_aliases(tokens: frozenset[str]) -> frozenset[str]:

@@ -311,11 +311,11 @@ def _content(token: str) -> bool:
 def _infinitive(tokens: list[str], at: int) -> bool:
     """The "to" of "is it dangerous for dogs to eat ...": "for" someone, then a word that is no noun. Its subject
     is no source, nor its verb a target ("Is chocolate toxic to dogs?" asks the same)."""
-    following = tokens[at + 1 : at + 2]
-    if not following or following[0] in _BOUNDARY or related_words().noun_like(following[0]):
-        return False
-    between = tokens[max(0, at - 3) : at]
-    return "for" in between[:-1] and all(_content(t) or t in _DETERMINERS for t in between[between.index("for") + 1 :])
+    between, following = tokens[max(0, at - 3) : at], tokens[at + 1 : at + 2]
+    if "for" not in between[:-1] or not following or following[0] in _BOUNDARY:
+        return False  # most "to"s: no lexicon lookup
+    subject = between[between.index("for") + 1 :]
+    return all(_content(t) or t in _DETERMINERS for t in subject) and not related_words().noun_like(following[0])
 
 
 def _run_before(tokens: list[str], at: int) -> list[str]:
